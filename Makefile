@@ -1,0 +1,138 @@
+# NetCompute build. Sources are found by folder, so adding a module never
+# means editing this file:
+#   common/*.c     -> libcommon.a   (everything shared)
+#   master/*.c     -> bin/master    (with dashboard/*.c)
+#   worker/*.c     -> bin/worker
+#   tests/unit/test_*.c -> one cmocka binary each, linked against the archives
+#   tests/fuzz/fuzz_*.c -> one libFuzzer binary each (clang)
+#
+# make            release build into bin/
+# make SAN=1      ASan/UBSan build into build/san/bin/
+# make test       installs test deps, builds with sanitizers, runs every test
+# make demo       installs deps, builds, prepares data, runs a real cluster
+# make bench      benchmark table against liblinear-train / liblinear-predict
+# make fuzz       runs each fuzz target for FUZZ_SECONDS
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
+CPPFLAGS = -I. -MMD -MP
+LDLIBS   = -lzmq -llinear -lcsv -ljson-c -lwebsockets -lsqlite3 -lpthread -lm
+
+ifeq ($(SAN),1)
+BUILD   := build/san
+BIN     := build/san/bin
+CFLAGS   = -O1 -g -fno-omit-frame-pointer
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+BUILD   := build/rel
+BIN     := bin
+SANFLAGS =
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+MASTER_SRC := $(wildcard master/*.c)
+WORKER_SRC := $(wildcard worker/*.c)
+DASH_SRC   := $(wildcard dashboard/*.c)
+TOOL_SRC   := $(wildcard scripts/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+COMMON_OBJ := $(call obj,$(COMMON_SRC))
+MASTER_OBJ := $(call obj,$(filter-out master/main.c,$(MASTER_SRC)))
+WORKER_OBJ := $(call obj,$(filter-out worker/main.c,$(WORKER_SRC)))
+DASH_OBJ   := $(call obj,$(DASH_SRC))
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_BIN   := $(patsubst scripts/%.c,$(BIN)/%,$(TOOL_SRC))
+LIBS_A     := $(BUILD)/libmaster.a $(BUILD)/libdashboard.a $(BUILD)/libworker.a $(BUILD)/libcommon.a
+
+.PHONY: all deps test unit demo bench fuzz fuzz-build format lint clean data data-full
+all: $(BIN)/master $(BIN)/worker $(TOOL_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -c $< -o $@
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+$(BUILD)/libmaster.a: $(MASTER_OBJ) $(BUILD)/empty.o
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+$(BUILD)/libworker.a: $(WORKER_OBJ) $(BUILD)/empty.o
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+$(BUILD)/libdashboard.a: $(DASH_OBJ) $(BUILD)/empty.o
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+$(BUILD)/empty.o:
+	@mkdir -p $(dir $@); printf 'typedef int netcompute_empty_unit;\n' > $(BUILD)/empty.c
+	$(CC) -c $(BUILD)/empty.c -o $@
+
+$(BIN)/master: $(BUILD)/master/main.o $(LIBS_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $< $(LIBS_A) $(LDLIBS)
+$(BIN)/worker: $(BUILD)/worker/main.o $(LIBS_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $< $(LIBS_A) $(LDLIBS)
+$(BIN)/%: $(BUILD)/scripts/%.o $(LIBS_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $< $(LIBS_A) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBS_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $< $(LIBS_A) $(LDLIBS) -lcmocka
+
+# Fuzz targets: clang, libFuzzer + ASan, over every library source.
+FUZZ_DIR := build/fuzz
+FUZZ_LIB_SRC := $(COMMON_SRC) $(filter-out master/main.c,$(MASTER_SRC)) $(DASH_SRC) \
+                $(filter-out worker/main.c,$(WORKER_SRC))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+fuzz-build: $(FUZZ_BIN)
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(WARN) -I. -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+fuzz: fuzz-build
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+	  echo "== $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+unit: $(UNIT_BIN)
+
+deps:
+	@scripts/deps.sh build
+
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory SAN=1 all unit
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/run.sh
+
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+data: all
+	@scripts/prepare-data.sh
+
+data-full: all
+	@FULL=1 scripts/prepare-data.sh
+
+format:
+	clang-format -i $(COMMON_SRC) $(MASTER_SRC) $(WORKER_SRC) $(DASH_SRC) $(TOOL_SRC) \
+	  $(wildcard */*.h) $(UNIT_SRC) $(FUZZ_SRC)
+
+lint:
+	clang-tidy $(COMMON_SRC) $(MASTER_SRC) $(WORKER_SRC) $(DASH_SRC) -- $(WARN) -I.
+	cppcheck --quiet --enable=warning,performance --error-exitcode=1 -I. common master worker dashboard
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,433 @@
+#include "common/config.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { F_STR, F_INT, F_PORT, F_DOUBLE, F_BOOL } field_type_t;
+
+typedef struct {
+    const char *section;
+    const char *key;
+    field_type_t type;
+    size_t offset;
+    size_t size;
+} field_t;
+
+#define FIELD(sec, k, t) {#sec, #k, t, offsetof(config_t, sec.k), sizeof(((config_t *)0)->sec.k)}
+
+static const field_t fields[] = {
+    FIELD(master, ip, F_STR),
+    FIELD(master, task_port, F_PORT),
+    FIELD(master, result_port, F_PORT),
+    FIELD(master, heartbeat_port, F_PORT),
+    FIELD(dashboard, host, F_STR),
+    FIELD(dashboard, port, F_PORT),
+    FIELD(dashboard, token, F_STR),
+    FIELD(data, train, F_STR),
+    FIELD(data, test, F_STR),
+    FIELD(data, label, F_STR),
+    FIELD(data, id, F_STR),
+    FIELD(data, scale, F_STR),
+    FIELD(data, format, F_STR),
+    FIELD(model, file, F_STR),
+    FIELD(model, solver, F_STR),
+    FIELD(model, C, F_DOUBLE),
+    FIELD(model, eps, F_DOUBLE),
+    FIELD(model, bias, F_DOUBLE),
+    FIELD(model, strategy, F_STR),
+    FIELD(model, rounds, F_INT),
+    FIELD(output, train, F_STR),
+    FIELD(output, test, F_STR),
+    FIELD(cluster, heartbeat_ms, F_INT),
+    FIELD(cluster, liveness, F_INT),
+    FIELD(cluster, shard_rows, F_INT),
+    FIELD(cluster, max_workers, F_INT),
+    FIELD(cluster, max_msg_mb, F_INT),
+    FIELD(cluster, task_timeout_s, F_INT),
+    FIELD(history, db, F_STR),
+    FIELD(history, retention_days, F_INT),
+    FIELD(security, curve, F_BOOL),
+    FIELD(security, secret_key_file, F_STR),
+    FIELD(security, master_public_key, F_STR),
+    FIELD(security, authorized_keys, F_STR),
+    FIELD(worker, when, F_STR),
+    FIELD(worker, idle_minutes, F_INT),
+    FIELD(worker, max_load, F_DOUBLE),
+    FIELD(worker, max_cpu, F_INT),
+    FIELD(worker, slots, F_INT),
+    FIELD(worker, name, F_STR),
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+static void set_str(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src);
+}
+
+void config_defaults(config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    set_str(c->master.ip, sizeof c->master.ip, "127.0.0.1");
+    c->master.task_port = 5555;
+    c->master.result_port = 5556;
+    c->master.heartbeat_port = 5557;
+    set_str(c->dashboard.host, sizeof c->dashboard.host, "127.0.0.1");
+    c->dashboard.port = 5051;
+    set_str(c->data.train, sizeof c->data.train, "Data/train.csv");
+    set_str(c->data.test, sizeof c->data.test, "Data/test.csv");
+    set_str(c->data.label, sizeof c->data.label, "label");
+    set_str(c->data.id, sizeof c->data.id, "id");
+    set_str(c->data.scale, sizeof c->data.scale, "standard");
+    set_str(c->data.format, sizeof c->data.format, "auto");
+    set_str(c->model.file, sizeof c->model.file, "Data/model.txt");
+    set_str(c->model.solver, sizeof c->model.solver, "L2R_LR");
+    c->model.C = 1.0;
+    c->model.eps = 0.01;
+    c->model.bias = 1;
+    set_str(c->model.strategy, sizeof c->model.strategy, "exact");
+    c->model.rounds = 1;
+    set_str(c->output.train, sizeof c->output.train, "Data/submission_train.csv");
+    set_str(c->output.test, sizeof c->output.test, "Data/submission_test.csv");
+    c->cluster.heartbeat_ms = 1000;
+    c->cluster.liveness = 3;
+    c->cluster.shard_rows = 20000;
+    c->cluster.max_workers = 1024;
+    c->cluster.max_msg_mb = 512;
+    c->cluster.task_timeout_s = 3600;
+    set_str(c->history.db, sizeof c->history.db, "Data/netcompute.db");
+    c->history.retention_days = 7;
+    set_str(c->worker.when, sizeof c->worker.when, "always");
+    c->worker.idle_minutes = 10;
+    c->worker.max_load = 0.3;
+}
+
+static const field_t *find_field(const char *section, const char *key)
+{
+    for (size_t i = 0; i < NFIELDS; i++)
+        if (strcmp(fields[i].section, section) == 0 && strcmp(fields[i].key, key) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+static bool known_section(const char *section)
+{
+    for (size_t i = 0; i < NFIELDS; i++)
+        if (strcmp(fields[i].section, section) == 0)
+            return true;
+    return false;
+}
+
+static int parse_long(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Stores text into field f; the text comes from --set or from a JSON string. */
+static int store_text(config_t *c, const field_t *f, const char *text, char *err, size_t errlen)
+{
+    char *p = (char *)c + f->offset;
+    long lv;
+    switch (f->type) {
+    case F_STR:
+        if (strlen(text) >= f->size) {
+            snprintf(err, errlen, "%s.%s: value is longer than %zu characters", f->section, f->key,
+                     f->size - 1);
+            return -1;
+        }
+        set_str(p, f->size, text);
+        return 0;
+    case F_INT:
+    case F_PORT:
+        if (parse_long(text, &lv) < 0 || lv < INT_MIN || lv > INT_MAX) {
+            snprintf(err, errlen, "%s.%s: '%s' is not a whole number", f->section, f->key, text);
+            return -1;
+        }
+        *(int *)p = (int)lv;
+        return 0;
+    case F_DOUBLE: {
+        char *end;
+        errno = 0;
+        double d = strtod(text, &end);
+        if (errno || end == text || *end || !isfinite(d)) {
+            snprintf(err, errlen, "%s.%s: '%s' is not a number", f->section, f->key, text);
+            return -1;
+        }
+        *(double *)p = d;
+        return 0;
+    }
+    case F_BOOL:
+        if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0)
+            *(bool *)p = true;
+        else if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0)
+            *(bool *)p = false;
+        else {
+            snprintf(err, errlen, "%s.%s: '%s' is not true or false", f->section, f->key, text);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static int store_json(config_t *c, const field_t *f, json_object *v, char *err, size_t errlen)
+{
+    char *p = (char *)c + f->offset;
+    enum json_type t = json_object_get_type(v);
+    switch (f->type) {
+    case F_STR:
+        if (t != json_type_string)
+            goto wrong;
+        return store_text(c, f, json_object_get_string(v), err, errlen);
+    case F_PORT:
+        if (t == json_type_string)
+            return store_text(c, f, json_object_get_string(v), err, errlen);
+        /* fall through */
+    case F_INT:
+        if (t != json_type_int)
+            goto wrong;
+        {
+            int64_t lv = json_object_get_int64(v);
+            if (lv < INT_MIN || lv > INT_MAX)
+                goto wrong;
+            *(int *)p = (int)lv;
+        }
+        return 0;
+    case F_DOUBLE:
+        if (t != json_type_int && t != json_type_double)
+            goto wrong;
+        *(double *)p = json_object_get_double(v);
+        return 0;
+    case F_BOOL:
+        if (t != json_type_boolean)
+            goto wrong;
+        *(bool *)p = json_object_get_boolean(v);
+        return 0;
+    }
+wrong:;
+    static const char *want[] = {"a string", "a whole number", "a port number", "a number",
+                                 "true or false"};
+    snprintf(err, errlen, "%s.%s: expected %s, got %s", f->section, f->key, want[f->type],
+             json_type_to_name(t));
+    return -1;
+}
+
+int config_load(config_t *c, const char *path, bool missing_ok, char *err, size_t errlen)
+{
+    int rc = -1;
+    json_object *root = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        if (errno == ENOENT && missing_ok)
+            return 0;
+        snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(errno));
+        return -1;
+    }
+    json_tokener *tok = json_tokener_new();
+    char buf[4096];
+    size_t n, line = 1;
+    enum json_tokener_error jerr = json_tokener_continue;
+    if (!tok) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) {
+        root = json_tokener_parse_ex(tok, buf, (int)n);
+        jerr = json_tokener_get_error(tok);
+        if (jerr != json_tokener_continue) {
+            for (size_t i = 0; i < (size_t)json_tokener_get_parse_end(tok) && i < n; i++)
+                line += buf[i] == '\n';
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            line += buf[i] == '\n';
+    }
+    if (jerr != json_tokener_success || !root) {
+        snprintf(err, errlen, "%s:%zu: invalid JSON: %s", path, line,
+                 jerr == json_tokener_continue ? "unexpected end of file"
+                                               : json_tokener_error_desc(jerr));
+        goto out;
+    }
+    if (!json_object_is_type(root, json_type_object)) {
+        snprintf(err, errlen, "%s: the top level must be a JSON object", path);
+        goto out;
+    }
+    json_object_object_foreach(root, section, sv)
+    {
+        if (!known_section(section)) {
+            snprintf(err, errlen, "%s: unknown section '%s'", path, section);
+            goto out;
+        }
+        if (!json_object_is_type(sv, json_type_object)) {
+            snprintf(err, errlen, "%s: section '%s' must be an object", path, section);
+            goto out;
+        }
+        json_object_object_foreach(sv, key, kv)
+        {
+            const field_t *f = find_field(section, key);
+            char why[256];
+            if (!f) {
+                snprintf(err, errlen, "%s: unknown key '%s.%s'", path, section, key);
+                goto out;
+            }
+            if (store_json(c, f, kv, why, sizeof why) < 0) {
+                snprintf(err, errlen, "%s: %s", path, why);
+                goto out;
+            }
+        }
+    }
+    rc = 0;
+out:
+    if (tok)
+        json_tokener_free(tok);
+    json_object_put(root);
+    fclose(fp);
+    return rc;
+}
+
+int config_set(config_t *c, const char *assignment, char *err, size_t errlen)
+{
+    const char *dot = strchr(assignment, '.');
+    const char *eq = strchr(assignment, '=');
+    char section[64], key[64];
+    if (!dot || !eq || dot > eq || dot == assignment || eq == dot + 1) {
+        snprintf(err, errlen, "--set '%s': expected section.key=value", assignment);
+        return -1;
+    }
+    size_t sl = (size_t)(dot - assignment), kl = (size_t)(eq - dot - 1);
+    if (sl >= sizeof section || kl >= sizeof key) {
+        snprintf(err, errlen, "--set '%s': unknown key", assignment);
+        return -1;
+    }
+    memcpy(section, assignment, sl);
+    section[sl] = 0;
+    memcpy(key, dot + 1, kl);
+    key[kl] = 0;
+    const field_t *f = find_field(section, key);
+    if (!f) {
+        snprintf(err, errlen, "--set: unknown key '%s.%s'", section, key);
+        return -1;
+    }
+    char why[256];
+    if (store_text(c, f, eq + 1, why, sizeof why) < 0) {
+        snprintf(err, errlen, "--set: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static bool one_of(const char *v, const char *const *allowed)
+{
+    for (; *allowed; allowed++)
+        if (strcmp(v, *allowed) == 0)
+            return true;
+    return false;
+}
+
+int config_validate(const config_t *c, char *err, size_t errlen)
+{
+    const int ports[] = {c->master.task_port, c->master.result_port, c->master.heartbeat_port,
+                         c->dashboard.port};
+    const char *names[] = {"master.task_port", "master.result_port", "master.heartbeat_port",
+                           "dashboard.port"};
+    for (int i = 0; i < 4; i++)
+        if (ports[i] < 1 || ports[i] > 65535) {
+            snprintf(err, errlen, "%s: %d is not a port (1-65535)", names[i], ports[i]);
+            return -1;
+        }
+    static const char *const scales[] = {"standard", "minmax", "none", NULL};
+    static const char *const formats[] = {"auto", "csv", "libsvm", NULL};
+    static const char *const strategies[] = {"exact", "average", NULL};
+    static const char *const whens[] = {"always", "idle", NULL};
+    if (!one_of(c->data.scale, scales)) {
+        snprintf(err, errlen, "data.scale: '%s' is not standard, minmax or none", c->data.scale);
+        return -1;
+    }
+    if (!one_of(c->data.format, formats)) {
+        snprintf(err, errlen, "data.format: '%s' is not auto, csv or libsvm", c->data.format);
+        return -1;
+    }
+    if (!one_of(c->model.strategy, strategies)) {
+        snprintf(err, errlen, "model.strategy: '%s' is not exact or average", c->model.strategy);
+        return -1;
+    }
+    if (!one_of(c->worker.when, whens)) {
+        snprintf(err, errlen, "worker.when: '%s' is not always or idle", c->worker.when);
+        return -1;
+    }
+    if (!(c->model.C > 0)) {
+        snprintf(err, errlen, "model.C: must be positive, got %g", c->model.C);
+        return -1;
+    }
+    if (!(c->model.eps > 0)) {
+        snprintf(err, errlen, "model.eps: must be positive, got %g", c->model.eps);
+        return -1;
+    }
+    struct {
+        const char *name;
+        int v, lo, hi;
+    } ranges[] = {
+        {"cluster.heartbeat_ms", c->cluster.heartbeat_ms, 10, 600000},
+        {"cluster.liveness", c->cluster.liveness, 1, 1000},
+        {"cluster.shard_rows", c->cluster.shard_rows, 1, 100000000},
+        {"cluster.max_workers", c->cluster.max_workers, 1, 100000},
+        {"cluster.max_msg_mb", c->cluster.max_msg_mb, 1, 4096},
+        {"cluster.task_timeout_s", c->cluster.task_timeout_s, 1, 604800},
+        {"history.retention_days", c->history.retention_days, 0, 36500},
+        {"model.rounds", c->model.rounds, 1, 1000},
+        {"worker.idle_minutes", c->worker.idle_minutes, 0, 100000},
+        {"worker.max_cpu", c->worker.max_cpu, 0, 100},
+        {"worker.slots", c->worker.slots, 0, 1024},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+        if (ranges[i].v < ranges[i].lo || ranges[i].v > ranges[i].hi) {
+            snprintf(err, errlen, "%s: %d is out of range (%d-%d)", ranges[i].name, ranges[i].v,
+                     ranges[i].lo, ranges[i].hi);
+            return -1;
+        }
+    return 0;
+}
+
+char *config_to_json(const config_t *c)
+{
+    json_object *root = json_object_new_object();
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const field_t *f = &fields[i];
+        json_object *sec = NULL;
+        if (!json_object_object_get_ex(root, f->section, &sec)) {
+            sec = json_object_new_object();
+            json_object_object_add(root, f->section, sec);
+        }
+        const char *p = (const char *)c + f->offset;
+        json_object *v = NULL;
+        switch (f->type) {
+        case F_STR:
+            v = json_object_new_string(p);
+            break;
+        case F_INT:
+        case F_PORT:
+            v = json_object_new_int(*(const int *)p);
+            break;
+        case F_DOUBLE:
+            v = json_object_new_double(*(const double *)p);
+            break;
+        case F_BOOL:
+            v = json_object_new_boolean(*(const bool *)p);
+            break;
+        }
+        json_object_object_add(sec, f->key, v);
+    }
+    char *out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+    json_object_put(root);
+    return out;
+}

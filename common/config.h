@@ -1,0 +1,96 @@
+/* config: cluster settings from config.json, defaults and --set overrides.
+ *
+ * config_defaults() fills every field with the contract's defaults; then
+ * config_load() reads a JSON file over them and config_set() applies one
+ * "section.key=value" override. Unknown sections or keys and values of the
+ * wrong type are errors that name the key. Ports may be JSON numbers or
+ * strings of digits (the original tool wrote strings).
+ *
+ * Every function that can fail returns 0 on success or -1 and writes a one-line
+ * reason to err (errlen bytes, always NUL-terminated).
+ */
+#ifndef NC_CONFIG_H
+#define NC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_STR 256
+#define CONFIG_PATH 1024
+
+typedef struct config {
+    struct {
+        char ip[CONFIG_STR];
+        int task_port;
+        int result_port;
+        int heartbeat_port;
+    } master;
+    struct {
+        char host[CONFIG_STR];
+        int port;
+        char token[CONFIG_STR];
+    } dashboard;
+    struct {
+        char train[CONFIG_PATH];
+        char test[CONFIG_PATH];
+        char label[CONFIG_STR];
+        char id[CONFIG_STR];
+        char scale[CONFIG_STR];  /* standard | minmax | none */
+        char format[CONFIG_STR]; /* auto | csv | libsvm */
+    } data;
+    struct {
+        char file[CONFIG_PATH];
+        char solver[CONFIG_STR]; /* liblinear solver name or number */
+        double C;
+        double eps;
+        double bias;
+        char strategy[CONFIG_STR]; /* exact | average */
+        int rounds;                /* average strategy: parameter-mixing rounds */
+    } model;
+    struct {
+        char train[CONFIG_PATH];
+        char test[CONFIG_PATH];
+    } output;
+    struct {
+        int heartbeat_ms;
+        int liveness;
+        int shard_rows;
+        int max_workers;
+        int max_msg_mb;   /* ZMQ_MAXMSGSIZE on every socket a peer writes to */
+        int task_timeout_s; /* a lease older than this is retried elsewhere */
+    } cluster;
+    struct {
+        char db[CONFIG_PATH];
+        int retention_days;
+    } history;
+    struct {
+        bool curve;
+        char secret_key_file[CONFIG_PATH];
+        char master_public_key[CONFIG_PATH];
+        char authorized_keys[CONFIG_PATH];
+    } security;
+    struct {
+        char when[CONFIG_STR]; /* always | idle */
+        int idle_minutes;
+        double max_load;
+        int max_cpu; /* percent of one core per slot, 0 = no cap */
+        int slots;   /* 0 = number of cores */
+        char name[CONFIG_STR];
+    } worker;
+} config_t;
+
+void config_defaults(config_t *cfg);
+
+/* Reads a JSON file over cfg. A missing file is an error unless missing_ok. */
+int config_load(config_t *cfg, const char *path, bool missing_ok, char *err, size_t errlen);
+
+/* Applies "section.key=value" (value parsed by the field's type). */
+int config_set(config_t *cfg, const char *assignment, char *err, size_t errlen);
+
+/* Checks cross-field rules (port ranges, enumerations). */
+int config_validate(const config_t *cfg, char *err, size_t errlen);
+
+/* Writes the effective configuration as JSON (caller frees). */
+char *config_to_json(const config_t *cfg);
+
+#endif

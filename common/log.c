@@ -1,0 +1,77 @@
+#include "common/log.h"
+
+#include "common/clock.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+
+static const char *program_name = "netcompute";
+static log_level_t current_level = LOG_INFO;
+
+static pthread_mutex_t every_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t every_last_ms[LOG_SLOTS];
+static long every_suppressed[LOG_SLOTS];
+
+static const char *level_names[] = {"debug", "info", "warn", "error", "silent"};
+
+void log_init(const char *program, log_level_t level)
+{
+    program_name = program;
+    current_level = level;
+}
+
+log_level_t log_get_level(void)
+{
+    return current_level;
+}
+
+static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap)
+{
+    char line[1024];
+    char stamp[32];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    vsnprintf(line, sizeof line, fmt, ap);
+    if (suppressed > 0)
+        fprintf(stderr, "%s.%03ldZ %s %s: %s (and %ld more like it)\n", stamp,
+                ts.tv_nsec / 1000000, program_name, level_names[level], line, suppressed);
+    else
+        fprintf(stderr, "%s.%03ldZ %s %s: %s\n", stamp, ts.tv_nsec / 1000000, program_name,
+                level_names[level], line);
+}
+
+void log_msg(log_level_t level, const char *fmt, ...)
+{
+    if (level < current_level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, 0, fmt, ap);
+    va_end(ap);
+}
+
+void log_every(int slot, log_level_t level, const char *fmt, ...)
+{
+    if (level < current_level || slot < 0 || slot >= LOG_SLOTS)
+        return;
+    int64_t now = clock_now_ms();
+    long suppressed;
+    pthread_mutex_lock(&every_lock);
+    if (every_last_ms[slot] != 0 && now - every_last_ms[slot] < 1000) {
+        every_suppressed[slot]++;
+        pthread_mutex_unlock(&every_lock);
+        return;
+    }
+    every_last_ms[slot] = now;
+    suppressed = every_suppressed[slot];
+    every_suppressed[slot] = 0;
+    pthread_mutex_unlock(&every_lock);
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, suppressed, fmt, ap);
+    va_end(ap);
+}
