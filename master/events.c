@@ -1,0 +1,58 @@
+#include "master/events.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <zmq.h>
+
+struct events {
+    void *pub;
+};
+
+events_t *events_new(void *zctx, const char *endpoint, char *err, size_t errlen)
+{
+    events_t *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ev->pub = zmq_socket(zctx, ZMQ_PUB);
+    int linger = 0, hwm = 10000;
+    if (!ev->pub || zmq_setsockopt(ev->pub, ZMQ_LINGER, &linger, sizeof linger) ||
+        zmq_setsockopt(ev->pub, ZMQ_SNDHWM, &hwm, sizeof hwm) || zmq_bind(ev->pub, endpoint)) {
+        snprintf(err, errlen, "cannot bind event stream %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        events_destroy(&ev);
+        return NULL;
+    }
+    return ev;
+}
+
+void events_destroy(events_t **evp)
+{
+    events_t *ev = *evp;
+    if (!ev)
+        return;
+    if (ev->pub)
+        zmq_close(ev->pub);
+    free(ev);
+    *evp = NULL;
+}
+
+void events_publish(events_t *ev, const char *name, json_object *data)
+{
+    if (!ev) {
+        json_object_put(data);
+        return;
+    }
+    json_object *root = json_object_new_object();
+    json_object_object_add(root, "event", json_object_new_string(name));
+    json_object_object_add(root, "ts", json_object_new_int64(clock_wall_ms()));
+    json_object_object_add(root, "data", data ? data : json_object_new_object());
+    size_t len;
+    const char *text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &len);
+    if (zmq_send(ev->pub, text, len, ZMQ_DONTWAIT) < 0)
+        log_debug("event %s dropped: %s", name, zmq_strerror(zmq_errno()));
+    json_object_put(root);
+}

@@ -1,0 +1,26 @@
+/* events: the master's live event stream.
+ *
+ * A PUB socket bound on an inproc endpoint; the dashboard (and anything else
+ * in the process) subscribes. Each event is one frame of JSON:
+ *   {"event": NAME, "ts": WALL_MS, "data": {...}}
+ * Publishing never blocks: with no subscriber, or a slow one past the high
+ * water mark, ZeroMQ drops the event, which is what the scheduler wants.
+ */
+#ifndef NC_EVENTS_H
+#define NC_EVENTS_H
+
+#include <json-c/json.h>
+
+#define EVENTS_ENDPOINT "inproc://events"
+
+typedef struct events events_t;
+
+/* Binds a PUB socket on endpoint in zctx. NULL on failure (err says why). */
+events_t *events_new(void *zctx, const char *endpoint, char *err, size_t errlen);
+void events_destroy(events_t **ev);
+
+/* Publishes NAME with data; takes ownership of data (may be NULL). ev may be
+ * NULL, then the data is just released. */
+void events_publish(events_t *ev, const char *name, json_object *data);
+
+#endif

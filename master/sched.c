@@ -1,0 +1,1192 @@
+#include "master/sched.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define MAX_LEASES 2
+#define NO_WORKER (-1)
+#define NIL (-1)
+#define MAX_FAILURES 3
+#define MAX_NOSHARD 8
+#define RECV_BATCH 2000
+
+enum { T_QUEUED, T_RUNNING, T_DONE };
+
+/* Kinds of dropped messages, for counters and /metrics. */
+enum {
+    DROP_MALFORMED,     /* bad header, frame count, sizes */
+    DROP_UNKNOWN_TASK,  /* result for a task id we never issued */
+    DROP_STALE,         /* result for a lease no longer live (requeued, cancelled) */
+    DROP_DUPLICATE,     /* result for a task already done */
+    DROP_FORGED,        /* lease nonce or worker id does not match */
+    DROP_UNKNOWN_PEER,  /* heartbeat or message from a worker that never said READY */
+    DROP_FLOOD,         /* heartbeats faster than the configured rate */
+    DROP_TOO_MANY,      /* READY past cluster.max_workers */
+    DROP_KINDS
+};
+static const char *drop_names[DROP_KINDS] = {"malformed", "unknown_task", "stale",   "duplicate",
+                                             "forged",    "unknown_peer", "flood",   "too_many_workers"};
+
+typedef struct lease {
+    uint32_t attempt;
+    uint64_t nonce;
+    int worker;
+    int64_t start_us;
+    int64_t start_wall;
+} lease_t;
+
+typedef struct task {
+    uint32_t id;
+    uint16_t op;
+    uint32_t shard;
+    blob_t *body;
+    uint64_t rows;
+    uint8_t state;
+    uint8_t nleases;
+    lease_t leases[MAX_LEASES];
+    uint32_t attempts;
+    uint16_t failures, noshard;
+    int32_t prev, next; /* queue links */
+} task_t;
+
+typedef struct worker {
+    bool used, alive, accepting;
+    char id[PROTO_MAX_ID + 1];
+    size_t idlen;
+    char name[65], host[65];
+    int cores, slots, inflight;
+    int64_t last_seen_ms, last_hb_ms, joined_wall;
+    uint32_t ctx_job, ctx_version;
+    uint64_t tasks_done, rows_done;
+    uint32_t *held;
+    size_t nheld, capheld;
+} worker_t;
+
+struct sched {
+    const config_t *cfg;
+    events_t *ev;
+    volatile sig_atomic_t *stop;
+    void *router, *pull, *sub;
+    int64_t hb_ms, dead_ms;
+    int64_t next_tick_ms;
+
+    worker_t *workers;
+    int nworkers, capworkers, rr;
+
+    /* current batch */
+    task_t *tasks;
+    size_t ntasks, captasks;
+    uint32_t base_id, next_id;
+    int32_t qhead, qtail;
+    size_t pending;
+    uint64_t rows_total, rows_done, done_in_batch;
+    int64_t durations_sum_us;
+    uint64_t durations_n;
+
+    /* current job */
+    uint32_t job_id;
+    int fd;
+    sched_shard_t *shards;
+    size_t nshards;
+    int *holder;
+    blob_t *context;
+    uint32_t ctx_version;
+    int prefetch;
+    bool speculate;
+
+    uint64_t rng;
+    sched_counters_t c;
+    sched_tick_fn tick;
+    void *tick_arg;
+
+    /* result delivery during sched_wait */
+    sched_result_fn on_result;
+    void *on_result_arg;
+    bool failed, data_error;
+    char fail_msg[PROTO_MAX_ERROR + 256];
+};
+
+/* ---------- small helpers ---------- */
+
+static uint64_t next_nonce(sched_t *s)
+{
+    /* splitmix64 over a secret random seed: unguessable enough that a peer
+     * cannot forge a result for a lease it was not given. */
+    uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void drop(sched_t *s, int kind, const char *what)
+{
+    s->c.dropped[kind]++;
+    s->c.dropped_total++;
+    log_every(1, LOG_WARN, "dropped a %s message (%s)", drop_names[kind], what);
+}
+
+static task_t *task_by_id(sched_t *s, uint32_t id)
+{
+    if (id < s->base_id || id >= s->base_id + s->ntasks)
+        return NULL;
+    return &s->tasks[id - s->base_id];
+}
+
+static void q_remove(sched_t *s, task_t *t)
+{
+    int32_t i = (int32_t)(t - s->tasks);
+    if (t->prev != NIL)
+        s->tasks[t->prev].next = t->next;
+    else if (s->qhead == i)
+        s->qhead = t->next;
+    if (t->next != NIL)
+        s->tasks[t->next].prev = t->prev;
+    else if (s->qtail == i)
+        s->qtail = t->prev;
+    t->prev = t->next = NIL;
+}
+
+static void q_push(sched_t *s, task_t *t, bool front)
+{
+    int32_t i = (int32_t)(t - s->tasks);
+    t->state = T_QUEUED;
+    t->prev = t->next = NIL;
+    if (s->qhead == NIL) {
+        s->qhead = s->qtail = i;
+    } else if (front) {
+        t->next = s->qhead;
+        s->tasks[s->qhead].prev = i;
+        s->qhead = i;
+    } else {
+        t->prev = s->qtail;
+        s->tasks[s->qtail].next = i;
+        s->qtail = i;
+    }
+}
+
+static worker_t *worker_find(sched_t *s, const void *id, size_t len)
+{
+    for (int i = 0; i < s->nworkers; i++) {
+        worker_t *w = &s->workers[i];
+        if (w->used && w->idlen == len && memcmp(w->id, id, len) == 0)
+            return w;
+    }
+    return NULL;
+}
+
+static int worker_index(sched_t *s, worker_t *w)
+{
+    return (int)(w - s->workers);
+}
+
+static bool worker_holds(worker_t *w, uint32_t shard)
+{
+    for (size_t i = 0; i < w->nheld; i++)
+        if (w->held[i] == shard)
+            return true;
+    return false;
+}
+
+static void worker_hold(worker_t *w, uint32_t shard)
+{
+    if (worker_holds(w, shard))
+        return;
+    if (w->nheld == w->capheld) {
+        size_t cap = w->capheld ? w->capheld * 2 : 16;
+        uint32_t *p = realloc(w->held, cap * sizeof *p);
+        if (!p)
+            return; /* then we just resend the shard next time */
+        w->held = p;
+        w->capheld = cap;
+    }
+    w->held[w->nheld++] = shard;
+}
+
+static void worker_unhold(worker_t *w, uint32_t shard)
+{
+    for (size_t i = 0; i < w->nheld; i++)
+        if (w->held[i] == shard) {
+            w->held[i] = w->held[--w->nheld];
+            return;
+        }
+}
+
+static json_object *worker_json(const worker_t *w)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_string_len(w->id, (int)w->idlen));
+    json_object_object_add(o, "name", json_object_new_string(w->name));
+    json_object_object_add(o, "host", json_object_new_string(w->host));
+    json_object_object_add(o, "cores", json_object_new_int(w->cores));
+    json_object_object_add(o, "slots", json_object_new_int(w->slots));
+    return o;
+}
+
+static int send_to(sched_t *s, worker_t *w, const proto_header_t *h, int more)
+{
+    if (zmq_send(s->router, w->id, w->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    return wire_send_header(s->router, h, more);
+}
+
+static void send_simple(sched_t *s, worker_t *w, uint8_t type, const task_t *t, const lease_t *l)
+{
+    proto_header_t h = {.type = type, .job_id = s->job_id, .shard = PROTO_NO_SHARD};
+    if (t) {
+        h.op = t->op;
+        h.task_id = t->id;
+        h.shard = t->shard;
+    }
+    if (l) {
+        h.attempt = l->attempt;
+        h.lease = l->nonce;
+    }
+    if (send_to(s, w, &h, 0) < 0)
+        log_debug("cannot send to worker %s: %s", w->name, zmq_strerror(zmq_errno()));
+}
+
+/* Removes lease i of t; the worker gets its credit back. */
+static void lease_remove(sched_t *s, task_t *t, int i)
+{
+    worker_t *w = &s->workers[t->leases[i].worker];
+    if (w->inflight > 0)
+        w->inflight--;
+    t->leases[i] = t->leases[--t->nleases];
+}
+
+static int lease_find(task_t *t, uint32_t attempt, uint64_t nonce)
+{
+    for (int i = 0; i < t->nleases; i++)
+        if (t->leases[i].attempt == attempt && t->leases[i].nonce == nonce)
+            return i;
+    return -1;
+}
+
+static void requeue_if_orphan(sched_t *s, task_t *t)
+{
+    if (t->state == T_RUNNING && t->nleases == 0) {
+        s->c.tasks_retried++;
+        q_push(s, t, true);
+    }
+}
+
+static void worker_lost(sched_t *s, worker_t *w, const char *reason)
+{
+    int wi = worker_index(s, w);
+    if (!w->alive)
+        return;
+    w->alive = false;
+    w->accepting = false;
+    if (strcmp(reason, "bye") != 0)
+        s->c.workers_lost++;
+    /* Its leases go back to the queue front: they were the oldest work. */
+    for (size_t i = 0; i < s->ntasks; i++) {
+        task_t *t = &s->tasks[i];
+        if (t->state != T_RUNNING)
+            continue;
+        for (int k = t->nleases - 1; k >= 0; k--)
+            if (t->leases[k].worker == wi)
+                lease_remove(s, t, k);
+        requeue_if_orphan(s, t);
+    }
+    if (s->holder)
+        for (size_t i = 0; i < s->nshards; i++)
+            if (s->holder[i] == wi)
+                s->holder[i] = NO_WORKER;
+    w->nheld = 0;
+    w->inflight = 0;
+    log_warn("worker %s (%s) %s", w->name, w->host,
+             strcmp(reason, "bye") == 0 ? "left" : "lost: no heartbeat, its tasks were requeued");
+    json_object *o = worker_json(w);
+    json_object_object_add(o, "reason", json_object_new_string(reason));
+    events_publish(s->ev, "worker_left", o);
+    w->used = false;
+}
+
+/* ---------- construction ---------- */
+
+static void *bind_socket(sched_t *s, void *zctx, int type, int port, char *err, size_t errlen)
+{
+    char ep[CONFIG_STR + 32];
+    void *sock = zmq_socket(zctx, type);
+    if (!sock) {
+        snprintf(err, errlen, "cannot create socket: %s", zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    wire_socket_defaults(sock, (long long)s->cfg->cluster.max_msg_mb << 20);
+    if (type == ZMQ_ROUTER) {
+        int one = 1, hwm = 100000;
+        zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    }
+    if (type == ZMQ_SUB)
+        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0);
+    snprintf(ep, sizeof ep, "tcp://%s:%d", s->cfg->master.ip, port);
+    if (zmq_bind(sock, ep) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s (is another master running? change the port with --set master.*_port=N)",
+                 ep, zmq_strerror(zmq_errno()));
+        zmq_close(sock);
+        return NULL;
+    }
+    return sock;
+}
+
+sched_t *sched_new(void *zctx, const config_t *cfg, events_t *ev, volatile sig_atomic_t *stop,
+                   char *err, size_t errlen)
+{
+    sched_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->cfg = cfg;
+    s->ev = ev;
+    s->stop = stop;
+    s->fd = -1;
+    s->qhead = s->qtail = NIL;
+    s->hb_ms = cfg->cluster.heartbeat_ms;
+    s->dead_ms = (int64_t)cfg->cluster.heartbeat_ms * cfg->cluster.liveness;
+    s->prefetch = 1;
+    s->speculate = true;
+    s->next_id = 1;
+    s->base_id = 1;
+    if (getrandom(&s->rng, sizeof s->rng, 0) != sizeof s->rng)
+        s->rng = (uint64_t)clock_now_us() ^ ((uint64_t)getpid() << 32);
+    s->router = bind_socket(s, zctx, ZMQ_ROUTER, cfg->master.task_port, err, errlen);
+    if (s->router)
+        s->pull = bind_socket(s, zctx, ZMQ_PULL, cfg->master.result_port, err, errlen);
+    if (s->pull)
+        s->sub = bind_socket(s, zctx, ZMQ_SUB, cfg->master.heartbeat_port, err, errlen);
+    if (!s->sub) {
+        sched_destroy(&s);
+        return NULL;
+    }
+    return s;
+}
+
+static void clear_batch(sched_t *s)
+{
+    for (size_t i = 0; i < s->ntasks; i++)
+        blob_unref(&s->tasks[i].body);
+    s->ntasks = 0;
+    s->base_id = s->next_id;
+    s->qhead = s->qtail = NIL;
+    s->pending = 0;
+    s->rows_total = s->rows_done = s->done_in_batch = 0;
+}
+
+void sched_destroy(sched_t **sp)
+{
+    sched_t *s = *sp;
+    if (!s)
+        return;
+    /* Tell workers we are going so they do not wait for liveness to expire. */
+    clear_batch(s);
+    sched_end_job(s);
+    for (int i = 0; i < s->nworkers; i++)
+        free(s->workers[i].held);
+    free(s->workers);
+    free(s->tasks);
+    if (s->router)
+        zmq_close(s->router);
+    if (s->pull)
+        zmq_close(s->pull);
+    if (s->sub)
+        zmq_close(s->sub);
+    free(s);
+    *sp = NULL;
+}
+
+/* ---------- jobs and tasks ---------- */
+
+int sched_begin_job(sched_t *s, uint32_t job_id, const char *file, const sched_shard_t *shards,
+                    size_t nshards, char *err, size_t errlen)
+{
+    sched_end_job(s);
+    s->job_id = job_id;
+    if (file) {
+        s->fd = open(file, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0) {
+            snprintf(err, errlen, "%s: cannot open: %s", file, strerror(errno));
+            return -1;
+        }
+    }
+    if (nshards) {
+        s->shards = malloc(nshards * sizeof *s->shards);
+        s->holder = malloc(nshards * sizeof *s->holder);
+        if (!s->shards || !s->holder) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        memcpy(s->shards, shards, nshards * sizeof *shards);
+        for (size_t i = 0; i < nshards; i++)
+            s->holder[i] = NO_WORKER;
+        s->nshards = nshards;
+    }
+    return 0;
+}
+
+void sched_end_job(sched_t *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    free(s->shards);
+    free(s->holder);
+    s->shards = NULL;
+    s->holder = NULL;
+    s->nshards = 0;
+    blob_unref(&s->context);
+    for (int i = 0; i < s->nworkers; i++)
+        s->workers[i].nheld = 0;
+}
+
+int sched_set_context(sched_t *s, const void *ctx, size_t len)
+{
+    blob_t *b = blob_copy(ctx, len);
+    if (!b)
+        return -1;
+    blob_unref(&s->context);
+    s->context = b;
+    s->ctx_version++;
+    return 0;
+}
+
+void sched_set_prefetch(sched_t *s, int prefetch)
+{
+    s->prefetch = prefetch < 0 ? 0 : prefetch;
+}
+
+void sched_set_speculation(sched_t *s, bool on)
+{
+    s->speculate = on;
+}
+
+void sched_set_tick(sched_t *s, sched_tick_fn fn, void *arg)
+{
+    s->tick = fn;
+    s->tick_arg = arg;
+}
+
+uint32_t sched_submit(sched_t *s, uint16_t op, uint32_t shard, blob_t *body, uint64_t rows)
+{
+    if (s->ntasks == s->captasks) {
+        size_t cap = s->captasks ? s->captasks * 2 : 256;
+        task_t *p = realloc(s->tasks, cap * sizeof *p);
+        if (!p)
+            return 0;
+        s->tasks = p;
+        s->captasks = cap;
+    }
+    task_t *t = &s->tasks[s->ntasks++];
+    memset(t, 0, sizeof *t);
+    t->id = s->next_id++;
+    t->op = op;
+    t->shard = shard;
+    t->body = body ? blob_ref(body) : NULL;
+    t->rows = rows;
+    q_push(s, t, false);
+    s->pending++;
+    s->rows_total += rows;
+    return t->id;
+}
+
+/* ---------- dispatch ---------- */
+
+static int worker_limit(const sched_t *s, const worker_t *w)
+{
+    return w->slots + s->prefetch;
+}
+
+/* Sends t to w under a new lease. Returns 0, or -1 when the worker cannot be
+ * reached now (the caller leaves the task queued). */
+static int send_task(sched_t *s, worker_t *w, task_t *t)
+{
+    int wi = worker_index(s, w);
+    bool need_ctx = s->context && (w->ctx_job != s->job_id || w->ctx_version != s->ctx_version);
+    bool has_shard = t->shard != PROTO_NO_SHARD && t->shard < s->nshards;
+    bool need_shard = has_shard && !worker_holds(w, t->shard);
+    blob_t *shard_bytes = NULL;
+    if (need_shard) {
+        const sched_shard_t *r = &s->shards[t->shard];
+        shard_bytes = blob_new(r->length);
+        if (!shard_bytes || s->fd < 0 ||
+            pread(s->fd, shard_bytes->data, r->length, (off_t)r->offset) != (ssize_t)r->length) {
+            log_error("cannot read shard %u of the input file: %s", t->shard, strerror(errno));
+            blob_unref(&shard_bytes);
+            return -1;
+        }
+    }
+    lease_t l = {.attempt = ++t->attempts,
+                 .nonce = next_nonce(s),
+                 .worker = wi,
+                 .start_us = clock_now_us(),
+                 .start_wall = clock_wall_ms()};
+    proto_header_t h = {.type = MSG_TASK,
+                        .op = t->op,
+                        .flags = (need_ctx ? PROTO_F_CONTEXT : 0) | (need_shard ? PROTO_F_SHARD : 0),
+                        .job_id = s->job_id,
+                        .task_id = t->id,
+                        .attempt = l.attempt,
+                        .shard = t->shard,
+                        .lease = l.nonce};
+    int rc = send_to(s, w, &h, ZMQ_SNDMORE);
+    if (rc == 0) {
+        int more = (need_ctx || need_shard) ? ZMQ_SNDMORE : 0;
+        rc = t->body ? blob_send(t->body, s->router, more) : wire_send_bytes(s->router, "", 0, more);
+        if (rc == 0 && need_ctx)
+            rc = blob_send(s->context, s->router, need_shard ? ZMQ_SNDMORE : 0);
+        if (rc == 0 && need_shard)
+            rc = blob_send(shard_bytes, s->router, 0);
+    }
+    blob_unref(&shard_bytes);
+    if (rc < 0) {
+        t->attempts--;
+        if (zmq_errno() == EHOSTUNREACH)
+            worker_lost(s, w, "lost");
+        return -1;
+    }
+    if (need_ctx) {
+        w->ctx_job = s->job_id;
+        w->ctx_version = s->ctx_version;
+    }
+    if (need_shard) {
+        worker_hold(w, t->shard);
+        if (s->holder[t->shard] == NO_WORKER)
+            s->holder[t->shard] = wi;
+    }
+    t->leases[t->nleases++] = l;
+    t->state = T_RUNNING;
+    w->inflight++;
+    return 0;
+}
+
+/* The first queued task w may take: no shard, a shard it holds, or a shard
+ * nobody alive holds. */
+static task_t *pick_for(sched_t *s, worker_t *w)
+{
+    int wi = worker_index(s, w);
+    for (int32_t i = s->qhead; i != NIL; i = s->tasks[i].next) {
+        task_t *t = &s->tasks[i];
+        if (t->shard == PROTO_NO_SHARD || t->shard >= s->nshards)
+            return t;
+        int h = s->holder[t->shard];
+        if (h == wi || h == NO_WORKER || !s->workers[h].alive)
+            return t;
+    }
+    return NULL;
+}
+
+static void dispatch(sched_t *s)
+{
+    bool progress = true;
+    while (progress && s->qhead != NIL) {
+        progress = false;
+        for (int k = 0; k < s->nworkers && s->qhead != NIL; k++) {
+            worker_t *w = &s->workers[(s->rr + k) % s->nworkers];
+            if (!w->used || !w->alive || !w->accepting || w->inflight >= worker_limit(s, w))
+                continue;
+            task_t *t = pick_for(s, w);
+            if (!t)
+                continue;
+            q_remove(s, t);
+            if (send_task(s, w, t) < 0) {
+                q_push(s, t, true);
+                continue;
+            }
+            progress = true;
+        }
+        s->rr = s->nworkers ? (s->rr + 1) % s->nworkers : 0;
+    }
+}
+
+/* Straggler copies: with nothing queued, an idle worker runs a second attempt
+ * of the oldest running task that has taken much longer than tasks usually do. */
+static void speculate(sched_t *s)
+{
+    if (!s->speculate || s->qhead != NIL || s->pending == 0)
+        return;
+    int64_t now = clock_now_us();
+    int64_t typical = s->durations_n ? s->durations_sum_us / (int64_t)s->durations_n : 0;
+    int64_t threshold = typical * 2 > 1000000 ? typical * 2 : 1000000;
+    for (int k = 0; k < s->nworkers; k++) {
+        worker_t *w = &s->workers[k];
+        if (!w->used || !w->alive || !w->accepting || w->inflight > 0)
+            continue;
+        task_t *oldest = NULL;
+        for (size_t i = 0; i < s->ntasks; i++) {
+            task_t *t = &s->tasks[i];
+            if (t->state != T_RUNNING || t->nleases != 1 || t->leases[0].worker == k)
+                continue;
+            if (now - t->leases[0].start_us < threshold)
+                continue;
+            if (!oldest || t->leases[0].start_us < oldest->leases[0].start_us)
+                oldest = t;
+        }
+        if (!oldest)
+            return;
+        if (send_task(s, w, oldest) == 0) {
+            s->c.tasks_speculative++;
+            log_info("task %u is slow on %s; running a copy on %s", oldest->id,
+                     s->workers[oldest->leases[0].worker].name, w->name);
+        }
+    }
+}
+
+/* ---------- incoming messages ---------- */
+
+static void json_str(json_object *o, const char *key, char *out, size_t outlen)
+{
+    json_object *v;
+    if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+        proto_clean_text(json_object_get_string(v), (size_t)json_object_get_string_len(v), out,
+                         outlen);
+}
+
+static int json_int(json_object *o, const char *key, int lo, int hi, int dflt)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+        return dflt;
+    int64_t x = json_object_get_int64(v);
+    return x < lo ? lo : x > hi ? hi : (int)x;
+}
+
+static json_object *parse_json(const void *data, size_t len)
+{
+    if (len == 0 || len > PROTO_MAX_JSON)
+        return NULL;
+    json_tokener *tok = json_tokener_new();
+    if (!tok)
+        return NULL;
+    json_object *o = json_tokener_parse_ex(tok, data, (int)len);
+    if (json_tokener_get_error(tok) != json_tokener_success ||
+        (size_t)json_tokener_get_parse_end(tok) != len || !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        o = NULL;
+    }
+    json_tokener_free(tok);
+    return o;
+}
+
+static void on_ready(sched_t *s, const void *id, size_t idlen, wire_msg_t *m)
+{
+    json_object *info = parse_json(wire_data(m, 2), wire_size(m, 2));
+    if (!info) {
+        drop(s, DROP_MALFORMED, "READY without valid JSON");
+        return;
+    }
+    worker_t *w = worker_find(s, id, idlen);
+    if (w) {
+        /* A READY from a known worker means it dropped what it held. */
+        worker_lost(s, w, "restarted");
+        w = NULL;
+    }
+    int live = sched_live_workers(s);
+    if (live >= s->cfg->cluster.max_workers) {
+        drop(s, DROP_TOO_MANY, "cluster.max_workers reached");
+        json_object_put(info);
+        return;
+    }
+    for (int i = 0; i < s->nworkers; i++)
+        if (!s->workers[i].used) {
+            w = &s->workers[i];
+            break;
+        }
+    if (!w) {
+        if (s->nworkers == s->capworkers) {
+            int cap = s->capworkers ? s->capworkers * 2 : 16;
+            worker_t *p = realloc(s->workers, (size_t)cap * sizeof *p);
+            if (!p) {
+                json_object_put(info);
+                return;
+            }
+            s->workers = p;
+            s->capworkers = cap;
+        }
+        w = &s->workers[s->nworkers++];
+        memset(w, 0, sizeof *w);
+    }
+    uint32_t *held = w->held;
+    size_t capheld = w->capheld;
+    memset(w, 0, sizeof *w);
+    w->held = held;
+    w->capheld = capheld;
+    w->used = w->alive = w->accepting = true;
+    memcpy(w->id, id, idlen);
+    w->idlen = idlen;
+    snprintf(w->name, sizeof w->name, "%.*s", (int)idlen, (const char *)id);
+    json_str(info, "name", w->name, sizeof w->name);
+    json_str(info, "host", w->host, sizeof w->host);
+    w->cores = json_int(info, "cores", 1, 4096, 1);
+    w->slots = json_int(info, "slots", 1, 1024, 1);
+    w->last_seen_ms = clock_now_ms();
+    w->joined_wall = clock_wall_ms();
+    json_object_put(info);
+    log_info("worker %s (%s) joined: %d cores, %d slots", w->name, w->host, w->cores, w->slots);
+    events_publish(s->ev, "worker_joined", worker_json(w));
+}
+
+static void on_handback(sched_t *s, worker_t *w, const proto_header_t *h)
+{
+    task_t *t = task_by_id(s, h->task_id);
+    int li = t ? lease_find(t, h->attempt, h->lease) : -1;
+    if (li < 0 || t->leases[li].worker != worker_index(s, w)) {
+        drop(s, DROP_STALE, "HANDBACK for a lease the worker does not hold");
+        return;
+    }
+    lease_remove(s, t, li);
+    t->attempts--; /* a handed-back lease is not a failed attempt */
+    requeue_if_orphan(s, t);
+    w->accepting = false; /* a worker hands back when it pauses or leaves; READY re-enables */
+    log_info("worker %s handed back task %u", w->name, t->id);
+}
+
+static void handle_router(sched_t *s)
+{
+    for (int n = 0; n < RECV_BATCH; n++) {
+        wire_msg_t m;
+        if (wire_recv(s->router, &m, ZMQ_DONTWAIT) < 0)
+            return;
+        proto_header_t h;
+        const char *why = "frames";
+        int mn, mx;
+        if (m.too_many || m.n < 2 || !proto_valid_id(wire_data(&m, 0), wire_size(&m, 0)) ||
+            proto_header_decode(wire_data(&m, 1), wire_size(&m, 1), &h, &why) < 0 ||
+            !proto_type_from_worker_tasks(h.type)) {
+            drop(s, DROP_MALFORMED, why);
+            goto next;
+        }
+        proto_frames_allowed(h.type, h.flags, &mn, &mx);
+        if (m.n - 1 < mn || m.n - 1 > mx) {
+            drop(s, DROP_MALFORMED, "frame count");
+            goto next;
+        }
+        const void *id = wire_data(&m, 0);
+        size_t idlen = wire_size(&m, 0);
+        if (h.type == MSG_READY) {
+            on_ready(s, id, idlen, &m);
+            goto next;
+        }
+        worker_t *w = worker_find(s, id, idlen);
+        if (!w) {
+            drop(s, DROP_UNKNOWN_PEER, "message from a worker that never said READY");
+            proto_header_t r = {.type = MSG_RESET, .shard = PROTO_NO_SHARD};
+            if (zmq_send(s->router, id, idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+                wire_send_header(s->router, &r, 0);
+            goto next;
+        }
+        w->last_seen_ms = clock_now_ms();
+        if (h.type == MSG_HANDBACK)
+            on_handback(s, w, &h);
+        else if (h.type == MSG_BYE)
+            worker_lost(s, w, "bye");
+    next:
+        wire_close(&m);
+    }
+}
+
+static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h, wire_msg_t *m)
+{
+    lease_t win = t->leases[li];
+    worker_t *w = &s->workers[win.worker];
+    int64_t now = clock_now_us();
+    lease_remove(s, t, li);
+    /* Every other attempt lost the race: cancel it and free its credit. */
+    while (t->nleases > 0) {
+        worker_t *o = &s->workers[t->leases[0].worker];
+        send_simple(s, o, MSG_CANCEL, t, &t->leases[0]);
+        lease_remove(s, t, 0);
+    }
+    t->state = T_DONE;
+    s->pending--;
+    s->done_in_batch++;
+    s->rows_done += t->rows;
+    s->c.tasks_done++;
+    s->c.rows_processed += t->rows;
+    w->tasks_done++;
+    w->rows_done += t->rows;
+    s->durations_sum_us += now - win.start_us;
+    s->durations_n++;
+    blob_unref(&t->body);
+    if (t->op != OP_NOOP) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "job_id", json_object_new_int64(s->job_id));
+        json_object_object_add(o, "task_id", json_object_new_int64(t->id));
+        json_object_object_add(o, "shard", t->shard == PROTO_NO_SHARD
+                                               ? NULL
+                                               : json_object_new_int64(t->shard));
+        json_object_object_add(o, "worker", json_object_new_string(w->name));
+        json_object_object_add(o, "attempt", json_object_new_int64(win.attempt));
+        json_object_object_add(o, "start_ms", json_object_new_int64(win.start_wall));
+        json_object_object_add(o, "end_ms", json_object_new_int64(clock_wall_ms()));
+        json_object_object_add(o, "rows", json_object_new_int64((int64_t)t->rows));
+        events_publish(s->ev, "task_done", o);
+    }
+    if (s->on_result && !s->failed) {
+        sched_result_t r = {.task_id = t->id,
+                            .shard = t->shard,
+                            .op = h->op,
+                            .attempt = win.attempt,
+                            .data = wire_data(m, 2),
+                            .len = wire_size(m, 2),
+                            .worker = w->name,
+                            .start_us = win.start_us,
+                            .end_us = now};
+        if (s->on_result(s->on_result_arg, &r) < 0 && !s->failed) {
+            s->failed = true;
+            snprintf(s->fail_msg, sizeof s->fail_msg, "result of task %u was rejected", t->id);
+        }
+    }
+}
+
+static void fail_result(sched_t *s, task_t *t, int li, const proto_header_t *h, wire_msg_t *m)
+{
+    worker_t *w = &s->workers[t->leases[li].worker];
+    char msg[PROTO_MAX_ERROR + 1];
+    proto_clean_text(wire_data(m, 2), wire_size(m, 2), msg, sizeof msg);
+    uint32_t attempt = t->leases[li].attempt;
+    lease_remove(s, t, li);
+    if (h->op == PROTO_ERR_NOSHARD && t->noshard < MAX_NOSHARD) {
+        t->noshard++;
+        t->attempts--;
+        if (t->shard < s->nshards) {
+            worker_unhold(w, t->shard);
+            if (s->holder[t->shard] == worker_index(s, w))
+                s->holder[t->shard] = NO_WORKER;
+        }
+        w->ctx_job = 0; /* resend the context too */
+        requeue_if_orphan(s, t);
+        return;
+    }
+    s->c.tasks_failed++;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "job_id", json_object_new_int64(s->job_id));
+    json_object_object_add(o, "task_id", json_object_new_int64(t->id));
+    json_object_object_add(o, "worker", json_object_new_string(w->name));
+    json_object_object_add(o, "attempt", json_object_new_int64(attempt));
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    json_object_object_add(o, "ts", json_object_new_int64(clock_wall_ms()));
+    events_publish(s->ev, "task_failed", o);
+    if (h->op == PROTO_ERR_DATA) {
+        if (!s->failed) {
+            s->failed = true;
+            s->data_error = true;
+            snprintf(s->fail_msg, sizeof s->fail_msg, "%s", msg);
+        }
+        return;
+    }
+    log_warn("task %u failed on %s: %s", t->id, w->name, msg);
+    if (++t->failures >= MAX_FAILURES) {
+        if (!s->failed) {
+            s->failed = true;
+            snprintf(s->fail_msg, sizeof s->fail_msg, "task %u failed %d times; last error: %s",
+                     t->id, t->failures, msg);
+        }
+        return;
+    }
+    requeue_if_orphan(s, t);
+}
+
+static void handle_pull(sched_t *s)
+{
+    for (int n = 0; n < RECV_BATCH; n++) {
+        wire_msg_t m;
+        if (wire_recv(s->pull, &m, ZMQ_DONTWAIT) < 0)
+            return;
+        proto_header_t h;
+        const char *why = "frames";
+        if (m.too_many || m.n != 3 || proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) < 0 ||
+            (h.type != MSG_RESULT && h.type != MSG_FAIL)) {
+            drop(s, DROP_MALFORMED, why);
+            goto next;
+        }
+        task_t *t = task_by_id(s, h.task_id);
+        if (!t || h.job_id != s->job_id) {
+            drop(s, h.task_id < s->base_id && h.task_id > 0 ? DROP_STALE : DROP_UNKNOWN_TASK,
+                 "result for a task not in this batch");
+            goto next;
+        }
+        if (t->state == T_DONE) {
+            drop(s, DROP_DUPLICATE, "second result for a finished task");
+            goto next;
+        }
+        int li = lease_find(t, h.attempt, h.lease);
+        if (li < 0) {
+            bool forged = h.attempt >= 1 && h.attempt <= t->attempts && t->nleases > 0;
+            drop(s, forged ? DROP_FORGED : DROP_STALE, "result for a lease that is not live");
+            goto next;
+        }
+        worker_t *w = &s->workers[t->leases[li].worker];
+        if (wire_size(&m, 1) != w->idlen || memcmp(wire_data(&m, 1), w->id, w->idlen) != 0) {
+            drop(s, DROP_FORGED, "result signed by another worker");
+            goto next;
+        }
+        w->last_seen_ms = clock_now_ms();
+        if (h.type == MSG_RESULT)
+            accept_result(s, t, li, &h, &m);
+        else
+            fail_result(s, t, li, &h, &m);
+    next:
+        wire_close(&m);
+    }
+}
+
+static json_object *nullable_double(json_object *o, const char *key, double lo, double hi)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v))
+        return NULL;
+    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
+        return NULL;
+    double d = json_object_get_double(v);
+    d = d < lo ? lo : d > hi ? hi : d;
+    return json_object_new_double(d);
+}
+
+static void handle_sub(sched_t *s)
+{
+    for (int n = 0; n < RECV_BATCH; n++) {
+        wire_msg_t m;
+        if (wire_recv(s->sub, &m, ZMQ_DONTWAIT) < 0)
+            return;
+        proto_header_t h;
+        const char *why = "frames";
+        if (m.too_many || m.n != 3 || proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) < 0 ||
+            h.type != MSG_HEARTBEAT || !proto_valid_id(wire_data(&m, 1), wire_size(&m, 1))) {
+            drop(s, DROP_MALFORMED, why);
+            goto next;
+        }
+        worker_t *w = worker_find(s, wire_data(&m, 1), wire_size(&m, 1));
+        if (!w) {
+            drop(s, DROP_UNKNOWN_PEER, "heartbeat from a worker that never said READY");
+            goto next;
+        }
+        int64_t now = clock_now_ms();
+        if (w->last_hb_ms && now - w->last_hb_ms < s->hb_ms / 4) {
+            drop(s, DROP_FLOOD, "heartbeats too fast");
+            goto next;
+        }
+        json_object *hb = parse_json(wire_data(&m, 2), wire_size(&m, 2));
+        if (!hb) {
+            drop(s, DROP_MALFORMED, "heartbeat JSON");
+            goto next;
+        }
+        w->last_hb_ms = w->last_seen_ms = now;
+        json_object *o = worker_json(w);
+        json_object_object_add(o, "cpu", nullable_double(hb, "cpu", 0, 100));
+        json_object_object_add(o, "mem", nullable_double(hb, "mem", 0, 100));
+        json_object_object_add(o, "load", nullable_double(hb, "load", 0, 1e6));
+        json_object_object_add(o, "battery", nullable_double(hb, "battery", 0, 100));
+        json_object *ac;
+        json_object_object_add(o, "ac",
+                               json_object_object_get_ex(hb, "ac", &ac) &&
+                                       json_object_is_type(ac, json_type_boolean)
+                                   ? json_object_new_boolean(json_object_get_boolean(ac))
+                                   : NULL);
+        char state[16] = "idle", reason[128] = "";
+        json_str(hb, "state", state, sizeof state);
+        json_str(hb, "reason", reason, sizeof reason);
+        json_object_object_add(o, "state", json_object_new_string(state));
+        json_object_object_add(o, "reason", json_object_new_string(reason));
+        json_object_object_add(o, "tasks_done", json_object_new_int64((int64_t)w->tasks_done));
+        int cur = json_int(hb, "current_task", -1, INT32_MAX, -1);
+        json_object_object_add(o, "current_task", cur < 0 ? NULL : json_object_new_int(cur));
+        json_object_object_add(o, "rows_per_s", nullable_double(hb, "rows_per_s", 0, 1e12));
+        json_object_object_add(o, "last_seen_ms", json_object_new_int(0));
+        events_publish(s->ev, "worker_stats", o);
+        json_object_put(hb);
+    next:
+        wire_close(&m);
+    }
+}
+
+/* ---------- timers ---------- */
+
+static void publish_counters(sched_t *s)
+{
+    json_object *o = json_object_new_object();
+    json_object *d = json_object_new_object();
+    for (int k = 0; k < DROP_KINDS; k++)
+        json_object_object_add(d, drop_names[k], json_object_new_int64((int64_t)s->c.dropped[k]));
+    json_object_object_add(o, "messages_dropped", d);
+    json_object *t = json_object_new_object();
+    json_object_object_add(t, "done", json_object_new_int64((int64_t)s->c.tasks_done));
+    json_object_object_add(t, "failed", json_object_new_int64((int64_t)s->c.tasks_failed));
+    json_object_object_add(t, "retried", json_object_new_int64((int64_t)s->c.tasks_retried));
+    json_object_object_add(t, "speculative", json_object_new_int64((int64_t)s->c.tasks_speculative));
+    json_object_object_add(o, "tasks", t);
+    json_object_object_add(o, "rows_processed", json_object_new_int64((int64_t)s->c.rows_processed));
+    json_object_object_add(o, "workers_lost", json_object_new_int64((int64_t)s->c.workers_lost));
+    events_publish(s->ev, "counters", o);
+}
+
+static void on_tick(sched_t *s)
+{
+    int64_t now = clock_now_ms();
+    for (int i = 0; i < s->nworkers; i++) {
+        worker_t *w = &s->workers[i];
+        if (!w->used || !w->alive)
+            continue;
+        if (now - w->last_seen_ms > s->dead_ms) {
+            worker_lost(s, w, "lost");
+            continue;
+        }
+        send_simple(s, w, MSG_PING, NULL, NULL);
+    }
+    publish_counters(s);
+    if (s->tick)
+        s->tick(s->tick_arg);
+}
+
+static int loop_once(sched_t *s, int64_t timeout_ms, void *extra)
+{
+    zmq_pollitem_t items[4] = {{s->router, 0, ZMQ_POLLIN, 0},
+                               {s->pull, 0, ZMQ_POLLIN, 0},
+                               {s->sub, 0, ZMQ_POLLIN, 0},
+                               {extra, 0, ZMQ_POLLIN, 0}};
+    int64_t now = clock_now_ms();
+    if (s->next_tick_ms == 0)
+        s->next_tick_ms = now + s->hb_ms;
+    int64_t wait = s->next_tick_ms - now;
+    if (wait < 0)
+        wait = 0;
+    if (timeout_ms >= 0 && timeout_ms < wait)
+        wait = timeout_ms;
+    int rc = zmq_poll(items, extra ? 4 : 3, (long)wait);
+    if (rc < 0 && zmq_errno() != EINTR) {
+        log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    if (*s->stop)
+        return -2;
+    if (rc > 0) {
+        if (items[1].revents & ZMQ_POLLIN)
+            handle_pull(s);
+        if (items[0].revents & ZMQ_POLLIN)
+            handle_router(s);
+        if (items[2].revents & ZMQ_POLLIN)
+            handle_sub(s);
+    }
+    if (clock_now_ms() >= s->next_tick_ms) {
+        s->next_tick_ms = clock_now_ms() + s->hb_ms;
+        on_tick(s);
+    }
+    dispatch(s);
+    speculate(s);
+    return extra && (items[3].revents & ZMQ_POLLIN) ? 1 : 0;
+}
+
+int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char *err,
+               size_t errlen)
+{
+    int rc = 0;
+    s->on_result = fn;
+    s->on_result_arg = arg;
+    s->failed = s->data_error = false;
+    s->fail_msg[0] = 0;
+    s->durations_sum_us = 0;
+    s->durations_n = 0;
+    if (data_error)
+        *data_error = false;
+    while (s->pending > 0 && !s->failed) {
+        rc = loop_once(s, -1, NULL);
+        if (rc == -2) {
+            snprintf(err, errlen, "interrupted");
+            goto out;
+        }
+        if (rc == -1) {
+            snprintf(err, errlen, "event loop failed");
+            goto out;
+        }
+    }
+    rc = 0;
+    if (s->failed) {
+        snprintf(err, errlen, "%s", s->fail_msg);
+        if (data_error)
+            *data_error = s->data_error;
+        /* Outstanding leases are cancelled so workers stop wasting time. */
+        for (size_t i = 0; i < s->ntasks; i++) {
+            task_t *t = &s->tasks[i];
+            while (t->state == T_RUNNING && t->nleases > 0) {
+                send_simple(s, &s->workers[t->leases[0].worker], MSG_CANCEL, t, &t->leases[0]);
+                lease_remove(s, t, 0);
+            }
+        }
+        rc = -1;
+    }
+out:
+    s->on_result = NULL;
+    clear_batch(s);
+    return rc;
+}
+
+int sched_wait_workers(sched_t *s, int n, int64_t timeout_ms)
+{
+    int64_t deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
+    while (sched_live_workers(s) < n) {
+        int64_t left = clock_until(deadline);
+        if (deadline >= 0 && left == 0)
+            return -1;
+        if (loop_once(s, deadline < 0 ? 500 : (left < 500 ? left : 500), NULL) == -2)
+            return -2;
+    }
+    return 0;
+}
+
+int sched_poll(sched_t *s, int64_t timeout_ms, void *extra_sock)
+{
+    int64_t deadline = clock_now_ms() + timeout_ms;
+    for (;;) {
+        int rc = loop_once(s, clock_until(deadline), extra_sock);
+        if (rc != 0 || clock_until(deadline) == 0)
+            return rc < 0 && rc != -2 ? 0 : rc;
+    }
+}
+
+int sched_live_workers(const sched_t *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nworkers; i++)
+        n += s->workers[i].used && s->workers[i].alive;
+    return n;
+}
+
+int sched_total_slots(const sched_t *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nworkers; i++)
+        if (s->workers[i].used && s->workers[i].alive)
+            n += s->workers[i].slots;
+    return n;
+}
+
+void sched_get_counters(const sched_t *s, sched_counters_t *out)
+{
+    *out = s->c;
+}
+
+const char *sched_drop_kind_name(int kind)
+{
+    return kind >= 0 && kind < DROP_KINDS ? drop_names[kind] : NULL;
+}
+
+void sched_get_progress(const sched_t *s, sched_progress_t *out)
+{
+    out->tasks_done = s->done_in_batch;
+    out->tasks_total = s->ntasks;
+    out->rows_done = s->rows_done;
+    out->rows_total = s->rows_total;
+}
