@@ -1,1 +1,118 @@
-int main(void){return 0;}
+/* bin/master: reads a data set, shards it, hands the shards to workers and
+ * writes what they compute. See master/cli.c for the command line and
+ * ../DESIGN.md for the contract. */
+#include "common/config.h"
+#include "common/log.h"
+#include "master/cli.h"
+#include "master/dispatch.h"
+#include "master/events.h"
+#include "master/master.h"
+#include "master/sched.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define NETCOMPUTE_VERSION "0.1.0"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (stop_flag)
+        _exit(130); /* a second Ctrl-C: the user means it */
+    stop_flag = 1;
+}
+
+static int ask_mode(master_opts_t *o)
+{
+    char line[64];
+    printf("Select mode: [1] Training (Enter) [2] Testing: ");
+    fflush(stdout);
+    if (!fgets(line, sizeof line, stdin))
+        return -1;
+    line[strcspn(line, "\r\n")] = 0;
+    if (line[0] == 0 || strcmp(line, "1") == 0)
+        o->cmd = CMD_TRAIN;
+    else if (strcmp(line, "2") == 0)
+        o->cmd = CMD_TEST;
+    else
+        return -1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    master_opts_t opts;
+    config_t cfg;
+    char err[1024];
+    int status = EXIT_JOB_FAILED;
+    void *zctx = NULL;
+    events_t *ev = NULL;
+    sched_t *sched = NULL;
+
+    log_init("master", LOG_INFO);
+    if (cli_parse(argc, argv, &opts, &cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "master: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (opts.cmd == CMD_HELP) {
+        fputs(cli_usage(), stdout);
+        return EXIT_OK;
+    }
+    if (opts.cmd == CMD_VERSION) {
+        printf("netcompute master %s (protocol %d, zeromq %d.%d.%d)\n", NETCOMPUTE_VERSION,
+               1, ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH);
+        return EXIT_OK;
+    }
+    log_init("master", opts.verbosity > 0 ? LOG_DEBUG : opts.verbosity < 0 ? LOG_WARN : LOG_INFO);
+    if (opts.cmd == CMD_INTERACTIVE && ask_mode(&opts) < 0) {
+        fprintf(stderr, "master: expected 1 (training, the default) or 2 (testing)\n");
+        return EXIT_USAGE;
+    }
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    zctx = zmq_ctx_new();
+    if (!zctx) {
+        fprintf(stderr, "master: cannot start ZeroMQ: %s\n", zmq_strerror(zmq_errno()));
+        return EXIT_JOB_FAILED;
+    }
+    ev = events_new(zctx, EVENTS_ENDPOINT, err, sizeof err);
+    if (!ev)
+        goto fail;
+    sched = sched_new(zctx, &cfg, ev, &stop_flag, err, sizeof err);
+    if (!sched)
+        goto fail;
+    master_ctx_t ctx = {.cfg = &cfg, .opts = &opts, .zctx = zctx, .ev = ev, .sched = sched,
+                        .stop = &stop_flag};
+    (void)ctx;
+    switch (opts.cmd) {
+    case CMD_BENCH_DISPATCH:
+        status = dispatch_run(sched, ev, &opts, &cfg);
+        break;
+    default:
+        fprintf(stderr, "master: this command is not available in this build\n");
+        status = EXIT_USAGE;
+        break;
+    }
+    if (stop_flag)
+        fprintf(stderr, "master: stopped by signal; no output was left half-written\n");
+    goto out;
+fail:
+    fprintf(stderr, "master: %s\n", err);
+    status = EXIT_JOB_FAILED;
+out:
+    sched_destroy(&sched);
+    events_destroy(&ev);
+    if (zctx)
+        zmq_ctx_term(zctx);
+    return status;
+}

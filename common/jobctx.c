@@ -1,0 +1,220 @@
+#include "common/jobctx.h"
+
+#include "common/proto.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CLASSES 100000
+#define MAX_FEATURES 100000000
+
+static void add_str(json_object *o, const char *k, const char *v, size_t len)
+{
+    if (v)
+        json_object_object_add(o, k, json_object_new_string_len(v, (int)len));
+}
+
+int jobctx_encode(const jobctx_t *c, void **bufp, size_t *lenp)
+{
+    int rc = -1;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "format", json_object_new_int(c->format));
+    add_str(o, "file", c->file, c->file ? strlen(c->file) : 0);
+    add_str(o, "header", c->header, c->header_len);
+    add_str(o, "label", c->label, c->label ? strlen(c->label) : 0);
+    add_str(o, "id", c->id, c->id ? strlen(c->id) : 0);
+    json_object_object_add(o, "solver", json_object_new_int(c->solver));
+    json_object_object_add(o, "C", json_object_new_double(c->C));
+    json_object_object_add(o, "bias", json_object_new_double(c->bias));
+    add_str(o, "schema", c->schema_json, c->schema_len);
+    json_object_object_add(o, "want_prob", json_object_new_boolean(c->want_prob));
+    size_t nw = 0;
+    if (c->has_model) {
+        json_object_object_add(o, "nr_class", json_object_new_int(c->nr_class));
+        json_object_object_add(o, "nr_feature", json_object_new_int(c->nr_feature));
+        json_object_object_add(o, "nr_w", json_object_new_int(c->nr_w));
+        json_object *labels = json_object_new_array();
+        for (int i = 0; i < c->nr_class; i++)
+            json_object_array_add(labels, json_object_new_int(c->labels[i]));
+        json_object_object_add(o, "labels", labels);
+        nw = (size_t)c->nr_w * ((size_t)c->nr_feature + (c->bias >= 0));
+    }
+    size_t jlen;
+    const char *js = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &jlen);
+    size_t len = 4 + jlen + nw * 8;
+    uint8_t *buf = malloc(len);
+    if (!buf)
+        goto out;
+    proto_put_u32(buf, (uint32_t)jlen);
+    memcpy(buf + 4, js, jlen);
+    for (size_t i = 0; i < nw; i++)
+        proto_put_f64(buf + 4 + jlen + 8 * i, c->w[i]);
+    *bufp = buf;
+    *lenp = len;
+    rc = 0;
+out:
+    json_object_put(o);
+    return rc;
+}
+
+static int get_str(json_object *o, const char *k, bool required, char **out, size_t *outlen,
+                   char *err, size_t errlen)
+{
+    json_object *v;
+    *out = NULL;
+    if (!json_object_object_get_ex(o, k, &v)) {
+        if (required)
+            snprintf(err, errlen, "job context: missing '%s'", k);
+        return required ? -1 : 0;
+    }
+    if (!json_object_is_type(v, json_type_string)) {
+        snprintf(err, errlen, "job context: '%s' is not a string", k);
+        return -1;
+    }
+    size_t len = (size_t)json_object_get_string_len(v);
+    *out = malloc(len + 1);
+    if (!*out) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(*out, json_object_get_string(v), len);
+    (*out)[len] = 0;
+    if (outlen)
+        *outlen = len;
+    return 0;
+}
+
+static int get_num(json_object *o, const char *k, double lo, double hi, double *out, char *err,
+                   size_t errlen)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, k, &v) ||
+        (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))) {
+        snprintf(err, errlen, "job context: '%s' missing or not a number", k);
+        return -1;
+    }
+    double d = json_object_get_double(v);
+    if (!isfinite(d) || d < lo || d > hi) {
+        snprintf(err, errlen, "job context: '%s' out of range", k);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
+{
+    const uint8_t *buf = bufv;
+    json_object *o = NULL;
+    json_tokener *tok = NULL;
+    jobctx_t *c = calloc(1, sizeof *c);
+    double d;
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (len < 4 || proto_get_u32(buf) > len - 4) {
+        snprintf(err, errlen, "job context: truncated");
+        goto fail;
+    }
+    size_t jlen = proto_get_u32(buf);
+    tok = json_tokener_new();
+    if (!tok)
+        goto fail;
+    o = json_tokener_parse_ex(tok, (const char *)buf + 4, (int)jlen);
+    if (json_tokener_get_error(tok) != json_tokener_success ||
+        (size_t)json_tokener_get_parse_end(tok) != jlen || !json_object_is_type(o, json_type_object)) {
+        snprintf(err, errlen, "job context: invalid JSON");
+        goto fail;
+    }
+    if (get_num(o, "format", 0, 1, &d, err, errlen) < 0)
+        goto fail;
+    c->format = (int)d;
+    if (get_str(o, "file", true, &c->file, NULL, err, errlen) < 0 ||
+        get_str(o, "header", false, &c->header, &c->header_len, err, errlen) < 0 ||
+        get_str(o, "label", false, &c->label, NULL, err, errlen) < 0 ||
+        get_str(o, "id", false, &c->id, NULL, err, errlen) < 0 ||
+        get_str(o, "schema", false, &c->schema_json, &c->schema_len, err, errlen) < 0)
+        goto fail;
+    if (get_num(o, "solver", 0, 100, &d, err, errlen) < 0)
+        goto fail;
+    c->solver = (int)d;
+    if (get_num(o, "C", 0, 1e300, &c->C, err, errlen) < 0 ||
+        get_num(o, "bias", -1e300, 1e300, &c->bias, err, errlen) < 0)
+        goto fail;
+    json_object *v;
+    c->want_prob = json_object_object_get_ex(o, "want_prob", &v) && json_object_get_boolean(v);
+    size_t nw = 0;
+    if (json_object_object_get_ex(o, "labels", &v)) {
+        c->has_model = true;
+        if (get_num(o, "nr_class", 1, MAX_CLASSES, &d, err, errlen) < 0)
+            goto fail;
+        c->nr_class = (int)d;
+        if (get_num(o, "nr_feature", 0, MAX_FEATURES, &d, err, errlen) < 0)
+            goto fail;
+        c->nr_feature = (int)d;
+        if (get_num(o, "nr_w", 1, MAX_CLASSES, &d, err, errlen) < 0)
+            goto fail;
+        c->nr_w = (int)d;
+        if (!json_object_is_type(v, json_type_array) ||
+            json_object_array_length(v) != (size_t)c->nr_class) {
+            snprintf(err, errlen, "job context: labels do not match nr_class");
+            goto fail;
+        }
+        c->labels = malloc((size_t)c->nr_class * sizeof *c->labels);
+        if (!c->labels)
+            goto fail;
+        for (int i = 0; i < c->nr_class; i++) {
+            json_object *l = json_object_array_get_idx(v, (size_t)i);
+            if (!json_object_is_type(l, json_type_int)) {
+                snprintf(err, errlen, "job context: label %d is not an integer", i);
+                goto fail;
+            }
+            c->labels[i] = json_object_get_int(l);
+        }
+        nw = (size_t)c->nr_w * ((size_t)c->nr_feature + (c->bias >= 0));
+    }
+    if (len - 4 - jlen != nw * 8) {
+        snprintf(err, errlen, "job context: %zu bytes of weights, expected %zu", len - 4 - jlen,
+                 nw * 8);
+        goto fail;
+    }
+    if (nw) {
+        c->w = malloc(nw * sizeof *c->w);
+        if (!c->w)
+            goto fail;
+        for (size_t i = 0; i < nw; i++)
+            c->w[i] = proto_get_f64(buf + 4 + jlen + 8 * i);
+    }
+    json_object_put(o);
+    json_tokener_free(tok);
+    return c;
+fail:
+    if (!err[0])
+        snprintf(err, errlen, "job context: out of memory");
+    json_object_put(o);
+    if (tok)
+        json_tokener_free(tok);
+    jobctx_destroy(&c);
+    return NULL;
+}
+
+void jobctx_destroy(jobctx_t **cp)
+{
+    jobctx_t *c = *cp;
+    if (!c)
+        return;
+    free(c->file);
+    free(c->header);
+    free(c->label);
+    free(c->id);
+    free(c->schema_json);
+    free(c->labels);
+    free(c->w);
+    free(c);
+    *cp = NULL;
+}

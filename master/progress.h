@@ -1,0 +1,33 @@
+/* progress: what a running job shows people.
+ *
+ * progress_tick() is called about once a second from the scheduler's loop. On
+ * a terminal it redraws one status line (bar, tasks, rows, rate, ETA,
+ * workers); otherwise it logs a progress line at most once a second. Each tick
+ * also publishes a job_progress event for the dashboard.
+ */
+#ifndef NC_PROGRESS_H
+#define NC_PROGRESS_H
+
+#include "master/events.h"
+#include "master/sched.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct progress {
+    sched_t *sched;
+    events_t *ev;
+    uint32_t job_id;
+    const char *phase; /* "schema", "training", "predicting", ... (static string) */
+    int64_t start_ms;
+    bool tty, quiet, drawn;
+} progress_t;
+
+void progress_init(progress_t *p, sched_t *s, events_t *ev, uint32_t job_id, bool quiet);
+void progress_phase(progress_t *p, const char *phase);
+/* sched_tick_fn: arg is the progress_t. */
+void progress_tick(void *arg);
+/* Ends the status line on a terminal. */
+void progress_finish(progress_t *p);
+
+#endif
