@@ -1,0 +1,696 @@
+/* history: SQLite store of jobs, tasks, samples, events and iterations. See history.h. */
+#include "dashboard/history.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define HISTORY_BUSY_MS 2000 /* the master's journal may hold the write lock briefly */
+#define HISTORY_MAX_POINTS 20000
+
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_SAMPLE,
+    ST_EVENT,
+    ST_TASK,
+    ST_ITER,
+    ST_JOB_START,
+    ST_JOB_QUEUED,
+    ST_JOB_PROGRESS,
+    ST_JOB_DONE,
+    ST_JOB_ENSURE,
+    ST_COUNT
+};
+
+static const char *const st_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_SAMPLE] = "INSERT INTO samples(ts, worker, cpu, mem, rows_per_s, load, state, battery) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_EVENT] = "INSERT INTO events(ts, job_id, name, data) VALUES (?1, ?2, ?3, ?4)",
+    [ST_TASK] = "INSERT INTO tasks(job_id, task_id, shard, worker, attempt, start_ms, end_ms, "
+                "rows, result, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_ITER] = "INSERT INTO iterations(job_id, class, iter, f, gnorm, cg, secs) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_JOB_START] = "INSERT INTO jobs(id, mode, data, state, started_ms, total_tasks, done_tasks, "
+                     "rows_total, rows_done, workers) VALUES (?1, ?2, ?3, 'running', ?4, ?5, 0, "
+                     "?6, 0, ?7) ON CONFLICT(id) DO UPDATE SET mode = excluded.mode, "
+                     "data = excluded.data, state = 'running', started_ms = excluded.started_ms, "
+                     "ended_ms = NULL, duration_s = NULL, total_tasks = excluded.total_tasks, "
+                     "done_tasks = 0, rows_total = excluded.rows_total, rows_done = 0, "
+                     "workers = excluded.workers, accuracy = NULL, model = NULL, "
+                     "submission = NULL, error = NULL",
+    [ST_JOB_QUEUED] = "INSERT OR IGNORE INTO jobs(id, mode, data, state, started_ms) "
+                      "VALUES (?1, ?2, ?3, 'queued', ?4)",
+    [ST_JOB_PROGRESS] = "UPDATE jobs SET done_tasks = ?2, total_tasks = ?3, rows_done = ?4, "
+                        "rows_total = ?5, workers = ?6 WHERE id = ?1",
+    [ST_JOB_DONE] = "UPDATE jobs SET state = ?2, ended_ms = ?3, duration_s = ?4, accuracy = ?5, "
+                    "model = ?6, submission = ?7, error = ?8, "
+                    "done_tasks = CASE WHEN ?2 = 'done' THEN total_tasks ELSE done_tasks END, "
+                    "rows_done = CASE WHEN ?2 = 'done' THEN rows_total ELSE rows_done END "
+                    "WHERE id = ?1",
+    /* progress or the end of a job whose start we missed (the dashboard came up late) */
+    [ST_JOB_ENSURE] = "INSERT OR IGNORE INTO jobs(id, state, started_ms) VALUES (?1, 'running', ?2)",
+};
+
+struct history {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    bool readonly;
+    bool in_tx;
+    int retention_days;
+};
+
+/* Migrations: entry i turns version i into version i + 1. Append only: a
+ * shipped step is never edited, because files in the field already ran it. */
+static const char *const migrations[HISTORY_SCHEMA_VERSION] = {
+    /* 0 -> 1: the first schema */
+    "CREATE TABLE IF NOT EXISTS jobs(id INTEGER PRIMARY KEY, mode TEXT, data TEXT, state TEXT,"
+    " started_ms INTEGER, ended_ms INTEGER, duration_s REAL, total_tasks INTEGER,"
+    " done_tasks INTEGER, rows_total INTEGER, rows_done INTEGER, accuracy REAL, model TEXT,"
+    " submission TEXT, error TEXT);"
+    "CREATE TABLE IF NOT EXISTS tasks(job_id INTEGER, task_id INTEGER, shard INTEGER,"
+    " worker TEXT, attempt INTEGER, start_ms INTEGER, end_ms INTEGER, rows INTEGER,"
+    " result TEXT, error TEXT);"
+    "CREATE TABLE IF NOT EXISTS samples(ts INTEGER, worker TEXT, cpu REAL, mem REAL,"
+    " rows_per_s REAL, load REAL, state TEXT);"
+    "CREATE TABLE IF NOT EXISTS events(ts INTEGER, job_id INTEGER, name TEXT, data TEXT);"
+    "CREATE TABLE IF NOT EXISTS iterations(job_id INTEGER, class INTEGER, iter INTEGER,"
+    " f REAL, gnorm REAL, cg INTEGER, secs REAL);",
+    /* 1 -> 2: battery in samples, worker count per job, indexes for the page's queries */
+    "ALTER TABLE samples ADD COLUMN battery REAL;"
+    "ALTER TABLE jobs ADD COLUMN workers INTEGER;"
+    "CREATE INDEX IF NOT EXISTS samples_ts ON samples(ts);"
+    "CREATE INDEX IF NOT EXISTS samples_worker_ts ON samples(worker, ts);"
+    "CREATE INDEX IF NOT EXISTS tasks_job ON tasks(job_id);"
+    "CREATE INDEX IF NOT EXISTS iterations_job ON iterations(job_id);"
+    "CREATE INDEX IF NOT EXISTS events_job_ts ON events(job_id, ts);",
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* mkdir -p of the directory part of path */
+static int make_parent_dirs(const char *path, char *err, size_t errlen)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof(buf))
+        return fail(err, errlen, "history path too long");
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i < n; i++) {
+        if (buf[i] != '/')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return fail(err, errlen, "cannot create directory %s for history: %s", buf,
+                        strerror(errno));
+        buf[i] = '/';
+    }
+    return 0;
+}
+
+static int user_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    int v = user_version(db);
+    if (v < 0)
+        return fail(err, errlen, "%s: cannot read schema version: %s", path, sqlite3_errmsg(db));
+    if (v > HISTORY_SCHEMA_VERSION)
+        return fail(err, errlen, "%s has history schema %d, newer than this program's %d", path, v,
+                    HISTORY_SCHEMA_VERSION);
+    for (; v < HISTORY_SCHEMA_VERSION; v++) {
+        char sql[64];
+        /* user_version cannot be bound; v is our own integer */
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            fail(err, errlen, "%s: migrating history schema %d -> %d: %s", path, v, v + 1,
+                 msg ? msg : sqlite3_errmsg(db));
+            sqlite3_free(msg);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+history_t *history_open(const char *path, int retention_days, bool readonly, char *err,
+                        size_t errlen)
+{
+    history_t *h = calloc(1, sizeof(*h));
+    char *msg = NULL;
+    if (!h) {
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->readonly = readonly;
+    h->retention_days = retention_days;
+    if (!readonly && make_parent_dirs(path, err, errlen) != 0)
+        goto fail;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (readonly ? 0 : SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path, &h->db, flags, NULL) != SQLITE_OK) {
+        fail(err, errlen, "cannot open history %s: %s", path,
+             h->db ? sqlite3_errmsg(h->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(h->db, HISTORY_BUSY_MS);
+    if (!readonly) {
+        if (sqlite3_exec(h->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL,
+                         NULL, &msg) != SQLITE_OK) {
+            fail(err, errlen, "history %s: %s", path, msg ? msg : sqlite3_errmsg(h->db));
+            sqlite3_free(msg);
+            goto fail;
+        }
+        if (migrate(h->db, path, err, errlen) != 0)
+            goto fail;
+        for (int i = 0; i < ST_COUNT; i++) {
+            if (sqlite3_prepare_v2(h->db, st_sql[i], -1, &h->st[i], NULL) != SQLITE_OK) {
+                fail(err, errlen, "history %s: preparing statement: %s", path,
+                     sqlite3_errmsg(h->db));
+                goto fail;
+            }
+        }
+    }
+    return h;
+fail:
+    history_close(&h);
+    return NULL;
+}
+
+void history_close(history_t **hp)
+{
+    history_t *h = hp ? *hp : NULL;
+    if (!h)
+        return;
+    if (h->in_tx)
+        history_flush(h, NULL, 0);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(h->st[i]);
+    sqlite3_close(h->db);
+    free(h);
+    *hp = NULL;
+}
+
+int history_schema_version(history_t *h)
+{
+    return user_version(h->db);
+}
+
+/* Runs a prepared statement that returns no rows and resets it. */
+static int run(history_t *h, sqlite3_stmt *st, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return fail(err, errlen, "history write: %s", sqlite3_errmsg(h->db));
+    return 0;
+}
+
+static int begin(history_t *h, char *err, size_t errlen)
+{
+    if (h->readonly)
+        return fail(err, errlen, "history opened readonly");
+    if (h->in_tx)
+        return 0;
+    if (run(h, h->st[ST_BEGIN], err, errlen) != 0)
+        return -1;
+    h->in_tx = true;
+    return 0;
+}
+
+int history_flush(history_t *h, char *err, size_t errlen)
+{
+    if (!h->in_tx)
+        return 0;
+    if (run(h, h->st[ST_COMMIT], err, errlen) != 0) {
+        /* a failed COMMIT (busy past the timeout) leaves the transaction open: retried next flush */
+        if (sqlite3_get_autocommit(h->db))
+            h->in_tx = false;
+        return -1;
+    }
+    h->in_tx = false;
+    return 0;
+}
+
+/* Field readers: missing or wrong-typed fields become SQL NULL. */
+static json_object *field(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!o || !json_object_object_get_ex(o, key, &v))
+        return NULL;
+    return v;
+}
+
+static void bind_int(sqlite3_stmt *st, int i, json_object *v)
+{
+    if (v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+        sqlite3_bind_int64(st, i, json_object_get_int64(v));
+    else if (v && json_object_is_type(v, json_type_boolean))
+        sqlite3_bind_int64(st, i, json_object_get_boolean(v));
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_double(sqlite3_stmt *st, int i, json_object *v)
+{
+    if (v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+        sqlite3_bind_double(st, i, json_object_get_double(v));
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, json_object *v)
+{
+    if (v && json_object_is_type(v, json_type_string))
+        sqlite3_bind_text(st, i, json_object_get_string(v), json_object_get_string_len(v),
+                          SQLITE_TRANSIENT);
+    else if (v && !json_object_is_type(v, json_type_null))
+        sqlite3_bind_text(st, i, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), -1,
+                          SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int record_event(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
+                        size_t errlen)
+{
+    sqlite3_stmt *st = h->st[ST_EVENT];
+    sqlite3_bind_int64(st, 1, ts);
+    bind_int(st, 2, field(data, "job_id"));
+    sqlite3_bind_text(st, 3, event, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN)
+                                  : "{}",
+                      -1, SQLITE_TRANSIENT);
+    return run(h, st, err, errlen);
+}
+
+int history_record(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
+                   size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (!event || !data || !json_object_is_type(data, json_type_object))
+        return fail(err, errlen, "history: event without a data object");
+    if (begin(h, err, errlen) != 0)
+        return -1;
+    if (strcmp(event, "worker_stats") == 0) {
+        st = h->st[ST_SAMPLE];
+        sqlite3_bind_int64(st, 1, ts);
+        bind_text(st, 2, field(data, "name"));
+        bind_double(st, 3, field(data, "cpu"));
+        bind_double(st, 4, field(data, "mem"));
+        bind_double(st, 5, field(data, "rows_per_s"));
+        bind_double(st, 6, field(data, "load"));
+        bind_text(st, 7, field(data, "state"));
+        bind_double(st, 8, field(data, "battery"));
+        return run(h, st, err, errlen);
+    }
+    if (strcmp(event, "task_done") == 0 || strcmp(event, "task_failed") == 0) {
+        bool ok = event[5] == 'd';
+        st = h->st[ST_TASK];
+        bind_int(st, 1, field(data, "job_id"));
+        bind_int(st, 2, field(data, "task_id"));
+        bind_int(st, 3, field(data, "shard"));
+        bind_text(st, 4, field(data, "worker"));
+        bind_int(st, 5, field(data, "attempt"));
+        bind_int(st, 6, field(data, ok ? "start_ms" : "ts"));
+        if (ok)
+            bind_int(st, 7, field(data, "end_ms"));
+        else
+            bind_int(st, 7, field(data, "ts"));
+        bind_int(st, 8, field(data, "rows"));
+        sqlite3_bind_text(st, 9, ok ? "done" : "failed", -1, SQLITE_STATIC);
+        bind_text(st, 10, field(data, "error"));
+        if (run(h, st, err, errlen) != 0)
+            return -1;
+        return ok ? 0 : record_event(h, event, ts, data, err, errlen);
+    }
+    if (strcmp(event, "iteration") == 0) {
+        st = h->st[ST_ITER];
+        bind_int(st, 1, field(data, "job_id"));
+        bind_int(st, 2, field(data, "class"));
+        bind_int(st, 3, field(data, "iter"));
+        bind_double(st, 4, field(data, "f"));
+        bind_double(st, 5, field(data, "gnorm"));
+        bind_int(st, 6, field(data, "cg"));
+        bind_double(st, 7, field(data, "secs"));
+        return run(h, st, err, errlen);
+    }
+    if (strcmp(event, "job_queued") == 0) {
+        st = h->st[ST_JOB_QUEUED];
+        bind_int(st, 1, field(data, "job_id"));
+        bind_text(st, 2, field(data, "mode"));
+        bind_text(st, 3, field(data, "data"));
+        sqlite3_bind_int64(st, 4, ts);
+        return run(h, st, err, errlen);
+    }
+    if (strcmp(event, "job_started") == 0) {
+        st = h->st[ST_JOB_START];
+        bind_int(st, 1, field(data, "job_id"));
+        bind_text(st, 2, field(data, "mode"));
+        bind_text(st, 3, field(data, "data"));
+        sqlite3_bind_int64(st, 4, ts);
+        bind_int(st, 5, field(data, "total_tasks"));
+        bind_int(st, 6, field(data, "rows_total"));
+        bind_int(st, 7, field(data, "workers"));
+        if (run(h, st, err, errlen) != 0)
+            return -1;
+        return record_event(h, event, ts, data, err, errlen);
+    }
+    if (strcmp(event, "job_progress") == 0 || strcmp(event, "job_done") == 0) {
+        st = h->st[ST_JOB_ENSURE];
+        bind_int(st, 1, field(data, "job_id"));
+        sqlite3_bind_int64(st, 2, ts);
+        if (run(h, st, err, errlen) != 0)
+            return -1;
+    }
+    if (strcmp(event, "job_progress") == 0) {
+        st = h->st[ST_JOB_PROGRESS];
+        bind_int(st, 1, field(data, "job_id"));
+        bind_int(st, 2, field(data, "done_tasks"));
+        bind_int(st, 3, field(data, "total_tasks"));
+        bind_int(st, 4, field(data, "rows_done"));
+        bind_int(st, 5, field(data, "rows_total"));
+        bind_int(st, 6, field(data, "workers"));
+        return run(h, st, err, errlen);
+    }
+    if (strcmp(event, "job_done") == 0) {
+        json_object *outputs = field(data, "outputs");
+        st = h->st[ST_JOB_DONE];
+        bind_int(st, 1, field(data, "job_id"));
+        bind_text(st, 2, field(data, "state"));
+        sqlite3_bind_int64(st, 3, ts);
+        bind_double(st, 4, field(data, "duration_s"));
+        bind_double(st, 5, field(data, "accuracy"));
+        bind_text(st, 6, field(outputs, "model"));
+        bind_text(st, 7, field(outputs, "submission"));
+        bind_text(st, 8, field(data, "error"));
+        if (run(h, st, err, errlen) != 0)
+            return -1;
+        return record_event(h, event, ts, data, err, errlen);
+    }
+    if (strcmp(event, "worker_joined") == 0 || strcmp(event, "worker_left") == 0)
+        return record_event(h, event, ts, data, err, errlen);
+    return 0;
+}
+
+long history_prune(history_t *h, int64_t now_ms, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    long n = -1;
+    if (h->readonly)
+        return fail(err, errlen, "history opened readonly");
+    if (h->retention_days <= 0)
+        return 0;
+    if (history_flush(h, err, errlen) != 0)
+        return -1;
+    if (sqlite3_prepare_v2(h->db, "DELETE FROM samples WHERE ts < ?1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        fail(err, errlen, "history prune: %s", sqlite3_errmsg(h->db));
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, now_ms - (int64_t)h->retention_days * 86400000LL);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        fail(err, errlen, "history prune: %s", sqlite3_errmsg(h->db));
+        goto out;
+    }
+    n = sqlite3_changes(h->db);
+out:
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Column readers for the JSON answers: SQL NULL stays JSON null. */
+static json_object *col_json(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER:
+        return json_object_new_int64(sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT:
+        return json_object_new_double(sqlite3_column_double(st, i));
+    case SQLITE_TEXT:
+        return json_object_new_string_len((const char *)sqlite3_column_text(st, i),
+                                          sqlite3_column_bytes(st, i));
+    default:
+        return NULL;
+    }
+}
+
+#define JOB_COLUMNS                                                                               \
+    "id, mode, data, state, started_ms, ended_ms, duration_s, total_tasks, done_tasks, "          \
+    "rows_total, rows_done, accuracy, model, submission, error, workers"
+
+static json_object *job_row(sqlite3_stmt *st)
+{
+    static const char *const names[] = {"id",          "mode",       "data",        "state",
+                                        "started_ms",  "ended_ms",   "duration_s",  "total_tasks",
+                                        "done_tasks",  "rows_total", "rows_done",   "accuracy"};
+    json_object *o = json_object_new_object();
+    json_object *outputs = json_object_new_object();
+    if (!o || !outputs) {
+        json_object_put(o);
+        json_object_put(outputs);
+        return NULL;
+    }
+    for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+        json_object_object_add(o, names[i], col_json(st, i));
+    json_object_object_add(outputs, "model", col_json(st, 12));
+    json_object_object_add(outputs, "submission", col_json(st, 13));
+    json_object_object_add(o, "outputs", outputs);
+    json_object_object_add(o, "error", col_json(st, 14));
+    json_object_object_add(o, "workers", col_json(st, 15));
+    return o;
+}
+
+json_object *history_jobs(history_t *h, int limit, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    json_object *arr = json_object_new_array();
+    int rc;
+    if (!arr) {
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_prepare_v2(h->db, "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC LIMIT ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int(st, 1, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_object *o = job_row(st);
+        if (!o || json_object_array_add(arr, o) != 0) {
+            json_object_put(o);
+            goto fail;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    return arr;
+fail:
+    fail(err, errlen, "history jobs: %s", sqlite3_errmsg(h->db));
+    sqlite3_finalize(st);
+    json_object_put(arr);
+    return NULL;
+}
+
+/* Runs a query bound to one job id and turns each row into an object with the given keys. */
+static json_object *rows_as_objects(history_t *h, const char *sql, int64_t id,
+                                    const char *const *keys, int nkeys, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    json_object *arr = json_object_new_array();
+    int rc;
+    if (!arr || sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_object *o = json_object_new_object();
+        if (!o || json_object_array_add(arr, o) != 0) {
+            json_object_put(o);
+            goto fail;
+        }
+        for (int i = 0; i < nkeys; i++) {
+            if (strcmp(keys[i], "data") == 0 && sqlite3_column_type(st, i) == SQLITE_TEXT)
+                json_object_object_add(
+                    o, keys[i], json_tokener_parse((const char *)sqlite3_column_text(st, i)));
+            else
+                json_object_object_add(o, keys[i], col_json(st, i));
+        }
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    return arr;
+fail:
+    fail(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
+    sqlite3_finalize(st);
+    json_object_put(arr);
+    return NULL;
+}
+
+json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen)
+{
+    static const char *const iter_keys[] = {"class", "iter", "f", "gnorm", "cg", "secs"};
+    static const char *const task_keys[] = {"task_id", "shard",  "worker", "attempt",
+                                            "start_ms", "end_ms", "rows"};
+    static const char *const fail_keys[] = {"task_id", "worker", "attempt", "error", "ts"};
+    static const char *const event_keys[] = {"ts", "event", "data"};
+    sqlite3_stmt *st = NULL;
+    json_object *job = NULL, *part;
+    int rc;
+    if (err && errlen)
+        err[0] = '\0';
+    if (sqlite3_prepare_v2(h->db, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        fail(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        goto out;
+    if (rc != SQLITE_ROW || !(job = job_row(st))) {
+        fail(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
+        goto out;
+    }
+    part = rows_as_objects(h,
+                           "SELECT class, iter, f, gnorm, cg, secs FROM iterations WHERE job_id = ?1"
+                           " ORDER BY class, iter LIMIT 100000",
+                           id, iter_keys, 6, err, errlen);
+    if (!part)
+        goto fail;
+    json_object_object_add(job, "iterations", part);
+    part = rows_as_objects(h,
+                           "SELECT task_id, shard, worker, attempt, start_ms, end_ms, rows FROM tasks"
+                           " WHERE job_id = ?1 AND result = 'done' ORDER BY start_ms LIMIT 100000",
+                           id, task_keys, 7, err, errlen);
+    if (!part)
+        goto fail;
+    json_object_object_add(job, "timeline", part);
+    part = rows_as_objects(h,
+                           "SELECT task_id, worker, attempt, error, end_ms FROM tasks"
+                           " WHERE job_id = ?1 AND result = 'failed' ORDER BY end_ms LIMIT 10000",
+                           id, fail_keys, 5, err, errlen);
+    if (!part)
+        goto fail;
+    json_object_object_add(job, "failed", part);
+    part = rows_as_objects(h,
+                           "SELECT ts, name, data FROM events WHERE job_id = ?1 ORDER BY ts"
+                           " LIMIT 10000",
+                           id, event_keys, 3, err, errlen);
+    if (!part)
+        goto fail;
+    json_object_object_add(job, "events", part);
+    goto out;
+fail:
+    json_object_put(job);
+    job = NULL;
+out:
+    sqlite3_finalize(st);
+    return job;
+}
+
+json_object *history_series(history_t *h, const char *metric, const char *worker,
+                            int64_t since_ms, int64_t step_ms, char *err, size_t errlen)
+{
+    const char *col;
+    sqlite3_stmt *st = NULL;
+    json_object *res = NULL, *points = NULL;
+    char sql[512];
+    int rc;
+    if (strcmp(metric, "cpu") == 0)
+        col = "cpu";
+    else if (strcmp(metric, "mem") == 0)
+        col = "mem";
+    else if (strcmp(metric, "rows") == 0)
+        col = "rows_per_s";
+    else {
+        fail(err, errlen, "unknown metric '%.32s' (cpu, mem or rows)", metric);
+        return NULL;
+    }
+    if (step_ms < 1000)
+        step_ms = 1000;
+    /* col comes from the whitelist above, never from the request */
+    if (worker)
+        snprintf(sql, sizeof(sql),
+                 "SELECT (ts / ?2) * ?2 AS b, avg(%s) FROM samples WHERE ts >= ?1 AND worker = ?3"
+                 " AND %s IS NOT NULL GROUP BY b ORDER BY b LIMIT %d",
+                 col, col, HISTORY_MAX_POINTS);
+    else if (strcmp(col, "rows_per_s") == 0)
+        /* cluster throughput: each worker's mean rate in the bucket, summed over workers */
+        snprintf(sql, sizeof(sql),
+                 "SELECT b, sum(v) FROM (SELECT (ts / ?2) * ?2 AS b, avg(rows_per_s) AS v"
+                 " FROM samples WHERE ts >= ?1 AND rows_per_s IS NOT NULL GROUP BY b, worker)"
+                 " GROUP BY b ORDER BY b LIMIT %d",
+                 HISTORY_MAX_POINTS);
+    else
+        snprintf(sql, sizeof(sql),
+                 "SELECT (ts / ?2) * ?2 AS b, avg(%s) FROM samples WHERE ts >= ?1"
+                 " AND %s IS NOT NULL GROUP BY b ORDER BY b LIMIT %d",
+                 col, col, HISTORY_MAX_POINTS);
+    res = json_object_new_object();
+    points = json_object_new_array();
+    if (!res || !points) {
+        fail(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto sqlfail;
+    sqlite3_bind_int64(st, 1, since_ms);
+    sqlite3_bind_int64(st, 2, step_ms);
+    if (worker)
+        sqlite3_bind_text(st, 3, worker, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_object *pt = json_object_new_array_ext(2);
+        if (!pt || json_object_array_add(points, pt) != 0) {
+            json_object_put(pt);
+            fail(err, errlen, "out of memory");
+            goto fail;
+        }
+        json_object_array_add(pt, json_object_new_int64(sqlite3_column_int64(st, 0)));
+        json_object_array_add(pt, json_object_new_double(sqlite3_column_double(st, 1)));
+    }
+    if (rc != SQLITE_DONE)
+        goto sqlfail;
+    json_object_object_add(res, "metric", json_object_new_string(metric));
+    json_object_object_add(res, "worker", worker ? json_object_new_string(worker) : NULL);
+    json_object_object_add(res, "since", json_object_new_int64(since_ms));
+    json_object_object_add(res, "step", json_object_new_int64(step_ms));
+    json_object_object_add(res, "points", points);
+    sqlite3_finalize(st);
+    return res;
+sqlfail:
+    fail(err, errlen, "history series: %s", sqlite3_errmsg(h->db));
+fail:
+    sqlite3_finalize(st);
+    json_object_put(points);
+    json_object_put(res);
+    return NULL;
+}

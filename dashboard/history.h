@@ -1,0 +1,80 @@
+/* history: the dashboard's memory of the cluster, in one SQLite file.
+ *
+ * Tables: jobs (one row per job, updated as it runs), tasks (who ran which
+ * shard when, each attempt, done or failed), samples (the worker heartbeat
+ * series: ts, worker, cpu, mem, rows_per_s, load, state, battery), events
+ * (the event log) and iterations (training loss per Newton step). The schema
+ * is versioned with PRAGMA user_version; history_open() migrates an older
+ * file step by step (0 -> 1 -> 2) inside a transaction. The file is in WAL
+ * mode with a busy timeout, because the master writes its own journal table
+ * into the same file from another connection.
+ *
+ * Writes are batched: history_record() executes prepared statements inside a
+ * transaction it opens on the first write, and history_flush() commits it
+ * (the dashboard calls it every 500 ms). One history_t is used by one thread
+ * at a time; open a second one (readonly) for another thread's reads.
+ *
+ * All functions that can fail return 0 / NULL and -1 with a one-line reason
+ * in err. Timestamps are wall-clock milliseconds.
+ */
+#ifndef NC_HISTORY_H
+#define NC_HISTORY_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HISTORY_SCHEMA_VERSION 2
+
+typedef struct history history_t;
+
+/* Opens (creating the file and its directory when missing) and migrates.
+ * A readonly handle never writes, migrates or prunes: the writer must have
+ * opened the file first. retention_days <= 0 keeps samples forever. */
+history_t *history_open(const char *path, int retention_days, bool readonly, char *err,
+                        size_t errlen);
+
+/* Commits pending writes and closes; sets *h to NULL. */
+void history_close(history_t **h);
+
+/* PRAGMA user_version of the open file. */
+int history_schema_version(history_t *h);
+
+/* Stores one event as the master publishes it (see dashboard.h for the names
+ * and fields): worker_stats -> samples; task_done / task_failed -> tasks;
+ * iteration -> iterations; job_started / job_progress / job_done -> jobs;
+ * worker_joined, worker_left, job_started, job_done, task_failed -> events.
+ * "job_queued" {job_id, mode, data} records a job accepted over REST.
+ * Unknown events are ignored. data is borrowed. Not committed until
+ * history_flush(). */
+int history_record(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
+                   size_t errlen);
+
+/* Commits the open batch, if any. */
+int history_flush(history_t *h, char *err, size_t errlen);
+
+/* Deletes samples older than retention_days before now_ms (committed at
+ * once); returns the number of rows deleted, or -1. */
+long history_prune(history_t *h, int64_t now_ms, char *err, size_t errlen);
+
+/* Job summaries, newest first, at most limit: [{id, mode, data, state,
+ * started_ms, ended_ms, duration_s, total_tasks, done_tasks, rows_total,
+ * rows_done, accuracy, outputs: {model, submission}, error, workers}].
+ * Caller owns the array. */
+json_object *history_jobs(history_t *h, int limit, char *err, size_t errlen);
+
+/* One job's summary plus iterations [{class, iter, f, gnorm, cg, secs}],
+ * timeline [{task_id, shard, worker, attempt, start_ms, end_ms, rows}],
+ * failed [{task_id, worker, attempt, error, ts}] and events [{ts, event,
+ * data}]. NULL with err "" when there is no such job. Caller owns it. */
+json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen);
+
+/* A metric over time, bucketed by step_ms: {metric, worker, since, step,
+ * points: [[ts, value], ...]}. metric is cpu, mem or rows (rows_per_s).
+ * With worker NULL the cluster is summarised: cpu and mem averaged over
+ * workers, rows summed over workers. Caller owns it. */
+json_object *history_series(history_t *h, const char *metric, const char *worker,
+                            int64_t since_ms, int64_t step_ms, char *err, size_t errlen);
+
+#endif
