@@ -36,6 +36,7 @@ WORKER_SRC := $(wildcard worker/*.c)
 DASH_SRC   := $(wildcard dashboard/*.c)
 TOOL_SRC   := $(wildcard scripts/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+TTOOL_SRC  := $(wildcard tests/tools/*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -46,8 +47,10 @@ WORKER_OBJ := $(call obj,$(filter-out worker/main.c,$(WORKER_SRC)))
 DASH_OBJ   := $(call obj,$(DASH_SRC))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN   := $(patsubst scripts/%.c,$(BIN)/%,$(TOOL_SRC))
+TTOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TTOOL_SRC))
 LIBS_A     := $(BUILD)/libmaster.a $(BUILD)/libdashboard.a $(BUILD)/libworker.a $(BUILD)/libcommon.a
 
+.SECONDARY:
 .PHONY: all deps test unit demo bench fuzz fuzz-build format lint clean data data-full
 all: $(BIN)/master $(BIN)/worker $(TOOL_BIN)
 
@@ -81,6 +84,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $< $(LIBS_A) $(LDLIBS) -lcmocka
 
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBS_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $< $(LIBS_A) $(LDLIBS)
+
 # Fuzz targets: clang, libFuzzer + ASan, over every library source.
 FUZZ_DIR := build/fuzz
 FUZZ_LIB_SRC := $(COMMON_SRC) $(filter-out master/main.c,$(MASTER_SRC)) $(DASH_SRC) \
@@ -96,7 +103,7 @@ fuzz: fuzz-build
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(TTOOL_BIN)
 
 deps:
 	@scripts/deps.sh build

@@ -3,6 +3,7 @@
  * ../DESIGN.md for the contract. */
 #include "common/config.h"
 #include "common/log.h"
+#include "common/security.h"
 #include "master/cli.h"
 #include "master/dispatch.h"
 #include "master/events.h"
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
     void *zctx = NULL;
     events_t *ev = NULL;
     sched_t *sched = NULL;
+    zap_t *zap = NULL;
 
     log_init("master", LOG_INFO);
     if (cli_parse(argc, argv, &opts, &cfg, err, sizeof err) < 0) {
@@ -66,6 +68,14 @@ int main(int argc, char **argv)
     if (opts.cmd == CMD_VERSION) {
         printf("netcompute master %s (protocol %d, zeromq %d.%d.%d)\n", NETCOMPUTE_VERSION,
                1, ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH);
+        return EXIT_OK;
+    }
+    if (opts.cmd == CMD_KEYGEN) {
+        if (security_keygen(opts.keygen_name, err, sizeof err) < 0) {
+            fprintf(stderr, "master: %s\n", err);
+            return EXIT_USAGE;
+        }
+        printf("wrote %s.key (secret, mode 0600) and %s.pub\n", opts.keygen_name, opts.keygen_name);
         return EXIT_OK;
     }
     log_init("master", opts.verbosity > 0 ? LOG_DEBUG : opts.verbosity < 0 ? LOG_WARN : LOG_INFO);
@@ -84,6 +94,14 @@ int main(int argc, char **argv)
     if (!zctx) {
         fprintf(stderr, "master: cannot start ZeroMQ: %s\n", zmq_strerror(zmq_errno()));
         return EXIT_JOB_FAILED;
+    }
+    if (cfg.security.curve) {
+        /* The ZAP handler must be up before the first server socket binds. */
+        zap = security_zap_start(zctx, &cfg, err, sizeof err);
+        if (!zap)
+            goto fail;
+    } else {
+        security_warn_plaintext(&cfg);
     }
     ev = events_new(zctx, EVENTS_ENDPOINT, err, sizeof err);
     if (!ev)
@@ -112,6 +130,7 @@ fail:
 out:
     sched_destroy(&sched);
     events_destroy(&ev);
+    security_zap_stop(&zap);
     if (zctx)
         zmq_ctx_term(zctx);
     return status;

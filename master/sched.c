@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/proto.h"
+#include "common/security.h"
 #include "common/wire.h"
 
 #include <errno.h>
@@ -326,6 +327,10 @@ static void *bind_socket(sched_t *s, void *zctx, int type, int port, char *err, 
         return NULL;
     }
     wire_socket_defaults(sock, (long long)s->cfg->cluster.max_msg_mb << 20);
+    if (security_server_setup(sock, s->cfg, err, errlen) < 0) {
+        zmq_close(sock);
+        return NULL;
+    }
     if (type == ZMQ_ROUTER) {
         int one = 1, hwm = 100000;
         zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
