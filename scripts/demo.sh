@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make demo: one real cluster on this machine.
+#   1. prepares the default data set (Fashion-MNIST subset, Data/train.csv, Data/test.csv)
+#   2. starts 2 local workers
+#   3. trains (master train, dashboard on http://127.0.0.1:5051), then tests
+#   4. prints accuracy, time and where every output is
+# KEEP=1 leaves the master and dashboard running after the test job (Ctrl-C ends).
+# The workers are stopped on exit, whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${NC_REL_BIN:-bin}
+CONFIG=${CONFIG:-config.json}
+WORKERS=${WORKERS:-2}
+
+scripts/prepare-data.sh
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p Data
+for i in $(seq 1 "$WORKERS"); do
+    "$BIN/worker" --config "$CONFIG" --name "demo-$i" --slots 1 -q >"Data/demo-worker-$i.log" 2>&1 &
+    pids+=($!)
+done
+echo "demo: started $WORKERS workers (logs in Data/demo-worker-*.log)"
+echo "demo: dashboard at http://127.0.0.1:5051 while the master runs"
+
+start=$(date +%s.%N)
+echo "demo: training on Data/train.csv"
+"$BIN/master" train --config "$CONFIG" --min-workers "$WORKERS" "$@"
+t_train=$(date +%s.%N)
+echo "demo: testing on Data/test.csv"
+keep=()
+[ "${KEEP:-0}" = 1 ] && keep=(--keep-running)
+"$BIN/master" test --config "$CONFIG" --min-workers "$WORKERS" "${keep[@]}" "$@"
+end=$(date +%s.%N)
+
+awk -v s="$start" -v t="$t_train" -v e="$end" \
+    'BEGIN { printf "\ndemo: done in %.1f s (training %.1f s, testing %.1f s)\n", e - s, t - s, e - t }'
+echo "  model:       Data/model.txt (+ Data/model.txt.schema.json)"
+echo "  submissions: Data/submission_train.csv ($(($(wc -l < Data/submission_train.csv) - 1)) rows)," \
+     "Data/submission_test.csv ($(($(wc -l < Data/submission_test.csv) - 1)) rows)"
+echo "  history:     Data/netcompute.db (SQLite)"
+echo "  dashboard:   http://127.0.0.1:5051 (up while a master runs; KEEP=1 keeps it)"
