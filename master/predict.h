@@ -1,0 +1,62 @@
+/* predict: distributed prediction — `bin/master test` and the training
+ * driver's submission file.
+ *
+ * The test file is split into shards (cluster.shard_rows), one OP_PREDICT
+ * task per shard; the job context carries the data source, the schema and the
+ * model weights, so each worker receives them once per job. Workers answer
+ * with per-row predictions (common/predmsg.h); the master turns each shard's
+ * answer into its block of output lines at once and hands the block to the
+ * ordered writer (master/writer.h), which keeps a bounded amount in memory,
+ * spools the rest to disk and writes the file in input order, atomically
+ * (temporary file, then rename). Master memory does not grow with the file.
+ *
+ * Output lines: "id,predicted[,prob_<label>...]" (test) or
+ * "id,label,predicted" (training submission); labels by their original text;
+ * the id is the id column's text, or the 1-based row number when the file
+ * has none.
+ *
+ * Resume: the writer journals each completed shard beside the temporary
+ * output (see writer.h); `test --resume` reopens that journal when it belongs
+ * to the same job (same test file, model, shard layout and options) and
+ * submits only the shards not yet journalled. The final file is identical to
+ * an uninterrupted run's.
+ */
+#ifndef NC_PREDICT_H
+#define NC_PREDICT_H
+
+#include "common/jobctx.h"
+#include "master/master.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* `bin/master test`: loads cfg->model.file (liblinear format) and its schema
+ * (MODEL.schema.json; for a libsvm test file with no schema, one is derived
+ * from the model's labels and feature count), checks and shards
+ * cfg->data.test, predicts on the cluster and writes cfg->output.test.
+ * Prints accuracy when the test file has labels (confusion matrix with -v).
+ * Publishes job_started and job_done. Returns an exit status of master.h:
+ * EXIT_BAD_DATA (3) for a missing or invalid model, schema or test file
+ * (one line on stderr naming the file), EXIT_JOB_FAILED on a run-time
+ * failure. No output file is left behind on failure. */
+int predict_run(master_ctx_t *ctx);
+
+/* Predicts every row of data_path with the model and schema in model_ctx
+ * (borrowed; has_model must be set; its format/header/label/id describe
+ * data_path, and want_prob asks for probability columns) on the cluster
+ * (ctx->sched; workers must already be connected, this waits for none) and
+ * writes out_path atomically:
+ *   with_label: "id,label,predicted" (the training submission; rows without
+ *               a label get an empty label field)
+ *   otherwise:  "id,predicted[,prob_<label>...]"
+ * job_id identifies the scheduler job (any id not used by a running job).
+ * When accuracy is not NULL it receives the fraction of labelled rows
+ * predicted right (or -1 when no row has a label). Runs its own scheduler job
+ * (sched_begin_job ... sched_end_job), so call it between training rounds,
+ * not during one. Returns 0, or an exit status (EXIT_BAD_DATA,
+ * EXIT_JOB_FAILED) with a one-line reason in err. */
+int predict_to_file(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
+                    const jobctx_t *model_ctx, const char *out_path, bool with_label,
+                    double *accuracy, char *err, size_t errlen);
+
+#endif
