@@ -1,0 +1,375 @@
+/* csvread: see csvread.h. libcsv does the quoting; this file adds line
+ * tracking (by feeding one physical line per csv_parse call), error reports and
+ * the number parser. */
+#include "common/csvread.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int csvread_is_space(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+static int csvread_is_term(unsigned char c) {
+    return c == '\n';
+}
+
+typedef struct csvread_run {
+    const csvread_cb_t *cb;
+    void *ctx;
+    const char *file;
+    size_t nfields; /* expected, 0 = any */
+    size_t col;     /* fields seen in the current record */
+    uint64_t rec_line;
+    int in_record;
+    int failed;
+    char *err;
+    size_t errlen;
+} csvread_run_t;
+
+static void csvread_on_field(void *s, size_t len, void *data) {
+    csvread_run_t *r = data;
+    if (r->failed)
+        return;
+    size_t col = r->col++;
+    if (r->nfields && col >= r->nfields)
+        return;
+    if (r->cb->field) {
+        static char empty[1];
+        const char *text = s ? (const char *)s : empty;
+        if (r->cb->field(r->ctx, col, text, len, r->rec_line, r->err, r->errlen) != 0)
+            r->failed = 1;
+    }
+}
+
+static void csvread_on_record(int c, void *data) {
+    (void)c;
+    csvread_run_t *r = data;
+    r->in_record = 0;
+    if (r->failed)
+        return;
+    if (r->nfields && r->col != r->nfields) {
+        snprintf(r->err, r->errlen, "%s:%llu: %s fields: %zu, the header has %zu", r->file,
+                 (unsigned long long)r->rec_line, r->col > r->nfields ? "too many" : "too few",
+                 r->col, r->nfields);
+        r->failed = 1;
+        return;
+    }
+    if (r->cb->record && r->cb->record(r->ctx, r->col, r->rec_line, r->err, r->errlen) != 0)
+        r->failed = 1;
+    r->col = 0;
+}
+
+static int csvread_blank(const char *p, const char *end) {
+    for (; p < end; p++)
+        if (!csvread_is_space((unsigned char)*p) && *p != '\n')
+            return 0;
+    return 1;
+}
+
+/* Reports the line and byte column of the first NUL, if any. */
+static int csvread_check_nul(const char *file, const char *bytes, size_t len, uint64_t first_line,
+                             char *err, size_t errlen) {
+    const char *z = memchr(bytes, '\0', len);
+    if (!z)
+        return 0;
+    uint64_t line = first_line;
+    const char *ls = bytes;
+    for (const char *p = bytes; (p = memchr(p, '\n', (size_t)(z - p))) != NULL; p++) {
+        line++;
+        ls = p + 1;
+    }
+    snprintf(err, errlen, "%s:%llu:%zu: NUL byte in the data (is this a text file?)", file,
+             (unsigned long long)line, (size_t)(z - ls) + 1);
+    return -1;
+}
+
+int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t first_line,
+                  size_t nfields, const csvread_cb_t *cb, void *ctx, char *err, size_t errlen) {
+    struct csv_parser p;
+    int rc = -1;
+    int inited = 0;
+    csvread_run_t r = {.cb = cb, .ctx = ctx, .file = file, .nfields = nfields, .err = err,
+                       .errlen = errlen};
+    if (csvread_check_nul(file, bytes, len, first_line, err, errlen) != 0)
+        goto out;
+    if (csv_init(&p, CSV_APPEND_NULL) != 0) {
+        snprintf(err, errlen, "%s: out of memory", file);
+        goto out;
+    }
+    inited = 1;
+    csv_set_space_func(&p, csvread_is_space);
+    csv_set_term_func(&p, csvread_is_term);
+    /* Fields grow the entry buffer by this much at a time; most fit in one. */
+    csv_set_blk_size(&p, 256);
+
+    const char *cur = bytes, *end = bytes + len;
+    uint64_t line = first_line;
+    int last_nl = 0;
+    while (cur < end) {
+        const char *nl = memchr(cur, '\n', (size_t)(end - cur));
+        const char *stop = nl ? nl + 1 : end;
+        /* A record begins on the first line after the previous one ended that
+         * is not blank: libcsv skips blank lines before a record. */
+        if (!r.in_record && !csvread_blank(cur, stop)) {
+            r.in_record = 1;
+            r.rec_line = line;
+        }
+        size_t n = (size_t)(stop - cur);
+        if (csv_parse(&p, cur, n, csvread_on_field, csvread_on_record, &r) != n) {
+            snprintf(err, errlen, "%s:%llu: %s", file, (unsigned long long)line,
+                     csv_strerror(csv_error(&p)));
+            goto out;
+        }
+        if (r.failed)
+            goto out;
+        last_nl = nl != NULL;
+        if (nl)
+            line++;
+        cur = stop;
+    }
+    if (r.in_record && !last_nl) {
+        /* The last record has no line end: give it one, which ends it unless a
+         * quoted field is still open. */
+        if (csv_parse(&p, "\n", 1, csvread_on_field, csvread_on_record, &r) != 1) {
+            snprintf(err, errlen, "%s:%llu: %s", file, (unsigned long long)line,
+                     csv_strerror(csv_error(&p)));
+            goto out;
+        }
+        if (r.failed)
+            goto out;
+    }
+    if (r.in_record) {
+        snprintf(err, errlen, "%s:%llu: unterminated quote: a quoted field in the row starting "
+                 "here never ends",
+                 file, (unsigned long long)r.rec_line);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (inited)
+        csv_free(&p);
+    return rc;
+}
+
+typedef struct csvread_names {
+    char **v;
+    size_t n, cap;
+    int failed;
+    int records;
+} csvread_names_t;
+
+static void csvread_name_field(void *s, size_t len, void *data) {
+    csvread_names_t *a = data;
+    if (a->failed)
+        return;
+    if (a->n == a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 16;
+        char **nv = realloc(a->v, ncap * sizeof *nv);
+        if (!nv) {
+            a->failed = 1;
+            return;
+        }
+        a->v = nv;
+        a->cap = ncap;
+    }
+    char *c = malloc(len + 1);
+    if (!c) {
+        a->failed = 1;
+        return;
+    }
+    if (len)
+        memcpy(c, s, len);
+    c[len] = '\0';
+    a->v[a->n++] = c;
+}
+
+static void csvread_name_record(int c, void *data) {
+    (void)c;
+    csvread_names_t *a = data;
+    a->records++;
+}
+
+void csvread_names_free(char **names, size_t n) {
+    if (!names)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int csvread_header(const char *file, const char *hdr, size_t len, char ***names, size_t *n,
+                   char *err, size_t errlen) {
+    struct csv_parser p;
+    csvread_names_t a = {0};
+    int rc = -1;
+    int inited = 0;
+    *names = NULL;
+    *n = 0;
+    if (!hdr || csvread_blank(hdr, hdr + len)) {
+        snprintf(err, errlen, "%s:1: empty header row", file);
+        goto out;
+    }
+    if (csvread_check_nul(file, hdr, len, 1, err, errlen) != 0)
+        goto out;
+    if (csv_init(&p, 0) != 0) {
+        snprintf(err, errlen, "%s: out of memory", file);
+        goto out;
+    }
+    inited = 1;
+    csv_set_space_func(&p, csvread_is_space);
+    csv_set_term_func(&p, csvread_is_term);
+    if (csv_parse(&p, hdr, len, csvread_name_field, csvread_name_record, &a) != len ||
+        csv_parse(&p, "\n", 1, csvread_name_field, csvread_name_record, &a) != 1 || a.failed) {
+        snprintf(err, errlen, "%s:1: out of memory reading the header", file);
+        goto out;
+    }
+    if (a.records != 1) {
+        /* No record ended after a line end: a quote never closed. */
+        snprintf(err, errlen, "%s:1: %s", file,
+                 a.records ? "the header row holds more than one record"
+                           : "unterminated quote in the header row");
+        goto out;
+    }
+    *names = a.v;
+    *n = a.n;
+    a.v = NULL;
+    a.n = 0;
+    rc = 0;
+out:
+    if (inited)
+        csv_free(&p);
+    csvread_names_free(a.v, a.n);
+    return rc;
+}
+
+int csvread_is_missing(const char *s, size_t len) {
+    switch (len) {
+    case 0:
+        return 1;
+    case 1:
+        return s[0] == '?';
+    case 2:
+        return (s[0] == 'N' && s[1] == 'A') || (s[0] == 'n' && s[1] == 'a');
+    case 3:
+        return memcmp(s, "NaN", 3) == 0 || memcmp(s, "nan", 3) == 0 || memcmp(s, "N/A", 3) == 0;
+    default:
+        return 0;
+    }
+}
+
+/* Exact powers of ten: every one up to 1e22 is a double without rounding. */
+static const double csvread_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+int csvread_number(const char *s, size_t len, double *out) {
+    size_t i = 0;
+    int neg = 0;
+    if (i < len && (s[i] == '+' || s[i] == '-')) {
+        neg = s[i] == '-';
+        i++;
+    }
+    uint64_t mant = 0;
+    int digits = 0;   /* significant digits kept in mant */
+    int dropped = 0;  /* digits beyond what mant can hold exactly */
+    int frac = 0;     /* digits after the point kept in mant */
+    int any = 0;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        any = 1;
+        if (mant == 0 && s[i] == '0') {
+            i++;
+            continue;
+        }
+        if (digits < 19) {
+            mant = mant * 10 + (uint64_t)(s[i] - '0');
+            digits++;
+        } else {
+            dropped++;
+        }
+        i++;
+    }
+    if (i < len && s[i] == '.') {
+        i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            any = 1;
+            if (mant == 0 && s[i] == '0') {
+                frac++;
+                i++;
+                continue;
+            }
+            if (digits < 19) {
+                mant = mant * 10 + (uint64_t)(s[i] - '0');
+                digits++;
+                frac++;
+            } else {
+                dropped++; /* inexact mantissa: take the slow path */
+            }
+            i++;
+        }
+    }
+    if (!any)
+        return -1;
+    long exp10 = 0;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        int eneg = 0;
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            eneg = s[i] == '-';
+            i++;
+        }
+        if (i >= len || s[i] < '0' || s[i] > '9')
+            return -1;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (exp10 < 100000)
+                exp10 = exp10 * 10 + (s[i] - '0');
+            i++;
+        }
+        if (eneg)
+            exp10 = -exp10;
+    }
+    if (i != len)
+        return -1;
+    /* Fast path (Clinger): an exact integer mantissa times or divided by an
+     * exact power of ten is one correctly rounded operation. */
+    if (!dropped && digits <= 15) {
+        long e = exp10 - frac;
+        double m = (double)mant;
+        if (mant == 0) {
+            *out = neg ? -0.0 : 0.0;
+            return 0;
+        }
+        if (e >= 0 && e <= 22) {
+            double v = m * csvread_pow10[e];
+            if (isfinite(v)) {
+                *out = neg ? -v : v;
+                return 0;
+            }
+        } else if (e < 0 && e >= -22) {
+            double v = m / csvread_pow10[-e];
+            *out = neg ? -v : v;
+            return 0;
+        }
+    }
+    /* Slow path: strtod on a NUL-terminated copy. */
+    char buf[128];
+    char *tmp = len < sizeof buf ? buf : malloc(len + 1);
+    if (!tmp)
+        return -1;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    errno = 0;
+    char *endp;
+    double v = strtod(tmp, &endp);
+    int ok = endp == tmp + len && isfinite(v) && !(errno == ERANGE && fabs(v) > 1.0);
+    if (tmp != buf)
+        free(tmp);
+    if (!ok)
+        return -1;
+    *out = v;
+    return 0;
+}
