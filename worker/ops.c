@@ -1,0 +1,79 @@
+#include "worker/ops.h"
+
+#include "common/proto.h"
+
+#include <stdio.h>
+#include <time.h>
+
+/* Common symbols on purpose (see ops.h): a real definition in op_NAME.c wins
+ * and is pulled from the archive; without one they are zero-filled. */
+op_def_t op_summary_def __attribute__((common));
+op_def_t op_tron_def __attribute__((common));
+op_def_t op_predict_def __attribute__((common));
+op_def_t op_train_def __attribute__((common));
+
+static int op_noop(op_ctx_t *ctx, const void *body, size_t len, blob_t **result, char *err,
+                   size_t errlen)
+{
+    *result = NULL;
+    return 0;
+}
+
+/* Sleeps in 10 ms steps so that a CANCEL stops it promptly. */
+static int op_sleep(op_ctx_t *ctx, const void *body, size_t len, blob_t **result, char *err,
+                    size_t errlen)
+{
+    *result = NULL;
+    if (len != 4) {
+        snprintf(err, errlen, "sleep: body is %zu bytes, want 4", len);
+        return PROTO_ERR_DATA;
+    }
+    uint32_t ms = proto_get_u32(body);
+    if (ms > 3600u * 1000u) {
+        snprintf(err, errlen, "sleep: %u ms is over an hour", ms);
+        return PROTO_ERR_DATA;
+    }
+    while (ms > 0 && !op_cancelled(ctx)) {
+        uint32_t step = ms < 10 ? ms : 10;
+        struct timespec ts = {0, (long)step * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return 0;
+}
+
+static const op_def_t noop_def = {.name = "noop", .fn = op_noop};
+static const op_def_t sleep_def = {.name = "sleep", .fn = op_sleep};
+
+const op_def_t *ops_lookup(uint16_t op)
+{
+    const op_def_t *d = NULL;
+    switch (op) {
+    case OP_NOOP: d = &noop_def; break;
+    case OP_SLEEP: d = &sleep_def; break;
+    case OP_SUMMARY: d = &op_summary_def; break;
+    case OP_TRON: d = &op_tron_def; break;
+    case OP_PREDICT: d = &op_predict_def; break;
+    case OP_TRAIN: d = &op_train_def; break;
+    default: return NULL;
+    }
+    return d->fn ? d : NULL;
+}
+
+const char *ops_name(uint16_t op)
+{
+    static const char *const names[OP_MAX] = {
+        [OP_NOOP] = "noop",       [OP_SLEEP] = "sleep", [OP_SUMMARY] = "summary",
+        [OP_TRON] = "tron",       [OP_PREDICT] = "predict", [OP_TRAIN] = "train",
+    };
+    return op < OP_MAX && names[op] ? names[op] : "op?";
+}
+
+const void *op_shard_data(const op_ctx_t *ctx, size_t *len)
+{
+    if (!ctx->entry) {
+        *len = 0;
+        return NULL;
+    }
+    return cache_entry_data(ctx->entry, len);
+}
