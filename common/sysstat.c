@@ -20,20 +20,16 @@ struct sysstat {
 };
 
 sysstat_t *sysstat_new(const char *root) {
-    if (!root)
-        root = "";
-    if (strlen(root) >= sizeof(((sysstat_t *)0)->root))
-        return NULL;
+    if (!root) root = "";
+    if (strlen(root) >= sizeof(((sysstat_t *)0)->root)) return NULL;
     sysstat_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     snprintf(s->root, sizeof s->root, "%s", root);
     return s;
 }
 
 void sysstat_destroy(sysstat_t **s) {
-    if (!s || !*s)
-        return;
+    if (!s || !*s) return;
     free(*s);
     *s = NULL;
 }
@@ -47,11 +43,9 @@ const char *sysstat_root(const sysstat_t *s) {
 static int read_small(const sysstat_t *s, const char *path, char *buf, size_t bufsz) {
     char full[SYS_PATH];
     int n = snprintf(full, sizeof full, "%s%s", s->root, path);
-    if (n < 0 || (size_t)n >= sizeof full)
-        return -1;
+    if (n < 0 || (size_t)n >= sizeof full) return -1;
     FILE *f = fopen(full, "r");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     size_t got = fread(buf, 1, bufsz - 1, f);
     buf[got] = '\0';
     fclose(f);
@@ -64,18 +58,15 @@ static int count_cpu_list(const char *p) {
     while (*p && *p != '\n') {
         char *end;
         long a = strtol(p, &end, 10);
-        if (end == p || a < 0)
-            return 0;
+        if (end == p || a < 0) return 0;
         long b = a;
         p = end;
         if (*p == '-') {
             b = strtol(p + 1, &end, 10);
-            if (end == p + 1 || b < a)
-                return 0;
+            if (end == p + 1 || b < a) return 0;
             p = end;
         }
-        if (b - a + 1 > 1 << 20)
-            return 0;
+        if (b - a + 1 > 1 << 20) return 0;
         count += (int)(b - a + 1);
         if (*p == ',')
             p++;
@@ -89,23 +80,18 @@ static int read_cores(const sysstat_t *s, const char *procstat) {
     char buf[1024];
     if (read_small(s, "/sys/devices/system/cpu/online", buf, sizeof buf) == 0) {
         int n = count_cpu_list(buf);
-        if (n > 0)
-            return n;
+        if (n > 0) return n;
     }
     int n = 0;
     for (const char *p = procstat; p && *p;) {
-        if (strncmp(p, "cpu", 3) == 0 && isdigit((unsigned char)p[3]))
-            n++;
+        if (strncmp(p, "cpu", 3) == 0 && isdigit((unsigned char)p[3])) n++;
         p = strchr(p, '\n');
-        if (p)
-            p++;
+        if (p) p++;
     }
-    if (n > 0)
-        return n;
+    if (n > 0) return n;
     if (s->root[0] == '\0') {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
-        if (c > 0 && c < INT_MAX)
-            return (int)c;
+        if (c > 0 && c < INT_MAX) return (int)c;
     }
     return 1;
 }
@@ -114,21 +100,18 @@ static int read_cores(const sysstat_t *s, const char *procstat) {
  * [guest guest_nice]. guest time is already counted in user, so it is left out
  * of the total; idle includes iowait (a CPU waiting for disk is free to run). */
 static int parse_cpu_line(const char *procstat, uint64_t *total, uint64_t *idle) {
-    if (strncmp(procstat, "cpu ", 4) != 0)
-        return -1;
+    if (strncmp(procstat, "cpu ", 4) != 0) return -1;
     const char *p = procstat + 4;
     uint64_t v[8] = {0};
     int got = 0;
     for (; got < 8; got++) {
         char *end;
         unsigned long long x = strtoull(p, &end, 10);
-        if (end == p)
-            break;
+        if (end == p) break;
         v[got] = x;
         p = end;
     }
-    if (got < 4)
-        return -1;
+    if (got < 4) return -1;
     *total = 0;
     for (int i = 0; i < 8; i++)
         *total += v[i];
@@ -138,8 +121,7 @@ static int parse_cpu_line(const char *procstat, uint64_t *total, uint64_t *idle)
 
 static double read_mem_pct(const sysstat_t *s) {
     char buf[8192];
-    if (read_small(s, "/proc/meminfo", buf, sizeof buf) != 0)
-        return 0;
+    if (read_small(s, "/proc/meminfo", buf, sizeof buf) != 0) return 0;
     long long total = -1, avail = -1, freemem = -1, buffers = 0, cached = 0;
     for (char *line = buf; line && *line;) {
         long long v;
@@ -154,28 +136,22 @@ static double read_mem_pct(const sysstat_t *s) {
         else if (sscanf(line, "Cached: %lld", &v) == 1)
             cached = v;
         line = strchr(line, '\n');
-        if (line)
-            line++;
+        if (line) line++;
     }
     /* Kernels before 3.14 have no MemAvailable; free + page cache is the
      * usual estimate there. */
-    if (avail < 0 && freemem >= 0)
-        avail = freemem + buffers + cached;
-    if (total <= 0 || avail < 0)
-        return 0;
-    if (avail > total)
-        avail = total;
+    if (avail < 0 && freemem >= 0) avail = freemem + buffers + cached;
+    if (total <= 0 || avail < 0) return 0;
+    if (avail > total) avail = total;
     return 100.0 * (double)(total - avail) / (double)total;
 }
 
 static double read_load1(const sysstat_t *s) {
     char buf[256];
-    if (read_small(s, "/proc/loadavg", buf, sizeof buf) != 0)
-        return 0;
+    if (read_small(s, "/proc/loadavg", buf, sizeof buf) != 0) return 0;
     char *end;
     double v = strtod(buf, &end);
-    if (end == buf || v < 0 || v != v)
-        return 0;
+    if (end == buf || v < 0 || v != v) return 0;
     return v;
 }
 
@@ -192,60 +168,49 @@ static void read_power(const sysstat_t *s, sysstat_sample_t *out) {
     out->battery_pct = 0;
     out->on_ac = true;
     DIR *d = opendir(dirpath);
-    if (!d)
-        return;
+    if (!d) return;
     int batteries = 0, mains = 0, mains_online = 0, discharging = 0;
     double capacity_sum = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || strlen(e->d_name) > 255)
-            continue;
+        if (e->d_name[0] == '.' || strlen(e->d_name) > 255) continue;
         char path[SYS_PATH], buf[64];
         snprintf(path, sizeof path, "/sys/class/power_supply/%s/type", e->d_name);
-        if (read_small(s, path, buf, sizeof buf) != 0)
-            continue;
+        if (read_small(s, path, buf, sizeof buf) != 0) continue;
         strip(buf);
         if (strcmp(buf, "Battery") == 0) {
             /* Laptops keep a supply entry for an empty battery bay. */
             snprintf(path, sizeof path, "/sys/class/power_supply/%s/present", e->d_name);
-            if (read_small(s, path, buf, sizeof buf) == 0 && atoi(buf) == 0)
-                continue;
+            if (read_small(s, path, buf, sizeof buf) == 0 && atoi(buf) == 0) continue;
             /* Peripheral batteries (a wireless mouse) have scope Device and
              * say nothing about what powers this PC. */
             snprintf(path, sizeof path, "/sys/class/power_supply/%s/scope", e->d_name);
             if (read_small(s, path, buf, sizeof buf) == 0) {
                 strip(buf);
-                if (strcmp(buf, "Device") == 0)
-                    continue;
+                if (strcmp(buf, "Device") == 0) continue;
             }
             snprintf(path, sizeof path, "/sys/class/power_supply/%s/capacity", e->d_name);
-            if (read_small(s, path, buf, sizeof buf) != 0)
-                continue;
+            if (read_small(s, path, buf, sizeof buf) != 0) continue;
             char *end;
             double cap = strtod(buf, &end);
-            if (end == buf || cap != cap)
-                continue;
+            if (end == buf || cap != cap) continue;
             cap = cap < 0 ? 0 : cap > 100 ? 100 : cap;
             capacity_sum += cap;
             batteries++;
             snprintf(path, sizeof path, "/sys/class/power_supply/%s/status", e->d_name);
             if (read_small(s, path, buf, sizeof buf) == 0) {
                 strip(buf);
-                if (strcmp(buf, "Discharging") == 0)
-                    discharging++;
+                if (strcmp(buf, "Discharging") == 0) discharging++;
             }
         } else if (strcmp(buf, "Mains") == 0 || strncmp(buf, "USB", 3) == 0) {
             snprintf(path, sizeof path, "/sys/class/power_supply/%s/online", e->d_name);
-            if (read_small(s, path, buf, sizeof buf) != 0)
-                continue;
+            if (read_small(s, path, buf, sizeof buf) != 0) continue;
             mains++;
-            if (atoi(buf) > 0)
-                mains_online++;
+            if (atoi(buf) > 0) mains_online++;
         }
     }
     closedir(d);
-    if (batteries == 0)
-        return;
+    if (batteries == 0) return;
     out->has_battery = true;
     out->battery_pct = capacity_sum / batteries;
     /* The adapter's own "online" is the direct answer; without one, a battery
@@ -266,14 +231,11 @@ static void read_hostname(const sysstat_t *s, char *out, size_t outlen) {
     size_t j = 0;
     for (size_t i = 0; buf[i] && j + 1 < outlen; i++) {
         unsigned char c = (unsigned char)buf[i];
-        if (c == '\n')
-            break;
-        if (isalnum(c) || c == '-' || c == '.' || c == '_')
-            out[j++] = (char)c;
+        if (c == '\n') break;
+        if (isalnum(c) || c == '-' || c == '.' || c == '_') out[j++] = (char)c;
     }
     out[j] = '\0';
-    if (j == 0)
-        snprintf(out, outlen, "unknown");
+    if (j == 0) snprintf(out, outlen, "unknown");
 }
 
 int sysstat_read(sysstat_t *s, sysstat_sample_t *out) {

@@ -17,9 +17,9 @@
 #include "common/clock.h"
 
 #define IDLE_PATH 4096
-#define LOAD_TAU_MS 60000.0    /* the kernel's load1 time constant */
+#define LOAD_TAU_MS 60000.0 /* the kernel's load1 time constant */
 #define LOAD_RESUME_FACTOR 0.75
-#define UTMP_MAX_RECORDS 4096  /* bounds the scan of a corrupt or huge utmp */
+#define UTMP_MAX_RECORDS 4096 /* bounds the scan of a corrupt or huge utmp */
 
 struct idle {
     bool always;
@@ -34,8 +34,7 @@ struct idle {
 };
 
 idle_t *idle_new(const config_t *cfg, const char *sys_root, char *err, size_t errlen) {
-    if (!sys_root)
-        sys_root = "";
+    if (!sys_root) sys_root = "";
     bool always = strcmp(cfg->worker.when, "always") == 0;
     if (!always && strcmp(cfg->worker.when, "idle") != 0) {
         snprintf(err, errlen, "worker.when: '%s' is not always or idle", cfg->worker.when);
@@ -63,8 +62,7 @@ idle_t *idle_new(const config_t *cfg, const char *sys_root, char *err, size_t er
 }
 
 void idle_destroy(idle_t **p) {
-    if (!p || !*p)
-        return;
+    if (!p || !*p) return;
     free(*p);
     *p = NULL;
 }
@@ -78,8 +76,7 @@ static int64_t ts_ms(const struct timespec *t) {
 }
 
 static void consider(int64_t *newest, bool *found, int64_t t) {
-    if (!*found || t > *newest)
-        *newest = t;
+    if (!*found || t > *newest) *newest = t;
     *found = true;
 }
 
@@ -88,8 +85,7 @@ static void scan_input_dir(const idle_t *p, int64_t *newest, bool *found) {
     char dir[IDLE_PATH];
     snprintf(dir, sizeof dir, "%s/dev/input", p->root);
     DIR *d = opendir(dir);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, "event", 5) != 0 && strcmp(e->d_name, "mice") != 0 &&
@@ -98,8 +94,7 @@ static void scan_input_dir(const idle_t *p, int64_t *newest, bool *found) {
         char path[IDLE_PATH];
         int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat st;
-        if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0)
-            continue;
+        if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0) continue;
         int64_t a = ts_ms(&st.st_atim), m = ts_ms(&st.st_mtim);
         consider(newest, found, a > m ? a : m);
     }
@@ -109,10 +104,8 @@ static void scan_input_dir(const idle_t *p, int64_t *newest, bool *found) {
 /* A terminal line from utmp is untrusted text: accept only "pts/N" and
  * "ttyX" shapes so it cannot point stat() anywhere else. */
 static bool safe_tty_line(const char *line) {
-    if (strncmp(line, "pts/", 4) != 0 && strncmp(line, "tty", 3) != 0)
-        return false;
-    if (strstr(line, ".."))
-        return false;
+    if (strncmp(line, "pts/", 4) != 0 && strncmp(line, "tty", 3) != 0) return false;
+    if (strstr(line, "..")) return false;
     for (const char *c = line; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
               *c == '/'))
@@ -126,22 +119,18 @@ static void scan_utmp(const idle_t *p, int64_t *newest, bool *found) {
     char path[IDLE_PATH];
     snprintf(path, sizeof path, "%s/var/run/utmp", p->root);
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return;
+    if (!f) return;
     struct utmpx u;
     for (int i = 0; i < UTMP_MAX_RECORDS && fread(&u, sizeof u, 1, f) == 1; i++) {
-        if (u.ut_type != USER_PROCESS)
-            continue;
+        if (u.ut_type != USER_PROCESS) continue;
         char line[sizeof u.ut_line + 1];
         memcpy(line, u.ut_line, sizeof u.ut_line);
         line[sizeof u.ut_line] = '\0';
-        if (!safe_tty_line(line))
-            continue;
+        if (!safe_tty_line(line)) continue;
         char dev[IDLE_PATH];
         int n = snprintf(dev, sizeof dev, "%s/dev/%s", p->root, line);
         struct stat st;
-        if (n < 0 || (size_t)n >= sizeof dev || stat(dev, &st) != 0)
-            continue;
+        if (n < 0 || (size_t)n >= sizeof dev || stat(dev, &st) != 0) continue;
         consider(newest, found, ts_ms(&st.st_atim));
     }
     fclose(f);
@@ -153,8 +142,7 @@ static int64_t newest_input(const idle_t *p, bool *found) {
     *found = false;
     if (p->source[0]) {
         struct stat st;
-        if (stat(p->source, &st) == 0)
-            consider(&newest, found, ts_ms(&st.st_mtim));
+        if (stat(p->source, &st) == 0) consider(&newest, found, ts_ms(&st.st_mtim));
         return newest;
     }
     scan_input_dir(p, &newest, found);
@@ -164,10 +152,8 @@ static int64_t newest_input(const idle_t *p, bool *found) {
 
 idle_verdict_t idle_check(idle_t *p, const sysstat_sample_t *now, int busy_slots, char *reason,
                           size_t reasonlen) {
-    if (reasonlen > 0)
-        reason[0] = '\0';
-    if (busy_slots < 0)
-        busy_slots = 0;
+    if (reasonlen > 0) reason[0] = '\0';
+    if (busy_slots < 0) busy_slots = 0;
 
     /* The own-load average decays like load1 itself, whatever the policy,
      * so switching policy at run time would start from a true figure. */
@@ -186,8 +172,7 @@ idle_verdict_t idle_check(idle_t *p, const sysstat_sample_t *now, int busy_slots
     } else {
         p->input_age_s = -1;
     }
-    if (p->always)
-        return IDLE_RUN;
+    if (p->always) return IDLE_RUN;
 
     /* An input time in the future (clock stepped back) counts as just now. */
     bool owner = found && clock_wall_ms() - last_input < p->idle_ms;
@@ -195,8 +180,7 @@ idle_verdict_t idle_check(idle_t *p, const sysstat_sample_t *now, int busy_slots
 
     double own = busy_slots > p->own_load ? busy_slots : p->own_load;
     double other = now ? now->load1 - own : 0;
-    if (other < 0)
-        other = 0;
+    if (other < 0) other = 0;
     double limit = p->load_paused ? p->max_load * LOAD_RESUME_FACTOR : p->max_load;
     p->load_paused = other > limit;
 
@@ -218,12 +202,10 @@ idle_verdict_t idle_check(idle_t *p, const sysstat_sample_t *now, int busy_slots
 int idle_lower_priority(void) {
     int rc = 0;
     /* On Linux the nice value belongs to the thread when addressed by tid. */
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) != 0)
-        rc = -1;
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) != 0) rc = -1;
 #ifdef SCHED_IDLE
     struct sched_param sp = {0};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
-        rc = -1;
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0) rc = -1;
 #else
     rc = -1;
 #endif
@@ -234,8 +216,7 @@ int idle_lower_priority(void) {
 
 static int64_t thread_cpu_us(void) {
     struct timespec t;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
-        return 0;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
     return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
@@ -247,12 +228,10 @@ void idle_throttle_init(idle_throttle_t *t, int pct) {
 }
 
 void idle_throttle_tick(idle_throttle_t *t) {
-    if (t->pct <= 0 || t->pct >= 100)
-        return;
+    if (t->pct <= 0 || t->pct >= 100) return;
     int64_t wall = clock_now_us() - t->win_wall_us;
     int64_t used = thread_cpu_us() - t->win_cpu_us;
-    if (wall < THROTTLE_WINDOW_US && used * 100 < (int64_t)t->pct * THROTTLE_WINDOW_US)
-        return;
+    if (wall < THROTTLE_WINDOW_US && used * 100 < (int64_t)t->pct * THROTTLE_WINDOW_US) return;
     int64_t need = used * 100 / t->pct; /* wall time that makes used exactly pct % */
     if (need > wall) {
         int64_t us = need - wall;

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <fcntl.h>
@@ -56,8 +57,7 @@ static void age_file(const char *path, long ago) {
 
 static int setup(void **state) {
     fx_t *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
+    if (!f) return -1;
     snprintf(f->dir, sizeof f->dir, "/tmp/nc-idle-XXXXXX");
     if (!mkdtemp(f->dir)) {
         free(f);
@@ -78,8 +78,7 @@ static int teardown(void **state) {
     unsetenv("NETCOMPUTE_IDLE_SOURCE");
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    if (system(cmd) != 0) return -1;
     free(f);
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -36,8 +37,7 @@ static void put(const tree_t *t, const char *rel, const char *text) {
 
 static int setup(void **state) {
     tree_t *t = calloc(1, sizeof *t);
-    if (!t)
-        return -1;
+    if (!t) return -1;
     snprintf(t->root, sizeof t->root, "/tmp/nc-sysstat-XXXXXX");
     if (!mkdtemp(t->root)) {
         free(t);
@@ -59,8 +59,7 @@ static int teardown(void **state) {
     tree_t *t = *state;
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->root);
-    if (system(cmd) != 0)
-        return -1;
+    if (system(cmd) != 0) return -1;
     free(t);
     return 0;
 }
@@ -71,7 +70,7 @@ static void test_basic_figures(void **state) {
     assert_non_null(s);
     sysstat_sample_t x;
     assert_int_equal(sysstat_read(s, &x), 0);
-    assert_int_equal(x.cores, 2); /* counted from cpuN lines: no /sys cpu list */
+    assert_int_equal(x.cores, 2);  /* counted from cpuN lines: no /sys cpu list */
     assert_true(x.cpu_pct == 0.0); /* first sample */
     assert_true(x.mem_pct > 74.99 && x.mem_pct < 75.01);
     assert_true(x.load1 > 1.749 && x.load1 < 1.751);
