@@ -1,0 +1,221 @@
+/* Unit tests for common/tronmsg: OP_TRON body and result codec. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/proto.h"
+#include "common/tronmsg.h"
+
+#define N 5
+
+static const double W[N] = {0.5, -1.25, 3e-300, 1e300, -0.0};
+static const double S[N] = {1, 2, 3, 4, 5};
+static const double W2[2 * N] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+
+static blob_t *sample_req(void)
+{
+    char err[128];
+    tronmsg_item_t it[] = {
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUN, .point = 7, .w = W},
+        {.cls = 1, .fold = 2, .op = TRONMSG_GRAD, .point = 8, .w = W},
+        {.cls = 2, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_HV, .point = 0x123456789ull, .w = W,
+         .s = S},
+        {.cls = 3, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT},
+        {.cls = 2, .fold = 1, .op = TRONMSG_PRED, .flags = TRONMSG_F_TEXT, .w = W2},
+    };
+    blob_t *b = tronmsg_encode_req(N, 3, it, 5, err, sizeof err);
+    assert_non_null(b);
+    return b;
+}
+
+static void test_req_round_trip(void **state)
+{
+    (void)state;
+    char err[128];
+    blob_t *b = sample_req();
+    tronmsg_req_t r;
+    assert_int_equal(tronmsg_decode_req(b->data, b->len, &r, err, sizeof err), 0);
+    assert_int_equal(r.n, N);
+    assert_int_equal(r.folds, 3);
+    assert_int_equal(r.count, 5);
+    assert_int_equal(r.items[0].op, TRONMSG_FUN);
+    assert_int_equal(r.items[0].point, 7);
+    assert_memory_equal(r.items[0].w, W, sizeof W);
+    assert_null(r.items[0].s);
+    assert_int_equal(r.items[1].fold, 2);
+    assert_int_equal(r.items[1].cls, 1);
+    assert_int_equal(r.items[2].point, 0x123456789ull);
+    assert_memory_equal(r.items[2].w, W, sizeof W);
+    assert_memory_equal(r.items[2].s, S, sizeof S);
+    assert_int_equal(r.items[3].op, TRONMSG_COUNT);
+    assert_null(r.items[3].w);
+    assert_int_equal(r.items[4].flags, TRONMSG_F_TEXT);
+    assert_memory_equal(r.items[4].w, W2, sizeof W2);
+    tronmsg_req_free(&r);
+    blob_unref(&b);
+}
+
+static void test_req_truncated_and_garbage(void **state)
+{
+    (void)state;
+    char err[128];
+    blob_t *b = sample_req();
+    tronmsg_req_t r;
+    for (size_t cut = 0; cut < b->len; cut++) {
+        assert_int_equal(tronmsg_decode_req(b->data, cut, &r, err, sizeof err), -1);
+        assert_null(r.items);
+    }
+    /* trailing byte */
+    uint8_t *big = malloc(b->len + 1);
+    assert_non_null(big);
+    memcpy(big, b->data, b->len);
+    big[b->len] = 0;
+    assert_int_equal(tronmsg_decode_req(big, b->len + 1, &r, err, sizeof err), -1);
+    /* unknown op in item 0 */
+    memcpy(big, b->data, b->len);
+    proto_put_u32(big + 16 + 8, 99);
+    assert_int_equal(tronmsg_decode_req(big, b->len, &r, err, sizeof err), -1);
+    /* huge count must not allocate */
+    memcpy(big, b->data, b->len);
+    proto_put_u32(big + 12, 0xffffffffu);
+    assert_int_equal(tronmsg_decode_req(big, b->len, &r, err, sizeof err), -1);
+    /* n = 0 and n huge */
+    memcpy(big, b->data, b->len);
+    proto_put_u32(big + 4, 0);
+    assert_int_equal(tronmsg_decode_req(big, b->len, &r, err, sizeof err), -1);
+    proto_put_u32(big + 4, 0xffffffffu);
+    assert_int_equal(tronmsg_decode_req(big, b->len, &r, err, sizeof err), -1);
+    /* a PRED with a huge class count cannot claim more doubles than arrived */
+    memcpy(big, b->data, b->len);
+    proto_put_u32(big, 0x12345678u);
+    assert_int_equal(tronmsg_decode_req(big, b->len, &r, err, sizeof err), -1);
+    /* random bytes */
+    srand(7);
+    for (int t = 0; t < 2000; t++) {
+        size_t len = (size_t)(rand() % 200);
+        uint8_t buf[200];
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (uint8_t)rand();
+        if (len >= 4 && (t & 1))
+            proto_put_u32(buf, TRONMSG_REQ_MAGIC);
+        if (tronmsg_decode_req(buf, len, &r, err, sizeof err) == 0)
+            tronmsg_req_free(&r);
+    }
+    free(big);
+    blob_unref(&b);
+}
+
+static blob_t *sample_res(void)
+{
+    char err[128];
+    static const uint64_t pos[3] = {10, 20, 30};
+    tronmsg_ans_t a[] = {
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUN, .f = 123.5},
+        {.cls = 1, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_GRAD, .g = W, .diag = S},
+        {.cls = 2, .fold = 0, .op = TRONMSG_HV, .hv = S},
+        {.cls = 3, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT, .rows = 99, .pos = pos},
+        {.cls = 3, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_PRED, .rows = 2, .correct = 1,
+         .text = "1,a,a\n2,b,a\n", .text_len = 12},
+        {.cls = 3, .fold = 1, .op = TRONMSG_PRED, .rows = 5, .correct = 5},
+    };
+    blob_t *b = tronmsg_encode_res(N, a, 6, err, sizeof err);
+    assert_non_null(b);
+    return b;
+}
+
+static void test_res_round_trip(void **state)
+{
+    (void)state;
+    char err[128];
+    blob_t *b = sample_res();
+    tronmsg_res_t r;
+    assert_int_equal(tronmsg_decode_res(b->data, b->len, &r, err, sizeof err), 0);
+    assert_int_equal(r.n, N);
+    assert_int_equal(r.count, 6);
+    assert_true(r.ans[0].f == 123.5);
+    assert_memory_equal(r.ans[1].g, W, sizeof W);
+    assert_memory_equal(r.ans[1].diag, S, sizeof S);
+    assert_memory_equal(r.ans[2].hv, S, sizeof S);
+    assert_int_equal(r.ans[2].fold, 0);
+    assert_int_equal(r.ans[3].rows, 99);
+    assert_int_equal(r.ans[3].pos[2], 30);
+    assert_int_equal(r.ans[4].text_len, 12);
+    assert_memory_equal(r.ans[4].text, "1,a,a\n2,b,a\n", 12);
+    assert_int_equal(r.ans[4].correct, 1);
+    assert_int_equal(r.ans[5].rows, 5);
+    assert_int_equal(r.ans[5].text_len, 0);
+    tronmsg_res_free(&r);
+    blob_unref(&b);
+}
+
+static void test_res_truncated_and_garbage(void **state)
+{
+    (void)state;
+    char err[128];
+    blob_t *b = sample_res();
+    tronmsg_res_t r;
+    for (size_t cut = 0; cut < b->len; cut++)
+        assert_int_equal(tronmsg_decode_res(b->data, cut, &r, err, sizeof err), -1);
+    uint8_t *big = malloc(b->len + 3);
+    assert_non_null(big);
+    memcpy(big, b->data, b->len);
+    memset(big + b->len, 0, 3);
+    assert_int_equal(tronmsg_decode_res(big, b->len + 3, &r, err, sizeof err), -1);
+    /* a text length past the end */
+    /* answer 4 text_len: before its 12 text bytes and answer 5 (16 + 24 bytes) */
+    size_t text_len_at = b->len - 40 - 12 - 8;
+    memcpy(big, b->data, b->len);
+    assert_int_equal(proto_get_u64(big + text_len_at), 12);
+    proto_put_u64(big + text_len_at, UINT64_MAX);
+    assert_int_equal(tronmsg_decode_res(big, b->len, &r, err, sizeof err), -1);
+    srand(11);
+    for (int t = 0; t < 2000; t++) {
+        size_t len = (size_t)(rand() % 200);
+        uint8_t buf[200];
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (uint8_t)(rand() % 4); /* small values: plausible counts */
+        if (len >= 4)
+            proto_put_u32(buf, TRONMSG_RES_MAGIC);
+        if (tronmsg_decode_res(buf, len, &r, err, sizeof err) == 0)
+            tronmsg_res_free(&r);
+    }
+    free(big);
+    blob_unref(&b);
+}
+
+static void test_encode_rejects(void **state)
+{
+    (void)state;
+    char err[128];
+    tronmsg_item_t bad[] = {{.cls = 0, .op = TRONMSG_FUN, .w = NULL}};
+    assert_null(tronmsg_encode_req(N, 0, bad, 1, err, sizeof err));
+    tronmsg_item_t hv[] = {{.cls = 0, .op = TRONMSG_HV, .w = W, .s = NULL}};
+    assert_null(tronmsg_encode_req(N, 0, hv, 1, err, sizeof err));
+    tronmsg_item_t unk[] = {{.cls = 0, .op = 42, .w = W}};
+    assert_null(tronmsg_encode_req(N, 0, unk, 1, err, sizeof err));
+    assert_null(tronmsg_encode_req(0, 0, NULL, 0, err, sizeof err));
+    blob_t *empty = tronmsg_encode_req(N, 0, NULL, 0, err, sizeof err);
+    assert_non_null(empty);
+    tronmsg_req_t r;
+    assert_int_equal(tronmsg_decode_req(empty->data, empty->len, &r, err, sizeof err), 0);
+    assert_int_equal(r.count, 0);
+    tronmsg_req_free(&r);
+    blob_unref(&empty);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_req_round_trip),
+        cmocka_unit_test(test_req_truncated_and_garbage),
+        cmocka_unit_test(test_res_round_trip),
+        cmocka_unit_test(test_res_truncated_and_garbage),
+        cmocka_unit_test(test_encode_rejects),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
