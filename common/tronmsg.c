@@ -45,14 +45,16 @@ static uint8_t *put_vec(uint8_t *p, const double *v, size_t k)
     return p;
 }
 
-blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_item_t *items, size_t count,
-                           char *err, size_t errlen)
+blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_shard_t *shards,
+                           size_t nshards, const tronmsg_item_t *items, size_t count, char *err,
+                           size_t errlen)
 {
-    if (n == 0 || n > TRONMSG_MAX_N || count > UINT32_MAX) {
+    if (n == 0 || n > TRONMSG_MAX_N || count > UINT32_MAX || nshards > UINT32_MAX ||
+        (nshards && !shards)) {
         snprintf(err, errlen, "tron message: bad size n=%u count=%zu", n, count);
         return NULL;
     }
-    size_t len = 16;
+    size_t len = 20 + 16 * nshards;
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &items[i];
         if (check_item(it->op, it->cls, n, err, errlen) < 0)
@@ -74,7 +76,12 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_item_t *ite
     proto_put_u32(p + 4, n);
     proto_put_u32(p + 8, folds);
     proto_put_u32(p + 12, (uint32_t)count);
-    p += 16;
+    proto_put_u32(p + 16, (uint32_t)nshards);
+    p += 20;
+    for (size_t i = 0; i < nshards; i++, p += 16) {
+        proto_put_u64(p, shards[i].first_row);
+        proto_put_u64(p + 8, shards[i].first_line);
+    }
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &items[i];
         proto_put_u32(p, it->cls);
@@ -103,23 +110,28 @@ int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *er
 {
     const uint8_t *p = buf;
     memset(out, 0, sizeof *out);
-    if (!buf || len < 16 || proto_get_u32(p) != TRONMSG_REQ_MAGIC) {
+    if (!buf || len < 20 || proto_get_u32(p) != TRONMSG_REQ_MAGIC) {
         snprintf(err, errlen, "tron request: bad magic or %zu bytes is too short", len);
         return -1;
     }
     uint32_t n = proto_get_u32(p + 4), folds = proto_get_u32(p + 8);
-    uint32_t count = proto_get_u32(p + 12);
+    uint32_t count = proto_get_u32(p + 12), nshards = proto_get_u32(p + 16);
     if (n == 0 || n > TRONMSG_MAX_N) {
         snprintf(err, errlen, "tron request: n=%u out of range", n);
         return -1;
     }
+    if ((size_t)nshards > (len - 20) / 16) {
+        snprintf(err, errlen, "tron request: %u shards cannot fit in %zu bytes", nshards, len);
+        return -1;
+    }
+    size_t items_at = 20 + 16 * (size_t)nshards;
     /* Each item takes at least 24 bytes, which bounds count by what arrived. */
-    if ((size_t)count > (len - 16) / (ITEM_HEAD + 8)) {
+    if ((size_t)count > (len - items_at) / (ITEM_HEAD + 8)) {
         snprintf(err, errlen, "tron request: %u items cannot fit in %zu bytes", count, len);
         return -1;
     }
     /* First pass: validate the layout and size the store. */
-    size_t off = 16, ndoubles = 0;
+    size_t off = items_at, ndoubles = 0;
     for (uint32_t i = 0; i < count; i++) {
         if (len - off < ITEM_HEAD + 8) {
             snprintf(err, errlen, "tron request: item %u truncated", i);
@@ -143,7 +155,8 @@ int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *er
     }
     out->items = calloc(count ? count : 1, sizeof *out->items);
     out->store = malloc((ndoubles ? ndoubles : 1) * sizeof(double));
-    if (!out->items || !out->store) {
+    out->shards = calloc(nshards ? nshards : 1, sizeof *out->shards);
+    if (!out->items || !out->store || !out->shards) {
         tronmsg_req_free(out);
         snprintf(err, errlen, "out of memory for a tron request");
         return -1;
@@ -151,7 +164,12 @@ int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *er
     out->n = n;
     out->folds = folds;
     out->count = count;
-    off = 16;
+    out->nshards = nshards;
+    for (uint32_t i = 0; i < nshards; i++) {
+        out->shards[i].first_row = proto_get_u64(p + 20 + 16 * (size_t)i);
+        out->shards[i].first_line = proto_get_u64(p + 28 + 16 * (size_t)i);
+    }
+    off = items_at;
     double *d = out->store;
     for (uint32_t i = 0; i < count; i++) {
         tronmsg_item_t *it = &out->items[i];
@@ -180,6 +198,7 @@ void tronmsg_req_free(tronmsg_req_t *r)
         return;
     free(r->items);
     free(r->store);
+    free(r->shards);
     memset(r, 0, sizeof *r);
 }
 

@@ -7,13 +7,18 @@
  *   HV    loss part of H*s at the gradient point -> hv[n]
  *   COUNT rows and positives per class           -> rows, pos[nr_w]
  *   PRED  predictions with the full model w      -> rows, correct, text
+ * The request also carries the job's shard table (first data row and first
+ * file line of every shard) so that one body serves every shard of a round
+ * and a worker that receives a shard for the first time knows its place in
+ * the file (row numbers for ids and folds, line numbers for messages).
  * Every FUN, GRAD and HV item names its point (an id the master never reuses
  * within a job) and carries the point's w, so a worker that lacks the cached
  * margins or D for that point (a shard moved after a worker died) can rebuild
  * them from the message alone.
  *
  * Request wire form (little-endian):
- *   u32 magic TRONMSG_REQ_MAGIC, u32 n, u32 folds, u32 count, then per item
+ *   u32 magic TRONMSG_REQ_MAGIC, u32 n, u32 folds, u32 count, u32 nshards,
+ *   nshards * (u64 first_row, u64 first_line), then per item
  *   u32 cls, u32 fold, u32 op, u32 flags, u64 point, then the doubles:
  *   FUN, GRAD: w[n]; HV: w[n], s[n]; PRED: w[n*cls] (liblinear layout, cls =
  *   nr_w); COUNT: none (cls = nr_w).
@@ -64,9 +69,15 @@ typedef struct tronmsg_item {
     const double *s; /* HV: n doubles; otherwise NULL */
 } tronmsg_item_t;
 
+typedef struct tronmsg_shard {
+    uint64_t first_row, first_line;
+} tronmsg_shard_t;
+
 typedef struct tronmsg_req {
     uint32_t n, folds;
     size_t count;
+    size_t nshards;
+    tronmsg_shard_t *shards;
     tronmsg_item_t *items;
     double *store; /* owns what items point at */
 } tronmsg_req_t;
@@ -95,8 +106,9 @@ typedef struct tronmsg_res {
 
 /* Encodes a request into a new blob (caller unrefs). NULL on ENOMEM or on an
  * item that breaks the rules above (err says which). */
-blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_item_t *items, size_t count,
-                           char *err, size_t errlen);
+blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_shard_t *shards,
+                           size_t nshards, const tronmsg_item_t *items, size_t count, char *err,
+                           size_t errlen);
 
 /* Decodes untrusted bytes into *out (caller calls tronmsg_req_free). 0, or -1
  * with a reason in err and *out zeroed. */

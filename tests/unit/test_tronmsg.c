@@ -28,7 +28,8 @@ static blob_t *sample_req(void)
         {.cls = 3, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT},
         {.cls = 2, .fold = 1, .op = TRONMSG_PRED, .flags = TRONMSG_F_TEXT, .w = W2},
     };
-    blob_t *b = tronmsg_encode_req(N, 3, it, 5, err, sizeof err);
+    tronmsg_shard_t sh[2] = {{0, 2}, {1000, 1003}};
+    blob_t *b = tronmsg_encode_req(N, 3, sh, 2, it, 5, err, sizeof err);
     assert_non_null(b);
     return b;
 }
@@ -43,6 +44,9 @@ static void test_req_round_trip(void **state)
     assert_int_equal(r.n, N);
     assert_int_equal(r.folds, 3);
     assert_int_equal(r.count, 5);
+    assert_int_equal(r.nshards, 2);
+    assert_int_equal(r.shards[1].first_row, 1000);
+    assert_int_equal(r.shards[1].first_line, 1003);
     assert_int_equal(r.items[0].op, TRONMSG_FUN);
     assert_int_equal(r.items[0].point, 7);
     assert_memory_equal(r.items[0].w, W, sizeof W);
@@ -78,11 +82,15 @@ static void test_req_truncated_and_garbage(void **state)
     assert_int_equal(tronmsg_decode_req(big, b->len + 1, &r, err, sizeof err), -1);
     /* unknown op in item 0 */
     memcpy(big, b->data, b->len);
-    proto_put_u32(big + 16 + 8, 99);
+    proto_put_u32(big + 20 + 32 + 8, 99);
     assert_int_equal(tronmsg_decode_req(big, b->len, &r, err, sizeof err), -1);
     /* huge count must not allocate */
     memcpy(big, b->data, b->len);
     proto_put_u32(big + 12, 0xffffffffu);
+    assert_int_equal(tronmsg_decode_req(big, b->len, &r, err, sizeof err), -1);
+    /* huge shard count */
+    memcpy(big, b->data, b->len);
+    proto_put_u32(big + 16, 0x10000000u);
     assert_int_equal(tronmsg_decode_req(big, b->len, &r, err, sizeof err), -1);
     /* n = 0 and n huge */
     memcpy(big, b->data, b->len);
@@ -193,13 +201,13 @@ static void test_encode_rejects(void **state)
     (void)state;
     char err[128];
     tronmsg_item_t bad[] = {{.cls = 0, .op = TRONMSG_FUN, .w = NULL}};
-    assert_null(tronmsg_encode_req(N, 0, bad, 1, err, sizeof err));
+    assert_null(tronmsg_encode_req(N, 0, NULL, 0, bad, 1, err, sizeof err));
     tronmsg_item_t hv[] = {{.cls = 0, .op = TRONMSG_HV, .w = W, .s = NULL}};
-    assert_null(tronmsg_encode_req(N, 0, hv, 1, err, sizeof err));
+    assert_null(tronmsg_encode_req(N, 0, NULL, 0, hv, 1, err, sizeof err));
     tronmsg_item_t unk[] = {{.cls = 0, .op = 42, .w = W}};
-    assert_null(tronmsg_encode_req(N, 0, unk, 1, err, sizeof err));
-    assert_null(tronmsg_encode_req(0, 0, NULL, 0, err, sizeof err));
-    blob_t *empty = tronmsg_encode_req(N, 0, NULL, 0, err, sizeof err);
+    assert_null(tronmsg_encode_req(N, 0, NULL, 0, unk, 1, err, sizeof err));
+    assert_null(tronmsg_encode_req(0, 0, NULL, 0, NULL, 0, err, sizeof err));
+    blob_t *empty = tronmsg_encode_req(N, 0, NULL, 0, NULL, 0, err, sizeof err);
     assert_non_null(empty);
     tronmsg_req_t r;
     assert_int_equal(tronmsg_decode_req(empty->data, empty->len, &r, err, sizeof err), 0);
