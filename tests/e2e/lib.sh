@@ -46,7 +46,7 @@ nc_setup() {
   "master": {"ip": "127.0.0.1", "task_port": $TASK_PORT, "result_port": $RESULT_PORT,
              "heartbeat_port": $HB_PORT},
   "dashboard": {"host": "127.0.0.1", "port": $DASH_PORT, "token": ""},
-  "cluster": {"heartbeat_ms": ${NC_HB_MS:-300}, "liveness": 3, "shard_rows": ${NC_SHARD_ROWS:-1000}},
+  "cluster": {"heartbeat_ms": ${NC_HB_MS:-500}, "liveness": 3, "shard_rows": ${NC_SHARD_ROWS:-1000}},
   "history": {"db": "$T/history.db", "retention_days": 7},
   "model": {"file": "$T/model.txt"},
   "output": {"train": "$T/submission_train.csv", "test": "$T/submission_test.csv"}
