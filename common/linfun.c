@@ -18,14 +18,13 @@ struct linfun {
     /* Scratch for one batch, sized for every class at once so that a batch
      * never allocates: interleaved vectors keep a row's nr_w products in one
      * cache line instead of nr_w passes over the rows. */
-    double *vin;     /* [j*ndot + a] */
-    double *acc;     /* [j*nacc + b] */
-    double *dacc;    /* [j*ngrad + g] */
+    double *vin;     /* [j*sdot + a]: vectors of FUN/HV classes */
+    double *acc;     /* [j*sacc + b]: gradient/Hv sums of GRAD/HV classes */
+    double *dacc;    /* [j*sgrad + g]: diagonal sums of GRAD classes */
     double *t;       /* [a] row dot products */
     double *loss;    /* [a] */
-    double *cval;    /* [nr_w] active coefficients of a row */
-    double *dval;    /* [nr_w] active diagonal weights of a row */
-    int *cidx, *didx;
+    double *cval;    /* [b] a row's gradient/Hv coefficients */
+    double *dval;    /* [g] a row's diagonal weights */
     int *dot_cls, *acc_cls, *grad_cls, *dotpos;
     int *gpos; /* [b]: grad position of accumulated class b */
     linfun_req_t *reqs;
@@ -69,6 +68,13 @@ static void linfun_coef(int solver, double m, int y, double *coef, double *dd)
     }
 }
 
+/* n doubles, 32-byte aligned for linfun_v4 (size rounded as aligned_alloc wants). */
+static double *linfun_aligned(size_t n)
+{
+    size_t bytes = (n * sizeof(double) + 31) / 32 * 32;
+    return aligned_alloc(32, bytes ? bytes : 32);
+}
+
 linfun_t *linfun_new(const dataset_t *d, int solver, int nr_w, char *err, size_t errlen)
 {
     linfun_t *f = NULL;
@@ -101,19 +107,20 @@ linfun_t *linfun_new(const dataset_t *d, int solver, int nr_w, char *err, size_t
     f->n = d->n;
     f->l = d->rows;
     size_t lk = (f->l ? f->l : 1) * (size_t)nr_w;
-    size_t nk = (size_t)f->n * (size_t)nr_w;
+    /* Interleaved buffers and per-row scratch hold nr_w classes padded to a
+     * multiple of 4 (see linfun_pad). */
+    int kp = (nr_w + 3) / 4 * 4;
+    size_t nk = (size_t)f->n * (size_t)kp;
     f->z = calloc(lk, sizeof *f->z);
     f->D = calloc(lk, sizeof *f->D);
     f->pos = calloc((size_t)nr_w, sizeof *f->pos);
-    f->vin = malloc(nk * sizeof *f->vin);
-    f->acc = malloc(nk * sizeof *f->acc);
-    f->dacc = malloc(nk * sizeof *f->dacc);
-    f->t = malloc((size_t)nr_w * sizeof *f->t);
-    f->loss = malloc((size_t)nr_w * sizeof *f->loss);
-    f->cval = malloc((size_t)nr_w * sizeof *f->cval);
-    f->dval = malloc((size_t)nr_w * sizeof *f->dval);
-    f->cidx = malloc((size_t)nr_w * sizeof *f->cidx);
-    f->didx = malloc((size_t)nr_w * sizeof *f->didx);
+    f->vin = linfun_aligned(nk);
+    f->acc = linfun_aligned(nk);
+    f->dacc = linfun_aligned(nk);
+    f->t = linfun_aligned((size_t)kp);
+    f->loss = malloc((size_t)kp * sizeof *f->loss);
+    f->cval = linfun_aligned((size_t)kp);
+    f->dval = linfun_aligned((size_t)kp);
     f->dot_cls = malloc((size_t)nr_w * sizeof *f->dot_cls);
     f->acc_cls = malloc((size_t)nr_w * sizeof *f->acc_cls);
     f->grad_cls = malloc((size_t)nr_w * sizeof *f->grad_cls);
@@ -121,7 +128,7 @@ linfun_t *linfun_new(const dataset_t *d, int solver, int nr_w, char *err, size_t
     f->gpos = malloc((size_t)nr_w * sizeof *f->gpos);
     f->reqs = calloc((size_t)nr_w, sizeof *f->reqs);
     if (!f->z || !f->D || !f->pos || !f->vin || !f->acc || !f->dacc || !f->t || !f->loss ||
-        !f->cval || !f->dval || !f->cidx || !f->didx || !f->dot_cls || !f->acc_cls ||
+        !f->cval || !f->dval || !f->dot_cls || !f->acc_cls ||
         !f->grad_cls || !f->dotpos || !f->gpos || !f->reqs)
         goto oom;
     for (size_t i = 0; i < f->l; i++)
@@ -143,6 +150,51 @@ int linfun_nr_variable(const linfun_t *f)
 size_t linfun_positives(const linfun_t *f, int k)
 {
     return (k >= 0 && k < f->nr_w) ? f->pos[k] : 0;
+}
+
+/* Interleaved strides are padded to a multiple of LINFUN_LANES (padding
+ * holds zeros) so that the per-node loops over classes run in fixed-width
+ * blocks the compiler turns into vector code. */
+#define LINFUN_LANES 4
+
+static inline int linfun_pad(int m)
+{
+    return (m + LINFUN_LANES - 1) / LINFUN_LANES * LINFUN_LANES;
+}
+
+/* Four lanes as one GCC/clang vector value: plain SSE2 pairs on a baseline
+ * x86-64 build, one AVX register when the compiler may use it. The buffers are
+ * 32-byte aligned and the strides multiples of 4, so every block is aligned. */
+typedef double linfun_v4 __attribute__((vector_size(4 * sizeof(double))));
+
+/* t[0..sp) = sum over the row of val * vin[(idx-1)*sp + a]. */
+static inline void linfun_dots(const struct feature_node *xi, const double *vin, int sp,
+                               double *t)
+{
+    linfun_v4 *tv = (linfun_v4 *)(void *)t;
+    const int nb = sp / LINFUN_LANES;
+    for (int a = 0; a < nb; a++)
+        tv[a] = (linfun_v4){0, 0, 0, 0};
+    for (const struct feature_node *p = xi; p->index != -1; p++) {
+        const linfun_v4 *vv = (const linfun_v4 *)(const void *)(vin + (size_t)(p->index - 1) * sp);
+        double val = p->value;
+        for (int a = 0; a < nb; a++)
+            tv[a] += val * vv[a];
+    }
+}
+
+/* acc[(idx-1)*sp + b] += c[b] * val (val squared when square) over the row. */
+static inline void linfun_scatter(const struct feature_node *xi, double *acc, int sp,
+                                  const double *c, int square)
+{
+    const linfun_v4 *cv = (const linfun_v4 *)(const void *)c;
+    const int nb = sp / LINFUN_LANES;
+    for (const struct feature_node *p = xi; p->index != -1; p++) {
+        linfun_v4 *ac = (linfun_v4 *)(void *)(acc + (size_t)(p->index - 1) * sp);
+        double val = square ? p->value * p->value : p->value;
+        for (int b = 0; b < nb; b++)
+            ac[b] += val * cv[b];
+    }
 }
 
 /* Rows are walked once; for every row the products with all requested vectors
@@ -169,22 +221,31 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs)
     }
     if (ndot + nacc == 0)
         return;
+    const int sdot = ndot > 1 ? linfun_pad(ndot) : ndot;
+    /* One accumulated class uses the plain loops below: no padding then. */
+    const int sacc = nacc > 1 ? linfun_pad(nacc) : nacc;
+    const int sgrad = nacc > 1 ? linfun_pad(ngrad) : ngrad;
 
+    memset(f->vin, 0, (size_t)n * sdot * sizeof *f->vin);
     for (int j = 0; j < n; j++)
         for (int a = 0; a < ndot; a++)
-            f->vin[(size_t)j * ndot + a] = reqs[f->dot_cls[a]].v[j];
-    memset(f->acc, 0, (size_t)n * nacc * sizeof *f->acc);
-    memset(f->dacc, 0, (size_t)n * ngrad * sizeof *f->dacc);
+            f->vin[(size_t)j * sdot + a] = reqs[f->dot_cls[a]].v[j];
+    memset(f->acc, 0, (size_t)n * sacc * sizeof *f->acc);
+    memset(f->dacc, 0, (size_t)n * sgrad * sizeof *f->dacc);
     for (int a = 0; a < ndot; a++)
         f->loss[a] = 0;
+    for (int b = 0; b < sacc; b++)
+        f->cval[b] = 0;
+    for (int g = 0; g < sgrad; g++)
+        f->dval[g] = 0;
 
     struct feature_node **x = f->d->x;
     const int solver = f->solver;
+    double *t = f->t, *cval = f->cval, *dval = f->dval;
     for (size_t i = 0; i < f->l; i++) {
         const struct feature_node *xi = x[i];
         double *zi = f->z + i * K;
         double *Di = f->D + i * K;
-        double *t = f->t;
 
         if (ndot == 1) {
             double s = 0;
@@ -192,14 +253,7 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs)
                 s += p->value * f->vin[p->index - 1];
             t[0] = s;
         } else if (ndot > 1) {
-            for (int a = 0; a < ndot; a++)
-                t[a] = 0;
-            for (const struct feature_node *p = xi; p->index != -1; p++) {
-                const double *vv = f->vin + (size_t)(p->index - 1) * ndot;
-                double val = p->value;
-                for (int a = 0; a < ndot; a++)
-                    t[a] += val * vv[a];
-            }
+            linfun_dots(xi, f->vin, sdot, t);
         }
 
         int nact = 0, ndact = 0;
@@ -210,17 +264,13 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs)
                 double dd;
                 linfun_coef(solver, zi[k], linfun_y(f, i, k), &c, &dd);
                 Di[k] = dd;
-                if (dd != 0) {
-                    f->didx[ndact] = f->gpos[b];
-                    f->dval[ndact++] = dd;
-                }
+                dval[f->gpos[b]] = dd;
+                ndact += dd != 0;
             } else {
                 c = Di[k] * t[f->dotpos[k]];
             }
-            if (c != 0) {
-                f->cidx[nact] = b;
-                f->cval[nact++] = c;
-            }
+            cval[b] = c;
+            nact += c != 0;
         }
         for (int a = 0; a < ndot; a++) {
             int k = f->dot_cls[a];
@@ -230,27 +280,27 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs)
             zi[k] = m;
             f->loss[a] += linfun_loss(solver, m);
         }
+        /* Rows with no active class (L2-loss SVM rows past the margin) cost
+         * nothing more. */
         if (nact == 0 && ndact == 0)
             continue;
-        if (nacc == 1 && nact == 1 && ndact == 0) {
-            double c = f->cval[0];
-            for (const struct feature_node *p = xi; p->index != -1; p++)
-                f->acc[p->index - 1] += c * p->value;
+        if (nacc == 1) {
+            double c = cval[0], dd = ngrad ? dval[0] : 0;
+            if (dd != 0) {
+                for (const struct feature_node *p = xi; p->index != -1; p++) {
+                    f->acc[(size_t)(p->index - 1) * sacc] += c * p->value;
+                    f->dacc[(size_t)(p->index - 1) * sgrad] += dd * p->value * p->value;
+                }
+            } else {
+                for (const struct feature_node *p = xi; p->index != -1; p++)
+                    f->acc[(size_t)(p->index - 1) * sacc] += c * p->value;
+            }
             continue;
         }
-        for (const struct feature_node *p = xi; p->index != -1; p++) {
-            size_t j = (size_t)(p->index - 1);
-            double val = p->value;
-            double *ac = f->acc + j * nacc;
-            for (int q = 0; q < nact; q++)
-                ac[f->cidx[q]] += f->cval[q] * val;
-            if (ndact) {
-                double v2 = val * val;
-                double *dc = f->dacc + j * ngrad;
-                for (int q = 0; q < ndact; q++)
-                    dc[f->didx[q]] += f->dval[q] * v2;
-            }
-        }
+        if (nact)
+            linfun_scatter(xi, f->acc, sacc, cval, 0);
+        if (ndact)
+            linfun_scatter(xi, f->dacc, sgrad, dval, 1);
     }
 
     for (int a = 0; a < ndot; a++) {
@@ -261,14 +311,14 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs)
     for (int b = 0; b < nacc; b++) {
         double *out = reqs[f->acc_cls[b]].out;
         for (int j = 0; j < n; j++)
-            out[j] += f->acc[(size_t)j * nacc + b];
+            out[j] += f->acc[(size_t)j * sacc + b];
     }
     for (int g = 0; g < ngrad; g++) {
         double *diag = reqs[f->grad_cls[g]].diag;
         if (!diag)
             continue;
         for (int j = 0; j < n; j++)
-            diag[j] += f->dacc[(size_t)j * ngrad + g];
+            diag[j] += f->dacc[(size_t)j * sgrad + g];
     }
 }
 
@@ -316,8 +366,6 @@ void linfun_destroy(linfun_t **fp)
     free(f->loss);
     free(f->cval);
     free(f->dval);
-    free(f->cidx);
-    free(f->didx);
     free(f->dot_cls);
     free(f->acc_cls);
     free(f->grad_cls);
