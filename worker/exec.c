@@ -50,8 +50,7 @@ void exec_task_free(exec_task_t **tp)
     free(t);
 }
 
-/* Runs one task's op; fills err_class/err/result. */
-static void run_task(exec_task_t *t)
+void exec_run(exec_task_t *t)
 {
     const op_def_t *def = ops_lookup(t->hdr.op);
     t->start_ms = clock_now_ms();
@@ -118,7 +117,7 @@ static void *thread_main(void *arg)
         }
         if (n != (int)sizeof t || !t)
             break; /* the stop message */
-        run_task(t);
+        exec_run(t);
         while (zmq_send(th->exec_end, &t, sizeof t, 0) < 0 && errno == EINTR)
             ;
     }

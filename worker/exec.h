@@ -66,6 +66,10 @@ int exec_free_slot(const exec_t *e);
 /* Gives task t to free thread i (ownership passes until collected). -1 when
  * i is busy or the send failed. */
 int exec_start(exec_t *e, int i, exec_task_t *t);
+/* Runs t's op on the calling thread (for OP_INLINE ops and tests): fills
+ * err_class, err, result and releases the body, context and entry. */
+void exec_run(exec_task_t *t);
+
 /* Takes back thread i's finished task (call when its socket is readable);
  * NULL when nothing was waiting. The caller owns the task. */
 exec_task_t *exec_collect(exec_t *e, int i);

@@ -10,6 +10,7 @@
 #include "worker/cache.h"
 #include "worker/exec.h"
 #include "worker/idle.h"
+#include "worker/ops.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -429,6 +430,12 @@ static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h)
             fail_now(w, t, PROTO_ERR_NOSHARD, msg);
             goto out;
         }
+    }
+    const op_def_t *def = ops_lookup(h->op);
+    if (def && (def->needs & OP_INLINE)) {
+        exec_run(t);
+        send_result(w, t);
+        goto out;
     }
     enqueue(w, t);
     t = NULL;

@@ -42,7 +42,7 @@ static int op_sleep(op_ctx_t *ctx, const void *body, size_t len, blob_t **result
     return 0;
 }
 
-static const op_def_t noop_def = {.name = "noop", .fn = op_noop};
+static const op_def_t noop_def = {.name = "noop", .fn = op_noop, .needs = OP_INLINE};
 static const op_def_t sleep_def = {.name = "sleep", .fn = op_sleep};
 
 const op_def_t *ops_lookup(uint16_t op)

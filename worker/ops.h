@@ -43,6 +43,8 @@ typedef int (*op_fn_t)(op_ctx_t *ctx, const void *body, size_t len, blob_t **res
 
 #define OP_NEEDS_CONTEXT 0x1 /* missing context -> FAIL NOSHARD before the op runs */
 #define OP_NEEDS_SHARD 0x2   /* a task without a shard is bad data */
+#define OP_INLINE 0x4        /* microseconds of work: run on the main thread, skipping the
+                              * executor hand-off (NOOP: the dispatch benchmark) */
 
 typedef struct op_def {
     const char *name;
