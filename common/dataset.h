@@ -31,7 +31,27 @@ typedef struct dataset {
     void *storage;      /* owned by the module that built the dataset */
 } dataset_t;
 
-/* Frees a dataset built by any builder in common/ and sets *d to NULL. */
+struct schema;
+struct datasrc;
+
+/* Parses one shard (whole rows, no header; first row = data row first_row on
+ * file line first_line) through a fitted schema into liblinear rows.
+ *   CSV: columns are matched to the schema by name (the file may order them
+ *   differently or hold extra columns; a missing feature column is an error);
+ *   the label and id columns are optional. libsvm: rows as liblinear reads
+ *   them, features past the schema's n_features dropped (liblinear's predict
+ *   ignores them too).
+ * bias >= 0 appends {n_features + 1, bias} to every row and sets n to
+ * n_features + 1. y[i] = label index, or -1 without a label column or for a
+ * label training never saw. On success *out is the caller's (dataset_destroy);
+ * on failure err holds "FILE:LINE[:COL]: what". */
+int dataset_from_shard(const struct schema *s, const struct datasrc *src, const char *bytes,
+                       size_t len, uint64_t first_row, uint64_t first_line, double bias,
+                       dataset_t **out, char *err, size_t errlen);
+
+/* Frees a dataset built by any builder in common/ and sets *d to NULL.
+ * Builders malloc x, y and ids and put every row's memory behind storage as
+ * a dataset_store (see dataset.c), so one function frees them all. */
 void dataset_destroy(dataset_t **d);
 
 #endif

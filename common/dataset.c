@@ -1,0 +1,283 @@
+/* dataset: builders of dataset_t (see dataset.h).
+ *
+ * Rows are appended to one growable array of feature_node (the arena) and ids
+ * to one growable byte buffer; both are addressed by offset while growing and
+ * turned into pointers at the end, so a shard costs a handful of allocations
+ * whatever its size. */
+#include "common/dataset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/csvread.h"
+#include "common/schema.h"
+#include "common/svmread.h"
+
+typedef struct dataset_store {
+    struct feature_node *nodes;
+    char *ids;
+} dataset_store_t;
+
+void dataset_destroy(dataset_t **pd) {
+    if (!pd || !*pd)
+        return;
+    dataset_t *d = *pd;
+    dataset_store_t *st = d->storage;
+    if (st) {
+        free(st->nodes);
+        free(st->ids);
+        free(st);
+    }
+    free(d->x);
+    free(d->y);
+    free(d->ids);
+    free(d);
+    *pd = NULL;
+}
+
+typedef struct ds_build {
+    const schema_t *s;
+    const char *file;
+    double bias;
+    int n_features;
+    /* nodes */
+    struct feature_node *nodes;
+    size_t nn, ncap;
+    size_t row_begin; /* node offset where the current row begins */
+    int sorted;       /* current row's indices ascending so far */
+    /* rows */
+    size_t *row_off;
+    int *y;
+    size_t *id_off;
+    size_t rows, rcap;
+    /* ids */
+    char *ids;
+    size_t idlen, idcap;
+    /* CSV: role of each file column */
+    long *map; /* schema column, or -1 for a column the schema does not use */
+    long id_col; /* file column holding the id, or -1 */
+    int has_id;
+    int cur_y;
+    size_t cur_id;
+    int oom;
+} ds_build_t;
+
+static int ds_node(ds_build_t *b, int index, double value) {
+    if (b->nn == b->ncap) {
+        size_t ncap = b->ncap ? b->ncap * 2 : 4096;
+        struct feature_node *nn = realloc(b->nodes, ncap * sizeof *nn);
+        if (!nn)
+            return -1;
+        b->nodes = nn;
+        b->ncap = ncap;
+    }
+    if (b->nn > b->row_begin && b->nodes[b->nn - 1].index >= index)
+        b->sorted = 0;
+    b->nodes[b->nn].index = index;
+    b->nodes[b->nn].value = value;
+    b->nn++;
+    return 0;
+}
+
+static int ds_cmp_node(const void *a, const void *b) {
+    int ia = ((const struct feature_node *)a)->index, ib = ((const struct feature_node *)b)->index;
+    return (ia > ib) - (ia < ib);
+}
+
+/* Ends the current row: order, bias, terminator, y and id. */
+static int ds_row_end(ds_build_t *b, int y, size_t id_off) {
+    if (!b->sorted)
+        qsort(b->nodes + b->row_begin, b->nn - b->row_begin, sizeof *b->nodes, ds_cmp_node);
+    if (b->bias >= 0 && ds_node(b, b->n_features + 1, b->bias) != 0)
+        return -1;
+    if (ds_node(b, -1, 0.0) != 0)
+        return -1;
+    if (b->rows == b->rcap) {
+        size_t ncap = b->rcap ? b->rcap * 2 : 1024;
+        size_t *no = realloc(b->row_off, ncap * sizeof *no);
+        if (!no)
+            return -1;
+        b->row_off = no;
+        int *ny = realloc(b->y, ncap * sizeof *ny);
+        if (!ny)
+            return -1;
+        b->y = ny;
+        size_t *ni = realloc(b->id_off, ncap * sizeof *ni);
+        if (!ni)
+            return -1;
+        b->id_off = ni;
+        b->rcap = ncap;
+    }
+    b->row_off[b->rows] = b->row_begin;
+    b->y[b->rows] = y;
+    b->id_off[b->rows] = id_off;
+    b->rows++;
+    b->row_begin = b->nn;
+    b->sorted = 1;
+    return 0;
+}
+
+static int ds_id(ds_build_t *b, const char *t, size_t l) {
+    if (l + 1 > b->idcap - b->idlen) {
+        size_t ncap = b->idcap ? b->idcap : 4096;
+        while (l + 1 > ncap - b->idlen)
+            ncap *= 2;
+        char *ni = realloc(b->ids, ncap);
+        if (!ni)
+            return -1;
+        b->ids = ni;
+        b->idcap = ncap;
+    }
+    b->cur_id = b->idlen;
+    memcpy(b->ids + b->idlen, t, l);
+    b->ids[b->idlen + l] = '\0';
+    b->idlen += l + 1;
+    return 0;
+}
+
+static int ds_oom(ds_build_t *b, uint64_t line, char *err, size_t errlen) {
+    snprintf(err, errlen, "%s:%llu: out of memory", b->file, (unsigned long long)line);
+    return -1;
+}
+
+static int ds_csv_field(void *ctx, size_t col, const char *text, size_t len, uint64_t line,
+                        char *err, size_t errlen) {
+    ds_build_t *b = ctx;
+    if ((long)col == b->id_col && ds_id(b, text, len) != 0)
+        return ds_oom(b, line, err, errlen);
+    long sc = b->map[col];
+    if (sc < 0)
+        return 0;
+    switch (schema_column_kind(b->s, (size_t)sc)) {
+    case SCHEMA_LABEL:
+        b->cur_y = schema_label_find(b->s, text, len);
+        return 0;
+    case SCHEMA_ID:
+        return 0;
+    default: {
+        int index;
+        double value;
+        if (schema_encode(b->s, (size_t)sc, text, len, &index, &value) &&
+            ds_node(b, index, value) != 0)
+            return ds_oom(b, line, err, errlen);
+        return 0;
+    }
+    }
+}
+
+static int ds_csv_record(void *ctx, size_t nfields, uint64_t line, char *err, size_t errlen) {
+    ds_build_t *b = ctx;
+    if (ds_row_end(b, b->cur_y, b->cur_id) != 0)
+        return ds_oom(b, line, err, errlen);
+    b->cur_y = -1;
+    b->cur_id = 0;
+    return 0;
+}
+
+static int ds_svm_row(void *ctx, int label, const struct feature_node *x, size_t n, uint64_t line,
+                      char *err, size_t errlen) {
+    ds_build_t *b = ctx;
+    for (size_t i = 0; i < n; i++) {
+        if (x[i].index > b->n_features)
+            break; /* ascending: the rest are past it too */
+        if (ds_node(b, x[i].index, x[i].value) != 0)
+            return ds_oom(b, line, err, errlen);
+    }
+    if (ds_row_end(b, schema_label_find_int(b->s, label), 0) != 0)
+        return ds_oom(b, line, err, errlen);
+    return 0;
+}
+
+int dataset_from_shard(const schema_t *s, const datasrc_t *src, const char *bytes, size_t len,
+                       uint64_t first_row, uint64_t first_line, double bias, dataset_t **out,
+                       char *err, size_t errlen) {
+    ds_build_t b = {.s = s, .bias = bias, .sorted = 1, .cur_y = -1, .id_col = -1};
+    char **names = NULL;
+    size_t ncols = 0;
+    dataset_t *d = NULL;
+    dataset_store_t *st = NULL;
+    int rc = -1;
+    b.file = src->file ? src->file : "data";
+    b.n_features = schema_n_features(s);
+    *out = NULL;
+    if (schema_check_source(s, src, err, errlen) != 0)
+        goto out;
+    if (src->format == DATA_LIBSVM) {
+        if (svmread_parse(b.file, bytes, len, first_line, ds_svm_row, &b, err, errlen) != 0)
+            goto out;
+    } else {
+        if (csvread_header(b.file, src->header, src->header_len, &names, &ncols, err, errlen) != 0)
+            goto out;
+        b.map = malloc((ncols ? ncols : 1) * sizeof *b.map);
+        if (!b.map) {
+            ds_oom(&b, first_line, err, errlen);
+            goto out;
+        }
+        for (size_t i = 0; i < ncols; i++) {
+            long k = schema_column_find(s, names[i], strlen(names[i]));
+            /* The first of duplicate names wins; later ones are ignored. */
+            for (size_t j = 0; k >= 0 && j < i; j++)
+                if (b.map[j] == k)
+                    k = -1;
+            b.map[i] = k;
+            /* The id column of this job's source, whether or not the training
+             * file had one. */
+            if (b.id_col < 0 && ((src->id && strcmp(names[i], src->id) == 0) ||
+                                 (k >= 0 && schema_column_kind(s, (size_t)k) == SCHEMA_ID))) {
+                b.id_col = (long)i;
+                b.has_id = 1;
+            }
+        }
+        csvread_cb_t cb = {.field = ds_csv_field, .record = ds_csv_record};
+        if (csvread_parse(b.file, bytes, len, first_line, ncols, &cb, &b, err, errlen) != 0)
+            goto out;
+    }
+    d = calloc(1, sizeof *d);
+    st = calloc(1, sizeof *st);
+    if (!d || !st || !(d->x = malloc((b.rows ? b.rows : 1) * sizeof *d->x))) {
+        ds_oom(&b, first_line, err, errlen);
+        goto out;
+    }
+    d->storage = st;
+    st->nodes = b.nodes;
+    b.nodes = NULL;
+    st->ids = b.ids;
+    b.ids = NULL;
+    st = NULL;
+    for (size_t i = 0; i < b.rows; i++)
+        d->x[i] = ((dataset_store_t *)d->storage)->nodes + b.row_off[i];
+    d->y = b.y;
+    b.y = NULL;
+    if (!d->y && !(d->y = malloc(sizeof *d->y))) {
+        ds_oom(&b, first_line, err, errlen);
+        goto out;
+    }
+    if (b.has_id) {
+        d->ids = malloc((b.rows ? b.rows : 1) * sizeof *d->ids);
+        if (!d->ids) {
+            ds_oom(&b, first_line, err, errlen);
+            goto out;
+        }
+        for (size_t i = 0; i < b.rows; i++)
+            d->ids[i] = ((dataset_store_t *)d->storage)->ids + b.id_off[i];
+    }
+    d->rows = b.rows;
+    d->bias = bias >= 0 ? bias : -1;
+    d->n = b.n_features + (bias >= 0 ? 1 : 0);
+    d->first_row = first_row;
+    *out = d;
+    d = NULL;
+    rc = 0;
+out:
+    csvread_names_free(names, ncols);
+    free(b.map);
+    free(b.nodes);
+    free(b.row_off);
+    free(b.y);
+    free(b.id_off);
+    free(b.ids);
+    free(st);
+    dataset_destroy(&d);
+    return rc;
+}

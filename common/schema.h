@@ -1,0 +1,130 @@
+/* schema: how rows of a data file become liblinear features, fitted across
+ * the cluster.
+ *
+ * Training runs in two passes. First every worker summarises its shards
+ * (summary_from_shard: per column the count, missing count, min, max, sum and
+ * sum of squares of numeric values and the first SCHEMA_VOCAB_CAP distinct
+ * texts; the labels in first-appearance order with counts) and the master
+ * merges the summaries in shard order (summary_merge). Then schema_fit() turns
+ * the merged summary into the schema: which column is the label and the id,
+ * which are numeric (scaled) and which are text (one-hot), the label list, and
+ * the 1-based feature index of every feature. Merging k shard summaries gives
+ * the same schema as one summary of the whole file: counts, min, max and
+ * vocabularies merge exactly, and sums are kept as double-double pairs so that
+ * the order of additions does not change the rounded result.
+ *
+ * Rules (DESIGN.md "Data"):
+ *   - A column that is text (not missing, not a decimal number) in any row is
+ *     text. Missing values are empty, NA, NaN, ? (see csvread_is_missing).
+ *   - Numeric: x -> (x - shift) * mul; standard: shift = mean, mul = 1/std
+ *     (population std); minmax: shift = min, mul = 1/(max-min); none: 0 and 1;
+ *     a constant column maps to 0. Missing -> the training mean, transformed.
+ *   - Text: one feature per vocabulary value (first appearance order), then
+ *     one for "missing" when training saw missing values, then one "other"
+ *     slot when the vocabulary is full (values past the cap share it). A value
+ *     not seen in training contributes nothing (or "other" when that exists).
+ *   - Labels in first appearance order, except that a two-class problem whose
+ *     labels are -1 then +1 puts +1 first (liblinear's rule). When every label
+ *     is an integer, that integer is what liblinear's model file records.
+ *   - libsvm data is not transformed: the schema is the label list and
+ *     n_features = the largest index seen.
+ *
+ * Messages are "FILE:LINE[:COL]: what". All decoders of summaries and schema
+ * JSON treat their input as hostile. Ownership: the caller owns every object
+ * returned and frees it with the matching destroy; strings passed in are
+ * borrowed for the call.
+ */
+#ifndef NC_SCHEMA_H
+#define NC_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/split.h"
+
+#define SCHEMA_VOCAB_CAP 1000   /* distinct texts one-hot encoded per column */
+#define SCHEMA_MAX_LABELS 65536 /* classes */
+#define SCHEMA_MAX_COLS 1000000
+
+/* The data source a job sends to workers. */
+typedef struct datasrc {
+    data_format_t format;
+    const char *file;  /* name used in messages */
+    const char *header; /* CSV header record (split_t.header); ignored for libsvm */
+    size_t header_len;
+    const char *label; /* column names; id may be NULL or absent from the file */
+    const char *id;
+} datasrc_t;
+
+typedef struct summary summary_t;
+typedef struct schema schema_t;
+
+/* --- summaries (first pass) --- */
+
+/* Summarises one shard's bytes (whole rows, no header) whose first row is data
+ * row first_row on file line first_line. Fails on bad data (unknown label
+ * column, field count, quoting, NUL, missing label, libsvm format errors). */
+summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t len,
+                              uint64_t first_row, uint64_t first_line, char *err, size_t errlen);
+/* Adds from (a later shard) into into. -1 when they describe different files
+ * (format, columns) or memory runs out; into is unusable after a failure. */
+int summary_merge(summary_t *into, const summary_t *from);
+/* Serialises for the wire (little-endian binary); *buf is malloc'd. */
+int summary_encode(const summary_t *s, char **buf, size_t *len);
+/* Parses an encoded summary from an untrusted peer; validates everything. */
+summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen);
+uint64_t summary_rows(const summary_t *s);
+void summary_destroy(summary_t **s);
+
+/* --- the fitted schema --- */
+
+/* scale: "standard" | "minmax" | "none" (NULL = standard; ignored for libsvm).
+ * Fails on a single class ("only one class"), duplicate column names, or a
+ * summary that does not match src. */
+schema_t *schema_fit(const summary_t *all, const datasrc_t *src, const char *scale, char *err,
+                     size_t errlen);
+/* JSON text of the schema (malloc'd, caller frees); NULL when out of memory. */
+char *schema_to_json(const schema_t *s);
+/* Parses schema JSON from an untrusted source; validates everything and
+ * recomputes the feature index map (stored indices must agree). */
+schema_t *schema_from_json(const char *json, size_t len, char *err, size_t errlen);
+/* Writes path atomically (temporary file in the same folder, then rename). */
+int schema_save(const schema_t *s, const char *path, char *err, size_t errlen);
+schema_t *schema_load(const char *path, char *err, size_t errlen);
+/* Test mode: the file's header must hold every feature column (the label and
+ * the id may be absent). The error names the first missing column. */
+int schema_check_source(const schema_t *s, const datasrc_t *src, char *err, size_t errlen);
+/* Schema for a liblinear-train model used on libsvm test data. labels: the
+ * model's label line; NULL when out of memory. */
+schema_t *schema_for_libsvm(int nr_feature, const int *labels, int nr_class);
+void schema_destroy(schema_t **s);
+
+data_format_t schema_format(const schema_t *s);
+int schema_nr_class(const schema_t *s);
+const char *schema_label_name(const schema_t *s, int idx); /* original label text */
+/* The int written on the model's "label" line: the label itself when every
+ * label is an integer, else idx. */
+int schema_label_value(const schema_t *s, int idx);
+uint64_t schema_label_count(const schema_t *s, int idx); /* training rows */
+int schema_n_features(const schema_t *s);               /* without bias */
+uint64_t schema_rows(const schema_t *s);                 /* training rows */
+
+/* --- applying the schema to one field (used by dataset.c) --- */
+
+typedef enum { SCHEMA_LABEL, SCHEMA_ID, SCHEMA_NUMERIC, SCHEMA_TEXT } schema_kind_t;
+
+size_t schema_ncols(const schema_t *s);
+/* Schema column named name (exact bytes), or -1. */
+long schema_column_find(const schema_t *s, const char *name, size_t len);
+schema_kind_t schema_column_kind(const schema_t *s, size_t col);
+const char *schema_column_name(const schema_t *s, size_t col);
+/* Label index of the label text (csv) or -1 when training never saw it. */
+int schema_label_find(const schema_t *s, const char *text, size_t len);
+/* Label index of an int label (libsvm) or -1. */
+int schema_label_find_int(const schema_t *s, int value);
+/* Feature of a numeric or text column's field: returns 1 and sets *index and
+ * *value when the field gives a non-zero feature, else 0. */
+int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, int *index,
+                  double *value);
+
+#endif

@@ -1,0 +1,174 @@
+/* Tests for common/csvread: records, line numbers, quoting, errors, numbers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/csvread.h"
+
+typedef struct rec {
+    char fields[16][32];
+    size_t nf;
+    uint64_t line;
+} rec_t;
+
+typedef struct got {
+    rec_t r[16];
+    size_t n;
+    size_t cur;
+} got_t;
+
+static int on_field(void *ctx, size_t col, const char *s, size_t len, uint64_t line, char *err,
+                    size_t errlen) {
+    got_t *g = ctx;
+    assert_true(col < 16 && len < 32);
+    assert_int_equal(s[len], '\0');
+    memcpy(g->r[g->n].fields[col], s, len + 1);
+    g->r[g->n].line = line;
+    return 0;
+}
+
+static int on_record(void *ctx, size_t nf, uint64_t line, char *err, size_t errlen) {
+    got_t *g = ctx;
+    g->r[g->n].nf = nf;
+    assert_int_equal(g->r[g->n].line, line);
+    g->n++;
+    return 0;
+}
+
+static int parse(const char *d, size_t nfields, got_t *g, char *err) {
+    memset(g, 0, sizeof *g);
+    csvread_cb_t cb = {on_field, on_record};
+    return csvread_parse("f.csv", d, strlen(d), 10, nfields, &cb, g, err, 256);
+}
+
+static void test_records_and_lines(void **state) {
+    (void)state;
+    got_t g;
+    char err[256];
+    const char *d = "a, b ,c\r\n\n\"x\ny\",\"q\"\"\",\r\n  \n\"\",\"1,2\" ,z";
+    assert_int_equal(parse(d, 3, &g, err), 0);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(g.r[0].line, 10);
+    assert_string_equal(g.r[0].fields[1], "b");
+    assert_string_equal(g.r[0].fields[2], "c");
+    assert_int_equal(g.r[1].line, 12);
+    assert_string_equal(g.r[1].fields[0], "x\ny");
+    assert_string_equal(g.r[1].fields[1], "q\"");
+    assert_string_equal(g.r[1].fields[2], "");
+    assert_int_equal(g.r[2].line, 15);
+    assert_string_equal(g.r[2].fields[1], "1,2");
+}
+
+static void test_errors(void **state) {
+    (void)state;
+    got_t g;
+    char err[256];
+    assert_int_equal(parse("1,2\n3,4,5\n", 2, &g, err), -1);
+    assert_string_equal(err, "f.csv:11: too many fields: 3, the header has 2");
+    assert_int_equal(parse("1,2\n\n3\n", 2, &g, err), -1);
+    assert_string_equal(err, "f.csv:12: too few fields: 1, the header has 2");
+    assert_int_equal(parse("1,2\n3,\"4\n5,6\n", 2, &g, err), -1);
+    assert_non_null(strstr(err, "f.csv:11: unterminated quote"));
+    assert_int_equal(parse("1,2\n3,\"4", 2, &g, err), -1);
+    assert_non_null(strstr(err, "f.csv:11: unterminated quote"));
+    char nul[] = "1,2\n3,x\0";
+    csvread_cb_t cb = {on_field, on_record};
+    memset(&g, 0, sizeof g);
+    assert_int_equal(csvread_parse("f.csv", nul, sizeof nul - 1, 1, 2, &cb, &g, err, 256), -1);
+    assert_string_equal(err, "f.csv:2:4: NUL byte in the data (is this a text file?)");
+}
+
+static int fail_at_second(void *ctx, size_t nf, uint64_t line, char *err, size_t errlen) {
+    int *n = ctx;
+    if (++*n == 2) {
+        snprintf(err, errlen, "stop at %llu", (unsigned long long)line);
+        return -1;
+    }
+    return 0;
+}
+
+static void test_callback_error_stops(void **state) {
+    (void)state;
+    int n = 0;
+    char err[256];
+    csvread_cb_t cb = {NULL, fail_at_second};
+    const char *d = "1\n2\n3\n";
+    assert_int_equal(csvread_parse("f", d, strlen(d), 1, 0, &cb, &n, err, sizeof err), -1);
+    assert_string_equal(err, "stop at 2");
+    assert_int_equal(n, 2);
+}
+
+static void test_header(void **state) {
+    (void)state;
+    char **names;
+    size_t n;
+    char err[256];
+    const char *h = "id, \"a,b\" ,\"c\"\"d\",label\r";
+    assert_int_equal(csvread_header("f", h, strlen(h), &names, &n, err, sizeof err), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(names[1], "a,b");
+    assert_string_equal(names[2], "c\"d");
+    assert_string_equal(names[3], "label");
+    csvread_names_free(names, n);
+    assert_int_equal(csvread_header("f", "a,\"b", 4, &names, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unterminated quote"));
+    assert_int_equal(csvread_header("f", "  ", 2, &names, &n, err, sizeof err), -1);
+}
+
+static void test_numbers(void **state) {
+    (void)state;
+    const char *ok[] = {"0", "-0", "1", "+1.5", "3.", ".25", "1e3", "-2.5E-3", "0.1",
+                        "123456789012345678901234567890", "1.7976931348623157e308",
+                        "0.000000000000000000000000001", "4.9e-324", "12345.678901234567"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        double v;
+        assert_int_equal(csvread_number(ok[i], strlen(ok[i]), &v), 0);
+        double ref = strtod(ok[i], NULL);
+        if (v != ref)
+            fail_msg("%s: %.17g != %.17g", ok[i], v, ref);
+    }
+    const char *bad[] = {"", "+", ".", "e5", "1e", "1e+", "inf", "nan", "0x10", "1,5", "1 2",
+                         "1e999", "--1", "1.2.3"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        double v;
+        if (csvread_number(bad[i], strlen(bad[i]), &v) == 0)
+            fail_msg("accepted \"%s\"", bad[i]);
+    }
+    /* random round trips through %.17g and short forms */
+    srand(7);
+    for (int i = 0; i < 20000; i++) {
+        double x = ((double)rand() / RAND_MAX - 0.5) * pow(10, rand() % 40 - 20);
+        char b[64];
+        snprintf(b, sizeof b, i % 2 ? "%.17g" : "%.6g", x);
+        double v;
+        assert_int_equal(csvread_number(b, strlen(b), &v), 0);
+        assert_true(v == strtod(b, NULL));
+    }
+}
+
+static void test_missing(void **state) {
+    (void)state;
+    assert_true(csvread_is_missing("", 0));
+    assert_true(csvread_is_missing("NA", 2));
+    assert_true(csvread_is_missing("NaN", 3));
+    assert_true(csvread_is_missing("?", 1));
+    assert_false(csvread_is_missing("0", 1));
+    assert_false(csvread_is_missing("NAN!", 4));
+    assert_false(csvread_is_missing("None", 4));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_records_and_lines), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_callback_error_stops), cmocka_unit_test(test_header),
+        cmocka_unit_test(test_numbers),           cmocka_unit_test(test_missing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
