@@ -940,7 +940,7 @@ char *schema_to_json(const schema_t *s) {
             json_object_array_add(cols, e);
         }
     }
-    const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+    const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
     if (txt)
         out = strdup(txt);

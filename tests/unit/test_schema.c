@@ -1,0 +1,458 @@
+/* Tests for common/schema and dataset_from_shard: fitting rules, JSON and
+ * wire round trips, the merge law, bad input, and rows through the schema. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <math.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "common/dataset.h"
+#include "common/schema.h"
+
+static datasrc_t csvsrc(const char *header) {
+    datasrc_t s = {.format = DATA_CSV, .file = "t.csv", .header = header,
+                   .header_len = strlen(header), .label = "label", .id = "id"};
+    return s;
+}
+
+static schema_t *fit(const char *header, const char *rows, const char *scale, char *err) {
+    datasrc_t src = csvsrc(header);
+    summary_t *sm = summary_from_shard(&src, rows, strlen(rows), 0, 2, err, 512);
+    if (!sm)
+        return NULL;
+    schema_t *s = schema_fit(sm, &src, scale, err, 512);
+    summary_destroy(&sm);
+    return s;
+}
+
+static void test_fit_rules(void **state) {
+    (void)state;
+    char err[512];
+    const char *h = "id,x,color,label,const";
+    const char *rows = "r1,1,red,spam,5\n"
+                       "r2,3,blue,ham,5\n"
+                       "r3,NA,,spam,5\n"
+                       "r4,5,red,eggs,5\n";
+    schema_t *s = fit(h, rows, "standard", err);
+    if (!s)
+        fail_msg("%s", err);
+    assert_int_equal(schema_nr_class(s), 3);
+    assert_string_equal(schema_label_name(s, 0), "spam");
+    assert_string_equal(schema_label_name(s, 2), "eggs");
+    assert_int_equal(schema_label_value(s, 2), 2); /* text labels: the index */
+    assert_int_equal(schema_label_count(s, 0), 2);
+    /* x: 1 feature; color: red, blue, missing = 3; const: 1 */
+    assert_int_equal(schema_n_features(s), 5);
+    assert_int_equal(schema_column_kind(s, 0), SCHEMA_ID);
+    assert_int_equal(schema_column_kind(s, 2), SCHEMA_TEXT);
+    int idx;
+    double v;
+    /* mean 3, population std sqrt(8/3) */
+    assert_int_equal(schema_encode(s, 1, "5", 1, &idx, &v), 1);
+    assert_int_equal(idx, 1);
+    assert_true(fabs(v - 2.0 / sqrt(8.0 / 3.0)) < 1e-12);
+    assert_int_equal(schema_encode(s, 1, "NA", 2, &idx, &v), 0); /* imputed mean -> 0 */
+    assert_int_equal(schema_encode(s, 2, "blue", 4, &idx, &v), 1);
+    assert_int_equal(idx, 3);
+    assert_int_equal(schema_encode(s, 2, "", 0, &idx, &v), 1);
+    assert_int_equal(idx, 4);
+    assert_int_equal(schema_encode(s, 2, "green", 5, &idx, &v), 0); /* unseen: ignored */
+    assert_int_equal(schema_encode(s, 4, "5", 1, &idx, &v), 0);     /* constant -> 0 */
+    assert_int_equal(schema_encode(s, 4, "9", 1, &idx, &v), 0);
+    schema_destroy(&s);
+
+    s = fit(h, rows, "minmax", err);
+    assert_non_null(s);
+    assert_int_equal(schema_encode(s, 1, "NA", 2, &idx, &v), 1);
+    assert_true(fabs(v - 0.5) < 1e-15);
+    schema_destroy(&s);
+    s = fit(h, rows, "none", err);
+    assert_int_equal(schema_encode(s, 1, "2.5", 3, &idx, &v), 1);
+    assert_true(v == 2.5);
+    schema_destroy(&s);
+    assert_null(fit(h, rows, "zscore", err));
+    assert_non_null(strstr(err, "standard, minmax or none"));
+}
+
+static void test_label_order(void **state) {
+    (void)state;
+    char err[512];
+    schema_t *s = fit("x,label", "1,-1\n2,+1\n3,-1\n", NULL, err);
+    assert_non_null(s);
+    assert_int_equal(schema_label_value(s, 0), 1); /* +1 first, as liblinear */
+    assert_int_equal(schema_label_value(s, 1), -1);
+    assert_string_equal(schema_label_name(s, 0), "+1");
+    assert_int_equal(schema_label_count(s, 1), 2);
+    schema_destroy(&s);
+    s = fit("x,label", "1,7\n2,3\n3,5\n", NULL, err);
+    assert_int_equal(schema_label_value(s, 0), 7);
+    assert_int_equal(schema_label_value(s, 2), 5);
+    schema_destroy(&s);
+    s = fit("x,label", "1,1\n2,+1\n3,0\n", NULL, err); /* same int twice: use indices */
+    assert_int_equal(schema_nr_class(s), 3);
+    assert_int_equal(schema_label_value(s, 1), 1);
+    assert_int_equal(schema_label_value(s, 2), 2);
+    schema_destroy(&s);
+}
+
+static void test_bad_input(void **state) {
+    (void)state;
+    char err[512];
+    datasrc_t src = csvsrc("a,b,c");
+    src.label = "y";
+    assert_null(summary_from_shard(&src, "1,2,3\n", 6, 0, 2, err, sizeof err));
+    assert_string_equal(err, "t.csv:1: no label column \"y\" (columns: a, b, c)");
+    assert_null(fit("x,label", "1,a\n2,a\n", NULL, err));
+    assert_non_null(strstr(err, "only one class"));
+    assert_null(fit("x,x,label", "1,1,a\n2,2,b\n", NULL, err));
+    assert_non_null(strstr(err, "duplicate column name \"x\""));
+    assert_null(fit("x,label", "1,a\n2,\n", NULL, err));
+    assert_string_equal(err, "t.csv:3:2: missing label in column \"label\"");
+    assert_null(fit("x,label", "1,a\n2,b,3\n", NULL, err));
+    assert_string_equal(err, "t.csv:3: too many fields: 3, the header has 2");
+    assert_null(fit("x,label", "1,a\n\"2,b\n", NULL, err));
+    assert_non_null(strstr(err, "t.csv:3: unterminated quote"));
+}
+
+/* Compares two JSON values; numbers within 1e-12 relative. */
+static int json_close(json_object *a, json_object *b) {
+    json_type ta = json_object_get_type(a), tb = json_object_get_type(b);
+    if ((ta == json_type_double || ta == json_type_int) &&
+        (tb == json_type_double || tb == json_type_int)) {
+        double x = json_object_get_double(a), y = json_object_get_double(b);
+        return fabs(x - y) <= 1e-12 * fmax(1.0, fmax(fabs(x), fabs(y)));
+    }
+    if (ta != tb)
+        return 0;
+    if (ta == json_type_object) {
+        if (json_object_object_length(a) != json_object_object_length(b))
+            return 0;
+        json_object_object_foreach(a, k, v) {
+            json_object *w;
+            if (!json_object_object_get_ex(b, k, &w) || !json_close(v, w))
+                return 0;
+        }
+        return 1;
+    }
+    if (ta == json_type_array) {
+        if (json_object_array_length(a) != json_object_array_length(b))
+            return 0;
+        for (size_t i = 0; i < json_object_array_length(a); i++)
+            if (!json_close(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
+                return 0;
+        return 1;
+    }
+    return strcmp(json_object_to_json_string(a), json_object_to_json_string(b)) == 0;
+}
+
+static char *random_csv(int rows, size_t **row_off) {
+    size_t cap = 256 + (size_t)rows * 128, len = 0;
+    char *d = malloc(cap);
+    *row_off = malloc(((size_t)rows + 1) * sizeof **row_off);
+    assert_true(d && *row_off);
+    const char *words[] = {"a", "b", "\"c,d\"", "NA", "", "e", "7"};
+    for (int r = 0; r < rows; r++) {
+        (*row_off)[r] = len;
+        double x = (rand() % 20000 - 10000) / 37.0;
+        int mixed = rand() % 50 == 0;
+        len += (size_t)snprintf(d + len, cap - len, "%d,%.17g,%s,%s,%s,%d\n", r, x,
+                                rand() % 10 == 0 ? "?" : "3.25",
+                                words[rand() % 7],
+                                mixed ? "word" : (rand() % 3 ? "1.5" : "-2"),
+                                rand() % 3 == 0 ? 1 : (rand() % 2 ? -1 : 4));
+    }
+    (*row_off)[rows] = len;
+    return d;
+}
+
+static void test_merge_law(void **state) {
+    (void)state;
+    char err[512];
+    const char *h = "id,x,m,t,mix,label";
+    datasrc_t src = csvsrc(h);
+    srand(2024);
+    for (int iter = 0; iter < 30; iter++) {
+        int rows = 5 + rand() % 300;
+        size_t *off;
+        char *d = random_csv(rows, &off);
+        summary_t *whole = summary_from_shard(&src, d, off[rows], 0, 2, err, sizeof err);
+        if (!whole)
+            fail_msg("%s", err);
+        /* k shards at random row boundaries, each sent over the wire */
+        int k = 1 + rand() % 8;
+        int cuts[10];
+        cuts[0] = 0;
+        for (int i = 1; i < k; i++)
+            cuts[i] = rand() % (rows + 1);
+        cuts[k] = rows;
+        for (int i = 1; i < k; i++) /* sort */
+            for (int j = i; j > 0 && cuts[j] < cuts[j - 1]; j--) {
+                int t = cuts[j];
+                cuts[j] = cuts[j - 1];
+                cuts[j - 1] = t;
+            }
+        summary_t *merged = NULL;
+        for (int i = 0; i < k; i++) {
+            summary_t *part = summary_from_shard(&src, d + off[cuts[i]],
+                                                 off[cuts[i + 1]] - off[cuts[i]],
+                                                 (uint64_t)cuts[i], 2 + (uint64_t)cuts[i], err,
+                                                 sizeof err);
+            assert_non_null(part);
+            char *wire;
+            size_t wl;
+            assert_int_equal(summary_encode(part, &wire, &wl), 0);
+            summary_destroy(&part);
+            part = summary_decode(wire, wl, err, sizeof err);
+            if (!part)
+                fail_msg("decode: %s", err);
+            free(wire);
+            if (!merged)
+                merged = part;
+            else {
+                assert_int_equal(summary_merge(merged, part), 0);
+                summary_destroy(&part);
+            }
+        }
+        assert_int_equal(summary_rows(merged), rows);
+        schema_t *a = schema_fit(whole, &src, "standard", err, sizeof err);
+        schema_t *b = schema_fit(merged, &src, "standard", err, sizeof err);
+        if (!a || !b) {
+            /* a single-class draw fails both ways alike */
+            assert_true(!a && !b);
+        } else {
+            char *ja = schema_to_json(a), *jb = schema_to_json(b);
+            json_object *oa = json_tokener_parse(ja), *ob = json_tokener_parse(jb);
+            if (!json_close(oa, ob))
+                fail_msg("iter %d k %d:\n%s\n---\n%s", iter, k, ja, jb);
+            json_object_put(oa);
+            json_object_put(ob);
+            free(ja);
+            free(jb);
+        }
+        schema_destroy(&a);
+        schema_destroy(&b);
+        summary_destroy(&whole);
+        summary_destroy(&merged);
+        free(d);
+        free(off);
+    }
+}
+
+static void test_vocab_cap_merge(void **state) {
+    (void)state;
+    char err[512];
+    datasrc_t src = csvsrc("t,label");
+    size_t cap = 64 * 3000, len = 0;
+    char *d = malloc(cap);
+    size_t mid = 0;
+    for (int r = 0; r < 2500; r++) {
+        if (r == 1200)
+            mid = len;
+        len += (size_t)snprintf(d + len, cap - len, "v%d,%d\n", (r * 7919) % 1300, r % 2);
+    }
+    summary_t *whole = summary_from_shard(&src, d, len, 0, 2, err, sizeof err);
+    summary_t *a = summary_from_shard(&src, d, mid, 0, 2, err, sizeof err);
+    summary_t *b = summary_from_shard(&src, d + mid, len - mid, 1200, 1202, err, sizeof err);
+    assert_true(whole && a && b);
+    assert_int_equal(summary_merge(a, b), 0);
+    schema_t *s1 = schema_fit(whole, &src, NULL, err, sizeof err);
+    schema_t *s2 = schema_fit(a, &src, NULL, err, sizeof err);
+    char *j1 = schema_to_json(s1), *j2 = schema_to_json(s2);
+    assert_string_equal(j1, j2);
+    assert_int_equal(schema_n_features(s1), SCHEMA_VOCAB_CAP + 1); /* + "other" */
+    free(j1);
+    free(j2);
+    schema_destroy(&s1);
+    schema_destroy(&s2);
+    summary_destroy(&whole);
+    summary_destroy(&a);
+    summary_destroy(&b);
+    free(d);
+}
+
+static void test_json_roundtrip_and_save(void **state) {
+    (void)state;
+    char err[512];
+    schema_t *s = fit("id,x,color,label", "1,0.1,\"r\"\"ed\",a\n2,0.3,blue,b\n3,,NA,a\n", NULL,
+                      err);
+    assert_non_null(s);
+    char *j = schema_to_json(s);
+    schema_t *t = schema_from_json(j, strlen(j), err, sizeof err);
+    if (!t)
+        fail_msg("%s\n%s", err, j);
+    char *j2 = schema_to_json(t);
+    assert_string_equal(j, j2);
+    char path[] = "/tmp/nc_schema_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    assert_int_equal(schema_save(s, path, err, sizeof err), 0);
+    schema_t *u = schema_load(path, err, sizeof err);
+    assert_non_null(u);
+    char *j3 = schema_to_json(u);
+    assert_string_equal(j, j3);
+    unlink(path);
+    /* tampering is caught */
+    char *bad = strdup(j);
+    char *p = strstr(bad, "\"index\": 1");
+    assert_non_null(p);
+    p[9] = '2';
+    assert_null(schema_from_json(bad, strlen(bad), err, sizeof err));
+    assert_non_null(strstr(err, "indices"));
+    for (size_t cut = 0; cut < strlen(j); cut += 7)
+        assert_null(schema_from_json(j, cut, err, sizeof err));
+    assert_null(schema_load("/nonexistent/s.json", err, sizeof err));
+    free(bad);
+    free(j);
+    free(j2);
+    free(j3);
+    schema_destroy(&s);
+    schema_destroy(&t);
+    schema_destroy(&u);
+}
+
+static void test_summary_decode_hostile(void **state) {
+    (void)state;
+    char err[512];
+    datasrc_t src = csvsrc("id,x,t,label");
+    const char *rows = "1,2,a,x\n2,3,b,y\n";
+    summary_t *s = summary_from_shard(&src, rows, strlen(rows), 0, 2, err, sizeof err);
+    char *w;
+    size_t wl;
+    assert_int_equal(summary_encode(s, &w, &wl), 0);
+    for (size_t cut = 0; cut < wl; cut++)
+        assert_null(summary_decode(w, cut, err, sizeof err));
+    srand(99);
+    for (int i = 0; i < 2000; i++) {
+        char *m = malloc(wl);
+        memcpy(m, w, wl);
+        m[rand() % wl] ^= (char)(1 << (rand() % 8));
+        summary_t *x = summary_decode(m, wl, err, sizeof err);
+        summary_destroy(&x); /* accepted or not, never a crash */
+        free(m);
+    }
+    summary_t *ok = summary_decode(w, wl, err, sizeof err);
+    assert_non_null(ok);
+    summary_destroy(&ok);
+    free(w);
+    summary_destroy(&s);
+}
+
+static void test_dataset_csv(void **state) {
+    (void)state;
+    char err[512];
+    schema_t *s = fit("id,x,color,label", "a,1,red,yes\nb,3,blue,no\n", "none", err);
+    assert_non_null(s);
+    /* test file: columns reordered, extra column, no label */
+    datasrc_t src = csvsrc("color,extra,x,id");
+    const char *rows = "blue,9,0,k1\ngreen,9,2.5,k2\nred,9,NA,k3\n";
+    dataset_t *d;
+    assert_int_equal(dataset_from_shard(s, &src, rows, strlen(rows), 10, 12, 1.0, &d, err,
+                                        sizeof err),
+                     0);
+    assert_int_equal(d->rows, 3);
+    assert_int_equal(d->n, 4); /* x, red, blue + bias */
+    assert_int_equal(d->first_row, 10);
+    assert_int_equal(d->y[0], -1);
+    assert_string_equal(d->ids[2], "k3");
+    /* row 0: x=0 (not stored), blue -> 3, bias 4 */
+    assert_int_equal(d->x[0][0].index, 3);
+    assert_int_equal(d->x[0][1].index, 4);
+    assert_int_equal(d->x[0][2].index, -1);
+    /* row 1: x=2.5, green unseen */
+    assert_int_equal(d->x[1][0].index, 1);
+    assert_true(d->x[1][0].value == 2.5);
+    assert_int_equal(d->x[1][1].index, 4);
+    /* row 2: x missing -> mean 2; red -> 2 (sorted after x) */
+    assert_int_equal(d->x[2][0].index, 1);
+    assert_true(d->x[2][0].value == 2.0);
+    assert_int_equal(d->x[2][1].index, 2);
+    dataset_destroy(&d);
+    assert_null(d);
+    /* with labels, no bias, no id column */
+    datasrc_t src2 = csvsrc("x,color,label");
+    rows = "1,red,no\n2,red,maybe\n";
+    assert_int_equal(dataset_from_shard(s, &src2, rows, strlen(rows), 0, 2, -1, &d, err,
+                                        sizeof err),
+                     0);
+    assert_int_equal(d->y[0], 1);
+    assert_int_equal(d->y[1], -1);
+    assert_null(d->ids);
+    assert_int_equal(d->n, 3);
+    assert_int_equal(d->x[0][2].index, -1);
+    dataset_destroy(&d);
+    /* a missing feature column is named */
+    datasrc_t src3 = csvsrc("x,label");
+    assert_int_equal(schema_check_source(s, &src3, err, sizeof err), -1);
+    assert_string_equal(err, "t.csv:1: no column \"color\", which the model was trained with");
+    assert_int_equal(dataset_from_shard(s, &src3, "1,a\n", 4, 0, 2, 1, &d, err, sizeof err), -1);
+    schema_destroy(&s);
+}
+
+static void test_libsvm(void **state) {
+    (void)state;
+    char err[512];
+    datasrc_t src = {.format = DATA_LIBSVM, .file = "t.svm"};
+    const char *rows = "-1 1:0.5 3:1\n+1 2:2\n-1 7:1\n";
+    summary_t *sm = summary_from_shard(&src, rows, strlen(rows), 0, 1, err, sizeof err);
+    assert_non_null(sm);
+    schema_t *s = schema_fit(sm, &src, "standard", err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(schema_n_features(s), 7);
+    assert_int_equal(schema_label_value(s, 0), 1); /* +1 first */
+    assert_int_equal(schema_label_count(s, 1), 2);
+    char *j = schema_to_json(s);
+    schema_t *t = schema_from_json(j, strlen(j), err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(schema_n_features(t), 7);
+    free(j);
+    dataset_t *d;
+    const char *test = "1 1:3 9:1\n5 2:1\n";
+    assert_int_equal(dataset_from_shard(t, &src, test, strlen(test), 0, 1, 1, &d, err, sizeof err),
+                     0);
+    assert_int_equal(d->n, 8);
+    assert_int_equal(d->y[0], 0);
+    assert_int_equal(d->y[1], -1);
+    assert_true(d->x[0][0].value == 3.0);
+    assert_int_equal(d->x[0][1].index, 8); /* 9 > n_features dropped; bias */
+    dataset_destroy(&d);
+    assert_int_equal(dataset_from_shard(t, &src, "x 1:1\n", 6, 0, 4, 1, &d, err, sizeof err), -1);
+    assert_string_equal(err, "t.svm:4: Wrong input format at line 4: the label is not a number");
+    datasrc_t csv = csvsrc("a,label");
+    assert_int_equal(schema_check_source(t, &csv, err, sizeof err), -1);
+    summary_destroy(&sm);
+    schema_destroy(&s);
+    schema_destroy(&t);
+    int labels[] = {3, 1, 2};
+    s = schema_for_libsvm(10, labels, 3);
+    assert_int_equal(schema_nr_class(s), 3);
+    assert_int_equal(schema_label_value(s, 0), 3);
+    assert_string_equal(schema_label_name(s, 2), "2");
+    assert_int_equal(schema_label_find_int(s, 1), 1);
+    schema_destroy(&s);
+    sm = summary_from_shard(&src, "1 1:1\n1 2:1\n", 12, 0, 1, err, sizeof err);
+    assert_null(schema_fit(sm, &src, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "only one class"));
+    summary_destroy(&sm);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fit_rules),
+        cmocka_unit_test(test_label_order),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_merge_law),
+        cmocka_unit_test(test_vocab_cap_merge),
+        cmocka_unit_test(test_json_roundtrip_and_save),
+        cmocka_unit_test(test_summary_decode_hostile),
+        cmocka_unit_test(test_dataset_csv),
+        cmocka_unit_test(test_libsvm),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
