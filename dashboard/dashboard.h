@@ -1,0 +1,69 @@
+/* dashboard: the live web dashboard on dashboard.port (default 5051).
+ *
+ * One libwebsockets server, in its own thread, serves on one port:
+ *   - the web app: static files from the web root (NC_WEB_ROOT in the
+ *     environment, else ./dashboard/web, else dashboard/web next to the
+ *     binary's tree). No request ever leaves that folder: ".." segments get
+ *     403, and every path is resolved with realpath() and must stay inside
+ *     (a symlink out gets 403); missing files 404.
+ *   - REST (JSON; errors are {"error": "..."}):
+ *       GET  /health            {status, version, uptime_s, workers}
+ *       GET  /api/workers       [worker, ...]            (see dashstate.h)
+ *       GET  /api/jobs          [job summary, ...]       newest first
+ *       GET  /api/jobs/ID       summary + iterations, timeline, failed, events
+ *       GET  /api/history?metric=cpu|mem|rows&worker=NAME&since=MS&step=MS
+ *                               {metric, worker, since, step, points: [[ts, v]]}
+ *                               (since defaults to one hour ago, step to 5000)
+ *       POST /api/jobs          serve mode only; needs "Authorization: Bearer
+ *                               TOKEN" when dashboard.token is set (else 401).
+ *                               The body (a JSON object, at most 64 KiB) goes
+ *                               to the master over a REQ socket; its one-frame
+ *                               reply is relayed: {"id": N} -> 200, {"error":
+ *                               ..., "status": S} -> S (default 400); no reply
+ *                               within 5 s -> 503. Not in serve mode -> 503.
+ *       GET  /metrics           Prometheus text (dashstate_metrics()).
+ *   - Socket.IO v4 over websocket at /socket.io/?EIO=4&transport=websocket
+ *     (the vhost's default protocol, as socket.io-client sends none). The
+ *     server pings every 25 s and drops a client silent for 20 s more. After
+ *     "40" a client gets "snapshot" (dashstate_snapshot()), then
+ *     "update_stats" every second, and every event of the master under its own
+ *     name (worker_stats carries the merged worker; job_started, job_progress
+ *     and job_done carry the merged job summary; job_queued when a job is
+ *     accepted over REST). A client more than DASHBOARD_RING frames behind is
+ *     dropped, never waited for.
+ *
+ * A second thread subscribes to the master's event stream, keeps the
+ * in-memory state (dashstate), queues frames for browsers and writes the
+ * history file (history.h) in batches every 500 ms; samples older than
+ * history.retention_days are deleted at start and hourly. Jobs in the
+ * history file are shown from the start, so they survive a master restart.
+ */
+#ifndef NC_DASHBOARD_H
+#define NC_DASHBOARD_H
+
+#include <stddef.h>
+
+#include "common/config.h"
+
+#define DASHBOARD_VERSION "0.1.0"
+#define DASHBOARD_RING 4096 /* frames kept for browsers that fall behind */
+
+typedef struct dashboard dashboard_t;
+
+/* Starts the HTTP/websocket server thread and the history writer. zmq_ctx is
+ * the master's ZeroMQ context (borrowed; outlives the dashboard). The
+ * dashboard connects a SUB socket to events_endpoint (the master binds a PUB
+ * there) and, when commands_endpoint is not NULL (serve mode), a REQ socket
+ * for job submissions. cfg is copied. Returns NULL with err filled on failure
+ * (port in use says which). */
+dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *events_endpoint,
+                             const char *commands_endpoint, char *err, size_t errlen);
+
+/* Stops both threads, flushes history, frees everything; sets *d to NULL.
+ * Call before zmq_ctx_term(). */
+void dashboard_stop(dashboard_t **d);
+
+/* The port actually listened on (useful when tests pass a free port). */
+int dashboard_port(const dashboard_t *d);
+
+#endif

@@ -1,0 +1,70 @@
+/* dashstate: the dashboard's in-memory picture of the cluster.
+ *
+ * Built from the master's events (dashstate_apply) and from the history file
+ * at start (dashstate_load_jobs): the workers (with the last heartbeat's
+ * figures, paused/lost state and when they were last seen), every job's
+ * summary, the details (iterations, task timeline, failed tasks, event log)
+ * of the most recent jobs, and the master's counters. It answers the REST
+ * API, the Socket.IO snapshot and update_stats, and /metrics.
+ *
+ * Not thread-safe: the dashboard holds its lock around every call. JSON
+ * returned is owned by the caller but may share (reference) objects with the
+ * state, so serialise it before releasing the lock.
+ *
+ * Job summary fields: id, mode, data, state (queued|running|done|failed),
+ * started_ms, ended_ms, duration_s, total_tasks, done_tasks, rows_total,
+ * rows_done, accuracy, outputs {model, submission}, error, workers, phase,
+ * rate_rows_s, eta_s. Worker fields: those of worker_stats plus joined_ms,
+ * seen_ms (wall ms of the last heartbeat) and lost (bool); state "lost" once
+ * the master declares it so.
+ */
+#ifndef NC_DASHSTATE_H
+#define NC_DASHSTATE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DASHSTATE_DETAILED_JOBS 4   /* jobs whose details are kept in memory */
+#define DASHSTATE_MAX_ROWS 20000    /* cap per detail list (iterations, timeline) */
+#define DASHSTATE_MAX_EVENTS 1000   /* cap on a job's event log in memory */
+#define DASHSTATE_MAX_JOBS 1000     /* job summaries kept */
+
+typedef struct dashstate dashstate_t;
+
+/* heartbeat_ms and liveness are passed to the page (stale-worker colouring). */
+dashstate_t *dashstate_new(int heartbeat_ms, int liveness);
+void dashstate_destroy(dashstate_t **s);
+
+/* Adds the jobs read from history (history_jobs() output; borrowed). */
+void dashstate_load_jobs(dashstate_t *s, json_object *jobs);
+
+/* Applies one event. Returns the object to forward to browsers under the same
+ * event name (a new reference the caller puts), or NULL for an unknown or
+ * malformed event. data is borrowed. */
+json_object *dashstate_apply(dashstate_t *s, const char *event, int64_t ts, json_object *data);
+
+/* Records a job accepted over REST, before the master starts it. Returns the
+ * job_queued event to forward (caller puts). */
+json_object *dashstate_job_queued(dashstate_t *s, int64_t id, json_object *request, int64_t ts);
+
+json_object *dashstate_workers(dashstate_t *s);           /* array */
+json_object *dashstate_jobs(dashstate_t *s);              /* summaries, newest first */
+/* Summary plus details when held in memory; NULL when the job is unknown or
+ * its details are not in memory (then *known says whether a summary exists). */
+json_object *dashstate_job(dashstate_t *s, int64_t id, bool *known);
+int dashstate_live_workers(dashstate_t *s);               /* not lost */
+
+/* {workers, completed_tasks, total_tasks, avg_cpu, avg_memory, workers_count,
+ * elapsed_time, estimated_completion, rows_per_s, job_id}: the original tool's
+ * once-a-second event. */
+json_object *dashstate_update_stats(dashstate_t *s, int64_t now_ms);
+
+/* {workers, job (current summary or null), counters, config {heartbeat_ms,
+ * liveness}, now}: what a browser gets when it connects. */
+json_object *dashstate_snapshot(dashstate_t *s, int64_t now_ms);
+
+/* Prometheus text exposition; caller frees; NULL when out of memory. */
+char *dashstate_metrics(dashstate_t *s);
+
+#endif
