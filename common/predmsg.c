@@ -175,3 +175,22 @@ double predmsg_prob(const predmsg_row_t *row, uint32_t k)
 {
     return proto_get_f64(row->prob + 8 * (size_t)k);
 }
+
+blob_t *predmsg_req_encode(const predmsg_req_t *r)
+{
+    blob_t *b = blob_new(PREDMSG_REQ_SIZE);
+    if (b) {
+        proto_put_u64(b->data, r->first_row);
+        proto_put_u64((uint8_t *)b->data + 8, r->first_line);
+    }
+    return b;
+}
+
+int predmsg_req_decode(const void *buf, size_t len, predmsg_req_t *r)
+{
+    if (!buf || len != PREDMSG_REQ_SIZE)
+        return -1;
+    r->first_row = proto_get_u64(buf);
+    r->first_line = proto_get_u64((const uint8_t *)buf + 8);
+    return r->first_line == 0 ? -1 : 0;
+}

@@ -34,6 +34,19 @@
 #define PREDMSG_MAX_CLASS 100000
 #define PREDMSG_MAX_ID 4096
 
+/* The OP_PREDICT task body: where the shard's rows sit in the file, for row
+ * numbers (the id of a file without an id column) and error messages. */
+#define PREDMSG_REQ_SIZE 16
+typedef struct predmsg_req {
+    uint64_t first_row;  /* 0-based data row of the shard's first row */
+    uint64_t first_line; /* 1-based file line of the shard's first row */
+} predmsg_req_t;
+
+/* New blob holding the body (one reference); NULL on ENOMEM. */
+blob_t *predmsg_req_encode(const predmsg_req_t *r);
+/* 0, or -1 when the body has the wrong size or a line number of 0. */
+int predmsg_req_decode(const void *buf, size_t len, predmsg_req_t *r);
+
 /* Encoder: a growable buffer; rows are appended one by one. */
 typedef struct predmsg_enc {
     uint8_t *buf;

@@ -8,6 +8,7 @@
 #include "master/dispatch.h"
 #include "master/events.h"
 #include "master/master.h"
+#include "master/predict.h"
 #include "master/sched.h"
 
 #include <signal.h>
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
                         .stop = &stop_flag};
     (void)ctx;
     switch (opts.cmd) {
+    case CMD_TEST: status = predict_run(&ctx); break;
     case CMD_BENCH_DISPATCH:
         status = dispatch_run(sched, ev, &opts, &cfg);
         break;

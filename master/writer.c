@@ -517,6 +517,21 @@ void writer_close(writer_t **wp, bool keep)
     writer_t *w = wp ? *wp : NULL;
     if (!w)
         return;
+    if (keep && !w->committed && w->spool_fd >= 0 && w->journal_fd >= 0) {
+        /* Chunks held in memory would die with us: spool them so that the
+         * resumed run finds them. Best effort: a failure just loses them. */
+        char err[256];
+        for (uint32_t i = 0; i < w->nchunks; i++) {
+            chunk_t *c = &w->ch[i];
+            if (c->state != CH_HELD)
+                continue;
+            if (pwrite_all(w->spool_fd, c->mem, (size_t)c->len, w->spool_end) < 0 ||
+                journal(w, err, sizeof err, "S %" PRIu32 " %" PRIu64 " %" PRIu64 " %s\n", i,
+                        w->spool_end, c->len, c->meta ? c->meta : "-") < 0)
+                break;
+            w->spool_end += c->len;
+        }
+    }
     if (w->part_fd >= 0)
         close(w->part_fd);
     if (w->spool_fd >= 0)

@@ -73,8 +73,8 @@ void writer_get_stats(const writer_t *w, writer_stats_t *out);
 int writer_commit(writer_t *w, char *err, size_t errlen);
 
 /* Closes and frees the writer (NULL-safe, sets *w NULL). Unless committed:
- * with keep, the temporary files stay for a later resume; without, they are
- * removed. */
+ * with keep, chunks held in memory are spooled and the temporary files stay
+ * for a later resume; without, they are removed. */
 void writer_close(writer_t **w, bool keep);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "master/writer.h"
@@ -251,17 +252,33 @@ static void test_resume(void **state)
     assert_non_null(w);
     assert_int_equal(writer_resumed(w), 0);
     writer_close(&w, true);
-    /* ... which destroyed jobR's journal: redo the first part. */
-    w = writer_open(f->path, NCH, HEADER, "jobR", false, 40, err, sizeof err);
-    for (int i = 0; i < NCH / 2; i++) {
-        snprintf(meta, sizeof meta, "m%u", order[i]);
-        assert_int_equal(writer_put(w, order[i], f->chunk[order[i]], f->len[order[i]], meta, err,
-                                    sizeof err),
-                         0);
-    }
+    /* ... which destroyed jobR's journal: redo the first half, in a child
+     * that dies without closing anything (chunks held in memory are lost). */
     writer_stats_t before;
-    writer_get_stats(w, &before);
-    writer_close(&w, true);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        w = writer_open(f->path, NCH, HEADER, "jobR", false, 40, err, sizeof err);
+        for (int i = 0; w && i < NCH / 2; i++) {
+            snprintf(meta, sizeof meta, "m%u", order[i]);
+            if (writer_put(w, order[i], f->chunk[order[i]], f->len[order[i]], meta, err,
+                           sizeof err) < 0)
+                _exit(1);
+        }
+        writer_get_stats(w, &before);
+        if (write(pfd[1], &before, sizeof before) != (ssize_t)sizeof before)
+            _exit(1);
+        _exit(0);
+    }
+    int wst;
+    assert_int_equal(waitpid(pid, &wst, 0), pid);
+    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    assert_int_equal(read(pfd[0], &before, sizeof before), (ssize_t)sizeof before);
+    close(pfd[0]);
+    close(pfd[1]);
+    assert_true(before.held > 0);
     j = fopen(f->journal, "a");
     fputs("S 7 1", j);
     fclose(j);
@@ -290,6 +307,31 @@ static void test_resume(void **state)
     check_output(f);
 }
 
+/* A stopped job (close with keep) spools what it held: nothing is redone. */
+static void test_close_keep_spools_held(void **state)
+{
+    fx_t *f = *state;
+    char err[256];
+    writer_t *w = writer_open(f->path, NCH, HEADER, "jobK", false, 1 << 20, err, sizeof err);
+    assert_non_null(w);
+    for (int i = NCH - 1; i >= 1; i--)
+        assert_int_equal(writer_put(w, (uint32_t)i, f->chunk[i], f->len[i], "k", err, sizeof err),
+                         0);
+    writer_stats_t st;
+    writer_get_stats(w, &st);
+    assert_int_equal(st.held, NCH - 1);
+    writer_close(&w, true);
+    w = writer_open(f->path, NCH, HEADER, "jobK", true, 1 << 20, err, sizeof err);
+    assert_non_null(w);
+    assert_int_equal(writer_resumed(w), NCH - 1);
+    assert_false(writer_has(w, 0));
+    assert_string_equal(writer_meta(w, 5), "k");
+    assert_int_equal(writer_put(w, 0, f->chunk[0], f->len[0], NULL, err, sizeof err), 0);
+    assert_int_equal(writer_commit(w, err, sizeof err), 0);
+    writer_close(&w, false);
+    check_output(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rejects_bad_puts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_keep_spools_held, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
