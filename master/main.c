@@ -10,6 +10,7 @@
 #include "master/master.h"
 #include "master/predict.h"
 #include "master/sched.h"
+#include "master/train.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
     (void)ctx;
     switch (opts.cmd) {
     case CMD_TEST: status = predict_run(&ctx); break;
+    case CMD_TRAIN: status = train_run(&ctx); break;
     case CMD_BENCH_DISPATCH:
         status = dispatch_run(sched, ev, &opts, &cfg);
         break;

@@ -1,0 +1,55 @@
+/* journal: exact training's restart point, in SQLite.
+ *
+ * After every outer TRON iteration the training driver stores each class's
+ * state (weights, iteration, trust-region radius, |g(0)|, done flag) here, so
+ * that `bin/master train --resume` after a master crash continues from the
+ * last iteration instead of starting over. Rows are keyed by a job key that
+ * names the training data (path, size, mtime) and every parameter that
+ * changes the result; a key that does not match simply finds nothing.
+ *
+ * It shares the history database file (cfg->history.db) with the dashboard
+ * but only touches its own table, train_journal(job_key, class, ...), one row
+ * per class holding the latest state. WAL mode and a busy timeout let it
+ * coexist with the dashboard's writer. A journal row is written in one
+ * transaction per iteration, so a crash leaves the previous iteration intact.
+ *
+ * Functions return 0 or -1 with a one-line reason in err.
+ */
+#ifndef NC_JOURNAL_H
+#define NC_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct journal journal_t;
+
+typedef struct journal_class {
+    int cls;
+    int iter;
+    double delta, gnorm0;
+    bool done;
+    int n;           /* doubles in w */
+    const double *w; /* borrowed when saving; owned by the journal_entries_t after loading */
+} journal_class_t;
+
+/* Opens (creating when needed) the database at path and the table. */
+journal_t *journal_open(const char *path, char *err, size_t errlen);
+void journal_close(journal_t **j);
+
+/* Stores the given classes' states for key in one transaction (replacing
+ * earlier rows of the same classes). */
+int journal_save(journal_t *j, const char *key, const journal_class_t *cls, size_t count,
+                 char *err, size_t errlen);
+
+/* Loads key's rows into out[0..nr_w-1] (indexed by class). Returns the number
+ * of classes found (0 when the key is unknown), or -1. A row whose w does not
+ * have n doubles or whose class is out of range is an error. Free the weights
+ * with journal_free_loaded(). */
+int journal_load(journal_t *j, const char *key, int nr_w, int n, journal_class_t *out, char *err,
+                 size_t errlen);
+void journal_free_loaded(journal_class_t *out, int nr_w);
+
+/* Deletes key's rows (after the job finished and its model was written). */
+int journal_forget(journal_t *j, const char *key, char *err, size_t errlen);
+
+#endif

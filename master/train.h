@@ -1,0 +1,36 @@
+/* train: `bin/master train` — one distributed training job, end to end.
+ *
+ * 1. Split cfg->data.train into shards (cluster.shard_rows; for the exact
+ *    strategy never fewer shards than the cluster has slots, so every core
+ *    works) and wait for --min-workers.
+ * 2. Schema pass: one OP_SUMMARY task per shard (body: u64 first_row, u64
+ *    first_line); the summaries are merged in shard order and fitted
+ *    (schema_fit). Bad data exits 3 with the worker's one-line message.
+ * 3. Exact strategy (solvers 0 and 2 unless --strategy average): one TRON
+ *    state machine per one-vs-rest class on the master, all classes in
+ *    lockstep; each round is one OP_TRON task per shard (common/tronmsg.h)
+ *    whose partial sums are added in shard order, so the result does not
+ *    depend on which worker computed what. Every outer iteration is printed
+ *    ("iter N class K f=... |g|=... CG=... time=..."), published as an
+ *    `iteration` event and journaled (master/journal.h); --resume continues
+ *    a journaled job with the same data and parameters.
+ *    Average strategy (any other solver): OP_TRAIN per shard, weights
+ *    averaged by rows (model_average), repeated --rounds times with the
+ *    average as init_sol (solvers 0 and 2).
+ * 4. --cv K (exact strategy): K more trainings in lockstep on the rows whose
+ *    row number r has r % K != f, scored on the held-out rows.
+ * 5. Writes the model (liblinear format) and MODEL.schema.json atomically,
+ *    then the training submission (id,label,predicted) through
+ *    predict_to_file(), prints the training accuracy and the output paths,
+ *    publishes job_started and job_done.
+ */
+#ifndef NC_TRAIN_H
+#define NC_TRAIN_H
+
+#include "master/master.h"
+
+/* Runs one training job; returns an exit status of master.h (0, 1, 2, 3).
+ * Errors are one line on stderr. */
+int train_run(master_ctx_t *ctx);
+
+#endif

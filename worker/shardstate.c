@@ -1,0 +1,174 @@
+#include "worker/shardstate.h"
+
+#include "common/jobctx.h"
+#include "common/model.h"
+#include "common/proto.h"
+#include "common/tronmsg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t fnv1a(const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void free_folds(shardstate_t *st)
+{
+    int nlf = 1 + st->folds;
+    if (st->lf)
+        for (int i = 0; i < nlf; i++)
+            linfun_destroy(&st->lf[i]);
+    if (st->views)
+        for (int f = 0; f < st->folds; f++) {
+            free(st->views[f].x);
+            free(st->views[f].y);
+        }
+    free(st->views);
+    free(st->lf);
+    free(st->fun_pt);
+    free(st->grad_pt);
+    st->views = NULL;
+    st->lf = NULL;
+    st->fun_pt = st->grad_pt = NULL;
+    st->folds = 0;
+}
+
+static void state_free(void *p)
+{
+    shardstate_t *st = p;
+    if (!st)
+        return;
+    free_folds(st);
+    dataset_destroy(&st->d);
+    schema_destroy(&st->schema);
+    free(st);
+}
+
+shardstate_t *shardstate_get(op_ctx_t *ctx, uint64_t first_row, uint64_t first_line, int *cls,
+                             char *err, size_t errlen)
+{
+    shardstate_t *st = NULL;
+    jobctx_t *jc = NULL;
+    *cls = PROTO_ERR_INTERNAL;
+    if (!ctx->entry || !ctx->context) {
+        *cls = PROTO_ERR_NOSHARD;
+        snprintf(err, errlen, "task lacks its shard or job context");
+        return NULL;
+    }
+    uint64_t h = fnv1a(ctx->context, ctx->context_len);
+    shardstate_t *old = cache_entry_state(ctx->entry);
+    if (old && old->ctx_hash == h && old->d->first_row == first_row)
+        return old;
+
+    jc = jobctx_decode(ctx->context, ctx->context_len, err, errlen);
+    if (!jc)
+        goto out;
+    if (!jc->schema_json) {
+        snprintf(err, errlen, "job context has no schema yet");
+        goto out;
+    }
+    st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    st->ctx_hash = h;
+    st->solver = jc->solver;
+    st->C = jc->C;
+    st->bias = jc->bias;
+    st->schema = schema_from_json(jc->schema_json, jc->schema_len, err, errlen);
+    if (!st->schema)
+        goto fail;
+    st->nr_class = schema_nr_class(st->schema);
+    st->nr_w = model_nr_w(st->solver, st->nr_class);
+    if (st->nr_class < 1 || st->nr_w < 1) {
+        snprintf(err, errlen, "job context: solver %d with %d classes", st->solver, st->nr_class);
+        goto fail;
+    }
+    datasrc_t src = {.format = jc->format == JOBCTX_LIBSVM ? DATA_LIBSVM : DATA_CSV,
+                     .file = jc->file,
+                     .header = jc->header,
+                     .header_len = jc->header_len,
+                     .label = jc->label,
+                     .id = jc->id && jc->id[0] ? jc->id : NULL};
+    size_t len = 0;
+    const void *bytes = op_shard_data(ctx, &len);
+    if (dataset_from_shard(st->schema, &src, bytes, len, first_row, first_line, st->bias, &st->d,
+                           err, errlen) < 0) {
+        *cls = PROTO_ERR_DATA;
+        goto fail;
+    }
+    cache_entry_set_state(ctx->entry, st, state_free);
+    goto out;
+fail:
+    state_free(st);
+    st = NULL;
+out:
+    jobctx_destroy(&jc);
+    return st;
+}
+
+int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t errlen)
+{
+    *cls = PROTO_ERR_INTERNAL;
+    if (folds < 0 || (size_t)folds > st->d->rows + 1000) {
+        snprintf(err, errlen, "%d folds for %zu rows", folds, st->d->rows);
+        return -1;
+    }
+    if (st->lf && st->folds == folds)
+        return 0;
+    free_folds(st);
+    int nlf = 1 + folds;
+    st->lf = calloc((size_t)nlf, sizeof *st->lf);
+    st->fun_pt = calloc((size_t)nlf * (size_t)st->nr_w, sizeof *st->fun_pt);
+    st->grad_pt = calloc((size_t)nlf * (size_t)st->nr_w, sizeof *st->grad_pt);
+    st->views = folds ? calloc((size_t)folds, sizeof *st->views) : NULL;
+    if (!st->lf || !st->fun_pt || !st->grad_pt || (folds && !st->views)) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    st->folds = folds;
+    const dataset_t *d = st->d;
+    for (int f = 0; f < folds; f++) {
+        dataset_t *v = &st->views[f];
+        *v = (dataset_t){.n = d->n, .bias = d->bias, .first_row = d->first_row};
+        v->x = malloc((d->rows ? d->rows : 1) * sizeof *v->x);
+        v->y = malloc((d->rows ? d->rows : 1) * sizeof *v->y);
+        if (!v->x || !v->y) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < d->rows; i++)
+            if ((d->first_row + i) % (uint64_t)folds != (uint64_t)f) {
+                v->x[v->rows] = d->x[i];
+                v->y[v->rows++] = d->y[i];
+            }
+    }
+    for (int i = 0; i < nlf; i++) {
+        st->lf[i] = linfun_new(i == 0 ? d : &st->views[i - 1], st->solver, st->nr_w, err, errlen);
+        if (!st->lf[i]) {
+            /* a label out of range is the data's fault; a bad solver the master's */
+            *cls = PROTO_ERR_DATA;
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    free_folds(st);
+    return -1;
+}
+
+const dataset_t *shardstate_train_rows(const shardstate_t *st, uint32_t fold)
+{
+    if (fold == TRONMSG_ALL_ROWS)
+        return st->d;
+    return (int)fold < st->folds ? &st->views[fold] : NULL;
+}

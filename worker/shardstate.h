@@ -1,0 +1,51 @@
+/* shardstate: what a worker derives from one cached shard and keeps between
+ * training tasks — the parsed rows and the per-class TRON state.
+ *
+ * The state lives in the shard's cache entry (cache_entry_set_state) and is
+ * tied to the job context it was built from (a hash of the context bytes): a
+ * new context (the schema arrives, a new model) rebuilds it. OP_TRON keeps
+ * its linfun objects here, one per cross-validation fold (index 0 = all
+ * rows), with the id of the point at which each class's margins (fun) and
+ * D (grad) were last computed, so that a request for another point is served
+ * by recomputing first. OP_TRAIN uses the dataset only.
+ *
+ * Call with the entry locked (ops run that way). Failures return NULL / -1
+ * with a PROTO_ERR_* class in *cls and a one-line reason in err.
+ */
+#ifndef NC_WORKER_SHARDSTATE_H
+#define NC_WORKER_SHARDSTATE_H
+
+#include "common/dataset.h"
+#include "common/linfun.h"
+#include "common/schema.h"
+#include "worker/ops.h"
+
+#include <stdint.h>
+
+typedef struct shardstate {
+    uint64_t ctx_hash;
+    int solver;
+    double C, bias;
+    int nr_class, nr_w;
+    schema_t *schema;
+    dataset_t *d;
+    int folds;          /* views built for this many folds (0 = none) */
+    dataset_t *views;   /* views[f]: the rows with r % folds != f (borrowed rows) */
+    linfun_t **lf;      /* [1 + folds]: 0 = every row, 1 + f = fold f */
+    uint64_t *fun_pt;   /* [(1 + folds) * nr_w]: point of the last fun (0 = none) */
+    uint64_t *grad_pt;  /* same, of the last grad */
+} shardstate_t;
+
+/* The state for this task's context and shard, built when absent or stale
+ * (first_row and first_line place the shard in the file). Owned by the
+ * entry. */
+shardstate_t *shardstate_get(op_ctx_t *ctx, uint64_t first_row, uint64_t first_line, int *cls,
+                             char *err, size_t errlen);
+
+/* Makes sure the linfun objects for folds (0 = none) exist; 0 or -1. */
+int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t errlen);
+
+/* The dataset training item fold trains on (TRONMSG_ALL_ROWS or f < folds). */
+const dataset_t *shardstate_train_rows(const shardstate_t *st, uint32_t fold);
+
+#endif
