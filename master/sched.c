@@ -1062,6 +1062,10 @@ static int loop_once(sched_t *s, int64_t timeout_ms, void *extra)
                                {s->pull, 0, ZMQ_POLLIN, 0},
                                {s->sub, 0, ZMQ_POLLIN, 0},
                                {extra, 0, ZMQ_POLLIN, 0}};
+    /* Tasks submitted since the last pass go out now, not after the poll
+     * times out: a driver that submits a round and waits would otherwise
+     * lose up to one heartbeat per round. */
+    dispatch(s);
     int64_t now = clock_now_ms();
     if (s->next_tick_ms == 0)
         s->next_tick_ms = now + s->hb_ms;
