@@ -157,6 +157,22 @@ static void quiet(const char *s)
     (void)s;
 }
 
+/* liblinear's TRON log per class: a class starts at its "iter  1" line. */
+static int ll_class = -1, ll_passes[64], ll_cg[64];
+
+static void capture(const char *s)
+{
+    const char *c = strstr(s, " CG ");
+    if (strncmp(s, "iter ", 5) != 0 || !c)
+        return;
+    if (atoi(s + 5) == 1 && (ll_class < 0 || ll_passes[ll_class] > 0))
+        ll_class++;
+    if (ll_class >= 0 && ll_class < 64) {
+        ll_passes[ll_class]++;
+        ll_cg[ll_class] += atoi(c + 4);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *path = NULL;
@@ -330,7 +346,7 @@ int main(int argc, char **argv)
             par.solver_type = solver;
             par.C = 1;
             par.eps = 0.01;
-            set_print_string_function(quiet);
+            set_print_string_function(capture);
             a = clock_now_us();
             struct model *m = train(&b.prob, &par);
             secs = (clock_now_us() - a) / 1e6;
@@ -341,6 +357,64 @@ int main(int argc, char **argv)
             }
             printf("liblinear train(): %.2f s; relative L2 distance of weights %.3g\n", secs,
                    sqrt(num / den));
+            for (int k = 0; k < nr_w; k++) {
+                double nk = 0, dk = 0;
+                for (int j = 0; j < n; j++) {
+                    double a1 = w[(size_t)j * nr_w + k], b1 = m->w[(size_t)j * nr_w + k];
+                    nk += (a1 - b1) * (a1 - b1);
+                    dk += b1 * b1;
+                }
+                printf("  class %d: ours %d passes %ld CG, liblinear %d passes %d CG, rel L2 "
+                       "%.3g\n",
+                       k, tron_iteration_info(t[k], NULL), tron_cg_total(t[k]),
+                       k < 64 ? ll_passes[k] : 0, k < 64 ? ll_cg[k] : 0, sqrt(nk / dk));
+            }
+            /* How far liblinear is from itself when only the order of the rows
+             * (hence of the floating-point sums) changes. */
+            struct problem rev = b.prob;
+            rev.x = malloc(b.d.rows * sizeof *rev.x);
+            rev.y = malloc(b.d.rows * sizeof *rev.y);
+            if (rev.x && rev.y) {
+                for (size_t i = 0; i < b.d.rows; i++) {
+                    rev.x[i] = b.prob.x[b.d.rows - 1 - i];
+                    rev.y[i] = b.prob.y[b.d.rows - 1 - i];
+                }
+                set_print_string_function(quiet);
+                struct model *m2 = train(&rev, &par);
+                double n2 = 0, d2 = 0;
+                size_t agree = 0, agree2 = 0;
+                if (m2 && m2->nr_class == m->nr_class && nr_w > 1) {
+                    /* Reversed rows reorder the labels: match columns by label. */
+                    for (int k = 0; k < nr_w; k++) {
+                        int k2 = 0;
+                        while (k2 < nr_w - 1 && m2->label[k2] != m->label[k])
+                            k2++;
+                        for (int j = 0; j < n; j++) {
+                            double a1 = m2->w[(size_t)j * nr_w + k2];
+                            double b1 = m->w[(size_t)j * nr_w + k];
+                            n2 += (a1 - b1) * (a1 - b1);
+                            d2 += b1 * b1;
+                        }
+                    }
+                    printf("liblinear on the rows reversed vs liblinear: relative L2 %.3g\n",
+                           sqrt(n2 / d2));
+                }
+                struct model *ours =
+                    model_build(solver, b.nr_class, b.labels, n - (bias >= 0), bias, w, err,
+                                sizeof err);
+                for (size_t i = 0; ours && i < b.d.rows; i++) {
+                    double pm = predict(m, b.d.x[i]);
+                    agree += predict(ours, b.d.x[i]) == pm;
+                    agree2 += m2 && predict(m2, b.d.x[i]) == pm;
+                }
+                printf("training-row predictions equal to liblinear's: ours %.3f%%, "
+                       "liblinear reversed %.3f%%\n",
+                       100.0 * agree / b.d.rows, 100.0 * agree2 / b.d.rows);
+                free_and_destroy_model(&ours);
+                free_and_destroy_model(&m2);
+            }
+            free(rev.x);
+            free(rev.y);
             free_and_destroy_model(&m);
         }
         for (int k = 0; k < nr_w; k++)
