@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 /* Early shards held in memory by the writer; the rest goes to its spool. */
 #define PREDICT_MEM_BUDGET (32u << 20)
@@ -257,12 +259,17 @@ static void job_key(const char *data_path, const jobctx_t *jc, const split_t *sp
     h = fnv(h, data_path, strlen(data_path) + 1);
     if (stat(data_path, &st) == 0) {
         h = fnv(h, &st.st_size, sizeof st.st_size);
-        h = fnv(h, &st.st_mtim, sizeof st.st_mtim);
+        int64_t mt[2] = {(int64_t)st.st_mtim.tv_sec, (int64_t)st.st_mtim.tv_nsec};
+        h = fnv(h, mt, sizeof mt);
         h = fnv(h, &st.st_ino, sizeof st.st_ino);
     }
     h = fnv(h, &sp->nshards, sizeof sp->nshards);
-    for (size_t i = 0; i < sp->nshards; i++)
-        h = fnv(h, &sp->shards[i], sizeof sp->shards[i]);
+    /* Field by field: the struct's padding bytes are not data. */
+    for (size_t i = 0; i < sp->nshards; i++) {
+        const shard_range_t *r = &sp->shards[i];
+        uint64_t f[5] = {r->offset, r->length, r->first_row, r->first_line, r->rows};
+        h = fnv(h, f, sizeof f);
+    }
     int flags[5] = {with_label, prob, jc->nr_class, jc->nr_feature, jc->solver};
     h = fnv(h, flags, sizeof flags);
     h = fnv(h, &jc->bias, sizeof jc->bias);
@@ -514,6 +521,27 @@ static bool looks_like_model(const char *path)
     return ok;
 }
 
+/* model_load() with liblinear's own stderr chatter ("ERROR: fscanf failed
+ * to read the model") silenced: the contract is one error line, ours. */
+static struct model *load_model_quietly(const char *path, char *err, size_t errlen)
+{
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved >= 0 && devnull >= 0)
+        dup2(devnull, STDERR_FILENO);
+    struct model *m = model_load(path, err, errlen);
+    if (saved >= 0 && devnull >= 0) {
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+    }
+    if (saved >= 0)
+        close(saved);
+    if (devnull >= 0)
+        close(devnull);
+    return m;
+}
+
 /* The schema's column name of a kind (label or id), or fallback. */
 static const char *schema_col_name(const schema_t *s, schema_kind_t kind, const char *fallback)
 {
@@ -580,7 +608,7 @@ int predict_run(master_ctx_t *ctx)
                  model_path);
         goto out;
     }
-    if (!(m = model_load(model_path, err, sizeof err)))
+    if (!(m = load_model_quietly(model_path, err, sizeof err)))
         goto out;
     int solver = m->param.solver_type;
     if (solver == L2R_L2LOSS_SVR || solver == L2R_L1LOSS_SVR_DUAL || solver == L2R_L2LOSS_SVR_DUAL ||
