@@ -7,6 +7,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Test seam: NC_TEST_TRON_DELAY_MS stretches every task so that end-to-end
+ * tests can kill a process in the middle of training. Read once; never set
+ * in production. */
+static void test_delay(op_ctx_t *ctx)
+{
+    static int ms = -1;
+    if (__atomic_load_n(&ms, __ATOMIC_RELAXED) < 0) {
+        const char *e = getenv("NC_TEST_TRON_DELAY_MS");
+        int v = e ? atoi(e) : 0;
+        __atomic_store_n(&ms, v > 0 && v < 10000 ? v : 0, __ATOMIC_RELAXED);
+    }
+    for (int left = __atomic_load_n(&ms, __ATOMIC_RELAXED); left > 0 && !op_cancelled(ctx);
+         left -= 10) {
+        struct timespec ts = {0, 10L * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
 
 /* Appends s as one CSV field (quoted when it holds a comma, quote or line end). */
 static int put_field(char **buf, size_t *len, size_t *cap, const char *s, size_t n, char end)
@@ -273,6 +292,7 @@ static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result
         }
     }
     op_add_rows(ctx, st->d->rows);
+    test_delay(ctx);
     *result = tronmsg_encode_res((uint32_t)n, ans, req.count, err, errlen);
     if (*result)
         cls = 0;
