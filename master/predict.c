@@ -654,7 +654,7 @@ int predict_run(master_ctx_t *ctx)
     status = EXIT_JOB_FAILED;
     jc.format = fmt == DATA_LIBSVM ? JOBCTX_LIBSVM : JOBCTX_CSV;
     jc.solver = solver;
-    jc.C = m->param.C;
+    jc.C = 1; /* unused for prediction; load_model() leaves param.C unset */
     jc.bias = m->bias;
     jc.has_model = true;
     jc.nr_class = m->nr_class;
