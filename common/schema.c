@@ -178,6 +178,12 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
     }
     double x;
     if (csvread_number(text, len, &x) == 0) {
+        /* Bounded so that sums of squares over any row count stay finite. */
+        if (fabs(x) > 1e100) {
+            snprintf(err, errlen, "%s:%llu:%zu: number out of range (more than 1e100): %.40s",
+                     c->file, (unsigned long long)line, col + 1, text);
+            return -1;
+        }
         if (sc->count == 0 || x < sc->min)
             sc->min = x;
         if (sc->count == 0 || x > sc->max)

@@ -117,6 +117,8 @@ static void test_bad_input(void **state) {
     assert_string_equal(err, "t.csv:3:2: missing label in column \"label\"");
     assert_null(fit("x,label", "1,a\n2,b,3\n", NULL, err));
     assert_string_equal(err, "t.csv:3: too many fields: 3, the header has 2");
+    assert_null(fit("x,label", "1,a\n-1e200,b\n", NULL, err));
+    assert_non_null(strstr(err, "t.csv:3:1: number out of range"));
     assert_null(fit("x,label", "1,a\n\"2,b\n", NULL, err));
     assert_non_null(strstr(err, "t.csv:3: unterminated quote"));
 }
