@@ -543,7 +543,8 @@ json_object *dashstate_jobs(dashstate_t *s)
     }
     for (size_t i = 0; i < s->njobs; i++)
         v[i] = &s->jobs[i];
-    qsort(v, s->njobs, sizeof(*v), by_id_desc);
+    if (s->njobs)
+        qsort(v, s->njobs, sizeof(*v), by_id_desc);
     for (size_t i = 0; i < s->njobs; i++)
         json_object_array_add(arr, json_object_get(v[i]->sum));
     free(v);

@@ -46,7 +46,8 @@ if [ "$need_npm" = 1 ]; then
         else npm install --no-audit --no-fund --loglevel=error >/dev/null; fi
     fi
     mkdir -p dashboard/web/vendor
-    for f in node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css; do
+    for f in node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css \
+             node_modules/socket.io-client/dist/socket.io.min.js; do
         [ -f "$f" ] && cp -f "$f" dashboard/web/vendor/
     done
 fi
