@@ -11,12 +11,12 @@
 #include "master/progress.h"
 #include "master/writer.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 /* Early shards held in memory by the writer; the rest goes to its spool. */
@@ -31,10 +31,10 @@ typedef struct pjob {
     int nr_class;
     /* Truth indices a worker sends: model class indices for libsvm, schema
      * label indices for CSV; nr_class means a label the model does not know. */
-    int *model_to_truth;  /* model class -> truth index */
-    char **truth_text;    /* CSV-escaped label text per truth index */
-    char **model_text;    /* CSV-escaped label text per model class */
-    uint64_t *confusion;  /* (nr_class + 1) x nr_class: truth x predicted model class */
+    int *model_to_truth; /* model class -> truth index */
+    char **truth_text;   /* CSV-escaped label text per truth index */
+    char **model_text;   /* CSV-escaped label text per model class */
+    uint64_t *confusion; /* (nr_class + 1) x nr_class: truth x predicted model class */
     bool confusion_partial;
     uint64_t labelled, correct, rows_done;
     char *buf, *meta;
@@ -42,16 +42,13 @@ typedef struct pjob {
     char err[1024];
 } pjob_t;
 
-static int buf_reserve(pjob_t *j, size_t more)
-{
-    if (j->len + more <= j->cap)
-        return 0;
+static int buf_reserve(pjob_t *j, size_t more) {
+    if (j->len + more <= j->cap) return 0;
     size_t cap = j->cap ? j->cap : 65536;
     while (cap < j->len + more)
         cap *= 2;
     char *nb = realloc(j->buf, cap);
-    if (!nb)
-        return -1;
+    if (!nb) return -1;
     j->buf = nb;
     j->cap = cap;
     return 0;
@@ -59,13 +56,11 @@ static int buf_reserve(pjob_t *j, size_t more)
 
 /* Appends text as one CSV field, quoted when it holds a separator, a quote,
  * a line end or outer blanks (so that readers do not trim it). */
-static int put_field(pjob_t *j, const char *s, size_t n)
-{
+static int put_field(pjob_t *j, const char *s, size_t n) {
     bool quote = n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
     for (size_t i = 0; i < n && !quote; i++)
         quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (buf_reserve(j, 2 * n + 3) < 0)
-        return -1;
+    if (buf_reserve(j, 2 * n + 3) < 0) return -1;
     if (!quote) {
         memcpy(j->buf + j->len, s, n);
         j->len += n;
@@ -73,29 +68,24 @@ static int put_field(pjob_t *j, const char *s, size_t n)
     }
     j->buf[j->len++] = '"';
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            j->buf[j->len++] = '"';
+        if (s[i] == '"') j->buf[j->len++] = '"';
         j->buf[j->len++] = s[i];
     }
     j->buf[j->len++] = '"';
     return 0;
 }
 
-static int put_str(pjob_t *j, const char *s)
-{
+static int put_str(pjob_t *j, const char *s) {
     size_t n = strlen(s);
-    if (buf_reserve(j, n) < 0)
-        return -1;
+    if (buf_reserve(j, n) < 0) return -1;
     memcpy(j->buf + j->len, s, n);
     j->len += n;
     return 0;
 }
 
-static char *escape_dup(pjob_t *j, const char *s)
-{
+static char *escape_dup(pjob_t *j, const char *s) {
     size_t saved = j->len;
-    if (put_field(j, s, strlen(s)) < 0 || buf_reserve(j, 1) < 0)
-        return NULL;
+    if (put_field(j, s, strlen(s)) < 0 || buf_reserve(j, 1) < 0) return NULL;
     j->buf[j->len] = 0;
     char *out = strdup(j->buf + saved);
     j->len = saved;
@@ -104,23 +94,19 @@ static char *escape_dup(pjob_t *j, const char *s)
 
 /* Per-shard meta for the writer's journal: "labelled,correct[,t:k:n...]" so
  * that a resumed run restores the accuracy and the confusion matrix. */
-static const char *make_meta(pjob_t *j, uint64_t labelled, uint64_t correct, const uint64_t *conf)
-{
+static const char *make_meta(pjob_t *j, uint64_t labelled, uint64_t correct, const uint64_t *conf) {
     size_t cells = (size_t)(j->nr_class + 1) * (size_t)j->nr_class;
     size_t need = 48 + cells * 64;
-    if (need > WRITER_MAX_META)
-        need = WRITER_MAX_META;
+    if (need > WRITER_MAX_META) need = WRITER_MAX_META;
     if (need > j->meta_cap) {
         char *nb = realloc(j->meta, need);
-        if (!nb)
-            return NULL;
+        if (!nb) return NULL;
         j->meta = nb;
         j->meta_cap = need;
     }
     size_t off = (size_t)snprintf(j->meta, j->meta_cap, "%" PRIu64 ",%" PRIu64, labelled, correct);
     for (size_t c = 0; c < cells; c++) {
-        if (!conf[c])
-            continue;
+        if (!conf[c]) continue;
         char cell[64];
         int n = snprintf(cell, sizeof cell, ",%zu:%zu:%" PRIu64, c / (size_t)j->nr_class,
                          c % (size_t)j->nr_class, conf[c]);
@@ -136,8 +122,7 @@ static const char *make_meta(pjob_t *j, uint64_t labelled, uint64_t correct, con
     return j->meta;
 }
 
-static void take_meta(pjob_t *j, const char *m)
-{
+static void take_meta(pjob_t *j, const char *m) {
     uint64_t l = 0, c = 0;
     int used = 0;
     if (sscanf(m, "%" SCNu64 ",%" SCNu64 "%n", &l, &c, &used) != 2) {
@@ -160,8 +145,7 @@ static void take_meta(pjob_t *j, const char *m)
     }
 }
 
-static int on_result(void *arg, const sched_result_t *r)
-{
+static int on_result(void *arg, const sched_result_t *r) {
     pjob_t *j = arg;
     predmsg_t m;
     predmsg_row_t row;
@@ -174,46 +158,39 @@ static int on_result(void *arg, const sched_result_t *r)
     const shard_range_t *sh = &j->sp->shards[r->shard];
     char why[256];
     if (predmsg_open(&m, r->data, r->len, (uint32_t)j->nr_class + 1, why, sizeof why) < 0 ||
-        m.nr_class != (uint32_t)j->nr_class || m.rows != sh->rows ||
-        m.first_row != sh->first_row || (j->prob && !m.prob)) {
+        m.nr_class != (uint32_t)j->nr_class || m.rows != sh->rows || m.first_row != sh->first_row ||
+        (j->prob && !m.prob)) {
         snprintf(j->err, sizeof j->err, "worker %s answered shard %u wrongly: %s", r->worker,
                  r->shard, m.rows != sh->rows ? "wrong row count" : why);
         return -1;
     }
     size_t cells = (size_t)(j->nr_class + 1) * (size_t)j->nr_class;
     conf = calloc(cells, sizeof *conf);
-    if (!conf)
-        goto nomem;
+    if (!conf) goto nomem;
     uint64_t labelled = 0, correct = 0, rowno = sh->first_row;
     j->len = 0;
     while (predmsg_next(&m, &row) == 1) {
         rowno++;
         char num[32];
         if (j->has_id) {
-            if (put_field(j, row.id ? row.id : "", row.idlen) < 0)
-                goto nomem;
+            if (put_field(j, row.id ? row.id : "", row.idlen) < 0) goto nomem;
         } else {
             snprintf(num, sizeof num, "%" PRIu64, rowno);
-            if (put_str(j, num) < 0)
-                goto nomem;
+            if (put_str(j, num) < 0) goto nomem;
         }
         if (j->with_label) {
-            if (put_str(j, ",") < 0 ||
-                (row.truth >= 0 && row.truth < j->nr_class &&
-                 put_str(j, j->truth_text[row.truth]) < 0))
+            if (put_str(j, ",") < 0 || (row.truth >= 0 && row.truth < j->nr_class &&
+                                        put_str(j, j->truth_text[row.truth]) < 0))
                 goto nomem;
         }
-        if (put_str(j, ",") < 0 || put_str(j, j->model_text[row.pred]) < 0)
-            goto nomem;
+        if (put_str(j, ",") < 0 || put_str(j, j->model_text[row.pred]) < 0) goto nomem;
         if (j->prob && !j->with_label) {
             for (int k = 0; k < j->nr_class; k++) {
                 snprintf(num, sizeof num, ",%g", predmsg_prob(&row, (uint32_t)k));
-                if (put_str(j, num) < 0)
-                    goto nomem;
+                if (put_str(j, num) < 0) goto nomem;
             }
         }
-        if (put_str(j, "\n") < 0)
-            goto nomem;
+        if (put_str(j, "\n") < 0) goto nomem;
         if (row.truth >= 0) {
             labelled++;
             correct += j->model_to_truth[row.pred] == row.truth;
@@ -221,10 +198,8 @@ static int on_result(void *arg, const sched_result_t *r)
         }
     }
     const char *meta = make_meta(j, labelled, correct, conf);
-    if (!meta)
-        goto nomem;
-    if (writer_put(j->w, r->shard, j->buf, j->len, meta, j->err, sizeof j->err) < 0)
-        goto out;
+    if (!meta) goto nomem;
+    if (writer_put(j->w, r->shard, j->buf, j->len, meta, j->err, sizeof j->err) < 0) goto out;
     j->labelled += labelled;
     j->correct += correct;
     for (size_t c = 0; c < cells; c++)
@@ -239,8 +214,7 @@ out:
     return rc;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
     const unsigned char *b = p;
     for (size_t i = 0; i < n; i++) {
         h ^= b[i];
@@ -252,8 +226,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 /* Names the job for resume: the data file as it is now, the model, the shard
  * layout and what is written. A different key starts afresh. */
 static void job_key(const char *data_path, const jobctx_t *jc, const split_t *sp, bool with_label,
-                    bool prob, char *out, size_t outlen)
-{
+                    bool prob, char *out, size_t outlen) {
     struct stat st;
     uint64_t h = 14695981039346656037ull;
     h = fnv(h, data_path, strlen(data_path) + 1);
@@ -274,14 +247,13 @@ static void job_key(const char *data_path, const jobctx_t *jc, const split_t *sp
     h = fnv(h, flags, sizeof flags);
     h = fnv(h, &jc->bias, sizeof jc->bias);
     h = fnv(h, jc->labels, sizeof *jc->labels * (size_t)jc->nr_class);
-    h = fnv(h, jc->w, sizeof *jc->w * (size_t)jc->nr_w * ((size_t)jc->nr_feature + (jc->bias >= 0)));
-    if (jc->schema_json)
-        h = fnv(h, jc->schema_json, jc->schema_len);
+    h = fnv(h, jc->w,
+            sizeof *jc->w * (size_t)jc->nr_w * ((size_t)jc->nr_feature + (jc->bias >= 0)));
+    if (jc->schema_json) h = fnv(h, jc->schema_json, jc->schema_len);
     snprintf(out, outlen, "predict-%016" PRIx64, h);
 }
 
-static void pjob_free(pjob_t *j)
-{
+static void pjob_free(pjob_t *j) {
     for (int t = 0; j->truth_text && t < j->nr_class; t++)
         free(j->truth_text[t]);
     for (int k = 0; j->model_text && k < j->nr_class; k++)
@@ -297,16 +269,14 @@ static void pjob_free(pjob_t *j)
 /* Label texts and the model-class -> truth-index map. For CSV the schema's
  * label whose model value is labels[k] is class k's; libsvm uses the model's
  * own labels. Fails when the schema and the model disagree. */
-static int pjob_labels(pjob_t *j, const schema_t *schema, char *err, size_t errlen)
-{
+static int pjob_labels(pjob_t *j, const schema_t *schema, char *err, size_t errlen) {
     const jobctx_t *jc = j->jc;
     int n = j->nr_class;
     j->truth_text = calloc((size_t)n, sizeof *j->truth_text);
     j->model_text = calloc((size_t)n, sizeof *j->model_text);
     j->model_to_truth = calloc((size_t)n, sizeof *j->model_to_truth);
     j->confusion = calloc((size_t)(n + 1) * (size_t)n, sizeof *j->confusion);
-    if (!j->truth_text || !j->model_text || !j->model_to_truth || !j->confusion)
-        goto nomem;
+    if (!j->truth_text || !j->model_text || !j->model_to_truth || !j->confusion) goto nomem;
     for (int k = 0; k < n; k++) {
         int t = k;
         char num[16];
@@ -324,20 +294,17 @@ static int pjob_labels(pjob_t *j, const schema_t *schema, char *err, size_t errl
             snprintf(num, sizeof num, "%d", jc->labels[k]);
         }
         j->model_to_truth[k] = t;
-        if (!(j->model_text[k] = escape_dup(j, text)))
-            goto nomem;
+        if (!(j->model_text[k] = escape_dup(j, text))) goto nomem;
     }
     for (int k = 0; k < n; k++)
-        if (!(j->truth_text[j->model_to_truth[k]] = strdup(j->model_text[k])))
-            goto nomem;
+        if (!(j->truth_text[j->model_to_truth[k]] = strdup(j->model_text[k]))) goto nomem;
     return 0;
 nomem:
     snprintf(err, errlen, "out of memory");
     return -1;
 }
 
-static void print_confusion(const pjob_t *j)
-{
+static void print_confusion(const pjob_t *j) {
     printf("confusion matrix (rows: true label, columns: predicted)%s\n",
            j->confusion_partial ? " [partial after resume]" : "");
     printf("%12s", "");
@@ -348,8 +315,7 @@ static void print_confusion(const pjob_t *j)
         uint64_t sum = 0;
         for (int k = 0; k < j->nr_class; k++)
             sum += j->confusion[(size_t)t * (size_t)j->nr_class + (size_t)k];
-        if (t == j->nr_class && sum == 0)
-            break;
+        if (t == j->nr_class && sum == 0) break;
         printf("%12.12s", t < j->nr_class ? j->truth_text[t] : "(unknown)");
         for (int k = 0; k < j->nr_class; k++)
             printf(" %10" PRIu64, j->confusion[(size_t)t * (size_t)j->nr_class + (size_t)k]);
@@ -362,8 +328,7 @@ static void print_confusion(const pjob_t *j)
 static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
                         const split_t *sp, const jobctx_t *jc, const schema_t *schema,
                         const char *out_path, bool with_label, bool print, double *accuracy,
-                        char *err, size_t errlen)
-{
+                        char *err, size_t errlen) {
     int status = EXIT_JOB_FAILED;
     pjob_t j = {.ctx = ctx, .jc = jc, .sp = sp, .with_label = with_label, .nr_class = jc->nr_class};
     sched_shard_t *shards = NULL;
@@ -393,13 +358,11 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
     }
     /* Header line. */
     j.len = 0;
-    if (put_str(&j, with_label ? "id,label,predicted" : "id,predicted") < 0)
-        goto nomem;
+    if (put_str(&j, with_label ? "id,label,predicted" : "id,predicted") < 0) goto nomem;
     for (int k = 0; j.prob && k < j.nr_class; k++) {
         size_t n = strlen(j.model_text[k]);
         char *name = malloc(n + 8);
-        if (!name)
-            goto nomem;
+        if (!name) goto nomem;
         /* prob_<label>: quote the whole name when the label needed quotes. */
         if (j.model_text[k][0] == '"')
             snprintf(name, n + 8, "\"prob_%s", j.model_text[k] + 1);
@@ -407,21 +370,17 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
             snprintf(name, n + 8, "prob_%s", j.model_text[k]);
         int rc = put_str(&j, ",") | put_str(&j, name);
         free(name);
-        if (rc < 0)
-            goto nomem;
+        if (rc < 0) goto nomem;
     }
-    if (put_str(&j, "\n") < 0 || buf_reserve(&j, 1) < 0)
-        goto nomem;
+    if (put_str(&j, "\n") < 0 || buf_reserve(&j, 1) < 0) goto nomem;
     j.buf[j.len] = 0;
     header = strdup(j.buf);
-    if (!header)
-        goto nomem;
+    if (!header) goto nomem;
 
     job_key(data_path, jc, sp, with_label, j.prob, key, sizeof key);
     j.w = writer_open(out_path, (uint32_t)sp->nshards, header, key, ctx->opts->resume,
                       PREDICT_MEM_BUDGET, err, errlen);
-    if (!j.w)
-        goto out;
+    if (!j.w) goto out;
     uint32_t resumed = writer_resumed(j.w);
     for (size_t i = 0; i < sp->nshards; i++) {
         const char *m = writer_meta(j.w, (uint32_t)i);
@@ -432,12 +391,10 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
                 j.confusion_partial = true;
         }
     }
-    if (resumed)
-        log_info("resuming: %u of %zu shards already done", resumed, sp->nshards);
+    if (resumed) log_info("resuming: %u of %zu shards already done", resumed, sp->nshards);
 
     shards = calloc(sp->nshards, sizeof *shards);
-    if (!shards)
-        goto nomem;
+    if (!shards) goto nomem;
     for (size_t i = 0; i < sp->nshards; i++) {
         shards[i].offset = sp->shards[i].offset;
         shards[i].length = sp->shards[i].length;
@@ -451,16 +408,13 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
     progress_init(&prog, ctx->sched, ctx->ev, job_id, ctx->opts->verbosity < 0 || !print);
     progress_phase(&prog, "predicting");
     for (size_t i = 0; i < sp->nshards; i++) {
-        if (writer_has(j.w, (uint32_t)i))
-            continue;
+        if (writer_has(j.w, (uint32_t)i)) continue;
         predmsg_req_t req = {sp->shards[i].first_row, sp->shards[i].first_line};
         blob_t *body = predmsg_req_encode(&req);
-        uint32_t id = body ? sched_submit(ctx->sched, OP_PREDICT, (uint32_t)i, body,
-                                          sp->shards[i].rows)
-                           : 0;
+        uint32_t id =
+            body ? sched_submit(ctx->sched, OP_PREDICT, (uint32_t)i, body, sp->shards[i].rows) : 0;
         blob_unref(&body);
-        if (!id)
-            goto nomem;
+        if (!id) goto nomem;
     }
     bool data_error = false;
     char why[1024] = "";
@@ -470,7 +424,8 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
         keep = true;
         writer_stats_t st;
         writer_get_stats(j.w, &st);
-        snprintf(err, errlen, "stopped with %u of %zu shards done; run again with --resume to finish",
+        snprintf(err, errlen,
+                 "stopped with %u of %zu shards done; run again with --resume to finish",
                  st.written + st.held + st.spooled, sp->nshards);
         goto out;
     }
@@ -483,15 +438,12 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
         }
         goto out;
     }
-    if (writer_commit(j.w, err, errlen) < 0)
-        goto out;
-    if (accuracy)
-        *accuracy = j.labelled ? (double)j.correct / (double)j.labelled : -1;
+    if (writer_commit(j.w, err, errlen) < 0) goto out;
+    if (accuracy) *accuracy = j.labelled ? (double)j.correct / (double)j.labelled : -1;
     if (print && j.labelled) {
         printf("Accuracy = %.4f%% (%" PRIu64 "/%" PRIu64 ")\n",
                100.0 * (double)j.correct / (double)j.labelled, j.correct, j.labelled);
-        if (ctx->opts->verbosity > 0)
-            print_confusion(&j);
+        if (ctx->opts->verbosity > 0) print_confusion(&j);
     }
     status = EXIT_OK;
     goto out;
@@ -499,8 +451,7 @@ nomem:
     snprintf(err, errlen, "out of memory");
 out:
     writer_close(&j.w, keep);
-    if (began)
-        sched_end_job(ctx->sched);
+    if (began) sched_end_job(ctx->sched);
     free(cbuf);
     free(shards);
     free(header);
@@ -510,12 +461,10 @@ out:
 
 /* liblinear's load_model() prints to stderr on a file that is not a model;
  * looking at the first word first keeps our error to one line. */
-static bool looks_like_model(const char *path)
-{
+static bool looks_like_model(const char *path) {
     char word[16] = "";
     FILE *f = fopen(path, "r");
-    if (!f)
-        return true; /* model_load() names the open error */
+    if (!f) return true; /* model_load() names the open error */
     bool ok = fscanf(f, "%15s", word) == 1 && strcmp(word, "solver_type") == 0;
     fclose(f);
     return ok;
@@ -523,51 +472,45 @@ static bool looks_like_model(const char *path)
 
 /* model_load() with liblinear's own stderr chatter ("ERROR: fscanf failed
  * to read the model") silenced: the contract is one error line, ours. */
-static struct model *load_model_quietly(const char *path, char *err, size_t errlen)
-{
+static struct model *load_model_quietly(const char *path, char *err, size_t errlen) {
     fflush(stderr);
     int saved = dup(STDERR_FILENO);
     int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (saved >= 0 && devnull >= 0)
-        dup2(devnull, STDERR_FILENO);
+    if (saved >= 0 && devnull >= 0) dup2(devnull, STDERR_FILENO);
     struct model *m = model_load(path, err, errlen);
     if (saved >= 0 && devnull >= 0) {
         fflush(stderr);
         dup2(saved, STDERR_FILENO);
     }
-    if (saved >= 0)
-        close(saved);
-    if (devnull >= 0)
-        close(devnull);
+    if (saved >= 0) close(saved);
+    if (devnull >= 0) close(devnull);
     return m;
 }
 
 /* The schema's column name of a kind (label or id), or fallback. */
-static const char *schema_col_name(const schema_t *s, schema_kind_t kind, const char *fallback)
-{
+static const char *schema_col_name(const schema_t *s, schema_kind_t kind, const char *fallback) {
     for (size_t c = 0; s && c < schema_ncols(s); c++)
-        if (schema_column_kind(s, c) == kind)
-            return schema_column_name(s, c);
+        if (schema_column_kind(s, c) == kind) return schema_column_name(s, c);
     return fallback;
 }
 
 static schema_t *schema_for(const jobctx_t *jc, data_format_t fmt, const char *what, char *err,
-                            size_t errlen)
-{
+                            size_t errlen) {
     schema_t *s = NULL;
     if (jc->schema_json)
         s = schema_from_json(jc->schema_json, jc->schema_len, err, errlen);
-    else if (fmt == DATA_LIBSVM && !(s = schema_for_libsvm(jc->nr_feature, jc->labels, jc->nr_class)))
+    else if (fmt == DATA_LIBSVM &&
+             !(s = schema_for_libsvm(jc->nr_feature, jc->labels, jc->nr_class)))
         snprintf(err, errlen, "out of memory");
     else if (fmt != DATA_LIBSVM)
-        snprintf(err, errlen, "%s: no schema: CSV data needs the schema saved with the model", what);
+        snprintf(err, errlen, "%s: no schema: CSV data needs the schema saved with the model",
+                 what);
     return s;
 }
 
 int predict_to_file(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
                     const jobctx_t *model_ctx, const char *out_path, bool with_label,
-                    double *accuracy, char *err, size_t errlen)
-{
+                    double *accuracy, char *err, size_t errlen) {
     split_t sp = {0};
     data_format_t fmt = model_ctx->format == JOBCTX_LIBSVM ? DATA_LIBSVM : DATA_CSV;
     if (!model_ctx->has_model) {
@@ -575,8 +518,7 @@ int predict_to_file(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
         return EXIT_JOB_FAILED;
     }
     schema_t *schema = schema_for(model_ctx, fmt, data_path, err, errlen);
-    if (!schema)
-        return EXIT_BAD_DATA;
+    if (!schema) return EXIT_BAD_DATA;
     int status = EXIT_BAD_DATA;
     if (split_file(data_path, fmt, (size_t)ctx->cfg->cluster.shard_rows, 0, &sp, err, errlen) < 0)
         goto out;
@@ -588,8 +530,7 @@ out:
     return status;
 }
 
-int predict_run(master_ctx_t *ctx)
-{
+int predict_run(master_ctx_t *ctx) {
     const config_t *cfg = ctx->cfg;
     const char *model_path = cfg->model.file, *data = cfg->data.test, *out = cfg->output.test;
     char err[4096] = "", schema_path[CONFIG_PATH + 16];
@@ -603,16 +544,17 @@ int predict_run(master_ctx_t *ctx)
     bool started = false;
 
     if (!looks_like_model(model_path)) {
-        snprintf(err, sizeof err, "%s is not a liblinear model file (no solver_type line); "
-                                  "train one with `master train` or liblinear-train",
+        snprintf(err, sizeof err,
+                 "%s is not a liblinear model file (no solver_type line); "
+                 "train one with `master train` or liblinear-train",
                  model_path);
         goto out;
     }
-    if (!(m = load_model_quietly(model_path, err, sizeof err)))
-        goto out;
+    if (!(m = load_model_quietly(model_path, err, sizeof err))) goto out;
     int solver = m->param.solver_type;
-    if (solver == L2R_L2LOSS_SVR || solver == L2R_L1LOSS_SVR_DUAL || solver == L2R_L2LOSS_SVR_DUAL ||
-        !model_solver_name(solver) || m->nr_class < 1 || m->nr_feature < 0) {
+    if (solver == L2R_L2LOSS_SVR || solver == L2R_L1LOSS_SVR_DUAL ||
+        solver == L2R_L2LOSS_SVR_DUAL || !model_solver_name(solver) || m->nr_class < 1 ||
+        m->nr_feature < 0) {
         snprintf(err, sizeof err, "%s: a %s model: testing needs a classification model",
                  model_path, model_solver_name(solver) ? model_solver_name(solver) : "regression");
         goto out;
@@ -621,8 +563,7 @@ int predict_run(master_ctx_t *ctx)
     snprintf(schema_path, sizeof schema_path, "%s.schema.json", model_path);
     struct stat st;
     if (stat(schema_path, &st) == 0) {
-        if (!(schema = schema_load(schema_path, err, sizeof err)))
-            goto out;
+        if (!(schema = schema_load(schema_path, err, sizeof err))) goto out;
     } else if (fmt == DATA_LIBSVM) {
         if (!(schema = schema_for_libsvm(m->nr_feature, m->label, m->nr_class))) {
             snprintf(err, sizeof err, "out of memory");
@@ -630,26 +571,29 @@ int predict_run(master_ctx_t *ctx)
             goto out;
         }
     } else {
-        snprintf(err, sizeof err, "%s: missing: a CSV test file needs the schema that "
-                                  "`master train` saves beside the model",
+        snprintf(err, sizeof err,
+                 "%s: missing: a CSV test file needs the schema that "
+                 "`master train` saves beside the model",
                  schema_path);
         goto out;
     }
     if (schema_nr_class(schema) != m->nr_class || schema_n_features(schema) != m->nr_feature) {
-        snprintf(err, sizeof err, "%s does not match %s (%d classes, %d features in the schema; "
-                                  "%d and %d in the model)",
+        snprintf(err, sizeof err,
+                 "%s does not match %s (%d classes, %d features in the schema; "
+                 "%d and %d in the model)",
                  schema_path, model_path, schema_nr_class(schema), schema_n_features(schema),
                  m->nr_class, m->nr_feature);
         goto out;
     }
     if (split_file(data, fmt, (size_t)cfg->cluster.shard_rows, 0, &sp, err, sizeof err) < 0)
         goto out;
-    datasrc_t src = {.format = fmt, .file = data, .header = sp.header,
+    datasrc_t src = {.format = fmt,
+                     .file = data,
+                     .header = sp.header,
                      .header_len = sp.header_len,
                      .label = schema_col_name(schema, SCHEMA_LABEL, cfg->data.label),
                      .id = schema_col_name(schema, SCHEMA_ID, cfg->data.id)};
-    if (schema_check_source(schema, &src, err, sizeof err) < 0)
-        goto out;
+    if (schema_check_source(schema, &src, err, sizeof err) < 0) goto out;
 
     status = EXIT_JOB_FAILED;
     jc.format = fmt == DATA_LIBSVM ? JOBCTX_LIBSVM : JOBCTX_CSV;
@@ -705,12 +649,11 @@ int predict_run(master_ctx_t *ctx)
     started = true;
 
     double acc = -1;
-    status = predict_core(ctx, job_id, data, &sp, &jc, schema, out, false, true, &acc, err,
-                          sizeof err);
+    status =
+        predict_core(ctx, job_id, data, &sp, &jc, schema, out, false, true, &acc, err, sizeof err);
     if (status == EXIT_OK && ctx->opts->verbosity >= 0)
         printf("wrote %" PRIu64 " predictions to %s\n", sp.rows, out);
-    if (status == EXIT_OK)
-        fflush(stdout);
+    if (status == EXIT_OK) fflush(stdout);
     json_object *jd = json_object_new_object();
     json_object_object_add(jd, "job_id", json_object_new_int64(job_id));
     json_object_object_add(jd, "state", json_object_new_string(status ? "failed" : "done"));
@@ -718,19 +661,16 @@ int predict_run(master_ctx_t *ctx)
                            json_object_new_double((double)(clock_now_ms() - t0) / 1000.0));
     json_object_object_add(jd, "accuracy", acc >= 0 ? json_object_new_double(acc) : NULL);
     json_object *outs = json_object_new_object();
-    if (status == EXIT_OK)
-        json_object_object_add(outs, "predictions", json_object_new_string(out));
+    if (status == EXIT_OK) json_object_object_add(outs, "predictions", json_object_new_string(out));
     json_object_object_add(jd, "outputs", outs);
     json_object_object_add(jd, "error", status ? json_object_new_string(err) : NULL);
     events_publish(ctx->ev, "job_done", jd);
 out:
     (void)started;
-    if (status != EXIT_OK)
-        fprintf(stderr, "master: %s\n", err);
+    if (status != EXIT_OK) fprintf(stderr, "master: %s\n", err);
     split_free(&sp);
     schema_destroy(&schema);
-    if (m)
-        free_and_destroy_model(&m);
+    if (m) free_and_destroy_model(&m);
     free(jc.file);
     free(jc.header);
     free(jc.label);

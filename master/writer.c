@@ -16,9 +16,9 @@ enum { CH_NONE = 0, CH_HELD, CH_SPOOLED, CH_WRITTEN };
 
 typedef struct chunk {
     uint8_t state;
-    void *mem;          /* CH_HELD */
-    uint64_t off, len;  /* CH_SPOOLED: bytes of the spool */
-    char *meta;         /* CH_HELD: to journal when written; else from an earlier run */
+    void *mem;         /* CH_HELD */
+    uint64_t off, len; /* CH_SPOOLED: bytes of the spool */
+    char *meta;        /* CH_HELD: to journal when written; else from an earlier run */
 } chunk_t;
 
 struct writer {
@@ -32,26 +32,22 @@ struct writer {
     bool committed;
 };
 
-static char *side_path(const char *final_path, const char *suffix)
-{
+static char *side_path(const char *final_path, const char *suffix) {
     const char *slash = strrchr(final_path, '/');
     size_t dirlen = slash ? (size_t)(slash - final_path) + 1 : 0;
     const char *base = final_path + dirlen;
     size_t n = dirlen + 1 + strlen(base) + strlen(suffix) + 1;
     char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%.*s.%s%s", (int)dirlen, final_path, base, suffix);
+    if (p) snprintf(p, n, "%.*s.%s%s", (int)dirlen, final_path, base, suffix);
     return p;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
+static int write_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         p += n;
@@ -60,14 +56,12 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
+static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off) {
     const char *p = buf;
     while (len > 0) {
         ssize_t n = pwrite(fd, p, len, (off_t)off);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         p += n;
@@ -81,50 +75,40 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
  * whole line or, at worst, a torn last line that the reader discards. */
 static int journal(writer_t *w, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int journal(writer_t *w, char *err, size_t errlen, const char *fmt, ...)
-{
+static int journal(writer_t *w, char *err, size_t errlen, const char *fmt, ...) {
     char small[512], *line = small;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        goto fail;
+    if (n < 0) goto fail;
     if ((size_t)n >= sizeof small) {
         line = malloc((size_t)n + 1);
-        if (!line)
-            goto fail;
+        if (!line) goto fail;
         va_start(ap, fmt);
         vsnprintf(line, (size_t)n + 1, fmt, ap);
         va_end(ap);
     }
     int rc = write_all(w->journal_fd, line, (size_t)n);
-    if (line != small)
-        free(line);
-    if (rc == 0)
-        return 0;
+    if (line != small) free(line);
+    if (rc == 0) return 0;
 fail:
     snprintf(err, errlen, "%s: cannot write: %s", w->journal_path, strerror(errno));
     return -1;
 }
 
-static bool meta_ok(const char *m)
-{
-    if (!m)
-        return true;
+static bool meta_ok(const char *m) {
+    if (!m) return true;
     size_t n = strlen(m);
-    if (n == 0 || n > WRITER_MAX_META)
-        return false;
+    if (n == 0 || n > WRITER_MAX_META) return false;
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)m[i] <= ' ' || (unsigned char)m[i] >= 0x7f)
-            return false;
+        if ((unsigned char)m[i] <= ' ' || (unsigned char)m[i] >= 0x7f) return false;
     return true;
 }
 
 /* Appends chunk bytes to the output and journals them as written. */
 static int emit(writer_t *w, uint32_t idx, const void *data, size_t len, const char *meta,
-                char *err, size_t errlen)
-{
+                char *err, size_t errlen) {
     if (write_all(w->part_fd, data, len) < 0) {
         snprintf(err, errlen, "%s: cannot write: %s", w->part_path, strerror(errno));
         return -1;
@@ -135,16 +119,14 @@ static int emit(writer_t *w, uint32_t idx, const void *data, size_t len, const c
                    meta ? meta : "-");
 }
 
-static int emit_from_spool(writer_t *w, uint32_t idx, char *err, size_t errlen)
-{
+static int emit_from_spool(writer_t *w, uint32_t idx, char *err, size_t errlen) {
     chunk_t *c = &w->ch[idx];
     char buf[65536];
     uint64_t done = 0;
     while (done < c->len) {
         size_t want = c->len - done < sizeof buf ? (size_t)(c->len - done) : sizeof buf;
         ssize_t n = pread(w->spool_fd, buf, want, (off_t)(c->off + done));
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             snprintf(err, errlen, "%s: cannot read back chunk %u: %s", w->spool_path, idx,
                      n < 0 ? strerror(errno) : "file is short");
@@ -163,13 +145,11 @@ static int emit_from_spool(writer_t *w, uint32_t idx, char *err, size_t errlen)
 }
 
 /* Writes out every stored chunk that is next in line. */
-static int drain(writer_t *w, char *err, size_t errlen)
-{
+static int drain(writer_t *w, char *err, size_t errlen) {
     while (w->next < w->nchunks) {
         chunk_t *c = &w->ch[w->next];
         if (c->state == CH_HELD) {
-            if (emit(w, w->next, c->mem, (size_t)c->len, c->meta, err, errlen) < 0)
-                return -1;
+            if (emit(w, w->next, c->mem, (size_t)c->len, c->meta, err, errlen) < 0) return -1;
             free(c->mem);
             free(c->meta);
             c->mem = NULL;
@@ -177,8 +157,7 @@ static int drain(writer_t *w, char *err, size_t errlen)
             w->st.held--;
             w->st.held_bytes -= (size_t)c->len;
         } else if (c->state == CH_SPOOLED) {
-            if (emit_from_spool(w, w->next, err, errlen) < 0)
-                return -1;
+            if (emit_from_spool(w, w->next, err, errlen) < 0) return -1;
             w->st.spooled--;
         } else {
             break;
@@ -190,18 +169,14 @@ static int drain(writer_t *w, char *err, size_t errlen)
     return 0;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
+static char *read_file(const char *path, size_t *len) {
     char *buf = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     struct stat sb;
-    if (fstat(fileno(f), &sb) < 0 || sb.st_size < 0 || (uint64_t)sb.st_size > (1u << 30))
-        goto out;
+    if (fstat(fileno(f), &sb) < 0 || sb.st_size < 0 || (uint64_t)sb.st_size > (1u << 30)) goto out;
     buf = malloc((size_t)sb.st_size + 1);
-    if (!buf)
-        goto out;
+    if (!buf) goto out;
     *len = fread(buf, 1, (size_t)sb.st_size, f);
     buf[*len] = 0;
 out:
@@ -209,8 +184,7 @@ out:
     return buf;
 }
 
-static uint64_t file_size(int fd)
-{
+static uint64_t file_size(int fd) {
     struct stat sb;
     return fstat(fd, &sb) == 0 && sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
 }
@@ -219,17 +193,14 @@ static uint64_t file_size(int fd)
  * restored, files positioned), 0 when it does not fit (start afresh), -1 on
  * ENOMEM. The files it describes are ours, but a torn or inconsistent record
  * still just ends the replay: what follows it is computed again. */
-static int resume_load(writer_t *w, const char *key)
-{
+static int resume_load(writer_t *w, const char *key) {
     size_t len = 0;
     int rc = 0;
     char *text = read_file(w->journal_path, &len);
-    if (!text)
-        return 0;
+    if (!text) return 0;
     int pfd = open(w->part_path, O_RDWR);
     int sfd = open(w->spool_path, O_RDWR);
-    if (pfd < 0 || sfd < 0)
-        goto out;
+    if (pfd < 0 || sfd < 0) goto out;
     uint64_t part_size = file_size(pfd), spool_size = file_size(sfd);
     char *line = text, *nl = strchr(line, '\n');
     char want[512];
@@ -247,29 +218,26 @@ static int resume_load(writer_t *w, const char *key)
         int used = 0;
         const char *m = NULL;
         if (sscanf(line, "B %" SCNu64 "%n", &a, &used) == 1 && line[used] == 0) {
-            if (have_base || a > part_size)
-                break;
+            if (have_base || a > part_size) break;
             have_base = true;
             out_end = a;
-        } else if (sscanf(line, "O %" SCNu32 " %" SCNu64 " %n", &idx, &a, &used) == 2 &&
-                   used > 0) {
+        } else if (sscanf(line, "O %" SCNu32 " %" SCNu64 " %n", &idx, &a, &used) == 2 && used > 0) {
             m = line + used;
             if (!have_base || idx != next || idx >= w->nchunks || a < out_end || a > part_size ||
                 !meta_ok(m))
                 break;
             chunk_t *c = &w->ch[idx];
-            if (c->state == CH_SPOOLED)
-                w->st.spooled--;
+            if (c->state == CH_SPOOLED) w->st.spooled--;
             c->state = CH_WRITTEN;
             w->st.written++;
             out_end = a;
             next++;
-        } else if (sscanf(line, "S %" SCNu32 " %" SCNu64 " %" SCNu64 " %n", &idx, &a, &b,
-                          &used) == 3 &&
+        } else if (sscanf(line, "S %" SCNu32 " %" SCNu64 " %" SCNu64 " %n", &idx, &a, &b, &used) ==
+                       3 &&
                    used > 0) {
             m = line + used;
-            if (!have_base || idx >= w->nchunks || w->ch[idx].state != CH_NONE ||
-                a > spool_size || b > spool_size - a || !meta_ok(m))
+            if (!have_base || idx >= w->nchunks || w->ch[idx].state != CH_NONE || a > spool_size ||
+                b > spool_size - a || !meta_ok(m))
                 break;
             chunk_t *c = &w->ch[idx];
             c->state = CH_SPOOLED;
@@ -288,16 +256,12 @@ static int resume_load(writer_t *w, const char *key)
         }
         good = (size_t)(nl - text) + 1;
     }
-    if (!have_base)
-        goto out;
+    if (!have_base) goto out;
     for (uint32_t i = 0; i < w->nchunks; i++)
-        if (w->ch[i].state != CH_NONE)
-            w->resumed++;
-    if (ftruncate(pfd, (off_t)out_end) < 0 || lseek(pfd, (off_t)out_end, SEEK_SET) < 0)
-        goto out;
+        if (w->ch[i].state != CH_NONE) w->resumed++;
+    if (ftruncate(pfd, (off_t)out_end) < 0 || lseek(pfd, (off_t)out_end, SEEK_SET) < 0) goto out;
     int jfd = open(w->journal_path, O_RDWR);
-    if (jfd < 0)
-        goto out;
+    if (jfd < 0) goto out;
     if (ftruncate(jfd, (off_t)good) < 0 || lseek(jfd, 0, SEEK_END) < 0) {
         close(jfd);
         goto out;
@@ -312,10 +276,8 @@ static int resume_load(writer_t *w, const char *key)
     w->st.out_bytes = out_end;
     rc = 1;
 out:
-    if (pfd >= 0)
-        close(pfd);
-    if (sfd >= 0)
-        close(sfd);
+    if (pfd >= 0) close(pfd);
+    if (sfd >= 0) close(sfd);
     free(text);
     if (rc != 1) {
         /* Forget anything half-restored before starting afresh. */
@@ -330,17 +292,15 @@ out:
     return rc;
 }
 
-writer_t *writer_open(const char *final_path, uint32_t nchunks, const char *header,
-                      const char *key, bool resume, size_t mem_budget, char *err, size_t errlen)
-{
+writer_t *writer_open(const char *final_path, uint32_t nchunks, const char *header, const char *key,
+                      bool resume, size_t mem_budget, char *err, size_t errlen) {
     writer_t *w = NULL;
     if (nchunks < 1 || !key || !*key || strlen(key) > 400 || !meta_ok(key)) {
         snprintf(err, errlen, "writer: bad chunk count or key");
         return NULL;
     }
     w = calloc(1, sizeof *w);
-    if (!w)
-        goto nomem;
+    if (!w) goto nomem;
     w->part_fd = w->spool_fd = w->journal_fd = -1;
     w->nchunks = nchunks;
     w->mem_budget = mem_budget;
@@ -349,17 +309,14 @@ writer_t *writer_open(const char *final_path, uint32_t nchunks, const char *head
     w->spool_path = side_path(final_path, ".spool");
     w->journal_path = side_path(final_path, ".journal");
     w->ch = calloc(nchunks, sizeof *w->ch);
-    if (!w->final_path || !w->part_path || !w->spool_path || !w->journal_path || !w->ch)
-        goto nomem;
+    if (!w->final_path || !w->part_path || !w->spool_path || !w->journal_path || !w->ch) goto nomem;
 
     if (resume) {
         int rc = resume_load(w, key);
-        if (rc < 0)
-            goto nomem;
+        if (rc < 0) goto nomem;
         if (rc == 1) {
             /* A chunk spooled right before the kill may be next in line. */
-            if (drain(w, err, errlen) < 0)
-                goto fail;
+            if (drain(w, err, errlen) < 0) goto fail;
             return w;
         }
     }
@@ -383,8 +340,8 @@ writer_t *writer_open(const char *final_path, uint32_t nchunks, const char *head
         goto fail;
     }
     w->out_end = w->st.out_bytes = hlen;
-    if (journal(w, err, errlen, "%s %" PRIu32 " %s\nB %zu\n", JOURNAL_MAGIC, nchunks, key,
-                hlen) < 0)
+    if (journal(w, err, errlen, "%s %" PRIu32 " %s\nB %zu\n", JOURNAL_MAGIC, nchunks, key, hlen) <
+        0)
         goto fail;
     return w;
 nomem:
@@ -394,9 +351,8 @@ fail:
     return NULL;
 }
 
-int writer_put(writer_t *w, uint32_t idx, const void *data, size_t len, const char *meta,
-               char *err, size_t errlen)
-{
+int writer_put(writer_t *w, uint32_t idx, const void *data, size_t len, const char *meta, char *err,
+               size_t errlen) {
     if (idx >= w->nchunks) {
         snprintf(err, errlen, "writer: chunk %u out of range (%u chunks)", idx, w->nchunks);
         return -1;
@@ -411,8 +367,7 @@ int writer_put(writer_t *w, uint32_t idx, const void *data, size_t len, const ch
         return -1;
     }
     if (idx == w->next) {
-        if (emit(w, idx, data, len, meta, err, errlen) < 0)
-            return -1;
+        if (emit(w, idx, data, len, meta, err, errlen) < 0) return -1;
         c->state = CH_WRITTEN;
         w->st.written++;
         w->next++;
@@ -432,8 +387,7 @@ int writer_put(writer_t *w, uint32_t idx, const void *data, size_t len, const ch
         c->state = CH_HELD;
         w->st.held++;
         w->st.held_bytes += len;
-        if (w->st.held_bytes > w->st.peak_held_bytes)
-            w->st.peak_held_bytes = w->st.held_bytes;
+        if (w->st.held_bytes > w->st.peak_held_bytes) w->st.peak_held_bytes = w->st.held_bytes;
         /* A held chunk is not journalled: a resumed run recomputes it. */
         return 0;
     } else {
@@ -447,36 +401,30 @@ int writer_put(writer_t *w, uint32_t idx, const void *data, size_t len, const ch
         w->spool_end += len;
         w->st.spool_bytes += len;
         w->st.spooled++;
-        return journal(w, err, errlen, "S %" PRIu32 " %" PRIu64 " %" PRIu64 " %s\n", idx,
-                       c->off, c->len, meta ? meta : "-");
+        return journal(w, err, errlen, "S %" PRIu32 " %" PRIu64 " %" PRIu64 " %s\n", idx, c->off,
+                       c->len, meta ? meta : "-");
     }
     return drain(w, err, errlen);
 }
 
-bool writer_has(const writer_t *w, uint32_t idx)
-{
+bool writer_has(const writer_t *w, uint32_t idx) {
     return idx < w->nchunks && w->ch[idx].state != CH_NONE;
 }
 
-const char *writer_meta(const writer_t *w, uint32_t idx)
-{
-    if (idx >= w->nchunks || w->ch[idx].state == CH_HELD)
-        return NULL;
+const char *writer_meta(const writer_t *w, uint32_t idx) {
+    if (idx >= w->nchunks || w->ch[idx].state == CH_HELD) return NULL;
     return w->ch[idx].meta;
 }
 
-uint32_t writer_resumed(const writer_t *w)
-{
+uint32_t writer_resumed(const writer_t *w) {
     return w->resumed;
 }
 
-void writer_get_stats(const writer_t *w, writer_stats_t *out)
-{
+void writer_get_stats(const writer_t *w, writer_stats_t *out) {
     *out = w->st;
 }
 
-int writer_commit(writer_t *w, char *err, size_t errlen)
-{
+int writer_commit(writer_t *w, char *err, size_t errlen) {
     if (w->next != w->nchunks) {
         snprintf(err, errlen, "writer: %s: chunk %u of %u is missing", w->final_path, w->next,
                  w->nchunks);
@@ -497,8 +445,7 @@ int writer_commit(writer_t *w, char *err, size_t errlen)
     char *dir = strdup(w->final_path);
     if (dir) {
         char *slash = strrchr(dir, '/');
-        if (slash)
-            slash[slash == dir ? 1 : 0] = 0;
+        if (slash) slash[slash == dir ? 1 : 0] = 0;
         int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
             fsync(dfd);
@@ -512,19 +459,16 @@ int writer_commit(writer_t *w, char *err, size_t errlen)
     return 0;
 }
 
-void writer_close(writer_t **wp, bool keep)
-{
+void writer_close(writer_t **wp, bool keep) {
     writer_t *w = wp ? *wp : NULL;
-    if (!w)
-        return;
+    if (!w) return;
     if (keep && !w->committed && w->spool_fd >= 0 && w->journal_fd >= 0) {
         /* Chunks held in memory would die with us: spool them so that the
          * resumed run finds them. Best effort: a failure just loses them. */
         char err[256];
         for (uint32_t i = 0; i < w->nchunks; i++) {
             chunk_t *c = &w->ch[i];
-            if (c->state != CH_HELD)
-                continue;
+            if (c->state != CH_HELD) continue;
             if (pwrite_all(w->spool_fd, c->mem, (size_t)c->len, w->spool_end) < 0 ||
                 journal(w, err, sizeof err, "S %" PRIu32 " %" PRIu64 " %" PRIu64 " %s\n", i,
                         w->spool_end, c->len, c->meta ? c->meta : "-") < 0)
@@ -532,19 +476,13 @@ void writer_close(writer_t **wp, bool keep)
             w->spool_end += c->len;
         }
     }
-    if (w->part_fd >= 0)
-        close(w->part_fd);
-    if (w->spool_fd >= 0)
-        close(w->spool_fd);
-    if (w->journal_fd >= 0)
-        close(w->journal_fd);
+    if (w->part_fd >= 0) close(w->part_fd);
+    if (w->spool_fd >= 0) close(w->spool_fd);
+    if (w->journal_fd >= 0) close(w->journal_fd);
     if (!w->committed && !keep) {
-        if (w->part_path)
-            unlink(w->part_path);
-        if (w->spool_path)
-            unlink(w->spool_path);
-        if (w->journal_path)
-            unlink(w->journal_path);
+        if (w->part_path) unlink(w->part_path);
+        if (w->spool_path) unlink(w->spool_path);
+        if (w->journal_path) unlink(w->journal_path);
     }
     for (uint32_t i = 0; w->ch && i < w->nchunks; i++) {
         free(w->ch[i].mem);

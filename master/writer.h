@@ -38,14 +38,14 @@ typedef struct writer writer_t;
  * spaces: a hash of its inputs and options); with resume, an existing journal
  * with the same key and chunk count is continued, anything else starts
  * afresh. mem_budget bounds the bytes of early chunks held in memory. */
-writer_t *writer_open(const char *final_path, uint32_t nchunks, const char *header,
-                      const char *key, bool resume, size_t mem_budget, char *err, size_t errlen);
+writer_t *writer_open(const char *final_path, uint32_t nchunks, const char *header, const char *key,
+                      bool resume, size_t mem_budget, char *err, size_t errlen);
 
 /* Stores chunk idx (copied). meta is a token without whitespace (or NULL),
  * given back by writer_meta() after a resume. Fails on an index out of range,
  * a chunk stored twice, or an I/O error. */
-int writer_put(writer_t *w, uint32_t idx, const void *data, size_t len, const char *meta,
-               char *err, size_t errlen);
+int writer_put(writer_t *w, uint32_t idx, const void *data, size_t len, const char *meta, char *err,
+               size_t errlen);
 
 /* True when chunk idx is stored (written, spooled, held, or journalled by an
  * earlier run that this one resumed). */

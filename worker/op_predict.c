@@ -50,24 +50,20 @@ typedef struct pred {
 
 /* Whether the solver's model gives probabilities (liblinear's
  * check_probability_model: the logistic-regression solvers). */
-static bool solver_has_prob(int solver)
-{
+static bool solver_has_prob(int solver) {
     return solver == L2R_LR || solver == L1R_LR || solver == L2R_LR_DUAL;
 }
 
-static void add_feature(pred_t *p, int idx, double value)
-{
+static void add_feature(pred_t *p, int idx, double value) {
     const jobctx_t *jc = p->jc;
-    if (idx < 1 || idx > jc->nr_feature)
-        return;
+    if (idx < 1 || idx > jc->nr_feature) return;
     const double *w = jc->w + (size_t)(idx - 1) * (size_t)jc->nr_w;
     for (int k = 0; k < jc->nr_w; k++)
         p->dec[k] += w[k] * value;
 }
 
 /* Ends the current row: bias, decision, probabilities, result entry. */
-static int finish_row(pred_t *p, const char *id, size_t idlen, char *err, size_t errlen)
-{
+static int finish_row(pred_t *p, const char *id, size_t idlen, char *err, size_t errlen) {
     const jobctx_t *jc = p->jc;
     if (jc->bias >= 0) {
         /* The bias node is {nr_feature + 1, bias}: its weights sit last. */
@@ -80,8 +76,7 @@ static int finish_row(pred_t *p, const char *id, size_t idlen, char *err, size_t
         best = p->dec[0] > 0 ? 0 : 1;
     } else {
         for (int k = 1; k < jc->nr_class && k < jc->nr_w; k++)
-            if (p->dec[k] > p->dec[best])
-                best = k;
+            if (p->dec[k] > p->dec[best]) best = k;
     }
     if (p->prob) {
         int nw = jc->nr_class == 2 ? 1 : jc->nr_class;
@@ -117,8 +112,7 @@ static int finish_row(pred_t *p, const char *id, size_t idlen, char *err, size_t
 }
 
 static int svm_row(void *ctx, int label, const struct feature_node *x, size_t n, uint64_t line,
-                   char *err, size_t errlen)
-{
+                   char *err, size_t errlen) {
     pred_t *p = ctx;
     p->truth = p->jc->nr_class; /* "other": see csv_field */
     for (int k = 0; k < p->jc->nr_class; k++)
@@ -132,23 +126,19 @@ static int svm_row(void *ctx, int label, const struct feature_node *x, size_t n,
 }
 
 static int csv_field(void *ctx, size_t col, const char *s, size_t len, uint64_t line, char *err,
-                     size_t errlen)
-{
+                     size_t errlen) {
     pred_t *p = ctx;
     long sc = col < p->ncols ? p->colmap[col] : -1;
-    if (sc == -1)
-        return 0;
+    if (sc == -1) return 0;
     switch (sc == COL_ID ? SCHEMA_ID : schema_column_kind(p->schema, (size_t)sc)) {
     case SCHEMA_LABEL:
         /* A label training never saw is PREDMSG "other" (nr_class): it counts
          * as a labelled row predicted wrong. */
         p->truth = csvread_is_missing(s, len) ? -1 : schema_label_find(p->schema, s, len);
-        if (p->truth < 0 && !csvread_is_missing(s, len))
-            p->truth = p->jc->nr_class;
+        if (p->truth < 0 && !csvread_is_missing(s, len)) p->truth = p->jc->nr_class;
         break;
     case SCHEMA_ID:
-        if (len > PREDMSG_MAX_ID)
-            len = PREDMSG_MAX_ID;
+        if (len > PREDMSG_MAX_ID) len = PREDMSG_MAX_ID;
         if (len > p->idcap) {
             char *nb = realloc(p->id, len);
             if (!nb) {
@@ -164,16 +154,14 @@ static int csv_field(void *ctx, size_t col, const char *s, size_t len, uint64_t 
     default: {
         int idx;
         double v;
-        if (schema_encode(p->schema, (size_t)sc, s, len, &idx, &v))
-            add_feature(p, idx, v);
+        if (schema_encode(p->schema, (size_t)sc, s, len, &idx, &v)) add_feature(p, idx, v);
         break;
     }
     }
     return 0;
 }
 
-static int csv_record(void *ctx, size_t nfields, uint64_t line, char *err, size_t errlen)
-{
+static int csv_record(void *ctx, size_t nfields, uint64_t line, char *err, size_t errlen) {
     pred_t *p = ctx;
     int rc = finish_row(p, p->id, p->idlen, err, errlen);
     p->idlen = 0;
@@ -181,8 +169,7 @@ static int csv_record(void *ctx, size_t nfields, uint64_t line, char *err, size_
 }
 
 static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **result, char *err,
-                      size_t errlen)
-{
+                      size_t errlen) {
     int rc = PROTO_ERR_DATA;
     jobctx_t *jc = NULL;
     char **names = NULL;
@@ -196,8 +183,7 @@ static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **resu
         goto out;
     }
     jc = jobctx_decode(ctx->context, ctx->context_len, err, errlen);
-    if (!jc)
-        goto out;
+    if (!jc) goto out;
     if (!jc->has_model || jc->nr_class < 1 || jc->nr_w != model_nr_w(jc->solver, jc->nr_class)) {
         snprintf(err, errlen, "predict: the job context has no usable model");
         goto out;
@@ -206,12 +192,10 @@ static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **resu
     p.prob = jc->want_prob && solver_has_prob(jc->solver);
     p.dec = calloc((size_t)(jc->nr_w < 2 ? 2 : jc->nr_w), sizeof *p.dec);
     p.pout = calloc((size_t)jc->nr_class + 1, sizeof *p.pout);
-    if (!p.dec || !p.pout)
-        goto nomem;
+    if (!p.dec || !p.pout) goto nomem;
     size_t shard_len;
     const char *bytes = op_shard_data(ctx, &shard_len);
-    if (predmsg_enc_init(&p.enc, (uint32_t)jc->nr_class, p.prob, req.first_row, 0) < 0)
-        goto nomem;
+    if (predmsg_enc_init(&p.enc, (uint32_t)jc->nr_class, p.prob, req.first_row, 0) < 0) goto nomem;
     const char *file = jc->file ? jc->file : "data";
 
     if (jc->format == JOBCTX_LIBSVM) {
@@ -223,8 +207,7 @@ static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **resu
             goto out;
         }
         p.schema = schema_from_json(jc->schema_json, jc->schema_len, err, errlen);
-        if (!p.schema)
-            goto out;
+        if (!p.schema) goto out;
         if (schema_nr_class(p.schema) != jc->nr_class ||
             schema_n_features(p.schema) != jc->nr_feature) {
             snprintf(err, errlen, "predict: the schema does not match the model");
@@ -234,28 +217,23 @@ static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **resu
             goto out;
         p.ncols = nnames;
         p.colmap = calloc(nnames, sizeof *p.colmap);
-        if (!p.colmap)
-            goto nomem;
+        if (!p.colmap) goto nomem;
         for (size_t c = 0; c < nnames; c++) {
             p.colmap[c] = schema_column_find(p.schema, names[c], strlen(names[c]));
             /* The test file may have an id column training did not have. */
-            if (p.colmap[c] < 0 && jc->id && strcmp(names[c], jc->id) == 0)
-                p.colmap[c] = COL_ID;
+            if (p.colmap[c] < 0 && jc->id && strcmp(names[c], jc->id) == 0) p.colmap[c] = COL_ID;
         }
         csvread_cb_t cb = {.field = csv_field, .record = csv_record};
-        if (csvread_parse(file, bytes, shard_len, req.first_line, nnames, &cb, &p, err, errlen) <
-            0)
+        if (csvread_parse(file, bytes, shard_len, req.first_line, nnames, &cb, &p, err, errlen) < 0)
             goto parse_failed;
     }
     op_add_rows(ctx, p.pending_rows);
     *result = predmsg_enc_finish(&p.enc);
-    if (!*result)
-        goto nomem;
+    if (!*result) goto nomem;
     rc = 0;
     goto out;
 parse_failed:
-    if (p.cancelled)
-        rc = PROTO_ERR_INTERNAL;
+    if (p.cancelled) rc = PROTO_ERR_INTERNAL;
     goto out;
 nomem:
     snprintf(err, errlen, "predict: out of memory");

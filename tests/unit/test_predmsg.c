@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdlib.h>
@@ -11,8 +12,7 @@
 #include "common/predmsg.h"
 #include "common/proto.h"
 
-static blob_t *sample(bool prob)
-{
+static blob_t *sample(bool prob) {
     predmsg_enc_t e;
     assert_int_equal(predmsg_enc_init(&e, 3, prob, 40000, 2), 0);
     double p0[3] = {0.25, 0.5, 0.25}, p1[3] = {1.0, 0.0, -0.0};
@@ -27,8 +27,7 @@ static blob_t *sample(bool prob)
     return b;
 }
 
-static void test_round_trip(void **state)
-{
+static void test_round_trip(void **state) {
     char err[256];
     for (int prob = 0; prob <= 1; prob++) {
         blob_t *b = sample(prob);
@@ -64,8 +63,7 @@ static void test_round_trip(void **state)
     }
 }
 
-static void test_empty_and_long_id(void **state)
-{
+static void test_empty_and_long_id(void **state) {
     char err[256];
     predmsg_enc_t e;
     assert_int_equal(predmsg_enc_init(&e, 0, false, 0, 0), -1);
@@ -93,8 +91,7 @@ static void test_empty_and_long_id(void **state)
 /* Every truncation, every single-byte corruption and random bytes: either
  * rejected or, when accepted, every row read stays inside the buffer (ASan
  * checks the reads on an exact-size copy). */
-static void test_garbage(void **state)
-{
+static void test_garbage(void **state) {
     char err[256];
     blob_t *b = sample(true);
     predmsg_t m;
@@ -118,8 +115,7 @@ static void test_garbage(void **state)
                 while (predmsg_next(&m, &r) == 1) {
                     assert_true(r.pred >= 0 && r.pred < 3);
                     assert_true(r.truth >= -1 && r.truth < 3);
-                    if (r.idlen)
-                        assert_true((const uint8_t *)r.id + r.idlen <= copy + b->len);
+                    if (r.idlen) assert_true((const uint8_t *)r.id + r.idlen <= copy + b->len);
                 }
             }
         }
@@ -149,8 +145,7 @@ static void test_garbage(void **state)
     blob_unref(&b);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_empty_and_long_id),

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -25,17 +26,14 @@ typedef struct fx {
     size_t expect_len;
 } fx_t;
 
-static bool exists(const char *p)
-{
+static bool exists(const char *p) {
     struct stat sb;
     return stat(p, &sb) == 0;
 }
 
-static char *slurp(const char *p, size_t *len)
-{
+static char *slurp(const char *p, size_t *len) {
     FILE *f = fopen(p, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     char *buf = malloc(1 << 20);
     *len = fread(buf, 1, 1 << 20, f);
     fclose(f);
@@ -44,8 +42,7 @@ static char *slurp(const char *p, size_t *len)
 
 /* Chunk i holds i % 7 + 1 lines "row,class" numbered across chunks (some
  * chunks empty), so the expected file is easy to rebuild. */
-static int setup(void **state)
-{
+static int setup(void **state) {
     fx_t *f = calloc(1, sizeof *f);
     strcpy(f->dir, "/tmp/nc-writer.XXXXXX");
     assert_non_null(mkdtemp(f->dir));
@@ -74,8 +71,7 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     fx_t *f = *state;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
@@ -87,8 +83,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static void shuffle(unsigned *order, int n, unsigned seed)
-{
+static void shuffle(unsigned *order, int n, unsigned seed) {
     for (int i = 0; i < n; i++)
         order[i] = (unsigned)i;
     srand(seed);
@@ -100,8 +95,7 @@ static void shuffle(unsigned *order, int n, unsigned seed)
     }
 }
 
-static void check_output(fx_t *f)
-{
+static void check_output(fx_t *f) {
     size_t len = 0;
     char *got = slurp(f->path, &len);
     assert_non_null(got);
@@ -115,8 +109,7 @@ static void check_output(fx_t *f)
 
 /* Random orders with budgets from "nothing in memory" to "everything":
  * the output is the same file, and the memory bound holds. */
-static void test_random_orders(void **state)
-{
+static void test_random_orders(void **state) {
     fx_t *f = *state;
     char err[256];
     const size_t budgets[] = {0, 100, 1000, 1 << 20};
@@ -127,9 +120,9 @@ static void test_random_orders(void **state)
         writer_t *w = writer_open(f->path, NCH, HEADER, "job1", false, budget, err, sizeof err);
         assert_non_null(w);
         for (int i = 0; i < NCH; i++) {
-            assert_int_equal(
-                writer_put(w, order[i], f->chunk[order[i]], f->len[order[i]], NULL, err, sizeof err),
-                0);
+            assert_int_equal(writer_put(w, order[i], f->chunk[order[i]], f->len[order[i]], NULL,
+                                        err, sizeof err),
+                             0);
             writer_stats_t st;
             writer_get_stats(w, &st);
             assert_true(st.held_bytes <= budget);
@@ -141,8 +134,7 @@ static void test_random_orders(void **state)
         assert_int_equal(st.held, 0);
         assert_int_equal(st.spooled, 0);
         assert_true(st.peak_held_bytes <= budget);
-        if (budget == 0 && order[0] != 0)
-            assert_true(st.spool_bytes > 0);
+        if (budget == 0 && order[0] != 0) assert_true(st.spool_bytes > 0);
         assert_int_equal(writer_commit(w, err, sizeof err), 0);
         writer_close(&w, false);
         assert_null(w);
@@ -152,8 +144,7 @@ static void test_random_orders(void **state)
 }
 
 /* Reverse order with a budget of about three chunks: the rest is spooled. */
-static void test_spools_past_budget(void **state)
-{
+static void test_spools_past_budget(void **state) {
     fx_t *f = *state;
     char err[256];
     writer_t *w = writer_open(f->path, NCH, HEADER, "job1", false, 60, err, sizeof err);
@@ -175,8 +166,7 @@ static void test_spools_past_budget(void **state)
     check_output(f);
 }
 
-static void test_rejects_bad_puts(void **state)
-{
+static void test_rejects_bad_puts(void **state) {
     fx_t *f = *state;
     char err[256];
     writer_t *w = writer_open(f->path, NCH, HEADER, "job1", false, 1000, err, sizeof err);
@@ -194,8 +184,7 @@ static void test_rejects_bad_puts(void **state)
 }
 
 /* A failed job leaves neither the final file nor its temporary files. */
-static void test_failure_leaves_nothing(void **state)
-{
+static void test_failure_leaves_nothing(void **state) {
     fx_t *f = *state;
     char err[256];
     writer_t *w = writer_open(f->path, NCH, HEADER, "job1", false, 0, err, sizeof err);
@@ -222,8 +211,7 @@ static void test_failure_leaves_nothing(void **state)
 /* A process killed mid-job (simulated: close keeping the files, chunks held
  * in memory lost) is resumed: journalled chunks come back with their meta,
  * the others are computed again, the file is the same. */
-static void test_resume(void **state)
-{
+static void test_resume(void **state) {
     fx_t *f = *state;
     char err[256], meta[32];
     unsigned order[NCH];
@@ -232,9 +220,9 @@ static void test_resume(void **state)
     assert_non_null(w);
     for (int i = 0; i < NCH / 2; i++) {
         snprintf(meta, sizeof meta, "m%u", order[i]);
-        assert_int_equal(writer_put(w, order[i], f->chunk[order[i]], f->len[order[i]], meta, err,
-                                    sizeof err),
-                         0);
+        assert_int_equal(
+            writer_put(w, order[i], f->chunk[order[i]], f->len[order[i]], meta, err, sizeof err),
+            0);
     }
     writer_close(&w, true);
     assert_true(exists(f->journal));
@@ -268,8 +256,7 @@ static void test_resume(void **state)
                 _exit(1);
         }
         writer_get_stats(w, &before);
-        if (write(pfd[1], &before, sizeof before) != (ssize_t)sizeof before)
-            _exit(1);
+        if (write(pfd[1], &before, sizeof before) != (ssize_t)sizeof before) _exit(1);
         _exit(0);
     }
     int wst;
@@ -308,8 +295,7 @@ static void test_resume(void **state)
 }
 
 /* A stopped job (close with keep) spools what it held: nothing is redone. */
-static void test_close_keep_spools_held(void **state)
-{
+static void test_close_keep_spools_held(void **state) {
     fx_t *f = *state;
     char err[256];
     writer_t *w = writer_open(f->path, NCH, HEADER, "jobK", false, 1 << 20, err, sizeof err);
@@ -332,8 +318,7 @@ static void test_close_keep_spools_held(void **state)
     check_output(f);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_random_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spools_past_budget, setup, teardown),
