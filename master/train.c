@@ -50,7 +50,7 @@ typedef struct trainer {
     uint32_t expect_n;
     char journal_key[2 * CONFIG_PATH];
     double cv_accuracy;
-    double secs_tron, secs_read;
+    double secs_tron, secs_read, secs_schema, secs_pred;
 } trainer_t;
 
 /* ---- small helpers ---- */
@@ -948,6 +948,8 @@ int train_run(master_ctx_t *ctx)
         status = EXIT_JOB_FAILED;
         goto out;
     }
+    double wait_secs = (double)(clock_now_ms() - t->t0_ms) / 1000.0;
+    int64_t work_ms = clock_now_ms();
     /* Exact training is a sequence of rounds that each wait for the slowest
      * shard: give every slot of the cluster a shard of its own. */
     int slots = sched_total_slots(t->s);
@@ -994,8 +996,10 @@ int train_run(master_ctx_t *ctx)
     progress_init(&t->prog, t->s, ctx->ev, t->job_id, ctx->opts->verbosity < 0);
     sched_set_tick(t->s, progress_tick, &t->prog);
 
+    int64_t t_schema = clock_now_ms();
     if ((status = schema_pass(t)) != 0)
         goto out;
+    t->secs_schema = (double)(clock_now_ms() - t_schema) / 1000.0;
     status = EXIT_JOB_FAILED;
     if (send_context(t, true) < 0)
         goto out;
@@ -1005,7 +1009,9 @@ int train_run(master_ctx_t *ctx)
     status = t->exact ? exact_train(t) : average_train(t);
     if (status != 0)
         goto out;
+    int64_t t_pred = clock_now_ms();
     status = write_outputs(t, &acc);
+    t->secs_pred = (double)(clock_now_ms() - t_pred) / 1000.0;
     progress_finish(&t->prog);
     if (status != 0)
         goto out;
@@ -1018,8 +1024,10 @@ int train_run(master_ctx_t *ctx)
                t->folds);
     printf("model: %s\nschema: %s.schema.json\nsubmission: %s\n", cfg->model.file,
            cfg->model.file, cfg->output.train);
-    printf("time: %.2f s total (loading %.2f s, training %.2f s)\n", secs, t->secs_read,
-           t->secs_tron);
+    printf("time: %.2f s from file to outputs (schema %.2f s, loading %.2f s, training %.2f s, "
+           "predicting %.2f s), %.2f s waiting for workers\n",
+           (double)(clock_now_ms() - work_ms) / 1000.0, t->secs_schema, t->secs_read,
+           t->secs_tron, t->secs_pred, wait_secs);
     fflush(stdout);
     publish_done(t, 0, acc, secs);
     status = 0;
