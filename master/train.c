@@ -1030,6 +1030,14 @@ int train_run(master_ctx_t *ctx)
            t->secs_tron, t->secs_pred, wait_secs);
     fflush(stdout);
     publish_done(t, 0, acc, secs);
+    if (t->exact && t->journal_key[0] && cfg->history.db[0]) {
+        /* the model is on disk: the restart point has served its purpose */
+        char err[512];
+        journal_t *j = journal_open(cfg->history.db, err, sizeof err);
+        if (!j || journal_forget(j, t->journal_key, err, sizeof err) < 0)
+            log_warn("%s", err);
+        journal_close(&j);
+    }
     status = 0;
 out:
     if (status != 0) {
