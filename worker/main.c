@@ -59,10 +59,12 @@ typedef struct cli {
     log_level_t level;
     int die_after;
     int nsets;
-    char *sets[MAX_SETS]; /* "section.key=value", owned */
+    char *sets[MAX_SETS];       /* "section.key=value", owned */
+    const char *from[MAX_SETS]; /* the option that gave it, for messages */
 } cli_t;
 
-static int add_set(cli_t *c, const char *key, const char *value, char *err, size_t errlen)
+static int add_set(cli_t *c, const char *opt, const char *key, const char *value, char *err,
+                   size_t errlen)
 {
     if (c->nsets == MAX_SETS) {
         snprintf(err, errlen, "too many --set options (at most %d)", MAX_SETS);
@@ -78,6 +80,7 @@ static int add_set(cli_t *c, const char *key, const char *value, char *err, size
         snprintf(s, n, "%s=%s", key, value);
     else
         snprintf(s, n, "%s", value);
+    c->from[c->nsets] = opt;
     c->sets[c->nsets++] = s;
     return 0;
 }
@@ -133,9 +136,9 @@ static int parse(int argc, char **argv, cli_t *c, char *err, size_t errlen)
             }
             c->die_after = (int)n;
         } else if (strcmp(a, "--set") == 0) {
-            if (add_set(c, NULL, v, err, errlen) != 0)
+            if (add_set(c, a, NULL, v, err, errlen) != 0)
                 return -1;
-        } else if (add_set(c, key, v, err, errlen) != 0) {
+        } else if (add_set(c, a, key, v, err, errlen) != 0) {
             return -1;
         }
     }
@@ -165,12 +168,22 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < c.nsets; i++) {
         if (config_set(&cfg, c.sets[i], err, sizeof err) != 0) {
-            fprintf(stderr, "worker: %s\n", err);
+            /* Name the option the user typed, not the key it maps to. */
+            const char *msg = strncmp(err, "--set: ", 7) == 0 ? err + 7 : err;
+            if (strcmp(c.from[i], "--set") == 0)
+                fprintf(stderr, "worker: --set %s: %s\n", c.sets[i], msg);
+            else
+                fprintf(stderr, "worker: %s: %s\n", c.from[i], msg);
             goto out;
         }
     }
     if (config_validate(&cfg, err, sizeof err) != 0) {
         fprintf(stderr, "worker: %s\n", err);
+        goto out;
+    }
+    if (!cfg.master.ip[0] || strpbrk(cfg.master.ip, " /")) {
+        fprintf(stderr, "worker: master address '%s' is not a host name or IP (use --master HOST)\n",
+                cfg.master.ip);
         goto out;
     }
 
