@@ -55,12 +55,31 @@ static const struct {
     const char *opt;
     const char *key;
 } config_opts[] = {
-    {"--model", "model.file"},     {"--label", "data.label"},      {"--id", "data.id"},
-    {"--solver", "model.solver"},  {"-C", "model.C"},              {"--eps", "model.eps"},
-    {"--bias", "model.bias"},      {"--strategy", "model.strategy"}, {"--rounds", "model.rounds"},
-    {"--shard-rows", "cluster.shard_rows"}, {"--format", "data.format"}, {"--scale", "data.scale"},
-    {"--master-ip", "master.ip"},
+    {"model", "model.file"},     {"label", "data.label"},      {"id", "data.id"},
+    {"solver", "model.solver"},  {"C", "model.C"},              {"eps", "model.eps"},
+    {"bias", "model.bias"},      {"strategy", "model.strategy"}, {"rounds", "model.rounds"},
+    {"shard-rows", "cluster.shard_rows"}, {"format", "data.format"}, {"scale", "data.scale"},
 };
+
+int cli_job_option(config_t *cfg, cli_cmd_t cmd, const char *name, const char *value, char *err,
+                   size_t errlen)
+{
+    char assign[CONFIG_PATH + 64];
+    const char *key = NULL;
+    for (size_t k = 0; k < sizeof config_opts / sizeof config_opts[0]; k++)
+        if (strcmp(name, config_opts[k].opt) == 0)
+            key = config_opts[k].key;
+    if (strcmp(name, "data") == 0)
+        key = cmd == CMD_TEST ? "data.test" : "data.train";
+    else if (strcmp(name, "out") == 0)
+        key = cmd == CMD_TEST ? "output.test" : "output.train";
+    if (!key) {
+        snprintf(err, errlen, "unknown job option '%s'", name);
+        return -1;
+    }
+    snprintf(assign, sizeof assign, "%s=%s", key, value);
+    return config_set(cfg, assign, err, errlen);
+}
 
 int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err, size_t errlen)
 {
@@ -148,27 +167,17 @@ int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err,
             return -1;
         }
         long n;
-        char assign[CONFIG_PATH + 64];
-        bool done = false;
-        for (size_t k = 0; k < sizeof config_opts / sizeof config_opts[0]; k++)
-            if (strcmp(a, config_opts[k].opt) == 0) {
-                snprintf(assign, sizeof assign, "%s=%s", config_opts[k].key, v);
-                if (config_set(cfg, assign, err, errlen) < 0)
-                    return -1;
-                done = true;
-            }
-        if (done) {
+        const char *name = a[1] == '-' ? a + 2 : a + 1;
+        bool is_job_option = strcmp(a, "-C") == 0 || strcmp(name, "data") == 0 ||
+                             strcmp(name, "out") == 0;
+        for (size_t k = 0; k < sizeof config_opts / sizeof config_opts[0] && a[1] == '-'; k++)
+            is_job_option |= strcmp(name, config_opts[k].opt) == 0 && strcmp(name, "C") != 0;
+        if (is_job_option) {
+            if (cli_job_option(cfg, o->cmd, name, v, err, errlen) < 0)
+                return -1;
         } else if (strcmp(a, "--config") == 0) {
         } else if (strcmp(a, "--set") == 0) {
             if (config_set(cfg, v, err, errlen) < 0)
-                return -1;
-        } else if (strcmp(a, "--data") == 0) {
-            snprintf(assign, sizeof assign, "%s=%s", o->cmd == CMD_TEST ? "data.test" : "data.train", v);
-            if (config_set(cfg, assign, err, errlen) < 0)
-                return -1;
-        } else if (strcmp(a, "--out") == 0) {
-            snprintf(assign, sizeof assign, "%s=%s", o->cmd == CMD_TEST ? "output.test" : "output.train", v);
-            if (config_set(cfg, assign, err, errlen) < 0)
                 return -1;
         } else if (strcmp(a, "--min-workers") == 0) {
             if (parse_long_arg(a, v, 0, 100000, &n, err, errlen) < 0)

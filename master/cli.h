@@ -43,6 +43,13 @@ typedef struct master_opts {
  * options. Returns 0, or -1 with err set. */
 int cli_parse(int argc, char **argv, master_opts_t *opts, config_t *cfg, char *err, size_t errlen);
 
+/* Applies one job option by its long name without dashes ("model", "C",
+ * "shard-rows", "data", "out", ...) to cfg, for a job of mode cmd (CMD_TRAIN
+ * or CMD_TEST: "data" and "out" go to the train or test paths). Used by the
+ * command line and by jobs submitted over the REST API. 0, or -1 with err. */
+int cli_job_option(config_t *cfg, cli_cmd_t cmd, const char *name, const char *value, char *err,
+                   size_t errlen);
+
 /* The --help text. */
 const char *cli_usage(void);
 

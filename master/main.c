@@ -4,12 +4,14 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/security.h"
+#include "dashboard/dashboard.h"
 #include "master/cli.h"
 #include "master/dispatch.h"
 #include "master/events.h"
 #include "master/master.h"
 #include "master/predict.h"
 #include "master/sched.h"
+#include "master/serve.h"
 #include "master/train.h"
 
 #include <signal.h>
@@ -57,6 +59,8 @@ int main(int argc, char **argv)
     events_t *ev = NULL;
     sched_t *sched = NULL;
     zap_t *zap = NULL;
+    dashboard_t *dash = NULL;
+    void *rep = NULL;
 
     log_init("master", LOG_INFO);
     if (cli_parse(argc, argv, &opts, &cfg, err, sizeof err) < 0) {
@@ -111,27 +115,56 @@ int main(int argc, char **argv)
     sched = sched_new(zctx, &cfg, ev, &stop_flag, err, sizeof err);
     if (!sched)
         goto fail;
+    if (opts.cmd == CMD_SERVE) {
+        rep = zmq_socket(zctx, ZMQ_REP);
+        int linger = 0;
+        if (!rep || zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger) ||
+            zmq_bind(rep, SERVE_ENDPOINT)) {
+            snprintf(err, sizeof err, "cannot bind %s: %s", SERVE_ENDPOINT, zmq_strerror(zmq_errno()));
+            goto fail;
+        }
+    }
+    if (!opts.no_dashboard) {
+        dash = dashboard_start(zctx, &cfg, EVENTS_ENDPOINT, rep ? SERVE_ENDPOINT : NULL, err,
+                               sizeof err);
+        if (!dash) {
+            status = EXIT_USAGE;
+            fprintf(stderr, "master: %s (or run with --no-dashboard)\n", err);
+            goto out;
+        }
+        log_info("dashboard on http://%s:%d", cfg.dashboard.host, dashboard_port(dash));
+    }
     master_ctx_t ctx = {.cfg = &cfg, .opts = &opts, .zctx = zctx, .ev = ev, .sched = sched,
                         .stop = &stop_flag};
-    (void)ctx;
     switch (opts.cmd) {
-    case CMD_TEST: status = predict_run(&ctx); break;
-    case CMD_TRAIN: status = train_run(&ctx); break;
+    case CMD_TEST:
+        ctx.job_id = master_next_job_id();
+        status = predict_run(&ctx);
+        break;
+    case CMD_TRAIN:
+        ctx.job_id = master_next_job_id();
+        status = train_run(&ctx);
+        break;
+    case CMD_SERVE:
+        status = serve_run(&ctx, rep);
+        break;
     case CMD_BENCH_DISPATCH:
         status = dispatch_run(sched, ev, &opts, &cfg);
         break;
     default:
-        fprintf(stderr, "master: this command is not available in this build\n");
         status = EXIT_USAGE;
         break;
     }
-    if (stop_flag)
-        fprintf(stderr, "master: stopped by signal; no output was left half-written\n");
+    if (opts.keep_running && !stop_flag && opts.cmd != CMD_SERVE)
+        serve_idle(&ctx);
     goto out;
 fail:
     fprintf(stderr, "master: %s\n", err);
     status = EXIT_JOB_FAILED;
 out:
+    dashboard_stop(&dash);
+    if (rep)
+        zmq_close(rep);
     sched_destroy(&sched);
     events_destroy(&ev);
     security_zap_stop(&zap);

@@ -14,6 +14,7 @@
 #include "master/sched.h"
 
 #include <signal.h>
+#include <stdint.h>
 
 enum { EXIT_OK = 0, EXIT_JOB_FAILED = 1, EXIT_USAGE = 2, EXIT_BAD_DATA = 3 };
 
@@ -24,6 +25,11 @@ typedef struct master_ctx {
     events_t *ev;
     sched_t *sched;
     volatile sig_atomic_t *stop;
+    uint32_t job_id; /* assigned by main (unique and increasing within a master) */
 } master_ctx_t;
+
+/* A new job id: wall-clock seconds, strictly increasing within the process,
+ * so ids stay unique across jobs and across master restarts. */
+uint32_t master_next_job_id(void);
 
 #endif

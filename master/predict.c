@@ -539,7 +539,7 @@ int predict_run(master_ctx_t *ctx) {
     schema_t *schema = NULL;
     split_t sp = {0};
     jobctx_t jc = {0};
-    uint32_t job_id = (uint32_t)(clock_wall_ms() / 1000);
+    uint32_t job_id = ctx->job_id ? ctx->job_id : master_next_job_id();
     int64_t t0 = clock_now_ms();
     bool started = false;
 

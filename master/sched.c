@@ -111,6 +111,9 @@ struct sched {
     sched_counters_t c;
     sched_tick_fn tick;
     void *tick_arg;
+    void *aux_sock;
+    sched_aux_fn aux_fn;
+    void *aux_arg;
 
     /* result delivery during sched_wait */
     sched_result_fn on_result;
@@ -477,6 +480,13 @@ void sched_set_prefetch(sched_t *s, int prefetch)
 void sched_set_speculation(sched_t *s, bool on)
 {
     s->speculate = on;
+}
+
+void sched_set_aux(sched_t *s, void *sock, sched_aux_fn fn, void *arg)
+{
+    s->aux_sock = sock;
+    s->aux_fn = fn;
+    s->aux_arg = arg;
 }
 
 void sched_set_tick(sched_t *s, sched_tick_fn fn, void *arg)
@@ -1058,10 +1068,19 @@ static void on_tick(sched_t *s)
 
 static int loop_once(sched_t *s, int64_t timeout_ms, void *extra)
 {
-    zmq_pollitem_t items[4] = {{s->router, 0, ZMQ_POLLIN, 0},
+    zmq_pollitem_t items[5] = {{s->router, 0, ZMQ_POLLIN, 0},
                                {s->pull, 0, ZMQ_POLLIN, 0},
                                {s->sub, 0, ZMQ_POLLIN, 0},
+                               {s->aux_sock, 0, ZMQ_POLLIN, 0},
                                {extra, 0, ZMQ_POLLIN, 0}};
+    int nitems = 3;
+    if (s->aux_sock)
+        nitems = 4;
+    if (extra) {
+        if (!s->aux_sock)
+            items[3] = items[4];
+        nitems++;
+    }
     /* Tasks submitted since the last pass go out now, not after the poll
      * times out: a driver that submits a round and waits would otherwise
      * lose up to one heartbeat per round. */
@@ -1074,7 +1093,7 @@ static int loop_once(sched_t *s, int64_t timeout_ms, void *extra)
         wait = 0;
     if (timeout_ms >= 0 && timeout_ms < wait)
         wait = timeout_ms;
-    int rc = zmq_poll(items, extra ? 4 : 3, (long)wait);
+    int rc = zmq_poll(items, nitems, (long)wait);
     if (rc < 0 && zmq_errno() != EINTR) {
         log_error("poll failed: %s", zmq_strerror(zmq_errno()));
         return -1;
@@ -1088,6 +1107,8 @@ static int loop_once(sched_t *s, int64_t timeout_ms, void *extra)
             handle_router(s);
         if (items[2].revents & ZMQ_POLLIN)
             handle_sub(s);
+        if (s->aux_sock && (items[3].revents & ZMQ_POLLIN))
+            s->aux_fn(s->aux_arg);
     }
     if (clock_now_ms() >= s->next_tick_ms) {
         s->next_tick_ms = clock_now_ms() + s->hb_ms;
@@ -1095,7 +1116,7 @@ static int loop_once(sched_t *s, int64_t timeout_ms, void *extra)
     }
     dispatch(s);
     speculate(s);
-    return extra && (items[3].revents & ZMQ_POLLIN) ? 1 : 0;
+    return extra && (items[nitems - 1].revents & ZMQ_POLLIN) ? 1 : 0;
 }
 
 int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char *err,

@@ -114,6 +114,11 @@ typedef struct sched_progress {
 } sched_progress_t;
 void sched_get_progress(const sched_t *s, sched_progress_t *out);
 
+/* An extra socket polled by every loop iteration, during jobs too: fn(arg)
+ * is called when it is readable (serve mode answers job submissions so). */
+typedef void (*sched_aux_fn)(void *arg);
+void sched_set_aux(sched_t *s, void *sock, sched_aux_fn fn, void *arg);
+
 /* Called from the loop about once a second while sched_wait runs. */
 typedef void (*sched_tick_fn)(void *arg);
 void sched_set_tick(sched_t *s, sched_tick_fn fn, void *arg);

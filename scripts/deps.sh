@@ -22,8 +22,19 @@ bench) pkgs+=(liblinear-tools dataset-fashion-mnist time iproute2 procps nodejs 
 *) echo "deps.sh: unknown mode '$mode' (build, test, demo or bench)" >&2; exit 2 ;;
 esac
 
+# Node.js, npm and Chromium may come from elsewhere than Debian (nodesource,
+# a snap): a working command is as good as the package.
+has_cmd() {
+    case "$1" in
+    nodejs) command -v node >/dev/null ;;
+    npm) command -v npm >/dev/null ;;
+    chromium) command -v chromium >/dev/null ;;
+    *) return 1 ;;
+    esac
+}
 missing=()
 for p in "${pkgs[@]}"; do
+    has_cmd "$p" && continue
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$p")
     fi

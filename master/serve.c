@@ -1,0 +1,186 @@
+#include "master/serve.h"
+
+#include "common/log.h"
+#include "master/predict.h"
+#include "master/train.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define MAX_REQUEST 65536
+#define MAX_QUEUED 64
+
+typedef struct job {
+    uint32_t id;
+    cli_cmd_t mode;
+    config_t cfg;
+    master_opts_t opts;
+} job_t;
+
+typedef struct serve {
+    master_ctx_t *ctx;
+    void *rep;
+    job_t *queue[MAX_QUEUED];
+    int nqueued;
+} serve_t;
+
+static void reply(void *rep, json_object *o)
+{
+    size_t len;
+    const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+    zmq_send(rep, text, len, ZMQ_DONTWAIT);
+    json_object_put(o);
+}
+
+static void reply_error(void *rep, int status, const char *msg)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    json_object_object_add(o, "status", json_object_new_int(status));
+    reply(rep, o);
+}
+
+/* Builds a job from a request; NULL with err set when it is not valid. */
+static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t errlen)
+{
+    job_t *j = calloc(1, sizeof *j);
+    json_object *mode;
+    if (!j) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    j->cfg = *sv->ctx->cfg;
+    j->opts = *sv->ctx->opts;
+    j->opts.keep_running = false;
+    j->opts.resume = false;
+    if (!json_object_object_get_ex(req, "mode", &mode) || !json_object_is_type(mode, json_type_string)) {
+        snprintf(err, errlen, "\"mode\" must be \"train\" or \"test\"");
+        goto fail;
+    }
+    const char *m = json_object_get_string(mode);
+    if (strcmp(m, "train") == 0)
+        j->mode = CMD_TRAIN;
+    else if (strcmp(m, "test") == 0)
+        j->mode = CMD_TEST;
+    else {
+        snprintf(err, errlen, "\"mode\" must be \"train\" or \"test\", not \"%.40s\"", m);
+        goto fail;
+    }
+    j->opts.cmd = j->mode;
+    json_object_object_foreach(req, key, val)
+    {
+        char text[CONFIG_PATH];
+        if (strcmp(key, "mode") == 0)
+            continue;
+        enum json_type t = json_object_get_type(val);
+        if (t != json_type_string && t != json_type_int && t != json_type_double) {
+            snprintf(err, errlen, "\"%.40s\": expected a string or a number", key);
+            goto fail;
+        }
+        snprintf(text, sizeof text, "%s", json_object_get_string(val));
+        if (strcmp(key, "min-workers") == 0) {
+            char *end;
+            long n = strtol(text, &end, 10);
+            if (*end || n < 0 || n > 100000) {
+                snprintf(err, errlen, "\"min-workers\": expected a whole number");
+                goto fail;
+            }
+            j->opts.min_workers = (int)n;
+        } else if (cli_job_option(&j->cfg, j->mode, key, text, err, errlen) < 0) {
+            goto fail;
+        }
+    }
+    if (config_validate(&j->cfg, err, errlen) < 0)
+        goto fail;
+    j->id = master_next_job_id();
+    return j;
+fail:
+    free(j);
+    return NULL;
+}
+
+static void on_request(void *arg)
+{
+    serve_t *sv = arg;
+    char buf[MAX_REQUEST + 1];
+    char err[1024];
+    int n = zmq_recv(sv->rep, buf, MAX_REQUEST, ZMQ_DONTWAIT);
+    if (n < 0)
+        return;
+    int more = 0;
+    size_t ml = sizeof more;
+    zmq_getsockopt(sv->rep, ZMQ_RCVMORE, &more, &ml);
+    while (more) { /* a REP must answer once per request, whatever it held */
+        zmq_recv(sv->rep, buf, MAX_REQUEST, 0);
+        zmq_getsockopt(sv->rep, ZMQ_RCVMORE, &more, &ml);
+        n = MAX_REQUEST + 1;
+    }
+    if (n > MAX_REQUEST) {
+        reply_error(sv->rep, 413, "request too large");
+        return;
+    }
+    buf[n] = 0; /* zmq_recv returned at most MAX_REQUEST here */
+    json_object *req = json_tokener_parse(buf);
+    if (!req || !json_object_is_type(req, json_type_object)) {
+        json_object_put(req);
+        reply_error(sv->rep, 400, "the body must be a JSON object");
+        return;
+    }
+    if (sv->nqueued >= MAX_QUEUED) {
+        json_object_put(req);
+        reply_error(sv->rep, 429, "too many queued jobs");
+        return;
+    }
+    job_t *j = job_from_request(sv, req, err, sizeof err);
+    json_object_put(req);
+    if (!j) {
+        reply_error(sv->rep, 400, err);
+        return;
+    }
+    sv->queue[sv->nqueued++] = j;
+    log_info("job %u queued: %s %s", j->id, j->mode == CMD_TRAIN ? "train" : "test",
+             j->mode == CMD_TRAIN ? j->cfg.data.train : j->cfg.data.test);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_int64(j->id));
+    reply(sv->rep, o);
+}
+
+int serve_run(master_ctx_t *ctx, void *rep)
+{
+    serve_t sv = {.ctx = ctx, .rep = rep};
+    sched_set_aux(ctx->sched, rep, on_request, &sv);
+    log_info("serving: submit jobs with POST /api/jobs on http://%s:%d", ctx->cfg->dashboard.host,
+             ctx->cfg->dashboard.port);
+    while (!*ctx->stop) {
+        if (sv.nqueued == 0) {
+            if (sched_poll(ctx->sched, 1000, NULL) == -2)
+                break;
+            continue;
+        }
+        job_t *j = sv.queue[0];
+        memmove(sv.queue, sv.queue + 1, (size_t)--sv.nqueued * sizeof *sv.queue);
+        master_ctx_t jc = *ctx;
+        jc.cfg = &j->cfg;
+        jc.opts = &j->opts;
+        jc.job_id = j->id;
+        int status = j->mode == CMD_TRAIN ? train_run(&jc) : predict_run(&jc);
+        log_info("job %u finished with status %d", j->id, status);
+        free(j);
+    }
+    sched_set_aux(ctx->sched, NULL, NULL, NULL);
+    for (int i = 0; i < sv.nqueued; i++)
+        free(sv.queue[i]);
+    return EXIT_OK;
+}
+
+void serve_idle(master_ctx_t *ctx)
+{
+    log_info("job finished; staying up with the dashboard on http://%s:%d (Ctrl-C to stop)",
+             ctx->cfg->dashboard.host, ctx->cfg->dashboard.port);
+    while (!*ctx->stop)
+        if (sched_poll(ctx->sched, 1000, NULL) == -2)
+            break;
+}
