@@ -900,7 +900,7 @@ int train_run(master_ctx_t *ctx)
     double acc = -1;
     bool started = false;
 
-    t->job_id = (uint32_t)(clock_wall_ms() / 1000);
+    t->job_id = ctx->job_id ? ctx->job_id : master_next_job_id();
     t->t0_ms = clock_now_ms();
     t->solver = model_solver_parse(cfg->model.solver);
     if (t->solver < 0) {
