@@ -34,6 +34,8 @@ typedef struct wk {
     const worker_opts_t *opts;
     volatile sig_atomic_t *stop;
     void *zctx, *dealer, *push, *pub;
+    void *monitor;       /* PAIR receiving the DEALER's connection events */
+    int connects;        /* CONNECTED events on the current DEALER */
     char id[PROTO_MAX_ID + 1];
     char name[CONFIG_STR], host[SYSSTAT_HOST];
     int cores, slots;
@@ -49,6 +51,7 @@ typedef struct wk {
     int64_t next_hb, master_deadline, reconnect_at;
     int backoff_ms, backoff_min, backoff_max;
     bool paused;
+    bool heard; /* the master answered since our last READY: it knows our id */
     char reason[128];
 
     uint64_t hb_seq, tasks_done;
@@ -92,8 +95,11 @@ static int endpoint(const wk_t *w, int port, char *out, size_t outlen)
     return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
-/* Opens a socket of type with the security setup and connects it to port. */
-static void *open_socket(wk_t *w, int type, int port, char *err, size_t errlen)
+/* Opens a socket of type with the security setup and connects it to port.
+ * When monitor is set, connection events are published there first (so the
+ * first connect is never missed). */
+static void *open_socket(wk_t *w, int type, int port, const char *monitor, char *err,
+                         size_t errlen)
 {
     char ep[CONFIG_STR + 32];
     void *s = zmq_socket(w->zctx, type);
@@ -111,12 +117,18 @@ static void *open_socket(wk_t *w, int type, int port, char *err, size_t errlen)
         snprintf(err, errlen, "socket options: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
+    if (monitor && zmq_socket_monitor(s, monitor, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+        snprintf(err, errlen, "socket monitor: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
     if (endpoint(w, port, ep, sizeof ep) != 0 || zmq_connect(s, ep) != 0) {
         snprintf(err, errlen, "cannot connect to %s: %s", ep, zmq_strerror(zmq_errno()));
         goto fail;
     }
     return s;
 fail:
+    if (monitor)
+        zmq_socket_monitor(s, NULL, 0);
     zmq_close(s);
     return NULL;
 }
@@ -473,7 +485,9 @@ static void handle_dealer(wk_t *w)
             drop_msg(w, "frame count");
             goto next;
         }
-        /* A well-formed message: the master is alive. */
+        /* A well-formed message: the master is alive and, unless this is a
+         * RESET, knows who we are. */
+        w->heard = h.type != MSG_RESET;
         w->master_deadline = clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
         w->backoff_ms = w->backoff_min;
         switch (h.type) {
@@ -488,8 +502,7 @@ static void handle_dealer(wk_t *w)
         case MSG_RESET:
             log_info("master does not know us (RESET): dropping our tasks and saying READY again");
             forget_leases(w);
-            if (!w->paused)
-                send_ready(w);
+            send_ready(w);
             break;
         default:
             drop_msg(w, "unexpected message type");
@@ -502,19 +515,79 @@ static void handle_dealer(wk_t *w)
 
 /* ---------- timers ---------- */
 
+static void close_dealer(wk_t *w)
+{
+    if (w->monitor) {
+        zmq_socket_monitor(w->dealer, NULL, 0);
+        zmq_close(w->monitor);
+        w->monitor = NULL;
+    }
+    if (w->dealer) {
+        zmq_close(w->dealer);
+        w->dealer = NULL;
+    }
+}
+
 static int connect_dealer(wk_t *w)
 {
-    char err[256];
+    char err[256], mon[PROTO_MAX_ID + 64];
+    int zero = 0;
     fresh_id(w);
-    w->dealer = open_socket(w, ZMQ_DEALER, w->cfg->master.task_port, err, sizeof err);
+    snprintf(mon, sizeof mon, "inproc://nc-monitor-%p-%s", (void *)w, w->id);
+    w->connects = 0;
+    w->dealer = open_socket(w, ZMQ_DEALER, w->cfg->master.task_port, mon, err, sizeof err);
     if (!w->dealer) {
         log_error("%s", err);
         return -1;
     }
+    w->monitor = zmq_socket(w->zctx, ZMQ_PAIR);
+    if (!w->monitor || zmq_setsockopt(w->monitor, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_connect(w->monitor, mon) != 0) {
+        /* Not fatal: the liveness timeout still notices a restarted master. */
+        log_warn("no connection monitor: %s", zmq_strerror(zmq_errno()));
+        if (w->monitor)
+            zmq_close(w->monitor);
+        w->monitor = NULL;
+        zmq_socket_monitor(w->dealer, NULL, 0);
+    }
     w->master_deadline = clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
-    if (!w->paused)
-        send_ready(w);
+    w->heard = false;
+    /* READY even while paused: a master that does not know us would not PING
+     * us, and we would reconnect forever. What it leases meanwhile goes
+     * straight back (HANDBACK), which also stops its credit until the
+     * READY we send on resuming. */
+    send_ready(w);
     return 0;
+}
+
+/* The DEALER's TCP connection dropped or came back (a restarted master, or a
+ * network blip). Either way the master on the other end will not honour our
+ * leases (a new master never knew them; the old one requeues them on the
+ * READY we send on reconnecting), so drop them when the connection drops --
+ * results finished later would only queue in PUSH and reach the next master
+ * as stale -- and say READY as soon as it is back, rather than waiting for
+ * liveness to run out. */
+static void handle_monitor(wk_t *w)
+{
+    for (int n = 0; n < 16 && w->monitor; n++) {
+        wire_msg_t m;
+        if (wire_recv(w->monitor, &m, ZMQ_DONTWAIT) < 0)
+            return;
+        uint16_t ev = 0;
+        if (m.n >= 1 && wire_size(&m, 0) >= sizeof ev)
+            memcpy(&ev, wire_data(&m, 0), sizeof ev);
+        wire_close(&m);
+        if (ev == ZMQ_EVENT_DISCONNECTED) {
+            log_info("lost the connection to the master: dropping %d queued and %d running tasks",
+                     w->qlen, running_count(w));
+            w->heard = false; /* no heartbeats under an id a new master may not know */
+            forget_leases(w);
+        } else if (ev == ZMQ_EVENT_CONNECTED && ++w->connects > 1) {
+            log_info("connection to the master is back: saying READY again");
+            forget_leases(w);
+            send_ready(w);
+        }
+    }
 }
 
 static void master_lost(wk_t *w)
@@ -523,8 +596,7 @@ static void master_lost(wk_t *w)
     log_warn("master silent for %lld ms: dropping %d queued and %d running tasks, reconnecting in %d ms",
              (long long)silent, w->qlen, running_count(w), w->backoff_ms);
     forget_leases(w);
-    zmq_close(w->dealer);
-    w->dealer = NULL;
+    close_dealer(w);
     w->reconnect_at = clock_now_ms() + w->backoff_ms;
     w->backoff_ms = w->backoff_ms * 2 > w->backoff_max ? w->backoff_max : w->backoff_ms * 2;
 }
@@ -608,7 +680,12 @@ static void on_timers(wk_t *w)
 {
     int64_t now = clock_now_ms();
     if (now >= w->next_hb) {
-        send_heartbeat(w);
+        /* A heartbeat under an id the master has not registered yet is one
+         * it must drop and count; wait until it has answered our READY. */
+        if (w->heard && w->dealer)
+            send_heartbeat(w);
+        else if (sysstat_read(w->sys, &w->sample) != 0)
+            log_every(SLOT_SYSSTAT, LOG_WARN, "cannot read /proc/stat");
         check_idle(w);
         w->next_hb = now + w->cfg->cluster.heartbeat_ms;
     }
@@ -673,10 +750,10 @@ static int setup(wk_t *w, char *err, size_t errlen)
     if (!w->exec)
         return -1;
     fresh_id(w); /* heartbeats name us even before the first DEALER */
-    w->push = open_socket(w, ZMQ_PUSH, cfg->master.result_port, err, errlen);
+    w->push = open_socket(w, ZMQ_PUSH, cfg->master.result_port, NULL, err, errlen);
     if (!w->push)
         return -1;
-    w->pub = open_socket(w, ZMQ_PUB, cfg->master.heartbeat_port, err, errlen);
+    w->pub = open_socket(w, ZMQ_PUB, cfg->master.heartbeat_port, NULL, err, errlen);
     if (!w->pub)
         return -1;
     if (connect_dealer(w) != 0) {
@@ -696,8 +773,7 @@ static void teardown(wk_t *w)
     exec_task_t *t;
     while ((t = dequeue(w)) != NULL)
         exec_task_free(&t);
-    if (w->dealer)
-        zmq_close(w->dealer);
+    close_dealer(w);
     if (w->pub)
         zmq_close(w->pub);
     if (w->push)
@@ -747,7 +823,7 @@ int worker_run(const config_t *cfg, const worker_opts_t *opts, volatile sig_atom
     log_info("worker %s (%s): %d slots on %d cores, master %s:%d, id %s", w->name, w->host, w->slots,
              w->cores, cfg->master.ip, cfg->master.task_port, w->id);
     int nexec = exec_count(w->exec);
-    items = calloc((size_t)nexec + 1, sizeof *items);
+    items = calloc((size_t)nexec + 2, sizeof *items);
     if (!items) {
         snprintf(err, errlen, "out of memory");
         goto out;
@@ -758,8 +834,15 @@ int worker_run(const config_t *cfg, const worker_opts_t *opts, volatile sig_atom
         for (int i = 0; i < nexec; i++)
             items[i] = (zmq_pollitem_t){exec_socket(w->exec, i), 0, ZMQ_POLLIN, 0};
         int n = nexec;
-        if (w->dealer)
+        int di = -1, mi = -1;
+        if (w->dealer) {
+            di = n;
             items[n++] = (zmq_pollitem_t){w->dealer, 0, ZMQ_POLLIN, 0};
+        }
+        if (w->monitor) {
+            mi = n;
+            items[n++] = (zmq_pollitem_t){w->monitor, 0, ZMQ_POLLIN, 0};
+        }
         if (zmq_poll(items, n, poll_timeout(w)) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
@@ -769,8 +852,10 @@ int worker_run(const config_t *cfg, const worker_opts_t *opts, volatile sig_atom
         for (int i = 0; i < nexec; i++)
             if (items[i].revents & ZMQ_POLLIN)
                 collect(w, i);
-        if (n > nexec && (items[nexec].revents & ZMQ_POLLIN))
+        if (di >= 0 && (items[di].revents & ZMQ_POLLIN))
             handle_dealer(w);
+        if (mi >= 0 && (items[mi].revents & ZMQ_POLLIN))
+            handle_monitor(w);
         start_tasks(w);
         on_timers(w);
     }

@@ -23,7 +23,11 @@
  *     queued and running task is handed back (HANDBACK; running ones are
  *     cancelled) and new tasks are handed back as they come; heartbeats say
  *     "paused" with the reason. On RUN again the worker sends READY, which
- *     is what re-opens credit on the master (HANDBACK closed it).
+ *     is what re-opens credit on the master (HANDBACK closed it). A reconnect
+ *     while paused still says READY (a master PINGs only workers it knows);
+ *     whatever it leases then goes straight back.
+ *   - Heartbeats start once the master has answered our READY, so it never
+ *     has to drop a heartbeat from an id it has not registered yet.
  *   - *stop: every queued and running task is handed back, BYE is sent and
  *     the PUSH socket gets a short linger to deliver what is in flight.
  *

@@ -59,7 +59,8 @@ static void *worker_thread(void *arg)
     return NULL;
 }
 
-static fake_t *fake_start(const char *when)
+/* Binds the fake master; the worker is started by fake_run(). */
+static fake_t *fake_new(const char *when)
 {
     fake_t *f = calloc(1, sizeof *f);
     assert_non_null(f);
@@ -89,7 +90,18 @@ static fake_t *fake_start(const char *when)
         f->opts.sys_root = f->root;
     }
     f->ping = true;
+    return f;
+}
+
+static void fake_run(fake_t *f)
+{
     assert_int_equal(pthread_create(&f->thread, NULL, worker_thread, f), 0);
+}
+
+static fake_t *fake_start(const char *when)
+{
+    fake_t *f = fake_new(when);
+    fake_run(f);
     return f;
 }
 
@@ -419,6 +431,35 @@ static void test_silent_master_reconnect_and_reset(void **state)
     assert_true(st.reconnects >= 1);
 }
 
+static void test_master_restart_is_noticed_at_once(void **state)
+{
+    fake_t *f = fake_new("always");
+    f->cfg.cluster.liveness = 1000; /* 100 s: only the connection events can explain a READY */
+    fake_run(f);
+    expect_ready(f, 3000);
+    char first[sizeof f->id];
+    snprintf(first, sizeof first, "%s", f->id);
+    send_task(f, OP_SLEEP, 50, 50, 600);
+    usleep(50 * 1000);
+    /* The master dies and a new one binds the same port. The worker must not
+     * wait for liveness: the dropped connection voids its
+     * leases and the new connection gets a READY under the same id. */
+    zmq_close(f->router);
+    usleep(100 * 1000);
+    f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
+    int zero = 0;
+    zmq_setsockopt(f->router, ZMQ_LINGER, &zero, sizeof zero);
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", f->cfg.master.task_port);
+    assert_int_equal(zmq_bind(f->router, ep), 0);
+    expect_ready(f, 3000);
+    assert_string_equal(first, f->id);
+    assert_false(result_arrives(f, 50, 800)); /* the voided lease's result */
+    worker_stats_t st;
+    fake_stop(f, &st);
+    assert_int_equal(st.reconnects, 0);
+}
+
 static void test_stop_hands_back(void **state)
 {
     fake_t *f = fake_start("always");
@@ -502,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_garbage_is_dropped),
         cmocka_unit_test(test_noshard_then_cached),
         cmocka_unit_test(test_silent_master_reconnect_and_reset),
+        cmocka_unit_test(test_master_restart_is_noticed_at_once),
         cmocka_unit_test(test_stop_hands_back),
         cmocka_unit_test(test_idle_pause_and_resume),
     };
