@@ -132,7 +132,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "master: %s (or run with --no-dashboard)\n", err);
             goto out;
         }
-        log_info("dashboard on http://%s:%d", cfg.dashboard.host, dashboard_port(dash));
     }
     master_ctx_t ctx = {.cfg = &cfg, .opts = &opts, .zctx = zctx, .ev = ev, .sched = sched,
                         .stop = &stop_flag};
