@@ -27,7 +27,7 @@
 #define CACHE_JOBS 2
 
 /* log_every() slots */
-enum { SLOT_MALFORMED = 0, SLOT_SEND, SLOT_SYSSTAT };
+enum { SLOT_MALFORMED = 0, SLOT_SEND, SLOT_SYSSTAT, SLOT_WAIT };
 
 typedef struct wk {
     const config_t *cfg;
@@ -36,6 +36,7 @@ typedef struct wk {
     void *zctx, *dealer, *push, *pub;
     void *monitor;       /* PAIR receiving the DEALER's connection events */
     int connects;        /* CONNECTED events on the current DEALER */
+    bool link_up;        /* the DEALER has a TCP connection now */
     char id[PROTO_MAX_ID + 1];
     char name[CONFIG_STR], host[SYSSTAT_HOST];
     int cores, slots;
@@ -535,6 +536,7 @@ static int connect_dealer(wk_t *w)
     fresh_id(w);
     snprintf(mon, sizeof mon, "inproc://nc-monitor-%p-%s", (void *)w, w->id);
     w->connects = 0;
+    w->link_up = false;
     w->dealer = open_socket(w, ZMQ_DEALER, w->cfg->master.task_port, mon, err, sizeof err);
     if (!w->dealer) {
         log_error("%s", err);
@@ -581,11 +583,15 @@ static void handle_monitor(wk_t *w)
             log_info("lost the connection to the master: dropping %d queued and %d running tasks",
                      w->qlen, running_count(w));
             w->heard = false; /* no heartbeats under an id a new master may not know */
+            w->link_up = false;
             forget_leases(w);
-        } else if (ev == ZMQ_EVENT_CONNECTED && ++w->connects > 1) {
-            log_info("connection to the master is back: saying READY again");
-            forget_leases(w);
-            send_ready(w);
+        } else if (ev == ZMQ_EVENT_CONNECTED) {
+            w->link_up = true;
+            if (++w->connects > 1) {
+                log_info("connection to the master is back: saying READY again");
+                forget_leases(w);
+                send_ready(w);
+            }
         }
     }
 }
@@ -689,8 +695,19 @@ static void on_timers(wk_t *w)
         check_idle(w);
         w->next_hb = now + w->cfg->cluster.heartbeat_ms;
     }
-    if (w->dealer && now >= w->master_deadline)
-        master_lost(w);
+    if (w->dealer && now >= w->master_deadline) {
+        if (w->monitor && !w->link_up) {
+            /* Nobody to be silent: ZeroMQ is still (re)connecting by itself,
+             * 1 s doubling to 32 s, and our READY waits in the pipe. Liveness
+             * is for a master that is connected but says nothing. */
+            log_every(SLOT_WAIT, LOG_INFO, "waiting for the master at %s:%d", w->cfg->master.ip,
+                      w->cfg->master.task_port);
+            w->master_deadline =
+                now + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
+        } else {
+            master_lost(w);
+        }
+    }
     if (!w->dealer && now >= w->reconnect_at) {
         w->st.reconnects++;
         if (connect_dealer(w) == 0)

@@ -17,8 +17,12 @@
  *   - HEARTBEAT every cluster.heartbeat_ms on PUB with sysstat figures.
  *   - Paranoid Pirate: any valid message from the master (it PINGs every
  *     heartbeat) refreshes liveness; after liveness * heartbeat_ms of silence
- *     the DEALER is closed and reopened after a backoff of 1 s doubling to
- *     32 s, reset by the next message heard.
+ *     on a connected DEALER, it is closed and reopened under a new id after a
+ *     backoff of 1 s doubling to 32 s, reset by the next message heard.
+ *     While there is no TCP connection at all (master not started yet, or
+ *     gone), ZeroMQ's own reconnect (same 1 s .. 32 s) does the waiting and
+ *     a socket monitor reports the connection: when it drops, our leases are
+ *     void (dropped at once); when it comes back, READY goes out again.
  *   - worker.when "idle": idle_check() runs every heartbeat. On PAUSE every
  *     queued and running task is handed back (HANDBACK; running ones are
  *     cancelled) and new tasks are handed back as they come; heartbeats say

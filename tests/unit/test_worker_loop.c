@@ -431,6 +431,16 @@ static void test_silent_master_reconnect_and_reset(void **state)
     assert_true(st.reconnects >= 1);
 }
 
+static void rebind_router(fake_t *f)
+{
+    f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
+    int zero = 0;
+    zmq_setsockopt(f->router, ZMQ_LINGER, &zero, sizeof zero);
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", f->cfg.master.task_port);
+    assert_int_equal(zmq_bind(f->router, ep), 0);
+}
+
 static void test_master_restart_is_noticed_at_once(void **state)
 {
     fake_t *f = fake_new("always");
@@ -446,18 +456,28 @@ static void test_master_restart_is_noticed_at_once(void **state)
      * leases and the new connection gets a READY under the same id. */
     zmq_close(f->router);
     usleep(100 * 1000);
-    f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
-    int zero = 0;
-    zmq_setsockopt(f->router, ZMQ_LINGER, &zero, sizeof zero);
-    char ep[64];
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", f->cfg.master.task_port);
-    assert_int_equal(zmq_bind(f->router, ep), 0);
+    rebind_router(f);
     expect_ready(f, 3000);
     assert_string_equal(first, f->id);
     assert_false(result_arrives(f, 50, 800)); /* the voided lease's result */
     worker_stats_t st;
     fake_stop(f, &st);
     assert_int_equal(st.reconnects, 0);
+}
+
+static void test_worker_before_master(void **state)
+{
+    fake_t *f = fake_new("always");
+    zmq_close(f->router); /* no master yet */
+    fake_run(f);
+    usleep(700 * 1000); /* over twice liveness * heartbeat */
+    rebind_router(f);
+    expect_ready(f, 3000);
+    send_task(f, OP_NOOP, 60, 60, 0);
+    expect_result(f, MSG_RESULT, 60, 60, 2000);
+    worker_stats_t st;
+    fake_stop(f, &st);
+    assert_int_equal(st.reconnects, 0); /* waited on ZeroMQ's reconnect, not a new id */
 }
 
 static void test_stop_hands_back(void **state)
@@ -544,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_noshard_then_cached),
         cmocka_unit_test(test_silent_master_reconnect_and_reset),
         cmocka_unit_test(test_master_restart_is_noticed_at_once),
+        cmocka_unit_test(test_worker_before_master),
         cmocka_unit_test(test_stop_hands_back),
         cmocka_unit_test(test_idle_pause_and_resume),
     };
