@@ -31,30 +31,23 @@ struct cache {
     uint64_t evicted;
 };
 
-static void entry_free(cache_entry_t *e)
-{
-    if (e->state && e->state_free)
-        e->state_free(e->state);
+static void entry_free(cache_entry_t *e) {
+    if (e->state && e->state_free) e->state_free(e->state);
     blob_unref(&e->bytes);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
 
-void cache_release(cache_entry_t **ep)
-{
+void cache_release(cache_entry_t **ep) {
     cache_entry_t *e = *ep;
     *ep = NULL;
-    if (e && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        entry_free(e);
+    if (e && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0) entry_free(e);
 }
 
-cache_t *cache_new(int max_jobs, size_t max_bytes)
-{
-    if (max_jobs < 1)
-        max_jobs = 1;
+cache_t *cache_new(int max_jobs, size_t max_bytes) {
+    if (max_jobs < 1) max_jobs = 1;
     cache_t *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     c->jobs = calloc((size_t)max_jobs, sizeof *c->jobs);
     if (!c->jobs) {
         free(c);
@@ -67,8 +60,7 @@ cache_t *cache_new(int max_jobs, size_t max_bytes)
 }
 
 /* Unlists shard i (the caller holds c->lock); holders keep it alive. */
-static void unlist_shard(cache_t *c, size_t i)
-{
+static void unlist_shard(cache_t *c, size_t i) {
     cache_entry_t *e = c->shards[i];
     c->bytes -= e->bytes->len;
     c->shards[i] = c->shards[--c->nshards];
@@ -76,8 +68,7 @@ static void unlist_shard(cache_t *c, size_t i)
     cache_release(&e);
 }
 
-static void drop_job(cache_t *c, int j)
-{
+static void drop_job(cache_t *c, int j) {
     uint32_t id = c->jobs[j].id;
     for (size_t i = 0; i < c->nshards;) {
         if (c->shards[i]->job == id)
@@ -89,20 +80,17 @@ static void drop_job(cache_t *c, int j)
     c->jobs[j] = c->jobs[--c->njobs];
 }
 
-void cache_clear(cache_t *c)
-{
+void cache_clear(cache_t *c) {
     pthread_mutex_lock(&c->lock);
     while (c->njobs > 0)
         drop_job(c, 0);
     pthread_mutex_unlock(&c->lock);
 }
 
-void cache_destroy(cache_t **cp)
-{
+void cache_destroy(cache_t **cp) {
     cache_t *c = *cp;
     *cp = NULL;
-    if (!c)
-        return;
+    if (!c) return;
     cache_clear(c);
     pthread_mutex_destroy(&c->lock);
     free(c->shards);
@@ -112,8 +100,7 @@ void cache_destroy(cache_t **cp)
 
 /* Finds or makes job id's slot, evicting the least recently used job when
  * full; marks it used. Caller holds c->lock. Never fails. */
-static cache_job_t *touch_job(cache_t *c, uint32_t id)
-{
+static cache_job_t *touch_job(cache_t *c, uint32_t id) {
     for (int j = 0; j < c->njobs; j++) {
         if (c->jobs[j].id == id) {
             c->jobs[j].last_use = ++c->tick;
@@ -123,8 +110,7 @@ static cache_job_t *touch_job(cache_t *c, uint32_t id)
     if (c->njobs == c->max_jobs) {
         int oldest = 0;
         for (int j = 1; j < c->njobs; j++)
-            if (c->jobs[j].last_use < c->jobs[oldest].last_use)
-                oldest = j;
+            if (c->jobs[j].last_use < c->jobs[oldest].last_use) oldest = j;
         drop_job(c, oldest);
     }
     cache_job_t *job = &c->jobs[c->njobs++];
@@ -134,8 +120,7 @@ static cache_job_t *touch_job(cache_t *c, uint32_t id)
     return job;
 }
 
-int cache_put_context(cache_t *c, uint32_t job, blob_t *ctx)
-{
+int cache_put_context(cache_t *c, uint32_t job, blob_t *ctx) {
     pthread_mutex_lock(&c->lock);
     cache_job_t *j = touch_job(c, job);
     blob_unref(&j->context);
@@ -144,8 +129,7 @@ int cache_put_context(cache_t *c, uint32_t job, blob_t *ctx)
     return 0;
 }
 
-blob_t *cache_get_context(cache_t *c, uint32_t job)
-{
+blob_t *cache_get_context(cache_t *c, uint32_t job) {
     blob_t *b = NULL;
     pthread_mutex_lock(&c->lock);
     for (int j = 0; j < c->njobs; j++) {
@@ -159,37 +143,30 @@ blob_t *cache_get_context(cache_t *c, uint32_t job)
     return b;
 }
 
-static long find_shard(cache_t *c, uint32_t job, uint32_t shard)
-{
+static long find_shard(cache_t *c, uint32_t job, uint32_t shard) {
     for (size_t i = 0; i < c->nshards; i++)
-        if (c->shards[i]->job == job && c->shards[i]->shard == shard)
-            return (long)i;
+        if (c->shards[i]->job == job && c->shards[i]->shard == shard) return (long)i;
     return -1;
 }
 
 /* Evicts least recently used shards, never keep, until under max_bytes. */
-static void enforce_bytes(cache_t *c, const cache_entry_t *keep)
-{
+static void enforce_bytes(cache_t *c, const cache_entry_t *keep) {
     while (c->max_bytes && c->bytes > c->max_bytes) {
         long victim = -1;
         for (size_t i = 0; i < c->nshards; i++) {
-            if (c->shards[i] == keep)
-                continue;
+            if (c->shards[i] == keep) continue;
             if (victim < 0 || c->shards[i]->last_use < c->shards[victim]->last_use)
                 victim = (long)i;
         }
-        if (victim < 0)
-            break; /* the new shard alone is over the limit: keep it anyway */
+        if (victim < 0) break; /* the new shard alone is over the limit: keep it anyway */
         unlist_shard(c, (size_t)victim);
     }
 }
 
-int cache_put_shard(cache_t *c, uint32_t job, uint32_t shard, blob_t *bytes)
-{
+int cache_put_shard(cache_t *c, uint32_t job, uint32_t shard, blob_t *bytes) {
     int rc = -1;
     cache_entry_t *e = calloc(1, sizeof *e);
-    if (!e)
-        return -1;
+    if (!e) return -1;
     e->job = job;
     e->shard = shard;
     e->refs = 1; /* the cache's */
@@ -199,15 +176,13 @@ int cache_put_shard(cache_t *c, uint32_t job, uint32_t shard, blob_t *bytes)
     if (c->nshards == c->cap) {
         size_t ncap = c->cap ? c->cap * 2 : 16;
         cache_entry_t **n = realloc(c->shards, ncap * sizeof *n);
-        if (!n)
-            goto out;
+        if (!n) goto out;
         c->shards = n;
         c->cap = ncap;
     }
     touch_job(c, job);
     long old = find_shard(c, job, shard);
-    if (old >= 0)
-        unlist_shard(c, (size_t)old);
+    if (old >= 0) unlist_shard(c, (size_t)old);
     e->bytes = blob_ref(bytes);
     e->last_use = ++c->tick;
     c->shards[c->nshards++] = e;
@@ -224,8 +199,7 @@ out:
     return rc;
 }
 
-cache_entry_t *cache_acquire(cache_t *c, uint32_t job, uint32_t shard)
-{
+cache_entry_t *cache_acquire(cache_t *c, uint32_t job, uint32_t shard) {
     cache_entry_t *e = NULL;
     pthread_mutex_lock(&c->lock);
     long i = find_shard(c, job, shard);
@@ -234,44 +208,36 @@ cache_entry_t *cache_acquire(cache_t *c, uint32_t job, uint32_t shard)
         e->last_use = ++c->tick;
         __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
         for (int j = 0; j < c->njobs; j++)
-            if (c->jobs[j].id == job)
-                c->jobs[j].last_use = c->tick;
+            if (c->jobs[j].id == job) c->jobs[j].last_use = c->tick;
     }
     pthread_mutex_unlock(&c->lock);
     return e;
 }
 
-const void *cache_entry_data(const cache_entry_t *e, size_t *len)
-{
+const void *cache_entry_data(const cache_entry_t *e, size_t *len) {
     *len = e->bytes->len;
     return e->bytes->data;
 }
 
-void cache_entry_lock(cache_entry_t *e)
-{
+void cache_entry_lock(cache_entry_t *e) {
     pthread_mutex_lock(&e->lock);
 }
 
-void cache_entry_unlock(cache_entry_t *e)
-{
+void cache_entry_unlock(cache_entry_t *e) {
     pthread_mutex_unlock(&e->lock);
 }
 
-void *cache_entry_state(const cache_entry_t *e)
-{
+void *cache_entry_state(const cache_entry_t *e) {
     return e->state;
 }
 
-void cache_entry_set_state(cache_entry_t *e, void *state, void (*free_fn)(void *))
-{
-    if (e->state && e->state_free && e->state != state)
-        e->state_free(e->state);
+void cache_entry_set_state(cache_entry_t *e, void *state, void (*free_fn)(void *)) {
+    if (e->state && e->state_free && e->state != state) e->state_free(e->state);
     e->state = state;
     e->state_free = free_fn;
 }
 
-void cache_get_stats(cache_t *c, cache_stats_t *out)
-{
+void cache_get_stats(cache_t *c, cache_stats_t *out) {
     pthread_mutex_lock(&c->lock);
     out->jobs = c->njobs;
     out->shards = c->nshards;

@@ -28,21 +28,17 @@ struct exec {
     exec_thread_t *t;
 };
 
-exec_task_t *exec_task_new(void)
-{
+exec_task_t *exec_task_new(void) {
     exec_task_t *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     zmq_msg_init(&t->body);
     return t;
 }
 
-void exec_task_free(exec_task_t **tp)
-{
+void exec_task_free(exec_task_t **tp) {
     exec_task_t *t = *tp;
     *tp = NULL;
-    if (!t)
-        return;
+    if (!t) return;
     zmq_msg_close(&t->body);
     blob_unref(&t->context);
     cache_release(&t->entry);
@@ -50,8 +46,7 @@ void exec_task_free(exec_task_t **tp)
     free(t);
 }
 
-void exec_run(exec_task_t *t)
-{
+void exec_run(exec_task_t *t) {
     const op_def_t *def = ops_lookup(t->hdr.op);
     t->start_ms = clock_now_ms();
     if (!def) {
@@ -79,19 +74,16 @@ void exec_run(exec_task_t *t)
                     .entry = t->entry,
                     .cancel = &t->cancel,
                     .rows = &t->rows};
-    if (t->entry)
-        cache_entry_lock(t->entry);
+    if (t->entry) cache_entry_lock(t->entry);
     t->err[0] = '\0';
-    t->err_class = def->fn(&ctx, zmq_msg_data(&t->body), zmq_msg_size(&t->body), &t->result,
-                           t->err, sizeof t->err);
-    if (t->entry)
-        cache_entry_unlock(t->entry);
+    t->err_class = def->fn(&ctx, zmq_msg_data(&t->body), zmq_msg_size(&t->body), &t->result, t->err,
+                           sizeof t->err);
+    if (t->entry) cache_entry_unlock(t->entry);
     if (t->err_class != 0) {
         blob_unref(&t->result);
         if (t->err_class != PROTO_ERR_DATA && t->err_class != PROTO_ERR_NOSHARD)
             t->err_class = PROTO_ERR_INTERNAL;
-        if (!t->err[0])
-            snprintf(t->err, sizeof t->err, "op %s failed", def->name);
+        if (!t->err[0]) snprintf(t->err, sizeof t->err, "op %s failed", def->name);
     }
 out:
     /* The shard and body are not needed any more: free them here, not on the
@@ -103,20 +95,17 @@ out:
     t->end_ms = clock_now_ms();
 }
 
-static void *thread_main(void *arg)
-{
+static void *thread_main(void *arg) {
     exec_thread_t *th = arg;
     idle_lower_priority();
     for (;;) {
         exec_task_t *t = NULL;
         int n = zmq_recv(th->exec_end, &t, sizeof t, 0);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             break;
         }
-        if (n != (int)sizeof t || !t)
-            break; /* the stop message */
+        if (n != (int)sizeof t || !t) break; /* the stop message */
         exec_run(t);
         while (zmq_send(th->exec_end, &t, sizeof t, 0) < 0 && errno == EINTR)
             ;
@@ -124,8 +113,7 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-exec_t *exec_new(void *zctx, cache_t *cache, int n, char *err, size_t errlen)
-{
+exec_t *exec_new(void *zctx, cache_t *cache, int n, char *err, size_t errlen) {
     exec_t *e = calloc(1, sizeof *e);
     if (!e || n < 1) {
         snprintf(err, errlen, n < 1 ? "executor count %d < 1" : "out of memory", n);
@@ -177,12 +165,10 @@ fail:
     return NULL;
 }
 
-void exec_destroy(exec_t **ep)
-{
+void exec_destroy(exec_t **ep) {
     exec_t *e = *ep;
     *ep = NULL;
-    if (!e)
-        return;
+    if (!e) return;
     for (int i = 0; i < e->n; i++) {
         exec_thread_t *th = &e->t[i];
         if (th->started) {
@@ -195,51 +181,40 @@ void exec_destroy(exec_t **ep)
             /* Its pointer may still sit unread in main_end; the task is ours. */
             exec_task_free(&th->running);
         }
-        if (th->main_end)
-            zmq_close(th->main_end);
-        if (th->exec_end)
-            zmq_close(th->exec_end);
+        if (th->main_end) zmq_close(th->main_end);
+        if (th->exec_end) zmq_close(th->exec_end);
     }
     free(e->t);
     free(e);
 }
 
-int exec_count(const exec_t *e)
-{
+int exec_count(const exec_t *e) {
     return e->n;
 }
 
-void *exec_socket(exec_t *e, int i)
-{
+void *exec_socket(exec_t *e, int i) {
     return e->t[i].main_end;
 }
 
-exec_task_t *exec_running(exec_t *e, int i)
-{
+exec_task_t *exec_running(exec_t *e, int i) {
     return e->t[i].running;
 }
 
-int exec_free_slot(const exec_t *e)
-{
+int exec_free_slot(const exec_t *e) {
     for (int i = 0; i < e->n; i++)
-        if (!e->t[i].running)
-            return i;
+        if (!e->t[i].running) return i;
     return -1;
 }
 
-int exec_start(exec_t *e, int i, exec_task_t *t)
-{
+int exec_start(exec_t *e, int i, exec_task_t *t) {
     exec_thread_t *th = &e->t[i];
-    if (th->running)
-        return -1;
-    if (zmq_send(th->main_end, &t, sizeof t, ZMQ_DONTWAIT) != (int)sizeof t)
-        return -1;
+    if (th->running) return -1;
+    if (zmq_send(th->main_end, &t, sizeof t, ZMQ_DONTWAIT) != (int)sizeof t) return -1;
     th->running = t;
     return 0;
 }
 
-exec_task_t *exec_collect(exec_t *e, int i)
-{
+exec_task_t *exec_collect(exec_t *e, int i) {
     exec_thread_t *th = &e->t[i];
     exec_task_t *t = NULL;
     int n = zmq_recv(th->main_end, &t, sizeof t, ZMQ_DONTWAIT);

@@ -34,9 +34,9 @@ typedef struct wk {
     const worker_opts_t *opts;
     volatile sig_atomic_t *stop;
     void *zctx, *dealer, *push, *pub;
-    void *monitor;       /* PAIR receiving the DEALER's connection events */
-    int connects;        /* CONNECTED events on the current DEALER */
-    bool link_up;        /* the DEALER has a TCP connection now */
+    void *monitor; /* PAIR receiving the DEALER's connection events */
+    int connects;  /* CONNECTED events on the current DEALER */
+    bool link_up;  /* the DEALER has a TCP connection now */
     char id[PROTO_MAX_ID + 1];
     char name[CONFIG_STR], host[SYSSTAT_HOST];
     int cores, slots;
@@ -56,24 +56,23 @@ typedef struct wk {
     char reason[128];
 
     uint64_t hb_seq, tasks_done;
-    uint64_t rows_done;    /* rows of finished tasks */
-    uint64_t rows_at_hb;   /* rows_total() at the previous heartbeat */
+    uint64_t rows_done;  /* rows of finished tasks */
+    uint64_t rows_at_hb; /* rows_total() at the previous heartbeat */
     int64_t rows_at_hb_ms;
     double rows_per_s;
     worker_stats_t st;
 } wk_t;
 
-static void drop_msg(wk_t *w, const char *why)
-{
+static void drop_msg(wk_t *w, const char *why) {
     w->st.dropped++;
-    log_every(SLOT_MALFORMED, LOG_WARN, "dropped a malformed message from the master (%s); %llu so far",
-              why, (unsigned long long)w->st.dropped);
+    log_every(SLOT_MALFORMED, LOG_WARN,
+              "dropped a malformed message from the master (%s); %llu so far", why,
+              (unsigned long long)w->st.dropped);
 }
 
 /* ---------- identity and sockets ---------- */
 
-static void fresh_id(wk_t *w)
-{
+static void fresh_id(wk_t *w) {
     uint8_t r[8];
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
         /* No entropy source: time and pid still make collisions unlikely. */
@@ -85,13 +84,11 @@ static void fresh_id(wk_t *w)
         snprintf(w->id + 1 + 2 * i, 3, "%02x", r[i]);
 }
 
-static int set_int(void *sock, int opt, int v)
-{
+static int set_int(void *sock, int opt, int v) {
     return zmq_setsockopt(sock, opt, &v, sizeof v);
 }
 
-static int endpoint(const wk_t *w, int port, char *out, size_t outlen)
-{
+static int endpoint(const wk_t *w, int port, char *out, size_t outlen) {
     int n = snprintf(out, outlen, "tcp://%s:%d", w->cfg->master.ip, port);
     return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
@@ -100,16 +97,14 @@ static int endpoint(const wk_t *w, int port, char *out, size_t outlen)
  * When monitor is set, connection events are published there first (so the
  * first connect is never missed). */
 static void *open_socket(wk_t *w, int type, int port, const char *monitor, char *err,
-                         size_t errlen)
-{
+                         size_t errlen) {
     char ep[CONFIG_STR + 32];
     void *s = zmq_socket(w->zctx, type);
     if (!s) {
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(zmq_errno()));
         return NULL;
     }
-    if (security_client_setup(s, w->cfg, err, errlen) != 0)
-        goto fail;
+    if (security_client_setup(s, w->cfg, err, errlen) != 0) goto fail;
     long long maxmsg = type == ZMQ_DEALER ? (long long)w->cfg->cluster.max_msg_mb << 20 : 0;
     if (wire_socket_defaults(s, maxmsg) != 0 ||
         (type == ZMQ_PUSH && set_int(s, ZMQ_LINGER, PUSH_LINGER_MS) != 0) ||
@@ -118,7 +113,8 @@ static void *open_socket(wk_t *w, int type, int port, const char *monitor, char 
         snprintf(err, errlen, "socket options: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    if (monitor && zmq_socket_monitor(s, monitor, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+    if (monitor &&
+        zmq_socket_monitor(s, monitor, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0) {
         snprintf(err, errlen, "socket monitor: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
@@ -128,16 +124,14 @@ static void *open_socket(wk_t *w, int type, int port, const char *monitor, char 
     }
     return s;
 fail:
-    if (monitor)
-        zmq_socket_monitor(s, NULL, 0);
+    if (monitor) zmq_socket_monitor(s, NULL, 0);
     zmq_close(s);
     return NULL;
 }
 
 /* ---------- sending ---------- */
 
-static proto_header_t task_header(const exec_task_t *t, uint8_t type)
-{
+static proto_header_t task_header(const exec_task_t *t, uint8_t type) {
     proto_header_t h = t->hdr;
     h.type = type;
     h.flags = 0;
@@ -145,10 +139,8 @@ static proto_header_t task_header(const exec_task_t *t, uint8_t type)
 }
 
 /* Sends a header-only message (HANDBACK, BYE) on the DEALER without blocking. */
-static int send_dealer_simple(wk_t *w, const proto_header_t *h)
-{
-    if (!w->dealer)
-        return -1;
+static int send_dealer_simple(wk_t *w, const proto_header_t *h) {
+    if (!w->dealer) return -1;
     uint8_t buf[PROTO_HEADER_SIZE];
     proto_header_encode(h, buf);
     if (zmq_send(w->dealer, buf, sizeof buf, ZMQ_DONTWAIT) < 0) {
@@ -158,11 +150,9 @@ static int send_dealer_simple(wk_t *w, const proto_header_t *h)
     return 0;
 }
 
-static int send_ready(wk_t *w)
-{
+static int send_ready(wk_t *w) {
     json_object *o = json_object_new_object();
-    if (!o)
-        return -1;
+    if (!o) return -1;
     json_object_object_add(o, "name", json_object_new_string(w->name));
     json_object_object_add(o, "host", json_object_new_string(w->host));
     json_object_object_add(o, "cores", json_object_new_int(w->cores));
@@ -181,32 +171,26 @@ static int send_ready(wk_t *w)
             rc = 0;
     }
     json_object_put(o);
-    if (rc != 0)
-        log_warn("cannot send READY: %s", zmq_strerror(zmq_errno()));
+    if (rc != 0) log_warn("cannot send READY: %s", zmq_strerror(zmq_errno()));
     return rc;
 }
 
-static void handback(wk_t *w, const exec_task_t *t)
-{
+static void handback(wk_t *w, const exec_task_t *t) {
     proto_header_t h = task_header(t, MSG_HANDBACK);
-    if (send_dealer_simple(w, &h) == 0)
-        w->st.handbacks++;
+    if (send_dealer_simple(w, &h) == 0) w->st.handbacks++;
 }
 
 /* RESULT or FAIL for a finished task on the PUSH socket. Never blocks: with
  * the master gone for long the queue fills, and a dropped result is one the
  * master has requeued anyway. */
-static void send_result(wk_t *w, exec_task_t *t)
-{
+static void send_result(wk_t *w, exec_task_t *t) {
     bool ok = t->err_class == 0;
     proto_header_t h = task_header(t, ok ? MSG_RESULT : MSG_FAIL);
-    if (!ok)
-        h.op = (uint16_t)t->err_class;
+    if (!ok) h.op = (uint16_t)t->err_class;
     uint8_t buf[PROTO_HEADER_SIZE];
     proto_header_encode(&h, buf);
     int rc = zmq_send(w->push, buf, sizeof buf, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    if (rc >= 0)
-        rc = zmq_send(w->push, t->worker_id, strlen(t->worker_id), ZMQ_SNDMORE);
+    if (rc >= 0) rc = zmq_send(w->push, t->worker_id, strlen(t->worker_id), ZMQ_SNDMORE);
     if (rc >= 0) {
         if (!ok)
             rc = zmq_send(w->push, t->err, strnlen(t->err, PROTO_MAX_ERROR), 0);
@@ -236,8 +220,7 @@ static void send_result(wk_t *w, exec_task_t *t)
 }
 
 /* FAIL for a task that never reached an executor. */
-static void fail_now(wk_t *w, exec_task_t *t, int cls, const char *msg)
-{
+static void fail_now(wk_t *w, exec_task_t *t, int cls, const char *msg) {
     t->err_class = cls;
     snprintf(t->err, sizeof t->err, "%s", msg);
     send_result(w, t);
@@ -245,8 +228,7 @@ static void fail_now(wk_t *w, exec_task_t *t, int cls, const char *msg)
 
 /* ---------- task bookkeeping ---------- */
 
-static void enqueue(wk_t *w, exec_task_t *t)
-{
+static void enqueue(wk_t *w, exec_task_t *t) {
     t->next = NULL;
     if (w->qtail)
         w->qtail->next = t;
@@ -256,61 +238,50 @@ static void enqueue(wk_t *w, exec_task_t *t)
     w->qlen++;
 }
 
-static exec_task_t *dequeue(wk_t *w)
-{
+static exec_task_t *dequeue(wk_t *w) {
     exec_task_t *t = w->qhead;
     if (t) {
         w->qhead = t->next;
-        if (!w->qhead)
-            w->qtail = NULL;
+        if (!w->qhead) w->qtail = NULL;
         t->next = NULL;
         w->qlen--;
     }
     return t;
 }
 
-static bool same_lease(const proto_header_t *a, const proto_header_t *b)
-{
+static bool same_lease(const proto_header_t *a, const proto_header_t *b) {
     return a->job_id == b->job_id && a->task_id == b->task_id && a->attempt == b->attempt &&
            a->lease == b->lease;
 }
 
-static int running_count(wk_t *w)
-{
+static int running_count(wk_t *w) {
     int n = 0;
     for (int i = 0; i < exec_count(w->exec); i++)
-        if (exec_running(w->exec, i))
-            n++;
+        if (exec_running(w->exec, i)) n++;
     return n;
 }
 
 /* Gives up every queued and running task: handed back to the master when
  * tell is set (pause, exit), silently otherwise (the master forgot us). */
-static void abandon_all(wk_t *w, bool tell)
-{
+static void abandon_all(wk_t *w, bool tell) {
     exec_task_t *t;
     while ((t = dequeue(w)) != NULL) {
-        if (tell)
-            handback(w, t);
+        if (tell) handback(w, t);
         exec_task_free(&t);
     }
     for (int i = 0; i < exec_count(w->exec); i++) {
         t = exec_running(w->exec, i);
-        if (!t || t->discard)
-            continue;
+        if (!t || t->discard) continue;
         __atomic_store_n(&t->cancel, 1, __ATOMIC_RELAXED);
         t->discard = true;
-        if (tell)
-            handback(w, t);
+        if (tell) handback(w, t);
     }
 }
 
-static void start_tasks(wk_t *w)
-{
+static void start_tasks(wk_t *w) {
     while (w->qhead && !w->paused && !*w->stop) {
         int i = exec_free_slot(w->exec);
-        if (i < 0)
-            return;
+        if (i < 0) return;
         exec_task_t *t = dequeue(w);
         if (exec_start(w->exec, i, t) != 0) {
             fail_now(w, t, PROTO_ERR_INTERNAL, "cannot hand the task to an executor");
@@ -319,38 +290,31 @@ static void start_tasks(wk_t *w)
     }
 }
 
-static void collect(wk_t *w, int i)
-{
+static void collect(wk_t *w, int i) {
     exec_task_t *t = exec_collect(w->exec, i);
-    if (!t)
-        return;
+    if (!t) return;
     w->rows_done += __atomic_load_n(&t->rows, __ATOMIC_RELAXED);
-    if (!t->discard)
-        send_result(w, t);
+    if (!t->discard) send_result(w, t);
     exec_task_free(&t);
 }
 
-static uint64_t rows_total(wk_t *w)
-{
+static uint64_t rows_total(wk_t *w) {
     uint64_t n = w->rows_done;
     for (int i = 0; i < exec_count(w->exec); i++) {
         exec_task_t *t = exec_running(w->exec, i);
-        if (t)
-            n += __atomic_load_n(&t->rows, __ATOMIC_RELAXED);
+        if (t) n += __atomic_load_n(&t->rows, __ATOMIC_RELAXED);
     }
     return n;
 }
 
 /* ---------- messages from the master ---------- */
 
-static void on_cancel(wk_t *w, const proto_header_t *h)
-{
+static void on_cancel(wk_t *w, const proto_header_t *h) {
     exec_task_t **pp = &w->qhead, *prev = NULL;
     for (exec_task_t *t = w->qhead; t; prev = t, t = t->next) {
         if (same_lease(&t->hdr, h)) {
             *pp = t->next;
-            if (w->qtail == t)
-                w->qtail = prev;
+            if (w->qtail == t) w->qtail = prev;
             w->qlen--;
             exec_task_free(&t);
             return;
@@ -367,33 +331,27 @@ static void on_cancel(wk_t *w, const proto_header_t *h)
     }
 }
 
-static bool known_lease(wk_t *w, const proto_header_t *h)
-{
+static bool known_lease(wk_t *w, const proto_header_t *h) {
     for (exec_task_t *t = w->qhead; t; t = t->next)
-        if (same_lease(&t->hdr, h))
-            return true;
+        if (same_lease(&t->hdr, h)) return true;
     for (int i = 0; i < exec_count(w->exec); i++) {
         exec_task_t *t = exec_running(w->exec, i);
-        if (t && same_lease(&t->hdr, h))
-            return true;
+        if (t && same_lease(&t->hdr, h)) return true;
     }
     return false;
 }
 
 /* Copies frame i into a blob and stores it; -1 on ENOMEM. */
-static int store_frame(wk_t *w, wire_msg_t *m, int i, const proto_header_t *h, bool shard)
-{
+static int store_frame(wk_t *w, wire_msg_t *m, int i, const proto_header_t *h, bool shard) {
     blob_t *b = blob_copy(wire_data(m, i), wire_size(m, i));
-    if (!b)
-        return -1;
+    if (!b) return -1;
     int rc = shard ? cache_put_shard(w->cache, h->job_id, h->shard, b)
                    : cache_put_context(w->cache, h->job_id, b);
     blob_unref(&b);
     return rc;
 }
 
-static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h)
-{
+static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h) {
     bool has_ctx = h->flags & PROTO_F_CONTEXT, has_shard = h->flags & PROTO_F_SHARD;
     if (h->flags & ~(PROTO_F_CONTEXT | PROTO_F_SHARD)) {
         drop_msg(w, "unknown TASK flags");
@@ -420,10 +378,8 @@ static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h)
     snprintf(t->worker_id, sizeof t->worker_id, "%s", w->id);
     int next = 2;
     int rc = 0;
-    if (has_ctx)
-        rc |= store_frame(w, m, next++, h, false);
-    if (has_shard)
-        rc |= store_frame(w, m, next++, h, true);
+    if (has_ctx) rc |= store_frame(w, m, next++, h, false);
+    if (has_shard) rc |= store_frame(w, m, next++, h, true);
     if (rc != 0) {
         fail_now(w, t, PROTO_ERR_INTERNAL, "out of memory storing the task's data");
         goto out;
@@ -458,22 +414,20 @@ out:
 }
 
 /* Forgets the master's view of us: our leases are void from now on. */
-static void forget_leases(wk_t *w)
-{
+static void forget_leases(wk_t *w) {
     abandon_all(w, false);
     cache_clear(w->cache);
 }
 
-static void handle_dealer(wk_t *w)
-{
+static void handle_dealer(wk_t *w) {
     for (int n = 0; n < RECV_BATCH && w->dealer; n++) {
         wire_msg_t m;
-        if (wire_recv(w->dealer, &m, ZMQ_DONTWAIT) < 0)
-            return;
+        if (wire_recv(w->dealer, &m, ZMQ_DONTWAIT) < 0) return;
         proto_header_t h;
         const char *why = "frames";
         int mn, mx;
-        if (m.too_many || m.n < 1 || proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) < 0) {
+        if (m.too_many || m.n < 1 ||
+            proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) < 0) {
             drop_msg(w, why);
             goto next;
         }
@@ -489,7 +443,8 @@ static void handle_dealer(wk_t *w)
         /* A well-formed message: the master is alive and, unless this is a
          * RESET, knows who we are. */
         w->heard = h.type != MSG_RESET;
-        w->master_deadline = clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
+        w->master_deadline =
+            clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
         w->backoff_ms = w->backoff_min;
         switch (h.type) {
         case MSG_PING:
@@ -516,8 +471,7 @@ static void handle_dealer(wk_t *w)
 
 /* ---------- timers ---------- */
 
-static void close_dealer(wk_t *w)
-{
+static void close_dealer(wk_t *w) {
     if (w->monitor) {
         zmq_socket_monitor(w->dealer, NULL, 0);
         zmq_close(w->monitor);
@@ -529,8 +483,7 @@ static void close_dealer(wk_t *w)
     }
 }
 
-static int connect_dealer(wk_t *w)
-{
+static int connect_dealer(wk_t *w) {
     char err[256], mon[PROTO_MAX_ID + 64];
     int zero = 0;
     fresh_id(w);
@@ -547,12 +500,12 @@ static int connect_dealer(wk_t *w)
         zmq_connect(w->monitor, mon) != 0) {
         /* Not fatal: the liveness timeout still notices a restarted master. */
         log_warn("no connection monitor: %s", zmq_strerror(zmq_errno()));
-        if (w->monitor)
-            zmq_close(w->monitor);
+        if (w->monitor) zmq_close(w->monitor);
         w->monitor = NULL;
         zmq_socket_monitor(w->dealer, NULL, 0);
     }
-    w->master_deadline = clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
+    w->master_deadline =
+        clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
     w->heard = false;
     /* READY even while paused: a master that does not know us would not PING
      * us, and we would reconnect forever. What it leases meanwhile goes
@@ -569,15 +522,12 @@ static int connect_dealer(wk_t *w)
  * results finished later would only queue in PUSH and reach the next master
  * as stale -- and say READY as soon as it is back, rather than waiting for
  * liveness to run out. */
-static void handle_monitor(wk_t *w)
-{
+static void handle_monitor(wk_t *w) {
     for (int n = 0; n < 16 && w->monitor; n++) {
         wire_msg_t m;
-        if (wire_recv(w->monitor, &m, ZMQ_DONTWAIT) < 0)
-            return;
+        if (wire_recv(w->monitor, &m, ZMQ_DONTWAIT) < 0) return;
         uint16_t ev = 0;
-        if (m.n >= 1 && wire_size(&m, 0) >= sizeof ev)
-            memcpy(&ev, wire_data(&m, 0), sizeof ev);
+        if (m.n >= 1 && wire_size(&m, 0) >= sizeof ev) memcpy(&ev, wire_data(&m, 0), sizeof ev);
         wire_close(&m);
         if (ev == ZMQ_EVENT_DISCONNECTED) {
             log_info("lost the connection to the master: dropping %d queued and %d running tasks",
@@ -596,26 +546,23 @@ static void handle_monitor(wk_t *w)
     }
 }
 
-static void master_lost(wk_t *w)
-{
+static void master_lost(wk_t *w) {
     int64_t silent = (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
-    log_warn("master silent for %lld ms: dropping %d queued and %d running tasks, reconnecting in %d ms",
-             (long long)silent, w->qlen, running_count(w), w->backoff_ms);
+    log_warn(
+        "master silent for %lld ms: dropping %d queued and %d running tasks, reconnecting in %d ms",
+        (long long)silent, w->qlen, running_count(w), w->backoff_ms);
     forget_leases(w);
     close_dealer(w);
     w->reconnect_at = clock_now_ms() + w->backoff_ms;
     w->backoff_ms = w->backoff_ms * 2 > w->backoff_max ? w->backoff_max : w->backoff_ms * 2;
 }
 
-static const char *state_name(wk_t *w)
-{
-    if (w->paused)
-        return "paused";
+static const char *state_name(wk_t *w) {
+    if (w->paused) return "paused";
     return (w->qlen > 0 || running_count(w) > 0) ? "busy" : "idle";
 }
 
-static void send_heartbeat(wk_t *w)
-{
+static void send_heartbeat(wk_t *w) {
     if (sysstat_read(w->sys, &w->sample) != 0)
         log_every(SLOT_SYSSTAT, LOG_WARN, "cannot read /proc/stat for heartbeats");
     int64_t now = clock_now_ms();
@@ -628,12 +575,10 @@ static void send_heartbeat(wk_t *w)
     int current = -1;
     for (int i = 0; i < exec_count(w->exec) && current < 0; i++) {
         exec_task_t *t = exec_running(w->exec, i);
-        if (t && !t->discard)
-            current = (int)t->hdr.task_id;
+        if (t && !t->discard) current = (int)t->hdr.task_id;
     }
     json_object *o = json_object_new_object();
-    if (!o)
-        return;
+    if (!o) return;
     const sysstat_sample_t *s = &w->sample;
     json_object_object_add(o, "name", json_object_new_string(w->name));
     json_object_object_add(o, "host", json_object_new_string(w->host));
@@ -642,7 +587,8 @@ static void send_heartbeat(wk_t *w)
     json_object_object_add(o, "cpu", json_object_new_double(s->cpu_pct));
     json_object_object_add(o, "mem", json_object_new_double(s->mem_pct));
     json_object_object_add(o, "load", json_object_new_double(s->load1));
-    json_object_object_add(o, "battery", s->has_battery ? json_object_new_double(s->battery_pct) : NULL);
+    json_object_object_add(o, "battery",
+                           s->has_battery ? json_object_new_double(s->battery_pct) : NULL);
     json_object_object_add(o, "ac", s->has_battery ? json_object_new_boolean(s->on_ac) : NULL);
     json_object_object_add(o, "state", json_object_new_string(state_name(w)));
     json_object_object_add(o, "reason", json_object_new_string(w->paused ? w->reason : ""));
@@ -656,16 +602,16 @@ static void send_heartbeat(wk_t *w)
     uint8_t buf[PROTO_HEADER_SIZE];
     proto_header_encode(&h, buf);
     /* PUB never blocks: it drops when no subscriber keeps up. */
-    if (js && len <= PROTO_MAX_JSON && zmq_send(w->pub, buf, sizeof buf, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-        zmq_send(w->pub, w->id, strlen(w->id), ZMQ_SNDMORE) >= 0 && zmq_send(w->pub, js, len, 0) >= 0)
+    if (js && len <= PROTO_MAX_JSON &&
+        zmq_send(w->pub, buf, sizeof buf, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+        zmq_send(w->pub, w->id, strlen(w->id), ZMQ_SNDMORE) >= 0 &&
+        zmq_send(w->pub, js, len, 0) >= 0)
         w->st.heartbeats++;
     json_object_put(o);
 }
 
-static void check_idle(wk_t *w)
-{
-    if (!w->idle)
-        return;
+static void check_idle(wk_t *w) {
+    if (!w->idle) return;
     char reason[sizeof w->reason];
     idle_verdict_t v = idle_check(w->idle, &w->sample, running_count(w), reason, sizeof reason);
     if (v == IDLE_PAUSE && !w->paused) {
@@ -678,12 +624,10 @@ static void check_idle(wk_t *w)
         w->paused = false;
         send_ready(w);
     }
-    if (w->paused)
-        snprintf(w->reason, sizeof w->reason, "%s", reason);
+    if (w->paused) snprintf(w->reason, sizeof w->reason, "%s", reason);
 }
 
-static void on_timers(wk_t *w)
-{
+static void on_timers(wk_t *w) {
     int64_t now = clock_now_ms();
     if (now >= w->next_hb) {
         /* A heartbeat under an id the master has not registered yet is one
@@ -717,30 +661,24 @@ static void on_timers(wk_t *w)
     }
 }
 
-static int poll_timeout(wk_t *w)
-{
+static int poll_timeout(wk_t *w) {
     int64_t next = w->next_hb;
-    if (w->dealer && w->master_deadline < next)
-        next = w->master_deadline;
-    if (!w->dealer && w->reconnect_at < next)
-        next = w->reconnect_at;
+    if (w->dealer && w->master_deadline < next) next = w->master_deadline;
+    if (!w->dealer && w->reconnect_at < next) next = w->reconnect_at;
     int64_t ms = clock_until(next);
     return ms > MAX_POLL_MS ? MAX_POLL_MS : (int)ms;
 }
 
 /* ---------- setup, loop, shutdown ---------- */
 
-static size_t cache_limit(void)
-{
+static size_t cache_limit(void) {
     /* Half the RAM for shards: the master re-sends what we evict. */
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-    if (pages <= 0 || psize <= 0)
-        return 0;
+    if (pages <= 0 || psize <= 0) return 0;
     return (size_t)pages * (size_t)psize / 2;
 }
 
-static int setup(wk_t *w, char *err, size_t errlen)
-{
+static int setup(wk_t *w, char *err, size_t errlen) {
     const config_t *cfg = w->cfg;
     w->sys = sysstat_new(w->opts->sys_root);
     if (!w->sys) {
@@ -754,8 +692,7 @@ static int setup(wk_t *w, char *err, size_t errlen)
     w->slots = cfg->worker.slots > 0 ? cfg->worker.slots : w->cores;
     if (strcmp(cfg->worker.when, "idle") == 0) {
         w->idle = idle_new(cfg, w->opts->sys_root, err, errlen);
-        if (!w->idle)
-            return -1;
+        if (!w->idle) return -1;
     }
     w->cache = cache_new(CACHE_JOBS, cache_limit());
     w->zctx = zmq_ctx_new();
@@ -764,15 +701,12 @@ static int setup(wk_t *w, char *err, size_t errlen)
         return -1;
     }
     w->exec = exec_new(w->zctx, w->cache, w->slots, err, errlen);
-    if (!w->exec)
-        return -1;
+    if (!w->exec) return -1;
     fresh_id(w); /* heartbeats name us even before the first DEALER */
     w->push = open_socket(w, ZMQ_PUSH, cfg->master.result_port, NULL, err, errlen);
-    if (!w->push)
-        return -1;
+    if (!w->push) return -1;
     w->pub = open_socket(w, ZMQ_PUB, cfg->master.heartbeat_port, NULL, err, errlen);
-    if (!w->pub)
-        return -1;
+    if (!w->pub) return -1;
     if (connect_dealer(w) != 0) {
         snprintf(err, errlen, "cannot open the task socket to %s:%d", cfg->master.ip,
                  cfg->master.task_port);
@@ -781,8 +715,7 @@ static int setup(wk_t *w, char *err, size_t errlen)
     return 0;
 }
 
-static void teardown(wk_t *w)
-{
+static void teardown(wk_t *w) {
     if (w->exec) {
         abandon_all(w, false);
         exec_destroy(&w->exec);
@@ -791,20 +724,16 @@ static void teardown(wk_t *w)
     while ((t = dequeue(w)) != NULL)
         exec_task_free(&t);
     close_dealer(w);
-    if (w->pub)
-        zmq_close(w->pub);
-    if (w->push)
-        zmq_close(w->push); /* lingers PUSH_LINGER_MS for results in flight */
-    if (w->zctx)
-        zmq_ctx_term(w->zctx);
+    if (w->pub) zmq_close(w->pub);
+    if (w->push) zmq_close(w->push); /* lingers PUSH_LINGER_MS for results in flight */
+    if (w->zctx) zmq_ctx_term(w->zctx);
     cache_destroy(&w->cache);
     idle_destroy(&w->idle);
     sysstat_destroy(&w->sys);
 }
 
 /* Hands everything back and says BYE; results already finished go out first. */
-static void leave(wk_t *w)
-{
+static void leave(wk_t *w) {
     for (int i = 0; i < exec_count(w->exec); i++)
         collect(w, i);
     int q = w->qlen, r = running_count(w);
@@ -819,8 +748,7 @@ static void leave(wk_t *w)
 }
 
 int worker_run(const config_t *cfg, const worker_opts_t *opts, volatile sig_atomic_t *stop,
-               worker_stats_t *stats, char *err, size_t errlen)
-{
+               worker_stats_t *stats, char *err, size_t errlen) {
     static const worker_opts_t no_opts;
     wk_t *w = calloc(1, sizeof *w);
     zmq_pollitem_t *items = NULL;
@@ -835,10 +763,9 @@ int worker_run(const config_t *cfg, const worker_opts_t *opts, volatile sig_atom
     w->backoff_min = w->opts->backoff_min_ms > 0 ? w->opts->backoff_min_ms : 1000;
     w->backoff_max = w->opts->backoff_max_ms > 0 ? w->opts->backoff_max_ms : 32000;
     w->backoff_ms = w->backoff_min;
-    if (setup(w, err, errlen) != 0)
-        goto out;
-    log_info("worker %s (%s): %d slots on %d cores, master %s:%d, id %s", w->name, w->host, w->slots,
-             w->cores, cfg->master.ip, cfg->master.task_port, w->id);
+    if (setup(w, err, errlen) != 0) goto out;
+    log_info("worker %s (%s): %d slots on %d cores, master %s:%d, id %s", w->name, w->host,
+             w->slots, w->cores, cfg->master.ip, cfg->master.task_port, w->id);
     int nexec = exec_count(w->exec);
     items = calloc((size_t)nexec + 2, sizeof *items);
     if (!items) {
@@ -861,26 +788,21 @@ int worker_run(const config_t *cfg, const worker_opts_t *opts, volatile sig_atom
             items[n++] = (zmq_pollitem_t){w->monitor, 0, ZMQ_POLLIN, 0};
         }
         if (zmq_poll(items, n, poll_timeout(w)) < 0) {
-            if (zmq_errno() == EINTR)
-                continue;
+            if (zmq_errno() == EINTR) continue;
             snprintf(err, errlen, "zmq_poll: %s", zmq_strerror(zmq_errno()));
             goto out;
         }
         for (int i = 0; i < nexec; i++)
-            if (items[i].revents & ZMQ_POLLIN)
-                collect(w, i);
-        if (di >= 0 && (items[di].revents & ZMQ_POLLIN))
-            handle_dealer(w);
-        if (mi >= 0 && (items[mi].revents & ZMQ_POLLIN))
-            handle_monitor(w);
+            if (items[i].revents & ZMQ_POLLIN) collect(w, i);
+        if (di >= 0 && (items[di].revents & ZMQ_POLLIN)) handle_dealer(w);
+        if (mi >= 0 && (items[mi].revents & ZMQ_POLLIN)) handle_monitor(w);
         start_tasks(w);
         on_timers(w);
     }
     leave(w);
     rc = 0;
 out:
-    if (stats)
-        *stats = w->st;
+    if (stats) *stats = w->st;
     teardown(w);
     free(items);
     free(w);

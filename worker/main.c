@@ -32,10 +32,8 @@ static const char usage[] =
     "\n"
     "Exit status: 0 clean stop, 1 run-time failure, 2 bad usage or config.\n";
 
-static void on_signal(int sig)
-{
-    if (stop_flag)
-        _exit(128 + sig);
+static void on_signal(int sig) {
+    if (stop_flag) _exit(128 + sig);
     stop_flag = 1;
 }
 
@@ -64,8 +62,7 @@ typedef struct cli {
 } cli_t;
 
 static int add_set(cli_t *c, const char *opt, const char *key, const char *value, char *err,
-                   size_t errlen)
-{
+                   size_t errlen) {
     if (c->nsets == MAX_SETS) {
         snprintf(err, errlen, "too many --set options (at most %d)", MAX_SETS);
         return -1;
@@ -87,8 +84,7 @@ static int add_set(cli_t *c, const char *opt, const char *key, const char *value
 
 /* Returns 0, 1 when the program should exit 0 (--help, --version), -1 on bad
  * usage. */
-static int parse(int argc, char **argv, cli_t *c, char *err, size_t errlen)
-{
+static int parse(int argc, char **argv, cli_t *c, char *err, size_t errlen) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -109,12 +105,11 @@ static int parse(int argc, char **argv, cli_t *c, char *err, size_t errlen)
             c->level = LOG_WARN;
             continue;
         }
-        bool takes_value = strcmp(a, "--config") == 0 || strcmp(a, "--set") == 0 ||
-                           strcmp(a, "--die-after") == 0;
+        bool takes_value =
+            strcmp(a, "--config") == 0 || strcmp(a, "--set") == 0 || strcmp(a, "--die-after") == 0;
         const char *key = NULL;
         for (size_t k = 0; k < sizeof config_opts / sizeof config_opts[0]; k++)
-            if (strcmp(a, config_opts[k].opt) == 0)
-                key = config_opts[k].key;
+            if (strcmp(a, config_opts[k].opt) == 0) key = config_opts[k].key;
         if (!takes_value && !key) {
             snprintf(err, errlen, "unknown option '%s' (see --help)", a);
             return -1;
@@ -136,8 +131,7 @@ static int parse(int argc, char **argv, cli_t *c, char *err, size_t errlen)
             }
             c->die_after = (int)n;
         } else if (strcmp(a, "--set") == 0) {
-            if (add_set(c, a, NULL, v, err, errlen) != 0)
-                return -1;
+            if (add_set(c, a, NULL, v, err, errlen) != 0) return -1;
         } else if (add_set(c, a, key, v, err, errlen) != 0) {
             return -1;
         }
@@ -145,8 +139,7 @@ static int parse(int argc, char **argv, cli_t *c, char *err, size_t errlen)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     cli_t c = {.config_path = "config.json", .level = LOG_INFO};
     config_t cfg;
     char err[512];
@@ -155,8 +148,7 @@ int main(int argc, char **argv)
     log_init("worker", LOG_INFO);
     int p = parse(argc, argv, &c, err, sizeof err);
     if (p != 0) {
-        if (p < 0)
-            fprintf(stderr, "worker: %s\n", err);
+        if (p < 0) fprintf(stderr, "worker: %s\n", err);
         status = p > 0 ? EXIT_OK : EXIT_USAGE;
         goto out;
     }
@@ -182,7 +174,8 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!cfg.master.ip[0] || strpbrk(cfg.master.ip, " /")) {
-        fprintf(stderr, "worker: master address '%s' is not a host name or IP (use --master HOST)\n",
+        fprintf(stderr,
+                "worker: master address '%s' is not a host name or IP (use --master HOST)\n",
                 cfg.master.ip);
         goto out;
     }

@@ -13,16 +13,14 @@ op_def_t op_predict_def __attribute__((common));
 op_def_t op_train_def __attribute__((common));
 
 static int op_noop(op_ctx_t *ctx, const void *body, size_t len, blob_t **result, char *err,
-                   size_t errlen)
-{
+                   size_t errlen) {
     *result = NULL;
     return 0;
 }
 
 /* Sleeps in 10 ms steps so that a CANCEL stops it promptly. */
 static int op_sleep(op_ctx_t *ctx, const void *body, size_t len, blob_t **result, char *err,
-                    size_t errlen)
-{
+                    size_t errlen) {
     *result = NULL;
     if (len != 4) {
         snprintf(err, errlen, "sleep: body is %zu bytes, want 4", len);
@@ -45,32 +43,42 @@ static int op_sleep(op_ctx_t *ctx, const void *body, size_t len, blob_t **result
 static const op_def_t noop_def = {.name = "noop", .fn = op_noop, .needs = OP_INLINE};
 static const op_def_t sleep_def = {.name = "sleep", .fn = op_sleep};
 
-const op_def_t *ops_lookup(uint16_t op)
-{
+const op_def_t *ops_lookup(uint16_t op) {
     const op_def_t *d = NULL;
     switch (op) {
-    case OP_NOOP: d = &noop_def; break;
-    case OP_SLEEP: d = &sleep_def; break;
-    case OP_SUMMARY: d = &op_summary_def; break;
-    case OP_TRON: d = &op_tron_def; break;
-    case OP_PREDICT: d = &op_predict_def; break;
-    case OP_TRAIN: d = &op_train_def; break;
-    default: return NULL;
+    case OP_NOOP:
+        d = &noop_def;
+        break;
+    case OP_SLEEP:
+        d = &sleep_def;
+        break;
+    case OP_SUMMARY:
+        d = &op_summary_def;
+        break;
+    case OP_TRON:
+        d = &op_tron_def;
+        break;
+    case OP_PREDICT:
+        d = &op_predict_def;
+        break;
+    case OP_TRAIN:
+        d = &op_train_def;
+        break;
+    default:
+        return NULL;
     }
     return d->fn ? d : NULL;
 }
 
-const char *ops_name(uint16_t op)
-{
+const char *ops_name(uint16_t op) {
     static const char *const names[OP_MAX] = {
-        [OP_NOOP] = "noop",       [OP_SLEEP] = "sleep", [OP_SUMMARY] = "summary",
-        [OP_TRON] = "tron",       [OP_PREDICT] = "predict", [OP_TRAIN] = "train",
+        [OP_NOOP] = "noop", [OP_SLEEP] = "sleep",     [OP_SUMMARY] = "summary",
+        [OP_TRON] = "tron", [OP_PREDICT] = "predict", [OP_TRAIN] = "train",
     };
     return op < OP_MAX && names[op] ? names[op] : "op?";
 }
 
-const void *op_shard_data(const op_ctx_t *ctx, size_t *len)
-{
+const void *op_shard_data(const op_ctx_t *ctx, size_t *len) {
     if (!ctx->entry) {
         *len = 0;
         return NULL;

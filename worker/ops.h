@@ -43,8 +43,9 @@ typedef int (*op_fn_t)(op_ctx_t *ctx, const void *body, size_t len, blob_t **res
 
 #define OP_NEEDS_CONTEXT 0x1 /* missing context -> FAIL NOSHARD before the op runs */
 #define OP_NEEDS_SHARD 0x2   /* a task without a shard is bad data */
-#define OP_INLINE 0x4        /* microseconds of work: run on the main thread, skipping the
-                              * executor hand-off (NOOP: the dispatch benchmark) */
+#define OP_INLINE                                                                                  \
+    0x4 /* microseconds of work: run on the main thread, skipping the                              \
+         * executor hand-off (NOOP: the dispatch benchmark) */
 
 typedef struct op_def {
     const char *name;
@@ -64,13 +65,11 @@ const op_def_t *ops_lookup(uint16_t op);
 /* Name for logs ("noop", "sleep", ... or "op?"). */
 const char *ops_name(uint16_t op);
 
-static inline bool op_cancelled(const op_ctx_t *ctx)
-{
+static inline bool op_cancelled(const op_ctx_t *ctx) {
     return __atomic_load_n(ctx->cancel, __ATOMIC_RELAXED) != 0;
 }
 
-static inline void op_add_rows(op_ctx_t *ctx, uint64_t n)
-{
+static inline void op_add_rows(op_ctx_t *ctx, uint64_t n) {
     __atomic_add_fetch(ctx->rows, n, __ATOMIC_RELAXED);
 }
 

@@ -16,29 +16,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static blob_t *str_blob(const char *s)
-{
+static blob_t *str_blob(const char *s) {
     return blob_copy(s, strlen(s));
 }
 
-static int put_shard(cache_t *c, uint32_t job, uint32_t shard, const char *s)
-{
+static int put_shard(cache_t *c, uint32_t job, uint32_t shard, const char *s) {
     blob_t *b = str_blob(s);
     int rc = cache_put_shard(c, job, shard, b);
     blob_unref(&b);
     return rc;
 }
 
-static int put_context(cache_t *c, uint32_t job, const char *s)
-{
+static int put_context(cache_t *c, uint32_t job, const char *s) {
     blob_t *b = str_blob(s);
     int rc = cache_put_context(c, job, b);
     blob_unref(&b);
     return rc;
 }
 
-static void expect_context(cache_t *c, uint32_t job, const char *want)
-{
+static void expect_context(cache_t *c, uint32_t job, const char *want) {
     blob_t *b = cache_get_context(c, job);
     if (!want) {
         assert_null(b);
@@ -50,8 +46,7 @@ static void expect_context(cache_t *c, uint32_t job, const char *want)
     blob_unref(&b);
 }
 
-static void expect_shard(cache_t *c, uint32_t job, uint32_t shard, const char *want)
-{
+static void expect_shard(cache_t *c, uint32_t job, uint32_t shard, const char *want) {
     cache_entry_t *e = cache_acquire(c, job, shard);
     if (!want) {
         assert_null(e);
@@ -66,8 +61,7 @@ static void expect_shard(cache_t *c, uint32_t job, uint32_t shard, const char *w
     assert_null(e);
 }
 
-static void test_context_replace(void **state)
-{
+static void test_context_replace(void **state) {
     cache_t *c = cache_new(2, 0);
     assert_non_null(c);
     expect_context(c, 1, NULL);
@@ -83,8 +77,7 @@ static void test_context_replace(void **state)
     assert_null(c);
 }
 
-static void test_shard_store_lookup(void **state)
-{
+static void test_shard_store_lookup(void **state) {
     cache_t *c = cache_new(2, 0);
     assert_int_equal(put_shard(c, 7, 0, "zero"), 0);
     assert_int_equal(put_shard(c, 7, 1, "one"), 0);
@@ -105,8 +98,7 @@ static void test_shard_store_lookup(void **state)
     cache_destroy(&c);
 }
 
-static void test_job_eviction(void **state)
-{
+static void test_job_eviction(void **state) {
     cache_t *c = cache_new(2, 0);
     put_context(c, 1, "c1");
     put_shard(c, 1, 0, "j1s0");
@@ -137,8 +129,7 @@ static void test_job_eviction(void **state)
     cache_destroy(&c);
 }
 
-static void test_byte_limit(void **state)
-{
+static void test_byte_limit(void **state) {
     cache_t *c = cache_new(2, 10);
     put_shard(c, 1, 0, "aaaa");
     put_shard(c, 1, 1, "bbbb");
@@ -157,14 +148,12 @@ static void test_byte_limit(void **state)
 }
 
 static int freed;
-static void free_state(void *p)
-{
+static void free_state(void *p) {
     freed++;
     free(p);
 }
 
-static void test_refcount_and_destructor(void **state)
-{
+static void test_refcount_and_destructor(void **state) {
     cache_t *c = cache_new(1, 0);
     put_shard(c, 1, 0, "data");
     cache_entry_t *held = cache_acquire(c, 1, 0);
@@ -216,8 +205,7 @@ static void test_refcount_and_destructor(void **state)
     assert_int_equal(freed, 1);
 }
 
-static void test_ops_table(void **state)
-{
+static void test_ops_table(void **state) {
     assert_non_null(ops_lookup(OP_NOOP));
     assert_non_null(ops_lookup(OP_SLEEP));
     assert_null(ops_lookup(0));
@@ -246,12 +234,14 @@ static void test_ops_table(void **state)
     assert_int_equal(len, 0);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_context_replace),  cmocka_unit_test(test_shard_store_lookup),
-        cmocka_unit_test(test_job_eviction),     cmocka_unit_test(test_byte_limit),
-        cmocka_unit_test(test_refcount_and_destructor), cmocka_unit_test(test_ops_table),
+        cmocka_unit_test(test_context_replace),
+        cmocka_unit_test(test_shard_store_lookup),
+        cmocka_unit_test(test_job_eviction),
+        cmocka_unit_test(test_byte_limit),
+        cmocka_unit_test(test_refcount_and_destructor),
+        cmocka_unit_test(test_ops_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,28 +40,26 @@ typedef struct fake {
     char root[64]; /* fake /proc for the idle test, "" otherwise */
 } fake_t;
 
-static int bind_any(void *s, int *port)
-{
+static int bind_any(void *s, int *port) {
     char ep[64];
     size_t len = sizeof ep;
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_bind(s, "tcp://127.0.0.1:*") != 0 || zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &len) != 0)
+    if (zmq_bind(s, "tcp://127.0.0.1:*") != 0 ||
+        zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &len) != 0)
         return -1;
     *port = atoi(strrchr(ep, ':') + 1);
     return 0;
 }
 
-static void *worker_thread(void *arg)
-{
+static void *worker_thread(void *arg) {
     fake_t *f = arg;
     f->rc = worker_run(&f->cfg, &f->opts, &f->stop, &f->stats, f->err, sizeof f->err);
     return NULL;
 }
 
 /* Binds the fake master; the worker is started by fake_run(). */
-static fake_t *fake_new(const char *when)
-{
+static fake_t *fake_new(const char *when) {
     fake_t *f = calloc(1, sizeof *f);
     assert_non_null(f);
     f->ctx = zmq_ctx_new();
@@ -93,20 +91,17 @@ static fake_t *fake_new(const char *when)
     return f;
 }
 
-static void fake_run(fake_t *f)
-{
+static void fake_run(fake_t *f) {
     assert_int_equal(pthread_create(&f->thread, NULL, worker_thread, f), 0);
 }
 
-static fake_t *fake_start(const char *when)
-{
+static fake_t *fake_start(const char *when) {
     fake_t *f = fake_new(when);
     fake_run(f);
     return f;
 }
 
-static void fake_write(fake_t *f, const char *rel, const char *text)
-{
+static void fake_write(fake_t *f, const char *rel, const char *text) {
     char p[128];
     snprintf(p, sizeof p, "%s/%s", f->root, rel);
     FILE *fp = fopen(p, "w");
@@ -116,11 +111,9 @@ static void fake_write(fake_t *f, const char *rel, const char *text)
 }
 
 /* Closes the fake master after the worker thread has been joined. */
-static void fake_close(fake_t *f, worker_stats_t *stats)
-{
+static void fake_close(fake_t *f, worker_stats_t *stats) {
     assert_int_equal(f->rc, 0);
-    if (stats)
-        *stats = f->stats;
+    if (stats) *stats = f->stats;
     zmq_close(f->router);
     zmq_close(f->pull);
     zmq_close(f->sub);
@@ -136,33 +129,39 @@ static void fake_close(fake_t *f, worker_stats_t *stats)
     free(f);
 }
 
-static void fake_stop(fake_t *f, worker_stats_t *stats)
-{
+static void fake_stop(fake_t *f, worker_stats_t *stats) {
     f->stop = 1;
     pthread_join(f->thread, NULL);
     fake_close(f, stats);
 }
 
 static void send_to_worker(fake_t *f, const proto_header_t *h, const void *const *frames,
-                           const size_t *lens, int n)
-{
+                           const size_t *lens, int n) {
     assert_int_equal(zmq_send(f->router, f->id, strlen(f->id), ZMQ_SNDMORE), (int)strlen(f->id));
     assert_int_equal(wire_send_header(f->router, h, n > 0 ? ZMQ_SNDMORE : 0), 0);
     for (int i = 0; i < n; i++)
-        assert_int_equal(wire_send_bytes(f->router, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0), 0);
+        assert_int_equal(
+            wire_send_bytes(f->router, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0), 0);
 }
 
-static void send_simple(fake_t *f, uint8_t type, uint32_t task, uint64_t lease)
-{
-    proto_header_t h = {.type = type, .job_id = 1, .task_id = task, .attempt = 1,
-                        .shard = PROTO_NO_SHARD, .lease = lease};
+static void send_simple(fake_t *f, uint8_t type, uint32_t task, uint64_t lease) {
+    proto_header_t h = {.type = type,
+                        .job_id = 1,
+                        .task_id = task,
+                        .attempt = 1,
+                        .shard = PROTO_NO_SHARD,
+                        .lease = lease};
     send_to_worker(f, &h, NULL, NULL, 0);
 }
 
-static void send_task(fake_t *f, uint16_t op, uint32_t task, uint64_t lease, uint32_t sleep_ms)
-{
-    proto_header_t h = {.type = MSG_TASK, .op = op, .job_id = 1, .task_id = task, .attempt = 1,
-                        .shard = PROTO_NO_SHARD, .lease = lease};
+static void send_task(fake_t *f, uint16_t op, uint32_t task, uint64_t lease, uint32_t sleep_ms) {
+    proto_header_t h = {.type = MSG_TASK,
+                        .op = op,
+                        .job_id = 1,
+                        .task_id = task,
+                        .attempt = 1,
+                        .shard = PROTO_NO_SHARD,
+                        .lease = lease};
     uint8_t body[4];
     proto_put_u32(body, sleep_ms);
     const void *fr[] = {body};
@@ -174,8 +173,7 @@ static void send_task(fake_t *f, uint16_t op, uint32_t task, uint64_t lease, uin
  * has the given type; other messages are skipped. PINGs the worker meanwhile
  * when f->ping. Returns 0 with m filled (caller wire_close()s), -1 on timeout. */
 static int wait_for(fake_t *f, void *sock, int hdr_at, uint8_t type, int timeout_ms, wire_msg_t *m,
-                    proto_header_t *h)
-{
+                    proto_header_t *h) {
     int64_t deadline = clock_now_ms() + timeout_ms;
     while (clock_now_ms() < deadline) {
         if (f->ping && f->id[0] && clock_now_ms() >= f->next_ping) {
@@ -183,10 +181,8 @@ static int wait_for(fake_t *f, void *sock, int hdr_at, uint8_t type, int timeout
             f->next_ping = clock_now_ms() + HB_MS;
         }
         zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 20) <= 0)
-            continue;
-        if (wire_recv(sock, m, 0) < 0)
-            continue;
+        if (zmq_poll(&it, 1, 20) <= 0) continue;
+        if (wire_recv(sock, m, 0) < 0) continue;
         const char *why;
         if (m->n > hdr_at &&
             proto_header_decode(wire_data(m, hdr_at), wire_size(m, hdr_at), h, &why) == 0 &&
@@ -198,8 +194,7 @@ static int wait_for(fake_t *f, void *sock, int hdr_at, uint8_t type, int timeout
 }
 
 /* Waits for READY and records the worker's routing id. */
-static void expect_ready(fake_t *f, int timeout_ms)
-{
+static void expect_ready(fake_t *f, int timeout_ms) {
     wire_msg_t m;
     proto_header_t h;
     assert_int_equal(wait_for(f, f->router, 1, MSG_READY, timeout_ms, &m, &h), 0);
@@ -222,8 +217,7 @@ static void expect_ready(fake_t *f, int timeout_ms)
 }
 
 /* Waits for RESULT (or FAIL) of task and checks it echoes the lease. */
-static void expect_result(fake_t *f, uint8_t type, uint32_t task, uint64_t lease, int timeout_ms)
-{
+static void expect_result(fake_t *f, uint8_t type, uint32_t task, uint64_t lease, int timeout_ms) {
     int64_t deadline = clock_now_ms() + timeout_ms;
     for (;;) {
         wire_msg_t m;
@@ -247,8 +241,7 @@ static void expect_result(fake_t *f, uint8_t type, uint32_t task, uint64_t lease
 }
 
 /* True when a RESULT for task arrives within ms. */
-static bool result_arrives(fake_t *f, uint32_t task, int ms)
-{
+static bool result_arrives(fake_t *f, uint32_t task, int ms) {
     int64_t deadline = clock_now_ms() + ms;
     while (clock_now_ms() < deadline) {
         wire_msg_t m;
@@ -256,18 +249,15 @@ static bool result_arrives(fake_t *f, uint32_t task, int ms)
         if (wait_for(f, f->pull, 0, MSG_RESULT, (int)(deadline - clock_now_ms()) + 1, &m, &h) != 0)
             return false;
         wire_close(&m);
-        if (h.task_id == task)
-            return true;
+        if (h.task_id == task) return true;
     }
     return false;
 }
 
-static json_object *next_heartbeat(fake_t *f, int timeout_ms)
-{
+static json_object *next_heartbeat(fake_t *f, int timeout_ms) {
     wire_msg_t m;
     proto_header_t h;
-    if (wait_for(f, f->sub, 0, MSG_HEARTBEAT, timeout_ms, &m, &h) != 0)
-        return NULL;
+    if (wait_for(f, f->sub, 0, MSG_HEARTBEAT, timeout_ms, &m, &h) != 0) return NULL;
     assert_int_equal(m.n, 3);
     assert_true(proto_valid_id(wire_data(&m, 1), wire_size(&m, 1)));
     assert_true(wire_size(&m, 2) <= PROTO_MAX_JSON);
@@ -279,15 +269,13 @@ static json_object *next_heartbeat(fake_t *f, int timeout_ms)
     return o;
 }
 
-static const char *hb_str(json_object *o, const char *key)
-{
+static const char *hb_str(json_object *o, const char *key) {
     json_object *v;
     assert_true(json_object_object_get_ex(o, key, &v));
     return json_object_get_string(v);
 }
 
-static void test_ready_noop_heartbeat(void **state)
-{
+static void test_ready_noop_heartbeat(void **state) {
     fake_t *f = fake_start("always");
     expect_ready(f, 3000);
     send_task(f, OP_NOOP, 5, 0xabcdef12345ull, 0);
@@ -295,12 +283,12 @@ static void test_ready_noop_heartbeat(void **state)
 
     json_object *hb = next_heartbeat(f, 2000);
     assert_non_null(hb);
-    static const char *keys[] = {"name", "host", "cores", "slots", "cpu", "mem", "load", "battery", "ac",
-                                 "state", "reason", "tasks_done", "current_task", "rows_per_s", "seq"};
+    static const char *keys[] = {"name",   "host",       "cores",        "slots",      "cpu",
+                                 "mem",    "load",       "battery",      "ac",         "state",
+                                 "reason", "tasks_done", "current_task", "rows_per_s", "seq"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         json_object *v;
-        if (!json_object_object_get_ex(hb, keys[i], &v))
-            fail_msg("heartbeat lacks %s", keys[i]);
+        if (!json_object_object_get_ex(hb, keys[i], &v)) fail_msg("heartbeat lacks %s", keys[i]);
     }
     assert_string_equal(hb_str(hb, "state"), "idle");
     int64_t seq1 = json_object_get_int64(json_object_object_get(hb, "seq"));
@@ -313,8 +301,7 @@ static void test_ready_noop_heartbeat(void **state)
     fake_stop(f, NULL);
 }
 
-static void test_cancelled_sleep_sends_nothing(void **state)
-{
+static void test_cancelled_sleep_sends_nothing(void **state) {
     fake_t *f = fake_start("always");
     expect_ready(f, 3000);
     send_task(f, OP_SLEEP, 10, 111, 400); /* running */
@@ -330,8 +317,7 @@ static void test_cancelled_sleep_sends_nothing(void **state)
     assert_int_equal(st.results, 1);
 }
 
-static void test_garbage_is_dropped(void **state)
-{
+static void test_garbage_is_dropped(void **state) {
     fake_t *f = fake_start("always");
     expect_ready(f, 3000);
     /* Random bytes, a short header, a wrong version, a TASK without body, a
@@ -366,12 +352,16 @@ static void test_garbage_is_dropped(void **state)
     assert_true(st.dropped >= 6);
 }
 
-static void test_noshard_then_cached(void **state)
-{
+static void test_noshard_then_cached(void **state) {
     fake_t *f = fake_start("always");
     expect_ready(f, 3000);
-    proto_header_t h = {.type = MSG_TASK, .op = OP_NOOP, .job_id = 1, .task_id = 20, .attempt = 1,
-                        .shard = 3, .lease = 20};
+    proto_header_t h = {.type = MSG_TASK,
+                        .op = OP_NOOP,
+                        .job_id = 1,
+                        .task_id = 20,
+                        .attempt = 1,
+                        .shard = 3,
+                        .lease = 20};
     const void *body[] = {""};
     size_t blen[] = {0};
     send_to_worker(f, &h, body, blen, 1);
@@ -407,8 +397,7 @@ static void test_noshard_then_cached(void **state)
     assert_int_equal(st.fails, 1);
 }
 
-static void test_silent_master_reconnect_and_reset(void **state)
-{
+static void test_silent_master_reconnect_and_reset(void **state) {
     fake_t *f = fake_start("always");
     expect_ready(f, 3000);
     char first[sizeof f->id];
@@ -431,8 +420,7 @@ static void test_silent_master_reconnect_and_reset(void **state)
     assert_true(st.reconnects >= 1);
 }
 
-static void rebind_router(fake_t *f)
-{
+static void rebind_router(fake_t *f) {
     f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
     int zero = 0;
     zmq_setsockopt(f->router, ZMQ_LINGER, &zero, sizeof zero);
@@ -441,8 +429,7 @@ static void rebind_router(fake_t *f)
     assert_int_equal(zmq_bind(f->router, ep), 0);
 }
 
-static void test_master_restart_is_noticed_at_once(void **state)
-{
+static void test_master_restart_is_noticed_at_once(void **state) {
     fake_t *f = fake_new("always");
     f->cfg.cluster.liveness = 1000; /* 100 s: only the connection events can explain a READY */
     fake_run(f);
@@ -465,8 +452,7 @@ static void test_master_restart_is_noticed_at_once(void **state)
     assert_int_equal(st.reconnects, 0);
 }
 
-static void test_worker_before_master(void **state)
-{
+static void test_worker_before_master(void **state) {
     fake_t *f = fake_new("always");
     zmq_close(f->router); /* no master yet */
     fake_run(f);
@@ -480,8 +466,7 @@ static void test_worker_before_master(void **state)
     assert_int_equal(st.reconnects, 0); /* waited on ZeroMQ's reconnect, not a new id */
 }
 
-static void test_stop_hands_back(void **state)
-{
+static void test_stop_hands_back(void **state) {
     fake_t *f = fake_start("always");
     expect_ready(f, 3000);
     send_task(f, OP_SLEEP, 30, 30, 5000);
@@ -496,8 +481,7 @@ static void test_stop_hands_back(void **state)
         wire_msg_t m;
         proto_header_t h;
         zmq_pollitem_t it = {f->router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 50) <= 0 || wire_recv(f->router, &m, 0) < 0)
-            continue;
+        if (zmq_poll(&it, 1, 50) <= 0 || wire_recv(f->router, &m, 0) < 0) continue;
         const char *why;
         if (m.n >= 2 && proto_header_decode(wire_data(&m, 1), wire_size(&m, 1), &h, &why) == 0) {
             if (h.type == MSG_HANDBACK) {
@@ -515,8 +499,7 @@ static void test_stop_hands_back(void **state)
     fake_close(f, NULL);
 }
 
-static void test_idle_pause_and_resume(void **state)
-{
+static void test_idle_pause_and_resume(void **state) {
     fake_t *f = fake_start("idle");
     fake_write(f, "proc/loadavg", "0.00 0.00 0.00 1/100 1\n");
     expect_ready(f, 3000);
@@ -533,8 +516,7 @@ static void test_idle_pause_and_resume(void **state)
     for (int i = 0; i < 10; i++) {
         hb = next_heartbeat(f, 1000);
         assert_non_null(hb);
-        if (strcmp(hb_str(hb, "state"), "paused") == 0)
-            break;
+        if (strcmp(hb_str(hb, "state"), "paused") == 0) break;
         json_object_put(hb);
         hb = NULL;
     }
@@ -555,8 +537,7 @@ static void test_idle_pause_and_resume(void **state)
     fake_stop(f, NULL);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ready_noop_heartbeat),
         cmocka_unit_test(test_cancelled_sleep_sends_nothing),
