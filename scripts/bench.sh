@@ -30,6 +30,10 @@ BENCH_OUT=${BENCH_OUT:-Data/bench.md}
 BIN=${NC_REL_BIN:-bin}
 WORK=build/bench
 mkdir -p "$WORK"
+# shellcheck source=scripts/bench/cluster.sh
+. scripts/bench/cluster.sh
+trap cl_cleanup EXIT
+trap 'exit 130' INT TERM
 
 if [ "$QUICK" = 1 ]; then
     DATA_DIR=Data
@@ -52,12 +56,6 @@ die() {
 # row ROW WHAT OURS LIBLINEAR RATIO NOTES: adds one line to the table.
 row() {
     TABLE+=("| $1 | $2 | $3 | $4 | $5 | $6 |")
-}
-
-# todo ROW WHAT [LIBLINEAR]: a row whose cluster measurement is not written
-# yet, next to the liblinear figure it will be compared with, if any.
-todo() {
-    row "$1" "$2" "not measured yet" "${3:-—}" "—" "TODO"
 }
 
 want() {
@@ -162,54 +160,325 @@ baseline_predict() {
 
 # ------------------------------------------------------------ cluster rows --
 # Each function below adds the cluster's rows for one section, using the LL_*
-# figures above for the ratio column. They are filled in by the lead; until
-# then they print "not measured yet" and nothing else.
+# figures above for the ratio column. Every cluster runs on a private config
+# with free loopback ports (scripts/bench/cluster.sh), so a demo or a test on
+# the default ports is never disturbed; workers have one slot each.
 
-# TODO(dispatch): bin/master bench-dispatch --tasks N --payload BYTES with 2
-# local workers; median of REPEAT; tasks/s, MB/s, p50/p99 latency.
+# median of the numbers on stdin ("?" when none)
+median() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) print "?"; else if (NR % 2) print v[(NR + 1) / 2]
+        else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# field NAME FILE: the number after NAME on bench-dispatch's result line
+field() {
+    awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$2"
+}
+
+# predicted_col CSV: the "predicted" column of a submission, one label a line
+predicted_col() {
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "predicted") c = i; next }
+             { print $c }' "$1"
+}
+
+# agreement A B: "99.98 % (5 differ of 60000)" for two files of one label a line
+agreement() {
+    paste -d' ' "$1" "$2" | awk '{ n++; if ($1 + 0 != $2 + 0) d++ }
+        END { if (n == 0) print "no rows"; else printf "%.2f %% (%d differ of %d)", 100 * (n - d) / n, d, n }'
+}
+
+# bench-dispatch with 2 local workers: empty tasks (tasks/s, p50/p99 latency)
+# and 8 MB payloads (MB/s), median of REPEAT runs each.
 cluster_dispatch() {
-    todo "dispatch" "bench-dispatch, 2 workers: tasks/s, MB/s, p50/p99 latency"
-}
-
-# TODO(ingest): CSV parse MB/s per core (common/ reader on $TRAIN_CSV) and the
-# master's split into shards in GB/s.
-cluster_ingest() {
-    todo "ingest" "CSV parse MB/s per core, $TRAIN_CSV"
-    todo "ingest" "master split into shards, GB/s"
-}
-
-# TODO(train): bin/master train --strategy exact -s 0 on $TRAIN_CSV
-# (data.scale none) with 1, 2 and 4 local workers; wall time, ratio against
-# LL_TRAIN_SEC_0, test accuracy against LL_TEST_ACC_0.
-cluster_train() {
-    local w ll="—"
-    [ -n "${LL_TRAIN_SEC_0:-}" ] && ll="$LL_TRAIN_SEC_0 s, test $LL_TEST_ACC_0"
-    for w in 1 2 4; do
-        todo "train" "exact L2R_LR -B 1, $w worker$([ "$w" = 1 ] || echo s), $TRAIN_CSV" "$ll"
+    local cfg=$WORK/dispatch.json i tag n_empty n_big
+    n_empty=$([ "$QUICK" = 1 ] && echo 50000 || echo 200000)
+    n_big=$([ "$QUICK" = 1 ] && echo 50 || echo 200)
+    cl_config "$cfg" || {
+        row "dispatch" "bench-dispatch" "not measured: no free port" "—" "—" ""
+        return 1
+    }
+    cl_workers_start "$cfg" 2
+    local tps=() p50=() p99=() mbs=() bp50=() bp99=() ok=1
+    for ((i = 1; i <= REPEAT; i++)); do
+        tag=dispatch_empty_$i
+        timed "$tag" "$BIN/master" bench-dispatch --config "$cfg" --tasks "$n_empty" --payload 0 \
+            --min-workers 2 --no-dashboard || { ok=0; break; }
+        tps+=("$(field tasks/s "$WORK/$tag.out")")
+        p50+=("$(field p50 "$WORK/$tag.out")")
+        p99+=("$(field p99 "$WORK/$tag.out")")
     done
+    if [ "$ok" = 1 ]; then
+        row "dispatch" "bench-dispatch, 2 workers, $n_empty empty tasks" \
+            "$(printf '%s\n' "${tps[@]}" | median) tasks/s, p50 $(printf '%s\n' "${p50[@]}" | median) ms, p99 $(printf '%s\n' "${p99[@]}" | median) ms" \
+            "—" "—" "median of $REPEAT (tasks/s: ${tps[*]}); goal ≥ 20,000 tasks/s"
+    else
+        row "dispatch" "bench-dispatch, 2 workers, empty tasks" "failed" "—" "—" "see $WORK/$tag.err"
+    fi
+    ok=1
+    for ((i = 1; i <= REPEAT; i++)); do
+        tag=dispatch_8mb_$i
+        timed "$tag" "$BIN/master" bench-dispatch --config "$cfg" --tasks "$n_big" --payload 8000000 \
+            --min-workers 2 --no-dashboard || { ok=0; break; }
+        mbs+=("$(field MB/s "$WORK/$tag.out")")
+        bp50+=("$(field p50 "$WORK/$tag.out")")
+        bp99+=("$(field p99 "$WORK/$tag.out")")
+    done
+    if [ "$ok" = 1 ]; then
+        row "dispatch" "bench-dispatch, 2 workers, $n_big tasks of 8 MB" \
+            "$(printf '%s\n' "${mbs[@]}" | median) MB/s, p50 $(printf '%s\n' "${bp50[@]}" | median) ms, p99 $(printf '%s\n' "${bp99[@]}" | median) ms" \
+            "—" "—" "median of $REPEAT (MB/s: ${mbs[*]}); goal ≥ 1,000 MB/s"
+    else
+        row "dispatch" "bench-dispatch, 2 workers, 8 MB tasks" "failed" "—" "—" "see $WORK/$tag.err"
+    fi
+    cl_workers_stop
 }
 
-# TODO(predict): bin/master test with 2 workers on the training rows; wall
-# time against LL_PRED_SEC_train, predictions compared line by line with
-# $WORK/ll_train.pred.
+# bin/data_bench on the training CSV (one core, file in memory): the master's
+# split into shards and the workers' parse into liblinear rows.
+cluster_ingest() {
+    local i tag split=() summ=() fresh=() warm=()
+    [ -x "$BIN/data_bench" ] || {
+        row "ingest" "CSV parse and split" "not measured: $BIN/data_bench missing (make)" "—" "—" ""
+        return 1
+    }
+    for ((i = 1; i <= REPEAT; i++)); do
+        tag=ingest_$i
+        timed "$tag" "$BIN/data_bench" "$TRAIN_CSV" label || {
+            row "ingest" "data_bench $TRAIN_CSV" "failed" "—" "—" "see $WORK/$tag.err"
+            return 1
+        }
+        split+=("$(sed -n 's/^split_file: .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/$tag.out")")
+        summ+=("$(sed -n 's/^summary_from_shard: .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/$tag.out")")
+        fresh+=("$(sed -n 's/^dataset_from_shard (fresh memory): .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/$tag.out")")
+        warm+=("$(sed -n 's/^dataset_from_shard (warm memory): .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/$tag.out")")
+    done
+    local mb
+    mb=$(sed -n 's/^file \([0-9.]*\) MB.*/\1/p' "$WORK/$tag.out")
+    row "ingest" "CSV parse into liblinear rows, one core, $TRAIN_CSV ($mb MB)" \
+        "$(printf '%s\n' "${fresh[@]}" | median) MB/s (warm heap $(printf '%s\n' "${warm[@]}" | median) MB/s)" \
+        "—" "—" "bin/data_bench dataset_from_shard, median of $REPEAT; schema pass (summary_from_shard) $(printf '%s\n' "${summ[@]}" | median) MB/s"
+    row "ingest" "master split into shards, $TRAIN_CSV (file in page cache)" \
+        "$(printf '%s\n' "${split[@]}" | median | awk '{ printf "%.1f GB/s", $1 / 1000 }')" \
+        "—" "—" "bin/data_bench split_file, best of 3 per run, median of $REPEAT"
+}
+
+# cluster_train_run TAG WORKERS SOLVER [NETNS...]: trains on $TRAIN_CSV with
+# WORKERS fresh workers (in the NETNS given, master on 10.200.0.1 then), tests
+# the model on $TEST_CSV with the same workers, and sets:
+#   CT_TOTAL CT_MODEL CT_SCHEMA CT_LOAD CT_TRON CT_PRED CT_WAIT  (master's time: line)
+#   CT_CPU (workers' CPU seconds, summed, during training), CT_ACC (test),
+#   CT_TRAIN_ACC, CT_AGREE (vs liblinear's test predictions), CT_WDIFF (relative
+#   L2 distance of the weights to liblinear's model), CT_M_RSS, CT_W_RSS
+# Returns non-zero (with CT_WHY) when a step failed.
+cluster_train_run() {
+    local tag=$1 w=$2 solver=$3 ip=127.0.0.1 cfg
+    shift 3
+    [ $# -gt 0 ] && ip=10.200.0.1
+    cfg=$WORK/$tag.json
+    CT_WHY=""
+    cl_config "$cfg" "$ip" || { CT_WHY="no free port"; return 1; }
+    cl_workers_start "$cfg" "$w" "$@"
+    cl_cpu_sampler_start "$WORK/$tag.cpu"
+    timed "$tag" "$BIN/master" train --config "$cfg" --data "$TRAIN_CSV" --scale none \
+        --solver "$solver" --bias 1 --strategy exact --min-workers "$w" --no-dashboard \
+        --model "$WORK/$tag.model" --out "$WORK/$tag.sub.csv"
+    local rc=$?
+    cl_cpu_sampler_stop
+    CT_M_RSS=$T_RSS_MB
+    CT_WALL=$T_SEC
+    local pid
+    CT_W_RSS=""
+    for pid in "${CL_PIDS[@]}"; do CT_W_RSS+="$(cl_hwm_mb "$pid") "; done
+    CT_W_RSS=${CT_W_RSS% }
+    if [ "$rc" -ne 0 ]; then
+        CT_WHY="master train failed (status $rc): $(tail -1 "$WORK/$tag.err")"
+        cl_workers_stop
+        return 1
+    fi
+    local tl
+    tl=$(grep '^time: ' "$WORK/$tag.out")
+    CT_TOTAL=$(sed -n 's/^time: \([0-9.]*\) s from file.*/\1/p' <<<"$tl")
+    CT_SCHEMA=$(sed -n 's/.*(schema \([0-9.]*\) s.*/\1/p' <<<"$tl")
+    CT_LOAD=$(sed -n 's/.*loading \([0-9.]*\) s.*/\1/p' <<<"$tl")
+    CT_TRON=$(sed -n 's/.*training \([0-9.]*\) s.*/\1/p' <<<"$tl")
+    CT_PRED=$(sed -n 's/.*predicting \([0-9.]*\) s.*/\1/p' <<<"$tl")
+    CT_WAIT=$(sed -n 's/.*, \([0-9.]*\) s waiting for workers.*/\1/p' <<<"$tl")
+    CT_MODEL=$(awk -v a="$CT_TOTAL" -v b="$CT_PRED" 'BEGIN { printf "%.2f", a - b }')
+    CT_TRAIN_ACC=$(sed -n 's/^Training accuracy = \([0-9.]*\)%.*/\1 %/p' "$WORK/$tag.out")
+    local t0 t1
+    t0=$(cl_log_ms "$WORK/$tag.err" "shards loaded on the workers")
+    t1=$(cl_log_ms "$WORK/$tag.err" "TRON finished")
+    CT_CPU="?"
+    [ -n "$t0" ] && [ -n "$t1" ] && CT_CPU=$(cl_cpu_between "$WORK/$tag.cpu" "$t0" "$t1")
+    timed "$tag.test" "$BIN/master" test --config "$cfg" --data "$TEST_CSV" \
+        --model "$WORK/$tag.model" --out "$WORK/$tag.test.csv" --min-workers "$w" --no-dashboard
+    rc=$?
+    cl_workers_stop
+    if [ "$rc" -ne 0 ]; then
+        CT_WHY="master test failed (status $rc): $(tail -1 "$WORK/$tag.test.err")"
+        return 1
+    fi
+    CT_ACC=$(accuracy_of "$WORK/$tag.test.out")
+    predicted_col "$WORK/$tag.test.csv" >"$WORK/$tag.test.pred"
+    CT_AGREE="?"
+    [ -f "$WORK/ll_s$solver.test.pred" ] &&
+        CT_AGREE=$(agreement "$WORK/$tag.test.pred" "$WORK/ll_s$solver.test.pred")
+    CT_WDIFF="?"
+    [ -f "$WORK/ll_s$solver.model" ] &&
+        CT_WDIFF=$(awk -f scripts/bench/model_diff.awk "$WORK/$tag.model" "$WORK/ll_s$solver.model")
+    return 0
+}
+
+# train_row ROW WHAT SOLVER W: adds the table line for the last cluster_train_run
+train_row() {
+    local rowname=$1 what=$2 s=$3 w=$4 ll="—" r="—" llsec llacc par
+    llsec=$(eval echo "\${LL_TRAIN_SEC_$s:-}")
+    llacc=$(eval echo "\${LL_TEST_ACC_$s:-}")
+    [ -n "$llsec" ] && ll="$llsec s, test $llacc" && r=$(ratio "$CT_MODEL" "$llsec")
+    # workers' CPU during training, spread over the cores they could use
+    par=$((w < $(nproc) ? w : $(nproc)))
+    local comp other
+    comp=$(awk -v c="$CT_CPU" -v p="$par" 'BEGIN { if (c == "?") print "?"; else printf "%.1f", c / p }')
+    other=$(awk -v t="$CT_TRON" -v c="$comp" 'BEGIN { if (c == "?") print "?"; else printf "%.1f", t - c }')
+    row "$rowname" "$what" "$CT_MODEL s, test $CT_ACC" "$ll" "$r" \
+        "file to model: reading $CT_SCHEMA s (schema pass) + $CT_LOAD s (shards to workers), training $CT_TRON s (workers' CPU $CT_CPU s over $par core(s) ≈ $comp s computing, ≈ $other s communication and waiting); then $CT_PRED s predicting the training rows (submission_train.csv); master process $CT_WALL s incl. $CT_WAIT s waiting for workers; test predictions agree with liblinear's on $CT_AGREE; weights' relative L2 distance to liblinear's model $CT_WDIFF; training accuracy $CT_TRAIN_ACC"
+}
+
+# bin/master train --strategy exact -s 0 -B 1 on $TRAIN_CSV (--scale none: the
+# numbers liblinear reads from the .svm twin) with 1, 2 and 4 local workers
+# (1 and 2 with QUICK), and -s 2 with 2 workers.
+cluster_train() {
+    local w counts="1 2 4"
+    [ "$QUICK" = 1 ] && counts="1 2"
+    for w in $counts; do
+        local what="exact L2R_LR (-s 0) -B 1, $w worker$([ "$w" = 1 ] || echo s), $TRAIN_CSV"
+        if cluster_train_run "train_w$w" "$w" 0; then
+            train_row "train" "$what" 0 "$w"
+            if [ "$w" = 2 ]; then
+                LOOP_W2_SEC=$CT_MODEL
+                MEM_TRAIN="master $CT_M_RSS MB; workers $(sed 's/ / MB, /g' <<<"$CT_W_RSS") MB"
+            fi
+        else
+            row "train" "$what" "failed" "—" "—" "$CT_WHY"
+        fi
+    done
+    local what="exact L2R_L2LOSS_SVC (-s 2) -B 1, 2 workers, $TRAIN_CSV"
+    if cluster_train_run "train_s2_w2" 2 2; then
+        train_row "train" "$what" 2 2
+    else
+        row "train" "$what" "failed" "—" "—" "$CT_WHY"
+    fi
+}
+
+# bin/master test with 2 workers on the training rows in libsvm form, with the
+# model liblinear-train wrote: wall time against LL_PRED_SEC_train, predictions
+# compared line by line with liblinear-predict's ($WORK/ll_train.pred). Run
+# with the default shard size (what a user gets) and with shards of 1/8 of the
+# rows (so that both workers have work even when the file is one default shard).
 cluster_predict() {
-    local ll="—"
+    local n shards
+    n=$(lines_of "$TRAIN_SVM")
+    predict_runs "default shards (cluster.shard_rows 20000)"
+    shards=$(((n + 7) / 8))
+    predict_runs "--shard-rows $shards" --shard-rows "$shards"
+}
+
+# predict_runs LABEL [EXTRA MASTER ARGS...]: one predict row, median of REPEAT.
+predict_runs() {
+    local label=$1 ll="—" cfg=$WORK/predict.json i tag secs=() waits=() n
+    shift
+    n=$(lines_of "$TRAIN_SVM")
+    local what="2 workers, liblinear's -s 0 model, $n rows of $TRAIN_SVM, $label"
     [ -n "${LL_PRED_SEC_train:-}" ] && ll="$LL_PRED_SEC_train s, $LL_PRED_ACC_train"
-    todo "predict" "2 workers, $TRAIN_CSV; predictions identical to liblinear's?" "$ll"
+    [ -f "$WORK/ll_s0.model" ] || {
+        row "predict" "$what" "not measured: no liblinear model" "$ll" "—" ""
+        return 1
+    }
+    cl_config "$cfg" || {
+        row "predict" "$what" "not measured: no free port" "$ll" "—" ""
+        return 1
+    }
+    cl_workers_start "$cfg" 2
+    local m_rss=0 wt
+    for ((i = 1; i <= REPEAT; i++)); do
+        tag=predict_$i
+        timed "$tag" "$BIN/master" test --config "$cfg" --data "$TRAIN_SVM" "$@" \
+            --model "$WORK/ll_s0.model" --out "$WORK/$tag.csv" --min-workers 2 --no-dashboard || {
+            row "predict" "$what" "failed" "$ll" "—" "$(tail -1 "$WORK/$tag.err")"
+            cl_workers_stop
+            return 1
+        }
+        wt=$(cl_master_wait_s "$WORK/$tag.err")
+        waits+=("$wt")
+        secs+=("$(awk -v a="$T_SEC" -v b="$wt" 'BEGIN { printf "%.2f", a - b }')")
+        [ "$T_RSS_MB" -gt "$m_rss" ] && m_rss=$T_RSS_MB
+    done
+    local pid w_rss="" ntasks
+    for pid in "${CL_PIDS[@]}"; do w_rss+="$(cl_hwm_mb "$pid") MB, "; done
+    cl_workers_stop
+    [ -n "${MEM_PREDICT:-}" ] || MEM_PREDICT="master $m_rss MB; workers ${w_rss%, }"
+    ntasks=$(grep -o '/[0-9]* tasks' "$WORK/$tag.err" | tail -1 | tr -dc 0-9)
+    local med acc same r="—"
+    med=$(printf '%s\n' "${secs[@]}" | median)
+    acc=$(accuracy_of "$WORK/$tag.out")
+    predicted_col "$WORK/$tag.csv" >"$WORK/predict.pred"
+    if cmp -s "$WORK/predict.pred" "$WORK/ll_train.pred"; then
+        same="identical to liblinear-predict's ($(lines_of "$WORK/predict.pred") lines)"
+    else
+        same="NOT identical: agreement $(agreement "$WORK/predict.pred" "$WORK/ll_train.pred")"
+    fi
+    [ -n "${LL_PRED_SEC_train:-}" ] && r=$(ratio "$med" "$LL_PRED_SEC_train")
+    row "predict" "$what" "$med s, $acc" "$ll" "$r" \
+        "median of $REPEAT (${secs[*]} s: master process minus ${waits[*]} s waiting for workers to reconnect);${ntasks:+ $ntasks shard(s);} predictions $same"
 }
 
-# TODO(memory): peak RSS of master and each worker during the train row.
+# Peak RSS (VmHWM) of the master and of each worker, from the 2-worker train
+# row and the predict row above.
 cluster_memory() {
-    todo "memory" "peak RSS, master"
-    todo "memory" "peak RSS, each worker"
+    local ll="—"
+    [ -n "${LL_TRAIN_RSS_0:-}" ] && ll="liblinear-train $LL_TRAIN_RSS_0 MB"
+    if [ -n "${MEM_TRAIN:-}" ]; then
+        row "memory" "peak RSS, train with 2 workers" "$MEM_TRAIN" "$ll" "—" \
+            "master: /usr/bin/time -v; workers: VmHWM after training"
+    else
+        row "memory" "peak RSS, train with 2 workers" "not measured: 2-worker train row not run or failed" "$ll" "—" ""
+    fi
+    if [ -n "${MEM_PREDICT:-}" ]; then
+        row "memory" "peak RSS, predict with 2 workers" "$MEM_PREDICT" "—" "—" \
+            "default shards; master: /usr/bin/time -v (largest of $REPEAT runs); workers: VmHWM after the $REPEAT runs"
+    else
+        row "memory" "peak RSS, predict with 2 workers" "not measured: predict row not run or failed" "—" "—" ""
+    fi
 }
 
-# TODO(lan): the train row again with workers in network namespaces (veth
-# pairs, tc netem rate 1gbit delay 0.2ms); needs root and iproute2.
+# The 2-worker train row again with each worker in its own network namespace,
+# joined to the master (10.200.0.1 on a bridge) by a veth pair shaped to
+# 1 Gbit/s (+ 0.2 ms with netem when the kernel has it). Needs root.
 cluster_lan() {
-    local ll="—"
-    [ -n "${LL_TRAIN_SEC_0:-}" ] && ll="$LL_TRAIN_SEC_0 s"
-    todo "LAN" "exact L2R_LR -B 1, 2 workers in netns, 1 Gbit/s + 0.2 ms" "$ll"
+    local what="exact L2R_LR (-s 0) -B 1, 2 workers in network namespaces"
+    if ! cl_lan_up 2; then
+        row "LAN" "$what" "skipped: $CL_LAN_WHY" "—" "—" ""
+        cl_lan_down
+        return 0
+    fi
+    # what the links carry: 8 MB payloads through the shaped veths
+    local cfg=$WORK/lan_dispatch.json mbs="?"
+    cl_config "$cfg" 10.200.0.1 && {
+        cl_workers_start "$cfg" 2 "${CL_NS[@]}"
+        timed lan_dispatch "$BIN/master" bench-dispatch --config "$cfg" --tasks 40 \
+            --payload 8000000 --min-workers 2 --no-dashboard && mbs=$(field MB/s "$WORK/lan_dispatch.out")
+        cl_workers_stop
+    }
+    if cluster_train_run "lan_w2" 2 0 "${CL_NS[@]}"; then
+        train_row "LAN" "$what ($CL_LAN_SHAPE)" 0 2
+        [ -n "${LOOP_W2_SEC:-}" ] &&
+            NOTES+=("LAN: $CT_MODEL s from file to model with the workers behind shaped links, against $LOOP_W2_SEC s on loopback in the train row above.")
+        NOTES+=("LAN: the shaped links carried $mbs MB/s of 8 MB bench-dispatch payloads to the 2 namespaced workers (2 x 1 Gbit/s = 250 MB/s at most).")
+    else
+        row "LAN" "$what" "failed" "—" "—" "$CT_WHY"
+    fi
+    cl_lan_down
 }
 
 # ------------------------------------------------------------------- main --
@@ -223,6 +492,17 @@ main() {
     else
         FULL=1 scripts/prepare-data.sh || die "FULL=1 scripts/prepare-data.sh failed"
     fi
+    # The binaries under test, copied so that a rebuild during the run (others
+    # work in this tree) cannot mix two versions in one table.
+    mkdir -p "$WORK/bin"
+    local b
+    for b in master worker data_bench; do
+        [ -x "$BIN/$b" ] && cp "$BIN/$b" "$WORK/bin/$b.tmp" && mv "$WORK/bin/$b.tmp" "$WORK/bin/$b"
+    done
+    [ -x "$WORK/bin/master" ] && [ -x "$WORK/bin/worker" ] || die "$BIN/master or $BIN/worker missing; run make"
+    BIN=$WORK/bin
+    local rev
+    rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
     local t0=$SECONDS
     local load_before
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -251,13 +531,17 @@ main() {
         echo
         echo "NetCompute bench $([ "$QUICK" = 1 ] && echo "(QUICK: 12,000/2,000 subset)" || echo "(full Fashion-MNIST 60,000/10,000)")," \
              "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($cpu)," \
-             "load average before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg); $((SECONDS - t0)) s"
-        echo "data: $TRAIN_SVM / $TEST_SVM (liblinear), $TRAIN_CSV / $TEST_CSV (cluster); ratio = ours / liblinear"
+             "load average before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg); $((SECONDS - t0)) s; commit $rev"
+        echo "data: $TRAIN_SVM / $TEST_SVM (liblinear), $TRAIN_CSV / $TEST_CSV (cluster); ratio = ours / liblinear (below 1: we are faster);" \
+             "workers run with --slots 1 on this one machine; their compute threads run at nice 19 + SCHED_IDLE, so other load on the machine slows them more than liblinear"
         echo
         echo "| row | what | ours | liblinear | ratio | notes |"
         echo "|---|---|---|---|---|---|"
         printf '%s\n' "${TABLE[@]}"
-        [ ${#NOTES[@]} -eq 0 ] || printf '\n%s\n' "${NOTES[@]}"
+        if [ ${#NOTES[@]} -gt 0 ]; then
+            echo
+            printf -- '- %s\n' "${NOTES[@]}"
+        fi
     } | tee "$BENCH_OUT"
 }
 

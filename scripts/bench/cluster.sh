@@ -1,0 +1,261 @@
+# Helpers for scripts/bench.sh: a private cluster (master + local workers) on
+# free loopback ports, or with workers in network namespaces, plus the
+# measurements the table needs (peak RSS, CPU seconds, the master's timings).
+#   . scripts/bench/cluster.sh   (after WORK and BIN are set)
+#
+#   cl_config FILE [MASTER_IP]     config with free ports, history under $WORK
+#   cl_workers_start N [NETNS...]  N workers (--slots 1); in NETNS[i] when given
+#   cl_workers_stop                SIGTERM, wait; sets CL_W_RSS (MB list)
+#   cl_cpu_sampler_start FILE      samples the workers' CPU ticks every 0.2 s
+#   cl_lan_up / cl_lan_down        bridge + veth pairs + namespaces (root only)
+#
+# Every process started here is recorded and stopped by cl_cleanup, which the
+# caller runs from its EXIT trap; namespaces and links are removed there too.
+
+CL_PIDS=()      # workers currently running
+CL_SAMPLER=""   # pid of the CPU sampler loop
+CL_NS=()        # namespaces created by cl_lan_up
+CL_LINKS=()     # root-side links created by cl_lan_up
+CL_BR=""        # bridge created by cl_lan_up
+CL_TAKEN=""
+
+# A free TCP port: random in 20000-60999, not in use and not handed out before.
+cl_free_port() {
+    local p used
+    used=$(ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 41000))
+        if ! grep -qx "$p" <<<"$used" && ! grep -qwx "$p" <<<"$CL_TAKEN"; then
+            CL_TAKEN+=$'\n'"$p"
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# cl_config FILE [MASTER_IP]: a private config so that the bench never talks
+# to a demo or a test running on the default ports.
+cl_config() {
+    local file=$1 ip=${2:-127.0.0.1} tp rp hp dp
+    tp=$(cl_free_port) && rp=$(cl_free_port) && hp=$(cl_free_port) && dp=$(cl_free_port) || return 1
+    cat >"$file" <<JSON
+{
+  "master": {"ip": "$ip", "task_port": $tp, "result_port": $rp, "heartbeat_port": $hp},
+  "dashboard": {"host": "127.0.0.1", "port": $dp, "token": ""},
+  "history": {"db": "$WORK/history.db", "retention_days": 7},
+  "model": {"file": "$WORK/model.txt"},
+  "output": {"train": "$WORK/submission_train.csv", "test": "$WORK/submission_test.csv"}
+}
+JSON
+}
+
+# cl_workers_start CONFIG N [NETNS...]: N workers w1..wN with one slot each,
+# logs in $WORK/worker-wI.log. Worker I runs inside the I-th NETNS if given.
+cl_workers_start() {
+    local cfg=$1 n=$2 i ns
+    shift 2
+    CL_PIDS=()
+    for ((i = 1; i <= n; i++)); do
+        ns=${1:-}
+        [ $# -gt 0 ] && shift
+        if [ -n "$ns" ]; then
+            # ip netns exec execs the worker, so $! is the worker itself
+            ip netns exec "$ns" "$BIN/worker" --config "$cfg" --name "w$i" --slots 1 \
+                >"$WORK/worker-w$i.log" 2>&1 &
+        else
+            "$BIN/worker" --config "$cfg" --name "w$i" --slots 1 >"$WORK/worker-w$i.log" 2>&1 &
+        fi
+        CL_PIDS+=($!)
+    done
+}
+
+# VmHWM of PID in MB (peak resident set size so far), or "?" when gone.
+cl_hwm_mb() {
+    awk '/^VmHWM:/ { printf "%.0f", $2 / 1024; found = 1 } END { if (!found) print "?" }' \
+        "/proc/$1/status" 2>/dev/null || echo "?"
+}
+
+# cl_workers_stop: reads each worker's peak RSS (CL_W_RSS, space separated MB)
+# and CPU seconds (CL_W_CPU), then stops them with SIGTERM (SIGKILL after 10 s).
+cl_workers_stop() {
+    local pid i
+    CL_W_RSS=""
+    CL_W_CPU=""
+    for pid in "${CL_PIDS[@]}"; do
+        CL_W_RSS+="$(cl_hwm_mb "$pid") "
+        CL_W_CPU+="$(cl_cpu_ticks "$pid") "
+    done
+    CL_W_RSS=${CL_W_RSS% }
+    CL_W_CPU=${CL_W_CPU% }
+    for pid in "${CL_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for pid in "${CL_PIDS[@]}"; do
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    CL_PIDS=()
+}
+
+# utime + stime of PID in clock ticks (all threads), or 0 when gone.
+cl_cpu_ticks() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
+        echo 0
+        return
+    }
+    # fields after the ")" that ends the command name: state is field 3,
+    # utime 14, stime 15
+    stat=${stat##*) }
+    awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+# cl_cpu_sampler_start FILE: every 0.2 s appends "epoch_ms ticks_w1 ticks_w2 .."
+# for the running workers, until cl_cpu_sampler_stop.
+cl_cpu_sampler_start() {
+    local file=$1
+    : >"$file"
+    (
+        while :; do
+            local line t pid
+            t=${EPOCHREALTIME/./}
+            line="$((t / 1000))"
+            for pid in "${CL_PIDS[@]}"; do line+=" $(cl_cpu_ticks "$pid")"; done
+            echo "$line" >>"$file"
+            sleep 0.2
+        done
+    ) &
+    CL_SAMPLER=$!
+}
+
+cl_cpu_sampler_stop() {
+    [ -n "$CL_SAMPLER" ] || return 0
+    kill "$CL_SAMPLER" 2>/dev/null
+    wait "$CL_SAMPLER" 2>/dev/null
+    CL_SAMPLER=""
+}
+
+# cl_log_ms LOG PATTERN: epoch ms of the first master log line matching PATTERN
+# (log lines start with an ISO UTC timestamp), empty when none.
+cl_log_ms() {
+    local ts
+    ts=$(grep -m1 -- "$2" "$1" | cut -d' ' -f1)
+    [ -n "$ts" ] && date -u -d "$ts" +%s%3N
+}
+
+# cl_log_last_ms LOG PATTERN: as cl_log_ms, the last matching line.
+cl_log_last_ms() {
+    local ts
+    ts=$(grep -- "$2" "$1" | tail -1 | cut -d' ' -f1)
+    [ -n "$ts" ] && date -u -d "$ts" +%s%3N
+}
+
+# cl_cpu_between SAMPLES T0_MS T1_MS: sum over workers of CPU seconds spent
+# between the samples nearest to T0 and T1.
+cl_cpu_between() {
+    awk -v t0="$2" -v t1="$3" '
+        function near(t,   i, best, d, bd) {
+            bd = -1
+            for (i = 1; i <= NR; i++) { d = ts[i] - t; if (d < 0) d = -d
+                if (bd < 0 || d < bd) { bd = d; best = i } }
+            return best }
+        { ts[NR] = $1; row[NR] = $0 }
+        END {
+            if (NR == 0) { print "?"; exit }
+            a = near(t0); b = near(t1)
+            na = split(row[a], x, " "); split(row[b], y, " "); s = 0
+            for (i = 2; i <= na; i++) s += y[i] - x[i]
+            printf "%.1f", s / 100 }' "$1"
+}
+
+# cl_master_wait_s LOG: seconds the master spent waiting for its workers
+# (from its "waiting for" line to the last "joined" line before work began).
+cl_master_wait_s() {
+    local a b
+    a=$(cl_log_ms "$1" "waiting for") || true
+    b=$(cl_log_last_ms "$1" " joined: ") || true
+    if [ -n "$a" ] && [ -n "$b" ] && [ "$b" -ge "$a" ]; then
+        awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b - a) / 1000 }'
+    else
+        echo 0
+    fi
+}
+
+# cl_lan_up N: bridge ncb-br (10.200.0.1/24) in the root namespace and N
+# namespaces ncb-wI, each joined by a veth pair with address 10.200.0.(10+I).
+# Both ends of every veth are shaped to 1 Gbit/s; an added delay needs netem,
+# tried first. Sets CL_LAN_SHAPE (what was applied) or CL_LAN_WHY and fails.
+cl_lan_up() {
+    local n=$1 i ns host peer
+    CL_LAN_WHY=""
+    CL_LAN_SHAPE=""
+    [ "$(id -u)" = 0 ] || { CL_LAN_WHY="needs root (network namespaces)"; return 1; }
+    command -v ip >/dev/null && command -v tc >/dev/null ||
+        { CL_LAN_WHY="ip/tc not found (Debian package iproute2)"; return 1; }
+    CL_BR=ncb-br$$
+    CL_BR=${CL_BR:0:15}
+    ip link add "$CL_BR" type bridge 2>"$WORK/lan.err" &&
+        ip addr add 10.200.0.1/24 dev "$CL_BR" 2>>"$WORK/lan.err" &&
+        ip link set "$CL_BR" up 2>>"$WORK/lan.err" ||
+        { CL_LAN_WHY="cannot create bridge: $(head -1 "$WORK/lan.err")"; return 1; }
+    local delay=1
+    for ((i = 1; i <= n; i++)); do
+        ns=ncb-w$i-$$
+        host=ncbh$i-$$
+        peer=ncbp$i-$$
+        host=${host:0:15}
+        peer=${peer:0:15}
+        ip netns add "$ns" 2>>"$WORK/lan.err" ||
+            { CL_LAN_WHY="ip netns add failed: $(tail -1 "$WORK/lan.err")"; return 1; }
+        CL_NS+=("$ns")
+        ip link add "$host" type veth peer name "$peer" 2>>"$WORK/lan.err" ||
+            { CL_LAN_WHY="veth failed: $(tail -1 "$WORK/lan.err")"; return 1; }
+        CL_LINKS+=("$host")
+        ip link set "$peer" netns "$ns" &&
+            ip link set "$host" master "$CL_BR" &&
+            ip link set "$host" up &&
+            ip -n "$ns" addr add "10.200.0.$((10 + i))/24" dev "$peer" &&
+            ip -n "$ns" link set "$peer" up &&
+            ip -n "$ns" link set lo up 2>>"$WORK/lan.err" ||
+            { CL_LAN_WHY="namespace setup failed: $(tail -1 "$WORK/lan.err")"; return 1; }
+        # 1 Gbit/s + 0.2 ms each way: netem when the kernel has it; otherwise
+        # the rate alone with tbf, and the table says that no delay was added.
+        if [ "$delay" = 1 ] &&
+            tc qdisc add dev "$host" root netem rate 1gbit delay 0.2ms 2>>"$WORK/lan.err" &&
+            ip netns exec "$ns" tc qdisc add dev "$peer" root netem rate 1gbit delay 0.2ms \
+                2>>"$WORK/lan.err"; then
+            CL_LAN_SHAPE="netem rate 1gbit delay 0.2ms on both ends of each veth"
+        else
+            delay=0
+            tc qdisc del dev "$host" root 2>/dev/null
+            tc qdisc add dev "$host" root tbf rate 1gbit burst 256kb latency 10ms \
+                2>>"$WORK/lan.err" &&
+                ip netns exec "$ns" tc qdisc add dev "$peer" root tbf rate 1gbit burst 256kb \
+                    latency 10ms 2>>"$WORK/lan.err" ||
+                { CL_LAN_WHY="tc tbf failed: $(tail -1 "$WORK/lan.err")"; return 1; }
+            CL_LAN_SHAPE="tbf rate 1gbit on both ends of each veth; no added delay: this kernel has no netem ($(grep -m1 -o 'qdisc kind is unknown' "$WORK/lan.err" || echo 'netem failed'))"
+        fi
+    done
+}
+
+cl_lan_down() {
+    local x
+    for x in "${CL_LINKS[@]}"; do ip link del "$x" 2>/dev/null; done
+    for x in "${CL_NS[@]}"; do ip netns del "$x" 2>/dev/null; done
+    [ -n "$CL_BR" ] && ip link del "$CL_BR" 2>/dev/null
+    CL_LINKS=()
+    CL_NS=()
+    CL_BR=""
+}
+
+cl_cleanup() {
+    cl_cpu_sampler_stop
+    local pid
+    for pid in "${CL_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    for pid in "${CL_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    CL_PIDS=()
+    cl_lan_down
+}
