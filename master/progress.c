@@ -16,6 +16,7 @@ void progress_init(progress_t *p, sched_t *s, events_t *ev, uint32_t job_id, boo
     p->tty = isatty(STDERR_FILENO);
     p->quiet = quiet;
     p->drawn = false;
+    p->last_log_ms = 0;
     sched_set_tick(s, progress_tick, p);
 }
 
@@ -61,7 +62,8 @@ void progress_tick(void *arg)
                 (unsigned long long)sp.tasks_total, rate, eta < 0 ? "~" : "", eta < 0 ? 0 : eta,
                 workers);
         p->drawn = true;
-    } else {
+    } else if (clock_now_ms() - p->last_log_ms >= 1000) {
+        p->last_log_ms = clock_now_ms();
         log_info("%s: %llu/%llu tasks (%.0f%%), %llu rows, %.0f rows/s, %d workers", p->phase,
                  (unsigned long long)sp.tasks_done, (unsigned long long)sp.tasks_total, frac * 100,
                  (unsigned long long)sp.rows_done, rate, workers);

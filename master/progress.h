@@ -20,6 +20,7 @@ typedef struct progress {
     uint32_t job_id;
     const char *phase; /* "schema", "training", "predicting", ... (static string) */
     int64_t start_ms;
+    int64_t last_log_ms; /* not on a terminal: at most one line a second */
     bool tty, quiet, drawn;
 } progress_t;
 
