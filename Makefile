@@ -88,16 +88,24 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBS_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $< $(LIBS_A) $(LDLIBS)
 
-# Fuzz targets: clang, libFuzzer + ASan, over every library source.
+# Fuzz targets: clang, libFuzzer + ASan/UBSan. The library sources are
+# compiled once (fuzzer-no-link) and each target links them.
 FUZZ_DIR := build/fuzz
 FUZZ_LIB_SRC := $(COMMON_SRC) $(filter-out master/main.c,$(MASTER_SRC)) $(DASH_SRC) \
                 $(filter-out worker/main.c,$(WORKER_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_FLAGS = -O1 -g -fsanitize=address,undefined
 FUZZ_SECONDS ?= 60
 fuzz-build: $(FUZZ_BIN)
-$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+$(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(WARN) -I. -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+	clang $(WARN) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_DIR)/libfuzzlib.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_DIR)/libfuzzlib.a
+	@mkdir -p $(dir $@)
+	clang $(WARN) -I. $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libfuzzlib.a $(LDLIBS)
 fuzz: fuzz-build
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \

@@ -101,6 +101,10 @@ int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err,
             o->cmd = CMD_BENCH_DISPATCH;
         else if (strcmp(c, "keygen") == 0) {
             o->cmd = CMD_KEYGEN;
+            if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+                o->cmd = CMD_HELP;
+                return 0;
+            }
             if (argc < 3 || argv[2][0] == '-') {
                 snprintf(err, errlen, "keygen: missing NAME (usage: master keygen NAME)");
                 return -1;

@@ -6,13 +6,17 @@
 #   4. prints accuracy, time and where every output is
 # KEEP=1 leaves the master and dashboard running after the test job (Ctrl-C ends).
 # The workers are stopped on exit, whatever happens.
+# DEMO_DIR=DIR runs the same demo in another directory (its config.json, its
+# Data/), with TRAIN_ROWS/TEST_ROWS passed to prepare-data.sh: the test suite
+# runs the demo path this way on a small subset.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-BIN=${NC_REL_BIN:-bin}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "${DEMO_DIR:-$ROOT}"
+BIN=${NC_REL_BIN:-$ROOT/bin}
 CONFIG=${CONFIG:-config.json}
 WORKERS=${WORKERS:-2}
 
-scripts/prepare-data.sh
+OUT_DIR=$PWD/Data NC_REL_BIN=$BIN "$ROOT/scripts/prepare-data.sh"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -50,6 +50,7 @@ done
 for e in tests/e2e/*.sh; do
     [ -f "$e" ] || continue
     name=$(basename "$e" .sh)
+    [ "$name" = lib ] && continue # shared helpers, not a test
     [ -n "$only" ] && [[ $name != *$only* ]] && continue
     log=$art/e2e-$name.log
     start=$(date +%s)
