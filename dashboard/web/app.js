@@ -30,6 +30,14 @@
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     return (h ? h + 'h ' : '') + (h || m ? m + 'm ' : '') + r + 's';
   }
+  // 950, 8k, 12.5k, 3.2M: axis labels that fit uPlot's 50 px axis
+  function compact(v) {
+    if (v == null) return '';
+    var a = Math.abs(v);
+    if (a >= 1e6) return +(v / 1e6).toFixed(1) + 'M';
+    if (a >= 1e3) return +(v / 1e3).toFixed(1) + 'k';
+    return String(+v.toFixed(2));
+  }
   function fmtTime(ms) { return ms ? new Date(ms).toLocaleTimeString() : '–'; }
   function fmtDate(ms) { return ms ? new Date(ms).toLocaleString() : '–'; }
   function serverNow() { return Date.now() + state.clockOffset; }
@@ -53,7 +61,8 @@
       [{}, { label: 'CPU %', stroke: '#2b6cb0', width: 2 }, { label: 'Memory %', stroke: '#d69e2e', width: 2 }],
       { y: { range: [0, 100] } });
     state.charts.rows = makeChart($('chart-rows'),
-      [{}, { label: 'rows/s', stroke: '#1f9d55', width: 2, fill: 'rgba(31,157,85,0.1)' }]);
+      [{}, { label: 'rows/s', stroke: '#1f9d55', width: 2, fill: 'rgba(31,157,85,0.1)' }],
+      null, [{}, { values: function (u, vals) { return vals.map(compact); } }]);
     state.charts.loss = makeChart($('chart-loss'),
       [{ label: 'iteration' },
        { label: 'loss f', stroke: '#d63b3b', width: 2, scale: 'f', points: { show: true } },
@@ -84,13 +93,23 @@
     redraw('cpu'); redraw('rows');
   }
 
+  // One point per Newton iteration for the whole one-vs-rest problem: the
+  // classes iterate side by side (one event each per iteration), so plot the
+  // total objective sum(f) and the norm of the whole gradient sqrt(sum |g|^2);
+  // a class that has converged keeps its last values.
   function setIterations(list) {
     state.iterations = list.slice();
+    var byIter = {}, last = {};
+    state.iterations.forEach(function (it) {
+      var k = it.iter || 0;
+      (byIter[k] = byIter[k] || []).push(it);
+    });
     var xs = [], fs = [], gs = [];
-    state.iterations.forEach(function (it, i) {
-      xs.push(i + 1);
-      fs.push(it.f > 0 ? it.f : null);
-      gs.push(it.gnorm > 0 ? it.gnorm : null);
+    Object.keys(byIter).map(Number).sort(function (a, b) { return a - b; }).forEach(function (k) {
+      byIter[k].forEach(function (it) { last[it['class'] != null ? it['class'] : ''] = it; });
+      var f = 0, g2 = 0;
+      Object.keys(last).forEach(function (c) { f += last[c].f || 0; g2 += (last[c].gnorm || 0) * (last[c].gnorm || 0); });
+      xs.push(k); fs.push(f > 0 ? f : null); gs.push(g2 > 0 ? Math.sqrt(g2) : null);
     });
     state.loss = [xs, fs, gs];
     redraw('loss');
@@ -176,15 +195,23 @@
     var total = j.total_tasks || 0, done = j.done_tasks || 0;
     var pct = j.state === 'done' ? 100 : total ? Math.min(100, Math.floor(100 * done / total)) : 0;
     if (j.rows_total && j.state !== 'done') pct = Math.min(100, Math.floor(100 * (j.rows_done || 0) / j.rows_total));
+    // The master counts tasks per phase, and in an iterative phase (exact
+    // training: one round of tasks per Newton/CG step) per round, so its
+    // task fraction runs back to 0 many times: name the phase, and show the
+    // iteration instead of a fraction there.
+    var running = j.state === 'running';
+    var iterative = running && (j.phase === 'training' || j.phase === 'cross-validation');
+    var iter = state.iterations.reduce(function (m, it) { return Math.max(m, it.iter || 0); }, 0);
     var bar = $('progress-bar');
-    bar.style.width = pct + '%';
-    bar.className = 'bar' + (j.state === 'done' ? ' done' : j.state === 'failed' ? ' failed' : '');
-    $('progress-text').textContent = pct + ' %';
+    bar.style.width = (iterative ? 100 : pct) + '%';
+    bar.className = 'bar' + (j.state === 'done' ? ' done' : j.state === 'failed' ? ' failed' : iterative ? ' working' : '');
+    $('progress-text').textContent = iterative ? j.phase + (iter ? ' · iteration ' + iter : '…')
+      : (running && j.phase ? j.phase + ' ' : '') + pct + ' %';
     $('job-state').textContent = j.state || '–';
-    $('job-phase').textContent = j.phase || '–';
+    $('job-phase').textContent = j.state !== 'done' && j.phase ? j.phase : '–';
     $('job-tasks').textContent = fmtInt(done) + ' / ' + fmtInt(total);
     $('job-rows').textContent = fmtInt(j.rows_done) + ' / ' + fmtInt(j.rows_total);
-    $('job-rate').textContent = j.rate_rows_s != null ? fmtInt(Math.round(j.rate_rows_s)) + ' rows/s' : '–';
+    $('job-rate').textContent = running && j.rate_rows_s != null ? fmtInt(Math.round(j.rate_rows_s)) + ' rows/s' : '–';
     $('job-eta').textContent = j.state === 'running' ? fmtDur(j.eta_s) : '–';
     var elapsed = j.duration_s != null ? j.duration_s : j.started_ms ? (serverNow() - j.started_ms) / 1000 : null;
     $('job-elapsed').textContent = fmtDur(elapsed);
@@ -393,7 +420,7 @@
       if (state.job && state.job.id === f.job_id) { state.failed.push(f); renderFailed(); scheduleTimeline(); }
     });
     socket.on('iteration', function (it) {
-      if (state.job && state.job.id === it.job_id) { state.iterations.push(it); setIterations(state.iterations); }
+      if (state.job && state.job.id === it.job_id) { state.iterations.push(it); setIterations(state.iterations); renderJob(); }
     });
   }
 

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Issue 6: the stock socket.io-client (npm, websocket transport) connects to
-# the dashboard and receives update_stats and worker_stats within 3 s.
-# Runs the dashboard under tests/tools/dashfeed (scripted events) until the
-# master embeds it; then switch to a real `master train` with 2 workers.
+# the dashboard of a real master while 2 real workers run a training job, and
+# receives snapshot, update_stats and worker_stats within 3 s; a client that
+# connects after the job (--keep-running) still gets both.
 . "$(dirname "$0")/lib.sh"
-command -v node >/dev/null || { echo "node not installed"; exit 77; }
-[ -d "$NC_ROOT/node_modules/socket.io-client" ] || { echo "npm packages missing (scripts/deps.sh test)"; exit 77; }
-FEED=$NC_ROOT/build/san/tests/tools/dashfeed
-[ -x "$FEED" ] || fail "missing $FEED (make SAN=1 unit)"
+. "$(dirname "$0")/dashboard_lib.inc"
+need_node socket.io-client
 nc_setup
-export FEED NC_CONFIG=$T/config.json NC_WEB_ROOT=$NC_ROOT/dashboard/web
-node "$NC_ROOT/tests/js/sio_client.mjs" || fail "socket.io client test"
+dash_train_csv 4000 "$T/train.csv"
+nc_master_bg train --data "$T/train.csv" --min-workers 2 --scale none --keep-running
+dash_wait_up
+nc_worker w1
+nc_worker w2
+WAIT_S=60 wait_for dash_job_running || { cat "$T/master.log"; fail "the job did not start training"; }
+export DASH_PORT
+node "$NC_ROOT/tests/js/sio_client.mjs" running || fail "socket.io client during the job"
+WAIT_S=90 wait_for log_has "$T/master.out" "Training accuracy" || { cat "$T/master.log"; fail "the job did not finish"; }
+node "$NC_ROOT/tests/js/sio_client.mjs" done || fail "socket.io client after the job"
+dash_stop_master
+echo ok

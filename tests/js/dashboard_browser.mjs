@@ -1,14 +1,20 @@
-// Debian's chromium, driven by playwright-core, opens the dashboard while a
-// (scripted) job runs: both workers appear, the progress reaches 100 %, a
-// reload shows the job in the history table, and a dropped connection shows
-// the banner. Saves tests/artifacts/dashboard.png.
-// env: FEED, NC_CONFIG, CHROMIUM, ARTIFACT, USER_DATA_DIR
+// Debian's chromium, driven by playwright-core, watches a real training job
+// (tests/e2e/dashboard_browser.sh starts the master; the workers start once
+// this page is open and has written READY_FILE): both workers appear, the
+// progress never runs backwards within a phase and reaches 100 %, the page
+// shows the accuracy the master printed, a browser opened mid-job sees the
+// job, a reload shows it in the history table, and the banner shows once the
+// master is stopped. Saves ARTIFACT (tests/artifacts/dashboard.png).
+// env: DASH_PORT, MASTER_PID, MASTER_OUT, READY_FILE, CHROMIUM, ARTIFACT, USER_DATA_DIR
 import { chromium } from 'playwright-core';
-import { startFeed, fail } from './feed.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
-const feed = startFeed(['--tasks', '12', '--task-ms', '350']);
-const port = await feed.ready;
-const url = `http://127.0.0.1:${port}/`;
+function fail(msg) {
+  console.error('FAIL: ' + msg);
+  process.exit(1);
+}
+
+const url = `http://127.0.0.1:${process.env.DASH_PORT}/`;
 const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
@@ -16,67 +22,123 @@ const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR
          '--disable-sync', '--no-first-run'],
   viewport: { width: 1400, height: 1300 },
 });
-const page = context.pages()[0] || await context.newPage();
 const errors = [];
-page.on('pageerror', (e) => errors.push(e.message));
-page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+function watch(page, who) {
+  page.on('pageerror', (e) => errors.push(`${who}: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${who}: ${m.text()}`); });
+}
+const page = context.pages()[0] || await context.newPage();
+watch(page, 'page');
 
 async function step(name, fn) {
   const t = Date.now();
   try { await fn(); } catch (e) {
     await page.screenshot({ path: process.env.ARTIFACT.replace(/\.png$/, '-failed.png'), fullPage: true }).catch(() => {});
+    await context.close().catch(() => {});
     fail(`${name}: ${e.message}`);
   }
   console.log(`${name}: ok (${Date.now() - t} ms)`);
 }
+const text = async (p, sel) => (await p.textContent(sel)).trim();
 
+// every text the progress bar shows, with the job state at that moment
+const recordProgress = () => {
+  window.ncProgress = [];
+  const el = document.getElementById('progress-text');
+  const rec = () => window.ncProgress.push([document.getElementById('job-state').textContent, el.textContent.trim()]);
+  rec();
+  new MutationObserver(rec).observe(el, { childList: true, characterData: true, subtree: true });
+};
+
+let jobId;
 try {
-  await step('page loads', () => page.goto(url, { waitUntil: 'load' }));
+  await step('page loads before any worker', () => page.goto(url, { waitUntil: 'load' }));
+  await step('live connection, no workers, no jobs', () => page.waitForFunction(() =>
+    document.getElementById('conn-banner').classList.contains('hidden') &&
+    document.getElementById('conn-state').textContent === 'live' &&
+    document.querySelectorAll('#workers tbody tr').length === 0 &&
+    !document.getElementById('workers-empty').classList.contains('hidden') &&
+    document.querySelector('#history tbody').textContent.includes('No jobs yet'),
+    null, { timeout: 10000 }));
+  await page.evaluate(recordProgress);
+  writeFileSync(process.env.READY_FILE, 'ready\n');
+
   await step('both workers appear', () => page.waitForFunction(() =>
     document.querySelectorAll('#workers tbody tr').length === 2 &&
-    document.querySelector('#workers tr[data-name="w1"]') && document.querySelector('#workers tr[data-name="w2"]'),
-    null, { timeout: 5000 }));
-  await step('live connection', () => page.waitForFunction(() =>
-    document.getElementById('conn-banner').classList.contains('hidden') &&
-    document.getElementById('conn-state').textContent === 'live', null, { timeout: 5000 }));
-  feed.send('go');
-  await step('progress moves', () => page.waitForFunction(() => {
-    const t = document.getElementById('progress-text').textContent;
-    return parseInt(t, 10) > 0 && parseInt(t, 10) < 100;
-  }, null, { timeout: 10000, polling: 50 }));
+    document.querySelector('#workers tr[data-name="w1"]') && document.querySelector('#workers tr[data-name="w2"]') &&
+    document.getElementById('t-workers').textContent === '2',
+    null, { timeout: 30000 }));
+  await step('job starts', () => page.waitForFunction(() =>
+    /^#\d+ · train · /.test(document.getElementById('job-title').textContent) &&
+    ['running', 'done'].includes(document.getElementById('job-state').textContent), null, { timeout: 30000 }));
+  jobId = (await text(page, '#job-title')).match(/^#(\d+)/)[1];
+
+  // a second browser that arrives mid-job gets the past from REST and the snapshot
+  const late = await context.newPage();
+  watch(late, 'late page');
+  await step('late browser sees the workers and the job', async () => {
+    await late.goto(url, { waitUntil: 'load' });
+    await late.waitForFunction((id) =>
+      document.querySelectorAll('#workers tbody tr').length === 2 &&
+      document.getElementById('job-title').textContent.startsWith('#' + id + ' ') &&
+      document.querySelector(`#history tbody tr[data-job-id="${id}"]`) !== null,
+      jobId, { timeout: 10000 });
+  });
+  await late.close();
+
   await step('progress reaches 100 %', () => page.waitForFunction(() =>
     document.getElementById('progress-text').textContent.trim() === '100 %' &&
-    document.getElementById('job-state').textContent === 'done', null, { timeout: 30000 }));
-  await step('accuracy shown', async () => {
-    const acc = await page.textContent('#job-acc');
-    if (acc.trim() !== '87.65 %') throw new Error('accuracy shows ' + acc);
+    document.getElementById('job-state').textContent === 'done', null, { timeout: 90000 }));
+  await step('progress never runs backwards within a phase', async () => {
+    const seen = await page.evaluate(() => window.ncProgress);
+    console.log('progress texts: ' + [...new Set(seen.map((s) => s[1]))].join(' | '));
+    let last = null;
+    for (const [, t] of seen) {
+      const m = t.match(/^(?:([a-z-]+) )?(\d+) %$/);
+      if (!m) continue;
+      const cur = { phase: m[1] || '', pct: Number(m[2]) };
+      if (last && last.phase === cur.phase && cur.pct < last.pct) throw new Error(`"${last.t}" then "${t}"`);
+      last = { ...cur, t };
+    }
+    if (!seen.some(([, t]) => /^training · iteration [1-9]\d*$/.test(t)))
+      throw new Error('the training phase never showed its iteration');
   });
+  await step('accuracy is the one the master printed', async () => {
+    const m = readFileSync(process.env.MASTER_OUT, 'utf8').match(/Training accuracy = ([\d.]+)%/);
+    if (!m) throw new Error('no accuracy line in the master output');
+    const acc = await text(page, '#job-acc');
+    if (acc !== Number(m[1]).toFixed(2) + ' %') throw new Error(`page shows ${acc}, master printed ${m[1]} %`);
+  });
+  await step('timeline has both workers, loss chart drawn', () => page.waitForFunction(() =>
+    document.querySelectorAll('#timeline .tl-row').length === 2 &&
+    document.querySelectorAll('#timeline .tl-task').length > 0 &&
+    document.querySelector('#chart-loss canvas') !== null &&
+    document.querySelector('#log').textContent.includes('done, accuracy'), null, { timeout: 5000 }));
 
   await step('reload', () => page.reload({ waitUntil: 'load' }));
-  await step('job in history after reload', () => page.waitForFunction(() => {
-    const tr = document.querySelector('#history tbody tr[data-job-id="1"]');
-    return tr && tr.textContent.includes('done') && tr.textContent.includes('87.65 %');
-  }, null, { timeout: 5000 }));
-  await step('job panel, timeline, failed tasks and loss after reload', () => page.waitForFunction(() =>
+  await step('job in the history table after reload', () => page.waitForFunction((id) => {
+    const tr = document.querySelector(`#history tbody tr[data-job-id="${id}"]`);
+    return tr && tr.textContent.includes('done') && tr.textContent.includes('train.csv') &&
+      tr.textContent.includes(document.getElementById('job-acc').textContent) &&
+      document.getElementById('job-acc').textContent.endsWith(' %');
+  }, jobId, { timeout: 10000 }));
+  await step('job panel, workers, timeline and log after reload', () => page.waitForFunction(() =>
     document.getElementById('progress-text').textContent.trim() === '100 %' &&
+    document.querySelectorAll('#workers tbody tr').length === 2 &&
     document.querySelectorAll('#timeline .tl-row').length === 2 &&
-    document.querySelectorAll('#timeline .tl-task.retry').length === 1 &&
-    document.querySelector('#failed tbody').textContent.includes('worker stopped answering') &&
-    document.querySelector('#chart-loss canvas') !== null &&
-    document.querySelector('#log').textContent.includes('job 1 done'),
-    null, { timeout: 5000 }));
-  await step('charts have history', () => page.waitForFunction(() =>
+    document.querySelector('#log').textContent.includes('joined'), null, { timeout: 10000 }));
+  await step('charts drawn', () => page.waitForFunction(() =>
     document.querySelectorAll('.uplot').length === 3, null, { timeout: 5000 }));
-  await page.waitForTimeout(1500); // a few live chart points for the screenshot
+  await page.waitForTimeout(2500); // a few live chart points for the screenshot
   await step('screenshot', () => page.screenshot({ path: process.env.ARTIFACT, fullPage: true }));
 
-  const { code } = await feed.quit();
-  if (code !== 0) fail(`dashfeed exited with ${code} (sanitizer report above?)`);
-  await step('banner when the connection drops', () => page.waitForFunction(() =>
-    !document.getElementById('conn-banner').classList.contains('hidden'), null, { timeout: 10000 }));
+  process.kill(Number(process.env.MASTER_PID), 'SIGTERM');
+  await step('banner when the master stops', () => page.waitForFunction(() =>
+    !document.getElementById('conn-banner').classList.contains('hidden') &&
+    document.getElementById('conn-state').textContent === 'offline', null, { timeout: 10000 }));
   const real = errors.filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection/.test(e));
   if (real.length) fail('page errors: ' + real.join(' | '));
 } finally {
   await context.close();
 }
-console.log('ok');
+console.log(`ok: job ${jobId}`);
