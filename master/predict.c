@@ -638,6 +638,7 @@ int predict_run(master_ctx_t *ctx) {
             goto out;
         }
     }
+    t0 = clock_now_ms(); /* the job's duration counts work, not the wait for workers */
     json_object *js = json_object_new_object();
     json_object_object_add(js, "job_id", json_object_new_int64(job_id));
     json_object_object_add(js, "mode", json_object_new_string("test"));

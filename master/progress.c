@@ -72,6 +72,7 @@ void progress_tick(void *arg)
 
 void progress_finish(progress_t *p)
 {
+    sched_set_tick(p->sched, NULL, NULL);
     if (p->drawn)
         fputc('\n', stderr);
     p->drawn = false;

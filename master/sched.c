@@ -22,6 +22,7 @@
 #define MAX_FAILURES 3
 #define MAX_NOSHARD 8
 #define RECV_BATCH 2000
+#define SCHED_SMALL_MSG (64 * 1024) /* inbound bound on the ROUTER and SUB */
 
 enum { T_QUEUED, T_RUNNING, T_DONE };
 
@@ -68,7 +69,9 @@ typedef struct worker {
     size_t idlen;
     char name[65], host[65];
     int cores, slots, inflight;
-    int64_t last_seen_ms, last_hb_ms, joined_wall;
+    int64_t last_seen_ms, joined_wall;
+    int64_t hb_window_ms; /* start of the current rate window */
+    int hb_in_window;
     uint32_t ctx_job, ctx_version;
     uint64_t tasks_done, rows_done;
     uint32_t *held;
@@ -329,7 +332,13 @@ static void *bind_socket(sched_t *s, void *zctx, int type, int port, char *err, 
         snprintf(err, errlen, "cannot create socket: %s", zmq_strerror(zmq_errno()));
         return NULL;
     }
-    wire_socket_defaults(sock, (long long)s->cfg->cluster.max_msg_mb << 20);
+    /* Only results are big. Workers send READY/HANDBACK/BYE on the ROUTER and
+     * heartbeats on the SUB, all under SCHED_SMALL_MSG; with max_msg_mb there,
+     * a peer could park up to RCVHWM x max_msg_mb bytes in our receive queues
+     * (a 1 MB-hostname heartbeat flood took the master from 50 to 206 MB). */
+    long long max_msg = type == ZMQ_PULL ? (long long)s->cfg->cluster.max_msg_mb << 20
+                                         : SCHED_SMALL_MSG;
+    wire_socket_defaults(sock, max_msg);
     if (security_server_setup(sock, s->cfg, err, errlen) < 0) {
         zmq_close(sock);
         return NULL;
@@ -459,6 +468,9 @@ void sched_end_job(sched_t *s)
     blob_unref(&s->context);
     for (int i = 0; i < s->nworkers; i++)
         s->workers[i].nheld = 0;
+    /* The tick belongs to the job's progress display, which ends with it. */
+    s->tick = NULL;
+    s->tick_arg = NULL;
 }
 
 int sched_set_context(sched_t *s, const void *ctx, size_t len)
@@ -989,8 +1001,15 @@ static void handle_sub(sched_t *s)
             drop(s, DROP_UNKNOWN_PEER, "heartbeat from a worker that never said READY");
             goto next;
         }
+        /* Rate limit per peer over a window of one heartbeat interval: a busy
+         * master may read two honest heartbeats back to back, a flood is
+         * many more than that. */
         int64_t now = clock_now_ms();
-        if (w->last_hb_ms && now - w->last_hb_ms < s->hb_ms / 4) {
+        if (now - w->hb_window_ms >= s->hb_ms) {
+            w->hb_window_ms = now;
+            w->hb_in_window = 0;
+        }
+        if (++w->hb_in_window > 4) {
             drop(s, DROP_FLOOD, "heartbeats too fast");
             goto next;
         }
@@ -999,7 +1018,7 @@ static void handle_sub(sched_t *s)
             drop(s, DROP_MALFORMED, "heartbeat JSON");
             goto next;
         }
-        w->last_hb_ms = w->last_seen_ms = now;
+        w->last_seen_ms = now;
         json_object *o = worker_json(w);
         json_object_object_add(o, "cpu", nullable_double(hb, "cpu", 0, 100));
         json_object_object_add(o, "mem", nullable_double(hb, "mem", 0, 100));

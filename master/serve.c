@@ -1,6 +1,7 @@
 #include "master/serve.h"
 
 #include "common/log.h"
+#include "common/model.h"
 #include "master/predict.h"
 #include "master/train.h"
 
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define MAX_REQUEST 65536
@@ -95,6 +97,21 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
     }
     if (config_validate(&j->cfg, err, errlen) < 0)
         goto fail;
+    /* What the drivers would refuse before starting is refused here, so that
+     * a submitted job either runs (and ends done or failed) or is rejected. */
+    if (model_solver_parse(j->cfg.model.solver) < 0) {
+        snprintf(err, errlen, "unknown solver '%.40s'", j->cfg.model.solver);
+        goto fail;
+    }
+    const char *data = j->mode == CMD_TRAIN ? j->cfg.data.train : j->cfg.data.test;
+    if (access(data, R_OK) != 0) {
+        snprintf(err, errlen, "%.200s: cannot read the data file", data);
+        goto fail;
+    }
+    if (j->mode == CMD_TEST && access(j->cfg.model.file, R_OK) != 0) {
+        snprintf(err, errlen, "%.200s: cannot read the model file", j->cfg.model.file);
+        goto fail;
+    }
     j->id = master_next_job_id();
     return j;
 fail:

@@ -949,7 +949,9 @@ int train_run(master_ctx_t *ctx)
         goto out;
     }
     double wait_secs = (double)(clock_now_ms() - t->t0_ms) / 1000.0;
-    int64_t work_ms = clock_now_ms();
+    /* The job's duration (dashboard, history) counts work, not the wait for workers. */
+    t->t0_ms = clock_now_ms();
+    int64_t work_ms = t->t0_ms;
     /* Exact training is a sequence of rounds that each wait for the slowest
      * shard: give every slot of the cluster a shard of its own. */
     int slots = sched_total_slots(t->s);
