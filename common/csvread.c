@@ -120,8 +120,7 @@ static int csvread_blank(const char *p, const char *end) {
     return 1;
 }
 
-/* Reports the line and byte column of the first NUL, if any. */
-static int csvread_check_nul(const char *file, const char *bytes, size_t len, uint64_t first_line,
+int csvread_check_nul(const char *file, const char *bytes, size_t len, uint64_t first_line,
                              char *err, size_t errlen) {
     const char *z = memchr(bytes, '\0', len);
     if (!z)

@@ -40,6 +40,12 @@ typedef struct csvread_cb {
 int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t first_line,
                   size_t nfields, const csvread_cb_t *cb, void *ctx, char *err, size_t errlen);
 
+/* Text files only: returns 0 when bytes hold no NUL byte, else -1 with err
+ * "FILE:LINE:COL: NUL byte ..." naming the first one (lines counted from
+ * first_line). The libsvm reader uses it too. */
+int csvread_check_nul(const char *file, const char *bytes, size_t len, uint64_t first_line,
+                      char *err, size_t errlen);
+
 /* Splits a raw header record into column names (unquoted, trimmed as above).
  * *names is an array of *n malloc'd strings; free with csvread_names_free().
  * Fails on an empty header, an unterminated quote or a NUL byte. */

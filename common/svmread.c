@@ -2,6 +2,8 @@
  * buffer so that strtod/strtol see what liblinear's own reader sees. */
 #include "common/svmread.h"
 
+#include "common/csvread.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -87,18 +89,8 @@ int svmread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
                   svmread_row_fn fn, void *ctx, char *err, size_t errlen) {
     svmread_buf_t b = {0};
     int rc = -1;
-    const char *z = memchr(bytes, '\0', len);
-    if (z) {
-        uint64_t line = first_line;
-        const char *ls = bytes;
-        for (const char *p = bytes; (p = memchr(p, '\n', (size_t)(z - p))) != NULL; p++) {
-            line++;
-            ls = p + 1;
-        }
-        snprintf(err, errlen, "%s:%llu:%zu: NUL byte in the data (is this a text file?)", file,
-                 (unsigned long long)line, (size_t)(z - ls) + 1);
+    if (csvread_check_nul(file, bytes, len, first_line, err, errlen) != 0)
         goto out;
-    }
     const char *cur = bytes, *end = bytes + len;
     uint64_t line = first_line;
     while (cur < end) {

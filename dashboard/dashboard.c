@@ -14,6 +14,7 @@
  */
 #include "dashboard/dashboard.h"
 
+#include "common/errbuf.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "dashboard/dashstate.h"
@@ -112,17 +113,6 @@ struct dashboard {
     bool lws_running, ev_running;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---------------------------------------------------------------- ring */
 
@@ -1084,23 +1074,23 @@ static int probe_port(const char *host, int port, char *err, size_t errlen)
     snprintf(service, sizeof(service), "%d", port);
     int g = getaddrinfo(host && *host ? host : NULL, service, &hints, &ai);
     if (g != 0) {
-        fail(err, errlen, "dashboard.host '%s': %s", host, gai_strerror(g));
+        errbuf_set(err, errlen, "dashboard.host '%s': %s", host, gai_strerror(g));
         goto out;
     }
     fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) {
-        fail(err, errlen, "dashboard: socket: %s", strerror(errno));
+        errbuf_set(err, errlen, "dashboard: socket: %s", strerror(errno));
         goto out;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
         if (errno == EADDRINUSE)
-            fail(err, errlen,
+            errbuf_set(err, errlen,
                  "dashboard port %d on %s is already in use (another master running? set "
                  "dashboard.port or use --no-dashboard)",
                  port, host);
         else
-            fail(err, errlen, "dashboard cannot listen on %s:%d: %s", host, port, strerror(errno));
+            errbuf_set(err, errlen, "dashboard cannot listen on %s:%d: %s", host, port, strerror(errno));
         goto out;
     }
     rc = 0;
@@ -1121,7 +1111,7 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
     dashboard_t *d = calloc(1, sizeof(*d));
     json_object *jobs = NULL;
     if (!d) {
-        fail(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     pthread_mutex_init(&d->lock, NULL);
@@ -1130,7 +1120,7 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
     d->start_ms = clock_now_ms();
     if (!events_endpoint || strlen(events_endpoint) >= sizeof(d->events_ep) ||
         (commands_endpoint && strlen(commands_endpoint) >= sizeof(d->commands_ep))) {
-        fail(err, errlen, "dashboard: endpoint missing or too long");
+        errbuf_set(err, errlen, "dashboard: endpoint missing or too long");
         goto fail;
     }
     strcpy(d->events_ep, events_endpoint);
@@ -1140,7 +1130,7 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
     }
     d->state = dashstate_new(cfg->cluster.heartbeat_ms, cfg->cluster.liveness);
     if (!d->state) {
-        fail(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         goto fail;
     }
     find_webroot(d);
@@ -1164,7 +1154,7 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
     if (!d->sub || zmq_setsockopt(d->sub, ZMQ_LINGER, &linger, sizeof(linger)) ||
         zmq_setsockopt(d->sub, ZMQ_RCVHWM, &hwm, sizeof(hwm)) ||
         zmq_setsockopt(d->sub, ZMQ_SUBSCRIBE, "", 0) || zmq_connect(d->sub, events_endpoint)) {
-        fail(err, errlen, "dashboard: cannot subscribe to %s: %s", events_endpoint,
+        errbuf_set(err, errlen, "dashboard: cannot subscribe to %s: %s", events_endpoint,
              zmq_strerror(zmq_errno()));
         goto fail;
     }
@@ -1190,17 +1180,17 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
     info.vhost_name = "netcompute";
     d->lws = lws_create_context(&info);
     if (!d->lws) {
-        fail(err, errlen, "dashboard cannot listen on %s:%d (libwebsockets failed to start)",
+        errbuf_set(err, errlen, "dashboard cannot listen on %s:%d (libwebsockets failed to start)",
              host, cfg->dashboard.port);
         goto fail;
     }
     if (pthread_create(&d->ev_thr, NULL, ev_main, d) != 0) {
-        fail(err, errlen, "dashboard: cannot start a thread");
+        errbuf_set(err, errlen, "dashboard: cannot start a thread");
         goto fail;
     }
     d->ev_running = true;
     if (pthread_create(&d->lws_thr, NULL, lws_main, d) != 0) {
-        fail(err, errlen, "dashboard: cannot start a thread");
+        errbuf_set(err, errlen, "dashboard: cannot start a thread");
         goto fail;
     }
     d->lws_running = true;

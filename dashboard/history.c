@@ -1,4 +1,5 @@
 /* history: SQLite store of jobs, tasks, samples, events and iterations. See history.h. */
+#include "common/errbuf.h"
 #include "dashboard/history.h"
 
 #include <errno.h>
@@ -92,16 +93,6 @@ static const char *const migrations[HISTORY_SCHEMA_VERSION] = {
     "CREATE INDEX IF NOT EXISTS events_job_ts ON events(job_id, ts);",
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* mkdir -p of the directory part of path */
 static int make_parent_dirs(const char *path, char *err, size_t errlen)
@@ -109,14 +100,14 @@ static int make_parent_dirs(const char *path, char *err, size_t errlen)
     char buf[4096];
     size_t n = strlen(path);
     if (n >= sizeof(buf))
-        return fail(err, errlen, "history path too long");
+        return errbuf_set(err, errlen, "history path too long");
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i < n; i++) {
         if (buf[i] != '/')
             continue;
         buf[i] = '\0';
         if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return fail(err, errlen, "cannot create directory %s for history: %s", buf,
+            return errbuf_set(err, errlen, "cannot create directory %s for history: %s", buf,
                         strerror(errno));
         buf[i] = '/';
     }
@@ -139,9 +130,9 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
     char *msg = NULL;
     int v = user_version(db);
     if (v < 0)
-        return fail(err, errlen, "%s: cannot read schema version: %s", path, sqlite3_errmsg(db));
+        return errbuf_set(err, errlen, "%s: cannot read schema version: %s", path, sqlite3_errmsg(db));
     if (v > HISTORY_SCHEMA_VERSION)
-        return fail(err, errlen, "%s has history schema %d, newer than this program's %d", path, v,
+        return errbuf_set(err, errlen, "%s has history schema %d, newer than this program's %d", path, v,
                     HISTORY_SCHEMA_VERSION);
     for (; v < HISTORY_SCHEMA_VERSION; v++) {
         char sql[64];
@@ -151,7 +142,7 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
             sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-            fail(err, errlen, "%s: migrating history schema %d -> %d: %s", path, v, v + 1,
+            errbuf_set(err, errlen, "%s: migrating history schema %d -> %d: %s", path, v, v + 1,
                  msg ? msg : sqlite3_errmsg(db));
             sqlite3_free(msg);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -167,7 +158,7 @@ history_t *history_open(const char *path, int retention_days, bool readonly, cha
     history_t *h = calloc(1, sizeof(*h));
     char *msg = NULL;
     if (!h) {
-        fail(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     h->readonly = readonly;
@@ -176,7 +167,7 @@ history_t *history_open(const char *path, int retention_days, bool readonly, cha
         goto fail;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (readonly ? 0 : SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(path, &h->db, flags, NULL) != SQLITE_OK) {
-        fail(err, errlen, "cannot open history %s: %s", path,
+        errbuf_set(err, errlen, "cannot open history %s: %s", path,
              h->db ? sqlite3_errmsg(h->db) : "out of memory");
         goto fail;
     }
@@ -184,7 +175,7 @@ history_t *history_open(const char *path, int retention_days, bool readonly, cha
     if (!readonly) {
         if (sqlite3_exec(h->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL,
                          NULL, &msg) != SQLITE_OK) {
-            fail(err, errlen, "history %s: %s", path, msg ? msg : sqlite3_errmsg(h->db));
+            errbuf_set(err, errlen, "history %s: %s", path, msg ? msg : sqlite3_errmsg(h->db));
             sqlite3_free(msg);
             goto fail;
         }
@@ -192,7 +183,7 @@ history_t *history_open(const char *path, int retention_days, bool readonly, cha
             goto fail;
         for (int i = 0; i < ST_COUNT; i++) {
             if (sqlite3_prepare_v2(h->db, st_sql[i], -1, &h->st[i], NULL) != SQLITE_OK) {
-                fail(err, errlen, "history %s: preparing statement: %s", path,
+                errbuf_set(err, errlen, "history %s: preparing statement: %s", path,
                      sqlite3_errmsg(h->db));
                 goto fail;
             }
@@ -230,14 +221,14 @@ static int run(history_t *h, sqlite3_stmt *st, char *err, size_t errlen)
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
-        return fail(err, errlen, "history write: %s", sqlite3_errmsg(h->db));
+        return errbuf_set(err, errlen, "history write: %s", sqlite3_errmsg(h->db));
     return 0;
 }
 
 static int begin(history_t *h, char *err, size_t errlen)
 {
     if (h->readonly)
-        return fail(err, errlen, "history opened readonly");
+        return errbuf_set(err, errlen, "history opened readonly");
     if (h->in_tx)
         return 0;
     if (run(h, h->st[ST_BEGIN], err, errlen) != 0)
@@ -317,7 +308,7 @@ int history_record(history_t *h, const char *event, int64_t ts, json_object *dat
 {
     sqlite3_stmt *st;
     if (!event || !data || !json_object_is_type(data, json_type_object))
-        return fail(err, errlen, "history: event without a data object");
+        return errbuf_set(err, errlen, "history: event without a data object");
     if (begin(h, err, errlen) != 0)
         return -1;
     if (strcmp(event, "worker_stats") == 0) {
@@ -426,19 +417,19 @@ long history_prune(history_t *h, int64_t now_ms, char *err, size_t errlen)
     sqlite3_stmt *st = NULL;
     long n = -1;
     if (h->readonly)
-        return fail(err, errlen, "history opened readonly");
+        return errbuf_set(err, errlen, "history opened readonly");
     if (h->retention_days <= 0)
         return 0;
     if (history_flush(h, err, errlen) != 0)
         return -1;
     if (sqlite3_prepare_v2(h->db, "DELETE FROM samples WHERE ts < ?1", -1, &st, NULL) !=
         SQLITE_OK) {
-        fail(err, errlen, "history prune: %s", sqlite3_errmsg(h->db));
+        errbuf_set(err, errlen, "history prune: %s", sqlite3_errmsg(h->db));
         goto out;
     }
     sqlite3_bind_int64(st, 1, now_ms - (int64_t)h->retention_days * 86400000LL);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        fail(err, errlen, "history prune: %s", sqlite3_errmsg(h->db));
+        errbuf_set(err, errlen, "history prune: %s", sqlite3_errmsg(h->db));
         goto out;
     }
     n = sqlite3_changes(h->db);
@@ -495,7 +486,7 @@ json_object *history_jobs(history_t *h, int limit, char *err, size_t errlen)
     json_object *arr = json_object_new_array();
     int rc;
     if (!arr) {
-        fail(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     if (sqlite3_prepare_v2(h->db, "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC LIMIT ?1", -1,
@@ -514,7 +505,7 @@ json_object *history_jobs(history_t *h, int limit, char *err, size_t errlen)
     sqlite3_finalize(st);
     return arr;
 fail:
-    fail(err, errlen, "history jobs: %s", sqlite3_errmsg(h->db));
+    errbuf_set(err, errlen, "history jobs: %s", sqlite3_errmsg(h->db));
     sqlite3_finalize(st);
     json_object_put(arr);
     return NULL;
@@ -549,7 +540,7 @@ static json_object *rows_as_objects(history_t *h, const char *sql, int64_t id,
     sqlite3_finalize(st);
     return arr;
 fail:
-    fail(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
+    errbuf_set(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
     sqlite3_finalize(st);
     json_object_put(arr);
     return NULL;
@@ -569,7 +560,7 @@ json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen)
         err[0] = '\0';
     if (sqlite3_prepare_v2(h->db, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1", -1, &st,
                            NULL) != SQLITE_OK) {
-        fail(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
+        errbuf_set(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
         goto out;
     }
     sqlite3_bind_int64(st, 1, id);
@@ -577,7 +568,7 @@ json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen)
     if (rc == SQLITE_DONE)
         goto out;
     if (rc != SQLITE_ROW || !(job = job_row(st))) {
-        fail(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
+        errbuf_set(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
         goto out;
     }
     part = rows_as_objects(h,
@@ -632,7 +623,7 @@ json_object *history_series(history_t *h, const char *metric, const char *worker
     else if (strcmp(metric, "rows") == 0)
         col = "rows_per_s";
     else {
-        fail(err, errlen, "unknown metric '%.32s' (cpu, mem or rows)", metric);
+        errbuf_set(err, errlen, "unknown metric '%.32s' (cpu, mem or rows)", metric);
         return NULL;
     }
     if (step_ms < 1000)
@@ -658,7 +649,7 @@ json_object *history_series(history_t *h, const char *metric, const char *worker
     res = json_object_new_object();
     points = json_object_new_array();
     if (!res || !points) {
-        fail(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         goto fail;
     }
     if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -671,7 +662,7 @@ json_object *history_series(history_t *h, const char *metric, const char *worker
         json_object *pt = json_object_new_array_ext(2);
         if (!pt || json_object_array_add(points, pt) != 0) {
             json_object_put(pt);
-            fail(err, errlen, "out of memory");
+            errbuf_set(err, errlen, "out of memory");
             goto fail;
         }
         json_object_array_add(pt, json_object_new_int64(sqlite3_column_int64(st, 0)));
@@ -687,7 +678,7 @@ json_object *history_series(history_t *h, const char *metric, const char *worker
     sqlite3_finalize(st);
     return res;
 sqlfail:
-    fail(err, errlen, "history series: %s", sqlite3_errmsg(h->db));
+    errbuf_set(err, errlen, "history series: %s", sqlite3_errmsg(h->db));
 fail:
     sqlite3_finalize(st);
     json_object_put(points);

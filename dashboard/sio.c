@@ -1,4 +1,5 @@
 /* sio: Engine.IO v4 / Socket.IO v5 packet codec. See sio.h. */
+#include "common/errbuf.h"
 #include "dashboard/sio.h"
 
 #include <stdarg.h>
@@ -8,16 +9,6 @@
 
 #define SIO_JSON_DEPTH 32 /* deep enough for any event we send, shallow enough to bound the stack */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static void reset(sio_packet_t *p)
 {
@@ -44,23 +35,23 @@ static json_object *parse_json(const char *s, size_t len, char *err, size_t errl
     json_tokener *tok = json_tokener_new_ex(SIO_JSON_DEPTH);
     json_object *o = NULL;
     if (!tok) {
-        fail(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     o = json_tokener_parse_ex(tok, s, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     if (jerr != json_tokener_success) {
-        fail(err, errlen, "bad JSON payload: %s",
+        errbuf_set(err, errlen, "bad JSON payload: %s",
              jerr == json_tokener_continue ? "truncated" : json_tokener_error_desc(jerr));
         if (o)
             json_object_put(o);
         o = NULL;
     } else if ((size_t)json_tokener_get_parse_end(tok) != len) {
-        fail(err, errlen, "trailing bytes after JSON payload");
+        errbuf_set(err, errlen, "trailing bytes after JSON payload");
         json_object_put(o);
         o = NULL;
     } else if (!o) {
-        fail(err, errlen, "JSON payload is null");
+        errbuf_set(err, errlen, "JSON payload is null");
     }
     json_tokener_free(tok);
     return o;
@@ -71,11 +62,11 @@ int sio_decode(const char *buf, size_t len, sio_packet_t *p, char *err, size_t e
     size_t i = 0;
     reset(p);
     if (!buf || len == 0)
-        return fail(err, errlen, "empty packet");
+        return errbuf_set(err, errlen, "empty packet");
     if (len > SIO_MAX_PACKET)
-        return fail(err, errlen, "packet of %zu bytes exceeds %d", len, SIO_MAX_PACKET);
+        return errbuf_set(err, errlen, "packet of %zu bytes exceeds %d", len, SIO_MAX_PACKET);
     if (buf[0] < '0' || buf[0] > '6')
-        return fail(err, errlen, "unknown Engine.IO packet type '%c'",
+        return errbuf_set(err, errlen, "unknown Engine.IO packet type '%c'",
                     (buf[0] >= 32 && buf[0] < 127) ? buf[0] : '?');
     p->eio = buf[0] - '0';
     i = 1;
@@ -87,16 +78,16 @@ int sio_decode(const char *buf, size_t len, sio_packet_t *p, char *err, size_t e
     }
     if (i >= len) {
         sio_packet_clear(p);
-        return fail(err, errlen, "message packet without a Socket.IO type");
+        return errbuf_set(err, errlen, "message packet without a Socket.IO type");
     }
     if (buf[i] < '0' || buf[i] > '6') {
         sio_packet_clear(p);
-        return fail(err, errlen, "unknown Socket.IO packet type");
+        return errbuf_set(err, errlen, "unknown Socket.IO packet type");
     }
     p->type = buf[i++] - '0';
     if (p->type == SIO_BINARY_EVENT || p->type == SIO_BINARY_ACK) {
         sio_packet_clear(p);
-        return fail(err, errlen, "binary Socket.IO packets are not supported");
+        return errbuf_set(err, errlen, "binary Socket.IO packets are not supported");
     }
     if (i < len && buf[i] == '/') {
         size_t start = i;
@@ -105,13 +96,13 @@ int sio_decode(const char *buf, size_t len, sio_packet_t *p, char *err, size_t e
         size_t n = i - start;
         if (n >= SIO_NSP_MAX) {
             sio_packet_clear(p);
-            return fail(err, errlen, "namespace longer than %d bytes", SIO_NSP_MAX - 1);
+            return errbuf_set(err, errlen, "namespace longer than %d bytes", SIO_NSP_MAX - 1);
         }
         memcpy(p->nsp, buf + start, n);
         p->nsp[n] = '\0';
         if (memchr(p->nsp, '\0', n)) {
             sio_packet_clear(p);
-            return fail(err, errlen, "NUL byte in namespace");
+            return errbuf_set(err, errlen, "NUL byte in namespace");
         }
         if (i < len)
             i++; /* the comma */
@@ -122,7 +113,7 @@ int sio_decode(const char *buf, size_t len, sio_packet_t *p, char *err, size_t e
         while (i < len && buf[i] >= '0' && buf[i] <= '9') {
             if (++digits > 9) {
                 sio_packet_clear(p);
-                return fail(err, errlen, "ack id too long");
+                return errbuf_set(err, errlen, "ack id too long");
             }
             id = id * 10 + (buf[i] - '0');
             i++;
@@ -140,7 +131,7 @@ int sio_decode(const char *buf, size_t len, sio_packet_t *p, char *err, size_t e
         p->data = parse_json(p->text, p->text_len, err, errlen);
         if (!p->data || !json_object_is_type(p->data, json_type_object)) {
             if (p->data)
-                fail(err, errlen, "connect payload must be a JSON object");
+                errbuf_set(err, errlen, "connect payload must be a JSON object");
             sio_packet_clear(p);
             return -1;
         }
@@ -148,20 +139,20 @@ int sio_decode(const char *buf, size_t len, sio_packet_t *p, char *err, size_t e
     case SIO_DISCONNECT:
         if (p->text_len != 0) {
             sio_packet_clear(p);
-            return fail(err, errlen, "disconnect packet with a payload");
+            return errbuf_set(err, errlen, "disconnect packet with a payload");
         }
         return 0;
     case SIO_EVENT:
     case SIO_ACK:
         if (p->text_len == 0) {
             sio_packet_clear(p);
-            return fail(err, errlen, "%s packet without a payload",
+            return errbuf_set(err, errlen, "%s packet without a payload",
                         p->type == SIO_EVENT ? "event" : "ack");
         }
         p->data = parse_json(p->text, p->text_len, err, errlen);
         if (!p->data || !json_object_is_type(p->data, json_type_array)) {
             if (p->data)
-                fail(err, errlen, "event payload must be a JSON array");
+                errbuf_set(err, errlen, "event payload must be a JSON array");
             sio_packet_clear(p);
             return -1;
         }
@@ -169,14 +160,14 @@ int sio_decode(const char *buf, size_t len, sio_packet_t *p, char *err, size_t e
             json_object *name = json_object_array_get_idx(p->data, 0);
             if (!name || !json_object_is_type(name, json_type_string)) {
                 sio_packet_clear(p);
-                return fail(err, errlen, "event without a name");
+                return errbuf_set(err, errlen, "event without a name");
             }
             p->event = json_object_get_string(name);
         }
         return 0;
     default:
         sio_packet_clear(p);
-        return fail(err, errlen, "unknown Socket.IO packet type");
+        return errbuf_set(err, errlen, "unknown Socket.IO packet type");
     }
 }
 

@@ -6,6 +6,7 @@
 #include "common/proto.h"
 #include "common/schema.h"
 #include "worker/ops.h"
+#include "worker/shardstate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +27,7 @@ static int op_summary(op_ctx_t *ctx, const void *body, size_t blen, blob_t **res
     jc = jobctx_decode(ctx->context, ctx->context_len, err, errlen);
     if (!jc)
         goto out;
-    datasrc_t src = {.format = jc->format == JOBCTX_LIBSVM ? DATA_LIBSVM : DATA_CSV,
-                     .file = jc->file,
-                     .header = jc->header,
-                     .header_len = jc->header_len,
-                     .label = jc->label,
-                     .id = jc->id && jc->id[0] ? jc->id : NULL};
+    datasrc_t src = shardstate_source(jc);
     size_t slen = 0;
     const char *bytes = op_shard_data(ctx, &slen);
     sum = summary_from_shard(&src, bytes, slen, proto_get_u64(body),

@@ -93,12 +93,7 @@ shardstate_t *shardstate_get(op_ctx_t *ctx, uint64_t first_row, uint64_t first_l
         snprintf(err, errlen, "job context: solver %d with %d classes", st->solver, st->nr_class);
         goto fail;
     }
-    datasrc_t src = {.format = jc->format == JOBCTX_LIBSVM ? DATA_LIBSVM : DATA_CSV,
-                     .file = jc->file,
-                     .header = jc->header,
-                     .header_len = jc->header_len,
-                     .label = jc->label,
-                     .id = jc->id && jc->id[0] ? jc->id : NULL};
+    datasrc_t src = shardstate_source(jc);
     size_t len = 0;
     const void *bytes = op_shard_data(ctx, &len);
     if (dataset_from_shard(st->schema, &src, bytes, len, first_row, first_line, st->bias, &st->d,
@@ -171,4 +166,14 @@ const dataset_t *shardstate_train_rows(const shardstate_t *st, uint32_t fold)
     if (fold == TRONMSG_ALL_ROWS)
         return st->d;
     return (int)fold < st->folds ? &st->views[fold] : NULL;
+}
+
+datasrc_t shardstate_source(const jobctx_t *jc)
+{
+    return (datasrc_t){.format = jc->format == JOBCTX_LIBSVM ? DATA_LIBSVM : DATA_CSV,
+                       .file = jc->file,
+                       .header = jc->header,
+                       .header_len = jc->header_len,
+                       .label = jc->label,
+                       .id = jc->id && jc->id[0] ? jc->id : NULL};
 }

@@ -16,6 +16,7 @@
 #define NC_WORKER_SHARDSTATE_H
 
 #include "common/dataset.h"
+#include "common/jobctx.h"
 #include "common/linfun.h"
 #include "common/schema.h"
 #include "worker/ops.h"
@@ -47,5 +48,8 @@ int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t 
 
 /* The dataset training item fold trains on (TRONMSG_ALL_ROWS or f < folds). */
 const dataset_t *shardstate_train_rows(const shardstate_t *st, uint32_t fold);
+
+/* The data source a job context describes (borrows jc's strings). */
+datasrc_t shardstate_source(const jobctx_t *jc);
 
 #endif
