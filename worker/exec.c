@@ -19,12 +19,14 @@ typedef struct exec_thread {
     void *exec_end; /* executor's PAIR (used only by the thread) */
     pthread_t tid;
     bool started;
-    exec_task_t *running; /* main thread's view: the task out on this thread */
+    exec_task_t *running;     /* main thread's view: the task out on this thread */
+    idle_throttle_t throttle; /* the thread's own; initialised by it */
 } exec_thread_t;
 
 struct exec {
     cache_t *cache;
     int n;
+    int max_cpu;
     exec_thread_t *t;
 };
 
@@ -73,7 +75,8 @@ void exec_run(exec_task_t *t) {
                     .context_len = t->context ? t->context->len : 0,
                     .entry = t->entry,
                     .cancel = &t->cancel,
-                    .rows = &t->rows};
+                    .rows = &t->rows,
+                    .throttle = t->throttle};
     if (t->entry) cache_entry_lock(t->entry);
     t->err[0] = '\0';
     t->err_class = def->fn(&ctx, zmq_msg_data(&t->body), zmq_msg_size(&t->body), &t->result, t->err,
@@ -98,6 +101,7 @@ out:
 static void *thread_main(void *arg) {
     exec_thread_t *th = arg;
     idle_lower_priority();
+    idle_throttle_init(&th->throttle, th->pool->max_cpu);
     for (;;) {
         exec_task_t *t = NULL;
         int n = zmq_recv(th->exec_end, &t, sizeof t, 0);
@@ -106,14 +110,19 @@ static void *thread_main(void *arg) {
             break;
         }
         if (n != (int)sizeof t || !t) break; /* the stop message */
+        t->throttle = &th->throttle;
         exec_run(t);
+        t->throttle = NULL;
         while (zmq_send(th->exec_end, &t, sizeof t, 0) < 0 && errno == EINTR)
             ;
+        /* After the result is out: a cap never delays a result, only the
+         * start of the next task. */
+        idle_throttle_tick(&th->throttle);
     }
     return NULL;
 }
 
-exec_t *exec_new(void *zctx, cache_t *cache, int n, char *err, size_t errlen) {
+exec_t *exec_new(void *zctx, cache_t *cache, int n, int max_cpu, char *err, size_t errlen) {
     exec_t *e = calloc(1, sizeof *e);
     if (!e || n < 1) {
         snprintf(err, errlen, n < 1 ? "executor count %d < 1" : "out of memory", n);
@@ -121,6 +130,7 @@ exec_t *exec_new(void *zctx, cache_t *cache, int n, char *err, size_t errlen) {
         return NULL;
     }
     e->cache = cache;
+    e->max_cpu = max_cpu;
     e->t = calloc((size_t)n, sizeof *e->t);
     if (!e->t) {
         snprintf(err, errlen, "out of memory");

@@ -9,6 +9,15 @@
  * nothing else but the cache, whose entries they hold while computing.
  * Executor threads run at the lowest CPU priority (idle_lower_priority), so
  * the desktop's owner never notices them.
+ *
+ * --max-cpu (worker.max_cpu, percent of one core per thread): each thread owns
+ * an idle_throttle_t, ticked after every task and, through op_cancelled(), at
+ * every cancellation check inside an op. Ops that check cancellation every
+ * ~10 ms of work (tron, predict, summary) are therefore held to the cap over
+ * any 100 ms window; work that never checks (liblinear's train() in the
+ * average strategy) is capped only between tasks: it runs a whole task at
+ * full speed, then the thread sleeps until the average is back under the cap
+ * before it starts the next one.
  */
 #ifndef NC_WORKER_EXEC_H
 #define NC_WORKER_EXEC_H
@@ -16,6 +25,7 @@
 #include "common/blob.h"
 #include "common/proto.h"
 #include "worker/cache.h"
+#include "worker/idle.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,8 +45,9 @@ typedef struct exec_task {
     /* Filled by the executor. */
     int err_class; /* 0 or PROTO_ERR_* */
     char err[PROTO_MAX_ERROR];
-    blob_t *result; /* NULL = empty body */
-    uint64_t rows;  /* atomic: rows processed so far */
+    blob_t *result;            /* NULL = empty body */
+    uint64_t rows;             /* atomic: rows processed so far */
+    idle_throttle_t *throttle; /* the running thread's cap (NULL in exec_run callers) */
     int64_t start_ms, end_ms;
 } exec_task_t;
 
@@ -47,9 +58,10 @@ void exec_task_free(exec_task_t **t);
 
 typedef struct exec exec_t;
 
-/* Starts n threads on zctx sharing cache (borrowed; must outlive the pool).
+/* Starts n threads on zctx sharing cache (borrowed; must outlive the pool),
+ * each capped at max_cpu percent of a core (0 or 100 = no cap).
  * NULL on failure with err. */
-exec_t *exec_new(void *zctx, cache_t *cache, int n, char *err, size_t errlen);
+exec_t *exec_new(void *zctx, cache_t *cache, int n, int max_cpu, char *err, size_t errlen);
 
 /* Stops and joins every thread. Running ops are not interrupted: set their
  * cancel flags first. Tasks still out are freed. NULL-safe. */

@@ -23,6 +23,9 @@
 
 #define RECV_BATCH 256  /* messages handled per poll before timers get a look */
 #define MAX_POLL_MS 100 /* bounds how late we notice *stop */
+/* The owner must get the PC back within a second of touching it, whatever
+ * cluster.heartbeat_ms is: the idle policy is checked this often. */
+#define IDLE_CHECK_MS 250
 #define PUSH_LINGER_MS 2000
 #define CACHE_JOBS 2
 
@@ -49,7 +52,7 @@ typedef struct wk {
     exec_task_t *qhead, *qtail;
     int qlen;
 
-    int64_t next_hb, master_deadline, reconnect_at;
+    int64_t next_hb, next_idle, master_deadline, reconnect_at;
     int backoff_ms, backoff_min, backoff_max;
     bool paused;
     bool heard; /* the master answered since our last READY: it knows our id */
@@ -636,8 +639,11 @@ static void on_timers(wk_t *w) {
             send_heartbeat(w);
         else if (sysstat_read(w->sys, &w->sample) != 0)
             log_every(SLOT_SYSSTAT, LOG_WARN, "cannot read /proc/stat");
-        check_idle(w);
         w->next_hb = now + w->cfg->cluster.heartbeat_ms;
+    }
+    if (now >= w->next_idle) {
+        check_idle(w);
+        w->next_idle = now + IDLE_CHECK_MS;
     }
     if (w->dealer && now >= w->master_deadline) {
         if (w->monitor && !w->link_up) {
@@ -700,7 +706,7 @@ static int setup(wk_t *w, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    w->exec = exec_new(w->zctx, w->cache, w->slots, err, errlen);
+    w->exec = exec_new(w->zctx, w->cache, w->slots, cfg->worker.max_cpu, err, errlen);
     if (!w->exec) return -1;
     fresh_id(w); /* heartbeats name us even before the first DEALER */
     w->push = open_socket(w, ZMQ_PUSH, cfg->master.result_port, NULL, err, errlen);

@@ -23,7 +23,7 @@
  *     gone), ZeroMQ's own reconnect (same 1 s .. 32 s) does the waiting and
  *     a socket monitor reports the connection: when it drops, our leases are
  *     void (dropped at once); when it comes back, READY goes out again.
- *   - worker.when "idle": idle_check() runs every heartbeat. On PAUSE every
+ *   - worker.when "idle": idle_check() runs every 250 ms. On PAUSE every
  *     queued and running task is handed back (HANDBACK; running ones are
  *     cancelled) and new tasks are handed back as they come; heartbeats say
  *     "paused" with the reason. On RUN again the worker sends READY, which

@@ -26,6 +26,7 @@ static const char usage[] =
     "  --name NAME            name shown on the dashboard (default: host name)\n"
     "  --slots N              tasks run at the same time (default: online cores)\n"
     "  --when always|idle     idle: compute only while the PC's owner is away\n"
+    "  --max-cpu PCT          cap each compute thread at PCT % of a core (0 = no cap)\n"
     "  --set SECTION.KEY=VAL  override one config value (repeatable)\n"
     "  -v, --verbose / -q, --quiet\n"
     "  --help, --version\n"
@@ -43,10 +44,13 @@ static const struct {
     const char *opt;
     const char *key;
 } config_opts[] = {
+    /* clang-format off */
     {"--master", "master.ip"},
     {"--name", "worker.name"},
     {"--slots", "worker.slots"},
     {"--when", "worker.when"},
+    {"--max-cpu", "worker.max_cpu"},
+    /* clang-format on */
 };
 
 #define MAX_SETS 128

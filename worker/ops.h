@@ -22,6 +22,7 @@
 
 #include "common/blob.h"
 #include "worker/cache.h"
+#include "worker/idle.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,9 +32,10 @@ typedef struct op_ctx {
     uint32_t job_id, task_id, attempt, shard; /* shard: PROTO_NO_SHARD when none */
     const void *context; /* the job's context bytes; NULL when the job has none */
     size_t context_len;
-    cache_entry_t *entry; /* the shard (locked for the op); NULL when no shard */
-    const int *cancel;    /* atomic; read it with op_cancelled() */
-    uint64_t *rows;       /* atomic; add to it with op_add_rows() */
+    cache_entry_t *entry;      /* the shard (locked for the op); NULL when no shard */
+    const int *cancel;         /* atomic; read it with op_cancelled() */
+    uint64_t *rows;            /* atomic; add to it with op_add_rows() */
+    idle_throttle_t *throttle; /* the executor thread's --max-cpu cap; NULL = none */
 } op_ctx_t;
 
 /* Returns 0, or a PROTO_ERR_* class with a one-line reason in err. On 0,
@@ -65,7 +67,11 @@ const op_def_t *ops_lookup(uint16_t op);
 /* Name for logs ("noop", "sleep", ... or "op?"). */
 const char *ops_name(uint16_t op);
 
+/* Also the --max-cpu hook: every cancellation check ticks the thread's
+ * throttle, so an op that checks as often as it must (every ~10 ms of work)
+ * is capped at that granularity without knowing about the cap. */
 static inline bool op_cancelled(const op_ctx_t *ctx) {
+    if (ctx->throttle) idle_throttle_tick(ctx->throttle);
     return __atomic_load_n(ctx->cancel, __ATOMIC_RELAXED) != 0;
 }
 
