@@ -1,0 +1,47 @@
+/* libFuzzer target: the OP_TRON codec, both directions of untrusted bytes:
+ * the request a worker decodes and the result the master decodes. The first
+ * byte picks which (even: request, odd: result). What decodes must re-encode
+ * and decode again to the same shape. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/blob.h"
+#include "common/tronmsg.h"
+
+static void request(const uint8_t *data, size_t size) {
+    char err[512];
+    tronmsg_req_t r, again;
+    if (tronmsg_decode_req(data, size, &r, err, sizeof err) != 0) return;
+    blob_t *b =
+        tronmsg_encode_req(r.n, r.folds, r.shards, r.nshards, r.items, r.count, err, sizeof err);
+    if (!b) abort();
+    if (tronmsg_decode_req(b->data, b->len, &again, err, sizeof err) != 0) abort();
+    if (again.count != r.count || again.n != r.n || again.nshards != r.nshards) abort();
+    tronmsg_req_free(&again);
+    blob_unref(&b);
+    tronmsg_req_free(&r);
+}
+
+static void result(const uint8_t *data, size_t size) {
+    char err[512];
+    tronmsg_res_t r, again;
+    if (tronmsg_decode_res(data, size, &r, err, sizeof err) != 0) return;
+    blob_t *b = tronmsg_encode_res(r.n, r.ans, r.count, err, sizeof err);
+    if (!b) abort();
+    if (tronmsg_decode_res(b->data, b->len, &again, err, sizeof err) != 0) abort();
+    if (again.count != r.count || again.n != r.n) abort();
+    tronmsg_res_free(&again);
+    blob_unref(&b);
+    tronmsg_res_free(&r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 1) return 0;
+    if (data[0] & 1)
+        result(data + 1, size - 1);
+    else
+        request(data + 1, size - 1);
+    return 0;
+}
