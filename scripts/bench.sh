@@ -10,6 +10,7 @@
 #                    memory lan (default: all)
 #   REPEAT=N         runs of each short measurement, median reported (default 3)
 #   BENCH_OUT=FILE   also write the table there (default Data/bench.md)
+#   WAIT_QUIET=S     first wait up to S seconds for a load average below 1
 #
 # Every figure in the table comes from a command run by this script in this
 # run; raw outputs (/usr/bin/time -v, predictions, models) are kept in
@@ -198,7 +199,7 @@ cluster_dispatch() {
         row "dispatch" "bench-dispatch" "not measured: no free port" "—" "—" ""
         return 1
     }
-    cl_workers_start "$cfg" 2
+    CL_LOG_TAG=dispatch cl_workers_start "$cfg" 2
     local tps=() p50=() p99=() mbs=() bp50=() bp99=() ok=1
     for ((i = 1; i <= REPEAT; i++)); do
         tag=dispatch_empty_$i
@@ -278,7 +279,8 @@ cluster_train_run() {
     cfg=$WORK/$tag.json
     CT_WHY=""
     cl_config "$cfg" "$ip" || { CT_WHY="no free port"; return 1; }
-    cl_workers_start "$cfg" "$w" "$@"
+    CT_LOADAVG=$(cut -d' ' -f1 /proc/loadavg)
+    CL_LOG_TAG=$tag cl_workers_start "$cfg" "$w" "$@"
     cl_cpu_sampler_start "$WORK/$tag.cpu"
     timed "$tag" "$BIN/master" train --config "$cfg" --data "$TRAIN_CSV" --scale none \
         --solver "$solver" --bias 1 --strategy exact --min-workers "$w" --no-dashboard \
@@ -305,6 +307,7 @@ cluster_train_run() {
     CT_PRED=$(sed -n 's/.*predicting \([0-9.]*\) s.*/\1/p' <<<"$tl")
     CT_WAIT=$(sed -n 's/.*, \([0-9.]*\) s waiting for workers.*/\1/p' <<<"$tl")
     CT_MODEL=$(awk -v a="$CT_TOTAL" -v b="$CT_PRED" 'BEGIN { printf "%.2f", a - b }')
+    CT_LOST=$(cl_lost "$WORK/$tag.err")
     CT_TRAIN_ACC=$(sed -n 's/^Training accuracy = \([0-9.]*\)%.*/\1 %/p' "$WORK/$tag.out")
     local t0 t1
     t0=$(cl_log_ms "$WORK/$tag.err" "shards loaded on the workers")
@@ -320,6 +323,7 @@ cluster_train_run() {
         return 1
     fi
     CT_ACC=$(accuracy_of "$WORK/$tag.test.out")
+    CT_LOST_TEST=$(cl_lost "$WORK/$tag.test.err")
     predicted_col "$WORK/$tag.test.csv" >"$WORK/$tag.test.pred"
     CT_AGREE="?"
     [ -f "$WORK/ll_s$solver.test.pred" ] &&
@@ -342,7 +346,7 @@ train_row() {
     comp=$(awk -v c="$CT_CPU" -v p="$par" 'BEGIN { if (c == "?") print "?"; else printf "%.1f", c / p }')
     other=$(awk -v t="$CT_TRON" -v c="$comp" 'BEGIN { if (c == "?") print "?"; else printf "%.1f", t - c }')
     row "$rowname" "$what" "$CT_MODEL s, test $CT_ACC" "$ll" "$r" \
-        "file to model: reading $CT_SCHEMA s (schema pass) + $CT_LOAD s (shards to workers), training $CT_TRON s (workers' CPU $CT_CPU s over $par core(s) ≈ $comp s computing, ≈ $other s communication and waiting); then $CT_PRED s predicting the training rows (submission_train.csv); master process $CT_WALL s incl. $CT_WAIT s waiting for workers; test predictions agree with liblinear's on $CT_AGREE; weights' relative L2 distance to liblinear's model $CT_WDIFF; training accuracy $CT_TRAIN_ACC"
+        "file to model: reading $CT_SCHEMA s (schema pass) + $CT_LOAD s (shards to workers), training $CT_TRON s (workers' CPU $CT_CPU s over $par core(s) ≈ $comp s computing, ≈ $other s communication and waiting); then $CT_PRED s predicting the training rows (submission_train.csv); master process $CT_WALL s incl. $CT_WAIT s waiting for workers; test predictions agree with liblinear's on $CT_AGREE; weights' relative L2 distance to liblinear's model $CT_WDIFF; training accuracy $CT_TRAIN_ACC; load average when it started $CT_LOADAVG; workers declared lost by the master: $CT_LOST in training, $CT_LOST_TEST in the test run"
 }
 
 # bin/master train --strategy exact -s 0 -B 1 on $TRAIN_CSV (--scale none: the
@@ -379,15 +383,16 @@ cluster_train() {
 cluster_predict() {
     local n shards
     n=$(lines_of "$TRAIN_SVM")
-    predict_runs "default shards (cluster.shard_rows 20000)"
+    predict_runs default "default shards (cluster.shard_rows 20000)"
     shards=$(((n + 7) / 8))
-    predict_runs "--shard-rows $shards" --shard-rows "$shards"
+    predict_runs small "--shard-rows $shards" --shard-rows "$shards"
 }
 
-# predict_runs LABEL [EXTRA MASTER ARGS...]: one predict row, median of REPEAT.
+# predict_runs TAG LABEL [EXTRA MASTER ARGS...]: one predict row, median of
+# REPEAT runs; outputs in $WORK/predict_TAG_I.*
 predict_runs() {
-    local label=$1 ll="—" cfg=$WORK/predict.json i tag secs=() waits=() n
-    shift
+    local ptag=$1 label=$2 ll="—" cfg=$WORK/predict.json i tag secs=() waits=() n lost=0
+    shift 2
     n=$(lines_of "$TRAIN_SVM")
     local what="2 workers, liblinear's -s 0 model, $n rows of $TRAIN_SVM, $label"
     [ -n "${LL_PRED_SEC_train:-}" ] && ll="$LL_PRED_SEC_train s, $LL_PRED_ACC_train"
@@ -399,17 +404,18 @@ predict_runs() {
         row "predict" "$what" "not measured: no free port" "$ll" "—" ""
         return 1
     }
-    cl_workers_start "$cfg" 2
+    CL_LOG_TAG=predict_$ptag cl_workers_start "$cfg" 2
     local m_rss=0 wt
     for ((i = 1; i <= REPEAT; i++)); do
-        tag=predict_$i
+        tag=predict_${ptag}_$i
         timed "$tag" "$BIN/master" test --config "$cfg" --data "$TRAIN_SVM" "$@" \
             --model "$WORK/ll_s0.model" --out "$WORK/$tag.csv" --min-workers 2 --no-dashboard || {
             row "predict" "$what" "failed" "$ll" "—" "$(tail -1 "$WORK/$tag.err")"
             cl_workers_stop
             return 1
         }
-        wt=$(cl_master_wait_s "$WORK/$tag.err")
+        wt=$(cl_master_wait_s "$WORK/$tag.err" 2)
+        lost=$((lost + $(cl_lost "$WORK/$tag.err")))
         waits+=("$wt")
         secs+=("$(awk -v a="$T_SEC" -v b="$wt" 'BEGIN { printf "%.2f", a - b }')")
         [ "$T_RSS_MB" -gt "$m_rss" ] && m_rss=$T_RSS_MB
@@ -422,15 +428,15 @@ predict_runs() {
     local med acc same r="—"
     med=$(printf '%s\n' "${secs[@]}" | median)
     acc=$(accuracy_of "$WORK/$tag.out")
-    predicted_col "$WORK/$tag.csv" >"$WORK/predict.pred"
-    if cmp -s "$WORK/predict.pred" "$WORK/ll_train.pred"; then
-        same="identical to liblinear-predict's ($(lines_of "$WORK/predict.pred") lines)"
+    predicted_col "$WORK/$tag.csv" >"$WORK/predict_$ptag.pred"
+    if cmp -s "$WORK/predict_$ptag.pred" "$WORK/ll_train.pred"; then
+        same="identical to liblinear-predict's ($(lines_of "$WORK/predict_$ptag.pred") lines)"
     else
-        same="NOT identical: agreement $(agreement "$WORK/predict.pred" "$WORK/ll_train.pred")"
+        same="NOT identical: agreement $(agreement "$WORK/predict_$ptag.pred" "$WORK/ll_train.pred")"
     fi
     [ -n "${LL_PRED_SEC_train:-}" ] && r=$(ratio "$med" "$LL_PRED_SEC_train")
     row "predict" "$what" "$med s, $acc" "$ll" "$r" \
-        "median of $REPEAT (${secs[*]} s: master process minus ${waits[*]} s waiting for workers to reconnect);${ntasks:+ $ntasks shard(s);} predictions $same"
+        "median of $REPEAT (${secs[*]} s: master process minus ${waits[*]} s waiting for workers to reconnect);${ntasks:+ $ntasks shard(s);} predictions $same; workers declared lost: $lost"
 }
 
 # Peak RSS (VmHWM) of the master and of each worker, from the 2-worker train
@@ -465,7 +471,7 @@ cluster_lan() {
     # what the links carry: 8 MB payloads through the shaped veths
     local cfg=$WORK/lan_dispatch.json mbs="?"
     cl_config "$cfg" 10.200.0.1 && {
-        cl_workers_start "$cfg" 2 "${CL_NS[@]}"
+        CL_LOG_TAG=lan_dispatch cl_workers_start "$cfg" 2 "${CL_NS[@]}"
         timed lan_dispatch "$BIN/master" bench-dispatch --config "$cfg" --tasks 40 \
             --payload 8000000 --min-workers 2 --no-dashboard && mbs=$(field MB/s "$WORK/lan_dispatch.out")
         cl_workers_stop
@@ -503,6 +509,15 @@ main() {
     BIN=$WORK/bin
     local rev
     rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    # WAIT_QUIET=S: wait up to S seconds for a 1-minute load average below 1,
+    # since the workers' compute threads yield to any other load (SCHED_IDLE).
+    local waited=0
+    while [ "$waited" -lt "${WAIT_QUIET:-0}" ] &&
+        awk '{ exit !($1 >= 1) }' /proc/loadavg; do
+        [ "$waited" = 0 ] && echo "bench: load average $(cut -d' ' -f1 /proc/loadavg); waiting up to ${WAIT_QUIET} s for it to fall below 1" >&2
+        sleep 10
+        waited=$((waited + 10))
+    done
     local t0=$SECONDS
     local load_before
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -51,7 +51,8 @@ JSON
 }
 
 # cl_workers_start CONFIG N [NETNS...]: N workers w1..wN with one slot each,
-# logs in $WORK/worker-wI.log. Worker I runs inside the I-th NETNS if given.
+# logs in $WORK/${CL_LOG_TAG}-wI.log. Worker I runs inside the I-th NETNS if
+# given.
 cl_workers_start() {
     local cfg=$1 n=$2 i ns
     shift 2
@@ -62,9 +63,9 @@ cl_workers_start() {
         if [ -n "$ns" ]; then
             # ip netns exec execs the worker, so $! is the worker itself
             ip netns exec "$ns" "$BIN/worker" --config "$cfg" --name "w$i" --slots 1 \
-                >"$WORK/worker-w$i.log" 2>&1 &
+                >"$WORK/${CL_LOG_TAG:-worker}-w$i.log" 2>&1 &
         else
-            "$BIN/worker" --config "$cfg" --name "w$i" --slots 1 >"$WORK/worker-w$i.log" 2>&1 &
+            "$BIN/worker" --config "$cfg" --name "w$i" --slots 1 >"$WORK/${CL_LOG_TAG:-worker}-w$i.log" 2>&1 &
         fi
         CL_PIDS+=($!)
     done
@@ -146,11 +147,9 @@ cl_log_ms() {
     [ -n "$ts" ] && date -u -d "$ts" +%s%3N
 }
 
-# cl_log_last_ms LOG PATTERN: as cl_log_ms, the last matching line.
-cl_log_last_ms() {
-    local ts
-    ts=$(grep -- "$2" "$1" | tail -1 | cut -d' ' -f1)
-    [ -n "$ts" ] && date -u -d "$ts" +%s%3N
+# cl_lost LOG: how many times the master declared a worker lost in LOG
+cl_lost() {
+    grep -c -- ") lost: " "$1" 2>/dev/null || true
 }
 
 # cl_cpu_between SAMPLES T0_MS T1_MS: sum over workers of CPU seconds spent
@@ -171,12 +170,15 @@ cl_cpu_between() {
             printf "%.1f", s / 100 }' "$1"
 }
 
-# cl_master_wait_s LOG: seconds the master spent waiting for its workers
-# (from its "waiting for" line to the last "joined" line before work began).
+# cl_master_wait_s LOG N: seconds the master spent waiting for its N workers
+# (from its "waiting for" line to the N-th "joined" line; later joins are
+# workers coming back during the job, counted by cl_lost).
 cl_master_wait_s() {
-    local a b
+    local a b ts
     a=$(cl_log_ms "$1" "waiting for") || true
-    b=$(cl_log_last_ms "$1" " joined: ") || true
+    ts=$(grep -- " joined: " "$1" | sed -n "${2}p" | cut -d' ' -f1)
+    b=""
+    [ -n "$ts" ] && b=$(date -u -d "$ts" +%s%3N)
     if [ -n "$a" ] && [ -n "$b" ] && [ "$b" -ge "$a" ]; then
         awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b - a) / 1000 }'
     else
