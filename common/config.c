@@ -46,6 +46,7 @@ static const field_t fields[] = {
     FIELD(cluster, heartbeat_ms, F_INT),
     FIELD(cluster, liveness, F_INT),
     FIELD(cluster, shard_rows, F_INT),
+    FIELD(cluster, shard_mb, F_INT),
     FIELD(cluster, max_workers, F_INT),
     FIELD(cluster, max_msg_mb, F_INT),
     FIELD(cluster, task_timeout_s, F_INT),
@@ -96,6 +97,7 @@ void config_defaults(config_t *c)
     c->cluster.heartbeat_ms = 1000;
     c->cluster.liveness = 3;
     c->cluster.shard_rows = 20000;
+    c->cluster.shard_mb = 32;
     c->cluster.max_workers = 1024;
     c->cluster.max_msg_mb = 512;
     c->cluster.task_timeout_s = 3600;
@@ -380,6 +382,7 @@ int config_validate(const config_t *c, char *err, size_t errlen)
         {"cluster.heartbeat_ms", c->cluster.heartbeat_ms, 10, 600000},
         {"cluster.liveness", c->cluster.liveness, 1, 1000},
         {"cluster.shard_rows", c->cluster.shard_rows, 1, 100000000},
+        {"cluster.shard_mb", c->cluster.shard_mb, 1, 4096},
         {"cluster.max_workers", c->cluster.max_workers, 1, 100000},
         {"cluster.max_msg_mb", c->cluster.max_msg_mb, 1, 4096},
         {"cluster.task_timeout_s", c->cluster.task_timeout_s, 1, 604800},

@@ -520,7 +520,8 @@ int predict_to_file(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
     schema_t *schema = schema_for(model_ctx, fmt, data_path, err, errlen);
     if (!schema) return EXIT_BAD_DATA;
     int status = EXIT_BAD_DATA;
-    if (split_file(data_path, fmt, (size_t)ctx->cfg->cluster.shard_rows, 0, &sp, err, errlen) < 0)
+    if (split_file(data_path, fmt, (size_t)ctx->cfg->cluster.shard_rows,
+                   (size_t)ctx->cfg->cluster.shard_mb << 20, &sp, err, errlen) < 0)
         goto out;
     status = predict_core(ctx, job_id, data_path, &sp, model_ctx, schema, out_path, with_label,
                           false, accuracy, err, errlen);
@@ -585,7 +586,8 @@ int predict_run(master_ctx_t *ctx) {
                  m->nr_class, m->nr_feature);
         goto out;
     }
-    if (split_file(data, fmt, (size_t)cfg->cluster.shard_rows, 0, &sp, err, sizeof err) < 0)
+    if (split_file(data, fmt, (size_t)cfg->cluster.shard_rows,
+                   (size_t)cfg->cluster.shard_mb << 20, &sp, err, sizeof err) < 0)
         goto out;
     datasrc_t src = {.format = fmt,
                      .file = data,
@@ -637,6 +639,16 @@ int predict_run(master_ctx_t *ctx) {
             snprintf(err, sizeof err, "interrupted while waiting for workers");
             goto out;
         }
+    }
+    /* A file of few shards would leave slots idle: cut it so that every slot
+     * gets about two shards (one computing, one on its way). */
+    uint64_t pieces = 2 * (uint64_t)sched_total_slots(ctx->sched);
+    if (pieces > 0 && sp.nshards < pieces && sp.rows >= pieces) {
+        size_t rows = (size_t)((sp.rows + pieces - 1) / pieces);
+        split_free(&sp);
+        if (split_file(data, fmt, rows, (size_t)cfg->cluster.shard_mb << 20, &sp, err,
+                       sizeof err) < 0)
+            goto out;
     }
     t0 = clock_now_ms(); /* the job's duration counts work, not the wait for workers */
     json_object *js = json_object_new_object();

@@ -763,6 +763,9 @@ static void on_ready(sched_t *s, const void *id, size_t idlen, wire_msg_t *m)
     w->joined_wall = clock_wall_ms();
     json_object_put(info);
     log_info("worker %s (%s) joined: %d cores, %d slots", w->name, w->host, w->cores, w->slots);
+    /* Acknowledge at once: the worker's silence clock started when it
+     * connected, and waiting for the next tick would spend up to a third of it. */
+    send_simple(s, w, MSG_PING, NULL, NULL);
     events_publish(s->ev, "worker_joined", worker_json(w));
 }
 

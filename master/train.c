@@ -932,7 +932,7 @@ int train_run(master_ctx_t *ctx)
     const char *path = cfg->data.train;
     data_format_t fmt = split_detect_format(path, cfg->data.format);
     size_t shard_rows = cfg->cluster.shard_rows > 0 ? (size_t)cfg->cluster.shard_rows : 0;
-    if (split_file(path, fmt, shard_rows, 0, &t->sp, t->err, sizeof t->err) < 0) {
+    if (split_file(path, fmt, shard_rows, (size_t)cfg->cluster.shard_mb << 20, &t->sp, t->err, sizeof t->err) < 0) {
         fprintf(stderr, "master: %s\n", t->err);
         return EXIT_BAD_DATA;
     }
@@ -958,7 +958,7 @@ int train_run(master_ctx_t *ctx)
     if (t->exact && slots > 0 && t->sp.nshards < (size_t)slots && t->sp.rows >= (uint64_t)slots) {
         size_t rows = (size_t)((t->sp.rows + (uint64_t)slots - 1) / (uint64_t)slots);
         split_free(&t->sp);
-        if (split_file(path, fmt, rows, 0, &t->sp, t->err, sizeof t->err) < 0) {
+        if (split_file(path, fmt, rows, (size_t)cfg->cluster.shard_mb << 20, &t->sp, t->err, sizeof t->err) < 0) {
             status = EXIT_BAD_DATA;
             goto out;
         }

@@ -540,6 +540,9 @@ static void handle_monitor(wk_t *w) {
             forget_leases(w);
         } else if (ev == ZMQ_EVENT_CONNECTED) {
             w->link_up = true;
+            /* The master's silence is counted from when it could first hear us. */
+            w->master_deadline =
+                clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
             if (++w->connects > 1) {
                 log_info("connection to the master is back: saying READY again");
                 forget_leases(w);
