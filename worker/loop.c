@@ -111,7 +111,9 @@ static void *open_socket(wk_t *w, int type, int port, const char *monitor, char 
     long long maxmsg = type == ZMQ_DEALER ? (long long)w->cfg->cluster.max_msg_mb << 20 : 0;
     if (wire_socket_defaults(s, maxmsg) != 0 ||
         (type == ZMQ_PUSH && set_int(s, ZMQ_LINGER, PUSH_LINGER_MS) != 0) ||
-        set_int(s, ZMQ_RECONNECT_IVL, 1000) != 0 || set_int(s, ZMQ_RECONNECT_IVL_MAX, 32000) != 0 ||
+        /* TCP-level reconnects start at 100 ms so that a restarted master gets its
+         * workers back at once, and double to 32 s for a master that stays away. */
+        set_int(s, ZMQ_RECONNECT_IVL, 100) != 0 || set_int(s, ZMQ_RECONNECT_IVL_MAX, 32000) != 0 ||
         (type == ZMQ_DEALER && zmq_setsockopt(s, ZMQ_ROUTING_ID, w->id, strlen(w->id)) != 0)) {
         snprintf(err, errlen, "socket options: %s", zmq_strerror(zmq_errno()));
         goto fail;
