@@ -5,6 +5,7 @@
 #include "common/proto.h"
 #include "common/security.h"
 #include "common/wire.h"
+#include "master/peerjson.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -674,43 +675,9 @@ static void speculate(sched_t *s)
 
 /* ---------- incoming messages ---------- */
 
-static void json_str(json_object *o, const char *key, char *out, size_t outlen)
-{
-    json_object *v;
-    if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-        proto_clean_text(json_object_get_string(v), (size_t)json_object_get_string_len(v), out,
-                         outlen);
-}
-
-static int json_int(json_object *o, const char *key, int lo, int hi, int dflt)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-        return dflt;
-    int64_t x = json_object_get_int64(v);
-    return x < lo ? lo : x > hi ? hi : (int)x;
-}
-
-static json_object *parse_json(const void *data, size_t len)
-{
-    if (len == 0 || len > PROTO_MAX_JSON)
-        return NULL;
-    json_tokener *tok = json_tokener_new();
-    if (!tok)
-        return NULL;
-    json_object *o = json_tokener_parse_ex(tok, data, (int)len);
-    if (json_tokener_get_error(tok) != json_tokener_success ||
-        (size_t)json_tokener_get_parse_end(tok) != len || !json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(tok);
-    return o;
-}
-
 static void on_ready(sched_t *s, const void *id, size_t idlen, wire_msg_t *m)
 {
-    json_object *info = parse_json(wire_data(m, 2), wire_size(m, 2));
+    json_object *info = peerjson_parse(wire_data(m, 2), wire_size(m, 2));
     if (!info) {
         drop(s, DROP_MALFORMED, "READY without valid JSON");
         return;
@@ -755,10 +722,10 @@ static void on_ready(sched_t *s, const void *id, size_t idlen, wire_msg_t *m)
     memcpy(w->id, id, idlen);
     w->idlen = idlen;
     snprintf(w->name, sizeof w->name, "%.*s", (int)idlen, (const char *)id);
-    json_str(info, "name", w->name, sizeof w->name);
-    json_str(info, "host", w->host, sizeof w->host);
-    w->cores = json_int(info, "cores", 1, 4096, 1);
-    w->slots = json_int(info, "slots", 1, 1024, 1);
+    peerjson_str(info, "name", w->name, sizeof w->name);
+    peerjson_str(info, "host", w->host, sizeof w->host);
+    w->cores = peerjson_int(info, "cores", 1, 4096, 1);
+    w->slots = peerjson_int(info, "slots", 1, 1024, 1);
     w->last_seen_ms = clock_now_ms();
     w->joined_wall = clock_wall_ms();
     json_object_put(info);
@@ -974,18 +941,6 @@ static void handle_pull(sched_t *s)
     }
 }
 
-static json_object *nullable_double(json_object *o, const char *key, double lo, double hi)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v))
-        return NULL;
-    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
-        return NULL;
-    double d = json_object_get_double(v);
-    d = d < lo ? lo : d > hi ? hi : d;
-    return json_object_new_double(d);
-}
-
 static void handle_sub(sched_t *s)
 {
     for (int n = 0; n < RECV_BATCH; n++) {
@@ -1016,32 +971,15 @@ static void handle_sub(sched_t *s)
             drop(s, DROP_FLOOD, "heartbeats too fast");
             goto next;
         }
-        json_object *hb = parse_json(wire_data(&m, 2), wire_size(&m, 2));
+        json_object *hb = peerjson_parse(wire_data(&m, 2), wire_size(&m, 2));
         if (!hb) {
             drop(s, DROP_MALFORMED, "heartbeat JSON");
             goto next;
         }
         w->last_seen_ms = now;
         json_object *o = worker_json(w);
-        json_object_object_add(o, "cpu", nullable_double(hb, "cpu", 0, 100));
-        json_object_object_add(o, "mem", nullable_double(hb, "mem", 0, 100));
-        json_object_object_add(o, "load", nullable_double(hb, "load", 0, 1e6));
-        json_object_object_add(o, "battery", nullable_double(hb, "battery", 0, 100));
-        json_object *ac;
-        json_object_object_add(o, "ac",
-                               json_object_object_get_ex(hb, "ac", &ac) &&
-                                       json_object_is_type(ac, json_type_boolean)
-                                   ? json_object_new_boolean(json_object_get_boolean(ac))
-                                   : NULL);
-        char state[16] = "idle", reason[128] = "";
-        json_str(hb, "state", state, sizeof state);
-        json_str(hb, "reason", reason, sizeof reason);
-        json_object_object_add(o, "state", json_object_new_string(state));
-        json_object_object_add(o, "reason", json_object_new_string(reason));
+        peerjson_heartbeat(hb, o);
         json_object_object_add(o, "tasks_done", json_object_new_int64((int64_t)w->tasks_done));
-        int cur = json_int(hb, "current_task", -1, INT32_MAX, -1);
-        json_object_object_add(o, "current_task", cur < 0 ? NULL : json_object_new_int(cur));
-        json_object_object_add(o, "rows_per_s", nullable_double(hb, "rows_per_s", 0, 1e12));
         json_object_object_add(o, "last_seen_ms", json_object_new_int(0));
         events_publish(s->ev, "worker_stats", o);
         json_object_put(hb);
