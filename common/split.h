@@ -63,6 +63,14 @@ int split_file_buffered(const char *path, data_format_t format, size_t shard_row
                         size_t errlen);
 
 /* Frees what split_file() allocated and zeroes *s. Safe on a zeroed split_t. */
+/* Makes sure a split has at least `pieces` shards when the file has that many
+ * rows, so that every slot of the cluster gets work: when it has fewer, the
+ * file is split again with ceil(rows / pieces) rows per shard (and the same
+ * max_bytes). Returns 1 when it re-split, 0 when sp was fine, -1 with err set
+ * (sp is then empty). The header pointer changes when it re-splits. */
+int split_refine(split_t *sp, const char *path, data_format_t format, uint64_t pieces,
+                 size_t max_bytes, char *err, size_t errlen);
+
 void split_free(split_t *s);
 
 #endif

@@ -642,14 +642,9 @@ int predict_run(master_ctx_t *ctx) {
     }
     /* A file of few shards would leave slots idle: cut it so that every slot
      * gets about two shards (one computing, one on its way). */
-    uint64_t pieces = 2 * (uint64_t)sched_total_slots(ctx->sched);
-    if (pieces > 0 && sp.nshards < pieces && sp.rows >= pieces) {
-        size_t rows = (size_t)((sp.rows + pieces - 1) / pieces);
-        split_free(&sp);
-        if (split_file(data, fmt, rows, (size_t)cfg->cluster.shard_mb << 20, &sp, err,
-                       sizeof err) < 0)
-            goto out;
-    }
+    if (split_refine(&sp, data, fmt, 2 * (uint64_t)sched_total_slots(ctx->sched),
+                     (size_t)cfg->cluster.shard_mb << 20, err, sizeof err) < 0)
+        goto out;
     t0 = clock_now_ms(); /* the job's duration counts work, not the wait for workers */
     json_object *js = json_object_new_object();
     json_object_object_add(js, "job_id", json_object_new_int64(job_id));

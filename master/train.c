@@ -955,16 +955,17 @@ int train_run(master_ctx_t *ctx)
     /* Exact training is a sequence of rounds that each wait for the slowest
      * shard: give every slot of the cluster a shard of its own. */
     int slots = sched_total_slots(t->s);
-    if (t->exact && slots > 0 && t->sp.nshards < (size_t)slots && t->sp.rows >= (uint64_t)slots) {
-        size_t rows = (size_t)((t->sp.rows + (uint64_t)slots - 1) / (uint64_t)slots);
-        split_free(&t->sp);
-        if (split_file(path, fmt, rows, (size_t)cfg->cluster.shard_mb << 20, &t->sp, t->err, sizeof t->err) < 0) {
+    if (t->exact) {
+        int rc = split_refine(&t->sp, path, fmt, (uint64_t)slots, (size_t)cfg->cluster.shard_mb << 20,
+                              t->err, sizeof t->err);
+        if (rc < 0) {
             status = EXIT_BAD_DATA;
             goto out;
         }
         t->src.header = t->sp.header;
         t->src.header_len = t->sp.header_len;
-        log_info("train: %zu shard(s) of up to %zu rows for %d slot(s)", t->sp.nshards, rows, slots);
+        if (rc > 0)
+            log_info("train: %zu shard(s) for %d slot(s)", t->sp.nshards, slots);
     }
 
     sched_shard_t *tab = calloc(t->sp.nshards, sizeof *tab);

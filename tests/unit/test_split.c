@@ -157,6 +157,33 @@ typedef struct count_ctx {
     uint64_t first_line;
 } count_ctx_t;
 
+/* split_refine: a file of fewer shards than pieces is cut again so that each
+ * piece gets rows; enough shards, or fewer rows than pieces, leave it alone. */
+static void test_refine(void **state) {
+    (void)state;
+    const char *csv = "id,label,x\n1,a,1\n2,b,2\n3,a,3\n4,b,4\n5,a,5\n6,b,6\n7,a,7\n";
+    char *p = write_tmp(csv, strlen(csv), "");
+    char err[256];
+    split_t s = {0};
+    assert_int_equal(split_file(p, DATA_CSV, 100, 0, &s, err, sizeof err), 0);
+    assert_int_equal(s.nshards, 1);
+    assert_int_equal(split_refine(&s, p, DATA_CSV, 3, 0, err, sizeof err), 1);
+    assert_int_equal(s.nshards, 3); /* ceil(7 / 3) = 3 rows: 3 + 3 + 1 */
+    uint64_t rows = 0;
+    for (size_t i = 0; i < s.nshards; i++) {
+        assert_int_equal(s.shards[i].first_row, rows);
+        rows += s.shards[i].rows;
+    }
+    assert_int_equal(rows, 7);
+    assert_non_null(s.header);
+    assert_int_equal(split_refine(&s, p, DATA_CSV, 3, 0, err, sizeof err), 0);
+    assert_int_equal(split_refine(&s, p, DATA_CSV, 8, 0, err, sizeof err), 0); /* 7 rows < 8 */
+    assert_int_equal(s.nshards, 3);
+    split_free(&s);
+    unlink(p);
+    free(p);
+}
+
 static int count_record(void *ctx, size_t nf, uint64_t line, char *err, size_t errlen) {
     count_ctx_t *c = ctx;
     if (c->rows++ == 0)
@@ -222,7 +249,7 @@ int main(void) {
         cmocka_unit_test(test_basic),          cmocka_unit_test(test_bom_crlf_blank_noeol),
         cmocka_unit_test(test_quoted_newlines), cmocka_unit_test(test_max_bytes),
         cmocka_unit_test(test_errors),         cmocka_unit_test(test_detect_and_libsvm),
-        cmocka_unit_test(test_random_vs_csvread),
+        cmocka_unit_test(test_random_vs_csvread), cmocka_unit_test(test_refine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
