@@ -33,11 +33,9 @@ typedef struct csvread_run {
 
 static void csvread_on_field(void *s, size_t len, void *data) {
     csvread_run_t *r = data;
-    if (r->failed)
-        return;
+    if (r->failed) return;
     size_t col = r->col++;
-    if (r->nfields && col >= r->nfields)
-        return;
+    if (r->nfields && col >= r->nfields) return;
     if (r->cb->field) {
         static char empty[1];
         const char *text = s ? (const char *)s : empty;
@@ -50,8 +48,7 @@ static void csvread_on_record(int c, void *data) {
     (void)c;
     csvread_run_t *r = data;
     r->in_record = 0;
-    if (r->failed)
-        return;
+    if (r->failed) return;
     if (r->nfields && r->col != r->nfields) {
         snprintf(r->err, r->errlen, "%s:%llu: %s fields: %zu, the header has %zu", r->file,
                  (unsigned long long)r->rec_line, r->col > r->nfields ? "too many" : "too few",
@@ -88,8 +85,7 @@ static int csvread_plain_line(csvread_run_t *r, csvread_scratch_t *sc, const cha
         sc->cap = ncap;
     }
     memcpy(sc->p, cur, n);
-    if (n && sc->p[n - 1] == '\n')
-        n--;
+    if (n && sc->p[n - 1] == '\n') n--;
     sc->p[n] = '\0';
     char *f = sc->p, *end = sc->p + n;
     r->in_record = 1;
@@ -103,10 +99,8 @@ static int csvread_plain_line(csvread_run_t *r, csvread_scratch_t *sc, const cha
             b--;
         *b = '\0';
         csvread_on_field(a, (size_t)(b - a), r);
-        if (r->failed)
-            return -1;
-        if (!comma)
-            break;
+        if (r->failed) return -1;
+        if (!comma) break;
         f = comma + 1;
     }
     csvread_on_record('\n', r);
@@ -115,16 +109,14 @@ static int csvread_plain_line(csvread_run_t *r, csvread_scratch_t *sc, const cha
 
 static int csvread_blank(const char *p, const char *end) {
     for (; p < end; p++)
-        if (!csvread_is_space((unsigned char)*p) && *p != '\n')
-            return 0;
+        if (!csvread_is_space((unsigned char)*p) && *p != '\n') return 0;
     return 1;
 }
 
 int csvread_check_nul(const char *file, const char *bytes, size_t len, uint64_t first_line,
-                             char *err, size_t errlen) {
+                      char *err, size_t errlen) {
     const char *z = memchr(bytes, '\0', len);
-    if (!z)
-        return 0;
+    if (!z) return 0;
     uint64_t line = first_line;
     const char *ls = bytes;
     for (const char *p = bytes; (p = memchr(p, '\n', (size_t)(z - p))) != NULL; p++) {
@@ -142,10 +134,9 @@ int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
     int rc = -1;
     int inited = 0;
     csvread_scratch_t scratch = {0};
-    csvread_run_t r = {.cb = cb, .ctx = ctx, .file = file, .nfields = nfields, .err = err,
-                       .errlen = errlen};
-    if (csvread_check_nul(file, bytes, len, first_line, err, errlen) != 0)
-        goto out;
+    csvread_run_t r = {
+        .cb = cb, .ctx = ctx, .file = file, .nfields = nfields, .err = err, .errlen = errlen};
+    if (csvread_check_nul(file, bytes, len, first_line, err, errlen) != 0) goto out;
     if (csv_init(&p, CSV_APPEND_NULL) != 0) {
         snprintf(err, errlen, "%s: out of memory", file);
         goto out;
@@ -168,12 +159,10 @@ int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
         if (!r.in_record && !memchr(cur, '"', (size_t)(stop - cur))) {
             if (!csvread_blank(cur, stop)) {
                 r.rec_line = line;
-                if (csvread_plain_line(&r, &scratch, cur, stop) != 0)
-                    goto out;
+                if (csvread_plain_line(&r, &scratch, cur, stop) != 0) goto out;
             }
             last_nl = nl != NULL;
-            if (nl)
-                line++;
+            if (nl) line++;
             cur = stop;
             continue;
         }
@@ -189,11 +178,9 @@ int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
                      csv_strerror(csv_error(&p)));
             goto out;
         }
-        if (r.failed)
-            goto out;
+        if (r.failed) goto out;
         last_nl = nl != NULL;
-        if (nl)
-            line++;
+        if (nl) line++;
         cur = stop;
     }
     if (r.in_record && !last_nl) {
@@ -204,19 +191,18 @@ int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
                      csv_strerror(csv_error(&p)));
             goto out;
         }
-        if (r.failed)
-            goto out;
+        if (r.failed) goto out;
     }
     if (r.in_record) {
-        snprintf(err, errlen, "%s:%llu: unterminated quote: a quoted field in the row starting "
+        snprintf(err, errlen,
+                 "%s:%llu: unterminated quote: a quoted field in the row starting "
                  "here never ends",
                  file, (unsigned long long)r.rec_line);
         goto out;
     }
     rc = 0;
 out:
-    if (inited)
-        csv_free(&p);
+    if (inited) csv_free(&p);
     free(scratch.p);
     return rc;
 }
@@ -230,8 +216,7 @@ typedef struct csvread_names {
 
 static void csvread_name_field(void *s, size_t len, void *data) {
     csvread_names_t *a = data;
-    if (a->failed)
-        return;
+    if (a->failed) return;
     if (a->n == a->cap) {
         size_t ncap = a->cap ? a->cap * 2 : 16;
         char **nv = realloc(a->v, ncap * sizeof *nv);
@@ -247,8 +232,7 @@ static void csvread_name_field(void *s, size_t len, void *data) {
         a->failed = 1;
         return;
     }
-    if (len)
-        memcpy(c, s, len);
+    if (len) memcpy(c, s, len);
     c[len] = '\0';
     a->v[a->n++] = c;
 }
@@ -260,8 +244,7 @@ static void csvread_name_record(int c, void *data) {
 }
 
 void csvread_names_free(char **names, size_t n) {
-    if (!names)
-        return;
+    if (!names) return;
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -279,8 +262,7 @@ int csvread_header(const char *file, const char *hdr, size_t len, char ***names,
         snprintf(err, errlen, "%s:1: empty header row", file);
         goto out;
     }
-    if (csvread_check_nul(file, hdr, len, 1, err, errlen) != 0)
-        goto out;
+    if (csvread_check_nul(file, hdr, len, 1, err, errlen) != 0) goto out;
     if (csv_init(&p, 0) != 0) {
         snprintf(err, errlen, "%s: out of memory", file);
         goto out;
@@ -306,8 +288,7 @@ int csvread_header(const char *file, const char *hdr, size_t len, char ***names,
     a.n = 0;
     rc = 0;
 out:
-    if (inited)
-        csv_free(&p);
+    if (inited) csv_free(&p);
     csvread_names_free(a.v, a.n);
     return rc;
 }
@@ -332,109 +313,88 @@ static const double csvread_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-int csvread_number(const char *s, size_t len, double *out) {
-    size_t i = 0;
+static inline int csvread_digit(const char *p, const char *end) {
+    return p < end && (unsigned char)(*p - '0') < 10;
+}
+
+int csvread_number_fast(const char *s, size_t len, double *out) {
+    const char *p = s, *end = s + len;
     int neg = 0;
-    if (i < len && (s[i] == '+' || s[i] == '-')) {
-        neg = s[i] == '-';
-        i++;
+    if (p < end && (*p == '+' || *p == '-')) {
+        neg = *p == '-';
+        p++;
     }
+    /* All digits go into mant, leading zeros too (they add nothing); past 19
+     * of them it could overflow, and strtod decides. */
     uint64_t mant = 0;
-    int digits = 0;   /* significant digits kept in mant */
-    int dropped = 0;  /* digits beyond what mant can hold exactly */
-    int frac = 0;     /* digits after the point kept in mant */
-    int any = 0;
-    while (i < len && s[i] >= '0' && s[i] <= '9') {
-        any = 1;
-        if (mant == 0 && s[i] == '0') {
-            i++;
-            continue;
-        }
-        if (digits < 19) {
-            mant = mant * 10 + (uint64_t)(s[i] - '0');
-            digits++;
-        } else {
-            dropped++;
-        }
-        i++;
+    const char *d0 = p;
+    while (csvread_digit(p, end))
+        mant = mant * 10 + (uint64_t)(*p++ - '0');
+    size_t ndig = (size_t)(p - d0), nfrac = 0;
+    if (p < end && *p == '.') {
+        const char *f0 = ++p;
+        while (csvread_digit(p, end))
+            mant = mant * 10 + (uint64_t)(*p++ - '0');
+        nfrac = (size_t)(p - f0);
+        ndig += nfrac;
     }
-    if (i < len && s[i] == '.') {
-        i++;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            any = 1;
-            if (mant == 0 && s[i] == '0') {
-                frac++;
-                i++;
-                continue;
-            }
-            if (digits < 19) {
-                mant = mant * 10 + (uint64_t)(s[i] - '0');
-                digits++;
-                frac++;
-            } else {
-                dropped++; /* inexact mantissa: take the slow path */
-            }
-            i++;
-        }
-    }
-    if (!any)
-        return -1;
+    if (ndig == 0) return -1;
     long exp10 = 0;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
         int eneg = 0;
-        if (i < len && (s[i] == '+' || s[i] == '-')) {
-            eneg = s[i] == '-';
-            i++;
+        if (p < end && (*p == '+' || *p == '-')) {
+            eneg = *p == '-';
+            p++;
         }
-        if (i >= len || s[i] < '0' || s[i] > '9')
-            return -1;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (exp10 < 100000)
-                exp10 = exp10 * 10 + (s[i] - '0');
-            i++;
+        if (!csvread_digit(p, end)) return -1;
+        while (csvread_digit(p, end)) {
+            if (exp10 < 100000) exp10 = exp10 * 10 + (*p - '0');
+            p++;
         }
-        if (eneg)
-            exp10 = -exp10;
+        if (eneg) exp10 = -exp10;
     }
-    if (i != len)
-        return -1;
-    /* Fast path (Clinger): an exact integer mantissa times or divided by an
-     * exact power of ten is one correctly rounded operation. */
-    if (!dropped && digits <= 15) {
-        long e = exp10 - frac;
-        double m = (double)mant;
-        if (mant == 0) {
-            *out = neg ? -0.0 : 0.0;
-            return 0;
-        }
-        if (e >= 0 && e <= 22) {
-            double v = m * csvread_pow10[e];
-            if (isfinite(v)) {
-                *out = neg ? -v : v;
-                return 0;
-            }
-        } else if (e < 0 && e >= -22) {
-            double v = m / csvread_pow10[-e];
-            *out = neg ? -v : v;
-            return 0;
-        }
+    if (p != end) return -1;
+    if (ndig > 19) return 1;
+    if (mant == 0) {
+        /* strtod gives a signed zero for any exponent, without ERANGE. */
+        *out = neg ? -0.0 : 0.0;
+        return 0;
     }
+    /* Clinger: a mantissa exact in a double (at most 2^53) times or divided
+     * by an exact power of ten is one correctly rounded operation, and its
+     * result (between 1e-22 and 1e38) is a normal double. */
+    if (mant > (UINT64_C(1) << 53)) return 1;
+    long e = exp10 - (long)nfrac;
+    double m = (double)mant;
+    if (e >= 0 && e <= 22) {
+        double v = m * csvread_pow10[e];
+        *out = neg ? -v : v;
+        return 0;
+    }
+    if (e < 0 && e >= -22) {
+        double v = m / csvread_pow10[-e];
+        *out = neg ? -v : v;
+        return 0;
+    }
+    return 1;
+}
+
+int csvread_number(const char *s, size_t len, double *out) {
+    int fast = csvread_number_fast(s, len, out);
+    if (fast <= 0) return fast;
     /* Slow path: strtod on a NUL-terminated copy. */
     char buf[128];
     char *tmp = len < sizeof buf ? buf : malloc(len + 1);
-    if (!tmp)
-        return -1;
+    if (!tmp) return -1;
     memcpy(tmp, s, len);
     tmp[len] = '\0';
     errno = 0;
     char *endp;
     double v = strtod(tmp, &endp);
     int ok = endp == tmp + len && isfinite(v) && !(errno == ERANGE && fabs(v) > 1.0);
-    if (tmp != buf)
-        free(tmp);
-    if (!ok)
-        return -1;
+    if (tmp != buf) free(tmp);
+    if (!ok) return -1;
     *out = v;
     return 0;
 }

@@ -59,9 +59,18 @@ int csvread_is_missing(const char *s, size_t len);
 
 /* Parses a finite decimal number ([+-]digits[.digits][e[+-]digits], at least
  * one digit). Returns 0 and sets *out, or -1 when the text is anything else
- * (inf, nan, hex, trailing junk, overflow). Correctly rounded: a fast exact
- * path for up to 15 significant digits, strtod otherwise. s need not be
+ * (inf, nan, hex, trailing junk, overflow). Correctly rounded: the exact
+ * fast path below when it applies, strtod otherwise. s need not be
  * NUL-terminated. */
 int csvread_number(const char *s, size_t len, double *out);
+
+/* The fast path of csvread_number() alone. Returns 0 and sets *out when the
+ * text is a plain decimal of that grammar whose value is exact without strtod
+ * (a mantissa of at most 2^53 and a power of ten within 1e+-22, or zero):
+ * then strtod() on the same text gives the same double, stops at its end and
+ * leaves errno alone. Returns 1 when the text has the grammar but needs
+ * strtod(), -1 when it is not such a number. Readers with strtod()'s own
+ * semantics (libsvm) use it and fall back to strtod() on anything but 0. */
+int csvread_number_fast(const char *s, size_t len, double *out);
 
 #endif
