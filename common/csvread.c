@@ -31,17 +31,18 @@ typedef struct csvread_run {
     size_t errlen;
 } csvread_run_t;
 
-static void csvread_on_field(void *s, size_t len, void *data) {
-    csvread_run_t *r = data;
+static void csvread_field(csvread_run_t *r, const char *s, size_t len) {
     if (r->failed) return;
     size_t col = r->col++;
     if (r->nfields && col >= r->nfields) return;
-    if (r->cb->field) {
-        static char empty[1];
-        const char *text = s ? (const char *)s : empty;
-        if (r->cb->field(r->ctx, col, text, len, r->rec_line, r->err, r->errlen) != 0)
-            r->failed = 1;
-    }
+    if (r->cb->field &&
+        r->cb->field(r->ctx, col, s ? s : "", len, r->rec_line, r->err, r->errlen) != 0)
+        r->failed = 1;
+}
+
+/* libcsv's field callback. */
+static void csvread_on_field(void *s, size_t len, void *data) {
+    csvread_field(data, s, len);
 }
 
 static void csvread_on_record(int c, void *data) {
@@ -61,47 +62,25 @@ static void csvread_on_record(int c, void *data) {
     r->col = 0;
 }
 
-typedef struct csvread_scratch {
-    char *p;
-    size_t cap;
-} csvread_scratch_t;
-
-/* One quote-free record line [cur, stop): copies it, cuts it at commas and
- * hands each trimmed, NUL-terminated field to the callbacks. */
-static int csvread_plain_line(csvread_run_t *r, csvread_scratch_t *sc, const char *cur,
-                              const char *stop) {
-    size_t n = (size_t)(stop - cur);
-    if (n + 1 > sc->cap) {
-        size_t ncap = sc->cap ? sc->cap : 4096;
-        while (n + 1 > ncap)
-            ncap *= 2;
-        char *np = realloc(sc->p, ncap);
-        if (!np) {
-            snprintf(r->err, r->errlen, "%s:%llu: out of memory", r->file,
-                     (unsigned long long)r->rec_line);
-            return -1;
-        }
-        sc->p = np;
-        sc->cap = ncap;
-    }
-    memcpy(sc->p, cur, n);
-    if (n && sc->p[n - 1] == '\n') n--;
-    sc->p[n] = '\0';
-    char *f = sc->p, *end = sc->p + n;
+/* One quote-free record line [cur, stop): cuts it at commas and hands each
+ * trimmed field to the callbacks where it lies. */
+static int csvread_plain_line(csvread_run_t *r, const char *cur, const char *stop) {
+    const char *end = stop;
+    if (end > cur && end[-1] == '\n') end--;
     r->in_record = 1;
-    for (;;) {
-        char *comma = memchr(f, ',', (size_t)(end - f));
-        char *fe = comma ? comma : end;
-        char *a = f, *b = fe;
+    for (const char *f = cur;; f++) {
+        const char *p = f;
+        while (p < end && *p != ',')
+            p++;
+        const char *a = f, *b = p;
         while (a < b && csvread_is_space((unsigned char)*a))
             a++;
         while (b > a && csvread_is_space((unsigned char)b[-1]))
             b--;
-        *b = '\0';
-        csvread_on_field(a, (size_t)(b - a), r);
+        csvread_field(r, a, (size_t)(b - a));
         if (r->failed) return -1;
-        if (!comma) break;
-        f = comma + 1;
+        if (p == end) break;
+        f = p;
     }
     csvread_on_record('\n', r);
     return r->failed ? -1 : 0;
@@ -133,7 +112,6 @@ int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
     struct csv_parser p;
     int rc = -1;
     int inited = 0;
-    csvread_scratch_t scratch = {0};
     csvread_run_t r = {
         .cb = cb, .ctx = ctx, .file = file, .nfields = nfields, .err = err, .errlen = errlen};
     if (csvread_check_nul(file, bytes, len, first_line, err, errlen) != 0) goto out;
@@ -159,7 +137,7 @@ int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
         if (!r.in_record && !memchr(cur, '"', (size_t)(stop - cur))) {
             if (!csvread_blank(cur, stop)) {
                 r.rec_line = line;
-                if (csvread_plain_line(&r, &scratch, cur, stop) != 0) goto out;
+                if (csvread_plain_line(&r, cur, stop) != 0) goto out;
             }
             last_nl = nl != NULL;
             if (nl) line++;
@@ -203,7 +181,6 @@ int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
     rc = 0;
 out:
     if (inited) csv_free(&p);
-    free(scratch.p);
     return rc;
 }
 

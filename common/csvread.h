@@ -22,8 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Callbacks of csvread_parse(). Field text is NUL-terminated at s[len] and is
- * borrowed for the duration of the call. Return 0 to go on, or -1 after writing
+/* Callbacks of csvread_parse(). Field text is s[0..len), borrowed for the
+ * duration of the call and not NUL-terminated: most fields are handed over
+ * where they lie in the caller's bytes. Return 0 to go on, or -1 after writing
  * a one-line reason into err (it is reported as is, so include FILE:LINE). */
 typedef struct csvread_cb {
     /* field number col (0-based) of the record that begins on line */

@@ -1,31 +1,34 @@
 /* dataset: builders of dataset_t (see dataset.h).
  *
- * Rows are appended to one growable array of feature_node (the arena) and ids
- * to one growable byte buffer; both are addressed by offset while growing and
- * turned into pointers at the end, so a shard costs a handful of allocations
- * whatever its size. */
+ * Rows are appended to one growable array of feature_node (the arena, a
+ * bigbuf: no copies as it grows, huge pages) and ids to one growable byte
+ * buffer; both are addressed by offset while growing and turned into pointers
+ * at the end, so a shard costs a handful of allocations whatever its size.
+ * CSV fields go through a plan worked out once per shard from the header and
+ * the schema (what each file column is, and a numeric column's scaling), so
+ * that a numeric field costs a number parse and a store. */
 #include "common/dataset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bigbuf.h"
 #include "common/csvread.h"
 #include "common/schema.h"
 #include "common/svmread.h"
 
 typedef struct dataset_store {
-    struct feature_node *nodes;
+    bigbuf_t nodes;
     char *ids;
 } dataset_store_t;
 
 void dataset_destroy(dataset_t **pd) {
-    if (!pd || !*pd)
-        return;
+    if (!pd || !*pd) return;
     dataset_t *d = *pd;
     dataset_store_t *st = d->storage;
     if (st) {
-        free(st->nodes);
+        bigbuf_free(&st->nodes);
         free(st->ids);
         free(st);
     }
@@ -36,13 +39,23 @@ void dataset_destroy(dataset_t **pd) {
     *pd = NULL;
 }
 
+/* What a CSV file column is to the dataset. */
+typedef enum { DS_SKIP, DS_LABEL, DS_NUMERIC, DS_TEXT } ds_role_t;
+
+typedef struct ds_col {
+    ds_role_t role;
+    long sc;              /* schema column, or -1 */
+    schema_numeric_t num; /* DS_NUMERIC */
+} ds_col_t;
+
 typedef struct ds_build {
     const schema_t *s;
     const char *file;
     double bias;
     int n_features;
     /* nodes */
-    struct feature_node *nodes;
+    bigbuf_t arena;
+    struct feature_node *nodes; /* arena.p */
     size_t nn, ncap;
     size_t row_begin; /* node offset where the current row begins */
     int sorted;       /* current row's indices ascending so far */
@@ -54,8 +67,8 @@ typedef struct ds_build {
     /* ids */
     char *ids;
     size_t idlen, idcap;
-    /* CSV: role of each file column */
-    long *map; /* schema column, or -1 for a column the schema does not use */
+    /* CSV: what to do with each file column */
+    ds_col_t *plan;
     long id_col; /* file column holding the id, or -1 */
     int has_id;
     int cur_y;
@@ -63,17 +76,18 @@ typedef struct ds_build {
     int oom;
 } ds_build_t;
 
-static int ds_node(ds_build_t *b, int index, double value) {
-    if (b->nn == b->ncap) {
-        size_t ncap = b->ncap ? b->ncap * 2 : 4096;
-        struct feature_node *nn = realloc(b->nodes, ncap * sizeof *nn);
-        if (!nn)
-            return -1;
-        b->nodes = nn;
-        b->ncap = ncap;
-    }
-    if (b->nn > b->row_begin && b->nodes[b->nn - 1].index >= index)
-        b->sorted = 0;
+/* Room for at least n nodes in the arena. */
+static int ds_reserve(ds_build_t *b, size_t n) {
+    if (n > SIZE_MAX / sizeof *b->nodes || bigbuf_reserve(&b->arena, n * sizeof *b->nodes) != 0)
+        return -1;
+    b->nodes = b->arena.p;
+    b->ncap = b->arena.cap / sizeof *b->nodes;
+    return 0;
+}
+
+static inline int ds_node(ds_build_t *b, int index, double value) {
+    if (b->nn == b->ncap && ds_reserve(b, b->nn + 1) != 0) return -1;
+    if (b->nn > b->row_begin && b->nodes[b->nn - 1].index >= index) b->sorted = 0;
     b->nodes[b->nn].index = index;
     b->nodes[b->nn].value = value;
     b->nn++;
@@ -89,23 +103,18 @@ static int ds_cmp_node(const void *a, const void *b) {
 static int ds_row_end(ds_build_t *b, int y, size_t id_off) {
     if (!b->sorted)
         qsort(b->nodes + b->row_begin, b->nn - b->row_begin, sizeof *b->nodes, ds_cmp_node);
-    if (b->bias >= 0 && ds_node(b, b->n_features + 1, b->bias) != 0)
-        return -1;
-    if (ds_node(b, -1, 0.0) != 0)
-        return -1;
+    if (b->bias >= 0 && ds_node(b, b->n_features + 1, b->bias) != 0) return -1;
+    if (ds_node(b, -1, 0.0) != 0) return -1;
     if (b->rows == b->rcap) {
         size_t ncap = b->rcap ? b->rcap * 2 : 1024;
         size_t *no = realloc(b->row_off, ncap * sizeof *no);
-        if (!no)
-            return -1;
+        if (!no) return -1;
         b->row_off = no;
         int *ny = realloc(b->y, ncap * sizeof *ny);
-        if (!ny)
-            return -1;
+        if (!ny) return -1;
         b->y = ny;
         size_t *ni = realloc(b->id_off, ncap * sizeof *ni);
-        if (!ni)
-            return -1;
+        if (!ni) return -1;
         b->id_off = ni;
         b->rcap = ncap;
     }
@@ -124,8 +133,7 @@ static int ds_id(ds_build_t *b, const char *t, size_t l) {
         while (l + 1 > ncap - b->idlen)
             ncap *= 2;
         char *ni = realloc(b->ids, ncap);
-        if (!ni)
-            return -1;
+        if (!ni) return -1;
         b->ids = ni;
         b->idcap = ncap;
     }
@@ -144,32 +152,26 @@ static int ds_oom(ds_build_t *b, uint64_t line, char *err, size_t errlen) {
 static int ds_csv_field(void *ctx, size_t col, const char *text, size_t len, uint64_t line,
                         char *err, size_t errlen) {
     ds_build_t *b = ctx;
-    if ((long)col == b->id_col && ds_id(b, text, len) != 0)
-        return ds_oom(b, line, err, errlen);
-    long sc = b->map[col];
-    if (sc < 0)
-        return 0;
-    switch (schema_column_kind(b->s, (size_t)sc)) {
-    case SCHEMA_LABEL:
+    const ds_col_t *c = &b->plan[col];
+    if ((long)col == b->id_col && ds_id(b, text, len) != 0) return ds_oom(b, line, err, errlen);
+    if (c->role == DS_NUMERIC) {
+        double v = schema_numeric_value(&c->num, text, len);
+        if (v != 0.0 && ds_node(b, c->num.index, v) != 0) return ds_oom(b, line, err, errlen);
+    } else if (c->role == DS_LABEL) {
         b->cur_y = schema_label_find(b->s, text, len);
-        return 0;
-    case SCHEMA_ID:
-        return 0;
-    default: {
+    } else if (c->role == DS_TEXT) {
         int index;
         double value;
-        if (schema_encode(b->s, (size_t)sc, text, len, &index, &value) &&
+        if (schema_encode(b->s, (size_t)c->sc, text, len, &index, &value) &&
             ds_node(b, index, value) != 0)
             return ds_oom(b, line, err, errlen);
-        return 0;
     }
-    }
+    return 0;
 }
 
 static int ds_csv_record(void *ctx, size_t nfields, uint64_t line, char *err, size_t errlen) {
     ds_build_t *b = ctx;
-    if (ds_row_end(b, b->cur_y, b->cur_id) != 0)
-        return ds_oom(b, line, err, errlen);
+    if (ds_row_end(b, b->cur_y, b->cur_id) != 0) return ds_oom(b, line, err, errlen);
     b->cur_y = -1;
     b->cur_id = 0;
     return 0;
@@ -179,10 +181,8 @@ static int ds_svm_row(void *ctx, int label, const struct feature_node *x, size_t
                       char *err, size_t errlen) {
     ds_build_t *b = ctx;
     for (size_t i = 0; i < n; i++) {
-        if (x[i].index > b->n_features)
-            break; /* ascending: the rest are past it too */
-        if (ds_node(b, x[i].index, x[i].value) != 0)
-            return ds_oom(b, line, err, errlen);
+        if (x[i].index > b->n_features) break; /* ascending: the rest are past it too */
+        if (ds_node(b, x[i].index, x[i].value) != 0) return ds_oom(b, line, err, errlen);
     }
     if (ds_row_end(b, schema_label_find_int(b->s, label), 0) != 0)
         return ds_oom(b, line, err, errlen);
@@ -201,30 +201,44 @@ int dataset_from_shard(const schema_t *s, const datasrc_t *src, const char *byte
     b.file = src->file ? src->file : "data";
     b.n_features = schema_n_features(s);
     *out = NULL;
-    if (schema_check_source(s, src, err, errlen) != 0)
+    if (schema_check_source(s, src, err, errlen) != 0) goto out;
+    /* A first guess that fits most data (16-byte nodes for fields of 8 bytes
+     * or more, sparse rows with zeros left out); the arena doubles if not. */
+    if (ds_reserve(&b, len / 8 + 64) != 0) {
+        ds_oom(&b, first_line, err, errlen);
         goto out;
+    }
     if (src->format == DATA_LIBSVM) {
         if (svmread_parse(b.file, bytes, len, first_line, ds_svm_row, &b, err, errlen) != 0)
             goto out;
     } else {
         if (csvread_header(b.file, src->header, src->header_len, &names, &ncols, err, errlen) != 0)
             goto out;
-        b.map = malloc((ncols ? ncols : 1) * sizeof *b.map);
-        if (!b.map) {
+        b.plan = calloc(ncols ? ncols : 1, sizeof *b.plan);
+        if (!b.plan) {
             ds_oom(&b, first_line, err, errlen);
             goto out;
         }
         for (size_t i = 0; i < ncols; i++) {
+            ds_col_t *c = &b.plan[i];
             long k = schema_column_find(s, names[i], strlen(names[i]));
             /* The first of duplicate names wins; later ones are ignored. */
             for (size_t j = 0; k >= 0 && j < i; j++)
-                if (b.map[j] == k)
-                    k = -1;
-            b.map[i] = k;
+                if (b.plan[j].sc == k) k = -1;
+            c->sc = k;
+            schema_kind_t kind = k >= 0 ? schema_column_kind(s, (size_t)k) : SCHEMA_ID;
+            if (k < 0 || kind == SCHEMA_ID)
+                c->role = DS_SKIP;
+            else if (kind == SCHEMA_LABEL)
+                c->role = DS_LABEL;
+            else if (schema_numeric(s, (size_t)k, &c->num))
+                c->role = DS_NUMERIC;
+            else
+                c->role = DS_TEXT;
             /* The id column of this job's source, whether or not the training
              * file had one. */
-            if (b.id_col < 0 && ((src->id && strcmp(names[i], src->id) == 0) ||
-                                 (k >= 0 && schema_column_kind(s, (size_t)k) == SCHEMA_ID))) {
+            if (b.id_col < 0 &&
+                ((src->id && strcmp(names[i], src->id) == 0) || (k >= 0 && kind == SCHEMA_ID))) {
                 b.id_col = (long)i;
                 b.has_id = 1;
             }
@@ -240,13 +254,15 @@ int dataset_from_shard(const schema_t *s, const datasrc_t *src, const char *byte
         goto out;
     }
     d->storage = st;
-    st->nodes = b.nodes;
+    bigbuf_trim(&b.arena, b.nn * sizeof *b.nodes);
+    st->nodes = b.arena;
+    b.arena = (bigbuf_t){0};
     b.nodes = NULL;
     st->ids = b.ids;
     b.ids = NULL;
     st = NULL;
     for (size_t i = 0; i < b.rows; i++)
-        d->x[i] = ((dataset_store_t *)d->storage)->nodes + b.row_off[i];
+        d->x[i] = (struct feature_node *)((dataset_store_t *)d->storage)->nodes.p + b.row_off[i];
     d->y = b.y;
     b.y = NULL;
     if (!d->y && !(d->y = malloc(sizeof *d->y))) {
@@ -271,8 +287,8 @@ int dataset_from_shard(const schema_t *s, const datasrc_t *src, const char *byte
     rc = 0;
 out:
     csvread_names_free(names, ncols);
-    free(b.map);
-    free(b.nodes);
+    free(b.plan);
+    bigbuf_free(&b.arena);
     free(b.row_off);
     free(b.y);
     free(b.id_off);

@@ -180,8 +180,9 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
     if (csvread_number(text, len, &x) == 0) {
         /* Bounded so that sums of squares over any row count stay finite. */
         if (fabs(x) > 1e100) {
-            snprintf(err, errlen, "%s:%llu:%zu: number out of range (more than 1e100): %.40s",
-                     c->file, (unsigned long long)line, col + 1, text);
+            snprintf(err, errlen, "%s:%llu:%zu: number out of range (more than 1e100): %.*s",
+                     c->file, (unsigned long long)line, col + 1, (int)(len < 40 ? len : 40),
+                     text);
             return -1;
         }
         if (sc->count == 0 || x < sc->min)
@@ -1399,15 +1400,21 @@ int schema_label_find_int(const schema_t *s, int value) {
     return -1;
 }
 
+int schema_numeric(const schema_t *s, size_t col, schema_numeric_t *out) {
+    const schema_col_t *c = &s->cols[col];
+    if (c->kind != SCHEMA_NUMERIC) return 0;
+    *out = (schema_numeric_t){.index = c->index, .shift = c->shift, .mul = c->mul,
+                              .impute = c->impute};
+    return 1;
+}
+
 int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, int *index,
                   double *value) {
     const schema_col_t *c = &s->cols[col];
-    if (c->kind == SCHEMA_NUMERIC) {
-        double x, v;
-        if (csvread_is_missing(text, len) || csvread_number(text, len, &x) != 0)
-            v = c->impute; /* text where training saw numbers: treat as missing */
-        else
-            v = (x - c->shift) * c->mul;
+    schema_numeric_t num;
+    if (schema_numeric(s, col, &num)) {
+        /* Text where training saw numbers counts as missing. */
+        double v = schema_numeric_value(&num, text, len);
         if (v == 0.0)
             return 0;
         *index = c->index;

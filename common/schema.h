@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/csvread.h"
 #include "common/split.h"
 
 #define SCHEMA_VOCAB_CAP 1000   /* distinct texts one-hot encoded per column */
@@ -126,5 +127,26 @@ int schema_label_find_int(const schema_t *s, int value);
  * *value when the field gives a non-zero feature, else 0. */
 int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, int *index,
                   double *value);
+
+/* A numeric column's encoding, for readers that encode many rows without a
+ * call per field: the feature index and the value of a field, which is
+ * (x - shift) * mul for a number x and impute for a missing value or text.
+ * A value of 0 gives no feature (sparse rows). */
+typedef struct schema_numeric {
+    int index;
+    double shift, mul, impute;
+} schema_numeric_t;
+
+/* Returns 1 and fills *out when column col is numeric, else 0. */
+int schema_numeric(const schema_t *s, size_t col, schema_numeric_t *out);
+
+/* The value schema_encode() gives a field of such a column. No missing-value
+ * marker is a number, so "not a number" covers both cases. */
+static inline double schema_numeric_value(const schema_numeric_t *n, const char *text,
+                                          size_t len) {
+    double x;
+    if (csvread_number(text, len, &x) != 0) return n->impute;
+    return (x - n->shift) * n->mul;
+}
 
 #endif

@@ -1,6 +1,7 @@
 /* libFuzzer target: summary_from_shard, schema_fit and dataset_from_shard on
  * arbitrary shard bytes under a fixed header. Any input must give a clean
- * result or a clean error, never a crash, leak or undefined behaviour. */
+ * result or a clean error, never a crash, leak or undefined behaviour; and
+ * csvread_parse() must give libcsv's own records (tests/oracle/csvread_ref.h). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,12 +9,18 @@
 
 #include "common/dataset.h"
 #include "common/schema.h"
+#include "tests/oracle/csvread_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char header[] = "id,x,\"t,q\",label,y";
     datasrc_t src = {.format = DATA_CSV, .file = "fuzz.csv", .header = header,
                      .header_len = sizeof header - 1, .label = "label", .id = "id"};
     char err[512];
+    char why[600];
+    if (csvref_compare((const char *)data, size, why, sizeof why) != 0) {
+        fprintf(stderr, "csvread differs from libcsv: %s\n", why);
+        abort();
+    }
     summary_t *sm = summary_from_shard(&src, (const char *)data, size, 0, 2, err, sizeof err);
     if (!sm)
         return 0;
