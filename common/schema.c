@@ -65,22 +65,18 @@ struct summary {
 
 static summary_t *summary_new(data_format_t format, uint32_t ncols) {
     summary_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->format = format;
     s->ncols = ncols;
     s->label_col = s->id_col = SCHEMA_NONE;
     s->labels = strset_new();
-    if (!s->labels)
-        goto fail;
+    if (!s->labels) goto fail;
     if (ncols) {
         s->cols = calloc(ncols, sizeof *s->cols);
-        if (!s->cols)
-            goto fail;
+        if (!s->cols) goto fail;
         for (uint32_t i = 0; i < ncols; i++) {
             s->cols[i].vocab = strset_new();
-            if (!s->cols[i].vocab)
-                goto fail;
+            if (!s->cols[i].vocab) goto fail;
         }
     }
     return s;
@@ -90,8 +86,7 @@ fail:
 }
 
 void summary_destroy(summary_t **ps) {
-    if (!ps || !*ps)
-        return;
+    if (!ps || !*ps) return;
     summary_t *s = *ps;
     if (s->cols)
         for (uint32_t i = 0; i < s->ncols; i++)
@@ -111,13 +106,11 @@ uint64_t summary_rows(const summary_t *s) {
 static int summary_add_label(summary_t *s, const char *text, size_t len, uint64_t count) {
     int added;
     long k = strset_add(s->labels, text, len, &added);
-    if (k < 0 || (size_t)k >= SCHEMA_MAX_LABELS)
-        return -1;
+    if (k < 0 || (size_t)k >= SCHEMA_MAX_LABELS) return -1;
     if ((size_t)k >= s->label_cap) {
         size_t ncap = s->label_cap ? s->label_cap * 2 : 16;
         uint64_t *nc = realloc(s->label_counts, ncap * sizeof *nc);
-        if (!nc)
-            return -1;
+        if (!nc) return -1;
         memset(nc + s->label_cap, 0, (ncap - s->label_cap) * sizeof *nc);
         s->label_counts = nc;
         s->label_cap = ncap;
@@ -132,16 +125,13 @@ static void schema_no_column(const char *file, const char *what, const char *nam
     int w = snprintf(err, errlen, "%s:1: no %s column \"%s\" (columns:", file, what, name);
     for (size_t i = 0; i < n && w >= 0 && (size_t)w < errlen; i++)
         w += snprintf(err + w, errlen - (size_t)w, "%s %s", i ? "," : "", names[i]);
-    if (w >= 0 && (size_t)w < errlen)
-        snprintf(err + w, errlen - (size_t)w, ")");
+    if (w >= 0 && (size_t)w < errlen) snprintf(err + w, errlen - (size_t)w, ")");
 }
 
 static long schema_name_index(char **names, size_t n, const char *name) {
-    if (!name)
-        return -1;
+    if (!name) return -1;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], name) == 0)
-            return (long)i;
+        if (strcmp(names[i], name) == 0) return (long)i;
     return -1;
 }
 
@@ -152,8 +142,8 @@ typedef struct sum_ctx {
     int label_missing;
 } sum_ctx_t;
 
-static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint64_t line,
-                     char *err, size_t errlen) {
+static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint64_t line, char *err,
+                     size_t errlen) {
     sum_ctx_t *c = vctx;
     summary_t *s = c->s;
     if (col == s->label_col) {
@@ -169,8 +159,7 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
         }
         return 0;
     }
-    if (col == s->id_col)
-        return 0;
+    if (col == s->id_col) return 0;
     summary_col_t *sc = &s->cols[col];
     if (csvread_is_missing(text, len)) {
         sc->missing++;
@@ -181,14 +170,11 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
         /* Bounded so that sums of squares over any row count stay finite. */
         if (fabs(x) > 1e100) {
             snprintf(err, errlen, "%s:%llu:%zu: number out of range (more than 1e100): %.*s",
-                     c->file, (unsigned long long)line, col + 1, (int)(len < 40 ? len : 40),
-                     text);
+                     c->file, (unsigned long long)line, col + 1, (int)(len < 40 ? len : 40), text);
             return -1;
         }
-        if (sc->count == 0 || x < sc->min)
-            sc->min = x;
-        if (sc->count == 0 || x > sc->max)
-            sc->max = x;
+        if (sc->count == 0 || x < sc->min) sc->min = x;
+        if (sc->count == 0 || x > sc->max) sc->max = x;
         sc->count++;
         dd_add(&sc->sum, x);
         dd_add(&sc->sq, x * x);
@@ -203,14 +189,109 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
     return 0;
 }
 
-static int sum_record(void *vctx, size_t nfields, uint64_t line, char *err, size_t errlen) {
-    sum_ctx_t *c = vctx;
-    c->s->rows++;
+/* The CSV schema pass buffers a block of rows, each column's texts in a
+ * buffer of their own, and then summarises the block one column at a time.
+ * Row by row, every field would look up its column's value set, a random
+ * access into megabytes of tables (a cache and TLB miss a field, most of
+ * the pass's time on wide files); column by column, a set stays in cache for
+ * the whole block and the texts stream in. Each column still sees its values
+ * in row order, so the summary is the same bit for bit, and an error is
+ * reported for the first bad field in file order. */
+#define SUM_BLOCK_ROWS 2048
+#define SUM_BLOCK_TEXT ((size_t)16 << 20) /* flush earlier past this much text */
+
+typedef struct sum_colbuf {
+    char *text; /* the column's fields of the block, back to back */
+    size_t len, cap;
+} sum_colbuf_t;
+
+typedef struct sum_block {
+    sum_ctx_t *c;
+    size_t ncols;
+    sum_colbuf_t *col;
+    uint32_t *flen; /* flen[col * SUM_BLOCK_ROWS + row]: field length */
+    uint64_t line[SUM_BLOCK_ROWS];
+    size_t rows;
+    size_t text; /* bytes buffered in all columns */
+} sum_block_t;
+
+static int sum_block_init(sum_block_t *b, sum_ctx_t *c, size_t ncols) {
+    *b = (sum_block_t){.c = c, .ncols = ncols};
+    b->col = calloc(ncols ? ncols : 1, sizeof *b->col);
+    b->flen = malloc((ncols ? ncols : 1) * SUM_BLOCK_ROWS * sizeof *b->flen);
+    return b->col && b->flen ? 0 : -1;
+}
+
+static void sum_block_free(sum_block_t *b) {
+    for (size_t i = 0; b->col && i < b->ncols; i++)
+        free(b->col[i].text);
+    free(b->col);
+    free(b->flen);
+    *b = (sum_block_t){0};
+}
+
+/* Summarises the buffered rows and empties the block. */
+static int sum_flush(sum_block_t *b, char *err, size_t errlen) {
+    size_t bad_row = SIZE_MAX, bad_col = SIZE_MAX;
+    char why[512];
+    for (size_t col = 0; col < b->ncols; col++) {
+        const uint32_t *fl = &b->flen[col * SUM_BLOCK_ROWS];
+        const char *t = b->col[col].text;
+        for (size_t r = 0; r < b->rows && r <= bad_row; t += fl[r], r++) {
+            if (sum_field(b->c, col, t, fl[r], b->line[r], why, sizeof why) != 0) {
+                if (r < bad_row || (r == bad_row && col < bad_col)) {
+                    bad_row = r;
+                    bad_col = col;
+                    snprintf(err, errlen, "%s", why);
+                }
+                break;
+            }
+        }
+        b->col[col].len = 0;
+    }
+    b->c->s->rows += b->rows;
+    b->rows = 0;
+    b->text = 0;
+    return bad_row == SIZE_MAX ? 0 : -1;
+}
+
+static int sum_block_field(void *vctx, size_t col, const char *text, size_t len, uint64_t line,
+                           char *err, size_t errlen) {
+    sum_block_t *b = vctx;
+    sum_colbuf_t *cb = &b->col[col];
+    if (len > UINT32_MAX) {
+        snprintf(err, errlen, "%s:%llu:%zu: field too long", b->c->file, (unsigned long long)line,
+                 col + 1);
+        return -1;
+    }
+    if (len > cb->cap - cb->len) {
+        size_t ncap = cb->cap ? cb->cap : 1024;
+        while (ncap - cb->len < len)
+            ncap *= 2;
+        char *nt = realloc(cb->text, ncap);
+        if (!nt) {
+            snprintf(err, errlen, "%s:%llu: out of memory", b->c->file, (unsigned long long)line);
+            return -1;
+        }
+        cb->text = nt;
+        cb->cap = ncap;
+    }
+    if (len) memcpy(cb->text + cb->len, text, len);
+    cb->len += len;
+    b->text += len;
+    b->flen[col * SUM_BLOCK_ROWS + b->rows] = (uint32_t)len;
+    b->line[b->rows] = line;
     return 0;
 }
 
-static int sum_svm_row(void *vctx, int label, const struct feature_node *x, size_t n,
-                       uint64_t line, char *err, size_t errlen) {
+static int sum_block_record(void *vctx, size_t nfields, uint64_t line, char *err, size_t errlen) {
+    sum_block_t *b = vctx;
+    if (++b->rows == SUM_BLOCK_ROWS || b->text >= SUM_BLOCK_TEXT) return sum_flush(b, err, errlen);
+    return 0;
+}
+
+static int sum_svm_row(void *vctx, int label, const struct feature_node *x, size_t n, uint64_t line,
+                       char *err, size_t errlen) {
     sum_ctx_t *c = vctx;
     char txt[16];
     int tl = snprintf(txt, sizeof txt, "%d", label);
@@ -219,8 +300,7 @@ static int sum_svm_row(void *vctx, int label, const struct feature_node *x, size
                  (unsigned long long)line, SCHEMA_MAX_LABELS);
         return -1;
     }
-    if (n && (uint32_t)x[n - 1].index > c->s->max_index)
-        c->s->max_index = (uint32_t)x[n - 1].index;
+    if (n && (uint32_t)x[n - 1].index > c->s->max_index) c->s->max_index = (uint32_t)x[n - 1].index;
     c->s->rows++;
     return 0;
 }
@@ -233,6 +313,7 @@ summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t le
     size_t n = 0;
     const char *file = src->file ? src->file : "data";
     sum_ctx_t c = {.file = file, .label_name = src->label};
+    sum_block_t blk = {0};
     if (src->format == DATA_LIBSVM) {
         s = summary_new(DATA_LIBSVM, 0);
         if (!s) {
@@ -244,8 +325,7 @@ summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t le
             goto fail;
         return s;
     }
-    if (csvread_header(file, src->header, src->header_len, &names, &n, err, errlen) != 0)
-        goto fail;
+    if (csvread_header(file, src->header, src->header_len, &names, &n, err, errlen) != 0) goto fail;
     if (n > SCHEMA_MAX_COLS) {
         snprintf(err, errlen, "%s:1: more than %d columns", file, SCHEMA_MAX_COLS);
         goto fail;
@@ -264,12 +344,24 @@ summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t le
     s->label_col = (uint32_t)lc;
     s->id_col = ic >= 0 ? (uint32_t)ic : SCHEMA_NONE;
     c.s = s;
-    csvread_cb_t cb = {.field = sum_field, .record = sum_record};
-    if (csvread_parse(file, bytes, len, first_line, n, &cb, &c, err, errlen) != 0)
+    if (sum_block_init(&blk, &c, n) != 0) {
+        snprintf(err, errlen, "%s: out of memory", file);
         goto fail;
+    }
+    csvread_cb_t cb = {.field = sum_block_field, .record = sum_block_record};
+    if (csvread_parse(file, bytes, len, first_line, n, &cb, &blk, err, errlen) != 0) {
+        /* A buffered row before the one csvread stopped at may hold an
+         * earlier error: that one is reported. The row csvread stopped at
+         * may be half buffered; it is not summarised. */
+        sum_flush(&blk, err, errlen);
+        goto fail;
+    }
+    if (sum_flush(&blk, err, errlen) != 0) goto fail;
+    sum_block_free(&blk);
     csvread_names_free(names, n);
     return s;
 fail:
+    sum_block_free(&blk);
     csvread_names_free(names, n);
     summary_destroy(&s);
     return NULL;
@@ -280,22 +372,18 @@ int summary_merge(summary_t *into, const summary_t *from) {
         into->label_col != from->label_col || into->id_col != from->id_col)
         return -1;
     into->rows += from->rows;
-    if (from->max_index > into->max_index)
-        into->max_index = from->max_index;
+    if (from->max_index > into->max_index) into->max_index = from->max_index;
     for (size_t k = 0; k < strset_count(from->labels); k++) {
         size_t l;
         const char *t = strset_get(from->labels, k, &l);
-        if (summary_add_label(into, t, l, from->label_counts[k]) != 0)
-            return -1;
+        if (summary_add_label(into, t, l, from->label_counts[k]) != 0) return -1;
     }
     for (uint32_t i = 0; i < into->ncols; i++) {
         summary_col_t *a = &into->cols[i];
         const summary_col_t *b = &from->cols[i];
         if (b->count) {
-            if (a->count == 0 || b->min < a->min)
-                a->min = b->min;
-            if (a->count == 0 || b->max > a->max)
-                a->max = b->max;
+            if (a->count == 0 || b->min < a->min) a->min = b->min;
+            if (a->count == 0 || b->max > a->max) a->max = b->max;
         }
         a->count += b->count;
         a->missing += b->missing;
@@ -308,8 +396,7 @@ int summary_merge(summary_t *into, const summary_t *from) {
              k++) {
             size_t l;
             const char *t = strset_get(b->vocab, k, &l);
-            if (strset_add(a->vocab, t, l, NULL) < 0)
-                return -1;
+            if (strset_add(a->vocab, t, l, NULL) < 0) return -1;
         }
     }
     return 0;
@@ -329,8 +416,7 @@ typedef struct wbuf {
 } wbuf_t;
 
 static void wb_put(wbuf_t *w, const void *d, size_t n) {
-    if (w->failed)
-        return;
+    if (w->failed) return;
     if (n > w->cap - w->len) {
         size_t ncap = w->cap ? w->cap : 1024;
         while (n > ncap - w->len) {
@@ -379,8 +465,7 @@ static void wb_strset(wbuf_t *w, const strset_t *ss, const uint64_t *counts) {
         const char *t = strset_get(ss, k, &l);
         wb_u32(w, (uint32_t)l);
         wb_put(w, t, l);
-        if (counts)
-            wb_u64(w, counts[k]);
+        if (counts) wb_u64(w, counts[k]);
     }
 }
 
@@ -452,21 +537,18 @@ static double rb_f64(rbuf_t *r) {
     uint64_t v = rb_u64(r);
     double d;
     memcpy(&d, &v, 8);
-    if (!isfinite(d))
-        r->bad = 1;
+    if (!isfinite(d)) r->bad = 1;
     return d;
 }
 
 /* Reads a string list into ss (which must be empty); duplicates are invalid. */
 static int rb_strset(rbuf_t *r, strset_t *ss, size_t max, summary_t *lab) {
     uint32_t n = rb_u32(r);
-    if (r->bad || n > max)
-        return -1;
+    if (r->bad || n > max) return -1;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t l = rb_u32(r);
         const unsigned char *t = rb_take(r, l);
-        if (!t)
-            return -1;
+        if (!t) return -1;
         if (lab) {
             uint64_t cnt = rb_u64(r);
             size_t before = strset_count(lab->labels);
@@ -475,8 +557,7 @@ static int rb_strset(rbuf_t *r, strset_t *ss, size_t max, summary_t *lab) {
                 return -1;
         } else {
             int added;
-            if (strset_add(ss, (const char *)t, l, &added) < 0 || !added)
-                return -1;
+            if (strset_add(ss, (const char *)t, l, &added) < 0 || !added) return -1;
         }
     }
     return 0;
@@ -593,8 +674,7 @@ struct schema {
 };
 
 void schema_destroy(schema_t **ps) {
-    if (!ps || !*ps)
-        return;
+    if (!ps || !*ps) return;
     schema_t *s = *ps;
     for (size_t i = 0; s->cols && i < s->ncols; i++) {
         free(s->cols[i].name);
@@ -613,16 +693,13 @@ void schema_destroy(schema_t **ps) {
 
 static schema_t *schema_alloc(data_format_t format, size_t ncols) {
     schema_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->format = format;
     s->ncols = ncols;
     s->labels = strset_new();
     s->colnames = strset_new();
-    if (!s->labels || !s->colnames)
-        goto fail;
-    if (ncols && !(s->cols = calloc(ncols, sizeof *s->cols)))
-        goto fail;
+    if (!s->labels || !s->colnames) goto fail;
+    if (ncols && !(s->cols = calloc(ncols, sizeof *s->cols))) goto fail;
     return s;
 fail:
     schema_destroy(&s);
@@ -632,20 +709,15 @@ fail:
 /* Parses a decimal integer label that fits an int; -1 otherwise. */
 static int schema_int_label(const char *t, size_t l, int *out) {
     size_t i = 0;
-    if (i < l && (t[i] == '+' || t[i] == '-'))
-        i++;
-    if (i == l || l - i > 10)
-        return -1;
+    if (i < l && (t[i] == '+' || t[i] == '-')) i++;
+    if (i == l || l - i > 10) return -1;
     long long v = 0;
     for (size_t k = i; k < l; k++) {
-        if (t[k] < '0' || t[k] > '9')
-            return -1;
+        if (t[k] < '0' || t[k] > '9') return -1;
         v = v * 10 + (t[k] - '0');
     }
-    if (t[0] == '-')
-        v = -v;
-    if (v < INT_MIN || v > INT_MAX)
-        return -1;
+    if (t[0] == '-') v = -v;
+    if (v < INT_MIN || v > INT_MAX) return -1;
     *out = (int)v;
     return 0;
 }
@@ -656,17 +728,14 @@ static int schema_set_labels(schema_t *s, const strset_t *names, const uint64_t 
     size_t n = strset_count(names);
     int *vals = malloc((n ? n : 1) * sizeof *vals);
     size_t order[2] = {0, 1};
-    if (!vals)
-        return -1;
+    if (!vals) return -1;
     int ints = 1;
     for (size_t k = 0; k < n && ints; k++) {
         size_t l;
         const char *t = strset_get(names, k, &l);
-        if (schema_int_label(t, l, &vals[k]) != 0)
-            ints = 0;
+        if (schema_int_label(t, l, &vals[k]) != 0) ints = 0;
         for (size_t j = 0; ints && j < k; j++)
-            if (vals[j] == vals[k])
-                ints = 0; /* "1" and "+1": distinct texts, same int */
+            if (vals[j] == vals[k]) ints = 0; /* "1" and "+1": distinct texts, same int */
     }
     int swap = ints && n == 2 && vals[0] == -1 && vals[1] == 1;
     if (swap) {
@@ -696,12 +765,9 @@ static int schema_set_labels(schema_t *s, const strset_t *names, const uint64_t 
 }
 
 static int schema_parse_scale(const char *scale) {
-    if (!scale || strcmp(scale, "standard") == 0)
-        return SCALE_STANDARD;
-    if (strcmp(scale, "minmax") == 0)
-        return SCALE_MINMAX;
-    if (strcmp(scale, "none") == 0)
-        return SCALE_NONE;
+    if (!scale || strcmp(scale, "standard") == 0) return SCALE_STANDARD;
+    if (strcmp(scale, "minmax") == 0) return SCALE_MINMAX;
+    if (strcmp(scale, "none") == 0) return SCALE_NONE;
     return -1;
 }
 
@@ -738,8 +804,7 @@ static int schema_layout(schema_t *s) {
             c->width = 0;
         c->index = c->width ? (int)next : 0;
         next += c->width;
-        if (next > INT_MAX - 2)
-            return -1;
+        if (next > INT_MAX - 2) return -1;
     }
     s->n_features = (int)(next - 1);
     return 0;
@@ -764,7 +829,8 @@ schema_t *schema_fit(const summary_t *all, const datasrc_t *src, const char *sca
     if (nl < 2) {
         const char *only = nl ? strset_get(all->labels, 0, NULL) : "";
         if (src->format == DATA_CSV)
-            snprintf(err, errlen, "%s: label column \"%s\" has only one class (\"%s\"): nothing "
+            snprintf(err, errlen,
+                     "%s: label column \"%s\" has only one class (\"%s\"): nothing "
                      "to learn",
                      file, src->label ? src->label : "", only);
         else
@@ -782,29 +848,24 @@ schema_t *schema_fit(const summary_t *all, const datasrc_t *src, const char *sca
         s->rows = all->rows;
         return s;
     }
-    if (csvread_header(file, src->header, src->header_len, &names, &n, err, errlen) != 0)
-        goto fail;
+    if (csvread_header(file, src->header, src->header_len, &names, &n, err, errlen) != 0) goto fail;
     if (n != all->ncols || schema_name_index(names, n, src->label) != (long)all->label_col) {
         snprintf(err, errlen, "%s: summary does not match the header", file);
         goto fail;
     }
     s = schema_alloc(DATA_CSV, n);
-    if (!s)
-        goto oom;
+    if (!s) goto oom;
     s->scale = sc;
     s->rows = all->rows;
     s->label_name = strdup(src->label);
     s->id_name = src->id ? strdup(src->id) : NULL;
-    if (!s->label_name || (src->id && !s->id_name))
-        goto oom;
-    if (schema_set_labels(s, all->labels, all->label_counts) != 0)
-        goto oom;
+    if (!s->label_name || (src->id && !s->id_name)) goto oom;
+    if (schema_set_labels(s, all->labels, all->label_counts) != 0) goto oom;
     for (size_t i = 0; i < n; i++) {
         schema_col_t *c = &s->cols[i];
         const summary_col_t *u = &all->cols[i];
         int added;
-        if (strset_add(s->colnames, names[i], strlen(names[i]), &added) < 0)
-            goto oom;
+        if (strset_add(s->colnames, names[i], strlen(names[i]), &added) < 0) goto oom;
         if (!added) {
             snprintf(err, errlen, "%s:1:%zu: duplicate column name \"%s\"", file, i + 1, names[i]);
             goto fail;
@@ -818,13 +879,11 @@ schema_t *schema_fit(const summary_t *all, const datasrc_t *src, const char *sca
         } else if (u->text > 0) {
             c->kind = SCHEMA_TEXT;
             c->vocab = strset_new();
-            if (!c->vocab)
-                goto oom;
+            if (!c->vocab) goto oom;
             for (size_t k = 0; k < strset_count(u->vocab); k++) {
                 size_t l;
                 const char *t = strset_get(u->vocab, k, &l);
-                if (strset_add(c->vocab, t, l, NULL) < 0)
-                    goto oom;
+                if (strset_add(c->vocab, t, l, NULL) < 0) goto oom;
             }
             c->has_missing = u->missing > 0;
             c->has_other = strset_count(u->vocab) >= SCHEMA_VOCAB_CAP;
@@ -858,25 +917,21 @@ fail:
 }
 
 schema_t *schema_for_libsvm(int nr_feature, const int *labels, int nr_class) {
-    if (nr_feature < 0 || nr_class < 0 || (nr_class && !labels))
-        return NULL;
+    if (nr_feature < 0 || nr_class < 0 || (nr_class && !labels)) return NULL;
     schema_t *s = schema_alloc(DATA_LIBSVM, 0);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->scale = SCALE_NONE;
     s->n_features = nr_feature;
     s->label_ints = 1;
     s->label_counts = calloc((size_t)nr_class + 1, sizeof *s->label_counts);
     s->label_values = calloc((size_t)nr_class + 1, sizeof *s->label_values);
-    if (!s->label_counts || !s->label_values)
-        goto fail;
+    if (!s->label_counts || !s->label_values) goto fail;
     for (int k = 0; k < nr_class; k++) {
         char txt[16];
         int l = snprintf(txt, sizeof txt, "%d", labels[k]);
         int added;
         /* The model's order is kept as it is: it already is liblinear's. */
-        if (strset_add(s->labels, txt, (size_t)l, &added) < 0 || !added)
-            goto fail;
+        if (strset_add(s->labels, txt, (size_t)l, &added) < 0 || !added) goto fail;
         s->label_values[k] = labels[k];
     }
     return s;
@@ -894,8 +949,7 @@ static json_object *schema_json_str(const char *t, size_t l) {
 char *schema_to_json(const schema_t *s) {
     json_object *o = json_object_new_object();
     char *out = NULL;
-    if (!o)
-        return NULL;
+    if (!o) return NULL;
     json_object_object_add(o, "netcompute_schema", json_object_new_int(1));
     json_object_object_add(o, "format",
                            json_object_new_string(s->format == DATA_LIBSVM ? "libsvm" : "csv"));
@@ -915,8 +969,7 @@ char *schema_to_json(const schema_t *s) {
     if (s->format == DATA_CSV) {
         json_object_object_add(o, "scale", json_object_new_string(scale_names[s->scale]));
         json_object_object_add(o, "label", json_object_new_string(s->label_name));
-        if (s->id_name)
-            json_object_object_add(o, "id", json_object_new_string(s->id_name));
+        if (s->id_name) json_object_object_add(o, "id", json_object_new_string(s->id_name));
         json_object *cols = json_object_new_array();
         json_object_object_add(o, "columns", cols);
         for (size_t i = 0; cols && i < s->ncols; i++) {
@@ -947,54 +1000,46 @@ char *schema_to_json(const schema_t *s) {
             json_object_array_add(cols, e);
         }
     }
-    const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
-    if (txt)
-        out = strdup(txt);
+    const char *txt = json_object_to_json_string_ext(
+        o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (txt) out = strdup(txt);
     json_object_put(o);
     return out;
 }
 
 static json_object *jget(json_object *o, const char *key, json_type t) {
     json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t))
-        return NULL;
+    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t)) return NULL;
     return v;
 }
 
 static int jint(json_object *o, const char *key, int64_t lo, int64_t hi, int64_t *out) {
     json_object *v = jget(o, key, json_type_int);
-    if (!v)
-        return -1;
+    if (!v) return -1;
     errno = 0;
     int64_t x = json_object_get_int64(v);
-    if (errno || x < lo || x > hi)
-        return -1;
+    if (errno || x < lo || x > hi) return -1;
     *out = x;
     return 0;
 }
 
 static int jnum(json_object *o, const char *key, double *out) {
     json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v))
-        return -1;
+    if (!o || !json_object_object_get_ex(o, key, &v)) return -1;
     if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
         return -1;
     double d = json_object_get_double(v);
-    if (!isfinite(d))
-        return -1;
+    if (!isfinite(d)) return -1;
     *out = d;
     return 0;
 }
 
 static char *jstrdup(json_object *o, const char *key) {
     json_object *v = jget(o, key, json_type_string);
-    if (!v)
-        return NULL;
+    if (!v) return NULL;
     const char *t = json_object_get_string(v);
     size_t l = (size_t)json_object_get_string_len(v);
-    if (memchr(t, '\0', l))
-        return NULL;
+    if (memchr(t, '\0', l)) return NULL;
     return strdup(t);
 }
 
@@ -1011,8 +1056,8 @@ schema_t *schema_from_json(const char *json, size_t len, char *err, size_t errle
         json_tokener_get_parse_end(tok) != len) {
         /* trailing blanks are fine */
         size_t end = json_tokener_get_parse_end(tok);
-        while (o && end < len && (json[end] == ' ' || json[end] == '\n' || json[end] == '\r' ||
-                                  json[end] == '\t'))
+        while (o && end < len &&
+               (json[end] == ' ' || json[end] == '\n' || json[end] == '\r' || json[end] == '\t'))
             end++;
         if (!o || end != len) {
             snprintf(err, errlen, "schema: not valid JSON");
@@ -1025,8 +1070,9 @@ schema_t *schema_from_json(const char *json, size_t len, char *err, size_t errle
     if (jint(o, "netcompute_schema", 1, 1, &ver) != 0 || !fmt || !labels ||
         jint(o, "n_features", 0, INT_MAX - 2, &nfeat) != 0 ||
         jint(o, "rows", 0, INT64_MAX, &rows) != 0) {
-        snprintf(err, errlen, "schema: missing or bad netcompute_schema, format, labels, "
-                              "n_features or rows");
+        snprintf(err, errlen,
+                 "schema: missing or bad netcompute_schema, format, labels, "
+                 "n_features or rows");
         goto fail;
     }
     const char *fs = json_object_get_string(fmt);
@@ -1107,8 +1153,8 @@ schema_t *schema_from_json(const char *json, size_t len, char *err, size_t errle
         json_object *kind = jget(e, "kind", json_type_string);
         int added;
         c->name = jstrdup(e, "name");
-        if (!c->name || !kind ||
-            strset_add(s->colnames, c->name, strlen(c->name), &added) < 0 || !added) {
+        if (!c->name || !kind || strset_add(s->colnames, c->name, strlen(c->name), &added) < 0 ||
+            !added) {
             snprintf(err, errlen, "schema: column %zu: bad or duplicate name, or no kind", i + 1);
             goto fail;
         }
@@ -1198,10 +1244,8 @@ schema_t *schema_from_json(const char *json, size_t len, char *err, size_t errle
     json_tokener_free(tok);
     return s;
 fail:
-    if (o)
-        json_object_put(o);
-    if (tok)
-        json_tokener_free(tok);
+    if (o) json_object_put(o);
+    if (tok) json_tokener_free(tok);
     schema_destroy(&s);
     return NULL;
 }
@@ -1229,8 +1273,7 @@ int schema_save(const schema_t *s, const char *path, char *err, size_t errlen) {
     size_t len = strlen(json), done = 0;
     while (done < len) {
         ssize_t w = write(fd, json + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
+        if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
             snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
             goto out;
@@ -1253,10 +1296,8 @@ int schema_save(const schema_t *s, const char *path, char *err, size_t errlen) {
     }
     rc = 0;
 out:
-    if (fd >= 0)
-        close(fd);
-    if (rc != 0 && tmp && tmp[0])
-        unlink(tmp);
+    if (fd >= 0) close(fd);
+    if (rc != 0 && tmp && tmp[0]) unlink(tmp);
     free(tmp);
     free(json);
     return rc;
@@ -1287,8 +1328,7 @@ schema_t *schema_load(const char *path, char *err, size_t errlen) {
             cap = ncap;
         }
         size_t got = fread(buf + len, 1, cap - len, f);
-        if (got == 0)
-            break;
+        if (got == 0) break;
         len += got;
     }
     if (ferror(f)) {
@@ -1297,8 +1337,7 @@ schema_t *schema_load(const char *path, char *err, size_t errlen) {
     }
     char sub[512];
     s = schema_from_json(buf, len, sub, sizeof sub);
-    if (!s)
-        snprintf(err, errlen, "%s: %s", path, sub);
+    if (!s) snprintf(err, errlen, "%s: %s", path, sub);
 out:
     fclose(f);
     free(buf);
@@ -1316,14 +1355,11 @@ int schema_check_source(const schema_t *s, const datasrc_t *src, char *err, size
                  src->format == DATA_CSV ? "CSV" : "libsvm");
         return -1;
     }
-    if (s->format == DATA_LIBSVM)
-        return 0;
-    if (csvread_header(file, src->header, src->header_len, &names, &n, err, errlen) != 0)
-        return -1;
+    if (s->format == DATA_LIBSVM) return 0;
+    if (csvread_header(file, src->header, src->header_len, &names, &n, err, errlen) != 0) return -1;
     for (size_t i = 0; i < s->ncols; i++) {
         const schema_col_t *c = &s->cols[i];
-        if (c->kind != SCHEMA_NUMERIC && c->kind != SCHEMA_TEXT)
-            continue;
+        if (c->kind != SCHEMA_NUMERIC && c->kind != SCHEMA_TEXT) continue;
         if (schema_name_index(names, n, c->name) < 0) {
             snprintf(err, errlen, "%s:1: no column \"%s\", which the model was trained with", file,
                      c->name);
@@ -1347,20 +1383,17 @@ int schema_nr_class(const schema_t *s) {
 }
 
 const char *schema_label_name(const schema_t *s, int idx) {
-    if (idx < 0 || (size_t)idx >= strset_count(s->labels))
-        return NULL;
+    if (idx < 0 || (size_t)idx >= strset_count(s->labels)) return NULL;
     return strset_get(s->labels, (size_t)idx, NULL);
 }
 
 int schema_label_value(const schema_t *s, int idx) {
-    if (idx < 0 || (size_t)idx >= strset_count(s->labels))
-        return idx;
+    if (idx < 0 || (size_t)idx >= strset_count(s->labels)) return idx;
     return s->label_values[idx];
 }
 
 uint64_t schema_label_count(const schema_t *s, int idx) {
-    if (idx < 0 || (size_t)idx >= strset_count(s->labels))
-        return 0;
+    if (idx < 0 || (size_t)idx >= strset_count(s->labels)) return 0;
     return s->label_counts[idx];
 }
 
@@ -1395,16 +1428,15 @@ int schema_label_find(const schema_t *s, const char *text, size_t len) {
 int schema_label_find_int(const schema_t *s, int value) {
     int n = (int)strset_count(s->labels);
     for (int k = 0; k < n; k++)
-        if (s->label_values[k] == value)
-            return k;
+        if (s->label_values[k] == value) return k;
     return -1;
 }
 
 int schema_numeric(const schema_t *s, size_t col, schema_numeric_t *out) {
     const schema_col_t *c = &s->cols[col];
     if (c->kind != SCHEMA_NUMERIC) return 0;
-    *out = (schema_numeric_t){.index = c->index, .shift = c->shift, .mul = c->mul,
-                              .impute = c->impute};
+    *out = (schema_numeric_t){
+        .index = c->index, .shift = c->shift, .mul = c->mul, .impute = c->impute};
     return 1;
 }
 
@@ -1415,19 +1447,16 @@ int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, i
     if (schema_numeric(s, col, &num)) {
         /* Text where training saw numbers counts as missing. */
         double v = schema_numeric_value(&num, text, len);
-        if (v == 0.0)
-            return 0;
+        if (v == 0.0) return 0;
         *index = c->index;
         *value = v;
         return 1;
     }
-    if (c->kind != SCHEMA_TEXT)
-        return 0;
+    if (c->kind != SCHEMA_TEXT) return 0;
     int nv = (int)strset_count(c->vocab);
     int slot;
     if (csvread_is_missing(text, len)) {
-        if (!c->has_missing)
-            return 0;
+        if (!c->has_missing) return 0;
         slot = nv;
     } else {
         long k = strset_find(c->vocab, text, len);

@@ -13,8 +13,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char header[] = "id,x,\"t,q\",label,y";
-    datasrc_t src = {.format = DATA_CSV, .file = "fuzz.csv", .header = header,
-                     .header_len = sizeof header - 1, .label = "label", .id = "id"};
+    datasrc_t src = {.format = DATA_CSV,
+                     .file = "fuzz.csv",
+                     .header = header,
+                     .header_len = sizeof header - 1,
+                     .label = "label",
+                     .id = "id"};
     char err[512];
     char why[600];
     if (csvref_compare((const char *)data, size, why, sizeof why) != 0) {
@@ -22,28 +26,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
     }
     summary_t *sm = summary_from_shard(&src, (const char *)data, size, 0, 2, err, sizeof err);
-    if (!sm)
-        return 0;
+    if (!sm) return 0;
     char *wire = NULL;
     size_t wl = 0;
     if (summary_encode(sm, &wire, &wl) == 0) {
         summary_t *back = summary_decode(wire, wl, err, sizeof err);
-        if (!back)
-            abort(); /* our own encoding must decode */
+        if (!back) abort(); /* our own encoding must decode */
         summary_destroy(&back);
         free(wire);
     }
     schema_t *s = schema_fit(sm, &src, "standard", err, sizeof err);
     if (s) {
         dataset_t *d = NULL;
-        if (dataset_from_shard(s, &src, (const char *)data, size, 0, 2, 1.0, &d, err,
-                               sizeof err) != 0)
+        if (dataset_from_shard(s, &src, (const char *)data, size, 0, 2, 1.0, &d, err, sizeof err) !=
+            0)
             abort(); /* rows that summarised must also parse */
         for (size_t i = 0; i < d->rows; i++) {
             int prev = 0;
             for (const struct feature_node *n = d->x[i]; n->index != -1; n++) {
-                if (n->index <= prev || n->index > d->n)
-                    abort();
+                if (n->index <= prev || n->index > d->n) abort();
                 prev = n->index;
             }
         }

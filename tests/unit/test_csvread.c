@@ -1,9 +1,9 @@
 /* Tests for common/csvread: records, line numbers, quoting, errors, numbers. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,22 +125,31 @@ static void test_header(void **state) {
 
 static void test_numbers(void **state) {
     (void)state;
-    const char *ok[] = {"0", "-0", "1", "+1.5", "3.", ".25", "1e3", "-2.5E-3", "0.1",
-                        "123456789012345678901234567890", "1.7976931348623157e308",
-                        "0.000000000000000000000000001", "4.9e-324", "12345.678901234567"};
+    const char *ok[] = {"0",
+                        "-0",
+                        "1",
+                        "+1.5",
+                        "3.",
+                        ".25",
+                        "1e3",
+                        "-2.5E-3",
+                        "0.1",
+                        "123456789012345678901234567890",
+                        "1.7976931348623157e308",
+                        "0.000000000000000000000000001",
+                        "4.9e-324",
+                        "12345.678901234567"};
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         double v;
         assert_int_equal(csvread_number(ok[i], strlen(ok[i]), &v), 0);
         double ref = strtod(ok[i], NULL);
-        if (v != ref)
-            fail_msg("%s: %.17g != %.17g", ok[i], v, ref);
+        if (v != ref) fail_msg("%s: %.17g != %.17g", ok[i], v, ref);
     }
-    const char *bad[] = {"", "+", ".", "e5", "1e", "1e+", "inf", "nan", "0x10", "1,5", "1 2",
-                         "1e999", "--1", "1.2.3"};
+    const char *bad[] = {"",    "+",    ".",   "e5",  "1e",    "1e+", "inf",
+                         "nan", "0x10", "1,5", "1 2", "1e999", "--1", "1.2.3"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         double v;
-        if (csvread_number(bad[i], strlen(bad[i]), &v) == 0)
-            fail_msg("accepted \"%s\"", bad[i]);
+        if (csvread_number(bad[i], strlen(bad[i]), &v) == 0) fail_msg("accepted \"%s\"", bad[i]);
     }
     /* random round trips through %.17g and short forms */
     srand(7);
@@ -169,9 +178,9 @@ static void test_missing(void **state) {
  * split of quote-free lines must give exactly libcsv's fields. */
 static void test_same_as_libcsv(void **state) {
     (void)state;
-    static const char *const PIECES[] = {"a",  "12", "-0.5", " ",   "\t",  "\r",   "",
-                                         ",",  ",",  ",",    "\n",  "\n",  "\r\n", "  x y ",
-                                         "\"", "\"q\"", "\"a,b\"", "\"\"", "\"x\ny\"", "NA"};
+    static const char *const PIECES[] = {
+        "a",  "12", "-0.5", " ",      "\t", "\r",    "",        ",",    ",",        ",",
+        "\n", "\n", "\r\n", "  x y ", "\"", "\"q\"", "\"a,b\"", "\"\"", "\"x\ny\"", "NA"};
     srand(4242);
     char buf[2048], why[600];
     for (int iter = 0; iter < 40000; iter++) {
@@ -190,9 +199,12 @@ static void test_same_as_libcsv(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_records_and_lines), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_callback_error_stops), cmocka_unit_test(test_header),
-        cmocka_unit_test(test_numbers),           cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_records_and_lines),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_callback_error_stops),
+        cmocka_unit_test(test_header),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_missing),
         cmocka_unit_test(test_same_as_libcsv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* Tests for common/schema and dataset_from_shard: fitting rules, JSON and
  * wire round trips, the merge law, bad input, and rows through the schema. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <math.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -17,16 +17,19 @@
 #include "common/schema.h"
 
 static datasrc_t csvsrc(const char *header) {
-    datasrc_t s = {.format = DATA_CSV, .file = "t.csv", .header = header,
-                   .header_len = strlen(header), .label = "label", .id = "id"};
+    datasrc_t s = {.format = DATA_CSV,
+                   .file = "t.csv",
+                   .header = header,
+                   .header_len = strlen(header),
+                   .label = "label",
+                   .id = "id"};
     return s;
 }
 
 static schema_t *fit(const char *header, const char *rows, const char *scale, char *err) {
     datasrc_t src = csvsrc(header);
     summary_t *sm = summary_from_shard(&src, rows, strlen(rows), 0, 2, err, 512);
-    if (!sm)
-        return NULL;
+    if (!sm) return NULL;
     schema_t *s = schema_fit(sm, &src, scale, err, 512);
     summary_destroy(&sm);
     return s;
@@ -41,8 +44,7 @@ static void test_fit_rules(void **state) {
                        "r3,NA,,spam,5\n"
                        "r4,5,red,eggs,5\n";
     schema_t *s = fit(h, rows, "standard", err);
-    if (!s)
-        fail_msg("%s", err);
+    if (!s) fail_msg("%s", err);
     assert_int_equal(schema_nr_class(s), 3);
     assert_string_equal(schema_label_name(s, 0), "spam");
     assert_string_equal(schema_label_name(s, 2), "eggs");
@@ -131,21 +133,17 @@ static int json_close(json_object *a, json_object *b) {
         double x = json_object_get_double(a), y = json_object_get_double(b);
         return fabs(x - y) <= 1e-12 * fmax(1.0, fmax(fabs(x), fabs(y)));
     }
-    if (ta != tb)
-        return 0;
+    if (ta != tb) return 0;
     if (ta == json_type_object) {
-        if (json_object_object_length(a) != json_object_object_length(b))
-            return 0;
+        if (json_object_object_length(a) != json_object_object_length(b)) return 0;
         json_object_object_foreach(a, k, v) {
             json_object *w;
-            if (!json_object_object_get_ex(b, k, &w) || !json_close(v, w))
-                return 0;
+            if (!json_object_object_get_ex(b, k, &w) || !json_close(v, w)) return 0;
         }
         return 1;
     }
     if (ta == json_type_array) {
-        if (json_object_array_length(a) != json_object_array_length(b))
-            return 0;
+        if (json_object_array_length(a) != json_object_array_length(b)) return 0;
         for (size_t i = 0; i < json_object_array_length(a); i++)
             if (!json_close(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
                 return 0;
@@ -165,8 +163,7 @@ static char *random_csv(int rows, size_t **row_off) {
         double x = (rand() % 20000 - 10000) / 37.0;
         int mixed = rand() % 50 == 0;
         len += (size_t)snprintf(d + len, cap - len, "%d,%.17g,%s,%s,%s,%d\n", r, x,
-                                rand() % 10 == 0 ? "?" : "3.25",
-                                words[rand() % 7],
+                                rand() % 10 == 0 ? "?" : "3.25", words[rand() % 7],
                                 mixed ? "word" : (rand() % 3 ? "1.5" : "-2"),
                                 rand() % 3 == 0 ? 1 : (rand() % 2 ? -1 : 4));
     }
@@ -181,12 +178,12 @@ static void test_merge_law(void **state) {
     datasrc_t src = csvsrc(h);
     srand(2024);
     for (int iter = 0; iter < 30; iter++) {
-        int rows = 5 + rand() % 300;
+        /* Some draws span several of the schema pass's blocks of rows. */
+        int rows = 5 + rand() % (iter % 4 == 0 ? 7000 : 300);
         size_t *off;
         char *d = random_csv(rows, &off);
         summary_t *whole = summary_from_shard(&src, d, off[rows], 0, 2, err, sizeof err);
-        if (!whole)
-            fail_msg("%s", err);
+        if (!whole) fail_msg("%s", err);
         /* k shards at random row boundaries, each sent over the wire */
         int k = 1 + rand() % 8;
         int cuts[10];
@@ -202,18 +199,16 @@ static void test_merge_law(void **state) {
             }
         summary_t *merged = NULL;
         for (int i = 0; i < k; i++) {
-            summary_t *part = summary_from_shard(&src, d + off[cuts[i]],
-                                                 off[cuts[i + 1]] - off[cuts[i]],
-                                                 (uint64_t)cuts[i], 2 + (uint64_t)cuts[i], err,
-                                                 sizeof err);
+            summary_t *part =
+                summary_from_shard(&src, d + off[cuts[i]], off[cuts[i + 1]] - off[cuts[i]],
+                                   (uint64_t)cuts[i], 2 + (uint64_t)cuts[i], err, sizeof err);
             assert_non_null(part);
             char *wire;
             size_t wl;
             assert_int_equal(summary_encode(part, &wire, &wl), 0);
             summary_destroy(&part);
             part = summary_decode(wire, wl, err, sizeof err);
-            if (!part)
-                fail_msg("decode: %s", err);
+            if (!part) fail_msg("decode: %s", err);
             free(wire);
             if (!merged)
                 merged = part;
@@ -231,8 +226,7 @@ static void test_merge_law(void **state) {
         } else {
             char *ja = schema_to_json(a), *jb = schema_to_json(b);
             json_object *oa = json_tokener_parse(ja), *ob = json_tokener_parse(jb);
-            if (!json_close(oa, ob))
-                fail_msg("iter %d k %d:\n%s\n---\n%s", iter, k, ja, jb);
+            if (!json_close(oa, ob)) fail_msg("iter %d k %d:\n%s\n---\n%s", iter, k, ja, jb);
             json_object_put(oa);
             json_object_put(ob);
             free(ja);
@@ -247,6 +241,57 @@ static void test_merge_law(void **state) {
     }
 }
 
+/* The schema pass summarises blocks of rows column by column; errors must
+ * still name the first bad field in file order, across columns and blocks. */
+static void test_first_error_in_file_order(void **state) {
+    (void)state;
+    const char *h = "a,b,label";
+    datasrc_t src = {.format = DATA_CSV,
+                     .file = "t.csv",
+                     .header = h,
+                     .header_len = strlen(h),
+                     .label = "label"};
+    char err[512];
+    enum { ROWS = 5000 };
+    size_t cap = ROWS * 32;
+    char *d = malloc(cap);
+    assert_non_null(d);
+    /* bad[k] = {row, column}: out-of-range numbers (a, b) or a missing label */
+    static const int cases[][4] = {
+        {4100, 1, 4101, 0}, /* later row, earlier column: the row wins */
+        {4100, 1, 4100, 0}, /* same row: the earlier column wins */
+        {10, 2, 3000, 0},   /* a missing label in the first block */
+        {2047, 0, 2048, 1}, /* either side of a block boundary */
+    };
+    static const char *const want[] = {"t.csv:4102:2: number out of range",
+                                       "t.csv:4102:1: number out of range",
+                                       "t.csv:12:3: missing label", "t.csv:2049:1: number"};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t len = 0;
+        for (int r = 0; r < ROWS; r++) {
+            const char *f[3] = {"1", "2", r % 2 ? "x" : "y"};
+            for (int k = 0; k < 2; k++)
+                if (cases[c][2 * k] == r)
+                    f[cases[c][2 * k + 1]] = cases[c][2 * k + 1] == 2 ? "" : "1e200";
+            len += (size_t)snprintf(d + len, cap - len, "%s,%s,%s\n", f[0], f[1], f[2]);
+        }
+        assert_null(summary_from_shard(&src, d, len, 0, 2, err, sizeof err));
+        if (strncmp(err, want[c], strlen(want[c])) != 0)
+            fail_msg("case %zu: got \"%s\", want \"%s...\"", c, err, want[c]);
+    }
+    /* csvread stops at a short row in a later block; an earlier bad number in
+     * the rows buffered before it is the one reported. */
+    size_t len = 0;
+    for (int r = 0; r < 3000; r++)
+        len += (size_t)snprintf(d + len, cap - len, "%s\n",
+                                r == 2100   ? "1e200,2,x"
+                                : r == 2200 ? "1,2"
+                                            : "1,2,x");
+    assert_null(summary_from_shard(&src, d, len, 0, 2, err, sizeof err));
+    assert_non_null(strstr(err, "t.csv:2102:1: number out of range"));
+    free(d);
+}
+
 static void test_vocab_cap_merge(void **state) {
     (void)state;
     char err[512];
@@ -255,8 +300,7 @@ static void test_vocab_cap_merge(void **state) {
     char *d = malloc(cap);
     size_t mid = 0;
     for (int r = 0; r < 2500; r++) {
-        if (r == 1200)
-            mid = len;
+        if (r == 1200) mid = len;
         len += (size_t)snprintf(d + len, cap - len, "v%d,%d\n", (r * 7919) % 1300, r % 2);
     }
     summary_t *whole = summary_from_shard(&src, d, len, 0, 2, err, sizeof err);
@@ -282,13 +326,12 @@ static void test_vocab_cap_merge(void **state) {
 static void test_json_roundtrip_and_save(void **state) {
     (void)state;
     char err[512];
-    schema_t *s = fit("id,x,color,label", "1,0.1,\"r\"\"ed\",a\n2,0.3,blue,b\n3,,NA,a\n", NULL,
-                      err);
+    schema_t *s =
+        fit("id,x,color,label", "1,0.1,\"r\"\"ed\",a\n2,0.3,blue,b\n3,,NA,a\n", NULL, err);
     assert_non_null(s);
     char *j = schema_to_json(s);
     schema_t *t = schema_from_json(j, strlen(j), err, sizeof err);
-    if (!t)
-        fail_msg("%s\n%s", err, j);
+    if (!t) fail_msg("%s\n%s", err, j);
     char *j2 = schema_to_json(t);
     assert_string_equal(j, j2);
     char path[] = "/tmp/nc_schema_XXXXXX";
@@ -355,9 +398,8 @@ static void test_dataset_csv(void **state) {
     datasrc_t src = csvsrc("color,extra,x,id");
     const char *rows = "blue,9,0,k1\ngreen,9,2.5,k2\nred,9,NA,k3\n";
     dataset_t *d;
-    assert_int_equal(dataset_from_shard(s, &src, rows, strlen(rows), 10, 12, 1.0, &d, err,
-                                        sizeof err),
-                     0);
+    assert_int_equal(
+        dataset_from_shard(s, &src, rows, strlen(rows), 10, 12, 1.0, &d, err, sizeof err), 0);
     assert_int_equal(d->rows, 3);
     assert_int_equal(d->n, 4); /* x, red, blue + bias */
     assert_int_equal(d->first_row, 10);
@@ -380,9 +422,8 @@ static void test_dataset_csv(void **state) {
     /* with labels, no bias, no id column */
     datasrc_t src2 = csvsrc("x,color,label");
     rows = "1,red,no\n2,red,maybe\n";
-    assert_int_equal(dataset_from_shard(s, &src2, rows, strlen(rows), 0, 2, -1, &d, err,
-                                        sizeof err),
-                     0);
+    assert_int_equal(
+        dataset_from_shard(s, &src2, rows, strlen(rows), 0, 2, -1, &d, err, sizeof err), 0);
     assert_int_equal(d->y[0], 1);
     assert_int_equal(d->y[1], -1);
     assert_null(d->ids);
@@ -450,6 +491,7 @@ int main(void) {
         cmocka_unit_test(test_label_order),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_merge_law),
+        cmocka_unit_test(test_first_error_in_file_order),
         cmocka_unit_test(test_vocab_cap_merge),
         cmocka_unit_test(test_json_roundtrip_and_save),
         cmocka_unit_test(test_summary_decode_hostile),
