@@ -28,7 +28,13 @@
 #include <string.h>
 
 #define CANCEL_EVERY 1024 /* rows between cancel checks: well under 10 ms */
-#define COL_ID (-2)       /* colmap: the id column, unknown to the schema */
+#define COL_ID (-2)       /* pcol_t.sc: the id column, unknown to the schema */
+
+typedef struct pcol {
+    long sc;
+    bool numeric;
+    schema_numeric_t num;
+} pcol_t;
 
 typedef struct pred {
     op_ctx_t *op;
@@ -39,8 +45,9 @@ typedef struct pred {
     double *pout; /* nr_class probabilities */
     predmsg_enc_t enc;
     uint64_t rows, pending_rows;
-    /* CSV: per file column, its schema column (-1 = ignored, COL_ID). */
-    long *colmap;
+    /* CSV: per file column, its schema column (-1 = ignored, COL_ID) and,
+     * for a numeric one, its scaling. */
+    pcol_t *cols;
     size_t ncols;
     int truth;
     char *id;
@@ -128,7 +135,13 @@ static int svm_row(void *ctx, int label, const struct feature_node *x, size_t n,
 static int csv_field(void *ctx, size_t col, const char *s, size_t len, uint64_t line, char *err,
                      size_t errlen) {
     pred_t *p = ctx;
-    long sc = col < p->ncols ? p->colmap[col] : -1;
+    const pcol_t *c = col < p->ncols ? &p->cols[col] : NULL;
+    if (c && c->numeric) {
+        double v = schema_numeric_value(&c->num, s, len);
+        if (v != 0.0) add_feature(p, c->num.index, v);
+        return 0;
+    }
+    long sc = c ? c->sc : -1;
     if (sc == -1) return 0;
     switch (sc == COL_ID ? SCHEMA_ID : schema_column_kind(p->schema, (size_t)sc)) {
     case SCHEMA_LABEL:
@@ -216,12 +229,14 @@ static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **resu
         if (csvread_header(file, jc->header, jc->header_len, &names, &nnames, err, errlen) < 0)
             goto out;
         p.ncols = nnames;
-        p.colmap = calloc(nnames, sizeof *p.colmap);
-        if (!p.colmap) goto nomem;
+        p.cols = calloc(nnames ? nnames : 1, sizeof *p.cols);
+        if (!p.cols) goto nomem;
         for (size_t c = 0; c < nnames; c++) {
-            p.colmap[c] = schema_column_find(p.schema, names[c], strlen(names[c]));
+            pcol_t *pc = &p.cols[c];
+            pc->sc = schema_column_find(p.schema, names[c], strlen(names[c]));
             /* The test file may have an id column training did not have. */
-            if (p.colmap[c] < 0 && jc->id && strcmp(names[c], jc->id) == 0) p.colmap[c] = COL_ID;
+            if (pc->sc < 0 && jc->id && strcmp(names[c], jc->id) == 0) pc->sc = COL_ID;
+            pc->numeric = pc->sc >= 0 && schema_numeric(p.schema, (size_t)pc->sc, &pc->num);
         }
         csvread_cb_t cb = {.field = csv_field, .record = csv_record};
         if (csvread_parse(file, bytes, shard_len, req.first_line, nnames, &cb, &p, err, errlen) < 0)
@@ -241,7 +256,7 @@ nomem:
 out:
     predmsg_enc_free(&p.enc);
     csvread_names_free(names, nnames);
-    free(p.colmap);
+    free(p.cols);
     free(p.id);
     free(p.dec);
     free(p.pout);
