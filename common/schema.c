@@ -198,7 +198,8 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
  * in row order, so the summary is the same bit for bit, and an error is
  * reported for the first bad field in file order. */
 #define SUM_BLOCK_ROWS 2048
-#define SUM_BLOCK_TEXT ((size_t)16 << 20) /* flush earlier past this much text */
+#define SUM_BLOCK_FIELDS ((size_t)2 << 20) /* fewer rows a block for wide files */
+#define SUM_BLOCK_TEXT ((size_t)16 << 20)  /* flush earlier past this much text */
 
 typedef struct sum_colbuf {
     char *text; /* the column's fields of the block, back to back */
@@ -209,16 +210,19 @@ typedef struct sum_block {
     sum_ctx_t *c;
     size_t ncols;
     sum_colbuf_t *col;
-    uint32_t *flen; /* flen[col * SUM_BLOCK_ROWS + row]: field length */
+    uint32_t *flen; /* flen[col * maxrows + row]: field length */
     uint64_t line[SUM_BLOCK_ROWS];
-    size_t rows;
+    size_t rows, maxrows;
     size_t text; /* bytes buffered in all columns */
 } sum_block_t;
 
 static int sum_block_init(sum_block_t *b, sum_ctx_t *c, size_t ncols) {
-    *b = (sum_block_t){.c = c, .ncols = ncols};
-    b->col = calloc(ncols ? ncols : 1, sizeof *b->col);
-    b->flen = malloc((ncols ? ncols : 1) * SUM_BLOCK_ROWS * sizeof *b->flen);
+    size_t nc = ncols ? ncols : 1;
+    *b = (sum_block_t){.c = c, .ncols = ncols, .maxrows = SUM_BLOCK_FIELDS / nc};
+    if (b->maxrows > SUM_BLOCK_ROWS) b->maxrows = SUM_BLOCK_ROWS;
+    if (b->maxrows < 1) b->maxrows = 1;
+    b->col = calloc(nc, sizeof *b->col);
+    b->flen = malloc(nc * b->maxrows * sizeof *b->flen);
     return b->col && b->flen ? 0 : -1;
 }
 
@@ -235,7 +239,7 @@ static int sum_flush(sum_block_t *b, char *err, size_t errlen) {
     size_t bad_row = SIZE_MAX, bad_col = SIZE_MAX;
     char why[512];
     for (size_t col = 0; col < b->ncols; col++) {
-        const uint32_t *fl = &b->flen[col * SUM_BLOCK_ROWS];
+        const uint32_t *fl = &b->flen[col * b->maxrows];
         const char *t = b->col[col].text;
         for (size_t r = 0; r < b->rows && r <= bad_row; t += fl[r], r++) {
             if (sum_field(b->c, col, t, fl[r], b->line[r], why, sizeof why) != 0) {
@@ -265,7 +269,9 @@ static int sum_block_field(void *vctx, size_t col, const char *text, size_t len,
         return -1;
     }
     if (len > cb->cap - cb->len) {
-        size_t ncap = cb->cap ? cb->cap : 1024;
+        /* Room for a block of short fields at once; wide files have short
+         * blocks, so this stays small when there are many columns. */
+        size_t ncap = cb->cap ? cb->cap : b->maxrows * 8;
         while (ncap - cb->len < len)
             ncap *= 2;
         char *nt = realloc(cb->text, ncap);
@@ -279,14 +285,14 @@ static int sum_block_field(void *vctx, size_t col, const char *text, size_t len,
     if (len) memcpy(cb->text + cb->len, text, len);
     cb->len += len;
     b->text += len;
-    b->flen[col * SUM_BLOCK_ROWS + b->rows] = (uint32_t)len;
+    b->flen[col * b->maxrows + b->rows] = (uint32_t)len;
     b->line[b->rows] = line;
     return 0;
 }
 
 static int sum_block_record(void *vctx, size_t nfields, uint64_t line, char *err, size_t errlen) {
     sum_block_t *b = vctx;
-    if (++b->rows == SUM_BLOCK_ROWS || b->text >= SUM_BLOCK_TEXT) return sum_flush(b, err, errlen);
+    if (++b->rows == b->maxrows || b->text >= SUM_BLOCK_TEXT) return sum_flush(b, err, errlen);
     return 0;
 }
 

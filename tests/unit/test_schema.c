@@ -292,6 +292,69 @@ static void test_first_error_in_file_order(void **state) {
     free(d);
 }
 
+/* A wide file: the schema pass takes fewer rows a block, and the summary of
+ * the whole still equals the merge of two parts cut at a random row. */
+static void test_wide_merge(void **state) {
+    (void)state;
+    enum { COLS = 1200, ROWS = 4000 };
+    char err[512];
+    size_t hcap = COLS * 8 + 16, cap = (size_t)ROWS * COLS * 4 + 16;
+    char *h = malloc(hcap), *d = malloc(cap);
+    size_t *off = malloc((ROWS + 1) * sizeof *off);
+    assert_true(h && d && off);
+    size_t hl = 0, len = 0;
+    for (int c = 0; c < COLS; c++)
+        hl += (size_t)snprintf(h + hl, hcap - hl, "c%d,", c);
+    snprintf(h + hl, hcap - hl, "label");
+    srand(5);
+    for (int r = 0; r < ROWS; r++) {
+        off[r] = len;
+        for (int c = 0; c < COLS; c++) {
+            int v = rand() % 7;
+            /* column 3 turns text late, column 5 has missing values */
+            if (c == 3 && r == 3500)
+                len += (size_t)snprintf(d + len, cap - len, "late,");
+            else if (c == 5 && v == 0)
+                len += (size_t)snprintf(d + len, cap - len, "NA,");
+            else
+                len += (size_t)snprintf(d + len, cap - len, "%d,", v);
+        }
+        len += (size_t)snprintf(d + len, cap - len, "%s\n", r % 3 ? "a" : "b");
+    }
+    off[ROWS] = len;
+    datasrc_t src = {.format = DATA_CSV,
+                     .file = "w.csv",
+                     .header = h,
+                     .header_len = strlen(h),
+                     .label = "label"};
+    summary_t *whole = summary_from_shard(&src, d, len, 0, 2, err, sizeof err);
+    if (!whole) fail_msg("%s", err);
+    int cut = 1 + rand() % (ROWS - 1);
+    summary_t *a = summary_from_shard(&src, d, off[cut], 0, 2, err, sizeof err);
+    summary_t *b = summary_from_shard(&src, d + off[cut], len - off[cut], (uint64_t)cut,
+                                      2 + (uint64_t)cut, err, sizeof err);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(summary_merge(a, b), 0);
+    schema_t *sw = schema_fit(whole, &src, "standard", err, sizeof err);
+    schema_t *sm = schema_fit(a, &src, "standard", err, sizeof err);
+    assert_non_null(sw);
+    assert_non_null(sm);
+    assert_int_equal(schema_column_kind(sw, 3), SCHEMA_TEXT);
+    char *jw = schema_to_json(sw), *jm = schema_to_json(sm);
+    assert_string_equal(jw, jm);
+    free(jw);
+    free(jm);
+    schema_destroy(&sw);
+    schema_destroy(&sm);
+    summary_destroy(&whole);
+    summary_destroy(&a);
+    summary_destroy(&b);
+    free(h);
+    free(d);
+    free(off);
+}
+
 static void test_vocab_cap_merge(void **state) {
     (void)state;
     char err[512];
@@ -492,6 +555,7 @@ int main(void) {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_merge_law),
         cmocka_unit_test(test_first_error_in_file_order),
+        cmocka_unit_test(test_wide_merge),
         cmocka_unit_test(test_vocab_cap_merge),
         cmocka_unit_test(test_json_roundtrip_and_save),
         cmocka_unit_test(test_summary_decode_hostile),
