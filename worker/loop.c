@@ -446,8 +446,12 @@ static void handle_dealer(wk_t *w) {
             goto next;
         }
         /* A well-formed message: the master is alive and, unless this is a
-         * RESET, knows who we are. */
+         * RESET, knows who we are. When it has just learnt that, it gets our
+         * stats at once rather than a heartbeat interval later, so that a
+         * worker shows its CPU and memory from the moment it joins. */
+        bool was_heard = w->heard;
         w->heard = h.type != MSG_RESET;
+        if (w->heard && !was_heard) w->next_hb = clock_now_ms();
         w->master_deadline =
             clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
         w->backoff_ms = w->backoff_min;
