@@ -1366,11 +1366,19 @@ int schema_check_source(const schema_t *s, const datasrc_t *src, char *err, size
     for (size_t i = 0; i < s->ncols; i++) {
         const schema_col_t *c = &s->cols[i];
         if (c->kind != SCHEMA_NUMERIC && c->kind != SCHEMA_TEXT) continue;
-        if (schema_name_index(names, n, c->name) < 0) {
+        long at = schema_name_index(names, n, c->name);
+        if (at < 0) {
             snprintf(err, errlen, "%s:1: no column \"%s\", which the model was trained with", file,
                      c->name);
             goto out;
         }
+        /* Twice would be ambiguous: which of the two did the user mean? */
+        for (size_t j = (size_t)at + 1; j < n; j++)
+            if (strcmp(names[j], c->name) == 0) {
+                snprintf(err, errlen, "%s:1:%zu: column \"%s\" appears twice (also column %ld)",
+                         file, j + 1, c->name, at + 1);
+                goto out;
+            }
     }
     rc = 0;
 out:

@@ -50,7 +50,7 @@
 /* The data source a job sends to workers. */
 typedef struct datasrc {
     data_format_t format;
-    const char *file;  /* name used in messages */
+    const char *file;   /* name used in messages */
     const char *header; /* CSV header record (split_t.header); ignored for libsvm */
     size_t header_len;
     const char *label; /* column names; id may be NULL or absent from the file */
@@ -92,8 +92,9 @@ schema_t *schema_from_json(const char *json, size_t len, char *err, size_t errle
 /* Writes path atomically (temporary file in the same folder, then rename). */
 int schema_save(const schema_t *s, const char *path, char *err, size_t errlen);
 schema_t *schema_load(const char *path, char *err, size_t errlen);
-/* Test mode: the file's header must hold every feature column (the label and
- * the id may be absent). The error names the first missing column. */
+/* Test mode: the file's header must hold every feature column once (the
+ * label and the id may be absent). The error names the first missing or
+ * repeated column. */
 int schema_check_source(const schema_t *s, const datasrc_t *src, char *err, size_t errlen);
 /* Schema for a liblinear-train model used on libsvm test data. labels: the
  * model's label line; NULL when out of memory. */
@@ -107,7 +108,7 @@ const char *schema_label_name(const schema_t *s, int idx); /* original label tex
  * label is an integer, else idx. */
 int schema_label_value(const schema_t *s, int idx);
 uint64_t schema_label_count(const schema_t *s, int idx); /* training rows */
-int schema_n_features(const schema_t *s);               /* without bias */
+int schema_n_features(const schema_t *s);                /* without bias */
 uint64_t schema_rows(const schema_t *s);                 /* training rows */
 
 /* --- applying the schema to one field (used by dataset.c) --- */
@@ -142,8 +143,7 @@ int schema_numeric(const schema_t *s, size_t col, schema_numeric_t *out);
 
 /* The value schema_encode() gives a field of such a column. No missing-value
  * marker is a number, so "not a number" covers both cases. */
-static inline double schema_numeric_value(const schema_numeric_t *n, const char *text,
-                                          size_t len) {
+static inline double schema_numeric_value(const schema_numeric_t *n, const char *text, size_t len) {
     double x;
     if (csvread_number(text, len, &x) != 0) return n->impute;
     return (x - n->shift) * n->mul;

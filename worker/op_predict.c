@@ -234,6 +234,10 @@ static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **resu
         for (size_t c = 0; c < nnames; c++) {
             pcol_t *pc = &p.cols[c];
             pc->sc = schema_column_find(p.schema, names[c], strlen(names[c]));
+            /* The first of duplicate names wins, as in dataset_from_shard()
+             * (the master refuses a test file that repeats a feature). */
+            for (size_t j = 0; pc->sc >= 0 && j < c; j++)
+                if (p.cols[j].sc == pc->sc) pc->sc = -1;
             /* The test file may have an id column training did not have. */
             if (pc->sc < 0 && jc->id && strcmp(names[c], jc->id) == 0) pc->sc = COL_ID;
             pc->numeric = pc->sc >= 0 && schema_numeric(p.schema, (size_t)pc->sc, &pc->num);

@@ -43,6 +43,9 @@ expect_bad "truncated model" "trunc.txt" --data test.csv --model trunc.txt
 # Test file missing the column "b" that the model was trained with.
 cut -d, -f1,2,4,5 test.csv >nob.csv
 expect_bad "missing column" '"b"' --data nob.csv --model model.txt
+# A feature column given twice.
+paste -d, test.csv <(cut -d, -f3 test.csv) >twice.csv
+expect_bad "repeated column" 'twice.csv:1:6: column "b" appears twice' --data twice.csv --model model.txt
 # Missing test file.
 expect_bad "missing test file" "nosuch.csv" --data nosuch.csv --model model.txt
 # CSV test file and a model without a schema.

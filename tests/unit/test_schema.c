@@ -498,6 +498,12 @@ static void test_dataset_csv(void **state) {
     assert_int_equal(schema_check_source(s, &src3, err, sizeof err), -1);
     assert_string_equal(err, "t.csv:1: no column \"color\", which the model was trained with");
     assert_int_equal(dataset_from_shard(s, &src3, "1,a\n", 4, 0, 2, 1, &d, err, sizeof err), -1);
+    /* so is a feature column given twice; an unused one may repeat */
+    datasrc_t src4 = csvsrc("x,color,label,x,junk,junk");
+    assert_int_equal(schema_check_source(s, &src4, err, sizeof err), -1);
+    assert_string_equal(err, "t.csv:1:4: column \"x\" appears twice (also column 1)");
+    datasrc_t src5 = csvsrc("x,color,label,junk,junk");
+    assert_int_equal(schema_check_source(s, &src5, err, sizeof err), 0);
     schema_destroy(&s);
 }
 
