@@ -103,7 +103,9 @@ int main(int argc, char **argv) {
     printf("dataset_from_shard (first run): %.3f s, %.0f MB/s\n", first, (double)len / 1e6 / first);
     printf("dataset_from_shard (runs 2-3, best): %.3f s, %.0f MB/s\n", again,
            (double)len / 1e6 / again);
-    /* A mapping kept until the end, so that no parse run reuses its pages. */
+    /* Touched after the parse runs, so that none of them can reuse its pages;
+     * it may get pages they gave back, which makes this a low estimate of
+     * what first touches cost. */
     size_t pg = 4096, map_len = (node_bytes + pg - 1) / pg * pg;
     char *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m != MAP_FAILED) {
