@@ -216,9 +216,12 @@ typedef struct sum_block {
     size_t text; /* bytes buffered in all columns */
 } sum_block_t;
 
-static int sum_block_init(sum_block_t *b, sum_ctx_t *c, size_t ncols) {
+/* A block for a shard of len bytes: no more rows than the shard can hold (a
+ * row of n fields takes at least n bytes), nor than SUM_BLOCK_FIELDS fields. */
+static int sum_block_init(sum_block_t *b, sum_ctx_t *c, size_t ncols, size_t len) {
     size_t nc = ncols ? ncols : 1;
     *b = (sum_block_t){.c = c, .ncols = ncols, .maxrows = SUM_BLOCK_FIELDS / nc};
+    if (b->maxrows > len / nc + 1) b->maxrows = len / nc + 1;
     if (b->maxrows > SUM_BLOCK_ROWS) b->maxrows = SUM_BLOCK_ROWS;
     if (b->maxrows < 1) b->maxrows = 1;
     b->col = calloc(nc, sizeof *b->col);
@@ -350,7 +353,7 @@ summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t le
     s->label_col = (uint32_t)lc;
     s->id_col = ic >= 0 ? (uint32_t)ic : SCHEMA_NONE;
     c.s = s;
-    if (sum_block_init(&blk, &c, n) != 0) {
+    if (sum_block_init(&blk, &c, n, len) != 0) {
         snprintf(err, errlen, "%s: out of memory", file);
         goto fail;
     }
