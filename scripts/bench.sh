@@ -238,7 +238,7 @@ cluster_dispatch() {
 # bin/data_bench on the training CSV (one core, file in memory): the master's
 # split into shards and the workers' parse into liblinear rows.
 cluster_ingest() {
-    local i tag split=() summ=() first=() again=() touch=() nodes=""
+    local i tag split=() summ=() user=() first=() fsys=() again=() touch=() nodes=""
     [ -x "$BIN/data_bench" ] || {
         row "ingest" "CSV parse and split" "not measured: $BIN/data_bench missing (make)" "—" "—" ""
         return 1
@@ -251,18 +251,21 @@ cluster_ingest() {
         }
         split+=("$(sed -n 's/^split_file: .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/$tag.out")")
         summ+=("$(sed -n 's/^summary_from_shard: .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/$tag.out")")
+        user+=("$(sed -n 's/^dataset_from_shard (user CPU, best of 3): .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/$tag.out")")
         first+=("$(sed -n 's/^dataset_from_shard (first run): .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/$tag.out")")
+        fsys+=("$(sed -n 's/^dataset_from_shard (first run): .*(\([0-9.]*\) s of it system time).*/\1/p' "$WORK/$tag.out")")
         again+=("$(sed -n 's/^dataset_from_shard (runs 2-3, best): .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/$tag.out")")
         touch+=("$(sed -n 's/^fresh memory: .*, \([0-9.]*\) us a page.*/\1/p' "$WORK/$tag.out")")
         nodes=$(sed -n 's/^rows .*, \([0-9.]*\) MB of feature nodes.*/\1/p' "$WORK/$tag.out")
     done
-    local mb
+    local mb med
     mb=$(sed -n 's/^file \([0-9.]*\) MB.*/\1/p' "$WORK/$tag.out")
+    med() { printf '%s\n' "$@" | median; }
     row "ingest" "CSV parse into liblinear rows, one core, $TRAIN_CSV ($mb MB, standard scaling: $nodes MB of nodes)" \
-        "$(printf '%s\n' "${again[@]}" | median) MB/s (first run in a process $(printf '%s\n' "${first[@]}" | median) MB/s)" \
-        "—" "—" "bin/data_bench dataset_from_shard, median of $REPEAT; the first run fills memory the process never had, and touching that much fresh memory alone cost $(printf '%s\n' "${touch[@]}" | median) us per 4 KB page here; schema pass (summary_from_shard) $(printf '%s\n' "${summ[@]}" | median) MB/s"
+        "$(med "${user[@]}") MB/s of parsing (user CPU); wall $(med "${again[@]}") MB/s on later runs, $(med "${first[@]}") MB/s on the first run in a process" \
+        "—" "—" "bin/data_bench dataset_from_shard, median of $REPEAT runs of it; the first run spent $(med "${fsys[@]}") s in the kernel filling pages the process never had, and touching that much fresh memory alone cost $(med "${touch[@]}") us per 4 KB page here; schema pass (summary_from_shard) $(med "${summ[@]}") MB/s"
     row "ingest" "master split into shards, $TRAIN_CSV (file in page cache)" \
-        "$(printf '%s\n' "${split[@]}" | median | awk '{ printf "%.1f GB/s", $1 / 1000 }')" \
+        "$(med "${split[@]}" | awk '{ printf "%.1f GB/s", $1 / 1000 }')" \
         "—" "—" "bin/data_bench split_file, best of 3 per run, median of $REPEAT"
 }
 
