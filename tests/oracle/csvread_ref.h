@@ -15,43 +15,20 @@
 #include <string.h>
 
 #include "common/csvread.h"
+#include "tests/oracle/oracle_log.h"
 
-/* A log of records: per field its length then its bytes, per record a
- * marker, so that two readings compare with memcmp. */
-typedef struct csvref_log {
-    unsigned char *p;
-    size_t len, cap;
-    int oom;
-} csvref_log_t;
-
-static void csvref_put(csvref_log_t *g, const void *d, size_t n) {
-    if (g->oom) return;
-    if (g->len + n > g->cap) {
-        size_t ncap = g->cap ? g->cap : 4096;
-        while (ncap < g->len + n)
-            ncap *= 2;
-        unsigned char *np = realloc(g->p, ncap);
-        if (!np) {
-            g->oom = 1;
-            return;
-        }
-        g->p = np;
-        g->cap = ncap;
-    }
-    memcpy(g->p + g->len, d, n);
-    g->len += n;
-}
-
-static void csvref_field(csvref_log_t *g, const char *s, size_t len) {
+/* Records go to an oracle_log: per field a tag, its length and its bytes,
+ * per record a tag. */
+static void csvref_field(oracle_log_t *g, const char *s, size_t len) {
     unsigned char tag = 'F';
-    csvref_put(g, &tag, 1);
-    csvref_put(g, &len, sizeof len);
-    csvref_put(g, s, len);
+    oracle_log_put(g, &tag, 1);
+    oracle_log_put(g, &len, sizeof len);
+    oracle_log_put(g, s, len);
 }
 
-static void csvref_record(csvref_log_t *g) {
+static void csvref_record(oracle_log_t *g) {
     unsigned char tag = 'R';
-    csvref_put(g, &tag, 1);
+    oracle_log_put(g, &tag, 1);
 }
 
 static int csvref_is_space(unsigned char c) {
@@ -71,7 +48,7 @@ static void csvref_on_record(int c, void *data) {
     csvref_record(data);
 }
 
-static int csvref_parse(const char *bytes, size_t len, csvref_log_t *g) {
+static int csvref_parse(const char *bytes, size_t len, oracle_log_t *g) {
     struct csv_parser p;
     if (csv_init(&p, CSV_APPEND_NULL) != 0) return -1;
     csv_set_space_func(&p, csvref_is_space);
@@ -101,7 +78,7 @@ static int csvref_cb_record(void *ctx, size_t nfields, uint64_t line, char *err,
  * which the reference does not judge) or when both give the same records;
  * else -1 with a description in why. */
 static int csvref_compare(const char *bytes, size_t len, char *why, size_t whylen) {
-    csvref_log_t a = {0}, b = {0};
+    oracle_log_t a = {0}, b = {0};
     char err[512] = "";
     csvread_cb_t cb = {csvref_cb_field, csvref_cb_record};
     int ra = csvread_parse("f.csv", bytes, len, 1, 0, &cb, &a, err, sizeof err);
@@ -118,12 +95,12 @@ static int csvref_compare(const char *bytes, size_t len, char *why, size_t whyle
     } else if (csvref_parse(bytes, len, &b) != 0 || a.oom || b.oom) {
         snprintf(why, whylen, "the reference failed");
         rc = -1;
-    } else if (a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0)) {
+    } else if (!oracle_log_same(&a, &b)) {
         snprintf(why, whylen, "records differ (%zu vs %zu bytes of log)", a.len, b.len);
         rc = -1;
     }
-    free(a.p);
-    free(b.p);
+    oracle_log_free(&a);
+    oracle_log_free(&b);
     return rc;
 }
 

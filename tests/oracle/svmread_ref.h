@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/svmread.h"
+#include "tests/oracle/oracle_log.h"
 
 static int svmref_wrong(const char *file, uint64_t line, const char *what, char *err,
                         size_t errlen) {
@@ -121,49 +122,28 @@ static int svmread_ref_parse(const char *file, const char *bytes, size_t len, ui
 }
 
 /* Differential testing: a row callback that appends every row (line,
- * label, node count, nodes as raw bytes) to a growable log, so that two
- * readers' outputs compare with memcmp, values bit for bit. */
-typedef struct svmref_log {
-    unsigned char *p;
-    size_t len, cap;
-} svmref_log_t;
-
-static int svmref_log_put(svmref_log_t *g, const void *d, size_t n) {
-    if (g->len + n > g->cap) {
-        size_t ncap = g->cap ? g->cap : 4096;
-        while (ncap < g->len + n)
-            ncap *= 2;
-        unsigned char *np = realloc(g->p, ncap);
-        if (!np) return -1;
-        g->p = np;
-        g->cap = ncap;
-    }
-    memcpy(g->p + g->len, d, n);
-    g->len += n;
-    return 0;
-}
-
+ * label, node count, nodes as raw bytes) to an oracle_log. */
 static int svmref_log_row(void *ctx, int label, const struct feature_node *x, size_t n,
                           uint64_t line, char *err, size_t errlen) {
-    svmref_log_t *g = ctx;
-    if (svmref_log_put(g, &line, sizeof line) || svmref_log_put(g, &label, sizeof label) ||
-        svmref_log_put(g, &n, sizeof n)) {
+    oracle_log_t *g = ctx;
+    oracle_log_put(g, &line, sizeof line);
+    oracle_log_put(g, &label, sizeof label);
+    oracle_log_put(g, &n, sizeof n);
+    for (size_t i = 0; i < n; i++) {
+        oracle_log_put(g, &x[i].index, sizeof x[i].index);
+        oracle_log_put(g, &x[i].value, sizeof x[i].value);
+    }
+    if (g->oom) {
         snprintf(err, errlen, "log: out of memory");
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
-        if (svmref_log_put(g, &x[i].index, sizeof x[i].index) ||
-            svmref_log_put(g, &x[i].value, sizeof x[i].value)) {
-            snprintf(err, errlen, "log: out of memory");
-            return -1;
-        }
     return 0;
 }
 
 /* Runs both readers on the bytes: 0 when they agree on the status, the error
  * text and every row before it; else -1 with a description in why. */
 static int svmref_compare(const char *bytes, size_t len, char *why, size_t whylen) {
-    svmref_log_t a = {0}, b = {0};
+    oracle_log_t a = {0}, b = {0};
     char ea[512] = "", eb[512] = "";
     int ra = svmread_parse("d.svm", bytes, len, 7, svmref_log_row, &a, ea, sizeof ea);
     int rb = svmread_ref_parse("d.svm", bytes, len, 7, svmref_log_row, &b, eb, sizeof eb);
@@ -172,10 +152,10 @@ static int svmref_compare(const char *bytes, size_t len, char *why, size_t whyle
         snprintf(why, whylen, "status %d, reference %d (%s | %s)", ra, rb, ea, eb), rc = -1;
     else if (ra != 0 && strcmp(ea, eb) != 0)
         snprintf(why, whylen, "error \"%s\", reference \"%s\"", ea, eb), rc = -1;
-    else if (a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0))
+    else if (!oracle_log_same(&a, &b))
         snprintf(why, whylen, "rows differ (%zu vs %zu bytes of log)", a.len, b.len), rc = -1;
-    free(a.p);
-    free(b.p);
+    oracle_log_free(&a);
+    oracle_log_free(&b);
     return rc;
 }
 
