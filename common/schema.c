@@ -239,21 +239,17 @@ static void sum_block_free(sum_block_t *b) {
 
 /* Summarises the buffered rows and empties the block. */
 static int sum_flush(sum_block_t *b, char *err, size_t errlen) {
-    size_t bad_row = SIZE_MAX, bad_col = SIZE_MAX;
-    char why[512];
+    /* Row of the first bad field so far. Columns go in order, so a later
+     * column can only beat it with an earlier row. */
+    size_t bad_row = SIZE_MAX;
     for (size_t col = 0; col < b->ncols; col++) {
         const uint32_t *fl = &b->flen[col * b->maxrows];
         const char *t = b->col[col].text;
-        for (size_t r = 0; r < b->rows && r <= bad_row; t += fl[r], r++) {
-            if (sum_field(b->c, col, t, fl[r], b->line[r], why, sizeof why) != 0) {
-                if (r < bad_row || (r == bad_row && col < bad_col)) {
-                    bad_row = r;
-                    bad_col = col;
-                    snprintf(err, errlen, "%s", why);
-                }
+        for (size_t r = 0; r < b->rows && r < bad_row; t += fl[r], r++)
+            if (sum_field(b->c, col, t, fl[r], b->line[r], err, errlen) != 0) {
+                bad_row = r;
                 break;
             }
-        }
         b->col[col].len = 0;
     }
     b->c->s->rows += b->rows;
