@@ -5,8 +5,8 @@
  * buffer; both are addressed by offset while growing and turned into pointers
  * at the end, so a shard costs a handful of allocations whatever its size.
  * CSV fields go through a plan worked out once per shard from the header and
- * the schema (what each file column is, and a numeric column's scaling), so
- * that a numeric field costs a number parse and a store. */
+ * the schema (schema_file_columns: what each file column is, and a numeric
+ * column's scaling), so that a numeric field costs a number parse and a store. */
 #include "common/dataset.h"
 
 #include <stdio.h>
@@ -39,15 +39,6 @@ void dataset_destroy(dataset_t **pd) {
     *pd = NULL;
 }
 
-/* What a CSV file column is to the dataset. */
-typedef enum { DS_SKIP, DS_LABEL, DS_NUMERIC, DS_TEXT } ds_role_t;
-
-typedef struct ds_col {
-    ds_role_t role;
-    long sc;              /* schema column, or -1 */
-    schema_numeric_t num; /* DS_NUMERIC */
-} ds_col_t;
-
 typedef struct ds_build {
     const schema_t *s;
     const char *file;
@@ -68,7 +59,7 @@ typedef struct ds_build {
     char *ids;
     size_t idlen, idcap;
     /* CSV: what to do with each file column */
-    ds_col_t *plan;
+    schema_filecol_t *plan;
     long id_col; /* file column holding the id, or -1 */
     int has_id;
     int cur_y;
@@ -152,14 +143,16 @@ static int ds_oom(ds_build_t *b, uint64_t line, char *err, size_t errlen) {
 static int ds_csv_field(void *ctx, size_t col, const char *text, size_t len, uint64_t line,
                         char *err, size_t errlen) {
     ds_build_t *b = ctx;
-    const ds_col_t *c = &b->plan[col];
+    const schema_filecol_t *c = &b->plan[col];
     if ((long)col == b->id_col && ds_id(b, text, len) != 0) return ds_oom(b, line, err, errlen);
-    if (c->role == DS_NUMERIC) {
+    if (c->numeric) {
         double v = schema_numeric_value(&c->num, text, len);
         if (v != 0.0 && ds_node(b, c->num.index, v) != 0) return ds_oom(b, line, err, errlen);
-    } else if (c->role == DS_LABEL) {
+    } else if (c->sc < 0) {
+        return 0;
+    } else if (c->kind == SCHEMA_LABEL) {
         b->cur_y = schema_label_find(b->s, text, len);
-    } else if (c->role == DS_TEXT) {
+    } else if (c->kind == SCHEMA_TEXT) {
         int index;
         double value;
         if (schema_encode(b->s, (size_t)c->sc, text, len, &index, &value) &&
@@ -214,35 +207,19 @@ int dataset_from_shard(const schema_t *s, const datasrc_t *src, const char *byte
     } else {
         if (csvread_header(b.file, src->header, src->header_len, &names, &ncols, err, errlen) != 0)
             goto out;
-        b.plan = calloc(ncols ? ncols : 1, sizeof *b.plan);
+        b.plan = schema_file_columns(s, names, ncols);
         if (!b.plan) {
             ds_oom(&b, first_line, err, errlen);
             goto out;
         }
-        for (size_t i = 0; i < ncols; i++) {
-            ds_col_t *c = &b.plan[i];
-            long k = schema_column_find(s, names[i], strlen(names[i]));
-            /* The first of duplicate names wins; later ones are ignored. */
-            for (size_t j = 0; k >= 0 && j < i; j++)
-                if (b.plan[j].sc == k) k = -1;
-            c->sc = k;
-            schema_kind_t kind = k >= 0 ? schema_column_kind(s, (size_t)k) : SCHEMA_ID;
-            if (k < 0 || kind == SCHEMA_ID)
-                c->role = DS_SKIP;
-            else if (kind == SCHEMA_LABEL)
-                c->role = DS_LABEL;
-            else if (schema_numeric(s, (size_t)k, &c->num))
-                c->role = DS_NUMERIC;
-            else
-                c->role = DS_TEXT;
-            /* The id column of this job's source, whether or not the training
-             * file had one. */
-            if (b.id_col < 0 &&
-                ((src->id && strcmp(names[i], src->id) == 0) || (k >= 0 && kind == SCHEMA_ID))) {
+        /* The id column of this job's source, whether or not the training
+         * file had one. */
+        for (size_t i = 0; i < ncols && b.id_col < 0; i++)
+            if ((src->id && strcmp(names[i], src->id) == 0) ||
+                (b.plan[i].sc >= 0 && b.plan[i].kind == SCHEMA_ID)) {
                 b.id_col = (long)i;
                 b.has_id = 1;
             }
-        }
         csvread_cb_t cb = {.field = ds_csv_field, .record = ds_csv_record};
         if (csvread_parse(b.file, bytes, len, first_line, ncols, &cb, &b, err, errlen) != 0)
             goto out;

@@ -1453,6 +1453,21 @@ int schema_numeric(const schema_t *s, size_t col, schema_numeric_t *out) {
     return 1;
 }
 
+schema_filecol_t *schema_file_columns(const schema_t *s, char *const *names, size_t n) {
+    schema_filecol_t *fc = calloc(n ? n : 1, sizeof *fc);
+    if (!fc) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        long k = schema_column_find(s, names[i], strlen(names[i]));
+        for (size_t j = 0; k >= 0 && j < i; j++)
+            if (fc[j].sc == k) k = -1;
+        fc[i].sc = k;
+        if (k < 0) continue;
+        fc[i].kind = s->cols[k].kind;
+        fc[i].numeric = schema_numeric(s, (size_t)k, &fc[i].num);
+    }
+    return fc;
+}
+
 int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, int *index,
                   double *value) {
     const schema_col_t *c = &s->cols[col];

@@ -141,6 +141,20 @@ typedef struct schema_numeric {
 /* Returns 1 and fills *out when column col is numeric, else 0. */
 int schema_numeric(const schema_t *s, size_t col, schema_numeric_t *out);
 
+/* How a file's columns map onto the schema, for readers that encode many
+ * rows: per file column, its schema column (sc, or -1 for a column the
+ * schema does not use and for a later copy of a name: the first wins), its
+ * kind, and for a numeric column its encoding (numeric = 1). Returns an array
+ * of n that the caller frees, or NULL when out of memory. */
+typedef struct schema_filecol {
+    long sc;
+    schema_kind_t kind; /* meaningful when sc >= 0 */
+    int numeric;
+    schema_numeric_t num;
+} schema_filecol_t;
+
+schema_filecol_t *schema_file_columns(const schema_t *s, char *const *names, size_t n);
+
 /* The value schema_encode() gives a field of such a column. No missing-value
  * marker is a number, so "not a number" covers both cases. */
 static inline double schema_numeric_value(const schema_numeric_t *n, const char *text, size_t len) {

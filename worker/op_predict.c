@@ -28,13 +28,7 @@
 #include <string.h>
 
 #define CANCEL_EVERY 1024 /* rows between cancel checks: well under 10 ms */
-#define COL_ID (-2)       /* pcol_t.sc: the id column, unknown to the schema */
-
-typedef struct pcol {
-    long sc;
-    bool numeric;
-    schema_numeric_t num;
-} pcol_t;
+#define COL_ID (-2)       /* schema_filecol_t.sc: the id column, unknown to the schema */
 
 typedef struct pred {
     op_ctx_t *op;
@@ -47,7 +41,7 @@ typedef struct pred {
     uint64_t rows, pending_rows;
     /* CSV: per file column, its schema column (-1 = ignored, COL_ID) and,
      * for a numeric one, its scaling. */
-    pcol_t *cols;
+    schema_filecol_t *cols;
     size_t ncols;
     int truth;
     char *id;
@@ -135,7 +129,7 @@ static int svm_row(void *ctx, int label, const struct feature_node *x, size_t n,
 static int csv_field(void *ctx, size_t col, const char *s, size_t len, uint64_t line, char *err,
                      size_t errlen) {
     pred_t *p = ctx;
-    const pcol_t *c = col < p->ncols ? &p->cols[col] : NULL;
+    const schema_filecol_t *c = col < p->ncols ? &p->cols[col] : NULL;
     if (c && c->numeric) {
         double v = schema_numeric_value(&c->num, s, len);
         if (v != 0.0) add_feature(p, c->num.index, v);
@@ -143,7 +137,7 @@ static int csv_field(void *ctx, size_t col, const char *s, size_t len, uint64_t 
     }
     long sc = c ? c->sc : -1;
     if (sc == -1) return 0;
-    switch (sc == COL_ID ? SCHEMA_ID : schema_column_kind(p->schema, (size_t)sc)) {
+    switch (sc == COL_ID ? SCHEMA_ID : c->kind) {
     case SCHEMA_LABEL:
         /* A label training never saw is PREDMSG "other" (nr_class): it counts
          * as a labelled row predicted wrong. */
@@ -229,19 +223,11 @@ static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **resu
         if (csvread_header(file, jc->header, jc->header_len, &names, &nnames, err, errlen) < 0)
             goto out;
         p.ncols = nnames;
-        p.cols = calloc(nnames ? nnames : 1, sizeof *p.cols);
+        p.cols = schema_file_columns(p.schema, names, nnames);
         if (!p.cols) goto nomem;
-        for (size_t c = 0; c < nnames; c++) {
-            pcol_t *pc = &p.cols[c];
-            pc->sc = schema_column_find(p.schema, names[c], strlen(names[c]));
-            /* The first of duplicate names wins, as in dataset_from_shard()
-             * (the master refuses a test file that repeats a feature). */
-            for (size_t j = 0; pc->sc >= 0 && j < c; j++)
-                if (p.cols[j].sc == pc->sc) pc->sc = -1;
-            /* The test file may have an id column training did not have. */
-            if (pc->sc < 0 && jc->id && strcmp(names[c], jc->id) == 0) pc->sc = COL_ID;
-            pc->numeric = pc->sc >= 0 && schema_numeric(p.schema, (size_t)pc->sc, &pc->num);
-        }
+        /* The test file may have an id column training did not have. */
+        for (size_t c = 0; c < nnames; c++)
+            if (p.cols[c].sc < 0 && jc->id && strcmp(names[c], jc->id) == 0) p.cols[c].sc = COL_ID;
         csvread_cb_t cb = {.field = csv_field, .record = csv_record};
         if (csvread_parse(file, bytes, shard_len, req.first_line, nnames, &cb, &p, err, errlen) < 0)
             goto parse_failed;
