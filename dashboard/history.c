@@ -12,6 +12,7 @@
 
 #define HISTORY_BUSY_MS 2000 /* the master's journal may hold the write lock briefly */
 #define HISTORY_MAX_POINTS 20000
+#define HISTORY_MAX_PENDING 200000 /* events held between flushes; past it new ones are dropped */
 
 enum {
     ST_BEGIN,
@@ -59,13 +60,25 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_JOB_ENSURE] = "INSERT OR IGNORE INTO jobs(id, state, started_ms) VALUES (?1, 'running', ?2)",
 };
 
+/* An event waiting for the next flush: a private copy of its data, so the
+ * master's event objects are never read from here after history_record(). */
+typedef struct pending {
+    char name[32];
+    int64_t ts;
+    json_object *data;
+} pending_t;
+
 struct history {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     bool readonly;
-    bool in_tx;
     int retention_days;
+    pending_t *pend;
+    size_t npend, cap;
+    unsigned long dropped; /* events refused because too many were pending */
 };
+
+static void drop_pending(history_t *h);
 
 /* Migrations: entry i turns version i into version i + 1. Append only: a
  * shipped step is never edited, because files in the field already ran it. */
@@ -200,8 +213,10 @@ void history_close(history_t **hp)
     history_t *h = hp ? *hp : NULL;
     if (!h)
         return;
-    if (h->in_tx)
+    if (h->npend)
         history_flush(h, NULL, 0);
+    drop_pending(h);
+    free(h->pend);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(h->st[i]);
     sqlite3_close(h->db);
@@ -222,32 +237,6 @@ static int run(history_t *h, sqlite3_stmt *st, char *err, size_t errlen)
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
         return errbuf_set(err, errlen, "history write: %s", sqlite3_errmsg(h->db));
-    return 0;
-}
-
-static int begin(history_t *h, char *err, size_t errlen)
-{
-    if (h->readonly)
-        return errbuf_set(err, errlen, "history opened readonly");
-    if (h->in_tx)
-        return 0;
-    if (run(h, h->st[ST_BEGIN], err, errlen) != 0)
-        return -1;
-    h->in_tx = true;
-    return 0;
-}
-
-int history_flush(history_t *h, char *err, size_t errlen)
-{
-    if (!h->in_tx)
-        return 0;
-    if (run(h, h->st[ST_COMMIT], err, errlen) != 0) {
-        /* a failed COMMIT (busy past the timeout) leaves the transaction open: retried next flush */
-        if (sqlite3_get_autocommit(h->db))
-            h->in_tx = false;
-        return -1;
-    }
-    h->in_tx = false;
     return 0;
 }
 
@@ -303,14 +292,11 @@ static int record_event(history_t *h, const char *event, int64_t ts, json_object
     return run(h, st, err, errlen);
 }
 
-int history_record(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
-                   size_t errlen)
+/* Writes one event with the prepared statements (inside the flush's transaction). */
+static int apply_event(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
+                       size_t errlen)
 {
     sqlite3_stmt *st;
-    if (!event || !data || !json_object_is_type(data, json_type_object))
-        return errbuf_set(err, errlen, "history: event without a data object");
-    if (begin(h, err, errlen) != 0)
-        return -1;
     if (strcmp(event, "worker_stats") == 0) {
         st = h->st[ST_SAMPLE];
         sqlite3_bind_int64(st, 1, ts);
@@ -409,6 +395,74 @@ int history_record(history_t *h, const char *event, int64_t ts, json_object *dat
     }
     if (strcmp(event, "worker_joined") == 0 || strcmp(event, "worker_left") == 0)
         return record_event(h, event, ts, data, err, errlen);
+    return 0;
+}
+
+int history_record(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
+                   size_t errlen)
+{
+    pending_t *p;
+    if (!event || !data || !json_object_is_type(data, json_type_object))
+        return errbuf_set(err, errlen, "history: event without a data object");
+    if (h->readonly)
+        return errbuf_set(err, errlen, "history opened readonly");
+    if (strlen(event) >= sizeof p->name)
+        return 0; /* no event we store has so long a name */
+    if (h->npend == h->cap) {
+        if (h->cap >= HISTORY_MAX_PENDING) {
+            h->dropped++;
+            return errbuf_set(err, errlen, "history: %zu events wait for the disk; %lu dropped",
+                              h->npend, h->dropped);
+        }
+        size_t cap = h->cap ? h->cap * 2 : 256;
+        pending_t *np = realloc(h->pend, cap * sizeof *np);
+        if (!np)
+            return errbuf_set(err, errlen, "history: out of memory");
+        h->pend = np;
+        h->cap = cap;
+    }
+    p = &h->pend[h->npend];
+    p->data = NULL;
+    if (json_object_deep_copy(data, &p->data, NULL) != 0)
+        return errbuf_set(err, errlen, "history: out of memory copying an event");
+    strcpy(p->name, event);
+    p->ts = ts;
+    h->npend++;
+    return 0;
+}
+
+static void drop_pending(history_t *h)
+{
+    for (size_t i = 0; i < h->npend; i++)
+        json_object_put(h->pend[i].data);
+    h->npend = 0;
+}
+
+/* One short write transaction for everything recorded since the last flush:
+ * the write lock is held for the time the statements take, never between
+ * flushes, so the master's journal (same file) does not wait on us. */
+int history_flush(history_t *h, char *err, size_t errlen)
+{
+    char first[256] = "";
+    if (h->npend == 0)
+        return 0;
+    if (h->readonly)
+        return errbuf_set(err, errlen, "history opened readonly");
+    if (run(h, h->st[ST_BEGIN], err, errlen) != 0)
+        return -1; /* busy past the timeout: the events stay pending for the next flush */
+    for (size_t i = 0; i < h->npend; i++) {
+        char e[256];
+        if (apply_event(h, h->pend[i].name, h->pend[i].ts, h->pend[i].data, e, sizeof e) != 0 &&
+            !first[0])
+            snprintf(first, sizeof first, "%s", e);
+    }
+    if (run(h, h->st[ST_COMMIT], err, errlen) != 0) {
+        sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1; /* kept for the next flush */
+    }
+    drop_pending(h);
+    if (first[0])
+        return errbuf_set(err, errlen, "%s", first);
     return 0;
 }
 

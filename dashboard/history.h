@@ -9,10 +9,14 @@
  * mode with a busy timeout, because the master writes its own journal table
  * into the same file from another connection.
  *
- * Writes are batched: history_record() executes prepared statements inside a
- * transaction it opens on the first write, and history_flush() commits it
- * (the dashboard calls it every 500 ms). One history_t is used by one thread
- * at a time; open a second one (readonly) for another thread's reads.
+ * Writes are batched: history_record() only copies the event into memory,
+ * and history_flush() (the dashboard calls it every 500 ms) writes all of
+ * them in one short transaction. The write lock is never held between
+ * flushes, so the master's journal, which shares the file, never waits more
+ * than one flush's statements (a held-open batch once made every training
+ * iteration wait for the busy timeout: the demo ran 6x slower with the
+ * dashboard on). One history_t is used by one thread at a time; open a second
+ * one (readonly) for another thread's reads.
  *
  * All functions that can fail return 0 / NULL and -1 with a one-line reason
  * in err. Timestamps are wall-clock milliseconds.
@@ -46,12 +50,16 @@ int history_schema_version(history_t *h);
  * iteration -> iterations; job_started / job_progress / job_done -> jobs;
  * worker_joined, worker_left, job_started, job_done, task_failed -> events.
  * "job_queued" {job_id, mode, data} records a job accepted over REST.
- * Unknown events are ignored. data is borrowed. Not committed until
- * history_flush(). */
+ * Unknown events are ignored. data is borrowed (copied, never read later).
+ * Not written until history_flush(); at most 200,000 events wait, past that
+ * new ones are refused (-1, counted in the message). */
 int history_record(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
                    size_t errlen);
 
-/* Commits the open batch, if any. */
+/* Writes every pending event in one transaction. When the database stays
+ * busy past the timeout, or the commit fails, the events stay pending for
+ * the next call (-1). An event that cannot be stored (the first error is
+ * reported, -1) does not stop the others. */
 int history_flush(history_t *h, char *err, size_t errlen);
 
 /* Deletes samples older than retention_days before now_ms (committed at
