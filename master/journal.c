@@ -32,8 +32,8 @@ journal_t *journal_open(const char *path, char *err, size_t errlen)
     sqlite3_busy_timeout(j->db, 5000);
     /* NORMAL in WAL mode: a commit survives a killed process (what --resume is for)
      * without an fsync per Newton iteration */
-    if (sqlite3_exec(j->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL, &msg) !=
-        SQLITE_OK)
+    if (sqlite3_exec(j->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL,
+                     &msg) != SQLITE_OK)
         goto sqlfail;
     if (sqlite3_exec(j->db, SCHEMA_SQL, NULL, NULL, &msg) != SQLITE_OK)
         goto sqlfail;
