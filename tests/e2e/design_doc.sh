@@ -39,7 +39,9 @@ for e in $(grep -ho 'events_publish([^,]*, "[a-z_]*"' master/*.c | cut -d'"' -f2
 done
 
 # REST routes and metrics of the dashboard, SQLite tables
-for r in $(grep -ho 'strcmp(path, "/[a-z/]*")' dashboard/dashboard.c | cut -d'"' -f2 | sort -u); do
+routes=$(cat dashboard/*.c | grep -o 'strcmp(path, "/[a-z/.]*")' | cut -d'"' -f2 | sort -u)
+[ "$(wc -w <<<"$routes")" -ge 5 ] || fail "could not read the routes of dashboard/*.c"
+for r in $routes; do
     need "$r" "route"
 done
 for m in $(grep -ho 'netcompute_[a-z_]*' dashboard/dashstate.c | sort -u); do
