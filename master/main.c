@@ -1,6 +1,6 @@
 /* bin/master: reads a data set, shards it, hands the shards to workers and
  * writes what they compute. See master/cli.c for the command line and
- * ../DESIGN.md for the contract. */
+ * docs/DESIGN.md for the contract. */
 #include "common/config.h"
 #include "common/log.h"
 #include "common/security.h"
