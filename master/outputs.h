@@ -5,7 +5,9 @@
  * the output that is its commit point first (train: the model, then its
  * schema, then the submission). Every train and test job passes through
  * outputs_for_job() at the start of train_run()/predict_run(), whether it
- * came from the command line or from `master serve`.
+ * came from the command line or from `master serve` (serve.c may also call
+ * it when a job is submitted, to answer 400 at once instead of accepting a
+ * job that will fail with exit 2).
  *
  * Checked before any work (outputs_check, a usage error, exit 2): two of the
  * job's files that are the same file (same device and inode, or the same
@@ -34,9 +36,9 @@
  *   line ("waiting for a reader on FIFO F") and waits, keeping the cluster's
  *   heartbeats and serve mode's submissions going, until a reader opens it or
  *   the master is stopped (Ctrl-C: exit 1) — as a shell's `> FIFO` waits, but
- *   never silently. A staged stream output is written to an unlinked-on-exit
- *   file in $TMPDIR (or /tmp) and copied into the stream at commit, so a
- *   failed job sends nothing; an unstaged one (the test predictions) gets its
+ *   never silently. A staged stream output is written to a temporary file
+ *   in $TMPDIR (or /tmp), removed by outputs_destroy(), and copied into the
+ *   stream at commit, so a failed job sends nothing; an unstaged one (the test predictions) gets its
  *   bytes as the job makes them, in order, and a failed job leaves what was
  *   sent (a stream cannot be taken back; the exit status says it failed).
  *   Nothing about a stream can be resumed.

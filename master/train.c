@@ -948,8 +948,10 @@ int train_run(master_ctx_t *ctx)
      * made before workers are awaited: an output that cannot be written
      * fails now, not after the training. */
     if (outputs_open(outs, t->s, t->err, sizeof t->err) < 0) {
-        status = EXIT_JOB_FAILED;
-        goto out;
+        fprintf(stderr, "master: %s\n", t->err);
+        outputs_destroy(&outs);
+        split_free(&t->sp);
+        return EXIT_JOB_FAILED;
     }
     int want = ctx->opts->min_workers > 0 ? ctx->opts->min_workers : 1;
     log_info("train: %s, %llu rows in %zu shard(s); waiting for %d worker(s) on port %d", path,

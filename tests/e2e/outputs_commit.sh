@@ -42,6 +42,15 @@ expect_clash "--out = --data" --data small.svm --model m.txt --out small.svm
 expect_clash "--model = --data" --data small.svm --model small.svm --out s.csv
 expect_clash "--out = --model" --data small.svm --model m.txt --out m.txt
 [ ! -e m.txt ] && [ ! -e s.csv ] || fail "a refused job wrote an output"
+# An output folder that does not exist: exit 1 before waiting for workers.
+timeout 20 "$NC_BIN/master" train --config config.json --no-dashboard --min-workers 5 \
+    --data small.svm --model m.txt --out nodir/s.csv >run.out 2>run.err
+rc=$?
+[ "$rc" -eq 1 ] || { cat run.err; fail "--out in a missing folder: exit $rc, want 1"; }
+[ "$(grep -c '^master: ' run.err)" -eq 1 ] || { cat run.err; fail "missing folder: not one error line"; }
+grep '^master: ' run.err | grep -q 'nodir/.s.csv.new: cannot create' || { cat run.err; fail "missing folder: message"; }
+! grep -q 'runtime error' run.err || { cat run.err; fail "missing folder: crash"; }
+[ ! -e m.txt ] && [ ! -e .m.txt.new ] || fail "missing folder: files left: $(ls -A)"
 
 # The submission on stdout is the submission file's bytes.
 train --data small.svm --model m.txt --out s.csv

@@ -44,7 +44,7 @@ fi
 
 # A FIFO with its reader already there: the bytes of the regular file.
 mkfifo fifo
-cat fifo >from_fifo.csv &
+timeout 60 cat fifo >from_fifo.csv &
 reader=$!
 run_test fifo
 [ "$rc" -eq 0 ] || { cat run.err; fail "--out FIFO: exit $rc"; }
