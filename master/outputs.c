@@ -16,7 +16,7 @@
 
 #define FIFO_POLL_MS 200
 
-enum { K_MISSING = 0, K_FILE, K_STREAM, K_STDOUT };
+enum { K_MISSING = 0, K_FILE, K_STREAM, K_STDOUT, K_NONE };
 
 typedef struct entry {
     char *what, *path;
@@ -58,8 +58,9 @@ static int add(outputs_t *o, const char *what, const char *path, bool output, un
     e->fd = -1;
     e->output = output;
     e->flags = flags;
+    e->kind = path ? K_MISSING : K_NONE;
     e->what = strdup(what);
-    e->path = strdup(path);
+    e->path = strdup(path ? path : "");
     if (!e->what || !e->path) {
         free(e->what);
         free(e->path);
@@ -120,6 +121,8 @@ static char *canon_path(const char *path)
 static int look(entry_t *e, char *err, size_t errlen)
 {
     struct stat ls, st;
+    if (e->kind == K_NONE)
+        return 0;
     if (e->output && strcmp(e->path, "-") == 0) {
         if (e->flags & OUTPUTS_NO_STDOUT) {
             snprintf(err, errlen, "%s -: this output cannot go to standard output (give a file)",
@@ -190,7 +193,9 @@ int outputs_check(outputs_t *o, char *err, size_t errlen)
     for (int i = 0; i < o->n; i++)
         for (int j = i + 1; j < o->n; j++) {
             const entry_t *a = &o->e[i], *b = &o->e[j];
-            if (!a->output && !b->output)
+            /* An input that is not there cannot be destroyed. */
+            if ((!a->output && !b->output) || a->kind == K_NONE || b->kind == K_NONE ||
+                (!a->output && !a->have_id) || (!b->output && !b->have_id))
                 continue;
             bool same = a->have_id && b->have_id ? a->dev == b->dev && a->ino == b->ino
                                                  : a->canon && b->canon &&
@@ -217,10 +222,16 @@ int outputs_for_job(const config_t *cfg, const char *config_path, cli_cmd_t cmd,
     *out = NULL;
     snprintf(schema, sizeof schema, "%s.schema.json", cfg->model.file);
     bool train = cmd == CMD_TRAIN;
+    /* A model sent to a device or a FIFO has no folder to keep a schema
+     * beside it (/dev/null.schema.json is nobody's file): none is written. */
+    struct stat st;
+    bool model_streams = stat(cfg->model.file, &st) == 0 && !S_ISREG(st.st_mode) &&
+                         !S_ISDIR(st.st_mode);
     int rc = o ? 0 : -1;
     if (rc == 0 && train)
         rc = outputs_output(o, "--model", cfg->model.file, OUTPUTS_STAGE | OUTPUTS_NO_STDOUT) |
-             outputs_output(o, "the model's schema", schema, OUTPUTS_STAGE | OUTPUTS_NO_STDOUT) |
+             outputs_output(o, "the model's schema", model_streams ? NULL : schema,
+                            OUTPUTS_STAGE | OUTPUTS_NO_STDOUT) |
              outputs_output(o, "--out", cfg->output.train, OUTPUTS_STAGE);
     else if (rc == 0)
         rc = outputs_output(o, "--out", cfg->output.test, 0) |
@@ -363,7 +374,7 @@ int outputs_open(outputs_t *o, sched_t *s, char *err, size_t errlen)
 {
     for (int i = 0; i < o->n; i++) {
         entry_t *e = &o->e[i];
-        if (!e->output)
+        if (!e->output || e->kind == K_NONE)
             continue;
         if ((e->kind == K_STREAM || e->kind == K_STDOUT) && open_stream(e, s, err, errlen) < 0)
             return -1;
@@ -395,6 +406,12 @@ const char *outputs_stage_path(const outputs_t *o, int i)
 {
     const entry_t *e = out_at(o, i);
     return e ? e->staged : NULL;
+}
+
+bool outputs_skipped(const outputs_t *o, int i)
+{
+    const entry_t *e = out_at(o, i);
+    return !e || e->kind == K_NONE;
 }
 
 bool outputs_uses_stdout(const outputs_t *o)

@@ -82,7 +82,8 @@ outputs_t *outputs_new(void);
 int outputs_input(outputs_t *o, const char *what, const char *path);
 
 /* Registers an output; flags: OUTPUTS_*. Returns its index (0, 1, ... in
- * registration order), or -1 when out of memory. */
+ * registration order), or -1 when out of memory. A NULL path keeps the
+ * index for an output that is not written this time (no stage path). */
 int outputs_output(outputs_t *o, const char *what, const char *path, unsigned flags);
 
 /* Looks at every registered file and refuses the clashes listed above. Call
@@ -92,8 +93,10 @@ int outputs_check(outputs_t *o, char *err, size_t errlen);
 /* The files of a train (cmd CMD_TRAIN: model, MODEL.schema.json, submission)
  * or test job (CMD_TEST: predictions) of cfg, registered and checked; the
  * config file config_path (may be NULL) and the history database are
- * registered as files not to clobber. *out receives the set (caller owns)
- * or NULL. Returns an exit status: 0, EXIT_USAGE for a clash, EXIT_JOB_FAILED
+ * registered as files not to clobber. When the model is an existing
+ * device or FIFO, no schema is written (output 1 has no stage path): there
+ * is no folder of its own to put MODEL.schema.json in. *out receives the set
+ * (caller owns) or NULL. Returns an exit status: 0, EXIT_USAGE for a clash, EXIT_JOB_FAILED
  * when out of memory. Train's outputs are staged; test's are not (the ordered
  * writer replaces the file itself) and are index 0. */
 int outputs_for_job(const config_t *cfg, const char *config_path, cli_cmd_t cmd, outputs_t **out,
@@ -115,6 +118,9 @@ const char *outputs_path(const outputs_t *o, int i);
 /* Output i: where the job writes a staged output (borrowed; NULL when not
  * staged or not yet open). */
 const char *outputs_stage_path(const outputs_t *o, int i);
+/* Output i: true when it is not written this time (registered with a NULL
+ * path). */
+bool outputs_skipped(const outputs_t *o, int i);
 /* True when an output is "-": the job's report then goes to stderr. */
 bool outputs_uses_stdout(const outputs_t *o);
 

@@ -853,7 +853,8 @@ static int write_outputs(trainer_t *t, outputs_t *outs, double *accuracy)
     if (model_write(outputs_stage_path(outs, 0), t->solver, t->nr_class, t->label_values,
                     t->nr_feature, t->cfg->model.bias, t->w, t->err, sizeof t->err) < 0)
         return EXIT_JOB_FAILED;
-    if (schema_save(t->schema, outputs_stage_path(outs, 1), t->err, sizeof t->err) < 0)
+    if (!outputs_skipped(outs, 1) &&
+        schema_save(t->schema, outputs_stage_path(outs, 1), t->err, sizeof t->err) < 0)
         return EXIT_JOB_FAILED;
     int status = write_submission(t, outputs_stage_path(outs, 2), accuracy);
     if (status != 0)
@@ -1040,8 +1041,9 @@ int train_run(master_ctx_t *ctx)
     if (t->folds > 0)
         fprintf(say, "Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * t->cv_accuracy,
                 t->folds);
-    fprintf(say, "model: %s\nschema: %s.schema.json\nsubmission: %s\n", cfg->model.file,
-            cfg->model.file, cfg->output.train);
+    fprintf(say, "model: %s\nschema: %s%s\nsubmission: %s\n", cfg->model.file,
+            outputs_skipped(outs, 1) ? "(none: the model is not a file)" : cfg->model.file,
+            outputs_skipped(outs, 1) ? "" : ".schema.json", cfg->output.train);
     fprintf(say, "time: %.2f s from file to outputs (schema %.2f s, loading %.2f s, training %.2f s, "
             "predicting %.2f s), %.2f s waiting for workers\n",
             (double)(clock_now_ms() - work_ms) / 1000.0, t->secs_schema, t->secs_read,

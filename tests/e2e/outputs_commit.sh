@@ -7,7 +7,8 @@
 #   schema byte-identical and no temporary file behind;
 # - `test` predictions onto the full tmpfs: exit 1, one line, no output, no
 #   temporary file;
-# - `train --out -` puts on stdout the bytes of the submission file.
+# - `train --out -` puts on stdout the bytes of the submission file;
+# - `train --model DEVICE` leaves the device and writes no schema beside it.
 # The tmpfs cases need mount (root); without it they are skipped (exit 77
 # after the rest has passed).
 . "$(dirname "$0")/lib.sh"
@@ -59,6 +60,16 @@ train --data small.svm --model m2.txt --out -
 [ "$rc" -eq 0 ] || { cat run.err; fail "train --out -: exit $rc"; }
 cmp -s run.out s.csv || { head -3 run.out; fail "train --out - wrote other bytes than the file"; }
 grep -q '^Training accuracy' run.err || fail "train --out -: the report is not on stderr"
+
+# The model into a device (a private /dev/null twin): written in place, and
+# no schema is made beside the device.
+if mknod "$T/nul" c 1 3 2>/dev/null; then
+    train --data small.svm --model "$T/nul" --out s3.csv
+    [ "$rc" -eq 0 ] || { cat run.err; fail "train --model DEVICE: exit $rc"; }
+    [ -c "$T/nul" ] || fail "train --model replaced the device"
+    ! ls -A "$T" | grep -q 'nul\.' || fail "files beside the device: $(ls -A "$T" | grep nul)"
+    cmp -s s3.csv s.csv || fail "train --model DEVICE: another submission"
+fi
 
 mkdir small
 mount -t tmpfs -o size=256k tmpfs small 2>/dev/null ||

@@ -126,9 +126,22 @@ static void test_two_outputs(void **state) {
     o = outputs_new();
     assert_int_equal(outputs_output(o, "--model", "/dev/null", OUTPUTS_STAGE), 0);
     assert_int_equal(outputs_output(o, "--out", "/dev/null", OUTPUTS_STAGE), 1);
+    assert_int_equal(outputs_output(o, "the schema", NULL, OUTPUTS_STAGE), 2);
     assert_int_equal(outputs_check(o, err, sizeof err), 0);
     assert_true(outputs_is_stream(o, 0));
     assert_true(outputs_is_stream(o, 1));
+    assert_false(outputs_skipped(o, 1));
+    assert_true(outputs_skipped(o, 2));
+    assert_int_equal(outputs_open(o, NULL, err, sizeof err), 0);
+    assert_non_null(outputs_stage_path(o, 0));
+    assert_null(outputs_stage_path(o, 2));
+    outputs_destroy(&o);
+
+    /* An input that is not there cannot be destroyed: no clash. */
+    o = outputs_new();
+    assert_int_equal(outputs_output(o, "--out", at(f, 3, "x.csv"), 0), 0);
+    assert_int_equal(outputs_input(o, "--data", f->p[3]), 0);
+    assert_int_equal(outputs_check(o, err, sizeof err), 0);
     outputs_destroy(&o);
 }
 
