@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,21 +228,24 @@ int outputs_for_job(const config_t *cfg, const char *config_path, cli_cmd_t cmd,
     struct stat st;
     bool model_streams = stat(cfg->model.file, &st) == 0 && !S_ISREG(st.st_mode) &&
                          !S_ISDIR(st.st_mode);
-    int rc = o ? 0 : -1;
-    if (rc == 0 && train)
-        rc = outputs_output(o, "--model", cfg->model.file, OUTPUTS_STAGE | OUTPUTS_NO_STDOUT) |
-             outputs_output(o, "the model's schema", model_streams ? NULL : schema,
-                            OUTPUTS_STAGE | OUTPUTS_NO_STDOUT) |
-             outputs_output(o, "--out", cfg->output.train, OUTPUTS_STAGE);
-    else if (rc == 0)
-        rc = outputs_output(o, "--out", cfg->output.test, 0) |
-             outputs_input(o, "--model", cfg->model.file) |
-             outputs_input(o, "the model's schema", schema);
-    if (rc >= 0)
-        rc = outputs_input(o, "--data", train ? cfg->data.train : cfg->data.test) |
-             outputs_input(o, "the config file", config_path ? config_path : "") |
-             outputs_input(o, "the history database", cfg->history.db);
-    if (rc < 0) {
+    /* Outputs in commit-point-first order: train's model is 0, schema 1,
+     * submission 2; test's predictions 0. */
+    bool nomem = !o;
+    if (!nomem && train)
+        nomem = outputs_output(o, "--model", cfg->model.file,
+                               OUTPUTS_STAGE | OUTPUTS_NO_STDOUT) < 0 ||
+                outputs_output(o, "the model's schema", model_streams ? NULL : schema,
+                               OUTPUTS_STAGE | OUTPUTS_NO_STDOUT) < 0 ||
+                outputs_output(o, "--out", cfg->output.train, OUTPUTS_STAGE) < 0;
+    else if (!nomem)
+        nomem = outputs_output(o, "--out", cfg->output.test, 0) < 0 ||
+                outputs_input(o, "--model", cfg->model.file) < 0 ||
+                outputs_input(o, "the model's schema", schema) < 0;
+    if (!nomem)
+        nomem = outputs_input(o, "--data", train ? cfg->data.train : cfg->data.test) < 0 ||
+                outputs_input(o, "the config file", config_path) < 0 ||
+                outputs_input(o, "the history database", cfg->history.db) < 0;
+    if (nomem) {
         snprintf(err, errlen, "out of memory");
         outputs_destroy(&o);
         return EXIT_JOB_FAILED;
@@ -428,6 +432,12 @@ static int write_all(int fd, const char *p, size_t len)
         ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* An inherited stdout may be non-blocking. */
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
+                continue;
+        }
         if (n < 0)
             return -1;
         p += n;

@@ -437,9 +437,9 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
         keep = true;
         writer_stats_t st;
         writer_get_stats(j.w, &st);
-        snprintf(err, errlen,
-                 "stopped with %u of %zu shards done; run again with --resume to finish",
-                 st.written + st.held + st.spooled, sp->nshards);
+        snprintf(err, errlen, "stopped with %u of %zu shards done%s",
+                 st.written + st.held + st.spooled, sp->nshards,
+                 outputs_is_stream(outs, 0) ? "" : "; run again with --resume to finish");
         goto out;
     }
     if (rc < 0) {

@@ -3,8 +3,9 @@
 # never replaced: a character device (a private twin of /dev/null, then
 # /dev/null itself), a FIFO with a reader (the exact bytes a regular file
 # gets), a FIFO whose reader comes later (one "waiting for a reader" line),
-# `--out -` (the same bytes on stdout, the report on stderr), and a full
-# device (a twin of /dev/full: exit 1, one line, the device stays). An output
+# a Unix socket (connected to), `--out -` (the same bytes on stdout, the
+# report on stderr), and a full device (a twin of /dev/full: exit 1, one
+# line, the device stays). An output
 # that is an input (--out = --data, a hard link of it, the model or its
 # schema) is refused with exit 2 before waiting for workers, the input intact.
 # A symbolic link as output keeps the link and replaces the file it names.
@@ -64,6 +65,30 @@ cat late >from_late.csv
 wait "$master" || { cat late.err; fail "--out FIFO with a late reader: master failed"; }
 cmp -s from_late.csv ref.csv || fail "the late FIFO carried other bytes than the regular file"
 [ "$(grep -c 'waiting for a reader' late.err)" -eq 1 ] || fail "the waiting line is repeated"
+
+# A Unix socket: connected to, written in place.
+if command -v python3 >/dev/null; then
+    timeout 60 python3 - "$T/sock" "$T/from_sock.csv" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+with open(sys.argv[2], "wb") as f:
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        f.write(b)
+PY
+    listener=$!
+    wait_for test -S "$T/sock" || fail "the test's socket listener did not start"
+    run_test "$T/sock"
+    [ "$rc" -eq 0 ] || { cat run.err; fail "--out socket: exit $rc"; }
+    wait "$listener" || fail "the socket's listener failed"
+    cmp -s from_sock.csv ref.csv || fail "the socket carried other bytes than the regular file"
+    [ -S "$T/sock" ] || fail "the socket was replaced"
+fi
 
 # Standard output: the same bytes; what the master says goes to stderr.
 run_test -
