@@ -38,10 +38,10 @@
  *   the master is stopped (Ctrl-C: exit 1) — as a shell's `> FIFO` waits, but
  *   never silently. A staged stream output is written to a temporary file
  *   in $TMPDIR (or /tmp), removed by outputs_destroy(), and copied into the
- *   stream at commit, so a failed job sends nothing; an unstaged one (the test predictions) gets its
- *   bytes as the job makes them, in order, and a failed job leaves what was
- *   sent (a stream cannot be taken back; the exit status says it failed).
- *   Nothing about a stream can be resumed.
+ *   stream at commit, so a failed job sends nothing; an unstaged one (the
+ *   test predictions) gets its bytes as the job makes them, in order, and a
+ *   failed job leaves what was sent (a stream cannot be taken back; the exit
+ *   status says it failed). Nothing about a stream can be resumed.
  *
  * Commit (outputs_commit): first every staged stream output is copied into
  * its stream (the step most likely to fail: a full disk behind /dev/stdout,

@@ -387,8 +387,8 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
             log_warn("--resume: %s is not a regular file; a stream cannot be resumed, so every "
                      "shard is predicted again",
                      outputs_path(outs, 0));
-        j.w = writer_open_stream(outputs_fd(outs, 0), outputs_path(outs, 0),
-                                 (uint32_t)sp->nshards, header, PREDICT_MEM_BUDGET, err, errlen);
+        j.w = writer_open_stream(outputs_fd(outs, 0), outputs_path(outs, 0), (uint32_t)sp->nshards,
+                                 header, PREDICT_MEM_BUDGET, err, errlen);
     } else {
         j.w = writer_open(outputs_path(outs, 0), (uint32_t)sp->nshards, header, key,
                           ctx->opts->resume, PREDICT_MEM_BUDGET, err, errlen);
@@ -551,8 +551,8 @@ int predict_to_file(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
         goto out;
     status = EXIT_JOB_FAILED;
     if (outputs_open(outs, ctx->sched, err, errlen) < 0) goto out;
-    status = predict_core(ctx, job_id, data_path, &sp, model_ctx, schema, outs, with_label,
-                          false, accuracy, err, errlen);
+    status = predict_core(ctx, job_id, data_path, &sp, model_ctx, schema, outs, with_label, false,
+                          accuracy, err, errlen);
 out:
     outputs_destroy(&outs);
     split_free(&sp);
@@ -695,11 +695,11 @@ int predict_run(master_ctx_t *ctx) {
     started = true;
 
     double acc = -1;
-    status =
-        predict_core(ctx, job_id, data, &sp, &jc, schema, files, false, true, &acc, err, sizeof err);
+    status = predict_core(ctx, job_id, data, &sp, &jc, schema, files, false, true, &acc, err,
+                          sizeof err);
     if (status == EXIT_OK && ctx->opts->verbosity >= 0)
-        fprintf(outputs_uses_stdout(files) ? stderr : stdout, "wrote %" PRIu64 " predictions to %s\n",
-                sp.rows, out);
+        fprintf(outputs_uses_stdout(files) ? stderr : stdout,
+                "wrote %" PRIu64 " predictions to %s\n", sp.rows, out);
     if (status == EXIT_OK) fflush(stdout);
     json_object *jd = json_object_new_object();
     json_object_object_add(jd, "job_id", json_object_new_int64(job_id));

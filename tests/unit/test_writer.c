@@ -366,9 +366,9 @@ static void test_stream_pipe_in_order(void **state) {
         assert_non_null(w);
         assert_int_equal(writer_resumed(w), 0);
         for (int i = 0; i < NCH; i++) {
-            assert_int_equal(writer_put(w, order[i], f->chunk[order[i]], f->len[order[i]], "m",
-                                        err, sizeof err),
-                             0);
+            assert_int_equal(
+                writer_put(w, order[i], f->chunk[order[i]], f->len[order[i]], "m", err, sizeof err),
+                0);
             writer_stats_t st;
             writer_get_stats(w, &st);
             assert_true(st.held_bytes <= budget);
