@@ -110,6 +110,10 @@ static char *canon_path(const char *path) {
 static int look(entry_t *e, char *err, size_t errlen) {
     struct stat ls, st;
     if (e->kind == K_NONE) return 0;
+    free(e->final); /* a second check looks afresh */
+    free(e->canon);
+    e->final = e->canon = NULL;
+    e->have_id = false;
     if (e->output && strcmp(e->path, "-") == 0) {
         if (e->flags & OUTPUTS_NO_STDOUT) {
             snprintf(err, errlen, "%s -: this output cannot go to standard output (give a file)",
