@@ -8,6 +8,7 @@
 #include "common/proto.h"
 #include "common/schema.h"
 #include "common/split.h"
+#include "master/outputs.h"
 #include "master/progress.h"
 #include "master/writer.h"
 
@@ -304,30 +305,33 @@ nomem:
     return -1;
 }
 
-static void print_confusion(const pjob_t *j) {
-    printf("confusion matrix (rows: true label, columns: predicted)%s\n",
-           j->confusion_partial ? " [partial after resume]" : "");
-    printf("%12s", "");
+static void print_confusion(const pjob_t *j, FILE *to) {
+    fprintf(to, "confusion matrix (rows: true label, columns: predicted)%s\n",
+            j->confusion_partial ? " [partial after resume]" : "");
+    fprintf(to, "%12s", "");
     for (int k = 0; k < j->nr_class; k++)
-        printf(" %10.10s", j->model_text[k]);
-    printf("\n");
+        fprintf(to, " %10.10s", j->model_text[k]);
+    fprintf(to, "\n");
     for (int t = 0; t <= j->nr_class; t++) {
         uint64_t sum = 0;
         for (int k = 0; k < j->nr_class; k++)
             sum += j->confusion[(size_t)t * (size_t)j->nr_class + (size_t)k];
         if (t == j->nr_class && sum == 0) break;
-        printf("%12.12s", t < j->nr_class ? j->truth_text[t] : "(unknown)");
+        fprintf(to, "%12.12s", t < j->nr_class ? j->truth_text[t] : "(unknown)");
         for (int k = 0; k < j->nr_class; k++)
-            printf(" %10" PRIu64, j->confusion[(size_t)t * (size_t)j->nr_class + (size_t)k]);
-        printf("\n");
+            fprintf(to, " %10" PRIu64, j->confusion[(size_t)t * (size_t)j->nr_class + (size_t)k]);
+        fprintf(to, "\n");
     }
 }
 
 /* The shared engine of predict_run and predict_to_file. sp is the split of
- * data_path. Returns an exit status; err says why when not 0. */
+ * data_path; outs holds the output as its output 0 (checked and open). A
+ * regular file is replaced by the writer's atomic commit; a stream gets the
+ * lines in order as they come. Returns an exit status; err says why when
+ * not 0. */
 static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
                         const split_t *sp, const jobctx_t *jc, const schema_t *schema,
-                        const char *out_path, bool with_label, bool print, double *accuracy,
+                        const outputs_t *outs, bool with_label, bool print, double *accuracy,
                         char *err, size_t errlen) {
     int status = EXIT_JOB_FAILED;
     pjob_t j = {.ctx = ctx, .jc = jc, .sp = sp, .with_label = with_label, .nr_class = jc->nr_class};
@@ -378,8 +382,17 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
     if (!header) goto nomem;
 
     job_key(data_path, jc, sp, with_label, j.prob, key, sizeof key);
-    j.w = writer_open(out_path, (uint32_t)sp->nshards, header, key, ctx->opts->resume,
-                      PREDICT_MEM_BUDGET, err, errlen);
+    if (outputs_is_stream(outs, 0)) {
+        if (ctx->opts->resume)
+            log_warn("--resume: %s is not a regular file; a stream cannot be resumed, so every "
+                     "shard is predicted again",
+                     outputs_path(outs, 0));
+        j.w = writer_open_stream(outputs_fd(outs, 0), outputs_path(outs, 0), (uint32_t)sp->nshards,
+                                 header, PREDICT_MEM_BUDGET, err, errlen);
+    } else {
+        j.w = writer_open(outputs_path(outs, 0), (uint32_t)sp->nshards, header, key,
+                          ctx->opts->resume, PREDICT_MEM_BUDGET, err, errlen);
+    }
     if (!j.w) goto out;
     uint32_t resumed = writer_resumed(j.w);
     for (size_t i = 0; i < sp->nshards; i++) {
@@ -424,9 +437,9 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
         keep = true;
         writer_stats_t st;
         writer_get_stats(j.w, &st);
-        snprintf(err, errlen,
-                 "stopped with %u of %zu shards done; run again with --resume to finish",
-                 st.written + st.held + st.spooled, sp->nshards);
+        snprintf(err, errlen, "stopped with %u of %zu shards done%s",
+                 st.written + st.held + st.spooled, sp->nshards,
+                 outputs_is_stream(outs, 0) ? "" : "; run again with --resume to finish");
         goto out;
     }
     if (rc < 0) {
@@ -441,9 +454,11 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
     if (writer_commit(j.w, err, errlen) < 0) goto out;
     if (accuracy) *accuracy = j.labelled ? (double)j.correct / (double)j.labelled : -1;
     if (print && j.labelled) {
-        printf("Accuracy = %.4f%% (%" PRIu64 "/%" PRIu64 ")\n",
-               100.0 * (double)j.correct / (double)j.labelled, j.correct, j.labelled);
-        if (ctx->opts->verbosity > 0) print_confusion(&j);
+        /* Standard output may be the predictions themselves. */
+        FILE *to = outputs_uses_stdout(outs) ? stderr : stdout;
+        fprintf(to, "Accuracy = %.4f%% (%" PRIu64 "/%" PRIu64 ")\n",
+                100.0 * (double)j.correct / (double)j.labelled, j.correct, j.labelled);
+        if (ctx->opts->verbosity > 0) print_confusion(&j, to);
     }
     status = EXIT_OK;
     goto out;
@@ -517,15 +532,29 @@ int predict_to_file(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
         snprintf(err, errlen, "predict_to_file: the job context has no model");
         return EXIT_JOB_FAILED;
     }
+    outputs_t *outs = outputs_new();
+    if (!outs || outputs_output(outs, "the output", out_path, 0) < 0 ||
+        outputs_input(outs, "the data file", data_path) < 0) {
+        outputs_destroy(&outs);
+        snprintf(err, errlen, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
+    if (outputs_check(outs, err, errlen) < 0) {
+        outputs_destroy(&outs);
+        return EXIT_USAGE;
+    }
     schema_t *schema = schema_for(model_ctx, fmt, data_path, err, errlen);
-    if (!schema) return EXIT_BAD_DATA;
     int status = EXIT_BAD_DATA;
+    if (!schema) goto out;
     if (split_file(data_path, fmt, (size_t)ctx->cfg->cluster.shard_rows,
                    (size_t)ctx->cfg->cluster.shard_mb << 20, &sp, err, errlen) < 0)
         goto out;
-    status = predict_core(ctx, job_id, data_path, &sp, model_ctx, schema, out_path, with_label,
-                          false, accuracy, err, errlen);
+    status = EXIT_JOB_FAILED;
+    if (outputs_open(outs, ctx->sched, err, errlen) < 0) goto out;
+    status = predict_core(ctx, job_id, data_path, &sp, model_ctx, schema, outs, with_label, false,
+                          accuracy, err, errlen);
 out:
+    outputs_destroy(&outs);
     split_free(&sp);
     schema_destroy(&schema);
     return status;
@@ -543,6 +572,13 @@ int predict_run(master_ctx_t *ctx) {
     uint32_t job_id = ctx->job_id ? ctx->job_id : master_next_job_id();
     int64_t t0 = clock_now_ms();
     bool started = false;
+    outputs_t *files = NULL;
+
+    /* The job's files first: an output that would destroy an input is refused
+     * before anything is read (exit 2). */
+    status = outputs_for_job(cfg, ctx->opts->config_path, CMD_TEST, &files, err, sizeof err);
+    if (status != EXIT_OK) goto out;
+    status = EXIT_BAD_DATA;
 
     if (!looks_like_model(model_path)) {
         snprintf(err, sizeof err,
@@ -632,6 +668,8 @@ int predict_run(master_ctx_t *ctx) {
         jc.schema_len = strlen(jc.schema_json);
     }
 
+    /* Streams open (a FIFO may wait for its reader) before workers are awaited. */
+    if (outputs_open(files, ctx->sched, err, sizeof err) < 0) goto out;
     int want = ctx->opts->min_workers > 0 ? ctx->opts->min_workers : 1;
     if (sched_live_workers(ctx->sched) < want) {
         log_info("waiting for %d worker(s) on port %d", want, cfg->master.task_port);
@@ -657,10 +695,11 @@ int predict_run(master_ctx_t *ctx) {
     started = true;
 
     double acc = -1;
-    status =
-        predict_core(ctx, job_id, data, &sp, &jc, schema, out, false, true, &acc, err, sizeof err);
+    status = predict_core(ctx, job_id, data, &sp, &jc, schema, files, false, true, &acc, err,
+                          sizeof err);
     if (status == EXIT_OK && ctx->opts->verbosity >= 0)
-        printf("wrote %" PRIu64 " predictions to %s\n", sp.rows, out);
+        fprintf(outputs_uses_stdout(files) ? stderr : stdout,
+                "wrote %" PRIu64 " predictions to %s\n", sp.rows, out);
     if (status == EXIT_OK) fflush(stdout);
     json_object *jd = json_object_new_object();
     json_object_object_add(jd, "job_id", json_object_new_int64(job_id));
@@ -676,6 +715,7 @@ int predict_run(master_ctx_t *ctx) {
 out:
     (void)started;
     if (status != EXIT_OK) fprintf(stderr, "master: %s\n", err);
+    outputs_destroy(&files);
     split_free(&sp);
     schema_destroy(&schema);
     if (m) free_and_destroy_model(&m);

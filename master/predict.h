@@ -9,6 +9,11 @@
  * ordered writer (master/writer.h), which keeps a bounded amount in memory,
  * spools the rest to disk and writes the file in input order, atomically
  * (temporary file, then rename). Master memory does not grow with the file.
+ * An output that is not a regular file (a device, a FIFO, `-` for stdout;
+ * master/outputs.h) is written in place, the lines in order as they come,
+ * and then the report (accuracy, "wrote N predictions") goes to stderr when
+ * the output is stdout. An output that is the test file, the model or its
+ * schema is refused before any work (exit 2).
  *
  * Output lines: "id,predicted[,prob_<label>...]" (test) or
  * "id,label,predicted" (training submission); labels by their original text;
@@ -19,7 +24,8 @@
  * output (see writer.h); `test --resume` reopens that journal when it belongs
  * to the same job (same test file, model, shard layout and options) and
  * submits only the shards not yet journalled. The final file is identical to
- * an uninterrupted run's.
+ * an uninterrupted run's. A stream output cannot be resumed (what it got
+ * cannot be taken back): --resume then warns and predicts every shard.
  */
 #ifndef NC_PREDICT_H
 #define NC_PREDICT_H
@@ -37,15 +43,18 @@
  * Prints accuracy when the test file has labels (confusion matrix with -v).
  * Publishes job_started and job_done. Returns an exit status of master.h:
  * EXIT_BAD_DATA (3) for a missing or invalid model, schema or test file
- * (one line on stderr naming the file), EXIT_JOB_FAILED on a run-time
- * failure. No output file is left behind on failure. */
+ * (one line on stderr naming the file), EXIT_USAGE (2) for an output that
+ * is one of the job's inputs, EXIT_JOB_FAILED on a run-time failure (a full
+ * disk, an output that cannot be opened). No output file is left behind on
+ * failure. */
 int predict_run(master_ctx_t *ctx);
 
 /* Predicts every row of data_path with the model and schema in model_ctx
  * (borrowed; has_model must be set; its format/header/label/id describe
  * data_path, and want_prob asks for probability columns) on the cluster
  * (ctx->sched; workers must already be connected, this waits for none) and
- * writes out_path atomically:
+ * writes out_path atomically (in place when it is a stream, see
+ * master/outputs.h; EXIT_USAGE when it is data_path):
  *   with_label: "id,label,predicted" (the training submission; rows without
  *               a label get an empty label field)
  *   otherwise:  "id,predicted[,prob_<label>...]"

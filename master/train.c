@@ -9,6 +9,7 @@
 #include "common/split.h"
 #include "common/tronmsg.h"
 #include "master/journal.h"
+#include "master/outputs.h"
 #include "master/progress.h"
 #include "master/tron.h"
 
@@ -787,15 +788,12 @@ out:
 /* The training submission without a second pass over the file: the workers
  * still hold their parsed shards, so one OP_TRON round with a PRED item for
  * the final weights returns every shard's "id,label,predicted" lines, which
- * are written in shard order (= input order) to a temporary file that is
- * renamed over the target. */
-static int write_submission(trainer_t *t, double *accuracy)
+ * are written in shard order (= input order) to tmp, the staged file that
+ * write_outputs() commits with the model. */
+static int write_submission(trainer_t *t, const char *tmp, double *accuracy)
 {
     int status = EXIT_JOB_FAILED;
-    const char *out = t->cfg->output.train;
-    char tmp[CONFIG_PATH + 64];
     FILE *f = NULL;
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid());
     t->res = calloc(t->sp.nshards, sizeof *t->res);
     if (!t->res) {
         set_err(t, "%s", "out of memory");
@@ -830,10 +828,6 @@ static int write_submission(trainer_t *t, double *accuracy)
         goto out;
     }
     f = NULL;
-    if (rename(tmp, out) != 0) {
-        snprintf(t->err, sizeof t->err, "%s: cannot rename to %s: %s", tmp, out, strerror(errno));
-        goto out;
-    }
     if (rows != t->sp.rows) {
         snprintf(t->err, sizeof t->err, "predictions cover %llu rows of %llu",
                  (unsigned long long)rows, (unsigned long long)t->sp.rows);
@@ -842,30 +836,30 @@ static int write_submission(trainer_t *t, double *accuracy)
     *accuracy = rows ? (double)correct / (double)rows : -1;
     status = 0;
 out:
-    if (f) {
+    if (f)
         fclose(f);
-        unlink(tmp);
-    } else if (status != 0) {
-        unlink(tmp);
-    }
     free_round(t);
     free(t->res);
     t->res = NULL;
     return status;
 }
 
-static int write_outputs(trainer_t *t, double *accuracy)
+/* The model, its schema and the submission (outputs 0, 1, 2 of outs) are
+ * written to their staged files and committed together only when all three
+ * are complete: a failure anywhere leaves the previous ones as they were
+ * (see master/outputs.h for the order of the renames). */
+static int write_outputs(trainer_t *t, outputs_t *outs, double *accuracy)
 {
-    char path[CONFIG_PATH + 32];
-    const char *model = t->cfg->model.file;
-    if (model_write(model, t->solver, t->nr_class, t->label_values, t->nr_feature,
-                    t->cfg->model.bias, t->w, t->err, sizeof t->err) < 0)
+    if (model_write(outputs_stage_path(outs, 0), t->solver, t->nr_class, t->label_values,
+                    t->nr_feature, t->cfg->model.bias, t->w, t->err, sizeof t->err) < 0)
         return EXIT_JOB_FAILED;
-    snprintf(path, sizeof path, "%s.schema.json", model);
-    if (schema_save(t->schema, path, t->err, sizeof t->err) < 0)
+    if (!outputs_skipped(outs, 1) &&
+        schema_save(t->schema, outputs_stage_path(outs, 1), t->err, sizeof t->err) < 0)
         return EXIT_JOB_FAILED;
-
-    return write_submission(t, accuracy);
+    int status = write_submission(t, outputs_stage_path(outs, 2), accuracy);
+    if (status != 0)
+        return status;
+    return outputs_commit(outs, t->err, sizeof t->err) < 0 ? EXIT_JOB_FAILED : 0;
 }
 
 static void publish_done(trainer_t *t, int status, double acc, double secs)
@@ -899,6 +893,7 @@ int train_run(master_ctx_t *ctx)
     int status = EXIT_USAGE;
     double acc = -1;
     bool started = false;
+    outputs_t *outs = NULL;
 
     t->job_id = ctx->job_id ? ctx->job_id : master_next_job_id();
     t->t0_ms = clock_now_ms();
@@ -928,18 +923,37 @@ int train_run(master_ctx_t *ctx)
         return EXIT_USAGE;
     }
 
+    /* The job's files: an output that would destroy an input (or another
+     * output) is refused before anything is read (exit 2). */
+    status = outputs_for_job(cfg, ctx->opts->config_path, CMD_TRAIN, &outs, t->err,
+                             sizeof t->err);
+    if (status != EXIT_OK) {
+        fprintf(stderr, "master: %s\n", t->err);
+        return status;
+    }
+
     /* Split first: a missing or broken file is reported before waiting for anyone. */
     const char *path = cfg->data.train;
     data_format_t fmt = split_detect_format(path, cfg->data.format);
     size_t shard_rows = cfg->cluster.shard_rows > 0 ? (size_t)cfg->cluster.shard_rows : 0;
     if (split_file(path, fmt, shard_rows, (size_t)cfg->cluster.shard_mb << 20, &t->sp, t->err, sizeof t->err) < 0) {
         fprintf(stderr, "master: %s\n", t->err);
+        outputs_destroy(&outs);
         return EXIT_BAD_DATA;
     }
     t->src = (datasrc_t){.format = fmt, .file = path, .header = t->sp.header,
                          .header_len = t->sp.header_len, .label = cfg->data.label,
                          .id = cfg->data.id[0] ? cfg->data.id : NULL};
 
+    /* Streams open (a FIFO may wait for its reader) and the staged files are
+     * made before workers are awaited: an output that cannot be written
+     * fails now, not after the training. */
+    if (outputs_open(outs, t->s, t->err, sizeof t->err) < 0) {
+        fprintf(stderr, "master: %s\n", t->err);
+        outputs_destroy(&outs);
+        split_free(&t->sp);
+        return EXIT_JOB_FAILED;
+    }
     int want = ctx->opts->min_workers > 0 ? ctx->opts->min_workers : 1;
     log_info("train: %s, %llu rows in %zu shard(s); waiting for %d worker(s) on port %d", path,
              (unsigned long long)t->sp.rows, t->sp.nshards, want, cfg->master.task_port);
@@ -1013,24 +1027,27 @@ int train_run(master_ctx_t *ctx)
     if (status != 0)
         goto out;
     int64_t t_pred = clock_now_ms();
-    status = write_outputs(t, &acc);
+    status = write_outputs(t, outs, &acc);
     t->secs_pred = (double)(clock_now_ms() - t_pred) / 1000.0;
     progress_finish(&t->prog);
     if (status != 0)
         goto out;
     double secs = (double)(clock_now_ms() - t->t0_ms) / 1000.0;
+    /* Standard output may be the submission itself. */
+    FILE *say = outputs_uses_stdout(outs) ? stderr : stdout;
     if (acc >= 0)
-        printf("Training accuracy = %.4f%% (%llu rows)\n", 100.0 * acc,
-               (unsigned long long)t->sp.rows);
+        fprintf(say, "Training accuracy = %.4f%% (%llu rows)\n", 100.0 * acc,
+                (unsigned long long)t->sp.rows);
     if (t->folds > 0)
-        printf("Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * t->cv_accuracy,
-               t->folds);
-    printf("model: %s\nschema: %s.schema.json\nsubmission: %s\n", cfg->model.file,
-           cfg->model.file, cfg->output.train);
-    printf("time: %.2f s from file to outputs (schema %.2f s, loading %.2f s, training %.2f s, "
-           "predicting %.2f s), %.2f s waiting for workers\n",
-           (double)(clock_now_ms() - work_ms) / 1000.0, t->secs_schema, t->secs_read,
-           t->secs_tron, t->secs_pred, wait_secs);
+        fprintf(say, "Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * t->cv_accuracy,
+                t->folds);
+    fprintf(say, "model: %s\nschema: %s%s\nsubmission: %s\n", cfg->model.file,
+            outputs_skipped(outs, 1) ? "(none: the model is not a file)" : cfg->model.file,
+            outputs_skipped(outs, 1) ? "" : ".schema.json", cfg->output.train);
+    fprintf(say, "time: %.2f s from file to outputs (schema %.2f s, loading %.2f s, training %.2f s, "
+            "predicting %.2f s), %.2f s waiting for workers\n",
+            (double)(clock_now_ms() - work_ms) / 1000.0, t->secs_schema, t->secs_read,
+            t->secs_tron, t->secs_pred, wait_secs);
     fflush(stdout);
     publish_done(t, 0, acc, secs);
     if (t->exact && t->journal_key[0] && cfg->history.db[0]) {
@@ -1053,6 +1070,7 @@ out:
     }
     sched_set_tick(t->s, NULL, NULL);
     sched_end_job(t->s);
+    outputs_destroy(&outs);
     split_free(&t->sp);
     schema_destroy(&t->schema);
     free(t->schema_json);

@@ -19,10 +19,17 @@
  *    average as init_sol (solvers 0 and 2).
  * 4. --cv K (exact strategy): K more trainings in lockstep on the rows whose
  *    row number r has r % K != f, scored on the held-out rows.
- * 5. Writes the model (liblinear format) and MODEL.schema.json atomically,
- *    then the training submission (id,label,predicted) through
- *    predict_to_file(), prints the training accuracy and the output paths,
- *    publishes job_started and job_done.
+ * 5. Writes the model (liblinear format), MODEL.schema.json and the training
+ *    submission (id,label,predicted, from one more OP_TRON round) to staged
+ *    files and commits the three together only when all are complete
+ *    (master/outputs.h): a failed job leaves the previous model and schema
+ *    byte for byte. Prints the training accuracy and the output paths (on
+ *    stderr when the submission goes to stdout, `--out -`), publishes
+ *    job_started and job_done.
+ *
+ * Before any of this, the job's files are checked (an output that is the
+ * data file, the model's schema or another output: exit 2), and the outputs
+ * are opened before waiting for workers (a FIFO waits for its reader).
  */
 #ifndef NC_TRAIN_H
 #define NC_TRAIN_H

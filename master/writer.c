@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct writer {
     size_t mem_budget;
     writer_stats_t st;
     bool committed;
+    bool stream; /* part_fd is the caller's stream; no journal, spool made when needed */
 };
 
 static char *side_path(const char *final_path, const char *suffix) {
@@ -48,6 +50,11 @@ static int write_all(int fd, const void *buf, size_t len) {
         ssize_t n = write(fd, p, len);
         if (n < 0) {
             if (errno == EINTR) continue;
+            /* A stream we were handed may be non-blocking (an inherited stdout). */
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+                if (poll(&pfd, 1, -1) >= 0 || errno == EINTR) continue;
+            }
             return -1;
         }
         p += n;
@@ -77,6 +84,7 @@ static int journal(writer_t *w, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int journal(writer_t *w, char *err, size_t errlen, const char *fmt, ...) {
     char small[512], *line = small;
+    if (w->stream) return 0;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(small, sizeof small, fmt, ap);
@@ -351,6 +359,58 @@ fail:
     return NULL;
 }
 
+/* A stream's spool: an anonymous file in $TMPDIR (or /tmp), made when the
+ * first chunk does not fit in memory; nothing to resume, nothing left behind. */
+static int stream_spool(writer_t *w, char *err, size_t errlen) {
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/nc-spool.XXXXXX", dir && *dir ? dir : "/tmp");
+    w->spool_fd = mkostemp(path, O_CLOEXEC);
+    if (w->spool_fd < 0) {
+        snprintf(err, errlen, "%s: cannot create a spool file: %s", path, strerror(errno));
+        return -1;
+    }
+    unlink(path);
+    /* Kept for error messages only: close() never unlinks a stream's files. */
+    if (!(w->spool_path = strdup(path))) {
+        snprintf(err, errlen, "writer: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+writer_t *writer_open_stream(int fd, const char *name, uint32_t nchunks, const char *header,
+                             size_t mem_budget, char *err, size_t errlen) {
+    writer_t *w = NULL;
+    if (nchunks < 1 || fd < 0) {
+        snprintf(err, errlen, "writer: bad chunk count or descriptor");
+        return NULL;
+    }
+    w = calloc(1, sizeof *w);
+    if (!w) goto nomem;
+    w->stream = true;
+    w->part_fd = fd;
+    w->spool_fd = w->journal_fd = -1;
+    w->nchunks = nchunks;
+    w->mem_budget = mem_budget;
+    w->final_path = strdup(name);
+    w->part_path = strdup(name);
+    w->ch = calloc(nchunks, sizeof *w->ch);
+    if (!w->final_path || !w->part_path || !w->ch) goto nomem;
+    size_t hlen = header ? strlen(header) : 0;
+    if (hlen && write_all(fd, header, hlen) < 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", name, strerror(errno));
+        goto fail;
+    }
+    w->out_end = w->st.out_bytes = hlen;
+    return w;
+nomem:
+    snprintf(err, errlen, "writer: out of memory");
+fail:
+    writer_close(&w, false);
+    return NULL;
+}
+
 int writer_put(writer_t *w, uint32_t idx, const void *data, size_t len, const char *meta, char *err,
                size_t errlen) {
     if (idx >= w->nchunks) {
@@ -391,6 +451,7 @@ int writer_put(writer_t *w, uint32_t idx, const void *data, size_t len, const ch
         /* A held chunk is not journalled: a resumed run recomputes it. */
         return 0;
     } else {
+        if (w->spool_fd < 0 && stream_spool(w, err, errlen) < 0) return -1;
         if (pwrite_all(w->spool_fd, data, len, w->spool_end) < 0) {
             snprintf(err, errlen, "%s: cannot write: %s", w->spool_path, strerror(errno));
             return -1;
@@ -429,6 +490,11 @@ int writer_commit(writer_t *w, char *err, size_t errlen) {
         snprintf(err, errlen, "writer: %s: chunk %u of %u is missing", w->final_path, w->next,
                  w->nchunks);
         return -1;
+    }
+    if (w->stream) {
+        /* Every byte is in the stream already; the stream is the caller's. */
+        w->committed = true;
+        return 0;
     }
     if (fsync(w->part_fd) < 0 || close(w->part_fd) < 0) {
         w->part_fd = -1;
@@ -476,10 +542,11 @@ void writer_close(writer_t **wp, bool keep) {
             w->spool_end += c->len;
         }
     }
-    if (w->part_fd >= 0) close(w->part_fd);
+    if (w->part_fd >= 0 && !w->stream) close(w->part_fd);
     if (w->spool_fd >= 0) close(w->spool_fd);
     if (w->journal_fd >= 0) close(w->journal_fd);
-    if (!w->committed && !keep) {
+    /* A stream is never unlinked (its part_path is the stream's own name). */
+    if (!w->committed && !keep && !w->stream) {
         if (w->part_path) unlink(w->part_path);
         if (w->spool_path) unlink(w->spool_path);
         if (w->journal_path) unlink(w->journal_path);

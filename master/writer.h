@@ -20,6 +20,16 @@
  * memory when the process died are simply not stored. Nothing here needs
  * fsync except the commit (a killed process loses no written data).
  *
+ * Stream mode (writer_open_stream): the target is a stream that must not be
+ * replaced (a device, a FIFO, standard output; see master/outputs.h). Chunks
+ * go to the caller's descriptor in order as each becomes next in line, the
+ * early ones held in memory within mem_budget and the rest in an anonymous
+ * spool file in $TMPDIR (or /tmp), unlinked as soon as it is made. There is
+ * no temporary output and no journal: bytes that reached a stream cannot be
+ * taken back, so a stream is never resumed, and a failed job leaves in the
+ * stream what was written before the failure. writer_commit() only checks
+ * that every chunk is in; writer_close() never closes the descriptor.
+ *
  * Functions that can fail return 0/-1 (or NULL) with a one-line reason in err.
  */
 #ifndef NC_WRITER_H
@@ -40,6 +50,12 @@ typedef struct writer writer_t;
  * afresh. mem_budget bounds the bytes of early chunks held in memory. */
 writer_t *writer_open(const char *final_path, uint32_t nchunks, const char *header, const char *key,
                       bool resume, size_t mem_budget, char *err, size_t errlen);
+
+/* Stream mode: writes header (may be NULL) at once, then the chunks in order
+ * to fd (borrowed: the caller closes it). name is the stream's name for
+ * errors. No key, no resume: writer_resumed() is 0 and writer_meta() NULL. */
+writer_t *writer_open_stream(int fd, const char *name, uint32_t nchunks, const char *header,
+                             size_t mem_budget, char *err, size_t errlen);
 
 /* Stores chunk idx (copied). meta is a token without whitespace (or NULL),
  * given back by writer_meta() after a resume. Fails on an index out of range,
@@ -69,7 +85,7 @@ void writer_get_stats(const writer_t *w, writer_stats_t *out);
 
 /* Checks that every chunk is in, flushes to disk and renames the temporary
  * file to final_path; removes the spool and the journal. On failure nothing
- * is left under final_path by this writer. */
+ * is left under final_path by this writer. Stream mode: only the check. */
 int writer_commit(writer_t *w, char *err, size_t errlen);
 
 /* Closes and frees the writer (NULL-safe, sets *w NULL). Unless committed:

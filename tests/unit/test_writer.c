@@ -1,4 +1,5 @@
-/* Unit tests for master/writer: ordered, spooled, atomic, resumable output. */
+/* Unit tests for master/writer: ordered, spooled, atomic, resumable output,
+ * and stream mode. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +320,107 @@ static void test_close_keep_spools_held(void **state) {
     check_output(f);
 }
 
+/* Runs in a child: copies fd to path until EOF. */
+static void drain_to_file(int fd, const char *path) {
+    FILE *o = fopen(path, "wb");
+    char buf[4096];
+    ssize_t n;
+    while (o && (n = read(fd, buf, sizeof buf)) > 0)
+        if (fwrite(buf, 1, (size_t)n, o) != (size_t)n) _exit(1);
+    _exit(o && fclose(o) == 0 ? 0 : 1);
+}
+
+static size_t dir_entries(const char *dir) {
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "ls -A %s | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    unsigned n = 99;
+    assert_non_null(p);
+    assert_int_equal(fscanf(p, "%u", &n), 1);
+    pclose(p);
+    return n;
+}
+
+/* Stream mode on a pipe: chunks in any order reach the reader in order,
+ * with budgets that hold everything, some or nothing in memory (the rest in
+ * an anonymous spool); no file appears beside the target, and commit and
+ * close leave the descriptor to the caller. */
+static void test_stream_pipe_in_order(void **state) {
+    fx_t *f = *state;
+    char err[256];
+    const size_t budgets[] = {0, 100, 1 << 20};
+    for (unsigned seed = 1; seed <= 6; seed++) {
+        size_t budget = budgets[seed % 3];
+        int pfd[2];
+        assert_int_equal(pipe(pfd), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(pfd[1]);
+            drain_to_file(pfd[0], f->path);
+        }
+        close(pfd[0]);
+        unsigned order[NCH];
+        shuffle(order, NCH, seed);
+        writer_t *w = writer_open_stream(pfd[1], "the pipe", NCH, HEADER, budget, err, sizeof err);
+        assert_non_null(w);
+        assert_int_equal(writer_resumed(w), 0);
+        for (int i = 0; i < NCH; i++) {
+            assert_int_equal(
+                writer_put(w, order[i], f->chunk[order[i]], f->len[order[i]], "m", err, sizeof err),
+                0);
+            writer_stats_t st;
+            writer_get_stats(w, &st);
+            assert_true(st.held_bytes <= budget);
+        }
+        writer_stats_t st;
+        writer_get_stats(w, &st);
+        assert_int_equal(st.written, NCH);
+        assert_int_equal(st.out_bytes, f->expect_len);
+        if (budget == 0 && order[0] != 0) assert_true(st.spool_bytes > 0);
+        assert_int_equal(writer_commit(w, err, sizeof err), 0);
+        writer_close(&w, false);
+        /* The descriptor is still ours: a write goes through. */
+        assert_int_equal(write(pfd[1], "", 0), 0);
+        close(pfd[1]);
+        int wst;
+        assert_int_equal(waitpid(pid, &wst, 0), pid);
+        assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+        check_output(f);
+        assert_int_equal(dir_entries(f->dir), 1); /* out.csv, written by the reader */
+        unlink(f->path);
+    }
+}
+
+/* A stream is never unlinked nor truncated, even when the job fails: here
+ * the "stream" is a regular file opened by the caller. A write error names
+ * the stream. */
+static void test_stream_failure_keeps_target(void **state) {
+    fx_t *f = *state;
+    char err[256];
+    FILE *t = fopen(f->path, "w");
+    assert_non_null(t);
+    writer_t *w = writer_open_stream(fileno(t), f->path, NCH, HEADER, 0, err, sizeof err);
+    assert_non_null(w);
+    assert_int_equal(writer_put(w, 0, f->chunk[0], f->len[0], NULL, err, sizeof err), 0);
+    assert_int_equal(writer_put(w, 3, f->chunk[3], f->len[3], NULL, err, sizeof err), 0);
+    assert_int_equal(writer_commit(w, err, sizeof err), -1);
+    writer_close(&w, false);
+    assert_true(exists(f->path));
+    fclose(t);
+    assert_int_equal(dir_entries(f->dir), 1);
+
+    int full = open("/dev/full", O_WRONLY);
+    if (full >= 0) {
+        w = writer_open_stream(full, "/dev/full", 2, NULL, 0, err, sizeof err);
+        assert_non_null(w);
+        assert_int_equal(writer_put(w, 0, "x\n", 2, NULL, err, sizeof err), -1);
+        assert_non_null(strstr(err, "/dev/full: cannot write"));
+        writer_close(&w, false);
+        close(full);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_random_orders, setup, teardown),
@@ -326,6 +429,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_keep_spools_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_pipe_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_failure_keeps_target, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
