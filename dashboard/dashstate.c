@@ -498,14 +498,28 @@ json_object *dashstate_apply(dashstate_t *s, const char *event, int64_t ts, json
 
 json_object *dashstate_job_queued(dashstate_t *s, int64_t id, json_object *request, int64_t ts)
 {
+    bool known = job_find(s, id) != NULL;
     job_t *j = job_get(s, id, true);
     if (!j)
         return NULL;
+    /* The master may have started (or failed) the job before the dashboard
+     * got its answer to the submission: never move a job back to queued. */
+    if (known && strcmp(jstr(j->sum, "state", "queued"), "queued") != 0)
+        return json_object_get(j->sum);
     copy_field(j->sum, request, "mode");
     copy_field(j->sum, request, "data");
     json_object_object_add(j->sum, "state", json_object_new_string("queued"));
     set_int(j->sum, "started_ms", ts);
     return json_object_get(j->sum);
+}
+
+bool dashstate_job_pending(dashstate_t *s, int64_t id)
+{
+    job_t *j = job_find(s, id);
+    if (!j)
+        return true;
+    const char *st = jstr(j->sum, "state", "queued");
+    return strcmp(st, "done") != 0 && strcmp(st, "failed") != 0;
 }
 
 /* ---- views ---- */

@@ -48,6 +48,10 @@ json_object *dashstate_apply(dashstate_t *s, const char *event, int64_t ts, json
  * job_queued event to forward (caller puts). */
 json_object *dashstate_job_queued(dashstate_t *s, int64_t id, json_object *request, int64_t ts);
 
+/* True unless job id is known to have ended (done or failed); an unknown id
+ * is pending. */
+bool dashstate_job_pending(dashstate_t *s, int64_t id);
+
 json_object *dashstate_workers(dashstate_t *s);           /* array */
 json_object *dashstate_jobs(dashstate_t *s);              /* summaries, newest first */
 /* Summary plus details when held in memory; NULL when the job is unknown or
