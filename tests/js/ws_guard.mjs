@@ -1,0 +1,34 @@
+// Websocket checks for tests/e2e/web_security.sh against a real dashboard:
+//   node ws_guard.mjs origin ORIGIN   -> prints "refused STATUS" or "open"
+//   node ws_guard.mjs connect [TOKEN] -> prints the answer to the Socket.IO
+//                                        CONNECT ("40" or 40{"token":...})
+//                                        and whether the server then closed
+// env: DASH_PORT. Connects to 127.0.0.1 only.
+import WebSocket from 'ws';
+
+const url = `ws://127.0.0.1:${process.env.DASH_PORT}/socket.io/?EIO=4&transport=websocket`;
+const [mode, arg] = process.argv.slice(2);
+const done = (line, code = 0) => { console.log(line); process.exit(code); };
+setTimeout(() => done('timeout', 1), 8000);
+
+if (mode === 'origin') {
+  const ws = new WebSocket(url, { origin: arg });
+  ws.on('unexpected-response', (_req, res) => done(`refused ${res.statusCode}`));
+  ws.on('open', () => { ws.close(); done('open'); });
+  ws.on('error', (e) => done(`refused ${e.message}`));
+} else if (mode === 'connect') {
+  const ws = new WebSocket(url);
+  let answer = null;
+  ws.on('message', (m) => {
+    const s = m.toString();
+    if (s.startsWith('0')) ws.send(arg ? '40' + JSON.stringify({ token: arg }) : '40');
+    else if (s.startsWith('40') || s.startsWith('44')) {
+      if (answer === null) answer = s;
+      if (s.startsWith('40')) { ws.close(); done(`connected ${answer}`); }
+    }
+  });
+  ws.on('close', () => done(`${answer} closed`));
+  ws.on('error', (e) => done(`error ${e.message}`, 1));
+} else {
+  done('usage: ws_guard.mjs origin ORIGIN | connect [TOKEN]', 2);
+}
