@@ -400,22 +400,31 @@ static unsigned guard_request(dashboard_t *d, struct lws *wsi, const char *path,
     return v->status;
 }
 
-/* The websocket upgrade: /socket.io/?EIO=4&transport=websocket from this
- * dashboard's own origin (webguard_check). */
-static bool ws_url_ok(dashboard_t *d, struct lws *wsi)
+/* An upgrade to websocket from a foreign Host or Origin gets its 403 here,
+ * before any handshake (webguard_check). Returns what CONFIRM_UPGRADE wants:
+ * 0 go on, 1 refused with a response sent, -1 hang up. */
+static int ws_confirm_upgrade(dashboard_t *d, struct lws *wsi)
 {
-    char uri[1024], arg[64];
+    char uri[1024];
     req_hdrs_t h;
     webguard_verdict_t v;
     if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
-        return false;
+        return -1;
     char *q = strchr(uri, '?');
     if (q)
         *q = '\0';
-    if (guard_request(d, wsi, uri, true, &h, &v) != 0) {
-        log_every(4, LOG_INFO, "dashboard: websocket refused: %s", v.reason);
+    if (guard_request(d, wsi, uri, true, &h, &v) == 0)
+        return 0;
+    log_every(4, LOG_INFO, "dashboard: websocket refused: %s", v.reason);
+    return lws_return_http_status(wsi, v.status, v.reason) ? -1 : 1;
+}
+
+/* The websocket URL: /socket.io/?EIO=4&transport=websocket. */
+static bool ws_url_ok(struct lws *wsi)
+{
+    char uri[1024], arg[64];
+    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
         return false;
-    }
     if (strncmp(uri, "/socket.io", 10) != 0 || (uri[10] != '/' && uri[10] != '\0'))
         return false;
     const char *val = lws_get_urlarg_by_name(wsi, "EIO=", arg, sizeof(arg));
@@ -1089,7 +1098,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             http_release(p);
         break;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return ws_url_ok(d, wsi) ? 0 : 1;
+        return ws_url_ok(wsi) ? 0 : 1;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return ws_confirm_upgrade(d, wsi);
     case LWS_CALLBACK_ESTABLISHED:
         return ws_established(d, wsi, p);
     case LWS_CALLBACK_RECEIVE:
