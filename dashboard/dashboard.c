@@ -81,6 +81,8 @@ typedef struct pss {
     char *body;
     size_t body_len;
     bool body_too_big, in_post;
+    unsigned refused;                  /* answer this once the unread body is drained */
+    char refused_why[WEBGUARD_REASON];
 } pss_t;
 
 typedef struct {
@@ -657,6 +659,7 @@ static void http_release(pss_t *p)
     p->body = NULL;
     p->body_len = 0;
     p->body_too_big = p->in_post = p->close_after = false;
+    p->refused = 0;
 }
 
 static int respond(struct lws *wsi, pss_t *p, unsigned int status, const char *ctype,
@@ -978,6 +981,14 @@ static int http_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *p
     int n = lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
     long clen = n > 0 ? strtol(cl, NULL, 10) : 0;
     if (guard_request(d, wsi, path, false, &h, &v) != 0) {
+        if (post && clen > 0 && clen <= MAX_POST_BODY) {
+            /* answered once its body is read and dropped, so that the
+             * connection stays usable (keep-alive clients reuse it) */
+            p->in_post = true;
+            p->refused = v.status;
+            snprintf(p->refused_why, sizeof p->refused_why, "%s", v.reason);
+            return 0;
+        }
         p->close_after = post && clen > 0; /* the unread body would poison the connection */
         return respond_error(wsi, p, v.status, "%s", v.reason);
     }
@@ -1043,8 +1054,8 @@ static int http_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *p
 
 static int http_body(pss_t *p, const void *in, size_t len)
 {
-    if (!p->in_post)
-        return 0; /* the request was answered already: its body is dropped */
+    if (!p->in_post || p->refused)
+        return 0; /* a refused request: its body is dropped */
     if (p->body_too_big || p->body_len + len > MAX_POST_BODY) {
         p->body_too_big = true;
         return 0;
@@ -1064,6 +1075,8 @@ static int http_body_done(dashboard_t *d, struct lws *wsi, pss_t *p)
     if (!p->in_post)
         return p->resp || p->close_after ? 0 : respond_error(wsi, p, 400, "unexpected body");
     p->in_post = false;
+    if (p->refused)
+        return respond_error(wsi, p, p->refused, "%s", p->refused_why);
     if (p->body_too_big)
         return respond_error(wsi, p, 413, "request body larger than %d bytes", MAX_POST_BODY);
     if (!d->serve)
