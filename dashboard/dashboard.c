@@ -1180,6 +1180,37 @@ static void find_webroot(dashboard_t *d)
     log_warn("dashboard: web app folder dashboard/web not found; only the API is served");
 }
 
+/* A job the history file shows queued or running belonged to a master that
+ * stopped before it ended: it ends "failed" now, in memory and in the file,
+ * rather than staying pending for ever. */
+static int end_interrupted_jobs(dashboard_t *d, json_object *jobs, char *err, size_t errlen)
+{
+    int64_t now = clock_wall_ms();
+    size_t n = json_object_is_type(jobs, json_type_array) ? json_object_array_length(jobs) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_array_get_idx(jobs, i), *id = NULL, *st = NULL;
+        if (!json_object_object_get_ex(o, "id", &id) || !json_object_object_get_ex(o, "state", &st))
+            continue;
+        const char *state = json_object_get_string(st);
+        if (!state || (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0))
+            continue;
+        json_object *done = json_object_new_object();
+        if (!done)
+            return errbuf_set(err, errlen, "out of memory");
+        json_object_object_add(done, "job_id", json_object_new_int64(json_object_get_int64(id)));
+        json_object_object_add(done, "state", json_object_new_string("failed"));
+        json_object_object_add(done, "outputs", json_object_new_object());
+        json_object_object_add(done, "error", json_object_new_string(
+                                                  "interrupted: the master stopped before the job ended"));
+        json_object_put(dashstate_apply(d->state, "job_done", now, done));
+        int rc = history_record(d->writer, "job_done", now, done, err, errlen);
+        json_object_put(done);
+        if (rc != 0)
+            return -1;
+    }
+    return history_flush(d->writer, err, errlen);
+}
+
 /* lws reports a failed bind only as a failed context; try it ourselves first
  * to tell the user which port is taken. */
 static int probe_port(const char *host, int port, char *err, size_t errlen)
@@ -1278,7 +1309,10 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
     if (!jobs)
         goto fail;
     dashstate_load_jobs(d->state, jobs);
+    if (end_interrupted_jobs(d, jobs, err, errlen) != 0)
+        goto fail;
     json_object_put(jobs);
+    jobs = NULL;
     if (history_prune(d->writer, clock_wall_ms(), err, errlen) < 0)
         goto fail;
     d->reader = history_open(cfg->history.db, cfg->history.retention_days, true, err, errlen);
@@ -1333,6 +1367,7 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
     log_info("dashboard on http://%s:%d/", *host ? host : "0.0.0.0", cfg->dashboard.port);
     return d;
 fail:
+    json_object_put(jobs);
     dashboard_stop(&d);
     return NULL;
 }

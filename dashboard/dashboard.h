@@ -44,7 +44,9 @@
  * history.retention_days are deleted at start and hourly. Error texts of
  * job_done and task_failed are replaced by webguard_public_error() and a
  * "job_failed" {job_id, status} from serve.c ends a job still pending as
- * failed. Every frame and HTTP body is valid UTF-8 (webguard_utf8_repair()). Jobs in the
+ * failed, as does, at start, a job the history file shows queued or running
+ * (its master stopped before it ended). Every frame and HTTP body is valid
+ * UTF-8 (webguard_utf8_repair()). Jobs in the
  * history file are shown from the start, so they survive a master restart.
  */
 #ifndef NC_DASHBOARD_H

@@ -13,7 +13,8 @@
 #      needs it (REST, /metrics, the Socket.IO CONNECT: 44 and close);
 #   4. dashboard.host 0.0.0.0 with no token prints a URL with a generated
 #      token, which works (only 127.0.0.1 is ever connected to);
-#   5. a job that fails before it starts ends "failed" with a reason.
+#   5. a job that fails before it starts ends "failed" with a reason, and so
+#      does one left running by a master killed with -9 (at the next start).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dashboard_lib.inc"
 need_node ws
@@ -147,4 +148,26 @@ expect 200 "$(req GET /api/jobs -H "Authorization: Bearer $GEN")" "0.0.0.0: with
 r=$(req POST /api/jobs "${JSON[@]}" -H "Authorization: Bearer $GEN" -d "$GOOD")
 expect 200 "$r" "0.0.0.0: POST with the generated token"
 dash_stop_master
-echo "ok: files root, same origin, Host, content type, token, generated token, failed-before-start"
+# ---------------------------------------------------------------- 5b: a master killed mid-job
+# (its worker stopped so that the job cannot end first); the next master's
+# dashboard ends the job "failed" instead of showing it running for ever
+dash_train_csv 4000 "$F/big.csv"
+nc_master_bg serve --set "dashboard.files=$F"
+dash_wait_up
+nc_worker w2
+w2_joined() { [[ "$(req GET /api/workers)" == *'"w2"'* ]]; }
+WAIT_S=30 wait_for w2_joined || fail "worker w2 did not join"
+r=$(job '{"mode":"train","data":"big.csv","model":"mb.txt","out":"ob.csv"}'); expect 200 "$r" "a job to interrupt"
+qid=$(sed 's/.*"id":\([0-9]*\).*/\1/' <<<"$r")
+running() { [ "$(state_of "$qid")" = running ]; }
+WAIT_S=30 wait_for running || fail "job $qid never ran ($(state_of "$qid"))"
+kill -STOP "${WORKER_PID[w2]}"
+sleep 1 # the history writer commits every 500 ms
+kill -9 "$MASTER_PID"; wait "$MASTER_PID" 2>/dev/null
+kill -CONT "${WORKER_PID[w2]}"
+nc_master_bg serve --set "dashboard.files=$F"
+dash_wait_up
+[ "$(state_of "$qid")" = failed ] || fail "job $qid of a killed master stays $(state_of "$qid")"
+note "job $qid of a killed master: failed: $(req GET "/api/jobs/$qid" | sed -n 's/.*"error":"\([^"]*\)".*/\1/p')"
+dash_stop_master
+echo "ok: files root, same origin, Host, content type, token, generated token, failed-before-start, interrupted"
