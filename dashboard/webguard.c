@@ -636,6 +636,22 @@ static bool digits(const char **p, long *v)
     return true;
 }
 
+/* True for a short message of lower-case words, digits and light
+ * punctuation: the master's own texts, which quote no path and no data. */
+static bool plain_words(const char *msg)
+{
+    size_t n = 0;
+    if (!msg || !*msg)
+        return false;
+    for (; msg[n]; n++) {
+        char c = msg[n];
+        if (n >= 80 || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' ||
+                         c == ',' || c == '.' || c == '(' || c == ')' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
 char *webguard_public_error(const char *msg, char *out, size_t outlen)
 {
     long line = -1, col = -1;
@@ -657,6 +673,8 @@ char *webguard_public_error(const char *msg, char *out, size_t outlen)
                  line, col);
     else if (line >= 0)
         snprintf(out, outlen, "bad input at line %ld (details in the master's log)", line);
+    else if (plain_words(msg))
+        snprintf(out, outlen, "%s", msg); /* "worker lost", "training failed": ours, no data */
     else
         snprintf(out, outlen, "job failed (details in the master's log)");
     return out;

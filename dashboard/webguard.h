@@ -134,7 +134,9 @@ json_object *webguard_job(const char *root, const char *const defaults[5], const
 /* The error text a job may show over HTTP and in events: a fixed-form line
  * that keeps the line and column of a "FILE:LINE[:COL]: ..." message but no
  * file contents ("bad input at line 5, column 3 (details in the master's
- * log)"); other messages become "job failed (details in the master's log)".
+ * log)"); a short message of lower-case words and digits only (the
+ * master's own, like "worker lost") is kept; any other becomes "job failed
+ * (details in the master's log)".
  * Returns out. */
 char *webguard_public_error(const char *msg, char *out, size_t outlen);
 

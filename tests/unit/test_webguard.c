@@ -459,6 +459,11 @@ static void test_public_error(void **state)
         {"", "job failed (details in the master's log)"},
         {NULL, "job failed (details in the master's log)"},
         {"a:99999999999999999999:", "job failed (details in the master's log)"},
+        {"worker lost", "worker lost"},
+        {"lease timed out after 3600 s (attempt 2)", "lease timed out after 3600 s (attempt 2)"},
+        {"columns: id,label,f1", "job failed (details in the master's log)"},
+        {"Secret", "job failed (details in the master's log)"},
+        {"unknown label value 'abc'", "job failed (details in the master's log)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_string_equal(webguard_public_error(cases[i].in, out, sizeof out), cases[i].want);
