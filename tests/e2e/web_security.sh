@@ -97,7 +97,14 @@ state_of() { req GET "/api/jobs/$1" | sed -n 's/.*"state":"\([a-z]*\)".*/\1/p'; 
 ended() { local s; s=$(state_of "$1"); [ "$s" = failed ] || [ "$s" = done ]; }
 WAIT_S=90 wait_for ended "$empty_id" || fail "job $empty_id on an empty file stays $(state_of "$empty_id")"
 WAIT_S=90 wait_for ended "$nolabel_id" || fail "job $nolabel_id stays $(state_of "$nolabel_id")"
-for id in "$empty_id" "$nolabel_id"; do
+# a test job whose file lacks the model's columns (issue 13: stayed "queued")
+good_id=$(req GET /api/jobs | grep -o '"id":[0-9]*' | tail -1 | cut -d: -f2)
+done_() { [ "$(state_of "$good_id")" = done ]; }
+WAIT_S=90 wait_for done_ || fail "job $good_id: $(state_of "$good_id"), want done"
+r=$(job '{"mode":"test","data":"nolabel.csv","model":"m.txt","out":"p.csv"}'); expect 200 "$r" "test job on a file without the model's columns"
+nocol_id=$(sed 's/.*"id":\([0-9]*\).*/\1/' <<<"$r")
+WAIT_S=90 wait_for ended "$nocol_id" || fail "test job $nocol_id stays $(state_of "$nocol_id")"
+for id in "$empty_id" "$nolabel_id" "$nocol_id"; do
     r=$(req GET /api/jobs)
     [ "$(state_of "$id")" = failed ] || fail "job $id: $(state_of "$id"), want failed"
     err=$(req GET "/api/jobs/$id" | sed -n 's/.*"error":"\([^"]*\)".*/\1/p')
