@@ -3,6 +3,8 @@
 //   node ws_guard.mjs connect [TOKEN] -> prints the answer to the Socket.IO
 //                                        CONNECT ("40" or 40{"token":...})
 //                                        and whether the server then closed
+//   node ws_guard.mjs snapshot [TOKEN] -> prints the snapshot frame, or fails
+//                                        when the socket breaks first
 // env: DASH_PORT. Connects to 127.0.0.1 only.
 import WebSocket from 'ws';
 
@@ -29,6 +31,16 @@ if (mode === 'origin') {
   });
   ws.on('close', () => done(`${answer} closed`));
   ws.on('error', (e) => done(`error ${e.message}`, 1));
+} else if (mode === 'snapshot') {
+  // ws closes the socket (1007) on a text frame that is not valid UTF-8
+  const ws = new WebSocket(url);
+  ws.on('message', (m, binary) => {
+    const s = m.toString();
+    if (s.startsWith('0')) ws.send(arg ? '40' + JSON.stringify({ token: arg }) : '40');
+    else if (s.startsWith('42["snapshot"')) { ws.close(); done(s); }
+  });
+  ws.on('close', (code) => done(`closed ${code}`, 1));
+  ws.on('error', (e) => done(`error ${e.message}`, 1));
 } else {
-  done('usage: ws_guard.mjs origin ORIGIN | connect [TOKEN]', 2);
+  done('usage: ws_guard.mjs origin ORIGIN | connect [TOKEN] | snapshot [TOKEN]', 2);
 }
