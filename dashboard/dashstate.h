@@ -44,7 +44,8 @@ void dashstate_load_jobs(dashstate_t *s, json_object *jobs);
  * malformed event. data is borrowed. */
 json_object *dashstate_apply(dashstate_t *s, const char *event, int64_t ts, json_object *data);
 
-/* Records a job accepted over REST, before the master starts it. Returns the
+/* Records a job accepted over REST, before the master starts it (a job the
+ * events already showed running or ended keeps its state). Returns the
  * job_queued event to forward (caller puts). */
 json_object *dashstate_job_queued(dashstate_t *s, int64_t id, json_object *request, int64_t ts);
 
