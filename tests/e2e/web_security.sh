@@ -137,6 +137,11 @@ out=$(node "$NC_ROOT/tests/js/ws_guard.mjs" connect wrong)
 out=$(node "$NC_ROOT/tests/js/ws_guard.mjs" connect "$TOKEN")
 [[ "$out" == connected\ 40* ]] || fail "Socket.IO CONNECT with the token: $out"
 note "Socket.IO CONNECT with the token -> connected"
+out=$(node "$NC_ROOT/tests/js/ws_guard.mjs" connect-header "$TOKEN")
+[[ "$out" == connected\ 40* ]] || fail "Socket.IO CONNECT after an upgrade with a bearer header: $out"
+out=$(node "$NC_ROOT/tests/js/ws_guard.mjs" connect-header "${TOKEN}x")
+[[ "$out" == 44* && "$out" == *closed ]] || fail "Socket.IO CONNECT after an upgrade with a wrong bearer header: $out"
+note "bearer header on the upgrade: right token connects, wrong one is refused"
 dash_stop_master
 
 # ---------------------------------------------------------------- 4: 0.0.0.0 and no token

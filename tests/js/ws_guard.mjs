@@ -1,5 +1,7 @@
 // Websocket checks for tests/e2e/web_security.sh against a real dashboard:
 //   node ws_guard.mjs origin ORIGIN   -> prints "refused STATUS" or "open"
+//   node ws_guard.mjs connect-header TOKEN: the same with the token as a
+//                                        bearer header on the upgrade
 //   node ws_guard.mjs connect [TOKEN] -> prints the answer to the Socket.IO
 //                                        CONNECT ("40" or 40{"token":...})
 //                                        and whether the server then closed
@@ -18,12 +20,15 @@ if (mode === 'origin') {
   ws.on('unexpected-response', (_req, res) => done(`refused ${res.statusCode}`));
   ws.on('open', () => { ws.close(); done('open'); });
   ws.on('error', (e) => done(`refused ${e.message}`));
-} else if (mode === 'connect') {
-  const ws = new WebSocket(url);
+} else if (mode === 'connect' || mode === 'connect-header') {
+  // connect-header: the token as a bearer header on the upgrade (non-browser clients)
+  const ws = mode === 'connect' ? new WebSocket(url)
+    : new WebSocket(url, { headers: { Authorization: 'Bearer ' + arg } });
+  const payload = mode === 'connect' ? arg : null;
   let answer = null;
   ws.on('message', (m) => {
     const s = m.toString();
-    if (s.startsWith('0')) ws.send(arg ? '40' + JSON.stringify({ token: arg }) : '40');
+    if (s.startsWith('0')) ws.send(payload ? '40' + JSON.stringify({ token: payload }) : '40');
     else if (s.startsWith('40') || s.startsWith('44')) {
       if (answer === null) answer = s;
       if (s.startsWith('40')) { ws.close(); done(`connected ${answer}`); }
