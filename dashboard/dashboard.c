@@ -175,39 +175,12 @@ static void handle_event(dashboard_t *d, const char *buf, size_t len)
         (json_object_is_type(tsv, json_type_int) || json_object_is_type(tsv, json_type_double)))
         ts = json_object_get_int64(tsv);
     const char *name = json_object_get_string(ev);
-    if (strcmp(name, "job_failed") == 0) {
-        /* serve.c: the driver ended with an error; if it never said the job
-         * was done (it failed before it started), say it now */
-        json_object *idv = NULL, *stv = NULL;
-        char why[WEBGUARD_REASON];
-        if (!json_object_object_get_ex(data, "job_id", &idv) ||
-            !json_object_is_type(idv, json_type_int))
-            goto out;
-        pthread_mutex_lock(&d->lock);
-        bool pending = dashstate_job_pending(d->state, json_object_get_int64(idv));
-        pthread_mutex_unlock(&d->lock);
-        if (!pending)
-            goto out;
-        json_object_object_get_ex(data, "status", &stv);
-        webguard_failed_reason(stv ? json_object_get_int(stv) : 1, why, sizeof why);
-        json_object_object_add(data, "state", json_object_new_string("failed"));
-        json_object_object_add(data, "error", json_object_new_string(why));
-        json_object_object_add(data, "outputs", json_object_new_object());
-        json_object_object_del(data, "status");
-        name = "job_done";
-    } else if (strcmp(name, "job_done") == 0 || strcmp(name, "task_failed") == 0) {
-        /* what leaves the process never quotes a data file: the full message
-         * is in the master's log */
-        json_object *e = NULL;
-        char pub[WEBGUARD_REASON];
-        if (json_object_object_get_ex(data, "error", &e) && json_object_is_type(e, json_type_string))
-            json_object_object_add(
-                data, "error",
-                json_object_new_string(webguard_public_error(json_object_get_string(e), pub,
-                                                             sizeof pub)));
-    }
-
     pthread_mutex_lock(&d->lock);
+    name = dashstate_public_event(d->state, name, data);
+    if (!name) {
+        pthread_mutex_unlock(&d->lock);
+        goto out;
+    }
     json_object *fwd = dashstate_apply(d->state, name, ts, data);
     if (fwd) {
         push_event_locked(d, name, fwd);
@@ -1181,34 +1154,17 @@ static void find_webroot(dashboard_t *d)
 }
 
 /* A job the history file shows queued or running belonged to a master that
- * stopped before it ended: it ends "failed" now, in memory and in the file,
- * rather than staying pending for ever. */
-static int end_interrupted_jobs(dashboard_t *d, json_object *jobs, char *err, size_t errlen)
+ * stopped before it ended: it ends "failed" now, in memory and in the file. */
+static int end_interrupted_jobs(dashboard_t *d, char *err, size_t errlen)
 {
-    int64_t now = clock_wall_ms();
-    size_t n = json_object_is_type(jobs, json_type_array) ? json_object_array_length(jobs) : 0;
-    for (size_t i = 0; i < n; i++) {
-        json_object *o = json_object_array_get_idx(jobs, i), *id = NULL, *st = NULL;
-        if (!json_object_object_get_ex(o, "id", &id) || !json_object_object_get_ex(o, "state", &st))
-            continue;
-        const char *state = json_object_get_string(st);
-        if (!state || (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0))
-            continue;
-        json_object *done = json_object_new_object();
-        if (!done)
-            return errbuf_set(err, errlen, "out of memory");
-        json_object_object_add(done, "job_id", json_object_new_int64(json_object_get_int64(id)));
-        json_object_object_add(done, "state", json_object_new_string("failed"));
-        json_object_object_add(done, "outputs", json_object_new_object());
-        json_object_object_add(done, "error", json_object_new_string(
-                                                  "interrupted: the master stopped before the job ended"));
-        json_object_put(dashstate_apply(d->state, "job_done", now, done));
-        int rc = history_record(d->writer, "job_done", now, done, err, errlen);
-        json_object_put(done);
-        if (rc != 0)
-            return -1;
-    }
-    return history_flush(d->writer, err, errlen);
+    json_object *ended = dashstate_end_pending(
+        d->state, clock_wall_ms(), "interrupted: the master stopped before the job ended");
+    int rc = ended ? 0 : errbuf_set(err, errlen, "out of memory");
+    for (size_t i = 0; rc == 0 && i < json_object_array_length(ended); i++)
+        rc = history_record(d->writer, "job_done", clock_wall_ms(),
+                            json_object_array_get_idx(ended, i), err, errlen);
+    json_object_put(ended);
+    return rc == 0 ? history_flush(d->writer, err, errlen) : -1;
 }
 
 /* lws reports a failed bind only as a failed context; try it ourselves first
@@ -1309,7 +1265,7 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
     if (!jobs)
         goto fail;
     dashstate_load_jobs(d->state, jobs);
-    if (end_interrupted_jobs(d, jobs, err, errlen) != 0)
+    if (end_interrupted_jobs(d, err, errlen) != 0)
         goto fail;
     json_object_put(jobs);
     jobs = NULL;

@@ -41,11 +41,10 @@
  * A second thread subscribes to the master's event stream, keeps the
  * in-memory state (dashstate), queues frames for browsers and writes the
  * history file (history.h) in batches every 500 ms; samples older than
- * history.retention_days are deleted at start and hourly. Error texts of
- * job_done and task_failed are replaced by webguard_public_error() and a
- * "job_failed" {job_id, status} from serve.c ends a job still pending as
- * failed, as does, at start, a job the history file shows queued or running
- * (its master stopped before it ended). Every frame and HTTP body is valid
+ * history.retention_days are deleted at start and hourly. Every event passes
+ * dashstate_public_event() first (public error texts; serve.c's job_failed
+ * ends a job still pending), and at start a job the history file shows
+ * queued or running (its master stopped before it ended) ends failed. Every frame and HTTP body is valid
  * UTF-8 (webguard_utf8_repair()). Jobs in the
  * history file are shown from the start, so they survive a master restart.
  */

@@ -682,6 +682,30 @@ static void test_post_jobs(void **state)
     free(body);
 }
 
+/* Error texts leave the process without file contents, and a job whose
+ * driver failed before it started (serve.c's job_failed) ends failed. */
+static void test_public_errors(void **state)
+{
+    (void)state;
+    publish("job_started", "{\"job_id\":88,\"mode\":\"train\",\"data\":\"d.csv\"}");
+    publish("job_done", "{\"job_id\":88,\"state\":\"failed\",\"error\":\"/srv/d.csv:3:4: "
+                        "columns: TOP-SECRET,x\"}");
+    publish("job_failed", "{\"job_id\":88,\"status\":3}"); /* already ended: ignored */
+    publish("job_failed", "{\"job_id\":89,\"mode\":\"test\",\"status\":2}");
+    sleep_ms(300);
+    json_object *j = get_json("/api/jobs/88", 200);
+    assert_string_equal(json_object_get_string(field(j, "state")), "failed");
+    assert_string_equal(json_object_get_string(field(j, "error")),
+                        "bad input at line 3, column 4 (details in the master's log)");
+    assert_null(strstr(json_object_to_json_string(j), "TOP-SECRET"));
+    json_object_put(j);
+    j = get_json("/api/jobs/89", 200);
+    assert_string_equal(json_object_get_string(field(j, "state")), "failed");
+    assert_string_equal(json_object_get_string(field(j, "error")),
+                        "bad usage or configuration (exit 2; details in the master's log)");
+    json_object_put(j);
+}
+
 static void test_post_timeout(void **state)
 {
     (void)state;
@@ -838,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_static_files),
         cmocka_unit_test(test_post_jobs),
+        cmocka_unit_test(test_public_errors),
         cmocka_unit_test(test_post_timeout),
         cmocka_unit_test(test_socketio),
         cmocka_unit_test(test_many_ws_clients),
