@@ -381,7 +381,7 @@ static unsigned guard_request(dashboard_t *d, struct lws *wsi, const char *path,
 static int ws_confirm_upgrade(dashboard_t *d, struct lws *wsi)
 {
     char uri[1024];
-    req_hdrs_t h;
+    req_hdrs_t h = {0};
     webguard_verdict_t v;
     if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
         return -1;
@@ -946,7 +946,7 @@ out:
 static int http_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *path)
 {
     int rc;
-    req_hdrs_t h;
+    req_hdrs_t h = {0};
     webguard_verdict_t v;
     http_release(p);
     bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
