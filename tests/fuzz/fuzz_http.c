@@ -22,6 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char root[PATH_MAX];
 
+static void remove_root(void)
+{
+    char cmd[PATH_MAX + 16];
+    if (root[0] && snprintf(cmd, sizeof cmd, "rm -rf '%s'", root) < (int)sizeof cmd &&
+        system(cmd) != 0)
+        fprintf(stderr, "fuzz_http: could not remove %s\n", root);
+}
+
 static void make_root(void)
 {
     char tmpl[] = "/tmp/nc-fuzz-http.XXXXXX";
@@ -30,6 +38,7 @@ static void make_root(void)
         return;
     if (!mkdtemp(tmpl) || !realpath(tmpl, root))
         abort();
+    atexit(remove_root);
     snprintf(p, sizeof p, "%s/train.csv", root);
     FILE *f = fopen(p, "w");
     if (!f)
