@@ -657,6 +657,11 @@ static int respond(struct lws *wsi, pss_t *p, unsigned int status, const char *c
         lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
                                     (const unsigned char *)"Bearer", 6, &pos, end))
         return -1;
+    /* the connection ends after this answer: keep-alive clients must not reuse it */
+    if (p->close_after &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                    (const unsigned char *)"close", 5, &pos, end))
+        return -1;
     if (lws_finalize_write_http_header(wsi, start, &pos, end))
         return -1;
     lws_callback_on_writable(wsi);
