@@ -28,6 +28,7 @@ static const field_t fields[] = {
     FIELD(dashboard, host, F_STR),
     FIELD(dashboard, port, F_PORT),
     FIELD(dashboard, token, F_STR),
+    FIELD(dashboard, files, F_STR),
     FIELD(data, train, F_STR),
     FIELD(data, test, F_STR),
     FIELD(data, label, F_STR),
@@ -79,6 +80,7 @@ void config_defaults(config_t *c)
     c->master.heartbeat_port = 5557;
     set_str(c->dashboard.host, sizeof c->dashboard.host, "127.0.0.1");
     c->dashboard.port = 5051;
+    set_str(c->dashboard.files, sizeof c->dashboard.files, "Data");
     set_str(c->data.train, sizeof c->data.train, "Data/train.csv");
     set_str(c->data.test, sizeof c->data.test, "Data/test.csv");
     set_str(c->data.label, sizeof c->data.label, "label");

@@ -29,6 +29,7 @@ typedef struct config {
         char host[CONFIG_STR];
         int port;
         char token[CONFIG_STR];
+        char files[CONFIG_PATH]; /* the folder jobs submitted over HTTP may read and write */
     } dashboard;
     struct {
         char train[CONFIG_PATH];

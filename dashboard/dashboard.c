@@ -17,9 +17,11 @@
 #include "common/errbuf.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "dashboard/dashstate.h"
 #include "dashboard/history.h"
 #include "dashboard/sio.h"
+#include "dashboard/webguard.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -70,13 +72,17 @@ typedef struct pss {
     unsigned char *scratch;
     size_t scratch_cap;
     char sid[32];
+    bool ws_authed;         /* a valid bearer token came with the upgrade */
+    bool close_when_flushed; /* refused: send what is queued, then close */
     /* http */
     unsigned char *resp; /* LWS_PRE headroom + body */
     size_t resp_len, resp_off;
     bool close_after;
     char *body;
     size_t body_len;
-    bool body_too_big, post_authorized, in_post;
+    bool body_too_big, in_post;
+    unsigned refused;                  /* answer this once the unread body is drained */
+    char refused_why[WEBGUARD_REASON];
 } pss_t;
 
 typedef struct {
@@ -92,6 +98,10 @@ struct dashboard {
     bool serve;
     char webroot[PATH_MAX];
     bool has_webroot;
+    char files_root[PATH_MAX]; /* real path of dashboard.files */
+    bool has_files;
+    webguard_t guard;
+    bool token_generated;
     int64_t start_ms;
 
     pthread_mutex_t lock; /* guards state, ring and head */
@@ -124,6 +134,7 @@ static void ring_push_locked(dashboard_t *d, const char *text, size_t len)
     if (!b)
         return;
     memcpy(b + LWS_PRE, text, len);
+    webguard_utf8_repair((char *)b + LWS_PRE, len); /* a browser drops a socket on bad UTF-8 */
     slot_t *s = &d->ring[d->head % DASHBOARD_RING];
     free(s->buf);
     s->buf = b;
@@ -164,8 +175,12 @@ static void handle_event(dashboard_t *d, const char *buf, size_t len)
         (json_object_is_type(tsv, json_type_int) || json_object_is_type(tsv, json_type_double)))
         ts = json_object_get_int64(tsv);
     const char *name = json_object_get_string(ev);
-
     pthread_mutex_lock(&d->lock);
+    name = dashstate_public_event(d->state, name, data);
+    if (!name) {
+        pthread_mutex_unlock(&d->lock);
+        goto out;
+    }
     json_object *fwd = dashstate_apply(d->state, name, ts, data);
     if (fwd) {
         push_event_locked(d, name, fwd);
@@ -268,6 +283,7 @@ static frame_t *frame_new(const char *text, size_t len)
     f->next = NULL;
     f->len = len;
     memcpy(f->buf + LWS_PRE, text, len);
+    webguard_utf8_repair((char *)f->buf + LWS_PRE, len);
     return f;
 }
 
@@ -316,18 +332,81 @@ static void ws_release(dashboard_t *d, pss_t *p)
     p->is_ws = false;
 }
 
+/* Copies the request line and the headers webguard needs. */
+typedef struct {
+    char path[1024], host[WEBGUARD_NAME_LEN + 8], origin[WEBGUARD_NAME_LEN + 16], auth[512],
+        ctype[128];
+} req_hdrs_t;
+
+static const char *hdr(struct lws *wsi, enum lws_token_indexes t, char *buf, int len, bool *bad)
+{
+    if (lws_hdr_total_length(wsi, t) <= 0)
+        return NULL;
+    if (lws_hdr_copy(wsi, buf, len, t) < 0) {
+        *bad = true; /* longer than any honest value */
+        buf[0] = '\0';
+    }
+    return buf;
+}
+
+static unsigned guard_request(dashboard_t *d, struct lws *wsi, const char *path, bool websocket,
+                              req_hdrs_t *h, webguard_verdict_t *v)
+{
+    bool bad = false;
+    webguard_req_t r = {0};
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
+        r.method = "GET";
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
+        r.method = "POST";
+    else
+        r.method = "OTHER";
+    snprintf(h->path, sizeof h->path, "%s", path);
+    r.path = h->path;
+    r.websocket = websocket;
+    r.host = hdr(wsi, WSI_TOKEN_HOST, h->host, sizeof h->host, &bad);
+    r.origin = hdr(wsi, WSI_TOKEN_ORIGIN, h->origin, sizeof h->origin, &bad);
+    r.authorization = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, h->auth, sizeof h->auth, &bad);
+    r.content_type = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, h->ctype, sizeof h->ctype, &bad);
+    webguard_check(&d->guard, &r, v);
+    if (bad && !v->status) {
+        v->status = 431;
+        snprintf(v->reason, sizeof v->reason, "request header too long");
+    }
+    return v->status;
+}
+
+/* An upgrade to websocket from a foreign Host or Origin gets its 403 here,
+ * before any handshake (webguard_check). Returns what CONFIRM_UPGRADE wants:
+ * 0 go on, 1 refused with a response sent, -1 hang up. */
+static int ws_confirm_upgrade(dashboard_t *d, struct lws *wsi)
+{
+    char uri[1024];
+    req_hdrs_t h = {0};
+    webguard_verdict_t v;
+    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
+        return -1;
+    char *q = strchr(uri, '?');
+    if (q)
+        *q = '\0';
+    if (guard_request(d, wsi, uri, true, &h, &v) == 0)
+        return 0;
+    log_every(4, LOG_INFO, "dashboard: websocket refused: %s", v.reason);
+    return lws_return_http_status(wsi, v.status, v.reason) ? -1 : 1;
+}
+
+/* The websocket URL: /socket.io/?EIO=4&transport=websocket. */
 static bool ws_url_ok(struct lws *wsi)
 {
-    char uri[256], arg[64];
+    char uri[1024], arg[64];
     if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
         return false;
     if (strncmp(uri, "/socket.io", 10) != 0 || (uri[10] != '/' && uri[10] != '\0'))
         return false;
-    const char *v = lws_get_urlarg_by_name(wsi, "EIO=", arg, sizeof(arg));
-    if (!v || strcmp(v, "4") != 0)
+    const char *val = lws_get_urlarg_by_name(wsi, "EIO=", arg, sizeof(arg));
+    if (!val || strcmp(val, "4") != 0)
         return false;
-    v = lws_get_urlarg_by_name(wsi, "transport=", arg, sizeof(arg));
-    return v && strcmp(v, "websocket") == 0;
+    val = lws_get_urlarg_by_name(wsi, "transport=", arg, sizeof(arg));
+    return val && strcmp(val, "websocket") == 0;
 }
 
 static void make_sid(char *sid, size_t len)
@@ -349,9 +428,14 @@ static void make_sid(char *sid, size_t len)
 
 static int ws_established(dashboard_t *d, struct lws *wsi, pss_t *p)
 {
+    char auth[512];
     memset(p, 0, sizeof(*p));
     p->wsi = wsi;
     p->is_ws = true;
+    /* a non-browser client may give the token on the upgrade itself */
+    p->ws_authed = !d->guard.token[0] ||
+                   (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
+                    strncasecmp(auth, "Bearer ", 7) == 0 && webguard_token_ok(&d->guard, auth + 7));
     make_sid(p->sid, sizeof(p->sid));
     p->next_ping_ms = clock_now_ms() + PING_INTERVAL_MS;
     p->next = d->clients;
@@ -363,11 +447,24 @@ static int ws_established(dashboard_t *d, struct lws *wsi, pss_t *p)
     return 0;
 }
 
-/* "40": the browser joins the default namespace; it gets the present at once. */
-static int sio_connect(dashboard_t *d, pss_t *p, const char *nsp)
+/* "40": the browser joins the default namespace; it gets the present at once.
+ * With a token in force, "40{"token":"..."}" (the Socket.IO auth payload)
+ * or a bearer token on the upgrade is needed; else 44{"message"} and close. */
+static int sio_connect(dashboard_t *d, pss_t *p, const char *nsp, json_object *auth)
 {
     if (strcmp(nsp, "/") != 0)
         return queue_private(p, sio_encode_connect_error(nsp, "no such namespace"));
+    if (!p->ws_authed) {
+        json_object *t = NULL;
+        if (auth && json_object_object_get_ex(auth, "token", &t) &&
+            json_object_is_type(t, json_type_string) &&
+            webguard_token_ok(&d->guard, json_object_get_string(t)))
+            p->ws_authed = true;
+    }
+    if (!p->ws_authed) {
+        p->close_when_flushed = true;
+        return queue_private(p, sio_encode_connect_error(nsp, "missing or wrong token"));
+    }
     char *snap = NULL, *stats = NULL;
     pthread_mutex_lock(&d->lock);
     json_object *o = dashstate_snapshot(d->state, clock_wall_ms());
@@ -417,7 +514,7 @@ static int ws_message(dashboard_t *d, pss_t *p, const char *buf, size_t len)
         break;
     case SIO_EIO_MESSAGE:
         if (pk.type == SIO_CONNECT)
-            rc = sio_connect(d, p, pk.nsp);
+            rc = sio_connect(d, p, pk.nsp, pk.data);
         else if (pk.type == SIO_DISCONNECT)
             p->sio_connected = false;
         /* events from browsers are not part of the contract: ignored */
@@ -465,7 +562,9 @@ static int ws_writeable(dashboard_t *d, struct lws *wsi, pss_t *p)
         free(f);
         if (!ok)
             return -1;
-        more = p->q_head != NULL || p->sio_connected;
+        more = p->q_head != NULL || p->sio_connected || p->close_when_flushed;
+    } else if (p->close_when_flushed) {
+        return -1;
     } else if (p->sio_connected) {
         size_t len = 0;
         bool got = false;
@@ -532,7 +631,8 @@ static void http_release(pss_t *p)
     free(p->body);
     p->body = NULL;
     p->body_len = 0;
-    p->body_too_big = p->post_authorized = p->in_post = p->close_after = false;
+    p->body_too_big = p->in_post = p->close_after = false;
+    p->refused = 0;
 }
 
 static int respond(struct lws *wsi, pss_t *p, unsigned int status, const char *ctype,
@@ -545,6 +645,8 @@ static int respond(struct lws *wsi, pss_t *p, unsigned int status, const char *c
     if (!p->resp)
         return -1;
     memcpy(p->resp + LWS_PRE, body, len);
+    if (strncmp(ctype, "image/", 6) != 0)
+        webguard_utf8_repair((char *)p->resp + LWS_PRE, len);
     p->resp_len = len;
     p->resp_off = 0;
     if (lws_add_http_common_headers(wsi, status, ctype, len, &pos, end) ||
@@ -554,6 +656,11 @@ static int respond(struct lws *wsi, pss_t *p, unsigned int status, const char *c
     if (status == 401 &&
         lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
                                     (const unsigned char *)"Bearer", 6, &pos, end))
+        return -1;
+    /* the connection ends after this answer: keep-alive clients must not reuse it */
+    if (p->close_after &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                    (const unsigned char *)"close", 5, &pos, end))
         return -1;
     if (lws_finalize_write_http_header(wsi, start, &pos, end))
         return -1;
@@ -574,11 +681,12 @@ static int respond_error(struct lws *wsi, pss_t *p, unsigned int status, const c
     __attribute__((format(printf, 4, 5)));
 static int respond_error(struct lws *wsi, pss_t *p, unsigned int status, const char *fmt, ...)
 {
-    char msg[512];
+    char raw[512], msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    utf8_sanitize(msg, sizeof msg, raw);
     json_object *o = json_object_new_object();
     if (!o)
         return -1;
@@ -745,42 +853,30 @@ static int api_history(dashboard_t *d, struct lws *wsi, pss_t *p)
     return rc;
 }
 
-/* Token check in constant time, so the comparison leaks nothing by timing. */
-static bool authorized(dashboard_t *d, struct lws *wsi)
-{
-    const char *tok = d->cfg.dashboard.token;
-    char hdr[512];
-    if (!tok[0])
-        return true;
-    int n = lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION);
-    if (n < 7 || strncasecmp(hdr, "Bearer ", 7) != 0)
-        return false;
-    const char *given = hdr + 7;
-    size_t a = strlen(given), b = strlen(tok);
-    unsigned char diff = (unsigned char)(a != b);
-    for (size_t i = 0; i < b; i++)
-        diff |= (unsigned char)(tok[i] ^ given[i < a ? i : 0]);
-    return diff == 0;
-}
-
 /* Relays a job request to the master. Runs on the lws thread and blocks it for
  * at most REQ_TIMEOUT_MS: a submission is rare and the master answers at once
  * unless it is wedged, in which case browsers stall briefly rather than forever. */
 static int post_job(dashboard_t *d, struct lws *wsi, pss_t *p)
 {
-    char err[128];
-    json_tokener *tok = json_tokener_new_ex(32);
+    char err[128], reason[WEBGUARD_REASON];
+    json_tokener *tok = NULL;
     json_object *req = NULL, *reply = NULL, *v;
+    const char *const defaults[5] = {d->cfg.data.train, d->cfg.data.test, d->cfg.model.file,
+                                     d->cfg.output.train, d->cfg.output.test};
+    unsigned status = 0;
+    size_t text_len = 0;
     int rc;
-    if (!tok)
-        return -1;
-    req = json_tokener_parse_ex(tok, p->body ? p->body : "", (int)p->body_len);
-    bool complete = json_tokener_get_error(tok) == json_tokener_success &&
-                    (size_t)json_tokener_get_parse_end(tok) == p->body_len;
-    json_tokener_free(tok);
-    if (!req || !complete || !json_object_is_type(req, json_type_object)) {
-        rc = respond_error(wsi, p, 400, "body must be a JSON object like "
-                                        "{\"mode\": \"train\", \"data\": \"Data/train.csv\"}");
+    if (!d->has_files)
+        return respond_error(wsi, p, 503, "dashboard.files '%.200s' is not a folder",
+                             d->cfg.dashboard.files);
+    /* paths are checked, and made real and absolute, before the master sees them */
+    req = webguard_job(d->files_root, defaults, p->body, p->body_len, &status, reason,
+                       sizeof reason);
+    if (!req)
+        return respond_error(wsi, p, status, "%s", reason);
+    const char *text = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN, &text_len);
+    if (!text) {
+        rc = -1;
         goto out;
     }
     if (!d->req) {
@@ -796,7 +892,7 @@ static int post_job(dashboard_t *d, struct lws *wsi, pss_t *p)
             goto out;
         }
     }
-    if (zmq_send(d->req, p->body, p->body_len, 0) < 0) {
+    if (zmq_send(d->req, text, text_len, 0) < 0) {
         rc = respond_error(wsi, p, 503, "cannot reach the master: %s", zmq_strerror(zmq_errno()));
         zmq_close(d->req);
         d->req = NULL;
@@ -841,7 +937,7 @@ static int post_job(dashboard_t *d, struct lws *wsi, pss_t *p)
         rc = respond_json(wsi, p, 200, reply);
         goto out;
     }
-    unsigned int status = 400;
+    status = 400;
     if (json_object_object_get_ex(reply, "status", &v) && json_object_is_type(v, json_type_int) &&
         json_object_get_int(v) >= 400 && json_object_get_int(v) <= 599)
         status = (unsigned int)json_object_get_int(v);
@@ -855,37 +951,40 @@ out:
 static int http_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *path)
 {
     int rc;
+    req_hdrs_t h = {0};
+    webguard_verdict_t v;
     http_release(p);
-    bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
-    bool post = !get && lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
-    if (!get && !post)
-        return respond_error(wsi, p, 405, "only GET and POST are supported");
-
-    if (strcmp(path, "/api/jobs") == 0 && post) {
-        char cl[32];
-        p->in_post = true;
-        p->post_authorized = authorized(d, wsi);
-        int n = lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
-        long clen = n > 0 ? strtol(cl, NULL, 10) : 0;
+    bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+    char cl[32];
+    int n = lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    long clen = n > 0 ? strtol(cl, NULL, 10) : 0;
+    if (guard_request(d, wsi, path, false, &h, &v) != 0) {
+        if (post && clen > 0 && clen <= MAX_POST_BODY) {
+            /* answered once its body is read and dropped, so that the
+             * connection stays usable (keep-alive clients reuse it) */
+            p->in_post = true;
+            p->refused = v.status;
+            snprintf(p->refused_why, sizeof p->refused_why, "%s", v.reason);
+            return 0;
+        }
+        p->close_after = post && clen > 0; /* the unread body would poison the connection */
+        return respond_error(wsi, p, v.status, "%s", v.reason);
+    }
+    if (v.route == WG_ROUTE_SUBMIT) {
         if (clen > MAX_POST_BODY) {
-            p->close_after = true; /* the unread body would poison the connection */
+            p->close_after = true;
             return respond_error(wsi, p, 413, "request body larger than %d bytes", MAX_POST_BODY);
         }
         if (clen <= 0) {
-            /* no body will come: answer now */
-            p->in_post = false;
-            if (!p->post_authorized)
-                return respond_error(wsi, p, 401, "missing or wrong bearer token");
             if (!d->serve)
                 return respond_error(wsi, p, 503, "job submission needs `bin/master serve`");
             return respond_error(wsi, p, 400, "empty body");
         }
+        p->in_post = true;
         return 0; /* the body arrives in LWS_CALLBACK_HTTP_BODY */
     }
-    if (post)
-        return respond_error(wsi, p, 405, "POST is only for /api/jobs");
 
-    if (strcmp(path, "/health") == 0) {
+    if (v.route == WG_ROUTE_HEALTH) {
         json_object *o = json_object_new_object();
         if (!o)
             return -1;
@@ -901,25 +1000,20 @@ static int http_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *p
         json_object_put(o);
         return rc;
     }
-    if (strcmp(path, "/api/workers") == 0 || strcmp(path, "/api/jobs") == 0) {
+    if (v.route == WG_ROUTE_WORKERS || v.route == WG_ROUTE_JOBS) {
         pthread_mutex_lock(&d->lock);
-        json_object *o = path[5] == 'w' ? dashstate_workers(d->state) : dashstate_jobs(d->state);
+        json_object *o = v.route == WG_ROUTE_WORKERS ? dashstate_workers(d->state)
+                                                     : dashstate_jobs(d->state);
         rc = o ? respond_json(wsi, p, 200, o) : -1;
         json_object_put(o);
         pthread_mutex_unlock(&d->lock);
         return rc;
     }
-    if (strncmp(path, "/api/jobs/", 10) == 0) {
-        int64_t id;
-        if (!parse_id(path + 10, &id))
-            return respond_error(wsi, p, 404, "job ids are numbers");
-        return api_job(d, wsi, p, id);
-    }
-    if (strcmp(path, "/api/history") == 0)
+    if (v.route == WG_ROUTE_JOB)
+        return api_job(d, wsi, p, v.job_id);
+    if (v.route == WG_ROUTE_HISTORY)
         return api_history(d, wsi, p);
-    if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)
-        return respond_error(wsi, p, 404, "no such API: %.200s", path);
-    if (strcmp(path, "/metrics") == 0) {
+    if (v.route == WG_ROUTE_METRICS) {
         pthread_mutex_lock(&d->lock);
         char *text = dashstate_metrics(d->state);
         pthread_mutex_unlock(&d->lock);
@@ -929,7 +1023,7 @@ static int http_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *p
         free(text);
         return rc;
     }
-    if (strncmp(path, "/socket.io", 10) == 0)
+    if (v.route == WG_ROUTE_SOCKETIO)
         /* what a Socket.IO server says to a transport it does not offer (polling) */
         return respond(wsi, p, 400, "application/json",
                        "{\"code\":0,\"message\":\"Transport unknown\"}", 40);
@@ -938,6 +1032,8 @@ static int http_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *p
 
 static int http_body(pss_t *p, const void *in, size_t len)
 {
+    if (!p->in_post || p->refused)
+        return 0; /* a refused request: its body is dropped */
     if (p->body_too_big || p->body_len + len > MAX_POST_BODY) {
         p->body_too_big = true;
         return 0;
@@ -955,10 +1051,10 @@ static int http_body(pss_t *p, const void *in, size_t len)
 static int http_body_done(dashboard_t *d, struct lws *wsi, pss_t *p)
 {
     if (!p->in_post)
-        return respond_error(wsi, p, 400, "unexpected body");
+        return p->resp || p->close_after ? 0 : respond_error(wsi, p, 400, "unexpected body");
     p->in_post = false;
-    if (!p->post_authorized)
-        return respond_error(wsi, p, 401, "missing or wrong bearer token");
+    if (p->refused)
+        return respond_error(wsi, p, p->refused, "%s", p->refused_why);
     if (p->body_too_big)
         return respond_error(wsi, p, 413, "request body larger than %d bytes", MAX_POST_BODY);
     if (!d->serve)
@@ -994,6 +1090,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         break;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return ws_url_ok(wsi) ? 0 : 1;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return ws_confirm_upgrade(d, wsi);
     case LWS_CALLBACK_ESTABLISHED:
         return ws_established(d, wsi, p);
     case LWS_CALLBACK_RECEIVE:
@@ -1058,6 +1156,20 @@ static void find_webroot(dashboard_t *d)
         }
     }
     log_warn("dashboard: web app folder dashboard/web not found; only the API is served");
+}
+
+/* A job the history file shows queued or running belonged to a master that
+ * stopped before it ended: it ends "failed" now, in memory and in the file. */
+static int end_interrupted_jobs(dashboard_t *d, char *err, size_t errlen)
+{
+    json_object *ended = dashstate_end_pending(
+        d->state, clock_wall_ms(), "interrupted: the master stopped before the job ended");
+    int rc = ended ? 0 : errbuf_set(err, errlen, "out of memory");
+    for (size_t i = 0; rc == 0 && i < json_object_array_length(ended); i++)
+        rc = history_record(d->writer, "job_done", clock_wall_ms(),
+                            json_object_array_get_idx(ended, i), err, errlen);
+    json_object_put(ended);
+    return rc == 0 ? history_flush(d->writer, err, errlen) : -1;
 }
 
 /* lws reports a failed bind only as a failed context; try it ourselves first
@@ -1134,6 +1246,22 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
         goto fail;
     }
     find_webroot(d);
+    d->has_files = is_dir(cfg->dashboard.files, d->files_root);
+    if (!d->has_files)
+        log_warn("dashboard: dashboard.files '%s' is not a folder: jobs cannot be submitted over "
+                 "HTTP", cfg->dashboard.files);
+    /* like Jupyter: a dashboard others can reach never runs without a token */
+    if (!webguard_is_loopback(cfg->dashboard.host) && !d->cfg.dashboard.token[0]) {
+        if (webguard_random_token(d->cfg.dashboard.token, sizeof d->cfg.dashboard.token, 24) != 0) {
+            errbuf_set(err, errlen, "dashboard: no randomness for a token (set dashboard.token)");
+            goto fail;
+        }
+        d->token_generated = true;
+    }
+    webguard_init(&d->guard, cfg->dashboard.host, cfg->dashboard.port, d->cfg.dashboard.token);
+    if (!*cfg->dashboard.host || strcmp(cfg->dashboard.host, "0.0.0.0") == 0 ||
+        strcmp(cfg->dashboard.host, "::") == 0)
+        webguard_add_local_names(&d->guard);
 
     d->writer = history_open(cfg->history.db, cfg->history.retention_days, false, err, errlen);
     if (!d->writer)
@@ -1142,7 +1270,10 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
     if (!jobs)
         goto fail;
     dashstate_load_jobs(d->state, jobs);
+    if (end_interrupted_jobs(d, err, errlen) != 0)
+        goto fail;
     json_object_put(jobs);
+    jobs = NULL;
     if (history_prune(d->writer, clock_wall_ms(), err, errlen) < 0)
         goto fail;
     d->reader = history_open(cfg->history.db, cfg->history.retention_days, true, err, errlen);
@@ -1197,8 +1328,25 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
     log_info("dashboard on http://%s:%d/", *host ? host : "0.0.0.0", cfg->dashboard.port);
     return d;
 fail:
+    json_object_put(jobs);
     dashboard_stop(&d);
     return NULL;
+}
+
+int dashboard_token_url(const dashboard_t *d, char *buf, size_t len)
+{
+    char name[256] = "127.0.0.1";
+    const char *host = d ? d->cfg.dashboard.host : "";
+    if (!d || !d->token_generated)
+        return -1;
+    if (*host && strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0)
+        snprintf(name, sizeof name, "%s", host);
+    else if (gethostname(name, sizeof name) != 0)
+        snprintf(name, sizeof name, "127.0.0.1");
+    name[sizeof name - 1] = '\0';
+    snprintf(buf, len, "http://%s%s%s:%d/?token=%s", strchr(name, ':') ? "[" : "", name,
+             strchr(name, ':') ? "]" : "", d->cfg.dashboard.port, d->cfg.dashboard.token);
+    return 0;
 }
 
 int dashboard_port(const dashboard_t *d)

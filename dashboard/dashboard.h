@@ -14,18 +14,24 @@
  *       GET  /api/history?metric=cpu|mem|rows&worker=NAME&since=MS&step=MS
  *                               {metric, worker, since, step, points: [[ts, v]]}
  *                               (since defaults to one hour ago, step to 5000)
- *       POST /api/jobs          serve mode only; needs "Authorization: Bearer
- *                               TOKEN" when dashboard.token is set (else 401).
- *                               The body (a JSON object, at most 64 KiB) goes
+ *       POST /api/jobs          serve mode only; Content-Type: application/json.
+ *                               The body (a JSON object, at most 64 KiB) is
+ *                               checked by webguard_job() (paths under
+ *                               dashboard.files, made absolute) and goes
  *                               to the master over a REQ socket; its one-frame
  *                               reply is relayed: {"id": N} -> 200, {"error":
  *                               ..., "status": S} -> S (default 400); no reply
  *                               within 5 s -> 503. Not in serve mode -> 503.
  *       GET  /metrics           Prometheus text (dashstate_metrics()).
+ *   Every request first passes webguard_check() (webguard.h: Host, Origin,
+ *   bearer token, Content-Type); with a token in force only GET /health and
+ *   the static files answer without it. When dashboard.host is not loopback
+ *   and no token is set, one is made at start (dashboard_token_url()).
  *   - Socket.IO v4 over websocket at /socket.io/?EIO=4&transport=websocket
  *     (the vhost's default protocol, as socket.io-client sends none). The
  *     server pings every 25 s and drops a client silent for 20 s more. After
- *     "40" a client gets "snapshot" (dashstate_snapshot()), then
+ *     "40" (with {"token": ...} as its auth payload when a token is in force,
+ *     else 44{"message"} and the socket is closed) a client gets "snapshot" (dashstate_snapshot()), then
  *     "update_stats" every second, and every event of the master under its own
  *     name (worker_stats carries the merged worker; job_started, job_progress
  *     and job_done carry the merged job summary; job_queued when a job is
@@ -35,7 +41,11 @@
  * A second thread subscribes to the master's event stream, keeps the
  * in-memory state (dashstate), queues frames for browsers and writes the
  * history file (history.h) in batches every 500 ms; samples older than
- * history.retention_days are deleted at start and hourly. Jobs in the
+ * history.retention_days are deleted at start and hourly. Every event passes
+ * dashstate_public_event() first (public error texts; serve.c's job_failed
+ * ends a job still pending), and at start a job the history file shows
+ * queued or running (its master stopped before it ended) ends failed. Every frame and HTTP body is valid
+ * UTF-8 (webguard_utf8_repair()). Jobs in the
  * history file are shown from the start, so they survive a master restart.
  */
 #ifndef NC_DASHBOARD_H
@@ -62,6 +72,12 @@ dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *eve
 /* Stops both threads, flushes history, frees everything; sets *d to NULL.
  * Call before zmq_ctx_term(). */
 void dashboard_stop(dashboard_t **d);
+
+/* When the dashboard made its own token at start (dashboard.host is not
+ * loopback and dashboard.token is empty), writes the URL that opens the page
+ * with it, http://HOST:PORT/?token=TOKEN (HOST: the host name when bound to a
+ * wildcard address), and returns 0; else -1. */
+int dashboard_token_url(const dashboard_t *d, char *buf, size_t len);
 
 /* The port actually listened on (useful when tests pass a free port). */
 int dashboard_port(const dashboard_t *d);

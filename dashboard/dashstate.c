@@ -1,6 +1,8 @@
 /* dashstate: in-memory cluster picture built from the master's events. See dashstate.h. */
 #include "dashboard/dashstate.h"
 
+#include "dashboard/webguard.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,14 +500,70 @@ json_object *dashstate_apply(dashstate_t *s, const char *event, int64_t ts, json
 
 json_object *dashstate_job_queued(dashstate_t *s, int64_t id, json_object *request, int64_t ts)
 {
+    bool known = job_find(s, id) != NULL;
     job_t *j = job_get(s, id, true);
     if (!j)
         return NULL;
+    /* The master may have started (or failed) the job before the dashboard
+     * got its answer to the submission: never move a job back to queued. */
+    if (known && strcmp(jstr(j->sum, "state", "queued"), "queued") != 0)
+        return json_object_get(j->sum);
     copy_field(j->sum, request, "mode");
     copy_field(j->sum, request, "data");
     json_object_object_add(j->sum, "state", json_object_new_string("queued"));
     set_int(j->sum, "started_ms", ts);
     return json_object_get(j->sum);
+}
+
+const char *dashstate_public_event(dashstate_t *s, const char *event, json_object *data)
+{
+    json_object *e = NULL;
+    char text[WEBGUARD_REASON];
+    if (strcmp(event, "job_failed") == 0) {
+        json_object *idv = jget(data, "job_id"), *stv = jget(data, "status");
+        if (!is_num(idv) || !dashstate_job_pending(s, json_object_get_int64(idv)))
+            return NULL; /* the driver already said how the job ended */
+        webguard_failed_reason(is_num(stv) ? json_object_get_int(stv) : 1, text, sizeof text);
+        json_object_object_add(data, "state", json_object_new_string("failed"));
+        json_object_object_add(data, "error", json_object_new_string(text));
+        json_object_object_add(data, "outputs", json_object_new_object());
+        json_object_object_del(data, "status");
+        return "job_done";
+    }
+    if ((strcmp(event, "job_done") == 0 || strcmp(event, "task_failed") == 0) &&
+        json_object_object_get_ex(data, "error", &e) && json_object_is_type(e, json_type_string))
+        json_object_object_add(data, "error",
+                               json_object_new_string(webguard_public_error(
+                                   json_object_get_string(e), text, sizeof text)));
+    return event;
+}
+
+json_object *dashstate_end_pending(dashstate_t *s, int64_t ts, const char *reason)
+{
+    json_object *ended = json_object_new_array();
+    for (size_t i = 0; ended && i < s->njobs; i++) {
+        if (!dashstate_job_pending(s, s->jobs[i].id))
+            continue;
+        json_object *d = json_object_new_object();
+        if (!d)
+            break;
+        json_object_object_add(d, "job_id", json_object_new_int64(s->jobs[i].id));
+        json_object_object_add(d, "state", json_object_new_string("failed"));
+        json_object_object_add(d, "outputs", json_object_new_object());
+        json_object_object_add(d, "error", json_object_new_string(reason));
+        json_object_put(apply_job(s, "job_done", ts, d));
+        json_object_array_add(ended, d);
+    }
+    return ended;
+}
+
+bool dashstate_job_pending(dashstate_t *s, int64_t id)
+{
+    job_t *j = job_find(s, id);
+    if (!j)
+        return true;
+    const char *st = jstr(j->sum, "state", "queued");
+    return strcmp(st, "done") != 0 && strcmp(st, "failed") != 0;
 }
 
 /* ---- views ---- */

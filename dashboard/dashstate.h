@@ -44,9 +44,28 @@ void dashstate_load_jobs(dashstate_t *s, json_object *jobs);
  * malformed event. data is borrowed. */
 json_object *dashstate_apply(dashstate_t *s, const char *event, int64_t ts, json_object *data);
 
-/* Records a job accepted over REST, before the master starts it. Returns the
+/* Records a job accepted over REST, before the master starts it (a job the
+ * events already showed running or ended keeps its state). Returns the
  * job_queued event to forward (caller puts). */
 json_object *dashstate_job_queued(dashstate_t *s, int64_t id, json_object *request, int64_t ts);
+
+/* True unless job id is known to have ended (done or failed); an unknown id
+ * is pending. */
+bool dashstate_job_pending(dashstate_t *s, int64_t id);
+
+/* What an event from the master becomes before it is applied, recorded and
+ * sent to browsers; data (borrowed) is rewritten in place. The "error" of
+ * job_done and task_failed becomes webguard_public_error() (no file contents
+ * leave the process); "job_failed" {job_id, status} (serve.c: the driver
+ * returned an error) becomes a job_done "failed" with
+ * webguard_failed_reason() when the job is still pending, else NULL (drop).
+ * Returns the event name to use (static or event itself). */
+const char *dashstate_public_event(dashstate_t *s, const char *event, json_object *data);
+
+/* Ends every pending job (queued or running) as failed with reason, as of
+ * ts: at start, such jobs come from the history of a master that stopped.
+ * Returns the job_done data of each (caller puts; to record in history). */
+json_object *dashstate_end_pending(dashstate_t *s, int64_t ts, const char *reason);
 
 json_object *dashstate_workers(dashstate_t *s);           /* array */
 json_object *dashstate_jobs(dashstate_t *s);              /* summaries, newest first */

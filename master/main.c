@@ -140,6 +140,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "master: %s (or run with --no-dashboard)\n", err);
             goto out;
         }
+        char url[600];
+        if (dashboard_token_url(dash, url, sizeof url) == 0) {
+            printf("dashboard: %s\n", url); /* like Jupyter: the token only the user sees */
+            fflush(stdout);
+        }
     }
     master_ctx_t ctx = {.cfg = &cfg, .opts = &opts, .zctx = zctx, .ev = ev, .sched = sched,
                         .stop = &stop_flag};

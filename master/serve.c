@@ -185,6 +185,18 @@ int serve_run(master_ctx_t *ctx, void *rep)
         jc.job_id = j->id;
         int status = j->mode == CMD_TRAIN ? train_run(&jc) : predict_run(&jc);
         log_info("job %u finished with status %d", j->id, status);
+        if (status != 0) {
+            /* A driver that fails before the job starts publishes nothing:
+             * the dashboard ends a job it still shows as pending on this. */
+            json_object *o = json_object_new_object();
+            if (o) {
+                json_object_object_add(o, "job_id", json_object_new_int64(j->id));
+                json_object_object_add(o, "mode", json_object_new_string(
+                                                      j->mode == CMD_TRAIN ? "train" : "test"));
+                json_object_object_add(o, "status", json_object_new_int(status));
+            }
+            events_publish(ctx->ev, "job_failed", o);
+        }
         free(j);
     }
     sched_set_aux(ctx->sched, NULL, NULL, NULL);

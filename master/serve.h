@@ -7,6 +7,12 @@
  * once and answered {"id": N} or {"error": "...", "status": 400}; accepted jobs
  * run one after another with the scheduler, and submissions are answered
  * while a job runs (the REP socket is polled by the scheduler's loop).
+ * A job whose driver returns an error is followed by the event "job_failed"
+ * {job_id, mode, status}, so that one that failed before it started (and
+ * so published nothing) does not stay queued on the dashboard.
+ *
+ * Requests come only from the dashboard, which has already checked them
+ * (dashboard/webguard.h: paths are real, absolute and inside dashboard.files).
  */
 #ifndef NC_SERVE_H
 #define NC_SERVE_H

@@ -17,6 +17,34 @@
   };
 
   var $ = function (id) { return document.getElementById(id); };
+
+  /* The token, like Jupyter's: the master prints http://HOST:PORT/?token=...;
+   * the page keeps it for this tab (sessionStorage), takes it out of the
+   * address bar and history, and sends it as a bearer token on every API call
+   * and in the Socket.IO auth payload. */
+  var token = (function () {
+    var key = 'netcompute.token', t = null;
+    try {
+      var u = new URL(window.location.href);
+      t = u.searchParams.get('token');
+      if (t) {
+        window.sessionStorage.setItem(key, t);
+        u.searchParams.delete('token');
+        window.history.replaceState(null, '', u.pathname + u.search + u.hash);
+      } else {
+        t = window.sessionStorage.getItem(key);
+      }
+    } catch (e) { /* storage disabled: the token lives as long as the page */ }
+    return t || '';
+  })();
+  function api(url, opts) {
+    opts = opts || {};
+    if (token) {
+      opts.headers = Object.assign({}, opts.headers || {}, { Authorization: 'Bearer ' + token });
+    }
+    return fetch(url, opts);
+  }
+  window.ncApi = api;
   function esc(s) {
     return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
       return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
@@ -272,7 +300,7 @@
   }
 
   function loadJob(id, past) {
-    return fetch('/api/jobs/' + id).then(function (r) { return r.ok ? r.json() : null; })
+    return api('/api/jobs/' + id).then(function (r) { return r.ok ? r.json() : null; })
       .then(function (j) { if (j) showJobDetails(j, past); }).catch(function () {});
   }
 
@@ -329,7 +357,7 @@
 
   function loadHistory() {
     var since = Date.now() - 3600 * 1000;
-    var get = function (u) { return fetch(u).then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; }); };
+    var get = function (u) { return api(u).then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; }); };
     return Promise.all([
       get('/api/jobs'), get('/api/workers'),
       get('/api/history?metric=cpu&step=5000&since=' + since),
@@ -360,7 +388,12 @@
       $('conn-banner').classList.remove('hidden');
       return;
     }
-    var socket = io({ transports: ['websocket'], reconnectionDelayMax: 5000 });
+    var socket = io({ transports: ['websocket'], reconnectionDelayMax: 5000, auth: { token: token } });
+    socket.on('connect_error', function (e) {
+      $('conn-banner').textContent = 'The dashboard refused the connection: ' + ((e && e.message) || 'error') +
+        ' (open the URL with ?token= that the master printed)';
+      $('conn-banner').classList.remove('hidden');
+    });
     window.ncSocket = socket;
     socket.on('connect', function () {
       $('conn-banner').classList.add('hidden');

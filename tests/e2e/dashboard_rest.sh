@@ -38,7 +38,7 @@ dash_stop_master
 
 # serve mode: same ports, same history file, the workers reconnect by themselves
 mkdir -p "$T/serve"
-nc_master_bg serve
+nc_master_bg serve --set "dashboard.files=$T"
 dash_wait_up
 out=$(node "$NC_ROOT/tests/js/rest_check.mjs" serve) || { echo "$out"; tail -30 "$T/master.log"; fail "serve-mode checks"; }
 echo "$out"

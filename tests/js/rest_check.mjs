@@ -38,7 +38,9 @@ function req(method, path, { body, headers = {} } = {}) {
     r.end();
   });
 }
-const get = (path) => req('GET', path);
+// with dashboard.token set every GET but /health and the page needs it (README "Security")
+const auth = () => (process.env.TOKEN ? { authorization: 'Bearer ' + process.env.TOKEN } : {});
+const get = (path) => req('GET', path, { headers: auth() });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const isErr = (r) => r.json && typeof r.json.error === 'string' && r.json.error.length > 0 &&
   /^application\/json/.test(r.headers['content-type'] || '');
@@ -186,6 +188,16 @@ async function jobPhase() {
     check([403, 404].includes(r.status), `GET ${p} is refused with 403/404 (${r.status})`);
   }
 
+  // with a token in force the API and /metrics need it; /health and the page do not
+  for (const p of ['/api/jobs', '/api/workers', '/metrics', '/api/jobs/1', '/api/history']) {
+    r = await req('GET', p);
+    check(r.status === 401 && r.headers['www-authenticate'] === 'Bearer', `GET ${p} without the token -> ${r.status}`);
+  }
+  for (const p of ['/health', '/']) {
+    r = await req('GET', p);
+    check(r.status === 200, `GET ${p} without the token -> ${r.status}`);
+  }
+
   // POST /api/jobs outside serve mode
   r = await req('POST', '/api/jobs', { body: '{"mode":"train","data":"x.csv"}' });
   check(r.status === 401 && r.headers['www-authenticate'] === 'Bearer' && isErr(r), `POST without token -> ${r.status}`);
@@ -197,8 +209,9 @@ async function jobPhase() {
 
 async function servePhase() {
   const token = process.env.TOKEN;
-  const job = JSON.stringify({ mode: 'train', data: `${T}/train.csv`, scale: 'none', model: `${T}/serve/model.txt`,
-                               out: `${T}/serve/submission.csv`, 'min-workers': 2 });
+  // paths are relative to dashboard.files, which dashboard_rest.sh sets to T
+  const job = JSON.stringify({ mode: 'train', data: 'train.csv', scale: 'none', model: 'serve/model.txt',
+                               out: 'serve/submission.csv', 'min-workers': 2 });
   let r = await get('/api/jobs');
   const before = (r.json || []).map((x) => x.id);
   check(r.status === 200 && before.length === 1, `the first master's job is still listed (from history): ${before}`);
@@ -244,11 +257,11 @@ async function servePhase() {
   // refused with 400, or accepted and then reported failed; never done, never
   // queued for ever, and the master stays up.
   const known = [];
-  for (const [what, extra] of [['bad solver', { solver: 'nope' }], ['missing data file', { data: `${T}/nope.csv` }]]) {
-    const body = JSON.stringify({ mode: 'train', data: `${T}/train.csv`, model: `${T}/serve/bad.txt`, ...extra });
+  for (const [what, extra] of [['bad solver', { solver: 'nope' }], ['missing data file', { data: 'nope.csv' }]]) {
+    const body = JSON.stringify({ mode: 'train', data: 'train.csv', model: 'serve/bad.txt', out: 'serve/bad.csv', ...extra });
     r = await req('POST', '/api/jobs', { body, headers: { authorization: 'Bearer ' + token } });
-    if (r.status === 400) {
-      check(isErr(r), `POST ${what} -> 400 ${r.text}`);
+    if (r.status === 400 || r.status === 403) {
+      check(isErr(r), `POST ${what} -> ${r.status} ${r.text}`);
       continue;
     }
     check(r.status === 200 && r.json && Number.isInteger(r.json.id), `POST ${what} -> ${r.status} ${r.text}`);

@@ -101,7 +101,9 @@ static int send_all(int fd, const void *buf, size_t len)
 }
 
 /* One HTTP/1.1 request with Connection: close. Returns the status; *body (caller
- * frees) gets the body, *head the headers when asked. */
+ * frees) gets the body, *head the headers when asked. headers NULL: the
+ * token when one is in force, and Content-Type: application/json with a
+ * body; "" sends neither. */
 static int http(const char *method, const char *path, const char *headers, const char *body,
                 char **out_body, char **out_head)
 {
@@ -109,9 +111,13 @@ static int http(const char *method, const char *path, const char *headers, const
     int fd = tcp_connect(F.port);
     if (fd < 0)
         return -1;
+    const char *auth = F.cfg.dashboard.token[0] ? "Authorization: Bearer " TOKEN "\r\n" : "";
     snprintf(req, sizeof(req),
              "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s\r\n", method, path,
-             headers ? headers : "", "");
+             headers ? headers : auth,
+             body && (!headers || (*headers && !strstr(headers, "Content-Type")))
+                 ? "Content-Type: application/json\r\n"
+                 : "");
     size_t blen = body ? strlen(body) : 0;
     if (body) {
         char cl[64];
@@ -386,6 +392,11 @@ static int group_setup(void **state)
     F.cfg.dashboard.port = F.port;
     snprintf(F.cfg.dashboard.token, sizeof(F.cfg.dashboard.token), "%s", TOKEN);
     snprintf(F.cfg.history.db, sizeof(F.cfg.history.db), "%s/hist/h.db", F.dir);
+    snprintf(path, sizeof(path), "%s/files", F.dir);
+    mkdir(path, 0755);
+    snprintf(F.cfg.dashboard.files, sizeof(F.cfg.dashboard.files), "%s", path);
+    snprintf(path, sizeof(path), "%s/files/train.csv", F.dir);
+    write_file(path, "id,label,f1\n1,a,2\n");
     F.d = dashboard_start(F.zctx, &F.cfg, EVENTS_EP, COMMANDS_EP, err, sizeof(err));
     if (!F.d) {
         fprintf(stderr, "dashboard_start: %s\n", err);
@@ -614,15 +625,35 @@ static void test_post_jobs(void **state)
 {
     (void)state;
     char *body = NULL;
-    const char *job = "{\"mode\":\"train\",\"data\":\"Data/train.csv\"}";
-    assert_int_equal(http("POST", "/api/jobs", NULL, job, &body, NULL), 401);
+    const char *job = "{\"mode\":\"train\",\"data\":\"train.csv\",\"model\":\"m.txt\","
+                      "\"out\":\"o.csv\"}";
+    char want[600];
+    assert_int_equal(http("POST", "/api/jobs", "Content-Type: application/json\r\n", job, &body,
+                          NULL),
+                     401);
     assert_non_null(strstr(body, "token"));
     free(body);
     assert_int_equal(http("POST", "/api/jobs", "Authorization: Bearer wrong-token\r\n", job, &body,
                           NULL),
                      401);
     free(body);
-    assert_int_equal(http("POST", "/api/jobs", NULL, NULL, &body, NULL), 401);
+    assert_int_equal(http("POST", "/api/jobs", "", NULL, &body, NULL), 401);
+    free(body);
+    /* no CORS "simple request", no other origin, no other Host */
+    assert_int_equal(http("POST", "/api/jobs", "Authorization: Bearer " TOKEN "\r\nContent-Type: "
+                          "text/plain\r\n", job, &body, NULL),
+                     415);
+    free(body);
+    assert_int_equal(http("POST", "/api/jobs", "Authorization: Bearer " TOKEN "\r\nOrigin: "
+                          "http://evil.example\r\n", job, &body, NULL),
+                     403);
+    free(body);
+    /* paths stay inside dashboard.files, refused before the master sees them */
+    assert_int_equal(http("POST", "/api/jobs", NULL,
+                          "{\"mode\":\"train\",\"data\":\"../secret.txt\",\"model\":\"m.txt\"}",
+                          &body, NULL),
+                     403);
+    assert_null(strstr(body, "TOP-SECRET"));
     free(body);
     assert_int_equal(
         http("POST", "/api/jobs", "Authorization: Bearer " TOKEN "\r\n", "not json", &body, NULL),
@@ -634,11 +665,14 @@ static void test_post_jobs(void **state)
     free(body);
     json_object *j = get_json("/api/jobs/42", 200);
     assert_string_equal(json_object_get_string(field(j, "state")), "queued");
-    assert_string_equal(json_object_get_string(field(j, "data")), "Data/train.csv");
+    snprintf(want, sizeof want, "%s/files/train.csv", F.dir);
+    assert_string_equal(json_object_get_string(field(j, "data")), want);
     json_object_put(j);
     /* the master's refusal and its status are relayed */
-    assert_int_equal(http("POST", "/api/jobs", "Authorization: Bearer " TOKEN "\r\n",
-                          "{\"mode\":\"nope\"}", &body, NULL),
+    assert_int_equal(http("POST", "/api/jobs", NULL,
+                          "{\"mode\":\"train\",\"data\":\"train.csv\",\"model\":\"m.txt\","
+                          "\"out\":\"o.csv\",\"label\":\"nope\"}",
+                          &body, NULL),
                      422);
     assert_non_null(strstr(body, "mode must be"));
     free(body);
@@ -648,14 +682,40 @@ static void test_post_jobs(void **state)
     free(body);
 }
 
+/* Error texts leave the process without file contents, and a job whose
+ * driver failed before it started (serve.c's job_failed) ends failed. */
+static void test_public_errors(void **state)
+{
+    (void)state;
+    publish("job_started", "{\"job_id\":88,\"mode\":\"train\",\"data\":\"d.csv\"}");
+    publish("job_done", "{\"job_id\":88,\"state\":\"failed\",\"error\":\"/srv/d.csv:3:4: "
+                        "columns: TOP-SECRET,x\"}");
+    publish("job_failed", "{\"job_id\":88,\"status\":3}"); /* already ended: ignored */
+    publish("job_failed", "{\"job_id\":89,\"mode\":\"test\",\"status\":2}");
+    sleep_ms(300);
+    json_object *j = get_json("/api/jobs/88", 200);
+    assert_string_equal(json_object_get_string(field(j, "state")), "failed");
+    assert_string_equal(json_object_get_string(field(j, "error")),
+                        "bad input at line 3, column 4 (details in the master's log)");
+    assert_null(strstr(json_object_to_json_string(j), "TOP-SECRET"));
+    json_object_put(j);
+    j = get_json("/api/jobs/89", 200);
+    assert_string_equal(json_object_get_string(field(j, "state")), "failed");
+    assert_string_equal(json_object_get_string(field(j, "error")),
+                        "bad usage or configuration (exit 2; details in the master's log)");
+    json_object_put(j);
+}
+
 static void test_post_timeout(void **state)
 {
     (void)state;
     char *body = NULL;
     F.rep_silent = 1;
     int64_t t0 = clock_now_ms();
-    assert_int_equal(http("POST", "/api/jobs", "Authorization: Bearer " TOKEN "\r\n",
-                          "{\"mode\":\"train\"}", &body, NULL),
+    assert_int_equal(http("POST", "/api/jobs", NULL,
+                          "{\"mode\":\"train\",\"data\":\"train.csv\",\"model\":\"m.txt\","
+                          "\"out\":\"o.csv\"}",
+                          &body, NULL),
                      503);
     int64_t took = clock_now_ms() - t0;
     assert_true(took >= 4500 && took < 8000);
@@ -669,6 +729,20 @@ static void test_socketio(void **state)
     (void)state;
     assert_int_equal(ws_open("/other"), -1);
     assert_int_equal(ws_open("/socket.io/?EIO=3&transport=websocket"), -1);
+    /* with a token in force, a CONNECT without it (or with a wrong one) is
+     * refused with CONNECT_ERROR and the socket is closed */
+    static const char *const bad[] = {"40", "40{\"token\":\"wrong\"}", "40{\"token\":7}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int bfd = ws_open("/socket.io/?EIO=4&transport=websocket");
+        assert_true(bfd >= 0);
+        free(ws_expect(bfd, "0{"));
+        assert_int_equal(ws_send(bfd, bad[i]), 0);
+        free(ws_expect(bfd, "44{\"message\":"));
+        char *rest = ws_recv(bfd);
+        if (rest)
+            fail_msg("after %s the server sent %s", bad[i], rest);
+        close(bfd);
+    }
     int fd = ws_open("/socket.io/?EIO=4&transport=websocket");
     assert_true(fd >= 0);
     char *f = ws_expect(fd, "0{");
@@ -678,7 +752,7 @@ static void test_socketio(void **state)
     assert_int_equal(json_object_get_int(field(open, "pingTimeout")), 20000);
     json_object_put(open);
     free(f);
-    assert_int_equal(ws_send(fd, "40"), 0);
+    assert_int_equal(ws_send(fd, "40{\"token\":\"" TOKEN "\"}"), 0);
     f = ws_expect(fd, "40{\"sid\":");
     free(f);
     f = ws_expect(fd, "42[\"snapshot\",");
@@ -720,7 +794,7 @@ static void test_many_ws_clients(void **state)
         fds[i] = ws_open("/socket.io/?EIO=4&transport=websocket");
         assert_true(fds[i] >= 0);
         free(ws_expect(fds[i], "0{"));
-        assert_int_equal(ws_send(fds[i], "40"), 0);
+        assert_int_equal(ws_send(fds[i], "40{\"token\":\"" TOKEN "\"}"), 0);
     }
     publish("job_progress", "{\"job_id\":5,\"phase\":\"x\",\"done_tasks\":2,\"total_tasks\":2,"
                             "\"rows_done\":2000,\"rows_total\":2000,\"rate_rows_s\":1,"
@@ -788,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_static_files),
         cmocka_unit_test(test_post_jobs),
+        cmocka_unit_test(test_public_errors),
         cmocka_unit_test(test_post_timeout),
         cmocka_unit_test(test_socketio),
         cmocka_unit_test(test_many_ws_clients),
