@@ -81,9 +81,52 @@ int cli_job_option(config_t *cfg, cli_cmd_t cmd, const char *name, const char *v
     return config_set(cfg, assign, err, errlen);
 }
 
+/* Appends arg to buf, single-quoted when the shell would split or expand it.
+ * Returns false when it does not fit. */
+static bool append_quoted(char *buf, size_t size, const char *arg)
+{
+    size_t n = strlen(buf);
+    if (n + 4 * strlen(arg) + 4 >= size) /* room for the worst case: every byte a quote */
+        return false;
+    bool plain = arg[0] != 0;
+    for (const char *c = arg; *c; c++)
+        plain = plain && (strchr("_-./=:,+@%", *c) || (*c >= '0' && *c <= '9') ||
+                          (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'));
+    if (n)
+        buf[n++] = ' ';
+    if (!plain)
+        buf[n++] = '\'';
+    for (const char *c = arg; *c; c++) {
+        if (*c == '\'') {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *c;
+        }
+    }
+    if (!plain)
+        buf[n++] = '\'';
+    buf[n] = 0;
+    return true;
+}
+
+static void record_command(master_opts_t *o, int argc, char **argv)
+{
+    o->command[0] = 0;
+    for (int k = 0; k < argc; k++) {
+        if (k > 0 && strcmp(argv[k], "--resume") == 0)
+            continue;
+        if (!append_quoted(o->command, sizeof o->command, argv[k])) {
+            o->command[0] = 0;
+            return;
+        }
+    }
+}
+
 int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
+    record_command(o, argc, argv);
     snprintf(o->config_path, sizeof o->config_path, "config.json");
     o->min_workers = 1;
     o->tasks = 10000;

@@ -8,6 +8,7 @@
 #include "master/cli.h"
 #include "master/dispatch.h"
 #include "master/events.h"
+#include "master/input.h"
 #include "master/master.h"
 #include "master/predict.h"
 #include "master/sched.h"
@@ -23,14 +24,37 @@
 
 #define NETCOMPUTE_VERSION "0.1.0"
 
+/* The signal that asked us to stop (SIGINT, SIGTERM), 0 while running. */
 static volatile sig_atomic_t stop_flag;
+/* A pipe or FIFO given as --data is copied here; removed at every exit. */
+static char input_tmp[CONFIG_PATH];
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    if (stop_flag)
-        _exit(130); /* a second Ctrl-C: the user means it */
-    stop_flag = 1;
+    if (stop_flag) { /* a second Ctrl-C: the user means it */
+        if (input_tmp[0])
+            unlink(input_tmp);
+        _exit(128 + sig);
+    }
+    stop_flag = sig;
+}
+
+/* Train and test read --data several times: a pipe or FIFO becomes a
+ * temporary file first. Returns 0 or an exit status. */
+static int prepare_input(master_opts_t *o, config_t *cfg)
+{
+    char err[1024];
+    char *path = o->cmd == CMD_TEST ? cfg->data.test : cfg->data.train;
+    size_t size = o->cmd == CMD_TEST ? sizeof cfg->data.test : sizeof cfg->data.train;
+    int rc = input_prepare(path, &stop_flag, input_tmp, sizeof input_tmp, err, sizeof err);
+    if (rc == INPUT_COPIED) {
+        snprintf(path, size, "%s", input_tmp);
+        return EXIT_OK;
+    }
+    if (rc == INPUT_REGULAR)
+        return EXIT_OK;
+    fprintf(stderr, "master: %s\n", err);
+    return rc == INPUT_EUSAGE ? EXIT_USAGE : rc == INPUT_ESTOP ? 128 + stop_flag : EXIT_JOB_FAILED;
 }
 
 static int ask_mode(master_opts_t *o)
@@ -96,6 +120,11 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (opts.cmd == CMD_TRAIN || opts.cmd == CMD_TEST) {
+        status = prepare_input(&opts, &cfg);
+        if (status != EXIT_OK)
+            return status;
+    }
 
     /* Every worker holds three TCP connections to the master: a lab of a few
      * hundred PCs needs more descriptors than the usual soft limit of 1024. */
@@ -164,6 +193,10 @@ int main(int argc, char **argv)
     }
     if (opts.keep_running && !stop_flag && opts.cmd != CMD_SERVE)
         serve_idle(&ctx);
+    /* A job cut short by Ctrl-C exits as a shell expects (130, 143 for
+     * SIGTERM); serve mode is meant to end that way and exits 0. */
+    if (stop_flag && status != EXIT_OK && opts.cmd != CMD_SERVE)
+        status = 128 + stop_flag;
     goto out;
 fail:
     fprintf(stderr, "master: %s\n", err);
@@ -177,5 +210,7 @@ out:
     security_zap_stop(&zap);
     if (zctx)
         zmq_ctx_term(zctx);
+    if (input_tmp[0])
+        unlink(input_tmp);
     return status;
 }
