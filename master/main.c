@@ -15,7 +15,14 @@
 #include "master/serve.h"
 #include "master/train.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -55,6 +62,60 @@ static int prepare_input(master_opts_t *o, config_t *cfg)
         return EXIT_OK;
     fprintf(stderr, "master: %s\n", err);
     return rc == INPUT_EUSAGE ? EXIT_USAGE : rc == INPUT_ESTOP ? 128 + stop_flag : EXIT_JOB_FAILED;
+}
+
+/* The master listens on master.ip: it must be "*", an interface name or an
+ * address of this machine. Checked before any socket binds, so that a wrong
+ * address is a config error (exit 2) rather than a failed bind. */
+static int check_listen_address(const char *ip, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_flags = AI_PASSIVE}, *ai = NULL;
+    struct ifaddrs *ifs = NULL;
+    char host[CONFIG_STR + 2];
+    size_t n = strlen(ip);
+    if (strcmp(ip, "*") == 0 || if_nametoindex(ip) != 0)
+        return 0;
+    snprintf(host, sizeof host, "%s", ip);
+    if (n > 2 && ip[0] == '[' && ip[n - 1] == ']') { /* ZeroMQ's bracketed IPv6 */
+        memmove(host, host + 1, n - 2);
+        host[n - 2] = 0;
+    }
+    int g = getaddrinfo(host, NULL, &hints, &ai);
+    if (g != 0) {
+        snprintf(err, errlen, "master.ip: cannot resolve '%s': %s", ip, gai_strerror(g));
+        return -1;
+    }
+    bool local = false;
+    if (getifaddrs(&ifs) < 0)
+        local = true; /* cannot tell: let the bind decide */
+    for (struct addrinfo *a = ai; a && !local; a = a->ai_next) {
+        if (a->ai_family == AF_INET) {
+            struct in_addr in = ((struct sockaddr_in *)a->ai_addr)->sin_addr;
+            uint32_t h = ntohl(in.s_addr);
+            local = h == INADDR_ANY || (h >> 24) == 127; /* all of 127/8 is loopback */
+            for (struct ifaddrs *i = ifs; i && !local; i = i->ifa_next)
+                local = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+                        ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == in.s_addr;
+        } else if (a->ai_family == AF_INET6) {
+            struct in6_addr in6 = ((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+            local = IN6_IS_ADDR_UNSPECIFIED(&in6);
+            for (struct ifaddrs *i = ifs; i && !local; i = i->ifa_next)
+                local = i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+                        memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, &in6,
+                               sizeof in6) == 0;
+        }
+    }
+    if (ifs)
+        freeifaddrs(ifs);
+    freeaddrinfo(ai);
+    if (!local) {
+        snprintf(err, errlen,
+                 "master.ip: '%s' is not an address of this machine (the master listens on it: "
+                 "use one of its addresses, an interface name or *)",
+                 ip);
+        return -1;
+    }
+    return 0;
 }
 
 static int ask_mode(master_opts_t *o)
@@ -112,6 +173,11 @@ int main(int argc, char **argv)
     log_init("master", opts.verbosity > 0 ? LOG_DEBUG : opts.verbosity < 0 ? LOG_WARN : LOG_INFO);
     if (opts.cmd == CMD_INTERACTIVE && ask_mode(&opts) < 0) {
         fprintf(stderr, "master: expected 1 (training, the default) or 2 (testing)\n");
+        return EXIT_USAGE;
+    }
+
+    if (check_listen_address(cfg.master.ip, err, sizeof err) < 0) {
+        fprintf(stderr, "master: %s\n", err);
         return EXIT_USAGE;
     }
 
