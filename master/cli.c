@@ -160,6 +160,8 @@ int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err,
         }
         i++;
     }
+    if (o->cmd == CMD_SERVE)
+        o->command[0] = 0; /* its jobs come over REST: no command line resumes them */
     /* The config file comes first so that options override it, wherever they stand. */
     bool config_given = false;
     for (int k = i; k < argc; k++) {

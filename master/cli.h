@@ -38,7 +38,7 @@ typedef struct master_opts {
     char out_ids[CONFIG_PATH]; /* bench-dispatch: write accepted task ids here */
     char keygen_name[CONFIG_PATH];
     /* The command line as typed, shell-quoted, without --resume ("" when it
-     * does not fit): what a stopped job prints as its resume hint. */
+     * does not fit, and in serve mode): a stopped job's resume hint. */
     char command[2048];
 } master_opts_t;
 

@@ -904,9 +904,11 @@ static void stopped_message(trainer_t *t, bool started)
     else
         snprintf(where, sizeof where, "while waiting for workers");
     const char *cmd = t->ctx->opts->command;
-    if (t->exact && t->journal_key[0] && t->cfg->history.db[0])
+    if (!cmd[0]) /* a job submitted over REST */
+        snprintf(t->err, sizeof t->err, "stopped by %s %s", name, where);
+    else if (t->exact && t->journal_key[0] && t->cfg->history.db[0])
         snprintf(t->err, sizeof t->err, "stopped by %s %s; resume with: %s --resume", name,
-                 where, cmd[0] ? cmd : "bin/master train ...");
+                 where, cmd);
     else
         snprintf(t->err, sizeof t->err, "stopped by %s %s; run the command again to start over",
                  name, where);

@@ -52,8 +52,13 @@ wait_for log_has master.log "waiting for 5 worker" || { cat master.log; fail "te
 stop_master INT 130 "master: interrupted while waiting for workers"
 mv master.log master-test.log
 
-# 4. serve mode ends with SIGTERM, status 0.
-nc_master_bg serve --no-dashboard
+# 4. serve mode ends with SIGTERM, status 0, also in the middle of a job
+#    submitted over REST (no command line to offer for resuming it).
+nc_master_bg serve
 wait_for log_has master.log "serving" || { cat master.log; fail "serve did not start"; }
-stop_master TERM 0 "serving"
+curl -sf -X POST -d '{"mode":"train","data":"d.svm","model":"served.txt","min-workers":2}' \
+    "http://127.0.0.1:$DASH_PORT/api/jobs" >/dev/null || fail "POST /api/jobs"
+WAIT_S=60 wait_for log_has master.log "iter 2 class" || { cat master.log; fail "the served job did not train"; }
+stop_master TERM 0 "master: stopped by SIGTERM in the training phase$"
+grep -q "resume with" master.log && fail "serve offered a command line to resume a REST job"
 echo ok
