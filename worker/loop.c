@@ -33,10 +33,10 @@
 /* log_every() slots */
 enum { SLOT_MALFORMED = 0, SLOT_SEND, SLOT_SYSSTAT, SLOT_WAIT };
 
-/* Nothing listening: the first line after this long, then one per step of
- * ZeroMQ's reconnect backoff, and a reminder this often once it is at its
- * maximum. */
+/* No answer at all: the first line after this long, then after doubling
+ * gaps up to 32 s, then a reminder this often. */
 #define NOTICE_AFTER_MS 3000
+#define NOTICE_MAX_GAP_MS 32000
 #define REMIND_MS 300000
 
 /* What the DEALER's monitor reports about the connection. */
@@ -56,9 +56,10 @@ typedef struct wk {
     bool zmtp_ok;   /* ... and the peer completed the ZeroMQ handshake on it */
     /* Diagnosis of a master we cannot reach, so that a user is told once per
      * backoff step what is wrong rather than every 100 ms or never. */
-    int64_t down_since;      /* start of the current run of failed connects, 0 = none */
-    int retry_step;          /* log2 of ZeroMQ's reconnect interval at the last line */
-    int64_t retry_logged_ms; /* when that line was written */
+    int64_t down_since;      /* start of the current run without a master, 0 = none */
+    int64_t notice_at;       /* when to say so next */
+    int64_t notice_gap;      /* ... and the gap after that */
+    int refused;             /* CONNECT_RETRIED since down_since: the host answers "no" */
     char peer[192];          /* what answered instead of a master ("" = not probed) */
     bool trouble;            /* a problem was logged: say so when the master answers */
     char id[PROTO_MAX_ID + 1];
@@ -90,6 +91,14 @@ typedef struct wk {
 /* Paranoid Pirate: the master is lost when it says nothing for this long. */
 static int64_t liveness_deadline(const wk_t *w) {
     return clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
+}
+
+/* A run of time without a master begins: no_answer() speaks up after a while. */
+static void start_down(wk_t *w) {
+    w->down_since = clock_now_ms();
+    w->notice_at = w->down_since + NOTICE_AFTER_MS;
+    w->notice_gap = NOTICE_AFTER_MS;
+    w->refused = 0;
 }
 
 static void drop_msg(wk_t *w, const char *why) {
@@ -542,8 +551,7 @@ static int connect_dealer(wk_t *w) {
     w->link_up = false;
     w->zmtp_ok = false;
     if (!w->down_since)
-        w->down_since = clock_now_ms();
-    w->retry_step = -1;
+        start_down(w);
     w->dealer = open_socket(w, ZMQ_DEALER, w->cfg->master.task_port, mon, err, sizeof err);
     if (!w->dealer) {
         log_error("%s", err);
@@ -585,27 +593,23 @@ static void not_a_master(wk_t *w, const char *what) {
     w->backoff_ms = w->backoff_ms * 2 > w->backoff_max ? w->backoff_max : w->backoff_ms * 2;
 }
 
-/* Connection refused or no route: ZeroMQ retries by itself (100 ms doubling
- * to 32 s) and reports each retry with the interval it will wait. */
-static void connect_retried(wk_t *w, uint32_t ivl_ms) {
-    int64_t now = clock_now_ms();
-    int step = 0;
-    for (uint32_t u = ivl_ms / 100; u > 1; u >>= 1)
-        step++; /* ZeroMQ's jitter is below one base interval: the step is exact */
-    if (!w->down_since)
-        w->down_since = now;
-    if (now - w->down_since < NOTICE_AFTER_MS)
-        return;
-    if (step == w->retry_step && now - w->retry_logged_ms < REMIND_MS)
-        return;
-    log_warn("no answer from %s:%d for %lld s: nothing is listening there or the host is "
-             "unreachable (is the master running, and are --master and master.task_port "
-             "right?); next try in %.1f s",
-             w->cfg->master.ip, w->cfg->master.task_port,
-             (long long)((now - w->down_since) / 1000), ivl_ms / 1000.0);
-    w->retry_step = step;
-    w->retry_logged_ms = now;
+/* Nobody has answered on the task port for a while: ZeroMQ keeps trying by
+ * itself (100 ms doubling to 32 s). A refused connection comes back at once
+ * as CONNECT_RETRIED; a host that does not answer at all (unreachable, or a
+ * firewall dropping packets) leaves a connect pending for minutes with no
+ * event, which is why this runs from the timer. */
+static void no_answer(wk_t *w, int64_t now) {
+    const char *why = w->refused ? "nothing is listening there (is the master running, and are "
+                                   "--master and master.task_port right?)"
+                                 : "the host does not answer (unreachable, or a firewall drops "
+                                   "the packets?)";
+    log_warn("no answer from %s:%d for %lld s: %s; still trying", w->cfg->master.ip,
+             w->cfg->master.task_port, (long long)((now - w->down_since) / 1000), why);
     w->trouble = true;
+    w->notice_at = now + w->notice_gap;
+    w->notice_gap = w->notice_gap >= NOTICE_MAX_GAP_MS ? REMIND_MS
+                    : w->notice_gap * 2 > NOTICE_MAX_GAP_MS ? NOTICE_MAX_GAP_MS
+                                                            : w->notice_gap * 2;
 }
 
 /* The DEALER's monitor. A completed ZeroMQ handshake is what tells a master
@@ -624,11 +628,7 @@ static void handle_monitor(wk_t *w) {
         wire_msg_t m;
         if (wire_recv(w->monitor, &m, ZMQ_DONTWAIT) < 0) return;
         uint16_t ev = 0;
-        uint32_t value = 0;
-        if (m.n >= 1 && wire_size(&m, 0) >= sizeof ev + sizeof value) {
-            memcpy(&ev, wire_data(&m, 0), sizeof ev);
-            memcpy(&value, (const char *)wire_data(&m, 0) + sizeof ev, sizeof value);
-        }
+        if (m.n >= 1 && wire_size(&m, 0) >= sizeof ev) memcpy(&ev, wire_data(&m, 0), sizeof ev);
         wire_close(&m);
         switch (ev) {
         case ZMQ_EVENT_CONNECTED:
@@ -638,7 +638,11 @@ static void handle_monitor(wk_t *w) {
             w->master_deadline = liveness_deadline(w);
             break;
         case ZMQ_EVENT_CONNECT_RETRIED:
-            connect_retried(w, value);
+            if (w->peer[0]) { /* what answered before has gone away */
+                w->peer[0] = 0;
+                start_down(w);
+            }
+            w->refused++;
             break;
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             w->zmtp_ok = true;
@@ -669,7 +673,7 @@ static void handle_monitor(wk_t *w) {
                      w->qlen, running_count(w));
             w->heard = false; /* no heartbeats under an id a new master may not know */
             w->zmtp_ok = false;
-            w->down_since = clock_now_ms();
+            start_down(w);
             forget_leases(w);
             break;
         default:
@@ -792,6 +796,9 @@ static void on_timers(wk_t *w) {
             master_lost(w);
         }
     }
+    if (w->dealer && w->monitor && !w->link_up && w->down_since && !w->peer[0] &&
+        now >= w->notice_at)
+        no_answer(w, now);
     if (!w->dealer && now >= w->reconnect_at) {
         w->st.reconnects++;
         if (connect_dealer(w) == 0 && !w->trouble) /* else the trouble line said when */

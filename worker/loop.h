@@ -25,9 +25,10 @@
  *     leases are void (dropped at once); when it comes back (a completed
  *     ZeroMQ handshake), READY goes out again.
  *   - Telling apart why there is no master, one log line per backoff step:
- *     nothing listening or unreachable (CONNECT_RETRIED for 3 s: says so
- *     with the address, then once per step of ZeroMQ's backoff and every 5
- *     minutes at its maximum); something that accepts TCP but fails, closes
+ *     no answer for 3 s (then after 6, 12, 24 s, every 32 s up to then and
+ *     every 5 minutes after: says so with the address, and whether the host
+ *     refuses the connection -- nothing listening -- or does not answer at
+ *     all -- unreachable or firewalled); something that accepts TCP but fails, closes
  *     or never completes the ZeroMQ handshake (not a master: worker/probe.h
  *     says what it is, e.g. the dashboard's HTTP server; the DEALER is closed
  *     and reopened after our 1 s .. 32 s backoff instead of ZeroMQ's 100 ms);

@@ -4,7 +4,7 @@
 # (103 log lines in 7 s against the dashboard port) or waiting without a word:
 #   - an HTTP server (here Python's, and the master's own dashboard);
 #   - a TCP service that accepts and says nothing;
-#   - a port nobody listens on.
+#   - a port nobody listens on, and a host that does not answer at all.
 # Then a real master on the same port is found and used.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
@@ -61,6 +61,28 @@ run_worker 8 none "$NONE_PORT"
 grep -q "no answer from 127.0.0.1:$NONE_PORT for [0-9]* s: nothing is listening there" worker-none.log ||
     { cat worker-none.log; fail "an empty port was not reported"; }
 at_most worker-none.log 5
+
+# 3b. A host that drops our SYNs (here: a listener whose accept queue is full,
+#     which the kernel treats so) leaves the connect pending with no event.
+FULL_PORT=$(free_port)
+python3 -c '
+import socket, sys, time
+port = int(sys.argv[1])
+s = socket.socket(); s.bind(("127.0.0.1", port)); s.listen(0)
+fill = []
+for i in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.1", port))
+    except BlockingIOError: pass
+    fill.append(c)
+time.sleep(600)
+' "$FULL_PORT" &
+NC_PIDS+=($!)
+sleep 0.5
+run_worker 8 full "$FULL_PORT"
+grep -q "no answer from 127.0.0.1:$FULL_PORT for [0-9]* s: the host does not answer" worker-full.log ||
+    { cat worker-full.log; fail "a host that does not answer was not reported"; }
+at_most worker-full.log 5
 
 # 4. The master's own dashboard port; then the master's task port works.
 nc_master_bg serve
