@@ -25,11 +25,11 @@
  *     leases are void (dropped at once); when it comes back (a completed
  *     ZeroMQ handshake), READY goes out again.
  *   - Telling apart why there is no master, one log line per backoff step:
- *     no answer for 3 s (then after 6, 12, 24 s, every 32 s up to then and
- *     every 5 minutes after: says so with the address, and whether the host
- *     refuses the connection -- nothing listening -- or does not answer at
- *     all -- unreachable or firewalled); something that accepts TCP but fails, closes
- *     or never completes the ZeroMQ handshake (not a master: worker/probe.h
+ *     no answer (said at 3, 6, 12, 24, 48 and 80 s, then every 5 minutes,
+ *     with the address and whether the host refuses the connection --
+ *     nothing listening -- or does not answer at all -- unreachable or
+ *     firewalled); something that accepts TCP but fails, closes or never
+ *     completes the ZeroMQ handshake (not a master: worker/probe.h
  *     says what it is, e.g. the dashboard's HTTP server; the DEALER is closed
  *     and reopened after our 1 s .. 32 s backoff instead of ZeroMQ's 100 ms);
  *     a master that completed the handshake but went silent (slow, stuck or
