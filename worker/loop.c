@@ -580,12 +580,20 @@ static int connect_dealer(wk_t *w) {
  * may talk to): say what it is, once per backoff step, and try again later
  * under a new id rather than at ZeroMQ's 100 ms reconnect pace. */
 static void not_a_master(wk_t *w, const char *what) {
-    if (!w->peer[0] &&
-        probe_peer(w->cfg->master.ip, w->cfg->master.task_port, w->peer, sizeof w->peer) < 0)
-        snprintf(w->peer, sizeof w->peer, "nothing we could reach again");
-    log_warn("%s:%d does not answer as a NetCompute master: %s; it looks like %s; retrying in %d s",
-             w->cfg->master.ip, w->cfg->master.task_port, what, w->peer,
-             (w->backoff_ms + 999) / 1000);
+    if (!what) { /* a CURVE master that does not admit us: no need to ask what it is */
+        snprintf(w->peer, sizeof w->peer, "a master that refused our key");
+        log_warn("the master at %s:%d refused our CurveZMQ key (is our public key in its "
+                 "authorized_keys?); retrying in %d s",
+                 w->cfg->master.ip, w->cfg->master.task_port, (w->backoff_ms + 999) / 1000);
+    } else {
+        if (!w->peer[0] &&
+            probe_peer(w->cfg->master.ip, w->cfg->master.task_port, w->peer, sizeof w->peer) < 0)
+            snprintf(w->peer, sizeof w->peer, "nothing we could reach again");
+        log_warn("%s:%d does not answer as a NetCompute master: %s; it looks like %s; "
+                 "retrying in %d s",
+                 w->cfg->master.ip, w->cfg->master.task_port, what, w->peer,
+                 (w->backoff_ms + 999) / 1000);
+    }
     w->trouble = true;
     forget_leases(w);
     close_dealer(w);
@@ -656,7 +664,7 @@ static void handle_monitor(wk_t *w) {
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
             w->link_up = false;
-            not_a_master(w, "it refused our CurveZMQ key (is it in the master's authorized_keys?)");
+            not_a_master(w, NULL);
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:

@@ -37,7 +37,7 @@ void probe_describe(const unsigned char *buf, size_t n, int closed, char *out, s
     }
     if (buf[0] == 0xff && (n < 10 || buf[9] == 0x7f)) {
         snprintf(out, outlen, "a ZeroMQ peer that refused our handshake (another kind of socket, "
-                              "or CurveZMQ keys that do not match)");
+                              "CurveZMQ on one side only, or keys that do not match)");
         return;
     }
     printable_line(buf, n, line, sizeof line);
