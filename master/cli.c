@@ -34,7 +34,10 @@ const char *cli_usage(void)
            "bench-dispatch options:\n"
            "  --tasks N  --payload BYTES  --task-ms MS  --prefetch N  --out-ids FILE\n"
            "\n"
-           "Exit status: 0 success, 1 job failed, 2 bad usage or config, 3 bad input data.\n";
+           "--data may be a pipe, /dev/stdin or a FIFO (copied to $TMPDIR first).\n"
+           "\n"
+           "Exit status: 0 success, 1 job failed, 2 bad usage or config, 3 bad input data,\n"
+           "130 / 143 a job stopped by Ctrl-C / SIGTERM (serve mode exits 0).\n";
 }
 
 static int parse_long_arg(const char *opt, const char *v, long lo, long hi, long *out, char *err,
