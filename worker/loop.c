@@ -473,15 +473,17 @@ static void handle_dealer(wk_t *w) {
         proto_header_t h;
         const char *why = "frames";
         int mn, mx;
-        if (w->monitor && !w->zmtp_ok) {
-            w->st.dropped++; /* not_a_master() says what the peer is */
-            goto next;
-        }
         if (m.too_many || m.n < 1 ||
             proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) < 0) {
-            drop_msg(w, why);
+            if (w->monitor && !w->zmtp_ok)
+                w->st.dropped++; /* not_a_master() says what the peer is */
+            else
+                drop_msg(w, why);
             goto next;
         }
+        /* A message with our header comes from a master, whatever the monitor
+         * said so far (its events are not part of the contract). */
+        w->zmtp_ok = true;
         if (!proto_type_from_master(h.type)) {
             drop_msg(w, "message type not sent by a master");
             goto next;
