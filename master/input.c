@@ -39,20 +39,34 @@ static const char *kind_of(mode_t m)
     return "not a regular file";
 }
 
-/* The temporary file keeps a short extension of path (".svm", ".csv"). */
+static bool name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+/* The temporary file is named after path ("/dev/stdin" -> netcompute-stdin-
+ * XXXXXX), so that error messages naming it are recognisable, and keeps a
+ * short extension (".svm", ".csv") for data.format "auto". */
 static int make_temp(const char *path, char *tmp, size_t tmplen)
 {
     const char *dir = getenv("TMPDIR");
     const char *base = strrchr(path, '/');
-    const char *ext = strrchr(base ? base + 1 : path, '.');
+    base = base ? base + 1 : path;
+    const char *ext = strrchr(base, '.');
+    char stem[33];
+    size_t k = 0;
     if (!dir || !dir[0])
         dir = "/tmp";
     if (!ext || strlen(ext) > 10 || strlen(ext) < 2)
         ext = "";
     for (const char *c = ext + (ext[0] != 0); *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+        if (!name_char(*c) || *c == '-' || *c == '_')
             ext = "";
-    int n = snprintf(tmp, tmplen, "%s/netcompute-input-XXXXXX%s", dir, ext);
+    for (const char *c = base; *c && c != ext && k + 1 < sizeof stem; c++)
+        stem[k++] = name_char(*c) ? *c : '_';
+    stem[k] = 0;
+    int n = snprintf(tmp, tmplen, "%s/netcompute-%s-XXXXXX%s", dir, k ? stem : "input", ext);
     if (n < 0 || (size_t)n >= tmplen) {
         errno = ENAMETOOLONG;
         return -1;
@@ -82,9 +96,13 @@ static int wait_for_writer(int fd, const char *path, volatile sig_atomic_t *stop
     }
 }
 
+#define COPY_BUF (1 << 16)
+
+/* Copies in to out until end of file: 0, -1 read failed or *stop, -2 write
+ * failed (errno set). */
 static int copy_all(int in, int out, volatile sig_atomic_t *stop, uint64_t *bytes, bool *stopped)
 {
-    static char buf[1 << 16];
+    char buf[COPY_BUF];
     for (;;) {
         ssize_t n = read(in, buf, sizeof buf);
         if (n == 0)
