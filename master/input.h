@@ -3,8 +3,10 @@
  * The master reads its input several times (the split pass, a re-split for the
  * cluster's slots, pread() of every shard), so it needs a regular file. A pipe,
  * a FIFO or /dev/stdin named on the command line is copied first into a
- * temporary file in $TMPDIR (default /tmp) whose name keeps the input's
- * extension (so data.format "auto" still sees ".svm"); the caller reads that
+ * temporary file in $TMPDIR (default /tmp) named after the input
+ * (netcompute-stdin-XXXXXX, so that a data error naming it is recognisable)
+ * with the input's extension (so data.format "auto" still sees ".svm"), and a
+ * log line says so; the caller reads that
  * file instead and removes it at exit. Opening a FIFO never blocks silently:
  * it is opened O_NONBLOCK, recognised with fstat(), and when no writer has
  * sent anything yet a line "waiting for a writer on FIFO PATH" is logged
