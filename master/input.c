@@ -39,6 +39,12 @@ static const char *kind_of(mode_t m)
     return "not a regular file";
 }
 
+static const char *tmp_dir(void)
+{
+    const char *d = getenv("TMPDIR");
+    return d && d[0] ? d : "/tmp";
+}
+
 static bool name_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -50,14 +56,12 @@ static bool name_char(char c)
  * short extension (".svm", ".csv") for data.format "auto". */
 static int make_temp(const char *path, char *tmp, size_t tmplen)
 {
-    const char *dir = getenv("TMPDIR");
+    const char *dir = tmp_dir();
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     const char *ext = strrchr(base, '.');
     char stem[33];
     size_t k = 0;
-    if (!dir || !dir[0])
-        dir = "/tmp";
     if (!ext || strlen(ext) > 10 || strlen(ext) < 2)
         ext = "";
     for (const char *c = ext + (ext[0] != 0); *c; c++)
@@ -182,8 +186,7 @@ int input_prepare(const char *path, volatile sig_atomic_t *stop, char *tmp, size
     }
     out = make_temp(path, tmp, tmplen);
     if (out < 0) {
-        snprintf(err, errlen, "%s: cannot create a temporary copy in %s: %s", path,
-                 getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp",
+        snprintf(err, errlen, "%s: cannot create a temporary copy in %s: %s", path, tmp_dir(),
                  strerror(errno));
         tmp[0] = 0;
         goto out;
