@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -153,8 +154,12 @@ static int store_text(config_t *c, const field_t *f, const char *text, char *err
         return 0;
     case F_INT:
     case F_PORT:
-        if (parse_long(text, &lv) < 0 || lv < INT_MIN || lv > INT_MAX) {
+        if (parse_long(text, &lv) < 0) {
             snprintf(err, errlen, "%s.%s: '%s' is not a whole number", f->section, f->key, text);
+            return -1;
+        }
+        if (lv < INT_MIN || lv > INT_MAX) {
+            snprintf(err, errlen, "%s.%s: %s is out of range", f->section, f->key, text);
             return -1;
         }
         *(int *)p = (int)lv;
@@ -184,52 +189,105 @@ static int store_text(config_t *c, const field_t *f, const char *text, char *err
     return -1;
 }
 
+/* The text of a JSON scalar as --set would give it: a string as it is, an
+ * integer in decimal, true/false. NULL for other types (a double's text is
+ * json-c's rendering, not what the file said, so doubles go their own way). */
+static const char *json_scalar_text(json_object *v, char *buf, size_t len)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_string:
+        return json_object_get_string(v);
+    case json_type_int:
+        snprintf(buf, len, "%lld", (long long)json_object_get_int64(v));
+        return buf;
+    case json_type_boolean:
+        return json_object_get_boolean(v) ? "true" : "false";
+    default:
+        return NULL;
+    }
+}
+
+/* A JSON value and the same value given with --set are read alike: a field
+ * takes its value from a string, a whole number or a boolean by the text
+ * rules of store_text ("solver": 2 and --set model.solver=2, "curve": 1 and
+ * --set security.curve=1, "shard_rows": "500"); a number field also takes a
+ * JSON fraction. Objects, arrays and null are refused. */
 static int store_json(config_t *c, const field_t *f, json_object *v, char *err, size_t errlen)
 {
-    char *p = (char *)c + f->offset;
     enum json_type t = json_object_get_type(v);
-    switch (f->type) {
-    case F_STR:
-        if (t != json_type_string)
-            goto wrong;
-        return store_text(c, f, json_object_get_string(v), err, errlen);
-    case F_PORT:
-        if (t == json_type_string)
-            return store_text(c, f, json_object_get_string(v), err, errlen);
-        /* fall through */
-    case F_INT:
-        if (t != json_type_int)
-            goto wrong;
-        {
-            int64_t lv = json_object_get_int64(v);
-            if (lv < INT_MIN || lv > INT_MAX)
-                goto wrong;
-            *(int *)p = (int)lv;
+    char num[32];
+    if (f->type == F_DOUBLE && t == json_type_double) {
+        double d = json_object_get_double(v);
+        if (!isfinite(d)) {
+            snprintf(err, errlen, "%s.%s: '%s' is not a number", f->section, f->key,
+                     json_object_to_json_string(v));
+            return -1;
         }
-        return 0;
-    case F_DOUBLE:
-        if (t != json_type_int && t != json_type_double)
-            goto wrong;
-        *(double *)p = json_object_get_double(v);
-        return 0;
-    case F_BOOL:
-        if (t != json_type_boolean)
-            goto wrong;
-        *(bool *)p = json_object_get_boolean(v);
+        *(double *)((char *)c + f->offset) = d;
         return 0;
     }
-wrong:;
+    const char *text = json_scalar_text(v, num, sizeof num);
+    if (t == json_type_string && strlen(text) != (size_t)json_object_get_string_len(v)) {
+        snprintf(err, errlen, "%s.%s: the string holds a NUL character", f->section, f->key);
+        return -1;
+    }
+    if (text && !(t == json_type_boolean && f->type != F_BOOL))
+        return store_text(c, f, text, err, errlen);
     static const char *want[] = {"a string", "a whole number", "a port number", "a number",
                                  "true or false"};
     snprintf(err, errlen, "%s.%s: expected %s, got %s", f->section, f->key, want[f->type],
-             json_type_to_name(t));
+             t == json_type_double ? "a fraction" : json_type_to_name(t));
     return -1;
+}
+
+#define CONFIG_MAX_BYTES (1 << 20)
+
+/* Line and column (1-based) of byte offset off in text. */
+static void position(const char *text, size_t off, size_t *line, size_t *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else {
+            ++*col;
+        }
+    }
+}
+
+/* Reads the whole file (configs are small) into a NUL-terminated buffer. */
+static char *read_small_file(FILE *fp, const char *path, size_t *len, char *err, size_t errlen)
+{
+    char *buf = malloc(CONFIG_MAX_BYTES + 1);
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    size_t n = fread(buf, 1, CONFIG_MAX_BYTES + 1, fp);
+    if (ferror(fp)) {
+        snprintf(err, errlen, "%s: cannot read config file: %s", path, strerror(errno));
+        free(buf);
+        return NULL;
+    }
+    if (n > CONFIG_MAX_BYTES) {
+        snprintf(err, errlen, "%s: config file is larger than %d bytes", path, CONFIG_MAX_BYTES);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
 }
 
 int config_load(config_t *c, const char *path, bool missing_ok, char *err, size_t errlen)
 {
     int rc = -1;
     json_object *root = NULL;
+    json_tokener *tok = NULL;
+    char *text = NULL;
+    size_t len = 0, line, col;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         if (errno == ENOENT && missing_ok)
@@ -237,29 +295,32 @@ int config_load(config_t *c, const char *path, bool missing_ok, char *err, size_
         snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(errno));
         return -1;
     }
-    json_tokener *tok = json_tokener_new();
-    char buf[4096];
-    size_t n, line = 1;
-    enum json_tokener_error jerr = json_tokener_continue;
+    text = read_small_file(fp, path, &len, err, errlen);
+    if (!text)
+        goto out;
+    tok = json_tokener_new();
     if (!tok) {
         snprintf(err, errlen, "%s: out of memory", path);
         goto out;
     }
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) {
-        root = json_tokener_parse_ex(tok, buf, (int)n);
-        jerr = json_tokener_get_error(tok);
-        if (jerr != json_tokener_continue) {
-            for (size_t i = 0; i < (size_t)json_tokener_get_parse_end(tok) && i < n; i++)
-                line += buf[i] == '\n';
-            break;
-        }
-        for (size_t i = 0; i < n; i++)
-            line += buf[i] == '\n';
-    }
+    root = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
     if (jerr != json_tokener_success || !root) {
-        snprintf(err, errlen, "%s:%zu: invalid JSON: %s", path, line,
+        position(text, end < len ? end : len, &line, &col);
+        snprintf(err, errlen, "%s:%zu:%zu: invalid JSON: %s", path, line, col,
                  jerr == json_tokener_continue ? "unexpected end of file"
                                                : json_tokener_error_desc(jerr));
+        goto out;
+    }
+    /* json-c stops after the first value: whatever follows it is an error,
+     * not something to ignore. */
+    while (end < len && strchr(" \t\r\n", text[end]))
+        end++;
+    if (end < len) {
+        position(text, end, &line, &col);
+        snprintf(err, errlen, "%s:%zu:%zu: unexpected text after the configuration object", path,
+                 line, col);
         goto out;
     }
     if (!json_object_is_type(root, json_type_object)) {
@@ -279,7 +340,7 @@ int config_load(config_t *c, const char *path, bool missing_ok, char *err, size_
         json_object_object_foreach(sv, key, kv)
         {
             const field_t *f = find_field(section, key);
-            char why[256];
+            char why[512];
             if (!f) {
                 snprintf(err, errlen, "%s: unknown key '%s.%s'", path, section, key);
                 goto out;
@@ -295,6 +356,7 @@ out:
     if (tok)
         json_tokener_free(tok);
     json_object_put(root);
+    free(text);
     fclose(fp);
     return rc;
 }
@@ -338,6 +400,46 @@ static bool one_of(const char *v, const char *const *allowed)
     return false;
 }
 
+/* An address to bind or connect to, as ZeroMQ and getaddrinfo take it: "*",
+ * an IPv4 or IPv6 literal (IPv6 optionally in brackets), or a host or
+ * interface name. Dotted digits that are no IPv4 address are refused rather
+ * than looked up as a name. */
+static bool valid_host(const char *h, bool empty_ok)
+{
+    unsigned char a[sizeof(struct in6_addr)];
+    size_t n = strlen(h);
+    if (n == 0)
+        return empty_ok;
+    if (strcmp(h, "*") == 0 || inet_pton(AF_INET, h, a) == 1 || inet_pton(AF_INET6, h, a) == 1)
+        return true;
+    if (h[0] == '[' && h[n - 1] == ']' && n - 2 < INET6_ADDRSTRLEN) {
+        char inner[INET6_ADDRSTRLEN];
+        memcpy(inner, h + 1, n - 2);
+        inner[n - 2] = 0;
+        return inet_pton(AF_INET6, inner, a) == 1;
+    }
+    if (n > 253 || strspn(h, "0123456789.") == n)
+        return false;
+    size_t label = 0;
+    for (const char *c = h; *c; c++) {
+        bool alnum = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                     (*c >= '0' && *c <= '9');
+        if (*c == '-' && (label == 0 || c[1] == '.' || c[1] == 0))
+            return false; /* a label neither starts nor ends with a hyphen */
+        if (*c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+        } else if (alnum || *c == '-' || *c == '_') {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return label > 0;
+}
+
 int config_validate(const config_t *c, char *err, size_t errlen)
 {
     const int ports[] = {c->master.task_port, c->master.result_port, c->master.heartbeat_port,
@@ -349,6 +451,24 @@ int config_validate(const config_t *c, char *err, size_t errlen)
             snprintf(err, errlen, "%s: %d is not a port (1-65535)", names[i], ports[i]);
             return -1;
         }
+    for (int i = 0; i < 4; i++)
+        for (int k = i + 1; k < 4; k++)
+            if (ports[i] == ports[k]) {
+                snprintf(err, errlen, "%s and %s are both %d: each needs a port of its own",
+                         names[i], names[k], ports[i]);
+                return -1;
+            }
+    if (!valid_host(c->master.ip, false)) {
+        snprintf(err, errlen,
+                 "master.ip: '%s' is not an IP address, a host name or an interface name",
+                 c->master.ip);
+        return -1;
+    }
+    if (!valid_host(c->dashboard.host, true)) {
+        snprintf(err, errlen, "dashboard.host: '%s' is not an IP address or a host name",
+                 c->dashboard.host);
+        return -1;
+    }
     static const char *const scales[] = {"standard", "minmax", "none", NULL};
     static const char *const formats[] = {"auto", "csv", "libsvm", NULL};
     static const char *const strategies[] = {"exact", "average", NULL};

@@ -3,8 +3,12 @@
  * config_defaults() fills every field with the contract's defaults; then
  * config_load() reads a JSON file over them and config_set() applies one
  * "section.key=value" override. Unknown sections or keys and values of the
- * wrong type are errors that name the key. Ports may be JSON numbers or
- * strings of digits (the original tool wrote strings).
+ * wrong type are errors that name the key. A value is read the same way from
+ * the file and from --set: a JSON string, whole number or boolean is taken as
+ * its text ("solver": 2 is --set model.solver=2; ports and every other number
+ * may be JSON numbers or strings of digits, as the original tool wrote them;
+ * a boolean may be true/false or 1/0). The file must hold exactly one JSON
+ * object: text after it is an error naming its line and column.
  *
  * Every function that can fail returns 0 on success or -1 and writes a one-line
  * reason to err (errlen bytes, always NUL-terminated).
@@ -89,7 +93,9 @@ int config_load(config_t *cfg, const char *path, bool missing_ok, char *err, siz
 /* Applies "section.key=value" (value parsed by the field's type). */
 int config_set(config_t *cfg, const char *assignment, char *err, size_t errlen);
 
-/* Checks cross-field rules (port ranges, enumerations). */
+/* Checks cross-field rules: port ranges, four different ports (task, result,
+ * heartbeat, dashboard), master.ip and dashboard.host well formed (an IP
+ * literal, "*", a host or interface name), enumerations, numeric ranges. */
 int config_validate(const config_t *cfg, char *err, size_t errlen);
 
 /* Writes the effective configuration as JSON (caller frees). */

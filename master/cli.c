@@ -34,7 +34,10 @@ const char *cli_usage(void)
            "bench-dispatch options:\n"
            "  --tasks N  --payload BYTES  --task-ms MS  --prefetch N  --out-ids FILE\n"
            "\n"
-           "Exit status: 0 success, 1 job failed, 2 bad usage or config, 3 bad input data.\n";
+           "--data may be a pipe, /dev/stdin or a FIFO (copied to $TMPDIR first).\n"
+           "\n"
+           "Exit status: 0 success, 1 job failed, 2 bad usage or config, 3 bad input data,\n"
+           "130 / 143 a job stopped by Ctrl-C / SIGTERM (serve mode exits 0).\n";
 }
 
 static int parse_long_arg(const char *opt, const char *v, long lo, long hi, long *out, char *err,
@@ -81,9 +84,52 @@ int cli_job_option(config_t *cfg, cli_cmd_t cmd, const char *name, const char *v
     return config_set(cfg, assign, err, errlen);
 }
 
+/* Appends arg to buf, single-quoted when the shell would split or expand it.
+ * Returns false when it does not fit. */
+static bool append_quoted(char *buf, size_t size, const char *arg)
+{
+    size_t n = strlen(buf);
+    if (n + 4 * strlen(arg) + 4 >= size) /* room for the worst case: every byte a quote */
+        return false;
+    bool plain = arg[0] != 0;
+    for (const char *c = arg; *c; c++)
+        plain = plain && (strchr("_-./=:,+@%", *c) || (*c >= '0' && *c <= '9') ||
+                          (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'));
+    if (n)
+        buf[n++] = ' ';
+    if (!plain)
+        buf[n++] = '\'';
+    for (const char *c = arg; *c; c++) {
+        if (*c == '\'') {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *c;
+        }
+    }
+    if (!plain)
+        buf[n++] = '\'';
+    buf[n] = 0;
+    return true;
+}
+
+static void record_command(master_opts_t *o, int argc, char **argv)
+{
+    o->command[0] = 0;
+    for (int k = 0; k < argc; k++) {
+        if (k > 0 && strcmp(argv[k], "--resume") == 0)
+            continue;
+        if (!append_quoted(o->command, sizeof o->command, argv[k])) {
+            o->command[0] = 0;
+            return;
+        }
+    }
+}
+
 int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
+    record_command(o, argc, argv);
     snprintf(o->config_path, sizeof o->config_path, "config.json");
     o->min_workers = 1;
     o->tasks = 10000;
@@ -117,6 +163,8 @@ int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err,
         }
         i++;
     }
+    if (o->cmd == CMD_SERVE)
+        o->command[0] = 0; /* its jobs come over REST: no command line resumes them */
     /* The config file comes first so that options override it, wherever they stand. */
     bool config_given = false;
     for (int k = i; k < argc; k++) {

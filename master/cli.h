@@ -37,6 +37,9 @@ typedef struct master_opts {
     int prefetch;     /* bench-dispatch: leases per worker beyond its slots */
     char out_ids[CONFIG_PATH]; /* bench-dispatch: write accepted task ids here */
     char keygen_name[CONFIG_PATH];
+    /* The command line as typed, shell-quoted, without --resume ("" when it
+     * does not fit, and in serve mode): a stopped job's resume hint. */
+    char command[2048];
 } master_opts_t;
 
 /* Parses argv. cfg is filled from defaults and the --config file, then the

@@ -8,13 +8,21 @@
 #include "master/cli.h"
 #include "master/dispatch.h"
 #include "master/events.h"
+#include "master/input.h"
 #include "master/master.h"
 #include "master/predict.h"
 #include "master/sched.h"
 #include "master/serve.h"
 #include "master/train.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -23,14 +31,91 @@
 
 #define NETCOMPUTE_VERSION "0.1.0"
 
+/* The signal that asked us to stop (SIGINT, SIGTERM), 0 while running. */
 static volatile sig_atomic_t stop_flag;
+/* A pipe or FIFO given as --data is copied here; removed at every exit. */
+static char input_tmp[CONFIG_PATH];
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    if (stop_flag)
-        _exit(130); /* a second Ctrl-C: the user means it */
-    stop_flag = 1;
+    if (stop_flag) { /* a second Ctrl-C: the user means it */
+        if (input_tmp[0])
+            unlink(input_tmp);
+        _exit(128 + sig);
+    }
+    stop_flag = sig;
+}
+
+/* Train and test read --data several times: a pipe or FIFO becomes a
+ * temporary file first. Returns 0 or an exit status. */
+static int prepare_input(master_opts_t *o, config_t *cfg)
+{
+    char err[1024];
+    char *path = o->cmd == CMD_TEST ? cfg->data.test : cfg->data.train;
+    size_t size = o->cmd == CMD_TEST ? sizeof cfg->data.test : sizeof cfg->data.train;
+    int rc = input_prepare(path, &stop_flag, input_tmp, sizeof input_tmp, err, sizeof err);
+    if (rc == INPUT_COPIED) {
+        snprintf(path, size, "%s", input_tmp);
+        return EXIT_OK;
+    }
+    if (rc == INPUT_REGULAR)
+        return EXIT_OK;
+    fprintf(stderr, "master: %s\n", err);
+    return rc == INPUT_EUSAGE ? EXIT_USAGE : rc == INPUT_ESTOP ? 128 + stop_flag : EXIT_JOB_FAILED;
+}
+
+/* The master listens on master.ip: it must be "*", an interface name or an
+ * address of this machine. Checked before any socket binds, so that a wrong
+ * address is a config error (exit 2) rather than a failed bind. */
+static int check_listen_address(const char *ip, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_flags = AI_PASSIVE}, *ai = NULL;
+    struct ifaddrs *ifs = NULL;
+    char host[CONFIG_STR + 2];
+    size_t n = strlen(ip);
+    if (strcmp(ip, "*") == 0 || if_nametoindex(ip) != 0)
+        return 0;
+    snprintf(host, sizeof host, "%s", ip);
+    if (n > 2 && ip[0] == '[' && ip[n - 1] == ']') { /* ZeroMQ's bracketed IPv6 */
+        memmove(host, host + 1, n - 2);
+        host[n - 2] = 0;
+    }
+    int g = getaddrinfo(host, NULL, &hints, &ai);
+    if (g != 0) {
+        snprintf(err, errlen, "master.ip: cannot resolve '%s': %s", ip, gai_strerror(g));
+        return -1;
+    }
+    bool local = false;
+    if (getifaddrs(&ifs) < 0)
+        local = true; /* cannot tell: let the bind decide */
+    for (struct addrinfo *a = ai; a && !local; a = a->ai_next) {
+        if (a->ai_family == AF_INET) {
+            struct in_addr in = ((struct sockaddr_in *)a->ai_addr)->sin_addr;
+            uint32_t h = ntohl(in.s_addr);
+            local = h == INADDR_ANY || (h >> 24) == 127; /* all of 127/8 is loopback */
+            for (struct ifaddrs *i = ifs; i && !local; i = i->ifa_next)
+                local = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+                        ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == in.s_addr;
+        } else if (a->ai_family == AF_INET6) {
+            struct in6_addr in6 = ((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+            local = IN6_IS_ADDR_UNSPECIFIED(&in6);
+            for (struct ifaddrs *i = ifs; i && !local; i = i->ifa_next)
+                local = i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+                        memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, &in6,
+                               sizeof in6) == 0;
+        }
+    }
+    if (ifs)
+        freeifaddrs(ifs);
+    freeaddrinfo(ai);
+    if (!local) {
+        snprintf(err, errlen,
+                 "master.ip: '%s' is not an address of this machine (the master listens on it: "
+                 "use one of its addresses, an interface name or *)",
+                 ip);
+        return -1;
+    }
+    return 0;
 }
 
 static int ask_mode(master_opts_t *o)
@@ -91,11 +176,21 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
+    if (check_listen_address(cfg.master.ip, err, sizeof err) < 0) {
+        fprintf(stderr, "master: %s\n", err);
+        return EXIT_USAGE;
+    }
+
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (opts.cmd == CMD_TRAIN || opts.cmd == CMD_TEST) {
+        status = prepare_input(&opts, &cfg);
+        if (status != EXIT_OK)
+            return status;
+    }
 
     /* Every worker holds three TCP connections to the master: a lab of a few
      * hundred PCs needs more descriptors than the usual soft limit of 1024. */
@@ -169,6 +264,10 @@ int main(int argc, char **argv)
     }
     if (opts.keep_running && !stop_flag && opts.cmd != CMD_SERVE)
         serve_idle(&ctx);
+    /* A job cut short by Ctrl-C exits as a shell expects (130, 143 for
+     * SIGTERM); serve mode is meant to end that way and exits 0. */
+    if (stop_flag && status != EXIT_OK && opts.cmd != CMD_SERVE)
+        status = 128 + stop_flag;
     goto out;
 fail:
     fprintf(stderr, "master: %s\n", err);
@@ -182,5 +281,7 @@ out:
     security_zap_stop(&zap);
     if (zctx)
         zmq_ctx_term(zctx);
+    if (input_tmp[0])
+        unlink(input_tmp);
     return status;
 }

@@ -72,6 +72,8 @@ void progress_tick(void *arg)
 
 void progress_finish(progress_t *p)
 {
+    if (!p->sched)
+        return; /* never started: the job stopped before its first phase */
     sched_set_tick(p->sched, NULL, NULL);
     if (p->drawn)
         fputc('\n', stderr);

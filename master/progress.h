@@ -28,7 +28,8 @@ void progress_init(progress_t *p, sched_t *s, events_t *ev, uint32_t job_id, boo
 void progress_phase(progress_t *p, const char *phase);
 /* sched_tick_fn: arg is the progress_t. */
 void progress_tick(void *arg);
-/* Ends the status line on a terminal. */
+/* Ends the status line on a terminal. Safe on a zeroed progress_t that was
+ * never initialised (a job stopped before it began), and when called twice. */
 void progress_finish(progress_t *p);
 
 #endif

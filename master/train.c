@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -885,6 +886,28 @@ static void publish_done(trainer_t *t, int status, double acc, double secs)
     events_publish(t->ctx->ev, "job_done", jd);
 }
 
+/* The one line a job stopped by a signal ends with: where it stopped and how
+ * to go on. --resume applies once the exact strategy has its journal. */
+static void stopped_message(trainer_t *t, bool started)
+{
+    int sig = (int)*t->ctx->stop;
+    const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+    char where[64];
+    if (started)
+        snprintf(where, sizeof where, "in the %s phase", t->prog.phase);
+    else
+        snprintf(where, sizeof where, "while waiting for workers");
+    const char *cmd = t->ctx->opts->command;
+    if (!cmd[0]) /* a job submitted over REST */
+        snprintf(t->err, sizeof t->err, "stopped by %s %s", name, where);
+    else if (t->exact && t->journal_key[0] && t->cfg->history.db[0])
+        snprintf(t->err, sizeof t->err, "stopped by %s %s; resume with: %s --resume", name,
+                 where, cmd);
+    else
+        snprintf(t->err, sizeof t->err, "stopped by %s %s; run the command again to start over",
+                 name, where);
+}
+
 int train_run(master_ctx_t *ctx)
 {
     trainer_t tr = {.ctx = ctx, .cfg = ctx->cfg, .s = ctx->sched};
@@ -1062,6 +1085,8 @@ int train_run(master_ctx_t *ctx)
 out:
     if (status != 0) {
         progress_finish(&t->prog);
+        if (*ctx->stop)
+            stopped_message(t, started);
         if (!t->err[0])
             set_err(t, "%s", "training failed");
         fprintf(stderr, "master: %s\n", t->err);

@@ -11,6 +11,7 @@
 #include "worker/exec.h"
 #include "worker/idle.h"
 #include "worker/ops.h"
+#include "worker/probe.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -32,14 +33,35 @@
 /* log_every() slots */
 enum { SLOT_MALFORMED = 0, SLOT_SEND, SLOT_SYSSTAT, SLOT_WAIT };
 
+/* No answer at all: the first line after this long, then after doubling
+ * gaps up to 32 s, then a reminder this often. */
+#define NOTICE_AFTER_MS 3000
+#define NOTICE_MAX_GAP_MS 32000
+#define REMIND_MS 300000
+
+/* What the DEALER's monitor reports about the connection. */
+#define MONITOR_EVENTS                                                                        \
+    (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |               \
+     ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |                    \
+     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
 typedef struct wk {
     const config_t *cfg;
     const worker_opts_t *opts;
     volatile sig_atomic_t *stop;
     void *zctx, *dealer, *push, *pub;
     void *monitor; /* PAIR receiving the DEALER's connection events */
-    int connects;  /* CONNECTED events on the current DEALER */
-    bool link_up;  /* the DEALER has a TCP connection now */
+    int handshakes; /* ZeroMQ handshakes completed on the current DEALER */
+    bool link_up;   /* the DEALER has a TCP connection now */
+    bool zmtp_ok;   /* ... and the peer completed the ZeroMQ handshake on it */
+    /* Diagnosis of a master we cannot reach, so that a user is told once per
+     * backoff step what is wrong rather than every 100 ms or never. */
+    int64_t down_since;      /* start of the current run without a master, 0 = none */
+    int64_t notice_at;       /* when to say so next */
+    int64_t notice_gap;      /* ... and the gap after that */
+    int refused;             /* CONNECT_RETRIED since down_since: the host answers "no" */
+    char peer[192];          /* what answered instead of a master ("" = not probed) */
+    bool trouble;            /* a problem was logged: say so when the master answers */
     char id[PROTO_MAX_ID + 1];
     char name[CONFIG_STR], host[SYSSTAT_HOST];
     int cores, slots;
@@ -65,6 +87,19 @@ typedef struct wk {
     double rows_per_s;
     worker_stats_t st;
 } wk_t;
+
+/* Paranoid Pirate: the master is lost when it says nothing for this long. */
+static int64_t liveness_deadline(const wk_t *w) {
+    return clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
+}
+
+/* A run of time without a master begins: no_answer() speaks up after a while. */
+static void start_down(wk_t *w) {
+    w->down_since = clock_now_ms();
+    w->notice_at = w->down_since + NOTICE_AFTER_MS;
+    w->notice_gap = NOTICE_AFTER_MS;
+    w->refused = 0;
+}
 
 static void drop_msg(wk_t *w, const char *why) {
     w->st.dropped++;
@@ -119,7 +154,7 @@ static void *open_socket(wk_t *w, int type, int port, const char *monitor, char 
         goto fail;
     }
     if (monitor &&
-        zmq_socket_monitor(s, monitor, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+        zmq_socket_monitor(s, monitor, MONITOR_EVENTS) != 0) {
         snprintf(err, errlen, "socket monitor: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
@@ -424,7 +459,14 @@ static void forget_leases(wk_t *w) {
     cache_clear(w->cache);
 }
 
+static void handle_monitor(wk_t *w);
+
 static void handle_dealer(wk_t *w) {
+    /* ZeroMQ publishes a completed handshake on the monitor before it hands
+     * over the first message: read it first, so that bytes from a peer that
+     * never completed one (ZeroMQ's ZMTP 1.0 fallback turns an HTTP reply
+     * into a "message") are not taken for a malformed message from a master. */
+    if (w->monitor && !w->zmtp_ok) handle_monitor(w);
     for (int n = 0; n < RECV_BATCH && w->dealer; n++) {
         wire_msg_t m;
         if (wire_recv(w->dealer, &m, ZMQ_DONTWAIT) < 0) return;
@@ -433,9 +475,15 @@ static void handle_dealer(wk_t *w) {
         int mn, mx;
         if (m.too_many || m.n < 1 ||
             proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) < 0) {
-            drop_msg(w, why);
+            if (w->monitor && !w->zmtp_ok)
+                w->st.dropped++; /* not_a_master() says what the peer is */
+            else
+                drop_msg(w, why);
             goto next;
         }
+        /* A message with our header comes from a master, whatever the monitor
+         * said so far (its events are not part of the contract). */
+        w->zmtp_ok = true;
         if (!proto_type_from_master(h.type)) {
             drop_msg(w, "message type not sent by a master");
             goto next;
@@ -452,9 +500,13 @@ static void handle_dealer(wk_t *w) {
         bool was_heard = w->heard;
         w->heard = h.type != MSG_RESET;
         if (w->heard && !was_heard) w->next_hb = clock_now_ms();
-        w->master_deadline =
-            clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
+        w->master_deadline = liveness_deadline(w);
         w->backoff_ms = w->backoff_min;
+        if (w->trouble) {
+            log_info("the master at %s:%d answers", w->cfg->master.ip, w->cfg->master.task_port);
+            w->trouble = false;
+        }
+        w->peer[0] = 0;
         switch (h.type) {
         case MSG_PING:
             break;
@@ -497,8 +549,11 @@ static int connect_dealer(wk_t *w) {
     int zero = 0;
     fresh_id(w);
     snprintf(mon, sizeof mon, "inproc://nc-monitor-%p-%s", (void *)w, w->id);
-    w->connects = 0;
+    w->handshakes = 0;
     w->link_up = false;
+    w->zmtp_ok = false;
+    if (!w->down_since)
+        start_down(w);
     w->dealer = open_socket(w, ZMQ_DEALER, w->cfg->master.task_port, mon, err, sizeof err);
     if (!w->dealer) {
         log_error("%s", err);
@@ -513,8 +568,7 @@ static int connect_dealer(wk_t *w) {
         w->monitor = NULL;
         zmq_socket_monitor(w->dealer, NULL, 0);
     }
-    w->master_deadline =
-        clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
+    w->master_deadline = liveness_deadline(w);
     w->heard = false;
     /* READY even while paused: a master that does not know us would not PING
      * us, and we would reconnect forever. What it leases meanwhile goes
@@ -524,8 +578,56 @@ static int connect_dealer(wk_t *w) {
     return 0;
 }
 
-/* The DEALER's TCP connection dropped or came back (a restarted master, or a
- * network blip). Either way the master on the other end will not honour our
+/* Something answered on the task port that is not a master (or not one we
+ * may talk to): say what it is, once per backoff step, and try again later
+ * under a new id rather than at ZeroMQ's 100 ms reconnect pace. */
+static void not_a_master(wk_t *w, const char *what) {
+    if (!what) { /* a CURVE master that does not admit us: no need to ask what it is */
+        snprintf(w->peer, sizeof w->peer, "a master that refused our key");
+        log_warn("the master at %s:%d refused our CurveZMQ key (is our public key in its "
+                 "authorized_keys?); retrying in %d s",
+                 w->cfg->master.ip, w->cfg->master.task_port, (w->backoff_ms + 999) / 1000);
+    } else {
+        if (!w->peer[0] &&
+            probe_peer(w->cfg->master.ip, w->cfg->master.task_port, w->peer, sizeof w->peer) < 0)
+            snprintf(w->peer, sizeof w->peer, "nothing we could reach again");
+        log_warn("%s:%d does not answer as a NetCompute master: %s; it looks like %s; "
+                 "retrying in %d s",
+                 w->cfg->master.ip, w->cfg->master.task_port, what, w->peer,
+                 (w->backoff_ms + 999) / 1000);
+    }
+    w->trouble = true;
+    forget_leases(w);
+    close_dealer(w);
+    w->reconnect_at = clock_now_ms() + w->backoff_ms;
+    w->backoff_ms = w->backoff_ms * 2 > w->backoff_max ? w->backoff_max : w->backoff_ms * 2;
+}
+
+/* Nobody has answered on the task port for a while: ZeroMQ keeps trying by
+ * itself (100 ms doubling to 32 s). A refused connection comes back at once
+ * as CONNECT_RETRIED; a host that does not answer at all (unreachable, or a
+ * firewall dropping packets) leaves a connect pending for minutes with no
+ * event, which is why this runs from the timer. */
+static void no_answer(wk_t *w, int64_t now) {
+    const char *why = w->refused ? "nothing is listening there (is the master running, and are "
+                                   "--master and master.task_port right?)"
+                                 : "the host does not answer (unreachable, or a firewall drops "
+                                   "the packets?)";
+    log_warn("no answer from %s:%d for %lld s: %s; still trying", w->cfg->master.ip,
+             w->cfg->master.task_port, (long long)((now - w->down_since) / 1000), why);
+    w->trouble = true;
+    w->notice_at = now + w->notice_gap;
+    w->notice_gap = w->notice_gap >= NOTICE_MAX_GAP_MS ? REMIND_MS
+                    : w->notice_gap * 2 > NOTICE_MAX_GAP_MS ? NOTICE_MAX_GAP_MS
+                                                            : w->notice_gap * 2;
+}
+
+/* The DEALER's monitor. A completed ZeroMQ handshake is what tells a master
+ * (or at least a ZeroMQ peer) from anything else that accepts TCP: a
+ * connection that closes or fails before it is not our master.
+ *
+ * When the connection to a master drops or comes back (a restarted master,
+ * or a network blip), the master on the other end will not honour our
  * leases (a new master never knew them; the old one requeues them on the
  * READY we send on reconnecting), so drop them when the connection drops --
  * results finished later would only queue in PUSH and reach the next master
@@ -538,31 +640,67 @@ static void handle_monitor(wk_t *w) {
         uint16_t ev = 0;
         if (m.n >= 1 && wire_size(&m, 0) >= sizeof ev) memcpy(&ev, wire_data(&m, 0), sizeof ev);
         wire_close(&m);
-        if (ev == ZMQ_EVENT_DISCONNECTED) {
-            log_info("lost the connection to the master: dropping %d queued and %d running tasks",
-                     w->qlen, running_count(w));
-            w->heard = false; /* no heartbeats under an id a new master may not know */
-            w->link_up = false;
-            forget_leases(w);
-        } else if (ev == ZMQ_EVENT_CONNECTED) {
+        switch (ev) {
+        case ZMQ_EVENT_CONNECTED:
             w->link_up = true;
-            /* The master's silence is counted from when it could first hear us. */
-            w->master_deadline =
-                clock_now_ms() + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
-            if (++w->connects > 1) {
+            w->zmtp_ok = false;
+            /* The peer's silence is counted from when it could first hear us. */
+            w->master_deadline = liveness_deadline(w);
+            break;
+        case ZMQ_EVENT_CONNECT_RETRIED:
+            if (w->peer[0]) { /* what answered before has gone away */
+                w->peer[0] = 0;
+                start_down(w);
+            }
+            w->refused++;
+            break;
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+            w->zmtp_ok = true;
+            w->down_since = 0;
+            w->master_deadline = liveness_deadline(w);
+            if (++w->handshakes > 1) {
                 log_info("connection to the master is back: saying READY again");
                 forget_leases(w);
                 send_ready(w);
             }
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+            w->link_up = false;
+            not_a_master(w, NULL);
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            w->link_up = false;
+            not_a_master(w, "the ZeroMQ handshake failed");
+            break;
+        case ZMQ_EVENT_DISCONNECTED:
+            w->link_up = false;
+            if (!w->zmtp_ok) {
+                not_a_master(w, "it closed the connection during the ZeroMQ handshake");
+                break;
+            }
+            log_info("lost the connection to the master: dropping %d queued and %d running tasks",
+                     w->qlen, running_count(w));
+            w->heard = false; /* no heartbeats under an id a new master may not know */
+            w->zmtp_ok = false;
+            start_down(w);
+            forget_leases(w);
+            break;
+        default:
+            break;
         }
     }
 }
 
+/* A peer that completed the ZeroMQ handshake and then said nothing for
+ * liveness heartbeats: a master that is busy, stuck or stopped. */
 static void master_lost(wk_t *w) {
     int64_t silent = (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
-    log_warn(
-        "master silent for %lld ms: dropping %d queued and %d running tasks, reconnecting in %d ms",
-        (long long)silent, w->qlen, running_count(w), w->backoff_ms);
+    log_warn("the master at %s:%d has been silent for %lld ms (busy, stuck or stopped?): "
+             "dropping %d queued and %d running tasks, reconnecting in %d ms",
+             w->cfg->master.ip, w->cfg->master.task_port, (long long)silent, w->qlen,
+             running_count(w), w->backoff_ms);
+    w->trouble = true;
     forget_leases(w);
     close_dealer(w);
     w->reconnect_at = clock_now_ms() + w->backoff_ms;
@@ -657,19 +795,23 @@ static void on_timers(wk_t *w) {
     if (w->dealer && now >= w->master_deadline) {
         if (w->monitor && !w->link_up) {
             /* Nobody to be silent: ZeroMQ is still (re)connecting by itself,
-             * 1 s doubling to 32 s, and our READY waits in the pipe. Liveness
-             * is for a master that is connected but says nothing. */
-            log_every(SLOT_WAIT, LOG_INFO, "waiting for the master at %s:%d", w->cfg->master.ip,
-                      w->cfg->master.task_port);
-            w->master_deadline =
-                now + (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
+             * 100 ms doubling to 32 s, and our READY waits in the pipe; the
+             * monitor's CONNECT_RETRIED events say so (connect_retried).
+             * Liveness is for a peer that is connected but says nothing. */
+            w->master_deadline = liveness_deadline(w);
+        } else if (w->monitor && !w->zmtp_ok) {
+            not_a_master(w, "it accepted the connection but did not complete the ZeroMQ "
+                            "handshake");
         } else {
             master_lost(w);
         }
     }
+    if (w->dealer && w->monitor && !w->link_up && w->down_since && !w->peer[0] &&
+        now >= w->notice_at)
+        no_answer(w, now);
     if (!w->dealer && now >= w->reconnect_at) {
         w->st.reconnects++;
-        if (connect_dealer(w) == 0)
+        if (connect_dealer(w) == 0 && !w->trouble) /* else the trouble line said when */
             log_info("reconnecting to the master as %s", w->id);
         else
             w->reconnect_at = now + w->backoff_ms;

@@ -20,9 +20,20 @@
  *     on a connected DEALER, it is closed and reopened under a new id after a
  *     backoff of 1 s doubling to 32 s, reset by the next message heard.
  *     While there is no TCP connection at all (master not started yet, or
- *     gone), ZeroMQ's own reconnect (same 1 s .. 32 s) does the waiting and
- *     a socket monitor reports the connection: when it drops, our leases are
- *     void (dropped at once); when it comes back, READY goes out again.
+ *     gone), ZeroMQ's own reconnect (100 ms doubling to 32 s) does the
+ *     waiting and a socket monitor reports the connection: when it drops, our
+ *     leases are void (dropped at once); when it comes back (a completed
+ *     ZeroMQ handshake), READY goes out again.
+ *   - Telling apart why there is no master, one log line per backoff step:
+ *     no answer (said at 3, 6, 12, 24, 48 and 80 s, then every 5 minutes,
+ *     with the address and whether the host refuses the connection --
+ *     nothing listening -- or does not answer at all -- unreachable or
+ *     firewalled); something that accepts TCP but fails, closes or never
+ *     completes the ZeroMQ handshake (not a master: worker/probe.h
+ *     says what it is, e.g. the dashboard's HTTP server; the DEALER is closed
+ *     and reopened after our 1 s .. 32 s backoff instead of ZeroMQ's 100 ms);
+ *     a master that completed the handshake but went silent (slow, stuck or
+ *     stopped: the Paranoid Pirate reconnect above).
  *   - worker.when "idle": idle_check() runs every 250 ms. On PAUSE every
  *     queued and running task is handed back (HANDBACK; running ones are
  *     cancelled) and new tasks are handed back as they come; heartbeats say

@@ -177,6 +177,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "worker: %s\n", err);
         goto out;
     }
+    if (strcmp(cfg.master.ip, "*") == 0) {
+        fprintf(stderr, "worker: master.ip '*' means every address to a master; a worker needs "
+                        "the master's address (use --master HOST)\n");
+        goto out;
+    }
     if (!cfg.master.ip[0] || strpbrk(cfg.master.ip, " /")) {
         fprintf(stderr,
                 "worker: master address '%s' is not a host name or IP (use --master HOST)\n",
