@@ -1362,25 +1362,39 @@ int schema_check_source(const schema_t *s, const datasrc_t *src, char *err, size
     }
     if (s->format == DATA_LIBSVM) return 0;
     if (csvread_header(file, src->header, src->header_len, &names, &n, err, errlen) != 0) return -1;
+    /* at[k]: the first file column holding schema column k, or -1. One hash
+     * lookup a file column: wide files have as many columns as rows. */
+    long *at = malloc((s->ncols ? s->ncols : 1) * sizeof *at);
+    if (!at) {
+        snprintf(err, errlen, "%s: out of memory", file);
+        goto out;
+    }
+    for (size_t k = 0; k < s->ncols; k++)
+        at[k] = -1;
+    for (size_t j = 0; j < n; j++) {
+        long k = schema_column_find(s, names[j], strlen(names[j]));
+        if (k < 0) continue;
+        schema_kind_t kind = s->cols[k].kind;
+        if (at[k] >= 0 && (kind == SCHEMA_NUMERIC || kind == SCHEMA_TEXT)) {
+            /* Twice would be ambiguous: which of the two did the user mean? */
+            snprintf(err, errlen, "%s:1:%zu: column \"%s\" appears twice (also column %ld)", file,
+                     j + 1, names[j], at[k] + 1);
+            goto out;
+        }
+        if (at[k] < 0) at[k] = (long)j;
+    }
     for (size_t i = 0; i < s->ncols; i++) {
         const schema_col_t *c = &s->cols[i];
         if (c->kind != SCHEMA_NUMERIC && c->kind != SCHEMA_TEXT) continue;
-        long at = schema_name_index(names, n, c->name);
-        if (at < 0) {
+        if (at[i] < 0) {
             snprintf(err, errlen, "%s:1: no column \"%s\", which the model was trained with", file,
                      c->name);
             goto out;
         }
-        /* Twice would be ambiguous: which of the two did the user mean? */
-        for (size_t j = (size_t)at + 1; j < n; j++)
-            if (strcmp(names[j], c->name) == 0) {
-                snprintf(err, errlen, "%s:1:%zu: column \"%s\" appears twice (also column %ld)",
-                         file, j + 1, c->name, at + 1);
-                goto out;
-            }
     }
     rc = 0;
 out:
+    free(at);
     csvread_names_free(names, n);
     return rc;
 }
@@ -1455,16 +1469,23 @@ int schema_numeric(const schema_t *s, size_t col, schema_numeric_t *out) {
 
 schema_filecol_t *schema_file_columns(const schema_t *s, char *const *names, size_t n) {
     schema_filecol_t *fc = calloc(n ? n : 1, sizeof *fc);
-    if (!fc) return NULL;
+    /* taken[k]: schema column k already has its file column (the first). */
+    unsigned char *taken = calloc(s->ncols ? s->ncols : 1, 1);
+    if (!fc || !taken) {
+        free(fc);
+        free(taken);
+        return NULL;
+    }
     for (size_t i = 0; i < n; i++) {
         long k = schema_column_find(s, names[i], strlen(names[i]));
-        for (size_t j = 0; k >= 0 && j < i; j++)
-            if (fc[j].sc == k) k = -1;
+        if (k >= 0 && taken[k]) k = -1;
         fc[i].sc = k;
         if (k < 0) continue;
+        taken[k] = 1;
         fc[i].kind = s->cols[k].kind;
         fc[i].numeric = schema_numeric(s, (size_t)k, &fc[i].num);
     }
+    free(taken);
     return fc;
 }
 
