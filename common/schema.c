@@ -15,6 +15,7 @@
 #include "common/csvread.h"
 #include "common/strset.h"
 #include "common/svmread.h"
+#include "common/utf8.h"
 
 #define SCHEMA_NONE UINT32_MAX
 
@@ -135,6 +136,115 @@ static long schema_name_index(char **names, size_t n, const char *name) {
     return -1;
 }
 
+/* --- the rules for one field, shared by training and testing --- */
+
+/* True when no byte has its high bit set: the common case, 8 bytes a step. */
+static int schema_ascii(const char *t, size_t len) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+        if (w & UINT64_C(0x8080808080808080)) return 0;
+    }
+    for (; i < len; i++)
+        if ((unsigned char)t[i] & 0x80) return 0;
+    return 1;
+}
+
+static int schema_check_utf8(const char *file, uint64_t line, size_t col, const char *t, size_t len,
+                             char *err, size_t errlen) {
+    size_t bad;
+    if (schema_ascii(t, len) || utf8_check(t, len, &bad)) return 0;
+    snprintf(err, errlen,
+             "%s:%llu:%zu: not valid UTF-8 (byte 0x%02X at offset %zu of the field); convert the "
+             "file to UTF-8, e.g. iconv -f latin1 -t utf-8",
+             file, (unsigned long long)line, col + 1, (unsigned char)t[bad], bad);
+    return -1;
+}
+
+/* Shows at most 40 bytes of a field in a message (numbers only: ASCII). */
+static int schema_shown(size_t len) {
+    return (int)(len < 40 ? len : 40);
+}
+
+enum { FIELD_NUMBER, FIELD_MISSING, FIELD_TEXT };
+
+/* What a feature field is: FIELD_NUMBER (*x set), FIELD_MISSING or
+ * FIELD_TEXT; -1 with err set when it is a number that is not finite or out
+ * of range, or text that is not UTF-8. */
+static int schema_classify(const char *file, uint64_t line, size_t col, const char *t, size_t len,
+                           double *x, char *err, size_t errlen) {
+    if (csvread_is_missing(t, len)) return FIELD_MISSING;
+    int rc = csvread_number(t, len, x);
+    if (rc == 0) {
+        /* Bounded so that sums of squares over any row count stay finite. */
+        if (fabs(*x) <= SCHEMA_NUM_MAX) return FIELD_NUMBER;
+        snprintf(err, errlen, "%s:%llu:%zu: number out of range (more than 1e100): %.*s%s", file,
+                 (unsigned long long)line, col + 1, schema_shown(len), t, len > 40 ? "..." : "");
+        return -1;
+    }
+    if (rc == -2) {
+        snprintf(err, errlen,
+                 "%s:%llu:%zu: not a finite number: %.*s%s (write an empty field or NA for a "
+                 "missing value)",
+                 file, (unsigned long long)line, col + 1, schema_shown(len), t,
+                 len > 40 ? "..." : "");
+        return -1;
+    }
+    if (schema_check_utf8(file, line, col, t, len, err, errlen) != 0) return -1;
+    return FIELD_TEXT;
+}
+
+int schema_check_field(const char *file, uint64_t line, size_t col, const char *text, size_t len,
+                       char *err, size_t errlen) {
+    double x;
+    return schema_classify(file, line, col, text, len, &x, err, errlen) < 0 ? -1 : 0;
+}
+
+int schema_check_label(const char *file, uint64_t line, size_t col, const char *text, size_t len,
+                       char *err, size_t errlen) {
+    if (len > SCHEMA_TEXT_MAX) {
+        snprintf(err, errlen, "%s:%llu:%zu: label longer than %d bytes (%zu)", file,
+                 (unsigned long long)line, col + 1, SCHEMA_TEXT_MAX, len);
+        return -1;
+    }
+    return schema_check_utf8(file, line, col, text, len, err, errlen);
+}
+
+/* How much of a text value identifies its category: all of it up to
+ * SCHEMA_TEXT_MAX bytes, else the longest prefix of at most that many bytes
+ * that ends on a character boundary (the text is valid UTF-8). */
+static size_t schema_text_key(const char *t, size_t len) {
+    if (len <= SCHEMA_TEXT_MAX) return len;
+    size_t k = SCHEMA_TEXT_MAX;
+    while (k > 0 && ((unsigned char)t[k] & 0xC0) == 0x80)
+        k--;
+    return k;
+}
+
+int schema_numeric_slow(const schema_numeric_t *n, const char *text, size_t len, double *value,
+                        const char *file, uint64_t line, size_t col, char *err, size_t errlen) {
+    double x;
+    int kind = schema_classify(file, line, col, text, len, &x, err, errlen);
+    if (kind < 0) return -1;
+    if (kind != FIELD_NUMBER) {
+        /* Text where training saw numbers counts as missing. */
+        *value = n->impute;
+        return 0;
+    }
+    double v = (x - n->shift) * n->mul;
+    if (!isfinite(v)) {
+        snprintf(err, errlen,
+                 "%s:%llu:%zu: %.*s%s is out of range for this column once scaled "
+                 "((x - %.17g) * %.17g is not finite)",
+                 file, (unsigned long long)line, col + 1, schema_shown(len), text,
+                 len > 40 ? "..." : "", n->shift, n->mul);
+        return -1;
+    }
+    *value = v;
+    return 0;
+}
+
 typedef struct sum_ctx {
     summary_t *s;
     const char *file;
@@ -152,6 +262,7 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
                      (unsigned long long)line, col + 1, c->label_name);
             return -1;
         }
+        if (schema_check_label(c->file, line, col, text, len, err, errlen) != 0) return -1;
         if (summary_add_label(s, text, len, 1) != 0) {
             snprintf(err, errlen, "%s:%llu:%zu: more than %d distinct labels (or out of memory)",
                      c->file, (unsigned long long)line, col + 1, SCHEMA_MAX_LABELS);
@@ -161,18 +272,14 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
     }
     if (col == s->id_col) return 0;
     summary_col_t *sc = &s->cols[col];
-    if (csvread_is_missing(text, len)) {
+    double x;
+    int kind = schema_classify(c->file, line, col, text, len, &x, err, errlen);
+    if (kind < 0) return -1;
+    if (kind == FIELD_MISSING) {
         sc->missing++;
         return 0;
     }
-    double x;
-    if (csvread_number(text, len, &x) == 0) {
-        /* Bounded so that sums of squares over any row count stay finite. */
-        if (fabs(x) > 1e100) {
-            snprintf(err, errlen, "%s:%llu:%zu: number out of range (more than 1e100): %.*s",
-                     c->file, (unsigned long long)line, col + 1, (int)(len < 40 ? len : 40), text);
-            return -1;
-        }
+    if (kind == FIELD_NUMBER) {
         if (sc->count == 0 || x < sc->min) sc->min = x;
         if (sc->count == 0 || x > sc->max) sc->max = x;
         sc->count++;
@@ -182,7 +289,8 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
         sc->text++;
     }
     /* Numbers are kept too: the column turns text if any later row is text. */
-    if (strset_count(sc->vocab) < SCHEMA_VOCAB_CAP && strset_add(sc->vocab, text, len, NULL) < 0) {
+    if (strset_count(sc->vocab) < SCHEMA_VOCAB_CAP &&
+        strset_add(sc->vocab, text, schema_text_key(text, len), NULL) < 0) {
         snprintf(err, errlen, "%s:%llu: out of memory", c->file, (unsigned long long)line);
         return -1;
     }
@@ -552,8 +660,8 @@ static int rb_strset(rbuf_t *r, strset_t *ss, size_t max, summary_t *lab) {
     if (r->bad || n > max) return -1;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t l = rb_u32(r);
-        const unsigned char *t = rb_take(r, l);
-        if (!t) return -1;
+        const unsigned char *t = l <= SCHEMA_TEXT_MAX ? rb_take(r, l) : NULL;
+        if (!t || !utf8_check((const char *)t, l, NULL)) return -1;
         if (lab) {
             uint64_t cnt = rb_u64(r);
             size_t before = strset_count(lab->labels);
@@ -1495,7 +1603,8 @@ int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, i
     schema_numeric_t num;
     if (schema_numeric(s, col, &num)) {
         /* Text where training saw numbers counts as missing. */
-        double v = schema_numeric_value(&num, text, len);
+        double x, v = num.impute;
+        if (csvread_number(text, len, &x) == 0) v = (x - num.shift) * num.mul;
         if (v == 0.0) return 0;
         *index = c->index;
         *value = v;
@@ -1508,7 +1617,7 @@ int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, i
         if (!c->has_missing) return 0;
         slot = nv;
     } else {
-        long k = strset_find(c->vocab, text, len);
+        long k = strset_find(c->vocab, text, schema_text_key(text, len));
         if (k >= 0)
             slot = (int)k;
         else if (c->has_other)

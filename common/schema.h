@@ -23,6 +23,15 @@
  *     one for "missing" when training saw missing values, then one "other"
  *     slot when the vocabulary is full (values past the cap share it). A value
  *     not seen in training contributes nothing (or "other" when that exists).
+ *     A value longer than SCHEMA_TEXT_MAX bytes is known by its first
+ *     SCHEMA_TEXT_MAX bytes (cut back to a whole character), in training and
+ *     testing alike, so no field can make the schema large.
+ *   - Data errors, train and test alike (schema_check_field): a number that
+ *     is not finite (inf, 1e999), beyond +-1e100, or whose scaled value
+ *     overflows; text, a label or a header name that is not valid UTF-8; a
+ *     label longer than SCHEMA_TEXT_MAX bytes. "inf" is such a number in any
+ *     feature column, text columns too: there is no column it can silently
+ *     turn into one-hot text.
  *   - Labels in first appearance order, except that a two-class problem whose
  *     labels are -1 then +1 puts +1 first (liblinear's rule). When every label
  *     is an integer, that integer is what liblinear's model file records.
@@ -46,6 +55,8 @@
 #define SCHEMA_VOCAB_CAP 1000   /* distinct texts one-hot encoded per column */
 #define SCHEMA_MAX_LABELS 65536 /* classes */
 #define SCHEMA_MAX_COLS 1000000
+#define SCHEMA_TEXT_MAX 256 /* bytes of a text value that name its category */
+#define SCHEMA_NUM_MAX 1e100 /* larger numbers are a data error */
 
 /* The data source a job sends to workers. */
 typedef struct datasrc {
@@ -125,7 +136,8 @@ int schema_label_find(const schema_t *s, const char *text, size_t len);
 /* Label index of an int label (libsvm) or -1. */
 int schema_label_find_int(const schema_t *s, int value);
 /* Feature of a numeric or text column's field: returns 1 and sets *index and
- * *value when the field gives a non-zero feature, else 0. */
+ * *value when the field gives a non-zero feature, else 0. It checks nothing:
+ * readers apply schema_check_field() (or schema_numeric_field()) first. */
 int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, int *index,
                   double *value);
 
@@ -155,12 +167,35 @@ typedef struct schema_filecol {
 
 schema_filecol_t *schema_file_columns(const schema_t *s, char *const *names, size_t n);
 
-/* The value schema_encode() gives a field of such a column. No missing-value
- * marker is a number, so "not a number" covers both cases. */
-static inline double schema_numeric_value(const schema_numeric_t *n, const char *text, size_t len) {
+/* The rules of a feature field (a numeric or text column), the same in
+ * training and testing so that a value means one thing in both: a number
+ * that is not finite (inf, -Infinity, 1e999: see csvread_number) or beyond
+ * +-SCHEMA_NUM_MAX, or text that is not valid UTF-8, is a data error. col is
+ * the 0-based file column; err gets "FILE:LINE:COL: what". Return 0 or -1. */
+int schema_check_field(const char *file, uint64_t line, size_t col, const char *text, size_t len,
+                       char *err, size_t errlen);
+/* A label must be valid UTF-8 and at most SCHEMA_TEXT_MAX bytes. */
+int schema_check_label(const char *file, uint64_t line, size_t col, const char *text, size_t len,
+                       char *err, size_t errlen);
+
+/* The value of a numeric column's field, as schema_encode() gives it, with
+ * schema_check_field()'s rules and one more: a number whose scaled value
+ * (x - shift) * mul is not finite is an error. Returns 0 and sets *value
+ * (impute for a missing value or text), or -1 with err set. */
+int schema_numeric_slow(const schema_numeric_t *n, const char *text, size_t len, double *value,
+                        const char *file, uint64_t line, size_t col, char *err, size_t errlen);
+static inline int schema_numeric_field(const schema_numeric_t *n, const char *text, size_t len,
+                                       double *value, const char *file, uint64_t line, size_t col,
+                                       char *err, size_t errlen) {
     double x;
-    if (csvread_number(text, len, &x) != 0) return n->impute;
-    return (x - n->shift) * n->mul;
+    if (csvread_number_fast(text, len, &x) == 0 && x >= -SCHEMA_NUM_MAX && x <= SCHEMA_NUM_MAX) {
+        double v = (x - n->shift) * n->mul;
+        if (v - v == 0.0) { /* finite */
+            *value = v;
+            return 0;
+        }
+    }
+    return schema_numeric_slow(n, text, len, value, file, line, col, err, errlen);
 }
 
 #endif
