@@ -377,6 +377,7 @@ static int csvread_nonfinite_word(const char *s, size_t len) {
         s++;
         len--;
     }
+    if ((len != 3 && len != 8) || ((*s | 0x20) != 'i' && (*s | 0x20) != 'n')) return 0;
     return (len == 3 && (strncasecmp(s, "inf", 3) == 0 || strncasecmp(s, "nan", 3) == 0)) ||
            (len == 8 && strncasecmp(s, "infinity", 8) == 0);
 }

@@ -160,10 +160,10 @@ static int ds_csv_field(void *ctx, size_t col, const char *text, size_t len, uin
     } else if (c->kind == SCHEMA_TEXT) {
         int index;
         double value;
-        if (schema_check_field(b->file, line, col, text, len, err, errlen) != 0) return -1;
-        if (schema_encode(b->s, (size_t)c->sc, text, len, &index, &value) &&
-            ds_node(b, index, value) != 0)
-            return ds_oom(b, line, err, errlen);
+        int got = schema_text_field(b->s, (size_t)c->sc, text, len, &index, &value, b->file, line,
+                                    col, err, errlen);
+        if (got < 0) return -1;
+        if (got && ds_node(b, index, value) != 0) return ds_oom(b, line, err, errlen);
     }
     return 0;
 }

@@ -169,36 +169,39 @@ static int schema_shown(size_t len) {
 
 enum { FIELD_NUMBER, FIELD_MISSING, FIELD_TEXT };
 
-/* What a feature field is: FIELD_NUMBER (*x set), FIELD_MISSING or
- * FIELD_TEXT; -1 with err set when it is a number that is not finite or out
- * of range, or text that is not UTF-8. */
-static int schema_classify(const char *file, uint64_t line, size_t col, const char *t, size_t len,
-                           double *x, char *err, size_t errlen) {
-    if (csvread_is_missing(t, len)) return FIELD_MISSING;
-    int rc = csvread_number(t, len, x);
-    if (rc == 0) {
-        /* Bounded so that sums of squares over any row count stay finite. */
-        if (fabs(*x) <= SCHEMA_NUM_MAX) return FIELD_NUMBER;
+/* The message of a number that schema_classify() refuses; returns -1. */
+static int schema_bad_number(int rc, const char *file, uint64_t line, size_t col, const char *t,
+                             size_t len, char *err, size_t errlen) {
+    if (rc == 0)
         snprintf(err, errlen, "%s:%llu:%zu: number out of range (more than 1e100): %.*s%s", file,
                  (unsigned long long)line, col + 1, schema_shown(len), t, len > 40 ? "..." : "");
-        return -1;
-    }
-    if (rc == -2) {
+    else
         snprintf(err, errlen,
                  "%s:%llu:%zu: not a finite number: %.*s%s (write an empty field or NA for a "
                  "missing value)",
                  file, (unsigned long long)line, col + 1, schema_shown(len), t,
                  len > 40 ? "..." : "");
-        return -1;
-    }
-    if (schema_check_utf8(file, line, col, t, len, err, errlen) != 0) return -1;
+    return -1;
+}
+
+/* What a feature field is: FIELD_NUMBER (*x set), FIELD_MISSING or
+ * FIELD_TEXT; -1 with err set when it is a number that is not finite or out
+ * of range (bounded so that sums of squares over any row count stay finite),
+ * or, when check_text is set, text that is not UTF-8. */
+static int schema_classify(const char *file, uint64_t line, size_t col, const char *t, size_t len,
+                           double *x, int check_text, char *err, size_t errlen) {
+    if (csvread_is_missing(t, len)) return FIELD_MISSING;
+    int rc = csvread_number(t, len, x);
+    if (rc == 0 && fabs(*x) <= SCHEMA_NUM_MAX) return FIELD_NUMBER;
+    if (rc != -1) return schema_bad_number(rc, file, line, col, t, len, err, errlen);
+    if (check_text && schema_check_utf8(file, line, col, t, len, err, errlen) != 0) return -1;
     return FIELD_TEXT;
 }
 
 int schema_check_field(const char *file, uint64_t line, size_t col, const char *text, size_t len,
                        char *err, size_t errlen) {
     double x;
-    return schema_classify(file, line, col, text, len, &x, err, errlen) < 0 ? -1 : 0;
+    return schema_classify(file, line, col, text, len, &x, 1, err, errlen) < 0 ? -1 : 0;
 }
 
 int schema_check_label(const char *file, uint64_t line, size_t col, const char *text, size_t len,
@@ -225,7 +228,7 @@ static size_t schema_text_key(const char *t, size_t len) {
 int schema_numeric_slow(const schema_numeric_t *n, const char *text, size_t len, double *value,
                         const char *file, uint64_t line, size_t col, char *err, size_t errlen) {
     double x;
-    int kind = schema_classify(file, line, col, text, len, &x, err, errlen);
+    int kind = schema_classify(file, line, col, text, len, &x, 1, err, errlen);
     if (kind < 0) return -1;
     if (kind != FIELD_NUMBER) {
         /* Text where training saw numbers counts as missing. */
@@ -273,8 +276,23 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
     if (col == s->id_col) return 0;
     summary_col_t *sc = &s->cols[col];
     double x;
-    int kind = schema_classify(c->file, line, col, text, len, &x, err, errlen);
-    if (kind < 0) return -1;
+    /* schema_classify() inline, as this is the pass over every field; text
+     * is checked for UTF-8 below, only when new to the vocabulary: a value
+     * seen before was checked then. */
+    int kind = FIELD_TEXT;
+    unsigned char c0 = len ? (unsigned char)text[0] : 0;
+    if (((c0 >= '0' && c0 <= '9') || c0 == '-' || c0 == '.') &&
+        csvread_number_fast(text, len, &x) == 0 && fabs(x) <= SCHEMA_NUM_MAX) {
+        kind = FIELD_NUMBER; /* most fields: plain decimals, no missing marker */
+    } else if (csvread_is_missing(text, len)) {
+        kind = FIELD_MISSING;
+    } else {
+        int rc = csvread_number(text, len, &x);
+        if (rc == 0 && fabs(x) <= SCHEMA_NUM_MAX)
+            kind = FIELD_NUMBER;
+        else if (rc != -1)
+            return schema_bad_number(rc, c->file, line, col, text, len, err, errlen);
+    }
     if (kind == FIELD_MISSING) {
         sc->missing++;
         return 0;
@@ -289,11 +307,17 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
         sc->text++;
     }
     /* Numbers are kept too: the column turns text if any later row is text. */
+    size_t key = schema_text_key(text, len);
+    int fresh = 1; /* text not known to be valid */
     if (strset_count(sc->vocab) < SCHEMA_VOCAB_CAP &&
-        strset_add(sc->vocab, text, schema_text_key(text, len), NULL) < 0) {
+        strset_add(sc->vocab, text, key, &fresh) < 0) {
         snprintf(err, errlen, "%s:%llu: out of memory", c->file, (unsigned long long)line);
         return -1;
     }
+    /* An invalid value may have just been added: the summary is dropped. */
+    if (kind == FIELD_TEXT && (fresh || key != len) &&
+        schema_check_utf8(c->file, line, col, text, len, err, errlen) != 0)
+        return -1;
     return 0;
 }
 
@@ -1595,6 +1619,33 @@ schema_filecol_t *schema_file_columns(const schema_t *s, char *const *names, siz
     }
     free(taken);
     return fc;
+}
+
+int schema_text_field(const schema_t *s, size_t col, const char *text, size_t len, int *index,
+                      double *value, const char *file, uint64_t line, size_t fcol, char *err,
+                      size_t errlen) {
+    double x;
+    int kind = schema_classify(file, line, fcol, text, len, &x, 0, err, errlen);
+    if (kind < 0) return -1;
+    const schema_col_t *c = &s->cols[col];
+    if (c->kind != SCHEMA_TEXT || kind == FIELD_MISSING || kind == FIELD_NUMBER ||
+        schema_ascii(text, len))
+        return schema_encode(s, col, text, len, index, value);
+    /* Not ASCII: a vocabulary value was checked in training; anything else
+     * is checked now. */
+    size_t key = schema_text_key(text, len);
+    long k = strset_find(c->vocab, text, key);
+    if ((k < 0 || key != len) && schema_check_utf8(file, line, fcol, text, len, err, errlen) != 0)
+        return -1;
+    int nv = (int)strset_count(c->vocab);
+    if (k >= 0)
+        *index = c->index + (int)k;
+    else if (c->has_other)
+        *index = c->index + nv + c->has_missing;
+    else
+        return 0;
+    *value = 1.0;
+    return 1;
 }
 
 int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, int *index,

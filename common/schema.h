@@ -141,6 +141,13 @@ int schema_label_find_int(const schema_t *s, int value);
 int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, int *index,
                   double *value);
 
+/* schema_encode() of a text column's field (col: schema column; fcol: file
+ * column, for messages) with schema_check_field()'s rules: returns 1 or 0
+ * as schema_encode(), or -1 with err set. */
+int schema_text_field(const schema_t *s, size_t col, const char *text, size_t len, int *index,
+                      double *value, const char *file, uint64_t line, size_t fcol, char *err,
+                      size_t errlen);
+
 /* A numeric column's encoding, for readers that encode many rows without a
  * call per field: the feature index and the value of a field, which is
  * (x - shift) * mul for a number x and impute for a missing value or text.

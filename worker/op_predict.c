@@ -167,8 +167,10 @@ static int csv_field(void *ctx, size_t col, const char *s, size_t len, uint64_t 
     default: {
         int idx;
         double v;
-        if (schema_check_field(p->file, line, col, s, len, err, errlen) != 0) return -1;
-        if (schema_encode(p->schema, (size_t)sc, s, len, &idx, &v)) add_feature(p, idx, v);
+        int got = schema_text_field(p->schema, (size_t)sc, s, len, &idx, &v, p->file, line, col,
+                                    err, errlen);
+        if (got < 0) return -1;
+        if (got) add_feature(p, idx, v);
         break;
     }
     }
