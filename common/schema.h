@@ -55,7 +55,7 @@
 #define SCHEMA_VOCAB_CAP 1000   /* distinct texts one-hot encoded per column */
 #define SCHEMA_MAX_LABELS 65536 /* classes */
 #define SCHEMA_MAX_COLS 1000000
-#define SCHEMA_TEXT_MAX 256 /* bytes of a text value that name its category */
+#define SCHEMA_TEXT_MAX 256  /* bytes of a text value that name its category */
 #define SCHEMA_NUM_MAX 1e100 /* larger numbers are a data error */
 
 /* The data source a job sends to workers. */

@@ -135,8 +135,18 @@ static void test_header(void **state) {
  * that readers can refuse them instead of taking them for words. */
 static void test_nonfinite_numbers(void **state) {
     (void)state;
-    const char *nonfinite[] = {"inf", "-inf", "+inf", "INF", "Infinity", "-INFINITY", "nan",
-                               "-nan", "NAN", "1e999", "-1e999", "1.5e400",
+    const char *nonfinite[] = {"inf",
+                               "-inf",
+                               "+inf",
+                               "INF",
+                               "Infinity",
+                               "-INFINITY",
+                               "nan",
+                               "-nan",
+                               "NAN",
+                               "1e999",
+                               "-1e999",
+                               "1.5e400",
                                "9999999999999999999999999999999999999999e300"};
     for (size_t i = 0; i < sizeof nonfinite / sizeof *nonfinite; i++) {
         double v;

@@ -762,7 +762,7 @@ static void test_wide_file_columns(void **state) {
     assert_non_null(fc);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(fc[i].sc, (long)(n - i)); /* schema column 0 is the label */
-    assert_int_equal(fc[n].sc, -1); /* second "c5" */
+    assert_int_equal(fc[n].sc, -1);                /* second "c5" */
     assert_int_equal(fc[n + 1].sc, 0);
     free(fc);
     /* the same names as a test file header: fine; with c5 twice: named */
