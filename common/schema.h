@@ -4,7 +4,8 @@
  * Training runs in two passes. First every worker summarises its shards
  * (summary_from_shard: per column the count, missing count, min, max, sum and
  * sum of squares of numeric values and the first SCHEMA_VOCAB_CAP distinct
- * texts; the labels in first-appearance order with counts) and the master
+ * texts, each by its first SCHEMA_TEXT_MAX bytes; the labels in
+ * first-appearance order with counts) and the master
  * merges the summaries in shard order (summary_merge). Then schema_fit() turns
  * the merged summary into the schema: which column is the label and the id,
  * which are numeric (scaled) and which are text (one-hot), the label list, and
@@ -75,7 +76,9 @@ typedef struct schema schema_t;
 
 /* Summarises one shard's bytes (whole rows, no header) whose first row is data
  * row first_row on file line first_line. Fails on bad data (unknown label
- * column, field count, quoting, NUL, missing label, libsvm format errors). */
+ * column, field count, quoting, NUL, missing label, the field rules of
+ * schema_check_field and schema_check_label, libsvm format errors), naming
+ * the first bad field of the shard. */
 summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t len,
                               uint64_t first_row, uint64_t first_line, char *err, size_t errlen);
 /* Adds from (a later shard) into into. -1 when they describe different files
@@ -83,7 +86,8 @@ summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t le
 int summary_merge(summary_t *into, const summary_t *from);
 /* Serialises for the wire (little-endian binary); *buf is malloc'd. */
 int summary_encode(const summary_t *s, char **buf, size_t *len);
-/* Parses an encoded summary from an untrusted peer; validates everything. */
+/* Parses an encoded summary from an untrusted peer; validates everything
+ * (texts too: valid UTF-8, at most SCHEMA_TEXT_MAX bytes). */
 summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen);
 uint64_t summary_rows(const summary_t *s);
 void summary_destroy(summary_t **s);
