@@ -3,12 +3,15 @@
  * the number parser. */
 #include "common/csvread.h"
 
+#include "common/utf8.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int csvread_is_space(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\r';
@@ -259,6 +262,16 @@ int csvread_header(const char *file, const char *hdr, size_t len, char ***names,
                            : "unterminated quote in the header row");
         goto out;
     }
+    for (size_t i = 0; i < a.n; i++) {
+        size_t bad;
+        if (!utf8_check(a.v[i], strlen(a.v[i]), &bad)) {
+            snprintf(err, errlen,
+                     "%s:1:%zu: not valid UTF-8 (byte 0x%02X at offset %zu of the column name); "
+                     "convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8",
+                     file, i + 1, (unsigned char)a.v[i][bad], bad);
+            goto out;
+        }
+    }
     *names = a.v;
     *n = a.n;
     a.v = NULL;
@@ -357,9 +370,22 @@ int csvread_number_fast(const char *s, size_t len, double *out) {
     return 1;
 }
 
+/* [+-]inf, [+-]infinity or [+-]nan in any case: what strtod reads as a
+ * number that is not finite. */
+static int csvread_nonfinite_word(const char *s, size_t len) {
+    if (len && (*s == '+' || *s == '-')) {
+        s++;
+        len--;
+    }
+    if ((len != 3 && len != 8) || ((*s | 0x20) != 'i' && (*s | 0x20) != 'n')) return 0;
+    return (len == 3 && (strncasecmp(s, "inf", 3) == 0 || strncasecmp(s, "nan", 3) == 0)) ||
+           (len == 8 && strncasecmp(s, "infinity", 8) == 0);
+}
+
 int csvread_number(const char *s, size_t len, double *out) {
     int fast = csvread_number_fast(s, len, out);
-    if (fast <= 0) return fast;
+    if (fast == 0) return 0;
+    if (fast < 0) return len <= 9 && csvread_nonfinite_word(s, len) ? -2 : -1;
     /* Slow path: strtod on a NUL-terminated copy. */
     char buf[128];
     char *tmp = len < sizeof buf ? buf : malloc(len + 1);
@@ -369,9 +395,11 @@ int csvread_number(const char *s, size_t len, double *out) {
     errno = 0;
     char *endp;
     double v = strtod(tmp, &endp);
+    /* The grammar was checked: strtod takes it all, and only overflow
+     * (ERANGE with HUGE_VAL) makes it not finite. */
     int ok = endp == tmp + len && isfinite(v) && !(errno == ERANGE && fabs(v) > 1.0);
     if (tmp != buf) free(tmp);
-    if (!ok) return -1;
+    if (!ok) return -2;
     *out = v;
     return 0;
 }

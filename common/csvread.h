@@ -49,7 +49,8 @@ int csvread_check_nul(const char *file, const char *bytes, size_t len, uint64_t 
 
 /* Splits a raw header record into column names (unquoted, trimmed as above).
  * *names is an array of *n malloc'd strings; free with csvread_names_free().
- * Fails on an empty header, an unterminated quote or a NUL byte. */
+ * Fails on an empty header, an unterminated quote, a NUL byte or a name that
+ * is not valid UTF-8 ("FILE:1:COL: not valid UTF-8 ..."). */
 int csvread_header(const char *file, const char *hdr, size_t len, char ***names, size_t *n,
                    char *err, size_t errlen);
 void csvread_names_free(char **names, size_t n);
@@ -59,10 +60,13 @@ void csvread_names_free(char **names, size_t n);
 int csvread_is_missing(const char *s, size_t len);
 
 /* Parses a finite decimal number ([+-]digits[.digits][e[+-]digits], at least
- * one digit). Returns 0 and sets *out, or -1 when the text is anything else
- * (inf, nan, hex, trailing junk, overflow). Correctly rounded: the exact
- * fast path below when it applies, strtod otherwise. s need not be
- * NUL-terminated. */
+ * one digit). Returns 0 and sets *out; -2 when the text is a number that is
+ * not finite: that grammar overflowing a double (1e999, a 400-digit
+ * integer) or [+-]inf, infinity or nan in any case (readers test for the
+ * missing markers first: "nan" and "NaN" are missing, not -2); -1 when it is
+ * anything else (text, hex, trailing junk). Underflow gives 0 or a subnormal,
+ * as strtod does. Correctly rounded: the exact fast path below when it
+ * applies, strtod otherwise. s need not be NUL-terminated. */
 int csvread_number(const char *s, size_t len, double *out);
 
 /* The fast path of csvread_number() alone. Returns 0 and sets *out when the

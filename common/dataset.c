@@ -146,18 +146,24 @@ static int ds_csv_field(void *ctx, size_t col, const char *text, size_t len, uin
     const schema_filecol_t *c = &b->plan[col];
     if ((long)col == b->id_col && ds_id(b, text, len) != 0) return ds_oom(b, line, err, errlen);
     if (c->numeric) {
-        double v = schema_numeric_value(&c->num, text, len);
+        double v;
+        if (schema_numeric_field(&c->num, text, len, &v, b->file, line, col, err, errlen) != 0)
+            return -1;
         if (v != 0.0 && ds_node(b, c->num.index, v) != 0) return ds_oom(b, line, err, errlen);
     } else if (c->sc < 0) {
         return 0;
     } else if (c->kind == SCHEMA_LABEL) {
+        if (!csvread_is_missing(text, len) &&
+            schema_check_label(b->file, line, col, text, len, err, errlen) != 0)
+            return -1;
         b->cur_y = schema_label_find(b->s, text, len);
     } else if (c->kind == SCHEMA_TEXT) {
         int index;
         double value;
-        if (schema_encode(b->s, (size_t)c->sc, text, len, &index, &value) &&
-            ds_node(b, index, value) != 0)
-            return ds_oom(b, line, err, errlen);
+        int got = schema_text_field(b->s, (size_t)c->sc, text, len, &index, &value, b->file, line,
+                                    col, err, errlen);
+        if (got < 0) return -1;
+        if (got && ds_node(b, index, value) != 0) return ds_oom(b, line, err, errlen);
     }
     return 0;
 }

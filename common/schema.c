@@ -15,6 +15,7 @@
 #include "common/csvread.h"
 #include "common/strset.h"
 #include "common/svmread.h"
+#include "common/utf8.h"
 
 #define SCHEMA_NONE UINT32_MAX
 
@@ -135,6 +136,118 @@ static long schema_name_index(char **names, size_t n, const char *name) {
     return -1;
 }
 
+/* --- the rules for one field, shared by training and testing --- */
+
+/* True when no byte has its high bit set: the common case, 8 bytes a step. */
+static int schema_ascii(const char *t, size_t len) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+        if (w & UINT64_C(0x8080808080808080)) return 0;
+    }
+    for (; i < len; i++)
+        if ((unsigned char)t[i] & 0x80) return 0;
+    return 1;
+}
+
+static int schema_check_utf8(const char *file, uint64_t line, size_t col, const char *t, size_t len,
+                             char *err, size_t errlen) {
+    size_t bad;
+    if (schema_ascii(t, len) || utf8_check(t, len, &bad)) return 0;
+    snprintf(err, errlen,
+             "%s:%llu:%zu: not valid UTF-8 (byte 0x%02X at offset %zu of the field); convert the "
+             "file to UTF-8, e.g. iconv -f latin1 -t utf-8",
+             file, (unsigned long long)line, col + 1, (unsigned char)t[bad], bad);
+    return -1;
+}
+
+/* Shows at most 40 bytes of a field in a message (numbers only: ASCII). */
+static int schema_shown(size_t len) {
+    return (int)(len < 40 ? len : 40);
+}
+
+enum { FIELD_NUMBER, FIELD_MISSING, FIELD_TEXT };
+
+/* The message of a number that schema_classify() refuses; returns -1. */
+static int schema_bad_number(int rc, const char *file, uint64_t line, size_t col, const char *t,
+                             size_t len, char *err, size_t errlen) {
+    if (rc == 0)
+        snprintf(err, errlen, "%s:%llu:%zu: number out of range (more than 1e100): %.*s%s", file,
+                 (unsigned long long)line, col + 1, schema_shown(len), t, len > 40 ? "..." : "");
+    else
+        snprintf(err, errlen,
+                 "%s:%llu:%zu: not a finite number: %.*s%s (write an empty field or NA for a "
+                 "missing value)",
+                 file, (unsigned long long)line, col + 1, schema_shown(len), t,
+                 len > 40 ? "..." : "");
+    return -1;
+}
+
+/* What a feature field is: FIELD_NUMBER (*x set), FIELD_MISSING or
+ * FIELD_TEXT; -1 with err set when it is a number that is not finite or out
+ * of range (bounded so that sums of squares over any row count stay finite),
+ * or, when check_text is set, text that is not UTF-8. */
+static int schema_classify(const char *file, uint64_t line, size_t col, const char *t, size_t len,
+                           double *x, int check_text, char *err, size_t errlen) {
+    if (csvread_is_missing(t, len)) return FIELD_MISSING;
+    int rc = csvread_number(t, len, x);
+    if (rc == 0 && fabs(*x) <= SCHEMA_NUM_MAX) return FIELD_NUMBER;
+    if (rc != -1) return schema_bad_number(rc, file, line, col, t, len, err, errlen);
+    if (check_text && schema_check_utf8(file, line, col, t, len, err, errlen) != 0) return -1;
+    return FIELD_TEXT;
+}
+
+int schema_check_field(const char *file, uint64_t line, size_t col, const char *text, size_t len,
+                       char *err, size_t errlen) {
+    double x;
+    return schema_classify(file, line, col, text, len, &x, 1, err, errlen) < 0 ? -1 : 0;
+}
+
+int schema_check_label(const char *file, uint64_t line, size_t col, const char *text, size_t len,
+                       char *err, size_t errlen) {
+    if (len > SCHEMA_TEXT_MAX) {
+        snprintf(err, errlen, "%s:%llu:%zu: label longer than %d bytes (%zu)", file,
+                 (unsigned long long)line, col + 1, SCHEMA_TEXT_MAX, len);
+        return -1;
+    }
+    return schema_check_utf8(file, line, col, text, len, err, errlen);
+}
+
+/* How much of a text value identifies its category: all of it up to
+ * SCHEMA_TEXT_MAX bytes, else the longest prefix of at most that many bytes
+ * that ends on a character boundary (the text is valid UTF-8). */
+static size_t schema_text_key(const char *t, size_t len) {
+    if (len <= SCHEMA_TEXT_MAX) return len;
+    size_t k = SCHEMA_TEXT_MAX;
+    while (k > 0 && ((unsigned char)t[k] & 0xC0) == 0x80)
+        k--;
+    return k;
+}
+
+int schema_numeric_slow(const schema_numeric_t *n, const char *text, size_t len, double *value,
+                        const char *file, uint64_t line, size_t col, char *err, size_t errlen) {
+    double x;
+    int kind = schema_classify(file, line, col, text, len, &x, 1, err, errlen);
+    if (kind < 0) return -1;
+    if (kind != FIELD_NUMBER) {
+        /* Text where training saw numbers counts as missing. */
+        *value = n->impute;
+        return 0;
+    }
+    double v = (x - n->shift) * n->mul;
+    if (!isfinite(v)) {
+        snprintf(err, errlen,
+                 "%s:%llu:%zu: %.*s%s is out of range for this column once scaled "
+                 "((x - %.17g) * %.17g is not finite)",
+                 file, (unsigned long long)line, col + 1, schema_shown(len), text,
+                 len > 40 ? "..." : "", n->shift, n->mul);
+        return -1;
+    }
+    *value = v;
+    return 0;
+}
+
 typedef struct sum_ctx {
     summary_t *s;
     const char *file;
@@ -152,6 +265,7 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
                      (unsigned long long)line, col + 1, c->label_name);
             return -1;
         }
+        if (schema_check_label(c->file, line, col, text, len, err, errlen) != 0) return -1;
         if (summary_add_label(s, text, len, 1) != 0) {
             snprintf(err, errlen, "%s:%llu:%zu: more than %d distinct labels (or out of memory)",
                      c->file, (unsigned long long)line, col + 1, SCHEMA_MAX_LABELS);
@@ -161,18 +275,29 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
     }
     if (col == s->id_col) return 0;
     summary_col_t *sc = &s->cols[col];
-    if (csvread_is_missing(text, len)) {
+    double x;
+    /* schema_classify() inline, as this is the pass over every field; text
+     * is checked for UTF-8 below, only when new to the vocabulary: a value
+     * seen before was checked then. */
+    int kind = FIELD_TEXT;
+    unsigned char c0 = len ? (unsigned char)text[0] : 0;
+    if (((c0 >= '0' && c0 <= '9') || c0 == '-' || c0 == '.') &&
+        csvread_number_fast(text, len, &x) == 0 && fabs(x) <= SCHEMA_NUM_MAX) {
+        kind = FIELD_NUMBER; /* most fields: plain decimals, no missing marker */
+    } else if (csvread_is_missing(text, len)) {
+        kind = FIELD_MISSING;
+    } else {
+        int rc = csvread_number(text, len, &x);
+        if (rc == 0 && fabs(x) <= SCHEMA_NUM_MAX)
+            kind = FIELD_NUMBER;
+        else if (rc != -1)
+            return schema_bad_number(rc, c->file, line, col, text, len, err, errlen);
+    }
+    if (kind == FIELD_MISSING) {
         sc->missing++;
         return 0;
     }
-    double x;
-    if (csvread_number(text, len, &x) == 0) {
-        /* Bounded so that sums of squares over any row count stay finite. */
-        if (fabs(x) > 1e100) {
-            snprintf(err, errlen, "%s:%llu:%zu: number out of range (more than 1e100): %.*s",
-                     c->file, (unsigned long long)line, col + 1, (int)(len < 40 ? len : 40), text);
-            return -1;
-        }
+    if (kind == FIELD_NUMBER) {
         if (sc->count == 0 || x < sc->min) sc->min = x;
         if (sc->count == 0 || x > sc->max) sc->max = x;
         sc->count++;
@@ -182,10 +307,17 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
         sc->text++;
     }
     /* Numbers are kept too: the column turns text if any later row is text. */
-    if (strset_count(sc->vocab) < SCHEMA_VOCAB_CAP && strset_add(sc->vocab, text, len, NULL) < 0) {
+    size_t key = schema_text_key(text, len);
+    int fresh = 1; /* text not known to be valid */
+    if (strset_count(sc->vocab) < SCHEMA_VOCAB_CAP &&
+        strset_add(sc->vocab, text, key, &fresh) < 0) {
         snprintf(err, errlen, "%s:%llu: out of memory", c->file, (unsigned long long)line);
         return -1;
     }
+    /* An invalid value may have just been added: the summary is dropped. */
+    if (kind == FIELD_TEXT && (fresh || key != len) &&
+        schema_check_utf8(c->file, line, col, text, len, err, errlen) != 0)
+        return -1;
     return 0;
 }
 
@@ -552,8 +684,8 @@ static int rb_strset(rbuf_t *r, strset_t *ss, size_t max, summary_t *lab) {
     if (r->bad || n > max) return -1;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t l = rb_u32(r);
-        const unsigned char *t = rb_take(r, l);
-        if (!t) return -1;
+        const unsigned char *t = l <= SCHEMA_TEXT_MAX ? rb_take(r, l) : NULL;
+        if (!t || !utf8_check((const char *)t, l, NULL)) return -1;
         if (lab) {
             uint64_t cnt = rb_u64(r);
             size_t before = strset_count(lab->labels);
@@ -1362,25 +1494,39 @@ int schema_check_source(const schema_t *s, const datasrc_t *src, char *err, size
     }
     if (s->format == DATA_LIBSVM) return 0;
     if (csvread_header(file, src->header, src->header_len, &names, &n, err, errlen) != 0) return -1;
+    /* at[k]: the first file column holding schema column k, or -1. One hash
+     * lookup a file column: wide files have as many columns as rows. */
+    long *at = malloc((s->ncols ? s->ncols : 1) * sizeof *at);
+    if (!at) {
+        snprintf(err, errlen, "%s: out of memory", file);
+        goto out;
+    }
+    for (size_t k = 0; k < s->ncols; k++)
+        at[k] = -1;
+    for (size_t j = 0; j < n; j++) {
+        long k = schema_column_find(s, names[j], strlen(names[j]));
+        if (k < 0) continue;
+        schema_kind_t kind = s->cols[k].kind;
+        if (at[k] >= 0 && (kind == SCHEMA_NUMERIC || kind == SCHEMA_TEXT)) {
+            /* Twice would be ambiguous: which of the two did the user mean? */
+            snprintf(err, errlen, "%s:1:%zu: column \"%s\" appears twice (also column %ld)", file,
+                     j + 1, names[j], at[k] + 1);
+            goto out;
+        }
+        if (at[k] < 0) at[k] = (long)j;
+    }
     for (size_t i = 0; i < s->ncols; i++) {
         const schema_col_t *c = &s->cols[i];
         if (c->kind != SCHEMA_NUMERIC && c->kind != SCHEMA_TEXT) continue;
-        long at = schema_name_index(names, n, c->name);
-        if (at < 0) {
+        if (at[i] < 0) {
             snprintf(err, errlen, "%s:1: no column \"%s\", which the model was trained with", file,
                      c->name);
             goto out;
         }
-        /* Twice would be ambiguous: which of the two did the user mean? */
-        for (size_t j = (size_t)at + 1; j < n; j++)
-            if (strcmp(names[j], c->name) == 0) {
-                snprintf(err, errlen, "%s:1:%zu: column \"%s\" appears twice (also column %ld)",
-                         file, j + 1, c->name, at + 1);
-                goto out;
-            }
     }
     rc = 0;
 out:
+    free(at);
     csvread_names_free(names, n);
     return rc;
 }
@@ -1455,17 +1601,51 @@ int schema_numeric(const schema_t *s, size_t col, schema_numeric_t *out) {
 
 schema_filecol_t *schema_file_columns(const schema_t *s, char *const *names, size_t n) {
     schema_filecol_t *fc = calloc(n ? n : 1, sizeof *fc);
-    if (!fc) return NULL;
+    /* taken[k]: schema column k already has its file column (the first). */
+    unsigned char *taken = calloc(s->ncols ? s->ncols : 1, 1);
+    if (!fc || !taken) {
+        free(fc);
+        free(taken);
+        return NULL;
+    }
     for (size_t i = 0; i < n; i++) {
         long k = schema_column_find(s, names[i], strlen(names[i]));
-        for (size_t j = 0; k >= 0 && j < i; j++)
-            if (fc[j].sc == k) k = -1;
+        if (k >= 0 && taken[k]) k = -1;
         fc[i].sc = k;
         if (k < 0) continue;
+        taken[k] = 1;
         fc[i].kind = s->cols[k].kind;
         fc[i].numeric = schema_numeric(s, (size_t)k, &fc[i].num);
     }
+    free(taken);
     return fc;
+}
+
+int schema_text_field(const schema_t *s, size_t col, const char *text, size_t len, int *index,
+                      double *value, const char *file, uint64_t line, size_t fcol, char *err,
+                      size_t errlen) {
+    double x;
+    int kind = schema_classify(file, line, fcol, text, len, &x, 0, err, errlen);
+    if (kind < 0) return -1;
+    const schema_col_t *c = &s->cols[col];
+    if (c->kind != SCHEMA_TEXT || kind == FIELD_MISSING || kind == FIELD_NUMBER ||
+        schema_ascii(text, len))
+        return schema_encode(s, col, text, len, index, value);
+    /* Not ASCII: a vocabulary value was checked in training; anything else
+     * is checked now. */
+    size_t key = schema_text_key(text, len);
+    long k = strset_find(c->vocab, text, key);
+    if ((k < 0 || key != len) && schema_check_utf8(file, line, fcol, text, len, err, errlen) != 0)
+        return -1;
+    int nv = (int)strset_count(c->vocab);
+    if (k >= 0)
+        *index = c->index + (int)k;
+    else if (c->has_other)
+        *index = c->index + nv + c->has_missing;
+    else
+        return 0;
+    *value = 1.0;
+    return 1;
 }
 
 int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, int *index,
@@ -1474,7 +1654,8 @@ int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, i
     schema_numeric_t num;
     if (schema_numeric(s, col, &num)) {
         /* Text where training saw numbers counts as missing. */
-        double v = schema_numeric_value(&num, text, len);
+        double x, v = num.impute;
+        if (csvread_number(text, len, &x) == 0) v = (x - num.shift) * num.mul;
         if (v == 0.0) return 0;
         *index = c->index;
         *value = v;
@@ -1487,7 +1668,7 @@ int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, i
         if (!c->has_missing) return 0;
         slot = nv;
     } else {
-        long k = strset_find(c->vocab, text, len);
+        long k = strset_find(c->vocab, text, schema_text_key(text, len));
         if (k >= 0)
             slot = (int)k;
         else if (c->has_other)

@@ -4,7 +4,8 @@
  * Training runs in two passes. First every worker summarises its shards
  * (summary_from_shard: per column the count, missing count, min, max, sum and
  * sum of squares of numeric values and the first SCHEMA_VOCAB_CAP distinct
- * texts; the labels in first-appearance order with counts) and the master
+ * texts, each by its first SCHEMA_TEXT_MAX bytes; the labels in
+ * first-appearance order with counts) and the master
  * merges the summaries in shard order (summary_merge). Then schema_fit() turns
  * the merged summary into the schema: which column is the label and the id,
  * which are numeric (scaled) and which are text (one-hot), the label list, and
@@ -23,6 +24,15 @@
  *     one for "missing" when training saw missing values, then one "other"
  *     slot when the vocabulary is full (values past the cap share it). A value
  *     not seen in training contributes nothing (or "other" when that exists).
+ *     A value longer than SCHEMA_TEXT_MAX bytes is known by its first
+ *     SCHEMA_TEXT_MAX bytes (cut back to a whole character), in training and
+ *     testing alike, so no field can make the schema large.
+ *   - Data errors, train and test alike (schema_check_field): a number that
+ *     is not finite (inf, 1e999), beyond +-1e100, or whose scaled value
+ *     overflows; text, a label or a header name that is not valid UTF-8; a
+ *     label longer than SCHEMA_TEXT_MAX bytes. "inf" is such a number in any
+ *     feature column, text columns too: there is no column it can silently
+ *     turn into one-hot text.
  *   - Labels in first appearance order, except that a two-class problem whose
  *     labels are -1 then +1 puts +1 first (liblinear's rule). When every label
  *     is an integer, that integer is what liblinear's model file records.
@@ -46,6 +56,8 @@
 #define SCHEMA_VOCAB_CAP 1000   /* distinct texts one-hot encoded per column */
 #define SCHEMA_MAX_LABELS 65536 /* classes */
 #define SCHEMA_MAX_COLS 1000000
+#define SCHEMA_TEXT_MAX 256  /* bytes of a text value that name its category */
+#define SCHEMA_NUM_MAX 1e100 /* larger numbers are a data error */
 
 /* The data source a job sends to workers. */
 typedef struct datasrc {
@@ -64,7 +76,9 @@ typedef struct schema schema_t;
 
 /* Summarises one shard's bytes (whole rows, no header) whose first row is data
  * row first_row on file line first_line. Fails on bad data (unknown label
- * column, field count, quoting, NUL, missing label, libsvm format errors). */
+ * column, field count, quoting, NUL, missing label, the field rules of
+ * schema_check_field and schema_check_label, libsvm format errors), naming
+ * the first bad field of the shard. */
 summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t len,
                               uint64_t first_row, uint64_t first_line, char *err, size_t errlen);
 /* Adds from (a later shard) into into. -1 when they describe different files
@@ -72,7 +86,8 @@ summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t le
 int summary_merge(summary_t *into, const summary_t *from);
 /* Serialises for the wire (little-endian binary); *buf is malloc'd. */
 int summary_encode(const summary_t *s, char **buf, size_t *len);
-/* Parses an encoded summary from an untrusted peer; validates everything. */
+/* Parses an encoded summary from an untrusted peer; validates everything
+ * (texts too: valid UTF-8, at most SCHEMA_TEXT_MAX bytes). */
 summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen);
 uint64_t summary_rows(const summary_t *s);
 void summary_destroy(summary_t **s);
@@ -125,9 +140,17 @@ int schema_label_find(const schema_t *s, const char *text, size_t len);
 /* Label index of an int label (libsvm) or -1. */
 int schema_label_find_int(const schema_t *s, int value);
 /* Feature of a numeric or text column's field: returns 1 and sets *index and
- * *value when the field gives a non-zero feature, else 0. */
+ * *value when the field gives a non-zero feature, else 0. It checks nothing:
+ * readers apply schema_check_field() (or schema_numeric_field()) first. */
 int schema_encode(const schema_t *s, size_t col, const char *text, size_t len, int *index,
                   double *value);
+
+/* schema_encode() of a text column's field (col: schema column; fcol: file
+ * column, for messages) with schema_check_field()'s rules: returns 1 or 0
+ * as schema_encode(), or -1 with err set. */
+int schema_text_field(const schema_t *s, size_t col, const char *text, size_t len, int *index,
+                      double *value, const char *file, uint64_t line, size_t fcol, char *err,
+                      size_t errlen);
 
 /* A numeric column's encoding, for readers that encode many rows without a
  * call per field: the feature index and the value of a field, which is
@@ -155,12 +178,35 @@ typedef struct schema_filecol {
 
 schema_filecol_t *schema_file_columns(const schema_t *s, char *const *names, size_t n);
 
-/* The value schema_encode() gives a field of such a column. No missing-value
- * marker is a number, so "not a number" covers both cases. */
-static inline double schema_numeric_value(const schema_numeric_t *n, const char *text, size_t len) {
+/* The rules of a feature field (a numeric or text column), the same in
+ * training and testing so that a value means one thing in both: a number
+ * that is not finite (inf, -Infinity, 1e999: see csvread_number) or beyond
+ * +-SCHEMA_NUM_MAX, or text that is not valid UTF-8, is a data error. col is
+ * the 0-based file column; err gets "FILE:LINE:COL: what". Return 0 or -1. */
+int schema_check_field(const char *file, uint64_t line, size_t col, const char *text, size_t len,
+                       char *err, size_t errlen);
+/* A label must be valid UTF-8 and at most SCHEMA_TEXT_MAX bytes. */
+int schema_check_label(const char *file, uint64_t line, size_t col, const char *text, size_t len,
+                       char *err, size_t errlen);
+
+/* The value of a numeric column's field, as schema_encode() gives it, with
+ * schema_check_field()'s rules and one more: a number whose scaled value
+ * (x - shift) * mul is not finite is an error. Returns 0 and sets *value
+ * (impute for a missing value or text), or -1 with err set. */
+int schema_numeric_slow(const schema_numeric_t *n, const char *text, size_t len, double *value,
+                        const char *file, uint64_t line, size_t col, char *err, size_t errlen);
+static inline int schema_numeric_field(const schema_numeric_t *n, const char *text, size_t len,
+                                       double *value, const char *file, uint64_t line, size_t col,
+                                       char *err, size_t errlen) {
     double x;
-    if (csvread_number(text, len, &x) != 0) return n->impute;
-    return (x - n->shift) * n->mul;
+    if (csvread_number_fast(text, len, &x) == 0 && x >= -SCHEMA_NUM_MAX && x <= SCHEMA_NUM_MAX) {
+        double v = (x - n->shift) * n->mul;
+        if (v - v == 0.0) { /* finite */
+            *value = v;
+            return 0;
+        }
+    }
+    return schema_numeric_slow(n, text, len, value, file, line, col, err, errlen);
 }
 
 #endif

@@ -383,3 +383,26 @@ int split_refine(split_t *sp, const char *path, data_format_t format, uint64_t p
     split_free(sp);
     return split_file(path, format, rows, max_bytes, sp, err, errlen) < 0 ? -1 : 1;
 }
+
+long split_shard_of_error(const split_t *sp, const char *file, const char *err) {
+    size_t fl = strlen(file);
+    if (!sp->nshards || strncmp(err, file, fl) != 0 || err[fl] != ':') return -1;
+    const char *p = err + fl + 1;
+    uint64_t line = 0;
+    if (*p < '0' || *p > '9') return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (line > (UINT64_MAX - 9) / 10) return -1;
+        line = line * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p != ':' || line < sp->shards[0].first_line) return -1;
+    /* The last shard that begins at or before the line. */
+    size_t lo = 0, hi = sp->nshards;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sp->shards[mid].first_line <= line)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (long)lo;
+}

@@ -73,4 +73,11 @@ int split_refine(split_t *sp, const char *path, data_format_t format, uint64_t p
 
 void split_free(split_t *s);
 
+/* The shard a data error names: err begins "FILE:LINE" with file exactly as
+ * the job named the data, as every reader's message does. Returns the index
+ * of the shard holding line LINE, or -1 when err names no line of file. The
+ * master uses it to find the shards before a reported error, which must be
+ * checked too: the first bad line in the file is the one reported. */
+long split_shard_of_error(const split_t *sp, const char *file, const char *err);
+
 #endif

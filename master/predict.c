@@ -324,6 +324,43 @@ static void print_confusion(const pjob_t *j, FILE *to) {
     }
 }
 
+/* Workers report data errors per shard in any order and sched_wait stops at
+ * the first to arrive, but the error to report is the first in the file: the
+ * shards before the reported one that have no result run (again) until none
+ * of them fails, each failure replacing why with an earlier one. Returns
+ * sched_wait's status for the job: -1 (why: the earliest data error), or -2
+ * when stopped meanwhile. */
+static int earliest_data_error(master_ctx_t *ctx, pjob_t *j, char *why, size_t whylen) {
+    const char *file = j->jc->file ? j->jc->file : "data";
+    for (;;) {
+        long bad = split_shard_of_error(j->sp, file, why);
+        size_t queued = 0;
+        for (long i = 0; i < bad; i++) {
+            if (writer_has(j->w, (uint32_t)i)) continue;
+            const shard_range_t *sh = &j->sp->shards[i];
+            predmsg_req_t req = {sh->first_row, sh->first_line};
+            blob_t *body = predmsg_req_encode(&req);
+            uint32_t id = body ? sched_submit(ctx->sched, OP_PREDICT, (uint32_t)i, body, sh->rows) : 0;
+            blob_unref(&body);
+            if (!id) return -1; /* out of memory: the error in hand is all we know */
+            queued++;
+        }
+        if (!queued) return -1;
+        bool data_error = false;
+        char earlier[1024] = "";
+        int rc = sched_wait(ctx->sched, on_result, j, &data_error, earlier, sizeof earlier);
+        if (rc == -2) return -2;
+        if (rc == -1 && data_error) {
+            snprintf(why, whylen, "%s", earlier);
+            continue;
+        }
+        /* The shards before it are fine (or failed otherwise: then the error
+         * in hand is still the earliest known). */
+        j->err[0] = 0;
+        return -1;
+    }
+}
+
 /* The shared engine of predict_run and predict_to_file. sp is the split of
  * data_path; outs holds the output as its output 0 (checked and open). A
  * regular file is replaced by the writer's atomic commit; a stream gets the
@@ -432,6 +469,7 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
     bool data_error = false;
     char why[1024] = "";
     int rc = sched_wait(ctx->sched, on_result, &j, &data_error, why, sizeof why);
+    if (rc == -1 && data_error) rc = earliest_data_error(ctx, &j, why, sizeof why);
     progress_finish(&prog);
     if (rc == -2) {
         keep = true;

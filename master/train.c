@@ -140,6 +140,43 @@ static blob_t *shard_pos_body(const shard_range_t *sh)
     return b;
 }
 
+/* Workers report data errors per shard in any order and the wait stops at
+ * the first to arrive, but the error to report is the first in the file:
+ * the shards before the reported one that have no summary run (again) until
+ * none of them fails, each failure replacing t->err with an earlier one.
+ * Returns the exit status for the job. */
+static int earliest_summary_error(trainer_t *t)
+{
+    char found[sizeof t->err];
+    for (;;) {
+        long bad = split_shard_of_error(&t->sp, t->cfg->data.train, t->err);
+        size_t queued = 0;
+        for (long i = 0; i < bad; i++) {
+            if (t->sums[i])
+                continue;
+            blob_t *b = shard_pos_body(&t->sp.shards[i]);
+            uint32_t id = b ? sched_submit(t->s, OP_SUMMARY, (uint32_t)i, b, t->sp.shards[i].rows) : 0;
+            blob_unref(&b);
+            if (!id)
+                return EXIT_BAD_DATA; /* out of memory: the error in hand is all we know */
+            queued++;
+        }
+        if (!queued)
+            return EXIT_BAD_DATA;
+        snprintf(found, sizeof found, "%s", t->err);
+        int status = wait_batch(t, on_summary);
+        if (status == EXIT_BAD_DATA)
+            continue; /* an earlier shard: t->err names it */
+        if (t->ctx->stop && *t->ctx->stop)
+            return status;
+        /* The shards before it are fine (or failed otherwise: then the error
+         * in hand is still the earliest known). */
+        snprintf(t->err, sizeof t->err, "%s", found);
+        t->data_error = true;
+        return EXIT_BAD_DATA;
+    }
+}
+
 static int schema_pass(trainer_t *t)
 {
     int status = EXIT_JOB_FAILED;
@@ -159,8 +196,11 @@ static int schema_pass(trainer_t *t)
             goto out;
         }
     }
-    if ((status = wait_batch(t, on_summary)) != 0)
+    if ((status = wait_batch(t, on_summary)) != 0) {
+        if (status == EXIT_BAD_DATA)
+            status = earliest_summary_error(t);
         goto out;
+    }
     status = EXIT_JOB_FAILED;
     all = t->sums[0];
     t->sums[0] = NULL;

@@ -34,6 +34,7 @@ typedef struct pred {
     op_ctx_t *op;
     const jobctx_t *jc;
     schema_t *schema; /* CSV only */
+    const char *file; /* name in messages */
     bool prob;
     double *dec;  /* nr_w (at least 2) decision values of the current row */
     double *pout; /* nr_class probabilities */
@@ -131,7 +132,9 @@ static int csv_field(void *ctx, size_t col, const char *s, size_t len, uint64_t 
     pred_t *p = ctx;
     const schema_filecol_t *c = col < p->ncols ? &p->cols[col] : NULL;
     if (c && c->numeric) {
-        double v = schema_numeric_value(&c->num, s, len);
+        double v;
+        if (schema_numeric_field(&c->num, s, len, &v, p->file, line, col, err, errlen) != 0)
+            return -1;
         if (v != 0.0) add_feature(p, c->num.index, v);
         return 0;
     }
@@ -139,6 +142,9 @@ static int csv_field(void *ctx, size_t col, const char *s, size_t len, uint64_t 
     if (sc == -1) return 0;
     switch (sc == COL_ID ? SCHEMA_ID : c->kind) {
     case SCHEMA_LABEL:
+        if (!csvread_is_missing(s, len) &&
+            schema_check_label(p->file, line, col, s, len, err, errlen) != 0)
+            return -1;
         /* A label training never saw is PREDMSG "other" (nr_class): it counts
          * as a labelled row predicted wrong. */
         p->truth = csvread_is_missing(s, len) ? -1 : schema_label_find(p->schema, s, len);
@@ -161,7 +167,10 @@ static int csv_field(void *ctx, size_t col, const char *s, size_t len, uint64_t 
     default: {
         int idx;
         double v;
-        if (schema_encode(p->schema, (size_t)sc, s, len, &idx, &v)) add_feature(p, idx, v);
+        int got = schema_text_field(p->schema, (size_t)sc, s, len, &idx, &v, p->file, line, col,
+                                    err, errlen);
+        if (got < 0) return -1;
+        if (got) add_feature(p, idx, v);
         break;
     }
     }
@@ -204,6 +213,7 @@ static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **resu
     const char *bytes = op_shard_data(ctx, &shard_len);
     if (predmsg_enc_init(&p.enc, (uint32_t)jc->nr_class, p.prob, req.first_row, 0) < 0) goto nomem;
     const char *file = jc->file ? jc->file : "data";
+    p.file = file;
 
     if (jc->format == JOBCTX_LIBSVM) {
         if (svmread_parse(file, bytes, shard_len, req.first_line, svm_row, &p, err, errlen) < 0)

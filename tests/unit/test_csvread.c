@@ -121,6 +121,53 @@ static void test_header(void **state) {
     assert_int_equal(csvread_header("f", "a,\"b", 4, &names, &n, err, sizeof err), -1);
     assert_non_null(strstr(err, "unterminated quote"));
     assert_int_equal(csvread_header("f", "  ", 2, &names, &n, err, sizeof err), -1);
+    /* a name that is not UTF-8 (latin1 "année") is named by column and byte */
+    h = "id,ann\xe9\x65,label";
+    assert_int_equal(csvread_header("f", h, strlen(h), &names, &n, err, sizeof err), -1);
+    assert_string_equal(err, "f:1:2: not valid UTF-8 (byte 0xE9 at offset 3 of the column name); "
+                             "convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8");
+    h = "id,ann\xc3\xa9\x65,label";
+    assert_int_equal(csvread_header("f", h, strlen(h), &names, &n, err, sizeof err), 0);
+    csvread_names_free(names, n);
+}
+
+/* Numbers that are not finite are told apart from text (-2, not -1), so
+ * that readers can refuse them instead of taking them for words. */
+static void test_nonfinite_numbers(void **state) {
+    (void)state;
+    const char *nonfinite[] = {"inf",
+                               "-inf",
+                               "+inf",
+                               "INF",
+                               "Infinity",
+                               "-INFINITY",
+                               "nan",
+                               "-nan",
+                               "NAN",
+                               "1e999",
+                               "-1e999",
+                               "1.5e400",
+                               "9999999999999999999999999999999999999999e300"};
+    for (size_t i = 0; i < sizeof nonfinite / sizeof *nonfinite; i++) {
+        double v;
+        if (csvread_number(nonfinite[i], strlen(nonfinite[i]), &v) != -2)
+            fail_msg("\"%s\" is not -2", nonfinite[i]);
+    }
+    const char *text[] = {"in", "infinit", "infinityy", "nanx", "1e", "0x10", "abc", "--inf"};
+    for (size_t i = 0; i < sizeof text / sizeof *text; i++) {
+        double v;
+        if (csvread_number(text[i], strlen(text[i]), &v) != -1)
+            fail_msg("\"%s\" is not -1", text[i]);
+    }
+    double v = 1;
+    assert_int_equal(csvread_number("1e-999", 6, &v), 0); /* underflow: 0, as strtod */
+    assert_true(v == 0.0);
+    size_t big = 1000;
+    char *digits = malloc(big);
+    assert_non_null(digits);
+    memset(digits, '9', big);
+    assert_int_equal(csvread_number(digits, big, &v), -2);
+    free(digits);
 }
 
 static void test_numbers(void **state) {
@@ -203,6 +250,7 @@ int main(void) {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_callback_error_stops),
         cmocka_unit_test(test_header),
+        cmocka_unit_test(test_nonfinite_numbers),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_same_as_libcsv),

@@ -448,6 +448,12 @@ static void test_summary_decode_hostile(void **state) {
     summary_t *ok = summary_decode(w, wl, err, sizeof err);
     assert_non_null(ok);
     summary_destroy(&ok);
+    /* a vocabulary value that is not UTF-8 (the reader never makes one) is
+     * refused, so that it cannot reach the schema JSON from a peer */
+    char *vb = memmem(w, wl, "\x01\x00\x00\x00" "a", 5);
+    assert_non_null(vb);
+    vb[4] = (char)0xE9;
+    assert_null(summary_decode(w, wl, err, sizeof err));
     free(w);
     summary_destroy(&s);
 }
@@ -554,6 +560,239 @@ static void test_libsvm(void **state) {
     summary_destroy(&sm);
 }
 
+/* Training: a number that is not finite is an error naming its cell, in a
+ * column of numbers and in a column of text alike, never a one-hot value. */
+static void test_nonfinite_train(void **state) {
+    (void)state;
+    char err[512];
+    const char *bad[] = {"inf", "-inf", "+Infinity", "INF", "1e999", "-1e999", "-nan"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char rows[128];
+        snprintf(rows, sizeof rows, "1,2,a\n3,%s,b\n5,6,a\n", bad[i]);
+        assert_null(fit("x,y,label", rows, NULL, err));
+        char want[256];
+        snprintf(want, sizeof want,
+                 "t.csv:3:2: not a finite number: %s (write an empty field or NA for a missing "
+                 "value)",
+                 bad[i]);
+        assert_string_equal(err, want);
+        snprintf(rows, sizeof rows, "1,red,a\n3,%s,b\n5,blue,a\n", bad[i]);
+        assert_null(fit("x,y,label", rows, NULL, err));
+        assert_string_equal(err, want);
+    }
+    /* the missing markers stay missing */
+    schema_t *s = fit("x,y,label", "1,nan,a\n3,NaN,b\n5,6,a\n", NULL, err);
+    if (!s) fail_msg("%s", err);
+    assert_int_equal(schema_column_kind(s, 1), SCHEMA_NUMERIC);
+    schema_destroy(&s);
+    /* a 10 MB integer overflows: an error of one short line */
+    size_t big = (size_t)10 << 20;
+    char *rows = malloc(big + 64);
+    assert_non_null(rows);
+    strcpy(rows, "1,a\n");
+    memset(rows + 4, '7', big);
+    strcpy(rows + 4 + big, ",b\n");
+    assert_null(fit("x,label", rows, NULL, err));
+    assert_non_null(strstr(err, "t.csv:3:1: not a finite number: 7777"));
+    assert_true(strlen(err) < 200);
+    free(rows);
+}
+
+/* Testing applies the same rules, and a number whose scaled value overflows
+ * is an error too, instead of a nan prediction. */
+static void test_nonfinite_test(void **state) {
+    (void)state;
+    char err[512];
+    schema_t *s = fit("x,color,label", "1,red,a\n3,blue,b\n", "standard", err);
+    assert_non_null(s);
+    datasrc_t src = csvsrc("x,color,label");
+    dataset_t *d = NULL;
+    const char *cases[][2] = {
+        {"1,red,a\n2,blue,b\ninf,red,a\n",
+         "t.csv:4:1: not a finite number: inf (write an empty field or NA for a missing value)"},
+        {"1,red,a\n-1e308,blue,b\n", "t.csv:3:1: number out of range (more than 1e100): -1e308"},
+        {"1,red,a\n1,1e999,b\n",
+         "t.csv:3:2: not a finite number: 1e999 (write an empty field or NA for a missing value)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *rows = cases[i][0];
+        assert_int_equal(
+            dataset_from_shard(s, &src, rows, strlen(rows), 0, 2, 1.0, &d, err, sizeof err), -1);
+        assert_null(d);
+        assert_string_equal(err, cases[i][1]);
+    }
+    schema_destroy(&s);
+    /* a tiny spread: 1e10 is in range but overflows once scaled */
+    s = fit("x,label", "0,a\n1e-300,b\n", "minmax", err);
+    assert_non_null(s);
+    datasrc_t src2 = csvsrc("x,label");
+    assert_int_equal(dataset_from_shard(s, &src2, "1e10,a\n", 7, 0, 2, 1.0, &d, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "t.csv:2:1: 1e10 is out of range for this column once scaled"));
+    schema_numeric_t num;
+    assert_int_equal(schema_numeric(s, 0, &num), 1);
+    double v;
+    assert_int_equal(schema_numeric_field(&num, "1e10", 4, &v, "f", 9, 0, err, sizeof err), -1);
+    assert_int_equal(schema_numeric_field(&num, "0", 1, &v, "f", 9, 0, err, sizeof err), 0);
+    assert_int_equal(schema_numeric_field(&num, "zz", 2, &v, "f", 9, 0, err, sizeof err), 0);
+    assert_true(v == num.impute);
+    schema_destroy(&s);
+}
+
+/* Text that is not UTF-8 never reaches the schema JSON: an error names the
+ * cell (or the header column) and the byte. */
+static void test_not_utf8(void **state) {
+    (void)state;
+    char err[512];
+    assert_null(fit("x,city,label", "1,Paris,a\n2,B\xe9ziers,b\n", NULL, err));
+    assert_string_equal(err, "t.csv:3:2: not valid UTF-8 (byte 0xE9 at offset 1 of the field); "
+                             "convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8");
+    assert_null(fit("x,city,label", "1,Paris,a\n2,Nice,\xe9t\xe9\n", NULL, err));
+    assert_non_null(strstr(err, "t.csv:3:3: not valid UTF-8 (byte 0xE9 at offset 0"));
+    assert_null(fit("x,ann\xe9\x65,label", "1,2,a\n2,3,b\n", NULL, err));
+    assert_non_null(strstr(err, "t.csv:1:2: not valid UTF-8 (byte 0xE9 at offset 3"));
+    /* valid UTF-8 is kept as it is, and the JSON reads back */
+    schema_t *s = fit("x,city,label", "1,B\xc3\xa9ziers,a\n2,Nice,b\n", NULL, err);
+    if (!s) fail_msg("%s", err);
+    char *json = schema_to_json(s);
+    assert_non_null(json);
+    schema_t *back = schema_from_json(json, strlen(json), err, sizeof err);
+    assert_non_null(back);
+    schema_destroy(&back);
+    free(json);
+    /* testing: the same rule */
+    datasrc_t src = csvsrc("x,city,label");
+    dataset_t *d = NULL;
+    const char *rows = "1,Nice,a\n2,N\xeemes,b\n";
+    assert_int_equal(
+        dataset_from_shard(s, &src, rows, strlen(rows), 0, 2, 1.0, &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "t.csv:3:2: not valid UTF-8 (byte 0xEE at offset 1"));
+    schema_destroy(&s);
+}
+
+/* A long field cannot make a long schema: text values are known by their
+ * first SCHEMA_TEXT_MAX bytes, in training and testing alike. */
+static void test_long_text(void **state) {
+    (void)state;
+    char err[512];
+    size_t big = (size_t)10 << 20;
+    char *rows = malloc(big + 64);
+    assert_non_null(rows);
+    strcpy(rows, "1,red,a\n2,");
+    size_t at = strlen(rows);
+    memset(rows + at, 'q', big);
+    rows[at + SCHEMA_TEXT_MAX - 1] = 'Z';
+    strcpy(rows + at + big, ",b\n");
+    schema_t *s = fit("x,color,label", rows, NULL, err);
+    if (!s) fail_msg("%s", err);
+    char *json = schema_to_json(s);
+    assert_non_null(json);
+    assert_true(strlen(json) < 4096);
+    free(json);
+    assert_int_equal(schema_n_features(s), 3);
+    int idx;
+    double v;
+    const char *field = rows + at;
+    assert_int_equal(schema_encode(s, 1, field, big, &idx, &v), 1);
+    assert_int_equal(idx, 3);
+    /* the same first bytes: the same category; a change within them: not */
+    assert_int_equal(schema_encode(s, 1, field, SCHEMA_TEXT_MAX + 1, &idx, &v), 1);
+    assert_int_equal(schema_encode(s, 1, field, SCHEMA_TEXT_MAX - 1, &idx, &v), 0);
+    schema_destroy(&s);
+    free(rows);
+    /* a cut never splits a character: "x" then 2-byte characters, one of
+     * them across the limit (bytes 255-256) */
+    char crow[2 * SCHEMA_TEXT_MAX];
+    size_t cl = (size_t)sprintf(crow, "1,red,a\n2,x");
+    size_t f0 = cl - 1;
+    for (int k = 0; k < 129; k++) {
+        crow[cl++] = (char)0xC3;
+        crow[cl++] = (char)0xA9;
+    }
+    cl += (size_t)sprintf(crow + cl, ",b\n");
+    s = fit("x,color,label", crow, NULL, err);
+    if (!s) fail_msg("%s", err);
+    json = schema_to_json(s);
+    assert_non_null(json);
+    schema_t *back = schema_from_json(json, strlen(json), err, sizeof err);
+    if (!back) fail_msg("%s", err);
+    schema_destroy(&back);
+    free(json);
+    /* the key is 255 bytes: any text with those first 255 bytes matches */
+    assert_int_equal(schema_encode(s, 1, crow + f0, SCHEMA_TEXT_MAX - 1, &idx, &v), 1);
+    assert_int_equal(idx, 3);
+    schema_destroy(&s);
+    /* labels are not cut (two would merge): too long is an error */
+    char lrows[SCHEMA_TEXT_MAX + 64];
+    memset(lrows, 0, sizeof lrows);
+    strcpy(lrows, "1,a\n2,");
+    memset(lrows + 6, 'L', SCHEMA_TEXT_MAX + 1);
+    strcat(lrows, "\n");
+    assert_null(fit("x,label", lrows, NULL, err));
+    assert_non_null(strstr(err, "t.csv:3:2: label longer than 256 bytes (257)"));
+}
+
+/* Wide files: every column maps, the first copy of a name wins, and a
+ * feature column given twice is named (hash lookups: 100k columns here). */
+static void test_wide_file_columns(void **state) {
+    (void)state;
+    char err[512];
+    const size_t n = 100000;
+    size_t cap = n * 8 + 64;
+    char *h = malloc(cap), *r1 = malloc(cap), *r2 = malloc(cap);
+    assert_true(h && r1 && r2);
+    size_t hl = 0, l1 = 0, l2 = 0;
+    hl += (size_t)sprintf(h + hl, "label");
+    l1 += (size_t)sprintf(r1 + l1, "a");
+    l2 += (size_t)sprintf(r2 + l2, "b");
+    for (size_t i = 0; i < n; i++) {
+        hl += (size_t)sprintf(h + hl, ",c%zu", i);
+        l1 += (size_t)sprintf(r1 + l1, ",%zu", i % 7);
+        l2 += (size_t)sprintf(r2 + l2, ",%zu", i % 5);
+    }
+    char *rows = malloc(l1 + l2 + 3);
+    assert_non_null(rows);
+    sprintf(rows, "%s\n%s\n", r1, r2);
+    schema_t *s = fit(h, rows, NULL, err);
+    if (!s) fail_msg("%s", err);
+    char **names = malloc((n + 2) * sizeof *names);
+    assert_non_null(names);
+    char nm[32];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(nm, sizeof nm, "c%zu", n - 1 - i); /* reversed */
+        names[i] = strdup(nm);
+    }
+    names[n] = strdup("c5");
+    names[n + 1] = strdup("label");
+    schema_filecol_t *fc = schema_file_columns(s, names, n + 2);
+    assert_non_null(fc);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(fc[i].sc, (long)(n - i)); /* schema column 0 is the label */
+    assert_int_equal(fc[n].sc, -1);                /* second "c5" */
+    assert_int_equal(fc[n + 1].sc, 0);
+    free(fc);
+    /* the same names as a test file header: fine; with c5 twice: named */
+    char *th = malloc(cap);
+    assert_non_null(th);
+    size_t tl = 0;
+    for (size_t i = 0; i < n + 2; i++)
+        tl += (size_t)sprintf(th + tl, "%s%s", i ? "," : "", names[i]);
+    datasrc_t src = csvsrc(th);
+    assert_int_equal(schema_check_source(s, &src, err, sizeof err), -1);
+    assert_string_equal(err, "t.csv:1:100001: column \"c5\" appears twice (also column 99995)");
+    src.header_len = strlen(th) - strlen(",c5,label");
+    assert_int_equal(schema_check_source(s, &src, err, sizeof err), 0);
+    for (size_t i = 0; i < n + 2; i++)
+        free(names[i]);
+    free(names);
+    free(th);
+    free(rows);
+    free(h);
+    free(r1);
+    free(r2);
+    schema_destroy(&s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fit_rules),
@@ -567,6 +806,11 @@ int main(void) {
         cmocka_unit_test(test_summary_decode_hostile),
         cmocka_unit_test(test_dataset_csv),
         cmocka_unit_test(test_libsvm),
+        cmocka_unit_test(test_nonfinite_train),
+        cmocka_unit_test(test_nonfinite_test),
+        cmocka_unit_test(test_not_utf8),
+        cmocka_unit_test(test_long_text),
+        cmocka_unit_test(test_wide_file_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

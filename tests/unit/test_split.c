@@ -244,12 +244,38 @@ static void test_random_vs_csvread(void **state) {
     }
 }
 
+/* A data error's shard: by its line, for the master to check the shards
+ * before it. */
+static void test_shard_of_error(void **state) {
+    (void)state;
+    split_t s;
+    char err[256];
+    assert_int_equal(split_str("a,b\n1,2\n3,4\n\n5,6\n7,8\n9,0\n", 2, 0, &s, err), 0);
+    assert_int_equal(s.nshards, 3); /* lines 2-3, 5-6, 7 */
+    assert_int_equal(s.shards[1].first_line, 5);
+    const char *f = "d.csv"; /* the name the job gave workers */
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv:2:1: bad"), 0);
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv:4: blank?"), 0);
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv:5: Wrong input format"), 1);
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv:6:3: x"), 1);
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv:7: x"), 2);
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv:700: x"), 2);
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv:1: header"), -1);
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv: out of memory"), -1);
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv:12x: x"), -1);
+    assert_int_equal(split_shard_of_error(&s, f, "e.csv:5: x"), -1);
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv.bak:5: x"), -1);
+    assert_int_equal(split_shard_of_error(&s, f, "d.csv:99999999999999999999999: x"), -1);
+    split_free(&s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),          cmocka_unit_test(test_bom_crlf_blank_noeol),
         cmocka_unit_test(test_quoted_newlines), cmocka_unit_test(test_max_bytes),
         cmocka_unit_test(test_errors),         cmocka_unit_test(test_detect_and_libsvm),
         cmocka_unit_test(test_random_vs_csvread), cmocka_unit_test(test_refine),
+        cmocka_unit_test(test_shard_of_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
