@@ -38,7 +38,7 @@ int dispatch_run(sched_t *s, events_t *ev, const master_opts_t *o, const config_
     blob_t *body = NULL;
     char err[1024];
     uint32_t job_id = (uint32_t)(clock_wall_ms() / 1000);
-    progress_t prog;
+    progress_t prog = {0};
 
     int want = o->min_workers > 0 ? o->min_workers : 1;
     log_info("bench-dispatch: waiting for %d worker(s) on port %d", want, cfg->master.task_port);
@@ -123,6 +123,7 @@ int dispatch_run(sched_t *s, events_t *ev, const master_opts_t *o, const config_
     events_publish(ev, "job_done", jd);
     status = 0;
 out:
+    progress_finish(&prog);
     if (run.ids && fclose(run.ids) != 0)
         status = 1;
     free(run.lat_us);

@@ -295,7 +295,7 @@ static int open_fifo(entry_t *e, sched_t *s, char *err, size_t errlen) {
             log_info("waiting for a reader on FIFO %s (Ctrl-C to stop)", e->path);
             said = true;
         }
-        if (sched_poll(s, FIFO_POLL_MS, NULL) == -2) {
+        if (sched_poll(s, FIFO_POLL_MS) == -2) {
             snprintf(err, errlen, "%s: stopped while waiting for a reader on the FIFO", e->path);
             return -1;
         }

@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/csvread.h"
+#include "common/jobctx.h"
 #include "common/log.h"
 #include "common/model.h"
 #include "common/predmsg.h"
@@ -28,7 +29,7 @@ typedef struct pjob {
     const jobctx_t *jc;
     const split_t *sp;
     writer_t *w;
-    bool with_label, prob, has_id;
+    bool prob, has_id;
     int nr_class;
     /* Truth indices a worker sends: model class indices for libsvm, schema
      * label indices for CSV; nr_class means a label the model does not know. */
@@ -146,23 +147,21 @@ static void take_meta(pjob_t *j, const char *m) {
     }
 }
 
-static int on_result(void *arg, const sched_result_t *r) {
+/* The round's sink: a shard's answer becomes its block of output lines, handed
+ * to the ordered writer at once. */
+static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, const char *worker) {
     pjob_t *j = arg;
     predmsg_t m;
     predmsg_row_t row;
     uint64_t *conf = NULL;
     int rc = -1;
-    if (r->shard >= j->sp->nshards) {
-        snprintf(j->err, sizeof j->err, "result for unknown shard %u", r->shard);
-        return -1;
-    }
-    const shard_range_t *sh = &j->sp->shards[r->shard];
+    const shard_range_t *sh = &j->sp->shards[shard];
     char why[256];
-    if (predmsg_open(&m, r->data, r->len, (uint32_t)j->nr_class + 1, why, sizeof why) < 0 ||
+    if (predmsg_open(&m, data, len, (uint32_t)j->nr_class + 1, why, sizeof why) < 0 ||
         m.nr_class != (uint32_t)j->nr_class || m.rows != sh->rows || m.first_row != sh->first_row ||
         (j->prob && !m.prob)) {
-        snprintf(j->err, sizeof j->err, "worker %s answered shard %u wrongly: %s", r->worker,
-                 r->shard, m.rows != sh->rows ? "wrong row count" : why);
+        snprintf(j->err, sizeof j->err, "worker %s answered shard %u wrongly: %s", worker, shard,
+                 m.rows != sh->rows ? "wrong row count" : why);
         return -1;
     }
     size_t cells = (size_t)(j->nr_class + 1) * (size_t)j->nr_class;
@@ -179,13 +178,8 @@ static int on_result(void *arg, const sched_result_t *r) {
             snprintf(num, sizeof num, "%" PRIu64, rowno);
             if (put_str(j, num) < 0) goto nomem;
         }
-        if (j->with_label) {
-            if (put_str(j, ",") < 0 || (row.truth >= 0 && row.truth < j->nr_class &&
-                                        put_str(j, j->truth_text[row.truth]) < 0))
-                goto nomem;
-        }
         if (put_str(j, ",") < 0 || put_str(j, j->model_text[row.pred]) < 0) goto nomem;
-        if (j->prob && !j->with_label) {
+        if (j->prob) {
             for (int k = 0; k < j->nr_class; k++) {
                 snprintf(num, sizeof num, ",%g", predmsg_prob(&row, (uint32_t)k));
                 if (put_str(j, num) < 0) goto nomem;
@@ -200,7 +194,7 @@ static int on_result(void *arg, const sched_result_t *r) {
     }
     const char *meta = make_meta(j, labelled, correct, conf);
     if (!meta) goto nomem;
-    if (writer_put(j->w, r->shard, j->buf, j->len, meta, j->err, sizeof j->err) < 0) goto out;
+    if (writer_put(j->w, shard, j->buf, j->len, meta, j->err, sizeof j->err) < 0) goto out;
     j->labelled += labelled;
     j->correct += correct;
     for (size_t c = 0; c < cells; c++)
@@ -209,7 +203,7 @@ static int on_result(void *arg, const sched_result_t *r) {
     rc = 0;
     goto out;
 nomem:
-    snprintf(j->err, sizeof j->err, "out of memory formatting shard %u", r->shard);
+    snprintf(j->err, sizeof j->err, "out of memory formatting shard %u", shard);
 out:
     free(conf);
     return rc;
@@ -226,8 +220,8 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
 
 /* Names the job for resume: the data file as it is now, the model, the shard
  * layout and what is written. A different key starts afresh. */
-static void job_key(const char *data_path, const jobctx_t *jc, const split_t *sp, bool with_label,
-                    bool prob, char *out, size_t outlen) {
+static void job_key(const char *data_path, const jobctx_t *jc, const split_t *sp, bool prob,
+                    char *out, size_t outlen) {
     struct stat st;
     uint64_t h = 14695981039346656037ull;
     h = fnv(h, data_path, strlen(data_path) + 1);
@@ -244,7 +238,9 @@ static void job_key(const char *data_path, const jobctx_t *jc, const split_t *sp
         uint64_t f[5] = {r->offset, r->length, r->first_row, r->first_line, r->rows};
         h = fnv(h, f, sizeof f);
     }
-    int flags[5] = {with_label, prob, jc->nr_class, jc->nr_feature, jc->solver};
+    /* The first flag said "with a label column" when this engine also wrote
+     * the training submission; it stays so that keys do not change. */
+    int flags[5] = {0, prob, jc->nr_class, jc->nr_feature, jc->solver};
     h = fnv(h, flags, sizeof flags);
     h = fnv(h, &jc->bias, sizeof jc->bias);
     h = fnv(h, jc->labels, sizeof *jc->labels * (size_t)jc->nr_class);
@@ -324,31 +320,63 @@ static void print_confusion(const pjob_t *j, FILE *to) {
     }
 }
 
-/* Workers report data errors per shard in any order and sched_wait stops at
- * the first to arrive, but the error to report is the first in the file: the
+static void free_bodies(blob_t **b, size_t n) {
+    for (size_t i = 0; b && i < n; i++)
+        blob_unref(&b[i]);
+    free(b);
+}
+
+/* OP_PREDICT bodies for the shards before limit that the writer does not hold
+ * yet (NULL entries for the others); *queued counts them. NULL when out of
+ * memory. Free with free_bodies(). */
+static blob_t **predict_bodies(const pjob_t *j, size_t limit, size_t *queued) {
+    blob_t **b = calloc(j->sp->nshards ? j->sp->nshards : 1, sizeof *b);
+    *queued = 0;
+    for (size_t i = 0; b && i < limit; i++) {
+        if (writer_has(j->w, (uint32_t)i)) continue;
+        predmsg_req_t req = {j->sp->shards[i].first_row, j->sp->shards[i].first_line};
+        if (!(b[i] = predmsg_req_encode(&req))) {
+            free_bodies(b, j->sp->nshards);
+            return NULL;
+        }
+        (*queued)++;
+    }
+    return b;
+}
+
+/* One prediction round over the shards before limit not yet written; the
+ * lines go to the writer as they arrive. Returns sched_round's status. */
+static int predict_round(master_ctx_t *ctx, pjob_t *j, size_t limit, size_t *queued,
+                         bool *data_error, char *why, size_t whylen) {
+    blob_t **bodies = predict_bodies(j, limit, queued);
+    if (!bodies) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    sched_round_t r = {.op = OP_PREDICT, .bodies = bodies, .sink = take_shard, .sink_arg = j};
+    int rc = *queued ? sched_round(ctx->sched, &r, why, whylen) : 0;
+    *data_error = r.data_error;
+    sched_round_free(&r);
+    free_bodies(bodies, j->sp->nshards);
+    return rc;
+}
+
+/* Workers report data errors per shard in any order and a round stops at the
+ * first to arrive, but the error to report is the first in the file: the
  * shards before the reported one that have no result run (again) until none
  * of them fails, each failure replacing why with an earlier one. Returns
- * sched_wait's status for the job: -1 (why: the earliest data error), or -2
- * when stopped meanwhile. */
+ * the job's round status: -1 (why: the earliest data error), or -2 when
+ * stopped meanwhile. */
 static int earliest_data_error(master_ctx_t *ctx, pjob_t *j, char *why, size_t whylen) {
     const char *file = j->jc->file ? j->jc->file : "data";
     for (;;) {
         long bad = split_shard_of_error(j->sp, file, why);
         size_t queued = 0;
-        for (long i = 0; i < bad; i++) {
-            if (writer_has(j->w, (uint32_t)i)) continue;
-            const shard_range_t *sh = &j->sp->shards[i];
-            predmsg_req_t req = {sh->first_row, sh->first_line};
-            blob_t *body = predmsg_req_encode(&req);
-            uint32_t id = body ? sched_submit(ctx->sched, OP_PREDICT, (uint32_t)i, body, sh->rows) : 0;
-            blob_unref(&body);
-            if (!id) return -1; /* out of memory: the error in hand is all we know */
-            queued++;
-        }
-        if (!queued) return -1;
         bool data_error = false;
         char earlier[1024] = "";
-        int rc = sched_wait(ctx->sched, on_result, j, &data_error, earlier, sizeof earlier);
+        int rc = predict_round(ctx, j, bad > 0 ? (size_t)bad : 0, &queued, &data_error, earlier,
+                               sizeof earlier);
+        if (!queued) return -1; /* none before it, or out of memory: the error in hand */
         if (rc == -2) return -2;
         if (rc == -1 && data_error) {
             snprintf(why, whylen, "%s", earlier);
@@ -361,152 +389,174 @@ static int earliest_data_error(master_ctx_t *ctx, pjob_t *j, char *why, size_t w
     }
 }
 
-/* The shared engine of predict_run and predict_to_file. sp is the split of
- * data_path; outs holds the output as its output 0 (checked and open). A
- * regular file is replaced by the writer's atomic commit; a stream gets the
- * lines in order as they come. Returns an exit status; err says why when
- * not 0. */
-static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
-                        const split_t *sp, const jobctx_t *jc, const schema_t *schema,
-                        const outputs_t *outs, bool with_label, bool print, double *accuracy,
-                        char *err, size_t errlen) {
-    int status = EXIT_JOB_FAILED;
-    pjob_t j = {.ctx = ctx, .jc = jc, .sp = sp, .with_label = with_label, .nr_class = jc->nr_class};
-    sched_shard_t *shards = NULL;
-    void *cbuf = NULL;
-    size_t clen = 0;
-    bool keep = false, began = false;
-    char key[64];
-    char *header = NULL;
-    progress_t prog;
+/* The output's first line: "id,predicted[,prob_<label>...]" (owned by the
+ * caller), NULL when out of memory. */
+static char *header_line(pjob_t *j) {
+    j->len = 0;
+    if (put_str(j, "id,predicted") < 0) return NULL;
+    for (int k = 0; j->prob && k < j->nr_class; k++) {
+        size_t n = strlen(j->model_text[k]);
+        char *name = malloc(n + 8);
+        if (!name) return NULL;
+        /* prob_<label>: quote the whole name when the label needed quotes. */
+        if (j->model_text[k][0] == '"')
+            snprintf(name, n + 8, "\"prob_%s", j->model_text[k] + 1);
+        else
+            snprintf(name, n + 8, "prob_%s", j->model_text[k]);
+        int rc = put_str(j, ",") | put_str(j, name);
+        free(name);
+        if (rc < 0) return NULL;
+    }
+    if (put_str(j, "\n") < 0 || buf_reserve(j, 1) < 0) return NULL;
+    j->buf[j->len] = 0;
+    return strdup(j->buf);
+}
 
-    j.prob = jc->want_prob && !with_label;
-    j.has_id = false;
-    if (sp->format == DATA_CSV && jc->id && sp->header) {
+/* What the job writes: whether the test file has the id column, the label
+ * texts and the header line. Returns an exit status. */
+static int pjob_prepare(pjob_t *j, const char *data_path, const schema_t *schema, char **header,
+                        char *err, size_t errlen) {
+    const split_t *sp = j->sp;
+    if (sp->format == DATA_CSV && j->jc->id && sp->header) {
         char **names = NULL;
         size_t n = 0;
-        if (csvread_header(data_path, sp->header, sp->header_len, &names, &n, err, errlen) < 0) {
-            status = EXIT_BAD_DATA;
-            goto out;
-        }
+        if (csvread_header(data_path, sp->header, sp->header_len, &names, &n, err, errlen) < 0)
+            return EXIT_BAD_DATA;
         for (size_t i = 0; i < n; i++)
-            j.has_id |= strcmp(names[i], jc->id) == 0;
+            j->has_id |= strcmp(names[i], j->jc->id) == 0;
         csvread_names_free(names, n);
     }
-    if (pjob_labels(&j, schema, err, errlen) < 0) {
-        status = EXIT_BAD_DATA;
-        goto out;
+    if (pjob_labels(j, schema, err, errlen) < 0) return EXIT_BAD_DATA;
+    if (!(*header = header_line(j))) {
+        snprintf(err, errlen, "out of memory");
+        return EXIT_JOB_FAILED;
     }
-    /* Header line. */
-    j.len = 0;
-    if (put_str(&j, with_label ? "id,label,predicted" : "id,predicted") < 0) goto nomem;
-    for (int k = 0; j.prob && k < j.nr_class; k++) {
-        size_t n = strlen(j.model_text[k]);
-        char *name = malloc(n + 8);
-        if (!name) goto nomem;
-        /* prob_<label>: quote the whole name when the label needed quotes. */
-        if (j.model_text[k][0] == '"')
-            snprintf(name, n + 8, "\"prob_%s", j.model_text[k] + 1);
-        else
-            snprintf(name, n + 8, "prob_%s", j.model_text[k]);
-        int rc = put_str(&j, ",") | put_str(&j, name);
-        free(name);
-        if (rc < 0) goto nomem;
-    }
-    if (put_str(&j, "\n") < 0 || buf_reserve(&j, 1) < 0) goto nomem;
-    j.buf[j.len] = 0;
-    header = strdup(j.buf);
-    if (!header) goto nomem;
+    return EXIT_OK;
+}
 
-    job_key(data_path, jc, sp, with_label, j.prob, key, sizeof key);
+/* Opens the ordered writer on output 0 (a stream in place, a file with its
+ * journal for --resume) and restores the accuracy of shards already done. */
+static int open_writer(master_ctx_t *ctx, pjob_t *j, const char *data_path, const outputs_t *outs,
+                       const char *header, char *err, size_t errlen) {
+    const split_t *sp = j->sp;
+    char key[64];
+    job_key(data_path, j->jc, sp, j->prob, key, sizeof key);
     if (outputs_is_stream(outs, 0)) {
         if (ctx->opts->resume)
             log_warn("--resume: %s is not a regular file; a stream cannot be resumed, so every "
                      "shard is predicted again",
                      outputs_path(outs, 0));
-        j.w = writer_open_stream(outputs_fd(outs, 0), outputs_path(outs, 0), (uint32_t)sp->nshards,
-                                 header, PREDICT_MEM_BUDGET, err, errlen);
+        j->w = writer_open_stream(outputs_fd(outs, 0), outputs_path(outs, 0), (uint32_t)sp->nshards,
+                                  header, PREDICT_MEM_BUDGET, err, errlen);
     } else {
-        j.w = writer_open(outputs_path(outs, 0), (uint32_t)sp->nshards, header, key,
-                          ctx->opts->resume, PREDICT_MEM_BUDGET, err, errlen);
+        j->w = writer_open(outputs_path(outs, 0), (uint32_t)sp->nshards, header, key,
+                           ctx->opts->resume, PREDICT_MEM_BUDGET, err, errlen);
     }
-    if (!j.w) goto out;
-    uint32_t resumed = writer_resumed(j.w);
+    if (!j->w) return -1;
+    uint32_t resumed = writer_resumed(j->w);
     for (size_t i = 0; i < sp->nshards; i++) {
-        const char *m = writer_meta(j.w, (uint32_t)i);
-        if (writer_has(j.w, (uint32_t)i)) {
+        const char *m = writer_meta(j->w, (uint32_t)i);
+        if (writer_has(j->w, (uint32_t)i)) {
             if (m)
-                take_meta(&j, m);
+                take_meta(j, m);
             else
-                j.confusion_partial = true;
+                j->confusion_partial = true;
         }
     }
     if (resumed) log_info("resuming: %u of %zu shards already done", resumed, sp->nshards);
+    return 0;
+}
 
-    shards = calloc(sp->nshards, sizeof *shards);
-    if (!shards) goto nomem;
-    for (size_t i = 0; i < sp->nshards; i++) {
-        shards[i].offset = sp->shards[i].offset;
-        shards[i].length = sp->shards[i].length;
-        shards[i].rows = sp->shards[i].rows;
+/* Starts the scheduler job: the shard table and the job context. */
+static int begin_job(master_ctx_t *ctx, uint32_t job_id, const char *data_path, const split_t *sp,
+                     const jobctx_t *jc, char *err, size_t errlen) {
+    sched_shard_t *shards = calloc(sp->nshards ? sp->nshards : 1, sizeof *shards);
+    void *cbuf = NULL;
+    size_t clen = 0;
+    if (!shards) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    if (sched_begin_job(ctx->sched, job_id, data_path, shards, sp->nshards, err, errlen) < 0)
-        goto out;
-    began = true;
-    if (jobctx_encode(jc, &cbuf, &clen) < 0 || sched_set_context(ctx->sched, cbuf, clen) < 0)
-        goto nomem;
-    progress_init(&prog, ctx->sched, ctx->ev, job_id, ctx->opts->verbosity < 0 || !print);
-    progress_phase(&prog, "predicting");
-    for (size_t i = 0; i < sp->nshards; i++) {
-        if (writer_has(j.w, (uint32_t)i)) continue;
-        predmsg_req_t req = {sp->shards[i].first_row, sp->shards[i].first_line};
-        blob_t *body = predmsg_req_encode(&req);
-        uint32_t id =
-            body ? sched_submit(ctx->sched, OP_PREDICT, (uint32_t)i, body, sp->shards[i].rows) : 0;
-        blob_unref(&body);
-        if (!id) goto nomem;
+    for (size_t i = 0; i < sp->nshards; i++)
+        shards[i] = (sched_shard_t){sp->shards[i].offset, sp->shards[i].length, sp->shards[i].rows};
+    int rc = sched_begin_job(ctx->sched, job_id, data_path, shards, sp->nshards, err, errlen);
+    free(shards);
+    if (rc < 0) return -1;
+    if (jobctx_encode(jc, &cbuf, &clen) < 0 || sched_set_context(ctx->sched, cbuf, clen) < 0) {
+        free(cbuf);
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
+    free(cbuf);
+    return 0;
+}
+
+/* The accuracy line (and the confusion matrix with -v) after a job. */
+static void report(master_ctx_t *ctx, const pjob_t *j, const outputs_t *outs) {
+    if (!j->labelled) return;
+    /* Standard output may be the predictions themselves. */
+    FILE *to = outputs_uses_stdout(outs) ? stderr : stdout;
+    fprintf(to, "Accuracy = %.4f%% (%" PRIu64 "/%" PRIu64 ")\n",
+            100.0 * (double)j->correct / (double)j->labelled, j->correct, j->labelled);
+    if (ctx->opts->verbosity > 0) print_confusion(j, to);
+}
+
+/* The rounds of a job: every shard not yet written, then, after a data
+ * error, the earlier shards until the first bad one is known. Returns an
+ * exit status; keep tells whether the writer's files serve a later resume. */
+static int predict_shards(master_ctx_t *ctx, pjob_t *j, const outputs_t *outs, bool *keep,
+                          char *err, size_t errlen) {
     bool data_error = false;
+    size_t queued = 0;
     char why[1024] = "";
-    int rc = sched_wait(ctx->sched, on_result, &j, &data_error, why, sizeof why);
-    if (rc == -1 && data_error) rc = earliest_data_error(ctx, &j, why, sizeof why);
-    progress_finish(&prog);
+    int rc = predict_round(ctx, j, j->sp->nshards, &queued, &data_error, why, sizeof why);
+    if (rc == -1 && data_error) rc = earliest_data_error(ctx, j, why, sizeof why);
     if (rc == -2) {
-        keep = true;
+        *keep = true;
         writer_stats_t st;
-        writer_get_stats(j.w, &st);
+        writer_get_stats(j->w, &st);
         snprintf(err, errlen, "stopped with %u of %zu shards done%s",
-                 st.written + st.held + st.spooled, sp->nshards,
+                 st.written + st.held + st.spooled, j->sp->nshards,
                  outputs_is_stream(outs, 0) ? "" : "; run again with --resume to finish");
-        goto out;
+        return EXIT_JOB_FAILED;
     }
     if (rc < 0) {
-        if (data_error) {
-            status = EXIT_BAD_DATA;
-            snprintf(err, errlen, "%s", why);
-        } else {
-            snprintf(err, errlen, "%s", j.err[0] ? j.err : why);
-        }
-        goto out;
+        snprintf(err, errlen, "%s", data_error ? why : j->err[0] ? j->err : why);
+        return data_error ? EXIT_BAD_DATA : EXIT_JOB_FAILED;
     }
-    if (writer_commit(j.w, err, errlen) < 0) goto out;
-    if (accuracy) *accuracy = j.labelled ? (double)j.correct / (double)j.labelled : -1;
-    if (print && j.labelled) {
-        /* Standard output may be the predictions themselves. */
-        FILE *to = outputs_uses_stdout(outs) ? stderr : stdout;
-        fprintf(to, "Accuracy = %.4f%% (%" PRIu64 "/%" PRIu64 ")\n",
-                100.0 * (double)j.correct / (double)j.labelled, j.correct, j.labelled);
-        if (ctx->opts->verbosity > 0) print_confusion(&j, to);
-    }
-    status = EXIT_OK;
-    goto out;
-nomem:
-    snprintf(err, errlen, "out of memory");
+    return writer_commit(j->w, err, errlen) < 0 ? EXIT_JOB_FAILED : EXIT_OK;
+}
+
+/* The prediction job proper. sp is the split of data_path; outs holds the
+ * output as its output 0 (checked and open). A regular file is replaced by
+ * the writer's atomic commit; a stream gets the lines in order as they come.
+ * Returns an exit status; err says why when not 0. */
+static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
+                        const split_t *sp, const jobctx_t *jc, const schema_t *schema,
+                        const outputs_t *outs, double *accuracy, char *err, size_t errlen) {
+    pjob_t j = {.ctx = ctx, .jc = jc, .sp = sp, .nr_class = jc->nr_class};
+    bool keep = false, began = false;
+    char *header = NULL;
+    progress_t prog = {0};
+
+    j.prob = jc->want_prob;
+    int status = pjob_prepare(&j, data_path, schema, &header, err, errlen);
+    if (status != EXIT_OK) goto out;
+    status = EXIT_JOB_FAILED;
+    if (open_writer(ctx, &j, data_path, outs, header, err, errlen) < 0) goto out;
+    if (begin_job(ctx, job_id, data_path, sp, jc, err, errlen) < 0) goto out;
+    began = true;
+    progress_init(&prog, ctx->sched, ctx->ev, job_id, ctx->opts->verbosity < 0);
+    progress_phase(&prog, "predicting");
+    status = predict_shards(ctx, &j, outs, &keep, err, errlen);
+    progress_finish(&prog);
+    if (status != EXIT_OK) goto out;
+    *accuracy = j.labelled ? (double)j.correct / (double)j.labelled : -1;
+    report(ctx, &j, outs);
 out:
+    progress_finish(&prog);
     writer_close(&j.w, keep);
     if (began) sched_end_job(ctx->sched);
-    free(cbuf);
-    free(shards);
     free(header);
     pjob_free(&j);
     return status;
@@ -545,57 +595,6 @@ static const char *schema_col_name(const schema_t *s, schema_kind_t kind, const 
     for (size_t c = 0; s && c < schema_ncols(s); c++)
         if (schema_column_kind(s, c) == kind) return schema_column_name(s, c);
     return fallback;
-}
-
-static schema_t *schema_for(const jobctx_t *jc, data_format_t fmt, const char *what, char *err,
-                            size_t errlen) {
-    schema_t *s = NULL;
-    if (jc->schema_json)
-        s = schema_from_json(jc->schema_json, jc->schema_len, err, errlen);
-    else if (fmt == DATA_LIBSVM &&
-             !(s = schema_for_libsvm(jc->nr_feature, jc->labels, jc->nr_class)))
-        snprintf(err, errlen, "out of memory");
-    else if (fmt != DATA_LIBSVM)
-        snprintf(err, errlen, "%s: no schema: CSV data needs the schema saved with the model",
-                 what);
-    return s;
-}
-
-int predict_to_file(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
-                    const jobctx_t *model_ctx, const char *out_path, bool with_label,
-                    double *accuracy, char *err, size_t errlen) {
-    split_t sp = {0};
-    data_format_t fmt = model_ctx->format == JOBCTX_LIBSVM ? DATA_LIBSVM : DATA_CSV;
-    if (!model_ctx->has_model) {
-        snprintf(err, errlen, "predict_to_file: the job context has no model");
-        return EXIT_JOB_FAILED;
-    }
-    outputs_t *outs = outputs_new();
-    if (!outs || outputs_output(outs, "the output", out_path, 0) < 0 ||
-        outputs_input(outs, "the data file", data_path) < 0) {
-        outputs_destroy(&outs);
-        snprintf(err, errlen, "out of memory");
-        return EXIT_JOB_FAILED;
-    }
-    if (outputs_check(outs, err, errlen) < 0) {
-        outputs_destroy(&outs);
-        return EXIT_USAGE;
-    }
-    schema_t *schema = schema_for(model_ctx, fmt, data_path, err, errlen);
-    int status = EXIT_BAD_DATA;
-    if (!schema) goto out;
-    if (split_file(data_path, fmt, (size_t)ctx->cfg->cluster.shard_rows,
-                   (size_t)ctx->cfg->cluster.shard_mb << 20, &sp, err, errlen) < 0)
-        goto out;
-    status = EXIT_JOB_FAILED;
-    if (outputs_open(outs, ctx->sched, err, errlen) < 0) goto out;
-    status = predict_core(ctx, job_id, data_path, &sp, model_ctx, schema, outs, with_label, false,
-                          accuracy, err, errlen);
-out:
-    outputs_destroy(&outs);
-    split_free(&sp);
-    schema_destroy(&schema);
-    return status;
 }
 
 int predict_run(master_ctx_t *ctx) {
@@ -733,8 +732,7 @@ int predict_run(master_ctx_t *ctx) {
     started = true;
 
     double acc = -1;
-    status = predict_core(ctx, job_id, data, &sp, &jc, schema, files, false, true, &acc, err,
-                          sizeof err);
+    status = predict_core(ctx, job_id, data, &sp, &jc, schema, files, &acc, err, sizeof err);
     if (status == EXIT_OK && ctx->opts->verbosity >= 0)
         fprintf(outputs_uses_stdout(files) ? stderr : stdout,
                 "wrote %" PRIu64 " predictions to %s\n", sp.rows, out);

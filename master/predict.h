@@ -1,5 +1,4 @@
-/* predict: distributed prediction — `bin/master test` and the training
- * driver's submission file.
+/* predict: distributed prediction — `bin/master test`.
  *
  * The test file is split into shards (cluster.shard_rows), one OP_PREDICT
  * task per shard; the job context carries the data source, the schema and the
@@ -15,8 +14,7 @@
  * the output is stdout. An output that is the test file, the model or its
  * schema is refused before any work (exit 2).
  *
- * Output lines: "id,predicted[,prob_<label>...]" (test) or
- * "id,label,predicted" (training submission); labels by their original text;
+ * Output lines: "id,predicted[,prob_<label>...]"; labels by their original text;
  * the id is the id column's text, or the 1-based row number when the file
  * has none.
  *
@@ -30,11 +28,7 @@
 #ifndef NC_PREDICT_H
 #define NC_PREDICT_H
 
-#include "common/jobctx.h"
 #include "master/master.h"
-
-#include <stdbool.h>
-#include <stddef.h>
 
 /* `bin/master test`: loads cfg->model.file (liblinear format) and its schema
  * (MODEL.schema.json; for a libsvm test file with no schema, one is derived
@@ -48,24 +42,5 @@
  * disk, an output that cannot be opened). No output file is left behind on
  * failure. */
 int predict_run(master_ctx_t *ctx);
-
-/* Predicts every row of data_path with the model and schema in model_ctx
- * (borrowed; has_model must be set; its format/header/label/id describe
- * data_path, and want_prob asks for probability columns) on the cluster
- * (ctx->sched; workers must already be connected, this waits for none) and
- * writes out_path atomically (in place when it is a stream, see
- * master/outputs.h; EXIT_USAGE when it is data_path):
- *   with_label: "id,label,predicted" (the training submission; rows without
- *               a label get an empty label field)
- *   otherwise:  "id,predicted[,prob_<label>...]"
- * job_id identifies the scheduler job (any id not used by a running job).
- * When accuracy is not NULL it receives the fraction of labelled rows
- * predicted right (or -1 when no row has a label). Runs its own scheduler job
- * (sched_begin_job ... sched_end_job), so call it between training rounds,
- * not during one. Returns 0, or an exit status (EXIT_BAD_DATA,
- * EXIT_JOB_FAILED) with a one-line reason in err. */
-int predict_to_file(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
-                    const jobctx_t *model_ctx, const char *out_path, bool with_label,
-                    double *accuracy, char *err, size_t errlen);
 
 #endif

@@ -469,9 +469,6 @@ void sched_end_job(sched_t *s)
     blob_unref(&s->context);
     for (int i = 0; i < s->nworkers; i++)
         s->workers[i].nheld = 0;
-    /* The tick belongs to the job's progress display, which ends with it. */
-    s->tick = NULL;
-    s->tick_arg = NULL;
 }
 
 int sched_set_context(sched_t *s, const void *ctx, size_t len)
@@ -1026,21 +1023,13 @@ static void on_tick(sched_t *s)
         s->tick(s->tick_arg);
 }
 
-static int loop_once(sched_t *s, int64_t timeout_ms, void *extra)
+static int loop_once(sched_t *s, int64_t timeout_ms)
 {
-    zmq_pollitem_t items[5] = {{s->router, 0, ZMQ_POLLIN, 0},
+    zmq_pollitem_t items[4] = {{s->router, 0, ZMQ_POLLIN, 0},
                                {s->pull, 0, ZMQ_POLLIN, 0},
                                {s->sub, 0, ZMQ_POLLIN, 0},
-                               {s->aux_sock, 0, ZMQ_POLLIN, 0},
-                               {extra, 0, ZMQ_POLLIN, 0}};
-    int nitems = 3;
-    if (s->aux_sock)
-        nitems = 4;
-    if (extra) {
-        if (!s->aux_sock)
-            items[3] = items[4];
-        nitems++;
-    }
+                               {s->aux_sock, 0, ZMQ_POLLIN, 0}};
+    int nitems = s->aux_sock ? 4 : 3;
     /* Tasks submitted since the last pass go out now, not after the poll
      * times out: a driver that submits a round and waits would otherwise
      * lose up to one heartbeat per round. */
@@ -1076,7 +1065,7 @@ static int loop_once(sched_t *s, int64_t timeout_ms, void *extra)
     }
     dispatch(s);
     speculate(s);
-    return extra && (items[nitems - 1].revents & ZMQ_POLLIN) ? 1 : 0;
+    return 0;
 }
 
 int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char *err,
@@ -1092,7 +1081,7 @@ int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char
     if (data_error)
         *data_error = false;
     while (s->pending > 0 && !s->failed) {
-        rc = loop_once(s, -1, NULL);
+        rc = loop_once(s, -1);
         if (rc == -2) {
             snprintf(err, errlen, "interrupted");
             goto out;
@@ -1130,20 +1119,90 @@ int sched_wait_workers(sched_t *s, int n, int64_t timeout_ms)
         int64_t left = clock_until(deadline);
         if (deadline >= 0 && left == 0)
             return -1;
-        if (loop_once(s, deadline < 0 ? 500 : (left < 500 ? left : 500), NULL) == -2)
+        if (loop_once(s, deadline < 0 ? 500 : (left < 500 ? left : 500)) == -2)
             return -2;
     }
     return 0;
 }
 
-int sched_poll(sched_t *s, int64_t timeout_ms, void *extra_sock)
+int sched_poll(sched_t *s, int64_t timeout_ms)
 {
     int64_t deadline = clock_now_ms() + timeout_ms;
     for (;;) {
-        int rc = loop_once(s, clock_until(deadline), extra_sock);
-        if (rc != 0 || clock_until(deadline) == 0)
-            return rc < 0 && rc != -2 ? 0 : rc;
+        if (loop_once(s, clock_until(deadline)) == -2)
+            return -2;
+        if (clock_until(deadline) == 0)
+            return 0;
     }
+}
+
+/* ---------- rounds ---------- */
+
+typedef struct round_run {
+    sched_round_t *r;
+    char *err;
+    size_t errlen;
+    bool refused; /* the sink (or a copy) failed: err already says why */
+} round_run_t;
+
+/* The scheduler hands over each task's result exactly once, and its shard is
+ * the one the round submitted (taken from the task table, not the message). */
+static int round_take(void *arg, const sched_result_t *res)
+{
+    round_run_t *run = arg;
+    sched_round_t *r = run->r;
+    sched_answer_t *a = &r->answers[res->shard];
+    snprintf(a->worker, sizeof a->worker, "%s", res->worker);
+    if (r->sink) {
+        if (r->sink(r->sink_arg, res->shard, res->data, res->len, res->worker) < 0) {
+            run->refused = true;
+            return -1;
+        }
+        return 0;
+    }
+    if (!(a->data = blob_copy(res->data, res->len))) {
+        snprintf(run->err, run->errlen, "out of memory keeping the result of shard %u",
+                 res->shard);
+        run->refused = true;
+        return -1;
+    }
+    return 0;
+}
+
+int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen)
+{
+    round_run_t run = {.r = r, .err = err, .errlen = errlen};
+    r->data_error = false;
+    r->nshards = s->nshards;
+    r->answers = calloc(s->nshards ? s->nshards : 1, sizeof *r->answers);
+    if (!r->answers) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < s->nshards; i++) {
+        blob_t *body = r->bodies ? r->bodies[i] : r->body;
+        if (r->bodies && !body)
+            continue;
+        if (!sched_submit(s, r->op, (uint32_t)i, body, s->shards[i].rows)) {
+            clear_batch(s);
+            snprintf(err, errlen, "out of memory queueing tasks");
+            return -1;
+        }
+    }
+    char why[sizeof s->fail_msg];
+    int rc = sched_wait(s, round_take, &run, &r->data_error, why, sizeof why);
+    if (rc < 0 && !run.refused)
+        snprintf(err, errlen, "%s", why);
+    return rc;
+}
+
+void sched_round_free(sched_round_t *r)
+{
+    for (size_t i = 0; r->answers && i < r->nshards; i++)
+        blob_unref(&r->answers[i].data);
+    free(r->answers);
+    r->answers = NULL;
+    r->nshards = 0;
 }
 
 int sched_live_workers(const sched_t *s)

@@ -1,11 +1,14 @@
 /* sched: the master's scheduler — workers, leases, credits, liveness.
  *
  * The scheduler owns the three master sockets (ROUTER tasks, PULL results,
- * SUB heartbeats) and one event loop driven by zmq_poll. Drivers (training,
- * prediction, the dispatch benchmark) use it in rounds: submit a batch of
- * tasks, then sched_wait(), which runs the loop until every task of the batch
- * has exactly one accepted result, delivered to the driver's callback in the
- * order results arrive.
+ * SUB heartbeats) and one event loop driven by zmq_poll. Job drivers
+ * (training, prediction) use it in rounds: sched_round() sends one task per
+ * shard of the job (or per shard of a chosen set), runs the loop until every
+ * task has exactly one accepted result, and gives the results back indexed by
+ * shard, as data. A result that must not wait for the others (prediction
+ * lines on their way to the ordered writer) goes to the round's sink as it
+ * arrives instead, so the master holds none of them. The dispatch benchmark,
+ * whose tasks name no shard, uses the lower sched_submit() + sched_wait().
  *
  * Scheduling is pull-based: a worker announces `slots` in READY and the
  * scheduler keeps at most slots + prefetch leases on it, so fast PCs take
@@ -54,7 +57,7 @@ typedef struct sched_result {
     int64_t start_us, end_us; /* monotonic: lease sent, result received */
 } sched_result_t;
 
-/* Called once per task; a negative return aborts sched_wait (returns -1). */
+/* Called once per task; a negative return aborts the wait (it returns -1). */
 typedef int (*sched_result_fn)(void *arg, const sched_result_t *r);
 
 typedef struct sched_counters {
@@ -84,13 +87,55 @@ void sched_set_speculation(sched_t *s, bool on);
 /* Forgets the job's shards and holders (workers keep caches until told). */
 void sched_end_job(sched_t *s);
 
+/* ---- rounds: one task per shard, results by shard ---- */
+
+/* One shard's answer in a round. */
+typedef struct sched_answer {
+    blob_t *data; /* the result's bytes (owned by the round); NULL when the shard
+                   * had no task or its result went to the sink */
+    char worker[65]; /* the worker whose result won ("" when none) */
+} sched_answer_t;
+
+/* A sink takes shard's result as it arrives (data borrowed for the call).
+ * A negative return fails the round (the sink keeps its own reason). */
+typedef int (*sched_sink_fn)(void *arg, uint32_t shard, const void *data, size_t len,
+                             const char *worker);
+
+typedef struct sched_round {
+    /* Filled by the caller. */
+    uint16_t op;
+    blob_t *body;          /* every shard's task body (referenced) unless bodies is set */
+    blob_t *const *bodies; /* bodies[i]: shard i's body (referenced); a NULL entry: no task */
+    sched_sink_fn sink;    /* may be NULL: results are kept in answers */
+    void *sink_arg;
+    /* Filled by sched_round(); released by sched_round_free(). */
+    sched_answer_t *answers; /* one per shard of the job */
+    size_t nshards;
+    bool data_error; /* the round failed on a worker's report of bad input data */
+} sched_round_t;
+
+/* Runs one round over the shards of the current job (sched_begin_job): one
+ * task of r->op per shard (per non-NULL bodies entry), each covering that
+ * shard's rows for progress. Every task has exactly one accepted result,
+ * given to r->sink or kept in r->answers[shard]. Returns 0; -1 when a task
+ * failed for good, the sink refused a result or memory ran out (err says
+ * why; r->data_error tells a data error); -2 when stop was set. Call
+ * sched_round_free() afterwards in every case. */
+int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen);
+
+/* Frees the answers of a round (safe on a zeroed or freed round). */
+void sched_round_free(sched_round_t *r);
+
+/* ---- tasks without shards (the dispatch benchmark) ---- */
+
 /* Queues one task. body is referenced (not copied) and may be NULL. rows is
  * what the task covers, for progress. Returns the task id, 0 on ENOMEM. */
 uint32_t sched_submit(sched_t *s, uint16_t op, uint32_t shard, blob_t *body, uint64_t rows);
 
-/* Runs the loop until every submitted task is done. Returns 0; -1 when a task
- * failed for good or the callback aborted (err says why; *data_error is set
- * when a worker reported bad input data); -2 when stop was set. */
+/* Runs the loop until every submitted task is done, handing each result to fn
+ * in the order results arrive. Returns 0; -1 when a task failed for good or
+ * fn aborted (err says why; *data_error is set when a worker reported bad
+ * input data); -2 when stop was set. */
 int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char *err,
                size_t errlen);
 
@@ -98,10 +143,9 @@ int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char
  * Returns 0, -1 on timeout, -2 on stop. */
 int sched_wait_workers(sched_t *s, int n, int64_t timeout_ms);
 
-/* Runs the loop for at most timeout_ms (serve mode between jobs). extra_sock
- * (may be NULL) is polled too; returns 1 when it is readable, 0 on timeout,
- * -2 on stop. */
-int sched_poll(sched_t *s, int64_t timeout_ms, void *extra_sock);
+/* Runs the loop for timeout_ms (serve mode between jobs, waiting for a
+ * FIFO's reader). Returns 0, or -2 on stop. */
+int sched_poll(sched_t *s, int64_t timeout_ms);
 
 int sched_live_workers(const sched_t *s);
 int sched_total_slots(const sched_t *s);
@@ -119,7 +163,8 @@ void sched_get_progress(const sched_t *s, sched_progress_t *out);
 typedef void (*sched_aux_fn)(void *arg);
 void sched_set_aux(sched_t *s, void *sock, sched_aux_fn fn, void *arg);
 
-/* Called from the loop about once a second while sched_wait runs. */
+/* Called from the loop about once a heartbeat. Only master/progress.c sets
+ * and clears it (progress_init, progress_finish): the job's display. */
 typedef void (*sched_tick_fn)(void *arg);
 void sched_set_tick(sched_t *s, sched_tick_fn fn, void *arg);
 

@@ -173,7 +173,7 @@ int serve_run(master_ctx_t *ctx, void *rep)
              ctx->cfg->dashboard.port);
     while (!*ctx->stop) {
         if (sv.nqueued == 0) {
-            if (sched_poll(ctx->sched, 1000, NULL) == -2)
+            if (sched_poll(ctx->sched, 1000) == -2)
                 break;
             continue;
         }
@@ -210,6 +210,6 @@ void serve_idle(master_ctx_t *ctx)
     log_info("job finished; staying up with the dashboard on http://%s:%d (Ctrl-C to stop)",
              ctx->cfg->dashboard.host, ctx->cfg->dashboard.port);
     while (!*ctx->stop)
-        if (sched_poll(ctx->sched, 1000, NULL) == -2)
+        if (sched_poll(ctx->sched, 1000) == -2)
             break;
 }

@@ -4,6 +4,7 @@
 #include "common/jobctx.h"
 #include "common/log.h"
 #include "common/model.h"
+#include "common/predmsg.h"
 #include "common/proto.h"
 #include "common/schema.h"
 #include "common/split.h"
@@ -11,59 +12,51 @@
 #include "master/journal.h"
 #include "master/outputs.h"
 #include "master/progress.h"
-#include "master/tron.h"
+#include "master/train_average.h"
+#include "master/train_exact.h"
+#include "master/trainer.h"
+#include "master/writer.h"
 
 #include <errno.h>
-#include <math.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/random.h>
 #include <unistd.h>
 
-#define TRON_MAX_ITER 1000 /* liblinear's */
+/* Early shards of the submission held in memory; the rest goes to a spool. */
+#define SUBMISSION_MEM_BUDGET (32u << 20)
 
-typedef struct trainer {
-    master_ctx_t *ctx;
-    const config_t *cfg;
-    sched_t *s;
-    uint32_t job_id;
-    int solver;
-    bool exact;
-    int folds; /* --cv K, 0 = none */
-    split_t sp;
-    datasrc_t src;
-    schema_t *schema;
-    char *schema_json;
-    int nr_class, nr_w, nr_feature, n;
-    int *label_values;
-    double *w; /* final model, liblinear layout w[j*nr_w + k] */
-    progress_t prog;
-    int64_t t0_ms;
-    char err[4096];
-    bool data_error;
-    /* the round in flight */
-    summary_t **sums;
-    tronmsg_res_t *res;
-    blob_t **train_res;
-    size_t expect_count;
-    uint32_t expect_n;
-    char journal_key[2 * CONFIG_PATH];
-    double cv_accuracy;
-    double secs_tron, secs_read, secs_schema, secs_pred;
-} trainer_t;
+/* ---- shared with the strategies (master/trainer.h) ---- */
+
+void trainer_fail(trainer_t *t, const char *msg)
+{
+    snprintf(t->err, sizeof t->err, "%s", msg);
+}
+
+int trainer_round(trainer_t *t, sched_round_t *r)
+{
+    char err[1024] = "";
+    t->err[0] = 0;
+    int rc = sched_round(t->s, r, err, sizeof err);
+    if (rc == -2) {
+        trainer_fail(t, "stopped by signal");
+        return EXIT_JOB_FAILED;
+    }
+    if (rc < 0) {
+        if (!t->err[0])
+            trainer_fail(t, err);
+        t->data_error = r->data_error;
+        return r->data_error ? EXIT_BAD_DATA : EXIT_JOB_FAILED;
+    }
+    return 0;
+}
 
 /* ---- small helpers ---- */
 
-static void set_err(trainer_t *t, const char *fmt, const char *a)
-{
-    snprintf(t->err, sizeof t->err, fmt, a);
-}
-
-/* Sends ctx as the job context; a fresh encode each time (the scheduler
- * copies it and bumps the version). */
+/* Sends the job context; a fresh encode each time (the scheduler copies it
+ * and bumps the version). */
 static int send_context(trainer_t *t, bool with_schema)
 {
     jobctx_t c = {.format = t->sp.format == DATA_LIBSVM ? JOBCTX_LIBSVM : JOBCTX_CSV,
@@ -82,89 +75,86 @@ static int send_context(trainer_t *t, bool with_schema)
     void *buf = NULL;
     size_t len = 0;
     if (jobctx_encode(&c, &buf, &len) < 0) {
-        set_err(t, "%s", "out of memory encoding the job context");
+        trainer_fail(t, "out of memory encoding the job context");
         return -1;
     }
     int rc = sched_set_context(t->s, buf, len);
     free(buf);
     if (rc < 0)
-        set_err(t, "%s", "out of memory setting the job context");
+        trainer_fail(t, "out of memory setting the job context");
     return rc;
-}
-
-/* Runs the batch that was submitted; maps failures to exit statuses. */
-static int wait_batch(trainer_t *t, sched_result_fn fn)
-{
-    bool data_error = false;
-    char err[1024] = "";
-    t->err[0] = 0;
-    int rc = sched_wait(t->s, fn, t, &data_error, err, sizeof err);
-    if (rc == -2) {
-        set_err(t, "%s", "stopped by signal");
-        return EXIT_JOB_FAILED;
-    }
-    if (rc < 0) {
-        if (!t->err[0])
-            set_err(t, "%s", err);
-        t->data_error = data_error;
-        return data_error ? EXIT_BAD_DATA : EXIT_JOB_FAILED;
-    }
-    return 0;
 }
 
 /* ---- schema pass ---- */
 
-static int on_summary(void *arg, const sched_result_t *r)
+static void free_bodies(blob_t **b, size_t n)
 {
-    trainer_t *t = arg;
-    char err[512];
-    if (r->shard >= t->sp.nshards || t->sums[r->shard]) {
-        snprintf(t->err, sizeof t->err, "summary for unexpected shard %u", r->shard);
-        return -1;
-    }
-    t->sums[r->shard] = summary_decode(r->data, r->len, err, sizeof err);
-    if (!t->sums[r->shard]) {
-        snprintf(t->err, sizeof t->err, "worker %s sent a bad summary: %s", r->worker, err);
-        return -1;
-    }
-    return 0;
+    for (size_t i = 0; b && i < n; i++)
+        blob_unref(&b[i]);
+    free(b);
 }
 
-static blob_t *shard_pos_body(const shard_range_t *sh)
+/* An OP_SUMMARY round over the shards before limit that have no summary
+ * yet; each answer is decoded into sums[shard]. *queued counts the tasks. */
+static int summary_round(trainer_t *t, summary_t **sums, size_t limit, size_t *queued)
 {
-    blob_t *b = blob_new(16);
-    if (b) {
-        proto_put_u64(b->data, sh->first_row);
-        proto_put_u64((uint8_t *)b->data + 8, sh->first_line);
+    size_t ns = t->sp.nshards;
+    blob_t **bodies = calloc(ns ? ns : 1, sizeof *bodies);
+    sched_round_t r = {.op = OP_SUMMARY, .bodies = bodies};
+    int status = EXIT_JOB_FAILED;
+    *queued = 0;
+    for (size_t i = 0; bodies && i < limit; i++) {
+        if (sums[i])
+            continue;
+        /* the body is the shard's position, as a prediction request's */
+        predmsg_req_t pos = {t->sp.shards[i].first_row, t->sp.shards[i].first_line};
+        if (!(bodies[i] = predmsg_req_encode(&pos)))
+            goto nomem;
+        (*queued)++;
     }
-    return b;
+    if (!bodies)
+        goto nomem;
+    if (*queued == 0 || (status = trainer_round(t, &r)) != 0)
+        goto out;
+    for (size_t i = 0; i < ns; i++) {
+        char err[512];
+        if (!r.answers[i].data)
+            continue;
+        sums[i] = summary_decode(r.answers[i].data->data, r.answers[i].data->len, err, sizeof err);
+        if (!sums[i]) {
+            snprintf(t->err, sizeof t->err, "worker %s sent a bad summary: %s",
+                     r.answers[i].worker, err);
+            status = EXIT_JOB_FAILED;
+            goto out;
+        }
+    }
+    goto out;
+nomem:
+    trainer_fail(t, "out of memory queueing tasks");
+out:
+    sched_round_free(&r);
+    free_bodies(bodies, ns);
+    return status;
 }
 
-/* Workers report data errors per shard in any order and the wait stops at
- * the first to arrive, but the error to report is the first in the file:
- * the shards before the reported one that have no summary run (again) until
- * none of them fails, each failure replacing t->err with an earlier one.
- * Returns the exit status for the job. */
-static int earliest_summary_error(trainer_t *t)
+/* Workers report data errors per shard in any order and a round stops at the
+ * first to arrive, but the error to report is the first in the file: the
+ * shards before the reported one that have no summary run (again) until none
+ * of them fails, each failure replacing t->err with an earlier one. Returns
+ * the exit status for the job. */
+static int earliest_summary_error(trainer_t *t, summary_t **sums)
 {
     char found[sizeof t->err];
     for (;;) {
         long bad = split_shard_of_error(&t->sp, t->cfg->data.train, t->err);
         size_t queued = 0;
-        for (long i = 0; i < bad; i++) {
-            if (t->sums[i])
-                continue;
-            blob_t *b = shard_pos_body(&t->sp.shards[i]);
-            uint32_t id = b ? sched_submit(t->s, OP_SUMMARY, (uint32_t)i, b, t->sp.shards[i].rows) : 0;
-            blob_unref(&b);
-            if (!id)
-                return EXIT_BAD_DATA; /* out of memory: the error in hand is all we know */
-            queued++;
-        }
-        if (!queued)
-            return EXIT_BAD_DATA;
         snprintf(found, sizeof found, "%s", t->err);
-        int status = wait_batch(t, on_summary);
+        int status = summary_round(t, sums, bad > 0 ? (size_t)bad : 0, &queued);
+        if (!queued) {
+            /* none before it, or out of memory: the error in hand is all we know */
+            snprintf(t->err, sizeof t->err, "%s", found);
+            return EXIT_BAD_DATA;
+        }
         if (status == EXIT_BAD_DATA)
             continue; /* an earlier shard: t->err names it */
         if (t->ctx->stop && *t->ctx->stop)
@@ -177,711 +167,140 @@ static int earliest_summary_error(trainer_t *t)
     }
 }
 
-static int schema_pass(trainer_t *t)
+/* The schema of the merged summaries, and what follows from it: classes,
+ * features, the model's label values. */
+static int fit_schema(trainer_t *t, summary_t *all)
 {
-    int status = EXIT_JOB_FAILED;
-    summary_t *all = NULL;
-    t->sums = calloc(t->sp.nshards, sizeof *t->sums);
-    if (!t->sums) {
-        set_err(t, "%s", "out of memory");
-        goto out;
-    }
-    progress_phase(&t->prog, "schema");
-    for (size_t i = 0; i < t->sp.nshards; i++) {
-        blob_t *b = shard_pos_body(&t->sp.shards[i]);
-        uint32_t id = b ? sched_submit(t->s, OP_SUMMARY, (uint32_t)i, b, t->sp.shards[i].rows) : 0;
-        blob_unref(&b);
-        if (!id) {
-            set_err(t, "%s", "out of memory queueing tasks");
-            goto out;
-        }
-    }
-    if ((status = wait_batch(t, on_summary)) != 0) {
-        if (status == EXIT_BAD_DATA)
-            status = earliest_summary_error(t);
-        goto out;
-    }
-    status = EXIT_JOB_FAILED;
-    all = t->sums[0];
-    t->sums[0] = NULL;
-    for (size_t i = 1; i < t->sp.nshards; i++)
-        if (summary_merge(all, t->sums[i]) < 0) {
-            set_err(t, "%s", "cannot merge the shard summaries (out of memory?)");
-            goto out;
-        }
     t->schema = schema_fit(all, &t->src, t->cfg->data.scale, t->err, sizeof t->err);
-    if (!t->schema) {
-        status = EXIT_BAD_DATA;
-        goto out;
-    }
-    t->schema_json = schema_to_json(t->schema);
-    if (!t->schema_json) {
-        set_err(t, "%s", "out of memory");
-        goto out;
+    if (!t->schema)
+        return EXIT_BAD_DATA;
+    if (!(t->schema_json = schema_to_json(t->schema))) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
     }
     t->nr_class = schema_nr_class(t->schema);
     if (t->nr_class < 2) {
         snprintf(t->err, sizeof t->err, "%s: the label column has a single class; nothing to train",
                  t->cfg->data.train);
-        status = EXIT_BAD_DATA;
-        goto out;
+        return EXIT_BAD_DATA;
     }
     t->nr_feature = schema_n_features(t->schema);
     t->nr_w = model_nr_w(t->solver, t->nr_class);
     t->n = t->nr_feature + (t->cfg->model.bias >= 0 ? 1 : 0);
-    t->label_values = malloc((size_t)t->nr_class * sizeof *t->label_values);
-    if (!t->label_values) {
-        set_err(t, "%s", "out of memory");
-        goto out;
+    if (!(t->label_values = malloc((size_t)t->nr_class * sizeof *t->label_values))) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
     }
     for (int k = 0; k < t->nr_class; k++)
         t->label_values[k] = schema_label_value(t->schema, k);
-    status = 0;
+    return 0;
+}
+
+/* One summary per shard, merged in shard order and fitted. */
+static int schema_pass(trainer_t *t)
+{
+    int status = EXIT_JOB_FAILED;
+    size_t queued;
+    summary_t *all = NULL;
+    summary_t **sums = calloc(t->sp.nshards ? t->sp.nshards : 1, sizeof *sums);
+    if (!sums) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
+    progress_phase(&t->prog, "schema");
+    if ((status = summary_round(t, sums, t->sp.nshards, &queued)) != 0) {
+        if (status == EXIT_BAD_DATA)
+            status = earliest_summary_error(t, sums);
+        goto out;
+    }
+    status = EXIT_JOB_FAILED;
+    all = sums[0];
+    sums[0] = NULL;
+    for (size_t i = 1; i < t->sp.nshards; i++)
+        if (summary_merge(all, sums[i]) < 0) {
+            trainer_fail(t, "cannot merge the shard summaries (out of memory?)");
+            goto out;
+        }
+    status = fit_schema(t, all);
 out:
-    if (t->sums)
-        for (size_t i = 0; i < t->sp.nshards; i++)
-            summary_destroy(&t->sums[i]);
-    free(t->sums);
-    t->sums = NULL;
+    for (size_t i = 0; i < t->sp.nshards; i++)
+        summary_destroy(&sums[i]);
+    free(sums);
     summary_destroy(&all);
     return status;
 }
 
-/* ---- exact strategy ---- */
+/* ---- the submission ---- */
 
-/* One trained function: a class, on all rows or on a cross-validation fold. */
-typedef struct tclass {
-    int cls;
-    uint32_t fold;
-    tron_t *tr;
-    bool done;
-    uint64_t fun_id, grad_id;
-    int passes_seen;
-    int64_t last_ms;
-    long pos, rows;
-} tclass_t;
+typedef struct submission {
+    trainer_t *t;
+    const tronmsg_item_t *item;
+    writer_t *w;
+    uint64_t rows, correct;
+} submission_t;
 
-static int on_tron(void *arg, const sched_result_t *r)
+/* The round's sink: a shard's "id,label,predicted" lines go to the ordered
+ * writer as they arrive. */
+static int take_lines(void *arg, uint32_t shard, const void *data, size_t len, const char *worker)
 {
-    trainer_t *t = arg;
-    char err[512];
-    if (r->shard >= t->sp.nshards || t->res[r->shard].ans) {
-        snprintf(t->err, sizeof t->err, "tron result for unexpected shard %u", r->shard);
+    submission_t *sub = arg;
+    tronmsg_res_t res = {0};
+    if (train_exact_answer(sub->t, shard, data, len, worker, sub->item, 1, &res) < 0)
         return -1;
-    }
-    tronmsg_res_t *res = &t->res[r->shard];
-    if (tronmsg_decode_res(r->data, r->len, res, err, sizeof err) < 0) {
-        snprintf(t->err, sizeof t->err, "worker %s sent a bad tron result: %s", r->worker, err);
-        return -1;
-    }
-    if (res->n != t->expect_n || res->count != t->expect_count) {
-        snprintf(t->err, sizeof t->err, "worker %s answered %zu items of %u, want %zu of %u",
-                 r->worker, res->count, res->n, t->expect_count, t->expect_n);
-        tronmsg_res_free(res);
-        return -1;
-    }
-    return 0;
+    const tronmsg_ans_t *a = &res.ans[0];
+    sub->rows += a->rows;
+    sub->correct += a->correct;
+    int rc = writer_put(sub->w, shard, a->text, a->text_len, NULL, sub->t->err,
+                        sizeof sub->t->err);
+    tronmsg_res_free(&res);
+    return rc;
 }
-
-static void free_round(trainer_t *t)
-{
-    if (!t->res)
-        return;
-    for (size_t i = 0; i < t->sp.nshards; i++)
-        tronmsg_res_free(&t->res[i]);
-}
-
-/* Sends items to every shard and collects the answers in t->res[shard]. */
-static int tron_round(trainer_t *t, const tronmsg_item_t *items, size_t count)
-{
-    int status = EXIT_JOB_FAILED;
-    tronmsg_shard_t *tab = malloc(t->sp.nshards * sizeof *tab);
-    blob_t *body = NULL;
-    if (!tab) {
-        set_err(t, "%s", "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < t->sp.nshards; i++)
-        tab[i] = (tronmsg_shard_t){t->sp.shards[i].first_row, t->sp.shards[i].first_line};
-    body = tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, tab, t->sp.nshards, items, count,
-                              t->err, sizeof t->err);
-    if (!body)
-        goto out;
-    free_round(t);
-    t->expect_count = count;
-    t->expect_n = (uint32_t)t->n;
-    for (size_t i = 0; i < t->sp.nshards; i++)
-        if (!sched_submit(t->s, OP_TRON, (uint32_t)i, body, t->sp.shards[i].rows)) {
-            set_err(t, "%s", "out of memory queueing tasks");
-            goto out;
-        }
-    status = wait_batch(t, on_tron);
-    if (status == 0) {
-        /* answers must match the request item by item */
-        for (size_t i = 0; i < t->sp.nshards; i++)
-            for (size_t j = 0; j < count; j++) {
-                const tronmsg_ans_t *a = &t->res[i].ans[j];
-                if (a->op != items[j].op || a->cls != items[j].cls || a->fold != items[j].fold) {
-                    snprintf(t->err, sizeof t->err, "shard %zu: answer %zu does not match its request",
-                             i, j);
-                    status = EXIT_JOB_FAILED;
-                    goto out;
-                }
-            }
-    }
-out:
-    blob_unref(&body);
-    free(tab);
-    return status;
-}
-
-static void publish_iteration(trainer_t *t, const tclass_t *c, const tron_iter_info_t *info,
-                              double secs)
-{
-    if (c->fold == TRONMSG_ALL_ROWS)
-        log_info("iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f%s", info->iter, c->cls,
-                 info->f, info->gnorm, info->cg_iter, secs, info->accepted ? "" : " (rejected)");
-    else
-        log_debug("cv fold %u iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f", c->fold,
-                  info->iter, c->cls, info->f, info->gnorm, info->cg_iter, secs);
-    if (c->fold != TRONMSG_ALL_ROWS)
-        return;
-    json_object *js = json_object_new_object();
-    if (!js)
-        return;
-    json_object_object_add(js, "job_id", json_object_new_int64(t->job_id));
-    json_object_object_add(js, "class", json_object_new_int(t->label_values[c->cls]));
-    json_object_object_add(js, "iter", json_object_new_int(info->iter));
-    json_object_object_add(js, "f", json_object_new_double(info->f));
-    json_object_object_add(js, "gnorm", json_object_new_double(info->gnorm));
-    json_object_object_add(js, "cg", json_object_new_int(info->cg_iter));
-    json_object_object_add(js, "secs", json_object_new_double(secs));
-    events_publish(t->ctx->ev, "iteration", js);
-}
-
-static void journal_key(trainer_t *t)
-{
-    struct stat st;
-    char abs[CONFIG_PATH];
-    const char *path = t->cfg->data.train;
-    if (!realpath(path, abs))
-        snprintf(abs, sizeof abs, "%s", path);
-    long long size = 0, mtime = 0;
-    if (stat(path, &st) == 0) {
-        size = (long long)st.st_size;
-        mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-    }
-    /* Everything that changes the optimum; not the shard layout, which only
-     * changes the order of additions. */
-    snprintf(t->journal_key, sizeof t->journal_key,
-             "%s|%lld|%lld|s=%d|C=%.17g|e=%.17g|B=%.17g|label=%s|id=%s|scale=%s|fmt=%d|cv=%d", abs,
-             size, mtime, t->solver, t->cfg->model.C, t->cfg->model.eps, t->cfg->model.bias,
-             t->cfg->data.label, t->cfg->data.id, t->cfg->data.scale, (int)t->sp.format, t->folds);
-}
-
-static uint64_t random_u32(void)
-{
-    uint32_t r = 0;
-    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
-        r = (uint32_t)clock_now_us();
-    return r;
-}
-
-/* Journals the classes trained on all rows. */
-static void journal_store(trainer_t *t, journal_t *j, tclass_t *cl, int ncl)
-{
-    if (!j)
-        return;
-    journal_class_t *jc = calloc((size_t)ncl, sizeof *jc);
-    int m = 0;
-    if (!jc)
-        return;
-    for (int i = 0; i < ncl; i++) {
-        if (cl[i].fold != TRONMSG_ALL_ROWS)
-            continue;
-        tron_state_t st;
-        tron_state(cl[i].tr, &st);
-        jc[m++] = (journal_class_t){.cls = cl[i].cls,
-                                    .iter = st.iter,
-                                    .delta = st.delta,
-                                    .gnorm0 = st.gnorm0,
-                                    .done = cl[i].done,
-                                    .n = t->n,
-                                    .w = tron_weights(cl[i].tr)};
-    }
-    char err[512] = "";
-    if (journal_save(j, t->journal_key, jc, (size_t)m, err, sizeof err) < 0)
-        log_every(7, LOG_WARN, "%s (training goes on without a restart point)", err);
-    free(jc);
-}
-
-static int exact_train(trainer_t *t)
-{
-    int status = EXIT_JOB_FAILED;
-    int nf = t->folds > 0 ? t->folds : 0;
-    int ncl = t->nr_w * (1 + nf);
-    tclass_t *cl = calloc((size_t)ncl, sizeof *cl);
-    tronmsg_item_t *items = calloc((size_t)ncl + (size_t)nf + 1, sizeof *items);
-    double *acc = malloc(2 * (size_t)t->n * sizeof *acc);
-    journal_t *j = NULL;
-    journal_class_t *loaded = calloc((size_t)t->nr_w, sizeof *loaded);
-    int nloaded = 0;
-    t->res = calloc(t->sp.nshards, sizeof *t->res);
-    if (!cl || !items || !acc || !t->res || !loaded) {
-        set_err(t, "%s", "out of memory");
-        goto out;
-    }
-    for (int i = 0; i < ncl; i++) {
-        cl[i].cls = i % t->nr_w;
-        cl[i].fold = i < t->nr_w ? TRONMSG_ALL_ROWS : (uint32_t)(i / t->nr_w - 1);
-    }
-
-    /* Counting round: rows and positives per class (and fold), which set
-     * liblinear's per-class tolerance; it also makes every worker parse its
-     * shards, so the read time is measured apart from the Newton rounds. */
-    int64_t t_read = clock_now_ms();
-    size_t cnt = 0;
-    items[cnt++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = TRONMSG_ALL_ROWS,
-                                    .op = TRONMSG_COUNT};
-    for (int f = 0; f < nf; f++)
-        items[cnt++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = (uint32_t)f,
-                                        .op = TRONMSG_COUNT};
-    progress_phase(&t->prog, "loading");
-    if ((status = tron_round(t, items, cnt)) != 0)
-        goto out;
-    status = EXIT_JOB_FAILED;
-    for (size_t s = 0; s < t->sp.nshards; s++)
-        for (size_t q = 0; q < cnt; q++) {
-            const tronmsg_ans_t *a = &t->res[s].ans[q];
-            for (int k = 0; k < t->nr_w; k++) {
-                tclass_t *c = &cl[(int)q * t->nr_w + k];
-                c->rows += (long)a->rows;
-                c->pos += (long)a->pos[k];
-            }
-        }
-    t->secs_read = (double)(clock_now_ms() - t_read) / 1000.0;
-    log_info("shards loaded on the workers in %.2f s (%ld rows)", t->secs_read, cl[0].rows);
-
-    if (t->cfg->history.db[0]) {
-        char err[512];
-        j = journal_open(t->cfg->history.db, err, sizeof err);
-        if (!j)
-            log_warn("%s; training goes on without a restart point", err);
-    }
-    journal_key(t);
-    if (j && t->ctx->opts->resume) {
-        char err[512];
-        nloaded = journal_load(j, t->journal_key, t->nr_w, t->n, loaded, err, sizeof err);
-        if (nloaded < 0) {
-            log_warn("%s; starting over", err);
-            nloaded = 0;
-        } else if (nloaded == 0) {
-            log_info("resume: no journal for this data and these parameters; starting over");
-        } else {
-            log_info("resume: continuing %d class(es) from the journal", nloaded);
-        }
-    }
-
-    uint64_t id_base = random_u32() << 32, next_id = 1;
-    for (int i = 0; i < ncl; i++) {
-        tclass_t *c = &cl[i];
-        double eps = tron_class_eps(t->cfg->model.eps, c->pos, c->rows - c->pos, c->rows);
-        const journal_class_t *jl = c->fold == TRONMSG_ALL_ROWS && loaded[c->cls].w ? &loaded[c->cls]
-                                                                                   : NULL;
-        if (jl && jl->iter >= 1) {
-            tron_state_t st = {.iter = jl->iter, .delta = jl->delta, .gnorm0 = jl->gnorm0};
-            c->tr = tron_resume(t->n, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, jl->w,
-                                &st);
-            /* A finished class still needs its weights: a resumed tron
-             * re-checks the stop rule at once. */
-        } else {
-            c->tr = tron_new(t->n, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, NULL);
-        }
-        if (!c->tr) {
-            set_err(t, "%s", "cannot start TRON (out of memory?)");
-            goto out;
-        }
-        c->last_ms = clock_now_ms();
-    }
-
-    progress_phase(&t->prog, "training");
-    int64_t t_tron = clock_now_ms();
-    for (;;) {
-        cnt = 0;
-        int item_of[ncl];
-        for (int i = 0; i < ncl; i++) {
-            tclass_t *c = &cl[i];
-            item_of[i] = -1;
-            if (c->done)
-                continue;
-            const double *vec = NULL;
-            tron_op_t op = tron_next(c->tr, &vec);
-            tronmsg_item_t it = {.cls = (uint32_t)c->cls, .fold = c->fold};
-            switch (op) {
-            case TRON_DONE:
-                c->done = true;
-                continue;
-            case TRON_FUN:
-                c->fun_id = id_base | next_id++;
-                it.op = TRONMSG_FUN, it.point = c->fun_id, it.w = vec;
-                break;
-            case TRON_GRAD:
-                c->grad_id = c->fun_id;
-                it.op = TRONMSG_GRAD, it.point = c->fun_id, it.w = vec;
-                break;
-            case TRON_HV:
-                it.op = TRONMSG_HV, it.point = c->grad_id, it.w = tron_weights(c->tr), it.s = vec;
-                break;
-            }
-            item_of[i] = (int)cnt;
-            items[cnt++] = it;
-        }
-        if (cnt == 0)
-            break;
-        if ((status = tron_round(t, items, cnt)) != 0)
-            goto out;
-        status = EXIT_JOB_FAILED;
-        bool advanced = false;
-        for (int i = 0; i < ncl; i++) {
-            tclass_t *c = &cl[i];
-            int q = item_of[i];
-            if (q < 0)
-                continue;
-            int rc = -1;
-            double *sum = acc, *dsum = acc + t->n;
-            switch (items[q].op) {
-            case TRONMSG_FUN: {
-                double f = 0;
-                for (size_t s = 0; s < t->sp.nshards; s++)
-                    f += t->res[s].ans[q].f;
-                rc = tron_feed_fun(c->tr, f);
-                break;
-            }
-            case TRONMSG_GRAD:
-                memset(acc, 0, 2 * (size_t)t->n * sizeof *acc);
-                for (size_t s = 0; s < t->sp.nshards; s++)
-                    for (int v = 0; v < t->n; v++) {
-                        sum[v] += t->res[s].ans[q].g[v];
-                        dsum[v] += t->res[s].ans[q].diag[v];
-                    }
-                rc = tron_feed_grad(c->tr, sum, dsum);
-                break;
-            case TRONMSG_HV:
-                memset(acc, 0, (size_t)t->n * sizeof *acc);
-                for (size_t s = 0; s < t->sp.nshards; s++)
-                    for (int v = 0; v < t->n; v++)
-                        sum[v] += t->res[s].ans[q].hv[v];
-                rc = tron_feed_hv(c->tr, sum);
-                break;
-            }
-            if (rc < 0) {
-                set_err(t, "%s", "internal error: TRON refused an answer");
-                goto out;
-            }
-            tron_iter_info_t info;
-            int passes = tron_iteration_info(c->tr, &info);
-            if (passes > c->passes_seen) {
-                int64_t now = clock_now_ms();
-                c->passes_seen = passes;
-                publish_iteration(t, c, &info, (double)(now - c->last_ms) / 1000.0);
-                c->last_ms = now;
-                advanced = advanced || (info.accepted && c->fold == TRONMSG_ALL_ROWS);
-            }
-            if (tron_next(c->tr, NULL) == TRON_DONE) {
-                c->done = true;
-                advanced = advanced || c->fold == TRONMSG_ALL_ROWS;
-            }
-        }
-        if (advanced)
-            journal_store(t, j, cl, ncl);
-        if (*t->ctx->stop) {
-            set_err(t, "%s", "stopped by signal");
-            goto out;
-        }
-    }
-    t->secs_tron = (double)(clock_now_ms() - t_tron) / 1000.0;
-
-    /* the model: w[j*nr_w + k] */
-    t->w = malloc((size_t)t->n * (size_t)t->nr_w * sizeof *t->w);
-    if (!t->w) {
-        set_err(t, "%s", "out of memory");
-        goto out;
-    }
-    long cg = 0;
-    for (int k = 0; k < t->nr_w; k++) {
-        const double *wk = tron_weights(cl[k].tr);
-        for (int v = 0; v < t->n; v++)
-            t->w[(size_t)v * (size_t)t->nr_w + (size_t)k] = wk[v];
-        cg += tron_cg_total(cl[k].tr);
-    }
-    log_info("TRON finished in %.2f s: %ld CG steps over %d class(es)", t->secs_tron, cg, t->nr_w);
-
-    if (nf > 0) {
-        /* held-out predictions of every fold's model */
-        double *wf = malloc((size_t)t->n * (size_t)t->nr_w * (size_t)nf * sizeof *wf);
-        if (!wf) {
-            set_err(t, "%s", "out of memory");
-            goto out;
-        }
-        cnt = 0;
-        for (int f = 0; f < nf; f++) {
-            double *w = wf + (size_t)f * (size_t)t->n * (size_t)t->nr_w;
-            for (int k = 0; k < t->nr_w; k++) {
-                const double *wk = tron_weights(cl[(f + 1) * t->nr_w + k].tr);
-                for (int v = 0; v < t->n; v++)
-                    w[(size_t)v * (size_t)t->nr_w + (size_t)k] = wk[v];
-            }
-            items[cnt++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = (uint32_t)f,
-                                            .op = TRONMSG_PRED, .w = w};
-        }
-        progress_phase(&t->prog, "cross-validation");
-        status = tron_round(t, items, cnt);
-        free(wf);
-        if (status != 0)
-            goto out;
-        status = EXIT_JOB_FAILED;
-        uint64_t rows = 0, correct = 0;
-        for (size_t s = 0; s < t->sp.nshards; s++)
-            for (size_t q = 0; q < cnt; q++) {
-                rows += t->res[s].ans[q].rows;
-                correct += t->res[s].ans[q].correct;
-            }
-        t->cv_accuracy = rows ? (double)correct / (double)rows : -1;
-    }
-    if (j)
-        journal_store(t, j, cl, ncl);
-    status = 0;
-out:
-    free_round(t);
-    free(t->res);
-    t->res = NULL;
-    if (cl)
-        for (int i = 0; i < ncl; i++)
-            tron_destroy(&cl[i].tr);
-    free(cl);
-    free(items);
-    free(acc);
-    if (loaded)
-        journal_free_loaded(loaded, t->nr_w);
-    free(loaded);
-    journal_close(&j);
-    return status;
-}
-
-/* ---- average strategy ---- */
-
-static int on_train(void *arg, const sched_result_t *r)
-{
-    trainer_t *t = arg;
-    if (r->shard >= t->sp.nshards || t->train_res[r->shard]) {
-        snprintf(t->err, sizeof t->err, "train result for unexpected shard %u", r->shard);
-        return -1;
-    }
-    t->train_res[r->shard] = blob_copy(r->data, r->len);
-    if (!t->train_res[r->shard]) {
-        set_err(t, "%s", "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
-/* OP_TRAIN result: u64 rows, u32 nr_class, u32 nr_feature, f64 bias,
- * i32 labels[nr_class] (label indices), f64 w[(nr_feature + (bias >= 0)) * nr_w]. */
-static struct model *decode_train(trainer_t *t, const blob_t *b, double *rows, char *err,
-                                  size_t errlen)
-{
-    const uint8_t *p = b->data;
-    if (b->len < 24) {
-        snprintf(err, errlen, "train result of %zu bytes is too short", b->len);
-        return NULL;
-    }
-    *rows = (double)proto_get_u64(p);
-    uint32_t nc = proto_get_u32(p + 8), nfeat = proto_get_u32(p + 12);
-    double bias = proto_get_f64(p + 16);
-    if (nc < 1 || nc > (uint32_t)t->nr_class || nfeat > (uint32_t)t->nr_feature ||
-        bias != t->cfg->model.bias) {
-        snprintf(err, errlen, "train result does not fit the job (%u classes, %u features)", nc,
-                 nfeat);
-        return NULL;
-    }
-    int nw = model_nr_w(t->solver, (int)nc);
-    size_t nv = (size_t)nfeat + (bias >= 0 ? 1 : 0);
-    if (nw < 1 || b->len != 24 + 4 * (size_t)nc + 8 * nv * (size_t)nw) {
-        snprintf(err, errlen, "train result has %zu bytes, does not fit its header", b->len);
-        return NULL;
-    }
-    int *labels = malloc(nc * sizeof *labels);
-    double *w = malloc(nv * (size_t)nw * sizeof *w);
-    struct model *m = NULL;
-    if (!labels || !w) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    p += 24;
-    for (uint32_t i = 0; i < nc; i++, p += 4) {
-        labels[i] = (int)proto_get_u32(p);
-        if (labels[i] < 0 || labels[i] >= t->nr_class) {
-            snprintf(err, errlen, "train result has label index %d out of range", labels[i]);
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < nv * (size_t)nw; i++, p += 8)
-        w[i] = proto_get_f64(p);
-    m = model_build(t->solver, (int)nc, labels, (int)nfeat, bias, w, err, errlen);
-out:
-    free(labels);
-    free(w);
-    return m;
-}
-
-static int average_train(trainer_t *t)
-{
-    int status = EXIT_JOB_FAILED;
-    int rounds = t->cfg->model.rounds > 0 ? t->cfg->model.rounds : 1;
-    size_t ns = t->sp.nshards, nwv = (size_t)t->n * (size_t)t->nr_w;
-    struct model **models = calloc(ns, sizeof *models);
-    double *rows = calloc(ns, sizeof *rows);
-    int *gl = malloc((size_t)t->nr_class * sizeof *gl);
-    t->train_res = calloc(ns, sizeof *t->train_res);
-    t->w = calloc(nwv, sizeof *t->w);
-    if (!models || !rows || !gl || !t->train_res || !t->w) {
-        set_err(t, "%s", "out of memory");
-        goto out;
-    }
-    for (int k = 0; k < t->nr_class; k++)
-        gl[k] = k;
-    if (rounds > 1 && t->solver != 0 && t->solver != 2) {
-        log_warn("--rounds needs init_sol, which liblinear supports for solvers 0 and 2 only; "
-                 "training one round");
-        rounds = 1;
-    }
-    progress_phase(&t->prog, "training");
-    int64_t t_tr = clock_now_ms();
-    for (int r = 0; r < rounds; r++) {
-        for (size_t i = 0; i < ns; i++) {
-            /* body: u64 first_row, u64 first_line, f64 eps, u32 has_init, u32 n,
-             * u32 nr_w, w (see worker/op_train.c) */
-            size_t len = 36 + (r > 0 ? 8 * nwv : 0);
-            blob_t *b = blob_new(len);
-            if (!b) {
-                set_err(t, "%s", "out of memory");
-                goto out;
-            }
-            uint8_t *p = b->data;
-            proto_put_u64(p, t->sp.shards[i].first_row);
-            proto_put_u64(p + 8, t->sp.shards[i].first_line);
-            proto_put_f64(p + 16, t->cfg->model.eps);
-            proto_put_u32(p + 24, r > 0);
-            proto_put_u32(p + 28, (uint32_t)t->n);
-            proto_put_u32(p + 32, (uint32_t)t->nr_w);
-            if (r > 0)
-                for (size_t v = 0; v < nwv; v++)
-                    proto_put_f64(p + 36 + 8 * v, t->w[v]);
-            uint32_t id = sched_submit(t->s, OP_TRAIN, (uint32_t)i, b, t->sp.shards[i].rows);
-            blob_unref(&b);
-            if (!id) {
-                set_err(t, "%s", "out of memory queueing tasks");
-                goto out;
-            }
-        }
-        if ((status = wait_batch(t, on_train)) != 0)
-            goto out;
-        status = EXIT_JOB_FAILED;
-        for (size_t i = 0; i < ns; i++) {
-            char err[512];
-            models[i] = decode_train(t, t->train_res[i], &rows[i], err, sizeof err);
-            blob_unref(&t->train_res[i]);
-            if (!models[i]) {
-                snprintf(t->err, sizeof t->err, "shard %zu: %s", i, err);
-                goto out;
-            }
-        }
-        if (model_average((const struct model *const *)models, rows, (int)ns, gl, t->nr_class,
-                          t->nr_feature, t->cfg->model.bias, t->w, t->err, sizeof t->err) < 0)
-            goto out;
-        for (size_t i = 0; i < ns; i++) {
-            free_and_destroy_model(&models[i]);
-            models[i] = NULL;
-        }
-        log_info("average round %d/%d done (%.2f s)", r + 1, rounds,
-                 (double)(clock_now_ms() - t_tr) / 1000.0);
-    }
-    t->secs_tron = (double)(clock_now_ms() - t_tr) / 1000.0;
-    status = 0;
-out:
-    if (models)
-        for (size_t i = 0; i < ns; i++)
-            if (models[i])
-                free_and_destroy_model(&models[i]);
-    if (t->train_res)
-        for (size_t i = 0; i < ns; i++)
-            blob_unref(&t->train_res[i]);
-    free(t->train_res);
-    t->train_res = NULL;
-    free(models);
-    free(rows);
-    free(gl);
-    return status;
-}
-
-/* ---- outputs ---- */
 
 /* The training submission without a second pass over the file: the workers
  * still hold their parsed shards, so one OP_TRON round with a PRED item for
  * the final weights returns every shard's "id,label,predicted" lines, which
- * are written in shard order (= input order) to tmp, the staged file that
- * write_outputs() commits with the model. */
+ * the ordered writer (master/writer.h) puts in shard order (= input order)
+ * into tmp, the staged file that write_outputs() commits with the model;
+ * early shards beyond its memory budget wait in a spool file. */
 static int write_submission(trainer_t *t, const char *tmp, double *accuracy)
 {
-    int status = EXIT_JOB_FAILED;
-    FILE *f = NULL;
-    t->res = calloc(t->sp.nshards, sizeof *t->res);
-    if (!t->res) {
-        set_err(t, "%s", "out of memory");
-        goto out;
-    }
     tronmsg_item_t it = {.cls = (uint32_t)t->nr_w, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_PRED,
                          .flags = TRONMSG_F_TEXT, .w = t->w};
+    submission_t sub = {.t = t, .item = &it};
+    sched_round_t r = {.op = OP_TRON, .sink = take_lines, .sink_arg = &sub};
+    int status = EXIT_JOB_FAILED;
+    int fd = open(tmp, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(t->err, sizeof t->err, "%s: cannot write: %s", tmp, strerror(errno));
+        return EXIT_JOB_FAILED;
+    }
     progress_phase(&t->prog, "predicting");
-    if ((status = tron_round(t, &it, 1)) != 0)
+    if (!(sub.w = writer_open_stream(fd, tmp, (uint32_t)t->sp.nshards, "id,label,predicted\n",
+                                     SUBMISSION_MEM_BUDGET, t->err, sizeof t->err)) ||
+        !(r.body = train_exact_request(t, &it, 1)))
+        goto out;
+    if ((status = trainer_round(t, &r)) != 0 || writer_commit(sub.w, t->err, sizeof t->err) < 0)
         goto out;
     status = EXIT_JOB_FAILED;
-    if (!(f = fopen(tmp, "w"))) {
-        snprintf(t->err, sizeof t->err, "%s: cannot write: %s", tmp, strerror(errno));
-        goto out;
-    }
-    uint64_t rows = 0, correct = 0;
-    fputs("id,label,predicted\n", f);
-    for (size_t s = 0; s < t->sp.nshards; s++) {
-        const tronmsg_ans_t *a = &t->res[s].ans[0];
-        rows += a->rows;
-        correct += a->correct;
-        if (a->text_len && fwrite(a->text, 1, a->text_len, f) != a->text_len)
-            break;
-    }
-    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
+    if (fsync(fd) != 0) {
         snprintf(t->err, sizeof t->err, "%s: write failed: %s", tmp, strerror(errno));
         goto out;
     }
-    if (fclose(f) != 0) {
-        f = NULL;
-        snprintf(t->err, sizeof t->err, "%s: write failed: %s", tmp, strerror(errno));
-        goto out;
-    }
-    f = NULL;
-    if (rows != t->sp.rows) {
+    if (sub.rows != t->sp.rows) {
         snprintf(t->err, sizeof t->err, "predictions cover %llu rows of %llu",
-                 (unsigned long long)rows, (unsigned long long)t->sp.rows);
+                 (unsigned long long)sub.rows, (unsigned long long)t->sp.rows);
         goto out;
     }
-    *accuracy = rows ? (double)correct / (double)rows : -1;
+    *accuracy = sub.rows ? (double)sub.correct / (double)sub.rows : -1;
     status = 0;
 out:
-    if (f)
-        fclose(f);
-    free_round(t);
-    free(t->res);
-    t->res = NULL;
+    sched_round_free(&r);
+    blob_unref(&r.body);
+    writer_close(&sub.w, false);
+    if (close(fd) != 0 && status == 0) {
+        snprintf(t->err, sizeof t->err, "%s: write failed: %s", tmp, strerror(errno));
+        status = EXIT_JOB_FAILED;
+    }
     return status;
 }
 
@@ -901,6 +320,25 @@ static int write_outputs(trainer_t *t, outputs_t *outs, double *accuracy)
     if (status != 0)
         return status;
     return outputs_commit(outs, t->err, sizeof t->err) < 0 ? EXIT_JOB_FAILED : 0;
+}
+
+/* ---- events and messages ---- */
+
+static void publish_started(trainer_t *t)
+{
+    json_object *js = json_object_new_object();
+    if (!js)
+        return;
+    json_object_object_add(js, "job_id", json_object_new_int64(t->job_id));
+    json_object_object_add(js, "mode", json_object_new_string("train"));
+    json_object_object_add(js, "data", json_object_new_string(t->cfg->data.train));
+    json_object_object_add(js, "total_tasks", json_object_new_int64((int64_t)t->sp.nshards));
+    json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)t->sp.rows));
+    json_object_object_add(js, "workers", json_object_new_int(sched_live_workers(t->s)));
+    json_object_object_add(js, "solver", json_object_new_string(model_solver_name(t->solver)));
+    json_object_object_add(js, "strategy", json_object_new_string(t->exact ? "exact"
+                                                                           : "average"));
+    events_publish(t->ctx->ev, "job_started", js);
 }
 
 static void publish_done(trainer_t *t, int status, double acc, double secs)
@@ -946,6 +384,141 @@ static void stopped_message(trainer_t *t, bool started)
     else
         snprintf(t->err, sizeof t->err, "stopped by %s %s; run the command again to start over",
                  name, where);
+}
+
+/* What a finished job prints: accuracy, the outputs, the time it took. */
+static void print_report(trainer_t *t, const outputs_t *outs, double acc, int64_t work_ms,
+                         double wait_secs)
+{
+    const config_t *cfg = t->cfg;
+    /* Standard output may be the submission itself. */
+    FILE *say = outputs_uses_stdout(outs) ? stderr : stdout;
+    if (acc >= 0)
+        fprintf(say, "Training accuracy = %.4f%% (%llu rows)\n", 100.0 * acc,
+                (unsigned long long)t->sp.rows);
+    if (t->folds > 0)
+        fprintf(say, "Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * t->cv_accuracy,
+                t->folds);
+    fprintf(say, "model: %s\nschema: %s%s\nsubmission: %s\n", cfg->model.file,
+            outputs_skipped(outs, 1) ? "(none: the model is not a file)" : cfg->model.file,
+            outputs_skipped(outs, 1) ? "" : ".schema.json", cfg->output.train);
+    fprintf(say, "time: %.2f s from file to outputs (schema %.2f s, loading %.2f s, training %.2f s, "
+            "predicting %.2f s), %.2f s waiting for workers\n",
+            (double)(clock_now_ms() - work_ms) / 1000.0, t->secs_schema, t->secs_read,
+            t->secs_tron, t->secs_pred, wait_secs);
+    fflush(stdout);
+}
+
+/* The model is on disk: the restart point has served its purpose. */
+static void forget_journal(trainer_t *t)
+{
+    if (!t->exact || !t->journal_key[0] || !t->cfg->history.db[0])
+        return;
+    char err[512];
+    journal_t *j = journal_open(t->cfg->history.db, err, sizeof err);
+    if (!j || journal_forget(j, t->journal_key, err, sizeof err) < 0)
+        log_warn("%s", err);
+    journal_close(&j);
+}
+
+/* ---- the job's phases ---- */
+
+/* Split first: a missing or broken file is reported before waiting for
+ * anyone. Then streams open (a FIFO may wait for its reader) and the staged
+ * files are made before workers are awaited: an output that cannot be
+ * written fails now, not after the training. Prints its own error. */
+static int open_inputs(trainer_t *t, outputs_t *outs)
+{
+    const config_t *cfg = t->cfg;
+    const char *path = cfg->data.train;
+    data_format_t fmt = split_detect_format(path, cfg->data.format);
+    size_t shard_rows = cfg->cluster.shard_rows > 0 ? (size_t)cfg->cluster.shard_rows : 0;
+    if (split_file(path, fmt, shard_rows, (size_t)cfg->cluster.shard_mb << 20, &t->sp, t->err,
+                   sizeof t->err) < 0) {
+        fprintf(stderr, "master: %s\n", t->err);
+        return EXIT_BAD_DATA;
+    }
+    t->src = (datasrc_t){.format = fmt, .file = path, .header = t->sp.header,
+                         .header_len = t->sp.header_len, .label = cfg->data.label,
+                         .id = cfg->data.id[0] ? cfg->data.id : NULL};
+    if (outputs_open(outs, t->s, t->err, sizeof t->err) < 0) {
+        fprintf(stderr, "master: %s\n", t->err);
+        return EXIT_JOB_FAILED;
+    }
+    return 0;
+}
+
+/* Waits for --min-workers; then, for the exact strategy, a sequence of
+ * rounds that each wait for the slowest shard, gives every slot of the
+ * cluster a shard of its own. */
+static int await_workers(trainer_t *t)
+{
+    const config_t *cfg = t->cfg;
+    int want = t->ctx->opts->min_workers > 0 ? t->ctx->opts->min_workers : 1;
+    log_info("train: %s, %llu rows in %zu shard(s); waiting for %d worker(s) on port %d",
+             cfg->data.train, (unsigned long long)t->sp.rows, t->sp.nshards, want,
+             cfg->master.task_port);
+    if (sched_wait_workers(t->s, want, -1) < 0) {
+        trainer_fail(t, "interrupted while waiting for workers");
+        return EXIT_JOB_FAILED;
+    }
+    if (!t->exact)
+        return 0;
+    int slots = sched_total_slots(t->s);
+    int rc = split_refine(&t->sp, cfg->data.train, t->src.format, (uint64_t)slots,
+                          (size_t)cfg->cluster.shard_mb << 20, t->err, sizeof t->err);
+    if (rc < 0)
+        return EXIT_BAD_DATA;
+    t->src.header = t->sp.header;
+    t->src.header_len = t->sp.header_len;
+    if (rc > 0)
+        log_info("train: %zu shard(s) for %d slot(s)", t->sp.nshards, slots);
+    return 0;
+}
+
+/* The scheduler job (shards, first context), job_started, the progress display. */
+static int start_job(trainer_t *t)
+{
+    sched_shard_t *tab = calloc(t->sp.nshards ? t->sp.nshards : 1, sizeof *tab);
+    if (!tab) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
+    for (size_t i = 0; i < t->sp.nshards; i++)
+        tab[i] = (sched_shard_t){t->sp.shards[i].offset, t->sp.shards[i].length,
+                                 t->sp.shards[i].rows};
+    int rc = sched_begin_job(t->s, t->job_id, t->cfg->data.train, tab, t->sp.nshards, t->err,
+                             sizeof t->err);
+    free(tab);
+    if (rc < 0 || send_context(t, false) < 0)
+        return EXIT_JOB_FAILED;
+    publish_started(t);
+    progress_init(&t->prog, t->s, t->ctx->ev, t->job_id, t->ctx->opts->verbosity < 0);
+    return 0;
+}
+
+/* Schema, strategy, outputs: the job proper. */
+static int train_job(trainer_t *t, outputs_t *outs, double *acc)
+{
+    const config_t *cfg = t->cfg;
+    int64_t t_schema = clock_now_ms();
+    int status = schema_pass(t);
+    if (status != 0)
+        return status;
+    t->secs_schema = (double)(clock_now_ms() - t_schema) / 1000.0;
+    if (send_context(t, true) < 0)
+        return EXIT_JOB_FAILED;
+    log_info("schema: %d classes, %d features, solver %s, C=%g, eps=%g, bias=%g, %s strategy",
+             t->nr_class, t->nr_feature, model_solver_name(t->solver), cfg->model.C,
+             cfg->model.eps, cfg->model.bias, t->exact ? "exact" : "average");
+    status = t->exact ? train_exact(t) : train_average(t);
+    if (status != 0)
+        return status;
+    int64_t t_pred = clock_now_ms();
+    status = write_outputs(t, outs, acc);
+    t->secs_pred = (double)(clock_now_ms() - t_pred) / 1000.0;
+    progress_finish(&t->prog);
+    return status;
 }
 
 int train_run(master_ctx_t *ctx)
@@ -994,146 +567,37 @@ int train_run(master_ctx_t *ctx)
         fprintf(stderr, "master: %s\n", t->err);
         return status;
     }
-
-    /* Split first: a missing or broken file is reported before waiting for anyone. */
-    const char *path = cfg->data.train;
-    data_format_t fmt = split_detect_format(path, cfg->data.format);
-    size_t shard_rows = cfg->cluster.shard_rows > 0 ? (size_t)cfg->cluster.shard_rows : 0;
-    if (split_file(path, fmt, shard_rows, (size_t)cfg->cluster.shard_mb << 20, &t->sp, t->err, sizeof t->err) < 0) {
-        fprintf(stderr, "master: %s\n", t->err);
-        outputs_destroy(&outs);
-        return EXIT_BAD_DATA;
-    }
-    t->src = (datasrc_t){.format = fmt, .file = path, .header = t->sp.header,
-                         .header_len = t->sp.header_len, .label = cfg->data.label,
-                         .id = cfg->data.id[0] ? cfg->data.id : NULL};
-
-    /* Streams open (a FIFO may wait for its reader) and the staged files are
-     * made before workers are awaited: an output that cannot be written
-     * fails now, not after the training. */
-    if (outputs_open(outs, t->s, t->err, sizeof t->err) < 0) {
-        fprintf(stderr, "master: %s\n", t->err);
+    if ((status = open_inputs(t, outs)) != 0) {
         outputs_destroy(&outs);
         split_free(&t->sp);
-        return EXIT_JOB_FAILED;
+        return status;
     }
-    int want = ctx->opts->min_workers > 0 ? ctx->opts->min_workers : 1;
-    log_info("train: %s, %llu rows in %zu shard(s); waiting for %d worker(s) on port %d", path,
-             (unsigned long long)t->sp.rows, t->sp.nshards, want, cfg->master.task_port);
-    if (sched_wait_workers(t->s, want, -1) < 0) {
-        set_err(t, "%s", "interrupted while waiting for workers");
-        status = EXIT_JOB_FAILED;
+    if ((status = await_workers(t)) != 0)
         goto out;
-    }
     double wait_secs = (double)(clock_now_ms() - t->t0_ms) / 1000.0;
     /* The job's duration (dashboard, history) counts work, not the wait for workers. */
     t->t0_ms = clock_now_ms();
     int64_t work_ms = t->t0_ms;
-    /* Exact training is a sequence of rounds that each wait for the slowest
-     * shard: give every slot of the cluster a shard of its own. */
-    int slots = sched_total_slots(t->s);
-    if (t->exact) {
-        int rc = split_refine(&t->sp, path, fmt, (uint64_t)slots, (size_t)cfg->cluster.shard_mb << 20,
-                              t->err, sizeof t->err);
-        if (rc < 0) {
-            status = EXIT_BAD_DATA;
-            goto out;
-        }
-        t->src.header = t->sp.header;
-        t->src.header_len = t->sp.header_len;
-        if (rc > 0)
-            log_info("train: %zu shard(s) for %d slot(s)", t->sp.nshards, slots);
-    }
-
-    sched_shard_t *tab = calloc(t->sp.nshards, sizeof *tab);
-    if (!tab) {
-        set_err(t, "%s", "out of memory");
-        status = EXIT_JOB_FAILED;
-        goto out;
-    }
-    for (size_t i = 0; i < t->sp.nshards; i++)
-        tab[i] = (sched_shard_t){t->sp.shards[i].offset, t->sp.shards[i].length,
-                                 t->sp.shards[i].rows};
-    int rc = sched_begin_job(t->s, t->job_id, path, tab, t->sp.nshards, t->err, sizeof t->err);
-    free(tab);
-    status = EXIT_JOB_FAILED;
-    if (rc < 0 || send_context(t, false) < 0)
+    if ((status = start_job(t)) != 0)
         goto out;
     started = true;
-    json_object *js = json_object_new_object();
-    if (js) {
-        json_object_object_add(js, "job_id", json_object_new_int64(t->job_id));
-        json_object_object_add(js, "mode", json_object_new_string("train"));
-        json_object_object_add(js, "data", json_object_new_string(path));
-        json_object_object_add(js, "total_tasks", json_object_new_int64((int64_t)t->sp.nshards));
-        json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)t->sp.rows));
-        json_object_object_add(js, "workers", json_object_new_int(sched_live_workers(t->s)));
-        json_object_object_add(js, "solver", json_object_new_string(model_solver_name(t->solver)));
-        json_object_object_add(js, "strategy", json_object_new_string(t->exact ? "exact"
-                                                                               : "average"));
-        events_publish(ctx->ev, "job_started", js);
-    }
-    progress_init(&t->prog, t->s, ctx->ev, t->job_id, ctx->opts->verbosity < 0);
-    sched_set_tick(t->s, progress_tick, &t->prog);
-
-    int64_t t_schema = clock_now_ms();
-    if ((status = schema_pass(t)) != 0)
+    if ((status = train_job(t, outs, &acc)) != 0)
         goto out;
-    t->secs_schema = (double)(clock_now_ms() - t_schema) / 1000.0;
-    status = EXIT_JOB_FAILED;
-    if (send_context(t, true) < 0)
-        goto out;
-    log_info("schema: %d classes, %d features, solver %s, C=%g, eps=%g, bias=%g, %s strategy",
-             t->nr_class, t->nr_feature, model_solver_name(t->solver), cfg->model.C,
-             cfg->model.eps, cfg->model.bias, t->exact ? "exact" : "average");
-    status = t->exact ? exact_train(t) : average_train(t);
-    if (status != 0)
-        goto out;
-    int64_t t_pred = clock_now_ms();
-    status = write_outputs(t, outs, &acc);
-    t->secs_pred = (double)(clock_now_ms() - t_pred) / 1000.0;
-    progress_finish(&t->prog);
-    if (status != 0)
-        goto out;
-    double secs = (double)(clock_now_ms() - t->t0_ms) / 1000.0;
-    /* Standard output may be the submission itself. */
-    FILE *say = outputs_uses_stdout(outs) ? stderr : stdout;
-    if (acc >= 0)
-        fprintf(say, "Training accuracy = %.4f%% (%llu rows)\n", 100.0 * acc,
-                (unsigned long long)t->sp.rows);
-    if (t->folds > 0)
-        fprintf(say, "Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * t->cv_accuracy,
-                t->folds);
-    fprintf(say, "model: %s\nschema: %s%s\nsubmission: %s\n", cfg->model.file,
-            outputs_skipped(outs, 1) ? "(none: the model is not a file)" : cfg->model.file,
-            outputs_skipped(outs, 1) ? "" : ".schema.json", cfg->output.train);
-    fprintf(say, "time: %.2f s from file to outputs (schema %.2f s, loading %.2f s, training %.2f s, "
-            "predicting %.2f s), %.2f s waiting for workers\n",
-            (double)(clock_now_ms() - work_ms) / 1000.0, t->secs_schema, t->secs_read,
-            t->secs_tron, t->secs_pred, wait_secs);
-    fflush(stdout);
-    publish_done(t, 0, acc, secs);
-    if (t->exact && t->journal_key[0] && cfg->history.db[0]) {
-        /* the model is on disk: the restart point has served its purpose */
-        char err[512];
-        journal_t *j = journal_open(cfg->history.db, err, sizeof err);
-        if (!j || journal_forget(j, t->journal_key, err, sizeof err) < 0)
-            log_warn("%s", err);
-        journal_close(&j);
-    }
-    status = 0;
+    print_report(t, outs, acc, work_ms, wait_secs);
+    publish_done(t, 0, acc, (double)(clock_now_ms() - t->t0_ms) / 1000.0);
+    forget_journal(t);
 out:
     if (status != 0) {
         progress_finish(&t->prog);
         if (*ctx->stop)
             stopped_message(t, started);
         if (!t->err[0])
-            set_err(t, "%s", "training failed");
+            trainer_fail(t, "training failed");
         fprintf(stderr, "master: %s\n", t->err);
         if (started)
             publish_done(t, status, -1, (double)(clock_now_ms() - t->t0_ms) / 1000.0);
     }
-    sched_set_tick(t->s, NULL, NULL);
+    progress_finish(&t->prog);
     sched_end_job(t->s);
     outputs_destroy(&outs);
     split_free(&t->sp);

@@ -1,0 +1,515 @@
+#include "master/train_exact.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "master/journal.h"
+#include "master/tron.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#define TRON_MAX_ITER 1000 /* liblinear's */
+
+/* One trained function: a class, on all rows or on a cross-validation fold. */
+typedef struct tclass {
+    int cls;
+    uint32_t fold;
+    tron_t *tr;
+    bool done;
+    uint64_t fun_id, grad_id;
+    int passes_seen;
+    int64_t last_ms;
+    long pos, rows;
+} tclass_t;
+
+/* The exact strategy's working state. */
+typedef struct exact {
+    int nf, ncl;            /* folds (0 = none); functions: nr_w * (1 + nf) */
+    tclass_t *cl;           /* [ncl]: the classes on all rows, then fold by fold */
+    tronmsg_item_t *items;  /* the round's requests */
+    size_t count;
+    int *item_of;           /* [ncl]: the class's item this round, -1 none */
+    tronmsg_res_t *res;     /* [nshards]: the round's answers */
+    double *acc;            /* 2n: sums over shards */
+    journal_t *j;
+    journal_class_t *loaded; /* [nr_w]: classes read back by --resume */
+    uint64_t id_base, next_id;
+} exact_t;
+
+/* ---- one round ---- */
+
+blob_t *train_exact_request(trainer_t *t, const tronmsg_item_t *items, size_t count)
+{
+    tronmsg_shard_t *tab = malloc((t->sp.nshards ? t->sp.nshards : 1) * sizeof *tab);
+    if (!tab) {
+        trainer_fail(t, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < t->sp.nshards; i++)
+        tab[i] = (tronmsg_shard_t){t->sp.shards[i].first_row, t->sp.shards[i].first_line};
+    blob_t *body = tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, tab, t->sp.nshards,
+                                      items, count, t->err, sizeof t->err);
+    free(tab);
+    return body;
+}
+
+int train_exact_answer(trainer_t *t, uint32_t shard, const void *data, size_t len,
+                       const char *worker, const tronmsg_item_t *items, size_t count,
+                       tronmsg_res_t *out)
+{
+    char err[512];
+    if (tronmsg_decode_res(data, len, out, err, sizeof err) < 0) {
+        snprintf(t->err, sizeof t->err, "worker %s sent a bad tron result: %s", worker, err);
+        return -1;
+    }
+    if (out->n != (uint32_t)t->n || out->count != count) {
+        snprintf(t->err, sizeof t->err, "worker %s answered %zu items of %u, want %zu of %u",
+                 worker, out->count, out->n, count, (uint32_t)t->n);
+        tronmsg_res_free(out);
+        return -1;
+    }
+    for (size_t q = 0; q < count; q++) {
+        const tronmsg_ans_t *a = &out->ans[q];
+        if (a->op != items[q].op || a->cls != items[q].cls || a->fold != items[q].fold) {
+            snprintf(t->err, sizeof t->err, "shard %u: answer %zu does not match its request",
+                     shard, q);
+            tronmsg_res_free(out);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void free_answers(trainer_t *t, exact_t *x)
+{
+    for (size_t i = 0; x->res && i < t->sp.nshards; i++)
+        tronmsg_res_free(&x->res[i]);
+}
+
+/* Sends x->items to every shard; the checked answers land in x->res[shard]. */
+static int tron_round(trainer_t *t, exact_t *x)
+{
+    sched_round_t r = {.op = OP_TRON, .body = train_exact_request(t, x->items, x->count)};
+    if (!r.body)
+        return EXIT_JOB_FAILED;
+    free_answers(t, x);
+    int status = trainer_round(t, &r);
+    for (size_t i = 0; status == 0 && i < t->sp.nshards; i++)
+        if (train_exact_answer(t, (uint32_t)i, r.answers[i].data->data, r.answers[i].data->len,
+                               r.answers[i].worker, x->items, x->count, &x->res[i]) < 0)
+            status = EXIT_JOB_FAILED;
+    sched_round_free(&r);
+    blob_unref(&r.body);
+    return status;
+}
+
+/* ---- count round ---- */
+
+/* Rows and positives per class (and fold), which set liblinear's per-class
+ * tolerance; it also makes every worker parse its shards, so the read time
+ * is measured apart from the Newton rounds. */
+static int count_round(trainer_t *t, exact_t *x)
+{
+    int64_t t_read = clock_now_ms();
+    x->count = 0;
+    x->items[x->count++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = TRONMSG_ALL_ROWS,
+                                            .op = TRONMSG_COUNT};
+    for (int f = 0; f < x->nf; f++)
+        x->items[x->count++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = (uint32_t)f,
+                                                .op = TRONMSG_COUNT};
+    progress_phase(&t->prog, "loading");
+    int status = tron_round(t, x);
+    if (status != 0)
+        return status;
+    for (size_t s = 0; s < t->sp.nshards; s++)
+        for (size_t q = 0; q < x->count; q++) {
+            const tronmsg_ans_t *a = &x->res[s].ans[q];
+            for (int k = 0; k < t->nr_w; k++) {
+                tclass_t *c = &x->cl[(int)q * t->nr_w + k];
+                c->rows += (long)a->rows;
+                c->pos += (long)a->pos[k];
+            }
+        }
+    t->secs_read = (double)(clock_now_ms() - t_read) / 1000.0;
+    log_info("shards loaded on the workers in %.2f s (%ld rows)", t->secs_read, x->cl[0].rows);
+    return 0;
+}
+
+/* ---- journal resume ---- */
+
+static void journal_key(trainer_t *t)
+{
+    struct stat st;
+    char abs[CONFIG_PATH];
+    const char *path = t->cfg->data.train;
+    if (!realpath(path, abs))
+        snprintf(abs, sizeof abs, "%s", path);
+    long long size = 0, mtime = 0;
+    if (stat(path, &st) == 0) {
+        size = (long long)st.st_size;
+        mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    }
+    /* Everything that changes the optimum; not the shard layout, which only
+     * changes the order of additions. */
+    snprintf(t->journal_key, sizeof t->journal_key,
+             "%s|%lld|%lld|s=%d|C=%.17g|e=%.17g|B=%.17g|label=%s|id=%s|scale=%s|fmt=%d|cv=%d", abs,
+             size, mtime, t->solver, t->cfg->model.C, t->cfg->model.eps, t->cfg->model.bias,
+             t->cfg->data.label, t->cfg->data.id, t->cfg->data.scale, (int)t->sp.format, t->folds);
+}
+
+/* Opens the journal (when there is a history database) and, with --resume,
+ * reads back the classes an earlier run of the same job journaled. A journal
+ * that cannot be used only costs the restart point. */
+static void journal_resume(trainer_t *t, exact_t *x)
+{
+    char err[512];
+    if (t->cfg->history.db[0] && !(x->j = journal_open(t->cfg->history.db, err, sizeof err)))
+        log_warn("%s; training goes on without a restart point", err);
+    journal_key(t);
+    if (!x->j || !t->ctx->opts->resume)
+        return;
+    int nloaded = journal_load(x->j, t->journal_key, t->nr_w, t->n, x->loaded, err, sizeof err);
+    if (nloaded < 0)
+        log_warn("%s; starting over", err);
+    else if (nloaded == 0)
+        log_info("resume: no journal for this data and these parameters; starting over");
+    else
+        log_info("resume: continuing %d class(es) from the journal", nloaded);
+}
+
+/* Journals the classes trained on all rows. */
+static void journal_store(trainer_t *t, exact_t *x)
+{
+    if (!x->j)
+        return;
+    journal_class_t *jc = calloc((size_t)x->ncl, sizeof *jc);
+    int m = 0;
+    if (!jc)
+        return;
+    for (int i = 0; i < x->ncl; i++) {
+        const tclass_t *c = &x->cl[i];
+        if (c->fold != TRONMSG_ALL_ROWS)
+            continue;
+        tron_state_t st;
+        tron_state(c->tr, &st);
+        jc[m++] = (journal_class_t){.cls = c->cls,
+                                    .iter = st.iter,
+                                    .delta = st.delta,
+                                    .gnorm0 = st.gnorm0,
+                                    .done = c->done,
+                                    .n = t->n,
+                                    .w = tron_weights(c->tr)};
+    }
+    char err[512] = "";
+    if (journal_save(x->j, t->journal_key, jc, (size_t)m, err, sizeof err) < 0)
+        log_every(7, LOG_WARN, "%s (training goes on without a restart point)", err);
+    free(jc);
+}
+
+/* ---- TRON setup ---- */
+
+static uint64_t random_u32(void)
+{
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint32_t)clock_now_us();
+    return r;
+}
+
+/* A state machine per function: resumed from the journal when it has the
+ * class, fresh otherwise. */
+static int tron_setup(trainer_t *t, exact_t *x)
+{
+    x->id_base = random_u32() << 32;
+    x->next_id = 1;
+    for (int i = 0; i < x->ncl; i++) {
+        tclass_t *c = &x->cl[i];
+        double eps = tron_class_eps(t->cfg->model.eps, c->pos, c->rows - c->pos, c->rows);
+        const journal_class_t *jl =
+            c->fold == TRONMSG_ALL_ROWS && x->loaded[c->cls].w ? &x->loaded[c->cls] : NULL;
+        if (jl && jl->iter >= 1) {
+            tron_state_t st = {.iter = jl->iter, .delta = jl->delta, .gnorm0 = jl->gnorm0};
+            c->tr = tron_resume(t->n, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, jl->w,
+                                &st);
+            /* A finished class still needs its weights: a resumed tron
+             * re-checks the stop rule at once. */
+        } else {
+            c->tr = tron_new(t->n, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, NULL);
+        }
+        if (!c->tr) {
+            trainer_fail(t, "cannot start TRON (out of memory?)");
+            return EXIT_JOB_FAILED;
+        }
+        c->last_ms = clock_now_ms();
+    }
+    return 0;
+}
+
+/* ---- Newton loop ---- */
+
+static void publish_iteration(trainer_t *t, const tclass_t *c, const tron_iter_info_t *info,
+                              double secs)
+{
+    if (c->fold == TRONMSG_ALL_ROWS)
+        log_info("iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f%s", info->iter, c->cls,
+                 info->f, info->gnorm, info->cg_iter, secs, info->accepted ? "" : " (rejected)");
+    else
+        log_debug("cv fold %u iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f", c->fold,
+                  info->iter, c->cls, info->f, info->gnorm, info->cg_iter, secs);
+    if (c->fold != TRONMSG_ALL_ROWS)
+        return;
+    json_object *js = json_object_new_object();
+    if (!js)
+        return;
+    json_object_object_add(js, "job_id", json_object_new_int64(t->job_id));
+    json_object_object_add(js, "class", json_object_new_int(t->label_values[c->cls]));
+    json_object_object_add(js, "iter", json_object_new_int(info->iter));
+    json_object_object_add(js, "f", json_object_new_double(info->f));
+    json_object_object_add(js, "gnorm", json_object_new_double(info->gnorm));
+    json_object_object_add(js, "cg", json_object_new_int(info->cg_iter));
+    json_object_object_add(js, "secs", json_object_new_double(secs));
+    events_publish(t->ctx->ev, "iteration", js);
+}
+
+/* This round's requests: what each unfinished function asks for next. */
+static void next_items(exact_t *x)
+{
+    x->count = 0;
+    for (int i = 0; i < x->ncl; i++) {
+        tclass_t *c = &x->cl[i];
+        x->item_of[i] = -1;
+        if (c->done)
+            continue;
+        const double *vec = NULL;
+        tron_op_t op = tron_next(c->tr, &vec);
+        tronmsg_item_t it = {.cls = (uint32_t)c->cls, .fold = c->fold};
+        switch (op) {
+        case TRON_DONE:
+            c->done = true;
+            continue;
+        case TRON_FUN:
+            c->fun_id = x->id_base | x->next_id++;
+            it.op = TRONMSG_FUN, it.point = c->fun_id, it.w = vec;
+            break;
+        case TRON_GRAD:
+            c->grad_id = c->fun_id;
+            it.op = TRONMSG_GRAD, it.point = c->fun_id, it.w = vec;
+            break;
+        case TRON_HV:
+            it.op = TRONMSG_HV, it.point = c->grad_id, it.w = tron_weights(c->tr), it.s = vec;
+            break;
+        }
+        x->item_of[i] = (int)x->count;
+        x->items[x->count++] = it;
+    }
+}
+
+/* Adds answer q over the shards in shard order and feeds the sum to c. */
+static int feed_sum(trainer_t *t, exact_t *x, tclass_t *c, int q)
+{
+    double *sum = x->acc, *dsum = x->acc + t->n;
+    switch (x->items[q].op) {
+    case TRONMSG_FUN: {
+        double f = 0;
+        for (size_t s = 0; s < t->sp.nshards; s++)
+            f += x->res[s].ans[q].f;
+        return tron_feed_fun(c->tr, f);
+    }
+    case TRONMSG_GRAD:
+        memset(x->acc, 0, 2 * (size_t)t->n * sizeof *x->acc);
+        for (size_t s = 0; s < t->sp.nshards; s++)
+            for (int v = 0; v < t->n; v++) {
+                sum[v] += x->res[s].ans[q].g[v];
+                dsum[v] += x->res[s].ans[q].diag[v];
+            }
+        return tron_feed_grad(c->tr, sum, dsum);
+    case TRONMSG_HV:
+        memset(x->acc, 0, (size_t)t->n * sizeof *x->acc);
+        for (size_t s = 0; s < t->sp.nshards; s++)
+            for (int v = 0; v < t->n; v++)
+                sum[v] += x->res[s].ans[q].hv[v];
+        return tron_feed_hv(c->tr, sum);
+    }
+    return -1;
+}
+
+/* Feeds the round's answers to their functions; *advanced is set when a
+ * class on all rows took a step or finished (worth journaling). */
+static int feed_round(trainer_t *t, exact_t *x, bool *advanced)
+{
+    *advanced = false;
+    for (int i = 0; i < x->ncl; i++) {
+        tclass_t *c = &x->cl[i];
+        if (x->item_of[i] < 0)
+            continue;
+        if (feed_sum(t, x, c, x->item_of[i]) < 0) {
+            trainer_fail(t, "internal error: TRON refused an answer");
+            return EXIT_JOB_FAILED;
+        }
+        tron_iter_info_t info;
+        int passes = tron_iteration_info(c->tr, &info);
+        if (passes > c->passes_seen) {
+            int64_t now = clock_now_ms();
+            c->passes_seen = passes;
+            publish_iteration(t, c, &info, (double)(now - c->last_ms) / 1000.0);
+            c->last_ms = now;
+            *advanced = *advanced || (info.accepted && c->fold == TRONMSG_ALL_ROWS);
+        }
+        if (tron_next(c->tr, NULL) == TRON_DONE) {
+            c->done = true;
+            *advanced = *advanced || c->fold == TRONMSG_ALL_ROWS;
+        }
+    }
+    return 0;
+}
+
+/* Rounds until every function is done. */
+static int newton_loop(trainer_t *t, exact_t *x)
+{
+    progress_phase(&t->prog, "training");
+    int64_t t_tron = clock_now_ms();
+    for (;;) {
+        next_items(x);
+        if (x->count == 0)
+            break;
+        bool advanced;
+        int status = tron_round(t, x);
+        if (status == 0)
+            status = feed_round(t, x, &advanced);
+        if (status != 0)
+            return status;
+        if (advanced)
+            journal_store(t, x);
+        if (*t->ctx->stop) {
+            trainer_fail(t, "stopped by signal");
+            return EXIT_JOB_FAILED;
+        }
+    }
+    t->secs_tron = (double)(clock_now_ms() - t_tron) / 1000.0;
+    return 0;
+}
+
+/* ---- model assembly ---- */
+
+/* Functions first..first+nr_w-1 as one model, liblinear layout. */
+static void gather_weights(const trainer_t *t, const exact_t *x, int first, double *w)
+{
+    for (int k = 0; k < t->nr_w; k++) {
+        const double *wk = tron_weights(x->cl[first + k].tr);
+        for (int v = 0; v < t->n; v++)
+            w[(size_t)v * (size_t)t->nr_w + (size_t)k] = wk[v];
+    }
+}
+
+static int assemble_model(trainer_t *t, exact_t *x)
+{
+    t->w = malloc((size_t)t->n * (size_t)t->nr_w * sizeof *t->w);
+    if (!t->w) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
+    gather_weights(t, x, 0, t->w);
+    long cg = 0;
+    for (int k = 0; k < t->nr_w; k++)
+        cg += tron_cg_total(x->cl[k].tr);
+    log_info("TRON finished in %.2f s: %ld CG steps over %d class(es)", t->secs_tron, cg, t->nr_w);
+    return 0;
+}
+
+/* ---- cross-validation ---- */
+
+/* Held-out predictions of every fold's model: t->cv_accuracy. */
+static int cross_validate(trainer_t *t, exact_t *x)
+{
+    size_t nwv = (size_t)t->n * (size_t)t->nr_w;
+    double *wf = malloc(nwv * (size_t)x->nf * sizeof *wf);
+    if (!wf) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
+    x->count = 0;
+    for (int f = 0; f < x->nf; f++) {
+        gather_weights(t, x, (f + 1) * t->nr_w, wf + (size_t)f * nwv);
+        x->items[x->count++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = (uint32_t)f,
+                                                .op = TRONMSG_PRED, .w = wf + (size_t)f * nwv};
+    }
+    progress_phase(&t->prog, "cross-validation");
+    int status = tron_round(t, x);
+    free(wf);
+    if (status != 0)
+        return status;
+    uint64_t rows = 0, correct = 0;
+    for (size_t s = 0; s < t->sp.nshards; s++)
+        for (size_t q = 0; q < x->count; q++) {
+            rows += x->res[s].ans[q].rows;
+            correct += x->res[s].ans[q].correct;
+        }
+    t->cv_accuracy = rows ? (double)correct / (double)rows : -1;
+    return 0;
+}
+
+/* ---- the strategy ---- */
+
+static int exact_init(trainer_t *t, exact_t *x)
+{
+    x->nf = t->folds > 0 ? t->folds : 0;
+    x->ncl = t->nr_w * (1 + x->nf);
+    x->cl = calloc((size_t)x->ncl, sizeof *x->cl);
+    x->items = calloc((size_t)x->ncl + (size_t)x->nf + 1, sizeof *x->items);
+    x->item_of = calloc((size_t)x->ncl, sizeof *x->item_of);
+    x->acc = malloc(2 * (size_t)t->n * sizeof *x->acc);
+    x->loaded = calloc((size_t)t->nr_w, sizeof *x->loaded);
+    x->res = calloc(t->sp.nshards ? t->sp.nshards : 1, sizeof *x->res);
+    if (!x->cl || !x->items || !x->item_of || !x->acc || !x->loaded || !x->res) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
+    for (int i = 0; i < x->ncl; i++) {
+        x->cl[i].cls = i % t->nr_w;
+        x->cl[i].fold = i < t->nr_w ? TRONMSG_ALL_ROWS : (uint32_t)(i / t->nr_w - 1);
+    }
+    return 0;
+}
+
+static void exact_free(trainer_t *t, exact_t *x)
+{
+    free_answers(t, x);
+    free(x->res);
+    for (int i = 0; x->cl && i < x->ncl; i++)
+        tron_destroy(&x->cl[i].tr);
+    free(x->cl);
+    free(x->items);
+    free(x->item_of);
+    free(x->acc);
+    if (x->loaded)
+        journal_free_loaded(x->loaded, t->nr_w);
+    free(x->loaded);
+    journal_close(&x->j);
+}
+
+int train_exact(trainer_t *t)
+{
+    exact_t x = {0};
+    int status = exact_init(t, &x);
+    if (status == 0)
+        status = count_round(t, &x);
+    if (status == 0) {
+        journal_resume(t, &x);
+        status = tron_setup(t, &x);
+    }
+    if (status == 0)
+        status = newton_loop(t, &x);
+    if (status == 0)
+        status = assemble_model(t, &x);
+    if (status == 0 && x.nf > 0)
+        status = cross_validate(t, &x);
+    if (status == 0)
+        journal_store(t, &x);
+    exact_free(t, &x);
+    return status;
+}

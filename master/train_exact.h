@@ -1,0 +1,42 @@
+/* train_exact: the exact strategy of a training job — liblinear's TRON run on
+ * the master with the sums over the whole cluster (solvers 0 and 2).
+ *
+ * One TRON state machine (master/tron.h) per one-vs-rest class, and with
+ * --cv K one more per class and fold, all in lockstep: each round is one
+ * OP_TRON task per shard (common/tronmsg.h) carrying every class's request,
+ * and the shards' partial sums are added in shard order, so the model does
+ * not depend on which worker computed what. The phases, each a function:
+ *   count round     rows and positives per class (and fold): liblinear's
+ *                   per-class tolerance; also the time to load the shards;
+ *   journal resume  with --resume, the classes journaled by an earlier run
+ *                   of the same data and parameters (master/journal.h);
+ *   TRON setup      a fresh or resumed state machine per class;
+ *   Newton loop     rounds until every class is done; each outer iteration
+ *                   is logged, published as an `iteration` event and
+ *                   journaled;
+ *   model assembly  the weights into t->w;
+ *   cross-validation  each fold's model scored on its held-out rows.
+ */
+#ifndef NC_TRAIN_EXACT_H
+#define NC_TRAIN_EXACT_H
+
+#include "common/tronmsg.h"
+#include "master/trainer.h"
+
+/* Runs the exact strategy on t (schema known, job context sent). Leaves the
+ * model in t->w (caller frees), t->journal_key, t->cv_accuracy (with
+ * folds), t->secs_read and t->secs_tron. Returns an exit status. */
+int train_exact(trainer_t *t);
+
+/* A TRON request for every shard of the job: items (borrowed) in one blob
+ * (caller unrefs). NULL with t->err set on failure. */
+blob_t *train_exact_request(trainer_t *t, const tronmsg_item_t *items, size_t count);
+
+/* Decodes shard's answer (from worker) to the request of items into *out
+ * (caller calls tronmsg_res_free) and checks that it answers every item, in
+ * order. 0, or -1 with t->err saying what is wrong. */
+int train_exact_answer(trainer_t *t, uint32_t shard, const void *data, size_t len,
+                       const char *worker, const tronmsg_item_t *items, size_t count,
+                       tronmsg_res_t *out);
+
+#endif

@@ -1,0 +1,56 @@
+/* trainer: the state of one training job, shared by the job driver
+ * (master/train.c) and its two strategies (master/train_exact.c,
+ * master/train_average.c).
+ *
+ * The driver fills everything up to the schema (split, data source, schema,
+ * classes, features) before it calls a strategy; a strategy leaves the model
+ * in w (liblinear layout w[j*nr_w + k], n rows of nr_w) and its timings in
+ * secs_*. Every function that can fail returns an exit status of master.h
+ * (0, EXIT_JOB_FAILED, EXIT_BAD_DATA) with the one-line reason in err.
+ */
+#ifndef NC_TRAINER_H
+#define NC_TRAINER_H
+
+#include "common/schema.h"
+#include "common/split.h"
+#include "master/master.h"
+#include "master/progress.h"
+#include "master/sched.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct trainer {
+    master_ctx_t *ctx;
+    const config_t *cfg;
+    sched_t *s;
+    uint32_t job_id;
+    int solver;
+    bool exact;
+    int folds; /* --cv K, 0 = none */
+    split_t sp;
+    datasrc_t src;
+    schema_t *schema;
+    char *schema_json;
+    int nr_class, nr_w, nr_feature, n;
+    int *label_values;
+    double *w; /* the model, liblinear layout w[j*nr_w + k] */
+    progress_t prog;
+    int64_t t0_ms;
+    char err[4096];
+    bool data_error;
+    char journal_key[2 * CONFIG_PATH]; /* set by the exact strategy */
+    double cv_accuracy;
+    double secs_tron, secs_read, secs_schema, secs_pred;
+} trainer_t;
+
+/* Sets t->err to msg. */
+void trainer_fail(trainer_t *t, const char *msg);
+
+/* Runs one scheduler round (see sched_round) and frees nothing: the caller
+ * reads r->answers and calls sched_round_free(). Maps the outcome to an exit
+ * status: a worker's data error is EXIT_BAD_DATA, a stop or any other failure
+ * EXIT_JOB_FAILED; t->err keeps a reason already set by a sink. */
+int trainer_round(trainer_t *t, sched_round_t *r);
+
+#endif
