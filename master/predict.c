@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/csvread.h"
+#include "common/csvrow.h"
 #include "common/jobctx.h"
 #include "common/log.h"
 #include "common/model.h"
@@ -39,59 +40,14 @@ typedef struct pjob {
     uint64_t *confusion; /* (nr_class + 1) x nr_class: truth x predicted model class */
     bool confusion_partial;
     uint64_t labelled, correct, rows_done;
-    char *buf, *meta;
-    size_t len, cap, meta_cap;
+    csvrow_t out; /* the lines of the shard at hand (quote_blanks set) */
+    char *meta;
+    size_t meta_cap;
     char err[1024];
 } pjob_t;
 
-static int buf_reserve(pjob_t *j, size_t more) {
-    if (j->len + more <= j->cap) return 0;
-    size_t cap = j->cap ? j->cap : 65536;
-    while (cap < j->len + more)
-        cap *= 2;
-    char *nb = realloc(j->buf, cap);
-    if (!nb) return -1;
-    j->buf = nb;
-    j->cap = cap;
-    return 0;
-}
-
-/* Appends text as one CSV field, quoted when it holds a separator, a quote,
- * a line end or outer blanks (so that readers do not trim it). */
-static int put_field(pjob_t *j, const char *s, size_t n) {
-    bool quote = n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
-    for (size_t i = 0; i < n && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (buf_reserve(j, 2 * n + 3) < 0) return -1;
-    if (!quote) {
-        memcpy(j->buf + j->len, s, n);
-        j->len += n;
-        return 0;
-    }
-    j->buf[j->len++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') j->buf[j->len++] = '"';
-        j->buf[j->len++] = s[i];
-    }
-    j->buf[j->len++] = '"';
-    return 0;
-}
-
 static int put_str(pjob_t *j, const char *s) {
-    size_t n = strlen(s);
-    if (buf_reserve(j, n) < 0) return -1;
-    memcpy(j->buf + j->len, s, n);
-    j->len += n;
-    return 0;
-}
-
-static char *escape_dup(pjob_t *j, const char *s) {
-    size_t saved = j->len;
-    if (put_field(j, s, strlen(s)) < 0 || buf_reserve(j, 1) < 0) return NULL;
-    j->buf[j->len] = 0;
-    char *out = strdup(j->buf + saved);
-    j->len = saved;
-    return out;
+    return csvrow_text(&j->out, s, strlen(s));
 }
 
 /* Per-shard meta for the writer's journal: "labelled,correct[,t:k:n...]" so
@@ -168,12 +124,12 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
     conf = calloc(cells, sizeof *conf);
     if (!conf) goto nomem;
     uint64_t labelled = 0, correct = 0, rowno = sh->first_row;
-    j->len = 0;
+    j->out.len = 0;
     while (predmsg_next(&m, &row) == 1) {
         rowno++;
         char num[32];
         if (j->has_id) {
-            if (put_field(j, row.id ? row.id : "", row.idlen) < 0) goto nomem;
+            if (csvrow_field(&j->out, row.id ? row.id : "", row.idlen) < 0) goto nomem;
         } else {
             snprintf(num, sizeof num, "%" PRIu64, rowno);
             if (put_str(j, num) < 0) goto nomem;
@@ -194,7 +150,7 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
     }
     const char *meta = make_meta(j, labelled, correct, conf);
     if (!meta) goto nomem;
-    if (writer_put(j->w, shard, j->buf, j->len, meta, j->err, sizeof j->err) < 0) goto out;
+    if (writer_put(j->w, shard, j->out.buf, j->out.len, meta, j->err, sizeof j->err) < 0) goto out;
     j->labelled += labelled;
     j->correct += correct;
     for (size_t c = 0; c < cells; c++)
@@ -259,7 +215,7 @@ static void pjob_free(pjob_t *j) {
     free(j->model_text);
     free(j->model_to_truth);
     free(j->confusion);
-    free(j->buf);
+    csvrow_free(&j->out);
     free(j->meta);
 }
 
@@ -291,7 +247,7 @@ static int pjob_labels(pjob_t *j, const schema_t *schema, char *err, size_t errl
             snprintf(num, sizeof num, "%d", jc->labels[k]);
         }
         j->model_to_truth[k] = t;
-        if (!(j->model_text[k] = escape_dup(j, text))) goto nomem;
+        if (!(j->model_text[k] = csvrow_field_dup(&j->out, text))) goto nomem;
     }
     for (int k = 0; k < n; k++)
         if (!(j->truth_text[j->model_to_truth[k]] = strdup(j->model_text[k]))) goto nomem;
@@ -392,7 +348,7 @@ static int earliest_data_error(master_ctx_t *ctx, pjob_t *j, char *why, size_t w
 /* The output's first line: "id,predicted[,prob_<label>...]" (owned by the
  * caller), NULL when out of memory. */
 static char *header_line(pjob_t *j) {
-    j->len = 0;
+    j->out.len = 0;
     if (put_str(j, "id,predicted") < 0) return NULL;
     for (int k = 0; j->prob && k < j->nr_class; k++) {
         size_t n = strlen(j->model_text[k]);
@@ -407,9 +363,8 @@ static char *header_line(pjob_t *j) {
         free(name);
         if (rc < 0) return NULL;
     }
-    if (put_str(j, "\n") < 0 || buf_reserve(j, 1) < 0) return NULL;
-    j->buf[j->len] = 0;
-    return strdup(j->buf);
+    if (csvrow_text(&j->out, "\n", 2) < 0) return NULL; /* with the NUL */
+    return strdup(j->out.buf);
 }
 
 /* What the job writes: whether the test file has the id column, the label
@@ -535,6 +490,7 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
                         const split_t *sp, const jobctx_t *jc, const schema_t *schema,
                         const outputs_t *outs, double *accuracy, char *err, size_t errlen) {
     pjob_t j = {.ctx = ctx, .jc = jc, .sp = sp, .nr_class = jc->nr_class};
+    j.out.quote_blanks = true;
     bool keep = false, began = false;
     char *header = NULL;
     progress_t prog = {0};

@@ -1,4 +1,5 @@
 /* OP_TRON: a shard's partial sums for distributed TRON (common/tronmsg.h). */
+#include "common/csvrow.h"
 #include "common/proto.h"
 #include "common/tronmsg.h"
 #include "worker/ops.h"
@@ -27,34 +28,13 @@ static void test_delay(op_ctx_t *ctx)
     }
 }
 
-/* Appends s as one CSV field (quoted when it holds a comma, quote or line end). */
-static int put_field(char **buf, size_t *len, size_t *cap, const char *s, size_t n, char end)
+/* One "id,label,predicted" line (common/csvrow.h; the training submission
+ * does not quote outer blanks). */
+static int put_line(csvrow_t *row, const char *id, const char *label, const char *pred)
 {
-    bool quote = strcspn(s, ",\"\r\n") < n;
-    size_t need = *len + 2 * n + 4;
-    if (need > *cap) {
-        size_t nc = *cap ? *cap : 4096;
-        while (nc < need)
-            nc *= 2;
-        char *nb = realloc(*buf, nc);
-        if (!nb)
-            return -1;
-        *buf = nb;
-        *cap = nc;
-    }
-    char *p = *buf + *len;
-    if (quote)
-        *p++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        if (quote && s[i] == '"')
-            *p++ = '"';
-        *p++ = s[i];
-    }
-    if (quote)
-        *p++ = '"';
-    *p++ = end;
-    *len = (size_t)(p - *buf);
-    return 0;
+    return csvrow_field(row, id, strlen(id)) | csvrow_text(row, ",", 1) |
+           csvrow_field(row, label, strlen(label)) | csvrow_text(row, ",", 1) |
+           csvrow_field(row, pred, strlen(pred)) | csvrow_text(row, "\n", 1);
 }
 
 /* Predicted label index of row x under w (n*nr_w, liblinear layout), with
@@ -85,7 +65,7 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
 {
     const dataset_t *d = st->d;
     int nr_w = (int)it->cls;
-    size_t len = 0, cap = 0;
+    csvrow_t row = {0};
     char num[32];
     double *dec = malloc((size_t)nr_w * sizeof *dec);
     if (!dec || (nr_w != st->nr_w)) {
@@ -115,16 +95,16 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
             lab = "";
         if (!pl)
             pl = "";
-        if (put_field(text, &len, &cap, id, strlen(id), ',') < 0 ||
-            put_field(text, &len, &cap, lab, strlen(lab), ',') < 0 ||
-            put_field(text, &len, &cap, pl, strlen(pl), '\n') < 0) {
+        if (put_line(&row, id, lab, pl) < 0) {
             snprintf(err, errlen, "out of memory");
+            csvrow_free(&row);
             free(dec);
             return -1;
         }
     }
+    *text = row.buf;
     a->text = *text;
-    a->text_len = len;
+    a->text_len = row.len;
     free(dec);
     return 0;
 }
