@@ -553,146 +553,137 @@ static const char *schema_col_name(const schema_t *s, schema_kind_t kind, const 
     return fallback;
 }
 
-int predict_run(master_ctx_t *ctx) {
-    const config_t *cfg = ctx->cfg;
-    const char *model_path = cfg->model.file, *data = cfg->data.test, *out = cfg->output.test;
-    char err[4096] = "", schema_path[CONFIG_PATH + 16];
-    int status = EXIT_BAD_DATA;
-    struct model *m = NULL;
-    schema_t *schema = NULL;
-    split_t sp = {0};
-    jobctx_t jc = {0};
-    uint32_t job_id = ctx->job_id ? ctx->job_id : master_next_job_id();
-    int64_t t0 = clock_now_ms();
-    bool started = false;
-    outputs_t *files = NULL;
-
-    /* The job's files first: an output that would destroy an input is refused
-     * before anything is read (exit 2). */
-    status = outputs_for_job(cfg, ctx->opts->config_path, CMD_TEST, &files, err, sizeof err);
-    if (status != EXIT_OK) goto out;
-    status = EXIT_BAD_DATA;
-
-    if (!looks_like_model(model_path)) {
-        snprintf(err, sizeof err,
+/* The model of a test job: a liblinear classification model, or NULL with
+ * err (a bad input, exit 3). */
+static struct model *load_test_model(const char *path, char *err, size_t errlen) {
+    if (!looks_like_model(path)) {
+        snprintf(err, errlen,
                  "%s is not a liblinear model file (no solver_type line); "
                  "train one with `master train` or liblinear-train",
-                 model_path);
-        goto out;
+                 path);
+        return NULL;
     }
-    if (!(m = load_model_quietly(model_path, err, sizeof err))) goto out;
+    struct model *m = load_model_quietly(path, err, errlen);
+    if (!m) return NULL;
     int solver = m->param.solver_type;
     if (solver == L2R_L2LOSS_SVR || solver == L2R_L1LOSS_SVR_DUAL ||
         solver == L2R_L2LOSS_SVR_DUAL || !model_solver_name(solver) || m->nr_class < 1 ||
         m->nr_feature < 0) {
-        snprintf(err, sizeof err, "%s: a %s model: testing needs a classification model",
-                 model_path, model_solver_name(solver) ? model_solver_name(solver) : "regression");
-        goto out;
+        snprintf(err, errlen, "%s: a %s model: testing needs a classification model", path,
+                 model_solver_name(solver) ? model_solver_name(solver) : "regression");
+        free_and_destroy_model(&m);
     }
-    data_format_t fmt = split_detect_format(data, cfg->data.format);
-    snprintf(schema_path, sizeof schema_path, "%s.schema.json", model_path);
+    return m;
+}
+
+/* The model's schema: MODEL.schema.json, or for a libsvm test file without
+ * one, the schema of the model's labels and features. Returns an exit status. */
+static int load_test_schema(const char *model_path, const struct model *m, data_format_t fmt,
+                            schema_t **out, char *err, size_t errlen) {
+    char schema_path[CONFIG_PATH + 16];
     struct stat st;
+    snprintf(schema_path, sizeof schema_path, "%s.schema.json", model_path);
     if (stat(schema_path, &st) == 0) {
-        if (!(schema = schema_load(schema_path, err, sizeof err))) goto out;
+        if (!(*out = schema_load(schema_path, err, errlen))) return EXIT_BAD_DATA;
     } else if (fmt == DATA_LIBSVM) {
-        if (!(schema = schema_for_libsvm(m->nr_feature, m->label, m->nr_class))) {
-            snprintf(err, sizeof err, "out of memory");
-            status = EXIT_JOB_FAILED;
-            goto out;
+        if (!(*out = schema_for_libsvm(m->nr_feature, m->label, m->nr_class))) {
+            snprintf(err, errlen, "out of memory");
+            return EXIT_JOB_FAILED;
         }
     } else {
-        snprintf(err, sizeof err,
+        snprintf(err, errlen,
                  "%s: missing: a CSV test file needs the schema that "
                  "`master train` saves beside the model",
                  schema_path);
-        goto out;
+        return EXIT_BAD_DATA;
     }
-    if (schema_nr_class(schema) != m->nr_class || schema_n_features(schema) != m->nr_feature) {
-        snprintf(err, sizeof err,
+    if (schema_nr_class(*out) != m->nr_class || schema_n_features(*out) != m->nr_feature) {
+        snprintf(err, errlen,
                  "%s does not match %s (%d classes, %d features in the schema; "
                  "%d and %d in the model)",
-                 schema_path, model_path, schema_nr_class(schema), schema_n_features(schema),
+                 schema_path, model_path, schema_nr_class(*out), schema_n_features(*out),
                  m->nr_class, m->nr_feature);
-        goto out;
+        return EXIT_BAD_DATA;
     }
-    if (split_file(data, fmt, (size_t)cfg->cluster.shard_rows,
-                   (size_t)cfg->cluster.shard_mb << 20, &sp, err, sizeof err) < 0)
-        goto out;
-    datasrc_t src = {.format = fmt,
-                     .file = data,
-                     .header = sp.header,
-                     .header_len = sp.header_len,
-                     .label = schema_col_name(schema, SCHEMA_LABEL, cfg->data.label),
-                     .id = schema_col_name(schema, SCHEMA_ID, cfg->data.id)};
-    if (schema_check_source(schema, &src, err, sizeof err) < 0) goto out;
+    return EXIT_OK;
+}
 
-    status = EXIT_JOB_FAILED;
-    jc.format = fmt == DATA_LIBSVM ? JOBCTX_LIBSVM : JOBCTX_CSV;
-    jc.solver = solver;
-    jc.C = 1; /* unused for prediction; load_model() leaves param.C unset */
-    jc.bias = m->bias;
-    jc.has_model = true;
-    jc.nr_class = m->nr_class;
-    jc.nr_feature = m->nr_feature;
-    jc.nr_w = model_nr_w(solver, m->nr_class);
-    jc.want_prob = solver == L2R_LR || solver == L1R_LR || solver == L2R_LR_DUAL;
-    size_t nw = (size_t)jc.nr_w * ((size_t)jc.nr_feature + (jc.bias >= 0));
-    jc.file = strdup(data);
-    jc.label = strdup(src.label);
-    jc.id = strdup(src.id);
-    jc.labels = malloc(sizeof *jc.labels * (size_t)jc.nr_class);
-    jc.w = malloc(sizeof *jc.w * (nw ? nw : 1));
-    if (!jc.file || !jc.label || !jc.id || !jc.labels || !jc.w) {
-        snprintf(err, sizeof err, "out of memory");
-        goto out;
-    }
-    memcpy(jc.labels, m->label, sizeof *jc.labels * (size_t)jc.nr_class);
-    memcpy(jc.w, m->w, sizeof *jc.w * nw);
-    if (fmt == DATA_CSV) {
-        jc.header = malloc(sp.header_len + 1);
-        jc.schema_json = schema_to_json(schema);
-        if (!jc.header || !jc.schema_json) {
-            snprintf(err, sizeof err, "out of memory");
-            goto out;
-        }
-        memcpy(jc.header, sp.header, sp.header_len);
-        jc.header[sp.header_len] = 0;
-        jc.header_len = sp.header_len;
-        jc.schema_len = strlen(jc.schema_json);
-    }
+/* The job context of a test job: data source, model weights and, for CSV,
+ * the header and the schema. 0, or -1 when out of memory. */
+static int test_context(jobctx_t *jc, const struct model *m, const datasrc_t *src,
+                        const schema_t *schema) {
+    int solver = m->param.solver_type;
+    jc->format = src->format == DATA_LIBSVM ? JOBCTX_LIBSVM : JOBCTX_CSV;
+    jc->solver = solver;
+    jc->C = 1; /* unused for prediction; load_model() leaves param.C unset */
+    jc->bias = m->bias;
+    jc->has_model = true;
+    jc->nr_class = m->nr_class;
+    jc->nr_feature = m->nr_feature;
+    jc->nr_w = model_nr_w(solver, m->nr_class);
+    jc->want_prob = solver == L2R_LR || solver == L1R_LR || solver == L2R_LR_DUAL;
+    size_t nw = (size_t)jc->nr_w * ((size_t)jc->nr_feature + (jc->bias >= 0));
+    jc->file = strdup(src->file);
+    jc->label = strdup(src->label);
+    jc->id = strdup(src->id);
+    jc->labels = malloc(sizeof *jc->labels * (size_t)jc->nr_class);
+    jc->w = malloc(sizeof *jc->w * (nw ? nw : 1));
+    if (!jc->file || !jc->label || !jc->id || !jc->labels || !jc->w) return -1;
+    memcpy(jc->labels, m->label, sizeof *jc->labels * (size_t)jc->nr_class);
+    memcpy(jc->w, m->w, sizeof *jc->w * nw);
+    if (src->format != DATA_CSV) return 0;
+    jc->header = malloc(src->header_len + 1);
+    jc->schema_json = schema_to_json(schema);
+    if (!jc->header || !jc->schema_json) return -1;
+    memcpy(jc->header, src->header, src->header_len);
+    jc->header[src->header_len] = 0;
+    jc->header_len = src->header_len;
+    jc->schema_len = strlen(jc->schema_json);
+    return 0;
+}
 
-    /* Streams open (a FIFO may wait for its reader) before workers are awaited. */
-    if (outputs_open(files, ctx->sched, err, sizeof err) < 0) goto out;
+static void test_context_free(jobctx_t *jc) {
+    free(jc->file);
+    free(jc->header);
+    free(jc->label);
+    free(jc->id);
+    free(jc->schema_json);
+    free(jc->labels);
+    free(jc->w);
+}
+
+/* Waits for --min-workers, then cuts a file of few shards so that every
+ * slot gets about two shards (one computing, one on its way). */
+static int await_workers(master_ctx_t *ctx, split_t *sp, const char *data, data_format_t fmt,
+                         char *err, size_t errlen) {
     int want = ctx->opts->min_workers > 0 ? ctx->opts->min_workers : 1;
     if (sched_live_workers(ctx->sched) < want) {
-        log_info("waiting for %d worker(s) on port %d", want, cfg->master.task_port);
+        log_info("waiting for %d worker(s) on port %d", want, ctx->cfg->master.task_port);
         if (sched_wait_workers(ctx->sched, want, -1) < 0) {
-            snprintf(err, sizeof err, "interrupted while waiting for workers");
-            goto out;
+            snprintf(err, errlen, "interrupted while waiting for workers");
+            return -1;
         }
     }
-    /* A file of few shards would leave slots idle: cut it so that every slot
-     * gets about two shards (one computing, one on its way). */
-    if (split_refine(&sp, data, fmt, 2 * (uint64_t)sched_total_slots(ctx->sched),
-                     (size_t)cfg->cluster.shard_mb << 20, err, sizeof err) < 0)
-        goto out;
-    t0 = clock_now_ms(); /* the job's duration counts work, not the wait for workers */
+    return split_refine(sp, data, fmt, 2 * (uint64_t)sched_total_slots(ctx->sched),
+                        (size_t)ctx->cfg->cluster.shard_mb << 20, err, errlen) < 0
+               ? -1
+               : 0;
+}
+
+static void publish_started(master_ctx_t *ctx, uint32_t job_id, const char *data,
+                            const split_t *sp) {
     json_object *js = json_object_new_object();
     json_object_object_add(js, "job_id", json_object_new_int64(job_id));
     json_object_object_add(js, "mode", json_object_new_string("test"));
     json_object_object_add(js, "data", json_object_new_string(data));
-    json_object_object_add(js, "total_tasks", json_object_new_int64((int64_t)sp.nshards));
-    json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)sp.rows));
+    json_object_object_add(js, "total_tasks", json_object_new_int64((int64_t)sp->nshards));
+    json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)sp->rows));
     json_object_object_add(js, "workers", json_object_new_int(sched_live_workers(ctx->sched)));
     events_publish(ctx->ev, "job_started", js);
-    started = true;
+}
 
-    double acc = -1;
-    status = predict_core(ctx, job_id, data, &sp, &jc, schema, files, &acc, err, sizeof err);
-    if (status == EXIT_OK && ctx->opts->verbosity >= 0)
-        fprintf(outputs_uses_stdout(files) ? stderr : stdout,
-                "wrote %" PRIu64 " predictions to %s\n", sp.rows, out);
-    if (status == EXIT_OK) fflush(stdout);
+static void publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64_t t0, double acc,
+                         const char *out, const char *err) {
     json_object *jd = json_object_new_object();
     json_object_object_add(jd, "job_id", json_object_new_int64(job_id));
     json_object_object_add(jd, "state", json_object_new_string(status ? "failed" : "done"));
@@ -704,19 +695,70 @@ int predict_run(master_ctx_t *ctx) {
     json_object_object_add(jd, "outputs", outs);
     json_object_object_add(jd, "error", status ? json_object_new_string(err) : NULL);
     events_publish(ctx->ev, "job_done", jd);
+}
+
+/* Model, schema, test file (split and checked against the schema) and job
+ * context: everything before the workers. Returns an exit status. */
+static int prepare_test(const config_t *cfg, struct model **m, schema_t **schema, split_t *sp,
+                        jobctx_t *jc, char *err, size_t errlen) {
+    const char *data = cfg->data.test;
+    if (!(*m = load_test_model(cfg->model.file, err, errlen))) return EXIT_BAD_DATA;
+    data_format_t fmt = split_detect_format(data, cfg->data.format);
+    int status = load_test_schema(cfg->model.file, *m, fmt, schema, err, errlen);
+    if (status != EXIT_OK) return status;
+    if (split_file(data, fmt, (size_t)cfg->cluster.shard_rows, (size_t)cfg->cluster.shard_mb << 20,
+                   sp, err, errlen) < 0)
+        return EXIT_BAD_DATA;
+    datasrc_t src = {.format = fmt,
+                     .file = data,
+                     .header = sp->header,
+                     .header_len = sp->header_len,
+                     .label = schema_col_name(*schema, SCHEMA_LABEL, cfg->data.label),
+                     .id = schema_col_name(*schema, SCHEMA_ID, cfg->data.id)};
+    if (schema_check_source(*schema, &src, err, errlen) < 0) return EXIT_BAD_DATA;
+    if (test_context(jc, *m, &src, *schema) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
+    return EXIT_OK;
+}
+
+int predict_run(master_ctx_t *ctx) {
+    const config_t *cfg = ctx->cfg;
+    const char *data = cfg->data.test, *out = cfg->output.test;
+    char err[4096] = "";
+    struct model *m = NULL;
+    schema_t *schema = NULL;
+    split_t sp = {0};
+    jobctx_t jc = {0};
+    uint32_t job_id = ctx->job_id ? ctx->job_id : master_next_job_id();
+    outputs_t *files = NULL;
+
+    /* The job's files first: an output that would destroy an input is refused
+     * before anything is read (exit 2). */
+    int status = outputs_for_job(cfg, ctx->opts->config_path, CMD_TEST, &files, err, sizeof err);
+    if (status == EXIT_OK) status = prepare_test(cfg, &m, &schema, &sp, &jc, err, sizeof err);
+    if (status != EXIT_OK) goto out;
+    status = EXIT_JOB_FAILED;
+    /* Streams open (a FIFO may wait for its reader) before workers are awaited. */
+    if (outputs_open(files, ctx->sched, err, sizeof err) < 0 ||
+        await_workers(ctx, &sp, data, sp.format, err, sizeof err) < 0)
+        goto out;
+    int64_t t0 = clock_now_ms(); /* the job's duration counts work, not the wait for workers */
+    publish_started(ctx, job_id, data, &sp);
+    double acc = -1;
+    status = predict_core(ctx, job_id, data, &sp, &jc, schema, files, &acc, err, sizeof err);
+    if (status == EXIT_OK && ctx->opts->verbosity >= 0)
+        fprintf(outputs_uses_stdout(files) ? stderr : stdout,
+                "wrote %" PRIu64 " predictions to %s\n", sp.rows, out);
+    if (status == EXIT_OK) fflush(stdout);
+    publish_done(ctx, job_id, status, t0, acc, out, err);
 out:
-    (void)started;
     if (status != EXIT_OK) fprintf(stderr, "master: %s\n", err);
     outputs_destroy(&files);
     split_free(&sp);
     schema_destroy(&schema);
     if (m) free_and_destroy_model(&m);
-    free(jc.file);
-    free(jc.header);
-    free(jc.label);
-    free(jc.id);
-    free(jc.schema_json);
-    free(jc.labels);
-    free(jc.w);
+    test_context_free(&jc);
     return status;
 }
