@@ -4,6 +4,10 @@
  * a terminal it redraws one status line (bar, tasks, rows, rate, ETA,
  * workers); otherwise it logs a progress line at most once a second. Each tick
  * also publishes a job_progress event for the dashboard.
+ *
+ * The scheduler's tick is set by progress_init() and cleared by
+ * progress_finish(), nowhere else: a driver that inits a progress_t must
+ * finish it on every path (it lives on the driver's stack).
  */
 #ifndef NC_PROGRESS_H
 #define NC_PROGRESS_H

@@ -1,5 +1,11 @@
 /* train: `bin/master train` — one distributed training job, end to end.
  *
+ * This is the job driver, straight-line phases that each return an exit
+ * status: split -> job context -> schema -> strategy -> outputs. The state
+ * it shares with the strategies is master/trainer.h; the strategies are
+ * master/train_exact.h and master/train_average.h. Every round is one
+ * sched_round() (one task per shard, answers indexed by shard).
+ *
  * 1. Split cfg->data.train into shards (cluster.shard_rows; for the exact
  *    strategy never fewer shards than the cluster has slots, so every core
  *    works) and wait for --min-workers.
@@ -20,9 +26,10 @@
  * 4. --cv K (exact strategy): K more trainings in lockstep on the rows whose
  *    row number r has r % K != f, scored on the held-out rows.
  * 5. Writes the model (liblinear format), MODEL.schema.json and the training
- *    submission (id,label,predicted, from one more OP_TRON round) to staged
- *    files and commits the three together only when all are complete
- *    (master/outputs.h): a failed job leaves the previous model and schema
+ *    submission (id,label,predicted, from one more OP_TRON round whose
+ *    answers go through the ordered writer, master/writer.h, so master
+ *    memory stays bounded) to staged files and commits the three together
+ *    only when all are complete (master/outputs.h): a failed job leaves the previous model and schema
  *    byte for byte. Prints the training accuracy and the output paths (on
  *    stderr when the submission goes to stdout, `--out -`), publishes
  *    job_started and job_done.

@@ -1,8 +1,8 @@
 /* writer: an ordered, atomic, resumable output file built from chunks that
  * arrive in any order.
  *
- * A prediction job produces one chunk of text per shard (its output lines),
- * in whatever order workers finish. The writer appends chunk 0, 1, 2, ... to
+ * A prediction job, and the training job's submission, produce one chunk of
+ * text per shard (its output lines), in whatever order workers finish. The writer appends chunk 0, 1, 2, ... to
  * a temporary file beside the target as soon as each is next in line. A
  * chunk that arrives early is kept in memory while the early chunks held
  * total at most mem_budget bytes, and appended to a spool file otherwise, so
