@@ -425,18 +425,9 @@ static int open_writer(master_ctx_t *ctx, pjob_t *j, const char *data_path, cons
 /* Starts the scheduler job: the shard table and the job context. */
 static int begin_job(master_ctx_t *ctx, uint32_t job_id, const char *data_path, const split_t *sp,
                      const jobctx_t *jc, char *err, size_t errlen) {
-    sched_shard_t *shards = calloc(sp->nshards ? sp->nshards : 1, sizeof *shards);
     void *cbuf = NULL;
     size_t clen = 0;
-    if (!shards) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < sp->nshards; i++)
-        shards[i] = (sched_shard_t){sp->shards[i].offset, sp->shards[i].length, sp->shards[i].rows};
-    int rc = sched_begin_job(ctx->sched, job_id, data_path, shards, sp->nshards, err, errlen);
-    free(shards);
-    if (rc < 0) return -1;
+    if (sched_begin_split(ctx->sched, job_id, data_path, sp, err, errlen) < 0) return -1;
     if (jobctx_encode(jc, &cbuf, &clen) < 0 || sched_set_context(ctx->sched, cbuf, clen) < 0) {
         free(cbuf);
         snprintf(err, errlen, "out of memory");
@@ -491,7 +482,7 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
                         const outputs_t *outs, double *accuracy, char *err, size_t errlen) {
     pjob_t j = {.ctx = ctx, .jc = jc, .sp = sp, .nr_class = jc->nr_class};
     j.out.quote_blanks = true;
-    bool keep = false, began = false;
+    bool keep = false;
     char *header = NULL;
     progress_t prog = {0};
 
@@ -501,7 +492,6 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
     status = EXIT_JOB_FAILED;
     if (open_writer(ctx, &j, data_path, outs, header, err, errlen) < 0) goto out;
     if (begin_job(ctx, job_id, data_path, sp, jc, err, errlen) < 0) goto out;
-    began = true;
     progress_init(&prog, ctx->sched, ctx->ev, job_id, ctx->opts->verbosity < 0);
     progress_phase(&prog, "predicting");
     status = predict_shards(ctx, &j, outs, &keep, err, errlen);
@@ -512,7 +502,7 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
 out:
     progress_finish(&prog);
     writer_close(&j.w, keep);
-    if (began) sched_end_job(ctx->sched);
+    sched_end_job(ctx->sched); /* safe when begin_job failed or never ran */
     free(header);
     pjob_free(&j);
     return status;

@@ -456,6 +456,21 @@ int sched_begin_job(sched_t *s, uint32_t job_id, const char *file, const sched_s
     return 0;
 }
 
+int sched_begin_split(sched_t *s, uint32_t job_id, const char *file, const split_t *sp, char *err,
+                      size_t errlen)
+{
+    sched_shard_t *tab = calloc(sp->nshards ? sp->nshards : 1, sizeof *tab);
+    if (!tab) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < sp->nshards; i++)
+        tab[i] = (sched_shard_t){sp->shards[i].offset, sp->shards[i].length, sp->shards[i].rows};
+    int rc = sched_begin_job(s, job_id, file, tab, sp->nshards, err, errlen);
+    free(tab);
+    return rc;
+}
+
 void sched_end_job(sched_t *s)
 {
     if (s->fd >= 0)

@@ -33,6 +33,7 @@
 
 #include "common/blob.h"
 #include "common/config.h"
+#include "common/split.h"
 #include "master/events.h"
 
 #include <signal.h>
@@ -78,6 +79,9 @@ void sched_destroy(sched_t **s);
  * tasks name no shard. The shard table is copied. */
 int sched_begin_job(sched_t *s, uint32_t job_id, const char *file, const sched_shard_t *shards,
                     size_t nshards, char *err, size_t errlen);
+/* sched_begin_job() with the shards of a split of file (common/split.h). */
+int sched_begin_split(sched_t *s, uint32_t job_id, const char *file, const split_t *sp, char *err,
+                      size_t errlen);
 /* Sets the job context sent to workers (copied; new version). */
 int sched_set_context(sched_t *s, const void *ctx, size_t len);
 /* Extra leases per worker beyond its slots (default 1). */

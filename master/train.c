@@ -479,17 +479,8 @@ static int await_workers(trainer_t *t)
 /* The scheduler job (shards, first context), job_started, the progress display. */
 static int start_job(trainer_t *t)
 {
-    sched_shard_t *tab = calloc(t->sp.nshards ? t->sp.nshards : 1, sizeof *tab);
-    if (!tab) {
-        trainer_fail(t, "out of memory");
-        return EXIT_JOB_FAILED;
-    }
-    for (size_t i = 0; i < t->sp.nshards; i++)
-        tab[i] = (sched_shard_t){t->sp.shards[i].offset, t->sp.shards[i].length,
-                                 t->sp.shards[i].rows};
-    int rc = sched_begin_job(t->s, t->job_id, t->cfg->data.train, tab, t->sp.nshards, t->err,
-                             sizeof t->err);
-    free(tab);
+    int rc = sched_begin_split(t->s, t->job_id, t->cfg->data.train, &t->sp, t->err,
+                               sizeof t->err);
     if (rc < 0 || send_context(t, false) < 0)
         return EXIT_JOB_FAILED;
     publish_started(t);
