@@ -44,6 +44,10 @@
 # (keep the work directory; it is kept anyway when the soak fails).
 # Prints one summary line; exit 0 when mismatches and crashes are 0, 1
 # otherwise, 2 when it could not start (missing binaries, reference failed).
+
+# The whole script is one brace group, read before it runs: editing this file
+# while a soak runs cannot change what the running soak does.
+{
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-600}
@@ -75,7 +79,7 @@ mkdir -p "$RUN" "$T/logs" "$T/data" "$T/ref" "$T/out" "$T/full"
 cd "$RUN" || exit 2
 ulimit -c unlimited 2>/dev/null
 START=$SECONDS
-FAILED_RUN=0
+FAILED_RUN=0 COMPLETED=0
 
 # Messages go to fd 3 (the caller's stderr) and soak.log; the shell's own
 # stderr (its "Killed" notes for the processes the driver kills) to driver.err.
@@ -266,7 +270,8 @@ cleanup() {
     wait 2>/dev/null
     teardown_net
     if [ "$FULL_MOUNTED" = 1 ]; then umount "$T/full" 2>/dev/null || umount -l "$T/full" 2>/dev/null; fi
-    if [ "${KEEP:-0}" = 1 ] || [ "$FAILED_RUN" = 1 ]; then
+    if [ "${KEEP:-0}" = 1 ] || [ "$FAILED_RUN" = 1 ] || [ "$COMPLETED" = 0 ]; then
+        [ "$COMPLETED" = 0 ] && echo "soak: the driver stopped before its summary" >&3
         echo "soak: work directory kept: $T" >&3
         grep -v -E '^[^:]*: line [0-9]+: +[0-9]+ (Killed|Stopped|Terminated|Done)' "$T/driver.err" 2>/dev/null |
             head -5 | sed 's/^/soak: driver stderr: /' >&3
@@ -370,9 +375,9 @@ run_clean() {
 
 # ---------------------------------------------------------------- checks
 JOBS_RUN=0 JOBS_OK=0 JOBS_IDENT=0 JOBS_TOL=0 JOBS_FULL_CLEAN=0 JOBS_RESUMED=0
-MISMATCHES=0
+MISMATCHES=0 PARTIAL=0
 declare -a MISMATCH_NOTES=()
-mismatch() {
+mismatch() { # one per job: the notes of one job's files are joined
     MISMATCHES=$((MISMATCHES + 1))
     MISMATCH_NOTES+=("$*")
     say "MISMATCH: $*"
@@ -380,10 +385,10 @@ mismatch() {
 
 # verify NAME DIR LABEL: the outputs of a finished job against the reference.
 verify() {
-    local name=$1 dir=$2 label=$3 f ok=1 tol=0 d
+    local name=$1 dir=$2 label=$3 f ok=1 tol=0 d notes=()
     for f in $(job_files "$name"); do
         if [ ! -f "$dir/$f" ]; then
-            mismatch "$label: $f missing after the job ended done"
+            notes+=("$f missing after the job ended done")
             ok=0
         elif cmp -s "$dir/$f" "$T/ref/$name/$f"; then
             :
@@ -393,14 +398,15 @@ verify() {
                 tol=1
                 say "$label: model within tolerance (relative L2 $d)"
             else
-                mismatch "$label: model differs from the reference (relative L2 $d > $MODEL_TOL)"
+                notes+=("model differs from the reference (relative L2 $d > $MODEL_TOL)")
                 ok=0
             fi
         else
-            mismatch "$label: $f differs from the reference ($(cmp "$dir/$f" "$T/ref/$name/$f" 2>&1 | head -1))"
+            notes+=("$f differs from the reference ($(cmp "$dir/$f" "$T/ref/$name/$f" 2>&1 | head -1))")
             ok=0
         fi
     done
+    [ $ok = 0 ] && mismatch "$label: $(IFS=';'; echo "${notes[*]}") (outputs kept in $dir)"
     if [ $ok = 1 ]; then
         JOBS_OK=$((JOBS_OK + 1))
         if [ $tol = 1 ]; then JOBS_TOL=$((JOBS_TOL + 1)); else JOBS_IDENT=$((JOBS_IDENT + 1)); fi
@@ -410,21 +416,31 @@ verify() {
 
 # A job that ran on a full disk and ended failed: a reason, no final output.
 verify_full_failure() {
-    local name=$1 dir=$2 label=$3 err=$4 f bad=0 left
+    local name=$1 dir=$2 label=$3 err=$4 f bad=0 left notes=()
     if [ -z "$err" ] || [ "$err" = null ]; then
-        mismatch "$label: failed on a full disk without a reason in /api/jobs"
+        notes+=("failed on a full disk without a reason in /api/jobs")
         bad=1
     fi
+    # Any final output of a failed job is a partial result: a model without
+    # its submission, or a model with no (or another run's) schema.
     for f in $(job_files "$name"); do
         if [ -e "$dir/$f" ]; then
-            mismatch "$label: failed on a full disk but left $f ($(stat -c %s "$dir/$f") bytes)"
+            local what="complete"
+            cmp -s "$dir/$f" "$T/ref/$name/$f" || what="truncated or different"
+            notes+=("left $f ($(stat -c %s "$dir/$f") bytes, $what)")
             bad=1
         fi
     done
+    if [ $bad = 1 ]; then
+        [ ${#notes[@]} -gt 0 ] && [[ ${notes[*]} == *left* ]] && PARTIAL=$((PARTIAL + 1))
+        mismatch "$label: failed ($err) but $(IFS=';'; echo "${notes[*]}")"
+    fi
     left=$(cd "$dir" && ls -A | tr '\n' ' ')
-    [ -n "$left" ] && say "$label: temporary files left after the failure: $left"
-    [ $bad = 0 ] && JOBS_FULL_CLEAN=$((JOBS_FULL_CLEAN + 1))
-    say "$label: failed cleanly on the full disk: $err"
+    [ -n "$left" ] && say "$label: files left after the failure: $left"
+    if [ $bad = 0 ]; then
+        JOBS_FULL_CLEAN=$((JOBS_FULL_CLEAN + 1))
+        say "$label: failed cleanly on the full disk: $err"
+    fi
 }
 
 fill_disk() { # fill_disk LEAVE_BYTES
@@ -569,7 +585,7 @@ submit_next() {
         [ "$FULL_MOUNTED" = 1 ] && [ $DISK_FAULTS = 1 ] && [ $((RANDOM % 7)) = 0 ] && full=1
     fi
     SEQ=$((SEQ + 1))
-    CUR_NAME=$name CUR_FULL=$full CUR_LABEL="job $SEQ $name"
+    CUR_NAME=$name CUR_FULL=$full CUR_LABEL="job $SEQ $name" CUR_START=$SECONDS
     JOBS_RUN=$((JOBS_RUN + 1))
     if [ $full -gt 0 ]; then
         CUR_DIR=$T/full/j$SEQ
@@ -591,7 +607,7 @@ submit_next() {
 }
 
 send_current() {
-    CUR_START=$SECONDS CUR_VIA=serve
+    CUR_VIA=serve
     CUR_ID=$(api_submit "$(job_json "$CUR_NAME" "$CUR_DIR")") || CUR_ID=""
     if [ -z "$CUR_ID" ]; then
         say "$CUR_LABEL: could not be submitted; retrying"
@@ -639,7 +655,7 @@ restart_master() {
         CUR_LABEL="$CUR_LABEL (resumed)"
     else
         start_master serve || { crash "the serve master did not come back"; return 1; }
-        CUR_LABEL="$CUR_LABEL (resubmitted)"
+        CUR_LABEL="$CUR_LABEL (resubmitted)" CUR_START=$SECONDS
         send_current
     fi
 }
@@ -661,7 +677,7 @@ poll_current() {
         rc=$?
         unset "PROLE[$pid]" "PSENT[$pid]"
         MPID=0
-        say "$CUR_LABEL: the --resume master exited with $rc ($(grep -c 'resum' "$MLOG") resume line(s))"
+        say "$CUR_LABEL: the --resume master exited with $rc ($(grep -m1 -o -E 'resum(e|ing): [^;]*' "$MLOG" || echo 'no resume line'))"
         if [ $rc -gt 128 ]; then
             crash "master --resume died by signal $((rc - 128))"
         fi
@@ -790,5 +806,8 @@ done
 for n in "${MISMATCH_NOTES[@]}"; do echo "soak: mismatch: $n" >&3; done
 for n in "${CRASH_NOTES[@]}"; do echo "soak: crash: $n" >&3; done
 [ $((MISMATCHES + CRASHES)) -gt 0 ] && FAILED_RUN=1
-echo "soak: ${DURATION} s, seed $SEED, $( [ "${SAN:-0}" = 1 ] && echo SAN || echo release): jobs $JOBS_RUN ($JOBS_OK matched: $JOBS_IDENT identical, $JOBS_TOL model within $MODEL_TOL; $JOBS_FULL_CLEAN failed cleanly on a full disk; $JOBS_RESUMED finished by --resume), faults$faults, mismatches $MISMATCHES, crashes $CRASHES, master peak RSS $((PEAK_RSS_KB / 1024)) MB"
+COMPLETED=1
+echo "soak: ${DURATION} s, seed $SEED, $( [ "${SAN:-0}" = 1 ] && echo SAN || echo release): jobs $JOBS_RUN ($JOBS_OK matched: $JOBS_IDENT identical, $JOBS_TOL model within $MODEL_TOL; $JOBS_FULL_CLEAN failed cleanly on a full disk; $JOBS_RESUMED finished by --resume), faults$faults, mismatches $MISMATCHES ($PARTIAL partial outputs of failed jobs), crashes $CRASHES, master peak RSS $((PEAK_RSS_KB / 1024)) MB"
 [ $FAILED_RUN = 0 ]
+exit
+}
