@@ -42,8 +42,10 @@
 # SEED (fault schedule, printed), FAULT_MIN/FAULT_MAX (3/8 s), JOB_TIMEOUT
 # (240 s), MODEL_TOL (1e-9), TRAIN_ROWS (3000), TEST_ROWS (1000), KEEP=1
 # (keep the work directory; it is kept anyway when the soak fails).
-# Prints one summary line; exit 0 when mismatches and crashes are 0, 1
-# otherwise, 2 when it could not start (missing binaries, reference failed).
+# Prints one summary line; exit 0 when mismatches, stuck job states (a job
+# that /api/jobs shows queued or running when nothing is in flight) and
+# crashes are 0, 1 otherwise, 2 when it could not start (missing binaries,
+# reference run failed).
 
 # The whole script is one brace group, read before it runs: editing this file
 # while a soak runs cannot change what the running soak does.
@@ -773,6 +775,19 @@ done
 [ -n "$CUR_NAME" ] && mismatch "$CUR_LABEL: not finished $JOB_TIMEOUT s after the end (hang)"
 [ "$FULL_MOUNTED" = 1 ] && free_disk
 
+# Nothing is in flight now: a job that /api/jobs still shows queued or running
+# is stuck there (a killed master's job, say).
+STUCK=0
+if [ "$MPID" -gt 0 ] && [ "$MKIND" = serve ]; then
+    while IFS= read -r j; do
+        [ -n "$j" ] || continue
+        STUCK=$((STUCK + 1))
+        MISMATCH_NOTES+=("stuck state in /api/jobs after the run: $j")
+    done < <(in_ns "$MNS" curl -s -m 10 "http://127.0.0.1:$DPORT/api/jobs" 2>/dev/null |
+        jq -r '.[] | select(.state == "running" or .state == "queued") | "job \(.id) \(.mode) \(.data) \(.state)"' 2>/dev/null)
+    [ $STUCK -gt 0 ] && say "$STUCK job(s) stuck queued/running in /api/jobs with nothing in flight"
+fi
+
 # Stop everything with SIGTERM: each must exit within 20 s.
 STOPPING=1
 check_procs
@@ -805,9 +820,9 @@ done
 [ $FULL_MOUNTED = 0 ] && faults="$faults (disk skipped)"
 for n in "${MISMATCH_NOTES[@]}"; do echo "soak: mismatch: $n" >&3; done
 for n in "${CRASH_NOTES[@]}"; do echo "soak: crash: $n" >&3; done
-[ $((MISMATCHES + CRASHES)) -gt 0 ] && FAILED_RUN=1
+[ $((MISMATCHES + CRASHES + STUCK)) -gt 0 ] && FAILED_RUN=1
 COMPLETED=1
-echo "soak: ${DURATION} s, seed $SEED, $( [ "${SAN:-0}" = 1 ] && echo SAN || echo release): jobs $JOBS_RUN ($JOBS_OK matched: $JOBS_IDENT identical, $JOBS_TOL model within $MODEL_TOL; $JOBS_FULL_CLEAN failed cleanly on a full disk; $JOBS_RESUMED finished by --resume), faults$faults, mismatches $MISMATCHES ($PARTIAL partial outputs of failed jobs), crashes $CRASHES, master peak RSS $((PEAK_RSS_KB / 1024)) MB"
+echo "soak: ${DURATION} s, seed $SEED, $( [ "${SAN:-0}" = 1 ] && echo SAN || echo release): jobs $JOBS_RUN ($JOBS_OK matched: $JOBS_IDENT identical, $JOBS_TOL model within $MODEL_TOL; $JOBS_FULL_CLEAN failed cleanly on a full disk; $JOBS_RESUMED finished by --resume), faults$faults, mismatches $MISMATCHES ($PARTIAL partial outputs of failed jobs), stuck job states $STUCK, crashes $CRASHES, master peak RSS $((PEAK_RSS_KB / 1024)) MB"
 [ $FAILED_RUN = 0 ]
 exit
 }
