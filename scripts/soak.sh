@@ -267,7 +267,7 @@ teardown_net() {
 
 cleanup() {
     local pid
-    trap - EXIT INT TERM
+    trap - EXIT INT TERM HUP
     for pid in "${!PROLE[@]}"; do kill -CONT "$pid" 2>/dev/null; kill -KILL "$pid" 2>/dev/null; done
     wait 2>/dev/null
     teardown_net
@@ -282,7 +282,7 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
-trap 'say "interrupted"; FAILED_RUN=1; exit 130' INT TERM
+trap 'say "interrupted"; FAILED_RUN=1; exit 130' INT TERM HUP
 
 # Synthetic data with a fixed seed: 12 numeric features around a per-class
 # centre, a text column (one-hot), 2 % missing values, three text labels; and
