@@ -39,7 +39,8 @@
 # process that did not stop on SIGTERM at the end.
 #
 # Environment: DURATION (600), WORKERS (5, 4-6), SAN (0|1), NC_BIN (binaries),
-# SEED (fault schedule, printed), FAULT_MIN/FAULT_MAX (3/8 s), JOB_TIMEOUT
+# SEED (fault schedule, printed), ONLY_FAULTS (kinds, e.g. "worker_kill
+# disk_full"), NO_NETNS=1 (loopback only), FAULT_MIN/FAULT_MAX (3/8 s), JOB_TIMEOUT
 # (240 s), MODEL_TOL (1e-9), TRAIN_ROWS (3000), TEST_ROWS (1000), KEEP=1
 # (keep the work directory; it is kept anyway when the soak fails).
 # Prints one summary line; exit 0 when mismatches, stuck job states (a job
@@ -226,6 +227,10 @@ start_master() {
 # ---------------------------------------------------------------- setup
 NET_NOTE="" DISK_NOTE=""
 setup_net() {
+    if [ "${NO_NETNS:-0}" = 1 ]; then
+        NET_NOTE="network faults skipped: NO_NETNS=1; all on 127.0.0.1"
+        return 1
+    fi
     if ! ip netns add "${NSP}m" 2>"$T/netns.err"; then
         NET_NOTE="network faults skipped: 'ip netns add' is not permitted ($(head -c 120 "$T/netns.err")); all on 127.0.0.1"
         return 1
