@@ -333,10 +333,11 @@ job_opts() { # job_opts NAME DIR: the options with the output paths
     if [[ $o == mode=train* ]]; then o="$o model=$2/model.txt"; fi
     echo "$o out=$2/sub.csv"
 }
-job_json() {
+job_json() { # over HTTP, paths are relative to dashboard.files ($T)
     local kv k v json=""
     for kv in $(job_opts "$1" "$2"); do
         k=${kv%%=*} v=${kv#*=}
+        v=${v#"$T/"}
         json="$json${json:+,}\"$k\":\"$v\""
     done
     echo "{$json}"
@@ -355,7 +356,8 @@ job_files() { # the output files a finished job leaves: those of its reference
 
 api_submit() { # api_submit JSON -> prints the job id, or nothing
     local r
-    r=$(in_ns "$MNS" curl -s -m 10 -X POST -d "$1" "http://127.0.0.1:$DPORT/api/jobs" 2>/dev/null)
+    r=$(in_ns "$MNS" curl -s -m 10 -X POST -H 'Content-Type: application/json' -d "$1" \
+        "http://127.0.0.1:$DPORT/api/jobs" 2>/dev/null)
     jq -er '.id // empty' <<<"$r" 2>/dev/null || { say "submit refused: $r"; return 1; }
 }
 api_job() { # api_job ID -> "STATE<tab>ERROR"
@@ -718,7 +720,7 @@ fi
 cat >"$T/config.json" <<JSON
 {
   "master": {"ip": "$MIP", "task_port": $TPORT, "result_port": $RPORT, "heartbeat_port": $HPORT},
-  "dashboard": {"host": "127.0.0.1", "port": $DPORT, "token": ""},
+  "dashboard": {"host": "127.0.0.1", "port": $DPORT, "token": "", "files": "$T"},
   "cluster": {"heartbeat_ms": 500, "liveness": 3, "shard_rows": 500},
   "history": {"db": "$T/history.db", "retention_days": 7},
   "model": {"file": "$T/out/default-model.txt"},
