@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "common/model.h"
+#include "master/outputs.h"
 #include "master/predict.h"
 #include "master/train.h"
 
@@ -112,6 +113,12 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
         snprintf(err, errlen, "%.200s: cannot read the model file", j->cfg.model.file);
         goto fail;
     }
+    /* the checks the driver makes first (an output that is an input...), so
+     * such a job is refused now instead of failing once queued */
+    outputs_t *files = NULL;
+    if (outputs_for_job(&j->cfg, j->opts.config_path, j->mode, &files, err, errlen) != EXIT_OK)
+        goto fail;
+    outputs_destroy(&files);
     j->id = master_next_job_id();
     return j;
 fail:
