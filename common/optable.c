@@ -13,43 +13,34 @@
 #define MAX_NAME 64
 
 /* A row getopt_long knows by its long name (one-letter names are short only). */
-static bool has_long(const optdef_t *d)
-{
+static bool has_long(const optdef_t *d) {
     return d->name && d->name[0] && d->name[1];
 }
 
 /* The row's one-letter form, 0 when it has none. */
-static char short_of(const optdef_t *d)
-{
-    if (d->short_name)
-        return d->short_name;
+static char short_of(const optdef_t *d) {
+    if (d->short_name) return d->short_name;
     return d->name && !has_long(d) ? d->name[0] : 0;
 }
 
-const optdef_t *optable_find(const optdef_t *defs, size_t n, const char *name)
-{
+const optdef_t *optable_find(const optdef_t *defs, size_t n, const char *name) {
     for (size_t i = 0; i < n; i++)
-        if (defs[i].name && strcmp(defs[i].name, name) == 0)
-            return &defs[i];
+        if (defs[i].name && strcmp(defs[i].name, name) == 0) return &defs[i];
     return NULL;
 }
 
-static const optdef_t *find_short(const optdef_t *defs, size_t n, int c)
-{
+static const optdef_t *find_short(const optdef_t *defs, size_t n, int c) {
     for (size_t i = 0; i < n; i++)
-        if (defs[i].name && short_of(&defs[i]) == c)
-            return &defs[i];
+        if (defs[i].name && short_of(&defs[i]) == c) return &defs[i];
     return NULL;
 }
 
 /* Edit distance where swapping two neighbours counts one (optimal string
  * alignment); names longer than MAX_NAME are never close. */
-static size_t edit_distance(const char *a, const char *b)
-{
+static size_t edit_distance(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
     unsigned char d[MAX_NAME + 1][MAX_NAME + 1];
-    if (la > MAX_NAME || lb > MAX_NAME)
-        return SIZE_MAX;
+    if (la > MAX_NAME || lb > MAX_NAME) return SIZE_MAX;
     for (size_t i = 0; i <= la; i++)
         d[i][0] = (unsigned char)i;
     for (size_t j = 0; j <= lb; j++)
@@ -57,10 +48,8 @@ static size_t edit_distance(const char *a, const char *b)
     for (size_t i = 1; i <= la; i++) {
         for (size_t j = 1; j <= lb; j++) {
             unsigned v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1u < v)
-                v = d[i - 1][j] + 1u;
-            if (d[i][j - 1] + 1u < v)
-                v = d[i][j - 1] + 1u;
+            if (d[i - 1][j] + 1u < v) v = d[i - 1][j] + 1u;
+            if (d[i][j - 1] + 1u < v) v = d[i][j - 1] + 1u;
             if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
                 d[i - 2][j - 2] + 1u < v)
                 v = d[i - 2][j - 2] + 1u;
@@ -71,18 +60,16 @@ static size_t edit_distance(const char *a, const char *b)
 }
 
 const char *optable_suggest(const optdef_t *defs, size_t n, const char *typed, char *buf,
-                            size_t buflen)
-{
+                            size_t buflen) {
     size_t len = strlen(typed), best = len <= 4 ? 2 : 3; /* what counts as close, plus one */
     const optdef_t *hit = NULL;
     for (size_t i = 0; i < n; i++) {
         const optdef_t *d = &defs[i];
-        if (!d->name || !d->help)
-            continue;
+        if (!d->name || !d->help) continue;
         size_t dist = SIZE_MAX;
         if (len == 1 && short_of(d)) /* -c for -C: a letter in the wrong case */
-            dist = tolower((unsigned char)typed[0]) == tolower((unsigned char)short_of(d)) ? 0
-                                                                                           : dist;
+            dist =
+                tolower((unsigned char)typed[0]) == tolower((unsigned char)short_of(d)) ? 0 : dist;
         else if (len > 1 && has_long(d))
             dist = edit_distance(typed, d->name);
         if (dist < best) {
@@ -90,8 +77,7 @@ const char *optable_suggest(const optdef_t *defs, size_t n, const char *typed, c
             hit = d;
         }
     }
-    if (!hit)
-        return NULL;
+    if (!hit) return NULL;
     if (len == 1)
         snprintf(buf, buflen, "-%c", short_of(hit));
     else
@@ -99,8 +85,7 @@ const char *optable_suggest(const optdef_t *defs, size_t n, const char *typed, c
     return buf;
 }
 
-const char *optable_name(const optdef_t *d, char *buf, size_t buflen)
-{
+const char *optable_name(const optdef_t *d, char *buf, size_t buflen) {
     if (has_long(d))
         snprintf(buf, buflen, "--%s", d->name);
     else
@@ -111,8 +96,7 @@ const char *optable_name(const optdef_t *d, char *buf, size_t buflen)
 /* "unknown option 'SHOWN' (did you mean --x? see --help)", the suggestion
  * made for typed. */
 static void unknown(const optdef_t *defs, size_t n, const char *shown, size_t shown_len,
-                    const char *typed, char *err, size_t errlen)
-{
+                    const char *typed, char *err, size_t errlen) {
     char hint[MAX_NAME + 3];
     const char *s = optable_suggest(defs, n, typed, hint, sizeof hint);
     snprintf(err, errlen, "unknown option '%.*s' (%s%s%ssee --help)", (int)shown_len, shown,
@@ -121,8 +105,7 @@ static void unknown(const optdef_t *defs, size_t n, const char *shown, size_t sh
 
 /* The one-line reason for getopt_long's '?' or ':' on argument arg. */
 static void refuse(const optdef_t *defs, size_t n, int c, const char *arg, char *err,
-                   size_t errlen)
-{
+                   size_t errlen) {
     char typed[MAX_NAME + 1];
     if (c == ':') { /* optopt is the row's val: a char, or LONG_BASE + row */
         const optdef_t *d = optopt >= LONG_BASE ? &defs[optopt - LONG_BASE] : NULL;
@@ -155,13 +138,11 @@ static void refuse(const optdef_t *defs, size_t n, int c, const char *arg, char 
 /* getopt_long's tables for the rows: longopts and "+:" then the short
  * options ('+': stop at the first argument that is not an option; ':':
  * report a missing value apart from an unknown option). */
-static int build_getopt(const optdef_t *defs, size_t n, struct option **lo, char **so)
-{
+static int build_getopt(const optdef_t *defs, size_t n, struct option **lo, char **so) {
     size_t k = 0, s = 0;
     *lo = calloc(n + 1, sizeof **lo);
     *so = malloc(2 * n + 3);
-    if (!*lo || !*so)
-        return -1;
+    if (!*lo || !*so) return -1;
     (*so)[s++] = '+';
     (*so)[s++] = ':';
     for (size_t i = 0; i < n; i++) {
@@ -171,8 +152,7 @@ static int build_getopt(const optdef_t *defs, size_t n, struct option **lo, char
                                          LONG_BASE + (int)i};
         if (d->name && short_of(d)) {
             (*so)[s++] = short_of(d);
-            if (d->arg)
-                (*so)[s++] = ':';
+            if (d->arg) (*so)[s++] = ':';
         }
     }
     (*so)[s] = 0;
@@ -180,23 +160,19 @@ static int build_getopt(const optdef_t *defs, size_t n, struct option **lo, char
 }
 
 /* Whether arg, a long option getopt_long matched to d, names it only in part. */
-static bool abbreviated(const char *arg, const optdef_t *d)
-{
-    if (strncmp(arg, "--", 2) != 0)
-        return false;
+static bool abbreviated(const char *arg, const optdef_t *d) {
+    if (strncmp(arg, "--", 2) != 0) return false;
     size_t len = strcspn(arg + 2, "=");
     return len != strlen(d->name) || strncmp(arg + 2, d->name, len) != 0;
 }
 
 /* Appends one item, growing the array. */
 static int push(optitem_t **items, size_t *nitems, size_t *cap, const optdef_t *d,
-                const char *value)
-{
+                const char *value) {
     if (*nitems == *cap) {
         size_t ncap = *cap ? 2 * *cap : 16;
         optitem_t *p = realloc(*items, ncap * sizeof *p);
-        if (!p)
-            return -1;
+        if (!p) return -1;
         *items = p;
         *cap = ncap;
     }
@@ -205,8 +181,7 @@ static int push(optitem_t **items, size_t *nitems, size_t *cap, const optdef_t *
 }
 
 int optable_parse(const optdef_t *defs, size_t n, int argc, char **argv, int first,
-                  optitem_t **items, size_t *nitems, char *err, size_t errlen)
-{
+                  optitem_t **items, size_t *nitems, char *err, size_t errlen) {
     int rc = -1;
     struct option *lo = NULL;
     char *so = NULL;
@@ -225,8 +200,7 @@ int optable_parse(const optdef_t *defs, size_t n, int argc, char **argv, int fir
     for (;;) {
         const char *arg = sub[optind ? optind : 1]; /* the argument about to be read */
         int c = getopt_long(sub_argc, sub, so, lo, NULL);
-        if (c == -1)
-            break;
+        if (c == -1) break;
         if (c == '?' || c == ':') {
             refuse(defs, n, c, arg, err, errlen);
             goto out;
@@ -262,17 +236,14 @@ out:
     return rc;
 }
 
-const optitem_t *optable_last(const optitem_t *items, size_t nitems, int id)
-{
+const optitem_t *optable_last(const optitem_t *items, size_t nitems, int id) {
     const optitem_t *hit = NULL;
     for (size_t i = 0; i < nitems; i++)
-        if (items[i].def->id == id)
-            hit = &items[i];
+        if (items[i].def->id == id) hit = &items[i];
     return hit;
 }
 
-void optable_print_line(FILE *out, const char *left, const char *help)
-{
+void optable_print_line(FILE *out, const char *left, const char *help) {
     /* the text starts at HELP_COLUMN, on the next line when left is too wide */
     int pad = HELP_COLUMN - (int)strlen(left);
     fputs(left, out);
@@ -288,8 +259,7 @@ void optable_print_line(FILE *out, const char *left, const char *help)
     }
 }
 
-void optable_print(FILE *out, const optdef_t *defs, size_t n)
-{
+void optable_print(FILE *out, const optdef_t *defs, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const optdef_t *d = &defs[i];
         char left[160], name[MAX_NAME + 3];
@@ -297,21 +267,18 @@ void optable_print(FILE *out, const optdef_t *defs, size_t n)
             fprintf(out, "%s\n", d->help);
             continue;
         }
-        if (!d->help)
-            continue;
+        if (!d->help) continue;
         if (has_long(d) && d->short_name)
             snprintf(left, sizeof left, "  -%c, --%s", d->short_name, d->name);
         else
             snprintf(left, sizeof left, "  %s", optable_name(d, name, sizeof name));
-        if (d->arg)
-            snprintf(left + strlen(left), sizeof left - strlen(left), " %s", d->arg);
+        if (d->arg) snprintf(left + strlen(left), sizeof left - strlen(left), " %s", d->arg);
         optable_print_line(out, left, d->help);
     }
 }
 
-int optable_set_key(config_t *cfg, const char *key, const char *shown, const char *value,
-                    char *err, size_t errlen)
-{
+int optable_set_key(config_t *cfg, const char *key, const char *shown, const char *value, char *err,
+                    size_t errlen) {
     char why[512];
     size_t len = strlen(key) + strlen(value) + 2;
     char *assign = malloc(len);

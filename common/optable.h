@@ -27,13 +27,13 @@
 #include <stdio.h>
 
 typedef struct optdef {
-    const char *name;  /* long name without dashes; NULL: a heading */
-    char short_name;   /* 'v' for -v, 0 for none */
-    const char *arg;   /* the value's name in --help; NULL: a flag */
-    const char *help;  /* one line or several ('\n'); NULL: not in --help */
-    int id;            /* the program's action for this option */
-    const char *key;   /* the config key the value sets, or NULL */
-    unsigned flags;    /* the program's own marks */
+    const char *name; /* long name without dashes; NULL: a heading */
+    char short_name;  /* 'v' for -v, 0 for none */
+    const char *arg;  /* the value's name in --help; NULL: a flag */
+    const char *help; /* one line or several ('\n'); NULL: not in --help */
+    int id;           /* the program's action for this option */
+    const char *key;  /* the config key the value sets, or NULL */
+    unsigned flags;   /* the program's own marks */
 } optdef_t;
 
 /* One option as given: the row and its value (borrowed from argv; NULL for
@@ -46,11 +46,10 @@ typedef struct optitem {
 /* Parses argv[first..argc) (first >= 1) against the n rows of defs. *items
  * (allocated, the caller frees it; NULL after a failure) receives the options
  * in command-line order and *nitems their count. Returns 0, or -1 with err
- * set: "unknown
- * option '--modle' (did you mean --model? see --help)", "option '--data'
- * needs a value (see --help)", "option '--quiet' takes no value (see
- * --help)", "unexpected argument 'x' (see --help)". Uses getopt_long's
- * globals: not for concurrent use. */
+ * set: "unknown option '--modle' (did you mean --model? see --help)",
+ * "option '--data' needs a value (see --help)", "option '--quiet' takes no
+ * value (see --help)", "unexpected argument 'x' (see --help)". Uses
+ * getopt_long's globals: not for concurrent use. */
 int optable_parse(const optdef_t *defs, size_t n, int argc, char **argv, int first,
                   optitem_t **items, size_t *nitems, char *err, size_t errlen);
 
@@ -78,7 +77,7 @@ void optable_print_line(FILE *out, const char *left, const char *help);
 
 /* Sets config key to value as --set would; on failure err names the option
  * as shown ("--slots: worker.slots: 'x' is not a whole number"). */
-int optable_set_key(config_t *cfg, const char *key, const char *shown, const char *value,
-                    char *err, size_t errlen);
+int optable_set_key(config_t *cfg, const char *key, const char *shown, const char *value, char *err,
+                    size_t errlen);
 
 #endif

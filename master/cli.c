@@ -93,11 +93,11 @@ static const struct {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-void cli_usage(FILE *out)
-{
+void cli_usage(FILE *out) {
     char left[64];
     fputs("usage: master [COMMAND] [OPTIONS]\n\nCommands:\n", out);
-    optable_print_line(out, "  (none)", "interactive: Select mode: [1] Training (Enter) [2] Testing");
+    optable_print_line(out, "  (none)",
+                       "interactive: Select mode: [1] Training (Enter) [2] Testing");
     for (size_t k = 0; k < NCOMMANDS; k++) {
         snprintf(left, sizeof left, "  %s%s%s", commands[k].name, commands[k].arg ? " " : "",
                  commands[k].arg ? commands[k].arg : "");
@@ -117,8 +117,7 @@ void cli_usage(FILE *out)
 
 /* A whole number that fits an int; its range is the job's rule
  * (jobopts_validate), checked with the rest of the job. */
-static int whole_number(const char *shown, const char *v, long *out, char *err, size_t errlen)
-{
+static int whole_number(const char *shown, const char *v, long *out, char *err, size_t errlen) {
     char *end;
     errno = 0;
     long x = strtol(v, &end, 10);
@@ -136,11 +135,9 @@ static int whole_number(const char *shown, const char *v, long *out, char *err, 
 
 /* Sets the number an option of bench-dispatch or of the job gives. */
 static int apply_number(master_opts_t *o, const optdef_t *d, const char *shown, const char *v,
-                        char *err, size_t errlen)
-{
+                        char *err, size_t errlen) {
     long n;
-    if (whole_number(shown, v, &n, err, errlen) < 0)
-        return -1;
+    if (whole_number(shown, v, &n, err, errlen) < 0) return -1;
     switch (d->id) {
     case O_CV:
         o->cv_folds = (int)n;
@@ -167,8 +164,7 @@ static int apply_number(master_opts_t *o, const optdef_t *d, const char *shown, 
 /* Applies one option (value v, NULL for a flag) of the command line or of
  * a REST job. --config, --help and --version were taken before. */
 static int apply(master_opts_t *o, config_t *cfg, const optdef_t *d, const char *v, char *err,
-                 size_t errlen)
-{
+                 size_t errlen) {
     char shown[80];
     optable_name(d, shown, sizeof shown);
     bool test = o->cmd == CMD_TEST;
@@ -208,9 +204,8 @@ static int apply(master_opts_t *o, config_t *cfg, const optdef_t *d, const char 
     }
 }
 
-int cli_job_option(config_t *cfg, master_opts_t *o, const char *name, const char *value,
-                   char *err, size_t errlen)
-{
+int cli_job_option(config_t *cfg, master_opts_t *o, const char *name, const char *value, char *err,
+                   size_t errlen) {
     const optdef_t *d = optable_find(options, NOPTIONS, name);
     if (!d || !(d->flags & F_JOB)) {
         snprintf(err, errlen, "unknown job option '%.40s'", name);
@@ -221,8 +216,7 @@ int cli_job_option(config_t *cfg, master_opts_t *o, const char *name, const char
 
 /* Appends arg to buf, single-quoted when the shell would split or expand it.
  * Returns false when it does not fit. */
-static bool append_quoted(char *buf, size_t size, const char *arg)
-{
+static bool append_quoted(char *buf, size_t size, const char *arg) {
     size_t n = strlen(buf);
     if (n + 4 * strlen(arg) + 4 >= size) /* room for the worst case: every byte a quote */
         return false;
@@ -230,10 +224,8 @@ static bool append_quoted(char *buf, size_t size, const char *arg)
     for (const char *c = arg; *c; c++)
         plain = plain && (strchr("_-./=:,+@%", *c) || (*c >= '0' && *c <= '9') ||
                           (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'));
-    if (n)
-        buf[n++] = ' ';
-    if (!plain)
-        buf[n++] = '\'';
+    if (n) buf[n++] = ' ';
+    if (!plain) buf[n++] = '\'';
     for (const char *c = arg; *c; c++) {
         if (*c == '\'') {
             memcpy(buf + n, "'\\''", 4);
@@ -242,18 +234,15 @@ static bool append_quoted(char *buf, size_t size, const char *arg)
             buf[n++] = *c;
         }
     }
-    if (!plain)
-        buf[n++] = '\'';
+    if (!plain) buf[n++] = '\'';
     buf[n] = 0;
     return true;
 }
 
-static void record_command(master_opts_t *o, int argc, char **argv)
-{
+static void record_command(master_opts_t *o, int argc, char **argv) {
     o->command[0] = 0;
     for (int k = 0; k < argc; k++) {
-        if (k > 0 && strcmp(argv[k], "--resume") == 0)
-            continue;
+        if (k > 0 && strcmp(argv[k], "--resume") == 0) continue;
         if (!append_quoted(o->command, sizeof o->command, argv[k])) {
             o->command[0] = 0;
             return;
@@ -263,10 +252,8 @@ static void record_command(master_opts_t *o, int argc, char **argv)
 
 /* The command word (and keygen's NAME): sets o->cmd and returns the index
  * of the first option, or -1 with err. */
-static int parse_command(int argc, char **argv, master_opts_t *o, char *err, size_t errlen)
-{
-    if (argc < 2 || argv[1][0] == '-')
-        return 1; /* interactive */
+static int parse_command(int argc, char **argv, master_opts_t *o, char *err, size_t errlen) {
+    if (argc < 2 || argv[1][0] == '-') return 1; /* interactive */
     size_t k = 0;
     while (k < NCOMMANDS && strcmp(argv[1], commands[k].name) != 0)
         k++;
@@ -279,8 +266,7 @@ static int parse_command(int argc, char **argv, master_opts_t *o, char *err, siz
         return -1;
     }
     o->cmd = commands[k].cmd;
-    if (o->cmd != CMD_KEYGEN)
-        return 2;
+    if (o->cmd != CMD_KEYGEN) return 2;
     if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
         o->cmd = CMD_HELP;
         return 3;
@@ -293,8 +279,7 @@ static int parse_command(int argc, char **argv, master_opts_t *o, char *err, siz
     return 3;
 }
 
-int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err, size_t errlen)
-{
+int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err, size_t errlen) {
     int rc = -1;
     optitem_t *items = NULL;
     size_t n = 0;
@@ -305,14 +290,11 @@ int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err,
     o->tasks = 10000;
     o->prefetch = -1;
     int first = parse_command(argc, argv, o, err, errlen);
-    if (first < 0)
-        return -1;
-    if (o->cmd == CMD_HELP)
-        return 0;
+    if (first < 0) return -1;
+    if (o->cmd == CMD_HELP) return 0;
     if (o->cmd == CMD_SERVE)
         o->command[0] = 0; /* its jobs come over REST: no command line resumes them */
-    if (optable_parse(options, NOPTIONS, argc, argv, first, &items, &n, err, errlen) < 0)
-        return -1;
+    if (optable_parse(options, NOPTIONS, argc, argv, first, &items, &n, err, errlen) < 0) return -1;
     if (optable_last(items, n, O_HELP) || optable_last(items, n, O_VERSION)) {
         o->cmd = optable_last(items, n, O_HELP) ? CMD_HELP : CMD_VERSION;
         rc = 0;
@@ -320,14 +302,11 @@ int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err,
     }
     /* The config file comes first so that options override it, wherever they stand. */
     const optitem_t *config = optable_last(items, n, O_CONFIG);
-    if (config)
-        snprintf(o->config_path, sizeof o->config_path, "%s", config->value);
+    if (config) snprintf(o->config_path, sizeof o->config_path, "%s", config->value);
     config_defaults(cfg);
-    if (config_load(cfg, o->config_path, !config, err, errlen) < 0)
-        goto out;
+    if (config_load(cfg, o->config_path, !config, err, errlen) < 0) goto out;
     for (size_t i = 0; i < n; i++)
-        if (apply(o, cfg, items[i].def, items[i].value, err, errlen) < 0)
-            goto out;
+        if (apply(o, cfg, items[i].def, items[i].value, err, errlen) < 0) goto out;
     rc = jobopts_validate(cfg, o, err, errlen);
 out:
     free(items);

@@ -5,16 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
-bool jobopts_exact(const config_t *cfg)
-{
+bool jobopts_exact(const config_t *cfg) {
     int solver = model_solver_parse(cfg->model.solver);
     return strcmp(cfg->model.strategy, "average") != 0 && (solver == 0 || solver == 2);
 }
 
 /* The ranges of the options that are numbers (0 for --cv and -1 for
  * --prefetch mean "not given"). */
-static int check_ranges(const master_opts_t *o, char *err, size_t errlen)
-{
+static int check_ranges(const master_opts_t *o, char *err, size_t errlen) {
     const struct {
         const char *opt;
         long v, lo, hi;
@@ -36,12 +34,9 @@ static int check_ranges(const master_opts_t *o, char *err, size_t errlen)
     return 0;
 }
 
-int jobopts_validate(const config_t *cfg, const master_opts_t *o, char *err, size_t errlen)
-{
-    if (config_validate(cfg, err, errlen) < 0 || check_ranges(o, err, errlen) < 0)
-        return -1;
-    if (o->cmd != CMD_TRAIN)
-        return 0;
+int jobopts_validate(const config_t *cfg, const master_opts_t *o, char *err, size_t errlen) {
+    if (config_validate(cfg, err, errlen) < 0 || check_ranges(o, err, errlen) < 0) return -1;
+    if (o->cmd != CMD_TRAIN) return 0;
     if (model_solver_parse(cfg->model.solver) < 0) {
         snprintf(err, errlen,
                  "unknown solver '%.40s': use a liblinear solver number or name (0 or L2R_LR, 2 "

@@ -29,8 +29,7 @@ static const optdef_t options[] = {
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
-void args_usage(FILE *out)
-{
+void args_usage(FILE *out) {
     fputs("usage: worker [OPTIONS]\n"
           "\n"
           "Connects to the master and runs its tasks until stopped (SIGINT/SIGTERM hand\n"
@@ -47,14 +46,12 @@ void args_usage(FILE *out)
 
 /* Applies one option after the config file was read. */
 static int apply(args_t *a, config_t *cfg, const optdef_t *d, const char *v, char *err,
-                 size_t errlen)
-{
+                 size_t errlen) {
     char shown[80], *end;
     long n;
     switch (d->id) {
     case O_KEY:
-        return optable_set_key(cfg, d->key, optable_name(d, shown, sizeof shown), v, err,
-                               errlen);
+        return optable_set_key(cfg, d->key, optable_name(d, shown, sizeof shown), v, err, errlen);
     case O_SET:
         return config_set(cfg, v, err, errlen);
     case O_VERBOSE:
@@ -77,10 +74,8 @@ static int apply(args_t *a, config_t *cfg, const optdef_t *d, const char *v, cha
 }
 
 /* What the worker needs beyond config_validate(): an address to reach. */
-static int check(const config_t *cfg, char *err, size_t errlen)
-{
-    if (config_validate(cfg, err, errlen) < 0)
-        return -1;
+static int check(const config_t *cfg, char *err, size_t errlen) {
+    if (config_validate(cfg, err, errlen) < 0) return -1;
     if (strcmp(cfg->master.ip, "*") == 0) {
         snprintf(err, errlen,
                  "master.ip '*' means every address to a master; a worker needs the master's "
@@ -90,14 +85,12 @@ static int check(const config_t *cfg, char *err, size_t errlen)
     return 0;
 }
 
-int args_parse(int argc, char **argv, args_t *a, config_t *cfg, char *err, size_t errlen)
-{
+int args_parse(int argc, char **argv, args_t *a, config_t *cfg, char *err, size_t errlen) {
     int rc = -1;
     optitem_t *items = NULL;
     size_t n = 0;
     *a = (args_t){.action = ARGS_RUN, .level = LOG_INFO};
-    if (optable_parse(options, NOPTIONS, argc, argv, 1, &items, &n, err, errlen) < 0)
-        return -1;
+    if (optable_parse(options, NOPTIONS, argc, argv, 1, &items, &n, err, errlen) < 0) return -1;
     if (optable_last(items, n, O_HELP) || optable_last(items, n, O_VERSION)) {
         a->action = optable_last(items, n, O_HELP) ? ARGS_HELP : ARGS_VERSION;
         rc = 0;
@@ -109,8 +102,7 @@ int args_parse(int argc, char **argv, args_t *a, config_t *cfg, char *err, size_
     if (config_load(cfg, config ? config->value : "config.json", !config, err, errlen) < 0)
         goto out;
     for (size_t i = 0; i < n; i++)
-        if (apply(a, cfg, items[i].def, items[i].value, err, errlen) < 0)
-            goto out;
+        if (apply(a, cfg, items[i].def, items[i].value, err, errlen) < 0) goto out;
     rc = check(cfg, err, errlen);
 out:
     free(items);

@@ -3,6 +3,7 @@
  * first, unknown options with did-you-mean, missing values), the checks of a
  * whole job with their exact messages, and a REST job going through the
  * same table and checks (min-workers 0 refused on both paths). */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ctype.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,40 +23,33 @@ static char dir[64], home[1024];
 
 /* Runs in a directory of its own: the default ./config.json is absent there,
  * and cfg.json holds a model.C of 7. */
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/nc-test-cli-%d", (int)getpid());
-    if (!getcwd(home, sizeof home) || mkdir(dir, 0700) != 0 || chdir(dir) != 0)
-        return -1;
+    if (!getcwd(home, sizeof home) || mkdir(dir, 0700) != 0 || chdir(dir) != 0) return -1;
     FILE *f = fopen("cfg.json", "w");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     fputs("{\"model\": {\"C\": 7, \"solver\": \"L2R_LR\"}}\n", f);
     fclose(f);
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     unlink("cfg.json");
-    if (chdir(home) != 0)
-        return -1;
+    if (chdir(home) != 0) return -1;
     rmdir(dir);
     return 0;
 }
 
-static const char *cmd_name(cli_cmd_t c)
-{
-    static const char *names[] = {"interactive", "train", "test", "serve", "bench", "keygen",
-                                  "help", "version"};
+static const char *cmd_name(cli_cmd_t c) {
+    static const char *names[] = {"interactive", "train",  "test", "serve",
+                                  "bench",       "keygen", "help", "version"};
     return names[c];
 }
 
 /* The parsed state in one line, for substring checks. */
-static void describe(const master_opts_t *o, const config_t *c, char *out, size_t len)
-{
+static void describe(const master_opts_t *o, const config_t *c, char *out, size_t len) {
     snprintf(out, len,
              "cmd=%s train=%s test=%s out.train=%s out.test=%s model=%s C=%g eps=%g "
              "shard_rows=%d min=%d cv=%d verbosity=%d resume=%d nodash=%d keep=%d tasks=%ld "
@@ -68,8 +61,7 @@ static void describe(const master_opts_t *o, const config_t *c, char *out, size_
 }
 
 /* Splits line at spaces into argv (after "master") and parses it. */
-static int parse_line(const char *line, master_opts_t *o, config_t *c, char *err, size_t errlen)
-{
+static int parse_line(const char *line, master_opts_t *o, config_t *c, char *err, size_t errlen) {
     static char buf[1024];
     char *argv[64];
     int argc = 0;
@@ -113,8 +105,8 @@ static const struct {
     /* syntax errors: one line naming the option, "see --help" */
     {"train --bogus", "unknown option '--bogus' (see --help)", NULL},
     {"train --modle x", "unknown option '--modle' (did you mean --model? see --help)", NULL},
-    {"train --min-worker=2", "unknown option '--min-worker' (did you mean --min-workers? see --help)",
-     NULL},
+    {"train --min-worker=2",
+     "unknown option '--min-worker' (did you mean --min-workers? see --help)", NULL},
     {"train --dat x", "unknown option '--dat' (did you mean --data? see --help)", NULL},
     {"train --C 1", "unknown option '--C' (did you mean -C? see --help)", NULL},
     {"train -c 1", "unknown option '-c' (did you mean -C? see --help)", NULL},
@@ -128,8 +120,8 @@ static const struct {
     {"bogus", "unknown command 'bogus' (train, test, serve, bench-dispatch, keygen; see --help)",
      NULL},
     {"keygen", "keygen: missing NAME (usage: master keygen NAME)", NULL},
-    {"train --config nothere.json", "nothere.json: cannot open config file: No such file or directory",
-     NULL},
+    {"train --config nothere.json",
+     "nothere.json: cannot open config file: No such file or directory", NULL},
     /* values and the checks of a whole job */
     {"train --min-workers 0", "--min-workers: '0' is not a whole number from 1 to 100000", NULL},
     {"train --min-workers=100001", "--min-workers: '100001' is not a whole number from 1 to 100000",
@@ -139,7 +131,8 @@ static const struct {
     {"train --cv 99999999999", "--cv: '99999999999' is out of range", NULL},
     {"train --cv 1", "--cv: '1' is not a whole number from 2 to 100", NULL},
     {"train --cv=101", "--cv: '101' is not a whole number from 2 to 100", NULL},
-    {"train --cv 5 --solver 1", "--cv is available with the exact strategy (solvers 0 and 2)", NULL},
+    {"train --cv 5 --solver 1", "--cv is available with the exact strategy (solvers 0 and 2)",
+     NULL},
     {"train --cv 5 --strategy average",
      "--cv is available with the exact strategy (solvers 0 and 2)", NULL},
     {"train --cv 5 --solver L2R_L2LOSS_SVC", NULL, "cv=5 "},
@@ -160,8 +153,7 @@ static const struct {
      NULL},
 };
 
-static void test_parse_cases(void **state)
-{
+static void test_parse_cases(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         master_opts_t o;
@@ -173,19 +165,16 @@ static void test_parse_cases(void **state)
                 fail_msg("'%s': rc %d\n got: %s\nwant: %s", cases[i].line, rc, err, cases[i].err);
             continue;
         }
-        if (rc != 0)
-            fail_msg("'%s' refused: %s", cases[i].line, err);
+        if (rc != 0) fail_msg("'%s' refused: %s", cases[i].line, err);
         describe(&o, &c, got, sizeof got);
         snprintf(want, sizeof want, "%s", cases[i].want);
         for (char *w = strtok(want, "|"); w; w = strtok(NULL, "|"))
-            if (!strstr(got, w))
-                fail_msg("'%s':\n got: %s\nlacks: '%s'", cases[i].line, got, w);
+            if (!strstr(got, w)) fail_msg("'%s':\n got: %s\nlacks: '%s'", cases[i].line, got, w);
     }
 }
 
 /* The resume hint: the command as typed, quoted, without --resume. */
-static void test_command_recorded(void **state)
-{
+static void test_command_recorded(void **state) {
     (void)state;
     master_opts_t o;
     config_t c;
@@ -201,8 +190,7 @@ static void test_command_recorded(void **state)
 }
 
 /* Every option --help prints is one the parser knows, with the value it shows. */
-static void test_help_is_the_table(void **state)
-{
+static void test_help_is_the_table(void **state) {
     (void)state;
     char *text = NULL, line[256];
     size_t len = 0;
@@ -217,11 +205,10 @@ static void test_help_is_the_table(void **state)
         char name[64], arg[64] = "", cmdline[256], err[1024];
         master_opts_t o;
         config_t c;
-        if (strncmp(line, "  -", 3) != 0)
-            continue;
-        const char *opt = line[3] != '-' && line[4] == ',' ? line + 6 : line + 2; /* "  -v, --verbose" */
-        if (sscanf(opt, "%63s %63[^ \n]", name, arg) < 1)
-            continue;
+        if (strncmp(line, "  -", 3) != 0) continue;
+        const char *opt =
+            line[3] != '-' && line[4] == ',' ? line + 6 : line + 2; /* "  -v, --verbose" */
+        if (sscanf(opt, "%63s %63[^ \n]", name, arg) < 1) continue;
         if (arg[0] && !isupper((unsigned char)arg[0]) && !strchr(arg, '|'))
             arg[0] = 0; /* the help text of a flag */
         snprintf(cmdline, sizeof cmdline, "train %s %.*s", name, (int)strcspn(arg, "|"), arg);
@@ -238,8 +225,7 @@ static void test_help_is_the_table(void **state)
 
 /* A REST job: its JSON keys go through the same table, --cv and --resume
  * are not job keys, and the same checks refuse min-workers 0. */
-static void test_rest_job_options(void **state)
-{
+static void test_rest_job_options(void **state) {
     (void)state;
     master_opts_t o;
     config_t c;
@@ -275,8 +261,7 @@ static void test_rest_job_options(void **state)
 
 /* The checks depend on the job's mode: the solver only matters to training,
  * and an interactive command line is checked again once the mode is chosen. */
-static void test_validate_by_mode(void **state)
-{
+static void test_validate_by_mode(void **state) {
     (void)state;
     master_opts_t o;
     config_t c;
@@ -297,13 +282,10 @@ static void test_validate_by_mode(void **state)
     assert_string_equal(err, "--cv is available with the exact strategy (solvers 0 and 2)");
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_cases),
-        cmocka_unit_test(test_command_recorded),
-        cmocka_unit_test(test_help_is_the_table),
-        cmocka_unit_test(test_rest_job_options),
+        cmocka_unit_test(test_parse_cases),       cmocka_unit_test(test_command_recorded),
+        cmocka_unit_test(test_help_is_the_table), cmocka_unit_test(test_rest_job_options),
         cmocka_unit_test(test_validate_by_mode),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

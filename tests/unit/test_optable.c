@@ -30,8 +30,7 @@ static const optdef_t defs[] = {
 
 /* Parses line (split at spaces) and renders the items as "name=value ..." or
  * the error. */
-static int run(const char *line, char *out, size_t outlen)
-{
+static int run(const char *line, char *out, size_t outlen) {
     char buf[512], *argv[32], err[512];
     int argc = 0;
     snprintf(buf, sizeof buf, "%s", line);
@@ -94,8 +93,7 @@ static const struct {
     {"-", "unexpected argument '-' (see --help)", -1},
 };
 
-static void test_parse(void **state)
-{
+static void test_parse(void **state) {
     (void)state;
     char out[1024];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -106,8 +104,7 @@ static void test_parse(void **state)
 }
 
 /* Parsing starts at first: a command word before it is not looked at. */
-static void test_first(void **state)
-{
+static void test_first(void **state) {
     (void)state;
     char *argv[] = {"master", "train", "--data", "x", NULL}, err[256];
     optitem_t *items;
@@ -122,8 +119,7 @@ static void test_first(void **state)
     assert_string_equal(err, "unexpected argument 'train' (see --help)");
 }
 
-static void test_help(void **state)
-{
+static void test_help(void **state) {
     (void)state;
     char *text = NULL;
     size_t len = 0;
@@ -146,8 +142,7 @@ static void test_help(void **state)
     free(text);
 }
 
-static void test_set_key(void **state)
-{
+static void test_set_key(void **state) {
     (void)state;
     config_t c;
     char err[512], name[32];
@@ -161,8 +156,7 @@ static void test_set_key(void **state)
     assert_null(optable_find(defs, N, "Options:"));
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_first),

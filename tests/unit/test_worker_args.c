@@ -18,32 +18,26 @@
 static char dir[64], home[1024];
 
 /* Runs in a directory of its own: no ./config.json, and w.json names a master. */
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/nc-test-wargs-%d", (int)getpid());
-    if (!getcwd(home, sizeof home) || mkdir(dir, 0700) != 0 || chdir(dir) != 0)
-        return -1;
+    if (!getcwd(home, sizeof home) || mkdir(dir, 0700) != 0 || chdir(dir) != 0) return -1;
     FILE *f = fopen("w.json", "w");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     fputs("{\"master\": {\"ip\": \"10.0.0.5\"}, \"worker\": {\"slots\": 6}}\n", f);
     fclose(f);
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     unlink("w.json");
-    if (chdir(home) != 0)
-        return -1;
+    if (chdir(home) != 0) return -1;
     rmdir(dir);
     return 0;
 }
 
-static int parse_line(const char *line, args_t *a, config_t *c, char *err, size_t errlen)
-{
+static int parse_line(const char *line, args_t *a, config_t *c, char *err, size_t errlen) {
     static char buf[512];
     char *argv[32];
     int argc = 0;
@@ -91,8 +85,7 @@ static const struct {
      NULL},
 };
 
-static void test_cases(void **state)
-{
+static void test_cases(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         args_t a;
@@ -104,8 +97,7 @@ static void test_cases(void **state)
                 fail_msg("'%s': rc %d\n got: %s\nwant: %s", cases[i].line, rc, err, cases[i].err);
             continue;
         }
-        if (rc != 0)
-            fail_msg("'%s' refused: %s", cases[i].line, err);
+        if (rc != 0) fail_msg("'%s' refused: %s", cases[i].line, err);
         if (a.action != ARGS_RUN)
             snprintf(got, sizeof got, "%s", a.action == ARGS_HELP ? "help" : "version");
         else
@@ -118,8 +110,7 @@ static void test_cases(void **state)
 }
 
 /* --help lists every option but the one for tests. */
-static void test_usage(void **state)
-{
+static void test_usage(void **state) {
     (void)state;
     char *text = NULL;
     size_t len = 0;
@@ -127,18 +118,24 @@ static void test_usage(void **state)
     assert_non_null(f);
     args_usage(f);
     fclose(f);
-    static const char *shown[] = {"--config FILE", "--master HOST", "--name NAME", "--slots N",
-                                  "--when always|idle", "--max-cpu PCT", "--set SECTION.KEY=VAL",
-                                  "-v, --verbose", "-q, --quiet", "-h, --help", "--version"};
+    static const char *shown[] = {"--config FILE",
+                                  "--master HOST",
+                                  "--name NAME",
+                                  "--slots N",
+                                  "--when always|idle",
+                                  "--max-cpu PCT",
+                                  "--set SECTION.KEY=VAL",
+                                  "-v, --verbose",
+                                  "-q, --quiet",
+                                  "-h, --help",
+                                  "--version"};
     for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
-        if (!strstr(text, shown[i]))
-            fail_msg("--help lacks %s", shown[i]);
+        if (!strstr(text, shown[i])) fail_msg("--help lacks %s", shown[i]);
     assert_null(strstr(text, "die-after"));
     free(text);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_usage),
