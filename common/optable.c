@@ -1,6 +1,7 @@
 #include "common/optable.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -275,6 +276,23 @@ void optable_print(FILE *out, const optdef_t *defs, size_t n) {
         if (d->arg) snprintf(left + strlen(left), sizeof left - strlen(left), " %s", d->arg);
         optable_print_line(out, left, d->help);
     }
+}
+
+int optable_long(const char *shown, const char *v, long lo, long hi, long *out, char *err,
+                 size_t errlen) {
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end) {
+        snprintf(err, errlen, "%s: '%s' is not a whole number", shown, v);
+        return -1;
+    }
+    if (errno || x < lo || x > hi) {
+        snprintf(err, errlen, "%s: '%s' is out of range (%ld to %ld)", shown, v, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
 }
 
 int optable_set_key(config_t *cfg, const char *key, const char *shown, const char *value, char *err,

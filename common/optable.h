@@ -75,6 +75,12 @@ void optable_print(FILE *out, const optdef_t *defs, size_t n);
  * column on (each '\n' of help starts a line there). */
 void optable_print_line(FILE *out, const char *left, const char *help);
 
+/* Reads v as a whole number from lo to hi into *out; on failure err names the
+ * option as shown ("--cv: 'x' is not a whole number", "--die-after: '0' is
+ * out of range (1 to 1000000000)"). 0 or -1. */
+int optable_long(const char *shown, const char *v, long lo, long hi, long *out, char *err,
+                 size_t errlen);
+
 /* Sets config key to value as --set would; on failure err names the option
  * as shown ("--slots: worker.slots: 'x' is not a whole number"). */
 int optable_set_key(config_t *cfg, const char *key, const char *shown, const char *value, char *err,

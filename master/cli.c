@@ -3,7 +3,6 @@
 #include "common/optable.h"
 #include "master/jobopts.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,29 +114,11 @@ void cli_usage(FILE *out) {
           out);
 }
 
-/* A whole number that fits an int; its range is the job's rule
- * (jobopts_validate), checked with the rest of the job. */
-static int whole_number(const char *shown, const char *v, long *out, char *err, size_t errlen) {
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end) {
-        snprintf(err, errlen, "%s: '%s' is not a whole number", shown, v);
-        return -1;
-    }
-    if (errno || x < INT_MIN || x > INT_MAX) {
-        snprintf(err, errlen, "%s: '%s' is out of range", shown, v);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
-
 /* Sets the number an option of bench-dispatch or of the job gives. */
 static int apply_number(master_opts_t *o, const optdef_t *d, const char *shown, const char *v,
                         char *err, size_t errlen) {
-    long n;
-    if (whole_number(shown, v, &n, err, errlen) < 0) return -1;
+    long n; /* any int: the ranges are the job's rules, checked by jobopts_validate() */
+    if (optable_long(shown, v, INT_MIN, INT_MAX, &n, err, errlen) < 0) return -1;
     switch (d->id) {
     case O_CV:
         o->cv_folds = (int)n;

@@ -47,7 +47,7 @@ void args_usage(FILE *out) {
 /* Applies one option after the config file was read. */
 static int apply(args_t *a, config_t *cfg, const optdef_t *d, const char *v, char *err,
                  size_t errlen) {
-    char shown[80], *end;
+    char shown[80];
     long n;
     switch (d->id) {
     case O_KEY:
@@ -61,11 +61,7 @@ static int apply(args_t *a, config_t *cfg, const optdef_t *d, const char *v, cha
         a->level = LOG_WARN;
         return 0;
     case O_DIE_AFTER:
-        n = strtol(v, &end, 10);
-        if (end == v || *end || n < 1 || n > 1000000000) {
-            snprintf(err, errlen, "--die-after: '%s' is not a positive whole number", v);
-            return -1;
-        }
+        if (optable_long("--die-after", v, 1, 1000000000, &n, err, errlen) < 0) return -1;
         a->die_after = (int)n;
         return 0;
     default: /* --config, --help, --version: taken before */

@@ -74,7 +74,7 @@ static const struct {
     {"10.0.0.5", "unexpected argument '10.0.0.5' (see --help)", NULL},
     {"--slots x", "--slots: worker.slots: 'x' is not a whole number", NULL},
     {"--set a.b=c", "--set: unknown key 'a.b'", NULL},
-    {"--die-after 0", "--die-after: '0' is not a positive whole number", NULL},
+    {"--die-after 0", "--die-after: '0' is out of range (1 to 1000000000)", NULL},
     {"--max-cpu 101", "worker.max_cpu: 101 is out of range (0-100)", NULL},
     {"--when sometimes", "worker.when: 'sometimes' is not always or idle", NULL},
     {"--master *",
