@@ -12,6 +12,7 @@
 # make demo       installs deps, builds, prepares data, runs a real cluster
 # make bench      benchmark table against liblinear-train / liblinear-predict
 # make fuzz       runs each fuzz target for FUZZ_SECONDS
+# make soak       chaos soak for DURATION seconds (scripts/soak.sh)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -51,7 +52,7 @@ TTOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TTOOL_SRC))
 LIBS_A     := $(BUILD)/libmaster.a $(BUILD)/libdashboard.a $(BUILD)/libworker.a $(BUILD)/libcommon.a
 
 .SECONDARY:
-.PHONY: all deps test unit demo bench fuzz fuzz-build format lint clean data data-full
+.PHONY: all deps test unit demo bench fuzz fuzz-build format lint clean data data-full soak
 all: $(BIN)/master $(BIN)/worker $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
@@ -132,6 +133,11 @@ bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh
+
+# Chaos soak (not part of test): DURATION=seconds (600), SAN=1 for the ASan build.
+soak:
+	@$(MAKE) --no-print-directory all
+	@DURATION=$(or $(DURATION),600) SAN=$(SAN) scripts/soak.sh
 
 data: all
 	@scripts/prepare-data.sh

@@ -440,7 +440,8 @@ static bool valid_host(const char *h, bool empty_ok)
     return label > 0;
 }
 
-int config_validate(const config_t *c, char *err, size_t errlen)
+/* Ports in range, and four different ones: each service binds its own. */
+static int check_ports(const config_t *c, char *err, size_t errlen)
 {
     const int ports[] = {c->master.task_port, c->master.result_port, c->master.heartbeat_port,
                          c->dashboard.port};
@@ -458,6 +459,11 @@ int config_validate(const config_t *c, char *err, size_t errlen)
                          names[i], names[k], ports[i]);
                 return -1;
             }
+    return 0;
+}
+
+static int check_hosts(const config_t *c, char *err, size_t errlen)
+{
     if (!valid_host(c->master.ip, false)) {
         snprintf(err, errlen,
                  "master.ip: '%s' is not an IP address, a host name or an interface name",
@@ -469,26 +475,34 @@ int config_validate(const config_t *c, char *err, size_t errlen)
                  c->dashboard.host);
         return -1;
     }
+    return 0;
+}
+
+/* The keys that name one of a few words. */
+static int check_words(const config_t *c, char *err, size_t errlen)
+{
     static const char *const scales[] = {"standard", "minmax", "none", NULL};
     static const char *const formats[] = {"auto", "csv", "libsvm", NULL};
     static const char *const strategies[] = {"exact", "average", NULL};
     static const char *const whens[] = {"always", "idle", NULL};
-    if (!one_of(c->data.scale, scales)) {
-        snprintf(err, errlen, "data.scale: '%s' is not standard, minmax or none", c->data.scale);
-        return -1;
-    }
-    if (!one_of(c->data.format, formats)) {
-        snprintf(err, errlen, "data.format: '%s' is not auto, csv or libsvm", c->data.format);
-        return -1;
-    }
-    if (!one_of(c->model.strategy, strategies)) {
-        snprintf(err, errlen, "model.strategy: '%s' is not exact or average", c->model.strategy);
-        return -1;
-    }
-    if (!one_of(c->worker.when, whens)) {
-        snprintf(err, errlen, "worker.when: '%s' is not always or idle", c->worker.when);
-        return -1;
-    }
+    const struct {
+        const char *name, *value, *const *allowed, *list;
+    } w[] = {
+        {"data.scale", c->data.scale, scales, "standard, minmax or none"},
+        {"data.format", c->data.format, formats, "auto, csv or libsvm"},
+        {"model.strategy", c->model.strategy, strategies, "exact or average"},
+        {"worker.when", c->worker.when, whens, "always or idle"},
+    };
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (!one_of(w[i].value, w[i].allowed)) {
+            snprintf(err, errlen, "%s: '%s' is not %s", w[i].name, w[i].value, w[i].list);
+            return -1;
+        }
+    return 0;
+}
+
+static int check_numbers(const config_t *c, char *err, size_t errlen)
+{
     if (!(c->model.C > 0)) {
         snprintf(err, errlen, "model.C: must be positive, got %g", c->model.C);
         return -1;
@@ -497,7 +511,7 @@ int config_validate(const config_t *c, char *err, size_t errlen)
         snprintf(err, errlen, "model.eps: must be positive, got %g", c->model.eps);
         return -1;
     }
-    struct {
+    const struct {
         const char *name;
         int v, lo, hi;
     } ranges[] = {
@@ -520,6 +534,14 @@ int config_validate(const config_t *c, char *err, size_t errlen)
                      ranges[i].lo, ranges[i].hi);
             return -1;
         }
+    return 0;
+}
+
+int config_validate(const config_t *c, char *err, size_t errlen)
+{
+    if (check_ports(c, err, errlen) < 0 || check_hosts(c, err, errlen) < 0 ||
+        check_words(c, err, errlen) < 0 || check_numbers(c, err, errlen) < 0)
+        return -1;
     return 0;
 }
 

@@ -1,93 +1,203 @@
 #include "master/cli.h"
 
-#include <stdio.h>
+#include "common/optable.h"
+#include "master/jobopts.h"
+
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *cli_usage(void)
-{
-    return "usage: master [COMMAND] [OPTIONS]\n"
-           "\n"
-           "Commands:\n"
-           "  (none)                 interactive: Select mode: [1] Training (Enter) [2] Testing\n"
-           "  train                  run one training job, write outputs, exit\n"
-           "  test                   run one prediction job, write outputs, exit\n"
-           "  serve                  stay up; jobs are submitted over the REST API / dashboard\n"
-           "  bench-dispatch         cluster self-test: tasks/s, MB/s, latency\n"
-           "  keygen NAME            write a CurveZMQ key pair NAME.key / NAME.pub\n"
-           "\n"
-           "Common options:\n"
-           "  --config FILE          configuration (default ./config.json)\n"
-           "  --set SECTION.KEY=VAL  override one config value (repeatable)\n"
-           "  --no-dashboard         do not start the dashboard on :5051\n"
-           "  --keep-running         stay up with the dashboard after the job\n"
-           "  -v, --verbose / -q, --quiet\n"
-           "  --help, --version\n"
-           "\n"
-           "Job options:\n"
-           "  --data FILE   --model FILE   --out FILE   --label COL   --id COL\n"
-           "  --format csv|libsvm   --scale standard|minmax|none\n"
-           "  --solver N|NAME   -C VALUE   --eps VALUE   --bias VALUE\n"
-           "  --strategy exact|average   --rounds R   --cv K\n"
-           "  --shard-rows N   --min-workers N   --resume\n"
-           "\n"
-           "bench-dispatch options:\n"
-           "  --tasks N  --payload BYTES  --task-ms MS  --prefetch N  --out-ids FILE\n"
-           "\n"
-           "--data may be a pipe, /dev/stdin or a FIFO (copied to $TMPDIR first).\n"
-           "\n"
-           "Exit status: 0 success, 1 job failed, 2 bad usage or config, 3 bad input data,\n"
-           "130 / 143 a job stopped by Ctrl-C / SIGTERM (serve mode exits 0).\n";
+/* What an option does; O_KEY options set their row's config key. */
+enum {
+    O_KEY = 1,
+    O_CONFIG,
+    O_SET,
+    O_NO_DASHBOARD,
+    O_KEEP_RUNNING,
+    O_VERBOSE,
+    O_QUIET,
+    O_HELP,
+    O_VERSION,
+    O_DATA,
+    O_OUT,
+    O_CV,
+    O_MIN_WORKERS,
+    O_RESUME,
+    O_TASKS,
+    O_PAYLOAD,
+    O_TASK_MS,
+    O_PREFETCH,
+    O_OUT_IDS,
+};
+
+/* A job option: a job submitted over REST may carry it as a JSON key. */
+#define F_JOB 1u
+
+static const optdef_t options[] = {
+    /* clang-format off */
+    {.help = "Common options:"},
+    {"config", 0, "FILE", "configuration (default ./config.json)", O_CONFIG, NULL, 0},
+    {"set", 0, "SECTION.KEY=VAL", "override one config value (repeatable)", O_SET, NULL, 0},
+    {"no-dashboard", 0, NULL, "do not start the dashboard on :5051", O_NO_DASHBOARD, NULL, 0},
+    {"keep-running", 0, NULL, "stay up with the dashboard after the job", O_KEEP_RUNNING, NULL, 0},
+    {"verbose", 'v', NULL, "log debug lines too", O_VERBOSE, NULL, 0},
+    {"quiet", 'q', NULL, "log warnings and errors only, no progress", O_QUIET, NULL, 0},
+    {"help", 'h', NULL, "print this help", O_HELP, NULL, 0},
+    {"version", 0, NULL, "print the version", O_VERSION, NULL, 0},
+    {.help = "\nJob options (a job submitted to POST /api/jobs in serve mode takes the same\n"
+             "names as JSON keys, all but cv and resume):"},
+    {"data", 0, "FILE", "input: data.train for train, data.test for test", O_DATA, NULL, F_JOB},
+    {"model", 0, "FILE", "model written by train, read by test (model.file)", O_KEY, "model.file", F_JOB},
+    {"out", 0, "FILE", "predictions: output.train for train, output.test for test", O_OUT, NULL,
+     F_JOB},
+    {"label", 0, "COL", "label column (data.label)", O_KEY, "data.label", F_JOB},
+    {"id", 0, "COL", "id column (data.id)", O_KEY, "data.id", F_JOB},
+    {"format", 0, "csv|libsvm", "input format (data.format; by default from the file name)", O_KEY,
+     "data.format", F_JOB},
+    {"scale", 0, "standard|minmax|none", "feature scaling (data.scale)", O_KEY, "data.scale", F_JOB},
+    {"solver", 0, "N|NAME", "liblinear solver number or name (model.solver)", O_KEY, "model.solver",
+     F_JOB},
+    {"C", 'C', "VALUE", "cost of a training error (model.C)", O_KEY, "model.C", F_JOB},
+    {"eps", 0, "VALUE", "stopping tolerance (model.eps)", O_KEY, "model.eps", F_JOB},
+    {"bias", 0, "VALUE", "bias feature (model.bias)", O_KEY, "model.bias", F_JOB},
+    {"strategy", 0, "exact|average", "how workers train together (model.strategy)", O_KEY,
+     "model.strategy", F_JOB},
+    {"rounds", 0, "R", "parameter-mixing rounds, average strategy (model.rounds)", O_KEY,
+     "model.rounds", F_JOB},
+    {"cv", 0, "K", "K-fold cross-validation, K from 2 to 100 (exact strategy)", O_CV, NULL, 0},
+    {"shard-rows", 0, "N", "rows per shard (cluster.shard_rows)", O_KEY, "cluster.shard_rows",
+     F_JOB},
+    {"min-workers", 0, "N", "start once N workers are connected, N from 1 to 100000\n"
+                            "(default 1; waits without a time limit)", O_MIN_WORKERS, NULL, F_JOB},
+    {"resume", 0, NULL, "continue a stopped exact training from its journal", O_RESUME, NULL, 0},
+    {.help = "\nbench-dispatch options:"},
+    {"tasks", 0, "N", "tasks to run (default 10000)", O_TASKS, NULL, 0},
+    {"payload", 0, "BYTES", "bytes sent with each task", O_PAYLOAD, NULL, 0},
+    {"task-ms", 0, "MS", "each task sleeps MS milliseconds on its worker", O_TASK_MS, NULL, 0},
+    {"prefetch", 0, "N", "leases per worker beyond its slots (default 32)", O_PREFETCH, NULL, 0},
+    {"out-ids", 0, "FILE", "write the accepted task ids to FILE", O_OUT_IDS, NULL, 0},
+    /* clang-format on */
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static const struct {
+    const char *name, *arg, *help;
+    cli_cmd_t cmd;
+} commands[] = {
+    {"train", NULL, "run one training job, write outputs, exit", CMD_TRAIN},
+    {"test", NULL, "run one prediction job, write outputs, exit", CMD_TEST},
+    {"serve", NULL, "stay up; jobs are submitted over the REST API / dashboard", CMD_SERVE},
+    {"bench-dispatch", NULL, "cluster self-test: tasks/s, MB/s, latency", CMD_BENCH_DISPATCH},
+    {"keygen", "NAME", "write a CurveZMQ key pair NAME.key / NAME.pub", CMD_KEYGEN},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+void cli_usage(FILE *out) {
+    char left[64];
+    fputs("usage: master [COMMAND] [OPTIONS]\n\nCommands:\n", out);
+    optable_print_line(out, "  (none)",
+                       "interactive: Select mode: [1] Training (Enter) [2] Testing");
+    for (size_t k = 0; k < NCOMMANDS; k++) {
+        snprintf(left, sizeof left, "  %s%s%s", commands[k].name, commands[k].arg ? " " : "",
+                 commands[k].arg ? commands[k].arg : "");
+        optable_print_line(out, left, commands[k].help);
+    }
+    fputc('\n', out);
+    optable_print(out, options, NOPTIONS);
+    fputs("\n"
+          "An option's value is the next argument (--data x.csv) or follows '='\n"
+          "(--data=x.csv). --data may be a pipe, /dev/stdin or a FIFO (copied to $TMPDIR\n"
+          "first).\n"
+          "\n"
+          "Exit status: 0 success, 1 job failed, 2 bad usage or config, 3 bad input data,\n"
+          "130 / 143 a job stopped by Ctrl-C / SIGTERM (serve mode exits 0).\n",
+          out);
 }
 
-static int parse_long_arg(const char *opt, const char *v, long lo, long hi, long *out, char *err,
-                          size_t errlen)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || x < lo || x > hi) {
-        snprintf(err, errlen, "%s: '%s' is not a whole number from %ld to %ld", opt, v, lo, hi);
-        return -1;
+/* Sets the number an option of bench-dispatch or of the job gives. */
+static int apply_number(master_opts_t *o, const optdef_t *d, const char *shown, const char *v,
+                        char *err, size_t errlen) {
+    long n; /* any int: the ranges are the job's rules, checked by jobopts_validate() */
+    if (optable_long(shown, v, INT_MIN, INT_MAX, &n, err, errlen) < 0) return -1;
+    switch (d->id) {
+    case O_CV:
+        o->cv_folds = (int)n;
+        break;
+    case O_MIN_WORKERS:
+        o->min_workers = (int)n;
+        break;
+    case O_TASKS:
+        o->tasks = n;
+        break;
+    case O_PAYLOAD:
+        o->payload = n;
+        break;
+    case O_TASK_MS:
+        o->task_ms = (int)n;
+        break;
+    case O_PREFETCH:
+        o->prefetch = (int)n;
+        break;
     }
-    *out = x;
     return 0;
 }
 
-/* Job options that are config values: option -> "section.key". */
-static const struct {
-    const char *opt;
-    const char *key;
-} config_opts[] = {
-    {"model", "model.file"},     {"label", "data.label"},      {"id", "data.id"},
-    {"solver", "model.solver"},  {"C", "model.C"},              {"eps", "model.eps"},
-    {"bias", "model.bias"},      {"strategy", "model.strategy"}, {"rounds", "model.rounds"},
-    {"shard-rows", "cluster.shard_rows"}, {"format", "data.format"}, {"scale", "data.scale"},
-};
+/* Applies one option (value v, NULL for a flag) of the command line or of
+ * a REST job. --config, --help and --version were taken before. */
+static int apply(master_opts_t *o, config_t *cfg, const optdef_t *d, const char *v, char *err,
+                 size_t errlen) {
+    char shown[80];
+    optable_name(d, shown, sizeof shown);
+    bool test = o->cmd == CMD_TEST;
+    switch (d->id) {
+    case O_KEY:
+        return optable_set_key(cfg, d->key, shown, v, err, errlen);
+    case O_DATA:
+        return optable_set_key(cfg, test ? "data.test" : "data.train", shown, v, err, errlen);
+    case O_OUT:
+        return optable_set_key(cfg, test ? "output.test" : "output.train", shown, v, err, errlen);
+    case O_SET:
+        return config_set(cfg, v, err, errlen);
+    case O_VERBOSE:
+        o->verbosity = 1;
+        return 0;
+    case O_QUIET:
+        o->verbosity = -1;
+        return 0;
+    case O_NO_DASHBOARD:
+        o->no_dashboard = true;
+        return 0;
+    case O_KEEP_RUNNING:
+        o->keep_running = true;
+        return 0;
+    case O_RESUME:
+        o->resume = true;
+        return 0;
+    case O_OUT_IDS:
+        snprintf(o->out_ids, sizeof o->out_ids, "%s", v);
+        return 0;
+    case O_CONFIG:
+    case O_HELP:
+    case O_VERSION:
+        return 0;
+    default:
+        return apply_number(o, d, shown, v, err, errlen);
+    }
+}
 
-int cli_job_option(config_t *cfg, cli_cmd_t cmd, const char *name, const char *value, char *err,
-                   size_t errlen)
-{
-    char assign[CONFIG_PATH + 64];
-    const char *key = NULL;
-    for (size_t k = 0; k < sizeof config_opts / sizeof config_opts[0]; k++)
-        if (strcmp(name, config_opts[k].opt) == 0)
-            key = config_opts[k].key;
-    if (strcmp(name, "data") == 0)
-        key = cmd == CMD_TEST ? "data.test" : "data.train";
-    else if (strcmp(name, "out") == 0)
-        key = cmd == CMD_TEST ? "output.test" : "output.train";
-    if (!key) {
-        snprintf(err, errlen, "unknown job option '%s'", name);
+int cli_job_option(config_t *cfg, master_opts_t *o, const char *name, const char *value, char *err,
+                   size_t errlen) {
+    const optdef_t *d = optable_find(options, NOPTIONS, name);
+    if (!d || !(d->flags & F_JOB)) {
+        snprintf(err, errlen, "unknown job option '%.40s'", name);
         return -1;
     }
-    snprintf(assign, sizeof assign, "%s=%s", key, value);
-    return config_set(cfg, assign, err, errlen);
+    return apply(o, cfg, d, value, err, errlen);
 }
 
 /* Appends arg to buf, single-quoted when the shell would split or expand it.
  * Returns false when it does not fit. */
-static bool append_quoted(char *buf, size_t size, const char *arg)
-{
+static bool append_quoted(char *buf, size_t size, const char *arg) {
     size_t n = strlen(buf);
     if (n + 4 * strlen(arg) + 4 >= size) /* room for the worst case: every byte a quote */
         return false;
@@ -95,10 +205,8 @@ static bool append_quoted(char *buf, size_t size, const char *arg)
     for (const char *c = arg; *c; c++)
         plain = plain && (strchr("_-./=:,+@%", *c) || (*c >= '0' && *c <= '9') ||
                           (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'));
-    if (n)
-        buf[n++] = ' ';
-    if (!plain)
-        buf[n++] = '\'';
+    if (n) buf[n++] = ' ';
+    if (!plain) buf[n++] = '\'';
     for (const char *c = arg; *c; c++) {
         if (*c == '\'') {
             memcpy(buf + n, "'\\''", 4);
@@ -107,18 +215,15 @@ static bool append_quoted(char *buf, size_t size, const char *arg)
             buf[n++] = *c;
         }
     }
-    if (!plain)
-        buf[n++] = '\'';
+    if (!plain) buf[n++] = '\'';
     buf[n] = 0;
     return true;
 }
 
-static void record_command(master_opts_t *o, int argc, char **argv)
-{
+static void record_command(master_opts_t *o, int argc, char **argv) {
     o->command[0] = 0;
     for (int k = 0; k < argc; k++) {
-        if (k > 0 && strcmp(argv[k], "--resume") == 0)
-            continue;
+        if (k > 0 && strcmp(argv[k], "--resume") == 0) continue;
         if (!append_quoted(o->command, sizeof o->command, argv[k])) {
             o->command[0] = 0;
             return;
@@ -126,142 +231,65 @@ static void record_command(master_opts_t *o, int argc, char **argv)
     }
 }
 
-int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err, size_t errlen)
-{
+/* The command word (and keygen's NAME): sets o->cmd and returns the index
+ * of the first option, or -1 with err. */
+static int parse_command(int argc, char **argv, master_opts_t *o, char *err, size_t errlen) {
+    if (argc < 2 || argv[1][0] == '-') return 1; /* interactive */
+    size_t k = 0;
+    while (k < NCOMMANDS && strcmp(argv[1], commands[k].name) != 0)
+        k++;
+    if (k == NCOMMANDS) {
+        char list[128] = "";
+        for (k = 0; k < NCOMMANDS; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                     commands[k].name);
+        snprintf(err, errlen, "unknown command '%.60s' (%s; see --help)", argv[1], list);
+        return -1;
+    }
+    o->cmd = commands[k].cmd;
+    if (o->cmd != CMD_KEYGEN) return 2;
+    if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        o->cmd = CMD_HELP;
+        return 3;
+    }
+    if (argc < 3 || argv[2][0] == '-') {
+        snprintf(err, errlen, "keygen: missing NAME (usage: master keygen NAME)");
+        return -1;
+    }
+    snprintf(o->keygen_name, sizeof o->keygen_name, "%s", argv[2]);
+    return 3;
+}
+
+int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err, size_t errlen) {
+    int rc = -1;
+    optitem_t *items = NULL;
+    size_t n = 0;
     memset(o, 0, sizeof *o);
     record_command(o, argc, argv);
     snprintf(o->config_path, sizeof o->config_path, "config.json");
     o->min_workers = 1;
     o->tasks = 10000;
     o->prefetch = -1;
-    int i = 1;
-    if (argc > 1 && argv[1][0] != '-') {
-        const char *c = argv[1];
-        if (strcmp(c, "train") == 0)
-            o->cmd = CMD_TRAIN;
-        else if (strcmp(c, "test") == 0)
-            o->cmd = CMD_TEST;
-        else if (strcmp(c, "serve") == 0)
-            o->cmd = CMD_SERVE;
-        else if (strcmp(c, "bench-dispatch") == 0)
-            o->cmd = CMD_BENCH_DISPATCH;
-        else if (strcmp(c, "keygen") == 0) {
-            o->cmd = CMD_KEYGEN;
-            if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-                o->cmd = CMD_HELP;
-                return 0;
-            }
-            if (argc < 3 || argv[2][0] == '-') {
-                snprintf(err, errlen, "keygen: missing NAME (usage: master keygen NAME)");
-                return -1;
-            }
-            snprintf(o->keygen_name, sizeof o->keygen_name, "%s", argv[2]);
-            i = 2;
-        } else {
-            snprintf(err, errlen, "unknown command '%s' (train, test, serve, bench-dispatch, keygen; see --help)", c);
-            return -1;
-        }
-        i++;
-    }
+    int first = parse_command(argc, argv, o, err, errlen);
+    if (first < 0) return -1;
+    if (o->cmd == CMD_HELP) return 0;
     if (o->cmd == CMD_SERVE)
         o->command[0] = 0; /* its jobs come over REST: no command line resumes them */
+    if (optable_parse(options, NOPTIONS, argc, argv, first, &items, &n, err, errlen) < 0) return -1;
+    if (optable_last(items, n, O_HELP) || optable_last(items, n, O_VERSION)) {
+        o->cmd = optable_last(items, n, O_HELP) ? CMD_HELP : CMD_VERSION;
+        rc = 0;
+        goto out;
+    }
     /* The config file comes first so that options override it, wherever they stand. */
-    bool config_given = false;
-    for (int k = i; k < argc; k++) {
-        if (strcmp(argv[k], "--config") == 0) {
-            if (k + 1 >= argc) {
-                snprintf(err, errlen, "--config: missing FILE");
-                return -1;
-            }
-            snprintf(o->config_path, sizeof o->config_path, "%s", argv[k + 1]);
-            config_given = true;
-        }
-        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-            o->cmd = CMD_HELP;
-            return 0;
-        }
-        if (strcmp(argv[k], "--version") == 0) {
-            o->cmd = CMD_VERSION;
-            return 0;
-        }
-    }
+    const optitem_t *config = optable_last(items, n, O_CONFIG);
+    if (config) snprintf(o->config_path, sizeof o->config_path, "%s", config->value);
     config_defaults(cfg);
-    if (config_load(cfg, o->config_path, !config_given, err, errlen) < 0)
-        return -1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes_value = true;
-        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            o->verbosity = 1;
-            takes_value = false;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            o->verbosity = -1;
-            takes_value = false;
-        } else if (strcmp(a, "--no-dashboard") == 0) {
-            o->no_dashboard = true;
-            takes_value = false;
-        } else if (strcmp(a, "--keep-running") == 0) {
-            o->keep_running = true;
-            takes_value = false;
-        } else if (strcmp(a, "--resume") == 0) {
-            o->resume = true;
-            takes_value = false;
-        }
-        if (!takes_value)
-            continue;
-        if (a[0] != '-') {
-            snprintf(err, errlen, "unexpected argument '%s' (see --help)", a);
-            return -1;
-        }
-        if (!v) {
-            snprintf(err, errlen, "%s: missing value", a);
-            return -1;
-        }
-        long n;
-        const char *name = a[1] == '-' ? a + 2 : a + 1;
-        bool is_job_option = strcmp(a, "-C") == 0 || strcmp(name, "data") == 0 ||
-                             strcmp(name, "out") == 0;
-        for (size_t k = 0; k < sizeof config_opts / sizeof config_opts[0] && a[1] == '-'; k++)
-            is_job_option |= strcmp(name, config_opts[k].opt) == 0 && strcmp(name, "C") != 0;
-        if (is_job_option) {
-            if (cli_job_option(cfg, o->cmd, name, v, err, errlen) < 0)
-                return -1;
-        } else if (strcmp(a, "--config") == 0) {
-        } else if (strcmp(a, "--set") == 0) {
-            if (config_set(cfg, v, err, errlen) < 0)
-                return -1;
-        } else if (strcmp(a, "--min-workers") == 0) {
-            if (parse_long_arg(a, v, 0, 100000, &n, err, errlen) < 0)
-                return -1;
-            o->min_workers = (int)n;
-        } else if (strcmp(a, "--cv") == 0) {
-            if (parse_long_arg(a, v, 2, 100, &n, err, errlen) < 0)
-                return -1;
-            o->cv_folds = (int)n;
-        } else if (strcmp(a, "--tasks") == 0) {
-            if (parse_long_arg(a, v, 1, 100000000, &n, err, errlen) < 0)
-                return -1;
-            o->tasks = n;
-        } else if (strcmp(a, "--payload") == 0) {
-            if (parse_long_arg(a, v, 0, 1L << 30, &n, err, errlen) < 0)
-                return -1;
-            o->payload = n;
-        } else if (strcmp(a, "--task-ms") == 0) {
-            if (parse_long_arg(a, v, 0, 3600000, &n, err, errlen) < 0)
-                return -1;
-            o->task_ms = (int)n;
-        } else if (strcmp(a, "--prefetch") == 0) {
-            if (parse_long_arg(a, v, 0, 10000, &n, err, errlen) < 0)
-                return -1;
-            o->prefetch = (int)n;
-        } else if (strcmp(a, "--out-ids") == 0) {
-            snprintf(o->out_ids, sizeof o->out_ids, "%s", v);
-        } else {
-            snprintf(err, errlen, "unknown option '%s' (see --help)", a);
-            return -1;
-        }
-        i++;
-    }
-    return config_validate(cfg, err, errlen);
+    if (config_load(cfg, o->config_path, !config, err, errlen) < 0) goto out;
+    for (size_t i = 0; i < n; i++)
+        if (apply(o, cfg, items[i].def, items[i].value, err, errlen) < 0) goto out;
+    rc = jobopts_validate(cfg, o, err, errlen);
+out:
+    free(items);
+    return rc;
 }

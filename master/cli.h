@@ -2,9 +2,13 @@
  *
  *   master [train|test|serve|bench-dispatch|keygen NAME] [options]
  *
- * cli_parse() fills opts and applies job options to cfg (loaded from
- * --config first), so that every later module reads one config_t. It never
- * exits: on bad usage it returns -1 with a one-line reason (exit status 2).
+ * One table in cli.c holds every option: getopt_long parses it
+ * (common/optable.h: --opt value, --opt=value, -v, options in any order after
+ * the command) and --help prints it. cli_parse() fills opts and applies job
+ * options to cfg (loaded from --config first, wherever it stands), so that
+ * every later module reads one config_t, then checks the whole job with
+ * jobopts_validate(). It never exits: on bad usage it returns -1 with a
+ * one-line reason (exit status 2).
  */
 #ifndef NC_CLI_H
 #define NC_CLI_H
@@ -12,6 +16,7 @@
 #include "common/config.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 typedef enum {
     CMD_INTERACTIVE,
@@ -43,17 +48,20 @@ typedef struct master_opts {
 } master_opts_t;
 
 /* Parses argv. cfg is filled from defaults and the --config file, then the
- * options. Returns 0, or -1 with err set. */
+ * options in order. Returns 0 (opts->cmd CMD_HELP or CMD_VERSION when asked
+ * for), or -1 with err set. */
 int cli_parse(int argc, char **argv, master_opts_t *opts, config_t *cfg, char *err, size_t errlen);
 
-/* Applies one job option by its long name without dashes ("model", "C",
- * "shard-rows", "data", "out", ...) to cfg, for a job of mode cmd (CMD_TRAIN
- * or CMD_TEST: "data" and "out" go to the train or test paths). Used by the
- * command line and by jobs submitted over the REST API. 0, or -1 with err. */
-int cli_job_option(config_t *cfg, cli_cmd_t cmd, const char *name, const char *value, char *err,
-                   size_t errlen);
+/* Applies one job option of a job submitted over REST, by its long name
+ * without dashes ("model", "C", "shard-rows", "min-workers", "data", ...), to
+ * cfg and o through the command line's table and code: "data" and "out" go to
+ * the train or test paths by o->cmd. --cv, --resume and the options that are
+ * not job options are unknown here. 0, or -1 with err; the caller ends with
+ * jobopts_validate(). */
+int cli_job_option(config_t *cfg, master_opts_t *o, const char *name, const char *value,
+                   char *err, size_t errlen);
 
-/* The --help text. */
-const char *cli_usage(void);
+/* Writes the --help text. */
+void cli_usage(FILE *out);
 
 #endif

@@ -1,5 +1,5 @@
 /* bin/master: reads a data set, shards it, hands the shards to workers and
- * writes what they compute. See master/cli.c for the command line and
+ * writes what they compute. See master/cli.h for the command line and
  * docs/DESIGN.md for the contract. */
 #include "common/config.h"
 #include "common/log.h"
@@ -9,6 +9,7 @@
 #include "master/dispatch.h"
 #include "master/events.h"
 #include "master/input.h"
+#include "master/jobopts.h"
 #include "master/master.h"
 #include "master/predict.h"
 #include "master/sched.h"
@@ -135,47 +136,178 @@ static int ask_mode(master_opts_t *o)
     return 0;
 }
 
+/* --help, --version and keygen are answered without starting anything.
+ * Returns the exit status, or -1 for a command that runs. */
+static int answer_at_once(const master_opts_t *o)
+{
+    char err[1024];
+    switch (o->cmd) {
+    case CMD_HELP:
+        cli_usage(stdout);
+        return EXIT_OK;
+    case CMD_VERSION:
+        printf("netcompute master %s (protocol %d, zeromq %d.%d.%d)\n", NETCOMPUTE_VERSION, 1,
+               ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH);
+        return EXIT_OK;
+    case CMD_KEYGEN:
+        if (security_keygen(o->keygen_name, err, sizeof err) < 0) {
+            fprintf(stderr, "master: %s\n", err);
+            return EXIT_USAGE;
+        }
+        printf("wrote %s.key (secret, mode 0600) and %s.pub\n", o->keygen_name, o->keygen_name);
+        return EXIT_OK;
+    default:
+        return -1;
+    }
+}
+
+/* Every worker holds three TCP connections to the master: a lab of a few
+ * hundred PCs needs more descriptors than the usual soft limit of 1024. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* What a running master holds; NULL until started. */
+typedef struct services {
+    void *zctx;
+    zap_t *zap;
+    events_t *ev;
+    sched_t *sched;
+    void *rep; /* serve mode: the REST jobs' socket */
+    dashboard_t *dash;
+} services_t;
+
+/* The sockets and threads, in the order they depend on each other, and the
+ * dashboard. Returns EXIT_OK, or the exit status after printing why. */
+static int services_start(services_t *sv, const master_opts_t *o, const config_t *cfg)
+{
+    char err[1024];
+    sv->zctx = zmq_ctx_new();
+    if (!sv->zctx) {
+        fprintf(stderr, "master: cannot start ZeroMQ: %s\n", zmq_strerror(zmq_errno()));
+        return EXIT_JOB_FAILED;
+    }
+    if (cfg->security.curve) {
+        /* The ZAP handler must be up before the first server socket binds. */
+        sv->zap = security_zap_start(sv->zctx, cfg, err, sizeof err);
+        if (!sv->zap)
+            goto fail;
+    } else {
+        security_warn_plaintext(cfg);
+    }
+    sv->ev = events_new(sv->zctx, EVENTS_ENDPOINT, err, sizeof err);
+    if (!sv->ev)
+        goto fail;
+    sv->sched = sched_new(sv->zctx, cfg, sv->ev, &stop_flag, err, sizeof err);
+    if (!sv->sched)
+        goto fail;
+    if (o->cmd == CMD_SERVE) {
+        int linger = 0;
+        sv->rep = zmq_socket(sv->zctx, ZMQ_REP);
+        if (!sv->rep || zmq_setsockopt(sv->rep, ZMQ_LINGER, &linger, sizeof linger) ||
+            zmq_bind(sv->rep, SERVE_ENDPOINT)) {
+            snprintf(err, sizeof err, "cannot bind %s: %s", SERVE_ENDPOINT,
+                     zmq_strerror(zmq_errno()));
+            goto fail;
+        }
+    }
+    if (o->no_dashboard)
+        return EXIT_OK;
+    sv->dash = dashboard_start(sv->zctx, cfg, EVENTS_ENDPOINT, sv->rep ? SERVE_ENDPOINT : NULL,
+                               err, sizeof err);
+    if (!sv->dash) {
+        fprintf(stderr, "master: %s (or run with --no-dashboard)\n", err);
+        return EXIT_USAGE;
+    }
+    char url[600];
+    if (dashboard_token_url(sv->dash, url, sizeof url) == 0) {
+        printf("dashboard: %s\n", url); /* like Jupyter: the token only the user sees */
+        fflush(stdout);
+    }
+    return EXIT_OK;
+fail:
+    fprintf(stderr, "master: %s\n", err);
+    return EXIT_JOB_FAILED;
+}
+
+static void services_stop(services_t *sv)
+{
+    dashboard_stop(&sv->dash);
+    if (sv->rep)
+        zmq_close(sv->rep);
+    sched_destroy(&sv->sched);
+    events_destroy(&sv->ev);
+    security_zap_stop(&sv->zap);
+    if (sv->zctx)
+        zmq_ctx_term(sv->zctx);
+}
+
+/* Runs the command's driver; returns the exit status. */
+static int run_command(services_t *sv, const master_opts_t *o, const config_t *cfg)
+{
+    int status;
+    master_ctx_t ctx = {.cfg = cfg, .opts = o, .zctx = sv->zctx, .ev = sv->ev, .sched = sv->sched,
+                        .stop = &stop_flag};
+    switch (o->cmd) {
+    case CMD_TEST:
+        ctx.job_id = master_next_job_id();
+        status = predict_run(&ctx);
+        break;
+    case CMD_TRAIN:
+        ctx.job_id = master_next_job_id();
+        status = train_run(&ctx);
+        break;
+    case CMD_SERVE:
+        status = serve_run(&ctx, sv->rep);
+        break;
+    case CMD_BENCH_DISPATCH:
+        status = dispatch_run(sv->sched, sv->ev, o, cfg);
+        break;
+    default:
+        status = EXIT_USAGE;
+        break;
+    }
+    if (o->keep_running && !stop_flag && o->cmd != CMD_SERVE)
+        serve_idle(&ctx);
+    /* A job cut short by Ctrl-C exits as a shell expects (130, 143 for
+     * SIGTERM); serve mode is meant to end that way and exits 0. */
+    if (stop_flag && status != EXIT_OK && o->cmd != CMD_SERVE)
+        status = 128 + stop_flag;
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     master_opts_t opts;
     config_t cfg;
     char err[1024];
-    int status = EXIT_JOB_FAILED;
-    void *zctx = NULL;
-    events_t *ev = NULL;
-    sched_t *sched = NULL;
-    zap_t *zap = NULL;
-    dashboard_t *dash = NULL;
-    void *rep = NULL;
+    services_t sv = {0};
 
     log_init("master", LOG_INFO);
     if (cli_parse(argc, argv, &opts, &cfg, err, sizeof err) < 0) {
         fprintf(stderr, "master: %s\n", err);
         return EXIT_USAGE;
     }
-    if (opts.cmd == CMD_HELP) {
-        fputs(cli_usage(), stdout);
-        return EXIT_OK;
-    }
-    if (opts.cmd == CMD_VERSION) {
-        printf("netcompute master %s (protocol %d, zeromq %d.%d.%d)\n", NETCOMPUTE_VERSION,
-               1, ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH);
-        return EXIT_OK;
-    }
-    if (opts.cmd == CMD_KEYGEN) {
-        if (security_keygen(opts.keygen_name, err, sizeof err) < 0) {
+    int status = answer_at_once(&opts);
+    if (status >= 0)
+        return status;
+    log_init("master", opts.verbosity > 0 ? LOG_DEBUG : opts.verbosity < 0 ? LOG_WARN : LOG_INFO);
+    if (opts.cmd == CMD_INTERACTIVE) {
+        if (ask_mode(&opts) < 0) {
+            fprintf(stderr, "master: expected 1 (training, the default) or 2 (testing)\n");
+            return EXIT_USAGE;
+        }
+        /* Only now is the job's mode known: check it as a command line's. */
+        if (jobopts_validate(&cfg, &opts, err, sizeof err) < 0) {
             fprintf(stderr, "master: %s\n", err);
             return EXIT_USAGE;
         }
-        printf("wrote %s.key (secret, mode 0600) and %s.pub\n", opts.keygen_name, opts.keygen_name);
-        return EXIT_OK;
     }
-    log_init("master", opts.verbosity > 0 ? LOG_DEBUG : opts.verbosity < 0 ? LOG_WARN : LOG_INFO);
-    if (opts.cmd == CMD_INTERACTIVE && ask_mode(&opts) < 0) {
-        fprintf(stderr, "master: expected 1 (training, the default) or 2 (testing)\n");
-        return EXIT_USAGE;
-    }
-
     if (check_listen_address(cfg.master.ip, err, sizeof err) < 0) {
         fprintf(stderr, "master: %s\n", err);
         return EXIT_USAGE;
@@ -191,96 +323,11 @@ int main(int argc, char **argv)
         if (status != EXIT_OK)
             return status;
     }
-
-    /* Every worker holds three TCP connections to the master: a lab of a few
-     * hundred PCs needs more descriptors than the usual soft limit of 1024. */
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    zctx = zmq_ctx_new();
-    if (!zctx) {
-        fprintf(stderr, "master: cannot start ZeroMQ: %s\n", zmq_strerror(zmq_errno()));
-        return EXIT_JOB_FAILED;
-    }
-    if (cfg.security.curve) {
-        /* The ZAP handler must be up before the first server socket binds. */
-        zap = security_zap_start(zctx, &cfg, err, sizeof err);
-        if (!zap)
-            goto fail;
-    } else {
-        security_warn_plaintext(&cfg);
-    }
-    ev = events_new(zctx, EVENTS_ENDPOINT, err, sizeof err);
-    if (!ev)
-        goto fail;
-    sched = sched_new(zctx, &cfg, ev, &stop_flag, err, sizeof err);
-    if (!sched)
-        goto fail;
-    if (opts.cmd == CMD_SERVE) {
-        rep = zmq_socket(zctx, ZMQ_REP);
-        int linger = 0;
-        if (!rep || zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger) ||
-            zmq_bind(rep, SERVE_ENDPOINT)) {
-            snprintf(err, sizeof err, "cannot bind %s: %s", SERVE_ENDPOINT, zmq_strerror(zmq_errno()));
-            goto fail;
-        }
-    }
-    if (!opts.no_dashboard) {
-        dash = dashboard_start(zctx, &cfg, EVENTS_ENDPOINT, rep ? SERVE_ENDPOINT : NULL, err,
-                               sizeof err);
-        if (!dash) {
-            status = EXIT_USAGE;
-            fprintf(stderr, "master: %s (or run with --no-dashboard)\n", err);
-            goto out;
-        }
-        char url[600];
-        if (dashboard_token_url(dash, url, sizeof url) == 0) {
-            printf("dashboard: %s\n", url); /* like Jupyter: the token only the user sees */
-            fflush(stdout);
-        }
-    }
-    master_ctx_t ctx = {.cfg = &cfg, .opts = &opts, .zctx = zctx, .ev = ev, .sched = sched,
-                        .stop = &stop_flag};
-    switch (opts.cmd) {
-    case CMD_TEST:
-        ctx.job_id = master_next_job_id();
-        status = predict_run(&ctx);
-        break;
-    case CMD_TRAIN:
-        ctx.job_id = master_next_job_id();
-        status = train_run(&ctx);
-        break;
-    case CMD_SERVE:
-        status = serve_run(&ctx, rep);
-        break;
-    case CMD_BENCH_DISPATCH:
-        status = dispatch_run(sched, ev, &opts, &cfg);
-        break;
-    default:
-        status = EXIT_USAGE;
-        break;
-    }
-    if (opts.keep_running && !stop_flag && opts.cmd != CMD_SERVE)
-        serve_idle(&ctx);
-    /* A job cut short by Ctrl-C exits as a shell expects (130, 143 for
-     * SIGTERM); serve mode is meant to end that way and exits 0. */
-    if (stop_flag && status != EXIT_OK && opts.cmd != CMD_SERVE)
-        status = 128 + stop_flag;
-    goto out;
-fail:
-    fprintf(stderr, "master: %s\n", err);
-    status = EXIT_JOB_FAILED;
-out:
-    dashboard_stop(&dash);
-    if (rep)
-        zmq_close(rep);
-    sched_destroy(&sched);
-    events_destroy(&ev);
-    security_zap_stop(&zap);
-    if (zctx)
-        zmq_ctx_term(zctx);
+    raise_fd_limit();
+    status = services_start(&sv, &opts, &cfg);
+    if (status == EXIT_OK)
+        status = run_command(&sv, &opts, &cfg);
+    services_stop(&sv);
     if (input_tmp[0])
         unlink(input_tmp);
     return status;

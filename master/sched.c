@@ -353,8 +353,10 @@ static void *bind_socket(sched_t *s, void *zctx, int type, int port, char *err, 
         zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0);
     snprintf(ep, sizeof ep, "tcp://%s:%d", s->cfg->master.ip, port);
     if (zmq_bind(sock, ep) != 0) {
-        snprintf(err, errlen, "cannot listen on %s: %s (is another master running? change the port with --set master.*_port=N)",
-                 ep, zmq_strerror(zmq_errno()));
+        int e = zmq_errno(); /* only a port in use can be another master's */
+        snprintf(err, errlen, "cannot listen on %s: %s%s", ep, zmq_strerror(e),
+                 e == EADDRINUSE ? " (is another master running? change the port with --set "
+                                   "master.*_port=N)" : "");
         zmq_close(sock);
         return NULL;
     }

@@ -1,7 +1,8 @@
 #include "master/serve.h"
 
 #include "common/log.h"
-#include "common/model.h"
+#include "master/jobopts.h"
+#include "master/outputs.h"
 #include "master/predict.h"
 #include "master/train.h"
 
@@ -83,26 +84,14 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
             goto fail;
         }
         snprintf(text, sizeof text, "%s", json_object_get_string(val));
-        if (strcmp(key, "min-workers") == 0) {
-            char *end;
-            long n = strtol(text, &end, 10);
-            if (*end || n < 0 || n > 100000) {
-                snprintf(err, errlen, "\"min-workers\": expected a whole number");
-                goto fail;
-            }
-            j->opts.min_workers = (int)n;
-        } else if (cli_job_option(&j->cfg, j->mode, key, text, err, errlen) < 0) {
+        if (cli_job_option(&j->cfg, &j->opts, key, text, err, errlen) < 0)
             goto fail;
-        }
     }
-    if (config_validate(&j->cfg, err, errlen) < 0)
+    /* What the drivers would refuse before starting is refused here, by the
+     * command line's checks, so that a submitted job either runs (and ends
+     * done or failed) or is rejected. */
+    if (jobopts_validate(&j->cfg, &j->opts, err, errlen) < 0)
         goto fail;
-    /* What the drivers would refuse before starting is refused here, so that
-     * a submitted job either runs (and ends done or failed) or is rejected. */
-    if (model_solver_parse(j->cfg.model.solver) < 0) {
-        snprintf(err, errlen, "unknown solver '%.40s'", j->cfg.model.solver);
-        goto fail;
-    }
     const char *data = j->mode == CMD_TRAIN ? j->cfg.data.train : j->cfg.data.test;
     if (access(data, R_OK) != 0) {
         snprintf(err, errlen, "%.200s: cannot read the data file", data);
@@ -112,6 +101,12 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
         snprintf(err, errlen, "%.200s: cannot read the model file", j->cfg.model.file);
         goto fail;
     }
+    /* the checks the driver makes first (an output that is an input...), so
+     * such a job is refused now instead of failing once queued */
+    outputs_t *files = NULL;
+    if (outputs_for_job(&j->cfg, j->opts.config_path, j->mode, &files, err, errlen) != EXIT_OK)
+        goto fail;
+    outputs_destroy(&files);
     j->id = master_next_job_id();
     return j;
 fail:

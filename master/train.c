@@ -9,6 +9,7 @@
 #include "common/schema.h"
 #include "common/split.h"
 #include "common/tronmsg.h"
+#include "master/jobopts.h"
 #include "master/journal.h"
 #include "master/outputs.h"
 #include "master/progress.h"
@@ -524,31 +525,12 @@ int train_run(master_ctx_t *ctx)
 
     t->job_id = ctx->job_id ? ctx->job_id : master_next_job_id();
     t->t0_ms = clock_now_ms();
-    t->solver = model_solver_parse(cfg->model.solver);
-    if (t->solver < 0) {
-        fprintf(stderr, "master: unknown solver '%s': use a liblinear solver number or name "
-                        "(0 or L2R_LR, 2 or L2R_L2LOSS_SVC, ...)\n",
-                cfg->model.solver);
-        return EXIT_USAGE;
-    }
-    if (!(cfg->model.C > 0) || !(cfg->model.eps > 0)) {
-        fprintf(stderr, "master: C and eps must be positive (got C=%g, eps=%g)\n", cfg->model.C,
-                cfg->model.eps);
-        return EXIT_USAGE;
-    }
-    t->exact = strcmp(cfg->model.strategy, "average") != 0 && (t->solver == 0 || t->solver == 2);
+    t->solver = model_solver_parse(cfg->model.solver); /* known: jobopts_validate() */
+    t->exact = jobopts_exact(cfg);
     if (!t->exact && strcmp(cfg->model.strategy, "exact") == 0)
         log_info("solver %s has no distributed exact form; using the average strategy",
                  model_solver_name(t->solver));
     t->folds = ctx->opts->cv_folds;
-    if (t->folds == 1 || t->folds < 0) {
-        fprintf(stderr, "master: --cv needs at least 2 folds\n");
-        return EXIT_USAGE;
-    }
-    if (t->folds > 0 && !t->exact) {
-        fprintf(stderr, "master: --cv is available with the exact strategy (solvers 0 and 2)\n");
-        return EXIT_USAGE;
-    }
 
     /* The job's files: an output that would destroy an input (or another
      * output) is refused before anything is read (exit 2). */

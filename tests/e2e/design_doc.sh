@@ -28,8 +28,8 @@ for opt in $("$NC_BIN/worker" --help | grep -oE '(^| )(--[a-z-]+|-[A-Za-z])\b' |
     need "$opt" "worker option"
 done
 
-# master commands: the strcmp chain of cli_parse
-for c in $(sed -n 's/.*strcmp(c, "\([a-z-]*\)") == 0.*/\1/p' master/cli.c); do
+# master commands: the "Commands:" block of --help (printed from cli.c's table)
+for c in $("$NC_BIN/master" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'); do
     need "master $c" "master command"
 done
 

@@ -54,9 +54,9 @@ mv master.log master-test.log
 
 # 4. serve mode ends with SIGTERM, status 0, also in the middle of a job
 #    submitted over REST (no command line to offer for resuming it).
-nc_master_bg serve
+nc_master_bg serve --set "dashboard.files=$T"
 wait_for log_has master.log "serving" || { cat master.log; fail "serve did not start"; }
-curl -sf -X POST -d '{"mode":"train","data":"d.svm","model":"served.txt","min-workers":2}' \
+curl -sf -X POST -H 'Content-Type: application/json' -d '{"mode":"train","data":"d.svm","model":"served.txt","min-workers":2}' \
     "http://127.0.0.1:$DASH_PORT/api/jobs" >/dev/null || fail "POST /api/jobs"
 WAIT_S=60 wait_for log_has master.log "iter 2 class" || { cat master.log; fail "the served job did not train"; }
 stop_master TERM 0 "master: stopped by SIGTERM in the training phase$"

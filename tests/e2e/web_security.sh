@@ -63,6 +63,12 @@ expect 403 "$(job "{\"mode\":\"train\",\"data\":\"train.csv\",\"model\":\"m.txt\
 expect 403 "$(job '{"mode":"train","data":"train.csv","model":"up/victim.txt","out":"o.csv"}')" "model through a symlink out"
 expect 403 "$(job '{"mode":"train","data":"train.csv","model":"m.txt","out":"../outside/victim.txt"}')" "output with .."
 expect 403 "$(job '{"mode":"train","data":"train.csv"}')" "defaults outside the files root (config's model.file)"
+# inside the root, but an output that is the job's input: refused at once, input intact
+sum=$(md5sum <"$F/train.csv")
+r=$(job '{"mode":"train","data":"train.csv","model":"m.txt","out":"train.csv"}')
+expect 400 "$r" "output that is the data file"
+case "$r" in *"same file"*) ;; *) fail "the refusal does not say why: $r" ;; esac
+[ "$(md5sum <"$F/train.csv")" = "$sum" ] || fail "the data file changed"
 [ "$(cat "$T/outside/victim.txt")" = precious ] || fail "the victim file changed"
 grep -q "SECRET" "$T/master.log" && fail "the master read the secret file"
 

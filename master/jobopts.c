@@ -1,0 +1,52 @@
+#include "master/jobopts.h"
+
+#include "common/model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool jobopts_exact(const config_t *cfg) {
+    int solver = model_solver_parse(cfg->model.solver);
+    return strcmp(cfg->model.strategy, "average") != 0 && (solver == 0 || solver == 2);
+}
+
+/* The ranges of the options that are numbers (0 for --cv and -1 for
+ * --prefetch mean "not given"). */
+static int check_ranges(const master_opts_t *o, char *err, size_t errlen) {
+    const struct {
+        const char *opt;
+        long v, lo, hi;
+        bool given;
+    } r[] = {
+        {"--min-workers", o->min_workers, 1, 100000, true},
+        {"--cv", o->cv_folds, 2, 100, o->cv_folds != 0},
+        {"--tasks", o->tasks, 1, 100000000, true},
+        {"--payload", o->payload, 0, 1L << 30, true},
+        {"--task-ms", o->task_ms, 0, 3600000, true},
+        {"--prefetch", o->prefetch, 0, 10000, o->prefetch != -1},
+    };
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        if (r[i].given && (r[i].v < r[i].lo || r[i].v > r[i].hi)) {
+            snprintf(err, errlen, "%s: '%ld' is not a whole number from %ld to %ld", r[i].opt,
+                     r[i].v, r[i].lo, r[i].hi);
+            return -1;
+        }
+    return 0;
+}
+
+int jobopts_validate(const config_t *cfg, const master_opts_t *o, char *err, size_t errlen) {
+    if (config_validate(cfg, err, errlen) < 0 || check_ranges(o, err, errlen) < 0) return -1;
+    if (o->cmd != CMD_TRAIN) return 0;
+    if (model_solver_parse(cfg->model.solver) < 0) {
+        snprintf(err, errlen,
+                 "unknown solver '%.40s': use a liblinear solver number or name (0 or L2R_LR, 2 "
+                 "or L2R_L2LOSS_SVC, ...)",
+                 cfg->model.solver);
+        return -1;
+    }
+    if (o->cv_folds > 0 && !jobopts_exact(cfg)) {
+        snprintf(err, errlen, "--cv is available with the exact strategy (solvers 0 and 2)");
+        return -1;
+    }
+    return 0;
+}
