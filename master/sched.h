@@ -122,8 +122,9 @@ typedef struct sched_round {
  * task of r->op per shard (per non-NULL bodies entry), each covering that
  * shard's rows for progress. Every task has exactly one accepted result,
  * given to r->sink or kept in r->answers[shard]. Returns 0; -1 when a task
- * failed for good, the sink refused a result or memory ran out (err says
- * why; r->data_error tells a data error); -2 when stop was set. Call
+ * failed for good or memory ran out (err says why; r->data_error tells a
+ * data error) or the sink refused a result (err untouched: the sink has its
+ * own reason); -2 when stop was set. Call
  * sched_round_free() afterwards in every case. */
 int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen);
 

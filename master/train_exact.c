@@ -29,6 +29,7 @@ typedef struct tclass {
 
 /* The exact strategy's working state. */
 typedef struct exact {
+    trainer_t *t;
     int nf, ncl;            /* folds (0 = none); functions: nr_w * (1 + nf) */
     tclass_t *cl;           /* [ncl]: the classes on all rows, then fold by fold */
     tronmsg_item_t *items;  /* the round's requests */
@@ -91,18 +92,25 @@ static void free_answers(trainer_t *t, exact_t *x)
         tronmsg_res_free(&x->res[i]);
 }
 
+/* The round's sink: each answer is decoded as it arrives, so the master
+ * holds the decoded sums only, not the messages too. */
+static int take_answer(void *arg, uint32_t shard, const void *data, size_t len, const char *worker)
+{
+    exact_t *x = arg;
+    return train_exact_answer(x->t, shard, data, len, worker, x->items, x->count, &x->res[shard]);
+}
+
 /* Sends x->items to every shard; the checked answers land in x->res[shard]. */
 static int tron_round(trainer_t *t, exact_t *x)
 {
-    sched_round_t r = {.op = OP_TRON, .body = train_exact_request(t, x->items, x->count)};
+    sched_round_t r = {.op = OP_TRON,
+                       .body = train_exact_request(t, x->items, x->count),
+                       .sink = take_answer,
+                       .sink_arg = x};
     if (!r.body)
         return EXIT_JOB_FAILED;
     free_answers(t, x);
     int status = trainer_round(t, &r);
-    for (size_t i = 0; status == 0 && i < t->sp.nshards; i++)
-        if (train_exact_answer(t, (uint32_t)i, r.answers[i].data->data, r.answers[i].data->len,
-                               r.answers[i].worker, x->items, x->count, &x->res[i]) < 0)
-            status = EXIT_JOB_FAILED;
     sched_round_free(&r);
     blob_unref(&r.body);
     return status;
@@ -494,7 +502,7 @@ static void exact_free(trainer_t *t, exact_t *x)
 
 int train_exact(trainer_t *t)
 {
-    exact_t x = {0};
+    exact_t x = {.t = t};
     int status = exact_init(t, &x);
     if (status == 0)
         status = count_round(t, &x);
