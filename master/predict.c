@@ -359,7 +359,7 @@ static char *header_line(pjob_t *j) {
             snprintf(name, n + 8, "\"prob_%s", j->model_text[k] + 1);
         else
             snprintf(name, n + 8, "prob_%s", j->model_text[k]);
-        int rc = put_str(j, ",") | put_str(j, name);
+        int rc = put_str(j, ",") < 0 || put_str(j, name) < 0 ? -1 : 0;
         free(name);
         if (rc < 0) return NULL;
     }

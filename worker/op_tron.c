@@ -32,9 +32,12 @@ static void test_delay(op_ctx_t *ctx)
  * does not quote outer blanks). */
 static int put_line(csvrow_t *row, const char *id, const char *label, const char *pred)
 {
-    return csvrow_field(row, id, strlen(id)) | csvrow_text(row, ",", 1) |
-           csvrow_field(row, label, strlen(label)) | csvrow_text(row, ",", 1) |
-           csvrow_field(row, pred, strlen(pred)) | csvrow_text(row, "\n", 1);
+    /* || keeps the order: the operands of | are not sequenced */
+    if (csvrow_field(row, id, strlen(id)) < 0 || csvrow_text(row, ",", 1) < 0 ||
+        csvrow_field(row, label, strlen(label)) < 0 || csvrow_text(row, ",", 1) < 0 ||
+        csvrow_field(row, pred, strlen(pred)) < 0 || csvrow_text(row, "\n", 1) < 0)
+        return -1;
+    return 0;
 }
 
 /* Predicted label index of row x under w (n*nr_w, liblinear layout), with
