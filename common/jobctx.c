@@ -1,6 +1,6 @@
 #include "common/jobctx.h"
 
-#include "common/proto.h"
+#include "common/buf.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -45,16 +45,16 @@ int jobctx_encode(const jobctx_t *c, void **bufp, size_t *lenp)
     }
     size_t jlen;
     const char *js = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &jlen);
-    size_t len = 4 + jlen + nw * 8;
-    uint8_t *buf = malloc(len);
+    buf_t b = {0};
+    buf_grow(&b, 4 + jlen + nw * 8);
+    buf_put_u32(&b, (uint32_t)jlen);
+    buf_put(&b, js, jlen);
+    for (size_t i = 0; i < nw; i++)
+        buf_put_f64(&b, c->w[i]);
+    uint8_t *buf = buf_detach(&b, lenp);
     if (!buf)
         goto out;
-    proto_put_u32(buf, (uint32_t)jlen);
-    memcpy(buf + 4, js, jlen);
-    for (size_t i = 0; i < nw; i++)
-        proto_put_f64(buf + 4 + jlen + 8 * i, c->w[i]);
     *bufp = buf;
-    *lenp = len;
     rc = 0;
 out:
     json_object_put(o);
@@ -108,7 +108,6 @@ static int get_num(json_object *o, const char *k, double lo, double hi, double *
 
 jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
 {
-    const uint8_t *buf = bufv;
     json_object *o = NULL;
     json_tokener *tok = NULL;
     jobctx_t *c = calloc(1, sizeof *c);
@@ -117,15 +116,17 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (len < 4 || proto_get_u32(buf) > len - 4) {
+    bufrd_t r = bufrd_init(bufv, len);
+    size_t jlen = bufrd_u32(&r);
+    const char *json = (const char *)bufrd_take(&r, jlen);
+    if (!json) {
         snprintf(err, errlen, "job context: truncated");
         goto fail;
     }
-    size_t jlen = proto_get_u32(buf);
     tok = json_tokener_new();
     if (!tok)
         goto fail;
-    o = json_tokener_parse_ex(tok, (const char *)buf + 4, (int)jlen);
+    o = json_tokener_parse_ex(tok, json, (int)jlen);
     if (json_tokener_get_error(tok) != json_tokener_success ||
         (size_t)json_tokener_get_parse_end(tok) != jlen || !json_object_is_type(o, json_type_object)) {
         snprintf(err, errlen, "job context: invalid JSON");
@@ -178,8 +179,8 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
         }
         nw = (size_t)c->nr_w * ((size_t)c->nr_feature + (c->bias >= 0));
     }
-    if (len - 4 - jlen != nw * 8) {
-        snprintf(err, errlen, "job context: %zu bytes of weights, expected %zu", len - 4 - jlen,
+    if (bufrd_left(&r) != nw * 8) {
+        snprintf(err, errlen, "job context: %zu bytes of weights, expected %zu", bufrd_left(&r),
                  nw * 8);
         goto fail;
     }
@@ -188,7 +189,7 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
         if (!c->w)
             goto fail;
         for (size_t i = 0; i < nw; i++)
-            c->w[i] = proto_get_f64(buf + 4 + jlen + 8 * i);
+            c->w[i] = bufrd_f64(&r);
     }
     json_object_put(o);
     json_tokener_free(tok);

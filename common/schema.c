@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/csvread.h"
 #include "common/strset.h"
 #include "common/svmread.h"
@@ -546,148 +547,63 @@ int summary_merge(summary_t *into, const summary_t *from) {
  *               | u32 nvocab, each: u32 len, bytes
  */
 
-typedef struct wbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-} wbuf_t;
-
-static void wb_put(wbuf_t *w, const void *d, size_t n) {
-    if (w->failed) return;
-    if (n > w->cap - w->len) {
-        size_t ncap = w->cap ? w->cap : 1024;
-        while (n > ncap - w->len) {
-            if (ncap > SIZE_MAX / 2) {
-                w->failed = 1;
-                return;
-            }
-            ncap *= 2;
-        }
-        char *np = realloc(w->p, ncap);
-        if (!np) {
-            w->failed = 1;
-            return;
-        }
-        w->p = np;
-        w->cap = ncap;
-    }
-    memcpy(w->p + w->len, d, n);
-    w->len += n;
-}
-
-static void wb_u32(wbuf_t *w, uint32_t v) {
-    unsigned char b[4];
-    for (int i = 0; i < 4; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    wb_put(w, b, 4);
-}
-
-static void wb_u64(wbuf_t *w, uint64_t v) {
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    wb_put(w, b, 8);
-}
-
-static void wb_f64(wbuf_t *w, double d) {
-    uint64_t v;
-    memcpy(&v, &d, 8);
-    wb_u64(w, v);
-}
-
-static void wb_strset(wbuf_t *w, const strset_t *ss, const uint64_t *counts) {
-    wb_u32(w, (uint32_t)strset_count(ss));
+static void wb_strset(buf_t *w, const strset_t *ss, const uint64_t *counts) {
+    buf_put_u32(w, (uint32_t)strset_count(ss));
     for (size_t k = 0; k < strset_count(ss); k++) {
         size_t l;
         const char *t = strset_get(ss, k, &l);
-        wb_u32(w, (uint32_t)l);
-        wb_put(w, t, l);
-        if (counts) wb_u64(w, counts[k]);
+        buf_put_u32(w, (uint32_t)l);
+        buf_put(w, t, l);
+        if (counts) buf_put_u64(w, counts[k]);
     }
 }
 
 int summary_encode(const summary_t *s, char **buf, size_t *len) {
-    wbuf_t w = {0};
+    buf_t w = {0};
     unsigned char head[8] = {'N', 'C', 'S', '1', (unsigned char)s->format, 0, 0, 0};
-    wb_put(&w, head, 8);
-    wb_u64(&w, s->rows);
-    wb_u32(&w, s->ncols);
-    wb_u32(&w, s->label_col);
-    wb_u32(&w, s->id_col);
-    wb_u32(&w, s->max_index);
+    buf_put(&w, head, 8);
+    buf_put_u64(&w, s->rows);
+    buf_put_u32(&w, s->ncols);
+    buf_put_u32(&w, s->label_col);
+    buf_put_u32(&w, s->id_col);
+    buf_put_u32(&w, s->max_index);
     wb_strset(&w, s->labels, s->label_counts);
     for (uint32_t i = 0; i < s->ncols; i++) {
         const summary_col_t *c = &s->cols[i];
-        wb_u64(&w, c->count);
-        wb_u64(&w, c->missing);
-        wb_u64(&w, c->text);
-        wb_f64(&w, c->min);
-        wb_f64(&w, c->max);
-        wb_f64(&w, c->sum.hi);
-        wb_f64(&w, c->sum.lo);
-        wb_f64(&w, c->sq.hi);
-        wb_f64(&w, c->sq.lo);
+        buf_put_u64(&w, c->count);
+        buf_put_u64(&w, c->missing);
+        buf_put_u64(&w, c->text);
+        buf_put_f64(&w, c->min);
+        buf_put_f64(&w, c->max);
+        buf_put_f64(&w, c->sum.hi);
+        buf_put_f64(&w, c->sum.lo);
+        buf_put_f64(&w, c->sq.hi);
+        buf_put_f64(&w, c->sq.lo);
         wb_strset(&w, c->vocab, NULL);
     }
-    if (w.failed) {
-        free(w.p);
-        return -1;
-    }
-    *buf = w.p;
-    *len = w.len;
+    uint8_t *p = buf_detach(&w, len);
+    if (!p) return -1;
+    *buf = (char *)p;
     return 0;
 }
 
-typedef struct rbuf {
-    const unsigned char *p;
-    size_t len, pos;
-    int bad;
-} rbuf_t;
-
-static const unsigned char *rb_take(rbuf_t *r, size_t n) {
-    if (r->bad || n > r->len - r->pos) {
-        r->bad = 1;
-        return NULL;
-    }
-    const unsigned char *q = r->p + r->pos;
-    r->pos += n;
-    return q;
-}
-
-static uint32_t rb_u32(rbuf_t *r) {
-    const unsigned char *b = rb_take(r, 4);
-    uint32_t v = 0;
-    for (int i = 0; b && i < 4; i++)
-        v |= (uint32_t)b[i] << (8 * i);
-    return v;
-}
-
-static uint64_t rb_u64(rbuf_t *r) {
-    const unsigned char *b = rb_take(r, 8);
-    uint64_t v = 0;
-    for (int i = 0; b && i < 8; i++)
-        v |= (uint64_t)b[i] << (8 * i);
-    return v;
-}
-
-static double rb_f64(rbuf_t *r) {
-    uint64_t v = rb_u64(r);
-    double d;
-    memcpy(&d, &v, 8);
-    if (!isfinite(d)) r->bad = 1;
+/* A summary's doubles are finite: anything else marks the input bad. */
+static double rb_f64(bufrd_t *r) {
+    double d = bufrd_f64(r);
+    if (!isfinite(d)) r->bad = true;
     return d;
 }
 
 /* Reads a string list into ss (which must be empty); duplicates are invalid. */
-static int rb_strset(rbuf_t *r, strset_t *ss, size_t max, summary_t *lab) {
-    uint32_t n = rb_u32(r);
+static int rb_strset(bufrd_t *r, strset_t *ss, size_t max, summary_t *lab) {
+    uint32_t n = bufrd_u32(r);
     if (r->bad || n > max) return -1;
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t l = rb_u32(r);
-        const unsigned char *t = l <= SCHEMA_TEXT_MAX ? rb_take(r, l) : NULL;
+        uint32_t l = bufrd_u32(r);
+        const unsigned char *t = l <= SCHEMA_TEXT_MAX ? bufrd_take(r, l) : NULL;
         if (!t || !utf8_check((const char *)t, l, NULL)) return -1;
         if (lab) {
-            uint64_t cnt = rb_u64(r);
+            uint64_t cnt = bufrd_u64(r);
             size_t before = strset_count(lab->labels);
             if (r->bad || summary_add_label(lab, (const char *)t, l, cnt) != 0 ||
                 strset_count(lab->labels) != before + 1)
@@ -701,19 +617,19 @@ static int rb_strset(rbuf_t *r, strset_t *ss, size_t max, summary_t *lab) {
 }
 
 summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen) {
-    rbuf_t r = {.p = buf, .len = len};
+    bufrd_t r = bufrd_init(buf, len);
     summary_t *s = NULL;
-    const unsigned char *head = rb_take(&r, 8);
+    const unsigned char *head = bufrd_take(&r, 8);
     if (!head || memcmp(head, "NCS1", 4) != 0 || head[4] > DATA_LIBSVM) {
         snprintf(err, errlen, "summary: bad magic or format");
         goto fail;
     }
-    uint64_t rows = rb_u64(&r);
-    uint32_t ncols = rb_u32(&r), label_col = rb_u32(&r), id_col = rb_u32(&r);
-    uint32_t max_index = rb_u32(&r);
+    uint64_t rows = bufrd_u64(&r);
+    uint32_t ncols = bufrd_u32(&r), label_col = bufrd_u32(&r), id_col = bufrd_u32(&r);
+    uint32_t max_index = bufrd_u32(&r);
     data_format_t fmt = head[4];
     /* Each column takes at least 76 bytes: bound ncols by what was received. */
-    if (r.bad || ncols > SCHEMA_MAX_COLS || ncols > (len - r.pos) / 76 ||
+    if (r.bad || ncols > SCHEMA_MAX_COLS || ncols > bufrd_left(&r) / 76 ||
         (fmt == DATA_LIBSVM && (ncols || label_col != SCHEMA_NONE || id_col != SCHEMA_NONE)) ||
         (fmt == DATA_CSV && (label_col >= ncols || (id_col != SCHEMA_NONE && id_col >= ncols) ||
                              id_col == label_col || max_index)) ||
@@ -748,9 +664,9 @@ summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen)
     }
     for (uint32_t i = 0; i < ncols; i++) {
         summary_col_t *c = &s->cols[i];
-        c->count = rb_u64(&r);
-        c->missing = rb_u64(&r);
-        c->text = rb_u64(&r);
+        c->count = bufrd_u64(&r);
+        c->missing = bufrd_u64(&r);
+        c->text = bufrd_u64(&r);
         c->min = rb_f64(&r);
         c->max = rb_f64(&r);
         c->sum.hi = rb_f64(&r);
@@ -765,8 +681,8 @@ summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen)
             goto fail;
         }
     }
-    if (r.pos != len) {
-        snprintf(err, errlen, "summary: %zu trailing bytes", len - r.pos);
+    if (bufrd_left(&r) != 0) {
+        snprintf(err, errlen, "summary: %zu trailing bytes", bufrd_left(&r));
         goto fail;
     }
     return s;
