@@ -14,6 +14,7 @@
 
 #include "common/buf.h"
 #include "common/csvread.h"
+#include "common/jsonx.h"
 #include "common/strset.h"
 #include "common/svmread.h"
 #include "common/utf8.h"
@@ -1060,6 +1061,8 @@ char *schema_to_json(const schema_t *s) {
     return out;
 }
 
+/* The typed getters of jsonx without their messages: schema errors name
+ * the part of the schema that is wrong instead. */
 static json_object *jget(json_object *o, const char *key, json_type t) {
     json_object *v;
     if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t)) return NULL;
@@ -1067,55 +1070,28 @@ static json_object *jget(json_object *o, const char *key, json_type t) {
 }
 
 static int jint(json_object *o, const char *key, int64_t lo, int64_t hi, int64_t *out) {
-    json_object *v = jget(o, key, json_type_int);
-    if (!v) return -1;
-    errno = 0;
-    int64_t x = json_object_get_int64(v);
-    if (errno || x < lo || x > hi) return -1;
-    *out = x;
-    return 0;
+    return jsonx_get_int(o, key, lo, hi, out, NULL, 0) == 0 ? 0 : -1;
 }
 
 static int jnum(json_object *o, const char *key, double *out) {
-    json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v)) return -1;
-    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
-        return -1;
-    double d = json_object_get_double(v);
-    if (!isfinite(d)) return -1;
-    *out = d;
-    return 0;
+    return jsonx_get_double(o, key, -INFINITY, INFINITY, out, NULL, 0) == 0 ? 0 : -1;
 }
 
 static char *jstrdup(json_object *o, const char *key) {
-    json_object *v = jget(o, key, json_type_string);
-    if (!v) return NULL;
-    const char *t = json_object_get_string(v);
-    size_t l = (size_t)json_object_get_string_len(v);
-    if (memchr(t, '\0', l)) return NULL;
+    const char *t;
+    size_t l;
+    if (jsonx_get_string(o, key, &t, &l, NULL, 0) != 0 || memchr(t, '\0', l)) return NULL;
     return strdup(t);
 }
 
 schema_t *schema_from_json(const char *json, size_t len, char *err, size_t errlen) {
     schema_t *s = NULL;
-    json_object *o = NULL;
-    json_tokener *tok = json_tokener_new_ex(64);
-    if (!tok || len > INT_MAX) {
-        snprintf(err, errlen, "schema: out of memory or too large");
+    const jsonx_limits_t lim = {.max_depth = 64, .trailing_space = true};
+    char why[256];
+    json_object *o = jsonx_parse_object(json, len, &lim, why, sizeof why);
+    if (!o) {
+        snprintf(err, errlen, "schema: %s", why);
         goto fail;
-    }
-    o = json_tokener_parse_ex(tok, json, (int)len);
-    if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-        json_tokener_get_parse_end(tok) != len) {
-        /* trailing blanks are fine */
-        size_t end = json_tokener_get_parse_end(tok);
-        while (o && end < len &&
-               (json[end] == ' ' || json[end] == '\n' || json[end] == '\r' || json[end] == '\t'))
-            end++;
-        if (!o || end != len) {
-            snprintf(err, errlen, "schema: not valid JSON");
-            goto fail;
-        }
     }
     int64_t ver, nfeat, rows;
     json_object *fmt = jget(o, "format", json_type_string);
@@ -1181,7 +1157,6 @@ schema_t *schema_from_json(const char *json, size_t len, char *err, size_t errle
         s->scale = SCALE_NONE;
         s->n_features = (int)nfeat;
         json_object_put(o);
-        json_tokener_free(tok);
         return s;
     }
     json_object *scale = jget(o, "scale", json_type_string);
@@ -1294,11 +1269,9 @@ schema_t *schema_from_json(const char *json, size_t len, char *err, size_t errle
         goto fail;
     }
     json_object_put(o);
-    json_tokener_free(tok);
     return s;
 fail:
-    if (o) json_object_put(o);
-    if (tok) json_tokener_free(tok);
+    json_object_put(o);
     schema_destroy(&s);
     return NULL;
 }
