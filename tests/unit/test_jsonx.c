@@ -122,7 +122,8 @@ static void test_getters(void **state) {
 
 static void test_prefixes_never_parse(void **state) {
     (void)state;
-    const char *t = "{\"name\": \"x\\\"y\", \"v\": [1, 2.5e3, -0, {\"k\": false}], \"u\": \"\\u00e9\"}";
+    const char *t = "{\"name\": \"x\\\"y\", \"v\": [1, 2.5e3, -0, {\"k\": false}],"
+                    " \"u\": \"\\u00e9\"}";
     size_t len = strlen(t);
     for (size_t cut = 0; cut < len; cut++) {
         char *c = malloc(cut ? cut : 1);
