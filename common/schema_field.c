@@ -8,21 +8,8 @@
 #include "common/schema_priv.h"
 #include "common/utf8.h"
 
-/* True when no byte has its high bit set: the common case, 8 bytes a step. */
-int schema_ascii(const char *t, size_t len) {
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, t + i, 8);
-        if (w & UINT64_C(0x8080808080808080)) return 0;
-    }
-    for (; i < len; i++)
-        if ((unsigned char)t[i] & 0x80) return 0;
-    return 1;
-}
-
 int schema_check_utf8(const char *file, uint64_t line, size_t col, const char *t, size_t len,
-                             char *err, size_t errlen) {
+                      char *err, size_t errlen) {
     size_t bad;
     if (schema_ascii(t, len) || utf8_check(t, len, &bad)) return 0;
     snprintf(err, errlen,
@@ -39,7 +26,7 @@ static int schema_shown(size_t len) {
 
 /* The message of a number that schema_classify() refuses; returns -1. */
 int schema_bad_number(int rc, const char *file, uint64_t line, size_t col, const char *t,
-                             size_t len, char *err, size_t errlen) {
+                      size_t len, char *err, size_t errlen) {
     if (rc == 0)
         snprintf(err, errlen, "%s:%llu:%zu: number out of range (more than 1e100): %.*s%s", file,
                  (unsigned long long)line, col + 1, schema_shown(len), t, len > 40 ? "..." : "");
@@ -57,7 +44,7 @@ int schema_bad_number(int rc, const char *file, uint64_t line, size_t col, const
  * of range (bounded so that sums of squares over any row count stay finite),
  * or, when check_text is set, text that is not UTF-8. */
 int schema_classify(const char *file, uint64_t line, size_t col, const char *t, size_t len,
-                           double *x, int check_text, char *err, size_t errlen) {
+                    double *x, int check_text, char *err, size_t errlen) {
     if (csvread_is_missing(t, len)) return FIELD_MISSING;
     int rc = csvread_number(t, len, x);
     if (rc == 0 && fabs(*x) <= SCHEMA_NUM_MAX) return FIELD_NUMBER;
@@ -80,17 +67,6 @@ int schema_check_label(const char *file, uint64_t line, size_t col, const char *
         return -1;
     }
     return schema_check_utf8(file, line, col, text, len, err, errlen);
-}
-
-/* How much of a text value identifies its category: all of it up to
- * SCHEMA_TEXT_MAX bytes, else the longest prefix of at most that many bytes
- * that ends on a character boundary (the text is valid UTF-8). */
-size_t schema_text_key(const char *t, size_t len) {
-    if (len <= SCHEMA_TEXT_MAX) return len;
-    size_t k = SCHEMA_TEXT_MAX;
-    while (k > 0 && ((unsigned char)t[k] & 0xC0) == 0x80)
-        k--;
-    return k;
 }
 
 int schema_numeric_slow(const schema_numeric_t *n, const char *text, size_t len, double *value,
