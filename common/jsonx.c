@@ -30,7 +30,7 @@ static int jsonx_check_end(const char *text, size_t len, json_tokener *tok, json
 {
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok), line, col;
-    if (jerr != json_tokener_success || !o) {
+    if (jerr != json_tokener_success) {
         jsonx_position(text, end < len ? end : len, &line, &col);
         return errbuf_set(err, errlen, "%zu:%zu: invalid JSON: %s", line, col,
                           jerr == json_tokener_continue ? "unexpected end of file"

@@ -30,6 +30,7 @@ static void test_parse_table(void **state) {
         {"{\n  \"a\": tru }", false, "2:11: invalid JSON: "},
         {"[1, 2]", false, "the top level must be a JSON object"},
         {"\"s\"", false, "the top level must be a JSON object"},
+        {"null ", false, "the top level must be a JSON object"},
         {"", false, "empty JSON text"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
