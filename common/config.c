@@ -1,6 +1,8 @@
 #include "common/config.h"
+#include "common/jsonx.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -242,21 +244,6 @@ static int store_json(config_t *c, const field_t *f, json_object *v, char *err, 
 
 #define CONFIG_MAX_BYTES (1 << 20)
 
-/* Line and column (1-based) of byte offset off in text. */
-static void position(const char *text, size_t off, size_t *line, size_t *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off; i++) {
-        if (text[i] == '\n') {
-            ++*line;
-            *col = 1;
-        } else {
-            ++*col;
-        }
-    }
-}
-
 /* Reads the whole file (configs are small) into a NUL-terminated buffer. */
 static char *read_small_file(FILE *fp, const char *path, size_t *len, char *err, size_t errlen)
 {
@@ -285,9 +272,8 @@ int config_load(config_t *c, const char *path, bool missing_ok, char *err, size_
 {
     int rc = -1;
     json_object *root = NULL;
-    json_tokener *tok = NULL;
     char *text = NULL;
-    size_t len = 0, line, col;
+    size_t len = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         if (errno == ENOENT && missing_ok)
@@ -298,33 +284,11 @@ int config_load(config_t *c, const char *path, bool missing_ok, char *err, size_
     text = read_small_file(fp, path, &len, err, errlen);
     if (!text)
         goto out;
-    tok = json_tokener_new();
-    if (!tok) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
-    root = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    if (jerr != json_tokener_success || !root) {
-        position(text, end < len ? end : len, &line, &col);
-        snprintf(err, errlen, "%s:%zu:%zu: invalid JSON: %s", path, line, col,
-                 jerr == json_tokener_continue ? "unexpected end of file"
-                                               : json_tokener_error_desc(jerr));
-        goto out;
-    }
-    /* json-c stops after the first value: whatever follows it is an error,
-     * not something to ignore. */
-    while (end < len && strchr(" \t\r\n", text[end]))
-        end++;
-    if (end < len) {
-        position(text, end, &line, &col);
-        snprintf(err, errlen, "%s:%zu:%zu: unexpected text after the configuration object", path,
-                 line, col);
-        goto out;
-    }
-    if (!json_object_is_type(root, json_type_object)) {
-        snprintf(err, errlen, "%s: the top level must be a JSON object", path);
+    char why[512];
+    root = jsonx_parse_object(text, len, &(jsonx_limits_t){.trailing_space = true}, why,
+                              sizeof why);
+    if (!root) {
+        snprintf(err, errlen, "%s:%s%s", path, isdigit((unsigned char)why[0]) ? "" : " ", why);
         goto out;
     }
     json_object_object_foreach(root, section, sv)
@@ -353,8 +317,6 @@ int config_load(config_t *c, const char *path, bool missing_ok, char *err, size_
     }
     rc = 0;
 out:
-    if (tok)
-        json_tokener_free(tok);
     json_object_put(root);
     free(text);
     fclose(fp);

@@ -1,9 +1,9 @@
 #include "common/jobctx.h"
 
-#include "common/proto.h"
+#include "common/buf.h"
+#include "common/jsonx.h"
 
 #include <json-c/json.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,43 +45,44 @@ int jobctx_encode(const jobctx_t *c, void **bufp, size_t *lenp)
     }
     size_t jlen;
     const char *js = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &jlen);
-    size_t len = 4 + jlen + nw * 8;
-    uint8_t *buf = malloc(len);
+    buf_t b = {0};
+    buf_grow(&b, 4 + jlen + nw * 8);
+    buf_put_u32(&b, (uint32_t)jlen);
+    buf_put(&b, js, jlen);
+    for (size_t i = 0; i < nw; i++)
+        buf_put_f64(&b, c->w[i]);
+    uint8_t *buf = buf_detach(&b, lenp);
     if (!buf)
         goto out;
-    proto_put_u32(buf, (uint32_t)jlen);
-    memcpy(buf + 4, js, jlen);
-    for (size_t i = 0; i < nw; i++)
-        proto_put_f64(buf + 4 + jlen + 8 * i, c->w[i]);
     *bufp = buf;
-    *lenp = len;
     rc = 0;
 out:
     json_object_put(o);
     return rc;
 }
 
+/* Copies the string field k into *out (malloc'd, NUL-terminated); an absent
+ * optional field leaves *out NULL. */
 static int get_str(json_object *o, const char *k, bool required, char **out, size_t *outlen,
                    char *err, size_t errlen)
 {
-    json_object *v;
+    const char *v;
+    size_t len;
+    char why[128];
     *out = NULL;
-    if (!json_object_object_get_ex(o, k, &v)) {
-        if (required)
-            snprintf(err, errlen, "job context: missing '%s'", k);
-        return required ? -1 : 0;
-    }
-    if (!json_object_is_type(v, json_type_string)) {
-        snprintf(err, errlen, "job context: '%s' is not a string", k);
+    int rc = jsonx_get_string(o, k, &v, &len, why, sizeof why);
+    if (rc == JSONX_ABSENT && !required)
+        return 0;
+    if (rc != 0) {
+        snprintf(err, errlen, "job context: %s", why);
         return -1;
     }
-    size_t len = (size_t)json_object_get_string_len(v);
     *out = malloc(len + 1);
     if (!*out) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    memcpy(*out, json_object_get_string(v), len);
+    memcpy(*out, v, len);
     (*out)[len] = 0;
     if (outlen)
         *outlen = len;
@@ -91,44 +92,69 @@ static int get_str(json_object *o, const char *k, bool required, char **out, siz
 static int get_num(json_object *o, const char *k, double lo, double hi, double *out, char *err,
                    size_t errlen)
 {
-    json_object *v;
-    if (!json_object_object_get_ex(o, k, &v) ||
-        (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))) {
-        snprintf(err, errlen, "job context: '%s' missing or not a number", k);
+    char why[128];
+    if (jsonx_get_double(o, k, lo, hi, out, why, sizeof why) != 0) {
+        snprintf(err, errlen, "job context: %s", why);
         return -1;
     }
-    double d = json_object_get_double(v);
-    if (!isfinite(d) || d < lo || d > hi) {
-        snprintf(err, errlen, "job context: '%s' out of range", k);
+    return 0;
+}
+
+/* The model part of a context (present when it has labels): sizes and the
+ * label list. -1 with err set, or with err empty when out of memory. */
+static int decode_model(json_object *o, json_object *labels, jobctx_t *c, char *err,
+                        size_t errlen)
+{
+    double d;
+    c->has_model = true;
+    if (get_num(o, "nr_class", 1, MAX_CLASSES, &d, err, errlen) < 0)
+        return -1;
+    c->nr_class = (int)d;
+    if (get_num(o, "nr_feature", 0, MAX_FEATURES, &d, err, errlen) < 0)
+        return -1;
+    c->nr_feature = (int)d;
+    if (get_num(o, "nr_w", 1, MAX_CLASSES, &d, err, errlen) < 0)
+        return -1;
+    c->nr_w = (int)d;
+    if (!json_object_is_type(labels, json_type_array) ||
+        json_object_array_length(labels) != (size_t)c->nr_class) {
+        snprintf(err, errlen, "job context: labels do not match nr_class");
         return -1;
     }
-    *out = d;
+    c->labels = malloc((size_t)c->nr_class * sizeof *c->labels);
+    if (!c->labels)
+        return -1;
+    for (int i = 0; i < c->nr_class; i++) {
+        json_object *l = json_object_array_get_idx(labels, (size_t)i);
+        if (!json_object_is_type(l, json_type_int)) {
+            snprintf(err, errlen, "job context: label %d is not an integer", i);
+            return -1;
+        }
+        c->labels[i] = json_object_get_int(l);
+    }
     return 0;
 }
 
 jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
 {
-    const uint8_t *buf = bufv;
     json_object *o = NULL;
-    json_tokener *tok = NULL;
     jobctx_t *c = calloc(1, sizeof *c);
     double d;
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (len < 4 || proto_get_u32(buf) > len - 4) {
+    bufrd_t r = bufrd_init(bufv, len);
+    size_t jlen = bufrd_u32(&r);
+    const char *json = (const char *)bufrd_take(&r, jlen);
+    if (!json) {
         snprintf(err, errlen, "job context: truncated");
         goto fail;
     }
-    size_t jlen = proto_get_u32(buf);
-    tok = json_tokener_new();
-    if (!tok)
-        goto fail;
-    o = json_tokener_parse_ex(tok, (const char *)buf + 4, (int)jlen);
-    if (json_tokener_get_error(tok) != json_tokener_success ||
-        (size_t)json_tokener_get_parse_end(tok) != jlen || !json_object_is_type(o, json_type_object)) {
-        snprintf(err, errlen, "job context: invalid JSON");
+    char why[256];
+    o = jsonx_parse_object(json, jlen, NULL, why, sizeof why);
+    if (!o) {
+        snprintf(err, errlen, "job context: %s", why);
         goto fail;
     }
     if (get_num(o, "format", 0, 1, &d, err, errlen) < 0)
@@ -150,36 +176,12 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
     c->want_prob = json_object_object_get_ex(o, "want_prob", &v) && json_object_get_boolean(v);
     size_t nw = 0;
     if (json_object_object_get_ex(o, "labels", &v)) {
-        c->has_model = true;
-        if (get_num(o, "nr_class", 1, MAX_CLASSES, &d, err, errlen) < 0)
+        if (decode_model(o, v, c, err, errlen) < 0)
             goto fail;
-        c->nr_class = (int)d;
-        if (get_num(o, "nr_feature", 0, MAX_FEATURES, &d, err, errlen) < 0)
-            goto fail;
-        c->nr_feature = (int)d;
-        if (get_num(o, "nr_w", 1, MAX_CLASSES, &d, err, errlen) < 0)
-            goto fail;
-        c->nr_w = (int)d;
-        if (!json_object_is_type(v, json_type_array) ||
-            json_object_array_length(v) != (size_t)c->nr_class) {
-            snprintf(err, errlen, "job context: labels do not match nr_class");
-            goto fail;
-        }
-        c->labels = malloc((size_t)c->nr_class * sizeof *c->labels);
-        if (!c->labels)
-            goto fail;
-        for (int i = 0; i < c->nr_class; i++) {
-            json_object *l = json_object_array_get_idx(v, (size_t)i);
-            if (!json_object_is_type(l, json_type_int)) {
-                snprintf(err, errlen, "job context: label %d is not an integer", i);
-                goto fail;
-            }
-            c->labels[i] = json_object_get_int(l);
-        }
         nw = (size_t)c->nr_w * ((size_t)c->nr_feature + (c->bias >= 0));
     }
-    if (len - 4 - jlen != nw * 8) {
-        snprintf(err, errlen, "job context: %zu bytes of weights, expected %zu", len - 4 - jlen,
+    if (bufrd_left(&r) != nw * 8) {
+        snprintf(err, errlen, "job context: %zu bytes of weights, expected %zu", bufrd_left(&r),
                  nw * 8);
         goto fail;
     }
@@ -188,17 +190,14 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
         if (!c->w)
             goto fail;
         for (size_t i = 0; i < nw; i++)
-            c->w[i] = proto_get_f64(buf + 4 + jlen + 8 * i);
+            c->w[i] = bufrd_f64(&r);
     }
     json_object_put(o);
-    json_tokener_free(tok);
     return c;
 fail:
     if (!err[0])
         snprintf(err, errlen, "job context: out of memory");
     json_object_put(o);
-    if (tok)
-        json_tokener_free(tok);
     jobctx_destroy(&c);
     return NULL;
 }

@@ -23,6 +23,7 @@
 #define NC_PREDMSG_H
 
 #include "common/blob.h"
+#include "common/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,8 +50,7 @@ int predmsg_req_decode(const void *buf, size_t len, predmsg_req_t *r);
 
 /* Encoder: a growable buffer; rows are appended one by one. */
 typedef struct predmsg_enc {
-    uint8_t *buf;
-    size_t len, cap;
+    buf_t out; /* the message so far; out.p is NULL when not started */
     uint32_t nr_class, rows;
     bool prob;
 } predmsg_enc_t;
@@ -78,8 +78,8 @@ typedef struct predmsg {
     uint32_t nr_class, rows;
     bool prob;
     uint64_t first_row;
-    const uint8_t *pos, *end; /* next row */
-    uint32_t left;            /* rows not yet read */
+    bufrd_t rd;    /* at the next row */
+    uint32_t left; /* rows not yet read */
 } predmsg_t;
 
 typedef struct predmsg_row {

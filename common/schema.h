@@ -1,18 +1,14 @@
 /* schema: how rows of a data file become liblinear features, fitted across
  * the cluster.
  *
- * Training runs in two passes. First every worker summarises its shards
- * (summary_from_shard: per column the count, missing count, min, max, sum and
- * sum of squares of numeric values and the first SCHEMA_VOCAB_CAP distinct
- * texts, each by its first SCHEMA_TEXT_MAX bytes; the labels in
- * first-appearance order with counts) and the master
- * merges the summaries in shard order (summary_merge). Then schema_fit() turns
- * the merged summary into the schema: which column is the label and the id,
- * which are numeric (scaled) and which are text (one-hot), the label list, and
- * the 1-based feature index of every feature. Merging k shard summaries gives
- * the same schema as one summary of the whole file: counts, min, max and
- * vocabularies merge exactly, and sums are kept as double-double pairs so that
- * the order of additions does not change the rounded result.
+ * Training runs in two passes. First every worker summarises its shards and
+ * the master merges the summaries (summary.h). Then schema_fit() turns the
+ * merged summary into the schema: which column is the label and the id,
+ * which are numeric (scaled) and which are text (one-hot), the label list,
+ * and the 1-based feature index of every feature. The code: schema_field.c
+ * holds the rules of one field (both passes and testing apply them),
+ * schema.c the fit and its application to fields, schema_json.c the schema
+ * file (JSON), summary.c the first pass.
  *
  * Rules (DESIGN.md "Data"):
  *   - A column that is text (not missing, not a decimal number) in any row is
@@ -52,6 +48,7 @@
 
 #include "common/csvread.h"
 #include "common/split.h"
+#include "common/summary.h"
 
 #define SCHEMA_VOCAB_CAP 1000   /* distinct texts one-hot encoded per column */
 #define SCHEMA_MAX_LABELS 65536 /* classes */
@@ -59,38 +56,7 @@
 #define SCHEMA_TEXT_MAX 256  /* bytes of a text value that name its category */
 #define SCHEMA_NUM_MAX 1e100 /* larger numbers are a data error */
 
-/* The data source a job sends to workers. */
-typedef struct datasrc {
-    data_format_t format;
-    const char *file;   /* name used in messages */
-    const char *header; /* CSV header record (split_t.header); ignored for libsvm */
-    size_t header_len;
-    const char *label; /* column names; id may be NULL or absent from the file */
-    const char *id;
-} datasrc_t;
-
-typedef struct summary summary_t;
 typedef struct schema schema_t;
-
-/* --- summaries (first pass) --- */
-
-/* Summarises one shard's bytes (whole rows, no header) whose first row is data
- * row first_row on file line first_line. Fails on bad data (unknown label
- * column, field count, quoting, NUL, missing label, the field rules of
- * schema_check_field and schema_check_label, libsvm format errors), naming
- * the first bad field of the shard. */
-summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t len,
-                              uint64_t first_row, uint64_t first_line, char *err, size_t errlen);
-/* Adds from (a later shard) into into. -1 when they describe different files
- * (format, columns) or memory runs out; into is unusable after a failure. */
-int summary_merge(summary_t *into, const summary_t *from);
-/* Serialises for the wire (little-endian binary); *buf is malloc'd. */
-int summary_encode(const summary_t *s, char **buf, size_t *len);
-/* Parses an encoded summary from an untrusted peer; validates everything
- * (texts too: valid UTF-8, at most SCHEMA_TEXT_MAX bytes). */
-summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen);
-uint64_t summary_rows(const summary_t *s);
-void summary_destroy(summary_t **s);
 
 /* --- the fitted schema --- */
 

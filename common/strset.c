@@ -2,6 +2,8 @@
  * offset so that growing the arena never invalidates the table. */
 #include "common/strset.h"
 
+#include "common/hash.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +19,9 @@ struct strset {
     size_t tsize;    /* power of two */
 };
 
+/* The table takes the low bits: fold the high ones in. */
 static uint64_t strset_hash(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
+    uint64_t h = hash_fnv1a(s, n);
     return h ^ (h >> 29);
 }
 

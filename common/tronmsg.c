@@ -1,5 +1,6 @@
 #include "common/tronmsg.h"
 
+#include "common/buf.h"
 #include "common/proto.h"
 
 #include <stdio.h>
@@ -38,11 +39,25 @@ static int check_item(uint32_t op, uint32_t cls, uint32_t n, char *err, size_t e
     return 0;
 }
 
-static uint8_t *put_vec(uint8_t *p, const double *v, size_t k)
+/* Vectors are long: written in place rather than a put per double. */
+static void put_vec(buf_t *b, const double *v, size_t k)
 {
-    for (size_t i = 0; i < k; i++, p += 8)
+    uint8_t *p = buf_extend(b, 8 * k);
+    for (size_t i = 0; p && i < k; i++, p += 8)
         proto_put_f64(p, v[i]);
-    return p;
+}
+
+/* The blob of a finished message, or NULL (with err) when b failed. */
+static blob_t *finish(buf_t *b, const char *what, char *err, size_t errlen)
+{
+    size_t len;
+    uint8_t *p = buf_detach(b, &len);
+    blob_t *out = p ? blob_wrap(p, len) : NULL;
+    if (!out) {
+        free(p);
+        snprintf(err, errlen, "out of memory for a %s", what);
+    }
+    return out;
 }
 
 blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_shard_t *shards,
@@ -66,93 +81,102 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_shard_t *sh
         }
         len += ITEM_HEAD + 8 + (size_t)k * 8;
     }
-    blob_t *b = blob_new(len);
-    if (!b) {
-        snprintf(err, errlen, "out of memory for a %zu-byte tron request", len);
-        return NULL;
-    }
-    uint8_t *p = b->data;
-    proto_put_u32(p, TRONMSG_REQ_MAGIC);
-    proto_put_u32(p + 4, n);
-    proto_put_u32(p + 8, folds);
-    proto_put_u32(p + 12, (uint32_t)count);
-    proto_put_u32(p + 16, (uint32_t)nshards);
-    p += 20;
-    for (size_t i = 0; i < nshards; i++, p += 16) {
-        proto_put_u64(p, shards[i].first_row);
-        proto_put_u64(p + 8, shards[i].first_line);
+    buf_t b = {0};
+    buf_grow(&b, len);
+    buf_put_u32(&b, TRONMSG_REQ_MAGIC);
+    buf_put_u32(&b, n);
+    buf_put_u32(&b, folds);
+    buf_put_u32(&b, (uint32_t)count);
+    buf_put_u32(&b, (uint32_t)nshards);
+    for (size_t i = 0; i < nshards; i++) {
+        buf_put_u64(&b, shards[i].first_row);
+        buf_put_u64(&b, shards[i].first_line);
     }
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &items[i];
-        proto_put_u32(p, it->cls);
-        proto_put_u32(p + 4, it->fold);
-        proto_put_u32(p + 8, it->op);
-        proto_put_u32(p + 12, it->flags);
-        proto_put_u64(p + 16, it->point);
-        p += ITEM_HEAD + 8;
+        buf_put_u32(&b, it->cls);
+        buf_put_u32(&b, it->fold);
+        buf_put_u32(&b, it->op);
+        buf_put_u32(&b, it->flags);
+        buf_put_u64(&b, it->point);
         if (it->op == TRONMSG_HV) {
-            p = put_vec(p, it->w, n);
-            p = put_vec(p, it->s, n);
+            put_vec(&b, it->w, n);
+            put_vec(&b, it->s, n);
         } else if (it->op != TRONMSG_COUNT) {
-            p = put_vec(p, it->w, (size_t)req_doubles(it->op, it->cls, n));
+            put_vec(&b, it->w, (size_t)req_doubles(it->op, it->cls, n));
         }
     }
-    return b;
+    return finish(&b, "tron request", err, errlen);
 }
 
-static void get_vec(double *dst, const uint8_t *p, size_t k)
+/* Reads k doubles into dst; a short reader leaves dst alone and turns bad. */
+static void get_vec(bufrd_t *r, double *dst, size_t k)
 {
-    for (size_t i = 0; i < k; i++, p += 8)
+    const uint8_t *p = bufrd_take(r, 8 * k);
+    for (size_t i = 0; p && i < k; i++, p += 8)
         dst[i] = proto_get_f64(p);
+}
+
+/* First pass over a request's items: checks every item and that the
+ * message ends with the last one; *ndoubles gets the doubles they carry. */
+static int req_items_check(bufrd_t r, uint32_t n, uint32_t count, size_t *ndoubles, char *err,
+                           size_t errlen)
+{
+    *ndoubles = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        if (bufrd_left(&r) < ITEM_HEAD + 8) {
+            snprintf(err, errlen, "tron request: item %u truncated", i);
+            return -1;
+        }
+        uint32_t cls = bufrd_u32(&r);
+        bufrd_u32(&r); /* fold */
+        uint32_t op = bufrd_u32(&r);
+        bufrd_take(&r, 12); /* flags, point */
+        if (check_item(op, cls, n, err, errlen) < 0)
+            return -1;
+        size_t k = (size_t)req_doubles(op, cls, n);
+        if (k > bufrd_left(&r) / 8) {
+            snprintf(err, errlen, "tron request: item %u vector truncated", i);
+            return -1;
+        }
+        bufrd_take(&r, k * 8);
+        *ndoubles += k;
+    }
+    if (bufrd_left(&r) != 0) {
+        snprintf(err, errlen, "tron request: %zu trailing bytes", bufrd_left(&r));
+        return -1;
+    }
+    return 0;
 }
 
 int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *err, size_t errlen)
 {
-    const uint8_t *p = buf;
     memset(out, 0, sizeof *out);
-    if (!buf || len < 20 || proto_get_u32(p) != TRONMSG_REQ_MAGIC) {
+    bufrd_t r = bufrd_init(buf, len);
+    uint32_t magic = bufrd_u32(&r), n = bufrd_u32(&r), folds = bufrd_u32(&r);
+    uint32_t count = bufrd_u32(&r), nshards = bufrd_u32(&r);
+    if (r.bad || magic != TRONMSG_REQ_MAGIC) {
         snprintf(err, errlen, "tron request: bad magic or %zu bytes is too short", len);
         return -1;
     }
-    uint32_t n = proto_get_u32(p + 4), folds = proto_get_u32(p + 8);
-    uint32_t count = proto_get_u32(p + 12), nshards = proto_get_u32(p + 16);
     if (n == 0 || n > TRONMSG_MAX_N) {
         snprintf(err, errlen, "tron request: n=%u out of range", n);
         return -1;
     }
-    if ((size_t)nshards > (len - 20) / 16) {
+    if ((size_t)nshards > bufrd_left(&r) / 16) {
         snprintf(err, errlen, "tron request: %u shards cannot fit in %zu bytes", nshards, len);
         return -1;
     }
-    size_t items_at = 20 + 16 * (size_t)nshards;
+    bufrd_t shards_at = r;
+    bufrd_take(&r, 16 * (size_t)nshards);
     /* Each item takes at least 24 bytes, which bounds count by what arrived. */
-    if ((size_t)count > (len - items_at) / (ITEM_HEAD + 8)) {
+    if ((size_t)count > bufrd_left(&r) / (ITEM_HEAD + 8)) {
         snprintf(err, errlen, "tron request: %u items cannot fit in %zu bytes", count, len);
         return -1;
     }
-    /* First pass: validate the layout and size the store. */
-    size_t off = items_at, ndoubles = 0;
-    for (uint32_t i = 0; i < count; i++) {
-        if (len - off < ITEM_HEAD + 8) {
-            snprintf(err, errlen, "tron request: item %u truncated", i);
-            return -1;
-        }
-        uint32_t cls = proto_get_u32(p + off), op = proto_get_u32(p + off + 8);
-        if (check_item(op, cls, n, err, errlen) < 0)
-            return -1;
-        off += ITEM_HEAD + 8;
-        size_t k = (size_t)req_doubles(op, cls, n);
-        if (k > (len - off) / 8) {
-            snprintf(err, errlen, "tron request: item %u vector truncated", i);
-            return -1;
-        }
-        off += k * 8;
-        ndoubles += k;
-    }
-    if (off != len) {
-        snprintf(err, errlen, "tron request: %zu trailing bytes", len - off);
+    size_t ndoubles;
+    if (req_items_check(r, n, count, &ndoubles, err, errlen) < 0)
         return -1;
-    }
     out->items = calloc(count ? count : 1, sizeof *out->items);
     out->store = malloc((ndoubles ? ndoubles : 1) * sizeof(double));
     out->shards = calloc(nshards ? nshards : 1, sizeof *out->shards);
@@ -166,27 +190,24 @@ int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *er
     out->count = count;
     out->nshards = nshards;
     for (uint32_t i = 0; i < nshards; i++) {
-        out->shards[i].first_row = proto_get_u64(p + 20 + 16 * (size_t)i);
-        out->shards[i].first_line = proto_get_u64(p + 28 + 16 * (size_t)i);
+        out->shards[i].first_row = bufrd_u64(&shards_at);
+        out->shards[i].first_line = bufrd_u64(&shards_at);
     }
-    off = items_at;
     double *d = out->store;
     for (uint32_t i = 0; i < count; i++) {
         tronmsg_item_t *it = &out->items[i];
-        it->cls = proto_get_u32(p + off);
-        it->fold = proto_get_u32(p + off + 4);
-        it->op = proto_get_u32(p + off + 8);
-        it->flags = proto_get_u32(p + off + 12);
-        it->point = proto_get_u64(p + off + 16);
-        off += ITEM_HEAD + 8;
+        it->cls = bufrd_u32(&r);
+        it->fold = bufrd_u32(&r);
+        it->op = bufrd_u32(&r);
+        it->flags = bufrd_u32(&r);
+        it->point = bufrd_u64(&r);
         size_t k = (size_t)req_doubles(it->op, it->cls, n);
         if (k) {
-            get_vec(d, p + off, k);
+            get_vec(&r, d, k);
             it->w = d;
             if (it->op == TRONMSG_HV)
                 it->s = d + n;
             d += k;
-            off += k * 8;
         }
     }
     return 0;
@@ -234,105 +255,148 @@ blob_t *tronmsg_encode_res(uint32_t n, const tronmsg_ans_t *ans, size_t count, c
         }
         len += ITEM_HEAD + (size_t)ans_bytes(a, n);
     }
-    blob_t *b = blob_new(len);
-    if (!b) {
-        snprintf(err, errlen, "out of memory for a %zu-byte tron result", len);
-        return NULL;
-    }
-    uint8_t *p = b->data;
-    proto_put_u32(p, TRONMSG_RES_MAGIC);
-    proto_put_u32(p + 4, n);
-    proto_put_u32(p + 8, (uint32_t)count);
-    p += 12;
+    buf_t b = {0};
+    buf_grow(&b, len);
+    buf_put_u32(&b, TRONMSG_RES_MAGIC);
+    buf_put_u32(&b, n);
+    buf_put_u32(&b, (uint32_t)count);
     for (size_t i = 0; i < count; i++) {
         const tronmsg_ans_t *a = &ans[i];
-        proto_put_u32(p, a->cls);
-        proto_put_u32(p + 4, a->fold);
-        proto_put_u32(p + 8, a->op);
-        proto_put_u32(p + 12, a->flags);
-        p += ITEM_HEAD;
+        buf_put_u32(&b, a->cls);
+        buf_put_u32(&b, a->fold);
+        buf_put_u32(&b, a->op);
+        buf_put_u32(&b, a->flags);
         switch (a->op) {
-        case TRONMSG_FUN:
-            proto_put_f64(p, a->f);
-            p += 8;
-            break;
+        case TRONMSG_FUN: buf_put_f64(&b, a->f); break;
         case TRONMSG_GRAD:
-            p = put_vec(p, a->g, n);
-            p = put_vec(p, a->diag, n);
+            put_vec(&b, a->g, n);
+            put_vec(&b, a->diag, n);
             break;
-        case TRONMSG_HV: p = put_vec(p, a->hv, n); break;
+        case TRONMSG_HV: put_vec(&b, a->hv, n); break;
         case TRONMSG_COUNT:
-            proto_put_u64(p, a->rows);
-            p += 8;
-            for (uint32_t k = 0; k < a->cls; k++, p += 8)
-                proto_put_u64(p, a->pos[k]);
+            buf_put_u64(&b, a->rows);
+            for (uint32_t k = 0; k < a->cls; k++)
+                buf_put_u64(&b, a->pos[k]);
             break;
         case TRONMSG_PRED:
-            proto_put_u64(p, a->rows);
-            proto_put_u64(p + 8, a->correct);
-            proto_put_u64(p + 16, a->text_len);
-            p += 24;
-            if (a->text_len)
-                memcpy(p, a->text, a->text_len);
-            p += a->text_len;
+            buf_put_u64(&b, a->rows);
+            buf_put_u64(&b, a->correct);
+            buf_put_u64(&b, a->text_len);
+            buf_put(&b, a->text, a->text_len);
             break;
         }
     }
-    return b;
+    return finish(&b, "tron result", err, errlen);
 }
 
-int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *err, size_t errlen)
+/* First pass over a result's answers: checks every answer and that the
+ * message ends with the last one. */
+static int res_answers_check(bufrd_t r, uint32_t n, uint32_t count, char *err, size_t errlen)
 {
-    const uint8_t *p = buf;
-    memset(out, 0, sizeof *out);
-    if (!buf || len < 12 || proto_get_u32(p) != TRONMSG_RES_MAGIC) {
-        snprintf(err, errlen, "tron result: bad magic or %zu bytes is too short", len);
-        return -1;
-    }
-    uint32_t n = proto_get_u32(p + 4), count = proto_get_u32(p + 8);
-    if (n == 0 || n > TRONMSG_MAX_N) {
-        snprintf(err, errlen, "tron result: n=%u out of range", n);
-        return -1;
-    }
-    if ((size_t)count > (len - 12) / ITEM_HEAD) {
-        snprintf(err, errlen, "tron result: %u answers cannot fit in %zu bytes", count, len);
-        return -1;
-    }
-    /* First pass: validate and size the store (doubles, u64s and text bytes
-     * all fit in the received length, so the store is at most len bytes). */
-    size_t off = 12;
     for (uint32_t i = 0; i < count; i++) {
-        if (len - off < ITEM_HEAD) {
+        if (bufrd_left(&r) < ITEM_HEAD) {
             snprintf(err, errlen, "tron result: answer %u truncated", i);
             return -1;
         }
-        tronmsg_ans_t a = {.cls = proto_get_u32(p + off), .op = proto_get_u32(p + off + 8)};
+        tronmsg_ans_t a = {.cls = bufrd_u32(&r)};
+        bufrd_u32(&r); /* fold */
+        a.op = bufrd_u32(&r);
+        bufrd_u32(&r); /* flags */
         if (check_item(a.op, a.cls, n, err, errlen) < 0)
             return -1;
-        off += ITEM_HEAD;
         if (a.op == TRONMSG_PRED) {
-            if (len - off < 24) {
+            if (bufrd_left(&r) < 24) {
                 snprintf(err, errlen, "tron result: answer %u truncated", i);
                 return -1;
             }
-            uint64_t tl = proto_get_u64(p + off + 16);
-            if (tl > len - off - 24) {
+            bufrd_t at_len = r;
+            bufrd_take(&at_len, 16);
+            uint64_t tl = bufrd_u64(&at_len);
+            if (tl > bufrd_left(&r) - 24) {
                 snprintf(err, errlen, "tron result: answer %u text truncated", i);
                 return -1;
             }
             a.text_len = (size_t)tl;
         }
         size_t k = (size_t)ans_bytes(&a, n);
-        if (k > len - off) {
+        if (k > bufrd_left(&r)) {
             snprintf(err, errlen, "tron result: answer %u truncated", i);
             return -1;
         }
-        off += k;
+        bufrd_take(&r, k);
     }
-    if (off != len) {
-        snprintf(err, errlen, "tron result: %zu trailing bytes", len - off);
+    if (bufrd_left(&r) != 0) {
+        snprintf(err, errlen, "tron result: %zu trailing bytes", bufrd_left(&r));
         return -1;
     }
+    return 0;
+}
+
+/* Reads the payload of answer a (whose head was read) into the store at
+ * *st, which res_answers_check() has sized; advances *st. */
+static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint8_t **st)
+{
+    switch (a->op) {
+    case TRONMSG_FUN: a->f = bufrd_f64(r); break;
+    case TRONMSG_GRAD: {
+        double *g = (double *)(void *)*st;
+        get_vec(r, g, 2 * (size_t)n);
+        a->g = g;
+        a->diag = g + n;
+        *st += 16 * (size_t)n;
+        break;
+    }
+    case TRONMSG_HV: {
+        double *h = (double *)(void *)*st;
+        get_vec(r, h, n);
+        a->hv = h;
+        *st += 8 * (size_t)n;
+        break;
+    }
+    case TRONMSG_COUNT: {
+        uint64_t *pos = (uint64_t *)(void *)*st;
+        a->rows = bufrd_u64(r);
+        for (uint32_t k = 0; k < a->cls; k++)
+            pos[k] = bufrd_u64(r);
+        a->pos = pos;
+        *st += 8 * (size_t)a->cls;
+        break;
+    }
+    case TRONMSG_PRED: {
+        a->rows = bufrd_u64(r);
+        a->correct = bufrd_u64(r);
+        a->text_len = (size_t)bufrd_u64(r);
+        const uint8_t *t = bufrd_take(r, a->text_len);
+        if (t && a->text_len)
+            memcpy(*st, t, a->text_len);
+        a->text = (const char *)*st;
+        *st += (a->text_len + 7) & ~(size_t)7;
+        break;
+    }
+    }
+}
+
+int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    bufrd_t r = bufrd_init(buf, len);
+    uint32_t magic = bufrd_u32(&r), n = bufrd_u32(&r), count = bufrd_u32(&r);
+    if (r.bad || magic != TRONMSG_RES_MAGIC) {
+        snprintf(err, errlen, "tron result: bad magic or %zu bytes is too short", len);
+        return -1;
+    }
+    if (n == 0 || n > TRONMSG_MAX_N) {
+        snprintf(err, errlen, "tron result: n=%u out of range", n);
+        return -1;
+    }
+    if ((size_t)count > bufrd_left(&r) / ITEM_HEAD) {
+        snprintf(err, errlen, "tron result: %u answers cannot fit in %zu bytes", count, len);
+        return -1;
+    }
+    /* Doubles, u64s and text bytes all fit in the received length, so the
+     * store is at most len bytes (plus alignment). */
+    if (res_answers_check(r, n, count, err, errlen) < 0)
+        return -1;
     out->ans = calloc(count ? count : 1, sizeof *out->ans);
     /* 8-byte aligned store big enough for every payload */
     out->store = malloc(len + 8 * (size_t)count + 8);
@@ -343,59 +407,14 @@ int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *er
     }
     out->n = n;
     out->count = count;
-    off = 12;
     uint8_t *st = out->store;
     for (uint32_t i = 0; i < count; i++) {
         tronmsg_ans_t *a = &out->ans[i];
-        a->cls = proto_get_u32(p + off);
-        a->fold = proto_get_u32(p + off + 4);
-        a->op = proto_get_u32(p + off + 8);
-        a->flags = proto_get_u32(p + off + 12);
-        off += ITEM_HEAD;
-        switch (a->op) {
-        case TRONMSG_FUN:
-            a->f = proto_get_f64(p + off);
-            off += 8;
-            break;
-        case TRONMSG_GRAD: {
-            double *g = (double *)(void *)st;
-            get_vec(g, p + off, 2 * (size_t)n);
-            a->g = g;
-            a->diag = g + n;
-            st += 16 * (size_t)n;
-            off += 16 * (size_t)n;
-            break;
-        }
-        case TRONMSG_HV: {
-            double *h = (double *)(void *)st;
-            get_vec(h, p + off, n);
-            a->hv = h;
-            st += 8 * (size_t)n;
-            off += 8 * (size_t)n;
-            break;
-        }
-        case TRONMSG_COUNT: {
-            uint64_t *pos = (uint64_t *)(void *)st;
-            a->rows = proto_get_u64(p + off);
-            off += 8;
-            for (uint32_t k = 0; k < a->cls; k++, off += 8)
-                pos[k] = proto_get_u64(p + off);
-            a->pos = pos;
-            st += 8 * (size_t)a->cls;
-            break;
-        }
-        case TRONMSG_PRED: {
-            a->rows = proto_get_u64(p + off);
-            a->correct = proto_get_u64(p + off + 8);
-            a->text_len = (size_t)proto_get_u64(p + off + 16);
-            off += 24;
-            memcpy(st, p + off, a->text_len);
-            a->text = (const char *)st;
-            st += (a->text_len + 7) & ~(size_t)7;
-            off += a->text_len;
-            break;
-        }
-        }
+        a->cls = bufrd_u32(&r);
+        a->fold = bufrd_u32(&r);
+        a->op = bufrd_u32(&r);
+        a->flags = bufrd_u32(&r);
+        res_payload(&r, a, n, &st);
     }
     return 0;
 }

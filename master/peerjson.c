@@ -1,37 +1,29 @@
 #include "master/peerjson.h"
 
+#include "common/jsonx.h"
 #include "common/proto.h"
 
-#include <math.h>
+#include <float.h>
 #include <stdint.h>
 
 json_object *peerjson_parse(const void *data, size_t len)
 {
-    if (len == 0 || len > PROTO_MAX_JSON)
-        return NULL;
-    json_tokener *tok = json_tokener_new_ex(16); /* nesting depth: our frames are flat */
-    if (!tok)
-        return NULL;
-    json_object *o = json_tokener_parse_ex(tok, data, (int)len);
-    if (json_tokener_get_error(tok) != json_tokener_success ||
-        (size_t)json_tokener_get_parse_end(tok) != len || !json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(tok);
-    return o;
+    /* Nesting depth 16: our frames are flat. */
+    const jsonx_limits_t lim = {.max_len = PROTO_MAX_JSON, .max_depth = 16};
+    return jsonx_parse_object(data, len, &lim, NULL, 0);
 }
 
 void peerjson_str(json_object *o, const char *key, char *out, size_t outlen)
 {
-    json_object *v;
-    if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-        proto_clean_text(json_object_get_string(v), (size_t)json_object_get_string_len(v), out,
-                         outlen);
+    const char *v;
+    size_t len;
+    if (jsonx_get_string(o, key, &v, &len, NULL, 0) == 0)
+        proto_clean_text(v, len, out, outlen);
 }
 
 int peerjson_int(json_object *o, const char *key, int lo, int hi, int dflt)
 {
+    /* Any integer is clamped, however large: json-c saturates at int64. */
     json_object *v;
     if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
         return dflt;
@@ -41,13 +33,8 @@ int peerjson_int(json_object *o, const char *key, int lo, int hi, int dflt)
 
 json_object *peerjson_number(json_object *o, const char *key, double lo, double hi)
 {
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v))
-        return NULL;
-    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
-        return NULL;
-    double d = json_object_get_double(v);
-    if (!isfinite(d))
+    double d;
+    if (jsonx_get_double(o, key, -DBL_MAX, DBL_MAX, &d, NULL, 0) != 0)
         return NULL;
     d = d < lo ? lo : d > hi ? hi : d;
     return json_object_new_double(d);

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/csvread.h"
 #include "common/csvrow.h"
+#include "common/hash.h"
 #include "common/jobctx.h"
 #include "common/log.h"
 #include "common/model.h"
@@ -165,13 +166,9 @@ out:
     return rc;
 }
 
+/* The persisted resume key: its value must not change (common/hash.h). */
 static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ull;
-    }
-    return h;
+    return hash_fnv1a_add(h, p, n);
 }
 
 /* Names the job for resume: the data file as it is now, the model, the shard
@@ -179,7 +176,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
 static void job_key(const char *data_path, const jobctx_t *jc, const split_t *sp, bool prob,
                     char *out, size_t outlen) {
     struct stat st;
-    uint64_t h = 14695981039346656037ull;
+    uint64_t h = HASH_FNV1A_BASIS;
     h = fnv(h, data_path, strlen(data_path) + 1);
     if (stat(data_path, &st) == 0) {
         h = fnv(h, &st.st_size, sizeof st.st_size);

@@ -1,5 +1,6 @@
 #include "master/serve.h"
 
+#include "common/jsonx.h"
 #include "common/log.h"
 #include "master/jobopts.h"
 #include "master/outputs.h"
@@ -50,7 +51,7 @@ static void reply_error(void *rep, int status, const char *msg)
 static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t errlen)
 {
     job_t *j = calloc(1, sizeof *j);
-    json_object *mode;
+    const char *m = NULL;
     if (!j) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -59,11 +60,10 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
     j->opts = *sv->ctx->opts;
     j->opts.keep_running = false;
     j->opts.resume = false;
-    if (!json_object_object_get_ex(req, "mode", &mode) || !json_object_is_type(mode, json_type_string)) {
+    if (jsonx_get_string(req, "mode", &m, NULL, NULL, 0) != 0) {
         snprintf(err, errlen, "\"mode\" must be \"train\" or \"test\"");
         goto fail;
     }
-    const char *m = json_object_get_string(mode);
     if (strcmp(m, "train") == 0)
         j->mode = CMD_TRAIN;
     else if (strcmp(m, "test") == 0)
@@ -135,10 +135,11 @@ static void on_request(void *arg)
         return;
     }
     buf[n] = 0; /* zmq_recv returned at most MAX_REQUEST here */
-    json_object *req = json_tokener_parse(buf);
-    if (!req || !json_object_is_type(req, json_type_object)) {
-        json_object_put(req);
-        reply_error(sv->rep, 400, "the body must be a JSON object");
+    char why[256];
+    json_object *req = jsonx_parse_object(buf, (size_t)n, NULL, why, sizeof why);
+    if (!req) {
+        snprintf(err, sizeof err, "the body must be one JSON object: %s", why);
+        reply_error(sv->rep, 400, err);
         return;
     }
     if (sv->nqueued >= MAX_QUEUED) {

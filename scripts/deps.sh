@@ -5,6 +5,7 @@
 #                             Node.js + npm packages, Chromium
 #   scripts/deps.sh demo    + data set and the page's charting library
 #   scripts/deps.sh bench   + liblinear-tools, data set, iproute2 (netns, netem)
+#   scripts/deps.sh soak    + iproute2 (netns, tc), curl, jq
 set -eu
 mode=${1:-build}
 cd "$(dirname "$0")/.."
@@ -14,12 +15,13 @@ pkgs=(gcc make pkg-config libzmq3-dev liblinear-dev libcsv-dev libjson-c-dev
 need_npm=0
 case "$mode" in
 build) ;;
-test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev liblinear-tools dataset-fashion-mnist time
-             nodejs npm chromium iproute2 sqlite3 procps)
+test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format cppcheck liblinear-tools dataset-fashion-mnist time
+             nodejs npm chromium iproute2 sqlite3 procps curl python3)
       need_npm=1 ;;
 demo) pkgs+=(dataset-fashion-mnist nodejs npm); need_npm=1 ;;
+soak) pkgs+=(iproute2 curl jq procps) ;;
 bench) pkgs+=(liblinear-tools dataset-fashion-mnist time iproute2 procps nodejs npm); need_npm=1 ;;
-*) echo "deps.sh: unknown mode '$mode' (build, test, demo or bench)" >&2; exit 2 ;;
+*) echo "deps.sh: unknown mode '$mode' (build, test, demo, bench or soak)" >&2; exit 2 ;;
 esac
 
 # Node.js, npm and Chromium may come from elsewhere than Debian (nodesource,

@@ -1,5 +1,6 @@
 #include "worker/shardstate.h"
 
+#include "common/hash.h"
 #include "common/jobctx.h"
 #include "common/model.h"
 #include "common/proto.h"
@@ -8,17 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t fnv1a(const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 static void free_folds(shardstate_t *st)
 {
@@ -63,7 +53,7 @@ shardstate_t *shardstate_get(op_ctx_t *ctx, uint64_t first_row, uint64_t first_l
         snprintf(err, errlen, "task lacks its shard or job context");
         return NULL;
     }
-    uint64_t h = fnv1a(ctx->context, ctx->context_len);
+    uint64_t h = hash_fnv1a(ctx->context, ctx->context_len);
     shardstate_t *old = cache_entry_state(ctx->entry);
     if (old && old->ctx_hash == h && old->d->first_row == first_row)
         return old;

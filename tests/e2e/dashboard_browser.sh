@@ -28,8 +28,8 @@ NODE_PID=$!
 NC_PIDS+=("$NODE_PID")
 # the workers start only once the page is open, so that it sees them arrive
 WAIT_S=60 wait_for test -e "$T/page-ready" || { kill -0 $NODE_PID 2>/dev/null || wait $NODE_PID; fail "the page did not open"; }
-nc_worker w1
-nc_worker w2
+NC_TEST_TRON_DELAY_MS=100 nc_worker w1 # a job that lasts seconds, as a real one does
+NC_TEST_TRON_DELAY_MS=100 nc_worker w2
 rc=0
 wait "$NODE_PID" || rc=$?
 [ "$rc" -eq 0 ] || { tail -20 "$T/master.log" >&2; fail "browser test (rc $rc)"; }

@@ -27,8 +27,8 @@ export NC_WEB_ROOT=$T/web
 
 nc_master_bg train --data "$T/train.csv" --min-workers 2 --scale none --keep-running
 dash_wait_up
-nc_worker w1
-nc_worker w2
+NC_TEST_TRON_DELAY_MS=100 nc_worker w1 # a job that lasts seconds, as a real one does
+NC_TEST_TRON_DELAY_MS=100 nc_worker w2
 WAIT_S=120 wait_for log_has "$T/master.out" "Training accuracy" || { cat "$T/master.log"; fail "the job did not finish"; }
 ACCURACY=$(sed -n 's/^Training accuracy = \([0-9.]*\)%.*/\1/p' "$T/master.out")
 [ -n "$ACCURACY" ] || fail "no accuracy printed"

@@ -22,9 +22,9 @@ expect_usage() {
 }
 
 p=$(free_port)
-expect_usage '{"model": {"C": 1}} {"model": {"C": 2}}' "^master: bad.json:1:21: unexpected text after the configuration object$"
+expect_usage '{"model": {"C": 1}} {"model": {"C": 2}}' "^master: bad.json:1:21: unexpected text after the JSON object$"
 expect_usage '{"model": {"C": 1}}
-garbage' "^master: bad.json:2:1: unexpected text after the configuration object$"
+garbage' "^master: bad.json:2:1: unexpected text after the JSON object$"
 expect_usage "{\"master\": {\"task_port\": $p, \"result_port\": $p}}" \
     "^master: master.task_port and master.result_port are both $p: each needs a port of its own$"
 expect_usage "{\"master\": {\"task_port\": $p}, \"dashboard\": {\"port\": \"$p\"}}" \

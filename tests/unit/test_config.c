@@ -60,9 +60,9 @@ static void test_trailing_text(void **state)
     char err[1024];
     assert_int_equal(load_text(&c, "{\"model\": {\"C\": 2}}\n \t\r\n", err, sizeof err), 0);
     assert_true(c.model.C == 2);
-    expect_load_error("{\"model\": {\"C\": 2}} x", "%s:1:21: unexpected text after the configuration object");
+    expect_load_error("{\"model\": {\"C\": 2}} x", "%s:1:21: unexpected text after the JSON object");
     expect_load_error("{\"model\": {\"C\": 2}}\n{\"model\": {\"C\": 3}}\n",
-                      "%s:2:1: unexpected text after the configuration object");
+                      "%s:2:1: unexpected text after the JSON object");
     expect_load_error("{}\n\n  ,", "%s:3:3: unexpected text");
     expect_load_error("{\"model\": {\"C\": 2}", "%s:1:19: invalid JSON: unexpected end of file");
     expect_load_error("{\"model\":\n  {\"C\": 2,,}}", "%s:2:");

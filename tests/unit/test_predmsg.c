@@ -23,7 +23,7 @@ static blob_t *sample(bool prob) {
     assert_int_equal(predmsg_enc_add(&e, 0, -2, p0, NULL, 0), -1);
     blob_t *b = predmsg_enc_finish(&e);
     assert_non_null(b);
-    assert_null(e.buf);
+    assert_null(e.out.p);
     return b;
 }
 

@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -420,6 +423,24 @@ static void test_silent_master_reconnect_and_reset(void **state) {
     assert_true(st.reconnects >= 1);
 }
 
+/* zmq_close() returns before ZeroMQ's I/O thread closes the listening
+ * socket: wait until a TCP connect to the port is refused, so that a worker
+ * started now cannot reach the dying listener (whose reset would read as a
+ * peer that closed during the handshake). */
+static void wait_port_closed(int port) {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < 200; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+        close(fd);
+        if (rc != 0)
+            return;
+        usleep(10 * 1000);
+    }
+    fail_msg("port %d still accepts connections 2 s after zmq_close", port);
+}
+
 static void rebind_router(fake_t *f) {
     f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
     int zero = 0;
@@ -455,6 +476,7 @@ static void test_master_restart_is_noticed_at_once(void **state) {
 static void test_worker_before_master(void **state) {
     fake_t *f = fake_new("always");
     zmq_close(f->router); /* no master yet */
+    wait_port_closed(f->cfg.master.task_port);
     fake_run(f);
     usleep(700 * 1000); /* over twice liveness * heartbeat */
     rebind_router(f);

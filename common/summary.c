@@ -1,0 +1,529 @@
+/* summary: see summary.h. */
+#include "common/summary.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/csvread.h"
+#include "common/schema_priv.h"
+#include "common/strset.h"
+#include "common/svmread.h"
+#include "common/utf8.h"
+
+static summary_t *summary_new(data_format_t format, uint32_t ncols) {
+    summary_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->format = format;
+    s->ncols = ncols;
+    s->label_col = s->id_col = SCHEMA_NONE;
+    s->labels = strset_new();
+    if (!s->labels) goto fail;
+    if (ncols) {
+        s->cols = calloc(ncols, sizeof *s->cols);
+        if (!s->cols) goto fail;
+        for (uint32_t i = 0; i < ncols; i++) {
+            s->cols[i].vocab = strset_new();
+            if (!s->cols[i].vocab) goto fail;
+        }
+    }
+    return s;
+fail:
+    summary_destroy(&s);
+    return NULL;
+}
+
+void summary_destroy(summary_t **ps) {
+    if (!ps || !*ps) return;
+    summary_t *s = *ps;
+    if (s->cols)
+        for (uint32_t i = 0; i < s->ncols; i++)
+            strset_destroy(&s->cols[i].vocab);
+    free(s->cols);
+    strset_destroy(&s->labels);
+    free(s->label_counts);
+    free(s);
+    *ps = NULL;
+}
+
+uint64_t summary_rows(const summary_t *s) {
+    return s->rows;
+}
+
+/* Counts count rows of a label; -1 when out of memory or too many labels. */
+static int summary_add_label(summary_t *s, const char *text, size_t len, uint64_t count) {
+    int added;
+    long k = strset_add(s->labels, text, len, &added);
+    if (k < 0 || (size_t)k >= SCHEMA_MAX_LABELS) return -1;
+    if ((size_t)k >= s->label_cap) {
+        size_t ncap = s->label_cap ? s->label_cap * 2 : 16;
+        uint64_t *nc = realloc(s->label_counts, ncap * sizeof *nc);
+        if (!nc) return -1;
+        memset(nc + s->label_cap, 0, (ncap - s->label_cap) * sizeof *nc);
+        s->label_counts = nc;
+        s->label_cap = ncap;
+    }
+    s->label_counts[k] += count;
+    return 0;
+}
+
+/* Writes "FILE:1: no column "x" (columns: a, b, ...)" into err. */
+static void schema_no_column(const char *file, const char *what, const char *name, char **names,
+                             size_t n, char *err, size_t errlen) {
+    int w = snprintf(err, errlen, "%s:1: no %s column \"%s\" (columns:", file, what, name);
+    for (size_t i = 0; i < n && w >= 0 && (size_t)w < errlen; i++)
+        w += snprintf(err + w, errlen - (size_t)w, "%s %s", i ? "," : "", names[i]);
+    if (w >= 0 && (size_t)w < errlen) snprintf(err + w, errlen - (size_t)w, ")");
+}
+
+long schema_name_index(char **names, size_t n, const char *name) {
+    if (!name) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0) return (long)i;
+    return -1;
+}
+
+typedef struct sum_ctx {
+    summary_t *s;
+    const char *file;
+    const char *label_name;
+    int label_missing;
+} sum_ctx_t;
+
+static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint64_t line, char *err,
+                     size_t errlen) {
+    sum_ctx_t *c = vctx;
+    summary_t *s = c->s;
+    if (col == s->label_col) {
+        if (csvread_is_missing(text, len)) {
+            snprintf(err, errlen, "%s:%llu:%zu: missing label in column \"%s\"", c->file,
+                     (unsigned long long)line, col + 1, c->label_name);
+            return -1;
+        }
+        if (schema_check_label(c->file, line, col, text, len, err, errlen) != 0) return -1;
+        if (summary_add_label(s, text, len, 1) != 0) {
+            snprintf(err, errlen, "%s:%llu:%zu: more than %d distinct labels (or out of memory)",
+                     c->file, (unsigned long long)line, col + 1, SCHEMA_MAX_LABELS);
+            return -1;
+        }
+        return 0;
+    }
+    if (col == s->id_col) return 0;
+    summary_col_t *sc = &s->cols[col];
+    double x;
+    /* schema_classify() inline, as this is the pass over every field; text
+     * is checked for UTF-8 below, only when new to the vocabulary: a value
+     * seen before was checked then. */
+    int kind = FIELD_TEXT;
+    unsigned char c0 = len ? (unsigned char)text[0] : 0;
+    if (((c0 >= '0' && c0 <= '9') || c0 == '-' || c0 == '.') &&
+        csvread_number_fast(text, len, &x) == 0 && fabs(x) <= SCHEMA_NUM_MAX) {
+        kind = FIELD_NUMBER; /* most fields: plain decimals, no missing marker */
+    } else if (csvread_is_missing(text, len)) {
+        kind = FIELD_MISSING;
+    } else {
+        int rc = csvread_number(text, len, &x);
+        if (rc == 0 && fabs(x) <= SCHEMA_NUM_MAX)
+            kind = FIELD_NUMBER;
+        else if (rc != -1)
+            return schema_bad_number(rc, c->file, line, col, text, len, err, errlen);
+    }
+    if (kind == FIELD_MISSING) {
+        sc->missing++;
+        return 0;
+    }
+    if (kind == FIELD_NUMBER) {
+        if (sc->count == 0 || x < sc->min) sc->min = x;
+        if (sc->count == 0 || x > sc->max) sc->max = x;
+        sc->count++;
+        dd_add(&sc->sum, x);
+        dd_add(&sc->sq, x * x);
+    } else {
+        sc->text++;
+    }
+    /* Numbers are kept too: the column turns text if any later row is text. */
+    size_t key = schema_text_key(text, len);
+    int fresh = 1; /* text not known to be valid */
+    if (strset_count(sc->vocab) < SCHEMA_VOCAB_CAP &&
+        strset_add(sc->vocab, text, key, &fresh) < 0) {
+        snprintf(err, errlen, "%s:%llu: out of memory", c->file, (unsigned long long)line);
+        return -1;
+    }
+    /* An invalid value may have just been added: the summary is dropped. */
+    if (kind == FIELD_TEXT && (fresh || key != len) &&
+        schema_check_utf8(c->file, line, col, text, len, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* The CSV schema pass buffers a block of rows, each column's texts in a
+ * buffer of their own, and then summarises the block one column at a time.
+ * Row by row, every field would look up its column's value set, a random
+ * access into megabytes of tables (a cache and TLB miss a field, most of
+ * the pass's time on wide files); column by column, a set stays in cache for
+ * the whole block and the texts stream in. Each column still sees its values
+ * in row order, so the summary is the same bit for bit, and an error is
+ * reported for the first bad field in file order. */
+#define SUM_BLOCK_ROWS 2048
+#define SUM_BLOCK_FIELDS ((size_t)2 << 20) /* fewer rows a block for wide files */
+#define SUM_BLOCK_TEXT ((size_t)16 << 20)  /* flush earlier past this much text */
+
+typedef struct sum_colbuf {
+    char *text; /* the column's fields of the block, back to back */
+    size_t len, cap;
+} sum_colbuf_t;
+
+typedef struct sum_block {
+    sum_ctx_t *c;
+    size_t ncols;
+    sum_colbuf_t *col;
+    uint32_t *flen; /* flen[col * maxrows + row]: field length */
+    uint64_t line[SUM_BLOCK_ROWS];
+    size_t rows, maxrows;
+    size_t text; /* bytes buffered in all columns */
+} sum_block_t;
+
+/* A block for a shard of len bytes: no more rows than the shard can hold (a
+ * row of n fields takes at least n bytes), nor than SUM_BLOCK_FIELDS fields. */
+static int sum_block_init(sum_block_t *b, sum_ctx_t *c, size_t ncols, size_t len) {
+    size_t nc = ncols ? ncols : 1;
+    *b = (sum_block_t){.c = c, .ncols = ncols, .maxrows = SUM_BLOCK_FIELDS / nc};
+    if (b->maxrows > len / nc + 1) b->maxrows = len / nc + 1;
+    if (b->maxrows > SUM_BLOCK_ROWS) b->maxrows = SUM_BLOCK_ROWS;
+    if (b->maxrows < 1) b->maxrows = 1;
+    b->col = calloc(nc, sizeof *b->col);
+    b->flen = malloc(nc * b->maxrows * sizeof *b->flen);
+    return b->col && b->flen ? 0 : -1;
+}
+
+static void sum_block_free(sum_block_t *b) {
+    for (size_t i = 0; b->col && i < b->ncols; i++)
+        free(b->col[i].text);
+    free(b->col);
+    free(b->flen);
+    *b = (sum_block_t){0};
+}
+
+/* Summarises the buffered rows and empties the block. */
+static int sum_flush(sum_block_t *b, char *err, size_t errlen) {
+    /* Row of the first bad field so far. Columns go in order, so a later
+     * column can only beat it with an earlier row. */
+    size_t bad_row = SIZE_MAX;
+    for (size_t col = 0; col < b->ncols; col++) {
+        const uint32_t *fl = &b->flen[col * b->maxrows];
+        const char *t = b->col[col].text;
+        for (size_t r = 0; r < b->rows && r < bad_row; t += fl[r], r++)
+            if (sum_field(b->c, col, t, fl[r], b->line[r], err, errlen) != 0) {
+                bad_row = r;
+                break;
+            }
+        b->col[col].len = 0;
+    }
+    b->c->s->rows += b->rows;
+    b->rows = 0;
+    b->text = 0;
+    return bad_row == SIZE_MAX ? 0 : -1;
+}
+
+static int sum_block_field(void *vctx, size_t col, const char *text, size_t len, uint64_t line,
+                           char *err, size_t errlen) {
+    sum_block_t *b = vctx;
+    sum_colbuf_t *cb = &b->col[col];
+    if (len > UINT32_MAX) {
+        snprintf(err, errlen, "%s:%llu:%zu: field too long", b->c->file, (unsigned long long)line,
+                 col + 1);
+        return -1;
+    }
+    if (len > cb->cap - cb->len) {
+        /* Room for a block of short fields at once; wide files have short
+         * blocks, so this stays small when there are many columns. */
+        size_t ncap = cb->cap ? cb->cap : b->maxrows * 8;
+        while (ncap - cb->len < len)
+            ncap *= 2;
+        char *nt = realloc(cb->text, ncap);
+        if (!nt) {
+            snprintf(err, errlen, "%s:%llu: out of memory", b->c->file, (unsigned long long)line);
+            return -1;
+        }
+        cb->text = nt;
+        cb->cap = ncap;
+    }
+    if (len) memcpy(cb->text + cb->len, text, len);
+    cb->len += len;
+    b->text += len;
+    b->flen[col * b->maxrows + b->rows] = (uint32_t)len;
+    b->line[b->rows] = line;
+    return 0;
+}
+
+static int sum_block_record(void *vctx, size_t nfields, uint64_t line, char *err, size_t errlen) {
+    sum_block_t *b = vctx;
+    if (++b->rows == b->maxrows || b->text >= SUM_BLOCK_TEXT) return sum_flush(b, err, errlen);
+    return 0;
+}
+
+static int sum_svm_row(void *vctx, int label, const struct feature_node *x, size_t n, uint64_t line,
+                       char *err, size_t errlen) {
+    sum_ctx_t *c = vctx;
+    char txt[16];
+    int tl = snprintf(txt, sizeof txt, "%d", label);
+    if (summary_add_label(c->s, txt, (size_t)tl, 1) != 0) {
+        snprintf(err, errlen, "%s:%llu: more than %d distinct labels (or out of memory)", c->file,
+                 (unsigned long long)line, SCHEMA_MAX_LABELS);
+        return -1;
+    }
+    if (n && (uint32_t)x[n - 1].index > c->s->max_index) c->s->max_index = (uint32_t)x[n - 1].index;
+    c->s->rows++;
+    return 0;
+}
+
+summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t len,
+                              uint64_t first_row, uint64_t first_line, char *err, size_t errlen) {
+    (void)first_row;
+    summary_t *s = NULL;
+    char **names = NULL;
+    size_t n = 0;
+    const char *file = src->file ? src->file : "data";
+    sum_ctx_t c = {.file = file, .label_name = src->label};
+    sum_block_t blk = {0};
+    if (src->format == DATA_LIBSVM) {
+        s = summary_new(DATA_LIBSVM, 0);
+        if (!s) {
+            snprintf(err, errlen, "%s: out of memory", file);
+            goto fail;
+        }
+        c.s = s;
+        if (svmread_parse(file, bytes, len, first_line, sum_svm_row, &c, err, errlen) != 0)
+            goto fail;
+        return s;
+    }
+    if (csvread_header(file, src->header, src->header_len, &names, &n, err, errlen) != 0) goto fail;
+    if (n > SCHEMA_MAX_COLS) {
+        snprintf(err, errlen, "%s:1: more than %d columns", file, SCHEMA_MAX_COLS);
+        goto fail;
+    }
+    long lc = schema_name_index(names, n, src->label);
+    if (lc < 0) {
+        schema_no_column(file, "label", src->label ? src->label : "", names, n, err, errlen);
+        goto fail;
+    }
+    long ic = src->id ? schema_name_index(names, n, src->id) : -1;
+    s = summary_new(DATA_CSV, (uint32_t)n);
+    if (!s) {
+        snprintf(err, errlen, "%s: out of memory", file);
+        goto fail;
+    }
+    s->label_col = (uint32_t)lc;
+    s->id_col = ic >= 0 ? (uint32_t)ic : SCHEMA_NONE;
+    c.s = s;
+    if (sum_block_init(&blk, &c, n, len) != 0) {
+        snprintf(err, errlen, "%s: out of memory", file);
+        goto fail;
+    }
+    csvread_cb_t cb = {.field = sum_block_field, .record = sum_block_record};
+    if (csvread_parse(file, bytes, len, first_line, n, &cb, &blk, err, errlen) != 0) {
+        /* A buffered row before the one csvread stopped at may hold an
+         * earlier error: that one is reported. The row csvread stopped at
+         * may be half buffered; it is not summarised. */
+        sum_flush(&blk, err, errlen);
+        goto fail;
+    }
+    if (sum_flush(&blk, err, errlen) != 0) goto fail;
+    sum_block_free(&blk);
+    csvread_names_free(names, n);
+    return s;
+fail:
+    sum_block_free(&blk);
+    csvread_names_free(names, n);
+    summary_destroy(&s);
+    return NULL;
+}
+
+int summary_merge(summary_t *into, const summary_t *from) {
+    if (into->format != from->format || into->ncols != from->ncols ||
+        into->label_col != from->label_col || into->id_col != from->id_col)
+        return -1;
+    into->rows += from->rows;
+    if (from->max_index > into->max_index) into->max_index = from->max_index;
+    for (size_t k = 0; k < strset_count(from->labels); k++) {
+        size_t l;
+        const char *t = strset_get(from->labels, k, &l);
+        if (summary_add_label(into, t, l, from->label_counts[k]) != 0) return -1;
+    }
+    for (uint32_t i = 0; i < into->ncols; i++) {
+        summary_col_t *a = &into->cols[i];
+        const summary_col_t *b = &from->cols[i];
+        if (b->count) {
+            if (a->count == 0 || b->min < a->min) a->min = b->min;
+            if (a->count == 0 || b->max > a->max) a->max = b->max;
+        }
+        a->count += b->count;
+        a->missing += b->missing;
+        a->text += b->text;
+        dd_merge(&a->sum, &b->sum);
+        dd_merge(&a->sq, &b->sq);
+        /* The first CAP distinct values of the concatenation are ours followed
+         * by from's new ones in from's order: from kept its first CAP. */
+        for (size_t k = 0; k < strset_count(b->vocab) && strset_count(a->vocab) < SCHEMA_VOCAB_CAP;
+             k++) {
+            size_t l;
+            const char *t = strset_get(b->vocab, k, &l);
+            if (strset_add(a->vocab, t, l, NULL) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* --- summary wire format ---
+ *   "NCS1" u8 format u8[3] 0 | u64 rows | u32 ncols label_col id_col max_index
+ *   u32 nlabels, each: u32 len, bytes, u64 count
+ *   per column: u64 count missing text | f64 min max sum.hi sum.lo sq.hi sq.lo
+ *               | u32 nvocab, each: u32 len, bytes
+ */
+
+static void wb_strset(buf_t *w, const strset_t *ss, const uint64_t *counts) {
+    buf_put_u32(w, (uint32_t)strset_count(ss));
+    for (size_t k = 0; k < strset_count(ss); k++) {
+        size_t l;
+        const char *t = strset_get(ss, k, &l);
+        buf_put_u32(w, (uint32_t)l);
+        buf_put(w, t, l);
+        if (counts) buf_put_u64(w, counts[k]);
+    }
+}
+
+int summary_encode(const summary_t *s, char **buf, size_t *len) {
+    buf_t w = {0};
+    unsigned char head[8] = {'N', 'C', 'S', '1', (unsigned char)s->format, 0, 0, 0};
+    buf_put(&w, head, 8);
+    buf_put_u64(&w, s->rows);
+    buf_put_u32(&w, s->ncols);
+    buf_put_u32(&w, s->label_col);
+    buf_put_u32(&w, s->id_col);
+    buf_put_u32(&w, s->max_index);
+    wb_strset(&w, s->labels, s->label_counts);
+    for (uint32_t i = 0; i < s->ncols; i++) {
+        const summary_col_t *c = &s->cols[i];
+        buf_put_u64(&w, c->count);
+        buf_put_u64(&w, c->missing);
+        buf_put_u64(&w, c->text);
+        buf_put_f64(&w, c->min);
+        buf_put_f64(&w, c->max);
+        buf_put_f64(&w, c->sum.hi);
+        buf_put_f64(&w, c->sum.lo);
+        buf_put_f64(&w, c->sq.hi);
+        buf_put_f64(&w, c->sq.lo);
+        wb_strset(&w, c->vocab, NULL);
+    }
+    uint8_t *p = buf_detach(&w, len);
+    if (!p) return -1;
+    *buf = (char *)p;
+    return 0;
+}
+
+/* A summary's doubles are finite: anything else marks the input bad. */
+static double rb_f64(bufrd_t *r) {
+    double d = bufrd_f64(r);
+    if (!isfinite(d)) r->bad = true;
+    return d;
+}
+
+/* Reads a string list into ss (which must be empty); duplicates are invalid. */
+static int rb_strset(bufrd_t *r, strset_t *ss, size_t max, summary_t *lab) {
+    uint32_t n = bufrd_u32(r);
+    if (r->bad || n > max) return -1;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t l = bufrd_u32(r);
+        const unsigned char *t = l <= SCHEMA_TEXT_MAX ? bufrd_take(r, l) : NULL;
+        if (!t || !utf8_check((const char *)t, l, NULL)) return -1;
+        if (lab) {
+            uint64_t cnt = bufrd_u64(r);
+            size_t before = strset_count(lab->labels);
+            if (r->bad || summary_add_label(lab, (const char *)t, l, cnt) != 0 ||
+                strset_count(lab->labels) != before + 1)
+                return -1;
+        } else {
+            int added;
+            if (strset_add(ss, (const char *)t, l, &added) < 0 || !added) return -1;
+        }
+    }
+    return 0;
+}
+
+summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen) {
+    bufrd_t r = bufrd_init(buf, len);
+    summary_t *s = NULL;
+    const unsigned char *head = bufrd_take(&r, 8);
+    if (!head || memcmp(head, "NCS1", 4) != 0 || head[4] > DATA_LIBSVM) {
+        snprintf(err, errlen, "summary: bad magic or format");
+        goto fail;
+    }
+    uint64_t rows = bufrd_u64(&r);
+    uint32_t ncols = bufrd_u32(&r), label_col = bufrd_u32(&r), id_col = bufrd_u32(&r);
+    uint32_t max_index = bufrd_u32(&r);
+    data_format_t fmt = head[4];
+    /* Each column takes at least 76 bytes: bound ncols by what was received. */
+    if (r.bad || ncols > SCHEMA_MAX_COLS || ncols > bufrd_left(&r) / 76 ||
+        (fmt == DATA_LIBSVM && (ncols || label_col != SCHEMA_NONE || id_col != SCHEMA_NONE)) ||
+        (fmt == DATA_CSV && (label_col >= ncols || (id_col != SCHEMA_NONE && id_col >= ncols) ||
+                             id_col == label_col || max_index)) ||
+        max_index > INT_MAX - 2) {
+        snprintf(err, errlen, "summary: bad header fields");
+        goto fail;
+    }
+    s = summary_new(fmt, ncols);
+    if (!s) {
+        snprintf(err, errlen, "summary: out of memory");
+        goto fail;
+    }
+    s->rows = rows;
+    s->label_col = label_col;
+    s->id_col = id_col;
+    s->max_index = max_index;
+    if (rb_strset(&r, NULL, SCHEMA_MAX_LABELS, s) != 0) {
+        snprintf(err, errlen, "summary: bad label list");
+        goto fail;
+    }
+    uint64_t total = 0;
+    for (size_t k = 0; k < strset_count(s->labels); k++) {
+        if (s->label_counts[k] > rows - total) {
+            snprintf(err, errlen, "summary: label counts exceed rows");
+            goto fail;
+        }
+        total += s->label_counts[k];
+    }
+    if (total != rows) {
+        snprintf(err, errlen, "summary: label counts do not add up to rows");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < ncols; i++) {
+        summary_col_t *c = &s->cols[i];
+        c->count = bufrd_u64(&r);
+        c->missing = bufrd_u64(&r);
+        c->text = bufrd_u64(&r);
+        c->min = rb_f64(&r);
+        c->max = rb_f64(&r);
+        c->sum.hi = rb_f64(&r);
+        c->sum.lo = rb_f64(&r);
+        c->sq.hi = rb_f64(&r);
+        c->sq.lo = rb_f64(&r);
+        if (r.bad || c->count > rows || c->missing > rows - c->count ||
+            c->text > rows - c->count - c->missing || c->min > c->max ||
+            rb_strset(&r, c->vocab, SCHEMA_VOCAB_CAP, NULL) != 0 ||
+            (strset_count(c->vocab) > 0) != (c->count + c->text > 0)) {
+            snprintf(err, errlen, "summary: bad column %u", i + 1);
+            goto fail;
+        }
+    }
+    if (bufrd_left(&r) != 0) {
+        snprintf(err, errlen, "summary: %zu trailing bytes", bufrd_left(&r));
+        goto fail;
+    }
+    return s;
+fail:
+    summary_destroy(&s);
+    return NULL;
+}
