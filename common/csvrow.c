@@ -3,21 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int reserve(csvrow_t *r, size_t more)
-{
-    if (r->len + more <= r->cap)
-        return 0;
-    size_t cap = r->cap ? r->cap : 4096;
-    while (cap < r->len + more)
-        cap *= 2;
-    char *nb = realloc(r->buf, cap);
-    if (!nb)
-        return -1;
-    r->buf = nb;
-    r->cap = cap;
-    return 0;
-}
-
 static bool is_blank(char c)
 {
     return c == ' ' || c == '\t';
@@ -37,43 +22,42 @@ int csvrow_field(csvrow_t *r, const char *s, size_t n)
 {
     if (!needs_quotes(r, s, n))
         return csvrow_text(r, s, n);
-    if (reserve(r, 2 * n + 2) < 0)
+    /* room for the worst case (every byte a quote), then give back the rest */
+    uint8_t *p = buf_extend(&r->out, 2 * n + 2);
+    if (!p)
         return -1;
-    r->buf[r->len++] = '"';
+    size_t k = 0;
+    p[k++] = '"';
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '"')
-            r->buf[r->len++] = '"';
-        r->buf[r->len++] = s[i];
+            p[k++] = '"';
+        p[k++] = (uint8_t)s[i];
     }
-    r->buf[r->len++] = '"';
+    p[k++] = '"';
+    r->out.len -= 2 * n + 2 - k;
     return 0;
 }
 
 int csvrow_text(csvrow_t *r, const char *s, size_t n)
 {
-    if (reserve(r, n) < 0)
-        return -1;
-    if (n)
-        memcpy(r->buf + r->len, s, n);
-    r->len += n;
-    return 0;
+    buf_put(&r->out, s, n);
+    return r->out.failed ? -1 : 0;
 }
 
 char *csvrow_field_dup(csvrow_t *r, const char *s)
 {
-    size_t saved = r->len;
-    char *out = NULL;
-    if (csvrow_field(r, s, strlen(s)) == 0 && (out = malloc(r->len - saved + 1))) {
-        memcpy(out, r->buf + saved, r->len - saved);
-        out[r->len - saved] = 0;
+    size_t saved = r->out.len;
+    char *dup = NULL;
+    if (csvrow_field(r, s, strlen(s)) == 0 && (dup = malloc(r->out.len - saved + 1))) {
+        memcpy(dup, r->out.p + saved, r->out.len - saved);
+        dup[r->out.len - saved] = 0;
     }
-    r->len = saved;
-    return out;
+    if (!r->out.failed)
+        r->out.len = saved;
+    return dup;
 }
 
 void csvrow_free(csvrow_t *r)
 {
-    free(r->buf);
-    r->buf = NULL;
-    r->len = r->cap = 0;
+    buf_free(&r->out);
 }

@@ -12,20 +12,21 @@
  * predictions set it and the training submission does not, which keeps both
  * files byte for byte as they were when each had its own writer.
  *
- * The row owns a growable buffer (buf, len bytes, not NUL-terminated); a
- * caller may take buf over (then it frees it) or call csvrow_free().
- * Functions that append return 0, or -1 when out of memory (the row is
- * unchanged then).
+ * The text is in out (common/buf.h: out.p, out.len bytes, not
+ * NUL-terminated); a caller may take it over with buf_detach() or call
+ * csvrow_free(). Functions that append return 0, or -1 when out of memory:
+ * then, as buf_t goes, out is failed and every later append fails too.
  */
 #ifndef NC_CSVROW_H
 #define NC_CSVROW_H
+
+#include "common/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
 typedef struct csvrow {
-    char *buf;
-    size_t len, cap;
+    buf_t out;
     bool quote_blanks;
 } csvrow_t;
 
@@ -38,7 +39,7 @@ int csvrow_field(csvrow_t *r, const char *s, size_t n);
 int csvrow_text(csvrow_t *r, const char *s, size_t n);
 
 /* s as one field, quoted by r's rule, in a new NUL-terminated string (caller
- * frees); r's content is unchanged. NULL when out of memory. */
+ * frees); r's text is unchanged. NULL when out of memory. */
 char *csvrow_field_dup(csvrow_t *r, const char *s);
 
 /* Frees the buffer (NULL-safe on a zeroed row) and empties the row. */

@@ -125,7 +125,7 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
     conf = calloc(cells, sizeof *conf);
     if (!conf) goto nomem;
     uint64_t labelled = 0, correct = 0, rowno = sh->first_row;
-    j->out.len = 0;
+    j->out.out.len = 0;
     while (predmsg_next(&m, &row) == 1) {
         rowno++;
         char num[32];
@@ -151,7 +151,7 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
     }
     const char *meta = make_meta(j, labelled, correct, conf);
     if (!meta) goto nomem;
-    if (writer_put(j->w, shard, j->out.buf, j->out.len, meta, j->err, sizeof j->err) < 0) goto out;
+    if (writer_put(j->w, shard, j->out.out.p, j->out.out.len, meta, j->err, sizeof j->err) < 0) goto out;
     j->labelled += labelled;
     j->correct += correct;
     for (size_t c = 0; c < cells; c++)
@@ -345,7 +345,7 @@ static int earliest_data_error(master_ctx_t *ctx, pjob_t *j, char *why, size_t w
 /* The output's first line: "id,predicted[,prob_<label>...]" (owned by the
  * caller), NULL when out of memory. */
 static char *header_line(pjob_t *j) {
-    j->out.len = 0;
+    j->out.out.len = 0;
     if (put_str(j, "id,predicted") < 0) return NULL;
     for (int k = 0; j->prob && k < j->nr_class; k++) {
         size_t n = strlen(j->model_text[k]);
@@ -361,7 +361,7 @@ static char *header_line(pjob_t *j) {
         if (rc < 0) return NULL;
     }
     if (csvrow_text(&j->out, "\n", 2) < 0) return NULL; /* with the NUL */
-    return strdup(j->out.buf);
+    return strdup((const char *)j->out.out.p);
 }
 
 /* What the job writes: whether the test file has the id column, the label

@@ -105,9 +105,10 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
             return -1;
         }
     }
-    *text = row.buf;
+    size_t len = 0;
+    *text = (char *)buf_detach(&row.out, &len);
     a->text = *text;
-    a->text_len = row.len;
+    a->text_len = len;
     free(dec);
     return 0;
 }
