@@ -11,8 +11,7 @@
 /* OP_TRAIN result: u64 rows, u32 nr_class, u32 nr_feature, f64 bias,
  * i32 labels[nr_class] (label indices), f64 w[(nr_feature + (bias >= 0)) * nr_w]. */
 static struct model *decode_train(trainer_t *t, const blob_t *b, double *rows, char *err,
-                                  size_t errlen)
-{
+                                  size_t errlen) {
     const uint8_t *p = b->data;
     if (b->len < 24) {
         snprintf(err, errlen, "train result of %zu bytes is too short", b->len);
@@ -60,12 +59,10 @@ out:
 /* Round r's body for shard i: u64 first_row, u64 first_line, f64 eps,
  * u32 has_init, u32 n, u32 nr_w, then from the second round the average so
  * far (see worker/op_train.c). */
-static blob_t *train_body(const trainer_t *t, size_t i, int r)
-{
+static blob_t *train_body(const trainer_t *t, size_t i, int r) {
     size_t nwv = (size_t)t->n * (size_t)t->nr_w;
     blob_t *b = blob_new(36 + (r > 0 ? 8 * nwv : 0));
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     uint8_t *p = b->data;
     proto_put_u64(p, t->sp.shards[i].first_row);
     proto_put_u64(p + 8, t->sp.shards[i].first_line);
@@ -80,21 +77,18 @@ static blob_t *train_body(const trainer_t *t, size_t i, int r)
 }
 
 /* One round: every shard trains, t->w becomes the row-weighted average. */
-static int average_round(trainer_t *t, int r, struct model **models, double *rows, const int *gl)
-{
+static int average_round(trainer_t *t, int r, struct model **models, double *rows, const int *gl) {
     size_t ns = t->sp.nshards;
     int status = EXIT_JOB_FAILED;
     blob_t **bodies = calloc(ns ? ns : 1, sizeof *bodies);
     sched_round_t round = {.op = OP_TRAIN, .bodies = bodies};
     for (size_t i = 0; bodies && i < ns; i++)
-        if (!(bodies[i] = train_body(t, i, r)))
-            break;
+        if (!(bodies[i] = train_body(t, i, r))) break;
     if (!bodies || (ns && !bodies[ns - 1])) {
         trainer_fail(t, "out of memory");
         goto out;
     }
-    if ((status = trainer_round(t, &round)) != 0)
-        goto out;
+    if ((status = trainer_round(t, &round)) != 0) goto out;
     status = EXIT_JOB_FAILED;
     for (size_t i = 0; i < ns; i++) {
         char err[512];
@@ -121,8 +115,7 @@ out:
     return status;
 }
 
-int train_average(trainer_t *t)
-{
+int train_average(trainer_t *t) {
     int status = EXIT_JOB_FAILED;
     int rounds = t->cfg->model.rounds > 0 ? t->cfg->model.rounds : 1;
     size_t ns = t->sp.nshards;
@@ -144,8 +137,7 @@ int train_average(trainer_t *t)
     progress_phase(&t->prog, "training");
     int64_t t_tr = clock_now_ms();
     for (int r = 0; r < rounds; r++) {
-        if ((status = average_round(t, r, models, rows, gl)) != 0)
-            goto out;
+        if ((status = average_round(t, r, models, rows, gl)) != 0) goto out;
         log_info("average round %d/%d done (%.2f s)", r + 1, rounds,
                  (double)(clock_now_ms() - t_tr) / 1000.0);
     }

@@ -30,13 +30,13 @@ typedef struct tclass {
 /* The exact strategy's working state. */
 typedef struct exact {
     trainer_t *t;
-    int nf, ncl;            /* folds (0 = none); functions: nr_w * (1 + nf) */
-    tclass_t *cl;           /* [ncl]: the classes on all rows, then fold by fold */
-    tronmsg_item_t *items;  /* the round's requests */
+    int nf, ncl;           /* folds (0 = none); functions: nr_w * (1 + nf) */
+    tclass_t *cl;          /* [ncl]: the classes on all rows, then fold by fold */
+    tronmsg_item_t *items; /* the round's requests */
     size_t count;
-    int *item_of;           /* [ncl]: the class's item this round, -1 none */
-    tronmsg_res_t *res;     /* [nshards]: the round's answers */
-    double *acc;            /* 2n: sums over shards */
+    int *item_of;       /* [ncl]: the class's item this round, -1 none */
+    tronmsg_res_t *res; /* [nshards]: the round's answers */
+    double *acc;        /* 2n: sums over shards */
     journal_t *j;
     journal_class_t *loaded; /* [nr_w]: classes read back by --resume */
     uint64_t id_base, next_id;
@@ -44,8 +44,7 @@ typedef struct exact {
 
 /* ---- one round ---- */
 
-blob_t *train_exact_request(trainer_t *t, const tronmsg_item_t *items, size_t count)
-{
+blob_t *train_exact_request(trainer_t *t, const tronmsg_item_t *items, size_t count) {
     tronmsg_shard_t *tab = malloc((t->sp.nshards ? t->sp.nshards : 1) * sizeof *tab);
     if (!tab) {
         trainer_fail(t, "out of memory");
@@ -53,16 +52,15 @@ blob_t *train_exact_request(trainer_t *t, const tronmsg_item_t *items, size_t co
     }
     for (size_t i = 0; i < t->sp.nshards; i++)
         tab[i] = (tronmsg_shard_t){t->sp.shards[i].first_row, t->sp.shards[i].first_line};
-    blob_t *body = tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, tab, t->sp.nshards,
-                                      items, count, t->err, sizeof t->err);
+    blob_t *body = tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, tab, t->sp.nshards, items,
+                                      count, t->err, sizeof t->err);
     free(tab);
     return body;
 }
 
 int train_exact_answer(trainer_t *t, uint32_t shard, const void *data, size_t len,
                        const char *worker, const tronmsg_item_t *items, size_t count,
-                       tronmsg_res_t *out)
-{
+                       tronmsg_res_t *out) {
     char err[512];
     if (tronmsg_decode_res(data, len, out, err, sizeof err) < 0) {
         snprintf(t->err, sizeof t->err, "worker %s sent a bad tron result: %s", worker, err);
@@ -86,29 +84,26 @@ int train_exact_answer(trainer_t *t, uint32_t shard, const void *data, size_t le
     return 0;
 }
 
-static void free_answers(trainer_t *t, exact_t *x)
-{
+static void free_answers(trainer_t *t, exact_t *x) {
     for (size_t i = 0; x->res && i < t->sp.nshards; i++)
         tronmsg_res_free(&x->res[i]);
 }
 
 /* The round's sink: each answer is decoded as it arrives, so the master
  * holds the decoded sums only, not the messages too. */
-static int take_answer(void *arg, uint32_t shard, const void *data, size_t len, const char *worker)
-{
+static int take_answer(void *arg, uint32_t shard, const void *data, size_t len,
+                       const char *worker) {
     exact_t *x = arg;
     return train_exact_answer(x->t, shard, data, len, worker, x->items, x->count, &x->res[shard]);
 }
 
 /* Sends x->items to every shard; the checked answers land in x->res[shard]. */
-static int tron_round(trainer_t *t, exact_t *x)
-{
+static int tron_round(trainer_t *t, exact_t *x) {
     sched_round_t r = {.op = OP_TRON,
                        .body = train_exact_request(t, x->items, x->count),
                        .sink = take_answer,
                        .sink_arg = x};
-    if (!r.body)
-        return EXIT_JOB_FAILED;
+    if (!r.body) return EXIT_JOB_FAILED;
     free_answers(t, x);
     int status = trainer_round(t, &r);
     sched_round_free(&r);
@@ -121,19 +116,17 @@ static int tron_round(trainer_t *t, exact_t *x)
 /* Rows and positives per class (and fold), which set liblinear's per-class
  * tolerance; it also makes every worker parse its shards, so the read time
  * is measured apart from the Newton rounds. */
-static int count_round(trainer_t *t, exact_t *x)
-{
+static int count_round(trainer_t *t, exact_t *x) {
     int64_t t_read = clock_now_ms();
     x->count = 0;
-    x->items[x->count++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = TRONMSG_ALL_ROWS,
-                                            .op = TRONMSG_COUNT};
+    x->items[x->count++] =
+        (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT};
     for (int f = 0; f < x->nf; f++)
-        x->items[x->count++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = (uint32_t)f,
-                                                .op = TRONMSG_COUNT};
+        x->items[x->count++] =
+            (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = (uint32_t)f, .op = TRONMSG_COUNT};
     progress_phase(&t->prog, "loading");
     int status = tron_round(t, x);
-    if (status != 0)
-        return status;
+    if (status != 0) return status;
     for (size_t s = 0; s < t->sp.nshards; s++)
         for (size_t q = 0; q < x->count; q++) {
             const tronmsg_ans_t *a = &x->res[s].ans[q];
@@ -150,13 +143,11 @@ static int count_round(trainer_t *t, exact_t *x)
 
 /* ---- journal resume ---- */
 
-static void journal_key(trainer_t *t)
-{
+static void journal_key(trainer_t *t) {
     struct stat st;
     char abs[CONFIG_PATH];
     const char *path = t->cfg->data.train;
-    if (!realpath(path, abs))
-        snprintf(abs, sizeof abs, "%s", path);
+    if (!realpath(path, abs)) snprintf(abs, sizeof abs, "%s", path);
     long long size = 0, mtime = 0;
     if (stat(path, &st) == 0) {
         size = (long long)st.st_size;
@@ -173,14 +164,12 @@ static void journal_key(trainer_t *t)
 /* Opens the journal (when there is a history database) and, with --resume,
  * reads back the classes an earlier run of the same job journaled. A journal
  * that cannot be used only costs the restart point. */
-static void journal_resume(trainer_t *t, exact_t *x)
-{
+static void journal_resume(trainer_t *t, exact_t *x) {
     char err[512];
     if (t->cfg->history.db[0] && !(x->j = journal_open(t->cfg->history.db, err, sizeof err)))
         log_warn("%s; training goes on without a restart point", err);
     journal_key(t);
-    if (!x->j || !t->ctx->opts->resume)
-        return;
+    if (!x->j || !t->ctx->opts->resume) return;
     int nloaded = journal_load(x->j, t->journal_key, t->nr_w, t->n, x->loaded, err, sizeof err);
     if (nloaded < 0)
         log_warn("%s; starting over", err);
@@ -191,18 +180,14 @@ static void journal_resume(trainer_t *t, exact_t *x)
 }
 
 /* Journals the classes trained on all rows. */
-static void journal_store(trainer_t *t, exact_t *x)
-{
-    if (!x->j)
-        return;
+static void journal_store(trainer_t *t, exact_t *x) {
+    if (!x->j) return;
     journal_class_t *jc = calloc((size_t)x->ncl, sizeof *jc);
     int m = 0;
-    if (!jc)
-        return;
+    if (!jc) return;
     for (int i = 0; i < x->ncl; i++) {
         const tclass_t *c = &x->cl[i];
-        if (c->fold != TRONMSG_ALL_ROWS)
-            continue;
+        if (c->fold != TRONMSG_ALL_ROWS) continue;
         tron_state_t st;
         tron_state(c->tr, &st);
         jc[m++] = (journal_class_t){.cls = c->cls,
@@ -221,18 +206,15 @@ static void journal_store(trainer_t *t, exact_t *x)
 
 /* ---- TRON setup ---- */
 
-static uint64_t random_u32(void)
-{
+static uint64_t random_u32(void) {
     uint32_t r = 0;
-    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
-        r = (uint32_t)clock_now_us();
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) r = (uint32_t)clock_now_us();
     return r;
 }
 
 /* A state machine per function: resumed from the journal when it has the
  * class, fresh otherwise. */
-static int tron_setup(trainer_t *t, exact_t *x)
-{
+static int tron_setup(trainer_t *t, exact_t *x) {
     x->id_base = random_u32() << 32;
     x->next_id = 1;
     for (int i = 0; i < x->ncl; i++) {
@@ -242,8 +224,8 @@ static int tron_setup(trainer_t *t, exact_t *x)
             c->fold == TRONMSG_ALL_ROWS && x->loaded[c->cls].w ? &x->loaded[c->cls] : NULL;
         if (jl && jl->iter >= 1) {
             tron_state_t st = {.iter = jl->iter, .delta = jl->delta, .gnorm0 = jl->gnorm0};
-            c->tr = tron_resume(t->n, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, jl->w,
-                                &st);
+            c->tr =
+                tron_resume(t->n, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, jl->w, &st);
             /* A finished class still needs its weights: a resumed tron
              * re-checks the stop rule at once. */
         } else {
@@ -261,19 +243,16 @@ static int tron_setup(trainer_t *t, exact_t *x)
 /* ---- Newton loop ---- */
 
 static void publish_iteration(trainer_t *t, const tclass_t *c, const tron_iter_info_t *info,
-                              double secs)
-{
+                              double secs) {
     if (c->fold == TRONMSG_ALL_ROWS)
-        log_info("iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f%s", info->iter, c->cls,
-                 info->f, info->gnorm, info->cg_iter, secs, info->accepted ? "" : " (rejected)");
+        log_info("iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f%s", info->iter, c->cls, info->f,
+                 info->gnorm, info->cg_iter, secs, info->accepted ? "" : " (rejected)");
     else
         log_debug("cv fold %u iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f", c->fold,
                   info->iter, c->cls, info->f, info->gnorm, info->cg_iter, secs);
-    if (c->fold != TRONMSG_ALL_ROWS)
-        return;
+    if (c->fold != TRONMSG_ALL_ROWS) return;
     json_object *js = json_object_new_object();
-    if (!js)
-        return;
+    if (!js) return;
     json_object_object_add(js, "job_id", json_object_new_int64(t->job_id));
     json_object_object_add(js, "class", json_object_new_int(t->label_values[c->cls]));
     json_object_object_add(js, "iter", json_object_new_int(info->iter));
@@ -285,14 +264,12 @@ static void publish_iteration(trainer_t *t, const tclass_t *c, const tron_iter_i
 }
 
 /* This round's requests: what each unfinished function asks for next. */
-static void next_items(exact_t *x)
-{
+static void next_items(exact_t *x) {
     x->count = 0;
     for (int i = 0; i < x->ncl; i++) {
         tclass_t *c = &x->cl[i];
         x->item_of[i] = -1;
-        if (c->done)
-            continue;
+        if (c->done) continue;
         const double *vec = NULL;
         tron_op_t op = tron_next(c->tr, &vec);
         tronmsg_item_t it = {.cls = (uint32_t)c->cls, .fold = c->fold};
@@ -318,8 +295,7 @@ static void next_items(exact_t *x)
 }
 
 /* Adds answer q over the shards in shard order and feeds the sum to c. */
-static int feed_sum(trainer_t *t, exact_t *x, tclass_t *c, int q)
-{
+static int feed_sum(trainer_t *t, exact_t *x, tclass_t *c, int q) {
     double *sum = x->acc, *dsum = x->acc + t->n;
     switch (x->items[q].op) {
     case TRONMSG_FUN: {
@@ -348,13 +324,11 @@ static int feed_sum(trainer_t *t, exact_t *x, tclass_t *c, int q)
 
 /* Feeds the round's answers to their functions; *advanced is set when a
  * class on all rows took a step or finished (worth journaling). */
-static int feed_round(trainer_t *t, exact_t *x, bool *advanced)
-{
+static int feed_round(trainer_t *t, exact_t *x, bool *advanced) {
     *advanced = false;
     for (int i = 0; i < x->ncl; i++) {
         tclass_t *c = &x->cl[i];
-        if (x->item_of[i] < 0)
-            continue;
+        if (x->item_of[i] < 0) continue;
         if (feed_sum(t, x, c, x->item_of[i]) < 0) {
             trainer_fail(t, "internal error: TRON refused an answer");
             return EXIT_JOB_FAILED;
@@ -377,22 +351,17 @@ static int feed_round(trainer_t *t, exact_t *x, bool *advanced)
 }
 
 /* Rounds until every function is done. */
-static int newton_loop(trainer_t *t, exact_t *x)
-{
+static int newton_loop(trainer_t *t, exact_t *x) {
     progress_phase(&t->prog, "training");
     int64_t t_tron = clock_now_ms();
     for (;;) {
         next_items(x);
-        if (x->count == 0)
-            break;
+        if (x->count == 0) break;
         bool advanced;
         int status = tron_round(t, x);
-        if (status == 0)
-            status = feed_round(t, x, &advanced);
-        if (status != 0)
-            return status;
-        if (advanced)
-            journal_store(t, x);
+        if (status == 0) status = feed_round(t, x, &advanced);
+        if (status != 0) return status;
+        if (advanced) journal_store(t, x);
         if (*t->ctx->stop) {
             trainer_fail(t, "stopped by signal");
             return EXIT_JOB_FAILED;
@@ -405,8 +374,7 @@ static int newton_loop(trainer_t *t, exact_t *x)
 /* ---- model assembly ---- */
 
 /* Functions first..first+nr_w-1 as one model, liblinear layout. */
-static void gather_weights(const trainer_t *t, const exact_t *x, int first, double *w)
-{
+static void gather_weights(const trainer_t *t, const exact_t *x, int first, double *w) {
     for (int k = 0; k < t->nr_w; k++) {
         const double *wk = tron_weights(x->cl[first + k].tr);
         for (int v = 0; v < t->n; v++)
@@ -414,8 +382,7 @@ static void gather_weights(const trainer_t *t, const exact_t *x, int first, doub
     }
 }
 
-static int assemble_model(trainer_t *t, exact_t *x)
-{
+static int assemble_model(trainer_t *t, exact_t *x) {
     t->w = malloc((size_t)t->n * (size_t)t->nr_w * sizeof *t->w);
     if (!t->w) {
         trainer_fail(t, "out of memory");
@@ -432,8 +399,7 @@ static int assemble_model(trainer_t *t, exact_t *x)
 /* ---- cross-validation ---- */
 
 /* Held-out predictions of every fold's model: t->cv_accuracy. */
-static int cross_validate(trainer_t *t, exact_t *x)
-{
+static int cross_validate(trainer_t *t, exact_t *x) {
     size_t nwv = (size_t)t->n * (size_t)t->nr_w;
     double *wf = malloc(nwv * (size_t)x->nf * sizeof *wf);
     if (!wf) {
@@ -443,14 +409,15 @@ static int cross_validate(trainer_t *t, exact_t *x)
     x->count = 0;
     for (int f = 0; f < x->nf; f++) {
         gather_weights(t, x, (f + 1) * t->nr_w, wf + (size_t)f * nwv);
-        x->items[x->count++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = (uint32_t)f,
-                                                .op = TRONMSG_PRED, .w = wf + (size_t)f * nwv};
+        x->items[x->count++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w,
+                                                .fold = (uint32_t)f,
+                                                .op = TRONMSG_PRED,
+                                                .w = wf + (size_t)f * nwv};
     }
     progress_phase(&t->prog, "cross-validation");
     int status = tron_round(t, x);
     free(wf);
-    if (status != 0)
-        return status;
+    if (status != 0) return status;
     uint64_t rows = 0, correct = 0;
     for (size_t s = 0; s < t->sp.nshards; s++)
         for (size_t q = 0; q < x->count; q++) {
@@ -463,8 +430,7 @@ static int cross_validate(trainer_t *t, exact_t *x)
 
 /* ---- the strategy ---- */
 
-static int exact_init(trainer_t *t, exact_t *x)
-{
+static int exact_init(trainer_t *t, exact_t *x) {
     x->nf = t->folds > 0 ? t->folds : 0;
     x->ncl = t->nr_w * (1 + x->nf);
     x->cl = calloc((size_t)x->ncl, sizeof *x->cl);
@@ -484,8 +450,7 @@ static int exact_init(trainer_t *t, exact_t *x)
     return 0;
 }
 
-static void exact_free(trainer_t *t, exact_t *x)
-{
+static void exact_free(trainer_t *t, exact_t *x) {
     free_answers(t, x);
     free(x->res);
     for (int i = 0; x->cl && i < x->ncl; i++)
@@ -494,30 +459,23 @@ static void exact_free(trainer_t *t, exact_t *x)
     free(x->items);
     free(x->item_of);
     free(x->acc);
-    if (x->loaded)
-        journal_free_loaded(x->loaded, t->nr_w);
+    if (x->loaded) journal_free_loaded(x->loaded, t->nr_w);
     free(x->loaded);
     journal_close(&x->j);
 }
 
-int train_exact(trainer_t *t)
-{
+int train_exact(trainer_t *t) {
     exact_t x = {.t = t};
     int status = exact_init(t, &x);
-    if (status == 0)
-        status = count_round(t, &x);
+    if (status == 0) status = count_round(t, &x);
     if (status == 0) {
         journal_resume(t, &x);
         status = tron_setup(t, &x);
     }
-    if (status == 0)
-        status = newton_loop(t, &x);
-    if (status == 0)
-        status = assemble_model(t, &x);
-    if (status == 0 && x.nf > 0)
-        status = cross_validate(t, &x);
-    if (status == 0)
-        journal_store(t, &x);
+    if (status == 0) status = newton_loop(t, &x);
+    if (status == 0) status = assemble_model(t, &x);
+    if (status == 0 && x.nf > 0) status = cross_validate(t, &x);
+    if (status == 0) journal_store(t, &x);
     exact_free(t, &x);
     return status;
 }

@@ -11,8 +11,7 @@
 
 #include "common/csvrow.h"
 
-static char *field(bool quote_blanks, const char *s)
-{
+static char *field(bool quote_blanks, const char *s) {
     csvrow_t r = {.quote_blanks = quote_blanks};
     assert_int_equal(csvrow_field(&r, s, strlen(s)), 0);
     assert_int_equal(csvrow_text(&r, "", 1), 0);
@@ -20,8 +19,7 @@ static char *field(bool quote_blanks, const char *s)
     return (char *)buf_detach(&r.out, &len); /* taken over */
 }
 
-static void check(bool quote_blanks, const char *in, const char *want)
-{
+static void check(bool quote_blanks, const char *in, const char *want) {
     char *got = field(quote_blanks, in);
     assert_string_equal(got, want);
     free(got);
@@ -29,8 +27,7 @@ static void check(bool quote_blanks, const char *in, const char *want)
 
 /* A comma, a double quote, CR or LF quote the field; quotes are doubled;
  * anything else is written as it is. */
-static void test_rfc4180(void **state)
-{
+static void test_rfc4180(void **state) {
     for (int qb = 0; qb <= 1; qb++) {
         check(qb, "plain", "plain");
         check(qb, "", "");
@@ -43,8 +40,7 @@ static void test_rfc4180(void **state)
 }
 
 /* Outer blanks are quoted only with quote_blanks. */
-static void test_quote_blanks(void **state)
-{
+static void test_quote_blanks(void **state) {
     check(true, " lead", "\" lead\"");
     check(true, "trail\t", "\"trail\t\"");
     check(false, " lead", " lead");
@@ -52,8 +48,7 @@ static void test_quote_blanks(void **state)
 }
 
 /* A row of fields and separators; field_dup leaves the row as it was. */
-static void test_row_and_dup(void **state)
-{
+static void test_row_and_dup(void **state) {
     csvrow_t r = {.quote_blanks = true};
     assert_int_equal(csvrow_field(&r, "r1", 2), 0);
     assert_int_equal(csvrow_text(&r, ",", 1), 0);
@@ -70,8 +65,7 @@ static void test_row_and_dup(void **state)
     csvrow_free(&r);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc4180),
         cmocka_unit_test(test_quote_blanks),

@@ -44,28 +44,24 @@ typedef struct fx {
 
 static fx_t F;
 
-static int free_port(void)
-{
+static int free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t l = sizeof(a);
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
         getsockname(fd, (struct sockaddr *)&a, &l) != 0) {
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         return -1;
     }
     close(fd);
     return ntohs(a.sin_port);
 }
 
-static void send_result(void *push, const proto_header_t *task, bool ok, const char *text)
-{
+static void send_result(void *push, const proto_header_t *task, bool ok, const char *text) {
     proto_header_t h = *task;
     uint8_t buf[PROTO_HEADER_SIZE];
     h.type = ok ? MSG_RESULT : MSG_FAIL;
-    if (!ok)
-        h.op = PROTO_ERR_DATA;
+    if (!ok) h.op = PROTO_ERR_DATA;
     proto_header_encode(&h, buf);
     zmq_send(push, buf, sizeof buf, ZMQ_SNDMORE);
     zmq_send(push, "fw1", 3, ZMQ_SNDMORE);
@@ -73,12 +69,10 @@ static void send_result(void *push, const proto_header_t *task, bool ok, const c
 }
 
 /* One TASK: frames header, body, [context], [shard bytes]. */
-static void answer(void *push, wire_msg_t *m, const proto_header_t *h)
-{
+static void answer(void *push, wire_msg_t *m, const proto_header_t *h) {
     char body[64], text[160];
     snprintf(body, sizeof body, "%.*s", (int)wire_size(m, 1), (const char *)wire_data(m, 1));
-    if (h->shard >= NSHARDS)
-        return;
+    if (h->shard >= NSHARDS) return;
     if (h->flags & PROTO_F_SHARD)
         snprintf(F.held[h->shard], sizeof F.held[h->shard], "%.*s", (int)wire_size(m, m->n - 1),
                  (const char *)wire_data(m, m->n - 1));
@@ -91,8 +85,7 @@ static void answer(void *push, wire_msg_t *m, const proto_header_t *h)
     send_result(push, h, true, text);
 }
 
-static void *fake_worker(void *arg)
-{
+static void *fake_worker(void *arg) {
     char ep[64];
     void *dealer = zmq_socket(F.zctx, ZMQ_DEALER);
     void *push = zmq_socket(F.zctx, ZMQ_PUSH);
@@ -112,11 +105,9 @@ static void *fake_worker(void *arg)
     zmq_send(dealer, js, strlen(js), 0);
     while (!F.quit) {
         zmq_pollitem_t it = {dealer, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 50) <= 0)
-            continue;
+        if (zmq_poll(&it, 1, 50) <= 0) continue;
         wire_msg_t m;
-        if (wire_recv(dealer, &m, ZMQ_DONTWAIT) < 0)
-            continue;
+        if (wire_recv(dealer, &m, ZMQ_DONTWAIT) < 0) continue;
         proto_header_t h;
         const char *why;
         if (m.n >= 2 && proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) == 0 &&
@@ -129,8 +120,7 @@ static void *fake_worker(void *arg)
     return arg;
 }
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     char err[256];
     memset(&F, 0, sizeof F);
     config_defaults(&F.cfg);
@@ -141,8 +131,7 @@ static int setup(void **state)
     F.cfg.cluster.heartbeat_ms = 60000; /* the fake worker sends no heartbeats */
     snprintf(F.file, sizeof F.file, "/tmp/nc-round.XXXXXX");
     int fd = mkstemp(F.file);
-    if (fd < 0 || write(fd, DATA, sizeof DATA - 1) != (ssize_t)(sizeof DATA - 1))
-        return -1;
+    if (fd < 0 || write(fd, DATA, sizeof DATA - 1) != (ssize_t)(sizeof DATA - 1)) return -1;
     close(fd);
     F.zctx = zmq_ctx_new();
     F.s = sched_new(F.zctx, &F.cfg, NULL, &F.stop, err, sizeof err);
@@ -151,15 +140,13 @@ static int setup(void **state)
         return -1;
     }
     pthread_create(&F.worker, NULL, fake_worker, NULL);
-    if (sched_wait_workers(F.s, 1, 10000) < 0)
-        return -1;
+    if (sched_wait_workers(F.s, 1, 10000) < 0) return -1;
     sched_shard_t shards[NSHARDS] = {{0, 5, 1}, {5, 5, 1}, {10, 5, 1}};
     *state = &F;
     return sched_begin_job(F.s, 7, F.file, shards, NSHARDS, err, sizeof err);
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     F.quit = 1;
     pthread_join(F.worker, NULL);
@@ -169,15 +156,13 @@ static int teardown(void **state)
     return 0;
 }
 
-static blob_t *text_blob(const char *s)
-{
+static blob_t *text_blob(const char *s) {
     blob_t *b = blob_copy(s, strlen(s));
     assert_non_null(b);
     return b;
 }
 
-static void assert_answer(const sched_answer_t *a, const char *want)
-{
+static void assert_answer(const sched_answer_t *a, const char *want) {
     assert_non_null(a->data);
     assert_int_equal(a->data->len, strlen(want));
     assert_memory_equal(a->data->data, want, a->data->len);
@@ -185,8 +170,7 @@ static void assert_answer(const sched_answer_t *a, const char *want)
 }
 
 /* Every shard's result lands at its own index, whatever order they come in. */
-static void test_results_by_shard(void **state)
-{
+static void test_results_by_shard(void **state) {
     blob_t *bodies[NSHARDS] = {text_blob("x0"), text_blob("x1"), text_blob("x2")};
     sched_round_t r = {.op = OP_NOOP, .bodies = bodies};
     char err[256] = "";
@@ -203,8 +187,7 @@ static void test_results_by_shard(void **state)
 }
 
 /* One shared body goes to every shard; a NULL entry in bodies skips a shard. */
-static void test_shared_body_and_subset(void **state)
-{
+static void test_shared_body_and_subset(void **state) {
     blob_t *body = text_blob("all");
     sched_round_t r = {.op = OP_NOOP, .body = body};
     char err[256] = "";
@@ -232,8 +215,7 @@ typedef struct seen {
     int n;
 } seen_t;
 
-static int sink(void *arg, uint32_t shard, const void *data, size_t len, const char *worker)
-{
+static int sink(void *arg, uint32_t shard, const void *data, size_t len, const char *worker) {
     seen_t *s = arg;
     char want[64];
     snprintf(want, sizeof want, "shard %u body s bytes ", shard);
@@ -247,8 +229,7 @@ static int sink(void *arg, uint32_t shard, const void *data, size_t len, const c
 
 /* A sink takes each result once as it arrives; nothing is kept; a refusal
  * fails the round. */
-static void test_sink(void **state)
-{
+static void test_sink(void **state) {
     blob_t *body = text_blob("s");
     seen_t seen = {0};
     sched_round_t r = {.op = OP_NOOP, .body = body, .sink = sink, .sink_arg = &seen};
@@ -269,8 +250,7 @@ static void test_sink(void **state)
 
 /* A worker's report of bad data fails the round as a data error, with the
  * worker's text. */
-static void test_data_error(void **state)
-{
+static void test_data_error(void **state) {
     blob_t *ok = text_blob("fine"), *bad = text_blob("bad");
     blob_t *bodies[NSHARDS] = {ok, ok, bad};
     sched_round_t r = {.op = OP_NOOP, .bodies = bodies};
@@ -283,8 +263,7 @@ static void test_data_error(void **state)
     blob_unref(&bad);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_results_by_shard),
         cmocka_unit_test(test_shared_body_and_subset),
