@@ -1,6 +1,8 @@
 /* history: SQLite store of jobs, tasks, samples, events and iterations. See history.h. */
 #include "common/errbuf.h"
+#include "common/events.h"
 #include "dashboard/history.h"
+#include "dashboard/jobsum.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -63,7 +65,7 @@ static const char *const st_sql[ST_COUNT] = {
 /* An event waiting for the next flush: a private copy of its data, so the
  * master's event objects are never read from here after history_record(). */
 typedef struct pending {
-    char name[32];
+    event_id_t ev;
     int64_t ts;
     json_object *data;
 } pending_t;
@@ -279,123 +281,160 @@ static void bind_text(sqlite3_stmt *st, int i, json_object *v)
         sqlite3_bind_null(st, i);
 }
 
-static int record_event(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
+static int record_event(history_t *h, event_id_t ev, int64_t ts, json_object *data, char *err,
                         size_t errlen)
 {
     sqlite3_stmt *st = h->st[ST_EVENT];
     sqlite3_bind_int64(st, 1, ts);
     bind_int(st, 2, field(data, "job_id"));
-    sqlite3_bind_text(st, 3, event, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, events_name(ev), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN)
                                   : "{}",
                       -1, SQLITE_TRANSIENT);
     return run(h, st, err, errlen);
 }
 
+static int put_sample(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = h->st[ST_SAMPLE];
+    sqlite3_bind_int64(st, 1, ts);
+    bind_text(st, 2, field(data, "name"));
+    bind_double(st, 3, field(data, "cpu"));
+    bind_double(st, 4, field(data, "mem"));
+    bind_double(st, 5, field(data, "rows_per_s"));
+    bind_double(st, 6, field(data, "load"));
+    bind_text(st, 7, field(data, "state"));
+    bind_double(st, 8, field(data, "battery"));
+    return run(h, st, err, errlen);
+}
+
+/* task_done and task_failed: one row of tasks each; a failure is also logged. */
+static int put_task(history_t *h, event_id_t ev, int64_t ts, json_object *data, char *err,
+                    size_t errlen)
+{
+    bool ok = ev == EV_TASK_DONE;
+    sqlite3_stmt *st = h->st[ST_TASK];
+    bind_int(st, 1, field(data, "job_id"));
+    bind_int(st, 2, field(data, "task_id"));
+    bind_int(st, 3, field(data, "shard"));
+    bind_text(st, 4, field(data, "worker"));
+    bind_int(st, 5, field(data, "attempt"));
+    bind_int(st, 6, field(data, ok ? "start_ms" : "ts"));
+    bind_int(st, 7, field(data, ok ? "end_ms" : "ts"));
+    bind_int(st, 8, field(data, "rows"));
+    sqlite3_bind_text(st, 9, ok ? "done" : "failed", -1, SQLITE_STATIC);
+    bind_text(st, 10, field(data, "error"));
+    if (run(h, st, err, errlen) != 0)
+        return -1;
+    return ok ? 0 : record_event(h, ev, ts, data, err, errlen);
+}
+
+static int put_iteration(history_t *h, json_object *data, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = h->st[ST_ITER];
+    bind_int(st, 1, field(data, "job_id"));
+    bind_int(st, 2, field(data, "class"));
+    bind_int(st, 3, field(data, "iter"));
+    bind_double(st, 4, field(data, "f"));
+    bind_double(st, 5, field(data, "gnorm"));
+    bind_int(st, 6, field(data, "cg"));
+    bind_double(st, 7, field(data, "secs"));
+    return run(h, st, err, errlen);
+}
+
+static int put_job_queued(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = h->st[ST_JOB_QUEUED];
+    bind_int(st, 1, field(data, "job_id"));
+    bind_text(st, 2, field(data, "mode"));
+    bind_text(st, 3, field(data, "data"));
+    sqlite3_bind_int64(st, 4, ts);
+    return run(h, st, err, errlen);
+}
+
+static int put_job_started(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = h->st[ST_JOB_START];
+    bind_int(st, 1, field(data, "job_id"));
+    bind_text(st, 2, field(data, "mode"));
+    bind_text(st, 3, field(data, "data"));
+    sqlite3_bind_int64(st, 4, ts);
+    bind_int(st, 5, field(data, "total_tasks"));
+    bind_int(st, 6, field(data, "rows_total"));
+    bind_int(st, 7, field(data, "workers"));
+    if (run(h, st, err, errlen) != 0)
+        return -1;
+    return record_event(h, EV_JOB_STARTED, ts, data, err, errlen);
+}
+
+/* progress or the end of a job whose start we missed (the dashboard came up late) */
+static int ensure_job(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = h->st[ST_JOB_ENSURE];
+    bind_int(st, 1, field(data, "job_id"));
+    sqlite3_bind_int64(st, 2, ts);
+    return run(h, st, err, errlen);
+}
+
+static int put_job_progress(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = h->st[ST_JOB_PROGRESS];
+    if (ensure_job(h, ts, data, err, errlen) != 0)
+        return -1;
+    bind_int(st, 1, field(data, "job_id"));
+    bind_int(st, 2, field(data, "done_tasks"));
+    bind_int(st, 3, field(data, "total_tasks"));
+    bind_int(st, 4, field(data, "rows_done"));
+    bind_int(st, 5, field(data, "rows_total"));
+    bind_int(st, 6, field(data, "workers"));
+    return run(h, st, err, errlen);
+}
+
+static int put_job_done(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
+{
+    json_object *outputs = field(data, "outputs");
+    sqlite3_stmt *st = h->st[ST_JOB_DONE];
+    if (ensure_job(h, ts, data, err, errlen) != 0)
+        return -1;
+    bind_int(st, 1, field(data, "job_id"));
+    bind_text(st, 2, field(data, "state"));
+    sqlite3_bind_int64(st, 3, ts);
+    bind_double(st, 4, field(data, "duration_s"));
+    bind_double(st, 5, field(data, "accuracy"));
+    bind_text(st, 6, field(outputs, "model"));
+    bind_text(st, 7, field(outputs, "submission"));
+    bind_text(st, 8, field(data, "error"));
+    if (run(h, st, err, errlen) != 0)
+        return -1;
+    return record_event(h, EV_JOB_DONE, ts, data, err, errlen);
+}
+
 /* Writes one event with the prepared statements (inside the flush's transaction). */
-static int apply_event(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
+static int apply_event(history_t *h, event_id_t ev, int64_t ts, json_object *data, char *err,
                        size_t errlen)
 {
-    sqlite3_stmt *st;
-    if (strcmp(event, "worker_stats") == 0) {
-        st = h->st[ST_SAMPLE];
-        sqlite3_bind_int64(st, 1, ts);
-        bind_text(st, 2, field(data, "name"));
-        bind_double(st, 3, field(data, "cpu"));
-        bind_double(st, 4, field(data, "mem"));
-        bind_double(st, 5, field(data, "rows_per_s"));
-        bind_double(st, 6, field(data, "load"));
-        bind_text(st, 7, field(data, "state"));
-        bind_double(st, 8, field(data, "battery"));
-        return run(h, st, err, errlen);
+    switch (ev) {
+    case EV_WORKER_STATS:
+        return put_sample(h, ts, data, err, errlen);
+    case EV_TASK_DONE:
+    case EV_TASK_FAILED:
+        return put_task(h, ev, ts, data, err, errlen);
+    case EV_ITERATION:
+        return put_iteration(h, data, err, errlen);
+    case EV_JOB_QUEUED:
+        return put_job_queued(h, ts, data, err, errlen);
+    case EV_JOB_STARTED:
+        return put_job_started(h, ts, data, err, errlen);
+    case EV_JOB_PROGRESS:
+        return put_job_progress(h, ts, data, err, errlen);
+    case EV_JOB_DONE:
+        return put_job_done(h, ts, data, err, errlen);
+    case EV_WORKER_JOINED:
+    case EV_WORKER_LEFT:
+        return record_event(h, ev, ts, data, err, errlen);
+    default:
+        return 0;
     }
-    if (strcmp(event, "task_done") == 0 || strcmp(event, "task_failed") == 0) {
-        bool ok = event[5] == 'd';
-        st = h->st[ST_TASK];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_int(st, 2, field(data, "task_id"));
-        bind_int(st, 3, field(data, "shard"));
-        bind_text(st, 4, field(data, "worker"));
-        bind_int(st, 5, field(data, "attempt"));
-        bind_int(st, 6, field(data, ok ? "start_ms" : "ts"));
-        if (ok)
-            bind_int(st, 7, field(data, "end_ms"));
-        else
-            bind_int(st, 7, field(data, "ts"));
-        bind_int(st, 8, field(data, "rows"));
-        sqlite3_bind_text(st, 9, ok ? "done" : "failed", -1, SQLITE_STATIC);
-        bind_text(st, 10, field(data, "error"));
-        if (run(h, st, err, errlen) != 0)
-            return -1;
-        return ok ? 0 : record_event(h, event, ts, data, err, errlen);
-    }
-    if (strcmp(event, "iteration") == 0) {
-        st = h->st[ST_ITER];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_int(st, 2, field(data, "class"));
-        bind_int(st, 3, field(data, "iter"));
-        bind_double(st, 4, field(data, "f"));
-        bind_double(st, 5, field(data, "gnorm"));
-        bind_int(st, 6, field(data, "cg"));
-        bind_double(st, 7, field(data, "secs"));
-        return run(h, st, err, errlen);
-    }
-    if (strcmp(event, "job_queued") == 0) {
-        st = h->st[ST_JOB_QUEUED];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_text(st, 2, field(data, "mode"));
-        bind_text(st, 3, field(data, "data"));
-        sqlite3_bind_int64(st, 4, ts);
-        return run(h, st, err, errlen);
-    }
-    if (strcmp(event, "job_started") == 0) {
-        st = h->st[ST_JOB_START];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_text(st, 2, field(data, "mode"));
-        bind_text(st, 3, field(data, "data"));
-        sqlite3_bind_int64(st, 4, ts);
-        bind_int(st, 5, field(data, "total_tasks"));
-        bind_int(st, 6, field(data, "rows_total"));
-        bind_int(st, 7, field(data, "workers"));
-        if (run(h, st, err, errlen) != 0)
-            return -1;
-        return record_event(h, event, ts, data, err, errlen);
-    }
-    if (strcmp(event, "job_progress") == 0 || strcmp(event, "job_done") == 0) {
-        st = h->st[ST_JOB_ENSURE];
-        bind_int(st, 1, field(data, "job_id"));
-        sqlite3_bind_int64(st, 2, ts);
-        if (run(h, st, err, errlen) != 0)
-            return -1;
-    }
-    if (strcmp(event, "job_progress") == 0) {
-        st = h->st[ST_JOB_PROGRESS];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_int(st, 2, field(data, "done_tasks"));
-        bind_int(st, 3, field(data, "total_tasks"));
-        bind_int(st, 4, field(data, "rows_done"));
-        bind_int(st, 5, field(data, "rows_total"));
-        bind_int(st, 6, field(data, "workers"));
-        return run(h, st, err, errlen);
-    }
-    if (strcmp(event, "job_done") == 0) {
-        json_object *outputs = field(data, "outputs");
-        st = h->st[ST_JOB_DONE];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_text(st, 2, field(data, "state"));
-        sqlite3_bind_int64(st, 3, ts);
-        bind_double(st, 4, field(data, "duration_s"));
-        bind_double(st, 5, field(data, "accuracy"));
-        bind_text(st, 6, field(outputs, "model"));
-        bind_text(st, 7, field(outputs, "submission"));
-        bind_text(st, 8, field(data, "error"));
-        if (run(h, st, err, errlen) != 0)
-            return -1;
-        return record_event(h, event, ts, data, err, errlen);
-    }
-    if (strcmp(event, "worker_joined") == 0 || strcmp(event, "worker_left") == 0)
-        return record_event(h, event, ts, data, err, errlen);
-    return 0;
 }
 
 int history_record(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
@@ -406,8 +445,9 @@ int history_record(history_t *h, const char *event, int64_t ts, json_object *dat
         return errbuf_set(err, errlen, "history: event without a data object");
     if (h->readonly)
         return errbuf_set(err, errlen, "history opened readonly");
-    if (strlen(event) >= sizeof p->name)
-        return 0; /* no event we store has so long a name */
+    event_id_t ev = events_lookup(event);
+    if (ev == EV_UNKNOWN)
+        return 0;
     if (h->npend == h->cap) {
         if (h->cap >= HISTORY_MAX_PENDING) {
             h->dropped++;
@@ -425,7 +465,7 @@ int history_record(history_t *h, const char *event, int64_t ts, json_object *dat
     p->data = NULL;
     if (json_object_deep_copy(data, &p->data, NULL) != 0)
         return errbuf_set(err, errlen, "history: out of memory copying an event");
-    strcpy(p->name, event);
+    p->ev = ev;
     p->ts = ts;
     h->npend++;
     return 0;
@@ -452,7 +492,7 @@ int history_flush(history_t *h, char *err, size_t errlen)
         return -1; /* busy past the timeout: the events stay pending for the next flush */
     for (size_t i = 0; i < h->npend; i++) {
         char e[256];
-        if (apply_event(h, h->pend[i].name, h->pend[i].ts, h->pend[i].data, e, sizeof e) != 0 &&
+        if (apply_event(h, h->pend[i].ev, h->pend[i].ts, h->pend[i].data, e, sizeof e) != 0 &&
             !first[0])
             snprintf(first, sizeof first, "%s", e);
     }
@@ -512,25 +552,20 @@ static json_object *col_json(sqlite3_stmt *st, int i)
     "id, mode, data, state, started_ms, ended_ms, duration_s, total_tasks, done_tasks, "          \
     "rows_total, rows_done, accuracy, model, submission, error, workers"
 
+/* The summary fields of JOB_COLUMNS, column by column. */
+static const char *const job_fields[] = {
+    "id",         "mode",        "data",          "state",              "started_ms", "ended_ms",
+    "duration_s", "total_tasks", "done_tasks",    "rows_total",         "rows_done",  "accuracy",
+    "outputs.model", "outputs.submission", "error", "workers"};
+
 static json_object *job_row(sqlite3_stmt *st)
 {
-    static const char *const names[] = {"id",          "mode",       "data",        "state",
-                                        "started_ms",  "ended_ms",   "duration_s",  "total_tasks",
-                                        "done_tasks",  "rows_total", "rows_done",   "accuracy"};
-    json_object *o = json_object_new_object();
-    json_object *outputs = json_object_new_object();
-    if (!o || !outputs) {
-        json_object_put(o);
-        json_object_put(outputs);
-        return NULL;
-    }
-    for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
-        json_object_object_add(o, names[i], col_json(st, i));
-    json_object_object_add(outputs, "model", col_json(st, 12));
-    json_object_object_add(outputs, "submission", col_json(st, 13));
-    json_object_object_add(o, "outputs", outputs);
-    json_object_object_add(o, "error", col_json(st, 14));
-    json_object_object_add(o, "workers", col_json(st, 15));
+    json_object *o = jobsum_new(sqlite3_column_int64(st, 0));
+    for (int i = 0; o && i < (int)(sizeof(job_fields) / sizeof(job_fields[0])); i++)
+        if (jobsum_set(o, job_fields[i], col_json(st, i)) != 0) {
+            json_object_put(o);
+            return NULL;
+        }
     return o;
 }
 
