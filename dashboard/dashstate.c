@@ -412,7 +412,8 @@ static void job_done(dashstate_t *s, job_t *j, int64_t ts, json_object *data)
     set_int(sum, "ended_ms", ts);
     copy_field(sum, data, "duration_s");
     copy_field(sum, data, "accuracy");
-    copy_field(sum, data, "outputs");
+    if (jget(data, "outputs"))
+        jobsum_set_outputs(sum, jget(data, "outputs"));
     copy_field(sum, data, "error");
     if (strcmp(st, "failed") != 0) {
         json_object_object_add(sum, "done_tasks", json_object_get(jget(sum, "total_tasks")));

@@ -67,6 +67,19 @@ int jobsum_set(json_object *sum, const char *field, json_object *v)
     return json_object_object_add(parent, field, v) == 0 ? 0 : -1;
 }
 
+void jobsum_set_outputs(json_object *sum, json_object *outputs)
+{
+    for (const event_field_t *f = EVENTS_JOB_SUMMARY; f->name; f++) {
+        json_object *v = NULL, *c = NULL;
+        if (strncmp(f->name, "outputs.", 8) != 0)
+            continue;
+        if (json_object_object_get_ex(outputs, f->name + 8, &v) && v &&
+            json_object_deep_copy(v, &c, NULL) != 0)
+            c = NULL;
+        jobsum_set(sum, f->name, c);
+    }
+}
+
 json_object *jobsum_event(json_object *sum)
 {
     json_object *o = json_object_new_object();

@@ -24,6 +24,10 @@ json_object *jobsum_new(int64_t id);
  * summary field (v is released). */
 int jobsum_set(json_object *sum, const char *field, json_object *v);
 
+/* Sets every outputs.* field of sum from outputs, an event's "outputs"
+ * object (borrowed; fields it lacks become null). */
+void jobsum_set_outputs(json_object *sum, json_object *outputs);
+
 /* What a job_* event carries to browsers: the summary's fields (shared
  * references: serialise before sum changes) plus "job_id", the name every
  * event gives a job (common/events.h). Caller owns it; NULL on no memory. */
