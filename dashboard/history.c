@@ -294,147 +294,114 @@ static int record_event(history_t *h, event_id_t ev, int64_t ts, json_object *da
     return run(h, st, err, errlen);
 }
 
-static int put_sample(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
+/* How an event is stored: the columns of its statement, bound in order from
+ * the event's fields (common/events.h), its ts or a constant. */
+typedef enum { B_INT = 1, B_DOUBLE, B_TEXT, B_TS, B_CONST } bind_kind_t;
+
+typedef struct {
+    bind_kind_t kind;
+    const char *field; /* "key" or "object.key"; the text itself for B_CONST */
+} bind_t;
+
+#define S_ROW 0x1    /* run `st` with `cols` */
+#define S_ENSURE 0x2 /* first make sure the job has a row (ST_JOB_ENSURE) */
+#define S_LOG 0x4    /* then add the event to the events table */
+
+typedef struct {
+    unsigned flags;
+    int st;
+    bind_t cols[10]; /* ends at the first kind 0 */
+} store_t;
+
+static const store_t stores[EV_COUNT] = {
+    [EV_WORKER_STATS] = {S_ROW, ST_SAMPLE,
+                         {{B_TS, NULL}, {B_TEXT, "name"}, {B_DOUBLE, "cpu"}, {B_DOUBLE, "mem"},
+                          {B_DOUBLE, "rows_per_s"}, {B_DOUBLE, "load"}, {B_TEXT, "state"},
+                          {B_DOUBLE, "battery"}}},
+    [EV_TASK_DONE] = {S_ROW, ST_TASK,
+                      {{B_INT, "job_id"}, {B_INT, "task_id"}, {B_INT, "shard"}, {B_TEXT, "worker"},
+                       {B_INT, "attempt"}, {B_INT, "start_ms"}, {B_INT, "end_ms"}, {B_INT, "rows"},
+                       {B_CONST, "done"}, {B_TEXT, "error"}}},
+    [EV_TASK_FAILED] = {S_ROW | S_LOG, ST_TASK,
+                        {{B_INT, "job_id"}, {B_INT, "task_id"}, {B_INT, "shard"},
+                         {B_TEXT, "worker"}, {B_INT, "attempt"}, {B_INT, "ts"}, {B_INT, "ts"},
+                         {B_INT, "rows"}, {B_CONST, "failed"}, {B_TEXT, "error"}}},
+    [EV_ITERATION] = {S_ROW, ST_ITER,
+                      {{B_INT, "job_id"}, {B_INT, "class"}, {B_INT, "iter"}, {B_DOUBLE, "f"},
+                       {B_DOUBLE, "gnorm"}, {B_INT, "cg"}, {B_DOUBLE, "secs"}}},
+    [EV_JOB_QUEUED] = {S_ROW, ST_JOB_QUEUED,
+                       {{B_INT, "job_id"}, {B_TEXT, "mode"}, {B_TEXT, "data"}, {B_TS, NULL}}},
+    [EV_JOB_STARTED] = {S_ROW | S_LOG, ST_JOB_START,
+                        {{B_INT, "job_id"}, {B_TEXT, "mode"}, {B_TEXT, "data"}, {B_TS, NULL},
+                         {B_INT, "total_tasks"}, {B_INT, "rows_total"}, {B_INT, "workers"}}},
+    [EV_JOB_PROGRESS] = {S_ENSURE | S_ROW, ST_JOB_PROGRESS,
+                         {{B_INT, "job_id"}, {B_INT, "done_tasks"}, {B_INT, "total_tasks"},
+                          {B_INT, "rows_done"}, {B_INT, "rows_total"}, {B_INT, "workers"}}},
+    [EV_JOB_DONE] = {S_ENSURE | S_ROW | S_LOG, ST_JOB_DONE,
+                     {{B_INT, "job_id"}, {B_TEXT, "state"}, {B_TS, NULL}, {B_DOUBLE, "duration_s"},
+                      {B_DOUBLE, "accuracy"}, {B_TEXT, "outputs.model"},
+                      {B_TEXT, "outputs.submission"}, {B_TEXT, "error"}}},
+    [EV_WORKER_JOINED] = {S_LOG, 0, {{0, NULL}}},
+    [EV_WORKER_LEFT] = {S_LOG, 0, {{0, NULL}}},
+};
+
+/* data[name], or data[object][key] for "object.key"; NULL when missing. */
+static json_object *lookup(json_object *data, const char *name)
 {
-    sqlite3_stmt *st = h->st[ST_SAMPLE];
-    sqlite3_bind_int64(st, 1, ts);
-    bind_text(st, 2, field(data, "name"));
-    bind_double(st, 3, field(data, "cpu"));
-    bind_double(st, 4, field(data, "mem"));
-    bind_double(st, 5, field(data, "rows_per_s"));
-    bind_double(st, 6, field(data, "load"));
-    bind_text(st, 7, field(data, "state"));
-    bind_double(st, 8, field(data, "battery"));
-    return run(h, st, err, errlen);
+    char obj[32];
+    const char *dot = strchr(name, '.');
+    if (!dot || (size_t)(dot - name) >= sizeof obj)
+        return field(data, name);
+    memcpy(obj, name, (size_t)(dot - name));
+    obj[dot - name] = '\0';
+    return field(field(data, obj), dot + 1);
 }
 
-/* task_done and task_failed: one row of tasks each; a failure is also logged. */
-static int put_task(history_t *h, event_id_t ev, int64_t ts, json_object *data, char *err,
-                    size_t errlen)
+static void bind_col(sqlite3_stmt *st, int i, const bind_t *b, int64_t ts, json_object *data)
 {
-    bool ok = ev == EV_TASK_DONE;
-    sqlite3_stmt *st = h->st[ST_TASK];
-    bind_int(st, 1, field(data, "job_id"));
-    bind_int(st, 2, field(data, "task_id"));
-    bind_int(st, 3, field(data, "shard"));
-    bind_text(st, 4, field(data, "worker"));
-    bind_int(st, 5, field(data, "attempt"));
-    bind_int(st, 6, field(data, ok ? "start_ms" : "ts"));
-    bind_int(st, 7, field(data, ok ? "end_ms" : "ts"));
-    bind_int(st, 8, field(data, "rows"));
-    sqlite3_bind_text(st, 9, ok ? "done" : "failed", -1, SQLITE_STATIC);
-    bind_text(st, 10, field(data, "error"));
-    if (run(h, st, err, errlen) != 0)
-        return -1;
-    return ok ? 0 : record_event(h, ev, ts, data, err, errlen);
+    switch (b->kind) {
+    case B_INT:
+        bind_int(st, i, lookup(data, b->field));
+        break;
+    case B_DOUBLE:
+        bind_double(st, i, lookup(data, b->field));
+        break;
+    case B_TEXT:
+        bind_text(st, i, lookup(data, b->field));
+        break;
+    case B_TS:
+        sqlite3_bind_int64(st, i, ts);
+        break;
+    case B_CONST:
+        sqlite3_bind_text(st, i, b->field, -1, SQLITE_STATIC);
+        break;
+    }
 }
 
-static int put_iteration(history_t *h, json_object *data, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = h->st[ST_ITER];
-    bind_int(st, 1, field(data, "job_id"));
-    bind_int(st, 2, field(data, "class"));
-    bind_int(st, 3, field(data, "iter"));
-    bind_double(st, 4, field(data, "f"));
-    bind_double(st, 5, field(data, "gnorm"));
-    bind_int(st, 6, field(data, "cg"));
-    bind_double(st, 7, field(data, "secs"));
-    return run(h, st, err, errlen);
-}
-
-static int put_job_queued(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = h->st[ST_JOB_QUEUED];
-    bind_int(st, 1, field(data, "job_id"));
-    bind_text(st, 2, field(data, "mode"));
-    bind_text(st, 3, field(data, "data"));
-    sqlite3_bind_int64(st, 4, ts);
-    return run(h, st, err, errlen);
-}
-
-static int put_job_started(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = h->st[ST_JOB_START];
-    bind_int(st, 1, field(data, "job_id"));
-    bind_text(st, 2, field(data, "mode"));
-    bind_text(st, 3, field(data, "data"));
-    sqlite3_bind_int64(st, 4, ts);
-    bind_int(st, 5, field(data, "total_tasks"));
-    bind_int(st, 6, field(data, "rows_total"));
-    bind_int(st, 7, field(data, "workers"));
-    if (run(h, st, err, errlen) != 0)
-        return -1;
-    return record_event(h, EV_JOB_STARTED, ts, data, err, errlen);
-}
-
-/* progress or the end of a job whose start we missed (the dashboard came up late) */
-static int ensure_job(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = h->st[ST_JOB_ENSURE];
-    bind_int(st, 1, field(data, "job_id"));
-    sqlite3_bind_int64(st, 2, ts);
-    return run(h, st, err, errlen);
-}
-
-static int put_job_progress(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = h->st[ST_JOB_PROGRESS];
-    if (ensure_job(h, ts, data, err, errlen) != 0)
-        return -1;
-    bind_int(st, 1, field(data, "job_id"));
-    bind_int(st, 2, field(data, "done_tasks"));
-    bind_int(st, 3, field(data, "total_tasks"));
-    bind_int(st, 4, field(data, "rows_done"));
-    bind_int(st, 5, field(data, "rows_total"));
-    bind_int(st, 6, field(data, "workers"));
-    return run(h, st, err, errlen);
-}
-
-static int put_job_done(history_t *h, int64_t ts, json_object *data, char *err, size_t errlen)
-{
-    json_object *outputs = field(data, "outputs");
-    sqlite3_stmt *st = h->st[ST_JOB_DONE];
-    if (ensure_job(h, ts, data, err, errlen) != 0)
-        return -1;
-    bind_int(st, 1, field(data, "job_id"));
-    bind_text(st, 2, field(data, "state"));
-    sqlite3_bind_int64(st, 3, ts);
-    bind_double(st, 4, field(data, "duration_s"));
-    bind_double(st, 5, field(data, "accuracy"));
-    bind_text(st, 6, field(outputs, "model"));
-    bind_text(st, 7, field(outputs, "submission"));
-    bind_text(st, 8, field(data, "error"));
-    if (run(h, st, err, errlen) != 0)
-        return -1;
-    return record_event(h, EV_JOB_DONE, ts, data, err, errlen);
-}
-
-/* Writes one event with the prepared statements (inside the flush's transaction). */
+/* Writes one event with the prepared statements (inside the flush's
+ * transaction), as its entry in stores[] says. */
 static int apply_event(history_t *h, event_id_t ev, int64_t ts, json_object *data, char *err,
                        size_t errlen)
 {
-    switch (ev) {
-    case EV_WORKER_STATS:
-        return put_sample(h, ts, data, err, errlen);
-    case EV_TASK_DONE:
-    case EV_TASK_FAILED:
-        return put_task(h, ev, ts, data, err, errlen);
-    case EV_ITERATION:
-        return put_iteration(h, data, err, errlen);
-    case EV_JOB_QUEUED:
-        return put_job_queued(h, ts, data, err, errlen);
-    case EV_JOB_STARTED:
-        return put_job_started(h, ts, data, err, errlen);
-    case EV_JOB_PROGRESS:
-        return put_job_progress(h, ts, data, err, errlen);
-    case EV_JOB_DONE:
-        return put_job_done(h, ts, data, err, errlen);
-    case EV_WORKER_JOINED:
-    case EV_WORKER_LEFT:
-        return record_event(h, ev, ts, data, err, errlen);
-    default:
+    const store_t *s = ev >= 0 && ev < EV_COUNT ? &stores[ev] : NULL;
+    if (!s || !s->flags)
         return 0;
+    if (s->flags & S_ENSURE) {
+        /* progress or the end of a job whose start we missed (the dashboard came up late) */
+        sqlite3_stmt *st = h->st[ST_JOB_ENSURE];
+        bind_int(st, 1, field(data, "job_id"));
+        sqlite3_bind_int64(st, 2, ts);
+        if (run(h, st, err, errlen) != 0)
+            return -1;
     }
+    if (s->flags & S_ROW) {
+        sqlite3_stmt *st = h->st[s->st];
+        for (int i = 0; i < (int)(sizeof s->cols / sizeof s->cols[0]) && s->cols[i].kind; i++)
+            bind_col(st, i + 1, &s->cols[i], ts, data);
+        if (run(h, st, err, errlen) != 0)
+            return -1;
+    }
+    return (s->flags & S_LOG) ? record_event(h, ev, ts, data, err, errlen) : 0;
 }
 
 int history_record(history_t *h, const char *event, int64_t ts, json_object *data, char *err,

@@ -13,19 +13,6 @@
 
 #define REQ_TIMEOUT_MS 5000
 
-static bool parse_id(const char *s, int64_t *id)
-{
-    int64_t v = 0;
-    int n = 0;
-    for (; *s; s++, n++) {
-        if (*s < '0' || *s > '9' || n >= 18)
-            return false;
-        v = v * 10 + (*s - '0');
-    }
-    *id = v;
-    return n > 0;
-}
-
 static int api_job(dashboard_t *d, struct lws *wsi, pss_t *p, int64_t id)
 {
     char err[256];
@@ -64,9 +51,9 @@ static int api_history(dashboard_t *d, struct lws *wsi, pss_t *p)
         snprintf(worker, sizeof(worker), "%s", v);
         has_worker = true;
     }
-    if ((v = lws_get_urlarg_by_name(wsi, "since=", num, sizeof(num))) && !parse_id(v, &since))
+    if ((v = lws_get_urlarg_by_name(wsi, "since=", num, sizeof(num))) && !webguard_parse_id(v, &since))
         return http_respond_error(wsi, p, 400, "since must be wall-clock milliseconds");
-    if ((v = lws_get_urlarg_by_name(wsi, "step=", num, sizeof(num))) && !parse_id(v, &step))
+    if ((v = lws_get_urlarg_by_name(wsi, "step=", num, sizeof(num))) && !webguard_parse_id(v, &step))
         return http_respond_error(wsi, p, 400, "step must be milliseconds");
     if (!d->reader)
         return http_respond_error(wsi, p, 503, "history not available");

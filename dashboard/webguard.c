@@ -240,7 +240,7 @@ static bool bearer_ok(const webguard_t *g, const char *authorization)
 
 /* ---------------------------------------------------------------- routes */
 
-static bool parse_id(const char *s, int64_t *id)
+bool webguard_parse_id(const char *s, int64_t *id)
 {
     int64_t v = 0;
     int n = 0;
@@ -299,7 +299,7 @@ unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_v
         v->route = post ? WG_ROUTE_SUBMIT : WG_ROUTE_JOBS;
     else if (strncmp(path, "/api/jobs/", 10) == 0) {
         v->route = WG_ROUTE_JOB;
-        if (!parse_id(path + 10, &v->job_id)) {
+        if (!webguard_parse_id(path + 10, &v->job_id)) {
             v->route = WG_ROUTE_NONE;
             return deny(v, v->authorized ? 404 : 401,
                         v->authorized ? "job ids are numbers" : "missing or wrong bearer token");
