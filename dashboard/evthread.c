@@ -157,9 +157,12 @@ static void *ev_main(void *arg)
 /* A PAIR bound and a PAIR connected on an endpoint private to this dashboard. */
 static int open_stop_pair(dashboard_t *d)
 {
-    char ep[64];
+    char ep[96];
     int linger = 0;
-    snprintf(ep, sizeof ep, "inproc://dashboard-stop-%p", (void *)d);
+    /* the time too: a later dashboard may get the same address while the
+     * reaper has not yet released this endpoint */
+    snprintf(ep, sizeof ep, "inproc://dashboard-stop-%p-%lld", (void *)d,
+             (long long)clock_now_us());
     d->stop_rx = zmq_socket(d->zctx, ZMQ_PAIR);
     d->stop_tx = zmq_socket(d->zctx, ZMQ_PAIR);
     if (!d->stop_rx || !d->stop_tx ||
