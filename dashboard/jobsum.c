@@ -86,7 +86,10 @@ json_object *jobsum_event(json_object *sum)
     json_object *id = NULL;
     if (!o)
         return NULL;
-    json_object_object_foreach(sum, key, val) json_object_object_add(o, key, json_object_get(val));
+    json_object_object_foreach(sum, key, val)
+    {
+        json_object_object_add(o, key, json_object_get(val));
+    }
     json_object_object_get_ex(sum, "id", &id);
     json_object_object_add(o, "job_id", json_object_get(id));
     return o;
