@@ -4,30 +4,29 @@
 // table gives that event (for a job event: the job summary plus job_id; for
 // a worker event: the worker record). Prints one line per problem; exit 1.
 import { readFileSync } from 'node:fs';
+import { readTable, topNames } from './events_lib.mjs';
 
 const root = process.argv[2] || '.';
-const table = readFileSync(`${root}/common/events.c`, 'utf8');
 const app = readFileSync(`${root}/dashboard/web/app.js`, 'utf8');
 const problems = [];
-
-const lists = {};
-for (const m of table.matchAll(/const event_field_t (\w+)\[\] = \{([\s\S]*?)\{NULL, 0, 0\}\};/g))
-  lists[m[1]] = [...m[2].matchAll(/\{"([\w.]+)", EVF_\w+, [^}]+\}/g)].map((f) => f[1]);
-const top = (names) => new Set(names.map((n) => n.split('.')[0]));
-const events = {};
-for (const m of table.matchAll(/\[EV_\w+\] = \{"(\w+)", EVS_(\w+), EVB_(\w+), (\w+)\}/g))
-  events[m[1]] = { source: m[2], browser: m[3], fields: top(lists[m[4]] || []) };
-if (!lists.EVENTS_JOB_SUMMARY || !lists.EVENTS_WORKER_RECORD || Object.keys(events).length < 10) {
-  console.log('cannot read the event table in common/events.c');
+let table;
+try {
+  table = readTable(root);
+} catch (e) {
+  console.log(e.message);
   process.exit(1);
 }
-const summary = top(lists.EVENTS_JOB_SUMMARY.concat(['job_id']));
+const events = {};
+for (const [name, e] of Object.entries(table.events))
+  events[name] = { source: e.source, browser: e.browser, fields: topNames(e.fields) };
+const summary = new Set([...topNames(table.summary), 'job_id']);
+const workerRecord = topNames(table.worker);
 
 // What a browser receives under the event's name (common/events.h).
 function browserFields(name) {
   const e = events[name];
   if (e.browser === 'JOB') return summary;
-  if (e.browser === 'WORKER') return new Set([...e.fields, ...top(lists.EVENTS_WORKER_RECORD)]);
+  if (e.browser === 'WORKER') return new Set([...e.fields, ...workerRecord]);
   if (e.browser === 'DATA') return e.fields;
   return new Set();
 }
