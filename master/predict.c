@@ -726,7 +726,7 @@ int predict_run(master_ctx_t *ctx) {
     json_object_object_add(js, "total_tasks", json_object_new_int64((int64_t)sp.nshards));
     json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)sp.rows));
     json_object_object_add(js, "workers", json_object_new_int(sched_live_workers(ctx->sched)));
-    events_publish(ctx->ev, "job_started", js);
+    events_publish(ctx->ev, EV_JOB_STARTED, js);
     started = true;
 
     double acc = -1;
@@ -743,10 +743,10 @@ int predict_run(master_ctx_t *ctx) {
                            json_object_new_double((double)(clock_now_ms() - t0) / 1000.0));
     json_object_object_add(jd, "accuracy", acc >= 0 ? json_object_new_double(acc) : NULL);
     json_object *outs = json_object_new_object();
-    if (status == EXIT_OK) json_object_object_add(outs, "predictions", json_object_new_string(out));
+    if (status == EXIT_OK) json_object_object_add(outs, "submission", json_object_new_string(out));
     json_object_object_add(jd, "outputs", outs);
     json_object_object_add(jd, "error", status ? json_object_new_string(err) : NULL);
-    events_publish(ctx->ev, "job_done", jd);
+    events_publish(ctx->ev, EV_JOB_DONE, jd);
 out:
     (void)started;
     if (status != EXIT_OK) fprintf(stderr, "master: %s\n", err);

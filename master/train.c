@@ -357,7 +357,7 @@ static void publish_iteration(trainer_t *t, const tclass_t *c, const tron_iter_i
     json_object_object_add(js, "gnorm", json_object_new_double(info->gnorm));
     json_object_object_add(js, "cg", json_object_new_int(info->cg_iter));
     json_object_object_add(js, "secs", json_object_new_double(secs));
-    events_publish(t->ctx->ev, "iteration", js);
+    events_publish(t->ctx->ev, EV_ITERATION, js);
 }
 
 static void journal_key(trainer_t *t)
@@ -924,7 +924,7 @@ static void publish_done(trainer_t *t, int status, double acc, double secs)
     }
     json_object_object_add(jd, "outputs", out);
     json_object_object_add(jd, "error", status == 0 ? NULL : json_object_new_string(t->err));
-    events_publish(t->ctx->ev, "job_done", jd);
+    events_publish(t->ctx->ev, EV_JOB_DONE, jd);
 }
 
 /* The one line a job stopped by a signal ends with: where it stopped and how
@@ -1053,7 +1053,7 @@ int train_run(master_ctx_t *ctx)
         json_object_object_add(js, "solver", json_object_new_string(model_solver_name(t->solver)));
         json_object_object_add(js, "strategy", json_object_new_string(t->exact ? "exact"
                                                                                : "average"));
-        events_publish(ctx->ev, "job_started", js);
+        events_publish(ctx->ev, EV_JOB_STARTED, js);
     }
     progress_init(&t->prog, t->s, ctx->ev, t->job_id, ctx->opts->verbosity < 0);
     sched_set_tick(t->s, progress_tick, &t->prog);
