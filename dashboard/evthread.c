@@ -1,6 +1,7 @@
 /* evthread: the dashboard's event thread. See evthread.h. */
 #include "dashboard/evthread.h"
 
+#include "common/jsonx.h"
 #include "common/clock.h"
 #include "common/errbuf.h"
 #include "common/events.h"
@@ -19,25 +20,19 @@
 static void handle_event(dashboard_t *d, const char *buf, size_t len)
 {
     char err[256];
-    json_tokener *tok = json_tokener_new_ex(64);
-    json_object *root = NULL, *ev = NULL, *data = NULL, *tsv = NULL;
-    if (!tok)
-        return;
-    root = json_tokener_parse_ex(tok, buf, (int)len);
-    json_tokener_free(tok);
-    if (!root || !json_object_is_type(root, json_type_object) ||
-        !json_object_object_get_ex(root, "event", &ev) ||
-        !json_object_is_type(ev, json_type_string) ||
+    json_object *root = jsonx_parse_object(buf, len, &(jsonx_limits_t){.max_depth = 64}, NULL, 0);
+    json_object *data = NULL;
+    const char *name = NULL;
+    double tsd;
+    if (!root || jsonx_get_string(root, "event", &name, NULL, NULL, 0) != 0 ||
         !json_object_object_get_ex(root, "data", &data) ||
         !json_object_is_type(data, json_type_object)) {
         log_every(0, LOG_WARN, "dashboard: malformed event from the master dropped");
         goto out;
     }
     int64_t ts = clock_wall_ms();
-    if (json_object_object_get_ex(root, "ts", &tsv) &&
-        (json_object_is_type(tsv, json_type_int) || json_object_is_type(tsv, json_type_double)))
-        ts = json_object_get_int64(tsv);
-    const char *name = json_object_get_string(ev);
+    if (jsonx_get_double(root, "ts", 0, 9e15, &tsd, NULL, 0) == 0)
+        ts = (int64_t)tsd;
     pthread_mutex_lock(&d->lock);
     name = dashstate_public_event(d->state, name, data);
     if (!name) {

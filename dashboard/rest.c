@@ -1,6 +1,7 @@
 /* rest: HTTP routes and the job-submit relay. See rest.h. */
 #include "dashboard/rest.h"
 
+#include "common/jsonx.h"
 #include "common/clock.h"
 #include "common/events.h"
 #include "dashboard/dashctx.h"
@@ -152,16 +153,8 @@ static json_object *relay(dashboard_t *d, const char *text, size_t len, unsigned
         req_reset(d);
         return NULL;
     }
-    json_tokener *tok = json_tokener_new_ex(32);
-    if (tok) {
-        reply = json_tokener_parse_ex(tok, zmq_msg_data(&m), (int)zmq_msg_size(&m));
-        json_tokener_free(tok);
-    }
+    reply = jsonx_parse_object(zmq_msg_data(&m), zmq_msg_size(&m), NULL, NULL, 0);
     zmq_msg_close(&m);
-    if (reply && !json_object_is_type(reply, json_type_object)) {
-        json_object_put(reply);
-        reply = NULL;
-    }
     return reply;
 }
 

@@ -1,6 +1,7 @@
 /* webguard: the dashboard's request policy. See webguard.h. */
 #include "dashboard/webguard.h"
 
+#include "common/jsonx.h"
 #include "common/utf8.h"
 
 #include <ctype.h>
@@ -516,30 +517,18 @@ static unsigned job_path(json_object *job, const char *root, const char *key, co
 static json_object *job_body(const char *body, size_t len, unsigned *st, char *reason,
                              size_t reasonlen)
 {
-    json_tokener *tok = json_tokener_new_ex(16);
-    json_object *req = NULL, *mode;
+    json_object *req = NULL;
+    const char *mode = NULL;
     *st = 400;
-    if (!tok) {
-        *st = 500;
-        set_reason(reason, reasonlen, "out of memory");
-        return NULL;
-    }
-    if (len > INT32_MAX)
-        len = INT32_MAX;
-    req = json_tokener_parse_ex(tok, body ? body : "", (int)len);
-    bool complete = json_tokener_get_error(tok) == json_tokener_success &&
-                    (size_t)json_tokener_get_parse_end(tok) == len;
-    json_tokener_free(tok);
-    if (!req || !complete || !json_object_is_type(req, json_type_object)) {
+    req = jsonx_parse_object(body, len, &(jsonx_limits_t){.max_depth = 16}, NULL, 0);
+    if (!req) {
         set_reason(reason, reasonlen,
                    "body must be a JSON object like {\"mode\": \"train\", \"data\": \"train.csv\"}");
         json_object_put(req);
         return NULL;
     }
-    if (!json_object_object_get_ex(req, "mode", &mode) ||
-        !json_object_is_type(mode, json_type_string) ||
-        (strcmp(json_object_get_string(mode), "train") != 0 &&
-         strcmp(json_object_get_string(mode), "test") != 0)) {
+    if (jsonx_get_string(req, "mode", &mode, NULL, NULL, 0) != 0 ||
+        (strcmp(mode, "train") != 0 && strcmp(mode, "test") != 0)) {
         set_reason(reason, reasonlen, "\"mode\" must be \"train\" or \"test\"");
         json_object_put(req);
         return NULL;
