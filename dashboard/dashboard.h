@@ -34,13 +34,13 @@
  *     else 44{"message"} and the socket is closed) a client gets "snapshot" (dashstate_snapshot()), then
  *     "update_stats" every second, and every event of the master under its own
  *     name (worker_stats carries the merged worker; job_started, job_progress
- *     and job_done carry the merged job summary; job_queued when a job is
- *     accepted over REST). A client more than DASHBOARD_RING frames behind is
+ *     and job_done carry the merged job summary plus job_id; job_queued when
+ *     a job is accepted over REST). Names and fields: common/events.h. A client more than DASHBOARD_RING frames behind is
  *     dropped, never waited for.
  *
- * A second thread subscribes to the master's event stream, keeps the
- * in-memory state (dashstate), queues frames for browsers and writes the
- * history file (history.h) in batches every 500 ms; samples older than
+ * A second thread (evthread.h) subscribes to the master's event stream,
+ * keeps the in-memory state (dashstate), queues frames for browsers (ring.h)
+ * and writes the history file (history.h) in batches every 500 ms; samples older than
  * history.retention_days are deleted at start and hourly. Every event passes
  * dashstate_public_event() first (public error texts; serve.c's job_failed
  * ends a job still pending), and at start a job the history file shows

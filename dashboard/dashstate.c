@@ -1,6 +1,8 @@
 /* dashstate: in-memory cluster picture built from the master's events. See dashstate.h. */
 #include "dashboard/dashstate.h"
 
+#include "common/events.h"
+#include "dashboard/jobsum.h"
 #include "dashboard/webguard.h"
 
 #include <stdarg.h>
@@ -207,38 +209,6 @@ static job_t *job_find(dashstate_t *s, int64_t id)
     return NULL;
 }
 
-static json_object *new_summary(int64_t id)
-{
-    json_object *o = json_object_new_object();
-    json_object *outputs = json_object_new_object();
-    if (!o || !outputs) {
-        json_object_put(o);
-        json_object_put(outputs);
-        return NULL;
-    }
-    json_object_object_add(o, "id", json_object_new_int64(id));
-    json_object_object_add(o, "mode", NULL);
-    json_object_object_add(o, "data", NULL);
-    json_object_object_add(o, "state", json_object_new_string("queued"));
-    json_object_object_add(o, "started_ms", NULL);
-    json_object_object_add(o, "ended_ms", NULL);
-    json_object_object_add(o, "duration_s", NULL);
-    json_object_object_add(o, "total_tasks", json_object_new_int(0));
-    json_object_object_add(o, "done_tasks", json_object_new_int(0));
-    json_object_object_add(o, "rows_total", json_object_new_int(0));
-    json_object_object_add(o, "rows_done", json_object_new_int(0));
-    json_object_object_add(o, "accuracy", NULL);
-    json_object_object_add(outputs, "model", NULL);
-    json_object_object_add(outputs, "submission", NULL);
-    json_object_object_add(o, "outputs", outputs);
-    json_object_object_add(o, "error", NULL);
-    json_object_object_add(o, "workers", json_object_new_int(0));
-    json_object_object_add(o, "phase", NULL);
-    json_object_object_add(o, "rate_rows_s", NULL);
-    json_object_object_add(o, "eta_s", NULL);
-    return o;
-}
-
 /* Keeps details for the DASHSTATE_DETAILED_JOBS most recently touched jobs. */
 static void evict_details(dashstate_t *s)
 {
@@ -282,7 +252,7 @@ static job_t *job_get(dashstate_t *s, int64_t id, bool detailed)
             s->jobs = n;
             s->capjobs = cap;
         }
-        json_object *sum = new_summary(id);
+        json_object *sum = jobsum_new(id);
         if (!sum)
             return NULL;
         j = &s->jobs[s->njobs++];
@@ -329,22 +299,22 @@ static void append_capped(json_object *arr, json_object *item, size_t cap)
         json_object_put(c);
 }
 
-static json_object *log_entry(const char *event, int64_t ts, json_object *data)
+static json_object *log_entry(event_id_t ev, int64_t ts, json_object *data)
 {
     json_object *e = json_object_new_object();
     json_object *c = NULL;
     if (!e)
         return NULL;
     json_object_object_add(e, "ts", json_object_new_int64(ts));
-    json_object_object_add(e, "event", json_object_new_string(event));
+    json_object_object_add(e, "event", json_object_new_string(events_name(ev)));
     if (json_object_deep_copy(data, &c, NULL) == 0)
         json_object_object_add(e, "data", c);
     return e;
 }
 
-static void log_event(dashstate_t *s, job_t *j, const char *event, int64_t ts, json_object *data)
+static void log_event(dashstate_t *s, job_t *j, event_id_t ev, int64_t ts, json_object *data)
 {
-    json_object *e = log_entry(event, ts, data);
+    json_object *e = log_entry(ev, ts, data);
     if (!e)
         return;
     if (json_object_array_length(s->log) >= LOG_KEEP)
@@ -360,15 +330,15 @@ static void set_int(json_object *o, const char *key, int64_t v)
     json_object_object_add(o, key, json_object_new_int64(v));
 }
 
-static json_object *apply_worker(dashstate_t *s, const char *event, int64_t ts, json_object *data)
+static json_object *apply_worker(dashstate_t *s, event_id_t ev, int64_t ts, json_object *data)
 {
     char key[64];
     if (!worker_key(data, key, sizeof(key)))
         return NULL;
-    if (strcmp(event, "worker_left") == 0) {
+    if (ev == EV_WORKER_LEFT) {
         worker_t *w = worker_find(s, key);
         const char *reason = jstr(data, "reason", "bye");
-        log_event(s, s->current >= 0 ? job_find(s, s->current) : NULL, event, ts, data);
+        log_event(s, s->current >= 0 ? job_find(s, s->current) : NULL, ev, ts, data);
         if (!w)
             return json_object_get(data);
         if (strcmp(reason, "lost") == 0) {
@@ -385,11 +355,11 @@ static json_object *apply_worker(dashstate_t *s, const char *event, int64_t ts, 
         return NULL;
     merge(w->obj, data);
     json_object_object_add(w->obj, "lost", json_object_new_boolean(0));
-    if (strcmp(event, "worker_joined") == 0) {
+    if (ev == EV_WORKER_JOINED) {
         json_object_object_add(w->obj, "state", json_object_new_string("idle"));
         set_int(w->obj, "joined_ms", ts);
         set_int(w->obj, "seen_ms", ts);
-        log_event(s, s->current >= 0 ? job_find(s, s->current) : NULL, event, ts, data);
+        log_event(s, s->current >= 0 ? job_find(s, s->current) : NULL, ev, ts, data);
     } else {
         /* last_seen_ms is the age of the heartbeat when the master published */
         set_int(w->obj, "seen_ms", ts - jint(data, "last_seen_ms", 0));
@@ -397,105 +367,134 @@ static json_object *apply_worker(dashstate_t *s, const char *event, int64_t ts, 
     return json_object_get(w->obj);
 }
 
-static json_object *apply_job(dashstate_t *s, const char *event, int64_t ts, json_object *data)
+static void job_started(dashstate_t *s, job_t *j, int64_t ts, json_object *data)
+{
+    json_object *sum = j->sum;
+    s->current = j->id;
+    copy_field(sum, data, "mode");
+    copy_field(sum, data, "data");
+    copy_field(sum, data, "total_tasks");
+    copy_field(sum, data, "rows_total");
+    copy_field(sum, data, "workers");
+    json_object_object_add(sum, "state", json_object_new_string("running"));
+    set_int(sum, "started_ms", ts);
+    set_int(sum, "done_tasks", 0);
+    set_int(sum, "rows_done", 0);
+    json_object_object_add(sum, "ended_ms", NULL);
+    json_object_object_add(sum, "duration_s", NULL);
+    json_object_object_add(sum, "accuracy", NULL);
+    json_object_object_add(sum, "error", NULL);
+    log_event(s, j, EV_JOB_STARTED, ts, data);
+}
+
+static void job_progress(dashstate_t *s, job_t *j, int64_t ts, json_object *data)
+{
+    static const char *const keys[] = {"phase",      "done_tasks",  "total_tasks",
+                                       "rows_done",  "rows_total",  "rate_rows_s",
+                                       "eta_s",      "workers"};
+    json_object *sum = j->sum;
+    if (s->current < 0)
+        s->current = j->id;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        copy_field(sum, data, keys[i]);
+    if (strcmp(jstr(sum, "state", ""), "queued") == 0)
+        json_object_object_add(sum, "state", json_object_new_string("running"));
+    if (!is_num(jget(sum, "started_ms")))
+        set_int(sum, "started_ms", ts);
+}
+
+static void job_done(dashstate_t *s, job_t *j, int64_t ts, json_object *data)
+{
+    json_object *sum = j->sum;
+    const char *st = jstr(data, "state", "done");
+    json_object_object_add(sum, "state",
+                           json_object_new_string(strcmp(st, "failed") == 0 ? "failed" : "done"));
+    set_int(sum, "ended_ms", ts);
+    copy_field(sum, data, "duration_s");
+    copy_field(sum, data, "accuracy");
+    if (jget(data, "outputs"))
+        jobsum_set_outputs(sum, jget(data, "outputs"));
+    copy_field(sum, data, "error");
+    if (strcmp(st, "failed") != 0) {
+        json_object_object_add(sum, "done_tasks", json_object_get(jget(sum, "total_tasks")));
+        json_object_object_add(sum, "rows_done", json_object_get(jget(sum, "rows_total")));
+    }
+    json_object_object_add(sum, "eta_s", json_object_new_int(0));
+    log_event(s, j, EV_JOB_DONE, ts, data);
+}
+
+/* task_failed as recorded and forwarded: the data, with ts when it had none. */
+static json_object *task_failed(dashstate_t *s, job_t *j, int64_t ts, json_object *data)
+{
+    json_object *c = NULL;
+    if (json_object_deep_copy(data, &c, NULL) != 0)
+        return NULL;
+    if (!jget(c, "ts"))
+        set_int(c, "ts", ts);
+    append_capped(j->failed, c, DASHSTATE_MAX_ROWS);
+    log_event(s, j, EV_TASK_FAILED, ts, c);
+    return c;
+}
+
+/* The events of one job; returns what browsers get (common/events.h). */
+static json_object *apply_job(dashstate_t *s, event_id_t ev, int64_t ts, json_object *data)
 {
     json_object *idv = jget(data, "job_id");
     if (!is_num(idv))
         return NULL;
-    int64_t id = json_object_get_int64(idv);
-    job_t *j = job_get(s, id, true);
+    job_t *j = job_get(s, json_object_get_int64(idv), true);
     if (!j)
         return NULL;
-    json_object *sum = j->sum;
-    if (strcmp(event, "job_started") == 0) {
-        s->current = id;
-        copy_field(sum, data, "mode");
-        copy_field(sum, data, "data");
-        copy_field(sum, data, "total_tasks");
-        copy_field(sum, data, "rows_total");
-        copy_field(sum, data, "workers");
-        json_object_object_add(sum, "state", json_object_new_string("running"));
-        set_int(sum, "started_ms", ts);
-        set_int(sum, "done_tasks", 0);
-        set_int(sum, "rows_done", 0);
-        json_object_object_add(sum, "ended_ms", NULL);
-        json_object_object_add(sum, "duration_s", NULL);
-        json_object_object_add(sum, "accuracy", NULL);
-        json_object_object_add(sum, "error", NULL);
-        log_event(s, j, event, ts, data);
-        return json_object_get(sum);
-    }
-    if (strcmp(event, "job_progress") == 0) {
-        static const char *const keys[] = {"phase",      "done_tasks",  "total_tasks",
-                                           "rows_done",  "rows_total",  "rate_rows_s",
-                                           "eta_s",      "workers"};
-        if (s->current < 0)
-            s->current = id;
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-            copy_field(sum, data, keys[i]);
-        if (strcmp(jstr(sum, "state", ""), "queued") == 0)
-            json_object_object_add(sum, "state", json_object_new_string("running"));
-        if (!is_num(jget(sum, "started_ms")))
-            set_int(sum, "started_ms", ts);
-        return json_object_get(sum);
-    }
-    if (strcmp(event, "job_done") == 0) {
-        const char *st = jstr(data, "state", "done");
-        json_object_object_add(sum, "state",
-                               json_object_new_string(strcmp(st, "failed") == 0 ? "failed" : "done"));
-        set_int(sum, "ended_ms", ts);
-        copy_field(sum, data, "duration_s");
-        copy_field(sum, data, "accuracy");
-        copy_field(sum, data, "outputs");
-        copy_field(sum, data, "error");
-        if (strcmp(st, "failed") != 0) {
-            json_object_object_add(sum, "done_tasks", json_object_get(jget(sum, "total_tasks")));
-            json_object_object_add(sum, "rows_done", json_object_get(jget(sum, "rows_total")));
-        }
-        json_object_object_add(sum, "eta_s", json_object_new_int(0));
-        log_event(s, j, event, ts, data);
-        return json_object_get(sum);
-    }
-    if (strcmp(event, "task_done") == 0) {
+    switch (ev) {
+    case EV_JOB_STARTED:
+        job_started(s, j, ts, data);
+        return jobsum_event(j->sum);
+    case EV_JOB_PROGRESS:
+        job_progress(s, j, ts, data);
+        return jobsum_event(j->sum);
+    case EV_JOB_DONE:
+        job_done(s, j, ts, data);
+        return jobsum_event(j->sum);
+    case EV_TASK_DONE:
         append_capped(j->timeline, data, DASHSTATE_MAX_ROWS);
         return json_object_get(data);
-    }
-    if (strcmp(event, "task_failed") == 0) {
-        json_object *c = NULL;
-        if (json_object_deep_copy(data, &c, NULL) != 0)
-            return NULL;
-        if (!jget(c, "ts"))
-            set_int(c, "ts", ts);
-        append_capped(j->failed, c, DASHSTATE_MAX_ROWS);
-        log_event(s, j, event, ts, c);
-        return c;
-    }
-    if (strcmp(event, "iteration") == 0) {
+    case EV_TASK_FAILED:
+        return task_failed(s, j, ts, data);
+    case EV_ITERATION:
         append_capped(j->iterations, data, DASHSTATE_MAX_ROWS);
         return json_object_get(data);
+    default:
+        return NULL;
     }
-    return NULL;
 }
 
 json_object *dashstate_apply(dashstate_t *s, const char *event, int64_t ts, json_object *data)
 {
+    json_object *c = NULL;
     if (!event || !data || !json_object_is_type(data, json_type_object))
         return NULL;
-    if (strncmp(event, "worker_", 7) == 0) {
-        if (strcmp(event, "worker_joined") && strcmp(event, "worker_left") &&
-            strcmp(event, "worker_stats"))
-            return NULL;
-        return apply_worker(s, event, ts, data);
-    }
-    if (strcmp(event, "counters") == 0) {
-        json_object *c = NULL;
+    event_id_t ev = events_lookup(event);
+    switch (ev) {
+    case EV_WORKER_JOINED:
+    case EV_WORKER_LEFT:
+    case EV_WORKER_STATS:
+        return apply_worker(s, ev, ts, data);
+    case EV_COUNTERS:
         if (json_object_deep_copy(data, &c, NULL) != 0)
             return NULL;
         json_object_put(s->counters);
         s->counters = c;
         return json_object_get(c);
+    case EV_JOB_STARTED:
+    case EV_JOB_PROGRESS:
+    case EV_JOB_DONE:
+    case EV_TASK_DONE:
+    case EV_TASK_FAILED:
+    case EV_ITERATION:
+        return apply_job(s, ev, ts, data);
+    default:
+        return NULL; /* job_failed is made a job_done first (dashstate_public_event) */
     }
-    return apply_job(s, event, ts, data);
 }
 
 json_object *dashstate_job_queued(dashstate_t *s, int64_t id, json_object *request, int64_t ts)
@@ -507,35 +506,48 @@ json_object *dashstate_job_queued(dashstate_t *s, int64_t id, json_object *reque
     /* The master may have started (or failed) the job before the dashboard
      * got its answer to the submission: never move a job back to queued. */
     if (known && strcmp(jstr(j->sum, "state", "queued"), "queued") != 0)
-        return json_object_get(j->sum);
+        return jobsum_event(j->sum);
     copy_field(j->sum, request, "mode");
     copy_field(j->sum, request, "data");
     json_object_object_add(j->sum, "state", json_object_new_string("queued"));
     set_int(j->sum, "started_ms", ts);
-    return json_object_get(j->sum);
+    return jobsum_event(j->sum);
+}
+
+/* serve.c's job_failed {job_id, mode, status}: a job_done "failed" when the
+ * job is still pending, else NULL (the driver already said how it ended). */
+static const char *job_failed_public(dashstate_t *s, json_object *data)
+{
+    char text[WEBGUARD_REASON];
+    json_object *idv = jget(data, "job_id"), *stv = jget(data, "status");
+    if (!is_num(idv) || !dashstate_job_pending(s, json_object_get_int64(idv)))
+        return NULL;
+    webguard_failed_reason(is_num(stv) ? json_object_get_int(stv) : 1, text, sizeof text);
+    json_object_object_add(data, "state", json_object_new_string("failed"));
+    json_object_object_add(data, "error", json_object_new_string(text));
+    json_object_object_add(data, "outputs", json_object_new_object());
+    json_object_object_del(data, "status");
+    return events_name(EV_JOB_DONE);
 }
 
 const char *dashstate_public_event(dashstate_t *s, const char *event, json_object *data)
 {
     json_object *e = NULL;
     char text[WEBGUARD_REASON];
-    if (strcmp(event, "job_failed") == 0) {
-        json_object *idv = jget(data, "job_id"), *stv = jget(data, "status");
-        if (!is_num(idv) || !dashstate_job_pending(s, json_object_get_int64(idv)))
-            return NULL; /* the driver already said how the job ended */
-        webguard_failed_reason(is_num(stv) ? json_object_get_int(stv) : 1, text, sizeof text);
-        json_object_object_add(data, "state", json_object_new_string("failed"));
-        json_object_object_add(data, "error", json_object_new_string(text));
-        json_object_object_add(data, "outputs", json_object_new_object());
-        json_object_object_del(data, "status");
-        return "job_done";
+    switch (events_lookup(event)) {
+    case EV_JOB_FAILED:
+        return job_failed_public(s, data);
+    case EV_JOB_DONE:
+    case EV_TASK_FAILED:
+        if (json_object_object_get_ex(data, "error", &e) &&
+            json_object_is_type(e, json_type_string))
+            json_object_object_add(data, "error",
+                                   json_object_new_string(webguard_public_error(
+                                       json_object_get_string(e), text, sizeof text)));
+        return event;
+    default:
+        return event;
     }
-    if ((strcmp(event, "job_done") == 0 || strcmp(event, "task_failed") == 0) &&
-        json_object_object_get_ex(data, "error", &e) && json_object_is_type(e, json_type_string))
-        json_object_object_add(data, "error",
-                               json_object_new_string(webguard_public_error(
-                                   json_object_get_string(e), text, sizeof text)));
-    return event;
 }
 
 json_object *dashstate_end_pending(dashstate_t *s, int64_t ts, const char *reason)
@@ -551,7 +563,7 @@ json_object *dashstate_end_pending(dashstate_t *s, int64_t ts, const char *reaso
         json_object_object_add(d, "state", json_object_new_string("failed"));
         json_object_object_add(d, "outputs", json_object_new_object());
         json_object_object_add(d, "error", json_object_new_string(reason));
-        json_object_put(apply_job(s, "job_done", ts, d));
+        json_object_put(apply_job(s, EV_JOB_DONE, ts, d));
         json_object_array_add(ended, d);
     }
     return ended;

@@ -11,10 +11,9 @@
  * returned is owned by the caller but may share (reference) objects with the
  * state, so serialise it before releasing the lock.
  *
- * Job summary fields: id, mode, data, state (queued|running|done|failed),
- * started_ms, ended_ms, duration_s, total_tasks, done_tasks, rows_total,
- * rows_done, accuracy, outputs {model, submission}, error, workers, phase,
- * rate_rows_s, eta_s. Worker fields: those of worker_stats plus joined_ms,
+ * Job summaries are jobsum.h's (built by jobsum_new()); what a job event
+ * forwards to browsers is the summary plus job_id (jobsum_event()). Events
+ * are named and matched by common/events.h's table. Worker fields: those of worker_stats plus joined_ms,
  * seen_ms (wall ms of the last heartbeat) and lost (bool); state "lost" once
  * the master declares it so.
  */

@@ -1,6 +1,8 @@
 /* history: SQLite store of jobs, tasks, samples, events and iterations. See history.h. */
 #include "common/errbuf.h"
+#include "common/events.h"
 #include "dashboard/history.h"
+#include "dashboard/jobsum.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -63,7 +65,7 @@ static const char *const st_sql[ST_COUNT] = {
 /* An event waiting for the next flush: a private copy of its data, so the
  * master's event objects are never read from here after history_record(). */
 typedef struct pending {
-    char name[32];
+    event_id_t ev;
     int64_t ts;
     json_object *data;
 } pending_t;
@@ -279,123 +281,127 @@ static void bind_text(sqlite3_stmt *st, int i, json_object *v)
         sqlite3_bind_null(st, i);
 }
 
-static int record_event(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
+static int record_event(history_t *h, event_id_t ev, int64_t ts, json_object *data, char *err,
                         size_t errlen)
 {
     sqlite3_stmt *st = h->st[ST_EVENT];
     sqlite3_bind_int64(st, 1, ts);
     bind_int(st, 2, field(data, "job_id"));
-    sqlite3_bind_text(st, 3, event, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, events_name(ev), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN)
                                   : "{}",
                       -1, SQLITE_TRANSIENT);
     return run(h, st, err, errlen);
 }
 
-/* Writes one event with the prepared statements (inside the flush's transaction). */
-static int apply_event(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
+/* How an event is stored: the columns of its statement, bound in order from
+ * the event's fields (common/events.h), its ts or a constant. */
+typedef enum { B_INT = 1, B_DOUBLE, B_TEXT, B_TS, B_CONST } bind_kind_t;
+
+typedef struct {
+    bind_kind_t kind;
+    const char *field; /* "key" or "object.key"; the text itself for B_CONST */
+} bind_t;
+
+#define S_ROW 0x1    /* run `st` with `cols` */
+#define S_ENSURE 0x2 /* first make sure the job has a row (ST_JOB_ENSURE) */
+#define S_LOG 0x4    /* then add the event to the events table */
+
+typedef struct {
+    unsigned flags;
+    int st;
+    bind_t cols[10]; /* ends at the first kind 0 */
+} store_t;
+
+static const store_t stores[EV_COUNT] = {
+    [EV_WORKER_STATS] = {S_ROW, ST_SAMPLE,
+                         {{B_TS, NULL}, {B_TEXT, "name"}, {B_DOUBLE, "cpu"}, {B_DOUBLE, "mem"},
+                          {B_DOUBLE, "rows_per_s"}, {B_DOUBLE, "load"}, {B_TEXT, "state"},
+                          {B_DOUBLE, "battery"}}},
+    [EV_TASK_DONE] = {S_ROW, ST_TASK,
+                      {{B_INT, "job_id"}, {B_INT, "task_id"}, {B_INT, "shard"}, {B_TEXT, "worker"},
+                       {B_INT, "attempt"}, {B_INT, "start_ms"}, {B_INT, "end_ms"}, {B_INT, "rows"},
+                       {B_CONST, "done"}, {B_TEXT, "error"}}},
+    [EV_TASK_FAILED] = {S_ROW | S_LOG, ST_TASK,
+                        {{B_INT, "job_id"}, {B_INT, "task_id"}, {B_INT, "shard"},
+                         {B_TEXT, "worker"}, {B_INT, "attempt"}, {B_INT, "ts"}, {B_INT, "ts"},
+                         {B_INT, "rows"}, {B_CONST, "failed"}, {B_TEXT, "error"}}},
+    [EV_ITERATION] = {S_ROW, ST_ITER,
+                      {{B_INT, "job_id"}, {B_INT, "class"}, {B_INT, "iter"}, {B_DOUBLE, "f"},
+                       {B_DOUBLE, "gnorm"}, {B_INT, "cg"}, {B_DOUBLE, "secs"}}},
+    [EV_JOB_QUEUED] = {S_ROW, ST_JOB_QUEUED,
+                       {{B_INT, "job_id"}, {B_TEXT, "mode"}, {B_TEXT, "data"}, {B_TS, NULL}}},
+    [EV_JOB_STARTED] = {S_ROW | S_LOG, ST_JOB_START,
+                        {{B_INT, "job_id"}, {B_TEXT, "mode"}, {B_TEXT, "data"}, {B_TS, NULL},
+                         {B_INT, "total_tasks"}, {B_INT, "rows_total"}, {B_INT, "workers"}}},
+    [EV_JOB_PROGRESS] = {S_ENSURE | S_ROW, ST_JOB_PROGRESS,
+                         {{B_INT, "job_id"}, {B_INT, "done_tasks"}, {B_INT, "total_tasks"},
+                          {B_INT, "rows_done"}, {B_INT, "rows_total"}, {B_INT, "workers"}}},
+    [EV_JOB_DONE] = {S_ENSURE | S_ROW | S_LOG, ST_JOB_DONE,
+                     {{B_INT, "job_id"}, {B_TEXT, "state"}, {B_TS, NULL}, {B_DOUBLE, "duration_s"},
+                      {B_DOUBLE, "accuracy"}, {B_TEXT, "outputs.model"},
+                      {B_TEXT, "outputs.submission"}, {B_TEXT, "error"}}},
+    [EV_WORKER_JOINED] = {S_LOG, 0, {{0, NULL}}},
+    [EV_WORKER_LEFT] = {S_LOG, 0, {{0, NULL}}},
+};
+
+/* data[name], or data[object][key] for "object.key"; NULL when missing. */
+static json_object *lookup(json_object *data, const char *name)
+{
+    char obj[32];
+    const char *dot = strchr(name, '.');
+    if (!dot || (size_t)(dot - name) >= sizeof obj)
+        return field(data, name);
+    memcpy(obj, name, (size_t)(dot - name));
+    obj[dot - name] = '\0';
+    return field(field(data, obj), dot + 1);
+}
+
+static void bind_col(sqlite3_stmt *st, int i, const bind_t *b, int64_t ts, json_object *data)
+{
+    switch (b->kind) {
+    case B_INT:
+        bind_int(st, i, lookup(data, b->field));
+        break;
+    case B_DOUBLE:
+        bind_double(st, i, lookup(data, b->field));
+        break;
+    case B_TEXT:
+        bind_text(st, i, lookup(data, b->field));
+        break;
+    case B_TS:
+        sqlite3_bind_int64(st, i, ts);
+        break;
+    case B_CONST:
+        sqlite3_bind_text(st, i, b->field, -1, SQLITE_STATIC);
+        break;
+    }
+}
+
+/* Writes one event with the prepared statements (inside the flush's
+ * transaction), as its entry in stores[] says. */
+static int apply_event(history_t *h, event_id_t ev, int64_t ts, json_object *data, char *err,
                        size_t errlen)
 {
-    sqlite3_stmt *st;
-    if (strcmp(event, "worker_stats") == 0) {
-        st = h->st[ST_SAMPLE];
-        sqlite3_bind_int64(st, 1, ts);
-        bind_text(st, 2, field(data, "name"));
-        bind_double(st, 3, field(data, "cpu"));
-        bind_double(st, 4, field(data, "mem"));
-        bind_double(st, 5, field(data, "rows_per_s"));
-        bind_double(st, 6, field(data, "load"));
-        bind_text(st, 7, field(data, "state"));
-        bind_double(st, 8, field(data, "battery"));
-        return run(h, st, err, errlen);
-    }
-    if (strcmp(event, "task_done") == 0 || strcmp(event, "task_failed") == 0) {
-        bool ok = event[5] == 'd';
-        st = h->st[ST_TASK];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_int(st, 2, field(data, "task_id"));
-        bind_int(st, 3, field(data, "shard"));
-        bind_text(st, 4, field(data, "worker"));
-        bind_int(st, 5, field(data, "attempt"));
-        bind_int(st, 6, field(data, ok ? "start_ms" : "ts"));
-        if (ok)
-            bind_int(st, 7, field(data, "end_ms"));
-        else
-            bind_int(st, 7, field(data, "ts"));
-        bind_int(st, 8, field(data, "rows"));
-        sqlite3_bind_text(st, 9, ok ? "done" : "failed", -1, SQLITE_STATIC);
-        bind_text(st, 10, field(data, "error"));
-        if (run(h, st, err, errlen) != 0)
-            return -1;
-        return ok ? 0 : record_event(h, event, ts, data, err, errlen);
-    }
-    if (strcmp(event, "iteration") == 0) {
-        st = h->st[ST_ITER];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_int(st, 2, field(data, "class"));
-        bind_int(st, 3, field(data, "iter"));
-        bind_double(st, 4, field(data, "f"));
-        bind_double(st, 5, field(data, "gnorm"));
-        bind_int(st, 6, field(data, "cg"));
-        bind_double(st, 7, field(data, "secs"));
-        return run(h, st, err, errlen);
-    }
-    if (strcmp(event, "job_queued") == 0) {
-        st = h->st[ST_JOB_QUEUED];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_text(st, 2, field(data, "mode"));
-        bind_text(st, 3, field(data, "data"));
-        sqlite3_bind_int64(st, 4, ts);
-        return run(h, st, err, errlen);
-    }
-    if (strcmp(event, "job_started") == 0) {
-        st = h->st[ST_JOB_START];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_text(st, 2, field(data, "mode"));
-        bind_text(st, 3, field(data, "data"));
-        sqlite3_bind_int64(st, 4, ts);
-        bind_int(st, 5, field(data, "total_tasks"));
-        bind_int(st, 6, field(data, "rows_total"));
-        bind_int(st, 7, field(data, "workers"));
-        if (run(h, st, err, errlen) != 0)
-            return -1;
-        return record_event(h, event, ts, data, err, errlen);
-    }
-    if (strcmp(event, "job_progress") == 0 || strcmp(event, "job_done") == 0) {
-        st = h->st[ST_JOB_ENSURE];
+    const store_t *s = ev >= 0 && ev < EV_COUNT ? &stores[ev] : NULL;
+    if (!s || !s->flags)
+        return 0;
+    if (s->flags & S_ENSURE) {
+        /* progress or the end of a job whose start we missed (the dashboard came up late) */
+        sqlite3_stmt *st = h->st[ST_JOB_ENSURE];
         bind_int(st, 1, field(data, "job_id"));
         sqlite3_bind_int64(st, 2, ts);
         if (run(h, st, err, errlen) != 0)
             return -1;
     }
-    if (strcmp(event, "job_progress") == 0) {
-        st = h->st[ST_JOB_PROGRESS];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_int(st, 2, field(data, "done_tasks"));
-        bind_int(st, 3, field(data, "total_tasks"));
-        bind_int(st, 4, field(data, "rows_done"));
-        bind_int(st, 5, field(data, "rows_total"));
-        bind_int(st, 6, field(data, "workers"));
-        return run(h, st, err, errlen);
-    }
-    if (strcmp(event, "job_done") == 0) {
-        json_object *outputs = field(data, "outputs");
-        st = h->st[ST_JOB_DONE];
-        bind_int(st, 1, field(data, "job_id"));
-        bind_text(st, 2, field(data, "state"));
-        sqlite3_bind_int64(st, 3, ts);
-        bind_double(st, 4, field(data, "duration_s"));
-        bind_double(st, 5, field(data, "accuracy"));
-        bind_text(st, 6, field(outputs, "model"));
-        bind_text(st, 7, field(outputs, "submission"));
-        bind_text(st, 8, field(data, "error"));
+    if (s->flags & S_ROW) {
+        sqlite3_stmt *st = h->st[s->st];
+        for (int i = 0; i < (int)(sizeof s->cols / sizeof s->cols[0]) && s->cols[i].kind; i++)
+            bind_col(st, i + 1, &s->cols[i], ts, data);
         if (run(h, st, err, errlen) != 0)
             return -1;
-        return record_event(h, event, ts, data, err, errlen);
     }
-    if (strcmp(event, "worker_joined") == 0 || strcmp(event, "worker_left") == 0)
-        return record_event(h, event, ts, data, err, errlen);
-    return 0;
+    return (s->flags & S_LOG) ? record_event(h, ev, ts, data, err, errlen) : 0;
 }
 
 int history_record(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
@@ -406,8 +412,9 @@ int history_record(history_t *h, const char *event, int64_t ts, json_object *dat
         return errbuf_set(err, errlen, "history: event without a data object");
     if (h->readonly)
         return errbuf_set(err, errlen, "history opened readonly");
-    if (strlen(event) >= sizeof p->name)
-        return 0; /* no event we store has so long a name */
+    event_id_t ev = events_lookup(event);
+    if (ev == EV_UNKNOWN)
+        return 0;
     if (h->npend == h->cap) {
         if (h->cap >= HISTORY_MAX_PENDING) {
             h->dropped++;
@@ -425,7 +432,7 @@ int history_record(history_t *h, const char *event, int64_t ts, json_object *dat
     p->data = NULL;
     if (json_object_deep_copy(data, &p->data, NULL) != 0)
         return errbuf_set(err, errlen, "history: out of memory copying an event");
-    strcpy(p->name, event);
+    p->ev = ev;
     p->ts = ts;
     h->npend++;
     return 0;
@@ -452,7 +459,7 @@ int history_flush(history_t *h, char *err, size_t errlen)
         return -1; /* busy past the timeout: the events stay pending for the next flush */
     for (size_t i = 0; i < h->npend; i++) {
         char e[256];
-        if (apply_event(h, h->pend[i].name, h->pend[i].ts, h->pend[i].data, e, sizeof e) != 0 &&
+        if (apply_event(h, h->pend[i].ev, h->pend[i].ts, h->pend[i].data, e, sizeof e) != 0 &&
             !first[0])
             snprintf(first, sizeof first, "%s", e);
     }
@@ -512,25 +519,20 @@ static json_object *col_json(sqlite3_stmt *st, int i)
     "id, mode, data, state, started_ms, ended_ms, duration_s, total_tasks, done_tasks, "          \
     "rows_total, rows_done, accuracy, model, submission, error, workers"
 
+/* The summary fields of JOB_COLUMNS, column by column. */
+static const char *const job_fields[] = {
+    "id",         "mode",        "data",          "state",              "started_ms", "ended_ms",
+    "duration_s", "total_tasks", "done_tasks",    "rows_total",         "rows_done",  "accuracy",
+    "outputs.model", "outputs.submission", "error", "workers"};
+
 static json_object *job_row(sqlite3_stmt *st)
 {
-    static const char *const names[] = {"id",          "mode",       "data",        "state",
-                                        "started_ms",  "ended_ms",   "duration_s",  "total_tasks",
-                                        "done_tasks",  "rows_total", "rows_done",   "accuracy"};
-    json_object *o = json_object_new_object();
-    json_object *outputs = json_object_new_object();
-    if (!o || !outputs) {
-        json_object_put(o);
-        json_object_put(outputs);
-        return NULL;
-    }
-    for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
-        json_object_object_add(o, names[i], col_json(st, i));
-    json_object_object_add(outputs, "model", col_json(st, 12));
-    json_object_object_add(outputs, "submission", col_json(st, 13));
-    json_object_object_add(o, "outputs", outputs);
-    json_object_object_add(o, "error", col_json(st, 14));
-    json_object_object_add(o, "workers", col_json(st, 15));
+    json_object *o = jobsum_new(sqlite3_column_int64(st, 0));
+    for (int i = 0; o && i < (int)(sizeof(job_fields) / sizeof(job_fields[0])); i++)
+        if (jobsum_set(o, job_fields[i], col_json(st, i)) != 0) {
+            json_object_put(o);
+            return NULL;
+        }
     return o;
 }
 

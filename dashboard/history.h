@@ -45,8 +45,8 @@ void history_close(history_t **h);
 /* PRAGMA user_version of the open file. */
 int history_schema_version(history_t *h);
 
-/* Stores one event as the master publishes it (see dashboard.h for the names
- * and fields): worker_stats -> samples; task_done / task_failed -> tasks;
+/* Stores one event as the master publishes it (names and fields:
+ * common/events.h): worker_stats -> samples; task_done / task_failed -> tasks;
  * iteration -> iterations; job_started / job_progress / job_done -> jobs;
  * worker_joined, worker_left, job_started, job_done, task_failed -> events.
  * "job_queued" {job_id, mode, data} records a job accepted over REST.
@@ -66,10 +66,9 @@ int history_flush(history_t *h, char *err, size_t errlen);
  * once); returns the number of rows deleted, or -1. */
 long history_prune(history_t *h, int64_t now_ms, char *err, size_t errlen);
 
-/* Job summaries, newest first, at most limit: [{id, mode, data, state,
- * started_ms, ended_ms, duration_s, total_tasks, done_tasks, rows_total,
- * rows_done, accuracy, outputs: {model, submission}, error, workers}].
- * Caller owns the array. */
+/* Job summaries (jobsum.h: the same fields as the live ones; phase,
+ * rate_rows_s and eta_s are not stored and stay null), newest first, at most
+ * limit. Caller owns the array. */
 json_object *history_jobs(history_t *h, int limit, char *err, size_t errlen);
 
 /* One job's summary plus iterations [{class, iter, f, gnorm, cg, secs}],

@@ -57,9 +57,80 @@ static json_object *parse_json(const char *s, size_t len, char *err, size_t errl
     return o;
 }
 
+/* After the type digit: an optional "/namespace," and an optional ack id.
+ * *ip is where they start and ends where the payload starts. */
+static int decode_nsp_ack(const char *buf, size_t len, size_t *ip, sio_packet_t *p, char *err,
+                          size_t errlen)
+{
+    size_t i = *ip;
+    if (i < len && buf[i] == '/') {
+        size_t start = i;
+        while (i < len && buf[i] != ',')
+            i++;
+        size_t n = i - start;
+        if (n >= SIO_NSP_MAX)
+            return errbuf_set(err, errlen, "namespace longer than %d bytes", SIO_NSP_MAX - 1);
+        memcpy(p->nsp, buf + start, n);
+        p->nsp[n] = '\0';
+        if (memchr(p->nsp, '\0', n))
+            return errbuf_set(err, errlen, "NUL byte in namespace");
+        if (i < len)
+            i++; /* the comma */
+    }
+    if (i < len && buf[i] >= '0' && buf[i] <= '9') {
+        long id = 0;
+        int digits = 0;
+        while (i < len && buf[i] >= '0' && buf[i] <= '9') {
+            if (++digits > 9)
+                return errbuf_set(err, errlen, "ack id too long");
+            id = id * 10 + (buf[i] - '0');
+            i++;
+        }
+        p->ack_id = id;
+    }
+    *ip = i;
+    return 0;
+}
+
+/* The JSON payload (p->text) must be the right type for the packet type. */
+static int decode_payload(sio_packet_t *p, char *err, size_t errlen)
+{
+    switch (p->type) {
+    case SIO_CONNECT:
+    case SIO_CONNECT_ERROR:
+        if (p->text_len == 0)
+            return 0;
+        p->data = parse_json(p->text, p->text_len, err, errlen);
+        if (!p->data || !json_object_is_type(p->data, json_type_object))
+            return p->data ? errbuf_set(err, errlen, "connect payload must be a JSON object") : -1;
+        return 0;
+    case SIO_DISCONNECT:
+        if (p->text_len != 0)
+            return errbuf_set(err, errlen, "disconnect packet with a payload");
+        return 0;
+    case SIO_EVENT:
+    case SIO_ACK:
+        if (p->text_len == 0)
+            return errbuf_set(err, errlen, "%s packet without a payload",
+                              p->type == SIO_EVENT ? "event" : "ack");
+        p->data = parse_json(p->text, p->text_len, err, errlen);
+        if (!p->data || !json_object_is_type(p->data, json_type_array))
+            return p->data ? errbuf_set(err, errlen, "event payload must be a JSON array") : -1;
+        if (p->type == SIO_EVENT) {
+            json_object *name = json_object_array_get_idx(p->data, 0);
+            if (!name || !json_object_is_type(name, json_type_string))
+                return errbuf_set(err, errlen, "event without a name");
+            p->event = json_object_get_string(name);
+        }
+        return 0;
+    default:
+        return errbuf_set(err, errlen, "unknown Socket.IO packet type");
+    }
+}
+
 int sio_decode(const char *buf, size_t len, sio_packet_t *p, char *err, size_t errlen)
 {
-    size_t i = 0;
+    size_t i = 1;
     reset(p);
     if (!buf || len == 0)
         return errbuf_set(err, errlen, "empty packet");
@@ -69,106 +140,27 @@ int sio_decode(const char *buf, size_t len, sio_packet_t *p, char *err, size_t e
         return errbuf_set(err, errlen, "unknown Engine.IO packet type '%c'",
                     (buf[0] >= 32 && buf[0] < 127) ? buf[0] : '?');
     p->eio = buf[0] - '0';
-    i = 1;
     if (p->eio != SIO_EIO_MESSAGE) {
         /* ping/pong may carry a probe string; keep it for an echo */
         p->text = buf + i;
         p->text_len = len - i;
         return 0;
     }
-    if (i >= len) {
+    int rc = 0;
+    if (i >= len)
+        rc = errbuf_set(err, errlen, "message packet without a Socket.IO type");
+    else if (buf[i] < '0' || buf[i] > '6')
+        rc = errbuf_set(err, errlen, "unknown Socket.IO packet type");
+    else if ((p->type = buf[i++] - '0') == SIO_BINARY_EVENT || p->type == SIO_BINARY_ACK)
+        rc = errbuf_set(err, errlen, "binary Socket.IO packets are not supported");
+    else if ((rc = decode_nsp_ack(buf, len, &i, p, err, errlen)) == 0) {
+        p->text = buf + i;
+        p->text_len = len - i;
+        rc = decode_payload(p, err, errlen);
+    }
+    if (rc != 0)
         sio_packet_clear(p);
-        return errbuf_set(err, errlen, "message packet without a Socket.IO type");
-    }
-    if (buf[i] < '0' || buf[i] > '6') {
-        sio_packet_clear(p);
-        return errbuf_set(err, errlen, "unknown Socket.IO packet type");
-    }
-    p->type = buf[i++] - '0';
-    if (p->type == SIO_BINARY_EVENT || p->type == SIO_BINARY_ACK) {
-        sio_packet_clear(p);
-        return errbuf_set(err, errlen, "binary Socket.IO packets are not supported");
-    }
-    if (i < len && buf[i] == '/') {
-        size_t start = i;
-        while (i < len && buf[i] != ',')
-            i++;
-        size_t n = i - start;
-        if (n >= SIO_NSP_MAX) {
-            sio_packet_clear(p);
-            return errbuf_set(err, errlen, "namespace longer than %d bytes", SIO_NSP_MAX - 1);
-        }
-        memcpy(p->nsp, buf + start, n);
-        p->nsp[n] = '\0';
-        if (memchr(p->nsp, '\0', n)) {
-            sio_packet_clear(p);
-            return errbuf_set(err, errlen, "NUL byte in namespace");
-        }
-        if (i < len)
-            i++; /* the comma */
-    }
-    if (i < len && buf[i] >= '0' && buf[i] <= '9') {
-        long id = 0;
-        int digits = 0;
-        while (i < len && buf[i] >= '0' && buf[i] <= '9') {
-            if (++digits > 9) {
-                sio_packet_clear(p);
-                return errbuf_set(err, errlen, "ack id too long");
-            }
-            id = id * 10 + (buf[i] - '0');
-            i++;
-        }
-        p->ack_id = id;
-    }
-    p->text = buf + i;
-    p->text_len = len - i;
-
-    switch (p->type) {
-    case SIO_CONNECT:
-    case SIO_CONNECT_ERROR:
-        if (p->text_len == 0)
-            return 0;
-        p->data = parse_json(p->text, p->text_len, err, errlen);
-        if (!p->data || !json_object_is_type(p->data, json_type_object)) {
-            if (p->data)
-                errbuf_set(err, errlen, "connect payload must be a JSON object");
-            sio_packet_clear(p);
-            return -1;
-        }
-        return 0;
-    case SIO_DISCONNECT:
-        if (p->text_len != 0) {
-            sio_packet_clear(p);
-            return errbuf_set(err, errlen, "disconnect packet with a payload");
-        }
-        return 0;
-    case SIO_EVENT:
-    case SIO_ACK:
-        if (p->text_len == 0) {
-            sio_packet_clear(p);
-            return errbuf_set(err, errlen, "%s packet without a payload",
-                        p->type == SIO_EVENT ? "event" : "ack");
-        }
-        p->data = parse_json(p->text, p->text_len, err, errlen);
-        if (!p->data || !json_object_is_type(p->data, json_type_array)) {
-            if (p->data)
-                errbuf_set(err, errlen, "event payload must be a JSON array");
-            sio_packet_clear(p);
-            return -1;
-        }
-        if (p->type == SIO_EVENT) {
-            json_object *name = json_object_array_get_idx(p->data, 0);
-            if (!name || !json_object_is_type(name, json_type_string)) {
-                sio_packet_clear(p);
-                return errbuf_set(err, errlen, "event without a name");
-            }
-            p->event = json_object_get_string(name);
-        }
-        return 0;
-    default:
-        sio_packet_clear(p);
-        return errbuf_set(err, errlen, "unknown Socket.IO packet type");
-    }
+    return rc;
 }
 
 /* JSON-quotes s with json-c so names and messages are escaped the same way

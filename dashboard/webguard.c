@@ -1,6 +1,7 @@
 /* webguard: the dashboard's request policy. See webguard.h. */
 #include "dashboard/webguard.h"
 
+#include "common/jsonx.h"
 #include "common/utf8.h"
 
 #include <ctype.h>
@@ -240,7 +241,7 @@ static bool bearer_ok(const webguard_t *g, const char *authorization)
 
 /* ---------------------------------------------------------------- routes */
 
-static bool parse_id(const char *s, int64_t *id)
+bool webguard_parse_id(const char *s, int64_t *id)
 {
     int64_t v = 0;
     int n = 0;
@@ -299,7 +300,7 @@ unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_v
         v->route = post ? WG_ROUTE_SUBMIT : WG_ROUTE_JOBS;
     else if (strncmp(path, "/api/jobs/", 10) == 0) {
         v->route = WG_ROUTE_JOB;
-        if (!parse_id(path + 10, &v->job_id)) {
+        if (!webguard_parse_id(path + 10, &v->job_id)) {
             v->route = WG_ROUTE_NONE;
             return deny(v, v->authorized ? 404 : 401,
                         v->authorized ? "job ids are numbers" : "missing or wrong bearer token");
@@ -512,43 +513,35 @@ static unsigned job_path(json_object *job, const char *root, const char *key, co
     return 0;
 }
 
-json_object *webguard_job(const char *root, const char *const defaults[5], const char *body,
-                          size_t len, unsigned *status, char *reason, size_t reasonlen)
+/* The body as one JSON object with a valid "mode"; NULL with reason (400). */
+static json_object *job_body(const char *body, size_t len, unsigned *st, char *reason,
+                             size_t reasonlen)
 {
-    json_tokener *tok = json_tokener_new_ex(16);
-    json_object *req = NULL, *job = NULL, *mode;
-    const char *rel[3] = {NULL, NULL, NULL}; /* data, model, out */
-    char real[PATH_MAX], schema[PATH_MAX + 16];
-    unsigned st = 400;
-    if (!tok) {
-        st = 500;
-        set_reason(reason, reasonlen, "out of memory");
-        goto out;
-    }
-    if (len > INT32_MAX)
-        len = INT32_MAX;
-    req = json_tokener_parse_ex(tok, body ? body : "", (int)len);
-    bool complete = json_tokener_get_error(tok) == json_tokener_success &&
-                    (size_t)json_tokener_get_parse_end(tok) == len;
-    if (!req || !complete || !json_object_is_type(req, json_type_object)) {
+    json_object *req = NULL;
+    const char *mode = NULL;
+    *st = 400;
+    req = jsonx_parse_object(body, len, &(jsonx_limits_t){.max_depth = 16}, NULL, 0);
+    if (!req) {
         set_reason(reason, reasonlen,
                    "body must be a JSON object like {\"mode\": \"train\", \"data\": \"train.csv\"}");
-        goto out;
+        json_object_put(req);
+        return NULL;
     }
-    if (!json_object_object_get_ex(req, "mode", &mode) ||
-        !json_object_is_type(mode, json_type_string) ||
-        (strcmp(json_object_get_string(mode), "train") != 0 &&
-         strcmp(json_object_get_string(mode), "test") != 0)) {
+    if (jsonx_get_string(req, "mode", &mode, NULL, NULL, 0) != 0 ||
+        (strcmp(mode, "train") != 0 && strcmp(mode, "test") != 0)) {
         set_reason(reason, reasonlen, "\"mode\" must be \"train\" or \"test\"");
-        goto out;
+        json_object_put(req);
+        return NULL;
     }
-    bool train = strcmp(json_object_get_string(mode), "train") == 0;
-    job = json_object_new_object();
-    if (!job || json_object_object_add(job, "mode", json_object_get(mode)) != 0) {
-        st = 500;
-        set_reason(reason, reasonlen, "out of memory");
-        goto out;
-    }
+    *st = 0;
+    return req;
+}
+
+/* Copies req's options but "mode" into job; path options go to rel[] (data,
+ * model, out; borrowed from req) instead. Returns 0 or the status. */
+static unsigned job_options(json_object *req, json_object *job, const char *rel[3], char *reason,
+                            size_t reasonlen)
+{
     json_object_object_foreach(req, key, val)
     {
         if (strcmp(key, "mode") == 0)
@@ -558,41 +551,50 @@ json_object *webguard_job(const char *root, const char *const defaults[5], const
             char shown[48];
             set_reason(reason, reasonlen, "unknown job option \"%s\"",
                        utf8_sanitize(shown, sizeof shown, key));
-            goto out;
+            return 400;
         }
         enum json_type t = json_object_get_type(val);
         if (job_opts[k].kind != OPT_VALUE) {
             if (t != json_type_string) {
                 set_reason(reason, reasonlen, "\"%s\": expected a path (a string)", key);
-                goto out;
+                return 400;
             }
             rel[job_opts[k].kind - OPT_DATA] = json_object_get_string(val);
             continue;
         }
         if (t != json_type_string && t != json_type_int && t != json_type_double) {
             set_reason(reason, reasonlen, "\"%s\": expected a string or a number", key);
-            goto out;
+            return 400;
         }
         if (t == json_type_string &&
             !utf8_check(json_object_get_string(val), (size_t)json_object_get_string_len(val),
                         NULL)) {
             set_reason(reason, reasonlen, "\"%s\": not valid UTF-8", key);
-            goto out;
+            return 400;
         }
         if (json_object_object_add(job, key, json_object_get(val)) != 0) {
-            st = 500;
             set_reason(reason, reasonlen, "out of memory");
-            goto out;
+            return 500;
         }
     }
-    st = job_path(job, root, "data", rel[0], defaults[train ? 0 : 1], WG_READ, real, sizeof real,
-                  reason, reasonlen);
+    return 0;
+}
+
+/* Resolves the job's data, model (and its schema) and out paths under root,
+ * the config's defaults for those it names none of. Returns 0 or the status. */
+static unsigned job_paths(json_object *job, const char *root, const char *const rel[3],
+                          const char *const defaults[5], bool train, char *reason,
+                          size_t reasonlen)
+{
+    char real[PATH_MAX], schema[PATH_MAX + 16];
+    unsigned st = job_path(job, root, "data", rel[0], defaults[train ? 0 : 1], WG_READ, real,
+                           sizeof real, reason, reasonlen);
     if (st)
-        goto out;
+        return st;
     st = job_path(job, root, "model", rel[1], defaults[2], train ? WG_WRITE : WG_READ, real,
                   sizeof real, reason, reasonlen);
     if (st)
-        goto out;
+        return st;
     /* training also writes MODEL.schema.json beside the model */
     snprintf(schema, sizeof schema, "%s.schema.json", real);
     if (train || access(schema, F_OK) == 0 || errno != ENOENT) {
@@ -600,13 +602,33 @@ json_object *webguard_job(const char *root, const char *const defaults[5], const
         st = resolve_full(root, schema, train ? WG_WRITE : WG_READ, "model schema", sreal,
                           sizeof sreal, reason, reasonlen);
         if (st)
-            goto out;
+            return st;
     }
-    st = job_path(job, root, "out", rel[2], defaults[train ? 3 : 4], WG_WRITE, real, sizeof real,
-                  reason, reasonlen);
+    return job_path(job, root, "out", rel[2], defaults[train ? 3 : 4], WG_WRITE, real,
+                    sizeof real, reason, reasonlen);
+}
+
+json_object *webguard_job(const char *root, const char *const defaults[5], const char *body,
+                          size_t len, unsigned *status, char *reason, size_t reasonlen)
+{
+    json_object *job = NULL, *mode = NULL;
+    const char *rel[3] = {NULL, NULL, NULL}; /* data, model, out */
+    unsigned st;
+    json_object *req = job_body(body, len, &st, reason, reasonlen);
+    if (!req)
+        goto out;
+    json_object_object_get_ex(req, "mode", &mode);
+    bool train = strcmp(json_object_get_string(mode), "train") == 0;
+    job = json_object_new_object();
+    if (!job || json_object_object_add(job, "mode", json_object_get(mode)) != 0) {
+        st = 500;
+        set_reason(reason, reasonlen, "out of memory");
+        goto out;
+    }
+    st = job_options(req, job, rel, reason, reasonlen);
+    if (!st)
+        st = job_paths(job, root, rel, defaults, train, reason, reasonlen);
 out:
-    if (tok)
-        json_tokener_free(tok);
     json_object_put(req);
     if (st) {
         json_object_put(job);

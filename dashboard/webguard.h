@@ -103,6 +103,10 @@ int webguard_random_token(char *out, size_t cap, size_t nbytes);
  * (false when given is NULL; true when no token is in force). */
 bool webguard_token_ok(const webguard_t *g, const char *given);
 
+/* Reads a non-negative decimal of 1 to 18 digits (a job id, a time in ms)
+ * that s holds entirely; false for anything else. */
+bool webguard_parse_id(const char *s, int64_t *id);
+
 /* The verdict on one request (see the model above). Returns v->status. */
 unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_verdict_t *v);
 

@@ -78,7 +78,7 @@ int dispatch_run(sched_t *s, events_t *ev, const master_opts_t *o, const config_
     json_object_object_add(js, "total_tasks", json_object_new_int64(o->tasks));
     json_object_object_add(js, "rows_total", json_object_new_int64(0));
     json_object_object_add(js, "workers", json_object_new_int(sched_live_workers(s)));
-    events_publish(ev, "job_started", js);
+    events_publish(ev, EV_JOB_STARTED, js);
 
     progress_init(&prog, s, ev, job_id, o->verbosity < 0);
     progress_phase(&prog, "dispatch");
@@ -120,7 +120,7 @@ int dispatch_run(sched_t *s, events_t *ev, const master_opts_t *o, const config_
     json_object_object_add(jd, "accuracy", NULL);
     json_object_object_add(jd, "outputs", json_object_new_object());
     json_object_object_add(jd, "error", NULL);
-    events_publish(ev, "job_done", jd);
+    events_publish(ev, EV_JOB_DONE, jd);
     status = 0;
 out:
     progress_finish(&prog);

@@ -40,8 +40,9 @@ void events_destroy(events_t **evp)
     *evp = NULL;
 }
 
-void events_publish(events_t *ev, const char *name, json_object *data)
+void events_publish(events_t *ev, event_id_t id, json_object *data)
 {
+    const char *name = events_name(id);
     if (!ev) {
         json_object_put(data);
         return;

@@ -3,11 +3,14 @@
  * A PUB socket bound on an inproc endpoint; the dashboard (and anything else
  * in the process) subscribes. Each event is one frame of JSON:
  *   {"event": NAME, "ts": WALL_MS, "data": {...}}
+ * with NAME and the fields of data as common/events.h defines them.
  * Publishing never blocks: with no subscriber, or a slow one past the high
  * water mark, ZeroMQ drops the event, which is what the scheduler wants.
  */
 #ifndef NC_EVENTS_H
 #define NC_EVENTS_H
+
+#include "common/events.h"
 
 #include <json-c/json.h>
 
@@ -19,8 +22,8 @@ typedef struct events events_t;
 events_t *events_new(void *zctx, const char *endpoint, char *err, size_t errlen);
 void events_destroy(events_t **ev);
 
-/* Publishes NAME with data; takes ownership of data (may be NULL). ev may be
- * NULL, then the data is just released. */
-void events_publish(events_t *ev, const char *name, json_object *data);
+/* Publishes event id with data (its fields: common/events.h); takes ownership
+ * of data (may be NULL). ev may be NULL, then the data is just released. */
+void events_publish(events_t *ev, event_id_t id, json_object *data);
 
 #endif

@@ -666,7 +666,7 @@ static void publish_started(master_ctx_t *ctx, uint32_t job_id, const char *data
     json_object_object_add(js, "total_tasks", json_object_new_int64((int64_t)sp->nshards));
     json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)sp->rows));
     json_object_object_add(js, "workers", json_object_new_int(sched_live_workers(ctx->sched)));
-    events_publish(ctx->ev, "job_started", js);
+    events_publish(ctx->ev, EV_JOB_STARTED, js);
 }
 
 static void publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64_t t0, double acc,
@@ -678,10 +678,10 @@ static void publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64_t
                            json_object_new_double((double)(clock_now_ms() - t0) / 1000.0));
     json_object_object_add(jd, "accuracy", acc >= 0 ? json_object_new_double(acc) : NULL);
     json_object *outs = json_object_new_object();
-    if (status == EXIT_OK) json_object_object_add(outs, "predictions", json_object_new_string(out));
+    if (status == EXIT_OK) json_object_object_add(outs, "submission", json_object_new_string(out));
     json_object_object_add(jd, "outputs", outs);
     json_object_object_add(jd, "error", status ? json_object_new_string(err) : NULL);
-    events_publish(ctx->ev, "job_done", jd);
+    events_publish(ctx->ev, EV_JOB_DONE, jd);
 }
 
 /* Model, schema, test file (split and checked against the schema) and job

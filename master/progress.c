@@ -47,7 +47,7 @@ void progress_tick(void *arg)
     json_object_object_add(o, "rate_rows_s", json_object_new_double(rate));
     json_object_object_add(o, "eta_s", eta >= 0 ? json_object_new_double(eta) : NULL);
     json_object_object_add(o, "workers", json_object_new_int(workers));
-    events_publish(p->ev, "job_progress", o);
+    events_publish(p->ev, EV_JOB_PROGRESS, o);
 
     if (p->quiet || sp.tasks_total == 0)
         return;

@@ -319,7 +319,7 @@ static void worker_lost(sched_t *s, worker_t *w, const char *reason)
              strcmp(reason, "bye") == 0 ? "left" : "lost: no heartbeat, its tasks were requeued");
     json_object *o = worker_json(w);
     json_object_object_add(o, "reason", json_object_new_string(reason));
-    events_publish(s->ev, "worker_left", o);
+    events_publish(s->ev, EV_WORKER_LEFT, o);
     w->used = false;
 }
 
@@ -747,7 +747,7 @@ static void on_ready(sched_t *s, const void *id, size_t idlen, wire_msg_t *m)
     /* Acknowledge at once: the worker's silence clock started when it
      * connected, and waiting for the next tick would spend up to a third of it. */
     send_simple(s, w, MSG_PING, NULL, NULL);
-    events_publish(s->ev, "worker_joined", worker_json(w));
+    events_publish(s->ev, EV_WORKER_JOINED, worker_json(w));
 }
 
 static void on_handback(sched_t *s, worker_t *w, const proto_header_t *h)
@@ -844,7 +844,7 @@ static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h
         json_object_object_add(o, "start_ms", json_object_new_int64(win.start_wall));
         json_object_object_add(o, "end_ms", json_object_new_int64(clock_wall_ms()));
         json_object_object_add(o, "rows", json_object_new_int64((int64_t)t->rows));
-        events_publish(s->ev, "task_done", o);
+        events_publish(s->ev, EV_TASK_DONE, o);
     }
     if (s->on_result && !s->failed) {
         sched_result_t r = {.task_id = t->id,
@@ -890,7 +890,7 @@ static void fail_result(sched_t *s, task_t *t, int li, const proto_header_t *h, 
     json_object_object_add(o, "attempt", json_object_new_int64(attempt));
     json_object_object_add(o, "error", json_object_new_string(msg));
     json_object_object_add(o, "ts", json_object_new_int64(clock_wall_ms()));
-    events_publish(s->ev, "task_failed", o);
+    events_publish(s->ev, EV_TASK_FAILED, o);
     if (h->op == PROTO_ERR_DATA) {
         if (!s->failed) {
             s->failed = true;
@@ -995,7 +995,7 @@ static void handle_sub(sched_t *s)
         peerjson_heartbeat(hb, o);
         json_object_object_add(o, "tasks_done", json_object_new_int64((int64_t)w->tasks_done));
         json_object_object_add(o, "last_seen_ms", json_object_new_int(0));
-        events_publish(s->ev, "worker_stats", o);
+        events_publish(s->ev, EV_WORKER_STATS, o);
         json_object_put(hb);
     next:
         wire_close(&m);
@@ -1019,7 +1019,7 @@ static void publish_counters(sched_t *s)
     json_object_object_add(o, "tasks", t);
     json_object_object_add(o, "rows_processed", json_object_new_int64((int64_t)s->c.rows_processed));
     json_object_object_add(o, "workers_lost", json_object_new_int64((int64_t)s->c.workers_lost));
-    events_publish(s->ev, "counters", o);
+    events_publish(s->ev, EV_COUNTERS, o);
 }
 
 static void on_tick(sched_t *s)

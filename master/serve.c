@@ -191,7 +191,7 @@ int serve_run(master_ctx_t *ctx, void *rep)
                                                       j->mode == CMD_TRAIN ? "train" : "test"));
                 json_object_object_add(o, "status", json_object_new_int(status));
             }
-            events_publish(ctx->ev, "job_failed", o);
+            events_publish(ctx->ev, EV_JOB_FAILED, o);
         }
         free(j);
     }

@@ -339,7 +339,7 @@ static void publish_started(trainer_t *t)
     json_object_object_add(js, "solver", json_object_new_string(model_solver_name(t->solver)));
     json_object_object_add(js, "strategy", json_object_new_string(t->exact ? "exact"
                                                                            : "average"));
-    events_publish(t->ctx->ev, "job_started", js);
+    events_publish(t->ctx->ev, EV_JOB_STARTED, js);
 }
 
 static void publish_done(trainer_t *t, int status, double acc, double secs)
@@ -362,7 +362,7 @@ static void publish_done(trainer_t *t, int status, double acc, double secs)
     }
     json_object_object_add(jd, "outputs", out);
     json_object_object_add(jd, "error", status == 0 ? NULL : json_object_new_string(t->err));
-    events_publish(t->ctx->ev, "job_done", jd);
+    events_publish(t->ctx->ev, EV_JOB_DONE, jd);
 }
 
 /* The one line a job stopped by a signal ends with: where it stopped and how

@@ -260,7 +260,7 @@ static void publish_iteration(trainer_t *t, const tclass_t *c, const tron_iter_i
     json_object_object_add(js, "gnorm", json_object_new_double(info->gnorm));
     json_object_object_add(js, "cg", json_object_new_int(info->cg_iter));
     json_object_object_add(js, "secs", json_object_new_double(secs));
-    events_publish(t->ctx->ev, "iteration", js);
+    events_publish(t->ctx->ev, EV_ITERATION, js);
 }
 
 /* This round's requests: what each unfinished function asks for next. */

@@ -1,5 +1,7 @@
 /* NetCompute dashboard page: history first (REST), then live (Socket.IO).
- * Server formats: see dashboard/dashboard.h and dashboard/dashstate.h. */
+ * Event names and fields: common/events.h (tests/e2e/events_table.sh checks
+ * this file against it); every event names its job "job_id", a job summary
+ * and a worker "id". */
 (function () {
   'use strict';
 
@@ -336,10 +338,10 @@
     switch (ev) {
       case 'worker_joined': return 'worker ' + d.name + ' joined from ' + d.host + ' (' + d.cores + ' cores)';
       case 'worker_left': return 'worker ' + d.name + ' left: ' + d.reason;
-      case 'job_started': return 'job ' + (d.job_id != null ? d.job_id : d.id) + ' started: ' + d.mode + ' on ' + d.data + ' (' + d.total_tasks + ' tasks)';
-      case 'job_done': return 'job ' + (d.job_id != null ? d.job_id : d.id) + ' ' + d.state + (d.accuracy != null ? ', accuracy ' + (100 * d.accuracy).toFixed(2) + ' %' : '') + (d.error ? ': ' + d.error : '');
+      case 'job_started': return 'job ' + d.job_id + ' started: ' + d.mode + ' on ' + d.data + ' (' + d.total_tasks + ' tasks)';
+      case 'job_done': return 'job ' + d.job_id + ' ' + d.state + (d.accuracy != null ? ', accuracy ' + (100 * d.accuracy).toFixed(2) + ' %' : '') + (d.error ? ': ' + d.error : '');
       case 'task_failed': return 'task ' + d.task_id + ' failed on ' + d.worker + ' (attempt ' + d.attempt + '): ' + d.error;
-      case 'job_queued': return 'job ' + d.id + ' queued: ' + d.mode + ' on ' + d.data;
+      case 'job_queued': return 'job ' + d.job_id + ' queued: ' + d.mode + ' on ' + d.data;
       default: return ev;
     }
   }

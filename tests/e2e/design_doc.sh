@@ -33,8 +33,8 @@ for c in $("$NC_BIN/master" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]
     need "master $c" "master command"
 done
 
-# events published by the master and forwarded to browsers
-for e in $(grep -ho 'events_publish([^,]*, "[a-z_]*"' master/*.c | cut -d'"' -f2 | sort -u); do
+# events published by the master and forwarded to browsers: the table of common/events.c
+for e in $(grep -o '\[EV_[A-Z_]*\] = {"[a-z_]*", EVS_MASTER' common/events.c | cut -d'"' -f2 | sort -u); do
     need "\`$e\`" "event"
 done
 
