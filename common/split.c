@@ -150,7 +150,13 @@ static int split_nul(split_scan_t *sc, const char *buf, size_t n, uint64_t off) 
     return -1;
 }
 
-/* Scans one buffer of CSV; off is the file offset of buf[0]. */
+/* Scans one buffer of CSV; off is the file offset of buf[0].
+ *
+ * Kept as one piece on purpose: this loop is the splitter's hot path. Moving
+ * the per-byte state machine (the switch) into its own static function, which
+ * the compiler still inlined, made the scan cost 9% more instructions on
+ * quoted CSV and 0.5% more on plain CSV (callgrind over bin/data_bench), so
+ * the fast path, the state machine and the row end stay together here. */
 static int split_csv_chunk(split_scan_t *sc, const char *buf, size_t n, uint64_t off) {
     size_t i = 0;
     size_t nextq = 0; /* index of the next quote at or after i, n if none */
