@@ -188,14 +188,89 @@ static int ds_svm_row(void *ctx, int label, const struct feature_node *x, size_t
     return 0;
 }
 
+/* The CSV half of the parse: map the file's columns onto the schema, find
+ * the id column, then read every record into b. */
+static int ds_parse_csv(ds_build_t *b, const datasrc_t *src, const char *bytes, size_t len,
+                        uint64_t first_line, char *err, size_t errlen) {
+    char **names = NULL;
+    size_t ncols = 0;
+    int rc = -1;
+    if (csvread_header(b->file, src->header, src->header_len, &names, &ncols, err, errlen) != 0)
+        goto out;
+    b->plan = schema_file_columns(b->s, names, ncols);
+    if (!b->plan) {
+        ds_oom(b, first_line, err, errlen);
+        goto out;
+    }
+    /* The id column of this job's source, whether or not the training
+     * file had one. */
+    for (size_t i = 0; i < ncols && b->id_col < 0; i++)
+        if ((src->id && strcmp(names[i], src->id) == 0) ||
+            (b->plan[i].sc >= 0 && b->plan[i].kind == SCHEMA_ID)) {
+            b->id_col = (long)i;
+            b->has_id = 1;
+        }
+    csvread_cb_t cb = {.field = ds_csv_field, .record = ds_csv_record};
+    if (csvread_parse(b->file, bytes, len, first_line, ncols, &cb, b, err, errlen) != 0) goto out;
+    rc = 0;
+out:
+    csvread_names_free(names, ncols);
+    return rc;
+}
+
+/* Moves what b built (arena, ids, labels) into a new dataset_t; b keeps only
+ * what it still owns, which the caller frees either way. */
+static int ds_assemble(ds_build_t *b, uint64_t first_row, uint64_t first_line, double bias,
+                       dataset_t **out, char *err, size_t errlen) {
+    dataset_t *d = calloc(1, sizeof *d);
+    dataset_store_t *st = calloc(1, sizeof *st);
+    int rc = -1;
+    if (!d || !st || !(d->x = malloc((b->rows ? b->rows : 1) * sizeof *d->x))) {
+        ds_oom(b, first_line, err, errlen);
+        goto out;
+    }
+    d->storage = st;
+    bigbuf_trim(&b->arena, b->nn * sizeof *b->nodes);
+    st->nodes = b->arena;
+    b->arena = (bigbuf_t){0};
+    b->nodes = NULL;
+    st->ids = b->ids;
+    b->ids = NULL;
+    st = NULL;
+    for (size_t i = 0; i < b->rows; i++)
+        d->x[i] = (struct feature_node *)((dataset_store_t *)d->storage)->nodes.p + b->row_off[i];
+    d->y = b->y;
+    b->y = NULL;
+    if (!d->y && !(d->y = malloc(sizeof *d->y))) {
+        ds_oom(b, first_line, err, errlen);
+        goto out;
+    }
+    if (b->has_id) {
+        d->ids = malloc((b->rows ? b->rows : 1) * sizeof *d->ids);
+        if (!d->ids) {
+            ds_oom(b, first_line, err, errlen);
+            goto out;
+        }
+        for (size_t i = 0; i < b->rows; i++)
+            d->ids[i] = ((dataset_store_t *)d->storage)->ids + b->id_off[i];
+    }
+    d->rows = b->rows;
+    d->bias = bias >= 0 ? bias : -1;
+    d->n = b->n_features + (bias >= 0 ? 1 : 0);
+    d->first_row = first_row;
+    *out = d;
+    d = NULL;
+    rc = 0;
+out:
+    free(st);
+    dataset_destroy(&d);
+    return rc;
+}
+
 int dataset_from_shard(const schema_t *s, const datasrc_t *src, const char *bytes, size_t len,
                        uint64_t first_row, uint64_t first_line, double bias, dataset_t **out,
                        char *err, size_t errlen) {
     ds_build_t b = {.s = s, .bias = bias, .sorted = 1, .cur_y = -1, .id_col = -1};
-    char **names = NULL;
-    size_t ncols = 0;
-    dataset_t *d = NULL;
-    dataset_store_t *st = NULL;
     int rc = -1;
     b.file = src->file ? src->file : "data";
     b.n_features = schema_n_features(s);
@@ -210,73 +285,16 @@ int dataset_from_shard(const schema_t *s, const datasrc_t *src, const char *byte
     if (src->format == DATA_LIBSVM) {
         if (svmread_parse(b.file, bytes, len, first_line, ds_svm_row, &b, err, errlen) != 0)
             goto out;
-    } else {
-        if (csvread_header(b.file, src->header, src->header_len, &names, &ncols, err, errlen) != 0)
-            goto out;
-        b.plan = schema_file_columns(s, names, ncols);
-        if (!b.plan) {
-            ds_oom(&b, first_line, err, errlen);
-            goto out;
-        }
-        /* The id column of this job's source, whether or not the training
-         * file had one. */
-        for (size_t i = 0; i < ncols && b.id_col < 0; i++)
-            if ((src->id && strcmp(names[i], src->id) == 0) ||
-                (b.plan[i].sc >= 0 && b.plan[i].kind == SCHEMA_ID)) {
-                b.id_col = (long)i;
-                b.has_id = 1;
-            }
-        csvread_cb_t cb = {.field = ds_csv_field, .record = ds_csv_record};
-        if (csvread_parse(b.file, bytes, len, first_line, ncols, &cb, &b, err, errlen) != 0)
-            goto out;
-    }
-    d = calloc(1, sizeof *d);
-    st = calloc(1, sizeof *st);
-    if (!d || !st || !(d->x = malloc((b.rows ? b.rows : 1) * sizeof *d->x))) {
-        ds_oom(&b, first_line, err, errlen);
+    } else if (ds_parse_csv(&b, src, bytes, len, first_line, err, errlen) != 0) {
         goto out;
     }
-    d->storage = st;
-    bigbuf_trim(&b.arena, b.nn * sizeof *b.nodes);
-    st->nodes = b.arena;
-    b.arena = (bigbuf_t){0};
-    b.nodes = NULL;
-    st->ids = b.ids;
-    b.ids = NULL;
-    st = NULL;
-    for (size_t i = 0; i < b.rows; i++)
-        d->x[i] = (struct feature_node *)((dataset_store_t *)d->storage)->nodes.p + b.row_off[i];
-    d->y = b.y;
-    b.y = NULL;
-    if (!d->y && !(d->y = malloc(sizeof *d->y))) {
-        ds_oom(&b, first_line, err, errlen);
-        goto out;
-    }
-    if (b.has_id) {
-        d->ids = malloc((b.rows ? b.rows : 1) * sizeof *d->ids);
-        if (!d->ids) {
-            ds_oom(&b, first_line, err, errlen);
-            goto out;
-        }
-        for (size_t i = 0; i < b.rows; i++)
-            d->ids[i] = ((dataset_store_t *)d->storage)->ids + b.id_off[i];
-    }
-    d->rows = b.rows;
-    d->bias = bias >= 0 ? bias : -1;
-    d->n = b.n_features + (bias >= 0 ? 1 : 0);
-    d->first_row = first_row;
-    *out = d;
-    d = NULL;
-    rc = 0;
+    rc = ds_assemble(&b, first_row, first_line, bias, out, err, errlen);
 out:
-    csvread_names_free(names, ncols);
     free(b.plan);
     bigbuf_free(&b.arena);
     free(b.row_off);
     free(b.y);
     free(b.id_off);
     free(b.ids);
-    free(st);
-    dataset_destroy(&d);
     return rc;
 }

@@ -197,47 +197,88 @@ static inline void linfun_scatter(const struct feature_node *xi, double *acc, in
     }
 }
 
-/* Rows are walked once; for every row the products with all requested vectors
- * are formed together, then the gradient and Hv contributions are scattered
- * together. Memory traffic over the rows, not arithmetic, is the cost. */
-void linfun_batch(linfun_t *f, const linfun_req_t *reqs)
-{
-    const int K = f->nr_w;
-    const int n = f->n;
-    int ndot = 0, nacc = 0, ngrad = 0;
-    for (int k = 0; k < K; k++) {
+/* Which requests a batch pass serves and how its scratch arrays are laid
+ * out: ndot products per row, nacc accumulated classes of which ngrad are
+ * gradients, each row padded to sdot, sacc, sgrad. */
+typedef struct batch_shape {
+    int ndot, nacc, ngrad;
+    int sdot, sacc, sgrad;
+} batch_shape_t;
+
+/* Sorts the requests into the dot, accumulate and gradient lists of f and
+ * returns their shape. */
+static batch_shape_t batch_plan(linfun_t *f, const linfun_req_t *reqs) {
+    batch_shape_t s = {0};
+    for (int k = 0; k < f->nr_w; k++) {
         f->dotpos[k] = -1;
         linfun_op_t op = reqs[k].op;
         if (op == LINFUN_FUN || op == LINFUN_HV) {
-            f->dotpos[k] = ndot;
-            f->dot_cls[ndot++] = k;
+            f->dotpos[k] = s.ndot;
+            f->dot_cls[s.ndot++] = k;
         }
         if (op == LINFUN_GRAD) {
-            f->gpos[nacc] = ngrad;
-            f->grad_cls[ngrad++] = k;
+            f->gpos[s.nacc] = s.ngrad;
+            f->grad_cls[s.ngrad++] = k;
         }
-        if (op == LINFUN_GRAD || op == LINFUN_HV)
-            f->acc_cls[nacc++] = k;
+        if (op == LINFUN_GRAD || op == LINFUN_HV) f->acc_cls[s.nacc++] = k;
     }
-    if (ndot + nacc == 0)
-        return;
-    const int sdot = ndot > 1 ? linfun_pad(ndot) : ndot;
-    /* One accumulated class uses the plain loops below: no padding then. */
-    const int sacc = nacc > 1 ? linfun_pad(nacc) : nacc;
-    const int sgrad = nacc > 1 ? linfun_pad(ngrad) : ngrad;
+    s.sdot = s.ndot > 1 ? linfun_pad(s.ndot) : s.ndot;
+    /* One accumulated class uses the plain loops of the row pass: no padding then. */
+    s.sacc = s.nacc > 1 ? linfun_pad(s.nacc) : s.nacc;
+    s.sgrad = s.nacc > 1 ? linfun_pad(s.ngrad) : s.ngrad;
+    return s;
+}
 
-    memset(f->vin, 0, (size_t)n * sdot * sizeof *f->vin);
+/* Interleaves the requested vectors into vin and zeroes the accumulators. */
+static void batch_clear(linfun_t *f, const linfun_req_t *reqs, const batch_shape_t *s) {
+    const int n = f->n;
+    memset(f->vin, 0, (size_t)n * s->sdot * sizeof *f->vin);
     for (int j = 0; j < n; j++)
-        for (int a = 0; a < ndot; a++)
-            f->vin[(size_t)j * sdot + a] = reqs[f->dot_cls[a]].v[j];
-    memset(f->acc, 0, (size_t)n * sacc * sizeof *f->acc);
-    memset(f->dacc, 0, (size_t)n * sgrad * sizeof *f->dacc);
-    for (int a = 0; a < ndot; a++)
+        for (int a = 0; a < s->ndot; a++)
+            f->vin[(size_t)j * s->sdot + a] = reqs[f->dot_cls[a]].v[j];
+    memset(f->acc, 0, (size_t)n * s->sacc * sizeof *f->acc);
+    memset(f->dacc, 0, (size_t)n * s->sgrad * sizeof *f->dacc);
+    for (int a = 0; a < s->ndot; a++)
         f->loss[a] = 0;
-    for (int b = 0; b < sacc; b++)
+    for (int b = 0; b < s->sacc; b++)
         f->cval[b] = 0;
-    for (int g = 0; g < sgrad; g++)
+    for (int g = 0; g < s->sgrad; g++)
         f->dval[g] = 0;
+}
+
+/* Hands the losses, the accumulated gradient / Hv columns and the diagonals
+ * back to the requests. */
+static void batch_emit(linfun_t *f, const linfun_req_t *reqs, const batch_shape_t *s) {
+    const int n = f->n;
+    for (int a = 0; a < s->ndot; a++) {
+        int k = f->dot_cls[a];
+        if (reqs[k].op == LINFUN_FUN) *reqs[k].out = f->loss[a];
+    }
+    for (int b = 0; b < s->nacc; b++) {
+        double *out = reqs[f->acc_cls[b]].out;
+        for (int j = 0; j < n; j++)
+            out[j] += f->acc[(size_t)j * s->sacc + b];
+    }
+    for (int g = 0; g < s->ngrad; g++) {
+        double *diag = reqs[f->grad_cls[g]].diag;
+        if (!diag) continue;
+        for (int j = 0; j < n; j++)
+            diag[j] += f->dacc[(size_t)j * s->sgrad + g];
+    }
+}
+
+/* Rows are walked once; for every row the products with all requested vectors
+ * are formed together, then the gradient and Hv contributions are scattered
+ * together. Memory traffic over the rows, not arithmetic, is the cost. The row
+ * pass stays here, its shape copied into locals, so that the compiler sees
+ * the same loop as before the setup and the output were moved out. */
+void linfun_batch(linfun_t *f, const linfun_req_t *reqs) {
+    const int K = f->nr_w;
+    const batch_shape_t shape = batch_plan(f, reqs);
+    const int ndot = shape.ndot, nacc = shape.nacc, ngrad = shape.ngrad;
+    if (ndot + nacc == 0) return;
+    const int sdot = shape.sdot, sacc = shape.sacc, sgrad = shape.sgrad;
+    batch_clear(f, reqs, &shape);
 
     struct feature_node **x = f->d->x;
     const int solver = f->solver;
@@ -274,16 +315,14 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs)
         }
         for (int a = 0; a < ndot; a++) {
             int k = f->dot_cls[a];
-            if (reqs[k].op != LINFUN_FUN)
-                continue;
+            if (reqs[k].op != LINFUN_FUN) continue;
             double m = linfun_y(f, i, k) * t[a];
             zi[k] = m;
             f->loss[a] += linfun_loss(solver, m);
         }
         /* Rows with no active class (L2-loss SVM rows past the margin) cost
          * nothing more. */
-        if (nact == 0 && ndact == 0)
-            continue;
+        if (nact == 0 && ndact == 0) continue;
         if (nacc == 1) {
             double c = cval[0], dd = ngrad ? dval[0] : 0;
             if (dd != 0) {
@@ -297,29 +336,11 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs)
             }
             continue;
         }
-        if (nact)
-            linfun_scatter(xi, f->acc, sacc, cval, 0);
-        if (ndact)
-            linfun_scatter(xi, f->dacc, sgrad, dval, 1);
+        if (nact) linfun_scatter(xi, f->acc, sacc, cval, 0);
+        if (ndact) linfun_scatter(xi, f->dacc, sgrad, dval, 1);
     }
 
-    for (int a = 0; a < ndot; a++) {
-        int k = f->dot_cls[a];
-        if (reqs[k].op == LINFUN_FUN)
-            *reqs[k].out = f->loss[a];
-    }
-    for (int b = 0; b < nacc; b++) {
-        double *out = reqs[f->acc_cls[b]].out;
-        for (int j = 0; j < n; j++)
-            out[j] += f->acc[(size_t)j * sacc + b];
-    }
-    for (int g = 0; g < ngrad; g++) {
-        double *diag = reqs[f->grad_cls[g]].diag;
-        if (!diag)
-            continue;
-        for (int j = 0; j < n; j++)
-            diag[j] += f->dacc[(size_t)j * sgrad + g];
-    }
+    batch_emit(f, reqs, &shape);
 }
 
 static void linfun_one(linfun_t *f, int k, linfun_op_t op, const double *v, double *out,

@@ -150,7 +150,13 @@ static int split_nul(split_scan_t *sc, const char *buf, size_t n, uint64_t off) 
     return -1;
 }
 
-/* Scans one buffer of CSV; off is the file offset of buf[0]. */
+/* Scans one buffer of CSV; off is the file offset of buf[0].
+ *
+ * Kept as one piece on purpose: this loop is the splitter's hot path. Moving
+ * the per-byte state machine (the switch) into its own static function, which
+ * the compiler still inlined, made the scan cost 9% more instructions on
+ * quoted CSV and 0.5% more on plain CSV (callgrind over bin/data_bench), so
+ * the fast path, the state machine and the row end stay together here. */
 static int split_csv_chunk(split_scan_t *sc, const char *buf, size_t n, uint64_t off) {
     size_t i = 0;
     size_t nextq = 0; /* index of the next quote at or after i, n if none */
@@ -280,18 +286,83 @@ int split_file(const char *path, data_format_t format, size_t shard_rows, size_t
     return split_file_buffered(path, format, shard_rows, max_bytes, SPLIT_BUF, out, err, errlen);
 }
 
-int split_file_buffered(const char *path, data_format_t format, size_t shard_rows,
-                        size_t max_bytes, size_t bufsize, split_t *out, char *err,
-                        size_t errlen) {
+/* Reads the whole file through buf and scans each buffer; *off ends as the
+ * file's size. */
+static int split_read_all(split_scan_t *sc, int fd, char *buf, size_t bufsize, uint64_t *off) {
+    int first = 1;
+    for (;;) {
+        ssize_t got = read(fd, buf, bufsize);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            snprintf(sc->err, sc->errlen, "%s: read error: %s", sc->path, strerror(errno));
+            return -1;
+        }
+        if (got == 0) break;
+        size_t n = (size_t)got, skip = 0;
+        if (first && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+            skip = 3; /* the BOM is not part of the first line */
+            sc->line_start = 3;
+        }
+        first = 0;
+        if (split_nul(sc, buf + skip, n - skip, *off + skip) != 0) return -1;
+        int r = sc->format == DATA_LIBSVM ? split_svm_chunk(sc, buf + skip, n - skip, *off + skip)
+                                          : split_csv_chunk(sc, buf + skip, n - skip, *off + skip);
+        if (r != 0) return -1;
+        *off += n;
+    }
+    return 0;
+}
+
+/* After the last buffer (off = file size): closes the last row and shard and
+ * refuses a file with an open quote, no header or no rows. */
+static int split_finish(split_scan_t *sc, uint64_t off, const char *buf) {
+    split_t *out = sc->out;
+    out->bytes = off;
+    if (sc->state == ST_FIELD_BEGUN && sc->quoted) {
+        snprintf(sc->err, sc->errlen,
+                 "%s:%llu: unterminated quote: the quoted field that begins here "
+                 "never ends",
+                 sc->path, (unsigned long long)sc->quote_line);
+        return -1;
+    }
+    if (sc->state != ST_ROW_NOT_BEGUN) {
+        /* Last row without a line end. */
+        sc->hdr_from = 0; /* header bytes were saved at the end of the last buffer */
+        if (split_row_end(sc, off, buf, 0) != 0) return -1;
+    }
+    if (out->nshards)
+        out->shards[out->nshards - 1].length = off - out->shards[out->nshards - 1].offset;
+    if (sc->format == DATA_CSV && !sc->have_header) {
+        snprintf(sc->err, sc->errlen,
+                 "%s: empty file (a CSV file needs a header row and data rows)", sc->path);
+        return -1;
+    }
+    if (out->rows == 0) {
+        if (sc->format == DATA_CSV)
+            snprintf(sc->err, sc->errlen, "%s:%llu: header only, no data rows", sc->path,
+                     (unsigned long long)sc->row_line);
+        else
+            snprintf(sc->err, sc->errlen, "%s: empty file", sc->path);
+        return -1;
+    }
+    return 0;
+}
+
+int split_file_buffered(const char *path, data_format_t format, size_t shard_rows, size_t max_bytes,
+                        size_t bufsize, split_t *out, char *err, size_t errlen) {
     int rc = -1;
     int fd = -1;
     char *buf = NULL;
     memset(out, 0, sizeof *out);
-    split_scan_t sc = {.path = path, .format = format, .out = out, .err = err, .errlen = errlen,
-                       .line = 1, .state = ST_ROW_NOT_BEGUN};
+    split_scan_t sc = {.path = path,
+                       .format = format,
+                       .out = out,
+                       .err = err,
+                       .errlen = errlen,
+                       .line = 1,
+                       .state = ST_ROW_NOT_BEGUN};
     sc.shard_rows = shard_rows ? (uint64_t)shard_rows : UINT32_MAX;
-    if (sc.shard_rows > UINT32_MAX)
-        sc.shard_rows = UINT32_MAX;
+    if (sc.shard_rows > UINT32_MAX) sc.shard_rows = UINT32_MAX;
     sc.max_bytes = max_bytes;
     out->format = format;
 
@@ -303,74 +374,20 @@ int split_file_buffered(const char *path, data_format_t format, size_t shard_row
 #ifdef POSIX_FADV_SEQUENTIAL
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-    if (bufsize < 4)
-        bufsize = 4;
+    if (bufsize < 4) bufsize = 4;
     buf = malloc(bufsize);
     if (!buf) {
         snprintf(err, errlen, "%s: out of memory", path);
         goto out;
     }
     uint64_t off = 0;
-    int first = 1;
-    for (;;) {
-        ssize_t got = read(fd, buf, bufsize);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-            goto out;
-        }
-        if (got == 0)
-            break;
-        size_t n = (size_t)got, skip = 0;
-        if (first && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-            skip = 3; /* the BOM is not part of the first line */
-            sc.line_start = 3;
-        }
-        first = 0;
-        if (split_nul(&sc, buf + skip, n - skip, off + skip) != 0)
-            goto out;
-        int r = format == DATA_LIBSVM ? split_svm_chunk(&sc, buf + skip, n - skip, off + skip)
-                                      : split_csv_chunk(&sc, buf + skip, n - skip, off + skip);
-        if (r != 0)
-            goto out;
-        off += n;
-    }
-    out->bytes = off;
-    if (sc.state == ST_FIELD_BEGUN && sc.quoted) {
-        snprintf(err, errlen, "%s:%llu: unterminated quote: the quoted field that begins here "
-                 "never ends",
-                 path, (unsigned long long)sc.quote_line);
-        goto out;
-    }
-    if (sc.state != ST_ROW_NOT_BEGUN) {
-        /* Last row without a line end. */
-        sc.hdr_from = 0; /* header bytes were saved at the end of the last buffer */
-        if (split_row_end(&sc, off, buf, 0) != 0)
-            goto out;
-    }
-    if (out->nshards)
-        out->shards[out->nshards - 1].length = off - out->shards[out->nshards - 1].offset;
-    if (format == DATA_CSV && !sc.have_header) {
-        snprintf(err, errlen, "%s: empty file (a CSV file needs a header row and data rows)",
-                 path);
-        goto out;
-    }
-    if (out->rows == 0) {
-        if (format == DATA_CSV)
-            snprintf(err, errlen, "%s:%llu: header only, no data rows", path,
-                     (unsigned long long)sc.row_line);
-        else
-            snprintf(err, errlen, "%s: empty file", path);
-        goto out;
-    }
+    if (split_read_all(&sc, fd, buf, bufsize, &off) != 0) goto out;
+    if (split_finish(&sc, off, buf) != 0) goto out;
     rc = 0;
 out:
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0) close(fd);
     free(buf);
-    if (rc != 0)
-        split_free(out);
+    if (rc != 0) split_free(out);
     return rc;
 }
 

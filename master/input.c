@@ -136,68 +136,66 @@ static int copy_all(int in, int out, volatile sig_atomic_t *stop, uint64_t *byte
     }
 }
 
-int input_prepare(const char *path, volatile sig_atomic_t *stop, char *tmp, size_t tmplen,
-                  char *err, size_t errlen)
-{
-    int rc = INPUT_EFAIL, out = -1;
+/* What fd is: INPUT_REGULAR (read in place), INPUT_COPIED (a pipe or FIFO,
+ * to be copied), or an error (INPUT_EUSAGE, INPUT_EFAIL) with err filled. */
+static int classify(int fd, const char *path, char *err, size_t errlen) {
     struct stat st;
-    tmp[0] = 0;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENXIO) { /* a UNIX socket */
-            snprintf(err, errlen, "%s: is a socket, not a data file", path);
-            return INPUT_EUSAGE;
-        }
-        return INPUT_REGULAR; /* missing or unreadable: the split says which */
-    }
     if (fstat(fd, &st) < 0) {
         snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
-        goto out;
+        return INPUT_EFAIL;
     }
-    if (S_ISREG(st.st_mode)) {
-        rc = INPUT_REGULAR;
-        goto out;
-    }
+    if (S_ISREG(st.st_mode)) return INPUT_REGULAR;
     if (!S_ISFIFO(st.st_mode)) {
-        snprintf(err, errlen,
-                 "%s: is %s; --data takes a regular file, a pipe or a FIFO", path,
+        snprintf(err, errlen, "%s: is %s; --data takes a regular file, a pipe or a FIFO", path,
                  kind_of(st.st_mode));
-        rc = INPUT_EUSAGE;
-        goto out;
+        return INPUT_EUSAGE;
     }
-    bool pipe = is_anonymous_pipe(fd);
+    return INPUT_COPIED;
+}
+
+/* Waits for a writer on a named FIFO, then makes reads blocking: 0, or
+ * INPUT_ESTOP / INPUT_EFAIL with err filled. */
+static int open_stream(int fd, const char *path, bool pipe, volatile sig_atomic_t *stop, char *err,
+                       size_t errlen) {
     if (!pipe) {
         int w = wait_for_writer(fd, path, stop);
         if (w == INPUT_ESTOP) {
             snprintf(err, errlen, "%s: stopped while waiting for a writer on the FIFO", path);
-            rc = INPUT_ESTOP;
-            goto out;
+            return INPUT_ESTOP;
         }
         if (w < 0) {
             snprintf(err, errlen, "%s: cannot wait for the FIFO: %s", path, strerror(errno));
-            goto out;
+            return INPUT_EFAIL;
         }
     }
     /* From here on a read waits for data and returns 0 only at end of file. */
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        goto out;
+        return INPUT_EFAIL;
     }
-    out = make_temp(path, tmp, tmplen);
+    return 0;
+}
+
+/* Copies fd to a new temporary file named in tmp: 0, or INPUT_ESTOP /
+ * INPUT_EFAIL with err filled; tmp may then name a partial copy, which the
+ * caller removes. */
+static int copy_to_temp(int fd, const char *path, volatile sig_atomic_t *stop, char *tmp,
+                        size_t tmplen, uint64_t *bytes, char *err, size_t errlen) {
+    int rc = INPUT_EFAIL;
+    int out = make_temp(path, tmp, tmplen);
     if (out < 0) {
         snprintf(err, errlen, "%s: cannot create a temporary copy in %s: %s", path, tmp_dir(),
                  strerror(errno));
         tmp[0] = 0;
         goto out;
     }
-    uint64_t bytes = 0;
     bool stopped = false;
-    int c = copy_all(fd, out, stop, &bytes, &stopped);
+    int c = copy_all(fd, out, stop, bytes, &stopped);
     if (c < 0) {
         if (stopped) {
             snprintf(err, errlen, "%s: stopped while reading it (%llu bytes read)", path,
-                     (unsigned long long)bytes);
+                     (unsigned long long)*bytes);
             rc = INPUT_ESTOP;
         } else {
             if (c == -2)
@@ -213,12 +211,36 @@ int input_prepare(const char *path, volatile sig_atomic_t *stop, char *tmp, size
         goto out;
     }
     out = -1;
+    rc = 0;
+out:
+    if (out >= 0) close(out);
+    return rc;
+}
+
+int input_prepare(const char *path, volatile sig_atomic_t *stop, char *tmp, size_t tmplen,
+                  char *err, size_t errlen) {
+    int rc;
+    tmp[0] = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENXIO) { /* a UNIX socket */
+            snprintf(err, errlen, "%s: is a socket, not a data file", path);
+            return INPUT_EUSAGE;
+        }
+        return INPUT_REGULAR; /* missing or unreadable: the split says which */
+    }
+    rc = classify(fd, path, err, errlen);
+    if (rc != INPUT_COPIED) goto out;
+    bool pipe = is_anonymous_pipe(fd);
+    rc = open_stream(fd, path, pipe, stop, err, errlen);
+    if (rc < 0) goto out;
+    uint64_t bytes = 0;
+    rc = copy_to_temp(fd, path, stop, tmp, tmplen, &bytes, err, errlen);
+    if (rc < 0) goto out;
     log_info("%s is a %s: copied %llu bytes to %s (removed at exit), read from there", path,
              pipe ? "pipe" : "FIFO", (unsigned long long)bytes, tmp);
     rc = INPUT_COPIED;
 out:
-    if (out >= 0)
-        close(out);
     if (rc < 0 && tmp[0]) {
         unlink(tmp);
         tmp[0] = 0;

@@ -197,6 +197,90 @@ static uint64_t file_size(int fd) {
     return fstat(fd, &sb) == 0 && sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
 }
 
+/* What a journal replay has established so far. */
+typedef struct {
+    uint64_t part_size, spool_size; /* the files as found */
+    uint64_t out_end;               /* output bytes confirmed by the last O (or the B) record */
+    uint32_t next;                  /* next chunk to write */
+    bool have_base;
+    size_t good; /* journal bytes up to the last sound record */
+} replay_t;
+
+/* Checks the journal's first line against this run (magic, chunk count,
+ * key). Returns the length of the header with its line end, 0 when it does
+ * not fit. */
+static size_t resume_header(const writer_t *w, const char *key, const char *text) {
+    const char *nl = strchr(text, '\n');
+    char want[512];
+    snprintf(want, sizeof want, "%s %" PRIu32 " %s", JOURNAL_MAGIC, w->nchunks, key);
+    if (!nl || (size_t)(nl - text) != strlen(want) || memcmp(text, want, strlen(want)) != 0)
+        return 0;
+    return (size_t)(nl - text) + 1;
+}
+
+/* Replays the records after the header into w's chunk table and r, up to
+ * the first torn or inconsistent one. Returns 0, or -1 on ENOMEM. */
+static int resume_replay(writer_t *w, char *text, replay_t *r) {
+    char *line, *nl;
+    for (line = text + r->good; (nl = strchr(line, '\n')); line = nl + 1) {
+        *nl = 0;
+        uint32_t idx;
+        uint64_t a, b;
+        int used = 0;
+        const char *m = NULL;
+        if (sscanf(line, "B %" SCNu64 "%n", &a, &used) == 1 && line[used] == 0) {
+            if (r->have_base || a > r->part_size) break;
+            r->have_base = true;
+            r->out_end = a;
+        } else if (sscanf(line, "O %" SCNu32 " %" SCNu64 " %n", &idx, &a, &used) == 2 && used > 0) {
+            m = line + used;
+            if (!r->have_base || idx != r->next || idx >= w->nchunks || a < r->out_end ||
+                a > r->part_size || !meta_ok(m))
+                break;
+            chunk_t *c = &w->ch[idx];
+            if (c->state == CH_SPOOLED) w->st.spooled--;
+            c->state = CH_WRITTEN;
+            w->st.written++;
+            r->out_end = a;
+            r->next++;
+        } else if (sscanf(line, "S %" SCNu32 " %" SCNu64 " %" SCNu64 " %n", &idx, &a, &b, &used) ==
+                       3 &&
+                   used > 0) {
+            m = line + used;
+            if (!r->have_base || idx >= w->nchunks || w->ch[idx].state != CH_NONE ||
+                a > r->spool_size || b > r->spool_size - a || !meta_ok(m))
+                break;
+            chunk_t *c = &w->ch[idx];
+            c->state = CH_SPOOLED;
+            c->off = a;
+            c->len = b;
+            w->st.spooled++;
+        } else {
+            break;
+        }
+        if (m && strcmp(m, "-") != 0) {
+            free(w->ch[idx].meta);
+            if (!(w->ch[idx].meta = strdup(m))) return -1;
+        }
+        r->good = (size_t)(nl - text) + 1;
+    }
+    return 0;
+}
+
+/* Cuts the output file back to the last confirmed byte and the journal to
+ * its last sound record. Returns the journal opened for appending, or -1. */
+static int resume_truncate(const writer_t *w, int pfd, const replay_t *r) {
+    if (ftruncate(pfd, (off_t)r->out_end) < 0 || lseek(pfd, (off_t)r->out_end, SEEK_SET) < 0)
+        return -1;
+    int jfd = open(w->journal_path, O_RDWR);
+    if (jfd < 0) return -1;
+    if (ftruncate(jfd, (off_t)r->good) < 0 || lseek(jfd, 0, SEEK_END) < 0) {
+        close(jfd);
+        return -1;
+    }
+    return jfd;
+}
+
 /* Reads an earlier run's journal. Returns 1 when it was taken over (state
  * restored, files positioned), 0 when it does not fit (start afresh), -1 on
  * ENOMEM. The files it describes are ours, but a torn or inconsistent record
@@ -209,79 +293,25 @@ static int resume_load(writer_t *w, const char *key) {
     int pfd = open(w->part_path, O_RDWR);
     int sfd = open(w->spool_path, O_RDWR);
     if (pfd < 0 || sfd < 0) goto out;
-    uint64_t part_size = file_size(pfd), spool_size = file_size(sfd);
-    char *line = text, *nl = strchr(line, '\n');
-    char want[512];
-    snprintf(want, sizeof want, "%s %" PRIu32 " %s", JOURNAL_MAGIC, w->nchunks, key);
-    if (!nl || (size_t)(nl - line) != strlen(want) || memcmp(line, want, strlen(want)) != 0)
+    replay_t r = {.part_size = file_size(pfd), .spool_size = file_size(sfd)};
+    if (!(r.good = resume_header(w, key, text))) goto out;
+    if (resume_replay(w, text, &r) < 0) {
+        rc = -1;
         goto out;
-    size_t good = (size_t)(nl - text) + 1; /* journal bytes up to the last sound record */
-    uint64_t out_end = 0;
-    bool have_base = false;
-    uint32_t next = 0;
-    for (line = nl + 1; (nl = strchr(line, '\n')); line = nl + 1) {
-        *nl = 0;
-        uint32_t idx;
-        uint64_t a, b;
-        int used = 0;
-        const char *m = NULL;
-        if (sscanf(line, "B %" SCNu64 "%n", &a, &used) == 1 && line[used] == 0) {
-            if (have_base || a > part_size) break;
-            have_base = true;
-            out_end = a;
-        } else if (sscanf(line, "O %" SCNu32 " %" SCNu64 " %n", &idx, &a, &used) == 2 && used > 0) {
-            m = line + used;
-            if (!have_base || idx != next || idx >= w->nchunks || a < out_end || a > part_size ||
-                !meta_ok(m))
-                break;
-            chunk_t *c = &w->ch[idx];
-            if (c->state == CH_SPOOLED) w->st.spooled--;
-            c->state = CH_WRITTEN;
-            w->st.written++;
-            out_end = a;
-            next++;
-        } else if (sscanf(line, "S %" SCNu32 " %" SCNu64 " %" SCNu64 " %n", &idx, &a, &b, &used) ==
-                       3 &&
-                   used > 0) {
-            m = line + used;
-            if (!have_base || idx >= w->nchunks || w->ch[idx].state != CH_NONE || a > spool_size ||
-                b > spool_size - a || !meta_ok(m))
-                break;
-            chunk_t *c = &w->ch[idx];
-            c->state = CH_SPOOLED;
-            c->off = a;
-            c->len = b;
-            w->st.spooled++;
-        } else {
-            break;
-        }
-        if (m && strcmp(m, "-") != 0) {
-            free(w->ch[idx].meta);
-            if (!(w->ch[idx].meta = strdup(m))) {
-                rc = -1;
-                goto out;
-            }
-        }
-        good = (size_t)(nl - text) + 1;
     }
-    if (!have_base) goto out;
+    if (!r.have_base) goto out;
     for (uint32_t i = 0; i < w->nchunks; i++)
         if (w->ch[i].state != CH_NONE) w->resumed++;
-    if (ftruncate(pfd, (off_t)out_end) < 0 || lseek(pfd, (off_t)out_end, SEEK_SET) < 0) goto out;
-    int jfd = open(w->journal_path, O_RDWR);
+    int jfd = resume_truncate(w, pfd, &r);
     if (jfd < 0) goto out;
-    if (ftruncate(jfd, (off_t)good) < 0 || lseek(jfd, 0, SEEK_END) < 0) {
-        close(jfd);
-        goto out;
-    }
     w->part_fd = pfd;
     w->spool_fd = sfd;
     w->journal_fd = jfd;
     pfd = sfd = -1;
-    w->out_end = out_end;
-    w->spool_end = spool_size;
-    w->next = next;
-    w->st.out_bytes = out_end;
+    w->out_end = r.out_end;
+    w->spool_end = r.spool_size;
+    w->next = r.next;
+    w->st.out_bytes = r.out_end;
     rc = 1;
 out:
     if (pfd >= 0) close(pfd);

@@ -113,184 +113,216 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
     return 0;
 }
 
-static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result, char *err,
-                   size_t errlen)
-{
-    int cls = PROTO_ERR_INTERNAL;
-    tronmsg_req_t req = {0};
-    tronmsg_ans_t *ans = NULL;
-    double *store = NULL;
-    uint64_t *pos = NULL;
-    char **texts = NULL;
-    void *vecs = NULL;
-    linfun_req_t *lreq = NULL;
-    *result = NULL;
+/* The working state of one OP_TRON request; op_tron frees it. */
+typedef struct {
+    tronmsg_req_t req;
+    shardstate_t *st; /* borrowed from the context */
+    int n, nr_w;
+    bool need_lf; /* some item is FUN, GRAD or HV */
+    size_t nd;    /* doubles the answers' vectors need */
+    tronmsg_ans_t *ans;
+    double *store;      /* [nd]: every answer's vectors */
+    uint64_t *pos;      /* [count * nr_w]: COUNT's per-class tallies */
+    char **texts;       /* [count]: PRED's lines */
+    double **vec;       /* [count]: writable views into store (the answers hold them const) */
+    linfun_req_t *lreq; /* [nr_w]: one fold pass's requests */
+} tron_work_t;
 
-    if (tronmsg_decode_req(body, blen, &req, err, errlen) < 0)
-        goto out;
-    if (ctx->shard >= req.nshards) {
+/* Checks the request against this shard: its table, the variables, the
+ * folds, each item's class and fold; counts the vectors the answers need. */
+static int tron_check(op_ctx_t *ctx, tron_work_t *t, int *cls, char *err, size_t errlen) {
+    const tronmsg_req_t *req = &t->req;
+    if (ctx->shard >= req->nshards) {
         snprintf(err, errlen, "shard %u not in the request's table of %zu", ctx->shard,
-                 req.nshards);
-        goto out;
+                 req->nshards);
+        return -1;
     }
-    shardstate_t *st = shardstate_get(ctx, req.shards[ctx->shard].first_row,
-                                      req.shards[ctx->shard].first_line, &cls, err, errlen);
-    if (!st)
-        goto out;
-    cls = PROTO_ERR_INTERNAL;
-    int n = st->d->n, nr_w = st->nr_w;
-    if ((uint32_t)n != req.n) {
-        snprintf(err, errlen, "request has %u variables, shard has %d", req.n, n);
-        goto out;
+    t->st = shardstate_get(ctx, req->shards[ctx->shard].first_row,
+                           req->shards[ctx->shard].first_line, cls, err, errlen);
+    if (!t->st) return -1;
+    *cls = PROTO_ERR_INTERNAL;
+    int n = t->n = t->st->d->n, nr_w = t->nr_w = t->st->nr_w;
+    if ((uint32_t)n != req->n) {
+        snprintf(err, errlen, "request has %u variables, shard has %d", req->n, n);
+        return -1;
     }
-    if (req.folds > 1000000) {
-        snprintf(err, errlen, "%u folds", req.folds);
-        goto out;
+    if (req->folds > 1000000) {
+        snprintf(err, errlen, "%u folds", req->folds);
+        return -1;
     }
-
-    /* room for every answer's vectors */
-    size_t nd = 0;
-    bool need_lf = false;
-    for (size_t i = 0; i < req.count; i++) {
-        const tronmsg_item_t *it = &req.items[i];
+    for (size_t i = 0; i < req->count; i++) {
+        const tronmsg_item_t *it = &req->items[i];
         if (it->op == TRONMSG_FUN || it->op == TRONMSG_GRAD || it->op == TRONMSG_HV) {
-            need_lf = true;
+            t->need_lf = true;
             if ((int)it->cls >= nr_w) {
                 snprintf(err, errlen, "class %u of %d", it->cls, nr_w);
-                goto out;
+                return -1;
             }
         }
-        if (it->fold != TRONMSG_ALL_ROWS && it->fold >= req.folds) {
-            snprintf(err, errlen, "fold %u of %u", it->fold, req.folds);
-            goto out;
+        if (it->fold != TRONMSG_ALL_ROWS && it->fold >= req->folds) {
+            snprintf(err, errlen, "fold %u of %u", it->fold, req->folds);
+            return -1;
         }
-        nd += it->op == TRONMSG_GRAD ? 2 * (size_t)n : it->op == TRONMSG_HV ? (size_t)n : 0;
+        t->nd += it->op == TRONMSG_GRAD ? 2 * (size_t)n : it->op == TRONMSG_HV ? (size_t)n : 0;
     }
-    ans = calloc(req.count ? req.count : 1, sizeof *ans);
-    store = calloc(nd ? nd : 1, sizeof *store);
-    pos = calloc(req.count * (size_t)nr_w + 1, sizeof *pos);
-    texts = calloc(req.count ? req.count : 1, sizeof *texts);
-    lreq = calloc((size_t)nr_w, sizeof *lreq);
-    vecs = calloc(req.count ? req.count : 1, sizeof(double *));
-    if (!ans || !store || !pos || !texts || !lreq || !vecs) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    if (need_lf && shardstate_prepare(st, (int)req.folds, &cls, err, errlen) < 0)
-        goto out;
-    cls = PROTO_ERR_INTERNAL;
+    return 0;
+}
 
-    /* writable views of the answers' vectors (the answers hold them const) */
-    double **vec = (double **)(void *)vecs;
-    double *sp = store;
-    for (size_t i = 0; i < req.count; i++) {
-        const tronmsg_item_t *it = &req.items[i];
-        ans[i] = (tronmsg_ans_t){.cls = it->cls, .fold = it->fold, .op = it->op};
-        vec[i] = sp;
+/* Allocates the working arrays, prepares the shard's folds when an item
+ * needs them, and binds each answer to its slice of the store. */
+static int tron_alloc(tron_work_t *t, int *cls, char *err, size_t errlen) {
+    size_t count = t->req.count;
+    int n = t->n;
+    t->ans = calloc(count ? count : 1, sizeof *t->ans);
+    t->store = calloc(t->nd ? t->nd : 1, sizeof *t->store);
+    t->pos = calloc(count * (size_t)t->nr_w + 1, sizeof *t->pos);
+    t->texts = calloc(count ? count : 1, sizeof *t->texts);
+    t->lreq = calloc((size_t)t->nr_w, sizeof *t->lreq);
+    t->vec = calloc(count ? count : 1, sizeof *t->vec);
+    if (!t->ans || !t->store || !t->pos || !t->texts || !t->lreq || !t->vec) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (t->need_lf && shardstate_prepare(t->st, (int)t->req.folds, cls, err, errlen) < 0) return -1;
+    *cls = PROTO_ERR_INTERNAL;
+
+    double *sp = t->store;
+    for (size_t i = 0; i < count; i++) {
+        const tronmsg_item_t *it = &t->req.items[i];
+        t->ans[i] = (tronmsg_ans_t){.cls = it->cls, .fold = it->fold, .op = it->op};
+        t->vec[i] = sp;
         if (it->op == TRONMSG_GRAD) {
-            ans[i].g = sp;
-            ans[i].diag = sp + n;
+            t->ans[i].g = sp;
+            t->ans[i].diag = sp + n;
             sp += 2 * (size_t)n;
         } else if (it->op == TRONMSG_HV) {
-            ans[i].hv = sp;
+            t->ans[i].hv = sp;
             sp += n;
         }
     }
+    return 0;
+}
 
-    /* FUN/GRAD/HV: one linfun_batch pass per fold */
-    int nlf = need_lf ? 1 + st->folds : 0;
-    for (int li = 0; li < nlf; li++) {
-        uint32_t fold = li == 0 ? TRONMSG_ALL_ROWS : (uint32_t)(li - 1);
-        linfun_t *lf = st->lf[li];
-        uint64_t *fun_pt = st->fun_pt + (size_t)li * (size_t)nr_w;
-        uint64_t *grad_pt = st->grad_pt + (size_t)li * (size_t)nr_w;
-        bool any = false;
-        memset(lreq, 0, (size_t)nr_w * sizeof *lreq);
-        for (size_t i = 0; i < req.count; i++) {
-            const tronmsg_item_t *it = &req.items[i];
-            if (it->fold != fold || it->op < TRONMSG_FUN || it->op > TRONMSG_HV)
-                continue;
-            int k = (int)it->cls;
-            if (lreq[k].op != LINFUN_NONE) {
-                snprintf(err, errlen, "two requests for class %d fold %u", k, fold);
-                goto out;
-            }
-            any = true;
-            switch (it->op) {
-            case TRONMSG_FUN:
-                lreq[k] = (linfun_req_t){.op = LINFUN_FUN, .v = it->w, .out = &ans[i].f};
+/* FUN/GRAD/HV over fold li (0 = every row, 1 + f = fold f): one
+ * linfun_batch pass for every class asked about. */
+static int tron_fold(op_ctx_t *ctx, tron_work_t *t, int li, char *err, size_t errlen) {
+    const tronmsg_req_t *req = &t->req;
+    int n = t->n, nr_w = t->nr_w;
+    uint32_t fold = li == 0 ? TRONMSG_ALL_ROWS : (uint32_t)(li - 1);
+    linfun_t *lf = t->st->lf[li];
+    uint64_t *fun_pt = t->st->fun_pt + (size_t)li * (size_t)nr_w;
+    uint64_t *grad_pt = t->st->grad_pt + (size_t)li * (size_t)nr_w;
+    linfun_req_t *lreq = t->lreq;
+    double **vec = t->vec;
+    bool any = false;
+    memset(lreq, 0, (size_t)nr_w * sizeof *lreq);
+    for (size_t i = 0; i < req->count; i++) {
+        const tronmsg_item_t *it = &req->items[i];
+        if (it->fold != fold || it->op < TRONMSG_FUN || it->op > TRONMSG_HV) continue;
+        int k = (int)it->cls;
+        if (lreq[k].op != LINFUN_NONE) {
+            snprintf(err, errlen, "two requests for class %d fold %u", k, fold);
+            return -1;
+        }
+        any = true;
+        switch (it->op) {
+        case TRONMSG_FUN:
+            lreq[k] = (linfun_req_t){.op = LINFUN_FUN, .v = it->w, .out = &t->ans[i].f};
+            fun_pt[k] = it->point;
+            break;
+        case TRONMSG_GRAD:
+            /* the margins of this point may be gone (shard moved here) */
+            if (fun_pt[k] != it->point || it->point == 0) {
+                linfun_fun(lf, k, it->w);
                 fun_pt[k] = it->point;
-                break;
-            case TRONMSG_GRAD:
-                /* the margins of this point may be gone (shard moved here) */
-                if (fun_pt[k] != it->point || it->point == 0) {
-                    linfun_fun(lf, k, it->w);
-                    fun_pt[k] = it->point;
-                }
-                lreq[k] = (linfun_req_t){.op = LINFUN_GRAD, .out = vec[i], .diag = vec[i] + n};
-                grad_pt[k] = it->point;
-                break;
-            case TRONMSG_HV:
-                if (grad_pt[k] != it->point || it->point == 0) {
-                    /* rebuild D at the gradient point; ans.hv is scratch here */
-                    linfun_fun(lf, k, it->w);
-                    linfun_grad(lf, k, vec[i], NULL);
-                    memset(vec[i], 0, (size_t)n * sizeof(double));
-                    fun_pt[k] = grad_pt[k] = it->point;
-                }
-                lreq[k] = (linfun_req_t){.op = LINFUN_HV, .v = it->s, .out = vec[i]};
-                break;
             }
-        }
-        if (any)
-            linfun_batch(lf, lreq);
-        if (op_cancelled(ctx)) {
-            snprintf(err, errlen, "cancelled");
-            goto out;
+            lreq[k] = (linfun_req_t){.op = LINFUN_GRAD, .out = vec[i], .diag = vec[i] + n};
+            grad_pt[k] = it->point;
+            break;
+        case TRONMSG_HV:
+            if (grad_pt[k] != it->point || it->point == 0) {
+                /* rebuild D at the gradient point; ans.hv is scratch here */
+                linfun_fun(lf, k, it->w);
+                linfun_grad(lf, k, vec[i], NULL);
+                memset(vec[i], 0, (size_t)n * sizeof(double));
+                fun_pt[k] = grad_pt[k] = it->point;
+            }
+            lreq[k] = (linfun_req_t){.op = LINFUN_HV, .v = it->s, .out = vec[i]};
+            break;
         }
     }
+    if (any) linfun_batch(lf, lreq);
+    if (op_cancelled(ctx)) {
+        snprintf(err, errlen, "cancelled");
+        return -1;
+    }
+    return 0;
+}
 
-    /* COUNT and PRED */
-    for (size_t i = 0; i < req.count; i++) {
-        const tronmsg_item_t *it = &req.items[i];
+/* COUNT item i: the rows it covers and how many of each class. */
+static int tron_count(tron_work_t *t, size_t i, char *err, size_t errlen) {
+    const tronmsg_item_t *it = &t->req.items[i];
+    const shardstate_t *st = t->st;
+    int nr_w = t->nr_w;
+    if ((int)it->cls != nr_w) {
+        snprintf(err, errlen, "count for %u classes, model has %d", it->cls, nr_w);
+        return -1;
+    }
+    const dataset_t *d = it->fold == TRONMSG_ALL_ROWS ? st->d : NULL;
+    uint64_t *pk = t->pos + i * (size_t)nr_w;
+    for (size_t r = 0; r < st->d->rows; r++) {
+        uint64_t row = st->d->first_row + r;
+        if (!d && row % t->req.folds == it->fold) continue;
+        t->ans[i].rows++;
+        int y = st->d->y[r];
+        if (y >= 0 && y < nr_w) pk[y]++;
+    }
+    t->ans[i].pos = pk;
+    return 0;
+}
+
+/* COUNT and PRED items, in request order. */
+static int tron_tally(tron_work_t *t, char *err, size_t errlen) {
+    for (size_t i = 0; i < t->req.count; i++) {
+        const tronmsg_item_t *it = &t->req.items[i];
         if (it->op == TRONMSG_COUNT) {
-            if ((int)it->cls != nr_w) {
-                snprintf(err, errlen, "count for %u classes, model has %d", it->cls, nr_w);
-                goto out;
-            }
-            const dataset_t *d = it->fold == TRONMSG_ALL_ROWS ? st->d : NULL;
-            uint64_t *pk = pos + i * (size_t)nr_w;
-            for (size_t r = 0; r < st->d->rows; r++) {
-                uint64_t row = st->d->first_row + r;
-                if (!d && row % req.folds == it->fold)
-                    continue;
-                ans[i].rows++;
-                int y = st->d->y[r];
-                if (y >= 0 && y < nr_w)
-                    pk[y]++;
-            }
-            ans[i].pos = pk;
+            if (tron_count(t, i, err, errlen) < 0) return -1;
         } else if (it->op == TRONMSG_PRED) {
-            if (do_pred(st, it, req.folds, n, &ans[i], &texts[i], err, errlen) < 0)
-                goto out;
+            if (do_pred(t->st, it, t->req.folds, t->n, &t->ans[i], &t->texts[i], err, errlen) < 0)
+                return -1;
         }
     }
-    op_add_rows(ctx, st->d->rows);
+    return 0;
+}
+
+static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result, char *err,
+                   size_t errlen) {
+    int cls = PROTO_ERR_INTERNAL;
+    tron_work_t t = {0};
+    *result = NULL;
+
+    if (tronmsg_decode_req(body, blen, &t.req, err, errlen) < 0) goto out;
+    if (tron_check(ctx, &t, &cls, err, errlen) < 0) goto out;
+    if (tron_alloc(&t, &cls, err, errlen) < 0) goto out;
+    int nlf = t.need_lf ? 1 + t.st->folds : 0;
+    for (int li = 0; li < nlf; li++)
+        if (tron_fold(ctx, &t, li, err, errlen) < 0) goto out;
+    if (tron_tally(&t, err, errlen) < 0) goto out;
+    op_add_rows(ctx, t.st->d->rows);
     test_delay(ctx);
-    *result = tronmsg_encode_res((uint32_t)n, ans, req.count, err, errlen);
-    if (*result)
-        cls = 0;
+    *result = tronmsg_encode_res((uint32_t)t.n, t.ans, t.req.count, err, errlen);
+    if (*result) cls = 0;
 out:
-    if (texts)
-        for (size_t i = 0; i < req.count; i++)
-            free(texts[i]);
-    free(texts);
-    free(vecs);
-    free(lreq);
-    free(pos);
-    free(store);
-    free(ans);
-    tronmsg_req_free(&req);
+    if (t.texts)
+        for (size_t i = 0; i < t.req.count; i++)
+            free(t.texts[i]);
+    free(t.texts);
+    free(t.vec);
+    free(t.lreq);
+    free(t.pos);
+    free(t.store);
+    free(t.ans);
+    tronmsg_req_free(&t.req);
     return cls;
 }
 
