@@ -4,44 +4,35 @@
 #include <string.h>
 #include <zmq.h>
 
-blob_t *blob_wrap(void *data, size_t len)
-{
+blob_t *blob_wrap(void *data, size_t len) {
     blob_t *b = malloc(sizeof *b);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     b->data = data;
     b->len = len;
     __atomic_store_n(&b->refs, 1, __ATOMIC_RELAXED);
     return b;
 }
 
-blob_t *blob_new(size_t len)
-{
+blob_t *blob_new(size_t len) {
     void *data = malloc(len ? len : 1);
-    if (!data)
-        return NULL;
+    if (!data) return NULL;
     blob_t *b = blob_wrap(data, len);
-    if (!b)
-        free(data);
+    if (!b) free(data);
     return b;
 }
 
-blob_t *blob_copy(const void *data, size_t len)
-{
+blob_t *blob_copy(const void *data, size_t len) {
     blob_t *b = blob_new(len);
-    if (b && len)
-        memcpy(b->data, data, len);
+    if (b && len) memcpy(b->data, data, len);
     return b;
 }
 
-blob_t *blob_ref(blob_t *b)
-{
+blob_t *blob_ref(blob_t *b) {
     __atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
     return b;
 }
 
-void blob_unref(blob_t **bp)
-{
+void blob_unref(blob_t **bp) {
     blob_t *b = *bp;
     *bp = NULL;
     if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
@@ -50,15 +41,13 @@ void blob_unref(blob_t **bp)
     }
 }
 
-static void release(void *data, void *hint)
-{
+static void release(void *data, void *hint) {
     (void)data;
     blob_t *b = hint;
     blob_unref(&b);
 }
 
-int blob_send(blob_t *b, void *sock, int flags)
-{
+int blob_send(blob_t *b, void *sock, int flags) {
     zmq_msg_t m;
     blob_ref(b);
     if (zmq_msg_init_data(&m, b->data, b->len, release, b) != 0) {

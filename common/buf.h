@@ -70,20 +70,17 @@ typedef struct bufrd {
 } bufrd_t;
 
 /* A reader over the borrowed bytes p[0..len). */
-static inline bufrd_t bufrd_init(const void *p, size_t len)
-{
+static inline bufrd_t bufrd_init(const void *p, size_t len) {
     return (bufrd_t){.p = p, .len = p ? len : 0};
 }
 
 /* Bytes not yet read. */
-static inline size_t bufrd_left(const bufrd_t *r)
-{
+static inline size_t bufrd_left(const bufrd_t *r) {
     return r->len - r->pos;
 }
 
 /* True when nothing went wrong and every byte was read. */
-static inline bool bufrd_done(const bufrd_t *r)
-{
+static inline bool bufrd_done(const bufrd_t *r) {
     return !r->bad && r->pos == r->len;
 }
 

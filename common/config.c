@@ -21,7 +21,8 @@ typedef struct {
     size_t size;
 } field_t;
 
-#define FIELD(sec, k, t) {#sec, #k, t, offsetof(config_t, sec.k), sizeof(((config_t *)0)->sec.k)}
+#define FIELD(sec, k, t)                                                                           \
+    { #sec, #k, t, offsetof(config_t, sec.k), sizeof(((config_t *)0)->sec.k) }
 
 static const field_t fields[] = {
     FIELD(master, ip, F_STR),
@@ -69,13 +70,11 @@ static const field_t fields[] = {
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
-static void set_str(char *dst, size_t size, const char *src)
-{
+static void set_str(char *dst, size_t size, const char *src) {
     snprintf(dst, size, "%s", src);
 }
 
-void config_defaults(config_t *c)
-{
+void config_defaults(config_t *c) {
     memset(c, 0, sizeof *c);
     set_str(c->master.ip, sizeof c->master.ip, "127.0.0.1");
     c->master.task_port = 5555;
@@ -113,36 +112,30 @@ void config_defaults(config_t *c)
     c->worker.max_load = 0.3;
 }
 
-static const field_t *find_field(const char *section, const char *key)
-{
+static const field_t *find_field(const char *section, const char *key) {
     for (size_t i = 0; i < NFIELDS; i++)
         if (strcmp(fields[i].section, section) == 0 && strcmp(fields[i].key, key) == 0)
             return &fields[i];
     return NULL;
 }
 
-static bool known_section(const char *section)
-{
+static bool known_section(const char *section) {
     for (size_t i = 0; i < NFIELDS; i++)
-        if (strcmp(fields[i].section, section) == 0)
-            return true;
+        if (strcmp(fields[i].section, section) == 0) return true;
     return false;
 }
 
-static int parse_long(const char *s, long *out)
-{
+static int parse_long(const char *s, long *out) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end)
-        return -1;
+    if (errno || end == s || *end) return -1;
     *out = v;
     return 0;
 }
 
 /* Stores text into field f; the text comes from --set or from a JSON string. */
-static int store_text(config_t *c, const field_t *f, const char *text, char *err, size_t errlen)
-{
+static int store_text(config_t *c, const field_t *f, const char *text, char *err, size_t errlen) {
     char *p = (char *)c + f->offset;
     long lv;
     switch (f->type) {
@@ -194,8 +187,7 @@ static int store_text(config_t *c, const field_t *f, const char *text, char *err
 /* The text of a JSON scalar as --set would give it: a string as it is, an
  * integer in decimal, true/false. NULL for other types (a double's text is
  * json-c's rendering, not what the file said, so doubles go their own way). */
-static const char *json_scalar_text(json_object *v, char *buf, size_t len)
-{
+static const char *json_scalar_text(json_object *v, char *buf, size_t len) {
     switch (json_object_get_type(v)) {
     case json_type_string:
         return json_object_get_string(v);
@@ -214,8 +206,7 @@ static const char *json_scalar_text(json_object *v, char *buf, size_t len)
  * rules of store_text ("solver": 2 and --set model.solver=2, "curve": 1 and
  * --set security.curve=1, "shard_rows": "500"); a number field also takes a
  * JSON fraction. Objects, arrays and null are refused. */
-static int store_json(config_t *c, const field_t *f, json_object *v, char *err, size_t errlen)
-{
+static int store_json(config_t *c, const field_t *f, json_object *v, char *err, size_t errlen) {
     enum json_type t = json_object_get_type(v);
     char num[32];
     if (f->type == F_DOUBLE && t == json_type_double) {
@@ -245,8 +236,7 @@ static int store_json(config_t *c, const field_t *f, json_object *v, char *err, 
 #define CONFIG_MAX_BYTES (1 << 20)
 
 /* Reads the whole file (configs are small) into a NUL-terminated buffer. */
-static char *read_small_file(FILE *fp, const char *path, size_t *len, char *err, size_t errlen)
-{
+static char *read_small_file(FILE *fp, const char *path, size_t *len, char *err, size_t errlen) {
     char *buf = malloc(CONFIG_MAX_BYTES + 1);
     if (!buf) {
         snprintf(err, errlen, "%s: out of memory", path);
@@ -268,31 +258,27 @@ static char *read_small_file(FILE *fp, const char *path, size_t *len, char *err,
     return buf;
 }
 
-int config_load(config_t *c, const char *path, bool missing_ok, char *err, size_t errlen)
-{
+int config_load(config_t *c, const char *path, bool missing_ok, char *err, size_t errlen) {
     int rc = -1;
     json_object *root = NULL;
     char *text = NULL;
     size_t len = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        if (errno == ENOENT && missing_ok)
-            return 0;
+        if (errno == ENOENT && missing_ok) return 0;
         snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(errno));
         return -1;
     }
     text = read_small_file(fp, path, &len, err, errlen);
-    if (!text)
-        goto out;
+    if (!text) goto out;
     char why[512];
-    root = jsonx_parse_object(text, len, &(jsonx_limits_t){.trailing_space = true}, why,
-                              sizeof why);
+    root =
+        jsonx_parse_object(text, len, &(jsonx_limits_t){.trailing_space = true}, why, sizeof why);
     if (!root) {
         snprintf(err, errlen, "%s:%s%s", path, isdigit((unsigned char)why[0]) ? "" : " ", why);
         goto out;
     }
-    json_object_object_foreach(root, section, sv)
-    {
+    json_object_object_foreach(root, section, sv) {
         if (!known_section(section)) {
             snprintf(err, errlen, "%s: unknown section '%s'", path, section);
             goto out;
@@ -301,8 +287,7 @@ int config_load(config_t *c, const char *path, bool missing_ok, char *err, size_
             snprintf(err, errlen, "%s: section '%s' must be an object", path, section);
             goto out;
         }
-        json_object_object_foreach(sv, key, kv)
-        {
+        json_object_object_foreach(sv, key, kv) {
             const field_t *f = find_field(section, key);
             char why[512];
             if (!f) {
@@ -323,8 +308,7 @@ out:
     return rc;
 }
 
-int config_set(config_t *c, const char *assignment, char *err, size_t errlen)
-{
+int config_set(config_t *c, const char *assignment, char *err, size_t errlen) {
     const char *dot = strchr(assignment, '.');
     const char *eq = strchr(assignment, '=');
     char section[64], key[64];
@@ -354,11 +338,9 @@ int config_set(config_t *c, const char *assignment, char *err, size_t errlen)
     return 0;
 }
 
-static bool one_of(const char *v, const char *const *allowed)
-{
+static bool one_of(const char *v, const char *const *allowed) {
     for (; *allowed; allowed++)
-        if (strcmp(v, *allowed) == 0)
-            return true;
+        if (strcmp(v, *allowed) == 0) return true;
     return false;
 }
 
@@ -366,12 +348,10 @@ static bool one_of(const char *v, const char *const *allowed)
  * an IPv4 or IPv6 literal (IPv6 optionally in brackets), or a host or
  * interface name. Dotted digits that are no IPv4 address are refused rather
  * than looked up as a name. */
-static bool valid_host(const char *h, bool empty_ok)
-{
+static bool valid_host(const char *h, bool empty_ok) {
     unsigned char a[sizeof(struct in6_addr)];
     size_t n = strlen(h);
-    if (n == 0)
-        return empty_ok;
+    if (n == 0) return empty_ok;
     if (strcmp(h, "*") == 0 || inet_pton(AF_INET, h, a) == 1 || inet_pton(AF_INET6, h, a) == 1)
         return true;
     if (h[0] == '[' && h[n - 1] == ']' && n - 2 < INET6_ADDRSTRLEN) {
@@ -380,21 +360,18 @@ static bool valid_host(const char *h, bool empty_ok)
         inner[n - 2] = 0;
         return inet_pton(AF_INET6, inner, a) == 1;
     }
-    if (n > 253 || strspn(h, "0123456789.") == n)
-        return false;
+    if (n > 253 || strspn(h, "0123456789.") == n) return false;
     size_t label = 0;
     for (const char *c = h; *c; c++) {
-        bool alnum = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                     (*c >= '0' && *c <= '9');
+        bool alnum =
+            (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9');
         if (*c == '-' && (label == 0 || c[1] == '.' || c[1] == 0))
             return false; /* a label neither starts nor ends with a hyphen */
         if (*c == '.') {
-            if (label == 0)
-                return false;
+            if (label == 0) return false;
             label = 0;
         } else if (alnum || *c == '-' || *c == '_') {
-            if (++label > 63)
-                return false;
+            if (++label > 63) return false;
         } else {
             return false;
         }
@@ -403,8 +380,7 @@ static bool valid_host(const char *h, bool empty_ok)
 }
 
 /* Ports in range, and four different ones: each service binds its own. */
-static int check_ports(const config_t *c, char *err, size_t errlen)
-{
+static int check_ports(const config_t *c, char *err, size_t errlen) {
     const int ports[] = {c->master.task_port, c->master.result_port, c->master.heartbeat_port,
                          c->dashboard.port};
     const char *names[] = {"master.task_port", "master.result_port", "master.heartbeat_port",
@@ -424,8 +400,7 @@ static int check_ports(const config_t *c, char *err, size_t errlen)
     return 0;
 }
 
-static int check_hosts(const config_t *c, char *err, size_t errlen)
-{
+static int check_hosts(const config_t *c, char *err, size_t errlen) {
     if (!valid_host(c->master.ip, false)) {
         snprintf(err, errlen,
                  "master.ip: '%s' is not an IP address, a host name or an interface name",
@@ -441,8 +416,7 @@ static int check_hosts(const config_t *c, char *err, size_t errlen)
 }
 
 /* The keys that name one of a few words. */
-static int check_words(const config_t *c, char *err, size_t errlen)
-{
+static int check_words(const config_t *c, char *err, size_t errlen) {
     static const char *const scales[] = {"standard", "minmax", "none", NULL};
     static const char *const formats[] = {"auto", "csv", "libsvm", NULL};
     static const char *const strategies[] = {"exact", "average", NULL};
@@ -463,8 +437,7 @@ static int check_words(const config_t *c, char *err, size_t errlen)
     return 0;
 }
 
-static int check_numbers(const config_t *c, char *err, size_t errlen)
-{
+static int check_numbers(const config_t *c, char *err, size_t errlen) {
     if (!(c->model.C > 0)) {
         snprintf(err, errlen, "model.C: must be positive, got %g", c->model.C);
         return -1;
@@ -499,16 +472,14 @@ static int check_numbers(const config_t *c, char *err, size_t errlen)
     return 0;
 }
 
-int config_validate(const config_t *c, char *err, size_t errlen)
-{
+int config_validate(const config_t *c, char *err, size_t errlen) {
     if (check_ports(c, err, errlen) < 0 || check_hosts(c, err, errlen) < 0 ||
         check_words(c, err, errlen) < 0 || check_numbers(c, err, errlen) < 0)
         return -1;
     return 0;
 }
 
-char *config_to_json(const config_t *c)
-{
+char *config_to_json(const config_t *c) {
     json_object *root = json_object_new_object();
     for (size_t i = 0; i < NFIELDS; i++) {
         const field_t *f = &fields[i];

@@ -62,7 +62,7 @@ typedef struct config {
         int shard_rows;
         int shard_mb; /* also caps a shard's bytes: bounds what the master holds in flight */
         int max_workers;
-        int max_msg_mb;   /* ZMQ_MAXMSGSIZE on every socket a peer writes to */
+        int max_msg_mb;     /* ZMQ_MAXMSGSIZE on every socket a peer writes to */
         int task_timeout_s; /* a lease older than this is retried elsewhere */
     } cluster;
     struct {

@@ -3,8 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-int errbuf_set(char *err, size_t errlen, const char *fmt, ...)
-{
+int errbuf_set(char *err, size_t errlen, const char *fmt, ...) {
     if (err && errlen) {
         va_list ap;
         va_start(ap, fmt);

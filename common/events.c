@@ -9,22 +9,17 @@
 #define REQ EVF_REQ
 #define REQ_NULL (EVF_REQ | EVF_NULL)
 
-static const event_field_t worker_joined[] = {
-    {"id", EVF_STRING, REQ},
-    {"name", EVF_STRING, REQ},
-    {"host", EVF_STRING, REQ},
-    {"cores", EVF_INT, REQ},
-    {"slots", EVF_INT, REQ},
-    {NULL, 0, 0}};
+static const event_field_t worker_joined[] = {{"id", EVF_STRING, REQ},   {"name", EVF_STRING, REQ},
+                                              {"host", EVF_STRING, REQ}, {"cores", EVF_INT, REQ},
+                                              {"slots", EVF_INT, REQ},   {NULL, 0, 0}};
 
-static const event_field_t worker_left[] = {
-    {"id", EVF_STRING, REQ},
-    {"name", EVF_STRING, REQ},
-    {"host", EVF_STRING, REQ},
-    {"cores", EVF_INT, REQ},
-    {"slots", EVF_INT, REQ},
-    {"reason", EVF_STRING, REQ}, /* "bye" or "lost" */
-    {NULL, 0, 0}};
+static const event_field_t worker_left[] = {{"id", EVF_STRING, REQ},
+                                            {"name", EVF_STRING, REQ},
+                                            {"host", EVF_STRING, REQ},
+                                            {"cores", EVF_INT, REQ},
+                                            {"slots", EVF_INT, REQ},
+                                            {"reason", EVF_STRING, REQ}, /* "bye" or "lost" */
+                                            {NULL, 0, 0}};
 
 static const event_field_t worker_stats[] = {
     {"id", EVF_STRING, REQ},
@@ -57,16 +52,11 @@ static const event_field_t job_started[] = {
     {NULL, 0, 0}};
 
 static const event_field_t job_progress[] = {
-    {"job_id", EVF_INT, REQ},
-    {"phase", EVF_STRING, REQ},
-    {"done_tasks", EVF_INT, REQ},
-    {"total_tasks", EVF_INT, REQ},
-    {"rows_done", EVF_INT, REQ},
-    {"rows_total", EVF_INT, REQ},
-    {"rate_rows_s", EVF_NUMBER, REQ},
-    {"eta_s", EVF_NUMBER, REQ_NULL},
-    {"workers", EVF_INT, REQ},
-    {NULL, 0, 0}};
+    {"job_id", EVF_INT, REQ},         {"phase", EVF_STRING, REQ},
+    {"done_tasks", EVF_INT, REQ},     {"total_tasks", EVF_INT, REQ},
+    {"rows_done", EVF_INT, REQ},      {"rows_total", EVF_INT, REQ},
+    {"rate_rows_s", EVF_NUMBER, REQ}, {"eta_s", EVF_NUMBER, REQ_NULL},
+    {"workers", EVF_INT, REQ},        {NULL, 0, 0}};
 
 static const event_field_t job_done[] = {
     {"job_id", EVF_INT, REQ},
@@ -81,72 +71,54 @@ static const event_field_t job_done[] = {
     {"error", EVF_STRING, REQ_NULL},
     {NULL, 0, 0}};
 
-static const event_field_t job_failed[] = {
-    {"job_id", EVF_INT, REQ},
-    {"mode", EVF_STRING, REQ},
-    {"status", EVF_INT, REQ}, /* the driver's exit status */
-    {NULL, 0, 0}};
+static const event_field_t job_failed[] = {{"job_id", EVF_INT, REQ},
+                                           {"mode", EVF_STRING, REQ},
+                                           {"status", EVF_INT, REQ}, /* the driver's exit status */
+                                           {NULL, 0, 0}};
 
 static const event_field_t task_done[] = {
-    {"job_id", EVF_INT, REQ},
-    {"task_id", EVF_INT, REQ},
-    {"shard", EVF_INT, REQ_NULL},
-    {"worker", EVF_STRING, REQ},
-    {"attempt", EVF_INT, REQ},
-    {"start_ms", EVF_INT, REQ},
-    {"end_ms", EVF_INT, REQ},
-    {"rows", EVF_INT, REQ},
-    {NULL, 0, 0}};
+    {"job_id", EVF_INT, REQ},    {"task_id", EVF_INT, REQ}, {"shard", EVF_INT, REQ_NULL},
+    {"worker", EVF_STRING, REQ}, {"attempt", EVF_INT, REQ}, {"start_ms", EVF_INT, REQ},
+    {"end_ms", EVF_INT, REQ},    {"rows", EVF_INT, REQ},    {NULL, 0, 0}};
 
-static const event_field_t task_failed[] = {
-    {"job_id", EVF_INT, REQ},
-    {"task_id", EVF_INT, REQ},
-    {"worker", EVF_STRING, REQ},
-    {"attempt", EVF_INT, REQ},
-    {"error", EVF_STRING, REQ},
-    {"ts", EVF_INT, REQ},
-    {NULL, 0, 0}};
+static const event_field_t task_failed[] = {{"job_id", EVF_INT, REQ},
+                                            {"task_id", EVF_INT, REQ},
+                                            {"worker", EVF_STRING, REQ},
+                                            {"attempt", EVF_INT, REQ},
+                                            {"error", EVF_STRING, REQ},
+                                            {"ts", EVF_INT, REQ},
+                                            {NULL, 0, 0}};
 
-static const event_field_t iteration[] = {
-    {"job_id", EVF_INT, REQ},
-    {"class", EVF_INT, REQ},
-    {"iter", EVF_INT, REQ},
-    {"f", EVF_NUMBER, REQ},
-    {"gnorm", EVF_NUMBER, REQ},
-    {"cg", EVF_INT, REQ},
-    {"secs", EVF_NUMBER, REQ},
-    {NULL, 0, 0}};
+static const event_field_t iteration[] = {{"job_id", EVF_INT, REQ},   {"class", EVF_INT, REQ},
+                                          {"iter", EVF_INT, REQ},     {"f", EVF_NUMBER, REQ},
+                                          {"gnorm", EVF_NUMBER, REQ}, {"cg", EVF_INT, REQ},
+                                          {"secs", EVF_NUMBER, REQ},  {NULL, 0, 0}};
 
-static const event_field_t counters[] = {
-    {"messages_dropped", EVF_OBJECT, REQ}, /* {KIND: n} */
-    {"tasks", EVF_OBJECT, REQ},
-    {"tasks.done", EVF_INT, REQ},
-    {"tasks.failed", EVF_INT, REQ},
-    {"tasks.retried", EVF_INT, REQ},
-    {"tasks.speculative", EVF_INT, REQ},
-    {"rows_processed", EVF_INT, REQ},
-    {"workers_lost", EVF_INT, REQ},
-    {NULL, 0, 0}};
+static const event_field_t counters[] = {{"messages_dropped", EVF_OBJECT, REQ}, /* {KIND: n} */
+                                         {"tasks", EVF_OBJECT, REQ},
+                                         {"tasks.done", EVF_INT, REQ},
+                                         {"tasks.failed", EVF_INT, REQ},
+                                         {"tasks.retried", EVF_INT, REQ},
+                                         {"tasks.speculative", EVF_INT, REQ},
+                                         {"rows_processed", EVF_INT, REQ},
+                                         {"workers_lost", EVF_INT, REQ},
+                                         {NULL, 0, 0}};
 
 /* what a job accepted over REST starts as (its request's mode and data) */
 static const event_field_t job_queued[] = {
-    {"job_id", EVF_INT, REQ},
-    {"mode", EVF_STRING, REQ},
-    {"data", EVF_STRING, REQ},
-    {NULL, 0, 0}};
+    {"job_id", EVF_INT, REQ}, {"mode", EVF_STRING, REQ}, {"data", EVF_STRING, REQ}, {NULL, 0, 0}};
 
-static const event_field_t update_stats[] = {
-    {"workers", EVF_ARRAY, REQ},
-    {"workers_count", EVF_INT, REQ},
-    {"avg_cpu", EVF_NUMBER, REQ},
-    {"avg_memory", EVF_NUMBER, REQ},
-    {"rows_per_s", EVF_NUMBER, REQ},
-    {"job_id", EVF_INT, REQ_NULL},
-    {"completed_tasks", EVF_INT, REQ},
-    {"total_tasks", EVF_INT, REQ},
-    {"elapsed_time", EVF_NUMBER, REQ},
-    {"estimated_completion", EVF_NUMBER, REQ_NULL},
-    {NULL, 0, 0}};
+static const event_field_t update_stats[] = {{"workers", EVF_ARRAY, REQ},
+                                             {"workers_count", EVF_INT, REQ},
+                                             {"avg_cpu", EVF_NUMBER, REQ},
+                                             {"avg_memory", EVF_NUMBER, REQ},
+                                             {"rows_per_s", EVF_NUMBER, REQ},
+                                             {"job_id", EVF_INT, REQ_NULL},
+                                             {"completed_tasks", EVF_INT, REQ},
+                                             {"total_tasks", EVF_INT, REQ},
+                                             {"elapsed_time", EVF_NUMBER, REQ},
+                                             {"estimated_completion", EVF_NUMBER, REQ_NULL},
+                                             {NULL, 0, 0}};
 
 static const event_field_t snapshot[] = {
     {"workers", EVF_ARRAY, REQ},
@@ -205,20 +177,16 @@ static const event_def_t table[EV_COUNT] = {
     [EV_SNAPSHOT] = {"snapshot", EVS_DASHBOARD, EVB_DATA, snapshot},
 };
 
-const event_def_t *events_def(event_id_t id)
-{
+const event_def_t *events_def(event_id_t id) {
     return id >= 0 && id < EV_COUNT ? &table[id] : NULL;
 }
 
-const char *events_name(event_id_t id)
-{
+const char *events_name(event_id_t id) {
     return id >= 0 && id < EV_COUNT ? table[id].name : "?";
 }
 
-event_id_t events_lookup(const char *name)
-{
+event_id_t events_lookup(const char *name) {
     for (int i = 0; name && i < EV_COUNT; i++)
-        if (strcmp(table[i].name, name) == 0)
-            return (event_id_t)i;
+        if (strcmp(table[i].name, name) == 0) return (event_id_t)i;
     return EV_UNKNOWN;
 }

@@ -23,8 +23,7 @@
 /* Continues hash h over n bytes at p (p may be NULL when n is 0); start
  * from HASH_FNV1A_BASIS. Hashing a then b equals hashing a and b back to
  * back. */
-static inline uint64_t hash_fnv1a_add(uint64_t h, const void *p, size_t n)
-{
+static inline uint64_t hash_fnv1a_add(uint64_t h, const void *p, size_t n) {
     const unsigned char *b = p;
     for (size_t i = 0; i < n; i++) {
         h ^= b[i];
@@ -34,8 +33,7 @@ static inline uint64_t hash_fnv1a_add(uint64_t h, const void *p, size_t n)
 }
 
 /* FNV-1a of n bytes at p. */
-static inline uint64_t hash_fnv1a(const void *p, size_t n)
-{
+static inline uint64_t hash_fnv1a(const void *p, size_t n) {
     return hash_fnv1a_add(HASH_FNV1A_BASIS, p, n);
 }
 

@@ -12,14 +12,11 @@
 #define MAX_CLASSES 100000
 #define MAX_FEATURES 100000000
 
-static void add_str(json_object *o, const char *k, const char *v, size_t len)
-{
-    if (v)
-        json_object_object_add(o, k, json_object_new_string_len(v, (int)len));
+static void add_str(json_object *o, const char *k, const char *v, size_t len) {
+    if (v) json_object_object_add(o, k, json_object_new_string_len(v, (int)len));
 }
 
-int jobctx_encode(const jobctx_t *c, void **bufp, size_t *lenp)
-{
+int jobctx_encode(const jobctx_t *c, void **bufp, size_t *lenp) {
     int rc = -1;
     json_object *o = json_object_new_object();
     json_object_object_add(o, "format", json_object_new_int(c->format));
@@ -52,8 +49,7 @@ int jobctx_encode(const jobctx_t *c, void **bufp, size_t *lenp)
     for (size_t i = 0; i < nw; i++)
         buf_put_f64(&b, c->w[i]);
     uint8_t *buf = buf_detach(&b, lenp);
-    if (!buf)
-        goto out;
+    if (!buf) goto out;
     *bufp = buf;
     rc = 0;
 out:
@@ -64,15 +60,13 @@ out:
 /* Copies the string field k into *out (malloc'd, NUL-terminated); an absent
  * optional field leaves *out NULL. */
 static int get_str(json_object *o, const char *k, bool required, char **out, size_t *outlen,
-                   char *err, size_t errlen)
-{
+                   char *err, size_t errlen) {
     const char *v;
     size_t len;
     char why[128];
     *out = NULL;
     int rc = jsonx_get_string(o, k, &v, &len, why, sizeof why);
-    if (rc == JSONX_ABSENT && !required)
-        return 0;
+    if (rc == JSONX_ABSENT && !required) return 0;
     if (rc != 0) {
         snprintf(err, errlen, "job context: %s", why);
         return -1;
@@ -84,14 +78,12 @@ static int get_str(json_object *o, const char *k, bool required, char **out, siz
     }
     memcpy(*out, v, len);
     (*out)[len] = 0;
-    if (outlen)
-        *outlen = len;
+    if (outlen) *outlen = len;
     return 0;
 }
 
 static int get_num(json_object *o, const char *k, double lo, double hi, double *out, char *err,
-                   size_t errlen)
-{
+                   size_t errlen) {
     char why[128];
     if (jsonx_get_double(o, k, lo, hi, out, why, sizeof why) != 0) {
         snprintf(err, errlen, "job context: %s", why);
@@ -103,18 +95,14 @@ static int get_num(json_object *o, const char *k, double lo, double hi, double *
 /* The model part of a context (present when it has labels): sizes and the
  * label list. -1 with err set, or with err empty when out of memory. */
 static int decode_model(json_object *o, json_object *labels, jobctx_t *c, char *err,
-                        size_t errlen)
-{
+                        size_t errlen) {
     double d;
     c->has_model = true;
-    if (get_num(o, "nr_class", 1, MAX_CLASSES, &d, err, errlen) < 0)
-        return -1;
+    if (get_num(o, "nr_class", 1, MAX_CLASSES, &d, err, errlen) < 0) return -1;
     c->nr_class = (int)d;
-    if (get_num(o, "nr_feature", 0, MAX_FEATURES, &d, err, errlen) < 0)
-        return -1;
+    if (get_num(o, "nr_feature", 0, MAX_FEATURES, &d, err, errlen) < 0) return -1;
     c->nr_feature = (int)d;
-    if (get_num(o, "nr_w", 1, MAX_CLASSES, &d, err, errlen) < 0)
-        return -1;
+    if (get_num(o, "nr_w", 1, MAX_CLASSES, &d, err, errlen) < 0) return -1;
     c->nr_w = (int)d;
     if (!json_object_is_type(labels, json_type_array) ||
         json_object_array_length(labels) != (size_t)c->nr_class) {
@@ -122,8 +110,7 @@ static int decode_model(json_object *o, json_object *labels, jobctx_t *c, char *
         return -1;
     }
     c->labels = malloc((size_t)c->nr_class * sizeof *c->labels);
-    if (!c->labels)
-        return -1;
+    if (!c->labels) return -1;
     for (int i = 0; i < c->nr_class; i++) {
         json_object *l = json_object_array_get_idx(labels, (size_t)i);
         if (!json_object_is_type(l, json_type_int)) {
@@ -135,8 +122,7 @@ static int decode_model(json_object *o, json_object *labels, jobctx_t *c, char *
     return 0;
 }
 
-jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
-{
+jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen) {
     json_object *o = NULL;
     jobctx_t *c = calloc(1, sizeof *c);
     double d;
@@ -157,8 +143,7 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
         snprintf(err, errlen, "job context: %s", why);
         goto fail;
     }
-    if (get_num(o, "format", 0, 1, &d, err, errlen) < 0)
-        goto fail;
+    if (get_num(o, "format", 0, 1, &d, err, errlen) < 0) goto fail;
     c->format = (int)d;
     if (get_str(o, "file", true, &c->file, NULL, err, errlen) < 0 ||
         get_str(o, "header", false, &c->header, &c->header_len, err, errlen) < 0 ||
@@ -166,8 +151,7 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
         get_str(o, "id", false, &c->id, NULL, err, errlen) < 0 ||
         get_str(o, "schema", false, &c->schema_json, &c->schema_len, err, errlen) < 0)
         goto fail;
-    if (get_num(o, "solver", 0, 100, &d, err, errlen) < 0)
-        goto fail;
+    if (get_num(o, "solver", 0, 100, &d, err, errlen) < 0) goto fail;
     c->solver = (int)d;
     if (get_num(o, "C", 0, 1e300, &c->C, err, errlen) < 0 ||
         get_num(o, "bias", -1e300, 1e300, &c->bias, err, errlen) < 0)
@@ -176,8 +160,7 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
     c->want_prob = json_object_object_get_ex(o, "want_prob", &v) && json_object_get_boolean(v);
     size_t nw = 0;
     if (json_object_object_get_ex(o, "labels", &v)) {
-        if (decode_model(o, v, c, err, errlen) < 0)
-            goto fail;
+        if (decode_model(o, v, c, err, errlen) < 0) goto fail;
         nw = (size_t)c->nr_w * ((size_t)c->nr_feature + (c->bias >= 0));
     }
     if (bufrd_left(&r) != nw * 8) {
@@ -187,26 +170,22 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen)
     }
     if (nw) {
         c->w = malloc(nw * sizeof *c->w);
-        if (!c->w)
-            goto fail;
+        if (!c->w) goto fail;
         for (size_t i = 0; i < nw; i++)
             c->w[i] = bufrd_f64(&r);
     }
     json_object_put(o);
     return c;
 fail:
-    if (!err[0])
-        snprintf(err, errlen, "job context: out of memory");
+    if (!err[0]) snprintf(err, errlen, "job context: out of memory");
     json_object_put(o);
     jobctx_destroy(&c);
     return NULL;
 }
 
-void jobctx_destroy(jobctx_t **cp)
-{
+void jobctx_destroy(jobctx_t **cp) {
     jobctx_t *c = *cp;
-    if (!c)
-        return;
+    if (!c) return;
     free(c->file);
     free(c->header);
     free(c->label);

@@ -32,8 +32,8 @@ typedef struct jobctx {
     size_t schema_len;
     bool has_model;
     int nr_class, nr_feature, nr_w;
-    int *labels;   /* nr_class entries when has_model */
-    double *w;     /* nr_w * (nr_feature + (bias >= 0)) entries when has_model */
+    int *labels;    /* nr_class entries when has_model */
+    double *w;      /* nr_w * (nr_feature + (bias >= 0)) entries when has_model */
     bool want_prob; /* prediction: also return class probabilities */
 } jobctx_t;
 

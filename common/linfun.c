@@ -12,19 +12,19 @@ struct linfun {
     int nr_w;
     int n;
     size_t l;
-    double *z;       /* [i*nr_w + k]: margin y*w'x of row i at class k's last fun() */
-    double *D;       /* [i*nr_w + k]: curvature weight at class k's last grad() */
-    size_t *pos;     /* [k]: positive rows */
+    double *z;   /* [i*nr_w + k]: margin y*w'x of row i at class k's last fun() */
+    double *D;   /* [i*nr_w + k]: curvature weight at class k's last grad() */
+    size_t *pos; /* [k]: positive rows */
     /* Scratch for one batch, sized for every class at once so that a batch
      * never allocates: interleaved vectors keep a row's nr_w products in one
      * cache line instead of nr_w passes over the rows. */
-    double *vin;     /* [j*sdot + a]: vectors of FUN/HV classes */
-    double *acc;     /* [j*sacc + b]: gradient/Hv sums of GRAD/HV classes */
-    double *dacc;    /* [j*sgrad + g]: diagonal sums of GRAD classes */
-    double *t;       /* [a] row dot products */
-    double *loss;    /* [a] */
-    double *cval;    /* [b] a row's gradient/Hv coefficients */
-    double *dval;    /* [g] a row's diagonal weights */
+    double *vin;  /* [j*sdot + a]: vectors of FUN/HV classes */
+    double *acc;  /* [j*sacc + b]: gradient/Hv sums of GRAD/HV classes */
+    double *dacc; /* [j*sgrad + g]: diagonal sums of GRAD classes */
+    double *t;    /* [a] row dot products */
+    double *loss; /* [a] */
+    double *cval; /* [b] a row's gradient/Hv coefficients */
+    double *dval; /* [g] a row's diagonal weights */
     int *dot_cls, *acc_cls, *grad_cls, *dotpos;
     int *gpos; /* [b]: grad position of accumulated class b */
     linfun_req_t *reqs;
@@ -32,27 +32,22 @@ struct linfun {
 
 /* +1 when row i is on class k's positive side. liblinear's two-class problem
  * (nr_w = 1) takes label index 0 as positive. */
-static inline int linfun_y(const linfun_t *f, size_t i, int k)
-{
+static inline int linfun_y(const linfun_t *f, size_t i, int k) {
     return f->d->y[i] == k ? 1 : -1;
 }
 
-static double linfun_loss(int solver, double m)
-{
+static double linfun_loss(int solver, double m) {
     if (solver == 0) {
         /* Split by sign so that exp() never overflows. */
-        if (m >= 0)
-            return log1p(exp(-m));
+        if (m >= 0) return log1p(exp(-m));
         return -m + log1p(exp(m));
     }
-    if (m < 1)
-        return (1 - m) * (1 - m);
+    if (m < 1) return (1 - m) * (1 - m);
     return 0;
 }
 
 /* Gradient coefficient (times y x_i gives the loss gradient) and D at margin m. */
-static void linfun_coef(int solver, double m, int y, double *coef, double *dd)
-{
+static void linfun_coef(int solver, double m, int y, double *coef, double *dd) {
     if (solver == 0) {
         double sig = 1 / (1 + exp(-m));
         *dd = sig * (1 - sig);
@@ -69,14 +64,12 @@ static void linfun_coef(int solver, double m, int y, double *coef, double *dd)
 }
 
 /* n doubles, 32-byte aligned for linfun_v4 (size rounded as aligned_alloc wants). */
-static double *linfun_aligned(size_t n)
-{
+static double *linfun_aligned(size_t n) {
     size_t bytes = (n * sizeof(double) + 31) / 32 * 32;
     return aligned_alloc(32, bytes ? bytes : 32);
 }
 
-linfun_t *linfun_new(const dataset_t *d, int solver, int nr_w, char *err, size_t errlen)
-{
+linfun_t *linfun_new(const dataset_t *d, int solver, int nr_w, char *err, size_t errlen) {
     linfun_t *f = NULL;
     if (!d || d->n <= 0) {
         snprintf(err, errlen, "linfun: empty dataset");
@@ -99,8 +92,7 @@ linfun_t *linfun_new(const dataset_t *d, int solver, int nr_w, char *err, size_t
         }
     }
     f = calloc(1, sizeof *f);
-    if (!f)
-        goto oom;
+    if (!f) goto oom;
     f->d = d;
     f->solver = solver;
     f->nr_w = nr_w;
@@ -128,13 +120,12 @@ linfun_t *linfun_new(const dataset_t *d, int solver, int nr_w, char *err, size_t
     f->gpos = malloc((size_t)nr_w * sizeof *f->gpos);
     f->reqs = calloc((size_t)nr_w, sizeof *f->reqs);
     if (!f->z || !f->D || !f->pos || !f->vin || !f->acc || !f->dacc || !f->t || !f->loss ||
-        !f->cval || !f->dval || !f->dot_cls || !f->acc_cls ||
-        !f->grad_cls || !f->dotpos || !f->gpos || !f->reqs)
+        !f->cval || !f->dval || !f->dot_cls || !f->acc_cls || !f->grad_cls || !f->dotpos ||
+        !f->gpos || !f->reqs)
         goto oom;
     for (size_t i = 0; i < f->l; i++)
         for (int k = 0; k < nr_w; k++)
-            if (linfun_y(f, i, k) > 0)
-                f->pos[k]++;
+            if (linfun_y(f, i, k) > 0) f->pos[k]++;
     return f;
 oom:
     snprintf(err, errlen, "linfun: out of memory for %zu rows x %d classes", d->rows, nr_w);
@@ -142,13 +133,11 @@ oom:
     return NULL;
 }
 
-int linfun_nr_variable(const linfun_t *f)
-{
+int linfun_nr_variable(const linfun_t *f) {
     return f->n;
 }
 
-size_t linfun_positives(const linfun_t *f, int k)
-{
+size_t linfun_positives(const linfun_t *f, int k) {
     return (k >= 0 && k < f->nr_w) ? f->pos[k] : 0;
 }
 
@@ -157,8 +146,7 @@ size_t linfun_positives(const linfun_t *f, int k)
  * blocks the compiler turns into vector code. */
 #define LINFUN_LANES 4
 
-static inline int linfun_pad(int m)
-{
+static inline int linfun_pad(int m) {
     return (m + LINFUN_LANES - 1) / LINFUN_LANES * LINFUN_LANES;
 }
 
@@ -169,8 +157,7 @@ typedef double linfun_v4 __attribute__((vector_size(4 * sizeof(double))));
 
 /* t[0..sp) = sum over the row of val * vin[(idx-1)*sp + a]. */
 static inline void linfun_dots(const struct feature_node *xi, const double *vin, int sp,
-                               double *t)
-{
+                               double *t) {
     linfun_v4 *tv = (linfun_v4 *)(void *)t;
     const int nb = sp / LINFUN_LANES;
     for (int a = 0; a < nb; a++)
@@ -185,8 +172,7 @@ static inline void linfun_dots(const struct feature_node *xi, const double *vin,
 
 /* acc[(idx-1)*sp + b] += c[b] * val (val squared when square) over the row. */
 static inline void linfun_scatter(const struct feature_node *xi, double *acc, int sp,
-                                  const double *c, int square)
-{
+                                  const double *c, int square) {
     const linfun_v4 *cv = (const linfun_v4 *)(const void *)c;
     const int nb = sp / LINFUN_LANES;
     for (const struct feature_node *p = xi; p->index != -1; p++) {
@@ -344,10 +330,8 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs) {
 }
 
 static void linfun_one(linfun_t *f, int k, linfun_op_t op, const double *v, double *out,
-                       double *diag)
-{
-    if (k < 0 || k >= f->nr_w)
-        return;
+                       double *diag) {
+    if (k < 0 || k >= f->nr_w) return;
     for (int c = 0; c < f->nr_w; c++)
         f->reqs[c].op = LINFUN_NONE;
     f->reqs[k] = (linfun_req_t){.op = op, .v = v, .out = out, .diag = diag};
@@ -355,27 +339,22 @@ static void linfun_one(linfun_t *f, int k, linfun_op_t op, const double *v, doub
     f->reqs[k].op = LINFUN_NONE;
 }
 
-double linfun_fun(linfun_t *f, int k, const double *w)
-{
+double linfun_fun(linfun_t *f, int k, const double *w) {
     double loss = 0;
     linfun_one(f, k, LINFUN_FUN, w, &loss, NULL);
     return loss;
 }
 
-void linfun_grad(linfun_t *f, int k, double *g, double *diag)
-{
+void linfun_grad(linfun_t *f, int k, double *g, double *diag) {
     linfun_one(f, k, LINFUN_GRAD, NULL, g, diag);
 }
 
-void linfun_hv(linfun_t *f, int k, const double *s, double *hs)
-{
+void linfun_hv(linfun_t *f, int k, const double *s, double *hs) {
     linfun_one(f, k, LINFUN_HV, s, hs, NULL);
 }
 
-void linfun_destroy(linfun_t **fp)
-{
-    if (!fp || !*fp)
-        return;
+void linfun_destroy(linfun_t **fp) {
+    if (!fp || !*fp) return;
     linfun_t *f = *fp;
     free(f->z);
     free(f->D);

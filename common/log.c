@@ -15,19 +15,16 @@ static long every_suppressed[LOG_SLOTS];
 
 static const char *level_names[] = {"debug", "info", "warn", "error", "silent"};
 
-void log_init(const char *program, log_level_t level)
-{
+void log_init(const char *program, log_level_t level) {
     program_name = program;
     current_level = level;
 }
 
-log_level_t log_get_level(void)
-{
+log_level_t log_get_level(void) {
     return current_level;
 }
 
-static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap)
-{
+static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap) {
     char line[1024];
     char stamp[32];
     struct timespec ts;
@@ -37,27 +34,23 @@ static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     vsnprintf(line, sizeof line, fmt, ap);
     if (suppressed > 0)
-        fprintf(stderr, "%s.%03ldZ %s %s: %s (and %ld more like it)\n", stamp,
-                ts.tv_nsec / 1000000, program_name, level_names[level], line, suppressed);
+        fprintf(stderr, "%s.%03ldZ %s %s: %s (and %ld more like it)\n", stamp, ts.tv_nsec / 1000000,
+                program_name, level_names[level], line, suppressed);
     else
         fprintf(stderr, "%s.%03ldZ %s %s: %s\n", stamp, ts.tv_nsec / 1000000, program_name,
                 level_names[level], line);
 }
 
-void log_msg(log_level_t level, const char *fmt, ...)
-{
-    if (level < current_level)
-        return;
+void log_msg(log_level_t level, const char *fmt, ...) {
+    if (level < current_level) return;
     va_list ap;
     va_start(ap, fmt);
     vlog(level, 0, fmt, ap);
     va_end(ap);
 }
 
-void log_every(int slot, log_level_t level, const char *fmt, ...)
-{
-    if (level < current_level || slot < 0 || slot >= LOG_SLOTS)
-        return;
+void log_every(int slot, log_level_t level, const char *fmt, ...) {
+    if (level < current_level || slot < 0 || slot >= LOG_SLOTS) return;
     int64_t now = clock_now_ms();
     long suppressed;
     pthread_mutex_lock(&every_lock);

@@ -10,7 +10,13 @@
 
 #include <stdarg.h>
 
-typedef enum { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3, LOG_SILENT = 4 } log_level_t;
+typedef enum {
+    LOG_DEBUG = 0,
+    LOG_INFO = 1,
+    LOG_WARN = 2,
+    LOG_ERROR = 3,
+    LOG_SILENT = 4
+} log_level_t;
 
 /* Sets the name printed on each line ("master", "worker") and the level. */
 void log_init(const char *program, log_level_t level);
@@ -25,6 +31,7 @@ void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(prin
 /* Logs at most once per second for each distinct slot (0..LOG_SLOTS-1);
  * suppressed messages are counted and reported with the next one printed. */
 #define LOG_SLOTS 16
-void log_every(int slot, log_level_t level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void log_every(int slot, log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -9,45 +9,45 @@
 #include <unistd.h>
 
 /* liblinear 2.30's solver_type_table; gaps are numbers it does not use. */
-static const char *const model_solvers[] = {
-    "L2R_LR",        "L2R_L2LOSS_SVC_DUAL", "L2R_L2LOSS_SVC", "L2R_L1LOSS_SVC_DUAL",
-    "MCSVM_CS",      "L1R_L2LOSS_SVC",      "L1R_LR",         "L2R_LR_DUAL",
-    NULL,            NULL,                  NULL,             "L2R_L2LOSS_SVR",
-    "L2R_L2LOSS_SVR_DUAL", "L2R_L1LOSS_SVR_DUAL"};
+static const char *const model_solvers[] = {"L2R_LR",
+                                            "L2R_L2LOSS_SVC_DUAL",
+                                            "L2R_L2LOSS_SVC",
+                                            "L2R_L1LOSS_SVC_DUAL",
+                                            "MCSVM_CS",
+                                            "L1R_L2LOSS_SVC",
+                                            "L1R_LR",
+                                            "L2R_LR_DUAL",
+                                            NULL,
+                                            NULL,
+                                            NULL,
+                                            "L2R_L2LOSS_SVR",
+                                            "L2R_L2LOSS_SVR_DUAL",
+                                            "L2R_L1LOSS_SVR_DUAL"};
 #define MODEL_NSOLVERS ((int)(sizeof model_solvers / sizeof model_solvers[0]))
 
-const char *model_solver_name(int solver)
-{
-    if (solver < 0 || solver >= MODEL_NSOLVERS)
-        return NULL;
+const char *model_solver_name(int solver) {
+    if (solver < 0 || solver >= MODEL_NSOLVERS) return NULL;
     return model_solvers[solver];
 }
 
-int model_solver_parse(const char *s)
-{
-    if (!s || !*s)
-        return -1;
+int model_solver_parse(const char *s) {
+    if (!s || !*s) return -1;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (*end == '\0' && errno == 0)
-        return model_solver_name((int)v) && v == (int)v ? (int)v : -1;
+    if (*end == '\0' && errno == 0) return model_solver_name((int)v) && v == (int)v ? (int)v : -1;
     for (int i = 0; i < MODEL_NSOLVERS; i++)
-        if (model_solvers[i] && strcasecmp(model_solvers[i], s) == 0)
-            return i;
+        if (model_solvers[i] && strcasecmp(model_solvers[i], s) == 0) return i;
     return -1;
 }
 
-int model_nr_w(int solver, int nr_class)
-{
-    if (nr_class == 2 && solver != MCSVM_CS)
-        return 1;
+int model_nr_w(int solver, int nr_class) {
+    if (nr_class == 2 && solver != MCSVM_CS) return 1;
     return nr_class;
 }
 
-static int model_check(int solver, int nr_class, const int *labels, int nr_feature,
-                       const double *w, char *err, size_t errlen)
-{
+static int model_check(int solver, int nr_class, const int *labels, int nr_feature, const double *w,
+                       char *err, size_t errlen) {
     if (!model_solver_name(solver)) {
         snprintf(err, errlen, "model: unknown solver %d", solver);
         return -1;
@@ -61,13 +61,11 @@ static int model_check(int solver, int nr_class, const int *labels, int nr_featu
 }
 
 int model_write(const char *path, int solver, int nr_class, const int *labels, int nr_feature,
-                double bias, const double *w, char *err, size_t errlen)
-{
+                double bias, const double *w, char *err, size_t errlen) {
     int rc = -1;
     FILE *fp = NULL;
     char *tmp = NULL;
-    if (model_check(solver, nr_class, labels, nr_feature, w, err, errlen) < 0)
-        return -1;
+    if (model_check(solver, nr_class, labels, nr_feature, w, err, errlen) < 0) return -1;
     size_t tl = strlen(path) + 32;
     tmp = malloc(tl);
     if (!tmp) {
@@ -113,29 +111,23 @@ int model_write(const char *path, int solver, int nr_class, const int *labels, i
     }
     rc = 0;
 out:
-    if (fp)
-        fclose(fp);
-    if (rc != 0 && tmp)
-        unlink(tmp);
+    if (fp) fclose(fp);
+    if (rc != 0 && tmp) unlink(tmp);
     free(tmp);
     return rc;
 }
 
-struct model *model_build(int solver, int nr_class, const int *labels, int nr_feature,
-                          double bias, const double *w, char *err, size_t errlen)
-{
-    if (model_check(solver, nr_class, labels, nr_feature, w, err, errlen) < 0)
-        return NULL;
+struct model *model_build(int solver, int nr_class, const int *labels, int nr_feature, double bias,
+                          const double *w, char *err, size_t errlen) {
+    if (model_check(solver, nr_class, labels, nr_feature, w, err, errlen) < 0) return NULL;
     int nr_w = model_nr_w(solver, nr_class);
     size_t w_size = (size_t)nr_feature + (bias >= 0 ? 1 : 0);
     /* liblinear frees these with free(), so they come from malloc. */
     struct model *m = calloc(1, sizeof *m);
-    if (!m)
-        goto oom;
+    if (!m) goto oom;
     m->w = malloc((w_size ? w_size : 1) * (size_t)nr_w * sizeof *m->w);
     m->label = malloc((size_t)nr_class * sizeof *m->label);
-    if (!m->w || !m->label)
-        goto oom;
+    if (!m->w || !m->label) goto oom;
     memcpy(m->w, w, w_size * (size_t)nr_w * sizeof *w);
     memcpy(m->label, labels, (size_t)nr_class * sizeof *labels);
     m->param.solver_type = solver;
@@ -153,42 +145,35 @@ oom:
     return NULL;
 }
 
-struct model *model_load(const char *path, char *err, size_t errlen)
-{
+struct model *model_load(const char *path, char *err, size_t errlen) {
     struct stat st;
     if (stat(path, &st) != 0) {
         snprintf(err, errlen, "cannot read model %s: %s", path, strerror(errno));
         return NULL;
     }
     struct model *m = load_model(path);
-    if (!m)
-        snprintf(err, errlen, "%s is not a liblinear model file", path);
+    if (!m) snprintf(err, errlen, "%s is not a liblinear model file", path);
     return m;
 }
 
 /* Column of shard model m (and its sign) that decides for label L; -1 if none. */
-static int model_column(const struct model *m, int snw, int L, double *sign)
-{
+static int model_column(const struct model *m, int snw, int L, double *sign) {
     if (snw == 1) {
         *sign = 1;
-        if (m->label[0] == L)
-            return 0;
+        if (m->label[0] == L) return 0;
         *sign = -1;
-        if (m->label[1] == L)
-            return 0;
+        if (m->label[1] == L) return 0;
         return -1;
     }
     *sign = 1;
     for (int c = 0; c < m->nr_class; c++)
-        if (m->label[c] == L)
-            return c;
+        if (m->label[c] == L) return c;
     return -1;
 }
 
 int model_average(const struct model *const *models, const double *rows, int count,
                   const int *labels, int nr_class, int nr_feature, double bias, double *w_out,
-                  char *err, size_t errlen)
-{
+                  char *err, size_t errlen) {
     int rc = -1;
     double *wsum = NULL;
     if (!models || !rows || count < 1 || !labels || nr_class < 2 || nr_feature < 0 || !w_out) {
@@ -233,20 +218,17 @@ int model_average(const struct model *const *models, const double *rows, int cou
             }
         }
         /* A one-class shard model says nothing about separating classes. */
-        if (m->nr_class < 2)
-            continue;
+        if (m->nr_class < 2) continue;
         int snw = model_nr_w(m->param.solver_type, m->nr_class);
         for (int k = 0; k < nr_w; k++) {
             double sign;
             int c = model_column(m, snw, labels[k], &sign);
-            if (c < 0)
-                continue;
+            if (c < 0) continue;
             double a = rows[s] * sign;
             for (int j = 0; j < m->nr_feature; j++)
                 w_out[(size_t)j * nr_w + k] += a * m->w[(size_t)j * snw + c];
             if (has_bias)
-                w_out[(size_t)nr_feature * nr_w + k] +=
-                    a * m->w[(size_t)m->nr_feature * snw + c];
+                w_out[(size_t)nr_feature * nr_w + k] += a * m->w[(size_t)m->nr_feature * snw + c];
             wsum[k] += rows[s];
         }
     }

@@ -33,8 +33,8 @@ int model_write(const char *path, int solver, int nr_class, const int *labels, i
 
 /* Builds an in-memory liblinear model from weights (copied) for predict().
  * Free it with liblinear's free_and_destroy_model(). NULL with a reason. */
-struct model *model_build(int solver, int nr_class, const int *labels, int nr_feature,
-                          double bias, const double *w, char *err, size_t errlen);
+struct model *model_build(int solver, int nr_class, const int *labels, int nr_feature, double bias,
+                          const double *w, char *err, size_t errlen);
 
 /* Reads a model file with liblinear's load_model(). NULL with a reason. Free
  * with free_and_destroy_model(). */

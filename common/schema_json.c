@@ -267,8 +267,8 @@ static int from_json_csv(schema_t *s, json_object *o, json_object *cols, int64_t
     }
     int nlabelcols = 0;
     for (size_t i = 0; i < s->ncols; i++)
-        if (from_json_column(s, i, json_object_array_get_idx(cols, i), &nlabelcols, err,
-                             errlen) != 0)
+        if (from_json_column(s, i, json_object_array_get_idx(cols, i), &nlabelcols, err, errlen) !=
+            0)
             return -1;
     if (nlabelcols != 1) {
         snprintf(err, errlen, "schema: needs exactly one label column");

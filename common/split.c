@@ -33,18 +33,16 @@ typedef struct split_scan {
     uint64_t row_start, row_line;
     uint64_t quote_line; /* line on which the open quoted field began */
 
-    int have_header;   /* CSV: header record seen */
-    size_t hdr_from;   /* buffer index where unsaved header bytes begin */
+    int have_header; /* CSV: header record seen */
+    size_t hdr_from; /* buffer index where unsaved header bytes begin */
     size_t hdr_cap;
     char *err;
     size_t errlen;
 } split_scan_t;
 
 data_format_t split_detect_format(const char *path, const char *config_format) {
-    if (config_format && strcmp(config_format, "libsvm") == 0)
-        return DATA_LIBSVM;
-    if (config_format && strcmp(config_format, "csv") == 0)
-        return DATA_CSV;
+    if (config_format && strcmp(config_format, "libsvm") == 0) return DATA_LIBSVM;
+    if (config_format && strcmp(config_format, "csv") == 0) return DATA_CSV;
     const char *dot = path ? strrchr(path, '.') : NULL;
     if (dot && (strcasecmp(dot, ".svm") == 0 || strcasecmp(dot, ".libsvm") == 0 ||
                 strcasecmp(dot, ".svmlight") == 0))
@@ -53,8 +51,7 @@ data_format_t split_detect_format(const char *path, const char *config_format) {
 }
 
 void split_free(split_t *s) {
-    if (!s)
-        return;
+    if (!s) return;
     free(s->header);
     free(s->shards);
     memset(s, 0, sizeof *s);
@@ -90,12 +87,11 @@ static int split_hdr_append(split_scan_t *sc, const char *p, size_t n) {
 static int split_row_end(split_scan_t *sc, uint64_t end, const char *buf, size_t i) {
     split_t *o = sc->out;
     if (sc->format == DATA_CSV && !sc->have_header) {
-        if (split_hdr_append(sc, buf + sc->hdr_from, i - sc->hdr_from) != 0)
-            return -1;
+        if (split_hdr_append(sc, buf + sc->hdr_from, i - sc->hdr_from) != 0) return -1;
         sc->have_header = 1;
         /* Drop the line end: LF and the CRs before it. */
-        while (o->header_len && (o->header[o->header_len - 1] == '\n' ||
-                                 o->header[o->header_len - 1] == '\r'))
+        while (o->header_len &&
+               (o->header[o->header_len - 1] == '\n' || o->header[o->header_len - 1] == '\r'))
             o->header[--o->header_len] = '\0';
         return 0;
     }
@@ -129,15 +125,13 @@ static int split_row_end(split_scan_t *sc, uint64_t end, const char *buf, size_t
 static void split_row_begin(split_scan_t *sc, size_t i) {
     sc->row_start = sc->line_start;
     sc->row_line = sc->line;
-    if (!sc->have_header)
-        sc->hdr_from = i;
+    if (!sc->have_header) sc->hdr_from = i;
 }
 
 /* Reports the first NUL byte of the buffer (off = file offset of buf[0]). */
 static int split_nul(split_scan_t *sc, const char *buf, size_t n, uint64_t off) {
     const char *z = memchr(buf, '\0', n);
-    if (!z)
-        return 0;
+    if (!z) return 0;
     uint64_t line = sc->line; /* the line of buf[0] */
     uint64_t ls = sc->line_start;
     for (const char *p = buf; (p = memchr(p, '\n', (size_t)(z - p))) != NULL; p++) {
@@ -185,8 +179,7 @@ static int split_csv_chunk(split_scan_t *sc, const char *buf, size_t n, uint64_t
                 i = (size_t)(nl - buf) + 1;
                 sc->line++;
                 sc->line_start = off + i;
-                if (split_row_end(sc, off + i, buf, i) != 0)
-                    return -1;
+                if (split_row_end(sc, off + i, buf, i) != 0) return -1;
                 continue;
             }
             sc->state = ST_FIELD_NOT_BEGUN; /* c is read again below */
@@ -195,8 +188,7 @@ static int split_csv_chunk(split_scan_t *sc, const char *buf, size_t n, uint64_t
         int row_end = 0;
         switch (sc->state) {
         case ST_FIELD_NOT_BEGUN:
-            if (c == ' ' || c == '\t' || c == '\r' || c == ',')
-                break;
+            if (c == ' ' || c == '\t' || c == '\r' || c == ',') break;
             if (c == '\n') {
                 row_end = 1;
             } else if (c == '"') {
@@ -248,14 +240,12 @@ static int split_csv_chunk(split_scan_t *sc, const char *buf, size_t n, uint64_t
             sc->quoted = 0;
             sc->line++;
             sc->line_start = off + i;
-            if (split_row_end(sc, off + i, buf, i) != 0)
-                return -1;
+            if (split_row_end(sc, off + i, buf, i) != 0) return -1;
         }
     }
     /* Keep the header bytes of a header row that continues in the next buffer. */
     if (sc->format == DATA_CSV && !sc->have_header && sc->state != ST_ROW_NOT_BEGUN) {
-        if (split_hdr_append(sc, buf + sc->hdr_from, n - sc->hdr_from) != 0)
-            return -1;
+        if (split_hdr_append(sc, buf + sc->hdr_from, n - sc->hdr_from) != 0) return -1;
         sc->hdr_from = 0;
     }
     return 0;
@@ -269,14 +259,12 @@ static int split_svm_chunk(split_scan_t *sc, const char *buf, size_t n, uint64_t
             sc->state = ST_FIELD_BEGUN;
         }
         const char *nl = memchr(buf + i, '\n', n - i);
-        if (!nl)
-            break;
+        if (!nl) break;
         i = (size_t)(nl - buf) + 1;
         sc->state = ST_ROW_NOT_BEGUN;
         sc->line++;
         sc->line_start = off + i;
-        if (split_row_end(sc, off + i, buf, i) != 0)
-            return -1;
+        if (split_row_end(sc, off + i, buf, i) != 0) return -1;
     }
     return 0;
 }
@@ -392,10 +380,8 @@ out:
 }
 
 int split_refine(split_t *sp, const char *path, data_format_t format, uint64_t pieces,
-                 size_t max_bytes, char *err, size_t errlen)
-{
-    if (pieces == 0 || sp->nshards >= pieces || sp->rows < pieces)
-        return 0;
+                 size_t max_bytes, char *err, size_t errlen) {
+    if (pieces == 0 || sp->nshards >= pieces || sp->rows < pieces) return 0;
     size_t rows = (size_t)((sp->rows + pieces - 1) / pieces);
     split_free(sp);
     return split_file(path, format, rows, max_bytes, sp, err, errlen) < 0 ? -1 : 1;

@@ -58,9 +58,8 @@ int split_file(const char *path, data_format_t format, size_t shard_rows, size_t
 
 /* split_file() with a read buffer of bufsize bytes (tests use tiny buffers to
  * put every state of the scanner across a buffer boundary). */
-int split_file_buffered(const char *path, data_format_t format, size_t shard_rows,
-                        size_t max_bytes, size_t bufsize, split_t *out, char *err,
-                        size_t errlen);
+int split_file_buffered(const char *path, data_format_t format, size_t shard_rows, size_t max_bytes,
+                        size_t bufsize, split_t *out, char *err, size_t errlen);
 
 /* Frees what split_file() allocated and zeroes *s. Safe on a zeroed split_t. */
 /* Makes sure a split has at least `pieces` shards when the file has that many

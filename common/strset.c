@@ -27,8 +27,7 @@ static uint64_t strset_hash(const char *s, size_t n) {
 
 strset_t *strset_new(void) {
     strset_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->tsize = 16;
     s->table = calloc(s->tsize, sizeof *s->table);
     if (!s->table) {
@@ -39,8 +38,7 @@ strset_t *strset_new(void) {
 }
 
 void strset_destroy(strset_t **ps) {
-    if (!ps || !*ps)
-        return;
+    if (!ps || !*ps) return;
     strset_t *s = *ps;
     free(s->arena);
     free(s->off);
@@ -71,8 +69,7 @@ static long strset_lookup(const strset_t *s, const char *str, size_t len, uint64
 static int strset_grow_table(strset_t *s) {
     size_t nsize = s->tsize * 2;
     uint32_t *nt = calloc(nsize, sizeof *nt);
-    if (!nt)
-        return -1;
+    if (!nt) return -1;
     for (size_t k = 0; k < s->count; k++) {
         size_t i = (size_t)s->hash[k] & (nsize - 1);
         while (nt[i])
@@ -91,53 +88,43 @@ long strset_find(const strset_t *s, const char *str, size_t len) {
 }
 
 long strset_add(strset_t *s, const char *str, size_t len, int *added) {
-    if (added)
-        *added = 0;
+    if (added) *added = 0;
     uint64_t h = strset_hash(str, len);
     size_t slot;
     long k = strset_lookup(s, str, len, h, &slot);
-    if (k >= 0)
-        return k;
-    if (s->count >= 0x7fffffff)
-        return -1;
+    if (k >= 0) return k;
+    if (s->count >= 0x7fffffff) return -1;
     /* Keep the load at most one half so probes stay short and a free slot
      * always exists; growing moves entries, so find the slot again. */
     if ((s->count + 1) * 2 > s->tsize) {
-        if (strset_grow_table(s) != 0)
-            return -1;
+        if (strset_grow_table(s) != 0) return -1;
         strset_lookup(s, str, len, h, &slot);
     }
     if (s->count == s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 16;
         size_t *no = realloc(s->off, ncap * sizeof *no);
-        if (!no)
-            return -1;
+        if (!no) return -1;
         s->off = no;
         size_t *nl = realloc(s->len, ncap * sizeof *nl);
-        if (!nl)
-            return -1;
+        if (!nl) return -1;
         s->len = nl;
         uint64_t *nh = realloc(s->hash, ncap * sizeof *nh);
-        if (!nh)
-            return -1;
+        if (!nh) return -1;
         s->hash = nh;
         s->cap = ncap;
     }
     if (len + 1 > s->arena_cap - s->arena_len) {
         size_t ncap = s->arena_cap ? s->arena_cap : 256;
         while (len + 1 > ncap - s->arena_len) {
-            if (ncap > SIZE_MAX / 2)
-                return -1;
+            if (ncap > SIZE_MAX / 2) return -1;
             ncap *= 2;
         }
         char *na = realloc(s->arena, ncap);
-        if (!na)
-            return -1;
+        if (!na) return -1;
         s->arena = na;
         s->arena_cap = ncap;
     }
-    if (len)
-        memcpy(s->arena + s->arena_len, str, len);
+    if (len) memcpy(s->arena + s->arena_len, str, len);
     s->arena[s->arena_len + len] = '\0';
     k = (long)s->count;
     s->off[k] = s->arena_len;
@@ -146,8 +133,7 @@ long strset_add(strset_t *s, const char *str, size_t len, int *added) {
     s->arena_len += len + 1;
     s->count++;
     s->table[slot] = (uint32_t)(k + 1);
-    if (added)
-        *added = 1;
+    if (added) *added = 1;
     return k;
 }
 
@@ -156,7 +142,6 @@ size_t strset_count(const strset_t *s) {
 }
 
 const char *strset_get(const strset_t *s, size_t idx, size_t *len) {
-    if (len)
-        *len = s->len[idx];
+    if (len) *len = s->len[idx];
     return s->arena + s->off[idx];
 }

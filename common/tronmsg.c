@@ -10,20 +10,23 @@
 #define ITEM_HEAD 16 /* cls, fold, op, flags */
 
 /* Number of request doubles an item carries; -1 for an unknown op. */
-static long req_doubles(uint32_t op, uint32_t cls, uint32_t n)
-{
+static long req_doubles(uint32_t op, uint32_t cls, uint32_t n) {
     switch (op) {
     case TRONMSG_FUN:
-    case TRONMSG_GRAD: return (long)n;
-    case TRONMSG_HV: return 2L * (long)n;
-    case TRONMSG_PRED: return (long)n * (long)cls;
-    case TRONMSG_COUNT: return 0;
-    default: return -1;
+    case TRONMSG_GRAD:
+        return (long)n;
+    case TRONMSG_HV:
+        return 2L * (long)n;
+    case TRONMSG_PRED:
+        return (long)n * (long)cls;
+    case TRONMSG_COUNT:
+        return 0;
+    default:
+        return -1;
     }
 }
 
-static int check_item(uint32_t op, uint32_t cls, uint32_t n, char *err, size_t errlen)
-{
+static int check_item(uint32_t op, uint32_t cls, uint32_t n, char *err, size_t errlen) {
     if (req_doubles(op, cls, n) < 0) {
         snprintf(err, errlen, "tron message: unknown item op %u", op);
         return -1;
@@ -40,16 +43,14 @@ static int check_item(uint32_t op, uint32_t cls, uint32_t n, char *err, size_t e
 }
 
 /* Vectors are long: written in place rather than a put per double. */
-static void put_vec(buf_t *b, const double *v, size_t k)
-{
+static void put_vec(buf_t *b, const double *v, size_t k) {
     uint8_t *p = buf_extend(b, 8 * k);
     for (size_t i = 0; p && i < k; i++, p += 8)
         proto_put_f64(p, v[i]);
 }
 
 /* The blob of a finished message, or NULL (with err) when b failed. */
-static blob_t *finish(buf_t *b, const char *what, char *err, size_t errlen)
-{
+static blob_t *finish(buf_t *b, const char *what, char *err, size_t errlen) {
     size_t len;
     uint8_t *p = buf_detach(b, &len);
     blob_t *out = p ? blob_wrap(p, len) : NULL;
@@ -62,8 +63,7 @@ static blob_t *finish(buf_t *b, const char *what, char *err, size_t errlen)
 
 blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_shard_t *shards,
                            size_t nshards, const tronmsg_item_t *items, size_t count, char *err,
-                           size_t errlen)
-{
+                           size_t errlen) {
     if (n == 0 || n > TRONMSG_MAX_N || count > UINT32_MAX || nshards > UINT32_MAX ||
         (nshards && !shards)) {
         snprintf(err, errlen, "tron message: bad size n=%u count=%zu", n, count);
@@ -72,8 +72,7 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_shard_t *sh
     size_t len = 20 + 16 * nshards;
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &items[i];
-        if (check_item(it->op, it->cls, n, err, errlen) < 0)
-            return NULL;
+        if (check_item(it->op, it->cls, n, err, errlen) < 0) return NULL;
         long k = req_doubles(it->op, it->cls, n);
         if ((k > 0 && !it->w) || (it->op == TRONMSG_HV && !it->s)) {
             snprintf(err, errlen, "tron message: item %zu lacks its vector", i);
@@ -110,8 +109,7 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_shard_t *sh
 }
 
 /* Reads k doubles into dst; a short reader leaves dst alone and turns bad. */
-static void get_vec(bufrd_t *r, double *dst, size_t k)
-{
+static void get_vec(bufrd_t *r, double *dst, size_t k) {
     const uint8_t *p = bufrd_take(r, 8 * k);
     for (size_t i = 0; p && i < k; i++, p += 8)
         dst[i] = proto_get_f64(p);
@@ -120,8 +118,7 @@ static void get_vec(bufrd_t *r, double *dst, size_t k)
 /* First pass over a request's items: checks every item and that the
  * message ends with the last one; *ndoubles gets the doubles they carry. */
 static int req_items_check(bufrd_t r, uint32_t n, uint32_t count, size_t *ndoubles, char *err,
-                           size_t errlen)
-{
+                           size_t errlen) {
     *ndoubles = 0;
     for (uint32_t i = 0; i < count; i++) {
         if (bufrd_left(&r) < ITEM_HEAD + 8) {
@@ -132,8 +129,7 @@ static int req_items_check(bufrd_t r, uint32_t n, uint32_t count, size_t *ndoubl
         bufrd_u32(&r); /* fold */
         uint32_t op = bufrd_u32(&r);
         bufrd_take(&r, 12); /* flags, point */
-        if (check_item(op, cls, n, err, errlen) < 0)
-            return -1;
+        if (check_item(op, cls, n, err, errlen) < 0) return -1;
         size_t k = (size_t)req_doubles(op, cls, n);
         if (k > bufrd_left(&r) / 8) {
             snprintf(err, errlen, "tron request: item %u vector truncated", i);
@@ -149,8 +145,7 @@ static int req_items_check(bufrd_t r, uint32_t n, uint32_t count, size_t *ndoubl
     return 0;
 }
 
-int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *err, size_t errlen)
-{
+int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     bufrd_t r = bufrd_init(buf, len);
     uint32_t magic = bufrd_u32(&r), n = bufrd_u32(&r), folds = bufrd_u32(&r);
@@ -175,8 +170,7 @@ int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *er
         return -1;
     }
     size_t ndoubles;
-    if (req_items_check(r, n, count, &ndoubles, err, errlen) < 0)
-        return -1;
+    if (req_items_check(r, n, count, &ndoubles, err, errlen) < 0) return -1;
     out->items = calloc(count ? count : 1, sizeof *out->items);
     out->store = malloc((ndoubles ? ndoubles : 1) * sizeof(double));
     out->shards = calloc(nshards ? nshards : 1, sizeof *out->shards);
@@ -205,18 +199,15 @@ int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *er
         if (k) {
             get_vec(&r, d, k);
             it->w = d;
-            if (it->op == TRONMSG_HV)
-                it->s = d + n;
+            if (it->op == TRONMSG_HV) it->s = d + n;
             d += k;
         }
     }
     return 0;
 }
 
-void tronmsg_req_free(tronmsg_req_t *r)
-{
-    if (!r)
-        return;
+void tronmsg_req_free(tronmsg_req_t *r) {
+    if (!r) return;
     free(r->items);
     free(r->store);
     free(r->shards);
@@ -224,21 +215,25 @@ void tronmsg_req_free(tronmsg_req_t *r)
 }
 
 /* Bytes of an answer's payload after its 16-byte head; -1 for an unknown op. */
-static long ans_bytes(const tronmsg_ans_t *a, uint32_t n)
-{
+static long ans_bytes(const tronmsg_ans_t *a, uint32_t n) {
     switch (a->op) {
-    case TRONMSG_FUN: return 8;
-    case TRONMSG_GRAD: return 16L * (long)n;
-    case TRONMSG_HV: return 8L * (long)n;
-    case TRONMSG_COUNT: return 8 + 8L * (long)a->cls;
-    case TRONMSG_PRED: return 24 + (long)a->text_len;
-    default: return -1;
+    case TRONMSG_FUN:
+        return 8;
+    case TRONMSG_GRAD:
+        return 16L * (long)n;
+    case TRONMSG_HV:
+        return 8L * (long)n;
+    case TRONMSG_COUNT:
+        return 8 + 8L * (long)a->cls;
+    case TRONMSG_PRED:
+        return 24 + (long)a->text_len;
+    default:
+        return -1;
     }
 }
 
 blob_t *tronmsg_encode_res(uint32_t n, const tronmsg_ans_t *ans, size_t count, char *err,
-                           size_t errlen)
-{
+                           size_t errlen) {
     if (n == 0 || n > TRONMSG_MAX_N || count > UINT32_MAX) {
         snprintf(err, errlen, "tron result: bad size n=%u count=%zu", n, count);
         return NULL;
@@ -246,10 +241,10 @@ blob_t *tronmsg_encode_res(uint32_t n, const tronmsg_ans_t *ans, size_t count, c
     size_t len = 12;
     for (size_t i = 0; i < count; i++) {
         const tronmsg_ans_t *a = &ans[i];
-        if (check_item(a->op, a->cls, n, err, errlen) < 0)
-            return NULL;
+        if (check_item(a->op, a->cls, n, err, errlen) < 0) return NULL;
         if ((a->op == TRONMSG_GRAD && (!a->g || !a->diag)) || (a->op == TRONMSG_HV && !a->hv) ||
-            (a->op == TRONMSG_COUNT && !a->pos) || (a->op == TRONMSG_PRED && a->text_len && !a->text)) {
+            (a->op == TRONMSG_COUNT && !a->pos) ||
+            (a->op == TRONMSG_PRED && a->text_len && !a->text)) {
             snprintf(err, errlen, "tron result: answer %zu lacks its data", i);
             return NULL;
         }
@@ -267,12 +262,16 @@ blob_t *tronmsg_encode_res(uint32_t n, const tronmsg_ans_t *ans, size_t count, c
         buf_put_u32(&b, a->op);
         buf_put_u32(&b, a->flags);
         switch (a->op) {
-        case TRONMSG_FUN: buf_put_f64(&b, a->f); break;
+        case TRONMSG_FUN:
+            buf_put_f64(&b, a->f);
+            break;
         case TRONMSG_GRAD:
             put_vec(&b, a->g, n);
             put_vec(&b, a->diag, n);
             break;
-        case TRONMSG_HV: put_vec(&b, a->hv, n); break;
+        case TRONMSG_HV:
+            put_vec(&b, a->hv, n);
+            break;
         case TRONMSG_COUNT:
             buf_put_u64(&b, a->rows);
             for (uint32_t k = 0; k < a->cls; k++)
@@ -291,8 +290,7 @@ blob_t *tronmsg_encode_res(uint32_t n, const tronmsg_ans_t *ans, size_t count, c
 
 /* First pass over a result's answers: checks every answer and that the
  * message ends with the last one. */
-static int res_answers_check(bufrd_t r, uint32_t n, uint32_t count, char *err, size_t errlen)
-{
+static int res_answers_check(bufrd_t r, uint32_t n, uint32_t count, char *err, size_t errlen) {
     for (uint32_t i = 0; i < count; i++) {
         if (bufrd_left(&r) < ITEM_HEAD) {
             snprintf(err, errlen, "tron result: answer %u truncated", i);
@@ -302,8 +300,7 @@ static int res_answers_check(bufrd_t r, uint32_t n, uint32_t count, char *err, s
         bufrd_u32(&r); /* fold */
         a.op = bufrd_u32(&r);
         bufrd_u32(&r); /* flags */
-        if (check_item(a.op, a.cls, n, err, errlen) < 0)
-            return -1;
+        if (check_item(a.op, a.cls, n, err, errlen) < 0) return -1;
         if (a.op == TRONMSG_PRED) {
             if (bufrd_left(&r) < 24) {
                 snprintf(err, errlen, "tron result: answer %u truncated", i);
@@ -334,10 +331,11 @@ static int res_answers_check(bufrd_t r, uint32_t n, uint32_t count, char *err, s
 
 /* Reads the payload of answer a (whose head was read) into the store at
  * *st, which res_answers_check() has sized; advances *st. */
-static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint8_t **st)
-{
+static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint8_t **st) {
     switch (a->op) {
-    case TRONMSG_FUN: a->f = bufrd_f64(r); break;
+    case TRONMSG_FUN:
+        a->f = bufrd_f64(r);
+        break;
     case TRONMSG_GRAD: {
         double *g = (double *)(void *)*st;
         get_vec(r, g, 2 * (size_t)n);
@@ -367,8 +365,7 @@ static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint8_t **st)
         a->correct = bufrd_u64(r);
         a->text_len = (size_t)bufrd_u64(r);
         const uint8_t *t = bufrd_take(r, a->text_len);
-        if (t && a->text_len)
-            memcpy(*st, t, a->text_len);
+        if (t && a->text_len) memcpy(*st, t, a->text_len);
         a->text = (const char *)*st;
         *st += (a->text_len + 7) & ~(size_t)7;
         break;
@@ -376,8 +373,7 @@ static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint8_t **st)
     }
 }
 
-int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *err, size_t errlen)
-{
+int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     bufrd_t r = bufrd_init(buf, len);
     uint32_t magic = bufrd_u32(&r), n = bufrd_u32(&r), count = bufrd_u32(&r);
@@ -395,8 +391,7 @@ int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *er
     }
     /* Doubles, u64s and text bytes all fit in the received length, so the
      * store is at most len bytes (plus alignment). */
-    if (res_answers_check(r, n, count, err, errlen) < 0)
-        return -1;
+    if (res_answers_check(r, n, count, err, errlen) < 0) return -1;
     out->ans = calloc(count ? count : 1, sizeof *out->ans);
     /* 8-byte aligned store big enough for every payload */
     out->store = malloc(len + 8 * (size_t)count + 8);
@@ -419,10 +414,8 @@ int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *er
     return 0;
 }
 
-void tronmsg_res_free(tronmsg_res_t *r)
-{
-    if (!r)
-        return;
+void tronmsg_res_free(tronmsg_res_t *r) {
+    if (!r) return;
     free(r->ans);
     free(r->store);
     memset(r, 0, sizeof *r);

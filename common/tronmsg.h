@@ -86,14 +86,14 @@ typedef struct tronmsg_req {
  * store) after decoding. */
 typedef struct tronmsg_ans {
     uint32_t cls, fold, op, flags;
-    double f;             /* FUN */
-    const double *g;      /* GRAD: n */
-    const double *diag;   /* GRAD: n */
-    const double *hv;     /* HV: n */
-    uint64_t rows;        /* COUNT, PRED */
-    uint64_t correct;     /* PRED */
-    const uint64_t *pos;  /* COUNT: cls entries */
-    const char *text;     /* PRED: text_len bytes, not NUL-terminated */
+    double f;            /* FUN */
+    const double *g;     /* GRAD: n */
+    const double *diag;  /* GRAD: n */
+    const double *hv;    /* HV: n */
+    uint64_t rows;       /* COUNT, PRED */
+    uint64_t correct;    /* PRED */
+    const uint64_t *pos; /* COUNT: cls entries */
+    const char *text;    /* PRED: text_len bytes, not NUL-terminated */
     size_t text_len;
 } tronmsg_ans_t;
 

@@ -2,8 +2,7 @@
 
 #include <errno.h>
 
-int wire_recv(void *sock, wire_msg_t *m, int flags)
-{
+int wire_recv(void *sock, wire_msg_t *m, int flags) {
     m->n = 0;
     m->too_many = false;
     for (;;) {
@@ -25,40 +24,33 @@ int wire_recv(void *sock, wire_msg_t *m, int flags)
         } else {
             m->n++;
         }
-        if (!more)
-            break;
+        if (!more) break;
     }
     return m->n;
 }
 
-void wire_close(wire_msg_t *m)
-{
+void wire_close(wire_msg_t *m) {
     for (int i = 0; i < m->n; i++)
         zmq_msg_close(&m->f[i]);
     m->n = 0;
 }
 
-int wire_send_header(void *sock, const proto_header_t *h, int more)
-{
+int wire_send_header(void *sock, const proto_header_t *h, int more) {
     uint8_t buf[PROTO_HEADER_SIZE];
     proto_header_encode(h, buf);
     return zmq_send(sock, buf, sizeof buf, more) < 0 ? -1 : 0;
 }
 
-int wire_send_bytes(void *sock, const void *data, size_t len, int more)
-{
+int wire_send_bytes(void *sock, const void *data, size_t len, int more) {
     return zmq_send(sock, data, len, more) < 0 ? -1 : 0;
 }
 
-int wire_socket_defaults(void *sock, long long max_msg_bytes)
-{
+int wire_socket_defaults(void *sock, long long max_msg_bytes) {
     int linger = 0;
-    if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0)
-        return -1;
+    if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0) return -1;
     if (max_msg_bytes > 0) {
         int64_t mx = max_msg_bytes;
-        if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &mx, sizeof mx) != 0)
-            return -1;
+        if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &mx, sizeof mx) != 0) return -1;
     }
     return 0;
 }

@@ -28,12 +28,10 @@ typedef struct wire_msg {
 int wire_recv(void *sock, wire_msg_t *m, int flags);
 void wire_close(wire_msg_t *m);
 
-static inline const void *wire_data(wire_msg_t *m, int i)
-{
+static inline const void *wire_data(wire_msg_t *m, int i) {
     return zmq_msg_data(&m->f[i]);
 }
-static inline size_t wire_size(wire_msg_t *m, int i)
-{
+static inline size_t wire_size(wire_msg_t *m, int i) {
     return zmq_msg_size(&m->f[i]);
 }
 

@@ -30,8 +30,7 @@
 
 /* A job the history file shows queued or running belonged to a master that
  * stopped before it ended: it ends "failed" now, in memory and in the file. */
-static int end_interrupted_jobs(dashboard_t *d, char *err, size_t errlen)
-{
+static int end_interrupted_jobs(dashboard_t *d, char *err, size_t errlen) {
     json_object *ended = dashstate_end_pending(
         d->state, clock_wall_ms(), "interrupted: the master stopped before the job ended");
     int rc = ended ? 0 : errbuf_set(err, errlen, "out of memory");
@@ -44,8 +43,7 @@ static int end_interrupted_jobs(dashboard_t *d, char *err, size_t errlen)
 
 /* lws reports a failed bind only as a failed context; try it ourselves first
  * to tell the user which port is taken. */
-static int probe_port(const char *host, int port, char *err, size_t errlen)
-{
+static int probe_port(const char *host, int port, char *err, size_t errlen) {
     struct addrinfo hints, *ai = NULL;
     char service[16];
     int rc = -1, fd = -1, one = 1;
@@ -68,30 +66,27 @@ static int probe_port(const char *host, int port, char *err, size_t errlen)
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
         if (errno == EADDRINUSE)
             errbuf_set(err, errlen,
-                 "dashboard port %d on %s is already in use (another master running? set "
-                 "dashboard.port or use --no-dashboard)",
-                 port, host);
+                       "dashboard port %d on %s is already in use (another master running? set "
+                       "dashboard.port or use --no-dashboard)",
+                       port, host);
         else
-            errbuf_set(err, errlen, "dashboard cannot listen on %s:%d: %s", host, port, strerror(errno));
+            errbuf_set(err, errlen, "dashboard cannot listen on %s:%d: %s", host, port,
+                       strerror(errno));
         goto out;
     }
     rc = 0;
 out:
-    if (fd >= 0)
-        close(fd);
-    if (ai)
-        freeaddrinfo(ai);
+    if (fd >= 0) close(fd);
+    if (ai) freeaddrinfo(ai);
     return rc;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len)
-{
+                    size_t len) {
     struct lws_context *ctx = lws_get_context(wsi);
     dashboard_t *d = ctx ? lws_context_user(ctx) : NULL;
     pss_t *p = user;
-    if (!d)
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    if (!d) return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return rest_request(d, wsi, p, in ? (const char *)in : "/");
@@ -100,13 +95,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         return rest_body_done(d, wsi, p);
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        if (p && p->resp)
-            return http_writeable(wsi, p);
+        if (p && p->resp) return http_writeable(wsi, p);
         break;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        if (p && !p->is_ws)
-            http_release(p);
+        if (p && !p->is_ws) http_release(p);
         break;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return ws_url_ok(wsi) ? 0 : 1;
@@ -119,12 +112,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return ws_writeable(d, wsi, p);
     case LWS_CALLBACK_CLOSED:
-        if (p && p->is_ws)
-            ws_release(d, p);
+        if (p && p->is_ws) ws_release(d, p);
         break;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (!atomic_load(&d->stop))
-            ws_wake(d);
+        if (!atomic_load(&d->stop)) ws_wake(d);
         break;
     default:
         break;
@@ -132,46 +123,39 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-static void *lws_main(void *arg)
-{
+static void *lws_main(void *arg) {
     dashboard_t *d = arg;
     while (!atomic_load(&d->stop))
-        if (lws_service(d->lws, 0) < 0)
-            break;
+        if (lws_service(d->lws, 0) < 0) break;
     return NULL;
 }
 
 /* Opens the history (writer and reader), loads its jobs into the state and
  * ends those a stopped master left pending; prunes old samples. */
-static int open_history(dashboard_t *d, char *err, size_t errlen)
-{
+static int open_history(dashboard_t *d, char *err, size_t errlen) {
     const config_t *cfg = &d->cfg;
     d->writer = history_open(cfg->history.db, cfg->history.retention_days, false, err, errlen);
-    if (!d->writer)
-        return -1;
+    if (!d->writer) return -1;
     json_object *jobs = history_jobs(d->writer, DASHSTATE_MAX_JOBS, err, errlen);
-    if (!jobs)
-        return -1;
+    if (!jobs) return -1;
     dashstate_load_jobs(d->state, jobs);
     json_object_put(jobs);
-    if (end_interrupted_jobs(d, err, errlen) != 0)
-        return -1;
-    if (history_prune(d->writer, clock_wall_ms(), err, errlen) < 0)
-        return -1;
+    if (end_interrupted_jobs(d, err, errlen) != 0) return -1;
+    if (history_prune(d->writer, clock_wall_ms(), err, errlen) < 0) return -1;
     d->reader = history_open(cfg->history.db, cfg->history.retention_days, true, err, errlen);
     return d->reader ? 0 : -1;
 }
 
 /* The request policy: web root, files root, and the token (like Jupyter: a
  * dashboard others can reach never runs without one). */
-static int setup_guard(dashboard_t *d, char *err, size_t errlen)
-{
+static int setup_guard(dashboard_t *d, char *err, size_t errlen) {
     const char *host = d->cfg.dashboard.host;
     http_find_webroot(d);
     d->has_files = http_real_dir(d->cfg.dashboard.files, d->files_root);
     if (!d->has_files)
         log_warn("dashboard: dashboard.files '%s' is not a folder: jobs cannot be submitted over "
-                 "HTTP", d->cfg.dashboard.files);
+                 "HTTP",
+                 d->cfg.dashboard.files);
     if (!webguard_is_loopback(host) && !d->cfg.dashboard.token[0]) {
         if (webguard_random_token(d->cfg.dashboard.token, sizeof d->cfg.dashboard.token, 24) != 0)
             return errbuf_set(err, errlen,
@@ -188,11 +172,9 @@ static const struct lws_protocol_vhost_options pvo_default = {NULL, NULL, "defau
 static const struct lws_protocol_vhost_options pvo = {NULL, &pvo_default, "netcompute", ""};
 
 /* The lws context on dashboard.host:dashboard.port (its thread starts later). */
-static int create_lws(dashboard_t *d, char *err, size_t errlen)
-{
+static int create_lws(dashboard_t *d, char *err, size_t errlen) {
     const char *host = d->cfg.dashboard.host;
-    if (probe_port(host, d->cfg.dashboard.port, err, errlen) != 0)
-        return -1;
+    if (probe_port(host, d->cfg.dashboard.port, err, errlen) != 0) return -1;
     lws_set_log_level(LLL_ERR, NULL);
     d->protocols[0].name = "netcompute";
     d->protocols[0].callback = callback;
@@ -212,14 +194,13 @@ static int create_lws(dashboard_t *d, char *err, size_t errlen)
     d->lws = lws_create_context(&info);
     if (!d->lws)
         return errbuf_set(err, errlen,
-                          "dashboard cannot listen on %s:%d (libwebsockets failed to start)",
-                          host, d->cfg.dashboard.port);
+                          "dashboard cannot listen on %s:%d (libwebsockets failed to start)", host,
+                          d->cfg.dashboard.port);
     return 0;
 }
 
 dashboard_t *dashboard_start(void *zmq_ctx, const config_t *cfg, const char *events_endpoint,
-                             const char *commands_endpoint, char *err, size_t errlen)
-{
+                             const char *commands_endpoint, char *err, size_t errlen) {
     dashboard_t *d = calloc(1, sizeof(*d));
     if (!d) {
         errbuf_set(err, errlen, "out of memory");
@@ -260,12 +241,10 @@ fail:
     return NULL;
 }
 
-int dashboard_token_url(const dashboard_t *d, char *buf, size_t len)
-{
+int dashboard_token_url(const dashboard_t *d, char *buf, size_t len) {
     char name[256] = "127.0.0.1";
     const char *host = d ? d->cfg.dashboard.host : "";
-    if (!d || !d->token_generated)
-        return -1;
+    if (!d || !d->token_generated) return -1;
     if (*host && strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0)
         snprintf(name, sizeof name, "%s", host);
     else if (gethostname(name, sizeof name) != 0)
@@ -276,26 +255,20 @@ int dashboard_token_url(const dashboard_t *d, char *buf, size_t len)
     return 0;
 }
 
-int dashboard_port(const dashboard_t *d)
-{
+int dashboard_port(const dashboard_t *d) {
     return d ? d->cfg.dashboard.port : -1;
 }
 
-void dashboard_stop(dashboard_t **dp)
-{
+void dashboard_stop(dashboard_t **dp) {
     dashboard_t *d = dp ? *dp : NULL;
-    if (!d)
-        return;
+    if (!d) return;
     atomic_store(&d->stop, 1);
-    if (d->lws)
-        lws_cancel_service(d->lws);
-    if (d->lws_running)
-        pthread_join(d->lws_thr, NULL);
+    if (d->lws) lws_cancel_service(d->lws);
+    if (d->lws_running) pthread_join(d->lws_thr, NULL);
     evthread_stop(d);
     if (d->lws)
         lws_context_destroy(d->lws); /* closes connections: their pss are released in CLOSED */
-    if (d->req)
-        zmq_close(d->req);
+    if (d->req) zmq_close(d->req);
     history_close(&d->reader);
     history_close(&d->writer);
     dashstate_destroy(&d->state);

@@ -31,12 +31,11 @@
  *     (the vhost's default protocol, as socket.io-client sends none). The
  *     server pings every 25 s and drops a client silent for 20 s more. After
  *     "40" (with {"token": ...} as its auth payload when a token is in force,
- *     else 44{"message"} and the socket is closed) a client gets "snapshot" (dashstate_snapshot()), then
- *     "update_stats" every second, and every event of the master under its own
- *     name (worker_stats carries the merged worker; job_started, job_progress
- *     and job_done carry the merged job summary plus job_id; job_queued when
- *     a job is accepted over REST). Names and fields: common/events.h. A client more than DASHBOARD_RING frames behind is
- *     dropped, never waited for.
+ *     else 44{"message"} and the socket is closed) a client gets "snapshot" (dashstate_snapshot()),
+ * then "update_stats" every second, and every event of the master under its own name (worker_stats
+ * carries the merged worker; job_started, job_progress and job_done carry the merged job summary
+ * plus job_id; job_queued when a job is accepted over REST). Names and fields: common/events.h. A
+ * client more than DASHBOARD_RING frames behind is dropped, never waited for.
  *
  * A second thread (evthread.h) subscribes to the master's event stream,
  * keeps the in-memory state (dashstate), queues frames for browsers (ring.h)
@@ -44,9 +43,9 @@
  * history.retention_days are deleted at start and hourly. Every event passes
  * dashstate_public_event() first (public error texts; serve.c's job_failed
  * ends a job still pending), and at start a job the history file shows
- * queued or running (its master stopped before it ended) ends failed. Every frame and HTTP body is valid
- * UTF-8 (webguard_utf8_repair()). Jobs in the
- * history file are shown from the start, so they survive a master restart.
+ * queued or running (its master stopped before it ended) ends failed. Every frame and HTTP body is
+ * valid UTF-8 (webguard_utf8_repair()). Jobs in the history file are shown from the start, so they
+ * survive a master restart.
  */
 #ifndef NC_DASHBOARD_H
 #define NC_DASHBOARD_H

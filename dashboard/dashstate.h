@@ -13,9 +13,9 @@
  *
  * Job summaries are jobsum.h's (built by jobsum_new()); what a job event
  * forwards to browsers is the summary plus job_id (jobsum_event()). Events
- * are named and matched by common/events.h's table. Worker fields: those of worker_stats plus joined_ms,
- * seen_ms (wall ms of the last heartbeat) and lost (bool); state "lost" once
- * the master declares it so.
+ * are named and matched by common/events.h's table. Worker fields: those of worker_stats plus
+ * joined_ms, seen_ms (wall ms of the last heartbeat) and lost (bool); state "lost" once the master
+ * declares it so.
  */
 #ifndef NC_DASHSTATE_H
 #define NC_DASHSTATE_H
@@ -24,10 +24,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DASHSTATE_DETAILED_JOBS 4   /* jobs whose details are kept in memory */
-#define DASHSTATE_MAX_ROWS 20000    /* cap per detail list (iterations, timeline) */
-#define DASHSTATE_MAX_EVENTS 1000   /* cap on a job's event log in memory */
-#define DASHSTATE_MAX_JOBS 1000     /* job summaries kept */
+#define DASHSTATE_DETAILED_JOBS 4 /* jobs whose details are kept in memory */
+#define DASHSTATE_MAX_ROWS 20000  /* cap per detail list (iterations, timeline) */
+#define DASHSTATE_MAX_EVENTS 1000 /* cap on a job's event log in memory */
+#define DASHSTATE_MAX_JOBS 1000   /* job summaries kept */
 
 typedef struct dashstate dashstate_t;
 
@@ -66,12 +66,12 @@ const char *dashstate_public_event(dashstate_t *s, const char *event, json_objec
  * Returns the job_done data of each (caller puts; to record in history). */
 json_object *dashstate_end_pending(dashstate_t *s, int64_t ts, const char *reason);
 
-json_object *dashstate_workers(dashstate_t *s);           /* array */
-json_object *dashstate_jobs(dashstate_t *s);              /* summaries, newest first */
+json_object *dashstate_workers(dashstate_t *s); /* array */
+json_object *dashstate_jobs(dashstate_t *s);    /* summaries, newest first */
 /* Summary plus details when held in memory; NULL when the job is unknown or
  * its details are not in memory (then *known says whether a summary exists). */
 json_object *dashstate_job(dashstate_t *s, int64_t id, bool *known);
-int dashstate_live_workers(dashstate_t *s);               /* not lost */
+int dashstate_live_workers(dashstate_t *s); /* not lost */
 
 /* {workers, completed_tasks, total_tasks, avg_cpu, avg_memory, workers_count,
  * elapsed_time, estimated_completion, rows_per_s, job_id}: the original tool's

@@ -15,10 +15,10 @@
 #define MAX_EVENT_BYTES (4 << 20) /* one event from the master */
 #define FLUSH_MS 500
 #define PRUNE_MS (3600 * 1000)
-#define BATCH_MAX 5000 /* events read per wakeup, so ticks and flushes still happen under a flood */
+/* events read per wakeup, so that ticks and flushes still happen under a flood */
+#define BATCH_MAX 5000
 
-static void handle_event(dashboard_t *d, const char *buf, size_t len)
-{
+static void handle_event(dashboard_t *d, const char *buf, size_t len) {
     char err[256];
     json_object *root = jsonx_parse_object(buf, len, &(jsonx_limits_t){.max_depth = 64}, NULL, 0);
     json_object *data = NULL;
@@ -31,8 +31,7 @@ static void handle_event(dashboard_t *d, const char *buf, size_t len)
         goto out;
     }
     int64_t ts = clock_wall_ms();
-    if (jsonx_get_double(root, "ts", 0, 9e15, &tsd, NULL, 0) == 0)
-        ts = (int64_t)tsd;
+    if (jsonx_get_double(root, "ts", 0, 9e15, &tsd, NULL, 0) == 0) ts = (int64_t)tsd;
     pthread_mutex_lock(&d->lock);
     name = dashstate_public_event(d->state, name, data);
     if (!name) {
@@ -52,8 +51,7 @@ out:
     json_object_put(root);
 }
 
-static void push_update_stats(dashboard_t *d)
-{
+static void push_update_stats(dashboard_t *d) {
     pthread_mutex_lock(&d->lock);
     json_object *o = dashstate_update_stats(d->state, clock_wall_ms());
     if (o) {
@@ -64,8 +62,7 @@ static void push_update_stats(dashboard_t *d)
 }
 
 /* Reads what waits on the SUB, at most BATCH_MAX events; true when any was handled. */
-static bool drain_events(dashboard_t *d)
-{
+static bool drain_events(dashboard_t *d) {
     bool pushed = false;
     for (int i = 0; i < BATCH_MAX; i++) {
         zmq_msg_t m;
@@ -100,8 +97,7 @@ typedef struct {
 } timers_t;
 
 /* Runs the timers that are due; true when a frame was pushed. */
-static bool run_timers(dashboard_t *d, timers_t *t)
-{
+static bool run_timers(dashboard_t *d, timers_t *t) {
     char err[256];
     bool pushed = false;
     int64_t now = clock_now_ms();
@@ -114,8 +110,7 @@ static bool run_timers(dashboard_t *d, timers_t *t)
         push_update_stats(d);
         pushed = true;
         t->tick += 1000;
-        if (t->tick <= now)
-            t->tick = now + 1000;
+        if (t->tick <= now) t->tick = now + 1000;
     }
     if (now >= t->prune) {
         if (history_prune(d->writer, clock_wall_ms(), err, sizeof(err)) < 0)
@@ -125,8 +120,7 @@ static bool run_timers(dashboard_t *d, timers_t *t)
     return pushed;
 }
 
-static void *ev_main(void *arg)
-{
+static void *ev_main(void *arg) {
     dashboard_t *d = arg;
     char err[256];
     int64_t now = clock_now_ms();
@@ -135,23 +129,18 @@ static void *ev_main(void *arg)
         int64_t wait = (t.tick < t.flush ? t.tick : t.flush) - clock_now_ms();
         zmq_pollitem_t it[2] = {{d->sub, 0, ZMQ_POLLIN, 0}, {d->stop_rx, 0, ZMQ_POLLIN, 0}};
         int rc = zmq_poll(it, 2, (long)(wait < 0 ? 0 : wait));
-        if (rc < 0 && zmq_errno() != EINTR)
-            break;
-        if (rc > 0 && (it[1].revents & ZMQ_POLLIN))
-            break;
+        if (rc < 0 && zmq_errno() != EINTR) break;
+        if (rc > 0 && (it[1].revents & ZMQ_POLLIN)) break;
         bool pushed = rc > 0 && (it[0].revents & ZMQ_POLLIN) && drain_events(d);
         pushed |= run_timers(d, &t);
-        if (pushed)
-            lws_cancel_service(d->lws);
+        if (pushed) lws_cancel_service(d->lws);
     }
-    if (history_flush(d->writer, err, sizeof(err)) != 0)
-        log_warn("dashboard: %s", err);
+    if (history_flush(d->writer, err, sizeof(err)) != 0) log_warn("dashboard: %s", err);
     return NULL;
 }
 
 /* A PAIR bound and a PAIR connected on an endpoint private to this dashboard. */
-static int open_stop_pair(dashboard_t *d)
-{
+static int open_stop_pair(dashboard_t *d) {
     char ep[96];
     int linger = 0;
     /* the time too: a later dashboard may get the same address while the
@@ -168,8 +157,7 @@ static int open_stop_pair(dashboard_t *d)
     return 0;
 }
 
-int evthread_open(dashboard_t *d, char *err, size_t errlen)
-{
+int evthread_open(dashboard_t *d, char *err, size_t errlen) {
     int linger = 0, hwm = 100000;
     d->sub = zmq_socket(d->zctx, ZMQ_SUB);
     if (!d->sub || zmq_setsockopt(d->sub, ZMQ_LINGER, &linger, sizeof(linger)) ||
@@ -183,27 +171,22 @@ int evthread_open(dashboard_t *d, char *err, size_t errlen)
     return 0;
 }
 
-int evthread_start(dashboard_t *d, char *err, size_t errlen)
-{
+int evthread_start(dashboard_t *d, char *err, size_t errlen) {
     if (pthread_create(&d->ev_thr, NULL, ev_main, d) != 0)
         return errbuf_set(err, errlen, "dashboard: cannot start a thread");
     d->ev_running = true;
     return 0;
 }
 
-void evthread_stop(dashboard_t *d)
-{
+void evthread_stop(dashboard_t *d) {
     if (d->ev_running) {
         /* a PAIR queues the byte even when the thread is not polling yet */
         zmq_send(d->stop_tx, "", 0, 0);
         pthread_join(d->ev_thr, NULL);
         d->ev_running = false;
     }
-    if (d->sub)
-        zmq_close(d->sub);
-    if (d->stop_rx)
-        zmq_close(d->stop_rx);
-    if (d->stop_tx)
-        zmq_close(d->stop_tx);
+    if (d->sub) zmq_close(d->sub);
+    if (d->stop_rx) zmq_close(d->stop_rx);
+    if (d->stop_tx) zmq_close(d->stop_tx);
     d->sub = d->stop_rx = d->stop_tx = NULL;
 }

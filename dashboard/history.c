@@ -59,7 +59,8 @@ static const char *const st_sql[ST_COUNT] = {
                     "rows_done = CASE WHEN ?2 = 'done' THEN rows_total ELSE rows_done END "
                     "WHERE id = ?1",
     /* progress or the end of a job whose start we missed (the dashboard came up late) */
-    [ST_JOB_ENSURE] = "INSERT OR IGNORE INTO jobs(id, state, started_ms) VALUES (?1, 'running', ?2)",
+    [ST_JOB_ENSURE] =
+        "INSERT OR IGNORE INTO jobs(id, state, started_ms) VALUES (?1, 'running', ?2)",
 };
 
 /* An event waiting for the next flush: a private copy of its data, so the
@@ -108,29 +109,24 @@ static const char *const migrations[HISTORY_SCHEMA_VERSION] = {
     "CREATE INDEX IF NOT EXISTS events_job_ts ON events(job_id, ts);",
 };
 
-
 /* mkdir -p of the directory part of path */
-static int make_parent_dirs(const char *path, char *err, size_t errlen)
-{
+static int make_parent_dirs(const char *path, char *err, size_t errlen) {
     char buf[4096];
     size_t n = strlen(path);
-    if (n >= sizeof(buf))
-        return errbuf_set(err, errlen, "history path too long");
+    if (n >= sizeof(buf)) return errbuf_set(err, errlen, "history path too long");
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i < n; i++) {
-        if (buf[i] != '/')
-            continue;
+        if (buf[i] != '/') continue;
         buf[i] = '\0';
         if (mkdir(buf, 0755) != 0 && errno != EEXIST)
             return errbuf_set(err, errlen, "cannot create directory %s for history: %s", buf,
-                        strerror(errno));
+                              strerror(errno));
         buf[i] = '/';
     }
     return 0;
 }
 
-static int user_version(sqlite3 *db)
-{
+static int user_version(sqlite3 *db) {
     sqlite3_stmt *st = NULL;
     int v = -1;
     if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
@@ -140,15 +136,15 @@ static int user_version(sqlite3 *db)
     return v;
 }
 
-static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
-{
+static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen) {
     char *msg = NULL;
     int v = user_version(db);
     if (v < 0)
-        return errbuf_set(err, errlen, "%s: cannot read schema version: %s", path, sqlite3_errmsg(db));
+        return errbuf_set(err, errlen, "%s: cannot read schema version: %s", path,
+                          sqlite3_errmsg(db));
     if (v > HISTORY_SCHEMA_VERSION)
-        return errbuf_set(err, errlen, "%s has history schema %d, newer than this program's %d", path, v,
-                    HISTORY_SCHEMA_VERSION);
+        return errbuf_set(err, errlen, "%s has history schema %d, newer than this program's %d",
+                          path, v, HISTORY_SCHEMA_VERSION);
     for (; v < HISTORY_SCHEMA_VERSION; v++) {
         char sql[64];
         /* user_version cannot be bound; v is our own integer */
@@ -158,7 +154,7 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
             sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
             errbuf_set(err, errlen, "%s: migrating history schema %d -> %d: %s", path, v, v + 1,
-                 msg ? msg : sqlite3_errmsg(db));
+                       msg ? msg : sqlite3_errmsg(db));
             sqlite3_free(msg);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
@@ -168,8 +164,7 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 }
 
 history_t *history_open(const char *path, int retention_days, bool readonly, char *err,
-                        size_t errlen)
-{
+                        size_t errlen) {
     history_t *h = calloc(1, sizeof(*h));
     char *msg = NULL;
     if (!h) {
@@ -178,12 +173,11 @@ history_t *history_open(const char *path, int retention_days, bool readonly, cha
     }
     h->readonly = readonly;
     h->retention_days = retention_days;
-    if (!readonly && make_parent_dirs(path, err, errlen) != 0)
-        goto fail;
+    if (!readonly && make_parent_dirs(path, err, errlen) != 0) goto fail;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (readonly ? 0 : SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(path, &h->db, flags, NULL) != SQLITE_OK) {
         errbuf_set(err, errlen, "cannot open history %s: %s", path,
-             h->db ? sqlite3_errmsg(h->db) : "out of memory");
+                   h->db ? sqlite3_errmsg(h->db) : "out of memory");
         goto fail;
     }
     sqlite3_busy_timeout(h->db, HISTORY_BUSY_MS);
@@ -194,12 +188,11 @@ history_t *history_open(const char *path, int retention_days, bool readonly, cha
             sqlite3_free(msg);
             goto fail;
         }
-        if (migrate(h->db, path, err, errlen) != 0)
-            goto fail;
+        if (migrate(h->db, path, err, errlen) != 0) goto fail;
         for (int i = 0; i < ST_COUNT; i++) {
             if (sqlite3_prepare_v2(h->db, st_sql[i], -1, &h->st[i], NULL) != SQLITE_OK) {
                 errbuf_set(err, errlen, "history %s: preparing statement: %s", path,
-                     sqlite3_errmsg(h->db));
+                           sqlite3_errmsg(h->db));
                 goto fail;
             }
         }
@@ -210,13 +203,10 @@ fail:
     return NULL;
 }
 
-void history_close(history_t **hp)
-{
+void history_close(history_t **hp) {
     history_t *h = hp ? *hp : NULL;
-    if (!h)
-        return;
-    if (h->npend)
-        history_flush(h, NULL, 0);
+    if (!h) return;
+    if (h->npend) history_flush(h, NULL, 0);
     drop_pending(h);
     free(h->pend);
     for (int i = 0; i < ST_COUNT; i++)
@@ -226,14 +216,12 @@ void history_close(history_t **hp)
     *hp = NULL;
 }
 
-int history_schema_version(history_t *h)
-{
+int history_schema_version(history_t *h) {
     return user_version(h->db);
 }
 
 /* Runs a prepared statement that returns no rows and resets it. */
-static int run(history_t *h, sqlite3_stmt *st, char *err, size_t errlen)
-{
+static int run(history_t *h, sqlite3_stmt *st, char *err, size_t errlen) {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -243,16 +231,13 @@ static int run(history_t *h, sqlite3_stmt *st, char *err, size_t errlen)
 }
 
 /* Field readers: missing or wrong-typed fields become SQL NULL. */
-static json_object *field(json_object *o, const char *key)
-{
+static json_object *field(json_object *o, const char *key) {
     json_object *v = NULL;
-    if (!o || !json_object_object_get_ex(o, key, &v))
-        return NULL;
+    if (!o || !json_object_object_get_ex(o, key, &v)) return NULL;
     return v;
 }
 
-static void bind_int(sqlite3_stmt *st, int i, json_object *v)
-{
+static void bind_int(sqlite3_stmt *st, int i, json_object *v) {
     if (v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
         sqlite3_bind_int64(st, i, json_object_get_int64(v));
     else if (v && json_object_is_type(v, json_type_boolean))
@@ -261,16 +246,14 @@ static void bind_int(sqlite3_stmt *st, int i, json_object *v)
         sqlite3_bind_null(st, i);
 }
 
-static void bind_double(sqlite3_stmt *st, int i, json_object *v)
-{
+static void bind_double(sqlite3_stmt *st, int i, json_object *v) {
     if (v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
         sqlite3_bind_double(st, i, json_object_get_double(v));
     else
         sqlite3_bind_null(st, i);
 }
 
-static void bind_text(sqlite3_stmt *st, int i, json_object *v)
-{
+static void bind_text(sqlite3_stmt *st, int i, json_object *v) {
     if (v && json_object_is_type(v, json_type_string))
         sqlite3_bind_text(st, i, json_object_get_string(v), json_object_get_string_len(v),
                           SQLITE_TRANSIENT);
@@ -282,14 +265,13 @@ static void bind_text(sqlite3_stmt *st, int i, json_object *v)
 }
 
 static int record_event(history_t *h, event_id_t ev, int64_t ts, json_object *data, char *err,
-                        size_t errlen)
-{
+                        size_t errlen) {
     sqlite3_stmt *st = h->st[ST_EVENT];
     sqlite3_bind_int64(st, 1, ts);
     bind_int(st, 2, field(data, "job_id"));
     sqlite3_bind_text(st, 3, events_name(ev), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN)
-                                  : "{}",
+    sqlite3_bind_text(st, 4,
+                      data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN) : "{}",
                       -1, SQLITE_TRANSIENT);
     return run(h, st, err, errlen);
 }
@@ -314,51 +296,94 @@ typedef struct {
 } store_t;
 
 static const store_t stores[EV_COUNT] = {
-    [EV_WORKER_STATS] = {S_ROW, ST_SAMPLE,
-                         {{B_TS, NULL}, {B_TEXT, "name"}, {B_DOUBLE, "cpu"}, {B_DOUBLE, "mem"},
-                          {B_DOUBLE, "rows_per_s"}, {B_DOUBLE, "load"}, {B_TEXT, "state"},
+    [EV_WORKER_STATS] = {S_ROW,
+                         ST_SAMPLE,
+                         {{B_TS, NULL},
+                          {B_TEXT, "name"},
+                          {B_DOUBLE, "cpu"},
+                          {B_DOUBLE, "mem"},
+                          {B_DOUBLE, "rows_per_s"},
+                          {B_DOUBLE, "load"},
+                          {B_TEXT, "state"},
                           {B_DOUBLE, "battery"}}},
-    [EV_TASK_DONE] = {S_ROW, ST_TASK,
-                      {{B_INT, "job_id"}, {B_INT, "task_id"}, {B_INT, "shard"}, {B_TEXT, "worker"},
-                       {B_INT, "attempt"}, {B_INT, "start_ms"}, {B_INT, "end_ms"}, {B_INT, "rows"},
-                       {B_CONST, "done"}, {B_TEXT, "error"}}},
-    [EV_TASK_FAILED] = {S_ROW | S_LOG, ST_TASK,
-                        {{B_INT, "job_id"}, {B_INT, "task_id"}, {B_INT, "shard"},
-                         {B_TEXT, "worker"}, {B_INT, "attempt"}, {B_INT, "ts"}, {B_INT, "ts"},
-                         {B_INT, "rows"}, {B_CONST, "failed"}, {B_TEXT, "error"}}},
-    [EV_ITERATION] = {S_ROW, ST_ITER,
-                      {{B_INT, "job_id"}, {B_INT, "class"}, {B_INT, "iter"}, {B_DOUBLE, "f"},
-                       {B_DOUBLE, "gnorm"}, {B_INT, "cg"}, {B_DOUBLE, "secs"}}},
-    [EV_JOB_QUEUED] = {S_ROW, ST_JOB_QUEUED,
+    [EV_TASK_DONE] = {S_ROW,
+                      ST_TASK,
+                      {{B_INT, "job_id"},
+                       {B_INT, "task_id"},
+                       {B_INT, "shard"},
+                       {B_TEXT, "worker"},
+                       {B_INT, "attempt"},
+                       {B_INT, "start_ms"},
+                       {B_INT, "end_ms"},
+                       {B_INT, "rows"},
+                       {B_CONST, "done"},
+                       {B_TEXT, "error"}}},
+    [EV_TASK_FAILED] = {S_ROW | S_LOG,
+                        ST_TASK,
+                        {{B_INT, "job_id"},
+                         {B_INT, "task_id"},
+                         {B_INT, "shard"},
+                         {B_TEXT, "worker"},
+                         {B_INT, "attempt"},
+                         {B_INT, "ts"},
+                         {B_INT, "ts"},
+                         {B_INT, "rows"},
+                         {B_CONST, "failed"},
+                         {B_TEXT, "error"}}},
+    [EV_ITERATION] = {S_ROW,
+                      ST_ITER,
+                      {{B_INT, "job_id"},
+                       {B_INT, "class"},
+                       {B_INT, "iter"},
+                       {B_DOUBLE, "f"},
+                       {B_DOUBLE, "gnorm"},
+                       {B_INT, "cg"},
+                       {B_DOUBLE, "secs"}}},
+    [EV_JOB_QUEUED] = {S_ROW,
+                       ST_JOB_QUEUED,
                        {{B_INT, "job_id"}, {B_TEXT, "mode"}, {B_TEXT, "data"}, {B_TS, NULL}}},
-    [EV_JOB_STARTED] = {S_ROW | S_LOG, ST_JOB_START,
-                        {{B_INT, "job_id"}, {B_TEXT, "mode"}, {B_TEXT, "data"}, {B_TS, NULL},
-                         {B_INT, "total_tasks"}, {B_INT, "rows_total"}, {B_INT, "workers"}}},
-    [EV_JOB_PROGRESS] = {S_ENSURE | S_ROW, ST_JOB_PROGRESS,
-                         {{B_INT, "job_id"}, {B_INT, "done_tasks"}, {B_INT, "total_tasks"},
-                          {B_INT, "rows_done"}, {B_INT, "rows_total"}, {B_INT, "workers"}}},
-    [EV_JOB_DONE] = {S_ENSURE | S_ROW | S_LOG, ST_JOB_DONE,
-                     {{B_INT, "job_id"}, {B_TEXT, "state"}, {B_TS, NULL}, {B_DOUBLE, "duration_s"},
-                      {B_DOUBLE, "accuracy"}, {B_TEXT, "outputs.model"},
-                      {B_TEXT, "outputs.submission"}, {B_TEXT, "error"}}},
+    [EV_JOB_STARTED] = {S_ROW | S_LOG,
+                        ST_JOB_START,
+                        {{B_INT, "job_id"},
+                         {B_TEXT, "mode"},
+                         {B_TEXT, "data"},
+                         {B_TS, NULL},
+                         {B_INT, "total_tasks"},
+                         {B_INT, "rows_total"},
+                         {B_INT, "workers"}}},
+    [EV_JOB_PROGRESS] = {S_ENSURE | S_ROW,
+                         ST_JOB_PROGRESS,
+                         {{B_INT, "job_id"},
+                          {B_INT, "done_tasks"},
+                          {B_INT, "total_tasks"},
+                          {B_INT, "rows_done"},
+                          {B_INT, "rows_total"},
+                          {B_INT, "workers"}}},
+    [EV_JOB_DONE] = {S_ENSURE | S_ROW | S_LOG,
+                     ST_JOB_DONE,
+                     {{B_INT, "job_id"},
+                      {B_TEXT, "state"},
+                      {B_TS, NULL},
+                      {B_DOUBLE, "duration_s"},
+                      {B_DOUBLE, "accuracy"},
+                      {B_TEXT, "outputs.model"},
+                      {B_TEXT, "outputs.submission"},
+                      {B_TEXT, "error"}}},
     [EV_WORKER_JOINED] = {S_LOG, 0, {{0, NULL}}},
     [EV_WORKER_LEFT] = {S_LOG, 0, {{0, NULL}}},
 };
 
 /* data[name], or data[object][key] for "object.key"; NULL when missing. */
-static json_object *lookup(json_object *data, const char *name)
-{
+static json_object *lookup(json_object *data, const char *name) {
     char obj[32];
     const char *dot = strchr(name, '.');
-    if (!dot || (size_t)(dot - name) >= sizeof obj)
-        return field(data, name);
+    if (!dot || (size_t)(dot - name) >= sizeof obj) return field(data, name);
     memcpy(obj, name, (size_t)(dot - name));
     obj[dot - name] = '\0';
     return field(field(data, obj), dot + 1);
 }
 
-static void bind_col(sqlite3_stmt *st, int i, const bind_t *b, int64_t ts, json_object *data)
-{
+static void bind_col(sqlite3_stmt *st, int i, const bind_t *b, int64_t ts, json_object *data) {
     switch (b->kind) {
     case B_INT:
         bind_int(st, i, lookup(data, b->field));
@@ -381,40 +406,33 @@ static void bind_col(sqlite3_stmt *st, int i, const bind_t *b, int64_t ts, json_
 /* Writes one event with the prepared statements (inside the flush's
  * transaction), as its entry in stores[] says. */
 static int apply_event(history_t *h, event_id_t ev, int64_t ts, json_object *data, char *err,
-                       size_t errlen)
-{
+                       size_t errlen) {
     const store_t *s = ev >= 0 && ev < EV_COUNT ? &stores[ev] : NULL;
-    if (!s || !s->flags)
-        return 0;
+    if (!s || !s->flags) return 0;
     if (s->flags & S_ENSURE) {
         /* progress or the end of a job whose start we missed (the dashboard came up late) */
         sqlite3_stmt *st = h->st[ST_JOB_ENSURE];
         bind_int(st, 1, field(data, "job_id"));
         sqlite3_bind_int64(st, 2, ts);
-        if (run(h, st, err, errlen) != 0)
-            return -1;
+        if (run(h, st, err, errlen) != 0) return -1;
     }
     if (s->flags & S_ROW) {
         sqlite3_stmt *st = h->st[s->st];
         for (int i = 0; i < (int)(sizeof s->cols / sizeof s->cols[0]) && s->cols[i].kind; i++)
             bind_col(st, i + 1, &s->cols[i], ts, data);
-        if (run(h, st, err, errlen) != 0)
-            return -1;
+        if (run(h, st, err, errlen) != 0) return -1;
     }
     return (s->flags & S_LOG) ? record_event(h, ev, ts, data, err, errlen) : 0;
 }
 
 int history_record(history_t *h, const char *event, int64_t ts, json_object *data, char *err,
-                   size_t errlen)
-{
+                   size_t errlen) {
     pending_t *p;
     if (!event || !data || !json_object_is_type(data, json_type_object))
         return errbuf_set(err, errlen, "history: event without a data object");
-    if (h->readonly)
-        return errbuf_set(err, errlen, "history opened readonly");
+    if (h->readonly) return errbuf_set(err, errlen, "history opened readonly");
     event_id_t ev = events_lookup(event);
-    if (ev == EV_UNKNOWN)
-        return 0;
+    if (ev == EV_UNKNOWN) return 0;
     if (h->npend == h->cap) {
         if (h->cap >= HISTORY_MAX_PENDING) {
             h->dropped++;
@@ -423,8 +441,7 @@ int history_record(history_t *h, const char *event, int64_t ts, json_object *dat
         }
         size_t cap = h->cap ? h->cap * 2 : 256;
         pending_t *np = realloc(h->pend, cap * sizeof *np);
-        if (!np)
-            return errbuf_set(err, errlen, "history: out of memory");
+        if (!np) return errbuf_set(err, errlen, "history: out of memory");
         h->pend = np;
         h->cap = cap;
     }
@@ -438,8 +455,7 @@ int history_record(history_t *h, const char *event, int64_t ts, json_object *dat
     return 0;
 }
 
-static void drop_pending(history_t *h)
-{
+static void drop_pending(history_t *h) {
     for (size_t i = 0; i < h->npend; i++)
         json_object_put(h->pend[i].data);
     h->npend = 0;
@@ -448,13 +464,10 @@ static void drop_pending(history_t *h)
 /* One short write transaction for everything recorded since the last flush:
  * the write lock is held for the time the statements take, never between
  * flushes, so the master's journal (same file) does not wait on us. */
-int history_flush(history_t *h, char *err, size_t errlen)
-{
+int history_flush(history_t *h, char *err, size_t errlen) {
     char first[256] = "";
-    if (h->npend == 0)
-        return 0;
-    if (h->readonly)
-        return errbuf_set(err, errlen, "history opened readonly");
+    if (h->npend == 0) return 0;
+    if (h->readonly) return errbuf_set(err, errlen, "history opened readonly");
     if (run(h, h->st[ST_BEGIN], err, errlen) != 0)
         return -1; /* busy past the timeout: the events stay pending for the next flush */
     for (size_t i = 0; i < h->npend; i++) {
@@ -468,21 +481,16 @@ int history_flush(history_t *h, char *err, size_t errlen)
         return -1; /* kept for the next flush */
     }
     drop_pending(h);
-    if (first[0])
-        return errbuf_set(err, errlen, "%s", first);
+    if (first[0]) return errbuf_set(err, errlen, "%s", first);
     return 0;
 }
 
-long history_prune(history_t *h, int64_t now_ms, char *err, size_t errlen)
-{
+long history_prune(history_t *h, int64_t now_ms, char *err, size_t errlen) {
     sqlite3_stmt *st = NULL;
     long n = -1;
-    if (h->readonly)
-        return errbuf_set(err, errlen, "history opened readonly");
-    if (h->retention_days <= 0)
-        return 0;
-    if (history_flush(h, err, errlen) != 0)
-        return -1;
+    if (h->readonly) return errbuf_set(err, errlen, "history opened readonly");
+    if (h->retention_days <= 0) return 0;
+    if (history_flush(h, err, errlen) != 0) return -1;
     if (sqlite3_prepare_v2(h->db, "DELETE FROM samples WHERE ts < ?1", -1, &st, NULL) !=
         SQLITE_OK) {
         errbuf_set(err, errlen, "history prune: %s", sqlite3_errmsg(h->db));
@@ -500,8 +508,7 @@ out:
 }
 
 /* Column readers for the JSON answers: SQL NULL stays JSON null. */
-static json_object *col_json(sqlite3_stmt *st, int i)
-{
+static json_object *col_json(sqlite3_stmt *st, int i) {
     switch (sqlite3_column_type(st, i)) {
     case SQLITE_INTEGER:
         return json_object_new_int64(sqlite3_column_int64(st, i));
@@ -515,18 +522,29 @@ static json_object *col_json(sqlite3_stmt *st, int i)
     }
 }
 
-#define JOB_COLUMNS                                                                               \
-    "id, mode, data, state, started_ms, ended_ms, duration_s, total_tasks, done_tasks, "          \
+#define JOB_COLUMNS                                                                                \
+    "id, mode, data, state, started_ms, ended_ms, duration_s, total_tasks, done_tasks, "           \
     "rows_total, rows_done, accuracy, model, submission, error, workers"
 
 /* The summary fields of JOB_COLUMNS, column by column. */
-static const char *const job_fields[] = {
-    "id",         "mode",        "data",          "state",              "started_ms", "ended_ms",
-    "duration_s", "total_tasks", "done_tasks",    "rows_total",         "rows_done",  "accuracy",
-    "outputs.model", "outputs.submission", "error", "workers"};
+static const char *const job_fields[] = {"id",
+                                         "mode",
+                                         "data",
+                                         "state",
+                                         "started_ms",
+                                         "ended_ms",
+                                         "duration_s",
+                                         "total_tasks",
+                                         "done_tasks",
+                                         "rows_total",
+                                         "rows_done",
+                                         "accuracy",
+                                         "outputs.model",
+                                         "outputs.submission",
+                                         "error",
+                                         "workers"};
 
-static json_object *job_row(sqlite3_stmt *st)
-{
+static json_object *job_row(sqlite3_stmt *st) {
     json_object *o = jobsum_new(sqlite3_column_int64(st, 0));
     for (int i = 0; o && i < (int)(sizeof(job_fields) / sizeof(job_fields[0])); i++)
         if (jobsum_set(o, job_fields[i], col_json(st, i)) != 0) {
@@ -536,8 +554,7 @@ static json_object *job_row(sqlite3_stmt *st)
     return o;
 }
 
-json_object *history_jobs(history_t *h, int limit, char *err, size_t errlen)
-{
+json_object *history_jobs(history_t *h, int limit, char *err, size_t errlen) {
     sqlite3_stmt *st = NULL;
     json_object *arr = json_object_new_array();
     int rc;
@@ -556,8 +573,7 @@ json_object *history_jobs(history_t *h, int limit, char *err, size_t errlen)
             goto fail;
         }
     }
-    if (rc != SQLITE_DONE)
-        goto fail;
+    if (rc != SQLITE_DONE) goto fail;
     sqlite3_finalize(st);
     return arr;
 fail:
@@ -569,13 +585,11 @@ fail:
 
 /* Runs a query bound to one job id and turns each row into an object with the given keys. */
 static json_object *rows_as_objects(history_t *h, const char *sql, int64_t id,
-                                    const char *const *keys, int nkeys, char *err, size_t errlen)
-{
+                                    const char *const *keys, int nkeys, char *err, size_t errlen) {
     sqlite3_stmt *st = NULL;
     json_object *arr = json_object_new_array();
     int rc;
-    if (!arr || sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
-        goto fail;
+    if (!arr || sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) goto fail;
     sqlite3_bind_int64(st, 1, id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_object *o = json_object_new_object();
@@ -591,8 +605,7 @@ static json_object *rows_as_objects(history_t *h, const char *sql, int64_t id,
                 json_object_object_add(o, keys[i], col_json(st, i));
         }
     }
-    if (rc != SQLITE_DONE)
-        goto fail;
+    if (rc != SQLITE_DONE) goto fail;
     sqlite3_finalize(st);
     return arr;
 fail:
@@ -602,18 +615,16 @@ fail:
     return NULL;
 }
 
-json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen)
-{
+json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen) {
     static const char *const iter_keys[] = {"class", "iter", "f", "gnorm", "cg", "secs"};
-    static const char *const task_keys[] = {"task_id", "shard",  "worker", "attempt",
+    static const char *const task_keys[] = {"task_id",  "shard",  "worker", "attempt",
                                             "start_ms", "end_ms", "rows"};
     static const char *const fail_keys[] = {"task_id", "worker", "attempt", "error", "ts"};
     static const char *const event_keys[] = {"ts", "event", "data"};
     sqlite3_stmt *st = NULL;
     json_object *job = NULL, *part;
     int rc;
-    if (err && errlen)
-        err[0] = '\0';
+    if (err && errlen) err[0] = '\0';
     if (sqlite3_prepare_v2(h->db, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1", -1, &st,
                            NULL) != SQLITE_OK) {
         errbuf_set(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
@@ -621,39 +632,36 @@ json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen)
     }
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        goto out;
+    if (rc == SQLITE_DONE) goto out;
     if (rc != SQLITE_ROW || !(job = job_row(st))) {
         errbuf_set(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
         goto out;
     }
-    part = rows_as_objects(h,
-                           "SELECT class, iter, f, gnorm, cg, secs FROM iterations WHERE job_id = ?1"
-                           " ORDER BY class, iter LIMIT 100000",
-                           id, iter_keys, 6, err, errlen);
-    if (!part)
-        goto fail;
+    part =
+        rows_as_objects(h,
+                        "SELECT class, iter, f, gnorm, cg, secs FROM iterations WHERE job_id = ?1"
+                        " ORDER BY class, iter LIMIT 100000",
+                        id, iter_keys, 6, err, errlen);
+    if (!part) goto fail;
     json_object_object_add(job, "iterations", part);
-    part = rows_as_objects(h,
-                           "SELECT task_id, shard, worker, attempt, start_ms, end_ms, rows FROM tasks"
-                           " WHERE job_id = ?1 AND result = 'done' ORDER BY start_ms LIMIT 100000",
-                           id, task_keys, 7, err, errlen);
-    if (!part)
-        goto fail;
+    part =
+        rows_as_objects(h,
+                        "SELECT task_id, shard, worker, attempt, start_ms, end_ms, rows FROM tasks"
+                        " WHERE job_id = ?1 AND result = 'done' ORDER BY start_ms LIMIT 100000",
+                        id, task_keys, 7, err, errlen);
+    if (!part) goto fail;
     json_object_object_add(job, "timeline", part);
     part = rows_as_objects(h,
                            "SELECT task_id, worker, attempt, error, end_ms FROM tasks"
                            " WHERE job_id = ?1 AND result = 'failed' ORDER BY end_ms LIMIT 10000",
                            id, fail_keys, 5, err, errlen);
-    if (!part)
-        goto fail;
+    if (!part) goto fail;
     json_object_object_add(job, "failed", part);
     part = rows_as_objects(h,
                            "SELECT ts, name, data FROM events WHERE job_id = ?1 ORDER BY ts"
                            " LIMIT 10000",
                            id, event_keys, 3, err, errlen);
-    if (!part)
-        goto fail;
+    if (!part) goto fail;
     json_object_object_add(job, "events", part);
     goto out;
 fail:
@@ -664,9 +672,8 @@ out:
     return job;
 }
 
-json_object *history_series(history_t *h, const char *metric, const char *worker,
-                            int64_t since_ms, int64_t step_ms, char *err, size_t errlen)
-{
+json_object *history_series(history_t *h, const char *metric, const char *worker, int64_t since_ms,
+                            int64_t step_ms, char *err, size_t errlen) {
     const char *col;
     sqlite3_stmt *st = NULL;
     json_object *res = NULL, *points = NULL;
@@ -682,8 +689,7 @@ json_object *history_series(history_t *h, const char *metric, const char *worker
         errbuf_set(err, errlen, "unknown metric '%.32s' (cpu, mem or rows)", metric);
         return NULL;
     }
-    if (step_ms < 1000)
-        step_ms = 1000;
+    if (step_ms < 1000) step_ms = 1000;
     /* col comes from the whitelist above, never from the request */
     if (worker)
         snprintf(sql, sizeof(sql),
@@ -708,12 +714,10 @@ json_object *history_series(history_t *h, const char *metric, const char *worker
         errbuf_set(err, errlen, "out of memory");
         goto fail;
     }
-    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
-        goto sqlfail;
+    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) goto sqlfail;
     sqlite3_bind_int64(st, 1, since_ms);
     sqlite3_bind_int64(st, 2, step_ms);
-    if (worker)
-        sqlite3_bind_text(st, 3, worker, -1, SQLITE_TRANSIENT);
+    if (worker) sqlite3_bind_text(st, 3, worker, -1, SQLITE_TRANSIENT);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_object *pt = json_object_new_array_ext(2);
         if (!pt || json_object_array_add(points, pt) != 0) {
@@ -724,8 +728,7 @@ json_object *history_series(history_t *h, const char *metric, const char *worker
         json_object_array_add(pt, json_object_new_int64(sqlite3_column_int64(st, 0)));
         json_object_array_add(pt, json_object_new_double(sqlite3_column_double(st, 1)));
     }
-    if (rc != SQLITE_DONE)
-        goto sqlfail;
+    if (rc != SQLITE_DONE) goto sqlfail;
     json_object_object_add(res, "metric", json_object_new_string(metric));
     json_object_object_add(res, "worker", worker ? json_object_new_string(worker) : NULL);
     json_object_object_add(res, "since", json_object_new_int64(since_ms));

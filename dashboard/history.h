@@ -81,7 +81,7 @@ json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen);
  * points: [[ts, value], ...]}. metric is cpu, mem or rows (rows_per_s).
  * With worker NULL the cluster is summarised: cpu and mem averaged over
  * workers, rows summed over workers. Caller owns it. */
-json_object *history_series(history_t *h, const char *metric, const char *worker,
-                            int64_t since_ms, int64_t step_ms, char *err, size_t errlen);
+json_object *history_series(history_t *h, const char *metric, const char *worker, int64_t since_ms,
+                            int64_t step_ms, char *err, size_t errlen);
 
 #endif

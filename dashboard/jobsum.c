@@ -8,23 +8,16 @@
 
 /* A top-level field's starting value: the id, "queued", 0 for a count that is
  * never null, {} for outputs, else null. */
-static json_object *start_value(const event_field_t *f, int64_t id)
-{
-    if (strcmp(f->name, "id") == 0)
-        return json_object_new_int64(id);
-    if (strcmp(f->name, "state") == 0)
-        return json_object_new_string("queued");
-    if (f->flags & EVF_NULL)
-        return NULL;
-    if (f->type == EVF_INT)
-        return json_object_new_int(0);
-    if (f->type == EVF_OBJECT)
-        return json_object_new_object();
+static json_object *start_value(const event_field_t *f, int64_t id) {
+    if (strcmp(f->name, "id") == 0) return json_object_new_int64(id);
+    if (strcmp(f->name, "state") == 0) return json_object_new_string("queued");
+    if (f->flags & EVF_NULL) return NULL;
+    if (f->type == EVF_INT) return json_object_new_int(0);
+    if (f->type == EVF_OBJECT) return json_object_new_object();
     return NULL;
 }
 
-json_object *jobsum_new(int64_t id)
-{
+json_object *jobsum_new(int64_t id) {
     json_object *o = json_object_new_object();
     for (const event_field_t *f = EVENTS_JOB_SUMMARY; o && f->name; f++) {
         json_object *v = start_value(f, id);
@@ -37,16 +30,13 @@ json_object *jobsum_new(int64_t id)
     return o;
 }
 
-static bool is_field(const char *name)
-{
+static bool is_field(const char *name) {
     for (const event_field_t *f = EVENTS_JOB_SUMMARY; f->name; f++)
-        if (strcmp(f->name, name) == 0)
-            return true;
+        if (strcmp(f->name, name) == 0) return true;
     return false;
 }
 
-int jobsum_set(json_object *sum, const char *field, json_object *v)
-{
+int jobsum_set(json_object *sum, const char *field, json_object *v) {
     const char *dot = strchr(field, '.');
     json_object *parent = sum;
     char key[64];
@@ -67,12 +57,10 @@ int jobsum_set(json_object *sum, const char *field, json_object *v)
     return json_object_object_add(parent, field, v) == 0 ? 0 : -1;
 }
 
-void jobsum_set_outputs(json_object *sum, json_object *outputs)
-{
+void jobsum_set_outputs(json_object *sum, json_object *outputs) {
     for (const event_field_t *f = EVENTS_JOB_SUMMARY; f->name; f++) {
         json_object *v = NULL, *c = NULL;
-        if (strncmp(f->name, "outputs.", 8) != 0)
-            continue;
+        if (strncmp(f->name, "outputs.", 8) != 0) continue;
         if (json_object_object_get_ex(outputs, f->name + 8, &v) && v &&
             json_object_deep_copy(v, &c, NULL) != 0)
             c = NULL;
@@ -80,14 +68,11 @@ void jobsum_set_outputs(json_object *sum, json_object *outputs)
     }
 }
 
-json_object *jobsum_event(json_object *sum)
-{
+json_object *jobsum_event(json_object *sum) {
     json_object *o = json_object_new_object();
     json_object *id = NULL;
-    if (!o)
-        return NULL;
-    json_object_object_foreach(sum, key, val)
-    {
+    if (!o) return NULL;
+    json_object_object_foreach(sum, key, val) {
         json_object_object_add(o, key, json_object_get(val));
     }
     json_object_object_get_ex(sum, "id", &id);

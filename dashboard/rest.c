@@ -14,8 +14,7 @@
 
 #define REQ_TIMEOUT_MS 5000
 
-static int api_job(dashboard_t *d, struct lws *wsi, pss_t *p, int64_t id)
-{
+static int api_job(dashboard_t *d, struct lws *wsi, pss_t *p, int64_t id) {
     char err[256];
     bool known = false;
     int rc;
@@ -30,8 +29,7 @@ static int api_job(dashboard_t *d, struct lws *wsi, pss_t *p, int64_t id)
     pthread_mutex_unlock(&d->lock);
     o = d->reader ? history_job(d->reader, id, err, sizeof(err)) : NULL;
     if (!o) {
-        if (d->reader && err[0])
-            return http_respond_error(wsi, p, 500, "%s", err);
+        if (d->reader && err[0]) return http_respond_error(wsi, p, 500, "%s", err);
         return http_respond_error(wsi, p, 404, "no job %lld", (long long)id);
     }
     rc = http_respond_json(wsi, p, 200, o);
@@ -39,8 +37,7 @@ static int api_job(dashboard_t *d, struct lws *wsi, pss_t *p, int64_t id)
     return rc;
 }
 
-static int api_history(dashboard_t *d, struct lws *wsi, pss_t *p)
-{
+static int api_history(dashboard_t *d, struct lws *wsi, pss_t *p) {
     char metric[32] = "cpu", worker[256], num[64], err[256];
     const char *v;
     char buf[300];
@@ -52,26 +49,24 @@ static int api_history(dashboard_t *d, struct lws *wsi, pss_t *p)
         snprintf(worker, sizeof(worker), "%s", v);
         has_worker = true;
     }
-    if ((v = lws_get_urlarg_by_name(wsi, "since=", num, sizeof(num))) && !webguard_parse_id(v, &since))
+    if ((v = lws_get_urlarg_by_name(wsi, "since=", num, sizeof(num))) &&
+        !webguard_parse_id(v, &since))
         return http_respond_error(wsi, p, 400, "since must be wall-clock milliseconds");
-    if ((v = lws_get_urlarg_by_name(wsi, "step=", num, sizeof(num))) && !webguard_parse_id(v, &step))
+    if ((v = lws_get_urlarg_by_name(wsi, "step=", num, sizeof(num))) &&
+        !webguard_parse_id(v, &step))
         return http_respond_error(wsi, p, 400, "step must be milliseconds");
-    if (!d->reader)
-        return http_respond_error(wsi, p, 503, "history not available");
-    json_object *o =
-        history_series(d->reader, metric, has_worker ? worker : NULL, since, step, err, sizeof(err));
-    if (!o)
-        return http_respond_error(wsi, p, strstr(err, "unknown metric") ? 400 : 500, "%s", err);
+    if (!d->reader) return http_respond_error(wsi, p, 503, "history not available");
+    json_object *o = history_series(d->reader, metric, has_worker ? worker : NULL, since, step, err,
+                                    sizeof(err));
+    if (!o) return http_respond_error(wsi, p, strstr(err, "unknown metric") ? 400 : 500, "%s", err);
     int rc = http_respond_json(wsi, p, 200, o);
     json_object_put(o);
     return rc;
 }
 
-static int api_health(dashboard_t *d, struct lws *wsi, pss_t *p)
-{
+static int api_health(dashboard_t *d, struct lws *wsi, pss_t *p) {
     json_object *o = json_object_new_object();
-    if (!o)
-        return -1;
+    if (!o) return -1;
     pthread_mutex_lock(&d->lock);
     int workers = dashstate_live_workers(d->state);
     pthread_mutex_unlock(&d->lock);
@@ -86,8 +81,7 @@ static int api_health(dashboard_t *d, struct lws *wsi, pss_t *p)
 }
 
 /* /api/workers and /api/jobs: the state's lists. */
-static int api_list(dashboard_t *d, struct lws *wsi, pss_t *p, bool workers)
-{
+static int api_list(dashboard_t *d, struct lws *wsi, pss_t *p, bool workers) {
     pthread_mutex_lock(&d->lock);
     json_object *o = workers ? dashstate_workers(d->state) : dashstate_jobs(d->state);
     int rc = o ? http_respond_json(wsi, p, 200, o) : -1;
@@ -96,33 +90,28 @@ static int api_list(dashboard_t *d, struct lws *wsi, pss_t *p, bool workers)
     return rc;
 }
 
-static int api_metrics(dashboard_t *d, struct lws *wsi, pss_t *p)
-{
+static int api_metrics(dashboard_t *d, struct lws *wsi, pss_t *p) {
     pthread_mutex_lock(&d->lock);
     char *text = dashstate_metrics(d->state);
     pthread_mutex_unlock(&d->lock);
-    if (!text)
-        return -1;
-    int rc = http_respond(wsi, p, 200, "text/plain; version=0.0.4; charset=utf-8", text,
-                          strlen(text));
+    if (!text) return -1;
+    int rc =
+        http_respond(wsi, p, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
     free(text);
     return rc;
 }
 
 /* Closes the REQ socket: the next submission opens a fresh one. */
-static void req_reset(dashboard_t *d)
-{
-    if (d->req)
-        zmq_close(d->req);
+static void req_reset(dashboard_t *d) {
+    if (d->req) zmq_close(d->req);
     d->req = NULL;
 }
 
 /* Sends text to the master and waits at most REQ_TIMEOUT_MS for its reply.
  * Returns the reply (a JSON object, caller puts), or NULL with *status and
  * why (the answer to give the browser). */
-static json_object *relay(dashboard_t *d, const char *text, size_t len, unsigned *status,
-                          char *why, size_t whylen)
-{
+static json_object *relay(dashboard_t *d, const char *text, size_t len, unsigned *status, char *why,
+                          size_t whylen) {
     int linger = 0;
     json_object *reply = NULL;
     *status = 503;
@@ -159,8 +148,7 @@ static json_object *relay(dashboard_t *d, const char *text, size_t len, unsigned
 }
 
 /* The master accepted job id: it shows queued to every browser. */
-static void push_queued(dashboard_t *d, int64_t id, json_object *req)
-{
+static void push_queued(dashboard_t *d, int64_t id, json_object *req) {
     pthread_mutex_lock(&d->lock);
     json_object *fwd = dashstate_job_queued(d->state, id, req, clock_wall_ms());
     if (fwd) {
@@ -173,8 +161,7 @@ static void push_queued(dashboard_t *d, int64_t id, json_object *req)
 
 /* Relays a job request to the master: {"id": N} -> 200, {"error", "status":
  * S} -> S (default 400). */
-static int post_job(dashboard_t *d, struct lws *wsi, pss_t *p)
-{
+static int post_job(dashboard_t *d, struct lws *wsi, pss_t *p) {
     char why[WEBGUARD_REASON];
     const char *const defaults[5] = {d->cfg.data.train, d->cfg.data.test, d->cfg.model.file,
                                      d->cfg.output.train, d->cfg.output.test};
@@ -186,13 +173,11 @@ static int post_job(dashboard_t *d, struct lws *wsi, pss_t *p)
         return http_respond_error(wsi, p, 503, "dashboard.files '%.200s' is not a folder",
                                   d->cfg.dashboard.files);
     /* paths are checked, and made real and absolute, before the master sees them */
-    json_object *req = webguard_job(d->files_root, defaults, p->body, p->body_len, &status, why,
-                                    sizeof why);
-    if (!req)
-        return http_respond_error(wsi, p, status, "%s", why);
+    json_object *req =
+        webguard_job(d->files_root, defaults, p->body, p->body_len, &status, why, sizeof why);
+    if (!req) return http_respond_error(wsi, p, status, "%s", why);
     const char *text = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN, &len);
-    if (!text)
-        goto out;
+    if (!text) goto out;
     if (!(reply = relay(d, text, len, &status, why, sizeof why))) {
         rc = http_respond_error(wsi, p, status, "%s", why);
         goto out;
@@ -216,8 +201,7 @@ out:
 /* A request webguard refused. A POST's body is read and dropped before the
  * answer, so that the connection stays usable (keep-alive clients reuse it);
  * a body too large to read poisons it: answer, then close. */
-static int refuse(struct lws *wsi, pss_t *p, bool post, long clen, const webguard_verdict_t *v)
-{
+static int refuse(struct lws *wsi, pss_t *p, bool post, long clen, const webguard_verdict_t *v) {
     if (post && clen > 0 && clen <= MAX_POST_BODY) {
         p->in_post = true;
         p->refused = v->status;
@@ -228,8 +212,7 @@ static int refuse(struct lws *wsi, pss_t *p, bool post, long clen, const webguar
     return http_respond_error(wsi, p, v->status, "%s", v->reason);
 }
 
-static int start_submit(dashboard_t *d, struct lws *wsi, pss_t *p, long clen)
-{
+static int start_submit(dashboard_t *d, struct lws *wsi, pss_t *p, long clen) {
     if (clen > MAX_POST_BODY) {
         p->close_after = true;
         return http_respond_error(wsi, p, 413, "request body larger than %d bytes", MAX_POST_BODY);
@@ -243,8 +226,7 @@ static int start_submit(dashboard_t *d, struct lws *wsi, pss_t *p, long clen)
     return 0; /* the body arrives in LWS_CALLBACK_HTTP_BODY */
 }
 
-int rest_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *path)
-{
+int rest_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *path) {
     http_hdrs_t h = {0};
     webguard_verdict_t v;
     char cl[32];
@@ -252,8 +234,7 @@ int rest_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *path)
     bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
     int n = lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
     long clen = n > 0 ? strtol(cl, NULL, 10) : 0;
-    if (http_guard(d, wsi, path, false, &h, &v) != 0)
-        return refuse(wsi, p, post, clen, &v);
+    if (http_guard(d, wsi, path, false, &h, &v) != 0) return refuse(wsi, p, post, clen, &v);
     switch (v.route) {
     case WG_ROUTE_SUBMIT:
         return start_submit(d, wsi, p, clen);
@@ -277,17 +258,13 @@ int rest_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *path)
     }
 }
 
-int rest_body_done(dashboard_t *d, struct lws *wsi, pss_t *p)
-{
+int rest_body_done(dashboard_t *d, struct lws *wsi, pss_t *p) {
     if (!p->in_post)
-        return p->resp || p->close_after ? 0
-                                         : http_respond_error(wsi, p, 400, "unexpected body");
+        return p->resp || p->close_after ? 0 : http_respond_error(wsi, p, 400, "unexpected body");
     p->in_post = false;
-    if (p->refused)
-        return http_respond_error(wsi, p, p->refused, "%s", p->refused_why);
+    if (p->refused) return http_respond_error(wsi, p, p->refused, "%s", p->refused_why);
     if (p->body_too_big)
-        return http_respond_error(wsi, p, 413, "request body larger than %d bytes",
-                                  MAX_POST_BODY);
+        return http_respond_error(wsi, p, 413, "request body larger than %d bytes", MAX_POST_BODY);
     if (!d->serve)
         return http_respond_error(wsi, p, 503, "job submission needs `bin/master serve`");
     return post_job(d, wsi, p);

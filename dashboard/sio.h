@@ -47,14 +47,14 @@ enum {
 };
 
 typedef struct sio_packet {
-    int eio;                 /* Engine.IO type, SIO_EIO_* */
-    int type;                /* Socket.IO type (SIO_*) when eio is MESSAGE, else -1 */
-    char nsp[SIO_NSP_MAX];   /* namespace, "/" when absent */
-    long ack_id;             /* -1 when absent */
-    const char *text;        /* ping/pong/open/message-less data: borrowed from the input */
+    int eio;               /* Engine.IO type, SIO_EIO_* */
+    int type;              /* Socket.IO type (SIO_*) when eio is MESSAGE, else -1 */
+    char nsp[SIO_NSP_MAX]; /* namespace, "/" when absent */
+    long ack_id;           /* -1 when absent */
+    const char *text;      /* ping/pong/open/message-less data: borrowed from the input */
     size_t text_len;
-    json_object *data;       /* owned: CONNECT/CONNECT_ERROR object (or NULL), EVENT/ACK array */
-    const char *event;       /* EVENT: the name, borrowed from data; else NULL */
+    json_object *data; /* owned: CONNECT/CONNECT_ERROR object (or NULL), EVENT/ACK array */
+    const char *event; /* EVENT: the name, borrowed from data; else NULL */
 } sio_packet_t;
 
 /* Decodes one Engine.IO packet of len bytes (need not be NUL-terminated).
@@ -68,8 +68,7 @@ void sio_packet_clear(sio_packet_t *p);
 
 /* Engine.IO open packet: 0{"sid":...,"upgrades":[],"pingInterval":...,
  * "pingTimeout":...,"maxPayload":...}. Caller frees; NULL when out of memory. */
-char *sio_encode_open(const char *sid, int ping_interval_ms, int ping_timeout_ms,
-                      long max_payload);
+char *sio_encode_open(const char *sid, int ping_interval_ms, int ping_timeout_ms, long max_payload);
 
 /* Answer to a namespace connect: 40{"sid":"..."} for "/", else 40/nsp,{...}. */
 char *sio_encode_connect(const char *nsp, const char *sid);

@@ -23,12 +23,10 @@
 
 static void set_reason(char *reason, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void set_reason(char *reason, size_t len, const char *fmt, ...)
-{
+static void set_reason(char *reason, size_t len, const char *fmt, ...) {
     char raw[512];
     va_list ap;
-    if (!reason || len == 0)
-        return;
+    if (!reason || len == 0) return;
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
@@ -37,74 +35,59 @@ static void set_reason(char *reason, size_t len, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- names */
 
-static bool is_wildcard(const char *host)
-{
+static bool is_wildcard(const char *host) {
     return !host || !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ||
            strcmp(host, "[::]") == 0;
 }
 
-bool webguard_is_loopback(const char *host)
-{
-    if (!host)
-        return false;
+bool webguard_is_loopback(const char *host) {
+    if (!host) return false;
     return strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
            strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0;
 }
 
-void webguard_add_name(webguard_t *g, const char *name)
-{
+void webguard_add_name(webguard_t *g, const char *name) {
     char n[WEBGUARD_NAME_LEN];
     size_t len = name ? strlen(name) : 0;
     if (len >= 2 && name[0] == '[' && name[len - 1] == ']') {
         name++;
         len -= 2;
     }
-    if (len == 0 || len >= sizeof n || g->nnames >= WEBGUARD_MAX_NAMES)
-        return;
+    if (len == 0 || len >= sizeof n || g->nnames >= WEBGUARD_MAX_NAMES) return;
     for (size_t i = 0; i < len; i++)
         n[i] = (char)tolower((unsigned char)name[i]);
     n[len] = '\0';
     for (size_t i = 0; i < g->nnames; i++)
-        if (strcmp(g->names[i], n) == 0)
-            return;
+        if (strcmp(g->names[i], n) == 0) return;
     memcpy(g->names[g->nnames++], n, len + 1);
 }
 
-void webguard_init(webguard_t *g, const char *host, int port, const char *token)
-{
+void webguard_init(webguard_t *g, const char *host, int port, const char *token) {
     memset(g, 0, sizeof *g);
     g->port = port;
-    if (token)
-        snprintf(g->token, sizeof g->token, "%s", token);
+    if (token) snprintf(g->token, sizeof g->token, "%s", token);
     webguard_add_name(g, "localhost");
     webguard_add_name(g, "127.0.0.1");
     webguard_add_name(g, "::1");
-    if (!is_wildcard(host))
-        webguard_add_name(g, host);
+    if (!is_wildcard(host)) webguard_add_name(g, host);
 }
 
-void webguard_add_local_names(webguard_t *g)
-{
+void webguard_add_local_names(webguard_t *g) {
     char name[256];
     struct ifaddrs *ifs = NULL;
     if (gethostname(name, sizeof name) == 0) {
         name[sizeof name - 1] = '\0';
         webguard_add_name(g, name);
     }
-    if (getifaddrs(&ifs) != 0)
-        return;
+    if (getifaddrs(&ifs) != 0) return;
     for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-        if (!i->ifa_addr)
-            continue;
+        if (!i->ifa_addr) continue;
         int fam = i->ifa_addr->sa_family;
-        if (fam != AF_INET && fam != AF_INET6)
-            continue;
+        if (fam != AF_INET && fam != AF_INET6) continue;
         socklen_t sl = fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-        if (getnameinfo(i->ifa_addr, sl, name, sizeof name, NULL, 0, NI_NUMERICHOST) != 0)
-            continue;
+        if (getnameinfo(i->ifa_addr, sl, name, sizeof name, NULL, 0, NI_NUMERICHOST) != 0) continue;
         char *pct = strchr(name, '%'); /* fe80::1%eth0: browsers never send the zone */
-        if (pct)
-            *pct = '\0';
+        if (pct) *pct = '\0';
         webguard_add_name(g, name);
     }
     freeifaddrs(ifs);
@@ -112,20 +95,16 @@ void webguard_add_local_names(webguard_t *g)
 
 /* Splits "name[:port]" or "[v6][:port]" into the name (lower case, no
  * brackets) and the port (-1 when absent). False when malformed. */
-static bool split_hostport(const char *hp, char *name, size_t cap, int *port)
-{
+static bool split_hostport(const char *hp, char *name, size_t cap, int *port) {
     const char *end, *colon;
     size_t len = strlen(hp);
     *port = -1;
-    if (len == 0 || len >= cap + 8)
-        return false;
+    if (len == 0 || len >= cap + 8) return false;
     if (hp[0] == '[') {
         end = strchr(hp, ']');
-        if (!end)
-            return false;
+        if (!end) return false;
         colon = end[1] == ':' ? end + 1 : NULL;
-        if (end[1] && !colon)
-            return false;
+        if (end[1] && !colon) return false;
         hp++;
     } else {
         colon = strchr(hp, ':');
@@ -134,8 +113,7 @@ static bool split_hostport(const char *hp, char *name, size_t cap, int *port)
         end = colon ? colon : hp + len;
     }
     size_t n = (size_t)(end - hp);
-    if (n == 0 || n >= cap)
-        return false;
+    if (n == 0 || n >= cap) return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)hp[i];
         if (c <= ' ' || c >= 0x7f || c == '/' || c == '@' || c == '\\' || c == '?' || c == '#')
@@ -146,36 +124,29 @@ static bool split_hostport(const char *hp, char *name, size_t cap, int *port)
     if (colon) {
         long p = 0;
         const char *d = colon + 1;
-        if (!*d)
-            return false;
+        if (!*d) return false;
         for (; *d; d++) {
-            if (*d < '0' || *d > '9' || p > 65535)
-                return false;
+            if (*d < '0' || *d > '9' || p > 65535) return false;
             p = p * 10 + (*d - '0');
         }
-        if (p < 1 || p > 65535)
-            return false;
+        if (p < 1 || p > 65535) return false;
         *port = (int)p;
     }
     return true;
 }
 
-static bool host_ok(const webguard_t *g, const char *host)
-{
+static bool host_ok(const webguard_t *g, const char *host) {
     char name[WEBGUARD_NAME_LEN];
     int port;
-    if (!host || !split_hostport(host, name, sizeof name, &port))
-        return false;
+    if (!host || !split_hostport(host, name, sizeof name, &port)) return false;
     for (size_t i = 0; i < g->nnames; i++)
-        if (strcmp(g->names[i], name) == 0)
-            return true;
+        if (strcmp(g->names[i], name) == 0) return true;
     return false;
 }
 
 /* Same origin: "http://" or "https://" followed by exactly the Host value
  * (case-insensitive), no path. */
-static bool origin_ok(const char *origin, const char *host)
-{
+static bool origin_ok(const char *origin, const char *host) {
     const char *rest;
     if (strncasecmp(origin, "http://", 7) == 0)
         rest = origin + 7;
@@ -188,18 +159,15 @@ static bool origin_ok(const char *origin, const char *host)
 
 /* ---------------------------------------------------------------- tokens */
 
-int webguard_random_token(char *out, size_t cap, size_t nbytes)
-{
+int webguard_random_token(char *out, size_t cap, size_t nbytes) {
     static const char hex[] = "0123456789abcdef";
     unsigned char r[64];
-    if (nbytes > sizeof r || cap < 2 * nbytes + 1)
-        return -1;
+    if (nbytes > sizeof r || cap < 2 * nbytes + 1) return -1;
     size_t got = 0;
     while (got < nbytes) {
         ssize_t n = getrandom(r + got, nbytes - got, 0);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         got += (size_t)n;
@@ -212,13 +180,10 @@ int webguard_random_token(char *out, size_t cap, size_t nbytes)
     return 0;
 }
 
-bool webguard_token_ok(const webguard_t *g, const char *given)
-{
+bool webguard_token_ok(const webguard_t *g, const char *given) {
     const char *tok = g->token;
-    if (!tok[0])
-        return true;
-    if (!given)
-        return false;
+    if (!tok[0]) return true;
+    if (!given) return false;
     size_t a = strnlen(given, WEBGUARD_NAME_LEN), b = strlen(tok);
     unsigned char diff = (unsigned char)(a != b);
     /* every byte of the secret is visited whatever was given */
@@ -227,12 +192,9 @@ bool webguard_token_ok(const webguard_t *g, const char *given)
     return diff == 0;
 }
 
-static bool bearer_ok(const webguard_t *g, const char *authorization)
-{
-    if (!g->token[0])
-        return true;
-    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
-        return false;
+static bool bearer_ok(const webguard_t *g, const char *authorization) {
+    if (!g->token[0]) return true;
+    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0) return false;
     const char *t = authorization + 7;
     while (*t == ' ')
         t++;
@@ -241,42 +203,35 @@ static bool bearer_ok(const webguard_t *g, const char *authorization)
 
 /* ---------------------------------------------------------------- routes */
 
-bool webguard_parse_id(const char *s, int64_t *id)
-{
+bool webguard_parse_id(const char *s, int64_t *id) {
     int64_t v = 0;
     int n = 0;
     for (; *s; s++, n++) {
-        if (*s < '0' || *s > '9' || n >= 18)
-            return false;
+        if (*s < '0' || *s > '9' || n >= 18) return false;
         v = v * 10 + (*s - '0');
     }
     *id = v;
     return n > 0;
 }
 
-static unsigned deny(webguard_verdict_t *v, unsigned status, const char *reason)
-{
+static unsigned deny(webguard_verdict_t *v, unsigned status, const char *reason) {
     v->status = status;
     snprintf(v->reason, sizeof v->reason, "%s", reason);
     return status;
 }
 
-static bool json_media_type(const char *ct)
-{
-    if (!ct)
-        return false;
+static bool json_media_type(const char *ct) {
+    if (!ct) return false;
     while (*ct == ' ')
         ct++;
-    if (strncasecmp(ct, "application/json", 16) != 0)
-        return false;
+    if (strncasecmp(ct, "application/json", 16) != 0) return false;
     ct += 16;
     while (*ct == ' ')
         ct++;
     return *ct == '\0' || *ct == ';';
 }
 
-unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_verdict_t *v)
-{
+unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_verdict_t *v) {
     const char *path = r->path && *r->path ? r->path : "/";
     bool get = r->method && strcmp(r->method, "GET") == 0;
     bool post = r->method && strcmp(r->method, "POST") == 0;
@@ -315,14 +270,11 @@ unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_v
 
     if (r->websocket)
         return v->route == WG_ROUTE_SOCKETIO ? 0 : deny(v, 404, "websocket only at /socket.io/");
-    if (!get && !post)
-        return deny(v, 405, "only GET and POST are supported");
-    if (post && v->route != WG_ROUTE_SUBMIT)
-        return deny(v, 405, "POST is only for /api/jobs");
-    bool open = v->route == WG_ROUTE_HEALTH || v->route == WG_ROUTE_STATIC ||
-                v->route == WG_ROUTE_SOCKETIO;
-    if (!open && !v->authorized)
-        return deny(v, 401, "missing or wrong bearer token");
+    if (!get && !post) return deny(v, 405, "only GET and POST are supported");
+    if (post && v->route != WG_ROUTE_SUBMIT) return deny(v, 405, "POST is only for /api/jobs");
+    bool open =
+        v->route == WG_ROUTE_HEALTH || v->route == WG_ROUTE_STATIC || v->route == WG_ROUTE_SOCKETIO;
+    if (!open && !v->authorized) return deny(v, 401, "missing or wrong bearer token");
     if (v->route == WG_ROUTE_SUBMIT && !json_media_type(r->content_type))
         return deny(v, 415, "POST /api/jobs needs Content-Type: application/json");
     return 0;
@@ -330,11 +282,9 @@ unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_v
 
 /* ---------------------------------------------------------------- paths */
 
-static bool inside(const char *root, const char *real)
-{
+static bool inside(const char *root, const char *real) {
     size_t n = strlen(root);
-    if (n == 1 && root[0] == '/')
-        return real[0] == '/';
+    if (n == 1 && root[0] == '/') return real[0] == '/';
     return strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0');
 }
 
@@ -342,8 +292,7 @@ static bool inside(const char *root, const char *real)
  * root. Shared by the paths a job names and the config's defaults. */
 static unsigned resolve_full(const char *root, const char *full, webguard_access_t access,
                              const char *what, char *out, size_t outlen, char *reason,
-                             size_t reasonlen)
-{
+                             size_t reasonlen) {
     char real[PATH_MAX], dir[PATH_MAX];
     struct stat st;
     if (realpath(full, real)) {
@@ -407,8 +356,7 @@ static unsigned resolve_full(const char *root, const char *full, webguard_access
 }
 
 /* The textual rules on a path a job names, before the file system is asked. */
-static unsigned check_rel(const char *rel, const char *what, char *reason, size_t reasonlen)
-{
+static unsigned check_rel(const char *rel, const char *what, char *reason, size_t reasonlen) {
     size_t len = strlen(rel);
     if (len == 0) {
         set_reason(reason, reasonlen, "%s: empty path", what);
@@ -446,12 +394,10 @@ static unsigned check_rel(const char *rel, const char *what, char *reason, size_
 }
 
 unsigned webguard_path(const char *root, const char *rel, webguard_access_t access, char *out,
-                       size_t outlen, char *reason, size_t reasonlen)
-{
+                       size_t outlen, char *reason, size_t reasonlen) {
     char full[PATH_MAX + MAX_REL_PATH + 2];
     unsigned st = check_rel(rel ? rel : "", "path", reason, reasonlen);
-    if (st)
-        return st;
+    if (st) return st;
     snprintf(full, sizeof full, "%s/%s", root, rel);
     return resolve_full(root, full, access, "path", out, outlen, reason, reasonlen);
 }
@@ -465,18 +411,16 @@ static const struct {
     const char *name;
     opt_kind_t kind;
 } job_opts[] = {
-    {"data", OPT_DATA},     {"model", OPT_MODEL},   {"out", OPT_OUT},
-    {"label", OPT_VALUE},   {"id", OPT_VALUE},      {"solver", OPT_VALUE},
-    {"C", OPT_VALUE},       {"eps", OPT_VALUE},     {"bias", OPT_VALUE},
+    {"data", OPT_DATA},      {"model", OPT_MODEL},  {"out", OPT_OUT},
+    {"label", OPT_VALUE},    {"id", OPT_VALUE},     {"solver", OPT_VALUE},
+    {"C", OPT_VALUE},        {"eps", OPT_VALUE},    {"bias", OPT_VALUE},
     {"strategy", OPT_VALUE}, {"rounds", OPT_VALUE}, {"shard-rows", OPT_VALUE},
-    {"format", OPT_VALUE},  {"scale", OPT_VALUE},   {"min-workers", OPT_VALUE},
+    {"format", OPT_VALUE},   {"scale", OPT_VALUE},  {"min-workers", OPT_VALUE},
 };
 
-static int find_opt(const char *name)
-{
+static int find_opt(const char *name) {
     for (size_t i = 0; i < sizeof job_opts / sizeof job_opts[0]; i++)
-        if (strcmp(job_opts[i].name, name) == 0)
-            return (int)i;
+        if (strcmp(job_opts[i].name, name) == 0) return (int)i;
     return -1;
 }
 
@@ -484,14 +428,12 @@ static int find_opt(const char *name)
  * full) and stores its real path in job under key. */
 static unsigned job_path(json_object *job, const char *root, const char *key, const char *rel,
                          const char *deflt, webguard_access_t access, char *real, size_t reallen,
-                         char *reason, size_t reasonlen)
-{
+                         char *reason, size_t reasonlen) {
     char full[PATH_MAX + MAX_REL_PATH + 2], why[WEBGUARD_REASON];
     unsigned st;
     if (rel) {
         st = check_rel(rel, key, reason, reasonlen);
-        if (st)
-            return st;
+        if (st) return st;
         snprintf(full, sizeof full, "%s/%s", root, rel);
         st = resolve_full(root, full, access, key, real, reallen, reason, reasonlen);
     } else {
@@ -502,8 +444,7 @@ static unsigned job_path(json_object *job, const char *root, const char *key, co
                        "folder; name one",
                        key);
     }
-    if (st)
-        return st;
+    if (st) return st;
     json_object *s = json_object_new_string(real);
     if (!s || json_object_object_add(job, key, s) != 0) {
         json_object_put(s);
@@ -515,15 +456,15 @@ static unsigned job_path(json_object *job, const char *root, const char *key, co
 
 /* The body as one JSON object with a valid "mode"; NULL with reason (400). */
 static json_object *job_body(const char *body, size_t len, unsigned *st, char *reason,
-                             size_t reasonlen)
-{
+                             size_t reasonlen) {
     json_object *req = NULL;
     const char *mode = NULL;
     *st = 400;
     req = jsonx_parse_object(body, len, &(jsonx_limits_t){.max_depth = 16}, NULL, 0);
     if (!req) {
-        set_reason(reason, reasonlen,
-                   "body must be a JSON object like {\"mode\": \"train\", \"data\": \"train.csv\"}");
+        set_reason(
+            reason, reasonlen,
+            "body must be a JSON object like {\"mode\": \"train\", \"data\": \"train.csv\"}");
         json_object_put(req);
         return NULL;
     }
@@ -540,12 +481,9 @@ static json_object *job_body(const char *body, size_t len, unsigned *st, char *r
 /* Copies req's options but "mode" into job; path options go to rel[] (data,
  * model, out; borrowed from req) instead. Returns 0 or the status. */
 static unsigned job_options(json_object *req, json_object *job, const char *rel[3], char *reason,
-                            size_t reasonlen)
-{
-    json_object_object_foreach(req, key, val)
-    {
-        if (strcmp(key, "mode") == 0)
-            continue;
+                            size_t reasonlen) {
+    json_object_object_foreach(req, key, val) {
+        if (strcmp(key, "mode") == 0) continue;
         int k = find_opt(key);
         if (k < 0) {
             char shown[48];
@@ -566,9 +504,8 @@ static unsigned job_options(json_object *req, json_object *job, const char *rel[
             set_reason(reason, reasonlen, "\"%s\": expected a string or a number", key);
             return 400;
         }
-        if (t == json_type_string &&
-            !utf8_check(json_object_get_string(val), (size_t)json_object_get_string_len(val),
-                        NULL)) {
+        if (t == json_type_string && !utf8_check(json_object_get_string(val),
+                                                 (size_t)json_object_get_string_len(val), NULL)) {
             set_reason(reason, reasonlen, "\"%s\": not valid UTF-8", key);
             return 400;
         }
@@ -584,39 +521,33 @@ static unsigned job_options(json_object *req, json_object *job, const char *rel[
  * the config's defaults for those it names none of. Returns 0 or the status. */
 static unsigned job_paths(json_object *job, const char *root, const char *const rel[3],
                           const char *const defaults[5], bool train, char *reason,
-                          size_t reasonlen)
-{
+                          size_t reasonlen) {
     char real[PATH_MAX], schema[PATH_MAX + 16];
     unsigned st = job_path(job, root, "data", rel[0], defaults[train ? 0 : 1], WG_READ, real,
                            sizeof real, reason, reasonlen);
-    if (st)
-        return st;
+    if (st) return st;
     st = job_path(job, root, "model", rel[1], defaults[2], train ? WG_WRITE : WG_READ, real,
                   sizeof real, reason, reasonlen);
-    if (st)
-        return st;
+    if (st) return st;
     /* training also writes MODEL.schema.json beside the model */
     snprintf(schema, sizeof schema, "%s.schema.json", real);
     if (train || access(schema, F_OK) == 0 || errno != ENOENT) {
         char sreal[PATH_MAX];
         st = resolve_full(root, schema, train ? WG_WRITE : WG_READ, "model schema", sreal,
                           sizeof sreal, reason, reasonlen);
-        if (st)
-            return st;
+        if (st) return st;
     }
-    return job_path(job, root, "out", rel[2], defaults[train ? 3 : 4], WG_WRITE, real,
-                    sizeof real, reason, reasonlen);
+    return job_path(job, root, "out", rel[2], defaults[train ? 3 : 4], WG_WRITE, real, sizeof real,
+                    reason, reasonlen);
 }
 
 json_object *webguard_job(const char *root, const char *const defaults[5], const char *body,
-                          size_t len, unsigned *status, char *reason, size_t reasonlen)
-{
+                          size_t len, unsigned *status, char *reason, size_t reasonlen) {
     json_object *job = NULL, *mode = NULL;
     const char *rel[3] = {NULL, NULL, NULL}; /* data, model, out */
     unsigned st;
     json_object *req = job_body(body, len, &st, reason, reasonlen);
-    if (!req)
-        goto out;
+    if (!req) goto out;
     json_object_object_get_ex(req, "mode", &mode);
     bool train = strcmp(json_object_get_string(mode), "train") == 0;
     job = json_object_new_object();
@@ -626,8 +557,7 @@ json_object *webguard_job(const char *root, const char *const defaults[5], const
         goto out;
     }
     st = job_options(req, job, rel, reason, reasonlen);
-    if (!st)
-        st = job_paths(job, root, rel, defaults, train, reason, reasonlen);
+    if (!st) st = job_paths(job, root, rel, defaults, train, reason, reasonlen);
 out:
     json_object_put(req);
     if (st) {
@@ -641,8 +571,7 @@ out:
 /* ---------------------------------------------------------------- errors */
 
 /* Reads "DIGITS" at *p; advances. */
-static bool digits(const char **p, long *v)
-{
+static bool digits(const char **p, long *v) {
     const char *s = *p;
     long n = 0;
     int k = 0;
@@ -651,8 +580,7 @@ static bool digits(const char **p, long *v)
         s++;
         k++;
     }
-    if (k == 0)
-        return false;
+    if (k == 0) return false;
     *p = s;
     *v = n;
     return true;
@@ -660,35 +588,29 @@ static bool digits(const char **p, long *v)
 
 /* True for a short message of lower-case words, digits and light
  * punctuation: the master's own texts, which quote no path and no data. */
-static bool plain_words(const char *msg)
-{
+static bool plain_words(const char *msg) {
     size_t n = 0;
-    if (!msg || !*msg)
-        return false;
+    if (!msg || !*msg) return false;
     for (; msg[n]; n++) {
         char c = msg[n];
-        if (n >= 80 || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' ||
-                         c == ',' || c == '.' || c == '(' || c == ')' || c == '-'))
+        if (n >= 80 || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' || c == ',' ||
+                         c == '.' || c == '(' || c == ')' || c == '-'))
             return false;
     }
     return true;
 }
 
-char *webguard_public_error(const char *msg, char *out, size_t outlen)
-{
+char *webguard_public_error(const char *msg, char *out, size_t outlen) {
     long line = -1, col = -1;
-    if (outlen == 0)
-        return out;
+    if (outlen == 0) return out;
     /* the first ":LINE:" or ":LINE:COL:" of a "FILE:LINE[:COL]: why" message */
     for (const char *p = msg ? strchr(msg, ':') : NULL; p && line < 0; p = strchr(p + 1, ':')) {
         const char *q = p + 1;
         long a, b;
-        if (!digits(&q, &a) || *q != ':')
-            continue;
+        if (!digits(&q, &a) || *q != ':') continue;
         line = a;
         q++;
-        if (digits(&q, &b) && *q == ':')
-            col = b;
+        if (digits(&q, &b) && *q == ':') col = b;
     }
     if (line >= 0 && col >= 0)
         snprintf(out, outlen, "bad input at line %ld, column %ld (details in the master's log)",
@@ -702,8 +624,7 @@ char *webguard_public_error(const char *msg, char *out, size_t outlen)
     return out;
 }
 
-char *webguard_failed_reason(int status, char *out, size_t outlen)
-{
+char *webguard_failed_reason(int status, char *out, size_t outlen) {
     const char *what = status == 2   ? "bad usage or configuration"
                        : status == 3 ? "bad input data"
                                      : "job failed";
@@ -711,8 +632,7 @@ char *webguard_failed_reason(int status, char *out, size_t outlen)
     return out;
 }
 
-size_t webguard_utf8_repair(char *buf, size_t len)
-{
+size_t webguard_utf8_repair(char *buf, size_t len) {
     size_t off = 0, bad = 0, n = 0;
     while (off < len && !utf8_check(buf + off, len - off, &bad)) {
         buf[off + bad] = '?';

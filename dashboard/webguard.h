@@ -72,10 +72,10 @@ typedef struct webguard_req {
 } webguard_req_t;
 
 typedef struct webguard_verdict {
-    unsigned status;           /* 0: go on; else the HTTP status to answer */
-    webguard_route_t route;    /* set whenever the path matched one */
-    int64_t job_id;            /* WG_ROUTE_JOB */
-    bool authorized;           /* a valid bearer token came with the request (or none is needed) */
+    unsigned status;        /* 0: go on; else the HTTP status to answer */
+    webguard_route_t route; /* set whenever the path matched one */
+    int64_t job_id;         /* WG_ROUTE_JOB */
+    bool authorized;        /* a valid bearer token came with the request (or none is needed) */
     char reason[WEBGUARD_REASON]; /* when status != 0 */
 } webguard_verdict_t;
 

@@ -36,10 +36,10 @@ typedef struct master_opts {
     bool no_dashboard, keep_running, resume;
     int min_workers;
     int cv_folds;
-    long tasks;       /* bench-dispatch */
-    long payload;     /* bench-dispatch: bytes per task */
-    int task_ms;      /* bench-dispatch: each task sleeps this long on the worker */
-    int prefetch;     /* bench-dispatch: leases per worker beyond its slots */
+    long tasks;                /* bench-dispatch */
+    long payload;              /* bench-dispatch: bytes per task */
+    int task_ms;               /* bench-dispatch: each task sleeps this long on the worker */
+    int prefetch;              /* bench-dispatch: leases per worker beyond its slots */
     char out_ids[CONFIG_PATH]; /* bench-dispatch: write accepted task ids here */
     char keygen_name[CONFIG_PATH];
     /* The command line as typed, shell-quoted, without --resume ("" when it
@@ -58,8 +58,8 @@ int cli_parse(int argc, char **argv, master_opts_t *opts, config_t *cfg, char *e
  * the train or test paths by o->cmd. --cv, --resume and the options that are
  * not job options are unknown here. 0, or -1 with err; the caller ends with
  * jobopts_validate(). */
-int cli_job_option(config_t *cfg, master_opts_t *o, const char *name, const char *value,
-                   char *err, size_t errlen);
+int cli_job_option(config_t *cfg, master_opts_t *o, const char *name, const char *value, char *err,
+                   size_t errlen);
 
 /* Writes the --help text. */
 void cli_usage(FILE *out);

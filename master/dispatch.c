@@ -15,18 +15,14 @@ typedef struct run {
     FILE *ids;
 } run_t;
 
-static int on_result(void *arg, const sched_result_t *r)
-{
+static int on_result(void *arg, const sched_result_t *r) {
     run_t *run = arg;
-    if (run->n < run->cap)
-        run->lat_us[run->n++] = r->end_us - r->start_us;
-    if (run->ids)
-        fprintf(run->ids, "%u\n", r->task_id);
+    if (run->n < run->cap) run->lat_us[run->n++] = r->end_us - r->start_us;
+    if (run->ids) fprintf(run->ids, "%u\n", r->task_id);
     return 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
+static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }

@@ -11,8 +11,7 @@ struct events {
     void *pub;
 };
 
-events_t *events_new(void *zctx, const char *endpoint, char *err, size_t errlen)
-{
+events_t *events_new(void *zctx, const char *endpoint, char *err, size_t errlen) {
     events_t *ev = calloc(1, sizeof *ev);
     if (!ev) {
         snprintf(err, errlen, "out of memory");
@@ -22,26 +21,23 @@ events_t *events_new(void *zctx, const char *endpoint, char *err, size_t errlen)
     int linger = 0, hwm = 10000;
     if (!ev->pub || zmq_setsockopt(ev->pub, ZMQ_LINGER, &linger, sizeof linger) ||
         zmq_setsockopt(ev->pub, ZMQ_SNDHWM, &hwm, sizeof hwm) || zmq_bind(ev->pub, endpoint)) {
-        snprintf(err, errlen, "cannot bind event stream %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        snprintf(err, errlen, "cannot bind event stream %s: %s", endpoint,
+                 zmq_strerror(zmq_errno()));
         events_destroy(&ev);
         return NULL;
     }
     return ev;
 }
 
-void events_destroy(events_t **evp)
-{
+void events_destroy(events_t **evp) {
     events_t *ev = *evp;
-    if (!ev)
-        return;
-    if (ev->pub)
-        zmq_close(ev->pub);
+    if (!ev) return;
+    if (ev->pub) zmq_close(ev->pub);
     free(ev);
     *evp = NULL;
 }
 
-void events_publish(events_t *ev, event_id_t id, json_object *data)
-{
+void events_publish(events_t *ev, event_id_t id, json_object *data) {
     const char *name = events_name(id);
     if (!ev) {
         json_object_put(data);

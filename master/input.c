@@ -15,58 +15,46 @@
 
 /* An anonymous pipe (`cat x | master --data /dev/stdin`) as opposed to a named
  * FIFO: the kernel names its descriptor "pipe:[inode]". */
-static bool is_anonymous_pipe(int fd)
-{
+static bool is_anonymous_pipe(int fd) {
     char link[64], target[64];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(link, target, sizeof target - 1);
-    if (n < 0)
-        return false;
+    if (n < 0) return false;
     target[n] = 0;
     return strncmp(target, "pipe:", 5) == 0;
 }
 
-static const char *kind_of(mode_t m)
-{
-    if (S_ISDIR(m))
-        return "a directory";
-    if (S_ISCHR(m))
-        return "a character device";
-    if (S_ISBLK(m))
-        return "a block device";
-    if (S_ISSOCK(m))
-        return "a socket";
+static const char *kind_of(mode_t m) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
     return "not a regular file";
 }
 
-static const char *tmp_dir(void)
-{
+static const char *tmp_dir(void) {
     const char *d = getenv("TMPDIR");
     return d && d[0] ? d : "/tmp";
 }
 
-static bool name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+static bool name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 /* The temporary file is named after path ("/dev/stdin" -> netcompute-stdin-
  * XXXXXX), so that error messages naming it are recognisable, and keeps a
  * short extension (".svm", ".csv") for data.format "auto". */
-static int make_temp(const char *path, char *tmp, size_t tmplen)
-{
+static int make_temp(const char *path, char *tmp, size_t tmplen) {
     const char *dir = tmp_dir();
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     const char *ext = strrchr(base, '.');
     char stem[33];
     size_t k = 0;
-    if (!ext || strlen(ext) > 10 || strlen(ext) < 2)
-        ext = "";
+    if (!ext || strlen(ext) > 10 || strlen(ext) < 2) ext = "";
     for (const char *c = ext + (ext[0] != 0); *c; c++)
-        if (!name_char(*c) || *c == '-' || *c == '_')
-            ext = "";
+        if (!name_char(*c) || *c == '-' || *c == '_') ext = "";
     for (const char *c = base; *c && c != ext && k + 1 < sizeof stem; c++)
         stem[k++] = name_char(*c) ? *c : '_';
     stem[k] = 0;
@@ -81,18 +69,14 @@ static int make_temp(const char *path, char *tmp, size_t tmplen)
 /* A named FIFO: waits until a writer has sent data or come and gone. Polling
  * a FIFO opened O_NONBLOCK reports neither POLLIN nor POLLHUP before the
  * first writer, so this never mistakes "no writer yet" for end of file. */
-static int wait_for_writer(int fd, const char *path, volatile sig_atomic_t *stop)
-{
+static int wait_for_writer(int fd, const char *path, volatile sig_atomic_t *stop) {
     bool told = false;
     for (;;) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int rc = poll(&p, 1, told ? 1000 : 0);
-        if (rc > 0)
-            return 0;
-        if (rc < 0 && errno != EINTR)
-            return -1;
-        if (*stop)
-            return INPUT_ESTOP;
+        if (rc > 0) return 0;
+        if (rc < 0 && errno != EINTR) return -1;
+        if (*stop) return INPUT_ESTOP;
         if (!told) {
             log_info("waiting for a writer on FIFO %s", path);
             told = true;
@@ -104,16 +88,13 @@ static int wait_for_writer(int fd, const char *path, volatile sig_atomic_t *stop
 
 /* Copies in to out until end of file: 0, -1 read failed or *stop, -2 write
  * failed (errno set). */
-static int copy_all(int in, int out, volatile sig_atomic_t *stop, uint64_t *bytes, bool *stopped)
-{
+static int copy_all(int in, int out, volatile sig_atomic_t *stop, uint64_t *bytes, bool *stopped) {
     char buf[COPY_BUF];
     for (;;) {
         ssize_t n = read(in, buf, sizeof buf);
-        if (n == 0)
-            return 0;
+        if (n == 0) return 0;
         if (n < 0) {
-            if (errno != EINTR)
-                return -1;
+            if (errno != EINTR) return -1;
             if (*stop) {
                 *stopped = true;
                 return -1;
@@ -122,10 +103,8 @@ static int copy_all(int in, int out, volatile sig_atomic_t *stop, uint64_t *byte
         }
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                return -2;
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) return -2;
             off += w;
         }
         *bytes += (uint64_t)n;

@@ -15,8 +15,7 @@ static const char *const SCHEMA_SQL =
     " delta REAL NOT NULL, gnorm0 REAL NOT NULL, done INTEGER NOT NULL,"
     " w BLOB NOT NULL, PRIMARY KEY (job_key, class))";
 
-journal_t *journal_open(const char *path, char *err, size_t errlen)
-{
+journal_t *journal_open(const char *path, char *err, size_t errlen) {
     journal_t *j = calloc(1, sizeof *j);
     char *msg = NULL;
     if (!j) {
@@ -35,8 +34,7 @@ journal_t *journal_open(const char *path, char *err, size_t errlen)
     if (sqlite3_exec(j->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL,
                      &msg) != SQLITE_OK)
         goto sqlfail;
-    if (sqlite3_exec(j->db, SCHEMA_SQL, NULL, NULL, &msg) != SQLITE_OK)
-        goto sqlfail;
+    if (sqlite3_exec(j->db, SCHEMA_SQL, NULL, NULL, &msg) != SQLITE_OK) goto sqlfail;
     return j;
 sqlfail:
     snprintf(err, errlen, "%s: training journal: %s", path, msg ? msg : "error");
@@ -46,23 +44,19 @@ fail:
     return NULL;
 }
 
-void journal_close(journal_t **j)
-{
-    if (!j || !*j)
-        return;
+void journal_close(journal_t **j) {
+    if (!j || !*j) return;
     sqlite3_close((*j)->db);
     free(*j);
     *j = NULL;
 }
 
-int journal_save(journal_t *j, const char *key, const journal_class_t *cls, size_t count,
-                 char *err, size_t errlen)
-{
+int journal_save(journal_t *j, const char *key, const journal_class_t *cls, size_t count, char *err,
+                 size_t errlen) {
     sqlite3_stmt *st = NULL;
     int rc = -1;
     err[0] = 0;
-    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        goto out;
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto out;
     if (sqlite3_prepare_v2(j->db,
                            "INSERT OR REPLACE INTO train_journal"
                            " (job_key, class, iter, delta, gnorm0, done, w)"
@@ -80,26 +74,22 @@ int journal_save(journal_t *j, const char *key, const journal_class_t *cls, size
         sqlite3_bind_int(st, 6, c->done ? 1 : 0);
         /* native doubles: the journal is read back by the same build on the same machine */
         sqlite3_bind_blob(st, 7, c->w, (int)((size_t)c->n * sizeof(double)), SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto rollback;
+        if (sqlite3_step(st) != SQLITE_DONE) goto rollback;
     }
-    if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        goto rollback;
+    if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto rollback;
     rc = 0;
     goto out;
 rollback:
     snprintf(err, errlen, "training journal: %s", sqlite3_errmsg(j->db));
     sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
 out:
-    if (rc < 0 && !err[0])
-        snprintf(err, errlen, "training journal: %s", sqlite3_errmsg(j->db));
+    if (rc < 0 && !err[0]) snprintf(err, errlen, "training journal: %s", sqlite3_errmsg(j->db));
     sqlite3_finalize(st);
     return rc;
 }
 
 int journal_load(journal_t *j, const char *key, int nr_w, int n, journal_class_t *out, char *err,
-                 size_t errlen)
-{
+                 size_t errlen) {
     sqlite3_stmt *st = NULL;
     int found = 0;
     memset(out, 0, sizeof *out * (size_t)nr_w);
@@ -148,26 +138,22 @@ fail:
     return -1;
 }
 
-void journal_free_loaded(journal_class_t *out, int nr_w)
-{
+void journal_free_loaded(journal_class_t *out, int nr_w) {
     for (int k = 0; k < nr_w; k++) {
         free((void *)out[k].w);
         out[k].w = NULL;
     }
 }
 
-int journal_forget(journal_t *j, const char *key, char *err, size_t errlen)
-{
+int journal_forget(journal_t *j, const char *key, char *err, size_t errlen) {
     sqlite3_stmt *st = NULL;
     int rc = -1;
     if (sqlite3_prepare_v2(j->db, "DELETE FROM train_journal WHERE job_key = ?", -1, &st, NULL) ==
         SQLITE_OK) {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_DONE)
-            rc = 0;
+        if (sqlite3_step(st) == SQLITE_DONE) rc = 0;
     }
-    if (rc < 0)
-        snprintf(err, errlen, "training journal: %s", sqlite3_errmsg(j->db));
+    if (rc < 0) snprintf(err, errlen, "training journal: %s", sqlite3_errmsg(j->db));
     sqlite3_finalize(st);
     return rc;
 }

@@ -38,8 +38,8 @@ void journal_close(journal_t **j);
 
 /* Stores the given classes' states for key in one transaction (replacing
  * earlier rows of the same classes). */
-int journal_save(journal_t *j, const char *key, const journal_class_t *cls, size_t count,
-                 char *err, size_t errlen);
+int journal_save(journal_t *j, const char *key, const journal_class_t *cls, size_t count, char *err,
+                 size_t errlen);
 
 /* Loads key's rows into out[0..nr_w-1] (indexed by class). Returns the number
  * of classes found (0 when the key is unknown), or -1. A row whose w does not

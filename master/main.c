@@ -37,11 +37,9 @@ static volatile sig_atomic_t stop_flag;
 /* A pipe or FIFO given as --data is copied here; removed at every exit. */
 static char input_tmp[CONFIG_PATH];
 
-static void on_signal(int sig)
-{
+static void on_signal(int sig) {
     if (stop_flag) { /* a second Ctrl-C: the user means it */
-        if (input_tmp[0])
-            unlink(input_tmp);
+        if (input_tmp[0]) unlink(input_tmp);
         _exit(128 + sig);
     }
     stop_flag = sig;
@@ -49,8 +47,7 @@ static void on_signal(int sig)
 
 /* Train and test read --data several times: a pipe or FIFO becomes a
  * temporary file first. Returns 0 or an exit status. */
-static int prepare_input(master_opts_t *o, config_t *cfg)
-{
+static int prepare_input(master_opts_t *o, config_t *cfg) {
     char err[1024];
     char *path = o->cmd == CMD_TEST ? cfg->data.test : cfg->data.train;
     size_t size = o->cmd == CMD_TEST ? sizeof cfg->data.test : sizeof cfg->data.train;
@@ -59,8 +56,7 @@ static int prepare_input(master_opts_t *o, config_t *cfg)
         snprintf(path, size, "%s", input_tmp);
         return EXIT_OK;
     }
-    if (rc == INPUT_REGULAR)
-        return EXIT_OK;
+    if (rc == INPUT_REGULAR) return EXIT_OK;
     fprintf(stderr, "master: %s\n", err);
     return rc == INPUT_EUSAGE ? EXIT_USAGE : rc == INPUT_ESTOP ? 128 + stop_flag : EXIT_JOB_FAILED;
 }
@@ -68,14 +64,12 @@ static int prepare_input(master_opts_t *o, config_t *cfg)
 /* The master listens on master.ip: it must be "*", an interface name or an
  * address of this machine. Checked before any socket binds, so that a wrong
  * address is a config error (exit 2) rather than a failed bind. */
-static int check_listen_address(const char *ip, char *err, size_t errlen)
-{
+static int check_listen_address(const char *ip, char *err, size_t errlen) {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_flags = AI_PASSIVE}, *ai = NULL;
     struct ifaddrs *ifs = NULL;
     char host[CONFIG_STR + 2];
     size_t n = strlen(ip);
-    if (strcmp(ip, "*") == 0 || if_nametoindex(ip) != 0)
-        return 0;
+    if (strcmp(ip, "*") == 0 || if_nametoindex(ip) != 0) return 0;
     snprintf(host, sizeof host, "%s", ip);
     if (n > 2 && ip[0] == '[' && ip[n - 1] == ']') { /* ZeroMQ's bracketed IPv6 */
         memmove(host, host + 1, n - 2);
@@ -87,8 +81,7 @@ static int check_listen_address(const char *ip, char *err, size_t errlen)
         return -1;
     }
     bool local = false;
-    if (getifaddrs(&ifs) < 0)
-        local = true; /* cannot tell: let the bind decide */
+    if (getifaddrs(&ifs) < 0) local = true; /* cannot tell: let the bind decide */
     for (struct addrinfo *a = ai; a && !local; a = a->ai_next) {
         if (a->ai_family == AF_INET) {
             struct in_addr in = ((struct sockaddr_in *)a->ai_addr)->sin_addr;
@@ -101,13 +94,12 @@ static int check_listen_address(const char *ip, char *err, size_t errlen)
             struct in6_addr in6 = ((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
             local = IN6_IS_ADDR_UNSPECIFIED(&in6);
             for (struct ifaddrs *i = ifs; i && !local; i = i->ifa_next)
-                local = i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
-                        memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, &in6,
-                               sizeof in6) == 0;
+                local =
+                    i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+                    memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, &in6, sizeof in6) == 0;
         }
     }
-    if (ifs)
-        freeifaddrs(ifs);
+    if (ifs) freeifaddrs(ifs);
     freeaddrinfo(ai);
     if (!local) {
         snprintf(err, errlen,
@@ -119,13 +111,11 @@ static int check_listen_address(const char *ip, char *err, size_t errlen)
     return 0;
 }
 
-static int ask_mode(master_opts_t *o)
-{
+static int ask_mode(master_opts_t *o) {
     char line[64];
     printf("Select mode: [1] Training (Enter) [2] Testing: ");
     fflush(stdout);
-    if (!fgets(line, sizeof line, stdin))
-        return -1;
+    if (!fgets(line, sizeof line, stdin)) return -1;
     line[strcspn(line, "\r\n")] = 0;
     if (line[0] == 0 || strcmp(line, "1") == 0)
         o->cmd = CMD_TRAIN;
@@ -138,8 +128,7 @@ static int ask_mode(master_opts_t *o)
 
 /* --help, --version and keygen are answered without starting anything.
  * Returns the exit status, or -1 for a command that runs. */
-static int answer_at_once(const master_opts_t *o)
-{
+static int answer_at_once(const master_opts_t *o) {
     char err[1024];
     switch (o->cmd) {
     case CMD_HELP:
@@ -163,8 +152,7 @@ static int answer_at_once(const master_opts_t *o)
 
 /* Every worker holds three TCP connections to the master: a lab of a few
  * hundred PCs needs more descriptors than the usual soft limit of 1024. */
-static void raise_fd_limit(void)
-{
+static void raise_fd_limit(void) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
@@ -184,8 +172,7 @@ typedef struct services {
 
 /* The sockets and threads, in the order they depend on each other, and the
  * dashboard. Returns EXIT_OK, or the exit status after printing why. */
-static int services_start(services_t *sv, const master_opts_t *o, const config_t *cfg)
-{
+static int services_start(services_t *sv, const master_opts_t *o, const config_t *cfg) {
     char err[1024];
     sv->zctx = zmq_ctx_new();
     if (!sv->zctx) {
@@ -195,17 +182,14 @@ static int services_start(services_t *sv, const master_opts_t *o, const config_t
     if (cfg->security.curve) {
         /* The ZAP handler must be up before the first server socket binds. */
         sv->zap = security_zap_start(sv->zctx, cfg, err, sizeof err);
-        if (!sv->zap)
-            goto fail;
+        if (!sv->zap) goto fail;
     } else {
         security_warn_plaintext(cfg);
     }
     sv->ev = events_new(sv->zctx, EVENTS_ENDPOINT, err, sizeof err);
-    if (!sv->ev)
-        goto fail;
+    if (!sv->ev) goto fail;
     sv->sched = sched_new(sv->zctx, cfg, sv->ev, &stop_flag, err, sizeof err);
-    if (!sv->sched)
-        goto fail;
+    if (!sv->sched) goto fail;
     if (o->cmd == CMD_SERVE) {
         int linger = 0;
         sv->rep = zmq_socket(sv->zctx, ZMQ_REP);
@@ -216,10 +200,9 @@ static int services_start(services_t *sv, const master_opts_t *o, const config_t
             goto fail;
         }
     }
-    if (o->no_dashboard)
-        return EXIT_OK;
-    sv->dash = dashboard_start(sv->zctx, cfg, EVENTS_ENDPOINT, sv->rep ? SERVE_ENDPOINT : NULL,
-                               err, sizeof err);
+    if (o->no_dashboard) return EXIT_OK;
+    sv->dash = dashboard_start(sv->zctx, cfg, EVENTS_ENDPOINT, sv->rep ? SERVE_ENDPOINT : NULL, err,
+                               sizeof err);
     if (!sv->dash) {
         fprintf(stderr, "master: %s (or run with --no-dashboard)\n", err);
         return EXIT_USAGE;
@@ -235,23 +218,23 @@ fail:
     return EXIT_JOB_FAILED;
 }
 
-static void services_stop(services_t *sv)
-{
+static void services_stop(services_t *sv) {
     dashboard_stop(&sv->dash);
-    if (sv->rep)
-        zmq_close(sv->rep);
+    if (sv->rep) zmq_close(sv->rep);
     sched_destroy(&sv->sched);
     events_destroy(&sv->ev);
     security_zap_stop(&sv->zap);
-    if (sv->zctx)
-        zmq_ctx_term(sv->zctx);
+    if (sv->zctx) zmq_ctx_term(sv->zctx);
 }
 
 /* Runs the command's driver; returns the exit status. */
-static int run_command(services_t *sv, const master_opts_t *o, const config_t *cfg)
-{
+static int run_command(services_t *sv, const master_opts_t *o, const config_t *cfg) {
     int status;
-    master_ctx_t ctx = {.cfg = cfg, .opts = o, .zctx = sv->zctx, .ev = sv->ev, .sched = sv->sched,
+    master_ctx_t ctx = {.cfg = cfg,
+                        .opts = o,
+                        .zctx = sv->zctx,
+                        .ev = sv->ev,
+                        .sched = sv->sched,
                         .stop = &stop_flag};
     switch (o->cmd) {
     case CMD_TEST:
@@ -272,17 +255,14 @@ static int run_command(services_t *sv, const master_opts_t *o, const config_t *c
         status = EXIT_USAGE;
         break;
     }
-    if (o->keep_running && !stop_flag && o->cmd != CMD_SERVE)
-        serve_idle(&ctx);
+    if (o->keep_running && !stop_flag && o->cmd != CMD_SERVE) serve_idle(&ctx);
     /* A job cut short by Ctrl-C exits as a shell expects (130, 143 for
      * SIGTERM); serve mode is meant to end that way and exits 0. */
-    if (stop_flag && status != EXIT_OK && o->cmd != CMD_SERVE)
-        status = 128 + stop_flag;
+    if (stop_flag && status != EXIT_OK && o->cmd != CMD_SERVE) status = 128 + stop_flag;
     return status;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     master_opts_t opts;
     config_t cfg;
     char err[1024];
@@ -294,8 +274,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     int status = answer_at_once(&opts);
-    if (status >= 0)
-        return status;
+    if (status >= 0) return status;
     log_init("master", opts.verbosity > 0 ? LOG_DEBUG : opts.verbosity < 0 ? LOG_WARN : LOG_INFO);
     if (opts.cmd == CMD_INTERACTIVE) {
         if (ask_mode(&opts) < 0) {
@@ -320,15 +299,12 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (opts.cmd == CMD_TRAIN || opts.cmd == CMD_TEST) {
         status = prepare_input(&opts, &cfg);
-        if (status != EXIT_OK)
-            return status;
+        if (status != EXIT_OK) return status;
     }
     raise_fd_limit();
     status = services_start(&sv, &opts, &cfg);
-    if (status == EXIT_OK)
-        status = run_command(&sv, &opts, &cfg);
+    if (status == EXIT_OK) status = run_command(&sv, &opts, &cfg);
     services_stop(&sv);
-    if (input_tmp[0])
-        unlink(input_tmp);
+    if (input_tmp[0]) unlink(input_tmp);
     return status;
 }

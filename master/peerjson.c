@@ -6,23 +6,19 @@
 #include <float.h>
 #include <stdint.h>
 
-json_object *peerjson_parse(const void *data, size_t len)
-{
+json_object *peerjson_parse(const void *data, size_t len) {
     /* Nesting depth 16: our frames are flat. */
     const jsonx_limits_t lim = {.max_len = PROTO_MAX_JSON, .max_depth = 16};
     return jsonx_parse_object(data, len, &lim, NULL, 0);
 }
 
-void peerjson_str(json_object *o, const char *key, char *out, size_t outlen)
-{
+void peerjson_str(json_object *o, const char *key, char *out, size_t outlen) {
     const char *v;
     size_t len;
-    if (jsonx_get_string(o, key, &v, &len, NULL, 0) == 0)
-        proto_clean_text(v, len, out, outlen);
+    if (jsonx_get_string(o, key, &v, &len, NULL, 0) == 0) proto_clean_text(v, len, out, outlen);
 }
 
-int peerjson_int(json_object *o, const char *key, int lo, int hi, int dflt)
-{
+int peerjson_int(json_object *o, const char *key, int lo, int hi, int dflt) {
     /* Any integer is clamped, however large: json-c saturates at int64. */
     json_object *v;
     if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
@@ -31,17 +27,14 @@ int peerjson_int(json_object *o, const char *key, int lo, int hi, int dflt)
     return x < lo ? lo : x > hi ? hi : (int)x;
 }
 
-json_object *peerjson_number(json_object *o, const char *key, double lo, double hi)
-{
+json_object *peerjson_number(json_object *o, const char *key, double lo, double hi) {
     double d;
-    if (jsonx_get_double(o, key, -DBL_MAX, DBL_MAX, &d, NULL, 0) != 0)
-        return NULL;
+    if (jsonx_get_double(o, key, -DBL_MAX, DBL_MAX, &d, NULL, 0) != 0) return NULL;
     d = d < lo ? lo : d > hi ? hi : d;
     return json_object_new_double(d);
 }
 
-void peerjson_heartbeat(json_object *hb, json_object *o)
-{
+void peerjson_heartbeat(json_object *hb, json_object *o) {
     json_object_object_add(o, "cpu", peerjson_number(hb, "cpu", 0, 100));
     json_object_object_add(o, "mem", peerjson_number(hb, "mem", 0, 100));
     json_object_object_add(o, "load", peerjson_number(hb, "load", 0, 1e6));

@@ -151,7 +151,8 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
     }
     const char *meta = make_meta(j, labelled, correct, conf);
     if (!meta) goto nomem;
-    if (writer_put(j->w, shard, j->out.out.p, j->out.out.len, meta, j->err, sizeof j->err) < 0) goto out;
+    if (writer_put(j->w, shard, j->out.out.p, j->out.out.len, meta, j->err, sizeof j->err) < 0)
+        goto out;
     j->labelled += labelled;
     j->correct += correct;
     for (size_t c = 0; c < cells; c++)

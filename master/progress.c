@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-void progress_init(progress_t *p, sched_t *s, events_t *ev, uint32_t job_id, bool quiet)
-{
+void progress_init(progress_t *p, sched_t *s, events_t *ev, uint32_t job_id, bool quiet) {
     p->sched = s;
     p->ev = ev;
     p->job_id = job_id;
@@ -20,14 +19,12 @@ void progress_init(progress_t *p, sched_t *s, events_t *ev, uint32_t job_id, boo
     sched_set_tick(s, progress_tick, p);
 }
 
-void progress_phase(progress_t *p, const char *phase)
-{
+void progress_phase(progress_t *p, const char *phase) {
     p->phase = phase;
     p->start_ms = clock_now_ms();
 }
 
-void progress_tick(void *arg)
-{
+void progress_tick(void *arg) {
     progress_t *p = arg;
     sched_progress_t sp;
     sched_get_progress(p->sched, &sp);
@@ -49,8 +46,7 @@ void progress_tick(void *arg)
     json_object_object_add(o, "workers", json_object_new_int(workers));
     events_publish(p->ev, EV_JOB_PROGRESS, o);
 
-    if (p->quiet || sp.tasks_total == 0)
-        return;
+    if (p->quiet || sp.tasks_total == 0) return;
     if (p->tty) {
         char bar[31];
         int fill = (int)(frac * 30);
@@ -70,12 +66,9 @@ void progress_tick(void *arg)
     }
 }
 
-void progress_finish(progress_t *p)
-{
-    if (!p->sched)
-        return; /* never started: the job stopped before its first phase */
+void progress_finish(progress_t *p) {
+    if (!p->sched) return; /* never started: the job stopped before its first phase */
     sched_set_tick(p->sched, NULL, NULL);
-    if (p->drawn)
-        fputc('\n', stderr);
+    if (p->drawn) fputc('\n', stderr);
     p->drawn = false;
 }

@@ -29,18 +29,19 @@ enum { T_QUEUED, T_RUNNING, T_DONE };
 
 /* Kinds of dropped messages, for counters and /metrics. */
 enum {
-    DROP_MALFORMED,     /* bad header, frame count, sizes */
-    DROP_UNKNOWN_TASK,  /* result for a task id we never issued */
-    DROP_STALE,         /* result for a lease no longer live (requeued, cancelled) */
-    DROP_DUPLICATE,     /* result for a task already done */
-    DROP_FORGED,        /* lease nonce or worker id does not match */
-    DROP_UNKNOWN_PEER,  /* heartbeat or message from a worker that never said READY */
-    DROP_FLOOD,         /* heartbeats faster than the configured rate */
-    DROP_TOO_MANY,      /* READY past cluster.max_workers */
+    DROP_MALFORMED,    /* bad header, frame count, sizes */
+    DROP_UNKNOWN_TASK, /* result for a task id we never issued */
+    DROP_STALE,        /* result for a lease no longer live (requeued, cancelled) */
+    DROP_DUPLICATE,    /* result for a task already done */
+    DROP_FORGED,       /* lease nonce or worker id does not match */
+    DROP_UNKNOWN_PEER, /* heartbeat or message from a worker that never said READY */
+    DROP_FLOOD,        /* heartbeats faster than the configured rate */
+    DROP_TOO_MANY,     /* READY past cluster.max_workers */
     DROP_KINDS
 };
-static const char *drop_names[DROP_KINDS] = {"malformed", "unknown_task", "stale",   "duplicate",
-                                             "forged",    "unknown_peer", "flood",   "too_many_workers"};
+static const char *drop_names[DROP_KINDS] = {"malformed", "unknown_task",    "stale",
+                                             "duplicate", "forged",          "unknown_peer",
+                                             "flood",     "too_many_workers"};
 
 typedef struct lease {
     uint32_t attempt;
@@ -128,8 +129,7 @@ struct sched {
 
 /* ---------- small helpers ---------- */
 
-static uint64_t next_nonce(sched_t *s)
-{
+static uint64_t next_nonce(sched_t *s) {
     /* splitmix64 over a secret random seed: unguessable enough that a peer
      * cannot forge a result for a lease it was not given. */
     uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
@@ -138,22 +138,18 @@ static uint64_t next_nonce(sched_t *s)
     return z ^ (z >> 31);
 }
 
-static void drop(sched_t *s, int kind, const char *what)
-{
+static void drop(sched_t *s, int kind, const char *what) {
     s->c.dropped[kind]++;
     s->c.dropped_total++;
     log_every(1, LOG_WARN, "dropped a %s message (%s)", drop_names[kind], what);
 }
 
-static task_t *task_by_id(sched_t *s, uint32_t id)
-{
-    if (id < s->base_id || id >= s->base_id + s->ntasks)
-        return NULL;
+static task_t *task_by_id(sched_t *s, uint32_t id) {
+    if (id < s->base_id || id >= s->base_id + s->ntasks) return NULL;
     return &s->tasks[id - s->base_id];
 }
 
-static void q_remove(sched_t *s, task_t *t)
-{
+static void q_remove(sched_t *s, task_t *t) {
     int32_t i = (int32_t)(t - s->tasks);
     if (t->prev != NIL)
         s->tasks[t->prev].next = t->next;
@@ -166,8 +162,7 @@ static void q_remove(sched_t *s, task_t *t)
     t->prev = t->next = NIL;
 }
 
-static void q_push(sched_t *s, task_t *t, bool front)
-{
+static void q_push(sched_t *s, task_t *t, bool front) {
     int32_t i = (int32_t)(t - s->tasks);
     t->state = T_QUEUED;
     t->prev = t->next = NIL;
@@ -184,46 +179,37 @@ static void q_push(sched_t *s, task_t *t, bool front)
     }
 }
 
-static worker_t *worker_find(sched_t *s, const void *id, size_t len)
-{
+static worker_t *worker_find(sched_t *s, const void *id, size_t len) {
     for (int i = 0; i < s->nworkers; i++) {
         worker_t *w = &s->workers[i];
-        if (w->used && w->idlen == len && memcmp(w->id, id, len) == 0)
-            return w;
+        if (w->used && w->idlen == len && memcmp(w->id, id, len) == 0) return w;
     }
     return NULL;
 }
 
-static int worker_index(sched_t *s, worker_t *w)
-{
+static int worker_index(sched_t *s, worker_t *w) {
     return (int)(w - s->workers);
 }
 
-static bool worker_holds(worker_t *w, uint32_t shard)
-{
+static bool worker_holds(worker_t *w, uint32_t shard) {
     for (size_t i = 0; i < w->nheld; i++)
-        if (w->held[i] == shard)
-            return true;
+        if (w->held[i] == shard) return true;
     return false;
 }
 
-static void worker_hold(worker_t *w, uint32_t shard)
-{
-    if (worker_holds(w, shard))
-        return;
+static void worker_hold(worker_t *w, uint32_t shard) {
+    if (worker_holds(w, shard)) return;
     if (w->nheld == w->capheld) {
         size_t cap = w->capheld ? w->capheld * 2 : 16;
         uint32_t *p = realloc(w->held, cap * sizeof *p);
-        if (!p)
-            return; /* then we just resend the shard next time */
+        if (!p) return; /* then we just resend the shard next time */
         w->held = p;
         w->capheld = cap;
     }
     w->held[w->nheld++] = shard;
 }
 
-static void worker_unhold(worker_t *w, uint32_t shard)
-{
+static void worker_unhold(worker_t *w, uint32_t shard) {
     for (size_t i = 0; i < w->nheld; i++)
         if (w->held[i] == shard) {
             w->held[i] = w->held[--w->nheld];
@@ -231,8 +217,7 @@ static void worker_unhold(worker_t *w, uint32_t shard)
         }
 }
 
-static json_object *worker_json(const worker_t *w)
-{
+static json_object *worker_json(const worker_t *w) {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "id", json_object_new_string_len(w->id, (int)w->idlen));
     json_object_object_add(o, "name", json_object_new_string(w->name));
@@ -242,15 +227,12 @@ static json_object *worker_json(const worker_t *w)
     return o;
 }
 
-static int send_to(sched_t *s, worker_t *w, const proto_header_t *h, int more)
-{
-    if (zmq_send(s->router, w->id, w->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return -1;
+static int send_to(sched_t *s, worker_t *w, const proto_header_t *h, int more) {
+    if (zmq_send(s->router, w->id, w->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return -1;
     return wire_send_header(s->router, h, more);
 }
 
-static void send_simple(sched_t *s, worker_t *w, uint8_t type, const task_t *t, const lease_t *l)
-{
+static void send_simple(sched_t *s, worker_t *w, uint8_t type, const task_t *t, const lease_t *l) {
     proto_header_t h = {.type = type, .job_id = s->job_id, .shard = PROTO_NO_SHARD};
     if (t) {
         h.op = t->op;
@@ -266,53 +248,42 @@ static void send_simple(sched_t *s, worker_t *w, uint8_t type, const task_t *t, 
 }
 
 /* Removes lease i of t; the worker gets its credit back. */
-static void lease_remove(sched_t *s, task_t *t, int i)
-{
+static void lease_remove(sched_t *s, task_t *t, int i) {
     worker_t *w = &s->workers[t->leases[i].worker];
-    if (w->inflight > 0)
-        w->inflight--;
+    if (w->inflight > 0) w->inflight--;
     t->leases[i] = t->leases[--t->nleases];
 }
 
-static int lease_find(task_t *t, uint32_t attempt, uint64_t nonce)
-{
+static int lease_find(task_t *t, uint32_t attempt, uint64_t nonce) {
     for (int i = 0; i < t->nleases; i++)
-        if (t->leases[i].attempt == attempt && t->leases[i].nonce == nonce)
-            return i;
+        if (t->leases[i].attempt == attempt && t->leases[i].nonce == nonce) return i;
     return -1;
 }
 
-static void requeue_if_orphan(sched_t *s, task_t *t)
-{
+static void requeue_if_orphan(sched_t *s, task_t *t) {
     if (t->state == T_RUNNING && t->nleases == 0) {
         s->c.tasks_retried++;
         q_push(s, t, true);
     }
 }
 
-static void worker_lost(sched_t *s, worker_t *w, const char *reason)
-{
+static void worker_lost(sched_t *s, worker_t *w, const char *reason) {
     int wi = worker_index(s, w);
-    if (!w->alive)
-        return;
+    if (!w->alive) return;
     w->alive = false;
     w->accepting = false;
-    if (strcmp(reason, "bye") != 0)
-        s->c.workers_lost++;
+    if (strcmp(reason, "bye") != 0) s->c.workers_lost++;
     /* Its leases go back to the queue front: they were the oldest work. */
     for (size_t i = 0; i < s->ntasks; i++) {
         task_t *t = &s->tasks[i];
-        if (t->state != T_RUNNING)
-            continue;
+        if (t->state != T_RUNNING) continue;
         for (int k = t->nleases - 1; k >= 0; k--)
-            if (t->leases[k].worker == wi)
-                lease_remove(s, t, k);
+            if (t->leases[k].worker == wi) lease_remove(s, t, k);
         requeue_if_orphan(s, t);
     }
     if (s->holder)
         for (size_t i = 0; i < s->nshards; i++)
-            if (s->holder[i] == wi)
-                s->holder[i] = NO_WORKER;
+            if (s->holder[i] == wi) s->holder[i] = NO_WORKER;
     w->nheld = 0;
     w->inflight = 0;
     log_warn("worker %s (%s) %s", w->name, w->host,
@@ -325,8 +296,7 @@ static void worker_lost(sched_t *s, worker_t *w, const char *reason)
 
 /* ---------- construction ---------- */
 
-static void *bind_socket(sched_t *s, void *zctx, int type, int port, char *err, size_t errlen)
-{
+static void *bind_socket(sched_t *s, void *zctx, int type, int port, char *err, size_t errlen) {
     char ep[CONFIG_STR + 32];
     void *sock = zmq_socket(zctx, type);
     if (!sock) {
@@ -337,8 +307,8 @@ static void *bind_socket(sched_t *s, void *zctx, int type, int port, char *err, 
      * heartbeats on the SUB, all under SCHED_SMALL_MSG; with max_msg_mb there,
      * a peer could park up to RCVHWM x max_msg_mb bytes in our receive queues
      * (a 1 MB-hostname heartbeat flood took the master from 50 to 206 MB). */
-    long long max_msg = type == ZMQ_PULL ? (long long)s->cfg->cluster.max_msg_mb << 20
-                                         : SCHED_SMALL_MSG;
+    long long max_msg =
+        type == ZMQ_PULL ? (long long)s->cfg->cluster.max_msg_mb << 20 : SCHED_SMALL_MSG;
     wire_socket_defaults(sock, max_msg);
     if (security_server_setup(sock, s->cfg, err, errlen) < 0) {
         zmq_close(sock);
@@ -349,14 +319,14 @@ static void *bind_socket(sched_t *s, void *zctx, int type, int port, char *err, 
         zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
         zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     }
-    if (type == ZMQ_SUB)
-        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0);
+    if (type == ZMQ_SUB) zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0);
     snprintf(ep, sizeof ep, "tcp://%s:%d", s->cfg->master.ip, port);
     if (zmq_bind(sock, ep) != 0) {
         int e = zmq_errno(); /* only a port in use can be another master's */
         snprintf(err, errlen, "cannot listen on %s: %s%s", ep, zmq_strerror(e),
                  e == EADDRINUSE ? " (is another master running? change the port with --set "
-                                   "master.*_port=N)" : "");
+                                   "master.*_port=N)"
+                                 : "");
         zmq_close(sock);
         return NULL;
     }
@@ -364,8 +334,7 @@ static void *bind_socket(sched_t *s, void *zctx, int type, int port, char *err, 
 }
 
 sched_t *sched_new(void *zctx, const config_t *cfg, events_t *ev, volatile sig_atomic_t *stop,
-                   char *err, size_t errlen)
-{
+                   char *err, size_t errlen) {
     sched_t *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -385,10 +354,8 @@ sched_t *sched_new(void *zctx, const config_t *cfg, events_t *ev, volatile sig_a
     if (getrandom(&s->rng, sizeof s->rng, 0) != sizeof s->rng)
         s->rng = (uint64_t)clock_now_us() ^ ((uint64_t)getpid() << 32);
     s->router = bind_socket(s, zctx, ZMQ_ROUTER, cfg->master.task_port, err, errlen);
-    if (s->router)
-        s->pull = bind_socket(s, zctx, ZMQ_PULL, cfg->master.result_port, err, errlen);
-    if (s->pull)
-        s->sub = bind_socket(s, zctx, ZMQ_SUB, cfg->master.heartbeat_port, err, errlen);
+    if (s->router) s->pull = bind_socket(s, zctx, ZMQ_PULL, cfg->master.result_port, err, errlen);
+    if (s->pull) s->sub = bind_socket(s, zctx, ZMQ_SUB, cfg->master.heartbeat_port, err, errlen);
     if (!s->sub) {
         sched_destroy(&s);
         return NULL;
@@ -396,8 +363,7 @@ sched_t *sched_new(void *zctx, const config_t *cfg, events_t *ev, volatile sig_a
     return s;
 }
 
-static void clear_batch(sched_t *s)
-{
+static void clear_batch(sched_t *s) {
     for (size_t i = 0; i < s->ntasks; i++)
         blob_unref(&s->tasks[i].body);
     s->ntasks = 0;
@@ -407,11 +373,9 @@ static void clear_batch(sched_t *s)
     s->rows_total = s->rows_done = s->done_in_batch = 0;
 }
 
-void sched_destroy(sched_t **sp)
-{
+void sched_destroy(sched_t **sp) {
     sched_t *s = *sp;
-    if (!s)
-        return;
+    if (!s) return;
     /* Tell workers we are going so they do not wait for liveness to expire. */
     clear_batch(s);
     sched_end_job(s);
@@ -419,12 +383,9 @@ void sched_destroy(sched_t **sp)
         free(s->workers[i].held);
     free(s->workers);
     free(s->tasks);
-    if (s->router)
-        zmq_close(s->router);
-    if (s->pull)
-        zmq_close(s->pull);
-    if (s->sub)
-        zmq_close(s->sub);
+    if (s->router) zmq_close(s->router);
+    if (s->pull) zmq_close(s->pull);
+    if (s->sub) zmq_close(s->sub);
     free(s);
     *sp = NULL;
 }
@@ -432,8 +393,7 @@ void sched_destroy(sched_t **sp)
 /* ---------- jobs and tasks ---------- */
 
 int sched_begin_job(sched_t *s, uint32_t job_id, const char *file, const sched_shard_t *shards,
-                    size_t nshards, char *err, size_t errlen)
-{
+                    size_t nshards, char *err, size_t errlen) {
     sched_end_job(s);
     s->job_id = job_id;
     if (file) {
@@ -459,8 +419,7 @@ int sched_begin_job(sched_t *s, uint32_t job_id, const char *file, const sched_s
 }
 
 int sched_begin_split(sched_t *s, uint32_t job_id, const char *file, const split_t *sp, char *err,
-                      size_t errlen)
-{
+                      size_t errlen) {
     sched_shard_t *tab = calloc(sp->nshards ? sp->nshards : 1, sizeof *tab);
     if (!tab) {
         snprintf(err, errlen, "out of memory");
@@ -473,10 +432,8 @@ int sched_begin_split(sched_t *s, uint32_t job_id, const char *file, const split
     return rc;
 }
 
-void sched_end_job(sched_t *s)
-{
-    if (s->fd >= 0)
-        close(s->fd);
+void sched_end_job(sched_t *s) {
+    if (s->fd >= 0) close(s->fd);
     s->fd = -1;
     free(s->shards);
     free(s->holder);
@@ -488,47 +445,39 @@ void sched_end_job(sched_t *s)
         s->workers[i].nheld = 0;
 }
 
-int sched_set_context(sched_t *s, const void *ctx, size_t len)
-{
+int sched_set_context(sched_t *s, const void *ctx, size_t len) {
     blob_t *b = blob_copy(ctx, len);
-    if (!b)
-        return -1;
+    if (!b) return -1;
     blob_unref(&s->context);
     s->context = b;
     s->ctx_version++;
     return 0;
 }
 
-void sched_set_prefetch(sched_t *s, int prefetch)
-{
+void sched_set_prefetch(sched_t *s, int prefetch) {
     s->prefetch = prefetch < 0 ? 0 : prefetch;
 }
 
-void sched_set_speculation(sched_t *s, bool on)
-{
+void sched_set_speculation(sched_t *s, bool on) {
     s->speculate = on;
 }
 
-void sched_set_aux(sched_t *s, void *sock, sched_aux_fn fn, void *arg)
-{
+void sched_set_aux(sched_t *s, void *sock, sched_aux_fn fn, void *arg) {
     s->aux_sock = sock;
     s->aux_fn = fn;
     s->aux_arg = arg;
 }
 
-void sched_set_tick(sched_t *s, sched_tick_fn fn, void *arg)
-{
+void sched_set_tick(sched_t *s, sched_tick_fn fn, void *arg) {
     s->tick = fn;
     s->tick_arg = arg;
 }
 
-uint32_t sched_submit(sched_t *s, uint16_t op, uint32_t shard, blob_t *body, uint64_t rows)
-{
+uint32_t sched_submit(sched_t *s, uint16_t op, uint32_t shard, blob_t *body, uint64_t rows) {
     if (s->ntasks == s->captasks) {
         size_t cap = s->captasks ? s->captasks * 2 : 256;
         task_t *p = realloc(s->tasks, cap * sizeof *p);
-        if (!p)
-            return 0;
+        if (!p) return 0;
         s->tasks = p;
         s->captasks = cap;
     }
@@ -547,15 +496,13 @@ uint32_t sched_submit(sched_t *s, uint16_t op, uint32_t shard, blob_t *body, uin
 
 /* ---------- dispatch ---------- */
 
-static int worker_limit(const sched_t *s, const worker_t *w)
-{
+static int worker_limit(const sched_t *s, const worker_t *w) {
     return w->slots + s->prefetch;
 }
 
 /* Sends t to w under a new lease. Returns 0, or -1 when the worker cannot be
  * reached now (the caller leaves the task queued). */
-static int send_task(sched_t *s, worker_t *w, task_t *t)
-{
+static int send_task(sched_t *s, worker_t *w, task_t *t) {
     int wi = worker_index(s, w);
     bool need_ctx = s->context && (w->ctx_job != s->job_id || w->ctx_version != s->ctx_version);
     bool has_shard = t->shard != PROTO_NO_SHARD && t->shard < s->nshards;
@@ -578,7 +525,8 @@ static int send_task(sched_t *s, worker_t *w, task_t *t)
                  .start_wall = clock_wall_ms()};
     proto_header_t h = {.type = MSG_TASK,
                         .op = t->op,
-                        .flags = (need_ctx ? PROTO_F_CONTEXT : 0) | (need_shard ? PROTO_F_SHARD : 0),
+                        .flags =
+                            (need_ctx ? PROTO_F_CONTEXT : 0) | (need_shard ? PROTO_F_SHARD : 0),
                         .job_id = s->job_id,
                         .task_id = t->id,
                         .attempt = l.attempt,
@@ -587,17 +535,16 @@ static int send_task(sched_t *s, worker_t *w, task_t *t)
     int rc = send_to(s, w, &h, ZMQ_SNDMORE);
     if (rc == 0) {
         int more = (need_ctx || need_shard) ? ZMQ_SNDMORE : 0;
-        rc = t->body ? blob_send(t->body, s->router, more) : wire_send_bytes(s->router, "", 0, more);
+        rc =
+            t->body ? blob_send(t->body, s->router, more) : wire_send_bytes(s->router, "", 0, more);
         if (rc == 0 && need_ctx)
             rc = blob_send(s->context, s->router, need_shard ? ZMQ_SNDMORE : 0);
-        if (rc == 0 && need_shard)
-            rc = blob_send(shard_bytes, s->router, 0);
+        if (rc == 0 && need_shard) rc = blob_send(shard_bytes, s->router, 0);
     }
     blob_unref(&shard_bytes);
     if (rc < 0) {
         t->attempts--;
-        if (zmq_errno() == EHOSTUNREACH)
-            worker_lost(s, w, "lost");
+        if (zmq_errno() == EHOSTUNREACH) worker_lost(s, w, "lost");
         return -1;
     }
     if (need_ctx) {
@@ -606,8 +553,7 @@ static int send_task(sched_t *s, worker_t *w, task_t *t)
     }
     if (need_shard) {
         worker_hold(w, t->shard);
-        if (s->holder[t->shard] == NO_WORKER)
-            s->holder[t->shard] = wi;
+        if (s->holder[t->shard] == NO_WORKER) s->holder[t->shard] = wi;
     }
     t->leases[t->nleases++] = l;
     t->state = T_RUNNING;
@@ -617,22 +563,18 @@ static int send_task(sched_t *s, worker_t *w, task_t *t)
 
 /* The first queued task w may take: no shard, a shard it holds, or a shard
  * nobody alive holds. */
-static task_t *pick_for(sched_t *s, worker_t *w)
-{
+static task_t *pick_for(sched_t *s, worker_t *w) {
     int wi = worker_index(s, w);
     for (int32_t i = s->qhead; i != NIL; i = s->tasks[i].next) {
         task_t *t = &s->tasks[i];
-        if (t->shard == PROTO_NO_SHARD || t->shard >= s->nshards)
-            return t;
+        if (t->shard == PROTO_NO_SHARD || t->shard >= s->nshards) return t;
         int h = s->holder[t->shard];
-        if (h == wi || h == NO_WORKER || !s->workers[h].alive)
-            return t;
+        if (h == wi || h == NO_WORKER || !s->workers[h].alive) return t;
     }
     return NULL;
 }
 
-static void dispatch(sched_t *s)
-{
+static void dispatch(sched_t *s) {
     bool progress = true;
     while (progress && s->qhead != NIL) {
         progress = false;
@@ -641,8 +583,7 @@ static void dispatch(sched_t *s)
             if (!w->used || !w->alive || !w->accepting || w->inflight >= worker_limit(s, w))
                 continue;
             task_t *t = pick_for(s, w);
-            if (!t)
-                continue;
+            if (!t) continue;
             q_remove(s, t);
             if (send_task(s, w, t) < 0) {
                 q_push(s, t, true);
@@ -656,29 +597,22 @@ static void dispatch(sched_t *s)
 
 /* Straggler copies: with nothing queued, an idle worker runs a second attempt
  * of the oldest running task that has taken much longer than tasks usually do. */
-static void speculate(sched_t *s)
-{
-    if (!s->speculate || s->qhead != NIL || s->pending == 0)
-        return;
+static void speculate(sched_t *s) {
+    if (!s->speculate || s->qhead != NIL || s->pending == 0) return;
     int64_t now = clock_now_us();
     int64_t typical = s->durations_n ? s->durations_sum_us / (int64_t)s->durations_n : 0;
     int64_t threshold = typical * 2 > 1000000 ? typical * 2 : 1000000;
     for (int k = 0; k < s->nworkers; k++) {
         worker_t *w = &s->workers[k];
-        if (!w->used || !w->alive || !w->accepting || w->inflight > 0)
-            continue;
+        if (!w->used || !w->alive || !w->accepting || w->inflight > 0) continue;
         task_t *oldest = NULL;
         for (size_t i = 0; i < s->ntasks; i++) {
             task_t *t = &s->tasks[i];
-            if (t->state != T_RUNNING || t->nleases != 1 || t->leases[0].worker == k)
-                continue;
-            if (now - t->leases[0].start_us < threshold)
-                continue;
-            if (!oldest || t->leases[0].start_us < oldest->leases[0].start_us)
-                oldest = t;
+            if (t->state != T_RUNNING || t->nleases != 1 || t->leases[0].worker == k) continue;
+            if (now - t->leases[0].start_us < threshold) continue;
+            if (!oldest || t->leases[0].start_us < oldest->leases[0].start_us) oldest = t;
         }
-        if (!oldest)
-            return;
+        if (!oldest) return;
         if (send_task(s, w, oldest) == 0) {
             s->c.tasks_speculative++;
             log_info("task %u is slow on %s; running a copy on %s", oldest->id,
@@ -689,8 +623,7 @@ static void speculate(sched_t *s)
 
 /* ---------- incoming messages ---------- */
 
-static void on_ready(sched_t *s, const void *id, size_t idlen, wire_msg_t *m)
-{
+static void on_ready(sched_t *s, const void *id, size_t idlen, wire_msg_t *m) {
     json_object *info = peerjson_parse(wire_data(m, 2), wire_size(m, 2));
     if (!info) {
         drop(s, DROP_MALFORMED, "READY without valid JSON");
@@ -750,8 +683,7 @@ static void on_ready(sched_t *s, const void *id, size_t idlen, wire_msg_t *m)
     events_publish(s->ev, EV_WORKER_JOINED, worker_json(w));
 }
 
-static void on_handback(sched_t *s, worker_t *w, const proto_header_t *h)
-{
+static void on_handback(sched_t *s, worker_t *w, const proto_header_t *h) {
     task_t *t = task_by_id(s, h->task_id);
     int li = t ? lease_find(t, h->attempt, h->lease) : -1;
     if (li < 0 || t->leases[li].worker != worker_index(s, w)) {
@@ -765,12 +697,10 @@ static void on_handback(sched_t *s, worker_t *w, const proto_header_t *h)
     log_info("worker %s handed back task %u", w->name, t->id);
 }
 
-static void handle_router(sched_t *s)
-{
+static void handle_router(sched_t *s) {
     for (int n = 0; n < RECV_BATCH; n++) {
         wire_msg_t m;
-        if (wire_recv(s->router, &m, ZMQ_DONTWAIT) < 0)
-            return;
+        if (wire_recv(s->router, &m, ZMQ_DONTWAIT) < 0) return;
         proto_header_t h;
         const char *why = "frames";
         int mn, mx;
@@ -809,8 +739,7 @@ static void handle_router(sched_t *s)
     }
 }
 
-static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h, wire_msg_t *m)
-{
+static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h, wire_msg_t *m) {
     lease_t win = t->leases[li];
     worker_t *w = &s->workers[win.worker];
     int64_t now = clock_now_us();
@@ -836,9 +765,8 @@ static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h
         json_object *o = json_object_new_object();
         json_object_object_add(o, "job_id", json_object_new_int64(s->job_id));
         json_object_object_add(o, "task_id", json_object_new_int64(t->id));
-        json_object_object_add(o, "shard", t->shard == PROTO_NO_SHARD
-                                               ? NULL
-                                               : json_object_new_int64(t->shard));
+        json_object_object_add(o, "shard",
+                               t->shard == PROTO_NO_SHARD ? NULL : json_object_new_int64(t->shard));
         json_object_object_add(o, "worker", json_object_new_string(w->name));
         json_object_object_add(o, "attempt", json_object_new_int64(win.attempt));
         json_object_object_add(o, "start_ms", json_object_new_int64(win.start_wall));
@@ -863,8 +791,7 @@ static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h
     }
 }
 
-static void fail_result(sched_t *s, task_t *t, int li, const proto_header_t *h, wire_msg_t *m)
-{
+static void fail_result(sched_t *s, task_t *t, int li, const proto_header_t *h, wire_msg_t *m) {
     worker_t *w = &s->workers[t->leases[li].worker];
     char msg[PROTO_MAX_ERROR + 1];
     proto_clean_text(wire_data(m, 2), wire_size(m, 2), msg, sizeof msg);
@@ -875,8 +802,7 @@ static void fail_result(sched_t *s, task_t *t, int li, const proto_header_t *h, 
         t->attempts--;
         if (t->shard < s->nshards) {
             worker_unhold(w, t->shard);
-            if (s->holder[t->shard] == worker_index(s, w))
-                s->holder[t->shard] = NO_WORKER;
+            if (s->holder[t->shard] == worker_index(s, w)) s->holder[t->shard] = NO_WORKER;
         }
         w->ctx_job = 0; /* resend the context too */
         requeue_if_orphan(s, t);
@@ -911,15 +837,14 @@ static void fail_result(sched_t *s, task_t *t, int li, const proto_header_t *h, 
     requeue_if_orphan(s, t);
 }
 
-static void handle_pull(sched_t *s)
-{
+static void handle_pull(sched_t *s) {
     for (int n = 0; n < RECV_BATCH; n++) {
         wire_msg_t m;
-        if (wire_recv(s->pull, &m, ZMQ_DONTWAIT) < 0)
-            return;
+        if (wire_recv(s->pull, &m, ZMQ_DONTWAIT) < 0) return;
         proto_header_t h;
         const char *why = "frames";
-        if (m.too_many || m.n != 3 || proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) < 0 ||
+        if (m.too_many || m.n != 3 ||
+            proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) < 0 ||
             (h.type != MSG_RESULT && h.type != MSG_FAIL)) {
             drop(s, DROP_MALFORMED, why);
             goto next;
@@ -955,15 +880,14 @@ static void handle_pull(sched_t *s)
     }
 }
 
-static void handle_sub(sched_t *s)
-{
+static void handle_sub(sched_t *s) {
     for (int n = 0; n < RECV_BATCH; n++) {
         wire_msg_t m;
-        if (wire_recv(s->sub, &m, ZMQ_DONTWAIT) < 0)
-            return;
+        if (wire_recv(s->sub, &m, ZMQ_DONTWAIT) < 0) return;
         proto_header_t h;
         const char *why = "frames";
-        if (m.too_many || m.n != 3 || proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) < 0 ||
+        if (m.too_many || m.n != 3 ||
+            proto_header_decode(wire_data(&m, 0), wire_size(&m, 0), &h, &why) < 0 ||
             h.type != MSG_HEARTBEAT || !proto_valid_id(wire_data(&m, 1), wire_size(&m, 1))) {
             drop(s, DROP_MALFORMED, why);
             goto next;
@@ -1004,8 +928,7 @@ static void handle_sub(sched_t *s)
 
 /* ---------- timers ---------- */
 
-static void publish_counters(sched_t *s)
-{
+static void publish_counters(sched_t *s) {
     json_object *o = json_object_new_object();
     json_object *d = json_object_new_object();
     for (int k = 0; k < DROP_KINDS; k++)
@@ -1015,20 +938,20 @@ static void publish_counters(sched_t *s)
     json_object_object_add(t, "done", json_object_new_int64((int64_t)s->c.tasks_done));
     json_object_object_add(t, "failed", json_object_new_int64((int64_t)s->c.tasks_failed));
     json_object_object_add(t, "retried", json_object_new_int64((int64_t)s->c.tasks_retried));
-    json_object_object_add(t, "speculative", json_object_new_int64((int64_t)s->c.tasks_speculative));
+    json_object_object_add(t, "speculative",
+                           json_object_new_int64((int64_t)s->c.tasks_speculative));
     json_object_object_add(o, "tasks", t);
-    json_object_object_add(o, "rows_processed", json_object_new_int64((int64_t)s->c.rows_processed));
+    json_object_object_add(o, "rows_processed",
+                           json_object_new_int64((int64_t)s->c.rows_processed));
     json_object_object_add(o, "workers_lost", json_object_new_int64((int64_t)s->c.workers_lost));
     events_publish(s->ev, EV_COUNTERS, o);
 }
 
-static void on_tick(sched_t *s)
-{
+static void on_tick(sched_t *s) {
     int64_t now = clock_now_ms();
     for (int i = 0; i < s->nworkers; i++) {
         worker_t *w = &s->workers[i];
-        if (!w->used || !w->alive)
-            continue;
+        if (!w->used || !w->alive) continue;
         if (now - w->last_seen_ms > s->dead_ms) {
             worker_lost(s, w, "lost");
             continue;
@@ -1036,12 +959,10 @@ static void on_tick(sched_t *s)
         send_simple(s, w, MSG_PING, NULL, NULL);
     }
     publish_counters(s);
-    if (s->tick)
-        s->tick(s->tick_arg);
+    if (s->tick) s->tick(s->tick_arg);
 }
 
-static int loop_once(sched_t *s, int64_t timeout_ms)
-{
+static int loop_once(sched_t *s, int64_t timeout_ms) {
     zmq_pollitem_t items[4] = {{s->router, 0, ZMQ_POLLIN, 0},
                                {s->pull, 0, ZMQ_POLLIN, 0},
                                {s->sub, 0, ZMQ_POLLIN, 0},
@@ -1052,29 +973,21 @@ static int loop_once(sched_t *s, int64_t timeout_ms)
      * lose up to one heartbeat per round. */
     dispatch(s);
     int64_t now = clock_now_ms();
-    if (s->next_tick_ms == 0)
-        s->next_tick_ms = now + s->hb_ms;
+    if (s->next_tick_ms == 0) s->next_tick_ms = now + s->hb_ms;
     int64_t wait = s->next_tick_ms - now;
-    if (wait < 0)
-        wait = 0;
-    if (timeout_ms >= 0 && timeout_ms < wait)
-        wait = timeout_ms;
+    if (wait < 0) wait = 0;
+    if (timeout_ms >= 0 && timeout_ms < wait) wait = timeout_ms;
     int rc = zmq_poll(items, nitems, (long)wait);
     if (rc < 0 && zmq_errno() != EINTR) {
         log_error("poll failed: %s", zmq_strerror(zmq_errno()));
         return -1;
     }
-    if (*s->stop)
-        return -2;
+    if (*s->stop) return -2;
     if (rc > 0) {
-        if (items[1].revents & ZMQ_POLLIN)
-            handle_pull(s);
-        if (items[0].revents & ZMQ_POLLIN)
-            handle_router(s);
-        if (items[2].revents & ZMQ_POLLIN)
-            handle_sub(s);
-        if (s->aux_sock && (items[3].revents & ZMQ_POLLIN))
-            s->aux_fn(s->aux_arg);
+        if (items[1].revents & ZMQ_POLLIN) handle_pull(s);
+        if (items[0].revents & ZMQ_POLLIN) handle_router(s);
+        if (items[2].revents & ZMQ_POLLIN) handle_sub(s);
+        if (s->aux_sock && (items[3].revents & ZMQ_POLLIN)) s->aux_fn(s->aux_arg);
     }
     if (clock_now_ms() >= s->next_tick_ms) {
         s->next_tick_ms = clock_now_ms() + s->hb_ms;
@@ -1086,8 +999,7 @@ static int loop_once(sched_t *s, int64_t timeout_ms)
 }
 
 int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char *err,
-               size_t errlen)
-{
+               size_t errlen) {
     int rc = 0;
     s->on_result = fn;
     s->on_result_arg = arg;
@@ -1095,8 +1007,7 @@ int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char
     s->fail_msg[0] = 0;
     s->durations_sum_us = 0;
     s->durations_n = 0;
-    if (data_error)
-        *data_error = false;
+    if (data_error) *data_error = false;
     while (s->pending > 0 && !s->failed) {
         rc = loop_once(s, -1);
         if (rc == -2) {
@@ -1111,8 +1022,7 @@ int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char
     rc = 0;
     if (s->failed) {
         snprintf(err, errlen, "%s", s->fail_msg);
-        if (data_error)
-            *data_error = s->data_error;
+        if (data_error) *data_error = s->data_error;
         /* Outstanding leases are cancelled so workers stop wasting time. */
         for (size_t i = 0; i < s->ntasks; i++) {
             task_t *t = &s->tasks[i];
@@ -1129,27 +1039,21 @@ out:
     return rc;
 }
 
-int sched_wait_workers(sched_t *s, int n, int64_t timeout_ms)
-{
+int sched_wait_workers(sched_t *s, int n, int64_t timeout_ms) {
     int64_t deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
     while (sched_live_workers(s) < n) {
         int64_t left = clock_until(deadline);
-        if (deadline >= 0 && left == 0)
-            return -1;
-        if (loop_once(s, deadline < 0 ? 500 : (left < 500 ? left : 500)) == -2)
-            return -2;
+        if (deadline >= 0 && left == 0) return -1;
+        if (loop_once(s, deadline < 0 ? 500 : (left < 500 ? left : 500)) == -2) return -2;
     }
     return 0;
 }
 
-int sched_poll(sched_t *s, int64_t timeout_ms)
-{
+int sched_poll(sched_t *s, int64_t timeout_ms) {
     int64_t deadline = clock_now_ms() + timeout_ms;
     for (;;) {
-        if (loop_once(s, clock_until(deadline)) == -2)
-            return -2;
-        if (clock_until(deadline) == 0)
-            return 0;
+        if (loop_once(s, clock_until(deadline)) == -2) return -2;
+        if (clock_until(deadline) == 0) return 0;
     }
 }
 
@@ -1164,8 +1068,7 @@ typedef struct round_run {
 
 /* The scheduler hands over each task's result exactly once, and its shard is
  * the one the round submitted (taken from the task table, not the message). */
-static int round_take(void *arg, const sched_result_t *res)
-{
+static int round_take(void *arg, const sched_result_t *res) {
     round_run_t *run = arg;
     sched_round_t *r = run->r;
     sched_answer_t *a = &r->answers[res->shard];
@@ -1178,16 +1081,14 @@ static int round_take(void *arg, const sched_result_t *res)
         return 0;
     }
     if (!(a->data = blob_copy(res->data, res->len))) {
-        snprintf(run->err, run->errlen, "out of memory keeping the result of shard %u",
-                 res->shard);
+        snprintf(run->err, run->errlen, "out of memory keeping the result of shard %u", res->shard);
         run->refused = true;
         return -1;
     }
     return 0;
 }
 
-int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen)
-{
+int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen) {
     round_run_t run = {.r = r, .err = err, .errlen = errlen};
     r->data_error = false;
     r->nshards = s->nshards;
@@ -1198,8 +1099,7 @@ int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen)
     }
     for (size_t i = 0; i < s->nshards; i++) {
         blob_t *body = r->bodies ? r->bodies[i] : r->body;
-        if (r->bodies && !body)
-            continue;
+        if (r->bodies && !body) continue;
         if (!sched_submit(s, r->op, (uint32_t)i, body, s->shards[i].rows)) {
             clear_batch(s);
             snprintf(err, errlen, "out of memory queueing tasks");
@@ -1208,13 +1108,11 @@ int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen)
     }
     char why[sizeof s->fail_msg];
     int rc = sched_wait(s, round_take, &run, &r->data_error, why, sizeof why);
-    if (rc < 0 && !run.refused)
-        snprintf(err, errlen, "%s", why);
+    if (rc < 0 && !run.refused) snprintf(err, errlen, "%s", why);
     return rc;
 }
 
-void sched_round_free(sched_round_t *r)
-{
+void sched_round_free(sched_round_t *r) {
     for (size_t i = 0; r->answers && i < r->nshards; i++)
         blob_unref(&r->answers[i].data);
     free(r->answers);
@@ -1222,35 +1120,29 @@ void sched_round_free(sched_round_t *r)
     r->nshards = 0;
 }
 
-int sched_live_workers(const sched_t *s)
-{
+int sched_live_workers(const sched_t *s) {
     int n = 0;
     for (int i = 0; i < s->nworkers; i++)
         n += s->workers[i].used && s->workers[i].alive;
     return n;
 }
 
-int sched_total_slots(const sched_t *s)
-{
+int sched_total_slots(const sched_t *s) {
     int n = 0;
     for (int i = 0; i < s->nworkers; i++)
-        if (s->workers[i].used && s->workers[i].alive)
-            n += s->workers[i].slots;
+        if (s->workers[i].used && s->workers[i].alive) n += s->workers[i].slots;
     return n;
 }
 
-void sched_get_counters(const sched_t *s, sched_counters_t *out)
-{
+void sched_get_counters(const sched_t *s, sched_counters_t *out) {
     *out = s->c;
 }
 
-const char *sched_drop_kind_name(int kind)
-{
+const char *sched_drop_kind_name(int kind) {
     return kind >= 0 && kind < DROP_KINDS ? drop_names[kind] : NULL;
 }
 
-void sched_get_progress(const sched_t *s, sched_progress_t *out)
-{
+void sched_get_progress(const sched_t *s, sched_progress_t *out) {
     out->tasks_done = s->done_in_batch;
     out->tasks_total = s->ntasks;
     out->rows_done = s->rows_done;

@@ -54,7 +54,7 @@ typedef struct sched_result {
     uint32_t attempt;
     const void *data; /* borrowed: valid during the callback only */
     size_t len;
-    const char *worker; /* name of the worker whose result won */
+    const char *worker;       /* name of the worker whose result won */
     int64_t start_us, end_us; /* monotonic: lease sent, result received */
 } sched_result_t;
 
@@ -95,8 +95,8 @@ void sched_end_job(sched_t *s);
 
 /* One shard's answer in a round. */
 typedef struct sched_answer {
-    blob_t *data; /* the result's bytes (owned by the round); NULL when the shard
-                   * had no task or its result went to the sink */
+    blob_t *data;    /* the result's bytes (owned by the round); NULL when the shard
+                      * had no task or its result went to the sink */
     char worker[65]; /* the worker whose result won ("" when none) */
 } sched_answer_t;
 

@@ -31,16 +31,14 @@ typedef struct serve {
     int nqueued;
 } serve_t;
 
-static void reply(void *rep, json_object *o)
-{
+static void reply(void *rep, json_object *o) {
     size_t len;
     const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
     zmq_send(rep, text, len, ZMQ_DONTWAIT);
     json_object_put(o);
 }
 
-static void reply_error(void *rep, int status, const char *msg)
-{
+static void reply_error(void *rep, int status, const char *msg) {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "error", json_object_new_string(msg));
     json_object_object_add(o, "status", json_object_new_int(status));
@@ -48,8 +46,7 @@ static void reply_error(void *rep, int status, const char *msg)
 }
 
 /* Builds a job from a request; NULL with err set when it is not valid. */
-static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t errlen)
-{
+static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t errlen) {
     job_t *j = calloc(1, sizeof *j);
     const char *m = NULL;
     if (!j) {
@@ -73,25 +70,21 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
         goto fail;
     }
     j->opts.cmd = j->mode;
-    json_object_object_foreach(req, key, val)
-    {
+    json_object_object_foreach(req, key, val) {
         char text[CONFIG_PATH];
-        if (strcmp(key, "mode") == 0)
-            continue;
+        if (strcmp(key, "mode") == 0) continue;
         enum json_type t = json_object_get_type(val);
         if (t != json_type_string && t != json_type_int && t != json_type_double) {
             snprintf(err, errlen, "\"%.40s\": expected a string or a number", key);
             goto fail;
         }
         snprintf(text, sizeof text, "%s", json_object_get_string(val));
-        if (cli_job_option(&j->cfg, &j->opts, key, text, err, errlen) < 0)
-            goto fail;
+        if (cli_job_option(&j->cfg, &j->opts, key, text, err, errlen) < 0) goto fail;
     }
     /* What the drivers would refuse before starting is refused here, by the
      * command line's checks, so that a submitted job either runs (and ends
      * done or failed) or is rejected. */
-    if (jobopts_validate(&j->cfg, &j->opts, err, errlen) < 0)
-        goto fail;
+    if (jobopts_validate(&j->cfg, &j->opts, err, errlen) < 0) goto fail;
     const char *data = j->mode == CMD_TRAIN ? j->cfg.data.train : j->cfg.data.test;
     if (access(data, R_OK) != 0) {
         snprintf(err, errlen, "%.200s: cannot read the data file", data);
@@ -114,14 +107,12 @@ fail:
     return NULL;
 }
 
-static void on_request(void *arg)
-{
+static void on_request(void *arg) {
     serve_t *sv = arg;
     char buf[MAX_REQUEST + 1];
     char err[1024];
     int n = zmq_recv(sv->rep, buf, MAX_REQUEST, ZMQ_DONTWAIT);
-    if (n < 0)
-        return;
+    if (n < 0) return;
     int more = 0;
     size_t ml = sizeof more;
     zmq_getsockopt(sv->rep, ZMQ_RCVMORE, &more, &ml);
@@ -161,16 +152,14 @@ static void on_request(void *arg)
     reply(sv->rep, o);
 }
 
-int serve_run(master_ctx_t *ctx, void *rep)
-{
+int serve_run(master_ctx_t *ctx, void *rep) {
     serve_t sv = {.ctx = ctx, .rep = rep};
     sched_set_aux(ctx->sched, rep, on_request, &sv);
     log_info("serving: submit jobs with POST /api/jobs on http://%s:%d", ctx->cfg->dashboard.host,
              ctx->cfg->dashboard.port);
     while (!*ctx->stop) {
         if (sv.nqueued == 0) {
-            if (sched_poll(ctx->sched, 1000) == -2)
-                break;
+            if (sched_poll(ctx->sched, 1000) == -2) break;
             continue;
         }
         job_t *j = sv.queue[0];
@@ -187,8 +176,8 @@ int serve_run(master_ctx_t *ctx, void *rep)
             json_object *o = json_object_new_object();
             if (o) {
                 json_object_object_add(o, "job_id", json_object_new_int64(j->id));
-                json_object_object_add(o, "mode", json_object_new_string(
-                                                      j->mode == CMD_TRAIN ? "train" : "test"));
+                json_object_object_add(
+                    o, "mode", json_object_new_string(j->mode == CMD_TRAIN ? "train" : "test"));
                 json_object_object_add(o, "status", json_object_new_int(status));
             }
             events_publish(ctx->ev, EV_JOB_FAILED, o);
@@ -201,11 +190,9 @@ int serve_run(master_ctx_t *ctx, void *rep)
     return EXIT_OK;
 }
 
-void serve_idle(master_ctx_t *ctx)
-{
+void serve_idle(master_ctx_t *ctx) {
     log_info("job finished; staying up with the dashboard on http://%s:%d (Ctrl-C to stop)",
              ctx->cfg->dashboard.host, ctx->cfg->dashboard.port);
     while (!*ctx->stop)
-        if (sched_poll(ctx->sched, 1000) == -2)
-            break;
+        if (sched_poll(ctx->sched, 1000) == -2) break;
 }

@@ -31,13 +31,11 @@
 
 /* ---- shared with the strategies (master/trainer.h) ---- */
 
-void trainer_fail(trainer_t *t, const char *msg)
-{
+void trainer_fail(trainer_t *t, const char *msg) {
     snprintf(t->err, sizeof t->err, "%s", msg);
 }
 
-int trainer_round(trainer_t *t, sched_round_t *r)
-{
+int trainer_round(trainer_t *t, sched_round_t *r) {
     char err[1024] = "";
     t->err[0] = 0;
     int rc = sched_round(t->s, r, err, sizeof err);
@@ -46,8 +44,7 @@ int trainer_round(trainer_t *t, sched_round_t *r)
         return EXIT_JOB_FAILED;
     }
     if (rc < 0) {
-        if (!t->err[0])
-            trainer_fail(t, err);
+        if (!t->err[0]) trainer_fail(t, err);
         t->data_error = r->data_error;
         return r->data_error ? EXIT_BAD_DATA : EXIT_JOB_FAILED;
     }
@@ -58,8 +55,7 @@ int trainer_round(trainer_t *t, sched_round_t *r)
 
 /* Sends the job context; a fresh encode each time (the scheduler copies it
  * and bumps the version). */
-static int send_context(trainer_t *t, bool with_schema)
-{
+static int send_context(trainer_t *t, bool with_schema) {
     jobctx_t c = {.format = t->sp.format == DATA_LIBSVM ? JOBCTX_LIBSVM : JOBCTX_CSV,
                   .file = (char *)t->cfg->data.train,
                   .header = t->sp.header,
@@ -81,15 +77,13 @@ static int send_context(trainer_t *t, bool with_schema)
     }
     int rc = sched_set_context(t->s, buf, len);
     free(buf);
-    if (rc < 0)
-        trainer_fail(t, "out of memory setting the job context");
+    if (rc < 0) trainer_fail(t, "out of memory setting the job context");
     return rc;
 }
 
 /* ---- schema pass ---- */
 
-static void free_bodies(blob_t **b, size_t n)
-{
+static void free_bodies(blob_t **b, size_t n) {
     for (size_t i = 0; b && i < n; i++)
         blob_unref(&b[i]);
     free(b);
@@ -97,34 +91,28 @@ static void free_bodies(blob_t **b, size_t n)
 
 /* An OP_SUMMARY round over the shards before limit that have no summary
  * yet; each answer is decoded into sums[shard]. *queued counts the tasks. */
-static int summary_round(trainer_t *t, summary_t **sums, size_t limit, size_t *queued)
-{
+static int summary_round(trainer_t *t, summary_t **sums, size_t limit, size_t *queued) {
     size_t ns = t->sp.nshards;
     blob_t **bodies = calloc(ns ? ns : 1, sizeof *bodies);
     sched_round_t r = {.op = OP_SUMMARY, .bodies = bodies};
     int status = EXIT_JOB_FAILED;
     *queued = 0;
     for (size_t i = 0; bodies && i < limit; i++) {
-        if (sums[i])
-            continue;
+        if (sums[i]) continue;
         /* the body is the shard's position, as a prediction request's */
         predmsg_req_t pos = {t->sp.shards[i].first_row, t->sp.shards[i].first_line};
-        if (!(bodies[i] = predmsg_req_encode(&pos)))
-            goto nomem;
+        if (!(bodies[i] = predmsg_req_encode(&pos))) goto nomem;
         (*queued)++;
     }
-    if (!bodies)
-        goto nomem;
-    if (*queued == 0 || (status = trainer_round(t, &r)) != 0)
-        goto out;
+    if (!bodies) goto nomem;
+    if (*queued == 0 || (status = trainer_round(t, &r)) != 0) goto out;
     for (size_t i = 0; i < ns; i++) {
         char err[512];
-        if (!r.answers[i].data)
-            continue;
+        if (!r.answers[i].data) continue;
         sums[i] = summary_decode(r.answers[i].data->data, r.answers[i].data->len, err, sizeof err);
         if (!sums[i]) {
-            snprintf(t->err, sizeof t->err, "worker %s sent a bad summary: %s",
-                     r.answers[i].worker, err);
+            snprintf(t->err, sizeof t->err, "worker %s sent a bad summary: %s", r.answers[i].worker,
+                     err);
             status = EXIT_JOB_FAILED;
             goto out;
         }
@@ -143,8 +131,7 @@ out:
  * shards before the reported one that have no summary run (again) until none
  * of them fails, each failure replacing t->err with an earlier one. Returns
  * the exit status for the job. */
-static int earliest_summary_error(trainer_t *t, summary_t **sums)
-{
+static int earliest_summary_error(trainer_t *t, summary_t **sums) {
     char found[sizeof t->err];
     for (;;) {
         long bad = split_shard_of_error(&t->sp, t->cfg->data.train, t->err);
@@ -156,10 +143,8 @@ static int earliest_summary_error(trainer_t *t, summary_t **sums)
             snprintf(t->err, sizeof t->err, "%s", found);
             return EXIT_BAD_DATA;
         }
-        if (status == EXIT_BAD_DATA)
-            continue; /* an earlier shard: t->err names it */
-        if (t->ctx->stop && *t->ctx->stop)
-            return status;
+        if (status == EXIT_BAD_DATA) continue; /* an earlier shard: t->err names it */
+        if (t->ctx->stop && *t->ctx->stop) return status;
         /* The shards before it are fine (or failed otherwise: then the error
          * in hand is still the earliest known). */
         snprintf(t->err, sizeof t->err, "%s", found);
@@ -170,11 +155,9 @@ static int earliest_summary_error(trainer_t *t, summary_t **sums)
 
 /* The schema of the merged summaries, and what follows from it: classes,
  * features, the model's label values. */
-static int fit_schema(trainer_t *t, summary_t *all)
-{
+static int fit_schema(trainer_t *t, summary_t *all) {
     t->schema = schema_fit(all, &t->src, t->cfg->data.scale, t->err, sizeof t->err);
-    if (!t->schema)
-        return EXIT_BAD_DATA;
+    if (!t->schema) return EXIT_BAD_DATA;
     if (!(t->schema_json = schema_to_json(t->schema))) {
         trainer_fail(t, "out of memory");
         return EXIT_JOB_FAILED;
@@ -198,8 +181,7 @@ static int fit_schema(trainer_t *t, summary_t *all)
 }
 
 /* One summary per shard, merged in shard order and fitted. */
-static int schema_pass(trainer_t *t)
-{
+static int schema_pass(trainer_t *t) {
     int status = EXIT_JOB_FAILED;
     size_t queued;
     summary_t *all = NULL;
@@ -210,8 +192,7 @@ static int schema_pass(trainer_t *t)
     }
     progress_phase(&t->prog, "schema");
     if ((status = summary_round(t, sums, t->sp.nshards, &queued)) != 0) {
-        if (status == EXIT_BAD_DATA)
-            status = earliest_summary_error(t, sums);
+        if (status == EXIT_BAD_DATA) status = earliest_summary_error(t, sums);
         goto out;
     }
     status = EXIT_JOB_FAILED;
@@ -242,17 +223,14 @@ typedef struct submission {
 
 /* The round's sink: a shard's "id,label,predicted" lines go to the ordered
  * writer as they arrive. */
-static int take_lines(void *arg, uint32_t shard, const void *data, size_t len, const char *worker)
-{
+static int take_lines(void *arg, uint32_t shard, const void *data, size_t len, const char *worker) {
     submission_t *sub = arg;
     tronmsg_res_t res = {0};
-    if (train_exact_answer(sub->t, shard, data, len, worker, sub->item, 1, &res) < 0)
-        return -1;
+    if (train_exact_answer(sub->t, shard, data, len, worker, sub->item, 1, &res) < 0) return -1;
     const tronmsg_ans_t *a = &res.ans[0];
     sub->rows += a->rows;
     sub->correct += a->correct;
-    int rc = writer_put(sub->w, shard, a->text, a->text_len, NULL, sub->t->err,
-                        sizeof sub->t->err);
+    int rc = writer_put(sub->w, shard, a->text, a->text_len, NULL, sub->t->err, sizeof sub->t->err);
     tronmsg_res_free(&res);
     return rc;
 }
@@ -263,10 +241,12 @@ static int take_lines(void *arg, uint32_t shard, const void *data, size_t len, c
  * the ordered writer (master/writer.h) puts in shard order (= input order)
  * into tmp, the staged file that write_outputs() commits with the model;
  * early shards beyond its memory budget wait in a spool file. */
-static int write_submission(trainer_t *t, const char *tmp, double *accuracy)
-{
-    tronmsg_item_t it = {.cls = (uint32_t)t->nr_w, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_PRED,
-                         .flags = TRONMSG_F_TEXT, .w = t->w};
+static int write_submission(trainer_t *t, const char *tmp, double *accuracy) {
+    tronmsg_item_t it = {.cls = (uint32_t)t->nr_w,
+                         .fold = TRONMSG_ALL_ROWS,
+                         .op = TRONMSG_PRED,
+                         .flags = TRONMSG_F_TEXT,
+                         .w = t->w};
     submission_t sub = {.t = t, .item = &it};
     sched_round_t r = {.op = OP_TRON, .sink = take_lines, .sink_arg = &sub};
     int status = EXIT_JOB_FAILED;
@@ -309,8 +289,7 @@ out:
  * written to their staged files and committed together only when all three
  * are complete: a failure anywhere leaves the previous ones as they were
  * (see master/outputs.h for the order of the renames). */
-static int write_outputs(trainer_t *t, outputs_t *outs, double *accuracy)
-{
+static int write_outputs(trainer_t *t, outputs_t *outs, double *accuracy) {
     if (model_write(outputs_stage_path(outs, 0), t->solver, t->nr_class, t->label_values,
                     t->nr_feature, t->cfg->model.bias, t->w, t->err, sizeof t->err) < 0)
         return EXIT_JOB_FAILED;
@@ -318,18 +297,15 @@ static int write_outputs(trainer_t *t, outputs_t *outs, double *accuracy)
         schema_save(t->schema, outputs_stage_path(outs, 1), t->err, sizeof t->err) < 0)
         return EXIT_JOB_FAILED;
     int status = write_submission(t, outputs_stage_path(outs, 2), accuracy);
-    if (status != 0)
-        return status;
+    if (status != 0) return status;
     return outputs_commit(outs, t->err, sizeof t->err) < 0 ? EXIT_JOB_FAILED : 0;
 }
 
 /* ---- events and messages ---- */
 
-static void publish_started(trainer_t *t)
-{
+static void publish_started(trainer_t *t) {
     json_object *js = json_object_new_object();
-    if (!js)
-        return;
+    if (!js) return;
     json_object_object_add(js, "job_id", json_object_new_int64(t->job_id));
     json_object_object_add(js, "mode", json_object_new_string("train"));
     json_object_object_add(js, "data", json_object_new_string(t->cfg->data.train));
@@ -337,22 +313,19 @@ static void publish_started(trainer_t *t)
     json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)t->sp.rows));
     json_object_object_add(js, "workers", json_object_new_int(sched_live_workers(t->s)));
     json_object_object_add(js, "solver", json_object_new_string(model_solver_name(t->solver)));
-    json_object_object_add(js, "strategy", json_object_new_string(t->exact ? "exact"
-                                                                           : "average"));
+    json_object_object_add(js, "strategy", json_object_new_string(t->exact ? "exact" : "average"));
     events_publish(t->ctx->ev, EV_JOB_STARTED, js);
 }
 
-static void publish_done(trainer_t *t, int status, double acc, double secs)
-{
+static void publish_done(trainer_t *t, int status, double acc, double secs) {
     json_object *jd = json_object_new_object();
-    if (!jd)
-        return;
+    if (!jd) return;
     json_object_object_add(jd, "job_id", json_object_new_int64(t->job_id));
     json_object_object_add(jd, "mode", json_object_new_string("train"));
     json_object_object_add(jd, "state", json_object_new_string(status == 0 ? "done" : "failed"));
     json_object_object_add(jd, "duration_s", json_object_new_double(secs));
-    json_object_object_add(jd, "accuracy", status == 0 && acc >= 0 ? json_object_new_double(acc)
-                                                                    : NULL);
+    json_object_object_add(jd, "accuracy",
+                           status == 0 && acc >= 0 ? json_object_new_double(acc) : NULL);
     if (t->folds > 0 && status == 0)
         json_object_object_add(jd, "cv_accuracy", json_object_new_double(t->cv_accuracy));
     json_object *out = json_object_new_object();
@@ -367,8 +340,7 @@ static void publish_done(trainer_t *t, int status, double acc, double secs)
 
 /* The one line a job stopped by a signal ends with: where it stopped and how
  * to go on. --resume applies once the exact strategy has its journal. */
-static void stopped_message(trainer_t *t, bool started)
-{
+static void stopped_message(trainer_t *t, bool started) {
     int sig = (int)*t->ctx->stop;
     const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
     char where[64];
@@ -380,8 +352,8 @@ static void stopped_message(trainer_t *t, bool started)
     if (!cmd[0]) /* a job submitted over REST */
         snprintf(t->err, sizeof t->err, "stopped by %s %s", name, where);
     else if (t->exact && t->journal_key[0] && t->cfg->history.db[0])
-        snprintf(t->err, sizeof t->err, "stopped by %s %s; resume with: %s --resume", name,
-                 where, cmd);
+        snprintf(t->err, sizeof t->err, "stopped by %s %s; resume with: %s --resume", name, where,
+                 cmd);
     else
         snprintf(t->err, sizeof t->err, "stopped by %s %s; run the command again to start over",
                  name, where);
@@ -389,8 +361,7 @@ static void stopped_message(trainer_t *t, bool started)
 
 /* What a finished job prints: accuracy, the outputs, the time it took. */
 static void print_report(trainer_t *t, const outputs_t *outs, double acc, int64_t work_ms,
-                         double wait_secs)
-{
+                         double wait_secs) {
     const config_t *cfg = t->cfg;
     /* Standard output may be the submission itself. */
     FILE *say = outputs_uses_stdout(outs) ? stderr : stdout;
@@ -403,22 +374,20 @@ static void print_report(trainer_t *t, const outputs_t *outs, double acc, int64_
     fprintf(say, "model: %s\nschema: %s%s\nsubmission: %s\n", cfg->model.file,
             outputs_skipped(outs, 1) ? "(none: the model is not a file)" : cfg->model.file,
             outputs_skipped(outs, 1) ? "" : ".schema.json", cfg->output.train);
-    fprintf(say, "time: %.2f s from file to outputs (schema %.2f s, loading %.2f s, training %.2f s, "
+    fprintf(say,
+            "time: %.2f s from file to outputs (schema %.2f s, loading %.2f s, training %.2f s, "
             "predicting %.2f s), %.2f s waiting for workers\n",
-            (double)(clock_now_ms() - work_ms) / 1000.0, t->secs_schema, t->secs_read,
-            t->secs_tron, t->secs_pred, wait_secs);
+            (double)(clock_now_ms() - work_ms) / 1000.0, t->secs_schema, t->secs_read, t->secs_tron,
+            t->secs_pred, wait_secs);
     fflush(stdout);
 }
 
 /* The model is on disk: the restart point has served its purpose. */
-static void forget_journal(trainer_t *t)
-{
-    if (!t->exact || !t->journal_key[0] || !t->cfg->history.db[0])
-        return;
+static void forget_journal(trainer_t *t) {
+    if (!t->exact || !t->journal_key[0] || !t->cfg->history.db[0]) return;
     char err[512];
     journal_t *j = journal_open(t->cfg->history.db, err, sizeof err);
-    if (!j || journal_forget(j, t->journal_key, err, sizeof err) < 0)
-        log_warn("%s", err);
+    if (!j || journal_forget(j, t->journal_key, err, sizeof err) < 0) log_warn("%s", err);
     journal_close(&j);
 }
 
@@ -428,8 +397,7 @@ static void forget_journal(trainer_t *t)
  * anyone. Then streams open (a FIFO may wait for its reader) and the staged
  * files are made before workers are awaited: an output that cannot be
  * written fails now, not after the training. Prints its own error. */
-static int open_inputs(trainer_t *t, outputs_t *outs)
-{
+static int open_inputs(trainer_t *t, outputs_t *outs) {
     const config_t *cfg = t->cfg;
     const char *path = cfg->data.train;
     data_format_t fmt = split_detect_format(path, cfg->data.format);
@@ -439,8 +407,11 @@ static int open_inputs(trainer_t *t, outputs_t *outs)
         fprintf(stderr, "master: %s\n", t->err);
         return EXIT_BAD_DATA;
     }
-    t->src = (datasrc_t){.format = fmt, .file = path, .header = t->sp.header,
-                         .header_len = t->sp.header_len, .label = cfg->data.label,
+    t->src = (datasrc_t){.format = fmt,
+                         .file = path,
+                         .header = t->sp.header,
+                         .header_len = t->sp.header_len,
+                         .label = cfg->data.label,
                          .id = cfg->data.id[0] ? cfg->data.id : NULL};
     if (outputs_open(outs, t->s, t->err, sizeof t->err) < 0) {
         fprintf(stderr, "master: %s\n", t->err);
@@ -452,8 +423,7 @@ static int open_inputs(trainer_t *t, outputs_t *outs)
 /* Waits for --min-workers; then, for the exact strategy, a sequence of
  * rounds that each wait for the slowest shard, gives every slot of the
  * cluster a shard of its own. */
-static int await_workers(trainer_t *t)
-{
+static int await_workers(trainer_t *t) {
     const config_t *cfg = t->cfg;
     int want = t->ctx->opts->min_workers > 0 ? t->ctx->opts->min_workers : 1;
     log_info("train: %s, %llu rows in %zu shard(s); waiting for %d worker(s) on port %d",
@@ -463,49 +433,39 @@ static int await_workers(trainer_t *t)
         trainer_fail(t, "interrupted while waiting for workers");
         return EXIT_JOB_FAILED;
     }
-    if (!t->exact)
-        return 0;
+    if (!t->exact) return 0;
     int slots = sched_total_slots(t->s);
     int rc = split_refine(&t->sp, cfg->data.train, t->src.format, (uint64_t)slots,
                           (size_t)cfg->cluster.shard_mb << 20, t->err, sizeof t->err);
-    if (rc < 0)
-        return EXIT_BAD_DATA;
+    if (rc < 0) return EXIT_BAD_DATA;
     t->src.header = t->sp.header;
     t->src.header_len = t->sp.header_len;
-    if (rc > 0)
-        log_info("train: %zu shard(s) for %d slot(s)", t->sp.nshards, slots);
+    if (rc > 0) log_info("train: %zu shard(s) for %d slot(s)", t->sp.nshards, slots);
     return 0;
 }
 
 /* The scheduler job (shards, first context), job_started, the progress display. */
-static int start_job(trainer_t *t)
-{
-    int rc = sched_begin_split(t->s, t->job_id, t->cfg->data.train, &t->sp, t->err,
-                               sizeof t->err);
-    if (rc < 0 || send_context(t, false) < 0)
-        return EXIT_JOB_FAILED;
+static int start_job(trainer_t *t) {
+    int rc = sched_begin_split(t->s, t->job_id, t->cfg->data.train, &t->sp, t->err, sizeof t->err);
+    if (rc < 0 || send_context(t, false) < 0) return EXIT_JOB_FAILED;
     publish_started(t);
     progress_init(&t->prog, t->s, t->ctx->ev, t->job_id, t->ctx->opts->verbosity < 0);
     return 0;
 }
 
 /* Schema, strategy, outputs: the job proper. */
-static int train_job(trainer_t *t, outputs_t *outs, double *acc)
-{
+static int train_job(trainer_t *t, outputs_t *outs, double *acc) {
     const config_t *cfg = t->cfg;
     int64_t t_schema = clock_now_ms();
     int status = schema_pass(t);
-    if (status != 0)
-        return status;
+    if (status != 0) return status;
     t->secs_schema = (double)(clock_now_ms() - t_schema) / 1000.0;
-    if (send_context(t, true) < 0)
-        return EXIT_JOB_FAILED;
+    if (send_context(t, true) < 0) return EXIT_JOB_FAILED;
     log_info("schema: %d classes, %d features, solver %s, C=%g, eps=%g, bias=%g, %s strategy",
-             t->nr_class, t->nr_feature, model_solver_name(t->solver), cfg->model.C,
-             cfg->model.eps, cfg->model.bias, t->exact ? "exact" : "average");
+             t->nr_class, t->nr_feature, model_solver_name(t->solver), cfg->model.C, cfg->model.eps,
+             cfg->model.bias, t->exact ? "exact" : "average");
     status = t->exact ? train_exact(t) : train_average(t);
-    if (status != 0)
-        return status;
+    if (status != 0) return status;
     int64_t t_pred = clock_now_ms();
     status = write_outputs(t, outs, acc);
     t->secs_pred = (double)(clock_now_ms() - t_pred) / 1000.0;
@@ -513,8 +473,7 @@ static int train_job(trainer_t *t, outputs_t *outs, double *acc)
     return status;
 }
 
-int train_run(master_ctx_t *ctx)
-{
+int train_run(master_ctx_t *ctx) {
     trainer_t tr = {.ctx = ctx, .cfg = ctx->cfg, .s = ctx->sched};
     trainer_t *t = &tr;
     const config_t *cfg = ctx->cfg;
@@ -534,8 +493,7 @@ int train_run(master_ctx_t *ctx)
 
     /* The job's files: an output that would destroy an input (or another
      * output) is refused before anything is read (exit 2). */
-    status = outputs_for_job(cfg, ctx->opts->config_path, CMD_TRAIN, &outs, t->err,
-                             sizeof t->err);
+    status = outputs_for_job(cfg, ctx->opts->config_path, CMD_TRAIN, &outs, t->err, sizeof t->err);
     if (status != EXIT_OK) {
         fprintf(stderr, "master: %s\n", t->err);
         return status;
@@ -545,30 +503,24 @@ int train_run(master_ctx_t *ctx)
         split_free(&t->sp);
         return status;
     }
-    if ((status = await_workers(t)) != 0)
-        goto out;
+    if ((status = await_workers(t)) != 0) goto out;
     double wait_secs = (double)(clock_now_ms() - t->t0_ms) / 1000.0;
     /* The job's duration (dashboard, history) counts work, not the wait for workers. */
     t->t0_ms = clock_now_ms();
     int64_t work_ms = t->t0_ms;
-    if ((status = start_job(t)) != 0)
-        goto out;
+    if ((status = start_job(t)) != 0) goto out;
     started = true;
-    if ((status = train_job(t, outs, &acc)) != 0)
-        goto out;
+    if ((status = train_job(t, outs, &acc)) != 0) goto out;
     print_report(t, outs, acc, work_ms, wait_secs);
     publish_done(t, 0, acc, (double)(clock_now_ms() - t->t0_ms) / 1000.0);
     forget_journal(t);
 out:
     if (status != 0) {
         progress_finish(&t->prog);
-        if (*ctx->stop)
-            stopped_message(t, started);
-        if (!t->err[0])
-            trainer_fail(t, "training failed");
+        if (*ctx->stop) stopped_message(t, started);
+        if (!t->err[0]) trainer_fail(t, "training failed");
         fprintf(stderr, "master: %s\n", t->err);
-        if (started)
-            publish_done(t, status, -1, (double)(clock_now_ms() - t->t0_ms) / 1000.0);
+        if (started) publish_done(t, status, -1, (double)(clock_now_ms() - t->t0_ms) / 1000.0);
     }
     progress_finish(&t->prog);
     sched_end_job(t->s);

@@ -29,10 +29,9 @@
  *    submission (id,label,predicted, from one more OP_TRON round whose
  *    answers go through the ordered writer, master/writer.h, so master
  *    memory stays bounded) to staged files and commits the three together
- *    only when all are complete (master/outputs.h): a failed job leaves the previous model and schema
- *    byte for byte. Prints the training accuracy and the output paths (on
- *    stderr when the submission goes to stdout, `--out -`), publishes
- *    job_started and job_done.
+ *    only when all are complete (master/outputs.h): a failed job leaves the previous model and
+ * schema byte for byte. Prints the training accuracy and the output paths (on stderr when the
+ * submission goes to stdout, `--out -`), publishes job_started and job_done.
  *
  * Before any of this, the job's files are checked (an output that is the
  * data file, the model's schema or another output: exit 2), and the outputs

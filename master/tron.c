@@ -15,9 +15,9 @@
 #define TRON_ALPHA_PCG 0.01
 
 typedef enum {
-    ST_ZERO_FUN,    /* f at w = 0, for gnorm0 */
-    ST_ZERO_GRAD,   /* g at w = 0 */
-    ST_W_FUN,       /* f at the starting w (init_sol or resume) */
+    ST_ZERO_FUN,  /* f at w = 0, for gnorm0 */
+    ST_ZERO_GRAD, /* g at w = 0 */
+    ST_W_FUN,     /* f at the starting w (init_sol or resume) */
     ST_W_GRAD,
     ST_CG_HV,       /* H*d inside the CG loop */
     ST_TRIAL_FUN,   /* f at w + s */
@@ -43,44 +43,35 @@ struct tron {
     tron_iter_info_t last;
 };
 
-double tron_class_eps(double eps, long pos, long neg, long l)
-{
-    if (l <= 0)
-        return 0;
+double tron_class_eps(double eps, long pos, long neg, long l) {
+    if (l <= 0) return 0;
     long m = pos < neg ? pos : neg;
-    if (m < 1)
-        m = 1;
+    if (m < 1) m = 1;
     return eps * (double)m / (double)l;
 }
 
-double tron_eps_cg(int has_init_sol)
-{
+double tron_eps_cg(int has_init_sol) {
     return has_init_sol ? 0.5 : 0.1;
 }
 
-static double dot(int n, const double *a, const double *b)
-{
+static double dot(int n, const double *a, const double *b) {
     double s = 0;
     for (int i = 0; i < n; i++)
         s += a[i] * b[i];
     return s;
 }
 
-static double uTMv(int n, const double *u, const double *M, const double *v)
-{
+static double uTMv(int n, const double *u, const double *M, const double *v) {
     double s = 0;
     for (int i = 0; i < n; i++)
         s += u[i] * M[i] * v[i];
     return s;
 }
 
-static tron_t *tron_alloc(int n, double C, double eps, double eps_cg, int max_iter)
-{
-    if (n <= 0 || !(C > 0) || !(eps >= 0) || !(eps_cg > 0) || max_iter < 0)
-        return NULL;
+static tron_t *tron_alloc(int n, double C, double eps, double eps_cg, int max_iter) {
+    if (n <= 0 || !(C > 0) || !(eps >= 0) || !(eps_cg > 0) || max_iter < 0) return NULL;
     tron_t *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     t->n = n;
     t->C = C;
     t->eps = eps;
@@ -88,8 +79,8 @@ static tron_t *tron_alloc(int n, double C, double eps, double eps_cg, int max_it
     t->max_iter = max_iter;
     t->max_cg_iter = n > 5 ? n : 5;
     t->iter = 1;
-    double **vecs[] = {&t->w, &t->w_new, &t->g, &t->M, &t->s, &t->r, &t->d, &t->Hd, &t->z,
-                       &t->zero};
+    double **vecs[] = {&t->w, &t->w_new, &t->g,  &t->M, &t->s,
+                       &t->r, &t->d,     &t->Hd, &t->z, &t->zero};
     for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {
         *vecs[i] = calloc((size_t)n, sizeof(double));
         if (!*vecs[i]) {
@@ -100,11 +91,9 @@ static tron_t *tron_alloc(int n, double C, double eps, double eps_cg, int max_it
     return t;
 }
 
-tron_t *tron_new(int n, double C, double eps, double eps_cg, int max_iter, const double *w0)
-{
+tron_t *tron_new(int n, double C, double eps, double eps_cg, int max_iter, const double *w0) {
     tron_t *t = tron_alloc(n, C, eps, eps_cg, max_iter);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     if (w0) {
         memcpy(t->w, w0, (size_t)n * sizeof *w0);
         t->has_w0 = 1;
@@ -114,13 +103,10 @@ tron_t *tron_new(int n, double C, double eps, double eps_cg, int max_iter, const
 }
 
 tron_t *tron_resume(int n, double C, double eps, double eps_cg, int max_iter, const double *w,
-                    const tron_state_t *st)
-{
-    if (!w || !st || st->iter < 1 || !(st->delta > 0) || !(st->gnorm0 >= 0))
-        return NULL;
+                    const tron_state_t *st) {
+    if (!w || !st || st->iter < 1 || !(st->delta > 0) || !(st->gnorm0 >= 0)) return NULL;
     tron_t *t = tron_alloc(n, C, eps, eps_cg, max_iter);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     memcpy(t->w, w, (size_t)n * sizeof *w);
     t->has_w0 = 1;
     t->resumed = 1;
@@ -132,15 +118,13 @@ tron_t *tron_resume(int n, double C, double eps, double eps_cg, int max_iter, co
     return t;
 }
 
-static void tron_finish(tron_t *t, tron_stop_t why)
-{
+static void tron_finish(tron_t *t, tron_stop_t why) {
     t->st = ST_DONE;
     t->stop = why;
 }
 
 /* Gradient and preconditioner from the shards' sums at t->w. */
-static void tron_set_grad(tron_t *t, const double *gl, const double *diag)
-{
+static void tron_set_grad(tron_t *t, const double *gl, const double *diag) {
     for (int i = 0; i < t->n; i++) {
         t->g[i] = t->w[i] + t->C * gl[i];
         double m = 1 + t->C * (diag ? diag[i] : 0);
@@ -152,8 +136,7 @@ static void tron_set_grad(tron_t *t, const double *gl, const double *diag)
 static void tron_cg_continue(tron_t *t);
 
 /* Top of the outer loop: while (iter <= max_iter && search). */
-static void tron_outer(tron_t *t)
-{
+static void tron_outer(tron_t *t) {
     if (t->iter > t->max_iter) {
         tron_finish(t, TRON_MAX_ITER);
         return;
@@ -172,8 +155,7 @@ static void tron_outer(tron_t *t)
     tron_cg_continue(t);
 }
 
-static void tron_cg_finish(tron_t *t)
-{
+static void tron_cg_finish(tron_t *t) {
     int n = t->n;
     for (int i = 0; i < n; i++)
         t->w_new[i] = t->w[i] + t->s[i];
@@ -182,8 +164,7 @@ static void tron_cg_finish(tron_t *t)
     t->st = ST_TRIAL_FUN;
 }
 
-static void tron_cg_continue(tron_t *t)
-{
+static void tron_cg_continue(tron_t *t) {
     if (t->cg_iter < t->max_cg_iter && !(sqrt(t->zTr) <= t->cgtol)) {
         t->cg_iter++;
         t->cg_total++;
@@ -194,8 +175,7 @@ static void tron_cg_continue(tron_t *t)
 }
 
 /* The checks at the bottom of liblinear's outer loop, then the next pass. */
-static void tron_bottom(tron_t *t, double actred)
-{
+static void tron_bottom(tron_t *t, double actred) {
     if (t->f < -1.0e+32) {
         tron_finish(t, TRON_DIVERGED);
         return;
@@ -211,8 +191,7 @@ static void tron_bottom(tron_t *t, double actred)
     tron_outer(t);
 }
 
-tron_op_t tron_next(tron_t *t, const double **vec)
-{
+tron_op_t tron_next(tron_t *t, const double **vec) {
     const double *v = NULL;
     tron_op_t op = TRON_DONE;
     switch (t->st) {
@@ -238,13 +217,11 @@ tron_op_t tron_next(tron_t *t, const double **vec)
     case ST_DONE:
         break;
     }
-    if (vec)
-        *vec = v;
+    if (vec) *vec = v;
     return op;
 }
 
-int tron_feed_fun(tron_t *t, double loss_sum)
-{
+int tron_feed_fun(tron_t *t, double loss_sum) {
     int n = t->n;
     switch (t->st) {
     case ST_ZERO_FUN:
@@ -311,10 +288,8 @@ int tron_feed_fun(tron_t *t, double loss_sum)
     return 0;
 }
 
-int tron_feed_grad(tron_t *t, const double *g_loss_sum, const double *diag_sum)
-{
-    if (!g_loss_sum)
-        return -1;
+int tron_feed_grad(tron_t *t, const double *g_loss_sum, const double *diag_sum) {
+    if (!g_loss_sum) return -1;
     switch (t->st) {
     case ST_ZERO_GRAD:
         /* w = 0 here, so g = C * g_loss. */
@@ -345,16 +320,13 @@ int tron_feed_grad(tron_t *t, const double *g_loss_sum, const double *diag_sum)
         tron_finish(t, TRON_CONVERGED);
         return 0;
     }
-    if (!t->resumed)
-        t->delta = sqrt(uTMv(t->n, t->g, t->M, t->g));
+    if (!t->resumed) t->delta = sqrt(uTMv(t->n, t->g, t->M, t->g));
     tron_outer(t);
     return 0;
 }
 
-int tron_feed_hv(tron_t *t, const double *hv_loss_sum)
-{
-    if (t->st != ST_CG_HV || !hv_loss_sum)
-        return -1;
+int tron_feed_hv(tron_t *t, const double *hv_loss_sum) {
+    if (t->st != ST_CG_HV || !hv_loss_sum) return -1;
     int n = t->n;
     double *s = t->s, *d = t->d, *Hd = t->Hd, *r = t->r, *M = t->M, *z = t->z;
     for (int i = 0; i < n; i++)
@@ -399,49 +371,39 @@ int tron_feed_hv(tron_t *t, const double *hv_loss_sum)
     return 0;
 }
 
-const double *tron_weights(const tron_t *t)
-{
+const double *tron_weights(const tron_t *t) {
     return t->w;
 }
 
-double tron_f(const tron_t *t)
-{
+double tron_f(const tron_t *t) {
     return t->f;
 }
 
-double tron_gnorm(const tron_t *t)
-{
+double tron_gnorm(const tron_t *t) {
     return t->gnorm;
 }
 
-int tron_iteration_info(const tron_t *t, tron_iter_info_t *out)
-{
-    if (out && t->passes > 0)
-        *out = t->last;
+int tron_iteration_info(const tron_t *t, tron_iter_info_t *out) {
+    if (out && t->passes > 0) *out = t->last;
     return t->passes;
 }
 
-long tron_cg_total(const tron_t *t)
-{
+long tron_cg_total(const tron_t *t) {
     return t->cg_total;
 }
 
-tron_stop_t tron_stop_reason(const tron_t *t)
-{
+tron_stop_t tron_stop_reason(const tron_t *t) {
     return t->st == ST_DONE ? t->stop : TRON_RUNNING;
 }
 
-void tron_state(const tron_t *t, tron_state_t *out)
-{
+void tron_state(const tron_t *t, tron_state_t *out) {
     out->iter = t->iter;
     out->delta = t->delta;
     out->gnorm0 = t->gnorm0;
 }
 
-void tron_destroy(tron_t **tp)
-{
-    if (!tp || !*tp)
-        return;
+void tron_destroy(tron_t **tp) {
+    if (!tp || !*tp) return;
     tron_t *t = *tp;
     free(t->w);
     free(t->w_new);

@@ -38,24 +38,24 @@ typedef enum { TRON_FUN, TRON_GRAD, TRON_HV, TRON_DONE } tron_op_t;
 
 /* One pass of the outer loop (liblinear prints one "iter" line for it). */
 typedef struct tron_iter_info {
-    int iter;       /* liblinear's iter counter at that pass (accepted steps + 1) */
-    double f;       /* objective before the step */
-    double gnorm;   /* |g| before the step */
-    int cg_iter;    /* CG steps of this pass */
-    double actred;  /* actual reduction */
-    double prered;  /* predicted reduction */
-    double delta;   /* new trust-region radius */
-    int accepted;   /* 1 when w moved */
+    int iter;      /* liblinear's iter counter at that pass (accepted steps + 1) */
+    double f;      /* objective before the step */
+    double gnorm;  /* |g| before the step */
+    int cg_iter;   /* CG steps of this pass */
+    double actred; /* actual reduction */
+    double prered; /* predicted reduction */
+    double delta;  /* new trust-region radius */
+    int accepted;  /* 1 when w moved */
 } tron_iter_info_t;
 
 /* Why tron stopped (valid once tron_next() returned TRON_DONE). */
 typedef enum {
     TRON_RUNNING = 0,
-    TRON_CONVERGED,   /* |g| <= eps * |g(0)| */
-    TRON_MAX_ITER,    /* max_iter outer steps */
-    TRON_PRERED,      /* predicted reduction <= 0 */
-    TRON_SMALL,       /* actual and predicted reductions too small */
-    TRON_DIVERGED     /* f < -1e32 */
+    TRON_CONVERGED, /* |g| <= eps * |g(0)| */
+    TRON_MAX_ITER,  /* max_iter outer steps */
+    TRON_PRERED,    /* predicted reduction <= 0 */
+    TRON_SMALL,     /* actual and predicted reductions too small */
+    TRON_DIVERGED   /* f < -1e32 */
 } tron_stop_t;
 
 /* Resumable state after an accepted step (for the journal). */

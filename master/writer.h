@@ -2,12 +2,11 @@
  * arrive in any order.
  *
  * A prediction job, and the training job's submission, produce one chunk of
- * text per shard (its output lines), in whatever order workers finish. The writer appends chunk 0, 1, 2, ... to
- * a temporary file beside the target as soon as each is next in line. A
- * chunk that arrives early is kept in memory while the early chunks held
- * total at most mem_budget bytes, and appended to a spool file otherwise, so
- * memory stays bounded whatever the file's size; it is copied from the spool
- * when its turn comes. writer_commit() renames the temporary file over the
+ * text per shard (its output lines), in whatever order workers finish. The writer appends chunk 0,
+ * 1, 2, ... to a temporary file beside the target as soon as each is next in line. A chunk that
+ * arrives early is kept in memory while the early chunks held total at most mem_budget bytes, and
+ * appended to a spool file otherwise, so memory stays bounded whatever the file's size; it is
+ * copied from the spool when its turn comes. writer_commit() renames the temporary file over the
  * target once every chunk is in: the target never holds a partial file.
  *
  * Files, for a target DIR/NAME: DIR/.NAME.part (the output so far),

@@ -32,8 +32,7 @@ typedef struct bench_data {
     int nr_class;
 } bench_data_t;
 
-static int bench_read(const char *path, size_t max_rows, double bias, bench_data_t *b)
-{
+static int bench_read(const char *path, size_t max_rows, double bias, bench_data_t *b) {
     FILE *fp = fopen(path, "r");
     if (!fp) {
         fprintf(stderr, "linfun_bench: cannot read %s\n", path);
@@ -46,13 +45,11 @@ static int bench_read(const char *path, size_t max_rows, double bias, bench_data
     char *line = NULL;
     size_t lcap = 0;
     int maxidx = 0, rc = -1;
-    if (!start || !yv || !b->nodes)
-        goto out;
+    if (!start || !yv || !b->nodes) goto out;
     while (rows < max_rows && getline(&line, &lcap, fp) > 0) {
         char *p = line, *end;
         double y = strtod(p, &end);
-        if (end == p)
-            continue;
+        if (end == p) continue;
         p = end;
         if (rows == cap_rows) {
             cap_rows *= 2;
@@ -72,18 +69,15 @@ static int bench_read(const char *path, size_t max_rows, double bias, bench_data
             if (used + 2 >= cap_nodes) {
                 cap_nodes *= 2;
                 struct feature_node *nn = realloc(b->nodes, cap_nodes * sizeof *nn);
-                if (!nn)
-                    goto out;
+                if (!nn) goto out;
                 b->nodes = nn;
             }
             long idx = strtol(p, &end, 10);
-            if (end == p || *end != ':')
-                break;
+            if (end == p || *end != ':') break;
             double v = strtod(end + 1, &p);
             b->nodes[used].index = (int)idx;
             b->nodes[used++].value = v;
-            if (idx > maxidx)
-                maxidx = (int)idx;
+            if (idx > maxidx) maxidx = (int)idx;
         }
         b->nodes[used++].index = -1; /* bias slot filled below */
         b->nodes[used++].index = -1;
@@ -92,8 +86,7 @@ static int bench_read(const char *path, size_t max_rows, double bias, bench_data
     int n = maxidx + (bias >= 0);
     b->d.x = malloc(rows * sizeof *b->d.x);
     b->d.y = malloc(rows * sizeof *b->d.y);
-    if (!b->d.x || !b->d.y)
-        goto out;
+    if (!b->d.x || !b->d.y) goto out;
     for (size_t i = 0; i < rows; i++) {
         struct feature_node *q = b->nodes + start[i];
         while (q->index != -1)
@@ -108,8 +101,7 @@ static int bench_read(const char *path, size_t max_rows, double bias, bench_data
         for (k = 0; k < b->nr_class && b->labels[k] != lab; k++)
             ;
         if (k == b->nr_class) {
-            if (k == 64)
-                goto out;
+            if (k == 64) goto out;
             b->labels[b->nr_class++] = lab;
         }
         b->d.y[i] = k;
@@ -140,41 +132,34 @@ out:
     return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
+static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
-{
+static double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return v[n / 2];
 }
 
-static void quiet(const char *s)
-{
+static void quiet(const char *s) {
     (void)s;
 }
 
 /* liblinear's TRON log per class: a class starts at its "iter  1" line. */
 static int ll_class = -1, ll_passes[64], ll_cg[64];
 
-static void capture(const char *s)
-{
+static void capture(const char *s) {
     const char *c = strstr(s, " CG ");
-    if (strncmp(s, "iter ", 5) != 0 || !c)
-        return;
-    if (atoi(s + 5) == 1 && (ll_class < 0 || ll_passes[ll_class] > 0))
-        ll_class++;
+    if (strncmp(s, "iter ", 5) != 0 || !c) return;
+    if (atoi(s + 5) == 1 && (ll_class < 0 || ll_passes[ll_class] > 0)) ll_class++;
     if (ll_class >= 0 && ll_class < 64) {
         ll_passes[ll_class]++;
         ll_cg[ll_class] += atoi(c + 4);
     }
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *path = NULL;
     size_t rows = 20000;
     int solver = 0, reps = 5, train_shards = 0, compare = 0;
@@ -208,8 +193,7 @@ int main(int argc, char **argv)
     bench_data_t b;
     memset(&b, 0, sizeof b);
     int64_t t0 = clock_now_us();
-    if (bench_read(path, rows, bias, &b) < 0)
-        return 3;
+    if (bench_read(path, rows, bias, &b) < 0) return 3;
     size_t nnz = 0;
     for (size_t i = 0; i < b.d.rows; i++)
         for (const struct feature_node *q = b.d.x[i]; q->index != -1; q++)
@@ -229,8 +213,7 @@ int main(int argc, char **argv)
     double *dg = calloc((size_t)n * nr_w, sizeof *dg), *tm = calloc(3 * (size_t)reps, sizeof *tm);
     double *fv = calloc((size_t)nr_w, sizeof *fv);
     linfun_req_t *reqs = calloc((size_t)nr_w, sizeof *reqs);
-    if (!w || !g || !dg || !tm || !fv || !reqs)
-        return 1;
+    if (!w || !g || !dg || !tm || !fv || !reqs) return 1;
     for (int j = 0; j < n * nr_w; j++)
         w[j] = 0.01 * sin(j);
 
@@ -253,13 +236,13 @@ int main(int argc, char **argv)
         linfun_batch(f, reqs);
         int64_t b1 = clock_now_us();
         for (int k = 0; k < nr_w; k++)
-            reqs[k] = (linfun_req_t){.op = LINFUN_GRAD, .out = g + (size_t)k * n,
-                                     .diag = dg + (size_t)k * n};
+            reqs[k] = (linfun_req_t){
+                .op = LINFUN_GRAD, .out = g + (size_t)k * n, .diag = dg + (size_t)k * n};
         linfun_batch(f, reqs);
         int64_t c = clock_now_us();
         for (int k = 0; k < nr_w; k++)
-            reqs[k] = (linfun_req_t){.op = LINFUN_HV, .v = w + (size_t)k * n,
-                                     .out = g + (size_t)k * n};
+            reqs[k] =
+                (linfun_req_t){.op = LINFUN_HV, .v = w + (size_t)k * n, .out = g + (size_t)k * n};
         linfun_batch(f, reqs);
         int64_t d = clock_now_us();
         tm[r] = (b1 - a) / 1e3, tm[reps + r] = (c - b1) / 1e3, tm[2 * reps + r] = (d - c) / 1e3;
@@ -299,8 +282,7 @@ int main(int argc, char **argv)
             int live = 0;
             for (int k = 0; k < nr_w; k++)
                 live += (ops[k] = tron_next(t[k], &vec[k])) != TRON_DONE;
-            if (!live)
-                break;
+            if (!live) break;
             rounds++;
             memset(g, 0, (size_t)n * nr_w * sizeof *g);
             memset(dg, 0, (size_t)n * nr_w * sizeof *dg);
@@ -312,14 +294,14 @@ int main(int argc, char **argv)
                                      : ops[k] == TRON_GRAD ? LINFUN_GRAD
                                      : ops[k] == TRON_HV   ? LINFUN_HV
                                                            : LINFUN_NONE;
-                    reqs[k] = (linfun_req_t){.op = op, .v = vec[k],
+                    reqs[k] = (linfun_req_t){.op = op,
+                                             .v = vec[k],
                                              .out = op == LINFUN_FUN ? &fv[k] : gk,
                                              .diag = dg + (size_t)k * n};
                 }
                 linfun_batch(sh[s], reqs);
                 for (int k = 0; k < nr_w; k++)
-                    if (ops[k] == TRON_FUN)
-                        fsum[k] += fv[k];
+                    if (ops[k] == TRON_FUN) fsum[k] += fv[k];
             }
             for (int k = 0; k < nr_w; k++) {
                 if (ops[k] == TRON_FUN)
@@ -399,9 +381,8 @@ int main(int argc, char **argv)
                     printf("liblinear on the rows reversed vs liblinear: relative L2 %.3g\n",
                            sqrt(n2 / d2));
                 }
-                struct model *ours =
-                    model_build(solver, b.nr_class, b.labels, n - (bias >= 0), bias, w, err,
-                                sizeof err);
+                struct model *ours = model_build(solver, b.nr_class, b.labels, n - (bias >= 0),
+                                                 bias, w, err, sizeof err);
                 for (size_t i = 0; ours && i < b.d.rows; i++) {
                     double pm = predict(m, b.d.x[i]);
                     agree += predict(ours, b.d.x[i]) == pm;

@@ -40,9 +40,9 @@ enum { SLOT_MALFORMED = 0, SLOT_SEND, SLOT_SYSSTAT, SLOT_WAIT };
 #define REMIND_MS 300000
 
 /* What the DEALER's monitor reports about the connection. */
-#define MONITOR_EVENTS                                                                        \
-    (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |               \
-     ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |                    \
+#define MONITOR_EVENTS                                                                             \
+    (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |                    \
+     ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |                        \
      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 typedef struct wk {
@@ -50,18 +50,18 @@ typedef struct wk {
     const worker_opts_t *opts;
     volatile sig_atomic_t *stop;
     void *zctx, *dealer, *push, *pub;
-    void *monitor; /* PAIR receiving the DEALER's connection events */
+    void *monitor;  /* PAIR receiving the DEALER's connection events */
     int handshakes; /* ZeroMQ handshakes completed on the current DEALER */
     bool link_up;   /* the DEALER has a TCP connection now */
     bool zmtp_ok;   /* ... and the peer completed the ZeroMQ handshake on it */
     /* Diagnosis of a master we cannot reach, so that a user is told once per
      * backoff step what is wrong rather than every 100 ms or never. */
-    int64_t down_since;      /* start of the current run without a master, 0 = none */
-    int64_t notice_at;       /* when to say so next */
-    int64_t notice_gap;      /* ... and the gap after that */
-    int refused;             /* CONNECT_RETRIED since down_since: the host answers "no" */
-    char peer[192];          /* what answered instead of a master ("" = not probed) */
-    bool trouble;            /* a problem was logged: say so when the master answers */
+    int64_t down_since; /* start of the current run without a master, 0 = none */
+    int64_t notice_at;  /* when to say so next */
+    int64_t notice_gap; /* ... and the gap after that */
+    int refused;        /* CONNECT_RETRIED since down_since: the host answers "no" */
+    char peer[192];     /* what answered instead of a master ("" = not probed) */
+    bool trouble;       /* a problem was logged: say so when the master answers */
     char id[PROTO_MAX_ID + 1];
     char name[CONFIG_STR], host[SYSSTAT_HOST];
     int cores, slots;
@@ -153,8 +153,7 @@ static void *open_socket(wk_t *w, int type, int port, const char *monitor, char 
         snprintf(err, errlen, "socket options: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    if (monitor &&
-        zmq_socket_monitor(s, monitor, MONITOR_EVENTS) != 0) {
+    if (monitor && zmq_socket_monitor(s, monitor, MONITOR_EVENTS) != 0) {
         snprintf(err, errlen, "socket monitor: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
@@ -552,8 +551,7 @@ static int connect_dealer(wk_t *w) {
     w->handshakes = 0;
     w->link_up = false;
     w->zmtp_ok = false;
-    if (!w->down_since)
-        start_down(w);
+    if (!w->down_since) start_down(w);
     w->dealer = open_socket(w, ZMQ_DEALER, w->cfg->master.task_port, mon, err, sizeof err);
     if (!w->dealer) {
         log_error("%s", err);
@@ -617,7 +615,7 @@ static void no_answer(wk_t *w, int64_t now) {
              w->cfg->master.task_port, (long long)((now - w->down_since) / 1000), why);
     w->trouble = true;
     w->notice_at = now + w->notice_gap;
-    w->notice_gap = w->notice_gap >= NOTICE_MAX_GAP_MS ? REMIND_MS
+    w->notice_gap = w->notice_gap >= NOTICE_MAX_GAP_MS      ? REMIND_MS
                     : w->notice_gap * 2 > NOTICE_MAX_GAP_MS ? NOTICE_MAX_GAP_MS
                                                             : w->notice_gap * 2;
 }

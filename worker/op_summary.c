@@ -12,8 +12,7 @@
 #include <stdlib.h>
 
 static int op_summary(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result, char *err,
-                      size_t errlen)
-{
+                      size_t errlen) {
     int cls = PROTO_ERR_INTERNAL;
     jobctx_t *jc = NULL;
     summary_t *sum = NULL;
@@ -25,8 +24,7 @@ static int op_summary(op_ctx_t *ctx, const void *body, size_t blen, blob_t **res
         goto out;
     }
     jc = jobctx_decode(ctx->context, ctx->context_len, err, errlen);
-    if (!jc)
-        goto out;
+    if (!jc) goto out;
     datasrc_t src = shardstate_source(jc);
     size_t slen = 0;
     const char *bytes = op_shard_data(ctx, &slen);
@@ -54,5 +52,5 @@ out:
     return cls;
 }
 
-op_def_t op_summary_def = {.name = "summary", .fn = op_summary,
-                           .needs = OP_NEEDS_CONTEXT | OP_NEEDS_SHARD};
+op_def_t op_summary_def = {
+    .name = "summary", .fn = op_summary, .needs = OP_NEEDS_CONTEXT | OP_NEEDS_SHARD};

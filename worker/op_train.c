@@ -15,22 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void quiet(const char *s)
-{
+static void quiet(const char *s) {
     (void)s;
 }
 
 /* The global init weights in this shard's class order (first appearance of
  * each label index, which is what liblinear's grouping gives for indices),
  * or NULL when the shard's classes differ from the global ones. */
-static double *shard_init(const dataset_t *d, const double *w, int n, int nr_w, int nr_class)
-{
+static double *shard_init(const dataset_t *d, const double *w, int n, int nr_w, int nr_class) {
     int *order = malloc((size_t)nr_class * sizeof *order);
     char *seen = calloc((size_t)nr_class, 1);
     double *init = NULL;
     int m = 0;
-    if (!order || !seen)
-        goto out;
+    if (!order || !seen) goto out;
     for (size_t i = 0; i < d->rows && m < nr_class; i++) {
         int y = d->y[i];
         if (y >= 0 && y < nr_class && !seen[y]) {
@@ -38,11 +35,9 @@ static double *shard_init(const dataset_t *d, const double *w, int n, int nr_w, 
             order[m++] = y;
         }
     }
-    if (m != nr_class)
-        goto out;
+    if (m != nr_class) goto out;
     init = malloc((size_t)n * (size_t)nr_w * sizeof *init);
-    if (!init)
-        goto out;
+    if (!init) goto out;
     for (int j = 0; j < n; j++)
         for (int k = 0; k < nr_w; k++) {
             size_t at = (size_t)j * (size_t)nr_w + (size_t)k;
@@ -194,5 +189,5 @@ out:
     return cls;
 }
 
-op_def_t op_train_def = {.name = "train", .fn = op_train,
-                         .needs = OP_NEEDS_CONTEXT | OP_NEEDS_SHARD};
+op_def_t op_train_def = {
+    .name = "train", .fn = op_train, .needs = OP_NEEDS_CONTEXT | OP_NEEDS_SHARD};

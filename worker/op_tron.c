@@ -13,8 +13,7 @@
 /* Test seam: NC_TEST_TRON_DELAY_MS stretches every task so that end-to-end
  * tests can kill a process in the middle of training. Read once; never set
  * in production. */
-static void test_delay(op_ctx_t *ctx)
-{
+static void test_delay(op_ctx_t *ctx) {
     static int ms = -1;
     if (__atomic_load_n(&ms, __ATOMIC_RELAXED) < 0) {
         const char *e = getenv("NC_TEST_TRON_DELAY_MS");
@@ -30,8 +29,7 @@ static void test_delay(op_ctx_t *ctx)
 
 /* One "id,label,predicted" line (common/csvrow.h; the training submission
  * does not quote outer blanks). */
-static int put_line(csvrow_t *row, const char *id, const char *label, const char *pred)
-{
+static int put_line(csvrow_t *row, const char *id, const char *label, const char *pred) {
     /* || keeps the order: the operands of | are not sequenced */
     if (csvrow_field(row, id, strlen(id)) < 0 || csvrow_text(row, ",", 1) < 0 ||
         csvrow_field(row, label, strlen(label)) < 0 || csvrow_text(row, ",", 1) < 0 ||
@@ -43,29 +41,24 @@ static int put_line(csvrow_t *row, const char *id, const char *label, const char
 /* Predicted label index of row x under w (n*nr_w, liblinear layout), with
  * liblinear's rules: sign for one vector, first maximum otherwise. */
 static int predict_row(const struct feature_node *x, const double *w, int n, int nr_w,
-                       double *dec)
-{
+                       double *dec) {
     for (int k = 0; k < nr_w; k++)
         dec[k] = 0;
     for (; x->index != -1; x++) {
         int j = x->index - 1;
-        if (j < 0 || j >= n)
-            continue;
+        if (j < 0 || j >= n) continue;
         for (int k = 0; k < nr_w; k++)
             dec[k] += w[(size_t)j * (size_t)nr_w + (size_t)k] * x->value;
     }
-    if (nr_w == 1)
-        return dec[0] > 0 ? 0 : 1;
+    if (nr_w == 1) return dec[0] > 0 ? 0 : 1;
     int best = 0;
     for (int k = 1; k < nr_w; k++)
-        if (dec[k] > dec[best])
-            best = k;
+        if (dec[k] > dec[best]) best = k;
     return best;
 }
 
 static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, int n,
-                   tronmsg_ans_t *a, char **text, char *err, size_t errlen)
-{
+                   tronmsg_ans_t *a, char **text, char *err, size_t errlen) {
     const dataset_t *d = st->d;
     int nr_w = (int)it->cls;
     csvrow_t row = {0};
@@ -79,14 +72,11 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
     }
     for (size_t i = 0; i < d->rows; i++) {
         uint64_t r = d->first_row + i;
-        if (it->fold != TRONMSG_ALL_ROWS && (folds == 0 || r % folds != it->fold))
-            continue;
+        if (it->fold != TRONMSG_ALL_ROWS && (folds == 0 || r % folds != it->fold)) continue;
         int p = predict_row(d->x[i], it->w, n, nr_w, dec);
         a->rows++;
-        if (d->y[i] == p)
-            a->correct++;
-        if (!(it->flags & TRONMSG_F_TEXT))
-            continue;
+        if (d->y[i] == p) a->correct++;
+        if (!(it->flags & TRONMSG_F_TEXT)) continue;
         const char *id = d->ids ? d->ids[i] : NULL;
         if (!id) {
             snprintf(num, sizeof num, "%llu", (unsigned long long)(r + 1));
@@ -94,10 +84,8 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
         }
         const char *lab = d->y[i] >= 0 ? schema_label_name(st->schema, d->y[i]) : "";
         const char *pl = schema_label_name(st->schema, p);
-        if (!lab)
-            lab = "";
-        if (!pl)
-            pl = "";
+        if (!lab) lab = "";
+        if (!pl) pl = "";
         if (put_line(&row, id, lab, pl) < 0) {
             snprintf(err, errlen, "out of memory");
             csvrow_free(&row);

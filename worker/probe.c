@@ -17,16 +17,14 @@
 #define PROBE_BYTES 256
 
 /* The first line of buf as printable ASCII, at most 60 characters. */
-static void printable_line(const unsigned char *buf, size_t n, char *out, size_t outlen)
-{
+static void printable_line(const unsigned char *buf, size_t n, char *out, size_t outlen) {
     size_t k = 0;
     for (size_t i = 0; i < n && buf[i] != '\r' && buf[i] != '\n' && k + 1 < outlen && k < 60; i++)
         out[k++] = buf[i] >= 0x20 && buf[i] < 0x7f ? (char)buf[i] : '.';
     out[k] = 0;
 }
 
-void probe_describe(const unsigned char *buf, size_t n, int closed, char *out, size_t outlen)
-{
+void probe_describe(const unsigned char *buf, size_t n, int closed, char *out, size_t outlen) {
     char line[64];
     if (n == 0) {
         snprintf(out, outlen, "%s",
@@ -36,8 +34,9 @@ void probe_describe(const unsigned char *buf, size_t n, int closed, char *out, s
         return;
     }
     if (buf[0] == 0xff && (n < 10 || buf[9] == 0x7f)) {
-        snprintf(out, outlen, "a ZeroMQ peer that refused our handshake (another kind of socket, "
-                              "CurveZMQ on one side only, or keys that do not match)");
+        snprintf(out, outlen,
+                 "a ZeroMQ peer that refused our handshake (another kind of socket, "
+                 "CurveZMQ on one side only, or keys that do not match)");
         return;
     }
     printable_line(buf, n, line, sizeof line);
@@ -48,14 +47,12 @@ void probe_describe(const unsigned char *buf, size_t n, int closed, char *out, s
 }
 
 /* Reads what arrives within ms into buf at *n; sets *closed at end of stream. */
-static void read_for(int fd, unsigned char *buf, size_t *n, int *closed, int64_t ms)
-{
+static void read_for(int fd, unsigned char *buf, size_t *n, int *closed, int64_t ms) {
     int64_t deadline = clock_now_ms() + ms;
     while (*n < PROBE_BYTES && !*closed) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int64_t left = clock_until(deadline);
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-            return;
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0) return;
         ssize_t r = recv(fd, buf + *n, PROBE_BYTES - *n, MSG_DONTWAIT);
         if (r > 0)
             *n += (size_t)r;
@@ -64,8 +61,7 @@ static void read_for(int fd, unsigned char *buf, size_t *n, int *closed, int64_t
     }
 }
 
-int probe_peer(const char *host, int port, char *out, size_t outlen)
-{
+int probe_peer(const char *host, int port, char *out, size_t outlen) {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
     char service[16];
     unsigned char buf[PROBE_BYTES];
@@ -103,8 +99,7 @@ int probe_peer(const char *host, int port, char *out, size_t outlen)
     probe_describe(buf, n, closed, out, outlen);
     rc = 0;
 out:
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0) close(fd);
     freeaddrinfo(ai);
     return rc;
 }

@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void free_folds(shardstate_t *st)
-{
+static void free_folds(shardstate_t *st) {
     int nlf = 1 + st->folds;
     if (st->lf)
         for (int i = 0; i < nlf; i++)
@@ -31,11 +30,9 @@ static void free_folds(shardstate_t *st)
     st->folds = 0;
 }
 
-static void state_free(void *p)
-{
+static void state_free(void *p) {
     shardstate_t *st = p;
-    if (!st)
-        return;
+    if (!st) return;
     free_folds(st);
     dataset_destroy(&st->d);
     schema_destroy(&st->schema);
@@ -43,8 +40,7 @@ static void state_free(void *p)
 }
 
 shardstate_t *shardstate_get(op_ctx_t *ctx, uint64_t first_row, uint64_t first_line, int *cls,
-                             char *err, size_t errlen)
-{
+                             char *err, size_t errlen) {
     shardstate_t *st = NULL;
     jobctx_t *jc = NULL;
     *cls = PROTO_ERR_INTERNAL;
@@ -55,12 +51,10 @@ shardstate_t *shardstate_get(op_ctx_t *ctx, uint64_t first_row, uint64_t first_l
     }
     uint64_t h = hash_fnv1a(ctx->context, ctx->context_len);
     shardstate_t *old = cache_entry_state(ctx->entry);
-    if (old && old->ctx_hash == h && old->d->first_row == first_row)
-        return old;
+    if (old && old->ctx_hash == h && old->d->first_row == first_row) return old;
 
     jc = jobctx_decode(ctx->context, ctx->context_len, err, errlen);
-    if (!jc)
-        goto out;
+    if (!jc) goto out;
     if (!jc->schema_json) {
         snprintf(err, errlen, "job context has no schema yet");
         goto out;
@@ -75,8 +69,7 @@ shardstate_t *shardstate_get(op_ctx_t *ctx, uint64_t first_row, uint64_t first_l
     st->C = jc->C;
     st->bias = jc->bias;
     st->schema = schema_from_json(jc->schema_json, jc->schema_len, err, errlen);
-    if (!st->schema)
-        goto fail;
+    if (!st->schema) goto fail;
     st->nr_class = schema_nr_class(st->schema);
     st->nr_w = model_nr_w(st->solver, st->nr_class);
     if (st->nr_class < 1 || st->nr_w < 1) {
@@ -101,15 +94,13 @@ out:
     return st;
 }
 
-int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t errlen)
-{
+int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t errlen) {
     *cls = PROTO_ERR_INTERNAL;
     if (folds < 0 || (size_t)folds > st->d->rows + 1000) {
         snprintf(err, errlen, "%d folds for %zu rows", folds, st->d->rows);
         return -1;
     }
-    if (st->lf && st->folds == folds)
-        return 0;
+    if (st->lf && st->folds == folds) return 0;
     free_folds(st);
     int nlf = 1 + folds;
     st->lf = calloc((size_t)nlf, sizeof *st->lf);
@@ -151,15 +142,12 @@ fail:
     return -1;
 }
 
-const dataset_t *shardstate_train_rows(const shardstate_t *st, uint32_t fold)
-{
-    if (fold == TRONMSG_ALL_ROWS)
-        return st->d;
+const dataset_t *shardstate_train_rows(const shardstate_t *st, uint32_t fold) {
+    if (fold == TRONMSG_ALL_ROWS) return st->d;
     return (int)fold < st->folds ? &st->views[fold] : NULL;
 }
 
-datasrc_t shardstate_source(const jobctx_t *jc)
-{
+datasrc_t shardstate_source(const jobctx_t *jc) {
     return (datasrc_t){.format = jc->format == JOBCTX_LIBSVM ? DATA_LIBSVM : DATA_CSV,
                        .file = jc->file,
                        .header = jc->header,

@@ -30,11 +30,11 @@ typedef struct shardstate {
     int nr_class, nr_w;
     schema_t *schema;
     dataset_t *d;
-    int folds;          /* views built for this many folds (0 = none) */
-    dataset_t *views;   /* views[f]: the rows with r % folds != f (borrowed rows) */
-    linfun_t **lf;      /* [1 + folds]: 0 = every row, 1 + f = fold f */
-    uint64_t *fun_pt;   /* [(1 + folds) * nr_w]: point of the last fun (0 = none) */
-    uint64_t *grad_pt;  /* same, of the last grad */
+    int folds;         /* views built for this many folds (0 = none) */
+    dataset_t *views;  /* views[f]: the rows with r % folds != f (borrowed rows) */
+    linfun_t **lf;     /* [1 + folds]: 0 = every row, 1 + f = fold f */
+    uint64_t *fun_pt;  /* [(1 + folds) * nr_w]: point of the last fun (0 = none) */
+    uint64_t *grad_pt; /* same, of the last grad */
 } shardstate_t;
 
 /* The state for this task's context and shard, built when absent or stale

@@ -16,15 +16,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (j) {
             /* what we accept and print, we accept again */
             schema_t *t = schema_from_json(j, strlen(j), err, sizeof err);
-            if (!t)
-                abort();
+            if (!t) abort();
             schema_destroy(&t);
             free(j);
         }
         if (schema_format(s) == DATA_CSV) {
             static const char header[] = "x,label,t,id";
-            datasrc_t src = {.format = DATA_CSV, .file = "f", .header = header,
-                             .header_len = sizeof header - 1, .label = "label", .id = "id"};
+            datasrc_t src = {.format = DATA_CSV,
+                             .file = "f",
+                             .header = header,
+                             .header_len = sizeof header - 1,
+                             .label = "label",
+                             .id = "id"};
             static const char rows[] = "1.5,a,red,1\n,b,,2\nNA,zz,blue,3\n";
             dataset_t *d = NULL;
             if (dataset_from_shard(s, &src, rows, sizeof rows - 1, 0, 2, 1.0, &d, err,
@@ -36,8 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     summary_t *sm = summary_decode(data, size, err, sizeof err);
     if (sm) {
         summary_t *copy = summary_decode(data, size, err, sizeof err);
-        if (!copy || summary_merge(sm, copy) != 0)
-            abort();
+        if (!copy || summary_merge(sm, copy) != 0) abort();
         summary_destroy(&copy);
         summary_destroy(&sm);
     }

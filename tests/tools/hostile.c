@@ -35,15 +35,13 @@
 #include <unistd.h>
 #include <zmq.h>
 
-static void *connect_sock(void *ctx, int type, const char *host, const char *port, const char *id)
-{
+static void *connect_sock(void *ctx, int type, const char *host, const char *port, const char *id) {
     char ep[256];
     void *s = zmq_socket(ctx, type);
     int linger = 0, hwm = 100000;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    if (id)
-        zmq_setsockopt(s, ZMQ_ROUTING_ID, id, strlen(id));
+    if (id) zmq_setsockopt(s, ZMQ_ROUTING_ID, id, strlen(id));
     snprintf(ep, sizeof ep, "tcp://%s:%s", host, port);
     if (zmq_connect(s, ep) != 0) {
         fprintf(stderr, "hostile: cannot connect %s\n", ep);
@@ -52,8 +50,7 @@ static void *connect_sock(void *ctx, int type, const char *host, const char *por
     return s;
 }
 
-static void send_random(void *s, size_t maxlen)
-{
+static void send_random(void *s, size_t maxlen) {
     unsigned char buf[512];
     size_t n = (size_t)rand() % (maxlen < sizeof buf ? maxlen : sizeof buf);
     for (size_t i = 0; i < n; i++)
@@ -61,33 +58,29 @@ static void send_random(void *s, size_t maxlen)
     zmq_send(s, buf, n, ZMQ_DONTWAIT);
 }
 
-static void send_header(void *s, proto_header_t *h, int more)
-{
+static void send_header(void *s, proto_header_t *h, int more) {
     uint8_t b[PROTO_HEADER_SIZE];
     proto_header_encode(h, b);
     zmq_send(s, b, sizeof b, more | ZMQ_DONTWAIT);
 }
 
-static int64_t now_us(void)
-{
+static int64_t now_us(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-static void send_hb(void *pub, const char *id, const void *json, size_t len)
-{
+static void send_hb(void *pub, const char *id, const void *json, size_t len) {
     proto_header_t h = {.type = MSG_HEARTBEAT, .shard = PROTO_NO_SHARD};
     send_header(pub, &h, ZMQ_SNDMORE);
     zmq_send(pub, id, strlen(id), ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(pub, json, len, ZMQ_DONTWAIT);
 }
 
-static void send_ready(void *dealer, const char *name)
-{
+static void send_ready(void *dealer, const char *name) {
     char js[128];
-    int n = snprintf(js, sizeof js, "{\"name\":\"%s\",\"host\":\"h\",\"cores\":1,\"slots\":1}",
-                     name);
+    int n =
+        snprintf(js, sizeof js, "{\"name\":\"%s\",\"host\":\"h\",\"cores\":1,\"slots\":1}", name);
     proto_header_t h = {.type = MSG_READY, .shard = PROTO_NO_SHARD};
     send_header(dealer, &h, ZMQ_SNDMORE);
     zmq_send(dealer, js, (size_t)n, ZMQ_DONTWAIT);
@@ -95,8 +88,7 @@ static void send_ready(void *dealer, const char *name)
 
 /* Reads what the master sends the member; hands back every TASK. Returns the
  * job id of the last task seen (0 when none). */
-static uint32_t serve_dealer(void *dealer, long *handbacks)
-{
+static uint32_t serve_dealer(void *dealer, long *handbacks) {
     uint32_t job = 0;
     for (;;) {
         zmq_msg_t f;
@@ -112,8 +104,7 @@ static uint32_t serve_dealer(void *dealer, long *handbacks)
         while (zmq_msg_more(&f)) { /* skip body, context, shard */
             zmq_msg_close(&f);
             zmq_msg_init(&f);
-            if (zmq_msg_recv(&f, dealer, 0) < 0)
-                break;
+            if (zmq_msg_recv(&f, dealer, 0) < 0) break;
         }
         zmq_msg_close(&f);
         if (task) {
@@ -126,8 +117,7 @@ static uint32_t serve_dealer(void *dealer, long *handbacks)
     }
 }
 
-static int member(void *ctx, const char *host, char **argv, int seconds, uint32_t ntasks)
-{
+static int member(void *ctx, const char *host, char **argv, int seconds, uint32_t ntasks) {
     void *dealer = connect_sock(ctx, ZMQ_DEALER, host, argv[2], "hostile1");
     void *extra = connect_sock(ctx, ZMQ_DEALER, host, argv[2], "hostile3");
     void *push = connect_sock(ctx, ZMQ_PUSH, host, argv[3], NULL);
@@ -137,8 +127,7 @@ static int member(void *ctx, const char *host, char **argv, int seconds, uint32_
 
     size_t big_len = 1 << 20, mid_len = 8000 + 64;
     char *big = malloc(big_len), *mid = malloc(mid_len);
-    if (!big || !mid)
-        return 2;
+    if (!big || !mid) return 2;
     memset(big, 'A', big_len);
     memcpy(big, "{\"host\":\"", 9);
     big[big_len - 2] = '"';
@@ -156,8 +145,7 @@ static int member(void *ctx, const char *host, char **argv, int seconds, uint32_
     bool extra_sent = false;
     while (now_us() < end) {
         uint32_t j = serve_dealer(dealer, &handbacks);
-        if (j)
-            job = j;
+        if (j) job = j;
         serve_dealer(extra, &handbacks);
         if (!extra_sent && now_us() - start > 500000) {
             send_ready(extra, "hostile3");
@@ -193,8 +181,12 @@ static int member(void *ctx, const char *host, char **argv, int seconds, uint32_
             send_random(dealer, 100);
             send_random(push, 200);
             send_random(pub, 300);
-            proto_header_t h = {.type = MSG_RESULT, .op = OP_NOOP, .job_id = job + 7, .task_id = 1,
-                                .attempt = 1, .shard = PROTO_NO_SHARD};
+            proto_header_t h = {.type = MSG_RESULT,
+                                .op = OP_NOOP,
+                                .job_id = job + 7,
+                                .task_id = 1,
+                                .attempt = 1,
+                                .shard = PROTO_NO_SHARD};
             send_header(push, &h, ZMQ_SNDMORE);
             zmq_send(push, "hostile1", 8, ZMQ_SNDMORE | ZMQ_DONTWAIT);
             zmq_send(push, "", 0, ZMQ_DONTWAIT);
@@ -202,8 +194,7 @@ static int member(void *ctx, const char *host, char **argv, int seconds, uint32_
         }
         tick += 1000;
         int64_t wait = tick - now_us();
-        if (wait > 0)
-            usleep((useconds_t)wait);
+        if (wait > 0) usleep((useconds_t)wait);
     }
     printf("hostile member: job=%u handbacks=%ld forged=%ld heartbeats=%ld (1mb=%ld 8kb=%ld) "
            "unknown_hb=%ld other=%ld seconds=%.1f\n",
@@ -222,10 +213,10 @@ static int member(void *ctx, const char *host, char **argv, int seconds, uint32_
     return job ? 0 : 1;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc < 6) {
-        fprintf(stderr, "usage: hostile HOST TASK_PORT RESULT_PORT HB_PORT SECONDS [--member TASKS]\n");
+        fprintf(stderr,
+                "usage: hostile HOST TASK_PORT RESULT_PORT HB_PORT SECONDS [--member TASKS]\n");
         return 2;
     }
     const char *host = argv[1];
@@ -304,8 +295,8 @@ int main(int argc, char **argv)
     }
     printf("hostile: random=%ld version=%ld truncated=%ld badjson=%ld handback=%ld frames=%ld "
            "result_random=%ld forged=%ld hb_random=%ld hb_1mb=%ld hb_flood=%ld\n",
-           sent[0], sent[1], sent[2], sent[3], sent[4], sent[5], sent[6], sent[7], sent[8],
-           sent[9], sent[10]);
+           sent[0], sent[1], sent[2], sent[3], sent[4], sent[5], sent[6], sent[7], sent[8], sent[9],
+           sent[10]);
     free(big);
     zmq_close(dealer);
     zmq_close(bad_id);

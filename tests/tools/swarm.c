@@ -18,15 +18,13 @@
 #include <unistd.h>
 #include <zmq.h>
 
-static long long now_ms(void)
-{
+static long long now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc < 6) {
         fprintf(stderr, "usage: swarm HOST TASK_PORT HB_PORT COUNT SECONDS [HEARTBEAT_MS]\n");
         return 2;
@@ -64,8 +62,8 @@ int main(int argc, char **argv)
         proto_header_t h = {.type = MSG_READY, .shard = PROTO_NO_SHARD};
         proto_header_encode(&h, hdr);
         int n = snprintf(json, sizeof json,
-                         "{\"name\":\"%s\",\"host\":\"swarm\",\"cores\":1,\"slots\":1,\"pid\":%d}", id,
-                         getpid());
+                         "{\"name\":\"%s\",\"host\":\"swarm\",\"cores\":1,\"slots\":1,\"pid\":%d}",
+                         id, getpid());
         zmq_send(dealers[i], hdr, sizeof hdr, ZMQ_SNDMORE);
         zmq_send(dealers[i], json, (size_t)n, 0);
     }

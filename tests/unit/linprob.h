@@ -20,17 +20,16 @@
 #include "master/tron.h"
 
 typedef struct linprob {
-    dataset_t d;           /* y = label index in liblinear's order (after lp_index) */
-    struct problem prob;   /* y = label values */
+    dataset_t d;         /* y = label index in liblinear's order (after lp_index) */
+    struct problem prob; /* y = label values */
     struct feature_node *nodes;
     int nr_class;
-    int labels[8];         /* label values in liblinear's order */
+    int labels[8]; /* label values in liblinear's order */
 } linprob_t;
 
 static uint64_t lp_rng = 88172645463325252ULL;
 
-static inline double lp_uniform(void)
-{
+static inline double lp_uniform(void) {
     lp_rng ^= lp_rng << 13;
     lp_rng ^= lp_rng >> 7;
     lp_rng ^= lp_rng << 17;
@@ -42,8 +41,7 @@ static inline double lp_uniform(void)
  * separable-ish along random directions, with noise. binary_pm1 uses -1/+1
  * labels with -1 appearing first (to exercise liblinear's swap). */
 static inline void lp_make(linprob_t *p, int l, int nf, double density, int nr_class, double bias,
-                    int binary_pm1, uint64_t seed)
-{
+                           int binary_pm1, uint64_t seed) {
     memset(p, 0, sizeof *p);
     lp_rng = seed * 2654435761ULL + 1;
     int n = nf + (bias >= 0);
@@ -58,12 +56,10 @@ static inline void lp_make(linprob_t *p, int l, int nf, double density, int nr_c
     struct feature_node *q = p->nodes;
     for (int i = 0; i < l; i++) {
         int c = (int)(lp_uniform() * nr_class);
-        if (c >= nr_class)
-            c = nr_class - 1;
+        if (c >= nr_class) c = nr_class - 1;
         p->d.x[i] = q;
         for (int j = 0; j < nf; j++) {
-            if (lp_uniform() >= density)
-                continue;
+            if (lp_uniform() >= density) continue;
             q->index = j + 1;
             q->value = centre[c * nf + j] + (lp_uniform() * 2 - 1) * 1.5;
             q++;
@@ -93,8 +89,7 @@ static inline void lp_make(linprob_t *p, int l, int nf, double density, int nr_c
         int v = (int)p->prob.y[i], seen = 0;
         for (int k = 0; k < nl; k++)
             seen |= p->labels[k] == v;
-        if (!seen)
-            p->labels[nl++] = v;
+        if (!seen) p->labels[nl++] = v;
     }
     if (nl == 2 && p->labels[0] == -1 && p->labels[1] == 1) {
         p->labels[0] = 1;
@@ -103,12 +98,10 @@ static inline void lp_make(linprob_t *p, int l, int nf, double density, int nr_c
     p->nr_class = nl;
     for (int i = 0; i < l; i++)
         for (int k = 0; k < nl; k++)
-            if (p->labels[k] == (int)p->prob.y[i])
-                p->d.y[i] = k;
+            if (p->labels[k] == (int)p->prob.y[i]) p->d.y[i] = k;
 }
 
-static inline void lp_free(linprob_t *p)
-{
+static inline void lp_free(linprob_t *p) {
     free(p->nodes);
     free(p->d.x);
     free(p->d.y);
@@ -117,8 +110,7 @@ static inline void lp_free(linprob_t *p)
 }
 
 /* Rows [a, b) of p as a dataset that borrows p's memory. */
-static inline dataset_t lp_view(const linprob_t *p, size_t a, size_t b)
-{
+static inline dataset_t lp_view(const linprob_t *p, size_t a, size_t b) {
     dataset_t v = p->d;
     v.x = p->d.x + a;
     v.y = p->d.y + a;
@@ -127,14 +119,12 @@ static inline dataset_t lp_view(const linprob_t *p, size_t a, size_t b)
     return v;
 }
 
-static inline void lp_quiet(const char *s)
-{
+static inline void lp_quiet(const char *s) {
     (void)s;
 }
 
 /* liblinear's own train() on the whole problem. */
-static inline struct model *lp_liblinear(const linprob_t *p, int solver, double C, double eps)
-{
+static inline struct model *lp_liblinear(const linprob_t *p, int solver, double C, double eps) {
     struct parameter par;
     memset(&par, 0, sizeof par);
     par.solver_type = solver;
@@ -145,8 +135,7 @@ static inline struct model *lp_liblinear(const linprob_t *p, int solver, double 
     return train(&p->prob, &par);
 }
 
-static inline double lp_rel_l2(const double *a, const double *b, size_t n)
-{
+static inline double lp_rel_l2(const double *a, const double *b, size_t n) {
     double num = 0, den = 0;
     for (size_t i = 0; i < n; i++) {
         num += (a[i] - b[i]) * (a[i] - b[i]);
@@ -160,9 +149,8 @@ static inline double lp_rel_l2(const double *a, const double *b, size_t n)
  * (one pass for all classes), else the per-class calls. rows[s] is shard s's
  * row count. Writes w in liblinear's layout w[j*nr_w + k]. Returns the number
  * of rounds (the master's network round trips), or -1. */
-static inline int lp_train_ours(linfun_t **sh, const size_t *rows, int nsh, int n, int nr_w, double C,
-                         double eps, int batch, double *w)
-{
+static inline int lp_train_ours(linfun_t **sh, const size_t *rows, int nsh, int n, int nr_w,
+                                double C, double eps, int batch, double *w) {
     tron_t *t[16] = {0};
     linfun_req_t reqs[16];
     tron_op_t ops[16];
@@ -171,8 +159,7 @@ static inline int lp_train_ours(linfun_t **sh, const size_t *rows, int nsh, int 
     double *g = calloc((size_t)nr_w * n, sizeof *g);
     double *dg = calloc((size_t)nr_w * n, sizeof *dg);
     int rounds = 0, rc = -1;
-    if (!g || !dg || nr_w > 16)
-        goto out;
+    if (!g || !dg || nr_w > 16) goto out;
     long l = 0;
     for (int s = 0; s < nsh; s++)
         l += (long)rows[s];
@@ -181,8 +168,7 @@ static inline int lp_train_ours(linfun_t **sh, const size_t *rows, int nsh, int 
         for (int s = 0; s < nsh; s++)
             pos += (long)linfun_positives(sh[s], k);
         t[k] = tron_new(n, C, tron_class_eps(eps, pos, l - pos, l), tron_eps_cg(0), 1000, NULL);
-        if (!t[k])
-            goto out;
+        if (!t[k]) goto out;
     }
     for (;;) {
         int live = 0;
@@ -190,8 +176,7 @@ static inline int lp_train_ours(linfun_t **sh, const size_t *rows, int nsh, int 
             ops[k] = tron_next(t[k], &vec[k]);
             live += ops[k] != TRON_DONE;
         }
-        if (!live)
-            break;
+        if (!live) break;
         rounds++;
         memset(g, 0, (size_t)nr_w * n * sizeof *g);
         memset(dg, 0, (size_t)nr_w * n * sizeof *dg);
@@ -223,20 +208,15 @@ static inline int lp_train_ours(linfun_t **sh, const size_t *rows, int nsh, int 
                         linfun_hv(sh[s], k, vec[k], gk);
                 }
             }
-            if (batch)
-                linfun_batch(sh[s], reqs);
+            if (batch) linfun_batch(sh[s], reqs);
             for (int k = 0; k < nr_w; k++)
-                if (ops[k] == TRON_FUN)
-                    fsum[k] += fpart[k];
+                if (ops[k] == TRON_FUN) fsum[k] += fpart[k];
         }
         for (int k = 0; k < nr_w; k++) {
             double *gk = g + (size_t)k * n, *dk = dg + (size_t)k * n;
-            if (ops[k] == TRON_FUN && tron_feed_fun(t[k], fsum[k]) < 0)
-                goto out;
-            if (ops[k] == TRON_GRAD && tron_feed_grad(t[k], gk, dk) < 0)
-                goto out;
-            if (ops[k] == TRON_HV && tron_feed_hv(t[k], gk) < 0)
-                goto out;
+            if (ops[k] == TRON_FUN && tron_feed_fun(t[k], fsum[k]) < 0) goto out;
+            if (ops[k] == TRON_GRAD && tron_feed_grad(t[k], gk, dk) < 0) goto out;
+            if (ops[k] == TRON_HV && tron_feed_hv(t[k], gk) < 0) goto out;
         }
     }
     for (int k = 0; k < nr_w; k++) {

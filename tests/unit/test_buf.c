@@ -144,12 +144,24 @@ typedef struct field {
 
 static void put_field(buf_t *b, const field_t *f) {
     switch (f->kind) {
-    case 0: buf_put_u8(b, (uint8_t)f->v); break;
-    case 1: buf_put_u16(b, (uint16_t)f->v); break;
-    case 2: buf_put_u32(b, (uint32_t)f->v); break;
-    case 3: buf_put_u64(b, f->v); break;
-    case 4: buf_put_f64(b, f->d); break;
-    default: buf_put(b, f->bytes, f->n); break;
+    case 0:
+        buf_put_u8(b, (uint8_t)f->v);
+        break;
+    case 1:
+        buf_put_u16(b, (uint16_t)f->v);
+        break;
+    case 2:
+        buf_put_u32(b, (uint32_t)f->v);
+        break;
+    case 3:
+        buf_put_u64(b, f->v);
+        break;
+    case 4:
+        buf_put_f64(b, f->d);
+        break;
+    default:
+        buf_put(b, f->bytes, f->n);
+        break;
     }
 }
 
@@ -157,11 +169,16 @@ static void put_field(buf_t *b, const field_t *f) {
  * reader is not bad). */
 static int get_field(bufrd_t *r, const field_t *f) {
     switch (f->kind) {
-    case 0: return bufrd_u8(r) == (uint8_t)f->v;
-    case 1: return bufrd_u16(r) == (uint16_t)f->v;
-    case 2: return bufrd_u32(r) == (uint32_t)f->v;
-    case 3: return bufrd_u64(r) == f->v;
-    case 4: return memcmp(&(double){bufrd_f64(r)}, &f->d, 8) == 0;
+    case 0:
+        return bufrd_u8(r) == (uint8_t)f->v;
+    case 1:
+        return bufrd_u16(r) == (uint16_t)f->v;
+    case 2:
+        return bufrd_u32(r) == (uint32_t)f->v;
+    case 3:
+        return bufrd_u64(r) == f->v;
+    case 4:
+        return memcmp(&(double){bufrd_f64(r)}, &f->d, 8) == 0;
     default: {
         const uint8_t *q = bufrd_take(r, f->n);
         return q && memcmp(q, f->bytes, f->n) == 0;

@@ -17,23 +17,20 @@
 
 static char path[64];
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     snprintf(path, sizeof path, "/tmp/nc-test-config-%d.json", (int)getpid());
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     unlink(path);
     return 0;
 }
 
 /* Loads text as a config file over the defaults; returns config_load's result. */
-static int load_text(config_t *c, const char *text, char *err, size_t errlen)
-{
+static int load_text(config_t *c, const char *text, char *err, size_t errlen) {
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     fputs(text, f);
@@ -43,24 +40,22 @@ static int load_text(config_t *c, const char *text, char *err, size_t errlen)
     return config_load(c, path, false, err, errlen);
 }
 
-static void expect_load_error(const char *text, const char *want)
-{
+static void expect_load_error(const char *text, const char *want) {
     config_t c;
     char err[1024], full[1200];
     assert_int_equal(load_text(&c, text, err, sizeof err), -1);
     snprintf(full, sizeof full, want, path);
-    if (strstr(err, full) == NULL)
-        fail_msg("for %s\n got: %s\nwant: %s", text, err, full);
+    if (strstr(err, full) == NULL) fail_msg("for %s\n got: %s\nwant: %s", text, err, full);
 }
 
-static void test_trailing_text(void **state)
-{
+static void test_trailing_text(void **state) {
     (void)state;
     config_t c;
     char err[1024];
     assert_int_equal(load_text(&c, "{\"model\": {\"C\": 2}}\n \t\r\n", err, sizeof err), 0);
     assert_true(c.model.C == 2);
-    expect_load_error("{\"model\": {\"C\": 2}} x", "%s:1:21: unexpected text after the JSON object");
+    expect_load_error("{\"model\": {\"C\": 2}} x",
+                      "%s:1:21: unexpected text after the JSON object");
     expect_load_error("{\"model\": {\"C\": 2}}\n{\"model\": {\"C\": 3}}\n",
                       "%s:2:1: unexpected text after the JSON object");
     expect_load_error("{}\n\n  ,", "%s:3:3: unexpected text");
@@ -89,22 +84,19 @@ static const struct {
     {"worker", "max_load", "\"0.5\"", "0.5"},
 };
 
-static void test_json_and_set_agree(void **state)
-{
+static void test_json_and_set_agree(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
         config_t a, b;
         char text[256], assign[256], err[1024];
         snprintf(text, sizeof text, "{\"%s\": {\"%s\": %s}}", same[i].section, same[i].key,
                  same[i].json);
-        if (load_text(&a, text, err, sizeof err) != 0)
-            fail_msg("file %s refused: %s", text, err);
+        if (load_text(&a, text, err, sizeof err) != 0) fail_msg("file %s refused: %s", text, err);
         config_defaults(&b);
         snprintf(assign, sizeof assign, "%s.%s=%s", same[i].section, same[i].key, same[i].set);
         if (config_set(&b, assign, err, sizeof err) != 0)
             fail_msg("--set %s refused: %s", assign, err);
-        if (memcmp(&a, &b, sizeof a) != 0)
-            fail_msg("%s and --set %s differ", text, assign);
+        if (memcmp(&a, &b, sizeof a) != 0) fail_msg("%s and --set %s differ", text, assign);
     }
 }
 
@@ -122,8 +114,7 @@ static const struct {
     {"master", "task_port", "\"80a\"", "80a"},
 };
 
-static void test_refused_both_ways(void **state)
-{
+static void test_refused_both_ways(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         config_t c;
@@ -131,13 +122,11 @@ static void test_refused_both_ways(void **state)
         snprintf(name, sizeof name, "%s.%s", refused[i].section, refused[i].key);
         snprintf(text, sizeof text, "{\"%s\": {\"%s\": %s}}", refused[i].section, refused[i].key,
                  refused[i].json);
-        if (load_text(&c, text, err, sizeof err) == 0)
-            fail_msg("file %s accepted", text);
+        if (load_text(&c, text, err, sizeof err) == 0) fail_msg("file %s accepted", text);
         assert_non_null(strstr(err, name));
         config_defaults(&c);
         snprintf(assign, sizeof assign, "%s=%s", name, refused[i].set);
-        if (config_set(&c, assign, err, sizeof err) == 0)
-            fail_msg("--set %s accepted", assign);
+        if (config_set(&c, assign, err, sizeof err) == 0) fail_msg("--set %s accepted", assign);
         assert_non_null(strstr(err, name));
     }
     config_t c;
@@ -149,16 +138,13 @@ static void test_refused_both_ways(void **state)
     assert_non_null(strstr(err, "NUL"));
 }
 
-static void expect_invalid(config_t *c, const char *want)
-{
+static void expect_invalid(config_t *c, const char *want) {
     char err[1024] = "";
     assert_int_equal(config_validate(c, err, sizeof err), -1);
-    if (strstr(err, want) == NULL)
-        fail_msg("got: %s\nwant: %s", err, want);
+    if (strstr(err, want) == NULL) fail_msg("got: %s\nwant: %s", err, want);
 }
 
-static void test_ports_distinct(void **state)
-{
+static void test_ports_distinct(void **state) {
     (void)state;
     config_t c;
     char err[1024];
@@ -171,20 +157,20 @@ static void test_ports_distinct(void **state)
     expect_invalid(&c, "master.heartbeat_port and dashboard.port are both 5557");
 }
 
-static void test_addresses(void **state)
-{
+static void test_addresses(void **state) {
     (void)state;
-    static const char *good[] = {"127.0.0.1", "10.0.0.5", "*", "localhost", "eth0",
-                                 "lab-pc17.example.org", "::1", "[::1]", "fe80::1"};
-    static const char *bad[] = {"999.1.1.1", "10.0.0", "1.2.3.4.5", "a b", "", "host:5555",
-                                "tcp://10.0.0.5", "-", "a..b", "[10.0.0.1]", "..."};
+    static const char *good[] = {"127.0.0.1", "10.0.0.5", "*",
+                                 "localhost", "eth0",     "lab-pc17.example.org",
+                                 "::1",       "[::1]",    "fe80::1"};
+    static const char *bad[] = {"999.1.1.1", "10.0.0",         "1.2.3.4.5", "a b",  "",
+                                "host:5555", "tcp://10.0.0.5", "-",         "a..b", "[10.0.0.1]",
+                                "..."};
     config_t c;
     char err[1024];
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         config_defaults(&c);
         snprintf(c.master.ip, sizeof c.master.ip, "%s", good[i]);
-        if (config_validate(&c, err, sizeof err) != 0)
-            fail_msg("%s refused: %s", good[i], err);
+        if (config_validate(&c, err, sizeof err) != 0) fail_msg("%s refused: %s", good[i], err);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         config_defaults(&c);
@@ -200,8 +186,7 @@ static void test_addresses(void **state)
     expect_invalid(&c, "dashboard.host: '300.0.0.1'");
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_trailing_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_and_set_agree, setup, teardown),

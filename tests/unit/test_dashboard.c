@@ -50,35 +50,31 @@ static fx_t F;
 
 /* ---- helpers ---- */
 
-static int free_port(void)
-{
+static int free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t l = sizeof(a);
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
         getsockname(fd, (struct sockaddr *)&a, &l) != 0) {
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         return -1;
     }
     close(fd);
     return ntohs(a.sin_port);
 }
 
-static void sleep_ms(int ms)
-{
+static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-static int tcp_connect(int port)
-{
+static int tcp_connect(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct timeval tv = {8, 0};
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
         close(fd);
@@ -87,13 +83,11 @@ static int tcp_connect(int port)
     return fd;
 }
 
-static int send_all(int fd, const void *buf, size_t len)
-{
+static int send_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
     while (len) {
         ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n <= 0)
-            return -1;
+        if (n <= 0) return -1;
         p += n;
         len -= (size_t)n;
     }
@@ -105,16 +99,13 @@ static int send_all(int fd, const void *buf, size_t len)
  * token when one is in force, and Content-Type: application/json with a
  * body; "" sends neither. */
 static int http(const char *method, const char *path, const char *headers, const char *body,
-                char **out_body, char **out_head)
-{
+                char **out_body, char **out_head) {
     char req[4096];
     int fd = tcp_connect(F.port);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     const char *auth = F.cfg.dashboard.token[0] ? "Authorization: Bearer " TOKEN "\r\n" : "";
-    snprintf(req, sizeof(req),
-             "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s\r\n", method, path,
-             headers ? headers : auth,
+    snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s\r\n",
+             method, path, headers ? headers : auth,
              body && (!headers || (*headers && !strstr(headers, "Content-Type")))
                  ? "Content-Type: application/json\r\n"
                  : "");
@@ -137,50 +128,41 @@ static int http(const char *method, const char *path, const char *headers, const
             buf = realloc(buf, cap + 1);
         }
         ssize_t n = recv(fd, buf + len, cap - len, 0);
-        if (n <= 0)
-            break;
+        if (n <= 0) break;
         len += (size_t)n;
     }
     close(fd);
     buf[len] = '\0';
     int status = -1;
-    if (sscanf(buf, "HTTP/1.1 %d", &status) != 1)
-        status = -1;
+    if (sscanf(buf, "HTTP/1.1 %d", &status) != 1) status = -1;
     char *sep = strstr(buf, "\r\n\r\n");
-    if (out_body)
-        *out_body = strdup(sep ? sep + 4 : "");
+    if (out_body) *out_body = strdup(sep ? sep + 4 : "");
     if (out_head) {
-        if (sep)
-            *sep = '\0';
+        if (sep) *sep = '\0';
         *out_head = strdup(buf);
     }
     free(buf);
     return status;
 }
 
-static json_object *get_json(const char *path, int expect_status)
-{
+static json_object *get_json(const char *path, int expect_status) {
     char *body = NULL;
     int st = http("GET", path, NULL, NULL, &body, NULL);
-    if (st != expect_status)
-        fail_msg("GET %s: status %d, body %s", path, st, body ? body : "");
+    if (st != expect_status) fail_msg("GET %s: status %d, body %s", path, st, body ? body : "");
     json_object *o = json_tokener_parse(body);
-    if (!o)
-        fail_msg("GET %s: not JSON: %s", path, body);
+    if (!o) fail_msg("GET %s: not JSON: %s", path, body);
     free(body);
     return o;
 }
 
-static void publish(const char *event, const char *data)
-{
+static void publish(const char *event, const char *data) {
     char msg[4096];
     snprintf(msg, sizeof(msg), "{\"event\":\"%s\",\"ts\":%lld,\"data\":%s}", event,
              (long long)clock_wall_ms(), data);
     assert_true(zmq_send(F.pub, msg, strlen(msg), 0) >= 0);
 }
 
-static json_object *field(json_object *o, const char *k)
-{
+static json_object *field(json_object *o, const char *k) {
     json_object *v = NULL;
     if (!json_object_object_get_ex(o, k, &v))
         fail_msg("no field %s in %s", k, json_object_to_json_string(o));
@@ -188,8 +170,7 @@ static json_object *field(json_object *o, const char *k)
 }
 
 /* Polls GET path until its body contains needle (events are asynchronous). */
-static void wait_body(const char *path, const char *needle)
-{
+static void wait_body(const char *path, const char *needle) {
     int64_t end = clock_now_ms() + 5000;
     char *body = NULL;
     while (clock_now_ms() < end) {
@@ -206,12 +187,10 @@ static void wait_body(const char *path, const char *needle)
 
 /* ---- a minimal websocket client ---- */
 
-static int ws_open(const char *path)
-{
+static int ws_open(const char *path) {
     char req[1024], resp[2048];
     int fd = tcp_connect(F.port);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     snprintf(req, sizeof(req),
              "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
@@ -223,12 +202,10 @@ static int ws_open(const char *path)
     size_t len = 0;
     while (len < sizeof(resp) - 1) { /* read the response head byte by byte: frames follow it */
         ssize_t n = recv(fd, resp + len, 1, 0);
-        if (n <= 0)
-            break;
+        if (n <= 0) break;
         len++;
         resp[len] = '\0';
-        if (len >= 4 && memcmp(resp + len - 4, "\r\n\r\n", 4) == 0)
-            break;
+        if (len >= 4 && memcmp(resp + len - 4, "\r\n\r\n", 4) == 0) break;
     }
     resp[len] = '\0';
     if (strncmp(resp, "HTTP/1.1 101", 12) != 0) {
@@ -238,8 +215,7 @@ static int ws_open(const char *path)
     return fd;
 }
 
-static int ws_send(int fd, const char *text)
-{
+static int ws_send(int fd, const char *text) {
     size_t len = strlen(text);
     unsigned char hdr[8] = {0x81, (unsigned char)(0x80 | len), 1, 2, 3, 4};
     unsigned char *m = malloc(len);
@@ -251,41 +227,34 @@ static int ws_send(int fd, const char *text)
     return rc;
 }
 
-static int recv_n(int fd, void *buf, size_t n)
-{
+static int recv_n(int fd, void *buf, size_t n) {
     size_t got = 0;
     while (got < n) {
         ssize_t r = recv(fd, (char *)buf + got, n - got, 0);
-        if (r <= 0)
-            return -1;
+        if (r <= 0) return -1;
         got += (size_t)r;
     }
     return 0;
 }
 
 /* Next text frame (caller frees) or NULL on close/timeout. */
-static char *ws_recv(int fd)
-{
+static char *ws_recv(int fd) {
     unsigned char h[2];
     uint64_t len;
-    if (recv_n(fd, h, 2) != 0)
-        return NULL;
+    if (recv_n(fd, h, 2) != 0) return NULL;
     len = h[1] & 0x7f;
     if (len == 126) {
         unsigned char e[2];
-        if (recv_n(fd, e, 2) != 0)
-            return NULL;
+        if (recv_n(fd, e, 2) != 0) return NULL;
         len = ((uint64_t)e[0] << 8) | e[1];
     } else if (len == 127) {
         unsigned char e[8];
-        if (recv_n(fd, e, 8) != 0)
-            return NULL;
+        if (recv_n(fd, e, 8) != 0) return NULL;
         len = 0;
         for (int i = 0; i < 8; i++)
             len = (len << 8) | e[i];
     }
-    if (len > (16u << 20))
-        return NULL;
+    if (len > (16u << 20)) return NULL;
     char *buf = malloc(len + 1);
     if (recv_n(fd, buf, len) != 0) {
         free(buf);
@@ -300,15 +269,12 @@ static char *ws_recv(int fd)
 }
 
 /* Reads frames until one starts with prefix (within ~5 s); returns it. */
-static char *ws_expect(int fd, const char *prefix)
-{
+static char *ws_expect(int fd, const char *prefix) {
     int64_t end = clock_now_ms() + 5000;
     while (clock_now_ms() < end) {
         char *f = ws_recv(fd);
-        if (!f)
-            break;
-        if (strncmp(f, prefix, strlen(prefix)) == 0)
-            return f;
+        if (!f) break;
+        if (strncmp(f, prefix, strlen(prefix)) == 0) return f;
         free(f);
     }
     fail_msg("no websocket frame starting with %s", prefix);
@@ -317,17 +283,14 @@ static char *ws_expect(int fd, const char *prefix)
 
 /* ---- the stand-in master ---- */
 
-static void *rep_main(void *arg)
-{
+static void *rep_main(void *arg) {
     (void)arg;
     while (!F.rep_stop) {
         zmq_pollitem_t it = {F.rep, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 50) <= 0)
-            continue;
+        if (zmq_poll(&it, 1, 50) <= 0) continue;
         char buf[1024];
         int n = zmq_recv(F.rep, buf, sizeof(buf) - 1, 0);
-        if (n < 0)
-            continue;
+        if (n < 0) continue;
         buf[n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1] = '\0';
         while (F.rep_silent && !F.rep_stop)
             sleep_ms(20);
@@ -339,22 +302,19 @@ static void *rep_main(void *arg)
     return NULL;
 }
 
-static void write_file(const char *path, const char *text)
-{
+static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(text, f);
     fclose(f);
 }
 
-static int group_setup(void **state)
-{
+static int group_setup(void **state) {
     (void)state;
     char err[256], path[512];
     log_init("test", LOG_WARN);
     strcpy(F.dir, "/tmp/nc_dash_XXXXXX");
-    if (!mkdtemp(F.dir))
-        return -1;
+    if (!mkdtemp(F.dir)) return -1;
     /* web root with a page, a subfolder, and a symlink that leads outside */
     snprintf(path, sizeof(path), "%s/web", F.dir);
     mkdir(path, 0755);
@@ -369,11 +329,9 @@ static int group_setup(void **state)
     snprintf(F.outside, sizeof(F.outside), "%s/secret.txt", F.dir);
     write_file(F.outside, "TOP-SECRET-OUTSIDE");
     snprintf(path, sizeof(path), "%s/web/leak.txt", F.dir);
-    if (symlink(F.outside, path) != 0)
-        return -1;
+    if (symlink(F.outside, path) != 0) return -1;
     snprintf(path, sizeof(path), "%s/web/leakdir", F.dir);
-    if (symlink(F.dir, path) != 0)
-        return -1;
+    if (symlink(F.dir, path) != 0) return -1;
     snprintf(path, sizeof(path), "%s/web", F.dir);
     setenv("NC_WEB_ROOT", path, 1);
 
@@ -383,8 +341,7 @@ static int group_setup(void **state)
     int linger = 0;
     zmq_setsockopt(F.pub, ZMQ_LINGER, &linger, sizeof(linger));
     zmq_setsockopt(F.rep, ZMQ_LINGER, &linger, sizeof(linger));
-    if (zmq_bind(F.pub, EVENTS_EP) != 0 || zmq_bind(F.rep, COMMANDS_EP) != 0)
-        return -1;
+    if (zmq_bind(F.pub, EVENTS_EP) != 0 || zmq_bind(F.rep, COMMANDS_EP) != 0) return -1;
     pthread_create(&F.rep_thr, NULL, rep_main, NULL);
 
     config_defaults(&F.cfg);
@@ -406,8 +363,7 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int group_teardown(void **state)
-{
+static int group_teardown(void **state) {
     (void)state;
     char cmd[256];
     dashboard_stop(&F.d);
@@ -422,11 +378,12 @@ static int group_teardown(void **state)
 
 /* ---- tests ---- */
 
-static void test_health_and_workers(void **state)
-{
+static void test_health_and_workers(void **state) {
     (void)state;
-    publish("worker_joined", "{\"id\":1,\"name\":\"alpha\",\"host\":\"h1\",\"cores\":4,\"slots\":4}");
-    publish("worker_joined", "{\"id\":2,\"name\":\"beta\",\"host\":\"h2\",\"cores\":2,\"slots\":2}");
+    publish("worker_joined",
+            "{\"id\":1,\"name\":\"alpha\",\"host\":\"h1\",\"cores\":4,\"slots\":4}");
+    publish("worker_joined",
+            "{\"id\":2,\"name\":\"beta\",\"host\":\"h2\",\"cores\":2,\"slots\":2}");
     publish("worker_stats",
             "{\"id\":1,\"name\":\"alpha\",\"host\":\"h1\",\"cores\":4,\"cpu\":50,\"mem\":30,"
             "\"battery\":null,\"ac\":null,\"load\":1.5,\"state\":\"busy\",\"reason\":\"\","
@@ -460,8 +417,7 @@ static void test_health_and_workers(void **state)
     json_object_put(h);
 }
 
-static void test_job_lifecycle(void **state)
-{
+static void test_job_lifecycle(void **state) {
     (void)state;
     publish("job_started", "{\"job_id\":5,\"mode\":\"train\",\"data\":\"Data/train.csv\","
                            "\"total_tasks\":2,\"rows_total\":2000,\"workers\":2}");
@@ -509,8 +465,7 @@ static void test_job_lifecycle(void **state)
     json_object_put(e);
 }
 
-static void test_history_endpoint(void **state)
-{
+static void test_history_endpoint(void **state) {
     (void)state;
     /* worker_stats of the first test reached the file after a batch commit (500 ms) */
     int64_t end = clock_now_ms() + 3000;
@@ -519,16 +474,15 @@ static void test_history_endpoint(void **state)
         json_object *s = get_json("/api/history?metric=cpu&step=1000", 200);
         n = json_object_array_length(field(s, "points"));
         json_object_put(s);
-        if (n > 0)
-            break;
+        if (n > 0) break;
         sleep_ms(100);
     }
     assert_true(n > 0);
     json_object *s = get_json("/api/history?metric=mem&worker=beta", 200);
     json_object *pts = field(s, "points");
     assert_true(json_object_array_length(pts) >= 1);
-    assert_true(json_object_get_double(json_object_array_get_idx(json_object_array_get_idx(pts, 0),
-                                                                 1)) == 50.0);
+    assert_true(json_object_get_double(
+                    json_object_array_get_idx(json_object_array_get_idx(pts, 0), 1)) == 50.0);
     assert_string_equal(json_object_get_string(field(s, "worker")), "beta");
     json_object_put(s);
     s = get_json("/api/history?metric=rows&since=0", 200);
@@ -539,8 +493,7 @@ static void test_history_endpoint(void **state)
     json_object_put(e);
 }
 
-static void test_metrics(void **state)
-{
+static void test_metrics(void **state) {
     (void)state;
     publish("counters", "{\"messages_dropped\":{\"malformed\":3},\"tasks\":{\"done\":2,"
                         "\"failed\":1,\"retried\":1,\"speculative\":0},\"rows_processed\":2000}");
@@ -559,8 +512,7 @@ static void test_metrics(void **state)
     free(head);
 }
 
-static void test_worker_lost_and_left(void **state)
-{
+static void test_worker_lost_and_left(void **state) {
     (void)state;
     publish("worker_left", "{\"id\":2,\"name\":\"beta\",\"reason\":\"lost\"}");
     wait_body("/api/workers", "\"lost\":true");
@@ -575,16 +527,14 @@ static void test_worker_lost_and_left(void **state)
     while (clock_now_ms() < end) {
         free(body);
         http("GET", "/api/workers", NULL, NULL, &body, NULL);
-        if (!strstr(body, "gamma"))
-            break;
+        if (!strstr(body, "gamma")) break;
         sleep_ms(50);
     }
     assert_null(strstr(body, "gamma"));
     free(body);
 }
 
-static void test_static_files(void **state)
-{
+static void test_static_files(void **state) {
     (void)state;
     char *body = NULL, *head = NULL;
     assert_int_equal(http("GET", "/", NULL, NULL, &body, &head), 200);
@@ -603,15 +553,21 @@ static void test_static_files(void **state)
     free(body);
 
     const char *attacks[] = {
-        "/../secret.txt",         "/../../../../etc/passwd", "/%2e%2e/secret.txt",
-        "/%2e%2e/%2e%2e/etc/passwd", "/sub/../../secret.txt", "/..%2fsecret.txt",
-        "/leak.txt",              "/leakdir/secret.txt",     "/%2E%2E%2Fsecret.txt",
-        "/sub/%2e%2e/%2e%2e/secret.txt", "/..\\secret.txt",
+        "/../secret.txt",
+        "/../../../../etc/passwd",
+        "/%2e%2e/secret.txt",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/sub/../../secret.txt",
+        "/..%2fsecret.txt",
+        "/leak.txt",
+        "/leakdir/secret.txt",
+        "/%2E%2E%2Fsecret.txt",
+        "/sub/%2e%2e/%2e%2e/secret.txt",
+        "/..\\secret.txt",
     };
     for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
         int st = http("GET", attacks[i], NULL, NULL, &body, NULL);
-        if (st != 403 && st != 404)
-            fail_msg("GET %s answered %d", attacks[i], st);
+        if (st != 403 && st != 404) fail_msg("GET %s answered %d", attacks[i], st);
         if (strstr(body, "TOP-SECRET") || strstr(body, "root:"))
             fail_msg("GET %s leaked a file outside the web root", attacks[i]);
         free(body);
@@ -621,31 +577,32 @@ static void test_static_files(void **state)
     free(body);
 }
 
-static void test_post_jobs(void **state)
-{
+static void test_post_jobs(void **state) {
     (void)state;
     char *body = NULL;
     const char *job = "{\"mode\":\"train\",\"data\":\"train.csv\",\"model\":\"m.txt\","
                       "\"out\":\"o.csv\"}";
     char want[600];
-    assert_int_equal(http("POST", "/api/jobs", "Content-Type: application/json\r\n", job, &body,
-                          NULL),
-                     401);
+    assert_int_equal(
+        http("POST", "/api/jobs", "Content-Type: application/json\r\n", job, &body, NULL), 401);
     assert_non_null(strstr(body, "token"));
     free(body);
-    assert_int_equal(http("POST", "/api/jobs", "Authorization: Bearer wrong-token\r\n", job, &body,
-                          NULL),
-                     401);
+    assert_int_equal(
+        http("POST", "/api/jobs", "Authorization: Bearer wrong-token\r\n", job, &body, NULL), 401);
     free(body);
     assert_int_equal(http("POST", "/api/jobs", "", NULL, &body, NULL), 401);
     free(body);
     /* no CORS "simple request", no other origin, no other Host */
-    assert_int_equal(http("POST", "/api/jobs", "Authorization: Bearer " TOKEN "\r\nContent-Type: "
-                          "text/plain\r\n", job, &body, NULL),
+    assert_int_equal(http("POST", "/api/jobs",
+                          "Authorization: Bearer " TOKEN "\r\nContent-Type: "
+                          "text/plain\r\n",
+                          job, &body, NULL),
                      415);
     free(body);
-    assert_int_equal(http("POST", "/api/jobs", "Authorization: Bearer " TOKEN "\r\nOrigin: "
-                          "http://evil.example\r\n", job, &body, NULL),
+    assert_int_equal(http("POST", "/api/jobs",
+                          "Authorization: Bearer " TOKEN "\r\nOrigin: "
+                          "http://evil.example\r\n",
+                          job, &body, NULL),
                      403);
     free(body);
     /* paths stay inside dashboard.files, refused before the master sees them */
@@ -684,8 +641,7 @@ static void test_post_jobs(void **state)
 
 /* Error texts leave the process without file contents, and a job whose
  * driver failed before it started (serve.c's job_failed) ends failed. */
-static void test_public_errors(void **state)
-{
+static void test_public_errors(void **state) {
     (void)state;
     publish("job_started", "{\"job_id\":88,\"mode\":\"train\",\"data\":\"d.csv\"}");
     publish("job_done", "{\"job_id\":88,\"state\":\"failed\",\"error\":\"/srv/d.csv:3:4: "
@@ -706,8 +662,7 @@ static void test_public_errors(void **state)
     json_object_put(j);
 }
 
-static void test_post_timeout(void **state)
-{
+static void test_post_timeout(void **state) {
     (void)state;
     char *body = NULL;
     F.rep_silent = 1;
@@ -724,8 +679,7 @@ static void test_post_timeout(void **state)
     sleep_ms(100); /* the REP thread answers the stale request into the void */
 }
 
-static void test_socketio(void **state)
-{
+static void test_socketio(void **state) {
     (void)state;
     assert_int_equal(ws_open("/other"), -1);
     assert_int_equal(ws_open("/socket.io/?EIO=3&transport=websocket"), -1);
@@ -739,8 +693,7 @@ static void test_socketio(void **state)
         assert_int_equal(ws_send(bfd, bad[i]), 0);
         free(ws_expect(bfd, "44{\"message\":"));
         char *rest = ws_recv(bfd);
-        if (rest)
-            fail_msg("after %s the server sent %s", bad[i], rest);
+        if (rest) fail_msg("after %s the server sent %s", bad[i], rest);
         close(bfd);
     }
     int fd = ws_open("/socket.io/?EIO=4&transport=websocket");
@@ -785,8 +738,7 @@ static void test_socketio(void **state)
     close(fd);
 }
 
-static void test_many_ws_clients(void **state)
-{
+static void test_many_ws_clients(void **state) {
     (void)state;
     enum { N = 40 };
     int fds[N];
@@ -809,8 +761,7 @@ static void test_many_ws_clients(void **state)
     json_object_put(h);
 }
 
-static void test_port_in_use_and_restart(void **state)
-{
+static void test_port_in_use_and_restart(void **state) {
     (void)state;
     char err[256] = "";
     dashboard_t *d2 = dashboard_start(F.zctx, &F.cfg, EVENTS_EP, NULL, err, sizeof(err));
@@ -826,8 +777,7 @@ static void test_port_in_use_and_restart(void **state)
     F.cfg.dashboard.port = F.port = free_port();
     F.cfg.dashboard.token[0] = '\0';
     F.d = dashboard_start(F.zctx, &F.cfg, EVENTS_EP, NULL, err, sizeof(err));
-    if (!F.d)
-        fail_msg("restart: %s", err);
+    if (!F.d) fail_msg("restart: %s", err);
     json_object *jobs = get_json("/api/jobs", 200);
     assert_true(json_object_array_length(jobs) >= 1);
     bool found = false;
@@ -853,8 +803,7 @@ static void test_port_in_use_and_restart(void **state)
     free(body);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_health_and_workers),
         cmocka_unit_test(test_job_lifecycle),

@@ -18,8 +18,7 @@
 #include "dashboard/history.h"
 #include "dashboard/jobsum.h"
 
-static void test_lookup(void **state)
-{
+static void test_lookup(void **state) {
     (void)state;
     for (int i = 0; i < EV_COUNT; i++) {
         const event_def_t *d = events_def((event_id_t)i);
@@ -36,8 +35,7 @@ static void test_lookup(void **state)
 
 /* Every event that belongs to a job names it job_id, never id (only a
  * worker's own events and a job summary say id). */
-static void test_job_id_one_name(void **state)
-{
+static void test_job_id_one_name(void **state) {
     (void)state;
     for (int i = 0; i < EV_COUNT; i++) {
         const event_def_t *d = events_def((event_id_t)i);
@@ -53,14 +51,11 @@ static void test_job_id_one_name(void **state)
 }
 
 /* The keys of o (and of o.outputs) as "a,b,outputs.c,...". */
-static void keys_of(json_object *o, char *out, size_t len)
-{
+static void keys_of(json_object *o, char *out, size_t len) {
     out[0] = '\0';
-    json_object_object_foreach(o, key, val)
-    {
+    json_object_object_foreach(o, key, val) {
         if (strcmp(key, "outputs") == 0 && val) {
-            json_object_object_foreach(val, k2, v2)
-            {
+            json_object_object_foreach(val, k2, v2) {
                 (void)v2;
                 snprintf(out + strlen(out), len - strlen(out), "outputs.%s,", k2);
             }
@@ -69,8 +64,7 @@ static void keys_of(json_object *o, char *out, size_t len)
     }
 }
 
-static json_object *J(const char *text)
-{
+static json_object *J(const char *text) {
     json_object *o = json_tokener_parse(text);
     assert_non_null(o);
     return o;
@@ -78,8 +72,7 @@ static json_object *J(const char *text)
 
 /* One job seen live and the same job read back from history give the same
  * summary fields, in the same order (jobsum.h). */
-static void test_summary_same_keys(void **state)
-{
+static void test_summary_same_keys(void **state) {
     (void)state;
     char dir[] = "/tmp/nc_events_XXXXXX", path[64], err[256] = "", live[1024], stored[1024];
     assert_non_null(mkdtemp(dir));
@@ -137,8 +130,7 @@ static void test_summary_same_keys(void **state)
 }
 
 /* A job event reaches browsers as the summary plus job_id. */
-static void test_job_event_has_job_id(void **state)
-{
+static void test_job_event_has_job_id(void **state) {
     (void)state;
     json_object *sum = jobsum_new(42), *v = NULL;
     assert_non_null(sum);
@@ -154,8 +146,7 @@ static void test_job_event_has_job_id(void **state)
     json_object_put(sum);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookup),
         cmocka_unit_test(test_job_id_one_name),

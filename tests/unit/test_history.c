@@ -19,40 +19,33 @@ typedef struct {
     char path[512];
 } tmp_t;
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     tmp_t *t = calloc(1, sizeof(*t));
-    if (!t)
-        return -1;
+    if (!t) return -1;
     strcpy(t->dir, "/tmp/nc_hist_XXXXXX");
-    if (!mkdtemp(t->dir))
-        return -1;
+    if (!mkdtemp(t->dir)) return -1;
     /* a sub-directory that does not exist yet: history_open must create it */
     snprintf(t->path, sizeof(t->path), "%s/sub/dir/h.db", t->dir);
     *state = t;
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     tmp_t *t = *state;
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-    if (system(cmd) != 0)
-        return -1;
+    if (system(cmd) != 0) return -1;
     free(t);
     return 0;
 }
 
-static json_object *J(const char *text)
-{
+static json_object *J(const char *text) {
     json_object *o = json_tokener_parse(text);
     assert_non_null(o);
     return o;
 }
 
-static void record(history_t *h, const char *ev, int64_t ts, const char *json)
-{
+static void record(history_t *h, const char *ev, int64_t ts, const char *json) {
     char err[256] = "";
     json_object *o = J(json);
     if (history_record(h, ev, ts, o, err, sizeof(err)) != 0)
@@ -60,27 +53,23 @@ static void record(history_t *h, const char *ev, int64_t ts, const char *json)
     json_object_put(o);
 }
 
-static long count(const char *path, const char *sql)
-{
+static long count(const char *path, const char *sql) {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     long n = -1;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
     return n;
 }
 
-static void test_fresh_schema(void **state)
-{
+static void test_fresh_schema(void **state) {
     tmp_t *t = *state;
     char err[256] = "";
     history_t *h = history_open(t->path, 7, false, err, sizeof(err));
-    if (!h)
-        fail_msg("%s", err);
+    if (!h) fail_msg("%s", err);
     assert_int_equal(history_schema_version(h), HISTORY_SCHEMA_VERSION);
     history_close(&h);
     assert_null(h);
@@ -102,8 +91,7 @@ static void test_fresh_schema(void **state)
     history_close(&h);
 }
 
-static void test_migration_from_v1(void **state)
-{
+static void test_migration_from_v1(void **state) {
     tmp_t *t = *state;
     char err[256] = "";
     snprintf(t->path, sizeof(t->path), "%s/v1.db", t->dir);
@@ -111,28 +99,28 @@ static void test_migration_from_v1(void **state)
     assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
     /* the version-1 schema as shipped, with one row of data */
     assert_int_equal(
-        sqlite3_exec(db,
-                     "CREATE TABLE jobs(id INTEGER PRIMARY KEY, mode TEXT, data TEXT, state TEXT,"
-                     " started_ms INTEGER, ended_ms INTEGER, duration_s REAL, total_tasks INTEGER,"
-                     " done_tasks INTEGER, rows_total INTEGER, rows_done INTEGER, accuracy REAL,"
-                     " model TEXT, submission TEXT, error TEXT);"
-                     "CREATE TABLE tasks(job_id INTEGER, task_id INTEGER, shard INTEGER,"
-                     " worker TEXT, attempt INTEGER, start_ms INTEGER, end_ms INTEGER,"
-                     " rows INTEGER, result TEXT, error TEXT);"
-                     "CREATE TABLE samples(ts INTEGER, worker TEXT, cpu REAL, mem REAL,"
-                     " rows_per_s REAL, load REAL, state TEXT);"
-                     "CREATE TABLE events(ts INTEGER, job_id INTEGER, name TEXT, data TEXT);"
-                     "CREATE TABLE iterations(job_id INTEGER, class INTEGER, iter INTEGER,"
-                     " f REAL, gnorm REAL, cg INTEGER, secs REAL);"
-                     "INSERT INTO jobs(id, mode, state, accuracy) VALUES (41, 'train', 'done', 0.9);"
-                     "PRAGMA user_version = 1;",
-                     NULL, NULL, NULL),
+        sqlite3_exec(
+            db,
+            "CREATE TABLE jobs(id INTEGER PRIMARY KEY, mode TEXT, data TEXT, state TEXT,"
+            " started_ms INTEGER, ended_ms INTEGER, duration_s REAL, total_tasks INTEGER,"
+            " done_tasks INTEGER, rows_total INTEGER, rows_done INTEGER, accuracy REAL,"
+            " model TEXT, submission TEXT, error TEXT);"
+            "CREATE TABLE tasks(job_id INTEGER, task_id INTEGER, shard INTEGER,"
+            " worker TEXT, attempt INTEGER, start_ms INTEGER, end_ms INTEGER,"
+            " rows INTEGER, result TEXT, error TEXT);"
+            "CREATE TABLE samples(ts INTEGER, worker TEXT, cpu REAL, mem REAL,"
+            " rows_per_s REAL, load REAL, state TEXT);"
+            "CREATE TABLE events(ts INTEGER, job_id INTEGER, name TEXT, data TEXT);"
+            "CREATE TABLE iterations(job_id INTEGER, class INTEGER, iter INTEGER,"
+            " f REAL, gnorm REAL, cg INTEGER, secs REAL);"
+            "INSERT INTO jobs(id, mode, state, accuracy) VALUES (41, 'train', 'done', 0.9);"
+            "PRAGMA user_version = 1;",
+            NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
 
     history_t *h = history_open(t->path, 7, false, err, sizeof(err));
-    if (!h)
-        fail_msg("%s", err);
+    if (!h) fail_msg("%s", err);
     assert_int_equal(history_schema_version(h), 2);
     /* the v2 column is usable and old data is intact */
     record(h, "worker_stats", 1000, "{\"name\":\"w1\",\"cpu\":10,\"mem\":20,\"battery\":55}");
@@ -150,8 +138,7 @@ static void test_migration_from_v1(void **state)
                      1);
 }
 
-static void test_refuses_newer_schema(void **state)
-{
+static void test_refuses_newer_schema(void **state) {
     tmp_t *t = *state;
     char err[256] = "";
     snprintf(t->path, sizeof(t->path), "%s/new.db", t->dir);
@@ -163,8 +150,7 @@ static void test_refuses_newer_schema(void **state)
     assert_non_null(strstr(err, "newer"));
 }
 
-static void test_batched_writes(void **state)
-{
+static void test_batched_writes(void **state) {
     tmp_t *t = *state;
     char err[256] = "";
     history_t *w = history_open(t->path, 7, false, err, sizeof(err));
@@ -195,8 +181,7 @@ static void test_batched_writes(void **state)
  * hold the write lock, or every journal write waits for the busy timeout (the
  * demo ran 6x slower with the dashboard on). Another connection with no busy
  * timeout at all must get the lock while events are pending. */
-static void test_no_lock_between_flushes(void **state)
-{
+static void test_no_lock_between_flushes(void **state) {
     tmp_t *t = *state;
     char err[256] = "";
     history_t *w = history_open(t->path, 7, false, err, sizeof(err));
@@ -219,8 +204,7 @@ static void test_no_lock_between_flushes(void **state)
 
 /* A flush that finds the database locked past its timeout keeps its events
  * and writes them on the next call: nothing is lost. */
-static void test_flush_retries_when_busy(void **state)
-{
+static void test_flush_retries_when_busy(void **state) {
     tmp_t *t = *state;
     char err[256] = "";
     history_t *w = history_open(t->path, 7, false, err, sizeof(err));
@@ -237,8 +221,7 @@ static void test_flush_retries_when_busy(void **state)
     assert_int_equal(count(t->path, "SELECT count(*) FROM samples"), 1);
 }
 
-static void test_job_read_back(void **state)
-{
+static void test_job_read_back(void **state) {
     tmp_t *t = *state;
     char err[256] = "";
     history_t *h = history_open(t->path, 7, false, err, sizeof(err));
@@ -267,8 +250,7 @@ static void test_job_read_back(void **state)
     assert_int_equal(history_flush(h, err, sizeof(err)), 0);
 
     json_object *job = history_job(h, 7, err, sizeof(err));
-    if (!job)
-        fail_msg("%s", err);
+    if (!job) fail_msg("%s", err);
     json_object *v, *arr;
     assert_true(json_object_object_get_ex(job, "state", &v));
     assert_string_equal(json_object_get_string(v), "done");
@@ -312,8 +294,7 @@ static void test_job_read_back(void **state)
     history_close(&h);
 }
 
-static void test_series_and_retention(void **state)
-{
+static void test_series_and_retention(void **state) {
     tmp_t *t = *state;
     char err[256] = "";
     history_t *h = history_open(t->path, 7, false, err, sizeof(err));
@@ -356,16 +337,14 @@ static void test_series_and_retention(void **state)
     history_close(&h);
 }
 
-static void test_unwritable_path(void **state)
-{
+static void test_unwritable_path(void **state) {
     (void)state;
     char err[256] = "";
     assert_null(history_open("/proc/nonexistent/dir/h.db", 7, false, err, sizeof(err)));
     assert_true(err[0] != '\0');
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fresh_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),

@@ -14,15 +14,13 @@
 
 static char path[64];
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     snprintf(path, sizeof path, "/tmp/test_journal.%ld.db", (long)getpid());
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     char p[96];
     unlink(path);
@@ -33,16 +31,15 @@ static int teardown(void **state)
     return 0;
 }
 
-static void test_round_trip(void **state)
-{
+static void test_round_trip(void **state) {
     (void)state;
     char err[256];
     journal_t *j = journal_open(path, err, sizeof err);
     assert_non_null(j);
     double w0[3] = {1, 2, 3}, w1[3] = {-1, 0.5, 1e-300};
-    journal_class_t c[2] = {{.cls = 0, .iter = 3, .delta = 0.25, .gnorm0 = 9, .n = 3, .w = w0},
-                            {.cls = 1, .iter = 5, .delta = 2, .gnorm0 = 8, .done = true, .n = 3,
-                             .w = w1}};
+    journal_class_t c[2] = {
+        {.cls = 0, .iter = 3, .delta = 0.25, .gnorm0 = 9, .n = 3, .w = w0},
+        {.cls = 1, .iter = 5, .delta = 2, .gnorm0 = 8, .done = true, .n = 3, .w = w1}};
     assert_int_equal(journal_save(j, "k1", c, 2, err, sizeof err), 0);
     /* a later iteration of class 0 replaces the earlier row */
     w0[0] = 7;
@@ -73,16 +70,14 @@ static void test_round_trip(void **state)
     journal_close(&j);
 }
 
-static void test_open_fails(void **state)
-{
+static void test_open_fails(void **state) {
     (void)state;
     char err[256] = "";
     assert_null(journal_open("/nonexistent-dir/x/y.db", err, sizeof err));
     assert_true(strlen(err) > 0);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test(test_open_fails),

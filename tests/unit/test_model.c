@@ -15,23 +15,20 @@
 
 static char dir[64];
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/nc-test-model-XXXXXX");
     return mkdtemp(dir) ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static int count_files(void)
-{
+static int count_files(void) {
     DIR *d = opendir(dir);
     int c = 0;
     struct dirent *e;
@@ -41,8 +38,7 @@ static int count_files(void)
     return c;
 }
 
-static void test_solver_names(void **state)
-{
+static void test_solver_names(void **state) {
     (void)state;
     assert_string_equal(model_solver_name(0), "L2R_LR");
     assert_string_equal(model_solver_name(2), "L2R_L2LOSS_SVC");
@@ -60,8 +56,7 @@ static void test_solver_names(void **state)
 }
 
 /* Written models read back bit for bit and predict like the in-memory one. */
-static void roundtrip(int nr_class, double bias, int solver)
-{
+static void roundtrip(int nr_class, double bias, int solver) {
     linprob_t p;
     lp_make(&p, 100, 7, 0.6, nr_class, bias, 0, 17);
     struct model *ref = lp_liblinear(&p, solver, 1.0, 0.01);
@@ -69,9 +64,8 @@ static void roundtrip(int nr_class, double bias, int solver)
     char path[128], err[256];
     snprintf(path, sizeof path, "%s/model.txt", dir);
     int nf = p.d.n - (bias >= 0);
-    assert_int_equal(model_write(path, solver, ref->nr_class, ref->label, nf, bias, ref->w, err,
-                                 sizeof err),
-                     0);
+    assert_int_equal(
+        model_write(path, solver, ref->nr_class, ref->label, nf, bias, ref->w, err, sizeof err), 0);
     assert_int_equal(count_files(), 1); /* no temporary left behind */
     struct model *back = model_load(path, err, sizeof err);
     assert_non_null(back);
@@ -89,8 +83,7 @@ static void roundtrip(int nr_class, double bias, int solver)
     lp_free(&p);
 }
 
-static void test_roundtrip(void **state)
-{
+static void test_roundtrip(void **state) {
     (void)state;
     roundtrip(2, 1.0, 0);
     roundtrip(2, -1, 2);
@@ -99,11 +92,9 @@ static void test_roundtrip(void **state)
 }
 
 /* Debian's liblinear-predict reads our file and agrees with predict(). */
-static void test_liblinear_predict_reads_it(void **state)
-{
+static void test_liblinear_predict_reads_it(void **state) {
     (void)state;
-    if (access("/usr/bin/liblinear-predict", X_OK) != 0)
-        skip();
+    if (access("/usr/bin/liblinear-predict", X_OK) != 0) skip();
     linprob_t p;
     lp_make(&p, 150, 6, 0.8, 3, 1.0, 0, 23);
     struct model *ref = lp_liblinear(&p, 0, 1.0, 0.01);
@@ -111,9 +102,9 @@ static void test_liblinear_predict_reads_it(void **state)
     snprintf(mpath, sizeof mpath, "%s/m.txt", dir);
     snprintf(dpath, sizeof dpath, "%s/d.svm", dir);
     snprintf(opath, sizeof opath, "%s/out.txt", dir);
-    assert_int_equal(model_write(mpath, 0, ref->nr_class, ref->label, p.d.n - 1, 1.0, ref->w, err,
-                                 sizeof err),
-                     0);
+    assert_int_equal(
+        model_write(mpath, 0, ref->nr_class, ref->label, p.d.n - 1, 1.0, ref->w, err, sizeof err),
+        0);
     FILE *fp = fopen(dpath, "w");
     assert_non_null(fp);
     for (size_t i = 0; i < p.d.rows; i++) {
@@ -124,8 +115,8 @@ static void test_liblinear_predict_reads_it(void **state)
         fprintf(fp, "\n");
     }
     fclose(fp);
-    snprintf(cmd, sizeof cmd, "/usr/bin/liblinear-predict '%s' '%s' '%s' >/dev/null", dpath,
-             mpath, opath);
+    snprintf(cmd, sizeof cmd, "/usr/bin/liblinear-predict '%s' '%s' '%s' >/dev/null", dpath, mpath,
+             opath);
     assert_int_equal(system(cmd), 0);
     fp = fopen(opath, "r");
     assert_non_null(fp);
@@ -139,8 +130,7 @@ static void test_liblinear_predict_reads_it(void **state)
     lp_free(&p);
 }
 
-static void test_write_errors(void **state)
-{
+static void test_write_errors(void **state) {
     (void)state;
     int labels[2] = {1, -1};
     double w[3] = {1, 2, 3};
@@ -169,8 +159,7 @@ static void test_write_errors(void **state)
 
 /* Binary shards with either label order: the one whose first label is the
  * global second label is sign-flipped; weights by rows. */
-static void test_average_binary_alignment(void **state)
-{
+static void test_average_binary_alignment(void **state) {
     (void)state;
     int la[2] = {13, 3}, lb[2] = {3, 13}, global[2] = {3, 13};
     double wa[3] = {1, 2, 3}, wb[3] = {5, 0, -1};
@@ -205,8 +194,7 @@ static void test_average_binary_alignment(void **state)
 
 /* Multi-class shards in different label orders, one shard with two classes
  * only and fewer features. */
-static void test_average_multiclass(void **state)
-{
+static void test_average_multiclass(void **state) {
     (void)state;
     int global[3] = {1, 5, 9};
     int la[3] = {5, 1, 9};
@@ -240,8 +228,7 @@ static void test_average_multiclass(void **state)
 
 /* Averaging real liblinear models of shards that see labels in different
  * orders predicts close to the whole-data model (the strategy's premise). */
-static void test_average_real_shards(void **state)
-{
+static void test_average_real_shards(void **state) {
     (void)state;
     linprob_t p;
     lp_make(&p, 400, 8, 1.0, 3, 1.0, 0, 41);
@@ -282,8 +269,7 @@ static void test_average_real_shards(void **state)
     lp_free(&p);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_solver_names),
         cmocka_unit_test(test_roundtrip),

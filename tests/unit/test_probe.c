@@ -17,23 +17,22 @@
 
 #include "worker/probe.h"
 
-static void expect(const char *bytes, size_t n, int closed, const char *want)
-{
+static void expect(const char *bytes, size_t n, int closed, const char *want) {
     char out[256];
     probe_describe((const unsigned char *)bytes, n, closed, out, sizeof out);
-    if (!strstr(out, want))
-        fail_msg("got: %s\nwant: %s", out, want);
+    if (!strstr(out, want)) fail_msg("got: %s\nwant: %s", out, want);
 }
 
-static void test_describe(void **state)
-{
+static void test_describe(void **state) {
     (void)state;
     const char http[] = "HTTP/1.1 404 Not Found\r\nServer: x\r\n\r\n";
     expect(http, sizeof http - 1, 1, "an HTTP server (\"HTTP/1.1 404 Not Found\")");
     const char zmtp[] = "\xff\0\0\0\0\0\0\0\x01\x7f\x03";
     expect(zmtp, sizeof zmtp - 1, 0, "a ZeroMQ peer that refused our handshake");
     expect("SSH-2.0-OpenSSH_9.2\r\n", 21, 0, "not ZeroMQ (it sent \"SSH-2.0-OpenSSH_9.2\")");
-    expect("\x01\x02" "ab\x7f", 5, 0, "it sent \"..ab.\"");
+    expect("\x01\x02"
+           "ab\x7f",
+           5, 0, "it sent \"..ab.\"");
     expect("", 0, 1, "closes the connection without a word");
     expect("", 0, 0, "accepts connections and says nothing");
     char longline[300];
@@ -44,8 +43,7 @@ static void test_describe(void **state)
 }
 
 /* A listener that answers any request with an HTTP status line. */
-static void *http_once(void *arg)
-{
+static void *http_once(void *arg) {
     int ls = *(int *)arg;
     int c = accept(ls, NULL, NULL);
     if (c >= 0) {
@@ -60,8 +58,7 @@ static void *http_once(void *arg)
     return NULL;
 }
 
-static void test_probe_loopback(void **state)
-{
+static void test_probe_loopback(void **state) {
     (void)state;
     int ls = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -80,8 +77,7 @@ static void test_probe_loopback(void **state)
     assert_int_equal(probe_peer("127.0.0.1", ntohs(a.sin_port), out, sizeof out), -1);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_probe_loopback),

@@ -450,7 +450,10 @@ static void test_summary_decode_hostile(void **state) {
     summary_destroy(&ok);
     /* a vocabulary value that is not UTF-8 (the reader never makes one) is
      * refused, so that it cannot reach the schema JSON from a peer */
-    char *vb = memmem(w, wl, "\x01\x00\x00\x00" "a", 5);
+    char *vb = memmem(w, wl,
+                      "\x01\x00\x00\x00"
+                      "a",
+                      5);
     assert_non_null(vb);
     vb[4] = (char)0xE9;
     assert_null(summary_decode(w, wl, err, sizeof err));

@@ -10,14 +10,12 @@
 
 #include "dashboard/sio.h"
 
-static int decode(const char *s, sio_packet_t *p)
-{
+static int decode(const char *s, sio_packet_t *p) {
     char err[128] = "";
     return sio_decode(s, strlen(s), p, err, sizeof(err));
 }
 
-static void test_engine_packets(void **state)
-{
+static void test_engine_packets(void **state) {
     (void)state;
     sio_packet_t p;
     assert_int_equal(decode("3", &p), 0);
@@ -35,8 +33,7 @@ static void test_engine_packets(void **state)
     sio_packet_clear(&p);
 }
 
-static void test_connect(void **state)
-{
+static void test_connect(void **state) {
     (void)state;
     sio_packet_t p;
     assert_int_equal(decode("40", &p), 0);
@@ -59,8 +56,7 @@ static void test_connect(void **state)
     sio_packet_clear(&p);
 }
 
-static void test_event_with_ack(void **state)
-{
+static void test_event_with_ack(void **state) {
     (void)state;
     sio_packet_t p;
     assert_int_equal(decode("42/chat,17[\"hello\",{\"a\":[1,2]},3]", &p), 0);
@@ -78,40 +74,37 @@ static void test_event_with_ack(void **state)
     sio_packet_clear(&p);
 }
 
-static void test_malformed(void **state)
-{
+static void test_malformed(void **state) {
     (void)state;
     const char *bad[] = {
-        "",                       /* empty */
-        "9",                      /* unknown engine type */
-        "x42[]",                  /* not a digit */
-        "4",                      /* message without socket.io type */
-        "47",                     /* unknown socket.io type */
-        "42",                     /* event without payload */
-        "42{\"a\":1}",            /* event payload not an array */
-        "42[1,2]",                /* event name not a string */
-        "42[]",                   /* event without a name */
-        "42[\"a\"",               /* truncated JSON */
-        "42[\"a\"]xyz",           /* trailing garbage */
-        "40[1]",                  /* connect payload not an object */
-        "41{}",                   /* disconnect with payload */
+        "",                                              /* empty */
+        "9",                                             /* unknown engine type */
+        "x42[]",                                         /* not a digit */
+        "4",                                             /* message without socket.io type */
+        "47",                                            /* unknown socket.io type */
+        "42",                                            /* event without payload */
+        "42{\"a\":1}",                                   /* event payload not an array */
+        "42[1,2]",                                       /* event name not a string */
+        "42[]",                                          /* event without a name */
+        "42[\"a\"",                                      /* truncated JSON */
+        "42[\"a\"]xyz",                                  /* trailing garbage */
+        "40[1]",                                         /* connect payload not an object */
+        "41{}",                                          /* disconnect with payload */
         "451-[\"a\",{\"_placeholder\":true,\"num\":0}]", /* binary */
-        "421234567890[\"a\"]",    /* ack id too long */
-        "40null",                 /* null payload */
+        "421234567890[\"a\"]",                           /* ack id too long */
+        "40null",                                        /* null payload */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         sio_packet_t p;
         char err[128] = "";
         int rc = sio_decode(bad[i], strlen(bad[i]), &p, err, sizeof(err));
-        if (rc != -1)
-            fail_msg("accepted malformed packet '%s'", bad[i]);
+        if (rc != -1) fail_msg("accepted malformed packet '%s'", bad[i]);
         assert_true(err[0] != '\0');
         assert_null(p.data);
     }
 }
 
-static void test_long_namespace_and_depth(void **state)
-{
+static void test_long_namespace_and_depth(void **state) {
     (void)state;
     char buf[512];
     memset(buf, 0, sizeof(buf));
@@ -133,8 +126,7 @@ static void test_long_namespace_and_depth(void **state)
     free(deep);
 }
 
-static void test_not_nul_terminated(void **state)
-{
+static void test_not_nul_terminated(void **state) {
     (void)state;
     /* the length bounds the read: "42[\"a\"]" followed by bytes that must be ignored */
     const char buf[] = "42[\"a\"]GARBAGE";
@@ -145,8 +137,7 @@ static void test_not_nul_terminated(void **state)
     sio_packet_clear(&p);
 }
 
-static void test_encode_open(void **state)
-{
+static void test_encode_open(void **state) {
     (void)state;
     char *s = sio_encode_open("abc\"d", 25000, 20000, 1000000);
     assert_non_null(s);
@@ -166,8 +157,7 @@ static void test_encode_open(void **state)
     free(s);
 }
 
-static void test_encode_connect(void **state)
-{
+static void test_encode_connect(void **state) {
     (void)state;
     char *s = sio_encode_connect("/", "S1");
     assert_string_equal(s, "40{\"sid\":\"S1\"}");
@@ -180,8 +170,7 @@ static void test_encode_connect(void **state)
     free(s);
 }
 
-static void test_event_round_trip(void **state)
-{
+static void test_event_round_trip(void **state) {
     (void)state;
     json_object *data = json_object_new_object();
     json_object_object_add(data, "cpu", json_object_new_double(12.5));
@@ -210,8 +199,7 @@ static void test_event_round_trip(void **state)
     free(s);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_packets),
         cmocka_unit_test(test_connect),

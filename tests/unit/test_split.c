@@ -23,8 +23,7 @@ static char *write_tmp(const char *data, size_t len, const char *suffix) {
     char *path = malloc(strlen(tmpl) + strlen(suffix) + 1);
     assert_non_null(path);
     sprintf(path, "%s%s", tmpl, suffix);
-    if (*suffix)
-        assert_int_equal(rename(tmpl, path), 0);
+    if (*suffix) assert_int_equal(rename(tmpl, path), 0);
     return path;
 }
 
@@ -186,16 +185,15 @@ static void test_refine(void **state) {
 
 static int count_record(void *ctx, size_t nf, uint64_t line, char *err, size_t errlen) {
     count_ctx_t *c = ctx;
-    if (c->rows++ == 0)
-        c->first_line = line;
+    if (c->rows++ == 0) c->first_line = line;
     return 0;
 }
 
 static void test_random_vs_csvread(void **state) {
     (void)state;
     srand(12345);
-    const char *pieces[] = {"1", "ab", "\"q,\"", "\"x\ny\"", "\"a\"\"b\"", " 7 ", "", "\"\"",
-                            "c\"d", "\"e\"  ", "\"\r\n\""};
+    const char *pieces[] = {"1", "ab",   "\"q,\"", "\"x\ny\"", "\"a\"\"b\"", " 7 ",
+                            "",  "\"\"", "c\"d",   "\"e\"  ",  "\"\r\n\""};
     for (int iter = 0; iter < 40; iter++) {
         size_t cap = 1 << 16, len = 0;
         char *d = malloc(cap);
@@ -208,18 +206,15 @@ static void test_random_vs_csvread(void **state) {
                 len += (size_t)sprintf(d + len, "%s%s", f ? "," : "", pc);
             }
             len += (size_t)sprintf(d + len, "%s", rand() % 4 == 0 ? "\r\n" : "\n");
-            if (rand() % 8 == 0)
-                len += (size_t)sprintf(d + len, "\n");
+            if (rand() % 8 == 0) len += (size_t)sprintf(d + len, "\n");
         }
-        if (rand() % 2 && d[len - 1] == '\n')
-            len--; /* no line end at EOF */
+        if (rand() % 2 && d[len - 1] == '\n') len--; /* no line end at EOF */
         char *p = write_tmp(d, len, "");
         split_t s;
         char err[256];
         size_t bufsize = 4 + (size_t)(rand() % 40);
         size_t per = 1 + (size_t)(rand() % 7);
-        assert_int_equal(split_file_buffered(p, DATA_CSV, per, 0, bufsize, &s, err, sizeof err),
-                         0);
+        assert_int_equal(split_file_buffered(p, DATA_CSV, per, 0, bufsize, &s, err, sizeof err), 0);
         assert_string_equal(s.header, "a,b,c");
         assert_int_equal(s.rows, nrows);
         csvread_cb_t cb = {.record = count_record};
@@ -228,8 +223,7 @@ static void test_random_vs_csvread(void **state) {
             count_ctx_t c = {0};
             int rc = csvread_parse("t", d + s.shards[k].offset, s.shards[k].length,
                                    s.shards[k].first_line, 3, &cb, &c, err, sizeof err);
-            if (rc != 0)
-                fail_msg("iter %d shard %zu: %s", iter, k, err);
+            if (rc != 0) fail_msg("iter %d shard %zu: %s", iter, k, err);
             assert_int_equal(c.rows, s.shards[k].rows);
             assert_int_equal(c.first_line, s.shards[k].first_line);
             assert_int_equal(s.shards[k].first_row, total);
@@ -271,10 +265,14 @@ static void test_shard_of_error(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),          cmocka_unit_test(test_bom_crlf_blank_noeol),
-        cmocka_unit_test(test_quoted_newlines), cmocka_unit_test(test_max_bytes),
-        cmocka_unit_test(test_errors),         cmocka_unit_test(test_detect_and_libsvm),
-        cmocka_unit_test(test_random_vs_csvread), cmocka_unit_test(test_refine),
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_bom_crlf_blank_noeol),
+        cmocka_unit_test(test_quoted_newlines),
+        cmocka_unit_test(test_max_bytes),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_detect_and_libsvm),
+        cmocka_unit_test(test_random_vs_csvread),
+        cmocka_unit_test(test_refine),
         cmocka_unit_test(test_shard_of_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,8 +12,7 @@
 /* liblinear's TRON log, parsed: one "iter" line per outer pass. */
 static int ll_passes, ll_cg;
 
-static void ll_capture(const char *s)
-{
+static void ll_capture(const char *s) {
     const char *p = strstr(s, "iter ");
     const char *c = strstr(s, " CG ");
     if (p && c) {
@@ -32,15 +31,14 @@ typedef struct {
 } shape_t;
 
 static const shape_t shapes[] = {
-    {240, 12, 1.0, 2, 1.0, 0, 1},  /* dense binary with bias */
-    {300, 60, 0.1, 2, -1, 1, 2},   /* sparse -1/+1 binary, no bias */
-    {270, 10, 1.0, 3, 1.0, 0, 3},  /* dense 3-class with bias */
-    {330, 50, 0.15, 3, -1, 0, 4},  /* sparse 3-class, no bias */
-    {200, 8, 0.8, 4, 2.5, 0, 5},   /* 4 classes, bias 2.5 */
+    {240, 12, 1.0, 2, 1.0, 0, 1}, /* dense binary with bias */
+    {300, 60, 0.1, 2, -1, 1, 2},  /* sparse -1/+1 binary, no bias */
+    {270, 10, 1.0, 3, 1.0, 0, 3}, /* dense 3-class with bias */
+    {330, 50, 0.15, 3, -1, 0, 4}, /* sparse 3-class, no bias */
+    {200, 8, 0.8, 4, 2.5, 0, 5},  /* 4 classes, bias 2.5 */
 };
 
-static void check_shape(const shape_t *sh, int solver, double C, double eps)
-{
+static void check_shape(const shape_t *sh, int solver, double C, double eps) {
     linprob_t p;
     lp_make(&p, sh->l, sh->nf, sh->density, sh->nr_class, sh->bias, sh->pm1, sh->seed);
     ll_passes = ll_cg = 0;
@@ -81,13 +79,11 @@ static void check_shape(const shape_t *sh, int solver, double C, double eps)
             double rel = lp_rel_l2(w, ref->w, nw);
             print_message("solver %d classes %d bias %g shards %d batch %d: rel L2 %.2e, %d "
                           "rounds (liblinear %d passes, %d CG)\n",
-                          solver, p.nr_class, sh->bias, nsh, batch, rel, rounds, ll_passes,
-                          ll_cg);
+                          solver, p.nr_class, sh->bias, nsh, batch, rel, rounds, ll_passes, ll_cg);
             assert_true(rel < 1e-3);
 
-            struct model *ours =
-                model_build(solver, p.nr_class, p.labels, n - (sh->bias >= 0), sh->bias, w, err,
-                            sizeof err);
+            struct model *ours = model_build(solver, p.nr_class, p.labels, n - (sh->bias >= 0),
+                                             sh->bias, w, err, sizeof err);
             assert_non_null(ours);
             int diff = 0;
             for (size_t i = 0; i < p.d.rows; i++)
@@ -103,8 +99,7 @@ static void check_shape(const shape_t *sh, int solver, double C, double eps)
     lp_free(&p);
 }
 
-static void test_against_liblinear_lr(void **state)
-{
+static void test_against_liblinear_lr(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         check_shape(&shapes[i], L2R_LR, 1.0, 0.01);
@@ -112,8 +107,7 @@ static void test_against_liblinear_lr(void **state)
     check_shape(&shapes[3], L2R_LR, 0.05, 0.1);
 }
 
-static void test_against_liblinear_l2svc(void **state)
-{
+static void test_against_liblinear_l2svc(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         check_shape(&shapes[i], L2R_L2LOSS_SVC, 1.0, 0.01);
@@ -122,8 +116,7 @@ static void test_against_liblinear_l2svc(void **state)
 
 /* The same passes and CG steps as liblinear's log: the algorithm is mirrored,
  * not just the optimum approached. One class, one shard. */
-static void test_same_iterations(void **state)
-{
+static void test_same_iterations(void **state) {
     (void)state;
     for (int solver = 0; solver <= 2; solver += 2) {
         linprob_t p;
@@ -178,8 +171,7 @@ static void test_same_iterations(void **state)
 }
 
 /* Drives t on f until it is done or has made `stop_after` accepted steps. */
-static void drive(tron_t *t, linfun_t *f, int n, int stop_after)
-{
+static void drive(tron_t *t, linfun_t *f, int n, int stop_after) {
     double *g = calloc((size_t)n, sizeof *g), *dg = calloc((size_t)n, sizeof *dg);
     const double *v;
     tron_op_t op;
@@ -193,8 +185,7 @@ static void drive(tron_t *t, linfun_t *f, int n, int stop_after)
             linfun_grad(f, 0, g, dg);
             tron_feed_grad(t, g, dg);
             tron_state(t, &st);
-            if (stop_after > 0 && st.iter > stop_after)
-                break;
+            if (stop_after > 0 && st.iter > stop_after) break;
         } else {
             linfun_hv(f, 0, v, g);
             tron_feed_hv(t, g);
@@ -206,8 +197,7 @@ static void drive(tron_t *t, linfun_t *f, int n, int stop_after)
 
 /* A master that crashes after an accepted step and resumes from the journal
  * (weights + tron_state) ends with the model of the undisturbed run. */
-static void test_resume_same_model(void **state)
-{
+static void test_resume_same_model(void **state) {
     (void)state;
     linprob_t p;
     lp_make(&p, 300, 20, 0.5, 2, 1.0, 0, 21);
@@ -247,8 +237,7 @@ static void test_resume_same_model(void **state)
     lp_free(&p);
 }
 
-static void test_protocol_and_rules(void **state)
-{
+static void test_protocol_and_rules(void **state) {
     (void)state;
     /* liblinear 2.30 train_one's tolerance rule. */
     assert_true(fabs(tron_class_eps(0.01, 30, 70, 100) - 0.003) < 1e-15);
@@ -274,13 +263,10 @@ static void test_protocol_and_rules(void **state)
     tron_destroy(&t);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_protocol_and_rules),
-        cmocka_unit_test(test_same_iterations),
-        cmocka_unit_test(test_resume_same_model),
-        cmocka_unit_test(test_against_liblinear_lr),
+        cmocka_unit_test(test_protocol_and_rules),      cmocka_unit_test(test_same_iterations),
+        cmocka_unit_test(test_resume_same_model),       cmocka_unit_test(test_against_liblinear_lr),
         cmocka_unit_test(test_against_liblinear_l2svc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

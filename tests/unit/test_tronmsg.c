@@ -17,13 +17,16 @@ static const double W[N] = {0.5, -1.25, 3e-300, 1e300, -0.0};
 static const double S[N] = {1, 2, 3, 4, 5};
 static const double W2[2 * N] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
-static blob_t *sample_req(void)
-{
+static blob_t *sample_req(void) {
     char err[128];
     tronmsg_item_t it[] = {
         {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUN, .point = 7, .w = W},
         {.cls = 1, .fold = 2, .op = TRONMSG_GRAD, .point = 8, .w = W},
-        {.cls = 2, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_HV, .point = 0x123456789ull, .w = W,
+        {.cls = 2,
+         .fold = TRONMSG_ALL_ROWS,
+         .op = TRONMSG_HV,
+         .point = 0x123456789ull,
+         .w = W,
          .s = S},
         {.cls = 3, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT},
         {.cls = 2, .fold = 1, .op = TRONMSG_PRED, .flags = TRONMSG_F_TEXT, .w = W2},
@@ -34,8 +37,7 @@ static blob_t *sample_req(void)
     return b;
 }
 
-static void test_req_round_trip(void **state)
-{
+static void test_req_round_trip(void **state) {
     (void)state;
     char err[128];
     blob_t *b = sample_req();
@@ -64,8 +66,7 @@ static void test_req_round_trip(void **state)
     blob_unref(&b);
 }
 
-static void test_req_truncated_and_garbage(void **state)
-{
+static void test_req_truncated_and_garbage(void **state) {
     (void)state;
     char err[128];
     blob_t *b = sample_req();
@@ -109,17 +110,14 @@ static void test_req_truncated_and_garbage(void **state)
         uint8_t buf[200];
         for (size_t i = 0; i < len; i++)
             buf[i] = (uint8_t)rand();
-        if (len >= 4 && (t & 1))
-            proto_put_u32(buf, TRONMSG_REQ_MAGIC);
-        if (tronmsg_decode_req(buf, len, &r, err, sizeof err) == 0)
-            tronmsg_req_free(&r);
+        if (len >= 4 && (t & 1)) proto_put_u32(buf, TRONMSG_REQ_MAGIC);
+        if (tronmsg_decode_req(buf, len, &r, err, sizeof err) == 0) tronmsg_req_free(&r);
     }
     free(big);
     blob_unref(&b);
 }
 
-static blob_t *sample_res(void)
-{
+static blob_t *sample_res(void) {
     char err[128];
     static const uint64_t pos[3] = {10, 20, 30};
     tronmsg_ans_t a[] = {
@@ -127,8 +125,13 @@ static blob_t *sample_res(void)
         {.cls = 1, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_GRAD, .g = W, .diag = S},
         {.cls = 2, .fold = 0, .op = TRONMSG_HV, .hv = S},
         {.cls = 3, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT, .rows = 99, .pos = pos},
-        {.cls = 3, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_PRED, .rows = 2, .correct = 1,
-         .text = "1,a,a\n2,b,a\n", .text_len = 12},
+        {.cls = 3,
+         .fold = TRONMSG_ALL_ROWS,
+         .op = TRONMSG_PRED,
+         .rows = 2,
+         .correct = 1,
+         .text = "1,a,a\n2,b,a\n",
+         .text_len = 12},
         {.cls = 3, .fold = 1, .op = TRONMSG_PRED, .rows = 5, .correct = 5},
     };
     blob_t *b = tronmsg_encode_res(N, a, 6, err, sizeof err);
@@ -136,8 +139,7 @@ static blob_t *sample_res(void)
     return b;
 }
 
-static void test_res_round_trip(void **state)
-{
+static void test_res_round_trip(void **state) {
     (void)state;
     char err[128];
     blob_t *b = sample_res();
@@ -161,8 +163,7 @@ static void test_res_round_trip(void **state)
     blob_unref(&b);
 }
 
-static void test_res_truncated_and_garbage(void **state)
-{
+static void test_res_truncated_and_garbage(void **state) {
     (void)state;
     char err[128];
     blob_t *b = sample_res();
@@ -187,17 +188,14 @@ static void test_res_truncated_and_garbage(void **state)
         uint8_t buf[200];
         for (size_t i = 0; i < len; i++)
             buf[i] = (uint8_t)(rand() % 4); /* small values: plausible counts */
-        if (len >= 4)
-            proto_put_u32(buf, TRONMSG_RES_MAGIC);
-        if (tronmsg_decode_res(buf, len, &r, err, sizeof err) == 0)
-            tronmsg_res_free(&r);
+        if (len >= 4) proto_put_u32(buf, TRONMSG_RES_MAGIC);
+        if (tronmsg_decode_res(buf, len, &r, err, sizeof err) == 0) tronmsg_res_free(&r);
     }
     free(big);
     blob_unref(&b);
 }
 
-static void test_encode_rejects(void **state)
-{
+static void test_encode_rejects(void **state) {
     (void)state;
     char err[128];
     tronmsg_item_t bad[] = {{.cls = 0, .op = TRONMSG_FUN, .w = NULL}};
@@ -216,13 +214,10 @@ static void test_encode_rejects(void **state)
     blob_unref(&empty);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_req_round_trip),
-        cmocka_unit_test(test_req_truncated_and_garbage),
-        cmocka_unit_test(test_res_round_trip),
-        cmocka_unit_test(test_res_truncated_and_garbage),
+        cmocka_unit_test(test_req_round_trip), cmocka_unit_test(test_req_truncated_and_garbage),
+        cmocka_unit_test(test_res_round_trip), cmocka_unit_test(test_res_truncated_and_garbage),
         cmocka_unit_test(test_encode_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,26 +12,24 @@
 
 #include "common/utf8.h"
 
-static bool valid(const char *s)
-{
+static bool valid(const char *s) {
     return utf8_check(s, strlen(s), NULL);
 }
 
-static void test_edges(void **state)
-{
+static void test_edges(void **state) {
     (void)state;
     assert_true(valid(""));
     assert_true(valid("plain ascii"));
-    assert_true(valid("caf\xc3\xa9"));           /* é */
-    assert_true(valid("\xe2\x82\xac"));          /* € */
-    assert_true(valid("\xf0\x9f\x98\x80"));      /* U+1F600 */
-    assert_true(valid("\xf4\x8f\xbf\xbf"));      /* U+10FFFF */
-    assert_false(valid("\xf4\x90\x80\x80"));     /* above U+10FFFF */
-    assert_false(valid("\xc0\xaf"));             /* overlong '/' */
-    assert_false(valid("\xe0\x80\xaf"));         /* overlong */
-    assert_false(valid("\xed\xa0\x80"));         /* surrogate */
-    assert_false(valid("\xc3"));                 /* truncated */
-    assert_false(valid("\x80"));                 /* lone continuation */
+    assert_true(valid("caf\xc3\xa9"));       /* é */
+    assert_true(valid("\xe2\x82\xac"));      /* € */
+    assert_true(valid("\xf0\x9f\x98\x80"));  /* U+1F600 */
+    assert_true(valid("\xf4\x8f\xbf\xbf"));  /* U+10FFFF */
+    assert_false(valid("\xf4\x90\x80\x80")); /* above U+10FFFF */
+    assert_false(valid("\xc0\xaf"));         /* overlong '/' */
+    assert_false(valid("\xe0\x80\xaf"));     /* overlong */
+    assert_false(valid("\xed\xa0\x80"));     /* surrogate */
+    assert_false(valid("\xc3"));             /* truncated */
+    assert_false(valid("\x80"));             /* lone continuation */
     assert_false(valid("\xff"));
     size_t bad = 99;
     assert_false(utf8_check("ab\xe9z", 4, &bad)); /* Latin-1 é */
@@ -39,8 +37,7 @@ static void test_edges(void **state)
     assert_true(utf8_check("a\0b", 3, NULL));
 }
 
-static void test_sanitize(void **state)
-{
+static void test_sanitize(void **state) {
     (void)state;
     char out[64];
     assert_string_equal(utf8_sanitize(out, sizeof out, "caf\xe9 ok"), "caf? ok");
@@ -53,8 +50,7 @@ static void test_sanitize(void **state)
 }
 
 /* Reference: decode one code point by the table of RFC 3629 section 4. */
-static size_t ref_len(const unsigned char *s, size_t n)
-{
+static size_t ref_len(const unsigned char *s, size_t n) {
     static const struct {
         unsigned char lo1, hi1;
         int len;
@@ -64,24 +60,19 @@ static size_t ref_len(const unsigned char *s, size_t n)
         {0xED, 0xED, 3, 0x80, 0x9F}, {0xEE, 0xEF, 3, 0x80, 0xBF}, {0xF0, 0xF0, 4, 0x90, 0xBF},
         {0xF1, 0xF3, 4, 0x80, 0xBF}, {0xF4, 0xF4, 4, 0x80, 0x8F},
     };
-    if (s[0] < 0x80)
-        return 1;
+    if (s[0] < 0x80) return 1;
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
-        if (s[0] < rows[r].lo1 || s[0] > rows[r].hi1)
-            continue;
+        if (s[0] < rows[r].lo1 || s[0] > rows[r].hi1) continue;
         size_t len = (size_t)rows[r].len;
-        if (n < len || s[1] < rows[r].lo2 || s[1] > rows[r].hi2)
-            return 0;
+        if (n < len || s[1] < rows[r].lo2 || s[1] > rows[r].hi2) return 0;
         for (size_t i = 2; i < len; i++)
-            if (s[i] < 0x80 || s[i] > 0xBF)
-                return 0;
+            if (s[i] < 0x80 || s[i] > 0xBF) return 0;
         return len;
     }
     return 0;
 }
 
-static void test_against_reference(void **state)
-{
+static void test_against_reference(void **state) {
     (void)state;
     srand(12345);
     unsigned char buf[16];
@@ -90,8 +81,9 @@ static void test_against_reference(void **state)
         for (size_t i = 0; i < n; i++) {
             int r = rand() % 8;
             /* Bias toward lead and continuation bytes so long sequences occur. */
-            buf[i] = (unsigned char)(r < 2 ? rand() % 0x80 : r < 5 ? 0x80 + rand() % 0x40
-                                                                   : 0xC0 + rand() % 0x40);
+            buf[i] = (unsigned char)(r < 2   ? rand() % 0x80
+                                     : r < 5 ? 0x80 + rand() % 0x40
+                                             : 0xC0 + rand() % 0x40);
         }
         size_t i = 0, ref_bad = n;
         while (i < n) {
@@ -105,13 +97,11 @@ static void test_against_reference(void **state)
         size_t bad = 77;
         bool ok = utf8_check((const char *)buf, n, &bad);
         assert_int_equal(ok, ref_bad == n);
-        if (!ok)
-            assert_int_equal(bad, ref_bad);
+        if (!ok) assert_int_equal(bad, ref_bad);
     }
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_edges),
         cmocka_unit_test(test_sanitize),

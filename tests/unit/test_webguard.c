@@ -48,13 +48,11 @@ static const req_case_t with_token[] = {
      WG_ROUTE_METRICS},
     {"GET", "/metrics", "127.0.0.1:5051", NULL, "Bearer s3cret", NULL, false, 401,
      WG_ROUTE_METRICS},
-    {"GET", "/metrics", "127.0.0.1:5051", NULL, "Basic " TOKEN, NULL, false, 401,
-     WG_ROUTE_METRICS},
+    {"GET", "/metrics", "127.0.0.1:5051", NULL, "Basic " TOKEN, NULL, false, 401, WG_ROUTE_METRICS},
     {"GET", "/metrics", "127.0.0.1:5051", NULL, "Bearer ", NULL, false, 401, WG_ROUTE_METRICS},
     {"GET", "/metrics", "127.0.0.1:5051", NULL, TOKEN, NULL, false, 401, WG_ROUTE_METRICS},
     /* the right one */
-    {"GET", "/metrics", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 0,
-     WG_ROUTE_METRICS},
+    {"GET", "/metrics", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 0, WG_ROUTE_METRICS},
     {"GET", "/api/jobs", "127.0.0.1:5051", NULL, "bearer " TOKEN, NULL, false, 0, WG_ROUTE_JOBS},
     {"GET", "/api/jobs/77", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 0, WG_ROUTE_JOB},
     {"GET", "/api/nope", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 404, WG_ROUTE_NONE},
@@ -71,11 +69,10 @@ static const req_case_t with_token[] = {
      415, WG_ROUTE_SUBMIT},
     {"POST", "/api/jobs", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 415,
      WG_ROUTE_SUBMIT},
-    {"POST", "/api/jobs", "127.0.0.1:5051", NULL, "Bearer " TOKEN, "application/jsonx", false,
-     415, WG_ROUTE_SUBMIT},
+    {"POST", "/api/jobs", "127.0.0.1:5051", NULL, "Bearer " TOKEN, "application/jsonx", false, 415,
+     WG_ROUTE_SUBMIT},
     /* other methods and POST elsewhere */
-    {"PUT", "/api/jobs", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 405,
-     WG_ROUTE_JOBS},
+    {"PUT", "/api/jobs", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 405, WG_ROUTE_JOBS},
     {"POST", "/metrics", "127.0.0.1:5051", NULL, "Bearer " TOKEN, "application/json", false, 405,
      WG_ROUTE_METRICS},
     {"POST", "/", "127.0.0.1:5051", NULL, NULL, "application/json", false, 405, WG_ROUTE_STATIC},
@@ -129,8 +126,7 @@ static const req_case_t hostile[] = {
     {"GET", "/api/jobs", "127.0.0.1:5051", NULL, NULL, NULL, true, 404, WG_ROUTE_JOBS},
 };
 
-static void run_cases(const webguard_t *g, const req_case_t *cases, size_t n)
-{
+static void run_cases(const webguard_t *g, const req_case_t *cases, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const req_case_t *c = &cases[i];
         webguard_req_t r = {c->method, c->path, c->host, c->origin, c->auth, c->ctype, c->ws};
@@ -139,27 +135,24 @@ static void run_cases(const webguard_t *g, const req_case_t *cases, size_t n)
         if (got != c->want || (c->want != 403 && v.route != c->route)) {
             print_error("case %zu: %s %s host=%s origin=%s auth=%s ctype=%s: got %u route %d "
                         "(%s), want %u route %d\n",
-                        i, c->method, c->path, c->host ? c->host : "-",
-                        c->origin ? c->origin : "-", c->auth ? c->auth : "-",
-                        c->ctype ? c->ctype : "-", got, v.route, v.reason, c->want, c->route);
+                        i, c->method, c->path, c->host ? c->host : "-", c->origin ? c->origin : "-",
+                        c->auth ? c->auth : "-", c->ctype ? c->ctype : "-", got, v.route, v.reason,
+                        c->want, c->route);
             fail();
         }
         assert_int_equal(got, v.status);
-        if (got)
-            assert_true(v.reason[0] && utf8_check(v.reason, strlen(v.reason), NULL));
+        if (got) assert_true(v.reason[0] && utf8_check(v.reason, strlen(v.reason), NULL));
     }
 }
 
-static void test_token_routes(void **state)
-{
+static void test_token_routes(void **state) {
     (void)state;
     webguard_t g;
     webguard_init(&g, "127.0.0.1", 5051, TOKEN);
     run_cases(&g, with_token, sizeof with_token / sizeof with_token[0]);
 }
 
-static void test_hostile_requests(void **state)
-{
+static void test_hostile_requests(void **state) {
     (void)state;
     webguard_t g;
     webguard_init(&g, "0.0.0.0", 5051, "");
@@ -169,8 +162,7 @@ static void test_hostile_requests(void **state)
     run_cases(&g, hostile, sizeof hostile / sizeof hostile[0]);
 }
 
-static void test_names(void **state)
-{
+static void test_names(void **state) {
     (void)state;
     webguard_t g;
     webguard_init(&g, "0.0.0.0", 1, NULL);
@@ -201,8 +193,7 @@ static void test_names(void **state)
     assert_false(webguard_is_loopback("::"));
 }
 
-static void test_tokens(void **state)
-{
+static void test_tokens(void **state) {
     (void)state;
     webguard_t g;
     char a[49], b[49];
@@ -228,8 +219,7 @@ static void test_tokens(void **state)
 
 static char root[600], outside[600];
 
-static void touch(const char *dir, const char *name, const char *text)
-{
+static void touch(const char *dir, const char *name, const char *text) {
     char p[PATH_MAX + 64];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     FILE *f = fopen(p, "w");
@@ -238,16 +228,13 @@ static void touch(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
-static int setup_tree(void **state)
-{
+static int setup_tree(void **state) {
     (void)state;
     char tmpl[] = "/tmp/nc-webguard.XXXXXX", base[PATH_MAX], p[1024], q[1024];
-    if (!mkdtemp(tmpl) || !realpath(tmpl, base) || strlen(base) > 400)
-        return -1;
+    if (!mkdtemp(tmpl) || !realpath(tmpl, base) || strlen(base) > 400) return -1;
     snprintf(root, sizeof root, "%.400s/files", base);
     snprintf(outside, sizeof outside, "%.400s/outside", base);
-    if (mkdir(root, 0700) || mkdir(outside, 0700))
-        return -1;
+    if (mkdir(root, 0700) || mkdir(outside, 0700)) return -1;
     touch(root, "train.csv", "id,label,f1\n1,a,2\n");
     touch(root, "model.txt", "solver_type L2R_LR\n");
     touch(outside, "secret.csv", "root:x:0:0\n");
@@ -256,36 +243,28 @@ static int setup_tree(void **state)
     touch(p, "in.csv", "x\n");
     snprintf(p, sizeof p, "%s/secret.csv", outside);
     snprintf(q, sizeof q, "%s/leak.csv", root);
-    if (symlink(p, q))
-        return -1;
+    if (symlink(p, q)) return -1;
     snprintf(q, sizeof q, "%s/up", root);
-    if (symlink(outside, q))
-        return -1;
+    if (symlink(outside, q)) return -1;
     snprintf(q, sizeof q, "%s/inner.csv", root);
-    if (symlink("sub/in.csv", q))
-        return -1;
+    if (symlink("sub/in.csv", q)) return -1;
     snprintf(q, sizeof q, "%s/dangling.csv", root);
-    if (symlink("/tmp/nc-webguard-nowhere/x.csv", q))
-        return -1;
+    if (symlink("/tmp/nc-webguard-nowhere/x.csv", q)) return -1;
     snprintf(q, sizeof q, "%s/fifo.csv", root);
-    if (mkfifo(q, 0600))
-        return -1;
+    if (mkfifo(q, 0600)) return -1;
     snprintf(q, sizeof q, "%s/null.csv", root);
-    if (symlink("/dev/null", q))
-        return -1;
+    if (symlink("/dev/null", q)) return -1;
     return 0;
 }
 
-static int teardown_tree(void **state)
-{
+static int teardown_tree(void **state) {
     (void)state;
     char cmd[PATH_MAX + 32];
     char *slash = strrchr(root, '/');
     if (slash) {
         *slash = '\0';
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd) != 0)
-            return -1;
+        if (system(cmd) != 0) return -1;
     }
     return 0;
 }
@@ -297,8 +276,7 @@ typedef struct {
     const char *real; /* under root, when want is 0 */
 } path_case_t;
 
-static void test_paths(void **state)
-{
+static void test_paths(void **state) {
     (void)state;
     static const path_case_t cases[] = {
         {"train.csv", WG_READ, 0, "train.csv"},
@@ -338,8 +316,8 @@ static void test_paths(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[PATH_MAX], why[WEBGUARD_REASON] = "", want[PATH_MAX + 64];
-        unsigned st = webguard_path(root, cases[i].rel, cases[i].access, out, sizeof out, why,
-                                    sizeof why);
+        unsigned st =
+            webguard_path(root, cases[i].rel, cases[i].access, out, sizeof out, why, sizeof why);
         if (st != cases[i].want) {
             print_error("path case %zu '%s': got %u (%s), want %u\n", i, cases[i].rel, st, why,
                         cases[i].want);
@@ -367,8 +345,7 @@ typedef struct {
     unsigned want;
 } job_case_t;
 
-static void test_jobs(void **state)
-{
+static void test_jobs(void **state) {
     (void)state;
     char d_train[PATH_MAX + 64], d_model[PATH_MAX + 64], d_out[PATH_MAX + 64],
         d_test[PATH_MAX + 64], d_tout[PATH_MAX + 64];
@@ -434,8 +411,8 @@ static void test_jobs(void **state)
     const char *const bad_defaults[5] = {"/etc/passwd", d_test, d_model, d_out, d_tout};
     unsigned st;
     char why[WEBGUARD_REASON];
-    json_object *j = webguard_job(root, bad_defaults, "{\"mode\":\"train\"}", 16, &st, why,
-                                  sizeof why);
+    json_object *j =
+        webguard_job(root, bad_defaults, "{\"mode\":\"train\"}", 16, &st, why, sizeof why);
     assert_null(j);
     assert_int_equal(st, 403);
     assert_non_null(strstr(why, "default"));
@@ -443,8 +420,7 @@ static void test_jobs(void **state)
 
 /* ---------------------------------------------------------------- text */
 
-static void test_public_error(void **state)
-{
+static void test_public_error(void **state) {
     (void)state;
     char out[WEBGUARD_REASON];
     static const struct {
@@ -455,7 +431,8 @@ static void test_public_error(void **state)
         {"train.csv:5:3: 'secret' is not a number", "bad input at line 5, column 3 (details in the "
                                                     "master's log)"},
         {"C:12:4: x", "bad input at line 12, column 4 (details in the master's log)"},
-        {"cannot open /root/.bashrc: Permission denied", "job failed (details in the master's log)"},
+        {"cannot open /root/.bashrc: Permission denied",
+         "job failed (details in the master's log)"},
         {"", "job failed (details in the master's log)"},
         {NULL, "job failed (details in the master's log)"},
         {"a:99999999999999999999:", "job failed (details in the master's log)"},
@@ -473,8 +450,7 @@ static void test_public_error(void **state)
                         "bad usage or configuration (exit 2; details in the master's log)");
 }
 
-static void test_utf8_repair(void **state)
-{
+static void test_utf8_repair(void **state) {
     (void)state;
     char a[] = "42[\"job_done\",{\"data\":\"/d/\xff\xfe\xc3\xa9\xe2\x82\"}]";
     size_t len = strlen(a);
@@ -490,17 +466,12 @@ static void test_utf8_repair(void **state)
     assert_true(utf8_check(c, 3, NULL));
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_token_routes),
-        cmocka_unit_test(test_hostile_requests),
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_tokens),
-        cmocka_unit_test(test_paths),
-        cmocka_unit_test(test_jobs),
-        cmocka_unit_test(test_public_error),
-        cmocka_unit_test(test_utf8_repair),
+        cmocka_unit_test(test_token_routes), cmocka_unit_test(test_hostile_requests),
+        cmocka_unit_test(test_names),        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_paths),        cmocka_unit_test(test_jobs),
+        cmocka_unit_test(test_public_error), cmocka_unit_test(test_utf8_repair),
     };
     return cmocka_run_group_tests(tests, setup_tree, teardown_tree);
 }

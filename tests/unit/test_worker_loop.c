@@ -434,8 +434,7 @@ static void wait_port_closed(int port) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
         close(fd);
-        if (rc != 0)
-            return;
+        if (rc != 0) return;
         usleep(10 * 1000);
     }
     fail_msg("port %d still accepts connections 2 s after zmq_close", port);
