@@ -3,6 +3,8 @@
 #   unit:  build/san/tests/test_*   (cmocka; each test case counts)
 #   fuzz:  build/fuzz/fuzz_* over tests/fuzz/corpus/<name>/ (one count each)
 #   e2e:   tests/e2e/*.sh           (exit 0 pass, 77 skip, else fail)
+#   lint:  make lint (format check, cppcheck) and no function over 80 lines
+#          without a comment saying why (scripts/funclen.awk): one count each
 # Logs go to tests/artifacts/. ONLY=pattern runs the matching tests alone.
 set -u
 cd "$(dirname "$0")/.."
@@ -46,6 +48,19 @@ for fz in build/fuzz/fuzz_*; do
         failed=$((failed + 1)); failures+=("$log"); printf '%-40s CORPUS FAILED\n' "$name"
     fi
 done
+
+# check NAME CMD...: one pass or fail, output in tests/artifacts/NAME.log
+check() {
+    local name=$1; shift
+    [ -n "$only" ] && [[ $name != *$only* ]] && return 0
+    if "$@" >"$art/$name.log" 2>&1; then
+        passed=$((passed + 1)); printf '%-40s ok\n' "$name"
+    else
+        failed=$((failed + 1)); failures+=("$art/$name.log"); printf '%-40s FAILED\n' "$name"
+    fi
+}
+check lint make -s --no-print-directory lint
+check function_length awk -f scripts/funclen.awk common/*.c master/*.c worker/*.c dashboard/*.c
 
 for e in tests/e2e/*.sh; do
     [ -f "$e" ] || continue
