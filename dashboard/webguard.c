@@ -497,7 +497,12 @@ static unsigned job_options(json_object *req, json_object *job, const char *rel[
                 set_reason(reason, reasonlen, "\"%s\": expected a path (a string)", key);
                 return 400;
             }
-            rel[job_opts[k].kind - OPT_DATA] = json_object_get_string(val);
+            const char *path = json_object_get_string(val);
+            if (strlen(path) != (size_t)json_object_get_string_len(val)) {
+                set_reason(reason, reasonlen, "\"%s\": a path may not hold a NUL character", key);
+                return 403;
+            }
+            rel[job_opts[k].kind - OPT_DATA] = path;
             continue;
         }
         if (t != json_type_string && t != json_type_int && t != json_type_double) {

@@ -106,6 +106,46 @@ static char *canon_path(const char *path) {
     return c;
 }
 
+static char *side_path(const char *path, const char *suffix);
+
+/* The files an output writes beside its target before the commit: a staged
+ * output's DIR/.NAME.new; the ordered writer's .part, .spool and .journal
+ * for a regular output that is not staged (test predictions). */
+static const char *const stage_sides[] = {".new", NULL};
+static const char *const writer_sides[] = {".part", ".spool", ".journal", NULL};
+
+/* Refuses a job whose other file (an input, or another output) is one of the
+ * side files output a will create with O_TRUNC, rename or unlink: naming
+ * ".model.txt.new" as --data would otherwise be destroyed, and --out
+ * ".m.new" beside --model m would be renamed into the model. Returns -1 with
+ * err, -2 out of memory, 0. */
+static int check_sides(outputs_t *o, const entry_t *a, char *err, size_t errlen) {
+    if (!a->output || (a->kind != K_FILE && a->kind != K_MISSING) || !a->final) return 0;
+    const char *const *sides = (a->flags & OUTPUTS_STAGE) ? stage_sides : writer_sides;
+    for (int s = 0; sides[s]; s++) {
+        char *side = side_path(a->final, sides[s]);
+        char *canon = side ? canon_path(side) : NULL;
+        struct stat st;
+        bool exists = side && stat(side, &st) == 0;
+        int rc = canon ? 0 : -2;
+        for (int j = 0; rc == 0 && j < o->n; j++) {
+            const entry_t *b = &o->e[j];
+            if (b == a || b->kind == K_NONE || (!b->output && !b->have_id)) continue;
+            bool same = (b->canon && strcmp(b->canon, canon) == 0) ||
+                        (exists && b->have_id && b->dev == st.st_dev && b->ino == st.st_ino);
+            if (!same) continue;
+            snprintf(err, errlen,
+                     "%s %s is where %s %s is written before it is committed: name another file",
+                     b->what, b->path, a->what, a->path);
+            rc = -1;
+        }
+        free(canon);
+        free(side);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 /* Fills kind, identity and the resolved paths of one entry. */
 static int look(entry_t *e, char *err, size_t errlen) {
     struct stat ls, st;
@@ -195,6 +235,11 @@ int outputs_check(outputs_t *o, char *err, size_t errlen) {
                                             : "writing the output would destroy the input");
             return -1;
         }
+    for (int i = 0; i < o->n; i++) {
+        int rc = check_sides(o, &o->e[i], err, errlen);
+        if (rc == -2) snprintf(err, errlen, "out of memory");
+        if (rc < 0) return -1;
+    }
     return 0;
 }
 
@@ -330,7 +375,14 @@ static int create_staged(entry_t *e, char *err, size_t errlen) {
         fd = mkostemp(e->staged, O_CLOEXEC);
     } else {
         if (!(e->staged = side_path(e->final, ".new"))) goto nomem;
-        fd = open(e->staged, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        /* a fresh file, never through a link someone left under that name */
+        if (unlink(e->staged) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "%s: cannot replace: %s", e->staged, strerror(errno));
+            free(e->staged);
+            e->staged = NULL;
+            return -1;
+        }
+        fd = open(e->staged, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     }
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot create: %s", e->staged, strerror(errno));

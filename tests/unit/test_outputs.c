@@ -145,6 +145,41 @@ static void test_two_outputs(void **state) {
     outputs_destroy(&o);
 }
 
+/* A file the job names may not be one an output writes beside its target
+ * before the commit (staged .NAME.new, the writer's .part/.spool/.journal):
+ * it would be truncated, renamed into the model or unlinked. */
+static void test_side_files(void **state) {
+    fx_t *f = *state;
+    char err[512] = "";
+    outputs_t *o = outputs_new();
+    put(at(f, 1, ".model.txt.new"), "1 1:1\n");
+    assert_int_equal(outputs_output(o, "--model", at(f, 0, "model.txt"), OUTPUTS_STAGE), 0);
+    assert_int_equal(outputs_input(o, "--data", f->p[1]), 0);
+    assert_int_equal(outputs_check(o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "is where --model"));
+    outputs_destroy(&o);
+    assert_string_equal(get(f->p[1]), "1 1:1\n");
+
+    o = outputs_new(); /* an output named as another's staged file, not there yet */
+    assert_int_equal(outputs_output(o, "--model", at(f, 2, "m2"), OUTPUTS_STAGE), 0);
+    assert_int_equal(outputs_output(o, "--out", at(f, 3, ".m2.new"), OUTPUTS_STAGE), 1);
+    assert_int_equal(outputs_check(o, err, sizeof err), -1);
+    outputs_destroy(&o);
+
+    o = outputs_new(); /* test predictions go through the writer's .part */
+    put(at(f, 4, ".x.csv.part"), "a,b\n");
+    assert_int_equal(outputs_output(o, "--out", at(f, 5, "x.csv"), 0), 0);
+    assert_int_equal(outputs_input(o, "--data", f->p[4]), 0);
+    assert_int_equal(outputs_check(o, err, sizeof err), -1);
+    outputs_destroy(&o);
+
+    o = outputs_new(); /* a missing input cannot be destroyed, as elsewhere */
+    assert_int_equal(outputs_output(o, "--model", at(f, 6, "n.txt"), OUTPUTS_STAGE), 0);
+    assert_int_equal(outputs_input(o, "--data", at(f, 7, ".n.txt.new")), 0);
+    assert_int_equal(outputs_check(o, err, sizeof err), 0);
+    outputs_destroy(&o);
+}
+
 /* What each target is. */
 static void test_kinds(void **state) {
     fx_t *f = *state;
@@ -263,6 +298,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_same_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_outputs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_side_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_together, setup, teardown),
     };

@@ -369,6 +369,7 @@ static void test_jobs(void **state) {
         {"{\"mode\":\"train\",\"model\":\"null.csv\"}", 403},
         {"{\"mode\":\"test\",\"data\":\"train.csv\",\"model\":\"nope.txt\"}", 403},
         {"{\"mode\":\"test\"}", 403}, /* the default test file is missing */
+        {"{\"mode\":\"train\",\"data\":\"train.csv\\u0000x\"}", 403}, /* NUL inside */
         {"{\"mode\":\"train\",\"data\":5}", 400},
         {"{\"mode\":\"train\",\"data\":null}", 400},
         {"{\"mode\":\"train\",\"C\":[1]}", 400},
