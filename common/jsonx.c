@@ -101,10 +101,10 @@ int jsonx_get_int(json_object *o, const char *key, int64_t lo, int64_t hi, int64
     json_object *v;
     int rc = jsonx_field(o, key, json_type_int, "an integer", &v, err, errlen);
     if (rc != 0) return rc;
-    /* json-c clamps an integer beyond int64 and sets errno. */
-    errno = 0;
+    /* json-c clamps an integer beyond int64 to INT64_MIN/INT64_MAX (without
+     * setting errno), so a bound short of those refuses it. */
     int64_t x = json_object_get_int64(v);
-    if (errno || x < lo || x > hi)
+    if (x < lo || x > hi)
         return errbuf_set(err, errlen, "'%s' is out of range [%" PRId64 ", %" PRId64 "]", key, lo,
                           hi);
     *out = x;

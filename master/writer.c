@@ -281,6 +281,17 @@ static int resume_truncate(const writer_t *w, int pfd, const replay_t *r) {
     return jfd;
 }
 
+/* Writes the header (hlen bytes, may be 0) at the start of the output: the
+ * temporary file, or the stream itself. */
+static int write_header(writer_t *w, const char *header, size_t hlen, char *err, size_t errlen) {
+    if (hlen && write_all(w->part_fd, header, hlen) < 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", w->part_path, strerror(errno));
+        return -1;
+    }
+    w->out_end = w->st.out_bytes = hlen;
+    return 0;
+}
+
 /* Reads an earlier run's journal. Returns 1 when it was taken over (state
  * restored, files positioned), 0 when it does not fit (start afresh), -1 on
  * ENOMEM. The files it describes are ours, but a torn or inconsistent record
@@ -373,11 +384,7 @@ writer_t *writer_open(const char *final_path, uint32_t nchunks, const char *head
         goto fail;
     }
     size_t hlen = header ? strlen(header) : 0;
-    if (hlen && write_all(w->part_fd, header, hlen) < 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", w->part_path, strerror(errno));
-        goto fail;
-    }
-    w->out_end = w->st.out_bytes = hlen;
+    if (write_header(w, header, hlen, err, errlen) < 0) goto fail;
     if (journal(w, err, errlen, "%s %" PRIu32 " %s\nB %zu\n", JOURNAL_MAGIC, nchunks, key, hlen) <
         0)
         goto fail;
@@ -427,12 +434,7 @@ writer_t *writer_open_stream(int fd, const char *name, uint32_t nchunks, const c
     w->part_path = strdup(name);
     w->ch = calloc(nchunks, sizeof *w->ch);
     if (!w->final_path || !w->part_path || !w->ch) goto nomem;
-    size_t hlen = header ? strlen(header) : 0;
-    if (hlen && write_all(fd, header, hlen) < 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", name, strerror(errno));
-        goto fail;
-    }
-    w->out_end = w->st.out_bytes = hlen;
+    if (write_header(w, header, header ? strlen(header) : 0, err, errlen) < 0) goto fail;
     return w;
 nomem:
     snprintf(err, errlen, "writer: out of memory");
