@@ -1,6 +1,7 @@
 #include "common/tronmsg.h"
 
 #include "common/buf.h"
+#include "common/colset.h"
 #include "common/proto.h"
 
 #include <stdio.h>
@@ -9,14 +10,17 @@
 
 #define ITEM_HEAD 16 /* cls, fold, op, flags */
 
-/* Number of request doubles an item carries; -1 for an unknown op. */
-static long req_doubles(uint32_t op, uint32_t cls, uint32_t n) {
+/* Number of request doubles an item carries (m: the FUN/GRAD/HV vector
+ * length); -1 for an unknown op. */
+static long req_doubles(uint32_t op, uint32_t cls, uint32_t flags, uint32_t n, uint32_t m) {
+    long point = (flags & TRONMSG_F_POINT) ? (long)m : 0;
     switch (op) {
     case TRONMSG_FUN:
+        return (long)m;
     case TRONMSG_GRAD:
-        return (long)n;
+        return point;
     case TRONMSG_HV:
-        return 2L * (long)n;
+        return (long)m + point;
     case TRONMSG_PRED:
         return (long)n * (long)cls;
     case TRONMSG_COUNT:
@@ -27,7 +31,7 @@ static long req_doubles(uint32_t op, uint32_t cls, uint32_t n) {
 }
 
 static int check_item(uint32_t op, uint32_t cls, uint32_t n, char *err, size_t errlen) {
-    if (req_doubles(op, cls, n) < 0) {
+    if (req_doubles(op, cls, 0, n, n) < 0) {
         snprintf(err, errlen, "tron message: unknown item op %u", op);
         return -1;
     }
@@ -49,6 +53,21 @@ static void put_vec(buf_t *b, const double *v, size_t k) {
         proto_put_f64(p, v[i]);
 }
 
+/* v[cols[0..m-1]]: the compact form of an n-long vector. */
+static void put_gather(buf_t *b, const double *v, const uint32_t *cols, size_t m) {
+    uint8_t *p = buf_extend(b, 8 * m);
+    for (size_t i = 0; p && i < m; i++, p += 8)
+        proto_put_f64(p, v[cols[i]]);
+}
+
+/* A FUN/GRAD/HV vector in the request's layout. */
+static void put_item_vec(buf_t *b, const double *v, const tronmsg_layout_t *lay, uint32_t m) {
+    if (lay->compact && lay->cols)
+        put_gather(b, v, lay->cols, m);
+    else
+        put_vec(b, v, m);
+}
+
 /* The blob of a finished message, or NULL (with err) when b failed. */
 static blob_t *finish(buf_t *b, const char *what, char *err, size_t errlen) {
     size_t len;
@@ -61,20 +80,46 @@ static blob_t *finish(buf_t *b, const char *what, char *err, size_t errlen) {
     return out;
 }
 
-blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_shard_t *shards,
-                           size_t nshards, const tronmsg_item_t *items, size_t count, char *err,
-                           size_t errlen) {
-    if (n == 0 || n > TRONMSG_MAX_N || count > UINT32_MAX || nshards > UINT32_MAX ||
-        (nshards && !shards)) {
+/* The layout's rules: a group within the table, ascending; a compact m
+ * within n; a full layout with m = n. */
+static int check_layout(uint32_t n, const tronmsg_layout_t *lay, char *err, size_t errlen) {
+    if (lay->nshards > UINT32_MAX || (lay->nshards && !lay->shards) ||
+        lay->ngroup > lay->nshards || (lay->ngroup && !lay->group)) {
+        snprintf(err, errlen, "tron message: bad shard table or group");
+        return -1;
+    }
+    for (size_t i = 0; i < lay->ngroup; i++)
+        if (lay->group[i] >= lay->nshards || (i > 0 && lay->group[i] <= lay->group[i - 1])) {
+            snprintf(err, errlen, "tron message: group shard %u out of order or range",
+                     lay->group[i]);
+            return -1;
+        }
+    if (lay->compact ? lay->m > n : false) {
+        snprintf(err, errlen, "tron message: %u columns of %u", lay->m, n);
+        return -1;
+    }
+    return 0;
+}
+
+blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_layout_t *lay,
+                           const tronmsg_item_t *items, size_t count, char *err, size_t errlen) {
+    static const tronmsg_layout_t none = {0};
+    if (!lay) lay = &none;
+    if (n == 0 || n > TRONMSG_MAX_N || count > UINT32_MAX) {
         snprintf(err, errlen, "tron message: bad size n=%u count=%zu", n, count);
         return NULL;
     }
-    size_t len = 20 + 16 * nshards;
+    if (check_layout(n, lay, err, errlen) < 0) return NULL;
+    uint32_t m = lay->compact ? lay->m : n;
+    size_t len = 20 + 16 * lay->nshards + 4 + 4 * lay->ngroup + 16;
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &items[i];
         if (check_item(it->op, it->cls, n, err, errlen) < 0) return NULL;
-        long k = req_doubles(it->op, it->cls, n);
-        if ((k > 0 && !it->w) || (it->op == TRONMSG_HV && !it->s)) {
+        long k = req_doubles(it->op, it->cls, it->flags, n, m);
+        bool needs_w = it->op == TRONMSG_FUN || it->op == TRONMSG_PRED ||
+                       ((it->op == TRONMSG_GRAD || it->op == TRONMSG_HV) &&
+                        (it->flags & TRONMSG_F_POINT));
+        if ((needs_w && !it->w) || (it->op == TRONMSG_HV && !it->s)) {
             snprintf(err, errlen, "tron message: item %zu lacks its vector", i);
             return NULL;
         }
@@ -86,11 +131,17 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_shard_t *sh
     buf_put_u32(&b, n);
     buf_put_u32(&b, folds);
     buf_put_u32(&b, (uint32_t)count);
-    buf_put_u32(&b, (uint32_t)nshards);
-    for (size_t i = 0; i < nshards; i++) {
-        buf_put_u64(&b, shards[i].first_row);
-        buf_put_u64(&b, shards[i].first_line);
+    buf_put_u32(&b, (uint32_t)lay->nshards);
+    for (size_t i = 0; i < lay->nshards; i++) {
+        buf_put_u64(&b, lay->shards[i].first_row);
+        buf_put_u64(&b, lay->shards[i].first_line);
     }
+    buf_put_u32(&b, (uint32_t)lay->ngroup);
+    for (size_t i = 0; i < lay->ngroup; i++)
+        buf_put_u32(&b, lay->group[i]);
+    buf_put_u32(&b, m);
+    buf_put_u32(&b, lay->compact ? 1 : 0);
+    buf_put_u64(&b, lay->compact ? lay->hash : 0);
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &items[i];
         buf_put_u32(&b, it->cls);
@@ -98,12 +149,11 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_shard_t *sh
         buf_put_u32(&b, it->op);
         buf_put_u32(&b, it->flags);
         buf_put_u64(&b, it->point);
-        if (it->op == TRONMSG_HV) {
-            put_vec(&b, it->w, n);
-            put_vec(&b, it->s, n);
-        } else if (it->op != TRONMSG_COUNT) {
-            put_vec(&b, it->w, (size_t)req_doubles(it->op, it->cls, n));
-        }
+        bool point = (it->flags & TRONMSG_F_POINT) != 0;
+        if (it->op == TRONMSG_HV) put_item_vec(&b, it->s, lay, m);
+        if (it->op == TRONMSG_FUN || (point && (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV)))
+            put_item_vec(&b, it->w, lay, m);
+        if (it->op == TRONMSG_PRED) put_vec(&b, it->w, (size_t)n * it->cls);
     }
     return finish(&b, "tron request", err, errlen);
 }
@@ -117,8 +167,8 @@ static void get_vec(bufrd_t *r, double *dst, size_t k) {
 
 /* First pass over a request's items: checks every item and that the
  * message ends with the last one; *ndoubles gets the doubles they carry. */
-static int req_items_check(bufrd_t r, uint32_t n, uint32_t count, size_t *ndoubles, char *err,
-                           size_t errlen) {
+static int req_items_check(bufrd_t r, uint32_t n, uint32_t m, uint32_t count, size_t *ndoubles,
+                           char *err, size_t errlen) {
     *ndoubles = 0;
     for (uint32_t i = 0; i < count; i++) {
         if (bufrd_left(&r) < ITEM_HEAD + 8) {
@@ -128,9 +178,10 @@ static int req_items_check(bufrd_t r, uint32_t n, uint32_t count, size_t *ndoubl
         uint32_t cls = bufrd_u32(&r);
         bufrd_u32(&r); /* fold */
         uint32_t op = bufrd_u32(&r);
-        bufrd_take(&r, 12); /* flags, point */
+        uint32_t flags = bufrd_u32(&r);
+        bufrd_take(&r, 8); /* point */
         if (check_item(op, cls, n, err, errlen) < 0) return -1;
-        size_t k = (size_t)req_doubles(op, cls, n);
+        size_t k = (size_t)req_doubles(op, cls, flags, n, m);
         if (k > bufrd_left(&r) / 8) {
             snprintf(err, errlen, "tron request: item %u vector truncated", i);
             return -1;
@@ -143,6 +194,67 @@ static int req_items_check(bufrd_t r, uint32_t n, uint32_t count, size_t *ndoubl
         return -1;
     }
     return 0;
+}
+
+/* The group and the column layout, after the shard table; checked. */
+static int req_layout(bufrd_t *r, tronmsg_req_t *out, bufrd_t *group_at, char *err,
+                      size_t errlen) {
+    uint32_t ngroup = bufrd_u32(r);
+    if (r->bad || (size_t)ngroup > out->nshards || (size_t)ngroup > bufrd_left(r) / 4) {
+        snprintf(err, errlen, "tron request: bad group of %u shards", ngroup);
+        return -1;
+    }
+    *group_at = *r;
+    uint32_t prev = 0;
+    for (uint32_t i = 0; i < ngroup; i++) {
+        uint32_t g = bufrd_u32(r);
+        if (g >= out->nshards || (i > 0 && g <= prev)) {
+            snprintf(err, errlen, "tron request: group shard %u out of order or range", g);
+            return -1;
+        }
+        prev = g;
+    }
+    out->ngroup = ngroup;
+    out->m = bufrd_u32(r);
+    uint32_t compact = bufrd_u32(r);
+    out->hash = bufrd_u64(r);
+    if (r->bad || compact > 1 || out->m > out->n || (!compact && (out->m != out->n || out->hash))) {
+        snprintf(err, errlen, "tron request: bad column layout (m=%u of %u, compact %u)", out->m,
+                 out->n, compact);
+        return -1;
+    }
+    out->compact = compact == 1;
+    return 0;
+}
+
+/* Reads the items (checked by req_items_check) into out->items/out->store. */
+static void req_items_read(bufrd_t *r, tronmsg_req_t *out) {
+    double *d = out->store;
+    uint32_t n = out->n, m = out->m;
+    for (size_t i = 0; i < out->count; i++) {
+        tronmsg_item_t *it = &out->items[i];
+        it->cls = bufrd_u32(r);
+        it->fold = bufrd_u32(r);
+        it->op = bufrd_u32(r);
+        it->flags = bufrd_u32(r);
+        it->point = bufrd_u64(r);
+        bool point = (it->flags & TRONMSG_F_POINT) != 0;
+        if (it->op == TRONMSG_HV) {
+            get_vec(r, d, m);
+            it->s = d;
+            d += m;
+        }
+        size_t k = 0;
+        if (it->op == TRONMSG_FUN || (point && (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV)))
+            k = m;
+        else if (it->op == TRONMSG_PRED)
+            k = (size_t)n * it->cls;
+        if (k) {
+            get_vec(r, d, k);
+            it->w = d;
+            d += k;
+        }
+    }
 }
 
 int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *err, size_t errlen) {
@@ -162,47 +274,36 @@ int tronmsg_decode_req(const void *buf, size_t len, tronmsg_req_t *out, char *er
         snprintf(err, errlen, "tron request: %u shards cannot fit in %zu bytes", nshards, len);
         return -1;
     }
-    bufrd_t shards_at = r;
+    bufrd_t shards_at = r, group_at;
     bufrd_take(&r, 16 * (size_t)nshards);
+    tronmsg_req_t lay = {.n = n, .nshards = nshards};
+    if (req_layout(&r, &lay, &group_at, err, errlen) < 0) return -1;
     /* Each item takes at least 24 bytes, which bounds count by what arrived. */
     if ((size_t)count > bufrd_left(&r) / (ITEM_HEAD + 8)) {
         snprintf(err, errlen, "tron request: %u items cannot fit in %zu bytes", count, len);
         return -1;
     }
     size_t ndoubles;
-    if (req_items_check(r, n, count, &ndoubles, err, errlen) < 0) return -1;
+    if (req_items_check(r, n, lay.m, count, &ndoubles, err, errlen) < 0) return -1;
+    *out = lay;
+    out->folds = folds;
+    out->count = count;
     out->items = calloc(count ? count : 1, sizeof *out->items);
     out->store = malloc((ndoubles ? ndoubles : 1) * sizeof(double));
     out->shards = calloc(nshards ? nshards : 1, sizeof *out->shards);
-    if (!out->items || !out->store || !out->shards) {
+    out->group = calloc(lay.ngroup ? lay.ngroup : 1, sizeof *out->group);
+    if (!out->items || !out->store || !out->shards || !out->group) {
         tronmsg_req_free(out);
         snprintf(err, errlen, "out of memory for a tron request");
         return -1;
     }
-    out->n = n;
-    out->folds = folds;
-    out->count = count;
-    out->nshards = nshards;
     for (uint32_t i = 0; i < nshards; i++) {
         out->shards[i].first_row = bufrd_u64(&shards_at);
         out->shards[i].first_line = bufrd_u64(&shards_at);
     }
-    double *d = out->store;
-    for (uint32_t i = 0; i < count; i++) {
-        tronmsg_item_t *it = &out->items[i];
-        it->cls = bufrd_u32(&r);
-        it->fold = bufrd_u32(&r);
-        it->op = bufrd_u32(&r);
-        it->flags = bufrd_u32(&r);
-        it->point = bufrd_u64(&r);
-        size_t k = (size_t)req_doubles(it->op, it->cls, n);
-        if (k) {
-            get_vec(&r, d, k);
-            it->w = d;
-            if (it->op == TRONMSG_HV) it->s = d + n;
-            d += k;
-        }
-    }
+    for (size_t i = 0; i < out->ngroup; i++)
+        out->group[i] = bufrd_u32(&group_at);
+    req_items_read(&r, out);
     return 0;
 }
 
@@ -211,20 +312,22 @@ void tronmsg_req_free(tronmsg_req_t *r) {
     free(r->items);
     free(r->store);
     free(r->shards);
+    free(r->group);
     memset(r, 0, sizeof *r);
 }
 
 /* Bytes of an answer's payload after its 16-byte head; -1 for an unknown op. */
-static long ans_bytes(const tronmsg_ans_t *a, uint32_t n) {
+static long ans_bytes(const tronmsg_ans_t *a, uint32_t n, uint32_t m) {
     switch (a->op) {
     case TRONMSG_FUN:
         return 8;
     case TRONMSG_GRAD:
-        return 16L * (long)n;
+        return 16L * (long)m;
     case TRONMSG_HV:
-        return 8L * (long)n;
+        return 8L * (long)m;
     case TRONMSG_COUNT:
-        return 8 + 8L * (long)a->cls;
+        return 8 + 8L * (long)a->cls +
+               ((a->flags & TRONMSG_F_COLUMNS) ? 8L * (long)colset_words(n) : 0);
     case TRONMSG_PRED:
         return 24 + (long)a->text_len;
     default:
@@ -232,9 +335,9 @@ static long ans_bytes(const tronmsg_ans_t *a, uint32_t n) {
     }
 }
 
-blob_t *tronmsg_encode_res(uint32_t n, const tronmsg_ans_t *ans, size_t count, char *err,
-                           size_t errlen) {
-    if (n == 0 || n > TRONMSG_MAX_N || count > UINT32_MAX) {
+blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, size_t count,
+                           char *err, size_t errlen) {
+    if (n == 0 || n > TRONMSG_MAX_N || m > n || count > UINT32_MAX) {
         snprintf(err, errlen, "tron result: bad size n=%u count=%zu", n, count);
         return NULL;
     }
@@ -243,17 +346,18 @@ blob_t *tronmsg_encode_res(uint32_t n, const tronmsg_ans_t *ans, size_t count, c
         const tronmsg_ans_t *a = &ans[i];
         if (check_item(a->op, a->cls, n, err, errlen) < 0) return NULL;
         if ((a->op == TRONMSG_GRAD && (!a->g || !a->diag)) || (a->op == TRONMSG_HV && !a->hv) ||
-            (a->op == TRONMSG_COUNT && !a->pos) ||
+            (a->op == TRONMSG_COUNT && (!a->pos || ((a->flags & TRONMSG_F_COLUMNS) && !a->cols))) ||
             (a->op == TRONMSG_PRED && a->text_len && !a->text)) {
             snprintf(err, errlen, "tron result: answer %zu lacks its data", i);
             return NULL;
         }
-        len += ITEM_HEAD + (size_t)ans_bytes(a, n);
+        len += ITEM_HEAD + (size_t)ans_bytes(a, n, m);
     }
     buf_t b = {0};
     buf_grow(&b, len);
     buf_put_u32(&b, TRONMSG_RES_MAGIC);
     buf_put_u32(&b, n);
+    buf_put_u32(&b, m);
     buf_put_u32(&b, (uint32_t)count);
     for (size_t i = 0; i < count; i++) {
         const tronmsg_ans_t *a = &ans[i];
@@ -266,16 +370,18 @@ blob_t *tronmsg_encode_res(uint32_t n, const tronmsg_ans_t *ans, size_t count, c
             buf_put_f64(&b, a->f);
             break;
         case TRONMSG_GRAD:
-            put_vec(&b, a->g, n);
-            put_vec(&b, a->diag, n);
+            put_vec(&b, a->g, m);
+            put_vec(&b, a->diag, m);
             break;
         case TRONMSG_HV:
-            put_vec(&b, a->hv, n);
+            put_vec(&b, a->hv, m);
             break;
         case TRONMSG_COUNT:
             buf_put_u64(&b, a->rows);
             for (uint32_t k = 0; k < a->cls; k++)
                 buf_put_u64(&b, a->pos[k]);
+            for (size_t k = 0; (a->flags & TRONMSG_F_COLUMNS) && k < colset_words(n); k++)
+                buf_put_u64(&b, a->cols[k]);
             break;
         case TRONMSG_PRED:
             buf_put_u64(&b, a->rows);
@@ -290,7 +396,8 @@ blob_t *tronmsg_encode_res(uint32_t n, const tronmsg_ans_t *ans, size_t count, c
 
 /* First pass over a result's answers: checks every answer and that the
  * message ends with the last one. */
-static int res_answers_check(bufrd_t r, uint32_t n, uint32_t count, char *err, size_t errlen) {
+static int res_answers_check(bufrd_t r, uint32_t n, uint32_t m, uint32_t count, char *err,
+                             size_t errlen) {
     for (uint32_t i = 0; i < count; i++) {
         if (bufrd_left(&r) < ITEM_HEAD) {
             snprintf(err, errlen, "tron result: answer %u truncated", i);
@@ -299,7 +406,7 @@ static int res_answers_check(bufrd_t r, uint32_t n, uint32_t count, char *err, s
         tronmsg_ans_t a = {.cls = bufrd_u32(&r)};
         bufrd_u32(&r); /* fold */
         a.op = bufrd_u32(&r);
-        bufrd_u32(&r); /* flags */
+        a.flags = bufrd_u32(&r);
         if (check_item(a.op, a.cls, n, err, errlen) < 0) return -1;
         if (a.op == TRONMSG_PRED) {
             if (bufrd_left(&r) < 24) {
@@ -315,7 +422,7 @@ static int res_answers_check(bufrd_t r, uint32_t n, uint32_t count, char *err, s
             }
             a.text_len = (size_t)tl;
         }
-        size_t k = (size_t)ans_bytes(&a, n);
+        size_t k = (size_t)ans_bytes(&a, n, m);
         if (k > bufrd_left(&r)) {
             snprintf(err, errlen, "tron result: answer %u truncated", i);
             return -1;
@@ -331,24 +438,24 @@ static int res_answers_check(bufrd_t r, uint32_t n, uint32_t count, char *err, s
 
 /* Reads the payload of answer a (whose head was read) into the store at
  * *st, which res_answers_check() has sized; advances *st. */
-static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint8_t **st) {
+static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint32_t m, uint8_t **st) {
     switch (a->op) {
     case TRONMSG_FUN:
         a->f = bufrd_f64(r);
         break;
     case TRONMSG_GRAD: {
         double *g = (double *)(void *)*st;
-        get_vec(r, g, 2 * (size_t)n);
+        get_vec(r, g, 2 * (size_t)m);
         a->g = g;
-        a->diag = g + n;
-        *st += 16 * (size_t)n;
+        a->diag = g + m;
+        *st += 16 * (size_t)m;
         break;
     }
     case TRONMSG_HV: {
         double *h = (double *)(void *)*st;
-        get_vec(r, h, n);
+        get_vec(r, h, m);
         a->hv = h;
-        *st += 8 * (size_t)n;
+        *st += 8 * (size_t)m;
         break;
     }
     case TRONMSG_COUNT: {
@@ -358,6 +465,13 @@ static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint8_t **st) 
             pos[k] = bufrd_u64(r);
         a->pos = pos;
         *st += 8 * (size_t)a->cls;
+        if (a->flags & TRONMSG_F_COLUMNS) {
+            uint64_t *cols = (uint64_t *)(void *)*st;
+            for (size_t k = 0; k < colset_words(n); k++)
+                cols[k] = bufrd_u64(r);
+            a->cols = cols;
+            *st += 8 * colset_words(n);
+        }
         break;
     }
     case TRONMSG_PRED: {
@@ -376,13 +490,13 @@ static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint8_t **st) 
 int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     bufrd_t r = bufrd_init(buf, len);
-    uint32_t magic = bufrd_u32(&r), n = bufrd_u32(&r), count = bufrd_u32(&r);
+    uint32_t magic = bufrd_u32(&r), n = bufrd_u32(&r), m = bufrd_u32(&r), count = bufrd_u32(&r);
     if (r.bad || magic != TRONMSG_RES_MAGIC) {
         snprintf(err, errlen, "tron result: bad magic or %zu bytes is too short", len);
         return -1;
     }
-    if (n == 0 || n > TRONMSG_MAX_N) {
-        snprintf(err, errlen, "tron result: n=%u out of range", n);
+    if (n == 0 || n > TRONMSG_MAX_N || m > n) {
+        snprintf(err, errlen, "tron result: n=%u m=%u out of range", n, m);
         return -1;
     }
     if ((size_t)count > bufrd_left(&r) / ITEM_HEAD) {
@@ -391,7 +505,7 @@ int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *er
     }
     /* Doubles, u64s and text bytes all fit in the received length, so the
      * store is at most len bytes (plus alignment). */
-    if (res_answers_check(r, n, count, err, errlen) < 0) return -1;
+    if (res_answers_check(r, n, m, count, err, errlen) < 0) return -1;
     out->ans = calloc(count ? count : 1, sizeof *out->ans);
     /* 8-byte aligned store big enough for every payload */
     out->store = malloc(len + 8 * (size_t)count + 8);
@@ -401,6 +515,7 @@ int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *er
         return -1;
     }
     out->n = n;
+    out->m = m;
     out->count = count;
     uint8_t *st = out->store;
     for (uint32_t i = 0; i < count; i++) {
@@ -409,7 +524,7 @@ int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *er
         a->fold = bufrd_u32(&r);
         a->op = bufrd_u32(&r);
         a->flags = bufrd_u32(&r);
-        res_payload(&r, a, n, &st);
+        res_payload(&r, a, n, m, &st);
     }
     return 0;
 }

@@ -54,7 +54,10 @@ typedef struct lease {
 typedef struct task {
     uint32_t id;
     uint16_t op;
-    uint32_t shard;
+    uint32_t shard;  /* the first of the group in a grouped round */
+    uint32_t *group; /* grouped round: the shards, ascending (owned) */
+    uint32_t ngroup;
+    bool full; /* grouped round: the body carries every point */
     blob_t *body;
     uint64_t rows;
     uint8_t state;
@@ -119,6 +122,9 @@ struct sched {
     void *aux_sock;
     sched_aux_fn aux_fn;
     void *aux_arg;
+
+    /* the grouped round running, if any */
+    sched_round_t *round;
 
     /* result delivery during sched_wait */
     sched_result_fn on_result;
@@ -260,10 +266,17 @@ static int lease_find(task_t *t, uint32_t attempt, uint64_t nonce) {
     return -1;
 }
 
+static void split_group(sched_t *s, task_t *t);
+
+/* A task no worker runs any more goes back to the queue front; a group is
+ * split, since its shards may now be on different workers. */
 static void requeue_if_orphan(sched_t *s, task_t *t) {
     if (t->state == T_RUNNING && t->nleases == 0) {
         s->c.tasks_retried++;
-        q_push(s, t, true);
+        if (t->ngroup > 1)
+            split_group(s, t);
+        else
+            q_push(s, t, true);
     }
 }
 
@@ -364,8 +377,10 @@ sched_t *sched_new(void *zctx, const config_t *cfg, events_t *ev, volatile sig_a
 }
 
 static void clear_batch(sched_t *s) {
-    for (size_t i = 0; i < s->ntasks; i++)
+    for (size_t i = 0; i < s->ntasks; i++) {
         blob_unref(&s->tasks[i].body);
+        free(s->tasks[i].group);
+    }
     s->ntasks = 0;
     s->base_id = s->next_id;
     s->qhead = s->qtail = NIL;
@@ -533,6 +548,8 @@ static int send_task(sched_t *s, worker_t *w, task_t *t) {
                         .shard = t->shard,
                         .lease = l.nonce};
     int rc = send_to(s, w, &h, ZMQ_SNDMORE);
+    uint64_t bytes = (t->body ? t->body->len : 0) + (need_ctx ? s->context->len : 0) +
+                     (need_shard ? shard_bytes->len : 0);
     if (rc == 0) {
         int more = (need_ctx || need_shard) ? ZMQ_SNDMORE : 0;
         rc =
@@ -547,6 +564,7 @@ static int send_task(sched_t *s, worker_t *w, task_t *t) {
         if (zmq_errno() == EHOSTUNREACH) worker_lost(s, w, "lost");
         return -1;
     }
+    s->c.bytes_sent += bytes;
     if (need_ctx) {
         w->ctx_job = s->job_id;
         w->ctx_version = s->ctx_version;
@@ -568,6 +586,14 @@ static task_t *pick_for(sched_t *s, worker_t *w) {
     for (int32_t i = s->qhead; i != NIL; i = s->tasks[i].next) {
         task_t *t = &s->tasks[i];
         if (t->shard == PROTO_NO_SHARD || t->shard >= s->nshards) return t;
+        if (t->ngroup > 1) {
+            /* a group goes only where all of it is */
+            bool all = true;
+            for (uint32_t g = 0; g < t->ngroup && all; g++)
+                all = worker_holds(w, t->group[g]);
+            if (all) return t;
+            continue;
+        }
         int h = s->holder[t->shard];
         if (h == wi || h == NO_WORKER || !s->workers[h].alive) return t;
     }
@@ -608,7 +634,9 @@ static void speculate(sched_t *s) {
         task_t *oldest = NULL;
         for (size_t i = 0; i < s->ntasks; i++) {
             task_t *t = &s->tasks[i];
-            if (t->state != T_RUNNING || t->nleases != 1 || t->leases[0].worker == k) continue;
+            if (t->state != T_RUNNING || t->nleases != 1 || t->leases[0].worker == k ||
+                t->ngroup > 1)
+                continue;
             if (now - t->leases[0].start_us < threshold) continue;
             if (!oldest || t->leases[0].start_us < oldest->leases[0].start_us) oldest = t;
         }
@@ -692,9 +720,9 @@ static void on_handback(sched_t *s, worker_t *w, const proto_header_t *h) {
     }
     lease_remove(s, t, li);
     t->attempts--; /* a handed-back lease is not a failed attempt */
-    requeue_if_orphan(s, t);
     w->accepting = false; /* a worker hands back when it pauses or leaves; READY re-enables */
     log_info("worker %s handed back task %u", w->name, t->id);
+    requeue_if_orphan(s, t);
 }
 
 static void handle_router(sched_t *s) {
@@ -791,16 +819,33 @@ static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h
     }
 }
 
+/* A task whose worker lacked a cached point (PROTO_ERR_NEEDPOINT) goes
+ * again, now with every point in its body. 0, or -1 out of memory. */
+static int resend_full(sched_t *s, task_t *t) {
+    uint32_t one = t->shard;
+    blob_t *body = s->round->group_body(s->round->group_arg, t->ngroup ? t->group : &one,
+                                        t->ngroup ? t->ngroup : 1, true);
+    if (!body) return -1;
+    blob_unref(&t->body);
+    t->body = body;
+    t->full = true;
+    t->attempts--;
+    if (t->state == T_RUNNING && t->nleases == 0) q_push(s, t, true);
+    return 0;
+}
+
 static void fail_result(sched_t *s, task_t *t, int li, const proto_header_t *h, wire_msg_t *m) {
     worker_t *w = &s->workers[t->leases[li].worker];
     char msg[PROTO_MAX_ERROR + 1];
     proto_clean_text(wire_data(m, 2), wire_size(m, 2), msg, sizeof msg);
     uint32_t attempt = t->leases[li].attempt;
     lease_remove(s, t, li);
+    if (h->op == PROTO_ERR_NEEDPOINT && s->round && !t->full && resend_full(s, t) == 0) return;
     if (h->op == PROTO_ERR_NOSHARD && t->noshard < MAX_NOSHARD) {
         t->noshard++;
         t->attempts--;
-        if (t->shard < s->nshards) {
+        /* (a group is split on requeue; the shard it lacks fails again alone) */
+        if (t->shard < s->nshards && t->ngroup <= 1) {
             worker_unhold(w, t->shard);
             if (s->holder[t->shard] == worker_index(s, w)) s->holder[t->shard] = NO_WORKER;
         }
@@ -871,6 +916,7 @@ static void handle_pull(sched_t *s) {
             goto next;
         }
         w->last_seen_ms = clock_now_ms();
+        s->c.bytes_received += wire_size(&m, 2);
         if (h.type == MSG_RESULT)
             accept_result(s, t, li, &h, &m);
         else
@@ -1060,6 +1106,7 @@ int sched_poll(sched_t *s, int64_t timeout_ms) {
 /* ---------- rounds ---------- */
 
 typedef struct round_run {
+    sched_t *s;
     sched_round_t *r;
     char *err;
     size_t errlen;
@@ -1071,6 +1118,17 @@ typedef struct round_run {
 static int round_take(void *arg, const sched_result_t *res) {
     round_run_t *run = arg;
     sched_round_t *r = run->r;
+    if (r->group_sink) {
+        const task_t *t = task_by_id(run->s, res->task_id);
+        uint32_t one = res->shard;
+        bool grouped = t && t->ngroup > 0;
+        if (r->group_sink(r->group_arg, grouped ? t->group : &one, grouped ? t->ngroup : 1,
+                          res->data, res->len, res->worker) < 0) {
+            run->refused = true;
+            return -1;
+        }
+        return 0;
+    }
     sched_answer_t *a = &r->answers[res->shard];
     snprintf(a->worker, sizeof a->worker, "%s", res->worker);
     if (r->sink) {
@@ -1088,8 +1146,97 @@ static int round_take(void *arg, const sched_result_t *res) {
     return 0;
 }
 
+/* ---------- grouped rounds ---------- */
+
+/* Room for every task a grouped round can make (groups, then one task per
+ * shard if every group is split): no task moves while the round runs. */
+static int reserve_tasks(sched_t *s, size_t more) {
+    if (s->ntasks + more <= s->captasks) return 0;
+    size_t cap = s->ntasks + more;
+    task_t *p = realloc(s->tasks, cap * sizeof *p);
+    if (!p) return -1;
+    s->tasks = p;
+    s->captasks = cap;
+    return 0;
+}
+
+/* Queues a task of the running grouped round over group[0..n-1] (copied). */
+static int submit_group(sched_t *s, const uint32_t *group, size_t n, bool full) {
+    sched_round_t *r = s->round;
+    uint32_t *g = malloc(n * sizeof *g);
+    blob_t *body = g ? r->group_body(r->group_arg, group, n, full) : NULL;
+    uint64_t rows = 0;
+    for (size_t i = 0; i < n; i++)
+        rows += s->shards[group[i]].rows;
+    uint32_t id = body ? sched_submit(s, r->op, group[0], body, rows) : 0;
+    blob_unref(&body); /* the task holds its own reference */
+    if (!id) {
+        free(g);
+        return -1;
+    }
+    memcpy(g, group, n * sizeof *g);
+    task_t *t = task_by_id(s, id);
+    t->group = g;
+    t->ngroup = (uint32_t)n;
+    t->full = full;
+    return 0;
+}
+
+/* An orphaned group becomes one task per shard, each with every point in
+ * its body (the shards may land on workers that never saw them). */
+static void split_group(sched_t *s, task_t *t) {
+    uint32_t *g = t->group, n = t->ngroup, id = t->id;
+    t->group = NULL;
+    t->ngroup = 0;
+    t->state = T_DONE;
+    s->pending--;
+    s->rows_total -= t->rows;
+    blob_unref(&t->body);
+    /* t may move from here on (reserve_tasks makes it unlikely) */
+    for (uint32_t i = 0; i < n; i++)
+        if (submit_group(s, &g[i], 1, true) < 0 && !s->failed) {
+            s->failed = true;
+            snprintf(s->fail_msg, sizeof s->fail_msg, "out of memory splitting task %u", id);
+        }
+    log_info("task %u over %u shards split into one task per shard", id, n);
+    free(g);
+}
+
+/* The round's first tasks: for each live worker, its shards in up to
+ * `slots` groups of neighbours; a shard nobody holds alone. */
+static int submit_groups(sched_t *s) {
+    uint32_t *list = malloc((s->nshards ? s->nshards : 1) * sizeof *list);
+    if (!list || reserve_tasks(s, 2 * s->nshards + 1) < 0) {
+        free(list);
+        return -1;
+    }
+    int rc = 0;
+    for (int wi = 0; wi < s->nworkers && rc == 0; wi++) {
+        worker_t *w = &s->workers[wi];
+        if (!w->used || !w->alive) continue;
+        size_t k = 0;
+        for (size_t i = 0; i < s->nshards; i++)
+            if (s->holder[i] == wi) list[k++] = (uint32_t)i;
+        size_t parts = (size_t)(w->slots > 0 ? w->slots : 1);
+        if (parts > k) parts = k;
+        for (size_t p = 0, at = 0; p < parts && rc == 0; p++) {
+            size_t len = (k - at) / (parts - p);
+            rc = submit_group(s, list + at, len, false);
+            at += len;
+        }
+    }
+    for (size_t i = 0; i < s->nshards && rc == 0; i++) {
+        int h = s->holder[i];
+        if (h != NO_WORKER && s->workers[h].used && s->workers[h].alive) continue;
+        uint32_t one = (uint32_t)i;
+        rc = submit_group(s, &one, 1, true);
+    }
+    free(list);
+    return rc;
+}
+
 int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen) {
-    round_run_t run = {.r = r, .err = err, .errlen = errlen};
+    round_run_t run = {.s = s, .r = r, .err = err, .errlen = errlen};
     r->data_error = false;
     r->nshards = s->nshards;
     r->answers = calloc(s->nshards ? s->nshards : 1, sizeof *r->answers);
@@ -1097,7 +1244,16 @@ int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < s->nshards; i++) {
+    if (r->group_body) {
+        s->round = r;
+        if (submit_groups(s) < 0) {
+            s->round = NULL;
+            clear_batch(s);
+            snprintf(err, errlen, "out of memory queueing tasks");
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < s->nshards && !r->group_body; i++) {
         blob_t *body = r->bodies ? r->bodies[i] : r->body;
         if (r->bodies && !body) continue;
         if (!sched_submit(s, r->op, (uint32_t)i, body, s->shards[i].rows)) {
@@ -1108,6 +1264,7 @@ int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen) {
     }
     char why[sizeof s->fail_msg];
     int rc = sched_wait(s, round_take, &run, &r->data_error, why, sizeof why);
+    s->round = NULL;
     if (rc < 0 && !run.refused) snprintf(err, errlen, "%s", why);
     return rc;
 }

@@ -5,7 +5,9 @@
  * (training, prediction) use it in rounds: sched_round() sends one task per
  * shard of the job (or per shard of a chosen set), runs the loop until every
  * task has exactly one accepted result, and gives the results back indexed by
- * shard, as data. A result that must not wait for the others (prediction
+ * shard, as data. A grouped round (exact training) sends each worker one task
+ * per slot over the shards it holds instead, so that the worker adds its
+ * shards' parts and the master receives one answer per slot, not per shard. A result that must not wait for the others (prediction
  * lines on their way to the ordered writer) goes to the round's sink as it
  * arrives instead, so the master holds none of them. The dispatch benchmark,
  * whose tasks name no shard, uses the lower sched_submit() + sched_wait().
@@ -67,6 +69,8 @@ typedef struct sched_counters {
     uint64_t dropped[16]; /* by kind, see sched_drop_kind_name() */
     uint64_t rows_processed;
     uint64_t workers_lost;
+    uint64_t bytes_sent;     /* task frames: bodies, contexts, shards */
+    uint64_t bytes_received; /* result and failure bodies */
 } sched_counters_t;
 
 /* Binds the three sockets on cfg->master.ip. ev may be NULL. stop is polled
@@ -105,6 +109,16 @@ typedef struct sched_answer {
 typedef int (*sched_sink_fn)(void *arg, uint32_t shard, const void *data, size_t len,
                              const char *worker);
 
+/* Grouped rounds: the body of a task over shards[0..n-1] (ascending), which
+ * the worker sums over. full: the worker may lack the cached state of the
+ * group (its first task there, or it asked with PROTO_ERR_NEEDPOINT), so the
+ * body must carry everything. NULL fails the round (out of memory). */
+typedef blob_t *(*sched_body_fn)(void *arg, const uint32_t *shards, size_t n, bool full);
+/* Grouped rounds: the answer for shards[0..n-1], data borrowed for the call.
+ * A negative return fails the round (the sink keeps its own reason). */
+typedef int (*sched_group_sink_fn)(void *arg, const uint32_t *shards, size_t n, const void *data,
+                                   size_t len, const char *worker);
+
 typedef struct sched_round {
     /* Filled by the caller. */
     uint16_t op;
@@ -112,6 +126,12 @@ typedef struct sched_round {
     blob_t *const *bodies; /* bodies[i]: shard i's body (referenced); a NULL entry: no task */
     sched_sink_fn sink;    /* may be NULL: results are kept in answers */
     void *sink_arg;
+    /* Grouped instead (body, bodies, sink unused): one task per slot of each
+     * worker over the shards it holds, one task per shard nobody holds; a
+     * group whose worker is lost is split into single-shard tasks. */
+    sched_body_fn group_body;
+    sched_group_sink_fn group_sink;
+    void *group_arg;
     /* Filled by sched_round(); released by sched_round_free(). */
     sched_answer_t *answers; /* one per shard of the job */
     size_t nshards;

@@ -1,6 +1,7 @@
 #include "master/train_exact.h"
 
 #include "common/clock.h"
+#include "common/colset.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "master/journal.h"
@@ -34,26 +35,47 @@ typedef struct exact {
     tclass_t *cl;          /* [ncl]: the classes on all rows, then fold by fold */
     tronmsg_item_t *items; /* the round's requests */
     size_t count;
-    int *item_of;       /* [ncl]: the class's item this round, -1 none */
-    tronmsg_res_t *res; /* [nshards]: the round's answers */
-    double *acc;        /* 2n: sums over shards */
+    int *item_of; /* [ncl]: the class's item this round, -1 none */
+    /* the round's sums over the answers (each answer added as it arrives) */
+    double *fsum;      /* [count]: FUN */
+    double **vsum;     /* [count]: GRAD g then diag (2n), HV hv (n) */
+    double *vstore;    /* what vsum points into */
+    size_t vcap;       /* doubles in vstore */
+    uint64_t *rows;    /* [count]: COUNT, PRED */
+    uint64_t *correct; /* [count]: PRED */
+    uint64_t *pos;     /* [count * nr_w]: COUNT */
+    /* columns: each shard's (from its COUNT answer), and scratch for a group's */
+    size_t words;   /* colset_words(n) */
+    uint64_t *bits; /* [nshards * words] */
+    bool *has_bits; /* [nshards] */
+    uint64_t *ubits; /* [words]: a group's union */
+    uint32_t *cols;  /* [n]: a group's list */
+    tronmsg_shard_t *tab; /* [nshards]: the shard table every request carries */
     journal_t *j;
     journal_class_t *loaded; /* [nr_w]: classes read back by --resume */
     uint64_t id_base, next_id;
+    int rounds; /* TRON rounds */
 } exact_t;
 
-/* ---- one round ---- */
+/* ---- requests and answers ---- */
+
+static tronmsg_shard_t *shard_table(trainer_t *t) {
+    tronmsg_shard_t *tab = malloc((t->sp.nshards ? t->sp.nshards : 1) * sizeof *tab);
+    for (size_t i = 0; tab && i < t->sp.nshards; i++)
+        tab[i] = (tronmsg_shard_t){t->sp.shards[i].first_row, t->sp.shards[i].first_line};
+    return tab;
+}
 
 blob_t *train_exact_request(trainer_t *t, const tronmsg_item_t *items, size_t count) {
-    tronmsg_shard_t *tab = malloc((t->sp.nshards ? t->sp.nshards : 1) * sizeof *tab);
+    tronmsg_shard_t *tab = shard_table(t);
     if (!tab) {
         trainer_fail(t, "out of memory");
         return NULL;
     }
-    for (size_t i = 0; i < t->sp.nshards; i++)
-        tab[i] = (tronmsg_shard_t){t->sp.shards[i].first_row, t->sp.shards[i].first_line};
-    blob_t *body = tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, tab, t->sp.nshards, items,
-                                      count, t->err, sizeof t->err);
+    tronmsg_layout_t lay = {.shards = tab, .nshards = t->sp.nshards};
+    blob_t *body =
+        tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, &lay, items, count, t->err,
+                           sizeof t->err);
     free(tab);
     return body;
 }
@@ -84,27 +106,160 @@ int train_exact_answer(trainer_t *t, uint32_t shard, const void *data, size_t le
     return 0;
 }
 
-static void free_answers(trainer_t *t, exact_t *x) {
-    for (size_t i = 0; x->res && i < t->sp.nshards; i++)
-        tronmsg_res_free(&x->res[i]);
+/* The columns group[0..n-1] touches, in x->cols; how many, or -1 (with
+ * *all set) when the group touches every column or a shard's set is
+ * unknown: then vectors travel whole. */
+static long group_columns(trainer_t *t, exact_t *x, const uint32_t *group, size_t n) {
+    memset(x->ubits, 0, x->words * sizeof *x->ubits);
+    for (size_t i = 0; i < n; i++) {
+        if (!x->has_bits[group[i]]) return -1;
+        colset_or(x->ubits, x->bits + (size_t)group[i] * x->words, x->words);
+    }
+    size_t m = colset_list(x->ubits, (size_t)t->n, x->cols);
+    return m < (size_t)t->n ? (long)m : -1;
 }
 
-/* The round's sink: each answer is decoded as it arrives, so the master
- * holds the decoded sums only, not the messages too. */
-static int take_answer(void *arg, uint32_t shard, const void *data, size_t len,
-                       const char *worker) {
+/* The grouped round's body for a group (sched_body_fn): the round's items,
+ * their vectors restricted to the group's columns; GRAD and HV carry their
+ * point only when full. */
+static blob_t *group_body(void *arg, const uint32_t *group, size_t n, bool full) {
     exact_t *x = arg;
-    return train_exact_answer(x->t, shard, data, len, worker, x->items, x->count, &x->res[shard]);
+    trainer_t *t = x->t;
+    long m = group_columns(t, x, group, n);
+    tronmsg_layout_t lay = {.shards = x->tab,
+                            .nshards = t->sp.nshards,
+                            .group = group,
+                            .ngroup = n,
+                            .compact = m >= 0,
+                            .m = m >= 0 ? (uint32_t)m : 0,
+                            .hash = m >= 0 ? colset_hash(x->cols, (size_t)m) : 0,
+                            .cols = m >= 0 ? x->cols : NULL};
+    for (size_t q = 0; q < x->count; q++) {
+        tronmsg_item_t *it = &x->items[q];
+        if (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV)
+            it->flags = full ? TRONMSG_F_POINT : 0;
+    }
+    return tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, &lay, x->items, x->count,
+                              t->err, sizeof t->err);
 }
 
-/* Sends x->items to every shard; the checked answers land in x->res[shard]. */
-static int tron_round(trainer_t *t, exact_t *x) {
-    sched_round_t r = {.op = OP_TRON,
-                       .body = train_exact_request(t, x->items, x->count),
-                       .sink = take_answer,
-                       .sink_arg = x};
-    if (!r.body) return EXIT_JOB_FAILED;
-    free_answers(t, x);
+/* Adds one decoded answer into the round's sums; cols (m of them) map its
+ * vectors, NULL when they are whole. */
+static void add_answer(trainer_t *t, exact_t *x, const tronmsg_res_t *res, const uint32_t *cols) {
+    size_t n = (size_t)t->n, m = res->m;
+    for (size_t q = 0; q < x->count; q++) {
+        const tronmsg_ans_t *a = &res->ans[q];
+        double *v = x->vsum[q];
+        switch (a->op) {
+        case TRONMSG_FUN:
+            x->fsum[q] += a->f;
+            break;
+        case TRONMSG_GRAD:
+            for (size_t j = 0; j < m; j++) {
+                size_t c = cols ? cols[j] : j;
+                v[c] += a->g[j];
+                v[n + c] += a->diag[j];
+            }
+            break;
+        case TRONMSG_HV:
+            for (size_t j = 0; j < m; j++)
+                v[cols ? cols[j] : j] += a->hv[j];
+            break;
+        case TRONMSG_COUNT:
+            x->rows[q] += a->rows;
+            for (int k = 0; k < t->nr_w; k++)
+                x->pos[q * (size_t)t->nr_w + (size_t)k] += a->pos[k];
+            break;
+        case TRONMSG_PRED:
+            x->rows[q] += a->rows;
+            x->correct[q] += a->correct;
+            break;
+        }
+    }
+}
+
+/* The grouped round's sink: each answer is decoded and added as it
+ * arrives, so the master holds the round's sums only. */
+static int take_group(void *arg, const uint32_t *group, size_t n, const void *data, size_t len,
+                      const char *worker) {
+    exact_t *x = arg;
+    trainer_t *t = x->t;
+    tronmsg_res_t res;
+    if (train_exact_answer(t, group[0], data, len, worker, x->items, x->count, &res) < 0)
+        return -1;
+    long m = group_columns(t, x, group, n);
+    if (res.m != (m >= 0 ? (uint32_t)m : (uint32_t)t->n)) {
+        snprintf(t->err, sizeof t->err, "worker %s answered %u columns for shards %u.., want %ld",
+                 worker, res.m, group[0], m >= 0 ? m : (long)t->n);
+        tronmsg_res_free(&res);
+        return -1;
+    }
+    add_answer(t, x, &res, m >= 0 ? x->cols : NULL);
+    tronmsg_res_free(&res);
+    return 0;
+}
+
+/* A single-shard round's sink (COUNT, PRED): also keeps the shard's
+ * columns from its COUNT answer. */
+static int take_shard(void *arg, uint32_t shard, const void *data, size_t len,
+                      const char *worker) {
+    exact_t *x = arg;
+    trainer_t *t = x->t;
+    tronmsg_res_t res;
+    if (train_exact_answer(t, shard, data, len, worker, x->items, x->count, &res) < 0) return -1;
+    for (size_t q = 0; q < x->count; q++)
+        if (res.ans[q].op == TRONMSG_COUNT && (res.ans[q].flags & TRONMSG_F_COLUMNS)) {
+            memcpy(x->bits + (size_t)shard * x->words, res.ans[q].cols,
+                   x->words * sizeof *x->bits);
+            x->has_bits[shard] = true;
+        }
+    add_answer(t, x, &res, NULL);
+    tronmsg_res_free(&res);
+    return 0;
+}
+
+/* Zeroes the round's sums and binds each item's vector sum. */
+static int clear_sums(trainer_t *t, exact_t *x) {
+    size_t n = (size_t)t->n, at = 0, need = 0;
+    for (size_t q = 0; q < x->count; q++)
+        need += x->items[q].op == TRONMSG_GRAD ? 2 * n : x->items[q].op == TRONMSG_HV ? n : 0;
+    if (need > x->vcap) {
+        free(x->vstore);
+        x->vstore = malloc(need * sizeof *x->vstore);
+        x->vcap = x->vstore ? need : 0;
+        if (!x->vstore) {
+            trainer_fail(t, "out of memory");
+            return -1;
+        }
+    }
+    memset(x->fsum, 0, x->count * sizeof *x->fsum);
+    memset(x->rows, 0, x->count * sizeof *x->rows);
+    memset(x->correct, 0, x->count * sizeof *x->correct);
+    memset(x->pos, 0, x->count * (size_t)t->nr_w * sizeof *x->pos);
+    for (size_t q = 0; q < x->count; q++) {
+        size_t k = x->items[q].op == TRONMSG_GRAD ? 2 * n : x->items[q].op == TRONMSG_HV ? n : 0;
+        x->vsum[q] = k ? x->vstore + at : NULL;
+        if (k) memset(x->vstore + at, 0, k * sizeof *x->vstore);
+        at += k;
+    }
+    return 0;
+}
+
+/* Sends x->items: grouped (FUN, GRAD, HV: one task per worker slot) or one
+ * task per shard (COUNT, PRED); the answers are summed in x's sums. */
+static int tron_round(trainer_t *t, exact_t *x, bool grouped) {
+    if (clear_sums(t, x) < 0) return EXIT_JOB_FAILED;
+    sched_round_t r = {.op = OP_TRON};
+    if (grouped) {
+        r.group_body = group_body;
+        r.group_sink = take_group;
+        r.group_arg = x;
+    } else {
+        r.body = train_exact_request(t, x->items, x->count);
+        r.sink = take_shard;
+        r.sink_arg = x;
+        if (!r.body) return EXIT_JOB_FAILED;
+    }
     int status = trainer_round(t, &r);
     sched_round_free(&r);
     blob_unref(&r.body);
@@ -125,16 +280,13 @@ static int count_round(trainer_t *t, exact_t *x) {
         x->items[x->count++] =
             (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = (uint32_t)f, .op = TRONMSG_COUNT};
     progress_phase(&t->prog, "loading");
-    int status = tron_round(t, x);
+    int status = tron_round(t, x, false);
     if (status != 0) return status;
-    for (size_t s = 0; s < t->sp.nshards; s++)
-        for (size_t q = 0; q < x->count; q++) {
-            const tronmsg_ans_t *a = &x->res[s].ans[q];
-            for (int k = 0; k < t->nr_w; k++) {
-                tclass_t *c = &x->cl[(int)q * t->nr_w + k];
-                c->rows += (long)a->rows;
-                c->pos += (long)a->pos[k];
-            }
+    for (size_t q = 0; q < x->count; q++)
+        for (int k = 0; k < t->nr_w; k++) {
+            tclass_t *c = &x->cl[(int)q * t->nr_w + k];
+            c->rows += (long)x->rows[q];
+            c->pos += (long)x->pos[q * (size_t)t->nr_w + (size_t)k];
         }
     t->secs_read = (double)(clock_now_ms() - t_read) / 1000.0;
     log_info("shards loaded on the workers in %.2f s (%ld rows)", t->secs_read, x->cl[0].rows);
@@ -294,30 +446,17 @@ static void next_items(exact_t *x) {
     }
 }
 
-/* Adds answer q over the shards in shard order and feeds the sum to c. */
+/* Feeds item q's sum over the workers to c. (The answers were added in the
+ * order they arrived: the last bits of a sum may differ between runs with
+ * several workers, as with any parallel reduction.) */
 static int feed_sum(trainer_t *t, exact_t *x, tclass_t *c, int q) {
-    double *sum = x->acc, *dsum = x->acc + t->n;
     switch (x->items[q].op) {
-    case TRONMSG_FUN: {
-        double f = 0;
-        for (size_t s = 0; s < t->sp.nshards; s++)
-            f += x->res[s].ans[q].f;
-        return tron_feed_fun(c->tr, f);
-    }
+    case TRONMSG_FUN:
+        return tron_feed_fun(c->tr, x->fsum[q]);
     case TRONMSG_GRAD:
-        memset(x->acc, 0, 2 * (size_t)t->n * sizeof *x->acc);
-        for (size_t s = 0; s < t->sp.nshards; s++)
-            for (int v = 0; v < t->n; v++) {
-                sum[v] += x->res[s].ans[q].g[v];
-                dsum[v] += x->res[s].ans[q].diag[v];
-            }
-        return tron_feed_grad(c->tr, sum, dsum);
+        return tron_feed_grad(c->tr, x->vsum[q], x->vsum[q] + t->n);
     case TRONMSG_HV:
-        memset(x->acc, 0, (size_t)t->n * sizeof *x->acc);
-        for (size_t s = 0; s < t->sp.nshards; s++)
-            for (int v = 0; v < t->n; v++)
-                sum[v] += x->res[s].ans[q].hv[v];
-        return tron_feed_hv(c->tr, sum);
+        return tron_feed_hv(c->tr, x->vsum[q]);
     }
     return -1;
 }
@@ -351,14 +490,29 @@ static int feed_round(trainer_t *t, exact_t *x, bool *advanced) {
 }
 
 /* Rounds until every function is done. */
+/* The master's traffic during the Newton rounds, for the log and make bench. */
+static void log_traffic(const exact_t *x, const sched_counters_t *c0, const sched_counters_t *c1) {
+    double sent = (double)(c1->bytes_sent - c0->bytes_sent) / 1e6;
+    double recv = (double)(c1->bytes_received - c0->bytes_received) / 1e6;
+    long cg = 0;
+    for (int i = 0; i < x->ncl; i++)
+        cg += tron_cg_total(x->cl[i].tr);
+    log_info("traffic: %.1f MB sent to workers, %.1f MB received in %d rounds (%.2f MB a round), "
+             "%ld CG steps",
+             sent, recv, x->rounds, x->rounds ? (sent + recv) / x->rounds : 0.0, cg);
+}
+
 static int newton_loop(trainer_t *t, exact_t *x) {
     progress_phase(&t->prog, "training");
     int64_t t_tron = clock_now_ms();
+    sched_counters_t c0, c1;
+    sched_get_counters(t->s, &c0);
     for (;;) {
         next_items(x);
         if (x->count == 0) break;
         bool advanced;
-        int status = tron_round(t, x);
+        int status = tron_round(t, x, true);
+        x->rounds++;
         if (status == 0) status = feed_round(t, x, &advanced);
         if (status != 0) return status;
         if (advanced) journal_store(t, x);
@@ -368,6 +522,8 @@ static int newton_loop(trainer_t *t, exact_t *x) {
         }
     }
     t->secs_tron = (double)(clock_now_ms() - t_tron) / 1000.0;
+    sched_get_counters(t->s, &c1);
+    log_traffic(x, &c0, &c1);
     return 0;
 }
 
@@ -415,15 +571,14 @@ static int cross_validate(trainer_t *t, exact_t *x) {
                                                 .w = wf + (size_t)f * nwv};
     }
     progress_phase(&t->prog, "cross-validation");
-    int status = tron_round(t, x);
+    int status = tron_round(t, x, false);
     free(wf);
     if (status != 0) return status;
     uint64_t rows = 0, correct = 0;
-    for (size_t s = 0; s < t->sp.nshards; s++)
-        for (size_t q = 0; q < x->count; q++) {
-            rows += x->res[s].ans[q].rows;
-            correct += x->res[s].ans[q].correct;
-        }
+    for (size_t q = 0; q < x->count; q++) {
+        rows += x->rows[q];
+        correct += x->correct[q];
+    }
     t->cv_accuracy = rows ? (double)correct / (double)rows : -1;
     return 0;
 }
@@ -436,10 +591,21 @@ static int exact_init(trainer_t *t, exact_t *x) {
     x->cl = calloc((size_t)x->ncl, sizeof *x->cl);
     x->items = calloc((size_t)x->ncl + (size_t)x->nf + 1, sizeof *x->items);
     x->item_of = calloc((size_t)x->ncl, sizeof *x->item_of);
-    x->acc = malloc(2 * (size_t)t->n * sizeof *x->acc);
     x->loaded = calloc((size_t)t->nr_w, sizeof *x->loaded);
-    x->res = calloc(t->sp.nshards ? t->sp.nshards : 1, sizeof *x->res);
-    if (!x->cl || !x->items || !x->item_of || !x->acc || !x->loaded || !x->res) {
+    size_t nq = (size_t)x->ncl + (size_t)x->nf + 1, nsh = t->sp.nshards ? t->sp.nshards : 1;
+    x->fsum = calloc(nq, sizeof *x->fsum);
+    x->vsum = calloc(nq, sizeof *x->vsum);
+    x->rows = calloc(nq, sizeof *x->rows);
+    x->correct = calloc(nq, sizeof *x->correct);
+    x->pos = calloc(nq * (size_t)t->nr_w, sizeof *x->pos);
+    x->words = colset_words((size_t)t->n);
+    x->bits = calloc(nsh * x->words + 1, sizeof *x->bits);
+    x->has_bits = calloc(nsh, sizeof *x->has_bits);
+    x->ubits = calloc(x->words + 1, sizeof *x->ubits);
+    x->cols = calloc((size_t)t->n + 1, sizeof *x->cols);
+    x->tab = shard_table(t);
+    if (!x->cl || !x->items || !x->item_of || !x->loaded || !x->fsum || !x->vsum || !x->rows ||
+        !x->correct || !x->pos || !x->bits || !x->has_bits || !x->ubits || !x->cols || !x->tab) {
         trainer_fail(t, "out of memory");
         return EXIT_JOB_FAILED;
     }
@@ -451,14 +617,22 @@ static int exact_init(trainer_t *t, exact_t *x) {
 }
 
 static void exact_free(trainer_t *t, exact_t *x) {
-    free_answers(t, x);
-    free(x->res);
+    free(x->fsum);
+    free(x->vsum);
+    free(x->vstore);
+    free(x->rows);
+    free(x->correct);
+    free(x->pos);
+    free(x->bits);
+    free(x->has_bits);
+    free(x->ubits);
+    free(x->cols);
+    free(x->tab);
     for (int i = 0; x->cl && i < x->ncl; i++)
         tron_destroy(&x->cl[i].tr);
     free(x->cl);
     free(x->items);
     free(x->item_of);
-    free(x->acc);
     if (x->loaded) journal_free_loaded(x->loaded, t->nr_w);
     free(x->loaded);
     journal_close(&x->j);

@@ -74,6 +74,7 @@ void exec_run(exec_task_t *t) {
                     .context = t->context ? t->context->data : NULL,
                     .context_len = t->context ? t->context->len : 0,
                     .entry = t->entry,
+                    .cache = t->cache,
                     .cancel = &t->cancel,
                     .rows = &t->rows,
                     .throttle = t->throttle};
@@ -84,7 +85,8 @@ void exec_run(exec_task_t *t) {
     if (t->entry) cache_entry_unlock(t->entry);
     if (t->err_class != 0) {
         blob_unref(&t->result);
-        if (t->err_class != PROTO_ERR_DATA && t->err_class != PROTO_ERR_NOSHARD)
+        if (t->err_class != PROTO_ERR_DATA && t->err_class != PROTO_ERR_NOSHARD &&
+            t->err_class != PROTO_ERR_NEEDPOINT)
             t->err_class = PROTO_ERR_INTERNAL;
         if (!t->err[0]) snprintf(t->err, sizeof t->err, "op %s failed", def->name);
     }

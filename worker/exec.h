@@ -38,6 +38,7 @@ typedef struct exec_task {
     zmq_msg_t body;                   /* the TASK body frame (moved, no copy) */
     blob_t *context;                  /* held reference or NULL */
     cache_entry_t *entry;             /* held shard entry or NULL */
+    cache_t *cache;                   /* the worker's cache (an op covering several shards) */
     int cancel;                       /* atomic */
     /* Main thread only. */
     bool discard; /* cancelled or handed back: send no result */

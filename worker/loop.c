@@ -430,6 +430,7 @@ static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h) {
     }
     zmq_msg_move(&t->body, &m->f[1]);
     t->context = cache_get_context(w->cache, h->job_id);
+    t->cache = w->cache;
     if (h->shard != PROTO_NO_SHARD) {
         t->entry = cache_acquire(w->cache, h->job_id, h->shard);
         if (!t->entry) {

@@ -1,4 +1,5 @@
 /* OP_TRON: a shard's partial sums for distributed TRON (common/tronmsg.h). */
+#include "common/colset.h"
 #include "common/csvrow.h"
 #include "common/proto.h"
 #include "common/tronmsg.h"
@@ -101,35 +102,130 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
     return 0;
 }
 
+/* One shard of the task: its cache entry (locked while the op runs) and
+ * its training state. */
+typedef struct tron_shard {
+    uint32_t shard;
+    cache_entry_t *entry; /* held and locked by this op unless it is ctx->entry */
+    bool own;             /* acquired here (released here) */
+    shardstate_t *st;
+} tron_shard_t;
+
 /* The working state of one OP_TRON request; op_tron frees it. */
 typedef struct {
     tronmsg_req_t req;
-    shardstate_t *st; /* borrowed from the context */
+    op_ctx_t *ctx;
+    tron_shard_t *sh; /* [nsh]: the group, ascending (or the task's shard) */
+    size_t nsh;
     int n, nr_w;
-    bool need_lf; /* some item is FUN, GRAD or HV */
-    size_t nd;    /* doubles the answers' vectors need */
+    uint32_t m;     /* length of the wire vectors */
+    uint32_t *cols; /* compact: the m columns; NULL: all n */
+    bool need_lf;   /* some item is FUN, GRAD or HV */
     tronmsg_ans_t *ans;
-    double *store;      /* [nd]: every answer's vectors */
-    uint64_t *pos;      /* [count * nr_w]: COUNT's per-class tallies */
-    char **texts;       /* [count]: PRED's lines */
-    double **vec;       /* [count]: writable views into store (the answers hold them const) */
+    double *floss;  /* [count]: one shard's FUN loss */
+    double *store;  /* the answers' m-long vectors */
+    double **win;   /* [count]: the item's point, n long (NULL when none) */
+    double **sin;   /* [count]: HV's direction, n long */
+    double **out;   /* [count]: GRAD g,diag (2n) or HV hv (n), summed over the shards */
+    double *full;   /* the n-long vectors above, when compact (else they alias) */
+    double *scratch; /* n: rebuilding D at a point */
+    uint64_t *pos;  /* [count * nr_w]: COUNT's per-class tallies */
+    char **texts;   /* [count]: PRED's lines */
     linfun_req_t *lreq; /* [nr_w]: one fold pass's requests */
 } tron_work_t;
 
-/* Checks the request against this shard: its table, the variables, the
- * folds, each item's class and fold; counts the vectors the answers need. */
-static int tron_check(op_ctx_t *ctx, tron_work_t *t, int *cls, char *err, size_t errlen) {
+/* Acquires and locks the group's shards (the task's own shard is held and
+ * locked by the executor) and builds each one's state. */
+static int tron_shards(op_ctx_t *ctx, tron_work_t *t, int *cls, char *err, size_t errlen) {
     const tronmsg_req_t *req = &t->req;
-    if (ctx->shard >= req->nshards) {
-        snprintf(err, errlen, "shard %u not in the request's table of %zu", ctx->shard,
-                 req->nshards);
+    t->nsh = req->ngroup ? req->ngroup : 1;
+    t->sh = calloc(t->nsh, sizeof *t->sh);
+    if (!t->sh) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    t->st = shardstate_get(ctx, req->shards[ctx->shard].first_row,
-                           req->shards[ctx->shard].first_line, cls, err, errlen);
-    if (!t->st) return -1;
+    if (req->ngroup && req->group[0] != ctx->shard) {
+        snprintf(err, errlen, "group starts at shard %u, task is for shard %u", req->group[0],
+                 ctx->shard);
+        return -1;
+    }
+    for (size_t i = 0; i < t->nsh; i++) {
+        tron_shard_t *s = &t->sh[i];
+        s->shard = req->ngroup ? req->group[i] : ctx->shard;
+        if (s->shard >= req->nshards) {
+            snprintf(err, errlen, "shard %u not in the request's table of %zu", s->shard,
+                     req->nshards);
+            return -1;
+        }
+        s->entry = i == 0 ? ctx->entry : cache_acquire(ctx->cache, ctx->job_id, s->shard);
+        if (!s->entry) {
+            *cls = PROTO_ERR_NOSHARD;
+            snprintf(err, errlen, "shard %u of job %u is not cached here", s->shard, ctx->job_id);
+            return -1;
+        }
+        if (i > 0) {
+            s->own = true;
+            cache_entry_lock(s->entry);
+        }
+        op_ctx_t sub = *ctx;
+        sub.shard = s->shard;
+        sub.entry = s->entry;
+        s->st = shardstate_get(&sub, req->shards[s->shard].first_row,
+                               req->shards[s->shard].first_line, cls, err, errlen);
+        if (!s->st) return -1;
+        if (s->st->d->n != t->sh[0].st->d->n || s->st->nr_w != t->sh[0].st->nr_w) {
+            *cls = PROTO_ERR_INTERNAL;
+            snprintf(err, errlen, "shards %u and %u disagree on the variables", s->shard,
+                     t->sh[0].shard);
+            return -1;
+        }
+    }
     *cls = PROTO_ERR_INTERNAL;
-    int n = t->n = t->st->d->n, nr_w = t->nr_w = t->st->nr_w;
+    t->n = t->sh[0].st->d->n;
+    t->nr_w = t->sh[0].st->nr_w;
+    return 0;
+}
+
+static void tron_shards_release(tron_work_t *t) {
+    for (size_t i = 0; t->sh && i < t->nsh; i++)
+        if (t->sh[i].own) {
+            cache_entry_unlock(t->sh[i].entry);
+            cache_release(&t->sh[i].entry);
+        }
+    free(t->sh);
+}
+
+/* The compact column list: the union of the group's columns, which must be
+ * the list the master named. */
+static int tron_columns(tron_work_t *t, char *err, size_t errlen) {
+    const tronmsg_req_t *req = &t->req;
+    t->m = req->m;
+    if (!req->compact) return 0;
+    size_t words = colset_words((size_t)t->n);
+    uint64_t *bits = calloc(words + 1, sizeof *bits);
+    t->cols = malloc(((size_t)t->n + 1) * sizeof *t->cols);
+    if (!bits || !t->cols) {
+        free(bits);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < t->nsh; i++)
+        colset_or(bits, t->sh[i].st->cols, words);
+    size_t m = colset_list(bits, (size_t)t->n, t->cols);
+    free(bits);
+    if (m != req->m || colset_hash(t->cols, m) != req->hash) {
+        snprintf(err, errlen, "the request's %u columns are not the %zu this group touches",
+                 req->m, m);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks the request against the shards: the variables, the folds, each
+ * item's class and fold, single-shard COUNT and PRED. */
+static int tron_check(tron_work_t *t, char *err, size_t errlen) {
+    const tronmsg_req_t *req = &t->req;
+    int n = t->n, nr_w = t->nr_w;
     if ((uint32_t)n != req->n) {
         snprintf(err, errlen, "request has %u variables, shard has %d", req->n, n);
         return -1;
@@ -146,62 +242,119 @@ static int tron_check(op_ctx_t *ctx, tron_work_t *t, int *cls, char *err, size_t
                 snprintf(err, errlen, "class %u of %d", it->cls, nr_w);
                 return -1;
             }
+        } else if (t->nsh > 1) {
+            snprintf(err, errlen, "a COUNT or PRED item in a task over %zu shards", t->nsh);
+            return -1;
         }
         if (it->fold != TRONMSG_ALL_ROWS && it->fold >= req->folds) {
             snprintf(err, errlen, "fold %u of %u", it->fold, req->folds);
             return -1;
         }
-        t->nd += it->op == TRONMSG_GRAD ? 2 * (size_t)n : it->op == TRONMSG_HV ? (size_t)n : 0;
     }
     return 0;
 }
 
-/* Allocates the working arrays, prepares the shard's folds when an item
- * needs them, and binds each answer to its slice of the store. */
+/* An m-long wire vector as n doubles: v[cols[j]] = src[j], zero elsewhere. */
+static void expand(const tron_work_t *t, const double *src, double *v) {
+    memset(v, 0, (size_t)t->n * sizeof *v);
+    for (uint32_t j = 0; j < t->m; j++)
+        v[t->cols[j]] = src[j];
+}
+
+/* Binds item i's inputs and outputs: n-long vectors (in t->full when
+ * compact, else the request's and the answer's own). */
+static void bind_item(tron_work_t *t, size_t i, double **fp, double **sp) {
+    const tronmsg_item_t *it = &t->req.items[i];
+    size_t n = (size_t)t->n;
+    size_t nout = it->op == TRONMSG_GRAD ? 2 * (size_t)t->m : it->op == TRONMSG_HV ? t->m : 0;
+    double *ans = *sp;
+    *sp += nout;
+    t->ans[i] = (tronmsg_ans_t){.cls = it->cls, .fold = it->fold, .op = it->op};
+    if (it->op == TRONMSG_GRAD) t->ans[i].g = ans, t->ans[i].diag = ans + t->m;
+    if (it->op == TRONMSG_HV) t->ans[i].hv = ans;
+    if (!t->cols) {
+        t->win[i] = (double *)it->w;
+        t->sin[i] = (double *)it->s;
+        t->out[i] = nout ? ans : NULL;
+        return;
+    }
+    if (it->w && it->op != TRONMSG_PRED) expand(t, it->w, t->win[i] = *fp), *fp += n;
+    if (it->s) expand(t, it->s, t->sin[i] = *fp), *fp += n;
+    if (nout) {
+        t->out[i] = *fp;
+        memset(*fp, 0, (it->op == TRONMSG_GRAD ? 2 : 1) * n * sizeof(double));
+        *fp += it->op == TRONMSG_GRAD ? 2 * n : n;
+    }
+}
+
+/* Allocates the working arrays, prepares the shards' folds when an item
+ * needs them, and binds each item to its vectors. */
 static int tron_alloc(tron_work_t *t, int *cls, char *err, size_t errlen) {
-    size_t count = t->req.count;
-    int n = t->n;
-    t->ans = calloc(count ? count : 1, sizeof *t->ans);
-    t->store = calloc(t->nd ? t->nd : 1, sizeof *t->store);
+    size_t count = t->req.count, c1 = count ? count : 1, n = (size_t)t->n, nd = 0, nf = 0;
+    for (size_t i = 0; i < count; i++) {
+        const tronmsg_item_t *it = &t->req.items[i];
+        size_t k = it->op == TRONMSG_GRAD ? 2 : it->op == TRONMSG_HV ? 1 : 0;
+        nd += k * t->m;
+        nf += k + (it->w && it->op != TRONMSG_PRED ? 1 : 0) + (it->s ? 1 : 0);
+    }
+    t->ans = calloc(c1, sizeof *t->ans);
+    t->floss = calloc(c1, sizeof *t->floss);
+    t->store = calloc(nd ? nd : 1, sizeof *t->store);
+    t->win = calloc(c1, sizeof *t->win);
+    t->sin = calloc(c1, sizeof *t->sin);
+    t->out = calloc(c1, sizeof *t->out);
+    t->full = t->cols ? malloc((nf ? nf * n : 1) * sizeof *t->full) : NULL;
+    t->scratch = malloc(n * sizeof *t->scratch);
     t->pos = calloc(count * (size_t)t->nr_w + 1, sizeof *t->pos);
-    t->texts = calloc(count ? count : 1, sizeof *t->texts);
+    t->texts = calloc(c1, sizeof *t->texts);
     t->lreq = calloc((size_t)t->nr_w, sizeof *t->lreq);
-    t->vec = calloc(count ? count : 1, sizeof *t->vec);
-    if (!t->ans || !t->store || !t->pos || !t->texts || !t->lreq || !t->vec) {
+    if (!t->ans || !t->floss || !t->store || !t->win || !t->sin || !t->out || (t->cols && !t->full) ||
+        !t->scratch || !t->pos || !t->texts || !t->lreq) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (t->need_lf && shardstate_prepare(t->st, (int)t->req.folds, cls, err, errlen) < 0) return -1;
+    for (size_t i = 0; t->need_lf && i < t->nsh; i++)
+        if (shardstate_prepare(t->sh[i].st, (int)t->req.folds, cls, err, errlen) < 0) return -1;
     *cls = PROTO_ERR_INTERNAL;
+    double *fp = t->full, *sp = t->store;
+    for (size_t i = 0; i < count; i++)
+        bind_item(t, i, &fp, &sp);
+    return 0;
+}
 
-    double *sp = t->store;
-    for (size_t i = 0; i < count; i++) {
-        const tronmsg_item_t *it = &t->req.items[i];
-        t->ans[i] = (tronmsg_ans_t){.cls = it->cls, .fold = it->fold, .op = it->op};
-        t->vec[i] = sp;
-        if (it->op == TRONMSG_GRAD) {
-            t->ans[i].g = sp;
-            t->ans[i].diag = sp + n;
-            sp += 2 * (size_t)n;
-        } else if (it->op == TRONMSG_HV) {
-            t->ans[i].hv = sp;
-            sp += n;
+/* Every GRAD and HV item must find its point cached on every shard, or
+ * carry it: otherwise PROTO_ERR_NEEDPOINT before anything is computed. */
+static int tron_points(tron_work_t *t, int *cls, char *err, size_t errlen) {
+    for (size_t s = 0; s < t->nsh; s++) {
+        const shardstate_t *st = t->sh[s].st;
+        for (size_t i = 0; i < t->req.count; i++) {
+            const tronmsg_item_t *it = &t->req.items[i];
+            if ((it->op != TRONMSG_GRAD && it->op != TRONMSG_HV) || it->w) continue;
+            size_t li = it->fold == TRONMSG_ALL_ROWS ? 0 : 1 + (size_t)it->fold;
+            const uint64_t *pt = it->op == TRONMSG_GRAD ? st->fun_pt : st->grad_pt;
+            if (it->point == 0 || pt[li * (size_t)t->nr_w + it->cls] != it->point) {
+                *cls = PROTO_ERR_NEEDPOINT;
+                snprintf(err, errlen, "shard %u lacks point %llu of class %u", t->sh[s].shard,
+                         (unsigned long long)it->point, it->cls);
+                return -1;
+            }
         }
     }
     return 0;
 }
 
-/* FUN/GRAD/HV over fold li (0 = every row, 1 + f = fold f): one
- * linfun_batch pass for every class asked about. */
-static int tron_fold(op_ctx_t *ctx, tron_work_t *t, int li, char *err, size_t errlen) {
+/* FUN/GRAD/HV over fold li (0 = every row, 1 + f = fold f) of one shard:
+ * one linfun_batch pass for every class asked about, added into the
+ * items' outputs. */
+static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, char *err,
+                     size_t errlen) {
     const tronmsg_req_t *req = &t->req;
     int n = t->n, nr_w = t->nr_w;
     uint32_t fold = li == 0 ? TRONMSG_ALL_ROWS : (uint32_t)(li - 1);
-    linfun_t *lf = t->st->lf[li];
-    uint64_t *fun_pt = t->st->fun_pt + (size_t)li * (size_t)nr_w;
-    uint64_t *grad_pt = t->st->grad_pt + (size_t)li * (size_t)nr_w;
+    linfun_t *lf = st->lf[li];
+    uint64_t *fun_pt = st->fun_pt + (size_t)li * (size_t)nr_w;
+    uint64_t *grad_pt = st->grad_pt + (size_t)li * (size_t)nr_w;
     linfun_req_t *lreq = t->lreq;
-    double **vec = t->vec;
     bool any = false;
     memset(lreq, 0, (size_t)nr_w * sizeof *lreq);
     for (size_t i = 0; i < req->count; i++) {
@@ -215,31 +368,35 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, int li, char *err, size_t er
         any = true;
         switch (it->op) {
         case TRONMSG_FUN:
-            lreq[k] = (linfun_req_t){.op = LINFUN_FUN, .v = it->w, .out = &t->ans[i].f};
+            lreq[k] = (linfun_req_t){.op = LINFUN_FUN, .v = t->win[i], .out = &t->floss[i]};
             fun_pt[k] = it->point;
             break;
         case TRONMSG_GRAD:
             /* the margins of this point may be gone (shard moved here) */
             if (fun_pt[k] != it->point || it->point == 0) {
-                linfun_fun(lf, k, it->w);
+                linfun_fun(lf, k, t->win[i]);
                 fun_pt[k] = it->point;
             }
-            lreq[k] = (linfun_req_t){.op = LINFUN_GRAD, .out = vec[i], .diag = vec[i] + n};
+            lreq[k] = (linfun_req_t){.op = LINFUN_GRAD, .out = t->out[i], .diag = t->out[i] + n};
             grad_pt[k] = it->point;
             break;
         case TRONMSG_HV:
             if (grad_pt[k] != it->point || it->point == 0) {
-                /* rebuild D at the gradient point; ans.hv is scratch here */
-                linfun_fun(lf, k, it->w);
-                linfun_grad(lf, k, vec[i], NULL);
-                memset(vec[i], 0, (size_t)n * sizeof(double));
+                /* rebuild D at the gradient point */
+                linfun_fun(lf, k, t->win[i]);
+                memset(t->scratch, 0, (size_t)n * sizeof *t->scratch);
+                linfun_grad(lf, k, t->scratch, NULL);
                 fun_pt[k] = grad_pt[k] = it->point;
             }
-            lreq[k] = (linfun_req_t){.op = LINFUN_HV, .v = it->s, .out = vec[i]};
+            lreq[k] = (linfun_req_t){.op = LINFUN_HV, .v = t->sin[i], .out = t->out[i]};
             break;
         }
     }
     if (any) linfun_batch(lf, lreq);
+    /* FUN sets its output: each shard's loss went to floss, now added */
+    for (size_t i = 0; i < req->count; i++)
+        if (req->items[i].fold == fold && req->items[i].op == TRONMSG_FUN)
+            t->ans[i].f += t->floss[i];
     if (op_cancelled(ctx)) {
         snprintf(err, errlen, "cancelled");
         return -1;
@@ -247,70 +404,114 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, int li, char *err, size_t er
     return 0;
 }
 
-/* COUNT item i: the rows it covers and how many of each class. */
+/* COUNT item i (one shard): the rows it covers and how many of each class;
+ * on every row, also the columns they touch. */
 static int tron_count(tron_work_t *t, size_t i, char *err, size_t errlen) {
     const tronmsg_item_t *it = &t->req.items[i];
-    const shardstate_t *st = t->st;
+    const shardstate_t *st = t->sh[0].st;
     int nr_w = t->nr_w;
     if ((int)it->cls != nr_w) {
         snprintf(err, errlen, "count for %u classes, model has %d", it->cls, nr_w);
         return -1;
     }
-    const dataset_t *d = it->fold == TRONMSG_ALL_ROWS ? st->d : NULL;
+    bool all = it->fold == TRONMSG_ALL_ROWS;
     uint64_t *pk = t->pos + i * (size_t)nr_w;
     for (size_t r = 0; r < st->d->rows; r++) {
         uint64_t row = st->d->first_row + r;
-        if (!d && row % t->req.folds == it->fold) continue;
+        if (!all && row % t->req.folds == it->fold) continue;
         t->ans[i].rows++;
         int y = st->d->y[r];
         if (y >= 0 && y < nr_w) pk[y]++;
     }
     t->ans[i].pos = pk;
+    if (all) {
+        t->ans[i].flags |= TRONMSG_F_COLUMNS;
+        t->ans[i].cols = st->cols;
+    }
     return 0;
 }
 
-/* COUNT and PRED items, in request order. */
+/* COUNT and PRED items (one shard), in request order. */
 static int tron_tally(tron_work_t *t, char *err, size_t errlen) {
     for (size_t i = 0; i < t->req.count; i++) {
         const tronmsg_item_t *it = &t->req.items[i];
         if (it->op == TRONMSG_COUNT) {
             if (tron_count(t, i, err, errlen) < 0) return -1;
         } else if (it->op == TRONMSG_PRED) {
-            if (do_pred(t->st, it, t->req.folds, t->n, &t->ans[i], &t->texts[i], err, errlen) < 0)
+            if (do_pred(t->sh[0].st, it, t->req.folds, t->n, &t->ans[i], &t->texts[i], err,
+                        errlen) < 0)
                 return -1;
         }
     }
     return 0;
 }
 
+/* Compact answers: the m listed coordinates of the n-long sums. */
+static void tron_compact(tron_work_t *t) {
+    if (!t->cols) return;
+    size_t n = (size_t)t->n;
+    for (size_t i = 0; i < t->req.count; i++) {
+        tronmsg_ans_t *a = &t->ans[i];
+        double *dst = a->op == TRONMSG_GRAD ? (double *)a->g
+                      : a->op == TRONMSG_HV ? (double *)a->hv
+                                            : NULL;
+        if (!dst) continue;
+        const double *src = t->out[i];
+        for (uint32_t j = 0; j < t->m; j++)
+            dst[j] = src[t->cols[j]];
+        if (a->op == TRONMSG_GRAD)
+            for (uint32_t j = 0; j < t->m; j++)
+                dst[t->m + j] = src[n + t->cols[j]];
+    }
+}
+
+static void tron_work_free(tron_work_t *t) {
+    if (t->texts)
+        for (size_t i = 0; i < t->req.count; i++)
+            free(t->texts[i]);
+    free(t->texts);
+    free(t->lreq);
+    free(t->pos);
+    free(t->scratch);
+    free(t->full);
+    free(t->out);
+    free(t->sin);
+    free(t->win);
+    free(t->floss);
+    free(t->store);
+    free(t->ans);
+    free(t->cols);
+    tron_shards_release(t);
+    tronmsg_req_free(&t->req);
+}
+
 static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result, char *err,
                    size_t errlen) {
     int cls = PROTO_ERR_INTERNAL;
-    tron_work_t t = {0};
+    tron_work_t t = {.ctx = ctx};
     *result = NULL;
 
     if (tronmsg_decode_req(body, blen, &t.req, err, errlen) < 0) goto out;
-    if (tron_check(ctx, &t, &cls, err, errlen) < 0) goto out;
+    if (tron_shards(ctx, &t, &cls, err, errlen) < 0) goto out;
+    if (tron_check(&t, err, errlen) < 0 || tron_columns(&t, err, errlen) < 0) goto out;
     if (tron_alloc(&t, &cls, err, errlen) < 0) goto out;
-    int nlf = t.need_lf ? 1 + t.st->folds : 0;
-    for (int li = 0; li < nlf; li++)
-        if (tron_fold(ctx, &t, li, err, errlen) < 0) goto out;
+    if (tron_points(&t, &cls, err, errlen) < 0) goto out;
+    cls = PROTO_ERR_INTERNAL;
+    uint64_t rows = 0;
+    for (size_t s = 0; s < t.nsh; s++) {
+        int nlf = t.need_lf ? 1 + t.sh[s].st->folds : 0;
+        for (int li = 0; li < nlf; li++)
+            if (tron_fold(ctx, &t, t.sh[s].st, li, err, errlen) < 0) goto out;
+        rows += t.sh[s].st->d->rows;
+    }
+    tron_compact(&t);
     if (tron_tally(&t, err, errlen) < 0) goto out;
-    op_add_rows(ctx, t.st->d->rows);
+    op_add_rows(ctx, rows);
     test_delay(ctx);
-    *result = tronmsg_encode_res((uint32_t)t.n, t.ans, t.req.count, err, errlen);
+    *result = tronmsg_encode_res((uint32_t)t.n, t.m, t.ans, t.req.count, err, errlen);
     if (*result) cls = 0;
 out:
-    if (t.texts)
-        for (size_t i = 0; i < t.req.count; i++)
-            free(t.texts[i]);
-    free(t.texts);
-    free(t.vec);
-    free(t.lreq);
-    free(t.pos);
-    free(t.store);
-    free(t.ans);
-    tronmsg_req_free(&t.req);
+    tron_work_free(&t);
     return cls;
 }
 

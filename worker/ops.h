@@ -33,6 +33,9 @@ typedef struct op_ctx {
     const void *context; /* the job's context bytes; NULL when the job has none */
     size_t context_len;
     cache_entry_t *entry;      /* the shard (locked for the op); NULL when no shard */
+    cache_t *cache;            /* the worker's cache: an op over a group of shards
+                                * acquires and locks the others itself, in
+                                * ascending shard order, after ctx->shard */
     const int *cancel;         /* atomic; read it with op_cancelled() */
     uint64_t *rows;            /* atomic; add to it with op_add_rows() */
     idle_throttle_t *throttle; /* the executor thread's --max-cpu cap; NULL = none */

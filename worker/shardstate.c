@@ -1,5 +1,6 @@
 #include "worker/shardstate.h"
 
+#include "common/colset.h"
 #include "common/hash.h"
 #include "common/jobctx.h"
 #include "common/model.h"
@@ -34,6 +35,7 @@ static void state_free(void *p) {
     shardstate_t *st = p;
     if (!st) return;
     free_folds(st);
+    free(st->cols);
     dataset_destroy(&st->d);
     schema_destroy(&st->schema);
     free(st);
@@ -84,6 +86,12 @@ shardstate_t *shardstate_get(op_ctx_t *ctx, uint64_t first_row, uint64_t first_l
         *cls = PROTO_ERR_DATA;
         goto fail;
     }
+    st->cols = calloc(colset_words((size_t)st->d->n) + 1, sizeof *st->cols);
+    if (!st->cols) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    colset_mark(st->cols, st->d);
     cache_entry_set_state(ctx->entry, st, state_free);
     goto out;
 fail:

@@ -30,6 +30,7 @@ typedef struct shardstate {
     int nr_class, nr_w;
     schema_t *schema;
     dataset_t *d;
+    uint64_t *cols;    /* the columns d's rows touch (common/colset.h) */
     int folds;         /* views built for this many folds (0 = none) */
     dataset_t *views;  /* views[f]: the rows with r % folds != f (borrowed rows) */
     linfun_t **lf;     /* [1 + folds]: 0 = every row, 1 + f = fold f */
