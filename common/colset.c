@@ -33,12 +33,15 @@ size_t colset_list(const uint64_t *bits, size_t n, uint32_t *cols) {
     return m;
 }
 
-uint64_t colset_hash(const uint32_t *cols, size_t m) {
-    uint64_t h = HASH_FNV1A_BASIS;
-    for (size_t i = 0; i < m; i++) {
-        unsigned char b[4] = {(unsigned char)cols[i], (unsigned char)(cols[i] >> 8),
-                              (unsigned char)(cols[i] >> 16), (unsigned char)(cols[i] >> 24)};
-        h = hash_fnv1a_add(h, b, 4);
+uint64_t colset_hash(const uint64_t *bits, size_t n) {
+    uint64_t h = HASH_FNV1A_BASIS ^ (uint64_t)n;
+    size_t words = colset_words(n);
+    for (size_t i = 0; i < words; i++) {
+        uint64_t w = bits[i];
+        if (i == words - 1 && n % 64) w &= (1ull << (n % 64)) - 1;
+        /* FNV-style multiply, then a xorshift so high bits reach low ones */
+        h = (h ^ w) * HASH_FNV1A_PRIME;
+        h ^= h >> 29;
     }
     return h;
 }

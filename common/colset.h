@@ -36,8 +36,9 @@ void colset_or(uint64_t *dst, const uint64_t *src, size_t words);
  * only counts). Returns how many. */
 size_t colset_list(const uint64_t *bits, size_t n, uint32_t *cols);
 
-/* The hash a request names its column list by (FNV-1a of the indices as
- * little-endian u32). */
-uint64_t colset_hash(const uint32_t *cols, size_t m);
+/* The hash a request names its column list by: of the bitmap the list
+ * comes from (n columns; the bits past n are ignored), one 64-bit word at
+ * a time, so it costs n/64 steps, not m. */
+uint64_t colset_hash(const uint64_t *bits, size_t n);
 
 #endif

@@ -46,18 +46,28 @@ static int check_item(uint32_t op, uint32_t cls, uint32_t n, char *err, size_t e
     return 0;
 }
 
-/* Vectors are long: written in place rather than a put per double. */
+/* Vectors are long: written in place rather than a put per double (one
+ * copy where the host is little-endian, as the wire is). */
 static void put_vec(buf_t *b, const double *v, size_t k) {
     uint8_t *p = buf_extend(b, 8 * k);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (p && k) memcpy(p, v, 8 * k);
+#else
     for (size_t i = 0; p && i < k; i++, p += 8)
         proto_put_f64(p, v[i]);
+#endif
 }
 
 /* v[cols[0..m-1]]: the compact form of an n-long vector. */
 static void put_gather(buf_t *b, const double *v, const uint32_t *cols, size_t m) {
     uint8_t *p = buf_extend(b, 8 * m);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (size_t i = 0; p && i < m; i++)
+        memcpy(p + 8 * i, &v[cols[i]], 8);
+#else
     for (size_t i = 0; p && i < m; i++, p += 8)
         proto_put_f64(p, v[cols[i]]);
+#endif
 }
 
 /* A FUN/GRAD/HV vector in the request's layout. */
@@ -161,8 +171,12 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_layout_t *l
 /* Reads k doubles into dst; a short reader leaves dst alone and turns bad. */
 static void get_vec(bufrd_t *r, double *dst, size_t k) {
     const uint8_t *p = bufrd_take(r, 8 * k);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (p && k) memcpy(dst, p, 8 * k);
+#else
     for (size_t i = 0; p && i < k; i++, p += 8)
         dst[i] = proto_get_f64(p);
+#endif
 }
 
 /* First pass over a request's items: checks every item and that the

@@ -132,7 +132,7 @@ static blob_t *group_body(void *arg, const uint32_t *group, size_t n, bool full)
                             .ngroup = n,
                             .compact = m >= 0,
                             .m = m >= 0 ? (uint32_t)m : 0,
-                            .hash = m >= 0 ? colset_hash(x->cols, (size_t)m) : 0,
+                            .hash = m >= 0 ? colset_hash(x->ubits, (size_t)t->n) : 0,
                             .cols = m >= 0 ? x->cols : NULL};
     for (size_t q = 0; q < x->count; q++) {
         tronmsg_item_t *it = &x->items[q];

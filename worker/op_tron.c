@@ -124,11 +124,11 @@ typedef struct {
     tronmsg_ans_t *ans;
     double *floss;  /* [count]: one shard's FUN loss */
     double *store;  /* the answers' m-long vectors */
-    double **win;   /* [count]: the item's point, n long (NULL when none) */
-    double **sin;   /* [count]: HV's direction, n long */
-    double **out;   /* [count]: GRAD g,diag (2n) or HV hv (n), summed over the shards */
-    double *full;   /* the n-long vectors above, when compact (else they alias) */
-    double *scratch; /* n: rebuilding D at a point */
+    /* one shard at a time, in its own ms columns (tron_shard) */
+    double **win;    /* [count]: the item's point (NULL when none) */
+    double **sin;    /* [count]: HV's direction */
+    double **out;    /* [count]: GRAD g then diag (2 ms), HV hv (ms) */
+    double *scratch; /* ms: rebuilding D at a point */
     uint64_t *pos;  /* [count * nr_w]: COUNT's per-class tallies */
     char **texts;   /* [count]: PRED's lines */
     linfun_req_t *lreq; /* [nr_w]: one fold pass's requests */
@@ -212,8 +212,9 @@ static int tron_columns(tron_work_t *t, char *err, size_t errlen) {
     for (size_t i = 0; i < t->nsh; i++)
         colset_or(bits, t->sh[i].st->cols, words);
     size_t m = colset_list(bits, (size_t)t->n, t->cols);
+    uint64_t hash = colset_hash(bits, (size_t)t->n);
     free(bits);
-    if (m != req->m || colset_hash(t->cols, m) != req->hash) {
+    if (m != req->m || hash != req->hash) {
         snprintf(err, errlen, "the request's %u columns are not the %zu this group touches",
                  req->m, m);
         return -1;
@@ -254,48 +255,14 @@ static int tron_check(tron_work_t *t, char *err, size_t errlen) {
     return 0;
 }
 
-/* An m-long wire vector as n doubles: v[cols[j]] = src[j], zero elsewhere. */
-static void expand(const tron_work_t *t, const double *src, double *v) {
-    memset(v, 0, (size_t)t->n * sizeof *v);
-    for (uint32_t j = 0; j < t->m; j++)
-        v[t->cols[j]] = src[j];
-}
-
-/* Binds item i's inputs and outputs: n-long vectors (in t->full when
- * compact, else the request's and the answer's own). */
-static void bind_item(tron_work_t *t, size_t i, double **fp, double **sp) {
-    const tronmsg_item_t *it = &t->req.items[i];
-    size_t n = (size_t)t->n;
-    size_t nout = it->op == TRONMSG_GRAD ? 2 * (size_t)t->m : it->op == TRONMSG_HV ? t->m : 0;
-    double *ans = *sp;
-    *sp += nout;
-    t->ans[i] = (tronmsg_ans_t){.cls = it->cls, .fold = it->fold, .op = it->op};
-    if (it->op == TRONMSG_GRAD) t->ans[i].g = ans, t->ans[i].diag = ans + t->m;
-    if (it->op == TRONMSG_HV) t->ans[i].hv = ans;
-    if (!t->cols) {
-        t->win[i] = (double *)it->w;
-        t->sin[i] = (double *)it->s;
-        t->out[i] = nout ? ans : NULL;
-        return;
-    }
-    if (it->w && it->op != TRONMSG_PRED) expand(t, it->w, t->win[i] = *fp), *fp += n;
-    if (it->s) expand(t, it->s, t->sin[i] = *fp), *fp += n;
-    if (nout) {
-        t->out[i] = *fp;
-        memset(*fp, 0, (it->op == TRONMSG_GRAD ? 2 : 1) * n * sizeof(double));
-        *fp += it->op == TRONMSG_GRAD ? 2 * n : n;
-    }
-}
-
 /* Allocates the working arrays, prepares the shards' folds when an item
- * needs them, and binds each item to its vectors. */
+ * needs them, and binds each answer to its m-long slice of the store
+ * (zeroed: every shard adds its part). */
 static int tron_alloc(tron_work_t *t, int *cls, char *err, size_t errlen) {
-    size_t count = t->req.count, c1 = count ? count : 1, n = (size_t)t->n, nd = 0, nf = 0;
+    size_t count = t->req.count, c1 = count ? count : 1, nd = 0;
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &t->req.items[i];
-        size_t k = it->op == TRONMSG_GRAD ? 2 : it->op == TRONMSG_HV ? 1 : 0;
-        nd += k * t->m;
-        nf += k + (it->w && it->op != TRONMSG_PRED ? 1 : 0) + (it->s ? 1 : 0);
+        nd += (it->op == TRONMSG_GRAD ? 2 : it->op == TRONMSG_HV ? 1 : 0) * (size_t)t->m;
     }
     t->ans = calloc(c1, sizeof *t->ans);
     t->floss = calloc(c1, sizeof *t->floss);
@@ -303,22 +270,24 @@ static int tron_alloc(tron_work_t *t, int *cls, char *err, size_t errlen) {
     t->win = calloc(c1, sizeof *t->win);
     t->sin = calloc(c1, sizeof *t->sin);
     t->out = calloc(c1, sizeof *t->out);
-    t->full = t->cols ? malloc((nf ? nf * n : 1) * sizeof *t->full) : NULL;
-    t->scratch = malloc(n * sizeof *t->scratch);
     t->pos = calloc(count * (size_t)t->nr_w + 1, sizeof *t->pos);
     t->texts = calloc(c1, sizeof *t->texts);
     t->lreq = calloc((size_t)t->nr_w, sizeof *t->lreq);
-    if (!t->ans || !t->floss || !t->store || !t->win || !t->sin || !t->out || (t->cols && !t->full) ||
-        !t->scratch || !t->pos || !t->texts || !t->lreq) {
+    if (!t->ans || !t->floss || !t->store || !t->win || !t->sin || !t->out || !t->pos ||
+        !t->texts || !t->lreq) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; t->need_lf && i < t->nsh; i++)
         if (shardstate_prepare(t->sh[i].st, (int)t->req.folds, cls, err, errlen) < 0) return -1;
     *cls = PROTO_ERR_INTERNAL;
-    double *fp = t->full, *sp = t->store;
-    for (size_t i = 0; i < count; i++)
-        bind_item(t, i, &fp, &sp);
+    double *sp = t->store;
+    for (size_t i = 0; i < count; i++) {
+        const tronmsg_item_t *it = &t->req.items[i];
+        t->ans[i] = (tronmsg_ans_t){.cls = it->cls, .fold = it->fold, .op = it->op};
+        if (it->op == TRONMSG_GRAD) t->ans[i].g = sp, t->ans[i].diag = sp + t->m, sp += 2 * t->m;
+        if (it->op == TRONMSG_HV) t->ans[i].hv = sp, sp += t->m;
+    }
     return 0;
 }
 
@@ -344,12 +313,13 @@ static int tron_points(tron_work_t *t, int *cls, char *err, size_t errlen) {
 }
 
 /* FUN/GRAD/HV over fold li (0 = every row, 1 + f = fold f) of one shard:
- * one linfun_batch pass for every class asked about, added into the
- * items' outputs. */
+ * one linfun_batch pass for every class asked about, in the shard's own
+ * columns (t->win, sin, out: bound by tron_shard). */
 static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, char *err,
                      size_t errlen) {
     const tronmsg_req_t *req = &t->req;
-    int n = t->n, nr_w = t->nr_w;
+    size_t ms = st->ms;
+    int nr_w = t->nr_w;
     uint32_t fold = li == 0 ? TRONMSG_ALL_ROWS : (uint32_t)(li - 1);
     linfun_t *lf = st->lf[li];
     uint64_t *fun_pt = st->fun_pt + (size_t)li * (size_t)nr_w;
@@ -377,14 +347,14 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
                 linfun_fun(lf, k, t->win[i]);
                 fun_pt[k] = it->point;
             }
-            lreq[k] = (linfun_req_t){.op = LINFUN_GRAD, .out = t->out[i], .diag = t->out[i] + n};
+            lreq[k] = (linfun_req_t){.op = LINFUN_GRAD, .out = t->out[i], .diag = t->out[i] + ms};
             grad_pt[k] = it->point;
             break;
         case TRONMSG_HV:
             if (grad_pt[k] != it->point || it->point == 0) {
                 /* rebuild D at the gradient point */
                 linfun_fun(lf, k, t->win[i]);
-                memset(t->scratch, 0, (size_t)n * sizeof *t->scratch);
+                memset(t->scratch, 0, ms * sizeof *t->scratch);
                 linfun_grad(lf, k, t->scratch, NULL);
                 fun_pt[k] = grad_pt[k] = it->point;
             }
@@ -446,23 +416,85 @@ static int tron_tally(tron_work_t *t, char *err, size_t errlen) {
     return 0;
 }
 
-/* Compact answers: the m listed coordinates of the n-long sums. */
-static void tron_compact(tron_work_t *t) {
-    if (!t->cols) return;
-    size_t n = (size_t)t->n;
+/* gpos[j]: where the shard's local column j sits in the task's vectors
+ * (the group's column list, or all n columns). -1 when the list lacks it. */
+static int shard_positions(const tron_work_t *t, const shardstate_t *st, uint32_t *gpos) {
+    if (!t->cols) {
+        memcpy(gpos, st->lcols, st->ms * sizeof *gpos);
+        return 0;
+    }
+    size_t g = 0;
+    for (size_t j = 0; j < st->ms; j++) {
+        while (g < t->m && t->cols[g] < st->lcols[j])
+            g++;
+        if (g == t->m || t->cols[g] != st->lcols[j]) return -1;
+        gpos[j] = (uint32_t)g;
+    }
+    return 0;
+}
+
+/* The local vectors one item needs on a shard of ms columns. */
+static size_t item_local(const tronmsg_item_t *it, size_t ms) {
+    size_t k = (it->w ? 1 : 0) + (it->s ? 1 : 0);
+    k += it->op == TRONMSG_GRAD ? 2 : it->op == TRONMSG_HV ? 1 : 0;
+    return it->op >= TRONMSG_FUN && it->op <= TRONMSG_HV ? k * ms : 0;
+}
+
+/* One shard's part of the FUN/GRAD/HV items: its columns of the request's
+ * vectors, every fold, and its outputs added into the answers. */
+static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err,
+                      size_t errlen) {
+    size_t ms = st->ms, need = ms + 1;
+    for (size_t i = 0; i < t->req.count; i++)
+        need += item_local(&t->req.items[i], ms);
+    uint32_t *gpos = malloc((ms + 1) * sizeof *gpos);
+    double *buf = malloc(need * sizeof *buf);
+    int rc = -1;
+    if (!gpos || !buf) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (shard_positions(t, st, gpos) < 0) {
+        snprintf(err, errlen, "the request's columns lack some of this shard's");
+        goto out;
+    }
+    double *p = buf;
+    t->scratch = p, p += ms;
+    for (size_t i = 0; i < t->req.count; i++) {
+        const tronmsg_item_t *it = &t->req.items[i];
+        if (!item_local(it, ms)) continue;
+        t->win[i] = t->sin[i] = t->out[i] = NULL;
+        if (it->w) {
+            for (size_t j = 0; j < ms; j++)
+                p[j] = it->w[gpos[j]];
+            t->win[i] = p, p += ms;
+        }
+        if (it->s) {
+            for (size_t j = 0; j < ms; j++)
+                p[j] = it->s[gpos[j]];
+            t->sin[i] = p, p += ms;
+        }
+        size_t nout = it->op == TRONMSG_GRAD ? 2 * ms : it->op == TRONMSG_HV ? ms : 0;
+        if (nout) memset(t->out[i] = p, 0, nout * sizeof *p), p += nout;
+    }
+    for (int li = 0; li < 1 + st->folds; li++)
+        if (tron_fold(ctx, t, st, li, err, errlen) < 0) goto out;
     for (size_t i = 0; i < t->req.count; i++) {
         tronmsg_ans_t *a = &t->ans[i];
-        double *dst = a->op == TRONMSG_GRAD ? (double *)a->g
-                      : a->op == TRONMSG_HV ? (double *)a->hv
-                                            : NULL;
-        if (!dst) continue;
-        const double *src = t->out[i];
-        for (uint32_t j = 0; j < t->m; j++)
-            dst[j] = src[t->cols[j]];
+        double *g = (double *)(a->op == TRONMSG_GRAD ? a->g : a->hv), *o = t->out[i];
+        if (a->op != TRONMSG_GRAD && a->op != TRONMSG_HV) continue;
+        for (size_t j = 0; j < ms; j++)
+            g[gpos[j]] += o[j];
         if (a->op == TRONMSG_GRAD)
-            for (uint32_t j = 0; j < t->m; j++)
-                dst[t->m + j] = src[n + t->cols[j]];
+            for (size_t j = 0; j < ms; j++)
+                g[t->m + gpos[j]] += o[ms + j];
     }
+    rc = 0;
+out:
+    t->scratch = NULL;
+    free(buf);
+    free(gpos);
+    return rc;
 }
 
 static void tron_work_free(tron_work_t *t) {
@@ -472,8 +504,6 @@ static void tron_work_free(tron_work_t *t) {
     free(t->texts);
     free(t->lreq);
     free(t->pos);
-    free(t->scratch);
-    free(t->full);
     free(t->out);
     free(t->sin);
     free(t->win);
@@ -499,12 +529,9 @@ static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result
     cls = PROTO_ERR_INTERNAL;
     uint64_t rows = 0;
     for (size_t s = 0; s < t.nsh; s++) {
-        int nlf = t.need_lf ? 1 + t.sh[s].st->folds : 0;
-        for (int li = 0; li < nlf; li++)
-            if (tron_fold(ctx, &t, t.sh[s].st, li, err, errlen) < 0) goto out;
+        if (t.need_lf && tron_shard(ctx, &t, t.sh[s].st, err, errlen) < 0) goto out;
         rows += t.sh[s].st->d->rows;
     }
-    tron_compact(&t);
     if (tron_tally(&t, err, errlen) < 0) goto out;
     op_add_rows(ctx, rows);
     test_delay(ctx);

@@ -35,6 +35,9 @@ static void state_free(void *p) {
     shardstate_t *st = p;
     if (!st) return;
     free_folds(st);
+    free(st->lcols);
+    free(st->lnodes);
+    free(st->local.x);
     free(st->cols);
     dataset_destroy(&st->d);
     schema_destroy(&st->schema);
@@ -102,6 +105,43 @@ out:
     return st;
 }
 
+/* st->local: d's rows in the shard's own columns (once per state). */
+static int build_local(shardstate_t *st, char *err, size_t errlen) {
+    const dataset_t *d = st->d;
+    size_t n = (size_t)d->n, nodes = 0;
+    st->ms = colset_list(st->cols, n, NULL);
+    st->lcols = malloc((st->ms + 1) * sizeof *st->lcols);
+    uint32_t *map = malloc((n + 1) * sizeof *map);
+    for (size_t i = 0; i < d->rows; i++) {
+        const struct feature_node *x = d->x[i];
+        while (x->index != -1)
+            x++;
+        nodes += (size_t)(x - d->x[i]) + 1;
+    }
+    st->lnodes = malloc((nodes ? nodes : 1) * sizeof *st->lnodes);
+    st->local = (dataset_t){.rows = d->rows, .n = (int)st->ms, .bias = d->bias, .y = d->y,
+                            .first_row = d->first_row};
+    st->local.x = malloc((d->rows ? d->rows : 1) * sizeof *st->local.x);
+    if (!st->lcols || !map || !st->lnodes || !st->local.x) {
+        free(map);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    colset_list(st->cols, n, st->lcols);
+    for (size_t j = 0; j < st->ms; j++)
+        map[st->lcols[j]] = (uint32_t)j + 1;
+    struct feature_node *out = st->lnodes;
+    for (size_t i = 0; i < d->rows; i++) {
+        st->local.x[i] = out;
+        for (const struct feature_node *x = d->x[i]; x->index != -1; x++)
+            if (x->index >= 1 && (size_t)x->index <= n)
+                *out++ = (struct feature_node){(int)map[x->index - 1], x->value};
+        *out++ = (struct feature_node){-1, 0};
+    }
+    free(map);
+    return 0;
+}
+
 int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t errlen) {
     *cls = PROTO_ERR_INTERNAL;
     if (folds < 0 || (size_t)folds > st->d->rows + 1000) {
@@ -110,6 +150,7 @@ int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t 
     }
     if (st->lf && st->folds == folds) return 0;
     free_folds(st);
+    if (!st->lcols && build_local(st, err, errlen) < 0) return -1;
     int nlf = 1 + folds;
     st->lf = calloc((size_t)nlf, sizeof *st->lf);
     st->fun_pt = calloc((size_t)nlf * (size_t)st->nr_w, sizeof *st->fun_pt);
@@ -120,7 +161,7 @@ int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t 
         goto fail;
     }
     st->folds = folds;
-    const dataset_t *d = st->d;
+    const dataset_t *d = &st->local;
     for (int f = 0; f < folds; f++) {
         dataset_t *v = &st->views[f];
         *v = (dataset_t){.n = d->n, .bias = d->bias, .first_row = d->first_row};

@@ -31,9 +31,16 @@ typedef struct shardstate {
     schema_t *schema;
     dataset_t *d;
     uint64_t *cols;    /* the columns d's rows touch (common/colset.h) */
+    /* Training works in the shard's own columns: local is d's rows with
+     * column lcols[j] renumbered j + 1 (ms columns), so that no vector of
+     * the whole width n is touched per task (built by shardstate_prepare). */
+    size_t ms;
+    uint32_t *lcols;   /* [ms]: local column j is column lcols[j] of d */
+    dataset_t local;   /* d's rows renumbered (y borrowed from d) */
+    struct feature_node *lnodes;
     int folds;         /* views built for this many folds (0 = none) */
-    dataset_t *views;  /* views[f]: the rows with r % folds != f (borrowed rows) */
-    linfun_t **lf;     /* [1 + folds]: 0 = every row, 1 + f = fold f */
+    dataset_t *views;  /* views[f]: local's rows with r % folds != f (borrowed) */
+    linfun_t **lf;     /* [1 + folds]: 0 = every row, 1 + f = fold f; local columns */
     uint64_t *fun_pt;  /* [(1 + folds) * nr_w]: point of the last fun (0 = none) */
     uint64_t *grad_pt; /* same, of the last grad */
 } shardstate_t;
