@@ -81,9 +81,9 @@ typedef enum {
 #define PROTO_F_SHARD 0x2   /* TASK carries the shard's bytes */
 
 /* FAIL error classes. */
-#define PROTO_ERR_DATA 1     /* the input is bad: retrying elsewhere cannot help */
-#define PROTO_ERR_INTERNAL 2 /* this worker failed: retry elsewhere */
-#define PROTO_ERR_NOSHARD 3  /* worker lacks the shard or context it was assumed to hold */
+#define PROTO_ERR_DATA 1      /* the input is bad: retrying elsewhere cannot help */
+#define PROTO_ERR_INTERNAL 2  /* this worker failed: retry elsewhere */
+#define PROTO_ERR_NOSHARD 3   /* worker lacks the shard or context it was assumed to hold */
 #define PROTO_ERR_NEEDPOINT 4 /* OP_TRON: worker lacks a cached point; send its w (tronmsg.h) */
 
 typedef struct proto_header {

@@ -93,8 +93,8 @@ static blob_t *finish(buf_t *b, const char *what, char *err, size_t errlen) {
 /* The layout's rules: a group within the table, ascending; a compact m
  * within n; a full layout with m = n. */
 static int check_layout(uint32_t n, const tronmsg_layout_t *lay, char *err, size_t errlen) {
-    if (lay->nshards > UINT32_MAX || (lay->nshards && !lay->shards) ||
-        lay->ngroup > lay->nshards || (lay->ngroup && !lay->group)) {
+    if (lay->nshards > UINT32_MAX || (lay->nshards && !lay->shards) || lay->ngroup > lay->nshards ||
+        (lay->ngroup && !lay->group)) {
         snprintf(err, errlen, "tron message: bad shard table or group");
         return -1;
     }
@@ -126,10 +126,11 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_layout_t *l
         const tronmsg_item_t *it = &items[i];
         if (check_item(it->op, it->cls, n, err, errlen) < 0) return NULL;
         long k = req_doubles(it->op, it->cls, it->flags, n, m);
-        bool needs_w = it->op == TRONMSG_FUN || it->op == TRONMSG_PRED ||
-                       ((it->op == TRONMSG_GRAD || it->op == TRONMSG_HV) &&
-                        (it->flags & TRONMSG_F_POINT));
-        if ((needs_w && !it->w) || (it->op == TRONMSG_HV && !it->s)) {
+        bool needs_w =
+            it->op == TRONMSG_FUN || it->op == TRONMSG_PRED ||
+            ((it->op == TRONMSG_GRAD || it->op == TRONMSG_HV) && (it->flags & TRONMSG_F_POINT));
+        bool has_len = m > 0 || it->op == TRONMSG_PRED;
+        if (has_len && ((needs_w && !it->w) || (it->op == TRONMSG_HV && !it->s))) {
             snprintf(err, errlen, "tron message: item %zu lacks its vector", i);
             return NULL;
         }
@@ -160,8 +161,9 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_layout_t *l
         buf_put_u32(&b, it->flags);
         buf_put_u64(&b, it->point);
         bool point = (it->flags & TRONMSG_F_POINT) != 0;
-        if (it->op == TRONMSG_HV) put_item_vec(&b, it->s, lay, m);
-        if (it->op == TRONMSG_FUN || (point && (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV)))
+        if (it->op == TRONMSG_HV && m) put_item_vec(&b, it->s, lay, m);
+        if (m &&
+            (it->op == TRONMSG_FUN || (point && (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV))))
             put_item_vec(&b, it->w, lay, m);
         if (it->op == TRONMSG_PRED) put_vec(&b, it->w, (size_t)n * it->cls);
     }
@@ -211,8 +213,7 @@ static int req_items_check(bufrd_t r, uint32_t n, uint32_t m, uint32_t count, si
 }
 
 /* The group and the column layout, after the shard table; checked. */
-static int req_layout(bufrd_t *r, tronmsg_req_t *out, bufrd_t *group_at, char *err,
-                      size_t errlen) {
+static int req_layout(bufrd_t *r, tronmsg_req_t *out, bufrd_t *group_at, char *err, size_t errlen) {
     uint32_t ngroup = bufrd_u32(r);
     if (r->bad || (size_t)ngroup > out->nshards || (size_t)ngroup > bufrd_left(r) / 4) {
         snprintf(err, errlen, "tron request: bad group of %u shards", ngroup);

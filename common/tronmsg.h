@@ -125,15 +125,15 @@ typedef struct tronmsg_req {
  * store) after decoding. */
 typedef struct tronmsg_ans {
     uint32_t cls, fold, op, flags;
-    double f;            /* FUN */
-    const double *g;     /* GRAD: m */
-    const double *diag;  /* GRAD: m */
-    const double *hv;    /* HV: m */
-    uint64_t rows;       /* COUNT, PRED */
-    uint64_t correct;    /* PRED */
-    const uint64_t *pos; /* COUNT: cls entries */
+    double f;             /* FUN */
+    const double *g;      /* GRAD: m */
+    const double *diag;   /* GRAD: m */
+    const double *hv;     /* HV: m */
+    uint64_t rows;        /* COUNT, PRED */
+    uint64_t correct;     /* PRED */
+    const uint64_t *pos;  /* COUNT: cls entries */
     const uint64_t *cols; /* COUNT with COLUMNS: (n + 63) / 64 words */
-    const char *text;    /* PRED: text_len bytes, not NUL-terminated */
+    const char *text;     /* PRED: text_len bytes, not NUL-terminated */
     size_t text_len;
 } tronmsg_ans_t;
 

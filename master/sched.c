@@ -719,7 +719,7 @@ static void on_handback(sched_t *s, worker_t *w, const proto_header_t *h) {
         return;
     }
     lease_remove(s, t, li);
-    t->attempts--; /* a handed-back lease is not a failed attempt */
+    t->attempts--;        /* a handed-back lease is not a failed attempt */
     w->accepting = false; /* a worker hands back when it pauses or leaves; READY re-enables */
     log_info("worker %s handed back task %u", w->name, t->id);
     requeue_if_orphan(s, t);

@@ -7,10 +7,10 @@
  * task has exactly one accepted result, and gives the results back indexed by
  * shard, as data. A grouped round (exact training) sends each worker one task
  * per slot over the shards it holds instead, so that the worker adds its
- * shards' parts and the master receives one answer per slot, not per shard. A result that must not wait for the others (prediction
- * lines on their way to the ordered writer) goes to the round's sink as it
- * arrives instead, so the master holds none of them. The dispatch benchmark,
- * whose tasks name no shard, uses the lower sched_submit() + sched_wait().
+ * shards' parts and the master receives one answer per slot, not per shard. A result that must not
+ * wait for the others (prediction lines on their way to the ordered writer) goes to the round's
+ * sink as it arrives instead, so the master holds none of them. The dispatch benchmark, whose tasks
+ * name no shard, uses the lower sched_submit() + sched_wait().
  *
  * Scheduling is pull-based: a worker announces `slots` in READY and the
  * scheduler keeps at most slots + prefetch leases on it, so fast PCs take

@@ -45,11 +45,11 @@ typedef struct exact {
     uint64_t *correct; /* [count]: PRED */
     uint64_t *pos;     /* [count * nr_w]: COUNT */
     /* columns: each shard's (from its COUNT answer), and scratch for a group's */
-    size_t words;   /* colset_words(n) */
-    uint64_t *bits; /* [nshards * words] */
-    bool *has_bits; /* [nshards] */
-    uint64_t *ubits; /* [words]: a group's union */
-    uint32_t *cols;  /* [n]: a group's list */
+    size_t words;         /* colset_words(n) */
+    uint64_t *bits;       /* [nshards * words] */
+    bool *has_bits;       /* [nshards] */
+    uint64_t *ubits;      /* [words]: a group's union */
+    uint32_t *cols;       /* [n]: a group's list */
     tronmsg_shard_t *tab; /* [nshards]: the shard table every request carries */
     journal_t *j;
     journal_class_t *loaded; /* [nr_w]: classes read back by --resume */
@@ -73,9 +73,8 @@ blob_t *train_exact_request(trainer_t *t, const tronmsg_item_t *items, size_t co
         return NULL;
     }
     tronmsg_layout_t lay = {.shards = tab, .nshards = t->sp.nshards};
-    blob_t *body =
-        tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, &lay, items, count, t->err,
-                           sizeof t->err);
+    blob_t *body = tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, &lay, items, count,
+                                      t->err, sizeof t->err);
     free(tab);
     return body;
 }
@@ -136,11 +135,10 @@ static blob_t *group_body(void *arg, const uint32_t *group, size_t n, bool full)
                             .cols = m >= 0 ? x->cols : NULL};
     for (size_t q = 0; q < x->count; q++) {
         tronmsg_item_t *it = &x->items[q];
-        if (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV)
-            it->flags = full ? TRONMSG_F_POINT : 0;
+        if (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV) it->flags = full ? TRONMSG_F_POINT : 0;
     }
-    return tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, &lay, x->items, x->count,
-                              t->err, sizeof t->err);
+    return tronmsg_encode_req((uint32_t)t->n, (uint32_t)t->folds, &lay, x->items, x->count, t->err,
+                              sizeof t->err);
 }
 
 /* Adds one decoded answer into the round's sums; cols (m of them) map its
@@ -185,8 +183,7 @@ static int take_group(void *arg, const uint32_t *group, size_t n, const void *da
     exact_t *x = arg;
     trainer_t *t = x->t;
     tronmsg_res_t res;
-    if (train_exact_answer(t, group[0], data, len, worker, x->items, x->count, &res) < 0)
-        return -1;
+    if (train_exact_answer(t, group[0], data, len, worker, x->items, x->count, &res) < 0) return -1;
     long m = group_columns(t, x, group, n);
     if (res.m != (m >= 0 ? (uint32_t)m : (uint32_t)t->n)) {
         snprintf(t->err, sizeof t->err, "worker %s answered %u columns for shards %u.., want %ld",
@@ -201,16 +198,14 @@ static int take_group(void *arg, const uint32_t *group, size_t n, const void *da
 
 /* A single-shard round's sink (COUNT, PRED): also keeps the shard's
  * columns from its COUNT answer. */
-static int take_shard(void *arg, uint32_t shard, const void *data, size_t len,
-                      const char *worker) {
+static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, const char *worker) {
     exact_t *x = arg;
     trainer_t *t = x->t;
     tronmsg_res_t res;
     if (train_exact_answer(t, shard, data, len, worker, x->items, x->count, &res) < 0) return -1;
     for (size_t q = 0; q < x->count; q++)
         if (res.ans[q].op == TRONMSG_COUNT && (res.ans[q].flags & TRONMSG_F_COLUMNS)) {
-            memcpy(x->bits + (size_t)shard * x->words, res.ans[q].cols,
-                   x->words * sizeof *x->bits);
+            memcpy(x->bits + (size_t)shard * x->words, res.ans[q].cols, x->words * sizeof *x->bits);
             x->has_bits[shard] = true;
         }
     add_answer(t, x, &res, NULL);

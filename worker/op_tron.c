@@ -122,15 +122,15 @@ typedef struct {
     uint32_t *cols; /* compact: the m columns; NULL: all n */
     bool need_lf;   /* some item is FUN, GRAD or HV */
     tronmsg_ans_t *ans;
-    double *floss;  /* [count]: one shard's FUN loss */
-    double *store;  /* the answers' m-long vectors */
+    double *floss; /* [count]: one shard's FUN loss */
+    double *store; /* the answers' m-long vectors */
     /* one shard at a time, in its own ms columns (tron_shard) */
-    double **win;    /* [count]: the item's point (NULL when none) */
-    double **sin;    /* [count]: HV's direction */
-    double **out;    /* [count]: GRAD g then diag (2 ms), HV hv (ms) */
-    double *scratch; /* ms: rebuilding D at a point */
-    uint64_t *pos;  /* [count * nr_w]: COUNT's per-class tallies */
-    char **texts;   /* [count]: PRED's lines */
+    double **win;       /* [count]: the item's point (NULL when none) */
+    double **sin;       /* [count]: HV's direction */
+    double **out;       /* [count]: GRAD g then diag (2 ms), HV hv (ms) */
+    double *scratch;    /* ms: rebuilding D at a point */
+    uint64_t *pos;      /* [count * nr_w]: COUNT's per-class tallies */
+    char **texts;       /* [count]: PRED's lines */
     linfun_req_t *lreq; /* [nr_w]: one fold pass's requests */
 } tron_work_t;
 
@@ -215,8 +215,8 @@ static int tron_columns(tron_work_t *t, char *err, size_t errlen) {
     uint64_t hash = colset_hash(bits, (size_t)t->n);
     free(bits);
     if (m != req->m || hash != req->hash) {
-        snprintf(err, errlen, "the request's %u columns are not the %zu this group touches",
-                 req->m, m);
+        snprintf(err, errlen, "the request's %u columns are not the %zu this group touches", req->m,
+                 m);
         return -1;
     }
     return 0;
@@ -442,8 +442,7 @@ static size_t item_local(const tronmsg_item_t *it, size_t ms) {
 
 /* One shard's part of the FUN/GRAD/HV items: its columns of the request's
  * vectors, every fold, and its outputs added into the answers. */
-static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err,
-                      size_t errlen) {
+static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err, size_t errlen) {
     size_t ms = st->ms, need = ms + 1;
     for (size_t i = 0; i < t->req.count; i++)
         need += item_local(&t->req.items[i], ms);

@@ -119,8 +119,8 @@ static int build_local(shardstate_t *st, char *err, size_t errlen) {
         nodes += (size_t)(x - d->x[i]) + 1;
     }
     st->lnodes = malloc((nodes ? nodes : 1) * sizeof *st->lnodes);
-    st->local = (dataset_t){.rows = d->rows, .n = (int)st->ms, .bias = d->bias, .y = d->y,
-                            .first_row = d->first_row};
+    st->local = (dataset_t){
+        .rows = d->rows, .n = (int)st->ms, .bias = d->bias, .y = d->y, .first_row = d->first_row};
     st->local.x = malloc((d->rows ? d->rows : 1) * sizeof *st->local.x);
     if (!st->lcols || !map || !st->lnodes || !st->local.x) {
         free(map);

@@ -30,13 +30,13 @@ typedef struct shardstate {
     int nr_class, nr_w;
     schema_t *schema;
     dataset_t *d;
-    uint64_t *cols;    /* the columns d's rows touch (common/colset.h) */
+    uint64_t *cols; /* the columns d's rows touch (common/colset.h) */
     /* Training works in the shard's own columns: local is d's rows with
      * column lcols[j] renumbered j + 1 (ms columns), so that no vector of
      * the whole width n is touched per task (built by shardstate_prepare). */
     size_t ms;
-    uint32_t *lcols;   /* [ms]: local column j is column lcols[j] of d */
-    dataset_t local;   /* d's rows renumbered (y borrowed from d) */
+    uint32_t *lcols; /* [ms]: local column j is column lcols[j] of d */
+    dataset_t local; /* d's rows renumbered (y borrowed from d) */
     struct feature_node *lnodes;
     int folds;         /* views built for this many folds (0 = none) */
     dataset_t *views;  /* views[f]: local's rows with r % folds != f (borrowed) */

@@ -14,11 +14,20 @@ static void request(const uint8_t *data, size_t size) {
     char err[512];
     tronmsg_req_t r, again;
     if (tronmsg_decode_req(data, size, &r, err, sizeof err) != 0) return;
-    blob_t *b =
-        tronmsg_encode_req(r.n, r.folds, r.shards, r.nshards, r.items, r.count, err, sizeof err);
+    /* the decoded vectors are m long already: cols stays NULL */
+    tronmsg_layout_t lay = {.shards = r.shards,
+                            .nshards = r.nshards,
+                            .group = r.group,
+                            .ngroup = r.ngroup,
+                            .compact = r.compact,
+                            .m = r.m,
+                            .hash = r.hash};
+    blob_t *b = tronmsg_encode_req(r.n, r.folds, &lay, r.items, r.count, err, sizeof err);
     if (!b) abort();
     if (tronmsg_decode_req(b->data, b->len, &again, err, sizeof err) != 0) abort();
-    if (again.count != r.count || again.n != r.n || again.nshards != r.nshards) abort();
+    if (again.count != r.count || again.n != r.n || again.nshards != r.nshards ||
+        again.ngroup != r.ngroup || again.m != r.m || again.hash != r.hash || b->len != size)
+        abort();
     tronmsg_req_free(&again);
     blob_unref(&b);
     tronmsg_req_free(&r);
@@ -28,10 +37,10 @@ static void result(const uint8_t *data, size_t size) {
     char err[512];
     tronmsg_res_t r, again;
     if (tronmsg_decode_res(data, size, &r, err, sizeof err) != 0) return;
-    blob_t *b = tronmsg_encode_res(r.n, r.ans, r.count, err, sizeof err);
+    blob_t *b = tronmsg_encode_res(r.n, r.m, r.ans, r.count, err, sizeof err);
     if (!b) abort();
     if (tronmsg_decode_res(b->data, b->len, &again, err, sizeof err) != 0) abort();
-    if (again.count != r.count || again.n != r.n) abort();
+    if (again.count != r.count || again.n != r.n || again.m != r.m || b->len != size) abort();
     tronmsg_res_free(&again);
     blob_unref(&b);
     tronmsg_res_free(&r);

@@ -61,7 +61,7 @@ static void send_result(void *push, const proto_header_t *task, bool ok, const c
     proto_header_t h = *task;
     uint8_t buf[PROTO_HEADER_SIZE];
     h.type = ok ? MSG_RESULT : MSG_FAIL;
-    if (!ok) h.op = PROTO_ERR_DATA;
+    if (!ok) h.op = strstr(text, "point") ? PROTO_ERR_NEEDPOINT : PROTO_ERR_DATA;
     proto_header_encode(&h, buf);
     zmq_send(push, buf, sizeof buf, ZMQ_SNDMORE);
     zmq_send(push, "fw1", 3, ZMQ_SNDMORE);
@@ -76,6 +76,10 @@ static void answer(void *push, wire_msg_t *m, const proto_header_t *h) {
     if (h->flags & PROTO_F_SHARD)
         snprintf(F.held[h->shard], sizeof F.held[h->shard], "%.*s", (int)wire_size(m, m->n - 1),
                  (const char *)wire_data(m, m->n - 1));
+    if (strcmp(body, "light-needs-point") == 0) {
+        send_result(push, h, false, "lacks a point");
+        return;
+    }
     if (strcmp(body, "bad") == 0) {
         snprintf(text, sizeof text, "shard %u: bad data on line %u", h->shard, h->shard + 1);
         send_result(push, h, false, text);
@@ -263,8 +267,80 @@ static void test_data_error(void **state) {
     blob_unref(&bad);
 }
 
+typedef struct groups {
+    int covered[NSHARDS]; /* answers that covered each shard */
+    int bodies, full_bodies, answers;
+    bool need_point; /* light bodies make the fake worker ask for the point */
+} groups_t;
+
+static blob_t *group_body(void *arg, const uint32_t *shards, size_t n, bool full) {
+    groups_t *g = arg;
+    for (size_t i = 1; i < n; i++)
+        assert_true(shards[i] > shards[i - 1]);
+    g->bodies++;
+    g->full_bodies += full;
+    return text_blob(full ? "full" : g->need_point ? "light-needs-point" : "light");
+}
+
+static int group_sink(void *arg, const uint32_t *shards, size_t n, const void *data, size_t len,
+                      const char *worker) {
+    groups_t *g = arg;
+    char want[64];
+    snprintf(want, sizeof want, "shard %u body ", shards[0]);
+    assert_true(len > strlen(want));
+    assert_memory_equal(data, want, strlen(want));
+    if (g->need_point) assert_memory_equal((const char *)data + strlen(want), "full", 4);
+    for (size_t i = 0; i < n; i++)
+        g->covered[shards[i]]++;
+    g->answers++;
+    return 0;
+}
+
+/* A grouped round: the worker holding every shard with 2 slots gets two
+ * tasks over neighbouring shards, light bodies; every shard is covered by
+ * exactly one answer. */
+static void test_grouped(void **state) {
+    blob_t *body = text_blob("load");
+    sched_round_t load = {.op = OP_NOOP, .body = body};
+    char err[256] = "";
+    assert_int_equal(sched_round(F.s, &load, err, sizeof err), 0); /* fw1 holds every shard */
+    sched_round_free(&load);
+    blob_unref(&body);
+    groups_t g = {0};
+    sched_round_t r = {
+        .op = OP_NOOP, .group_body = group_body, .group_sink = group_sink, .group_arg = &g};
+    assert_int_equal(sched_round(F.s, &r, err, sizeof err), 0);
+    for (int i = 0; i < NSHARDS; i++)
+        assert_int_equal(g.covered[i], 1);
+    assert_int_equal(g.answers, 2); /* slots 2: [0] and [1, 2] */
+    assert_int_equal(g.bodies, 2);
+    assert_int_equal(g.full_bodies, 0);
+    sched_round_free(&r);
+}
+
+/* A worker that lacks a point (PROTO_ERR_NEEDPOINT) gets its task again,
+ * now with a full body; the round succeeds and no attempt is lost. */
+static void test_grouped_needs_point(void **state) {
+    groups_t g = {.need_point = true};
+    sched_round_t r = {
+        .op = OP_NOOP, .group_body = group_body, .group_sink = group_sink, .group_arg = &g};
+    char err[256] = "";
+    sched_counters_t c0, c1;
+    sched_get_counters(F.s, &c0);
+    assert_int_equal(sched_round(F.s, &r, err, sizeof err), 0);
+    sched_get_counters(F.s, &c1);
+    for (int i = 0; i < NSHARDS; i++)
+        assert_int_equal(g.covered[i], 1);
+    assert_int_equal(g.full_bodies, g.answers); /* every answer came from a full body */
+    assert_int_equal(c1.tasks_failed, c0.tasks_failed);
+    assert_true(c1.bytes_sent > c0.bytes_sent && c1.bytes_received > c0.bytes_received);
+    sched_round_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grouped),
+        cmocka_unit_test(test_grouped_needs_point),
         cmocka_unit_test(test_results_by_shard),
         cmocka_unit_test(test_shared_body_and_subset),
         cmocka_unit_test(test_sink),

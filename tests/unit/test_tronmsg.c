@@ -21,10 +21,11 @@ static blob_t *sample_req(void) {
     char err[128];
     tronmsg_item_t it[] = {
         {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUN, .point = 7, .w = W},
-        {.cls = 1, .fold = 2, .op = TRONMSG_GRAD, .point = 8, .w = W},
+        {.cls = 1, .fold = 2, .op = TRONMSG_GRAD, .flags = TRONMSG_F_POINT, .point = 8, .w = W},
         {.cls = 2,
          .fold = TRONMSG_ALL_ROWS,
          .op = TRONMSG_HV,
+         .flags = TRONMSG_F_POINT,
          .point = 0x123456789ull,
          .w = W,
          .s = S},
@@ -32,7 +33,8 @@ static blob_t *sample_req(void) {
         {.cls = 2, .fold = 1, .op = TRONMSG_PRED, .flags = TRONMSG_F_TEXT, .w = W2},
     };
     tronmsg_shard_t sh[2] = {{0, 2}, {1000, 1003}};
-    blob_t *b = tronmsg_encode_req(N, 3, sh, 2, it, 5, err, sizeof err);
+    tronmsg_layout_t lay = {.shards = sh, .nshards = 2};
+    blob_t *b = tronmsg_encode_req(N, 3, &lay, it, 5, err, sizeof err);
     assert_non_null(b);
     return b;
 }
@@ -49,6 +51,9 @@ static void test_req_round_trip(void **state) {
     assert_int_equal(r.nshards, 2);
     assert_int_equal(r.shards[1].first_row, 1000);
     assert_int_equal(r.shards[1].first_line, 1003);
+    assert_int_equal(r.ngroup, 0);
+    assert_false(r.compact);
+    assert_int_equal(r.m, N);
     assert_int_equal(r.items[0].op, TRONMSG_FUN);
     assert_int_equal(r.items[0].point, 7);
     assert_memory_equal(r.items[0].w, W, sizeof W);
@@ -83,7 +88,7 @@ static void test_req_truncated_and_garbage(void **state) {
     assert_int_equal(tronmsg_decode_req(big, b->len + 1, &r, err, sizeof err), -1);
     /* unknown op in item 0 */
     memcpy(big, b->data, b->len);
-    proto_put_u32(big + 20 + 32 + 8, 99);
+    proto_put_u32(big + 20 + 32 + 20 + 8, 99);
     assert_int_equal(tronmsg_decode_req(big, b->len, &r, err, sizeof err), -1);
     /* huge count must not allocate */
     memcpy(big, b->data, b->len);
@@ -134,7 +139,7 @@ static blob_t *sample_res(void) {
          .text_len = 12},
         {.cls = 3, .fold = 1, .op = TRONMSG_PRED, .rows = 5, .correct = 5},
     };
-    blob_t *b = tronmsg_encode_res(N, a, 6, err, sizeof err);
+    blob_t *b = tronmsg_encode_res(N, N, a, 6, err, sizeof err);
     assert_non_null(b);
     return b;
 }
@@ -199,13 +204,25 @@ static void test_encode_rejects(void **state) {
     (void)state;
     char err[128];
     tronmsg_item_t bad[] = {{.cls = 0, .op = TRONMSG_FUN, .w = NULL}};
-    assert_null(tronmsg_encode_req(N, 0, NULL, 0, bad, 1, err, sizeof err));
+    assert_null(tronmsg_encode_req(N, 0, NULL, bad, 1, err, sizeof err));
     tronmsg_item_t hv[] = {{.cls = 0, .op = TRONMSG_HV, .w = W, .s = NULL}};
-    assert_null(tronmsg_encode_req(N, 0, NULL, 0, hv, 1, err, sizeof err));
+    assert_null(tronmsg_encode_req(N, 0, NULL, hv, 1, err, sizeof err));
+    tronmsg_item_t hvp[] = {{.cls = 0, .op = TRONMSG_HV, .flags = TRONMSG_F_POINT, .s = S}};
+    assert_null(tronmsg_encode_req(N, 0, NULL, hvp, 1, err, sizeof err));
     tronmsg_item_t unk[] = {{.cls = 0, .op = 42, .w = W}};
-    assert_null(tronmsg_encode_req(N, 0, NULL, 0, unk, 1, err, sizeof err));
-    assert_null(tronmsg_encode_req(0, 0, NULL, 0, NULL, 0, err, sizeof err));
-    blob_t *empty = tronmsg_encode_req(N, 0, NULL, 0, NULL, 0, err, sizeof err);
+    assert_null(tronmsg_encode_req(N, 0, NULL, unk, 1, err, sizeof err));
+    assert_null(tronmsg_encode_req(0, 0, NULL, NULL, 0, err, sizeof err));
+    /* a group out of order or outside the table; compact wider than n */
+    tronmsg_shard_t sh[3] = {{0, 1}, {5, 6}, {9, 10}};
+    uint32_t unordered[2] = {2, 1}, outside[1] = {3};
+    tronmsg_layout_t bad_group = {.shards = sh, .nshards = 3, .group = unordered, .ngroup = 2};
+    assert_null(tronmsg_encode_req(N, 0, &bad_group, NULL, 0, err, sizeof err));
+    bad_group.group = outside;
+    bad_group.ngroup = 1;
+    assert_null(tronmsg_encode_req(N, 0, &bad_group, NULL, 0, err, sizeof err));
+    tronmsg_layout_t wide = {.compact = true, .m = N + 1};
+    assert_null(tronmsg_encode_req(N, 0, &wide, NULL, 0, err, sizeof err));
+    blob_t *empty = tronmsg_encode_req(N, 0, NULL, NULL, 0, err, sizeof err);
     assert_non_null(empty);
     tronmsg_req_t r;
     assert_int_equal(tronmsg_decode_req(empty->data, empty->len, &r, err, sizeof err), 0);
@@ -214,10 +231,111 @@ static void test_encode_rejects(void **state) {
     blob_unref(&empty);
 }
 
+/* A compact request over a group: vectors gathered through the column
+ * list, GRAD and HV without their point, the group and layout read back. */
+static void test_req_compact_group(void **state) {
+    (void)state;
+    char err[128];
+    static const uint32_t cols[3] = {0, 3, 4};
+    uint32_t group[2] = {1, 2};
+    tronmsg_shard_t sh[3] = {{0, 1}, {5, 6}, {9, 10}};
+    tronmsg_item_t it[] = {
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUN, .point = 3, .w = W},
+        {.cls = 1, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_GRAD, .point = 3, .w = W},
+        {.cls = 2, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_HV, .point = 2, .w = W, .s = S},
+    };
+    tronmsg_layout_t lay = {.shards = sh,
+                            .nshards = 3,
+                            .group = group,
+                            .ngroup = 2,
+                            .compact = true,
+                            .m = 3,
+                            .hash = 0xfeedull,
+                            .cols = cols};
+    blob_t *b = tronmsg_encode_req(N, 0, &lay, it, 3, err, sizeof err);
+    assert_non_null(b);
+    tronmsg_req_t r;
+    assert_int_equal(tronmsg_decode_req(b->data, b->len, &r, err, sizeof err), 0);
+    assert_int_equal(r.ngroup, 2);
+    assert_int_equal(r.group[0], 1);
+    assert_int_equal(r.group[1], 2);
+    assert_true(r.compact);
+    assert_int_equal(r.m, 3);
+    assert_int_equal(r.hash, 0xfeedull);
+    double wc[3] = {W[0], W[3], W[4]}, sc[3] = {S[0], S[3], S[4]};
+    assert_memory_equal(r.items[0].w, wc, sizeof wc);
+    assert_null(r.items[1].w); /* GRAD without POINT carries nothing */
+    assert_null(r.items[2].w);
+    assert_memory_equal(r.items[2].s, sc, sizeof sc);
+    /* the decoded (already compact) vectors encode to the same bytes */
+    tronmsg_layout_t again = lay;
+    again.cols = NULL;
+    blob_t *b2 = tronmsg_encode_req(N, 0, &again, r.items, r.count, err, sizeof err);
+    assert_non_null(b2);
+    assert_int_equal(b2->len, b->len);
+    assert_memory_equal(b2->data, b->data, b->len);
+    blob_unref(&b2);
+    tronmsg_req_free(&r);
+    /* a group naming shards out of order, or m past n, is refused */
+    uint8_t *bad = malloc(b->len);
+    assert_non_null(bad);
+    size_t group_at = 20 + 3 * 16 + 4;
+    memcpy(bad, b->data, b->len);
+    proto_put_u32(bad + group_at, 2);
+    proto_put_u32(bad + group_at + 4, 1);
+    assert_int_equal(tronmsg_decode_req(bad, b->len, &r, err, sizeof err), -1);
+    memcpy(bad, b->data, b->len);
+    proto_put_u32(bad + group_at + 8, N + 1); /* m */
+    assert_int_equal(tronmsg_decode_req(bad, b->len, &r, err, sizeof err), -1);
+    memcpy(bad, b->data, b->len);
+    proto_put_u32(bad + group_at + 12, 0); /* not compact, but m != n */
+    assert_int_equal(tronmsg_decode_req(bad, b->len, &r, err, sizeof err), -1);
+    free(bad);
+    blob_unref(&b);
+}
+
+/* Results with m < n, and a COUNT that carries its column bitmap. */
+static void test_res_compact_columns(void **state) {
+    (void)state;
+    char err[128];
+    static const uint64_t pos[2] = {4, 5};
+    static const uint64_t bits[1] = {0x19};
+    tronmsg_ans_t a[] = {
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_GRAD, .g = W, .diag = S},
+        {.cls = 2,
+         .fold = TRONMSG_ALL_ROWS,
+         .op = TRONMSG_COUNT,
+         .flags = TRONMSG_F_COLUMNS,
+         .rows = 9,
+         .pos = pos,
+         .cols = bits},
+    };
+    blob_t *b = tronmsg_encode_res(N, 2, a, 2, err, sizeof err);
+    assert_non_null(b);
+    tronmsg_res_t r;
+    assert_int_equal(tronmsg_decode_res(b->data, b->len, &r, err, sizeof err), 0);
+    assert_int_equal(r.m, 2);
+    assert_memory_equal(r.ans[0].g, W, 2 * sizeof(double));
+    assert_memory_equal(r.ans[0].diag, S, 2 * sizeof(double));
+    assert_int_equal(r.ans[1].cols[0], 0x19);
+    assert_int_equal(r.ans[1].pos[1], 5);
+    tronmsg_res_free(&r);
+    /* m past n is refused */
+    uint8_t *bad = malloc(b->len);
+    assert_non_null(bad);
+    memcpy(bad, b->data, b->len);
+    proto_put_u32(bad + 8, N + 1);
+    assert_int_equal(tronmsg_decode_res(bad, b->len, &r, err, sizeof err), -1);
+    free(bad);
+    blob_unref(&b);
+    assert_null(tronmsg_encode_res(N, N + 1, a, 1, err, sizeof err));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_req_round_trip), cmocka_unit_test(test_req_truncated_and_garbage),
-        cmocka_unit_test(test_res_round_trip), cmocka_unit_test(test_res_truncated_and_garbage),
+        cmocka_unit_test(test_req_compact_group), cmocka_unit_test(test_res_compact_columns),
+        cmocka_unit_test(test_req_round_trip),    cmocka_unit_test(test_req_truncated_and_garbage),
+        cmocka_unit_test(test_res_round_trip),    cmocka_unit_test(test_res_truncated_and_garbage),
         cmocka_unit_test(test_encode_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
