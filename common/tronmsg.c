@@ -411,8 +411,21 @@ blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, siz
 
 /* First pass over a result's answers: checks every answer and that the
  * message ends with the last one. */
-static int res_answers_check(bufrd_t r, uint32_t n, uint32_t m, uint32_t count, char *err,
-                             size_t errlen) {
+/* Whether a GRAD or HV vector at the reader's position can be used in place
+ * (borrowed): a little-endian host and an 8-byte aligned address. */
+static bool can_borrow(const bufrd_t *r, bool borrow, uint32_t op) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return borrow && (op == TRONMSG_GRAD || op == TRONMSG_HV) &&
+           ((uintptr_t)(r->p + r->pos) % sizeof(double)) == 0;
+#else
+    (void)r, (void)borrow, (void)op;
+    return false;
+#endif
+}
+
+static int res_answers_check(bufrd_t r, uint32_t n, uint32_t m, uint32_t count, bool borrow,
+                             size_t *store, char *err, size_t errlen) {
+    *store = 8;
     for (uint32_t i = 0; i < count; i++) {
         if (bufrd_left(&r) < ITEM_HEAD) {
             snprintf(err, errlen, "tron result: answer %u truncated", i);
@@ -442,6 +455,7 @@ static int res_answers_check(bufrd_t r, uint32_t n, uint32_t m, uint32_t count, 
             snprintf(err, errlen, "tron result: answer %u truncated", i);
             return -1;
         }
+        if (!can_borrow(&r, borrow, a.op)) *store += k + 8;
         bufrd_take(&r, k);
     }
     if (bufrd_left(&r) != 0) {
@@ -453,7 +467,17 @@ static int res_answers_check(bufrd_t r, uint32_t n, uint32_t m, uint32_t count, 
 
 /* Reads the payload of answer a (whose head was read) into the store at
  * *st, which res_answers_check() has sized; advances *st. */
-static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint32_t m, uint8_t **st) {
+static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint32_t m, bool borrow,
+                        uint8_t **st) {
+    if (can_borrow(r, borrow, a->op)) {
+        const double *v = (const double *)(const void *)bufrd_take(
+            r, 8 * (size_t)m * (a->op == TRONMSG_GRAD ? 2 : 1));
+        if (a->op == TRONMSG_GRAD)
+            a->g = v, a->diag = v + m;
+        else
+            a->hv = v;
+        return;
+    }
     switch (a->op) {
     case TRONMSG_FUN:
         a->f = bufrd_f64(r);
@@ -502,7 +526,8 @@ static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint32_t m, ui
     }
 }
 
-int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *err, size_t errlen) {
+static int decode_res(const void *buf, size_t len, bool borrow, tronmsg_res_t *out, char *err,
+                      size_t errlen) {
     memset(out, 0, sizeof *out);
     bufrd_t r = bufrd_init(buf, len);
     uint32_t magic = bufrd_u32(&r), n = bufrd_u32(&r), m = bufrd_u32(&r), count = bufrd_u32(&r);
@@ -520,10 +545,11 @@ int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *er
     }
     /* Doubles, u64s and text bytes all fit in the received length, so the
      * store is at most len bytes (plus alignment). */
-    if (res_answers_check(r, n, m, count, err, errlen) < 0) return -1;
+    size_t store;
+    if (res_answers_check(r, n, m, count, borrow, &store, err, errlen) < 0) return -1;
     out->ans = calloc(count ? count : 1, sizeof *out->ans);
-    /* 8-byte aligned store big enough for every payload */
-    out->store = malloc(len + 8 * (size_t)count + 8);
+    /* 8-byte aligned store big enough for every payload not borrowed */
+    out->store = malloc(store);
     if (!out->ans || !out->store) {
         tronmsg_res_free(out);
         snprintf(err, errlen, "out of memory for a tron result");
@@ -539,9 +565,18 @@ int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *er
         a->fold = bufrd_u32(&r);
         a->op = bufrd_u32(&r);
         a->flags = bufrd_u32(&r);
-        res_payload(&r, a, n, m, &st);
+        res_payload(&r, a, n, m, borrow, &st);
     }
     return 0;
+}
+
+int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *err, size_t errlen) {
+    return decode_res(buf, len, false, out, err, errlen);
+}
+
+int tronmsg_decode_res_view(const void *buf, size_t len, tronmsg_res_t *out, char *err,
+                            size_t errlen) {
+    return decode_res(buf, len, true, out, err, errlen);
 }
 
 void tronmsg_res_free(tronmsg_res_t *r) {

@@ -158,6 +158,11 @@ void tronmsg_req_free(tronmsg_req_t *r);
 blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, size_t count,
                            char *err, size_t errlen);
 int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *err, size_t errlen);
+/* The same, but GRAD and HV vectors that lie 8-byte aligned in buf on a
+ * little-endian host point into buf instead of a copy: out is valid only
+ * while buf is (the master sums a large answer without copying it). */
+int tronmsg_decode_res_view(const void *buf, size_t len, tronmsg_res_t *out, char *err,
+                            size_t errlen);
 void tronmsg_res_free(tronmsg_res_t *r);
 
 #endif

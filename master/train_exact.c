@@ -35,12 +35,12 @@ typedef struct exact {
     tclass_t *cl;          /* [ncl]: the classes on all rows, then fold by fold */
     tronmsg_item_t *items; /* the round's requests */
     size_t count;
-    int *item_of; /* [ncl]: the class's item this round, -1 none */
+    int *item_of;  /* [ncl]: the class's item this round, -1 none */
+    int *class_of; /* [count]: the function an item asks for */
     /* the round's sums over the answers (each answer added as it arrives) */
     double *fsum;      /* [count]: FUN */
-    double **vsum;     /* [count]: GRAD g then diag (2n), HV hv (n) */
-    double *vstore;    /* what vsum points into */
-    size_t vcap;       /* doubles in vstore */
+    double **vsum;     /* [count]: GRAD g, HV hv: the class's tron_sums() */
+    double **dsum;     /* [count]: GRAD diag */
     uint64_t *rows;    /* [count]: COUNT, PRED */
     uint64_t *correct; /* [count]: PRED */
     uint64_t *pos;     /* [count * nr_w]: COUNT */
@@ -83,7 +83,7 @@ int train_exact_answer(trainer_t *t, uint32_t shard, const void *data, size_t le
                        const char *worker, const tronmsg_item_t *items, size_t count,
                        tronmsg_res_t *out) {
     char err[512];
-    if (tronmsg_decode_res(data, len, out, err, sizeof err) < 0) {
+    if (tronmsg_decode_res_view(data, len, out, err, sizeof err) < 0) {
         snprintf(t->err, sizeof t->err, "worker %s sent a bad tron result: %s", worker, err);
         return -1;
     }
@@ -144,10 +144,10 @@ static blob_t *group_body(void *arg, const uint32_t *group, size_t n, bool full)
 /* Adds one decoded answer into the round's sums; cols (m of them) map its
  * vectors, NULL when they are whole. */
 static void add_answer(trainer_t *t, exact_t *x, const tronmsg_res_t *res, const uint32_t *cols) {
-    size_t n = (size_t)t->n, m = res->m;
+    size_t m = res->m;
     for (size_t q = 0; q < x->count; q++) {
         const tronmsg_ans_t *a = &res->ans[q];
-        double *v = x->vsum[q];
+        double *v = x->vsum[q], *dg = x->dsum[q];
         switch (a->op) {
         case TRONMSG_FUN:
             x->fsum[q] += a->f;
@@ -156,7 +156,7 @@ static void add_answer(trainer_t *t, exact_t *x, const tronmsg_res_t *res, const
             for (size_t j = 0; j < m; j++) {
                 size_t c = cols ? cols[j] : j;
                 v[c] += a->g[j];
-                v[n + c] += a->diag[j];
+                dg[c] += a->diag[j];
             }
             break;
         case TRONMSG_HV:
@@ -213,37 +213,27 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
     return 0;
 }
 
-/* Zeroes the round's sums and binds each item's vector sum. */
-static int clear_sums(trainer_t *t, exact_t *x) {
-    size_t n = (size_t)t->n, at = 0, need = 0;
-    for (size_t q = 0; q < x->count; q++)
-        need += x->items[q].op == TRONMSG_GRAD ? 2 * n : x->items[q].op == TRONMSG_HV ? n : 0;
-    if (need > x->vcap) {
-        free(x->vstore);
-        x->vstore = malloc(need * sizeof *x->vstore);
-        x->vcap = x->vstore ? need : 0;
-        if (!x->vstore) {
-            trainer_fail(t, "out of memory");
-            return -1;
-        }
-    }
+/* Zeroes the round's sums; each GRAD and HV item's vectors are summed
+ * where its class's tron will read them (tron_sums). */
+static void clear_sums(trainer_t *t, exact_t *x) {
+    size_t n = (size_t)t->n;
     memset(x->fsum, 0, x->count * sizeof *x->fsum);
     memset(x->rows, 0, x->count * sizeof *x->rows);
     memset(x->correct, 0, x->count * sizeof *x->correct);
     memset(x->pos, 0, x->count * (size_t)t->nr_w * sizeof *x->pos);
     for (size_t q = 0; q < x->count; q++) {
-        size_t k = x->items[q].op == TRONMSG_GRAD ? 2 * n : x->items[q].op == TRONMSG_HV ? n : 0;
-        x->vsum[q] = k ? x->vstore + at : NULL;
-        if (k) memset(x->vstore + at, 0, k * sizeof *x->vstore);
-        at += k;
+        x->vsum[q] = x->dsum[q] = NULL;
+        if (x->items[q].op != TRONMSG_GRAD && x->items[q].op != TRONMSG_HV) continue;
+        x->vsum[q] = tron_sums(x->cl[x->class_of[q]].tr, &x->dsum[q]);
+        memset(x->vsum[q], 0, n * sizeof *x->vsum[q]);
+        if (x->dsum[q]) memset(x->dsum[q], 0, n * sizeof *x->dsum[q]);
     }
-    return 0;
 }
 
 /* Sends x->items: grouped (FUN, GRAD, HV: one task per worker slot) or one
  * task per shard (COUNT, PRED); the answers are summed in x's sums. */
 static int tron_round(trainer_t *t, exact_t *x, bool grouped) {
-    if (clear_sums(t, x) < 0) return EXIT_JOB_FAILED;
+    clear_sums(t, x);
     sched_round_t r = {.op = OP_TRON};
     if (grouped) {
         r.group_body = group_body;
@@ -437,6 +427,7 @@ static void next_items(exact_t *x) {
             break;
         }
         x->item_of[i] = (int)x->count;
+        x->class_of[x->count] = i;
         x->items[x->count++] = it;
     }
 }
@@ -449,7 +440,7 @@ static int feed_sum(trainer_t *t, exact_t *x, tclass_t *c, int q) {
     case TRONMSG_FUN:
         return tron_feed_fun(c->tr, x->fsum[q]);
     case TRONMSG_GRAD:
-        return tron_feed_grad(c->tr, x->vsum[q], x->vsum[q] + t->n);
+        return tron_feed_grad(c->tr, x->vsum[q], x->dsum[q]);
     case TRONMSG_HV:
         return tron_feed_hv(c->tr, x->vsum[q]);
     }
@@ -590,6 +581,8 @@ static int exact_init(trainer_t *t, exact_t *x) {
     size_t nq = (size_t)x->ncl + (size_t)x->nf + 1, nsh = t->sp.nshards ? t->sp.nshards : 1;
     x->fsum = calloc(nq, sizeof *x->fsum);
     x->vsum = calloc(nq, sizeof *x->vsum);
+    x->dsum = calloc(nq, sizeof *x->dsum);
+    x->class_of = calloc(nq, sizeof *x->class_of);
     x->rows = calloc(nq, sizeof *x->rows);
     x->correct = calloc(nq, sizeof *x->correct);
     x->pos = calloc(nq * (size_t)t->nr_w, sizeof *x->pos);
@@ -599,8 +592,9 @@ static int exact_init(trainer_t *t, exact_t *x) {
     x->ubits = calloc(x->words + 1, sizeof *x->ubits);
     x->cols = calloc((size_t)t->n + 1, sizeof *x->cols);
     x->tab = shard_table(t);
-    if (!x->cl || !x->items || !x->item_of || !x->loaded || !x->fsum || !x->vsum || !x->rows ||
-        !x->correct || !x->pos || !x->bits || !x->has_bits || !x->ubits || !x->cols || !x->tab) {
+    if (!x->cl || !x->items || !x->item_of || !x->loaded || !x->fsum || !x->vsum || !x->dsum ||
+        !x->class_of || !x->rows || !x->correct || !x->pos || !x->bits || !x->has_bits ||
+        !x->ubits || !x->cols || !x->tab) {
         trainer_fail(t, "out of memory");
         return EXIT_JOB_FAILED;
     }
@@ -614,7 +608,8 @@ static int exact_init(trainer_t *t, exact_t *x) {
 static void exact_free(trainer_t *t, exact_t *x) {
     free(x->fsum);
     free(x->vsum);
-    free(x->vstore);
+    free(x->dsum);
+    free(x->class_of);
     free(x->rows);
     free(x->correct);
     free(x->pos);

@@ -2,12 +2,21 @@
  * the master with the sums over the whole cluster (solvers 0 and 2).
  *
  * One TRON state machine (master/tron.h) per one-vs-rest class, and with
- * --cv K one more per class and fold, all in lockstep: each round is one
- * OP_TRON task per shard (common/tronmsg.h) carrying every class's request,
- * and the shards' partial sums are added in shard order, so the model does
- * not depend on which worker computed what. The phases, each a function:
- *   count round     rows and positives per class (and fold): liblinear's
- *                   per-class tolerance; also the time to load the shards;
+ * --cv K one more per class and fold, all in lockstep. Each Newton round is
+ * one OP_TRON task per worker slot over the shards it holds (a grouped
+ * round, master/sched.h) carrying every class's request (common/tronmsg.h):
+ * the worker adds its shards' parts, and the master adds each answer, as it
+ * arrives, into the buffers its class's TRON reads (tron_sums), so it holds
+ * O(model) memory and nothing per shard. Vectors travel restricted to the
+ * columns the group's rows touch (common/colset.h), learnt from each
+ * shard's COUNT answer; a GRAD or HV carries its point only when the worker
+ * asks (PROTO_ERR_NEEDPOINT, a shard that moved). Answers are added in
+ * arrival order: with several workers the last bits of the model may differ
+ * from run to run (a parallel reduction); one worker gives the same bytes
+ * every time. The phases, each a function:
+ *   count round     one task per shard: rows and positives per class (and
+ *                   fold) for liblinear's per-class tolerance, and the
+ *                   columns each shard touches; also the time to load;
  *   journal resume  with --resume, the classes journaled by an earlier run
  *                   of the same data and parameters (master/journal.h);
  *   TRON setup      a fresh or resumed state machine per class;
@@ -33,8 +42,9 @@ int train_exact(trainer_t *t);
 blob_t *train_exact_request(trainer_t *t, const tronmsg_item_t *items, size_t count);
 
 /* Decodes shard's answer (from worker) to the request of items into *out
- * (caller calls tronmsg_res_free) and checks that it answers every item, in
- * order. 0, or -1 with t->err saying what is wrong. */
+ * (caller calls tronmsg_res_free; its vectors may point into data, so it is
+ * valid while data is) and checks that it answers every item, in order. 0,
+ * or -1 with t->err saying what is wrong. */
 int train_exact_answer(trainer_t *t, uint32_t shard, const void *data, size_t len,
                        const char *worker, const tronmsg_item_t *items, size_t count,
                        tronmsg_res_t *out);

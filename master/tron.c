@@ -33,7 +33,12 @@ struct tron {
     int resumed;
     tron_stop_t stop;
 
-    double *w, *w_new, *g, *M, *s, *r, *d, *Hd, *z, *zero;
+    /* Seven vectors of n (liblinear's TRON has ten: its z and Hd are formed
+     * on the fly, and the zero point is w_new before the first trial):
+     * the master holds one tron per class in lockstep. w_new is also where
+     * H*d is summed and formed during CG, g and M where the gradient and
+     * diagonal sums land (tron_sums). */
+    double *w, *w_new, *g, *M, *s, *r, *d;
     double f, fnew, gnorm, gnorm0, delta, prered, gs;
     double zTr, cgtol;
     int iter, cg_iter, reach_boundary, delta_adjusted, has_w0;
@@ -79,8 +84,7 @@ static tron_t *tron_alloc(int n, double C, double eps, double eps_cg, int max_it
     t->max_iter = max_iter;
     t->max_cg_iter = n > 5 ? n : 5;
     t->iter = 1;
-    double **vecs[] = {&t->w, &t->w_new, &t->g,  &t->M, &t->s,
-                       &t->r, &t->d,     &t->Hd, &t->z, &t->zero};
+    double **vecs[] = {&t->w, &t->w_new, &t->g, &t->M, &t->s, &t->r, &t->d};
     for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {
         *vecs[i] = calloc((size_t)n, sizeof(double));
         if (!*vecs[i]) {
@@ -146,10 +150,9 @@ static void tron_outer(tron_t *t) {
     for (int i = 0; i < n; i++) {
         t->s[i] = 0;
         t->r[i] = -t->g[i];
-        t->z[i] = t->r[i] / t->M[i];
-        t->d[i] = t->z[i];
+        t->d[i] = t->r[i] / t->M[i]; /* z = M^-1 r, and d = z */
     }
-    t->zTr = dot(n, t->z, t->r);
+    t->zTr = dot(n, t->d, t->r);
     t->cgtol = t->eps_cg * sqrt(t->zTr);
     t->cg_iter = 0;
     tron_cg_continue(t);
@@ -195,11 +198,11 @@ tron_op_t tron_next(tron_t *t, const double **vec) {
     const double *v = NULL;
     tron_op_t op = TRON_DONE;
     switch (t->st) {
-    case ST_ZERO_FUN:
-        op = TRON_FUN, v = t->zero;
+    case ST_ZERO_FUN: /* w_new is zero until the first trial point */
+        op = TRON_FUN, v = t->w_new;
         break;
     case ST_ZERO_GRAD:
-        op = TRON_GRAD, v = t->zero;
+        op = TRON_GRAD, v = t->w_new;
         break;
     case ST_W_FUN:
         op = TRON_FUN, v = t->w;
@@ -325,12 +328,30 @@ int tron_feed_grad(tron_t *t, const double *g_loss_sum, const double *diag_sum) 
     return 0;
 }
 
+double *tron_sums(tron_t *t, double **diag) {
+    if (diag) *diag = NULL;
+    switch (t->st) {
+    case ST_ZERO_GRAD:
+    case ST_W_GRAD:
+    case ST_ACCEPT_GRAD:
+        if (diag) *diag = t->M;
+        return t->g;
+    case ST_CG_HV:
+        return t->w_new;
+    default:
+        return NULL;
+    }
+}
+
 int tron_feed_hv(tron_t *t, const double *hv_loss_sum) {
     if (t->st != ST_CG_HV || !hv_loss_sum) return -1;
     int n = t->n;
-    double *s = t->s, *d = t->d, *Hd = t->Hd, *r = t->r, *M = t->M, *z = t->z;
+    /* H*d is formed in w_new (dead during CG), where tron_sums() had the
+     * caller add the sums, or where they are copied now. */
+    double *s = t->s, *d = t->d, *Hd = t->w_new, *r = t->r, *M = t->M;
+    if (hv_loss_sum != Hd) memcpy(Hd, hv_loss_sum, (size_t)n * sizeof *Hd);
     for (int i = 0; i < n; i++)
-        Hd[i] = d[i] + t->C * hv_loss_sum[i];
+        Hd[i] = d[i] + t->C * Hd[i];
 
     double alpha = t->zTr / dot(n, d, Hd);
     for (int i = 0; i < n; i++)
@@ -358,14 +379,14 @@ int tron_feed_hv(tron_t *t, const double *hv_loss_sum) {
         tron_cg_finish(t);
         return 0;
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         r[i] -= alpha * Hd[i];
-        z[i] = r[i] / M[i];
-    }
-    double znew = dot(n, z, r);
+    double znew = 0; /* z'r with z = M^-1 r, z formed on the fly */
+    for (int i = 0; i < n; i++)
+        znew += (r[i] / M[i]) * r[i];
     double beta = znew / t->zTr;
     for (int i = 0; i < n; i++)
-        d[i] = beta * d[i] + z[i];
+        d[i] = beta * d[i] + r[i] / M[i];
     t->zTr = znew;
     tron_cg_continue(t);
     return 0;
@@ -412,9 +433,6 @@ void tron_destroy(tron_t **tp) {
     free(t->s);
     free(t->r);
     free(t->d);
-    free(t->Hd);
-    free(t->z);
-    free(t->zero);
     free(t);
     *tp = NULL;
 }

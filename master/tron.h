@@ -89,7 +89,15 @@ tron_t *tron_resume(int n, double C, double eps, double eps_cg, int max_iter, co
 /* What to evaluate next; *vec (may be NULL for TRON_DONE) points at n doubles. */
 tron_op_t tron_next(tron_t *t, const double **vec);
 
-/* Answers; each returns 0, or -1 when the state machine did not ask for it. */
+/* Where the caller may add up the answer to a pending GRAD (the gradient
+ * sums; *diag the diagonal sums) or HV (the H*s sums), zeroed by the caller,
+ * and then feed these very buffers: the master then needs no vectors of its
+ * own per class. NULL for FUN and DONE. The buffers are tron's: valid until
+ * the feed. */
+double *tron_sums(tron_t *t, double **diag);
+
+/* Answers; each returns 0, or -1 when the state machine did not ask for it.
+ * The sums may be tron_sums()'s buffers or the caller's own arrays. */
 int tron_feed_fun(tron_t *t, double loss_sum);
 int tron_feed_grad(tron_t *t, const double *g_loss_sum, const double *diag_sum);
 int tron_feed_hv(tron_t *t, const double *hv_loss_sum);

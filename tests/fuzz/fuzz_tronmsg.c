@@ -37,6 +37,17 @@ static void result(const uint8_t *data, size_t size) {
     char err[512];
     tronmsg_res_t r, again;
     if (tronmsg_decode_res(data, size, &r, err, sizeof err) != 0) return;
+    /* the viewing decoder accepts the same bytes and reads the same numbers */
+    tronmsg_res_t v;
+    if (tronmsg_decode_res_view(data, size, &v, err, sizeof err) != 0 || v.count != r.count)
+        abort();
+    for (size_t i = 0; i < r.count; i++) {
+        const tronmsg_ans_t *a = &r.ans[i], *b = &v.ans[i];
+        size_t k = a->op == 2 ? 2 * (size_t)r.m : a->op == 3 ? r.m : 0;
+        const double *x = a->op == 2 ? a->g : a->hv, *y = b->op == 2 ? b->g : b->hv;
+        if (k && (memcmp(x, y, 8 * (a->op == 2 ? r.m : k)) != 0)) abort();
+    }
+    tronmsg_res_free(&v);
     blob_t *b = tronmsg_encode_res(r.n, r.m, r.ans, r.count, err, sizeof err);
     if (!b) abort();
     if (tronmsg_decode_res(b->data, b->len, &again, err, sizeof err) != 0) abort();

@@ -331,11 +331,49 @@ static void test_res_compact_columns(void **state) {
     assert_null(tronmsg_encode_res(N, N + 1, a, 1, err, sizeof err));
 }
 
+/* The viewing decoder: aligned vectors point into the message, a message at
+ * an odd address is copied; both read the same numbers. */
+static void test_res_view(void **state) {
+    (void)state;
+    char err[128];
+    blob_t *b = sample_res();
+    uint64_t *aligned = malloc(b->len + 16);
+    assert_non_null(aligned);
+    memcpy(aligned, b->data, b->len);
+    tronmsg_res_t v, c;
+    assert_int_equal(tronmsg_decode_res_view(aligned, b->len, &v, err, sizeof err), 0);
+    assert_int_equal(tronmsg_decode_res(b->data, b->len, &c, err, sizeof err), 0);
+    const uint8_t *lo = (const uint8_t *)aligned, *hi = lo + b->len;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    assert_true((const uint8_t *)v.ans[1].g >= lo && (const uint8_t *)v.ans[1].g < hi);
+    assert_true((const uint8_t *)v.ans[2].hv >= lo && (const uint8_t *)v.ans[2].hv < hi);
+#endif
+    assert_memory_equal(v.ans[1].g, c.ans[1].g, N * sizeof(double));
+    assert_memory_equal(v.ans[1].diag, c.ans[1].diag, N * sizeof(double));
+    assert_memory_equal(v.ans[2].hv, c.ans[2].hv, N * sizeof(double));
+    assert_memory_equal(v.ans[4].text, c.ans[4].text, c.ans[4].text_len);
+    tronmsg_res_free(&v);
+    uint8_t *odd = (uint8_t *)aligned + 1;
+    memmove(odd, b->data, b->len);
+    assert_int_equal(tronmsg_decode_res_view(odd, b->len, &v, err, sizeof err), 0);
+    assert_false((const uint8_t *)v.ans[1].g >= odd && (const uint8_t *)v.ans[1].g < odd + b->len);
+    assert_memory_equal(v.ans[1].g, c.ans[1].g, N * sizeof(double));
+    assert_memory_equal(v.ans[2].hv, c.ans[2].hv, N * sizeof(double));
+    tronmsg_res_free(&v);
+    tronmsg_res_free(&c);
+    free(aligned);
+    blob_unref(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_req_compact_group), cmocka_unit_test(test_res_compact_columns),
-        cmocka_unit_test(test_req_round_trip),    cmocka_unit_test(test_req_truncated_and_garbage),
-        cmocka_unit_test(test_res_round_trip),    cmocka_unit_test(test_res_truncated_and_garbage),
+        cmocka_unit_test(test_res_view),
+        cmocka_unit_test(test_req_compact_group),
+        cmocka_unit_test(test_res_compact_columns),
+        cmocka_unit_test(test_req_round_trip),
+        cmocka_unit_test(test_req_truncated_and_garbage),
+        cmocka_unit_test(test_res_round_trip),
+        cmocka_unit_test(test_res_truncated_and_garbage),
         cmocka_unit_test(test_encode_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
