@@ -160,10 +160,14 @@ static void tron_outer(tron_t *t) {
 
 static void tron_cg_finish(tron_t *t) {
     int n = t->n;
-    for (int i = 0; i < n; i++)
+    double gs = 0, sr = 0;
+    for (int i = 0; i < n; i++) {
         t->w_new[i] = t->w[i] + t->s[i];
-    t->gs = dot(n, t->g, t->s);
-    t->prered = -0.5 * (t->gs - dot(n, t->s, t->r));
+        gs += t->g[i] * t->s[i];
+        sr += t->s[i] * t->r[i];
+    }
+    t->gs = gs;
+    t->prered = -0.5 * (t->gs - sr);
     t->st = ST_TRIAL_FUN;
 }
 
@@ -350,14 +354,21 @@ int tron_feed_hv(tron_t *t, const double *hv_loss_sum) {
      * caller add the sums, or where they are copied now. */
     double *s = t->s, *d = t->d, *Hd = t->w_new, *r = t->r, *M = t->M;
     if (hv_loss_sum != Hd) memcpy(Hd, hv_loss_sum, (size_t)n * sizeof *Hd);
-    for (int i = 0; i < n; i++)
+    /* liblinear's loops, fused where one only reads what the other wrote at
+     * the same index (the sums still run in index order: the same bits) */
+    double dHd = 0;
+    for (int i = 0; i < n; i++) {
         Hd[i] = d[i] + t->C * Hd[i];
-
-    double alpha = t->zTr / dot(n, d, Hd);
-    for (int i = 0; i < n; i++)
+        dHd += d[i] * Hd[i];
+    }
+    double alpha = t->zTr / dHd;
+    double sMs = 0;
+    for (int i = 0; i < n; i++) {
         s[i] += alpha * d[i];
+        sMs += s[i] * M[i] * s[i];
+    }
 
-    double sMnorm = sqrt(uTMv(n, s, M, s));
+    double sMnorm = sqrt(sMs);
     if (sMnorm > t->delta) {
         /* Step back and go to the boundary of the M-norm trust region. */
         t->reach_boundary = 1;
@@ -379,11 +390,11 @@ int tron_feed_hv(tron_t *t, const double *hv_loss_sum) {
         tron_cg_finish(t);
         return 0;
     }
-    for (int i = 0; i < n; i++)
-        r[i] -= alpha * Hd[i];
     double znew = 0; /* z'r with z = M^-1 r, z formed on the fly */
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        r[i] -= alpha * Hd[i];
         znew += (r[i] / M[i]) * r[i];
+    }
     double beta = znew / t->zTr;
     for (int i = 0; i < n; i++)
         d[i] = beta * d[i] + r[i] / M[i];
