@@ -47,6 +47,12 @@ id=$(sed -n 's/^id \([0-9]*\)$/\1/p' <<<"$out")
 [ -s "$T/serve/model.txt" ] || fail "served job wrote no model"
 [ -s "$T/serve/model.txt.schema.json" ] || fail "served job wrote no schema"
 [ "$(wc -l <"$T/serve/submission.csv")" -eq 4001 ] || fail "served job submission has $(wc -l <"$T/serve/submission.csv") lines, want 4001"
-cmp -s "$T/model.txt" "$T/serve/model.txt" || fail "the served job's model differs from the command line's"
+# the same model: exact training with two workers adds their answers in
+# arrival order, so the last bits may differ, nothing more
+diff=$(awk -f "$NC_ROOT/scripts/bench/model_diff.awk" "$T/model.txt" "$T/serve/model.txt")
+awk -v d="$diff" 'BEGIN { exit !(d ~ /^[0-9.eE+-]+$/ && d + 0 <= 1e-9) }' ||
+    fail "the served job's model differs from the command line's (relative L2 $diff)"
+cmp -s <(head -6 "$T/model.txt") <(head -6 "$T/serve/model.txt") ||
+    fail "the served job's model header differs from the command line's"
 dash_stop_master
 echo "ok: REST, /metrics, traversal, serve-mode job $id"
