@@ -45,11 +45,17 @@ typedef struct exact {
     uint64_t *correct; /* [count]: PRED */
     uint64_t *pos;     /* [count * nr_w]: COUNT */
     /* columns: each shard's (from its COUNT answer), and scratch for a group's */
-    size_t words;         /* colset_words(n) */
-    uint64_t *bits;       /* [nshards * words] */
-    bool *has_bits;       /* [nshards] */
-    uint64_t *ubits;      /* [words]: a group's union */
-    uint32_t *cols;       /* [n]: a group's list */
+    size_t words;    /* colset_words(n) */
+    uint64_t *bits;  /* [nshards * words] */
+    bool *has_bits;  /* [nshards] */
+    uint64_t *ubits; /* [words]: a group's union */
+    uint32_t *cols;  /* [n]: a group's list */
+    /* TRON runs on the na columns some row touches (a column no row touches
+     * keeps w = 0 and adds exact zeros to every sum: the same iterates): */
+    int na;               /* active columns (t->n when every column is) */
+    uint32_t *act;        /* [n]: a column's place among them, NULL: all active */
+    uint32_t *glob;       /* [na]: the column of each */
+    uint32_t *acols;      /* [n]: a group's list as places among the active */
     tronmsg_shard_t *tab; /* [nshards]: the shard table every request carries */
     journal_t *j;
     journal_class_t *loaded; /* [nr_w]: classes read back by --resume */
@@ -105,9 +111,9 @@ int train_exact_answer(trainer_t *t, uint32_t shard, const void *data, size_t le
     return 0;
 }
 
-/* The columns group[0..n-1] touches, in x->cols; how many, or -1 (with
- * *all set) when the group touches every column or a shard's set is
- * unknown: then vectors travel whole. */
+/* The columns group[0..n-1] touches, in x->cols, and their places among
+ * the active columns in x->acols; how many, or -1 when the group touches
+ * every column (or a shard's set is unknown): then vectors travel whole. */
 static long group_columns(trainer_t *t, exact_t *x, const uint32_t *group, size_t n) {
     memset(x->ubits, 0, x->words * sizeof *x->ubits);
     for (size_t i = 0; i < n; i++) {
@@ -115,6 +121,8 @@ static long group_columns(trainer_t *t, exact_t *x, const uint32_t *group, size_
         colset_or(x->ubits, x->bits + (size_t)group[i] * x->words, x->words);
     }
     size_t m = colset_list(x->ubits, (size_t)t->n, x->cols);
+    for (size_t j = 0; x->act && j < m; j++)
+        x->acols[j] = x->act[x->cols[j]];
     return m < (size_t)t->n ? (long)m : -1;
 }
 
@@ -132,7 +140,7 @@ static blob_t *group_body(void *arg, const uint32_t *group, size_t n, bool full)
                             .compact = m >= 0,
                             .m = m >= 0 ? (uint32_t)m : 0,
                             .hash = m >= 0 ? colset_hash(x->ubits, (size_t)t->n) : 0,
-                            .cols = m >= 0 ? x->cols : NULL};
+                            .cols = m >= 0 ? (x->act ? x->acols : x->cols) : NULL};
     for (size_t q = 0; q < x->count; q++) {
         tronmsg_item_t *it = &x->items[q];
         if (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV) it->flags = full ? TRONMSG_F_POINT : 0;
@@ -191,7 +199,7 @@ static int take_group(void *arg, const uint32_t *group, size_t n, const void *da
         tronmsg_res_free(&res);
         return -1;
     }
-    add_answer(t, x, &res, m >= 0 ? x->cols : NULL);
+    add_answer(t, x, &res, m >= 0 ? (x->act ? x->acols : x->cols) : NULL);
     tronmsg_res_free(&res);
     return 0;
 }
@@ -216,7 +224,7 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
 /* Zeroes the round's sums; each GRAD and HV item's vectors are summed
  * where its class's tron will read them (tron_sums). */
 static void clear_sums(trainer_t *t, exact_t *x) {
-    size_t n = (size_t)t->n;
+    size_t n = (size_t)x->na;
     memset(x->fsum, 0, x->count * sizeof *x->fsum);
     memset(x->rows, 0, x->count * sizeof *x->rows);
     memset(x->correct, 0, x->count * sizeof *x->correct);
@@ -278,6 +286,47 @@ static int count_round(trainer_t *t, exact_t *x) {
     return 0;
 }
 
+/* ---- active columns ---- */
+
+/* The columns some row of the data touches (every shard told its own in the
+ * count round): TRON runs on those alone. */
+static int active_columns(trainer_t *t, exact_t *x) {
+    size_t n = (size_t)t->n;
+    x->na = t->n;
+    memset(x->ubits, 0, x->words * sizeof *x->ubits);
+    for (size_t s = 0; s < t->sp.nshards; s++) {
+        if (!x->has_bits[s]) return 0;
+        colset_or(x->ubits, x->bits + s * x->words, x->words);
+    }
+    size_t na = colset_list(x->ubits, n, NULL);
+    if (na == n) return 0;
+    x->act = malloc(n * sizeof *x->act);
+    x->glob = malloc((na + 1) * sizeof *x->glob);
+    x->acols = malloc(n * sizeof *x->acols);
+    if (!x->act || !x->glob || !x->acols) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
+    colset_list(x->ubits, n, x->glob);
+    memset(x->act, 0xff, n * sizeof *x->act);
+    for (size_t j = 0; j < na; j++)
+        x->act[x->glob[j]] = (uint32_t)j;
+    x->na = (int)na;
+    log_info("%zu of %zu columns occur in the data; TRON runs on those", na, n);
+    return 0;
+}
+
+/* a (x->na active columns) as n columns, zero where no row reaches. */
+static void to_full(const trainer_t *t, const exact_t *x, const double *a, double *full) {
+    if (!x->act) {
+        memcpy(full, a, (size_t)t->n * sizeof *full);
+        return;
+    }
+    memset(full, 0, (size_t)t->n * sizeof *full);
+    for (int j = 0; j < x->na; j++)
+        full[x->glob[j]] = a[j];
+}
+
 /* ---- journal resume ---- */
 
 static void journal_key(trainer_t *t) {
@@ -320,8 +369,13 @@ static void journal_resume(trainer_t *t, exact_t *x) {
 static void journal_store(trainer_t *t, exact_t *x) {
     if (!x->j) return;
     journal_class_t *jc = calloc((size_t)x->ncl, sizeof *jc);
+    double *full = x->act ? malloc((size_t)t->nr_w * (size_t)t->n * sizeof *full) : NULL;
     int m = 0;
-    if (!jc) return;
+    if (!jc || (x->act && !full)) {
+        free(jc);
+        free(full);
+        return;
+    }
     for (int i = 0; i < x->ncl; i++) {
         const tclass_t *c = &x->cl[i];
         if (c->fold != TRONMSG_ALL_ROWS) continue;
@@ -334,11 +388,17 @@ static void journal_store(trainer_t *t, exact_t *x) {
                                     .done = c->done,
                                     .n = t->n,
                                     .w = tron_weights(c->tr)};
+        if (full) {
+            double *wf = full + (size_t)(m - 1) * (size_t)t->n;
+            to_full(t, x, tron_weights(c->tr), wf);
+            jc[m - 1].w = wf;
+        }
     }
     char err[512] = "";
     if (journal_save(x->j, t->journal_key, jc, (size_t)m, err, sizeof err) < 0)
         log_every(7, LOG_WARN, "%s (training goes on without a restart point)", err);
     free(jc);
+    free(full);
 }
 
 /* ---- TRON setup ---- */
@@ -361,12 +421,16 @@ static int tron_setup(trainer_t *t, exact_t *x) {
             c->fold == TRONMSG_ALL_ROWS && x->loaded[c->cls].w ? &x->loaded[c->cls] : NULL;
         if (jl && jl->iter >= 1) {
             tron_state_t st = {.iter = jl->iter, .delta = jl->delta, .gnorm0 = jl->gnorm0};
-            c->tr =
-                tron_resume(t->n, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, jl->w, &st);
+            /* the journal holds all n columns; TRON the active ones (the
+             * loaded copy is ours: compacted in place, glob[j] >= j) */
+            double *w = (double *)jl->w;
+            for (int j = 0; x->act && j < x->na; j++)
+                w[j] = w[x->glob[j]];
+            c->tr = tron_resume(x->na, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, w, &st);
             /* A finished class still needs its weights: a resumed tron
              * re-checks the stop rule at once. */
         } else {
-            c->tr = tron_new(t->n, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, NULL);
+            c->tr = tron_new(x->na, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, NULL);
         }
         if (!c->tr) {
             trainer_fail(t, "cannot start TRON (out of memory?)");
@@ -517,10 +581,13 @@ static int newton_loop(trainer_t *t, exact_t *x) {
 
 /* Functions first..first+nr_w-1 as one model, liblinear layout. */
 static void gather_weights(const trainer_t *t, const exact_t *x, int first, double *w) {
+    if (x->act) memset(w, 0, (size_t)t->n * (size_t)t->nr_w * sizeof *w);
     for (int k = 0; k < t->nr_w; k++) {
         const double *wk = tron_weights(x->cl[first + k].tr);
-        for (int v = 0; v < t->n; v++)
-            w[(size_t)v * (size_t)t->nr_w + (size_t)k] = wk[v];
+        for (int j = 0; j < x->na; j++) {
+            size_t v = x->act ? x->glob[j] : (size_t)j;
+            w[v * (size_t)t->nr_w + (size_t)k] = wk[j];
+        }
     }
 }
 
@@ -617,6 +684,9 @@ static void exact_free(trainer_t *t, exact_t *x) {
     free(x->has_bits);
     free(x->ubits);
     free(x->cols);
+    free(x->act);
+    free(x->glob);
+    free(x->acols);
     free(x->tab);
     for (int i = 0; x->cl && i < x->ncl; i++)
         tron_destroy(&x->cl[i].tr);
@@ -632,6 +702,7 @@ int train_exact(trainer_t *t) {
     exact_t x = {.t = t};
     int status = exact_init(t, &x);
     if (status == 0) status = count_round(t, &x);
+    if (status == 0) status = active_columns(t, &x);
     if (status == 0) {
         journal_resume(t, &x);
         status = tron_setup(t, &x);

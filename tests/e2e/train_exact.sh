@@ -4,7 +4,8 @@
 # 1, 2 and 4 workers. Weights within 1e-3 relative L2 distance of
 # `liblinear-train -s S -c 1 -e 0.01 -B 1`, predictions (liblinear-predict
 # with either model file) identical on >= 99.9 % of rows; the submission has
-# every row in input order.
+# every row in input order. Also sparse text-shaped data with columns that
+# no row touches.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/train_lib.inc"
 command -v liblinear-train >/dev/null || { echo "liblinear-tools not installed"; exit 77; }
@@ -57,6 +58,18 @@ grep -q 'iter 1 class 0 f=' our-multi-0.log || fail "no iteration lines"
 train our-csv --data multi.csv --label label --id id --scale none --solver 0 --min-workers 2
 check_model our-csv.txt ref-multi-0.txt multi.svm "csv twin -s 0"
 [ "$(sed -n 2p our-csv.sub.csv | cut -d, -f1)" = "r1" ] || fail "csv ids not passed through"
+
+# Text-shaped data: 5 shards of sparse rows over 20,000 features of which
+# only some occur. Each worker sums its shards, vectors travel restricted to
+# the columns they touch, TRON runs on the columns that occur; the model is
+# still liblinear's, with zeros where no row reaches.
+"$NC_BIN/gensparse" 3000 20000 12 3 1 5 >text.svm || fail "gensparse"
+liblinear-train -q -s 0 -c 1 -e 0.01 -B 1 text.svm ref-text.txt >/dev/null || fail "liblinear text"
+train our-text --data text.svm --solver 0 -C 1 --eps 0.01 --bias 1 --min-workers 2
+check_model our-text.txt ref-text.txt text.svm "sparse text-shaped, 3 classes, 2 workers"
+grep -Eq '[0-9]+ of 20001 columns occur in the data' our-text.log ||
+    fail "TRON did not run on the active columns: $(grep -m1 columns our-text.log)"
+grep -Eq 'traffic: .* MB a round' our-text.log || fail "no traffic line"
 
 # 4 workers, then 1 (the two extra are stopped before).
 nc_worker c

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Faults during exact training give the same model: a worker killed with
 # SIGKILL mid-training (its shards move to the others and the round is
-# recomputed from the w carried in the request), and a master killed with
+# recomputed: its group of shards is split, and the new holders get the
+# points they lack), and a master killed with
 # SIGKILL then restarted with --resume (continues from the SQLite journal, not
 # from iteration 1). Workers are slowed by the NC_TEST_TRON_DELAY_MS seam so
 # that the kills land in the middle.
@@ -10,7 +11,11 @@
 command -v liblinear-train >/dev/null || { echo "liblinear-tools not installed"; exit 77; }
 NC_SHARD_ROWS=400 nc_setup
 
-gen_svm 2000 11 3 20 >d.svm
+# features renumbered 2j: the odd columns occur in no row, so TRON runs on
+# the active columns only and the journal's full vectors are mapped back
+gen_svm 2000 11 3 20 | awk '{ printf "%s", $1
+    for (i = 2; i <= NF; i++) { split($i, a, ":"); printf " %d:%s", 2 * a[1], a[2] }
+    print "" }' >d.svm
 liblinear-train -q -s 0 -c 1 -e 0.01 -B 1 d.svm ref.txt >/dev/null || fail "liblinear-train"
 
 export NC_TEST_TRON_DELAY_MS=60
@@ -26,6 +31,7 @@ kill -9 "${WORKER_PID[b]}"
 note "killed worker b after: $(grep -c 'iter ' master.log) iteration line(s)"
 wait "$MASTER_PID" || { tail -5 master.log; fail "master failed after a worker was killed"; }
 grep -q "iter 5 class" master.log || fail "the kill did not land mid-training"
+grep -Eq "[0-9]+ of [0-9]+ columns occur in the data" master.log || fail "no active columns"
 check_model kill.txt ref.txt d.svm "worker SIGKILL mid-training"
 [ "$(wc -l <kill.sub.csv)" -eq 2001 ] || fail "submission rows after the kill"
 mv master.log master-kill.log
