@@ -416,8 +416,12 @@ static int tron_tally(tron_work_t *t, char *err, size_t errlen) {
     return 0;
 }
 
+#define NOPOS UINT32_MAX
+
 /* gpos[j]: where the shard's local column j sits in the task's vectors
- * (the group's column list, or all n columns). -1 when the list lacks it. */
+ * (the group's column list, or all n columns); NOPOS for a column the
+ * shard does not touch (its local columns may be all n). -1 when the list
+ * lacks a column the shard touches. */
 static int shard_positions(const tron_work_t *t, const shardstate_t *st, uint32_t *gpos) {
     if (!t->cols) {
         memcpy(gpos, st->lcols, st->ms * sizeof *gpos);
@@ -425,10 +429,16 @@ static int shard_positions(const tron_work_t *t, const shardstate_t *st, uint32_
     }
     size_t g = 0;
     for (size_t j = 0; j < st->ms; j++) {
-        while (g < t->m && t->cols[g] < st->lcols[j])
+        uint32_t c = st->lcols[j];
+        while (g < t->m && t->cols[g] < c)
             g++;
-        if (g == t->m || t->cols[g] != st->lcols[j]) return -1;
-        gpos[j] = (uint32_t)g;
+        if (g < t->m && t->cols[g] == c) {
+            gpos[j] = (uint32_t)g;
+        } else if ((st->cols[c / 64] >> (c % 64)) & 1) {
+            return -1;
+        } else {
+            gpos[j] = NOPOS;
+        }
     }
     return 0;
 }
@@ -465,12 +475,12 @@ static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err
         t->win[i] = t->sin[i] = t->out[i] = NULL;
         if (it->w) {
             for (size_t j = 0; j < ms; j++)
-                p[j] = it->w[gpos[j]];
+                p[j] = gpos[j] == NOPOS ? 0 : it->w[gpos[j]];
             t->win[i] = p, p += ms;
         }
         if (it->s) {
             for (size_t j = 0; j < ms; j++)
-                p[j] = it->s[gpos[j]];
+                p[j] = gpos[j] == NOPOS ? 0 : it->s[gpos[j]];
             t->sin[i] = p, p += ms;
         }
         size_t nout = it->op == TRONMSG_GRAD ? 2 * ms : it->op == TRONMSG_HV ? ms : 0;
@@ -483,10 +493,10 @@ static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err
         double *g = (double *)(a->op == TRONMSG_GRAD ? a->g : a->hv), *o = t->out[i];
         if (a->op != TRONMSG_GRAD && a->op != TRONMSG_HV) continue;
         for (size_t j = 0; j < ms; j++)
-            g[gpos[j]] += o[j];
+            if (gpos[j] != NOPOS) g[gpos[j]] += o[j];
         if (a->op == TRONMSG_GRAD)
             for (size_t j = 0; j < ms; j++)
-                g[t->m + gpos[j]] += o[ms + j];
+                if (gpos[j] != NOPOS) g[t->m + gpos[j]] += o[ms + j];
     }
     rc = 0;
 out:

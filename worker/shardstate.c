@@ -1,5 +1,6 @@
 #include "worker/shardstate.h"
 
+#include "common/bigbuf.h"
 #include "common/colset.h"
 #include "common/hash.h"
 #include "common/jobctx.h"
@@ -36,8 +37,8 @@ static void state_free(void *p) {
     if (!st) return;
     free_folds(st);
     free(st->lcols);
-    free(st->lnodes);
-    free(st->local.x);
+    bigbuf_free(&st->lnodes);
+    if (!st->d || st->local.x != st->d->x) free(st->local.x);
     free(st->cols);
     dataset_destroy(&st->d);
     schema_destroy(&st->schema);
@@ -105,11 +106,27 @@ out:
     return st;
 }
 
-/* st->local: d's rows in the shard's own columns (once per state). */
+/* st->local: d's rows in the shard's own columns (once per state). When
+ * the shard touches more than half of the columns the renumbering saves
+ * little and would double the rows' memory: local is then d itself, its
+ * columns all n. */
 static int build_local(shardstate_t *st, char *err, size_t errlen) {
     const dataset_t *d = st->d;
     size_t n = (size_t)d->n, nodes = 0;
     st->ms = colset_list(st->cols, n, NULL);
+    if (st->ms > n / 2) {
+        st->ms = n;
+        st->lcols = malloc((n + 1) * sizeof *st->lcols);
+        if (!st->lcols) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        for (size_t j = 0; j < n; j++)
+            st->lcols[j] = (uint32_t)j;
+        st->local = *d;
+        st->local.x = NULL; /* borrowed rows: see local_rows() */
+        return 0;
+    }
     st->lcols = malloc((st->ms + 1) * sizeof *st->lcols);
     uint32_t *map = malloc((n + 1) * sizeof *map);
     for (size_t i = 0; i < d->rows; i++) {
@@ -118,11 +135,15 @@ static int build_local(shardstate_t *st, char *err, size_t errlen) {
             x++;
         nodes += (size_t)(x - d->x[i]) + 1;
     }
-    st->lnodes = malloc((nodes ? nodes : 1) * sizeof *st->lnodes);
+    if (bigbuf_reserve(&st->lnodes, (nodes ? nodes : 1) * sizeof(struct feature_node)) < 0) {
+        free(map);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     st->local = (dataset_t){
         .rows = d->rows, .n = (int)st->ms, .bias = d->bias, .y = d->y, .first_row = d->first_row};
     st->local.x = malloc((d->rows ? d->rows : 1) * sizeof *st->local.x);
-    if (!st->lcols || !map || !st->lnodes || !st->local.x) {
+    if (!st->lcols || !map || !st->local.x) {
         free(map);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -130,7 +151,7 @@ static int build_local(shardstate_t *st, char *err, size_t errlen) {
     colset_list(st->cols, n, st->lcols);
     for (size_t j = 0; j < st->ms; j++)
         map[st->lcols[j]] = (uint32_t)j + 1;
-    struct feature_node *out = st->lnodes;
+    struct feature_node *out = st->lnodes.p;
     for (size_t i = 0; i < d->rows; i++) {
         st->local.x[i] = out;
         for (const struct feature_node *x = d->x[i]; x->index != -1; x++)
@@ -161,6 +182,7 @@ int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t 
         goto fail;
     }
     st->folds = folds;
+    if (!st->local.x) st->local.x = st->d->x; /* borrowed (see build_local) */
     const dataset_t *d = &st->local;
     for (int f = 0; f < folds; f++) {
         dataset_t *v = &st->views[f];

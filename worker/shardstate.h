@@ -15,6 +15,7 @@
 #ifndef NC_WORKER_SHARDSTATE_H
 #define NC_WORKER_SHARDSTATE_H
 
+#include "common/bigbuf.h"
 #include "common/dataset.h"
 #include "common/jobctx.h"
 #include "common/linfun.h"
@@ -35,9 +36,10 @@ typedef struct shardstate {
      * column lcols[j] renumbered j + 1 (ms columns), so that no vector of
      * the whole width n is touched per task (built by shardstate_prepare). */
     size_t ms;
-    uint32_t *lcols; /* [ms]: local column j is column lcols[j] of d */
-    dataset_t local; /* d's rows renumbered (y borrowed from d) */
-    struct feature_node *lnodes;
+    uint32_t *lcols;   /* [ms]: local column j is column lcols[j] of d */
+    dataset_t local;   /* d's rows renumbered (y borrowed from d), or d's own
+                        * rows when the shard touches most columns */
+    bigbuf_t lnodes;   /* the renumbered rows' nodes */
     int folds;         /* views built for this many folds (0 = none) */
     dataset_t *views;  /* views[f]: local's rows with r % folds != f (borrowed) */
     linfun_t **lf;     /* [1 + folds]: 0 = every row, 1 + f = fold f; local columns */
