@@ -100,7 +100,8 @@ lines_of() {
 
 # timed NAME CMD...: runs CMD under /usr/bin/time -v, keeping its stdout in
 # $WORK/NAME.out and the time report in $WORK/NAME.time. Sets T_SEC (wall
-# seconds) and T_RSS_MB (peak resident set size in MB). Returns CMD's status.
+# seconds), T_CPU (user + system CPU seconds) and T_RSS_MB (peak resident set
+# size in MB). Returns CMD's status.
 timed() {
     local name=$1
     shift
@@ -111,6 +112,8 @@ timed() {
                 for (i = 1; i <= n; i++) s = s * 60 + p[i]
                 printf "%.2f", s }' "$WORK/$name.time")
     T_RSS_MB=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' \
+               "$WORK/$name.time")
+    T_CPU=$(awk -F': ' '/(User|System) time \(seconds\)/ { s += $2 } END { printf "%.2f", s }' \
                "$WORK/$name.time")
     if [ "$rc" -ne 0 ]; then
         echo "bench: '$*' failed (status $rc); see $WORK/$name.err" >&2
@@ -316,7 +319,7 @@ cluster_ingest() {
 # workers (in the NETNS given, master on 10.200.0.1 then), tests the model with
 # the same workers, and sets:
 #   CT_TOTAL CT_MODEL CT_SCHEMA CT_LOAD CT_TRON CT_PRED CT_WAIT  (master's time: line)
-#   CT_WALL (master process), CT_CPU (workers' CPU seconds, summed, during
+#   CT_WALL (master process), CT_MCPU (its CPU seconds), CT_CPU (workers' CPU seconds, summed, during
 #   training), CT_ACC (test), CT_TRAIN_ACC, CT_AGREE (vs liblinear's test
 #   predictions), CT_WDIFF (relative L2 distance of the weights to liblinear's
 #   model), CT_OBJ (objective line), CT_TRAFFIC (traffic line), CT_M_RSS, CT_W_RSS
@@ -385,6 +388,7 @@ ct_train() {
     cl_cpu_sampler_stop
     CT_M_RSS=$T_RSS_MB
     CT_WALL=$T_SEC
+    CT_MCPU=$T_CPU
     local pid
     CT_W_RSS=""
     for pid in "${CL_PIDS[@]}"; do CT_W_RSS+="$(cl_hwm_mb "$pid") "; done
@@ -520,11 +524,12 @@ cluster_train() {
 # runs alternate with each other, so that load from others hits all alike.
 train_twins() {
     local rowname=$1 what=$2 tag=$3 curve=0
-    TW_ON=("$CT_MODEL") TW_ON_WALL=("$CT_WALL") TW_OFF=() TW_OFF_WALL=() TW_CV=() TW_CV_WALL=()
+    TW_ON=("$CT_MODEL") TW_ON_WALL=("$CT_WALL") TW_ON_CPU=("$CT_MCPU")
+    TW_OFF=() TW_OFF_WALL=() TW_OFF_CPU=() TW_CV=() TW_CV_WALL=() TW_CV_CPU=()
     local cwhat="$what, CURVE on (security.curve true, keys from master keygen)"
     [ "$rowname" = train ] && curve=1
     if CT_NODASH=1 cluster_train_run "${tag}_nodash" 2 0; then
-        TW_OFF+=("$CT_MODEL") TW_OFF_WALL+=("$CT_WALL")
+        TW_OFF+=("$CT_MODEL") TW_OFF_WALL+=("$CT_WALL") TW_OFF_CPU+=("$CT_MCPU")
         twin_rounds "$tag" "$curve"
         train_row "$rowname" "$what, --no-dashboard (twin of the row above)" 0 2 \
             "dashboard on / off: $(twin_ratio TW_ON TW_OFF 5)"
@@ -536,7 +541,7 @@ train_twins() {
     if [ -z "$CL_KEYDIR" ] && ! cl_keys; then
         row "$rowname" "$cwhat" "not measured: $CL_KEYS_WHY" "—" "—" ""
     elif CL_CURVE=1 cluster_train_run "${tag}_curve" 2 0; then
-        TW_CV+=("$CT_MODEL") TW_CV_WALL+=("$CT_WALL")
+        TW_CV+=("$CT_MODEL") TW_CV_WALL+=("$CT_WALL") TW_CV_CPU+=("$CT_MCPU")
         if grep -q "CURVE on" "$WORK/${tag}_curve.err"; then
             train_row "$rowname" "$cwhat" 0 2 \
                 "CURVE on / off (dashboard on in both): $(twin_ratio TW_CV TW_ON 10)"
@@ -550,12 +555,13 @@ train_twins() {
 
 # twin_rounds TAG CURVE: REPEAT-1 rounds of training runs (no test run):
 # default, --no-dashboard, and CURVE on when CURVE is 1; adds their times to
-# TW_ON/TW_OFF/TW_CV (file to model) and *_WALL (master process). CT_* and
+# TW_ON/TW_OFF/TW_CV (file to model), *_WALL (master process) and *_CPU
+# (master's CPU seconds). CT_* and
 # CT_WHY are saved and restored, so the caller's row shows its own run.
 twin_rounds() {
     local tag=$1 curve=$2 i v
     local -A saved=()
-    for v in CT_MODEL CT_WALL CT_TOTAL CT_SCHEMA CT_LOAD CT_TRON CT_PRED CT_WAIT CT_CPU CT_ACC \
+    for v in CT_MODEL CT_WALL CT_MCPU CT_TOTAL CT_SCHEMA CT_LOAD CT_TRON CT_PRED CT_WAIT CT_CPU CT_ACC \
         CT_TRAIN_ACC CT_AGREE CT_WDIFF CT_OBJ CT_TRAFFIC CT_M_RSS CT_W_RSS CT_LOST CT_LOST_TEST \
         CT_LOADAVG CT_LLP CT_WHY; do
         saved[$v]=${!v:-}
@@ -563,29 +569,34 @@ twin_rounds() {
     [ "$curve" = 1 ] && [ -z "$CL_KEYDIR" ] && { cl_keys || curve=0; }
     for ((i = 2; i <= REPEAT; i++)); do
         CT_TEST=none CT_TIMEONLY=1 cluster_train_run "${tag}_r$i" 2 0 &&
-            TW_ON+=("$CT_MODEL") TW_ON_WALL+=("$CT_WALL")
+            TW_ON+=("$CT_MODEL") TW_ON_WALL+=("$CT_WALL") TW_ON_CPU+=("$CT_MCPU")
         CT_TEST=none CT_TIMEONLY=1 CT_NODASH=1 cluster_train_run "${tag}_nodash_r$i" 2 0 &&
-            TW_OFF+=("$CT_MODEL") TW_OFF_WALL+=("$CT_WALL")
+            TW_OFF+=("$CT_MODEL") TW_OFF_WALL+=("$CT_WALL") TW_OFF_CPU+=("$CT_MCPU")
         [ "$curve" = 1 ] && CT_TEST=none CT_TIMEONLY=1 CL_CURVE=1 cluster_train_run "${tag}_curve_r$i" 2 0 &&
-            TW_CV+=("$CT_MODEL") TW_CV_WALL+=("$CT_WALL")
+            TW_CV+=("$CT_MODEL") TW_CV_WALL+=("$CT_WALL") TW_CV_CPU+=("$CT_MCPU")
     done
     for v in "${!saved[@]}"; do printf -v "$v" '%s' "${saved[$v]}"; done
 }
 
-# twin_ratio A B PCT: for the arrays A, B (file-to-model seconds) and A_WALL,
-# B_WALL (master process): "file to model median 5.01 s (runs) / 4.90 s (runs)
-# = 1.022, master process ... = 1.015 (bar: within PCT %)"
+# twin_ratio A B PCT: for the arrays A, B (file-to-model seconds), A_WALL,
+# B_WALL (master process) and A_CPU, B_CPU (master's CPU seconds): "file to
+# model median 5.01 s (runs) / 4.90 s (runs) = 1.022, master process ... =
+# 1.015 (...; bar: within PCT %); master CPU 0.31 s / 0.20 s". The master's CPU
+# is what the dashboard itself costs, and other load on the machine barely
+# moves it.
 twin_ratio() {
-    local -n a=$1 b=$2 aw=${1}_WALL bw=${2}_WALL
-    local ma mb mwa mwb
+    local -n a=$1 b=$2 aw=${1}_WALL bw=${2}_WALL ac=${1}_CPU bc=${2}_CPU
+    local ma mb mwa mwb mca mcb
     ma=$(printf '%s\n' "${a[@]}" | median)
     mb=$(printf '%s\n' "${b[@]}" | median)
     mwa=$(printf '%s\n' "${aw[@]}" | median)
     mwb=$(printf '%s\n' "${bw[@]}" | median)
+    mca=$(printf '%s\n' "${ac[@]}" | median)
+    mcb=$(printf '%s\n' "${bc[@]}" | median)
     awk -v a="$ma" -v b="$mb" -v c="$mwa" -v d="$mwb" -v p="$3" -v ra="${a[*]}" -v rb="${b[*]}" \
-        -v n="${#a[@]}/${#b[@]}" 'BEGIN {
-        printf "file to model median %s s (%s) / %s s (%s) = %s, master process %s s / %s s = %s (medians of %s alternating runs; bar: within %s %%)",
-            a, ra, b, rb, (b > 0 ? sprintf("%.3f", a / b) : "?"), c, d, (d > 0 ? sprintf("%.3f", c / d) : "?"), n, p }'
+        -v n="${#a[@]}/${#b[@]}" -v e="$mca" -v f="$mcb" -v rc="${ac[*]}" -v rd="${bc[*]}" 'BEGIN {
+        printf "file to model median %s s (%s) / %s s (%s) = %s, master process %s s / %s s = %s (medians of %s alternating runs; bar: within %s %%); master CPU (user+sys) median %s s (%s) / %s s (%s)",
+            a, ra, b, rb, (b > 0 ? sprintf("%.3f", a / b) : "?"), c, d, (d > 0 ? sprintf("%.3f", c / d) : "?"), n, p, e, rc, f, rd }'
 }
 
 # The demo (scripts/demo.sh: `bin/master train --scale none` on Data/train.csv
@@ -697,10 +708,10 @@ sparse_file() {
     local f
     f=$WORK/sparse_$(tr ' ' _ <<<"$*").svm
     if [ ! -s "$f" ]; then
-        "$BIN/gensparse" "$@" >"$f.tmp" 2>"$WORK/gensparse.err" && mv "$f.tmp" "$f" || {
+        if ! "$BIN/gensparse" "$@" >"$f.tmp" 2>"$WORK/gensparse.err" || ! mv "$f.tmp" "$f"; then
             rm -f "$f.tmp"
             return 1
-        }
+        fi
     fi
     echo "$f"
 }
@@ -813,7 +824,7 @@ main() {
     done
     BIN=$WORK/bin
     local rev
-    rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
     # WAIT_QUIET=S: wait up to S seconds for a 1-minute load average below 1,
     # since the workers' compute threads yield to any other load (SCHED_IDLE).
     local waited=0
