@@ -2,31 +2,58 @@
 # NetCompute benchmark: one table, every comparison measured in the same run.
 #
 #   scripts/bench.sh            full Fashion-MNIST (60,000 train / 10,000 test)
-#   QUICK=1 scripts/bench.sh    12,000 / 2,000 demo subset, well under 3 minutes
+#   QUICK=1 scripts/bench.sh    12,000 / 2,000 demo subset, sparse rows / 5
+#
+# Every cluster row runs what a user runs: the default configuration, with the
+# dashboard (a free port of its own for each master run) and the history
+# (SQLite under build/bench/) on. Rows that turn something off or on say so
+# and stand next to their default twin.
+#
+# Sections (ROWS=a,b,... picks some; default: all, in this order):
+#   dispatch  bin/master bench-dispatch, 2 workers: empty tasks and 8 MB
+#             payloads (a cluster self-test, run with --no-dashboard)
+#   ingest    bin/data_bench: CSV parsing and the master's split, one core
+#   train     liblinear-train -s 0 / -s 2 -B 1 against exact training with 1, 2
+#             (and 4) workers; the 2-worker -s 0 row again with --no-dashboard
+#             and with CURVE on (ratios from REPEAT alternating runs); the demo
+#             (scripts/demo.sh's train on Data/train.csv) with the dashboard on
+#             and off (with QUICK=1 that is the 2-worker row itself)
+#   predict   liblinear-predict against bin/master test with liblinear's model
+#   sparse    bin/gensparse data (rcv1-shaped binary, 20 classes x 200,000
+#             features), liblinear-train -s 0 -B 1 against 2 workers, with the
+#             master's and workers' peak RSS and the issue's bound on the
+#             master's (8 x model size + 100 MB)
+#   memory    peak RSS of the 2-worker train and predict runs
+#   lan       the 2-worker train row with workers in network namespaces behind
+#             1 Gbit/s links (root only)
+# Every training row states liblinear's primal objective of our model and of
+# liblinear-train's on the same libsvm rows (bin/primal), and the master's
+# traffic per round when the master logs it ("traffic: ..." at the end of exact
+# training).
 #
 # Environment (all optional):
 #   QUICK=1          small data set
-#   ROWS=a,b,...     run only these sections: dispatch ingest train predict
-#                    memory lan (default: all)
+#   ROWS=a,b,...     run only these sections (names above)
 #   REPEAT=N         runs of each short measurement, median reported (default 3)
 #   BENCH_OUT=FILE   also write the table there (default Data/bench.md)
 #   WAIT_QUIET=S     first wait up to S seconds for a load average below 1
 #
 # Every figure in the table comes from a command run by this script in this
 # run; raw outputs (/usr/bin/time -v, predictions, models) are kept in
-# build/bench/ for checking. A row that is not measured says so: this script
-# never prints a figure it did not measure.
+# build/bench/ for checking (generated sparse files stay there, keyed by their
+# gensparse arguments). A row that is not measured says so: this script never
+# prints a figure it did not measure.
 #
 # Layout: each section is a function that measures and calls `row` to add
 # lines to the table; `main` runs the sections and prints the table once at the
 # end. The liblinear baseline runs before the cluster rows of the same section
-# and leaves its figures in LL_* variables for the ratios.
+# and leaves its figures in LL_* arrays (by model prefix) for the ratios.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 QUICK=${QUICK:-0}
 REPEAT=${REPEAT:-3}
-SECTIONS=${ROWS:-dispatch,ingest,train,predict,memory,lan}
+SECTIONS=${ROWS:-dispatch,ingest,train,predict,sparse,memory,lan}
 BENCH_OUT=${BENCH_OUT:-Data/bench.md}
 BIN=${NC_REL_BIN:-bin}
 WORK=build/bench
@@ -48,6 +75,9 @@ TEST_CSV=$DATA_DIR/test.csv
 
 TABLE=()  # table lines, in the order the rows were measured
 NOTES=()  # footnotes printed under the table
+# liblinear baselines, by model prefix ($WORK/ll_s0, ...): wall seconds, peak
+# RSS MB, test accuracy, primal objective
+declare -A LL_SEC=() LL_RSS=() LL_ACC=() LL_OBJ=()
 
 die() {
     echo "bench: $*" >&2
@@ -70,7 +100,8 @@ lines_of() {
 
 # timed NAME CMD...: runs CMD under /usr/bin/time -v, keeping its stdout in
 # $WORK/NAME.out and the time report in $WORK/NAME.time. Sets T_SEC (wall
-# seconds) and T_RSS_MB (peak resident set size in MB). Returns CMD's status.
+# seconds), T_CPU (user + system CPU seconds) and T_RSS_MB (peak resident set
+# size in MB). Returns CMD's status.
 timed() {
     local name=$1
     shift
@@ -81,6 +112,8 @@ timed() {
                 for (i = 1; i <= n; i++) s = s * 60 + p[i]
                 printf "%.2f", s }' "$WORK/$name.time")
     T_RSS_MB=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' \
+               "$WORK/$name.time")
+    T_CPU=$(awk -F': ' '/(User|System) time \(seconds\)/ { s += $2 } END { printf "%.2f", s }' \
                "$WORK/$name.time")
     if [ "$rc" -ne 0 ]; then
         echo "bench: '$*' failed (status $rc); see $WORK/$name.err" >&2
@@ -117,25 +150,38 @@ accuracy_of() {
 
 # ---------------------------------------------------------------- baseline --
 
-# liblinear-train -s SOLVER -B 1 on the training set. Sets LL_TRAIN_SEC_<s>,
-# LL_TRAIN_RSS_<s> and leaves the model in $WORK/ll_s<s>.model.
+# liblinear's primal objective (C 1, the default of both) of MODEL on the
+# libsvm file SVM for SOLVER, by bin/primal; "?" when it cannot be computed.
+objective_of() {
+    "$BIN/primal" "$1" "$2" 1 "$3" 2>>"$WORK/primal.err" || echo "?"
+}
+
+# baseline_train S [PREFIX TRAIN TEST]: liblinear-train -s S -B 1 on TRAIN
+# (default $TRAIN_SVM) into PREFIX.model (default $WORK/ll_sS), then the test
+# accuracy on TEST (default $TEST_SVM) with predictions in PREFIX.test.pred.
+# Sets LL_SEC, LL_RSS, LL_ACC and LL_OBJ (primal objective) [PREFIX], and for
+# the default prefix LL_TRAIN_SEC_<s>, LL_TRAIN_RSS_<s>, LL_TEST_ACC_<s>.
 baseline_train() {
-    local s=$1 n
-    n=$(lines_of "$TRAIN_SVM")
-    timed "ll_train_s$s" liblinear-train -q -s "$s" -B 1 "$TRAIN_SVM" "$WORK/ll_s$s.model" || {
-        row "train" "liblinear-train -s $s -B 1, $n rows" "—" "failed" "—" "see $WORK/ll_train_s$s.err"
+    local s=$1 prefix=${2:-$WORK/ll_s$1} train=${3:-$TRAIN_SVM} test=${4:-$TEST_SVM} n tag
+    n=$(lines_of "$train")
+    tag=$(basename "$prefix")
+    timed "${tag}_train" liblinear-train -q -s "$s" -B 1 "$train" "$prefix.model" || {
+        row "train" "liblinear-train -s $s -B 1, $n rows" "—" "failed" "—" "see $WORK/${tag}_train.err"
         return 1
     }
-    printf -v "LL_TRAIN_SEC_$s" '%s' "$T_SEC"
-    printf -v "LL_TRAIN_RSS_$s" '%s' "$T_RSS_MB"
+    LL_SEC[$prefix]=$T_SEC
+    LL_RSS[$prefix]=$T_RSS_MB
     # Test accuracy of this model, so the cluster's accuracy has a reference.
-    liblinear-predict "$TEST_SVM" "$WORK/ll_s$s.model" "$WORK/ll_s$s.test.pred" \
-        >"$WORK/ll_s$s.test.acc" 2>&1
-    local acc
-    acc=$(accuracy_of "$WORK/ll_s$s.test.acc")
-    printf -v "LL_TEST_ACC_$s" '%s' "$acc"
-    row "train" "liblinear-train -s $s -B 1, $n rows x 784 (baseline)" "—" \
-        "$T_SEC s, $T_RSS_MB MB" "—" "1 run; test accuracy $acc"
+    liblinear-predict "$test" "$prefix.model" "$prefix.test.pred" >"$prefix.test.acc" 2>&1
+    LL_ACC[$prefix]=$(accuracy_of "$prefix.test.acc")
+    LL_OBJ[$prefix]=$(objective_of "$prefix.model" "$train" "$s")
+    if [ "$prefix" = "$WORK/ll_s$s" ]; then
+        printf -v "LL_TRAIN_SEC_$s" '%s' "$T_SEC"
+        printf -v "LL_TRAIN_RSS_$s" '%s' "$T_RSS_MB"
+        printf -v "LL_TEST_ACC_$s" '%s' "${LL_ACC[$prefix]}"
+    fi
+    row "train" "liblinear-train -s $s -B 1, $n rows x 784 of $train (baseline)" "—" \
+        "$T_SEC s, $T_RSS_MB MB" "—" "1 run; test accuracy ${LL_ACC[$prefix]}; primal objective ${LL_OBJ[$prefix]}"
 }
 
 # liblinear-predict with the -s 0 model on FILE. Sets LL_PRED_SEC_<tag>,
@@ -269,38 +315,86 @@ cluster_ingest() {
         "—" "—" "bin/data_bench split_file, best of 3 per run, median of $REPEAT"
 }
 
-# cluster_train_run TAG WORKERS SOLVER [NETNS...]: trains on $TRAIN_CSV with
-# WORKERS fresh workers (in the NETNS given, master on 10.200.0.1 then), tests
-# the model on $TEST_CSV with the same workers, and sets:
+# cluster_train_run TAG WORKERS SOLVER [NETNS...]: trains with WORKERS fresh
+# workers (in the NETNS given, master on 10.200.0.1 then), tests the model with
+# the same workers, and sets:
 #   CT_TOTAL CT_MODEL CT_SCHEMA CT_LOAD CT_TRON CT_PRED CT_WAIT  (master's time: line)
-#   CT_CPU (workers' CPU seconds, summed, during training), CT_ACC (test),
-#   CT_TRAIN_ACC, CT_AGREE (vs liblinear's test predictions), CT_WDIFF (relative
-#   L2 distance of the weights to liblinear's model), CT_M_RSS, CT_W_RSS
-# Returns non-zero (with CT_WHY) when a step failed.
+#   CT_WALL (master process), CT_MCPU (its CPU seconds), CT_CPU (workers' CPU seconds, summed, during
+#   training), CT_ACC (test), CT_TRAIN_ACC, CT_AGREE (vs liblinear's test
+#   predictions), CT_WDIFF (relative L2 distance of the weights to liblinear's
+#   model), CT_OBJ (objective line), CT_TRAFFIC (traffic line), CT_M_RSS, CT_W_RSS
+# Returns non-zero (with CT_WHY) when a step failed. What it runs is the
+# default configuration (dashboard and history on), changed by these
+# variables, set for the one call like CL_LOG_TAG:
+#   CT_DATA    training file (default $TRAIN_CSV, read with --scale none, the
+#              numbers of its .svm twin; a .svm file is read as is)
+#   CT_TEST    test file (default $TEST_CSV); "none": no test run
+#   CT_SVM     libsvm form of CT_DATA for the objective (default $TRAIN_SVM)
+#   CT_LL      liblinear baseline prefix (default $WORK/ll_sSOLVER): its
+#              .model and .test.pred are the reference
+#   CT_NODASH=1  --no-dashboard on the train and test runs
+#   CT_TIMEONLY=1  no objective and no weight comparison (repeat runs)
+#   CL_CURVE=1   CURVE on (cl_keys must have run first)
 cluster_train_run() {
     local tag=$1 w=$2 solver=$3 ip=127.0.0.1 cfg
     shift 3
     [ $# -gt 0 ] && ip=10.200.0.1
     cfg=$WORK/$tag.json
     CT_WHY=""
+    CT_LLP=${CT_LL:-$WORK/ll_s$solver}
     cl_config "$cfg" "$ip" || { CT_WHY="no free port"; return 1; }
     CT_LOADAVG=$(cut -d' ' -f1 /proc/loadavg)
     CL_LOG_TAG=$tag cl_workers_start "$cfg" "$w" "$@"
+    ct_train "$tag" "$cfg" "$w" "$solver" || { cl_workers_stop; return 1; }
+    CT_ACC="—"
+    CT_LOST_TEST="—"
+    CT_AGREE="—"
+    if [ "${CT_TEST:-$TEST_CSV}" != none ]; then
+        ct_test "$tag" "$cfg" "$w" "$solver" || { cl_workers_stop; return 1; }
+    fi
+    cl_workers_stop
+    CT_WDIFF="—"
+    CT_OBJ="objective not computed"
+    CT_TRAFFIC=$(traffic_note "$WORK/$tag.err")
+    [ "${CT_TIMEONLY:-0}" = 1 ] && return 0
+    # the awk comparison holds both models in memory: dense rows only
+    [ "${CT_TEST:-$TEST_CSV}" != none ] && [ -f "$CT_LLP.model" ] &&
+        CT_WDIFF=$(awk -f scripts/bench/model_diff.awk "$WORK/$tag.model" "$CT_LLP.model")
+    CT_OBJ=$(objective_note "$WORK/$tag.model" "${CT_SVM:-$TRAIN_SVM}" "$solver" "$CT_LLP")
+    return 0
+}
+
+# master_view: the words that choose the dashboard for one master run: a free
+# port of its own, or --no-dashboard with CT_NODASH=1.
+master_view() {
+    if [ "${CT_NODASH:-0}" = 1 ]; then
+        echo "--no-dashboard"
+    else
+        cl_dash_port
+    fi
+}
+
+# ct_train TAG CFG W SOLVER: the training run of cluster_train_run, with its
+# workers already started; sets the CT_* timings, CT_M_RSS and CT_W_RSS.
+ct_train() {
+    local tag=$1 cfg=$2 w=$3 solver=$4 data=${CT_DATA:-$TRAIN_CSV} view scale=()
+    [[ $data == *.csv ]] && scale=(--scale none)
+    read -ra view <<<"$(master_view)"
     cl_cpu_sampler_start "$WORK/$tag.cpu"
-    timed "$tag" "$BIN/master" train --config "$cfg" --data "$TRAIN_CSV" --scale none \
-        --solver "$solver" --bias 1 --strategy exact --min-workers "$w" --no-dashboard \
+    timed "$tag" "$BIN/master" train --config "$cfg" --data "$data" "${scale[@]}" \
+        --solver "$solver" --bias 1 --strategy exact --min-workers "$w" "${view[@]}" \
         --model "$WORK/$tag.model" --out "$WORK/$tag.sub.csv"
     local rc=$?
     cl_cpu_sampler_stop
     CT_M_RSS=$T_RSS_MB
     CT_WALL=$T_SEC
+    CT_MCPU=$T_CPU
     local pid
     CT_W_RSS=""
     for pid in "${CL_PIDS[@]}"; do CT_W_RSS+="$(cl_hwm_mb "$pid") "; done
     CT_W_RSS=${CT_W_RSS% }
     if [ "$rc" -ne 0 ]; then
         CT_WHY="master train failed (status $rc): $(tail -1 "$WORK/$tag.err")"
-        cl_workers_stop
         return 1
     fi
     local tl
@@ -319,10 +413,18 @@ cluster_train_run() {
     t1=$(cl_log_ms "$WORK/$tag.err" "TRON finished")
     CT_CPU="?"
     [ -n "$t0" ] && [ -n "$t1" ] && CT_CPU=$(cl_cpu_between "$WORK/$tag.cpu" "$t0" "$t1")
-    timed "$tag.test" "$BIN/master" test --config "$cfg" --data "$TEST_CSV" \
-        --model "$WORK/$tag.model" --out "$WORK/$tag.test.csv" --min-workers "$w" --no-dashboard
+    return 0
+}
+
+# ct_test TAG CFG W SOLVER: the test run of cluster_train_run on CT_TEST with
+# the model just trained; sets CT_ACC, CT_LOST_TEST, CT_AGREE.
+ct_test() {
+    local tag=$1 cfg=$2 w=$3 solver=$4 test=${CT_TEST:-$TEST_CSV} view scale=() rc
+    [[ $test == *.csv ]] && scale=(--scale none)
+    read -ra view <<<"$(master_view)"
+    timed "$tag.test" "$BIN/master" test --config "$cfg" --data "$test" \
+        --model "$WORK/$tag.model" --out "$WORK/$tag.test.csv" --min-workers "$w" "${view[@]}"
     rc=$?
-    cl_workers_stop
     if [ "$rc" -ne 0 ]; then
         CT_WHY="master test failed (status $rc): $(tail -1 "$WORK/$tag.test.err")"
         return 1
@@ -331,19 +433,49 @@ cluster_train_run() {
     CT_LOST_TEST=$(cl_lost "$WORK/$tag.test.err")
     predicted_col "$WORK/$tag.test.csv" >"$WORK/$tag.test.pred"
     CT_AGREE="?"
-    [ -f "$WORK/ll_s$solver.test.pred" ] &&
-        CT_AGREE=$(agreement "$WORK/$tag.test.pred" "$WORK/ll_s$solver.test.pred")
-    CT_WDIFF="?"
-    [ -f "$WORK/ll_s$solver.model" ] &&
-        CT_WDIFF=$(awk -f scripts/bench/model_diff.awk "$WORK/$tag.model" "$WORK/ll_s$solver.model")
+    [ -f "$CT_LLP.test.pred" ] && CT_AGREE=$(agreement "$WORK/$tag.test.pred" "$CT_LLP.test.pred")
     return 0
 }
 
-# train_row ROW WHAT SOLVER W: adds the table line for the last cluster_train_run
+# objective_note MODEL SVM SOLVER LLPREFIX: "objective ours X, liblinear Y,
+# diff Z %" (the issue's bar: |Z| <= 0.1), liblinear's from LL_OBJ[LLPREFIX].
+objective_note() {
+    local ours ll=${LL_OBJ[$4]:-}
+    ours=$(objective_of "$1" "$2" "$3")
+    [ -n "$ll" ] || { [ -f "$4.model" ] && ll=$(objective_of "$4.model" "$2" "$3"); }
+    [ -n "$ll" ] || ll="?"
+    awk -v a="$ours" -v b="$ll" 'BEGIN {
+        printf "objective ours %s, liblinear %s, diff ", a, b
+        d = (b == 0) ? 0 : (a - b) / b
+        if (a == "?" || b == "?" || b == 0) print "? %"
+        else {
+            note = ""
+            if (d > 0.001) note = " (over the 0.1 % bar)"
+            if (d < -0.001) note = " (beyond 0.1 %, ours lower: liblinear stopped further from the optimum)"
+            printf "%+.2g %%%s\n", 100 * d, note
+        }
+    }'
+}
+
+# traffic_note ERR: the master's traffic line (end of exact training) as
+# "master traffic X MB a round (sent+received; ...)", or that it is missing.
+traffic_note() {
+    local t
+    t=$(sed -n 's/.*traffic: \([0-9.]*\) MB sent to workers, \([0-9.]*\) MB received in \([0-9]*\) rounds (\([0-9.]*\) MB a round), \([0-9]*\) CG steps.*/\4 \1 \2 \3 \5/p' "$1" | tail -1)
+    if [ -z "$t" ]; then
+        echo "traffic not reported by this build"
+        return 0
+    fi
+    read -r per sent recv rounds cg <<<"$t"
+    echo "master traffic $per MB a round (sent+received; $sent MB sent, $recv MB received in $rounds rounds, $cg CG steps)"
+}
+
+# train_row ROW WHAT SOLVER W [NOTE]: adds the table line for the last
+# cluster_train_run, NOTE first in its notes
 train_row() {
-    local rowname=$1 what=$2 s=$3 w=$4 ll="—" r="—" llsec llacc par
-    llsec=$(eval echo "\${LL_TRAIN_SEC_$s:-}")
-    llacc=$(eval echo "\${LL_TEST_ACC_$s:-}")
+    local rowname=$1 what=$2 s=$3 w=$4 extra=${5:-} ll="—" r="—" llsec llacc par
+    llsec=${LL_SEC[$CT_LLP]:-}
+    llacc=${LL_ACC[$CT_LLP]:-}
     [ -n "$llsec" ] && ll="$llsec s, test $llacc" && r=$(ratio "$CT_MODEL" "$llsec")
     # workers' CPU during training, spread over the cores they could use
     par=$((w < $(nproc) ? w : $(nproc)))
@@ -351,22 +483,26 @@ train_row() {
     comp=$(awk -v c="$CT_CPU" -v p="$par" 'BEGIN { if (c == "?") print "?"; else printf "%.1f", c / p }')
     other=$(awk -v t="$CT_TRON" -v c="$comp" 'BEGIN { if (c == "?") print "?"; else printf "%.1f", t - c }')
     row "$rowname" "$what" "$CT_MODEL s, test $CT_ACC" "$ll" "$r" \
-        "file to model: reading $CT_SCHEMA s (schema pass) + $CT_LOAD s (shards to workers), training $CT_TRON s (workers' CPU $CT_CPU s over $par core(s) ≈ $comp s computing, ≈ $other s communication and waiting); then $CT_PRED s predicting the training rows (submission_train.csv); master process $CT_WALL s incl. $CT_WAIT s waiting for workers; test predictions agree with liblinear's on $CT_AGREE; weights' relative L2 distance to liblinear's model $CT_WDIFF; training accuracy $CT_TRAIN_ACC; load average when it started $CT_LOADAVG; workers declared lost by the master: $CT_LOST in training, $CT_LOST_TEST in the test run"
+        "${extra:+$extra; }$CT_OBJ; $CT_TRAFFIC; file to model: reading $CT_SCHEMA s (schema pass) + $CT_LOAD s (shards to workers), training $CT_TRON s (workers' CPU $CT_CPU s over $par core(s) ≈ $comp s computing, ≈ $other s communication and waiting); then $CT_PRED s predicting the training rows (submission_train.csv); master process $CT_WALL s incl. $CT_WAIT s waiting for workers; test predictions agree with liblinear's on $CT_AGREE; weights' relative L2 distance to liblinear's model $CT_WDIFF; training accuracy $CT_TRAIN_ACC; load average when it started $CT_LOADAVG; workers declared lost by the master: $CT_LOST in training, $CT_LOST_TEST in the test run"
 }
 
 # bin/master train --strategy exact -s 0 -B 1 on $TRAIN_CSV (--scale none: the
 # numbers liblinear reads from the .svm twin) with 1, 2 and 4 local workers
-# (1 and 2 with QUICK), and -s 2 with 2 workers.
+# (1 and 2 with QUICK), and -s 2 with 2 workers, all in the default
+# configuration (dashboard and history on). Beside the 2-worker -s 0 row: the
+# same with --no-dashboard and with CURVE on; then the demo (cluster_demo).
 cluster_train() {
     local w counts="1 2 4"
     [ "$QUICK" = 1 ] && counts="1 2"
     for w in $counts; do
         local what="exact L2R_LR (-s 0) -B 1, $w worker$([ "$w" = 1 ] || echo s), $TRAIN_CSV"
+        [ "$QUICK" = 1 ] && [ "$w" = 2 ] && what+=" (the demo's command and data)"
         if cluster_train_run "train_w$w" "$w" 0; then
             train_row "train" "$what" 0 "$w"
             if [ "$w" = 2 ]; then
                 LOOP_W2_SEC=$CT_MODEL
                 MEM_TRAIN="master $CT_M_RSS MB; workers $(sed 's/ / MB, /g' <<<"$CT_W_RSS") MB"
+                train_twins "train" "$what" train_w2
             fi
         else
             row "train" "$what" "failed" "—" "—" "$CT_WHY"
@@ -377,6 +513,110 @@ cluster_train() {
         train_row "train" "$what" 2 2
     else
         row "train" "$what" "failed" "—" "—" "$CT_WHY"
+    fi
+    cluster_demo
+}
+
+# train_twins ROW WHAT TAG: after a dashboard-on 2-worker -s 0 run TAG (its
+# CT_* still set), the same run with --no-dashboard and (for the Fashion-MNIST
+# row, not the demo) with CURVE on, each as a row of its own. The ratios use
+# medians: REPEAT-1 more rounds of (default, --no-dashboard, CURVE) training
+# runs alternate with each other, so that load from others hits all alike.
+train_twins() {
+    local rowname=$1 what=$2 tag=$3 curve=0
+    TW_ON=("$CT_MODEL") TW_ON_WALL=("$CT_WALL") TW_ON_CPU=("$CT_MCPU")
+    TW_OFF=() TW_OFF_WALL=() TW_OFF_CPU=() TW_CV=() TW_CV_WALL=() TW_CV_CPU=()
+    local cwhat="$what, CURVE on (security.curve true, keys from master keygen)"
+    [ "$rowname" = train ] && curve=1
+    if CT_NODASH=1 cluster_train_run "${tag}_nodash" 2 0; then
+        TW_OFF+=("$CT_MODEL") TW_OFF_WALL+=("$CT_WALL") TW_OFF_CPU+=("$CT_MCPU")
+        twin_rounds "$tag" "$curve"
+        train_row "$rowname" "$what, --no-dashboard (twin of the row above)" 0 2 \
+            "dashboard on / off: $(twin_ratio TW_ON TW_OFF 5)"
+    else
+        row "$rowname" "$what, --no-dashboard" "failed" "—" "—" "$CT_WHY"
+        twin_rounds "$tag" "$curve"
+    fi
+    [ "$curve" = 1 ] || return 0
+    if [ -z "$CL_KEYDIR" ] && ! cl_keys; then
+        row "$rowname" "$cwhat" "not measured: $CL_KEYS_WHY" "—" "—" ""
+    elif CL_CURVE=1 cluster_train_run "${tag}_curve" 2 0; then
+        TW_CV+=("$CT_MODEL") TW_CV_WALL+=("$CT_WALL") TW_CV_CPU+=("$CT_MCPU")
+        if grep -q "CURVE on" "$WORK/${tag}_curve.err"; then
+            train_row "$rowname" "$cwhat" 0 2 \
+                "CURVE on / off (dashboard on in both): $(twin_ratio TW_CV TW_ON 10)"
+        else
+            row "$rowname" "$cwhat" "not CURVE: the master did not log 'CURVE on'" "—" "—" "see $WORK/${tag}_curve.err"
+        fi
+    else
+        row "$rowname" "$cwhat" "failed" "—" "—" "$CT_WHY"
+    fi
+}
+
+# twin_rounds TAG CURVE: REPEAT-1 rounds of training runs (no test run):
+# default, --no-dashboard, and CURVE on when CURVE is 1; adds their times to
+# TW_ON/TW_OFF/TW_CV (file to model), *_WALL (master process) and *_CPU
+# (master's CPU seconds). CT_* and
+# CT_WHY are saved and restored, so the caller's row shows its own run.
+twin_rounds() {
+    local tag=$1 curve=$2 i v
+    local -A saved=()
+    for v in CT_MODEL CT_WALL CT_MCPU CT_TOTAL CT_SCHEMA CT_LOAD CT_TRON CT_PRED CT_WAIT CT_CPU CT_ACC \
+        CT_TRAIN_ACC CT_AGREE CT_WDIFF CT_OBJ CT_TRAFFIC CT_M_RSS CT_W_RSS CT_LOST CT_LOST_TEST \
+        CT_LOADAVG CT_LLP CT_WHY; do
+        saved[$v]=${!v:-}
+    done
+    [ "$curve" = 1 ] && [ -z "$CL_KEYDIR" ] && { cl_keys || curve=0; }
+    for ((i = 2; i <= REPEAT; i++)); do
+        CT_TEST=none CT_TIMEONLY=1 cluster_train_run "${tag}_r$i" 2 0 &&
+            TW_ON+=("$CT_MODEL") TW_ON_WALL+=("$CT_WALL") TW_ON_CPU+=("$CT_MCPU")
+        CT_TEST=none CT_TIMEONLY=1 CT_NODASH=1 cluster_train_run "${tag}_nodash_r$i" 2 0 &&
+            TW_OFF+=("$CT_MODEL") TW_OFF_WALL+=("$CT_WALL") TW_OFF_CPU+=("$CT_MCPU")
+        [ "$curve" = 1 ] && CT_TEST=none CT_TIMEONLY=1 CL_CURVE=1 cluster_train_run "${tag}_curve_r$i" 2 0 &&
+            TW_CV+=("$CT_MODEL") TW_CV_WALL+=("$CT_WALL") TW_CV_CPU+=("$CT_MCPU")
+    done
+    for v in "${!saved[@]}"; do printf -v "$v" '%s' "${saved[$v]}"; done
+}
+
+# twin_ratio A B PCT: for the arrays A, B (file-to-model seconds), A_WALL,
+# B_WALL (master process) and A_CPU, B_CPU (master's CPU seconds): "file to
+# model median 5.01 s (runs) / 4.90 s (runs) = 1.022, master process ... =
+# 1.015 (...; bar: within PCT %); master CPU 0.31 s / 0.20 s". The master's CPU
+# is what the dashboard itself costs, and other load on the machine barely
+# moves it.
+twin_ratio() {
+    local -n a=$1 b=$2 aw=${1}_WALL bw=${2}_WALL ac=${1}_CPU bc=${2}_CPU
+    local ma mb mwa mwb mca mcb
+    ma=$(printf '%s\n' "${a[@]}" | median)
+    mb=$(printf '%s\n' "${b[@]}" | median)
+    mwa=$(printf '%s\n' "${aw[@]}" | median)
+    mwb=$(printf '%s\n' "${bw[@]}" | median)
+    mca=$(printf '%s\n' "${ac[@]}" | median)
+    mcb=$(printf '%s\n' "${bc[@]}" | median)
+    awk -v a="$ma" -v b="$mb" -v c="$mwa" -v d="$mwb" -v p="$3" -v ra="${a[*]}" -v rb="${b[*]}" \
+        -v n="${#a[@]}/${#b[@]}" -v e="$mca" -v f="$mcb" -v rc="${ac[*]}" -v rd="${bc[*]}" 'BEGIN {
+        printf "file to model median %s s (%s) / %s s (%s) = %s, master process %s s / %s s = %s (medians of %s alternating runs; bar: within %s %%); master CPU (user+sys) median %s s (%s) / %s s (%s)",
+            a, ra, b, rb, (b > 0 ? sprintf("%.3f", a / b) : "?"), c, d, (d > 0 ? sprintf("%.3f", c / d) : "?"), n, p, e, rc, f, rd }'
+}
+
+# The demo (scripts/demo.sh: `bin/master train --scale none` on Data/train.csv
+# with 2 workers, the default config), dashboard on and --no-dashboard, against
+# liblinear-train on Data/train.svm. With QUICK=1 that is the 2-worker train
+# row and its twin above (same command, same data), so they are not run twice.
+cluster_demo() {
+    if [ "$QUICK" = 1 ]; then
+        NOTES+=("demo: with QUICK=1 the bench trains on the demo's data (Data/train.csv), so the 2-worker -s 0 train row and its --no-dashboard twin are the demo's command (scripts/demo.sh: master train --scale none --min-workers 2, dashboard on) with and without the dashboard.")
+        return 0
+    fi
+    local prefix=$WORK/ll_demo_s0 what="the demo: master train --scale none, 2 workers, Data/train.csv (scripts/demo.sh)"
+    baseline_train 0 "$prefix" Data/train.svm Data/test.svm || return 1
+    if CT_DATA=Data/train.csv CT_TEST=Data/test.csv CT_SVM=Data/train.svm CT_LL=$prefix \
+        cluster_train_run demo 2 0; then
+        train_row "demo" "$what" 0 2
+        CT_DATA=Data/train.csv CT_TEST=Data/test.csv CT_SVM=Data/train.svm CT_LL=$prefix \
+            train_twins "demo" "$what" demo
+    else
+        row "demo" "$what" "failed" "—" "—" "$CT_WHY"
     fi
 }
 
@@ -410,11 +650,12 @@ predict_runs() {
         return 1
     }
     CL_LOG_TAG=predict_$ptag cl_workers_start "$cfg" 2
-    local m_rss=0 wt
+    local m_rss=0 wt view
     for ((i = 1; i <= REPEAT; i++)); do
         tag=predict_${ptag}_$i
-        timed "$tag" "$BIN/master" test --config "$cfg" --data "$TRAIN_SVM" "$@" \
-            --model "$WORK/ll_s0.model" --out "$WORK/$tag.csv" --min-workers 2 --no-dashboard || {
+        read -ra view <<<"$(master_view)"
+        timed "$tag" "$BIN/master" test --config "$cfg" --data "$TRAIN_SVM" "$@" "${view[@]}" \
+            --model "$WORK/ll_s0.model" --out "$WORK/$tag.csv" --min-workers 2 || {
             row "predict" "$what" "failed" "$ll" "—" "$(tail -1 "$WORK/$tag.err")"
             cl_workers_stop
             return 1
@@ -442,6 +683,74 @@ predict_runs() {
     [ -n "${LL_PRED_SEC_train:-}" ] && r=$(ratio "$med" "$LL_PRED_SEC_train")
     row "predict" "$what" "$med s, $acc" "$ll" "$r" \
         "median of $REPEAT (${secs[*]} s: master process minus ${waits[*]} s waiting for workers to reconnect);${ntasks:+ $ntasks shard(s);} predictions $same; workers declared lost: $lost"
+}
+
+# ------------------------------------------------------------------ sparse --
+# Sparse, high-dimensional data (the shape of text) from bin/gensparse,
+# liblinear-train -s 0 -B 1 against 2 workers (dashboard on), with the issue's
+# memory bound for the master: peak RSS <= 8 x model size + 100 MB, model size
+# = features x weight vectors x 8 bytes (1 vector for 2 classes, else one per
+# class). Shapes: ROWS FEATURES NNZ CLASSES SKEW SEED (rows / 5 with QUICK).
+SPARSE_SHAPES=("100000 1000000 30 2 1 1" "50000 200000 27 20 1 2")
+
+cluster_sparse() {
+    local shape
+    for shape in "${SPARSE_SHAPES[@]}"; do
+        # shellcheck disable=SC2086 # six numbers
+        sparse_shape $shape
+    done
+}
+
+# sparse_file ROWS FEATURES NNZ CLASSES SKEW SEED: prints the path of the
+# generated file, cached under $WORK by its arguments (the same arguments give
+# the same bytes).
+sparse_file() {
+    local f
+    f=$WORK/sparse_$(tr ' ' _ <<<"$*").svm
+    if [ ! -s "$f" ]; then
+        if ! "$BIN/gensparse" "$@" >"$f.tmp" 2>"$WORK/gensparse.err" || ! mv "$f.tmp" "$f"; then
+            rm -f "$f.tmp"
+            return 1
+        fi
+    fi
+    echo "$f"
+}
+
+# sparse_shape ROWS FEATURES NNZ CLASSES SKEW SEED: the baseline row and the
+# cluster row for one shape.
+sparse_shape() {
+    local rows=$1 nf=$2 nnz=$3 k=$4 skew=$5 seed=$6 file key what prefix
+    [ "$QUICK" = 1 ] && rows=$((rows / 5))
+    what="$rows rows x $nf features, $nnz non-zeros a row, $k classes, skew $skew (gensparse $rows $nf $nnz $k $skew $seed)"
+    file=$(sparse_file "$rows" "$nf" "$nnz" "$k" "$skew" "$seed") || {
+        row "sparse" "$what" "not measured: gensparse failed" "—" "—" "$(tail -1 "$WORK/gensparse.err")"
+        return 1
+    }
+    key=sparse_${rows}x${nf}_k$k
+    prefix=$WORK/ll_$key
+    timed "ll_${key}_train" liblinear-train -q -s 0 -B 1 "$file" "$prefix.model" || {
+        row "sparse" "liblinear-train -s 0 -B 1, $what" "—" "failed" "—" "see $WORK/ll_${key}_train.err"
+        return 1
+    }
+    LL_SEC[$prefix]=$T_SEC
+    LL_RSS[$prefix]=$T_RSS_MB
+    LL_OBJ[$prefix]=$(objective_of "$prefix.model" "$file" 0)
+    row "sparse" "liblinear-train -s 0 -B 1, $what (baseline)" "—" "$T_SEC s, $T_RSS_MB MB" "—" \
+        "1 run; primal objective ${LL_OBJ[$prefix]}; $file"
+    local cwhat="exact L2R_LR (-s 0) -B 1, 2 workers, $what"
+    if ! CT_DATA=$file CT_TEST=none CT_SVM=$file CT_LL=$prefix cluster_train_run "$key" 2 0; then
+        row "sparse" "$cwhat" "failed" "${LL_SEC[$prefix]} s" "—" "$CT_WHY"
+        return 1
+    fi
+    local nr_w=$k bound
+    [ "$k" = 2 ] && nr_w=1
+    bound=$(awk -v f="$nf" -v w="$nr_w" -v m="$CT_M_RSS" 'BEGIN {
+        size = f * w * 8 / 1048576; b = 8 * size + 100
+        printf "master peak RSS %d MB %s 8 x model (%d features x %d vector%s x 8 B = %.1f MB) + 100 MB = %.0f MB: %s",
+            m, (m <= b ? "<=" : ">"), f, w, (w > 1 ? "s" : ""), size, b, (m <= b ? "holds" : "DOES NOT HOLD") }')
+    row "sparse" "$cwhat" "$CT_MODEL s; master $CT_M_RSS MB, workers $(sed 's/ / MB, /g' <<<"$CT_W_RSS") MB" \
+        "${LL_SEC[$prefix]} s, ${LL_RSS[$prefix]} MB" "$(ratio "$CT_MODEL" "${LL_SEC[$prefix]}")" \
+        "bound: $bound; $CT_OBJ; $CT_TRAFFIC; file to model: reading $CT_SCHEMA s + $CT_LOAD s (shards to workers), training $CT_TRON s (workers' CPU $CT_CPU s); then $CT_PRED s predicting the training rows; master process $CT_WALL s incl. $CT_WAIT s waiting for workers; training accuracy $CT_TRAIN_ACC; load average when it started $CT_LOADAVG; workers declared lost: $CT_LOST; peak RSS: master /usr/bin/time -v, workers VmHWM"
 }
 
 # Peak RSS (VmHWM) of the master and of each worker, from the 2-worker train
@@ -507,13 +816,15 @@ main() {
     # work in this tree) cannot mix two versions in one table.
     mkdir -p "$WORK/bin"
     local b
-    for b in master worker data_bench; do
+    for b in master worker data_bench primal gensparse; do
         [ -x "$BIN/$b" ] && cp "$BIN/$b" "$WORK/bin/$b.tmp" && mv "$WORK/bin/$b.tmp" "$WORK/bin/$b"
     done
-    [ -x "$WORK/bin/master" ] && [ -x "$WORK/bin/worker" ] || die "$BIN/master or $BIN/worker missing; run make"
+    for b in master worker primal gensparse; do
+        [ -x "$WORK/bin/$b" ] || die "$BIN/$b missing; run make"
+    done
     BIN=$WORK/bin
     local rev
-    rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
     # WAIT_QUIET=S: wait up to S seconds for a 1-minute load average below 1,
     # since the workers' compute threads yield to any other load (SCHED_IDLE).
     local waited=0
@@ -542,6 +853,7 @@ main() {
         baseline_predict train "$TRAIN_SVM"
         cluster_predict
     fi
+    want sparse && cluster_sparse
     want memory && cluster_memory
     want lan && cluster_lan
 

@@ -3,7 +3,11 @@
 # measurements the table needs (peak RSS, CPU seconds, the master's timings).
 #   . scripts/bench/cluster.sh   (after WORK and BIN are set)
 #
-#   cl_config FILE [MASTER_IP]     config with free ports, history under $WORK
+#   cl_config FILE [MASTER_IP]     config with free ports, history under $WORK;
+#                                  CURVE on with the keys of cl_keys when
+#                                  CL_CURVE=1
+#   cl_keys                        key pairs for the master and workers w1..w8
+#   cl_dash_port                   --set dashboard.port=P, a free port for one run
 #   cl_workers_start N [NETNS...]  N workers (--slots 1); in NETNS[i] when given
 #   cl_workers_stop                SIGTERM, wait; sets CL_W_RSS (MB list)
 #   cl_cpu_sampler_start FILE      samples the workers' CPU ticks every 0.2 s
@@ -35,37 +39,75 @@ cl_free_port() {
 }
 
 # cl_config FILE [MASTER_IP]: a private config so that the bench never talks
-# to a demo or a test running on the default ports.
+# to a demo or a test running on the default ports. With CL_CURVE=1 the
+# config turns CURVE on with the master key and the workers' public keys from
+# cl_keys (which must have run); workers started with CL_CURVE=1 use theirs.
 cl_config() {
-    local file=$1 ip=${2:-127.0.0.1} tp rp hp dp
+    local file=$1 ip=${2:-127.0.0.1} tp rp hp dp security=""
     tp=$(cl_free_port) && rp=$(cl_free_port) && hp=$(cl_free_port) && dp=$(cl_free_port) || return 1
+    if [ "${CL_CURVE:-0}" = 1 ]; then
+        security=",
+  \"security\": {\"curve\": true, \"secret_key_file\": \"$CL_KEYDIR/master.key\",
+               \"master_public_key\": \"$CL_KEYDIR/master.pub\",
+               \"authorized_keys\": \"$CL_KEYDIR/authorized_keys\"}"
+    fi
     cat >"$file" <<JSON
 {
   "master": {"ip": "$ip", "task_port": $tp, "result_port": $rp, "heartbeat_port": $hp},
   "dashboard": {"host": "127.0.0.1", "port": $dp, "token": ""},
   "history": {"db": "$WORK/history.db", "retention_days": 7},
   "model": {"file": "$WORK/model.txt"},
-  "output": {"train": "$WORK/submission_train.csv", "test": "$WORK/submission_test.csv"}
+  "output": {"train": "$WORK/submission_train.csv", "test": "$WORK/submission_test.csv"}$security
 }
 JSON
 }
 
+# cl_dash_port: prints "--set dashboard.port=P" words with a port not handed
+# out before, so that each master run's dashboard has a free port of its own.
+cl_dash_port() {
+    local p
+    p=$(cl_free_port) || return 1
+    echo "--set dashboard.port=$p"
+}
+
+CL_KEYDIR=""
+# cl_keys: CurveZMQ key pairs master and w1..w8 in $WORK/keys (made once with
+# `master keygen NAME`, kept across runs) and an authorized_keys listing the
+# workers. Sets CL_KEYDIR (absolute) or fails with CL_KEYS_WHY.
+cl_keys() {
+    local dir n bin
+    dir=$(cd "$WORK" && pwd)/keys
+    bin=$(cd "$BIN" && pwd)
+    mkdir -p "$dir" || { CL_KEYS_WHY="cannot create $dir"; return 1; }
+    for n in master w1 w2 w3 w4 w5 w6 w7 w8; do
+        [ -f "$dir/$n.key" ] && [ -f "$dir/$n.pub" ] && continue
+        rm -f "$dir/$n.key" "$dir/$n.pub"
+        (cd "$dir" && "$bin/master" keygen "$n" >/dev/null 2>"$dir/keygen.err") ||
+            { CL_KEYS_WHY="master keygen $n failed: $(tail -1 "$dir/keygen.err")"; return 1; }
+    done
+    { echo "# bench workers"; cat "$dir"/w[1-8].pub; } >"$dir/authorized_keys"
+    CL_KEYDIR=$dir
+}
+
 # cl_workers_start CONFIG N [NETNS...]: N workers w1..wN with one slot each,
 # logs in $WORK/${CL_LOG_TAG}-wI.log. Worker I runs inside the I-th NETNS if
-# given.
+# given, and with its key wI.key from cl_keys when CL_CURVE=1.
 cl_workers_start() {
-    local cfg=$1 n=$2 i ns
+    local cfg=$1 n=$2 i ns key
     shift 2
     CL_PIDS=()
     for ((i = 1; i <= n; i++)); do
         ns=${1:-}
         [ $# -gt 0 ] && shift
+        key=()
+        [ "${CL_CURVE:-0}" = 1 ] && key=(--set "security.secret_key_file=$CL_KEYDIR/w$i.key")
         if [ -n "$ns" ]; then
             # ip netns exec execs the worker, so $! is the worker itself
-            ip netns exec "$ns" "$BIN/worker" --config "$cfg" --name "w$i" --slots 1 \
+            ip netns exec "$ns" "$BIN/worker" --config "$cfg" --name "w$i" --slots 1 "${key[@]}" \
                 >"$WORK/${CL_LOG_TAG:-worker}-w$i.log" 2>&1 &
         else
-            "$BIN/worker" --config "$cfg" --name "w$i" --slots 1 >"$WORK/${CL_LOG_TAG:-worker}-w$i.log" 2>&1 &
+            "$BIN/worker" --config "$cfg" --name "w$i" --slots 1 "${key[@]}" \
+                >"$WORK/${CL_LOG_TAG:-worker}-w$i.log" 2>&1 &
         fi
         CL_PIDS+=($!)
     done
