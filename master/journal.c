@@ -210,9 +210,16 @@ static int queue_class(journal_t *j, const char *key, const journal_class_t *c) 
         s->buf = buf;
         s->cap = n;
     }
-    if (n) memcpy(s->buf, c->w, n * sizeof *s->buf);
+    if (c->at) {
+        memset(s->buf, 0, n * sizeof *s->buf);
+        for (int k = 0; k < c->nw; k++)
+            if ((size_t)c->at[k] < n) s->buf[c->at[k]] = c->w[k];
+    } else if (n) {
+        memcpy(s->buf, c->w, n * sizeof *s->buf);
+    }
     s->c = *c;
     s->c.w = s->buf;
+    s->c.at = NULL;
     if (fresh) j->queued.n++;
     return 0;
 }

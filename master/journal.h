@@ -32,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct journal journal_t;
 
@@ -42,6 +43,11 @@ typedef struct journal_class {
     bool done;
     int n;           /* doubles in w */
     const double *w; /* borrowed when saving; owned by the journal_entries_t after loading */
+    /* Saving only, optional: w holds nw values for the columns at[0..nw-1]
+     * of the n journaled (the others are zero), so that a caller that
+     * trains on some columns needs no full-width copy of its own. */
+    const uint32_t *at;
+    int nw;
 } journal_class_t;
 
 /* Opens (creating when needed) the database at path and the table. */

@@ -316,17 +316,6 @@ static int active_columns(trainer_t *t, exact_t *x) {
     return 0;
 }
 
-/* a (x->na active columns) as n columns, zero where no row reaches. */
-static void to_full(const trainer_t *t, const exact_t *x, const double *a, double *full) {
-    if (!x->act) {
-        memcpy(full, a, (size_t)t->n * sizeof *full);
-        return;
-    }
-    memset(full, 0, (size_t)t->n * sizeof *full);
-    for (int j = 0; j < x->na; j++)
-        full[x->glob[j]] = a[j];
-}
-
 /* ---- journal resume ---- */
 
 static void journal_key(trainer_t *t) {
@@ -369,13 +358,8 @@ static void journal_resume(trainer_t *t, exact_t *x) {
 static void journal_store(trainer_t *t, exact_t *x) {
     if (!x->j) return;
     journal_class_t *jc = calloc((size_t)x->ncl, sizeof *jc);
-    double *full = x->act ? malloc((size_t)t->nr_w * (size_t)t->n * sizeof *full) : NULL;
     int m = 0;
-    if (!jc || (x->act && !full)) {
-        free(jc);
-        free(full);
-        return;
-    }
+    if (!jc) return;
     for (int i = 0; i < x->ncl; i++) {
         const tclass_t *c = &x->cl[i];
         if (c->fold != TRONMSG_ALL_ROWS) continue;
@@ -387,18 +371,14 @@ static void journal_store(trainer_t *t, exact_t *x) {
                                     .gnorm0 = st.gnorm0,
                                     .done = c->done,
                                     .n = t->n,
-                                    .w = tron_weights(c->tr)};
-        if (full) {
-            double *wf = full + (size_t)(m - 1) * (size_t)t->n;
-            to_full(t, x, tron_weights(c->tr), wf);
-            jc[m - 1].w = wf;
-        }
+                                    .w = tron_weights(c->tr),
+                                    .at = x->act ? x->glob : NULL,
+                                    .nw = x->na};
     }
     char err[512] = "";
     if (journal_save(x->j, t->journal_key, jc, (size_t)m, err, sizeof err) < 0)
         log_every(7, LOG_WARN, "%s (training goes on without a restart point)", err);
     free(jc);
-    free(full);
 }
 
 /* ---- TRON setup ---- */
@@ -710,7 +690,7 @@ int train_exact(trainer_t *t) {
     if (status == 0) status = newton_loop(t, &x);
     if (status == 0) status = assemble_model(t, &x);
     if (status == 0 && x.nf > 0) status = cross_validate(t, &x);
-    if (status == 0) journal_store(t, &x);
+    /* (no store here: the last Newton round journaled every class as done) */
     exact_free(t, &x);
     return status;
 }
