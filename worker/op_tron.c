@@ -119,7 +119,8 @@ typedef struct {
     size_t nsh;
     int n, nr_w;
     uint32_t m;     /* length of the wire vectors */
-    uint32_t *cols; /* compact: the m columns; NULL: all n */
+    uint64_t *bits; /* compact: the group's columns */
+    uint32_t *cols; /* compact: the m columns, made when needed; NULL: all n */
     bool need_lf;   /* some item is FUN, GRAD or HV */
     tronmsg_ans_t *ans;
     double *floss; /* [count]: one shard's FUN loss */
@@ -195,25 +196,25 @@ static void tron_shards_release(tron_work_t *t) {
     free(t->sh);
 }
 
-/* The compact column list: the union of the group's columns, which must be
- * the list the master named. */
+/* The compact columns: the union of the group's, which must be what the
+ * master named (count and hash); the list itself is made only when a
+ * shard needs it (shard_positions). */
 static int tron_columns(tron_work_t *t, char *err, size_t errlen) {
     const tronmsg_req_t *req = &t->req;
     t->m = req->m;
     if (!req->compact) return 0;
-    size_t words = colset_words((size_t)t->n);
-    uint64_t *bits = calloc(words + 1, sizeof *bits);
-    t->cols = malloc(((size_t)t->n + 1) * sizeof *t->cols);
-    if (!bits || !t->cols) {
-        free(bits);
+    size_t words = colset_words((size_t)t->n), m = 0;
+    t->bits = calloc(words + 1, sizeof *t->bits);
+    if (!t->bits) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < t->nsh; i++)
-        colset_or(bits, t->sh[i].st->cols, words);
-    size_t m = colset_list(bits, (size_t)t->n, t->cols);
-    uint64_t hash = colset_hash(bits, (size_t)t->n);
-    free(bits);
+        colset_or(t->bits, t->sh[i].st->cols, words);
+    if (t->n % 64) t->bits[words - 1] &= (1ull << (t->n % 64)) - 1;
+    for (size_t i = 0; i < words; i++)
+        m += (size_t)__builtin_popcountll(t->bits[i]);
+    uint64_t hash = colset_hash(t->bits, (size_t)t->n);
     if (m != req->m || hash != req->hash) {
         snprintf(err, errlen, "the request's %u columns are not the %zu this group touches", req->m,
                  m);
@@ -422,10 +423,15 @@ static int tron_tally(tron_work_t *t, char *err, size_t errlen) {
  * (the group's column list, or all n columns); NOPOS for a column the
  * shard does not touch (its local columns may be all n). -1 when the list
  * lacks a column the shard touches. */
-static int shard_positions(const tron_work_t *t, const shardstate_t *st, uint32_t *gpos) {
-    if (!t->cols) {
+static int shard_positions(tron_work_t *t, const shardstate_t *st, uint32_t *gpos) {
+    if (!t->req.compact) {
         memcpy(gpos, st->lcols, st->ms * sizeof *gpos);
         return 0;
+    }
+    if (!t->cols) {
+        t->cols = malloc(((size_t)t->m + 1) * sizeof *t->cols);
+        if (!t->cols) return -1;
+        colset_list(t->bits, (size_t)t->n, t->cols);
     }
     size_t g = 0;
     for (size_t j = 0; j < st->ms; j++) {
@@ -456,16 +462,29 @@ static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err
     size_t ms = st->ms, need = ms + 1;
     for (size_t i = 0; i < t->req.count; i++)
         need += item_local(&t->req.items[i], ms);
-    uint32_t *gpos = malloc((ms + 1) * sizeof *gpos);
-    double *buf = malloc(need * sizeof *buf);
+    /* the positions and the work arrays stay with the shard for its next
+     * task: the same group asks again every round */
+    uint64_t key = t->req.compact ? (t->req.hash ^ ((uint64_t)t->m << 1)) | 1 : 2;
+    if (!st->gpos) st->gpos = malloc((ms + 1) * sizeof *st->gpos);
+    if (need > st->workcap) {
+        free(st->work);
+        st->work = malloc(need * sizeof *st->work);
+        st->workcap = st->work ? need : 0;
+    }
+    uint32_t *gpos = st->gpos;
+    double *buf = st->work;
     int rc = -1;
     if (!gpos || !buf) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    if (shard_positions(t, st, gpos) < 0) {
-        snprintf(err, errlen, "the request's columns lack some of this shard's");
-        goto out;
+    if (st->gpos_key != key) {
+        st->gpos_key = 0;
+        if (shard_positions(t, st, gpos) < 0) {
+            snprintf(err, errlen, "the request's columns lack some of this shard's");
+            goto out;
+        }
+        st->gpos_key = key;
     }
     double *p = buf;
     t->scratch = p, p += ms;
@@ -501,8 +520,6 @@ static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err
     rc = 0;
 out:
     t->scratch = NULL;
-    free(buf);
-    free(gpos);
     return rc;
 }
 
@@ -520,6 +537,7 @@ static void tron_work_free(tron_work_t *t) {
     free(t->store);
     free(t->ans);
     free(t->cols);
+    free(t->bits);
     tron_shards_release(t);
     tronmsg_req_free(&t->req);
 }

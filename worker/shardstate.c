@@ -37,6 +37,8 @@ static void state_free(void *p) {
     if (!st) return;
     free_folds(st);
     free(st->lcols);
+    free(st->gpos);
+    free(st->work);
     bigbuf_free(&st->lnodes);
     if (!st->d || st->local.x != st->d->x) free(st->local.x);
     free(st->cols);

@@ -36,10 +36,16 @@ typedef struct shardstate {
      * column lcols[j] renumbered j + 1 (ms columns), so that no vector of
      * the whole width n is touched per task (built by shardstate_prepare). */
     size_t ms;
-    uint32_t *lcols;   /* [ms]: local column j is column lcols[j] of d */
-    dataset_t local;   /* d's rows renumbered (y borrowed from d), or d's own
-                        * rows when the shard touches most columns */
-    bigbuf_t lnodes;   /* the renumbered rows' nodes */
+    uint32_t *lcols; /* [ms]: local column j is column lcols[j] of d */
+    dataset_t local; /* d's rows renumbered (y borrowed from d), or d's own
+                      * rows when the shard touches most columns */
+    bigbuf_t lnodes; /* the renumbered rows' nodes */
+    /* OP_TRON's per-task arrays, kept for the next task of the same group
+     * (a worker's group of shards does not change from round to round): */
+    uint32_t *gpos;    /* [ms]: local column -> place in the request's vectors */
+    uint64_t gpos_key; /* the request layout gpos was made for (0: none) */
+    double *work;      /* the local vectors of one task */
+    size_t workcap;
     int folds;         /* views built for this many folds (0 = none) */
     dataset_t *views;  /* views[f]: local's rows with r % folds != f (borrowed) */
     linfun_t **lf;     /* [1 + folds]: 0 = every row, 1 + f = fold f; local columns */
