@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One class's newest state, copied from the caller. */
 typedef struct slot {
@@ -32,7 +33,14 @@ struct journal {
     batch_t writing;     /* the writer's own while busy */
     bool busy, stop;
     char failed[256]; /* the writer's last failure, told by the next save */
+    int64_t cost_us;  /* the writer's CPU time for its last batch */
 };
+
+static int64_t thread_cpu_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static const char *const SCHEMA_SQL =
     "CREATE TABLE IF NOT EXISTS train_journal ("
@@ -94,8 +102,11 @@ static void *writer_main(void *arg) {
         j->queued.n = 0;
         j->busy = true;
         pthread_mutex_unlock(&j->lock);
+        int64_t t0 = thread_cpu_us();
         int rc = write_batch(j->db, &j->writing, err, sizeof err);
+        int64_t spent = thread_cpu_us() - t0;
         pthread_mutex_lock(&j->lock);
+        j->cost_us = spent;
         if (rc < 0) snprintf(j->failed, sizeof j->failed, "%s", err);
         j->writing.n = 0;
         j->busy = false;
@@ -149,6 +160,13 @@ sqlfail:
 fail:
     journal_close(&j);
     return NULL;
+}
+
+int64_t journal_write_cost_ms(journal_t *j) {
+    pthread_mutex_lock(&j->lock);
+    int64_t ms = j->cost_us / 1000;
+    pthread_mutex_unlock(&j->lock);
+    return ms;
 }
 
 void journal_close(journal_t **jp) {

@@ -56,6 +56,10 @@ journal_t *journal_open(const char *path, char *err, size_t errlen);
  * sets *j to NULL. A failure of that last write is logged. */
 void journal_close(journal_t **j);
 
+/* CPU milliseconds the writer spent on its last batch (0 before the first):
+ * a caller saves less often when saving costs more. */
+int64_t journal_write_cost_ms(journal_t *j);
+
 /* Queues the given classes' states for key (copying their weights: the
  * caller's vectors are free again on return) to be written in one
  * transaction, replacing earlier rows of the same classes. Never waits for

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #define TRON_MAX_ITER 1000 /* liblinear's */
+#define JOURNAL_COST_FACTOR 20
 
 /* One trained function: a class, on all rows or on a cross-validation fold. */
 typedef struct tclass {
@@ -60,7 +61,9 @@ typedef struct exact {
     journal_t *j;
     journal_class_t *loaded; /* [nr_w]: classes read back by --resume */
     uint64_t id_base, next_id;
-    int rounds; /* TRON rounds */
+    int rounds;            /* TRON rounds */
+    bool unsaved;          /* a class advanced since the last restart point */
+    int64_t last_store_ms; /* when it was saved */
 } exact_t;
 
 /* ---- requests and answers ---- */
@@ -545,7 +548,18 @@ static int newton_loop(trainer_t *t, exact_t *x) {
         x->rounds++;
         if (status == 0) status = feed_round(t, x, &advanced);
         if (status != 0) return status;
-        if (advanced) journal_store(t, x);
+        /* A restart point after each step, but no more often than 20
+         * times what the last one cost the journal's thread (each is a copy
+         * of the model written to SQLite: on a busy PC that CPU is the
+         * workers'), so at most ~5 % of the job; and when a signal stops it. */
+        x->unsaved = x->unsaved || advanced;
+        int64_t now = clock_now_ms();
+        int64_t every = x->j ? JOURNAL_COST_FACTOR * journal_write_cost_ms(x->j) : 0;
+        if (x->unsaved && (now - x->last_store_ms >= every || *t->ctx->stop)) {
+            journal_store(t, x);
+            x->unsaved = false;
+            x->last_store_ms = now;
+        }
         if (*t->ctx->stop) {
             trainer_fail(t, "stopped by signal");
             return EXIT_JOB_FAILED;
