@@ -33,6 +33,16 @@ size_t colset_list(const uint64_t *bits, size_t n, uint32_t *cols) {
     return m;
 }
 
+size_t colset_count(const uint64_t *bits, size_t n) {
+    size_t m = 0, words = colset_words(n);
+    for (size_t wi = 0; wi < words; wi++) {
+        uint64_t w = bits[wi];
+        if (wi == words - 1 && n % 64) w &= (1ull << (n % 64)) - 1;
+        m += (size_t)__builtin_popcountll(w);
+    }
+    return m;
+}
+
 uint64_t colset_hash(const uint64_t *bits, size_t n) {
     uint64_t h = HASH_FNV1A_BASIS ^ (uint64_t)n;
     size_t words = colset_words(n);

@@ -36,6 +36,10 @@ void colset_or(uint64_t *dst, const uint64_t *src, size_t words);
  * only counts). Returns how many. */
 size_t colset_list(const uint64_t *bits, size_t n, uint32_t *cols);
 
+/* How many columns are set in bits (n columns; bits past n ignored), in
+ * n/64 steps: what colset_list() would return, without the list. */
+size_t colset_count(const uint64_t *bits, size_t n);
+
 /* The hash a request names its column list by: of the bitmap the list
  * comes from (n columns; the bits past n are ignored), one 64-bit word at
  * a time, so it costs n/64 steps, not m. */

@@ -114,15 +114,23 @@ int train_exact_answer(trainer_t *t, uint32_t shard, const void *data, size_t le
     return 0;
 }
 
+/* x->ubits = the columns shards ids[0..n-1] touch (ids NULL: shards 0..n-1);
+ * false when a shard's set is unknown. */
+static bool shards_union(exact_t *x, const uint32_t *ids, size_t n) {
+    memset(x->ubits, 0, x->words * sizeof *x->ubits);
+    for (size_t i = 0; i < n; i++) {
+        size_t s = ids ? ids[i] : i;
+        if (!x->has_bits[s]) return false;
+        colset_or(x->ubits, x->bits + s * x->words, x->words);
+    }
+    return true;
+}
+
 /* The columns group[0..n-1] touches, in x->cols, and their places among
  * the active columns in x->acols; how many, or -1 when the group touches
  * every column (or a shard's set is unknown): then vectors travel whole. */
 static long group_columns(trainer_t *t, exact_t *x, const uint32_t *group, size_t n) {
-    memset(x->ubits, 0, x->words * sizeof *x->ubits);
-    for (size_t i = 0; i < n; i++) {
-        if (!x->has_bits[group[i]]) return -1;
-        colset_or(x->ubits, x->bits + (size_t)group[i] * x->words, x->words);
-    }
+    if (!shards_union(x, group, n)) return -1;
     size_t m = colset_list(x->ubits, (size_t)t->n, x->cols);
     for (size_t j = 0; x->act && j < m; j++)
         x->acols[j] = x->act[x->cols[j]];
@@ -296,12 +304,8 @@ static int count_round(trainer_t *t, exact_t *x) {
 static int active_columns(trainer_t *t, exact_t *x) {
     size_t n = (size_t)t->n;
     x->na = t->n;
-    memset(x->ubits, 0, x->words * sizeof *x->ubits);
-    for (size_t s = 0; s < t->sp.nshards; s++) {
-        if (!x->has_bits[s]) return 0;
-        colset_or(x->ubits, x->bits + s * x->words, x->words);
-    }
-    size_t na = colset_list(x->ubits, n, NULL);
+    if (!shards_union(x, NULL, t->sp.nshards)) return 0;
+    size_t na = colset_count(x->ubits, n);
     if (na == n) return 0;
     x->act = malloc(n * sizeof *x->act);
     x->glob = malloc((na + 1) * sizeof *x->glob);

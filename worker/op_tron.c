@@ -114,7 +114,6 @@ typedef struct tron_shard {
 /* The working state of one OP_TRON request; op_tron frees it. */
 typedef struct {
     tronmsg_req_t req;
-    op_ctx_t *ctx;
     tron_shard_t *sh; /* [nsh]: the group, ascending (or the task's shard) */
     size_t nsh;
     int n, nr_w;
@@ -203,7 +202,7 @@ static int tron_columns(tron_work_t *t, char *err, size_t errlen) {
     const tronmsg_req_t *req = &t->req;
     t->m = req->m;
     if (!req->compact) return 0;
-    size_t words = colset_words((size_t)t->n), m = 0;
+    size_t words = colset_words((size_t)t->n);
     t->bits = calloc(words + 1, sizeof *t->bits);
     if (!t->bits) {
         snprintf(err, errlen, "out of memory");
@@ -211,9 +210,7 @@ static int tron_columns(tron_work_t *t, char *err, size_t errlen) {
     }
     for (size_t i = 0; i < t->nsh; i++)
         colset_or(t->bits, t->sh[i].st->cols, words);
-    if (t->n % 64) t->bits[words - 1] &= (1ull << (t->n % 64)) - 1;
-    for (size_t i = 0; i < words; i++)
-        m += (size_t)__builtin_popcountll(t->bits[i]);
+    size_t m = colset_count(t->bits, (size_t)t->n);
     uint64_t hash = colset_hash(t->bits, (size_t)t->n);
     if (m != req->m || hash != req->hash) {
         snprintf(err, errlen, "the request's %u columns are not the %zu this group touches", req->m,
@@ -449,6 +446,18 @@ static int shard_positions(tron_work_t *t, const shardstate_t *st, uint32_t *gpo
     return 0;
 }
 
+/* dst[j] = src[gpos[j]], 0 where the shard's column j is not in src. */
+static void gather(double *dst, const double *src, const uint32_t *gpos, size_t ms) {
+    for (size_t j = 0; j < ms; j++)
+        dst[j] = gpos[j] == NOPOS ? 0 : src[gpos[j]];
+}
+
+/* dst[gpos[j]] += src[j] where the column is in dst. */
+static void scatter_add(double *dst, const double *src, const uint32_t *gpos, size_t ms) {
+    for (size_t j = 0; j < ms; j++)
+        if (gpos[j] != NOPOS) dst[gpos[j]] += src[j];
+}
+
 /* The local vectors one item needs on a shard of ms columns. */
 static size_t item_local(const tronmsg_item_t *it, size_t ms) {
     size_t k = (it->w ? 1 : 0) + (it->s ? 1 : 0);
@@ -492,16 +501,8 @@ static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err
         const tronmsg_item_t *it = &t->req.items[i];
         if (!item_local(it, ms)) continue;
         t->win[i] = t->sin[i] = t->out[i] = NULL;
-        if (it->w) {
-            for (size_t j = 0; j < ms; j++)
-                p[j] = gpos[j] == NOPOS ? 0 : it->w[gpos[j]];
-            t->win[i] = p, p += ms;
-        }
-        if (it->s) {
-            for (size_t j = 0; j < ms; j++)
-                p[j] = gpos[j] == NOPOS ? 0 : it->s[gpos[j]];
-            t->sin[i] = p, p += ms;
-        }
+        if (it->w) gather(t->win[i] = p, it->w, gpos, ms), p += ms;
+        if (it->s) gather(t->sin[i] = p, it->s, gpos, ms), p += ms;
         size_t nout = it->op == TRONMSG_GRAD ? 2 * ms : it->op == TRONMSG_HV ? ms : 0;
         if (nout) memset(t->out[i] = p, 0, nout * sizeof *p), p += nout;
     }
@@ -509,13 +510,10 @@ static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err
         if (tron_fold(ctx, t, st, li, err, errlen) < 0) goto out;
     for (size_t i = 0; i < t->req.count; i++) {
         tronmsg_ans_t *a = &t->ans[i];
-        double *g = (double *)(a->op == TRONMSG_GRAD ? a->g : a->hv), *o = t->out[i];
-        if (a->op != TRONMSG_GRAD && a->op != TRONMSG_HV) continue;
-        for (size_t j = 0; j < ms; j++)
-            if (gpos[j] != NOPOS) g[gpos[j]] += o[j];
-        if (a->op == TRONMSG_GRAD)
-            for (size_t j = 0; j < ms; j++)
-                if (gpos[j] != NOPOS) g[t->m + gpos[j]] += o[ms + j];
+        if (a->op == TRONMSG_HV) scatter_add((double *)a->hv, t->out[i], gpos, ms);
+        if (a->op != TRONMSG_GRAD) continue;
+        scatter_add((double *)a->g, t->out[i], gpos, ms);
+        scatter_add((double *)a->diag, t->out[i] + ms, gpos, ms);
     }
     rc = 0;
 out:
@@ -545,7 +543,7 @@ static void tron_work_free(tron_work_t *t) {
 static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result, char *err,
                    size_t errlen) {
     int cls = PROTO_ERR_INTERNAL;
-    tron_work_t t = {.ctx = ctx};
+    tron_work_t t = {0};
     *result = NULL;
 
     if (tronmsg_decode_req(body, blen, &t.req, err, errlen) < 0) goto out;

@@ -115,7 +115,7 @@ out:
 static int build_local(shardstate_t *st, char *err, size_t errlen) {
     const dataset_t *d = st->d;
     size_t n = (size_t)d->n, nodes = 0;
-    st->ms = colset_list(st->cols, n, NULL);
+    st->ms = colset_count(st->cols, n);
     if (st->ms > n / 2) {
         st->ms = n;
         st->lcols = malloc((n + 1) * sizeof *st->lcols);

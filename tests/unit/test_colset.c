@@ -50,6 +50,7 @@ static void test_list_property(void **state) {
         for (size_t j = 0; j < n; j++)
             expect += (a[j / 64] >> (j % 64)) & 1;
         assert_int_equal(ma, expect);
+        assert_int_equal(colset_count(a, n), expect);
         for (size_t i = 0; i < ma; i++) {
             assert_true(la[i] < n);
             if (i) assert_true(la[i] > la[i - 1]);
