@@ -27,6 +27,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "dashboard/dashboard.h"
+#include "tests/unit/freeport.h"
 
 #define EVENTS_EP "inproc://test-events"
 #define COMMANDS_EP "inproc://test-commands"
@@ -49,19 +50,6 @@ typedef struct {
 static fx_t F;
 
 /* ---- helpers ---- */
-
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof(a);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &l) != 0) {
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

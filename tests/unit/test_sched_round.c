@@ -27,6 +27,7 @@
 #include "common/proto.h"
 #include "common/wire.h"
 #include "master/sched.h"
+#include "tests/unit/freeport.h"
 
 #define NSHARDS 3
 static const char DATA[] = "aaaa\nbbbb\ncccc\n";
@@ -43,19 +44,6 @@ typedef struct fx {
 } fx_t;
 
 static fx_t F;
-
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof(a);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &l) != 0) {
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 static void send_result(void *push, const proto_header_t *task, bool ok, const char *text) {
     proto_header_t h = *task;
