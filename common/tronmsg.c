@@ -12,15 +12,21 @@
 
 /* Number of request doubles an item carries (m: the FUN/GRAD/HV vector
  * length); -1 for an unknown op. */
+/* Whether a FUN, GRAD or HV item carries its point w (m doubles): FUN
+ * always, GRAD and HV with flag POINT. The encoder, the decoder and the
+ * size count all follow this rule (HV's s comes first, then w). */
+static bool carries_point(uint32_t op, uint32_t flags) {
+    return op == TRONMSG_FUN ||
+           ((op == TRONMSG_GRAD || op == TRONMSG_HV) && (flags & TRONMSG_F_POINT));
+}
+
 static long req_doubles(uint32_t op, uint32_t cls, uint32_t flags, uint32_t n, uint32_t m) {
-    long point = (flags & TRONMSG_F_POINT) ? (long)m : 0;
+    long k = (op == TRONMSG_HV ? (long)m : 0) + (carries_point(op, flags) ? (long)m : 0);
     switch (op) {
     case TRONMSG_FUN:
-        return (long)m;
     case TRONMSG_GRAD:
-        return point;
     case TRONMSG_HV:
-        return (long)m + point;
+        return k;
     case TRONMSG_PRED:
         return (long)n * (long)cls;
     case TRONMSG_COUNT:
@@ -126,9 +132,7 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_layout_t *l
         const tronmsg_item_t *it = &items[i];
         if (check_item(it->op, it->cls, n, err, errlen) < 0) return NULL;
         long k = req_doubles(it->op, it->cls, it->flags, n, m);
-        bool needs_w =
-            it->op == TRONMSG_FUN || it->op == TRONMSG_PRED ||
-            ((it->op == TRONMSG_GRAD || it->op == TRONMSG_HV) && (it->flags & TRONMSG_F_POINT));
+        bool needs_w = it->op == TRONMSG_PRED || carries_point(it->op, it->flags);
         bool has_len = m > 0 || it->op == TRONMSG_PRED;
         if (has_len && ((needs_w && !it->w) || (it->op == TRONMSG_HV && !it->s))) {
             snprintf(err, errlen, "tron message: item %zu lacks its vector", i);
@@ -160,11 +164,8 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_layout_t *l
         buf_put_u32(&b, it->op);
         buf_put_u32(&b, it->flags);
         buf_put_u64(&b, it->point);
-        bool point = (it->flags & TRONMSG_F_POINT) != 0;
         if (it->op == TRONMSG_HV && m) put_item_vec(&b, it->s, lay, m);
-        if (m &&
-            (it->op == TRONMSG_FUN || (point && (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV))))
-            put_item_vec(&b, it->w, lay, m);
+        if (m && carries_point(it->op, it->flags)) put_item_vec(&b, it->w, lay, m);
         if (it->op == TRONMSG_PRED) put_vec(&b, it->w, (size_t)n * it->cls);
     }
     return finish(&b, "tron request", err, errlen);
@@ -253,14 +254,13 @@ static void req_items_read(bufrd_t *r, tronmsg_req_t *out) {
         it->op = bufrd_u32(r);
         it->flags = bufrd_u32(r);
         it->point = bufrd_u64(r);
-        bool point = (it->flags & TRONMSG_F_POINT) != 0;
         if (it->op == TRONMSG_HV) {
             get_vec(r, d, m);
             it->s = d;
             d += m;
         }
         size_t k = 0;
-        if (it->op == TRONMSG_FUN || (point && (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV)))
+        if (carries_point(it->op, it->flags))
             k = m;
         else if (it->op == TRONMSG_PRED)
             k = (size_t)n * it->cls;
