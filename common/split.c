@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,10 +382,17 @@ out:
 
 int split_refine(split_t *sp, const char *path, data_format_t format, uint64_t pieces,
                  size_t max_bytes, char *err, size_t errlen) {
-    if (pieces == 0 || sp->nshards >= pieces || sp->rows < pieces) return 0;
-    size_t rows = (size_t)((sp->rows + pieces - 1) / pieces);
+    if (pieces <= 1 || sp->rows < pieces) return 0;
+    /* A multiple of pieces, at least as many shards as now. */
+    uint64_t want = (sp->nshards + pieces - 1) / pieces * pieces;
+    if (want == 0) want = pieces;
+    uint64_t rows = (sp->rows + want - 1) / want;
+    bool even = sp->nshards == want;
+    for (size_t i = 0; even && i < sp->nshards; i++)
+        if (sp->shards[i].rows > rows) even = false;
+    if (even) return 0;
     split_free(sp);
-    return split_file(path, format, rows, max_bytes, sp, err, errlen) < 0 ? -1 : 1;
+    return split_file(path, format, (size_t)rows, max_bytes, sp, err, errlen) < 0 ? -1 : 1;
 }
 
 long split_shard_of_error(const split_t *sp, const char *file, const char *err) {
