@@ -2,6 +2,7 @@
 #include "common/linfun.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,14 @@ struct linfun {
     int nr_w;
     int n;
     size_t l;
-    double *z;   /* [i*nr_w + k]: margin y*w'x of row i at class k's last fun() */
-    double *D;   /* [i*nr_w + k]: curvature weight at class k's last grad() */
-    size_t *pos; /* [k]: positive rows */
+    double *z; /* [i*nr_w + k]: margin y*w'x of row i at class k's last fun() */
+    /* Two slots of l*nr_w curvature weights, [slot*l*nr_w + i*nr_w + k]:
+     * class k's hv() reads slot dcur[k] (its last grad), and a FUNGRAD, whose
+     * point may yet be rejected, writes the other until linfun_accept(). */
+    double *D;
+    unsigned char *dcur, *dspec; /* [k]: the slot hv() reads; a FUNGRAD waits */
+    size_t *doff;                /* [k]: this batch's slot offset for class k */
+    size_t *pos;                 /* [k]: positive rows */
     /* Scratch for one batch, sized for every class at once so that a batch
      * never allocates: interleaved vectors keep a row's nr_w products in one
      * cache line instead of nr_w passes over the rows. */
@@ -104,7 +110,10 @@ linfun_t *linfun_new(const dataset_t *d, int solver, int nr_w, char *err, size_t
     int kp = (nr_w + 3) / 4 * 4;
     size_t nk = (size_t)f->n * (size_t)kp;
     f->z = calloc(lk, sizeof *f->z);
-    f->D = calloc(lk, sizeof *f->D);
+    f->D = calloc(2 * lk, sizeof *f->D);
+    f->dcur = calloc((size_t)nr_w, 1);
+    f->dspec = calloc((size_t)nr_w, 1);
+    f->doff = calloc((size_t)nr_w, sizeof *f->doff);
     f->pos = calloc((size_t)nr_w, sizeof *f->pos);
     f->vin = linfun_aligned(nk);
     f->acc = linfun_aligned(nk);
@@ -119,9 +128,9 @@ linfun_t *linfun_new(const dataset_t *d, int solver, int nr_w, char *err, size_t
     f->dotpos = malloc((size_t)nr_w * sizeof *f->dotpos);
     f->gpos = malloc((size_t)nr_w * sizeof *f->gpos);
     f->reqs = calloc((size_t)nr_w, sizeof *f->reqs);
-    if (!f->z || !f->D || !f->pos || !f->vin || !f->acc || !f->dacc || !f->t || !f->loss ||
-        !f->cval || !f->dval || !f->dot_cls || !f->acc_cls || !f->grad_cls || !f->dotpos ||
-        !f->gpos || !f->reqs)
+    if (!f->z || !f->D || !f->dcur || !f->dspec || !f->doff || !f->pos || !f->vin || !f->acc ||
+        !f->dacc || !f->t || !f->loss || !f->cval || !f->dval || !f->dot_cls || !f->acc_cls ||
+        !f->grad_cls || !f->dotpos || !f->gpos || !f->reqs)
         goto oom;
     for (size_t i = 0; i < f->l; i++)
         for (int k = 0; k < nr_w; k++)
@@ -195,18 +204,24 @@ typedef struct batch_shape {
  * returns their shape. */
 static batch_shape_t batch_plan(linfun_t *f, const linfun_req_t *reqs) {
     batch_shape_t s = {0};
+    size_t lk = f->l * (size_t)f->nr_w;
     for (int k = 0; k < f->nr_w; k++) {
         f->dotpos[k] = -1;
         linfun_op_t op = reqs[k].op;
-        if (op == LINFUN_FUN || op == LINFUN_HV) {
+        bool grad = op == LINFUN_GRAD || op == LINFUN_FUNGRAD;
+        if (op == LINFUN_FUN || op == LINFUN_FUNGRAD || op == LINFUN_HV) {
             f->dotpos[k] = s.ndot;
             f->dot_cls[s.ndot++] = k;
         }
-        if (op == LINFUN_GRAD) {
+        if (grad) {
             f->gpos[s.nacc] = s.ngrad;
             f->grad_cls[s.ngrad++] = k;
         }
-        if (op == LINFUN_GRAD || op == LINFUN_HV) f->acc_cls[s.nacc++] = k;
+        if (grad || op == LINFUN_HV) f->acc_cls[s.nacc++] = k;
+        /* GRAD and HV use the current slot, FUNGRAD the spare one */
+        f->doff[k] = (size_t)(f->dcur[k] ^ (op == LINFUN_FUNGRAD)) * lk;
+        if (op == LINFUN_GRAD) f->dspec[k] = 0;
+        if (op == LINFUN_FUNGRAD) f->dspec[k] = 1;
     }
     s.sdot = s.ndot > 1 ? linfun_pad(s.ndot) : s.ndot;
     /* One accumulated class uses the plain loops of the row pass: no padding then. */
@@ -239,6 +254,7 @@ static void batch_emit(linfun_t *f, const linfun_req_t *reqs, const batch_shape_
     for (int a = 0; a < s->ndot; a++) {
         int k = f->dot_cls[a];
         if (reqs[k].op == LINFUN_FUN) *reqs[k].out = f->loss[a];
+        if (reqs[k].op == LINFUN_FUNGRAD) *reqs[k].loss = f->loss[a];
     }
     for (int b = 0; b < s->nacc; b++) {
         double *out = reqs[f->acc_cls[b]].out;
@@ -272,7 +288,7 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs) {
     for (size_t i = 0; i < f->l; i++) {
         const struct feature_node *xi = x[i];
         double *zi = f->z + i * K;
-        double *Di = f->D + i * K;
+        double *Di = f->D + i * K; /* + doff[k]: class k's slot */
 
         if (ndot == 1) {
             double s = 0;
@@ -283,38 +299,41 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs) {
             linfun_dots(xi, f->vin, sdot, t);
         }
 
-        int nact = 0, ndact = 0;
-        for (int b = 0; b < nacc; b++) {
-            int k = f->acc_cls[b];
-            double c;
-            if (reqs[k].op == LINFUN_GRAD) {
-                double dd;
-                linfun_coef(solver, zi[k], linfun_y(f, i, k), &c, &dd);
-                Di[k] = dd;
-                dval[f->gpos[b]] = dd;
-                ndact += dd != 0;
-            } else {
-                c = Di[k] * t[f->dotpos[k]];
-            }
-            cval[b] = c;
-            nact += c != 0;
-        }
+        /* margins first: a FUNGRAD's gradient is taken at its own */
         for (int a = 0; a < ndot; a++) {
             int k = f->dot_cls[a];
-            if (reqs[k].op != LINFUN_FUN) continue;
+            if (reqs[k].op != LINFUN_FUN && reqs[k].op != LINFUN_FUNGRAD) continue;
             double m = linfun_y(f, i, k) * t[a];
             zi[k] = m;
             f->loss[a] += linfun_loss(solver, m);
         }
+        int nact = 0, ndact = 0;
+        for (int b = 0; b < nacc; b++) {
+            int k = f->acc_cls[b];
+            double c;
+            if (reqs[k].op != LINFUN_HV) {
+                double dd;
+                linfun_coef(solver, zi[k], linfun_y(f, i, k), &c, &dd);
+                Di[f->doff[k] + (size_t)k] = dd;
+                dval[f->gpos[b]] = dd;
+                ndact += dd != 0;
+            } else {
+                c = Di[f->doff[k] + (size_t)k] * t[f->dotpos[k]];
+            }
+            cval[b] = c;
+            nact += c != 0;
+        }
         /* Rows with no active class (L2-loss SVM rows past the margin) cost
-         * nothing more. */
+         * nothing more. The plain loops below round as linfun_scatter does
+         * (dd * (x*x)), so a class's sums have the same bits whatever
+         * other classes share its pass. */
         if (nact == 0 && ndact == 0) continue;
         if (nacc == 1) {
             double c = cval[0], dd = ngrad ? dval[0] : 0;
             if (dd != 0) {
                 for (const struct feature_node *p = xi; p->index != -1; p++) {
                     f->acc[(size_t)(p->index - 1) * sacc] += c * p->value;
-                    f->dacc[(size_t)(p->index - 1) * sgrad] += dd * p->value * p->value;
+                    f->dacc[(size_t)(p->index - 1) * sgrad] += dd * (p->value * p->value);
                 }
             } else {
                 for (const struct feature_node *p = xi; p->index != -1; p++)
@@ -353,11 +372,21 @@ void linfun_hv(linfun_t *f, int k, const double *s, double *hs) {
     linfun_one(f, k, LINFUN_HV, s, hs, NULL);
 }
 
+int linfun_accept(linfun_t *f, int k) {
+    if (k < 0 || k >= f->nr_w || !f->dspec[k]) return -1;
+    f->dcur[k] ^= 1;
+    f->dspec[k] = 0;
+    return 0;
+}
+
 void linfun_destroy(linfun_t **fp) {
     if (!fp || !*fp) return;
     linfun_t *f = *fp;
     free(f->z);
     free(f->D);
+    free(f->dcur);
+    free(f->dspec);
+    free(f->doff);
     free(f->pos);
     free(f->vin);
     free(f->acc);

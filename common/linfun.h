@@ -19,7 +19,8 @@
  * class k is "label index k against the rest". Rows with y < 0 or y >= nr_class
  * (nr_class = 2 when nr_w = 1) are rejected by linfun_new.
  *
- * State per class: the margins of the last fun() and the D of the last grad().
+ * State per class: the margins of the last fun() and the D of the last grad()
+ * (and of a FUNGRAD not yet accepted).
  * A worker that takes over a shard mid-training must replay fun() and grad() at
  * the master's current weights (tron_weights()) before it can answer hv().
  *
@@ -35,14 +36,18 @@
 
 typedef struct linfun linfun_t;
 
-typedef enum { LINFUN_NONE = 0, LINFUN_FUN, LINFUN_GRAD, LINFUN_HV } linfun_op_t;
+/* FUNGRAD is FUN and GRAD at one point in a single pass, for a trial point
+ * that TRON may still reject: its D goes to a spare slot, and hv() keeps
+ * using the last grad's until linfun_accept(). */
+typedef enum { LINFUN_NONE = 0, LINFUN_FUN, LINFUN_GRAD, LINFUN_HV, LINFUN_FUNGRAD } linfun_op_t;
 
 /* One class's request in linfun_batch(). */
 typedef struct linfun_req {
     linfun_op_t op;
-    const double *v; /* FUN: w[n]; HV: s[n]; unused for GRAD and NONE */
-    double *out;     /* FUN: one double, set; GRAD and HV: n doubles, added to */
-    double *diag;    /* GRAD: n doubles, added to; may be NULL when not wanted */
+    const double *v; /* FUN, FUNGRAD: w[n]; HV: s[n]; unused for GRAD and NONE */
+    double *out;     /* FUN: one double, set; GRAD, FUNGRAD and HV: n doubles, added to */
+    double *diag;    /* GRAD, FUNGRAD: n doubles, added to; may be NULL when not wanted */
+    double *loss;    /* FUNGRAD: one double, set */
 } linfun_req_t;
 
 /* Builds the per-shard state for solver 0 (L2R_LR) or 2 (L2R_L2LOSS_SVC) and
@@ -67,9 +72,14 @@ void linfun_grad(linfun_t *f, int k, double *g, double *diag);
 /* Adds the loss part of H*s at the last grad() point of class k into hs[n]. */
 void linfun_hv(linfun_t *f, int k, const double *s, double *hs);
 
+/* Makes the D of class k's last FUNGRAD the one hv() uses (its point was
+ * accepted). 0, or -1 when no FUNGRAD waits since the last GRAD or accept. */
+int linfun_accept(linfun_t *f, int k);
+
 /* Runs one request per class, reqs[0..nr_w-1], in a single pass over the rows:
  * the way to answer a lockstep round of all classes. The results equal those of
- * the per-class calls above, up to rounding. GRAD for a class that has had no
+ * the per-class calls above bit for bit: a class's sums do not depend on which
+ * other classes share the pass. GRAD for a class that has had no
  * FUN yet is treated as a GRAD at w = 0. */
 void linfun_batch(linfun_t *f, const linfun_req_t *reqs);
 

@@ -10,15 +10,22 @@
 
 #define ITEM_HEAD 16 /* cls, fold, op, flags */
 
-/* Number of request doubles an item carries (m: the FUN/GRAD/HV vector
- * length); -1 for an unknown op. */
-/* Whether a FUN, GRAD or HV item carries its point w (m doubles): FUN
- * always, GRAD and HV with flag POINT. The encoder, the decoder and the
- * size count all follow this rule (HV's s comes first, then w). */
+/* Whether a FUN, FUNGRAD, GRAD or HV item carries its point w (m doubles):
+ * FUN and FUNGRAD always, GRAD and HV with flag POINT. The encoder, the
+ * decoder and the size count all follow this rule (HV's s comes first, then
+ * w). */
 static bool carries_point(uint32_t op, uint32_t flags) {
-    return op == TRONMSG_FUN ||
+    return op == TRONMSG_FUN || op == TRONMSG_FUNGRAD ||
            ((op == TRONMSG_GRAD || op == TRONMSG_HV) && (flags & TRONMSG_F_POINT));
 }
+
+/* The ops that name a class's vector (not COUNT, PRED). */
+static bool vector_op(uint32_t op) {
+    return op == TRONMSG_FUN || op == TRONMSG_GRAD || op == TRONMSG_HV || op == TRONMSG_FUNGRAD;
+}
+
+/* Number of request doubles an item carries (m: the FUN/GRAD/HV vector
+ * length); -1 for an unknown op. */
 
 static long req_doubles(uint32_t op, uint32_t cls, uint32_t flags, uint32_t n, uint32_t m) {
     long k = (op == TRONMSG_HV ? (long)m : 0) + (carries_point(op, flags) ? (long)m : 0);
@@ -26,6 +33,7 @@ static long req_doubles(uint32_t op, uint32_t cls, uint32_t flags, uint32_t n, u
     case TRONMSG_FUN:
     case TRONMSG_GRAD:
     case TRONMSG_HV:
+    case TRONMSG_FUNGRAD:
         return k;
     case TRONMSG_PRED:
         return (long)n * (long)cls;
@@ -45,7 +53,7 @@ static int check_item(uint32_t op, uint32_t cls, uint32_t n, char *err, size_t e
         snprintf(err, errlen, "tron message: %u classes out of range", cls);
         return -1;
     }
-    if ((op == TRONMSG_FUN || op == TRONMSG_GRAD || op == TRONMSG_HV) && cls >= TRONMSG_MAX_CLS) {
+    if (vector_op(op) && cls >= TRONMSG_MAX_CLS) {
         snprintf(err, errlen, "tron message: class %u out of range", cls);
         return -1;
     }
@@ -338,6 +346,8 @@ static long ans_bytes(const tronmsg_ans_t *a, uint32_t n, uint32_t m) {
         return 8;
     case TRONMSG_GRAD:
         return 16L * (long)m;
+    case TRONMSG_FUNGRAD:
+        return 8 + 16L * (long)m;
     case TRONMSG_HV:
         return 8L * (long)m;
     case TRONMSG_COUNT:
@@ -360,7 +370,8 @@ blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, siz
     for (size_t i = 0; i < count; i++) {
         const tronmsg_ans_t *a = &ans[i];
         if (check_item(a->op, a->cls, n, err, errlen) < 0) return NULL;
-        if ((a->op == TRONMSG_GRAD && (!a->g || !a->diag)) || (a->op == TRONMSG_HV && !a->hv) ||
+        if (((a->op == TRONMSG_GRAD || a->op == TRONMSG_FUNGRAD) && (!a->g || !a->diag)) ||
+            (a->op == TRONMSG_HV && !a->hv) ||
             (a->op == TRONMSG_COUNT && (!a->pos || ((a->flags & TRONMSG_F_COLUMNS) && !a->cols))) ||
             (a->op == TRONMSG_PRED && a->text_len && !a->text)) {
             snprintf(err, errlen, "tron result: answer %zu lacks its data", i);
@@ -384,6 +395,9 @@ blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, siz
         case TRONMSG_FUN:
             buf_put_f64(&b, a->f);
             break;
+        case TRONMSG_FUNGRAD:
+            buf_put_f64(&b, a->f);
+            /* fall through */
         case TRONMSG_GRAD:
             put_vec(&b, a->g, m);
             put_vec(&b, a->diag, m);
@@ -409,19 +423,22 @@ blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, siz
     return finish(&b, "tron result", err, errlen);
 }
 
-/* First pass over a result's answers: checks every answer and that the
- * message ends with the last one. */
-/* Whether a GRAD or HV vector at the reader's position can be used in place
- * (borrowed): a little-endian host and an 8-byte aligned address. */
+/* Whether the vectors of a GRAD, FUNGRAD or HV answer whose payload starts
+ * at the reader's position can be used in place (borrowed): a little-endian
+ * host and an 8-byte aligned address (FUNGRAD's come after its f). */
 static bool can_borrow(const bufrd_t *r, bool borrow, uint32_t op) {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return borrow && (op == TRONMSG_GRAD || op == TRONMSG_HV) &&
-           ((uintptr_t)(r->p + r->pos) % sizeof(double)) == 0;
+    size_t at = op == TRONMSG_FUNGRAD ? 8 : 0;
+    return borrow && (op == TRONMSG_GRAD || op == TRONMSG_HV || op == TRONMSG_FUNGRAD) &&
+           ((uintptr_t)(r->p + r->pos + at) % sizeof(double)) == 0;
 #else
     (void)r, (void)borrow, (void)op;
     return false;
 #endif
 }
+
+/* First pass over a result's answers: checks every answer and that the
+ * message ends with the last one. */
 
 static int res_answers_check(bufrd_t r, uint32_t n, uint32_t m, uint32_t count, bool borrow,
                              size_t *store, char *err, size_t errlen) {
@@ -470,18 +487,22 @@ static int res_answers_check(bufrd_t r, uint32_t n, uint32_t m, uint32_t count, 
 static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint32_t m, bool borrow,
                         uint8_t **st) {
     if (can_borrow(r, borrow, a->op)) {
+        if (a->op == TRONMSG_FUNGRAD) a->f = bufrd_f64(r);
         const double *v = (const double *)(const void *)bufrd_take(
-            r, 8 * (size_t)m * (a->op == TRONMSG_GRAD ? 2 : 1));
-        if (a->op == TRONMSG_GRAD)
-            a->g = v, a->diag = v + m;
-        else
+            r, 8 * (size_t)m * (a->op == TRONMSG_HV ? 1 : 2));
+        if (a->op == TRONMSG_HV)
             a->hv = v;
+        else
+            a->g = v, a->diag = v + m;
         return;
     }
     switch (a->op) {
     case TRONMSG_FUN:
         a->f = bufrd_f64(r);
         break;
+    case TRONMSG_FUNGRAD:
+        a->f = bufrd_f64(r);
+        /* fall through */
     case TRONMSG_GRAD: {
         double *g = (double *)(void *)*st;
         get_vec(r, g, 2 * (size_t)m);

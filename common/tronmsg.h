@@ -6,6 +6,7 @@
  * one-vs-rest class (and cross-validation fold) one of
  *   FUN   loss sum at w                          -> one double
  *   GRAD  loss gradient and diagonal sums at w   -> g[m], diag[m]
+ *   FUNGRAD  FUN and GRAD at w in one pass       -> one double, g[m], diag[m]
  *   HV    loss part of H*s at the gradient point -> hv[m]
  *   COUNT rows and positives per class           -> rows, pos[nr_w], and
  *         (flag COLUMNS) the bitmap of the columns the rows touch
@@ -20,13 +21,16 @@
  * the same list from its own shards and refuses a request whose list differs.
  * The other coordinates of a gradient or H*s are zero for those rows.
  *
- * Points: every FUN, GRAD and HV item names its point (an id the master never
- * reuses within a job). FUN always carries its w. GRAD (at the point of the
- * preceding FUN) and HV (at the point of the last GRAD) carry only what is
- * new, s for HV, unless flag POINT is set: then they carry w too, and a worker
- * that lacks the cached margins or D for that point (a shard that moved after
- * a worker died) rebuilds them from it. Without POINT such a worker answers
- * FAIL PROTO_ERR_NEEDPOINT and the master sends the task again with POINT.
+ * Points: every FUN, FUNGRAD, GRAD and HV item names its point (an id the
+ * master never reuses within a job). FUN and FUNGRAD always carry their w.
+ * GRAD (at the point of the preceding FUN) and HV (at a gradient point) carry
+ * only what is new, s for HV, unless flag POINT is set: then they carry w
+ * too, and a worker that lacks the cached margins or D for that point (a
+ * shard that moved after a worker died) rebuilds them from it. Without POINT
+ * such a worker answers FAIL PROTO_ERR_NEEDPOINT and the master sends the
+ * task again with POINT. A FUNGRAD is asked at a trial point that TRON may
+ * still reject, so the worker keeps the D of the last gradient point beside
+ * the new one: an HV names either, and naming the new one accepts it.
  *
  * Request wire form (little-endian):
  *   u32 magic TRONMSG_REQ_MAGIC, u32 n, u32 folds, u32 count, u32 nshards,
@@ -34,12 +38,13 @@
  *   u32 ngroup, ngroup * u32 shard (ascending, < nshards; 0 = the task's own
  *   shard), u32 m, u32 compact (0 or 1; 0 needs m = n), u64 hash (0 unless
  *   compact), then per item u32 cls, u32 fold, u32 op, u32 flags, u64 point,
- *   then the doubles: FUN: w[m]; GRAD: w[m] with POINT, else none; HV: s[m],
+ *   then the doubles: FUN, FUNGRAD: w[m]; GRAD: w[m] with POINT, else none; HV: s[m],
  *   then w[m] with POINT; PRED: w[n*cls] (liblinear layout, cls = nr_w);
  *   COUNT: none (cls = nr_w).
  * Result wire form:
  *   u32 magic TRONMSG_RES_MAGIC, u32 n, u32 m, u32 count, then per item
  *   u32 cls, u32 fold, u32 op, u32 flags, then FUN: f64; GRAD: g[m], diag[m];
+ *   FUNGRAD: f64, g[m], diag[m];
  *   HV: hv[m]; COUNT: u64 rows, u64 pos[cls], with COLUMNS u64 bits[(n+63)/64];
  *   PRED: u64 rows, u64 correct, u64 text_len, text bytes.
  *
@@ -57,8 +62,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRONMSG_REQ_MAGIC 0x3254434eu /* "NCT2" */
-#define TRONMSG_RES_MAGIC 0x3252434eu /* "NCR2" */
+#define TRONMSG_REQ_MAGIC 0x3354434eu /* "NCT3" */
+#define TRONMSG_RES_MAGIC 0x3352434eu /* "NCR3" */
 #define TRONMSG_ALL_ROWS 0xffffffffu  /* fold: train on every row */
 #define TRONMSG_MAX_N (1u << 26)      /* variables per vector */
 #define TRONMSG_MAX_CLS 65536u
@@ -75,7 +80,8 @@ typedef enum {
     TRONMSG_GRAD = 2,
     TRONMSG_HV = 3,
     TRONMSG_COUNT = 4,
-    TRONMSG_PRED = 5
+    TRONMSG_PRED = 5,
+    TRONMSG_FUNGRAD = 6
 } tronmsg_op_t;
 
 /* fold semantics: for FUN/GRAD/HV/COUNT, TRONMSG_ALL_ROWS means every row and
@@ -125,9 +131,9 @@ typedef struct tronmsg_req {
  * store) after decoding. */
 typedef struct tronmsg_ans {
     uint32_t cls, fold, op, flags;
-    double f;             /* FUN */
-    const double *g;      /* GRAD: m */
-    const double *diag;   /* GRAD: m */
+    double f;             /* FUN, FUNGRAD */
+    const double *g;      /* GRAD, FUNGRAD: m */
+    const double *diag;   /* GRAD, FUNGRAD: m */
     const double *hv;     /* HV: m */
     uint64_t rows;        /* COUNT, PRED */
     uint64_t correct;     /* PRED */

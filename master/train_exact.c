@@ -171,6 +171,9 @@ static void add_answer(trainer_t *t, exact_t *x, const tronmsg_res_t *res, const
         case TRONMSG_FUN:
             x->fsum[q] += a->f;
             break;
+        case TRONMSG_FUNGRAD:
+            x->fsum[q] += a->f;
+            /* fall through */
         case TRONMSG_GRAD:
             for (size_t j = 0; j < m; j++) {
                 size_t c = cols ? cols[j] : j;
@@ -232,8 +235,8 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
     return 0;
 }
 
-/* Zeroes the round's sums; each GRAD and HV item's vectors are summed
- * where its class's tron will read them (tron_sums). */
+/* Zeroes the round's sums; each GRAD, FUNGRAD and HV item's vectors are
+ * summed where its class's tron will read them (tron_sums). */
 static void clear_sums(trainer_t *t, exact_t *x) {
     size_t n = (size_t)x->na;
     memset(x->fsum, 0, x->count * sizeof *x->fsum);
@@ -242,7 +245,8 @@ static void clear_sums(trainer_t *t, exact_t *x) {
     memset(x->pos, 0, x->count * (size_t)t->nr_w * sizeof *x->pos);
     for (size_t q = 0; q < x->count; q++) {
         x->vsum[q] = x->dsum[q] = NULL;
-        if (x->items[q].op != TRONMSG_GRAD && x->items[q].op != TRONMSG_HV) continue;
+        uint32_t op = x->items[q].op;
+        if (op != TRONMSG_GRAD && op != TRONMSG_HV && op != TRONMSG_FUNGRAD) continue;
         x->vsum[q] = tron_sums(x->cl[x->class_of[q]].tr, &x->dsum[q]);
         memset(x->vsum[q], 0, n * sizeof *x->vsum[q]);
         if (x->dsum[q]) memset(x->dsum[q], 0, n * sizeof *x->dsum[q]);
@@ -466,8 +470,10 @@ static void next_items(exact_t *x) {
             c->done = true;
             continue;
         case TRON_FUN:
+            /* with the gradient at the same point: no GRAD round after an
+             * accepted step (a rejected one wastes the gradient pass) */
             c->fun_id = x->id_base | x->next_id++;
-            it.op = TRONMSG_FUN, it.point = c->fun_id, it.w = vec;
+            it.op = TRONMSG_FUNGRAD, it.point = c->fun_id, it.w = vec;
             break;
         case TRON_GRAD:
             c->grad_id = c->fun_id;
@@ -487,9 +493,14 @@ static void next_items(exact_t *x) {
  * order they arrived: the last bits of a sum may differ between runs with
  * several workers, as with any parallel reduction.) */
 static int feed_sum(trainer_t *t, exact_t *x, tclass_t *c, int q) {
+    int rc;
     switch (x->items[q].op) {
     case TRONMSG_FUN:
         return tron_feed_fun(c->tr, x->fsum[q]);
+    case TRONMSG_FUNGRAD:
+        /* the HV items that follow name the gradient's point */
+        if ((rc = tron_feed_fun_grad(c->tr, x->fsum[q])) == 1) c->grad_id = c->fun_id;
+        return rc < 0 ? -1 : 0;
     case TRONMSG_GRAD:
         return tron_feed_grad(c->tr, x->vsum[q], x->dsum[q]);
     case TRONMSG_HV:

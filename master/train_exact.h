@@ -9,8 +9,10 @@
  * arrives, into the buffers its class's TRON reads (tron_sums), so it holds
  * O(model) memory and nothing per shard. Vectors travel restricted to the
  * columns the group's rows touch (common/colset.h), learnt from each
- * shard's COUNT answer; a GRAD or HV carries its point only when the worker
- * asks (PROTO_ERR_NEEDPOINT, a shard that moved). Answers are added in
+ * shard's COUNT answer. A FUN is asked as FUNGRAD, with the gradient at
+ * its point in the same pass (dropped when TRON rejects the point), so an
+ * accepted step costs no round of its own; an HV carries its point only
+ * when the worker asks (PROTO_ERR_NEEDPOINT, a shard that moved). Answers are added in
  * arrival order: with several workers the last bits of the model may differ
  * from run to run (a parallel reduction); one worker gives the same bytes
  * every time. The phases, each a function:

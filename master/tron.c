@@ -335,6 +335,14 @@ int tron_feed_grad(tron_t *t, const double *g_loss_sum, const double *diag_sum) 
 double *tron_sums(tron_t *t, double **diag) {
     if (diag) *diag = NULL;
     switch (t->st) {
+    case ST_ZERO_FUN:
+    case ST_W_FUN:
+    case ST_TRIAL_FUN:
+        /* A gradient at the FUN's point (tron_feed_fun_grad): r and d are
+         * free until the next CG starts from g and M, which a rejected
+         * point leaves as they were. */
+        if (diag) *diag = t->d;
+        return t->r;
     case ST_ZERO_GRAD:
     case ST_W_GRAD:
     case ST_ACCEPT_GRAD:
@@ -345,6 +353,14 @@ double *tron_sums(tron_t *t, double **diag) {
     default:
         return NULL;
     }
+}
+
+int tron_feed_fun_grad(tron_t *t, double loss_sum) {
+    tron_st_t was = t->st;
+    if (was != ST_ZERO_FUN && was != ST_W_FUN && was != ST_TRIAL_FUN) return -1;
+    if (tron_feed_fun(t, loss_sum) < 0) return -1;
+    if (t->st != ST_ZERO_GRAD && t->st != ST_W_GRAD && t->st != ST_ACCEPT_GRAD) return 0;
+    return tron_feed_grad(t, t->r, t->d) < 0 ? -1 : 1;
 }
 
 int tron_feed_hv(tron_t *t, const double *hv_loss_sum) {

@@ -26,8 +26,12 @@
  *              the point of the immediately preceding FUN (the shards' cache)
  *   TRON_HV:   feed tron_feed_hv(t, sum of linfun_hv(vec))
  * vec is borrowed and valid until the next feed. Feeding the wrong kind of
- * answer is ignored (returns -1). A worker that restarts must replay FUN and
- * GRAD at tron_weights() before it can answer an HV of the current iteration.
+ * answer is ignored (returns -1). A FUN may come with the gradient at its
+ * point, asked in the same round (tron_sums, tron_feed_fun_grad): TRON then
+ * asks no GRAD, and for a trial point that it rejects the gradient is
+ * dropped (liblinear computes it only after accepting; same iterates). A
+ * worker that restarts must replay FUN and GRAD at tron_weights() before it
+ * can answer an HV of the current iteration.
  */
 #ifndef NC_TRON_H
 #define NC_TRON_H
@@ -92,8 +96,9 @@ tron_op_t tron_next(tron_t *t, const double **vec);
 /* Where the caller may add up the answer to a pending GRAD (the gradient
  * sums; *diag the diagonal sums) or HV (the H*s sums), zeroed by the caller,
  * and then feed these very buffers: the master then needs no vectors of its
- * own per class. NULL for FUN and DONE. The buffers are tron's: valid until
- * the feed. */
+ * own per class. For a pending FUN: where the gradient at the FUN's point
+ * goes, for tron_feed_fun_grad. NULL for DONE. The buffers are tron's: valid
+ * until the feed. */
 double *tron_sums(tron_t *t, double **diag);
 
 /* Answers; each returns 0, or -1 when the state machine did not ask for it.
@@ -101,6 +106,11 @@ double *tron_sums(tron_t *t, double **diag);
 int tron_feed_fun(tron_t *t, double loss_sum);
 int tron_feed_grad(tron_t *t, const double *g_loss_sum, const double *diag_sum);
 int tron_feed_hv(tron_t *t, const double *hv_loss_sum);
+/* A FUN's answer together with the gradient at its point, summed into
+ * tron_sums()'s buffers: 1 when TRON took the gradient (the point is the new
+ * gradient point), 0 when it dropped it (a rejected trial point, or done),
+ * -1 when no FUN was pending. */
+int tron_feed_fun_grad(tron_t *t, double loss_sum);
 
 /* Current accepted weights (n doubles, borrowed). */
 const double *tron_weights(const tron_t *t);

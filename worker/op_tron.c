@@ -220,6 +220,17 @@ static int tron_columns(tron_work_t *t, char *err, size_t errlen) {
     return 0;
 }
 
+/* FUN, FUNGRAD, GRAD and HV: the items over a class's vector. */
+static bool vector_item(const tronmsg_item_t *it) {
+    return it->op == TRONMSG_FUN || it->op == TRONMSG_GRAD || it->op == TRONMSG_HV ||
+           it->op == TRONMSG_FUNGRAD;
+}
+
+/* The gradient items: their answers and outputs are g and diag. */
+static bool grad_item(uint32_t op) {
+    return op == TRONMSG_GRAD || op == TRONMSG_FUNGRAD;
+}
+
 /* Checks the request against the shards: the variables, the folds, each
  * item's class and fold, single-shard COUNT and PRED. */
 static int tron_check(tron_work_t *t, char *err, size_t errlen) {
@@ -235,7 +246,7 @@ static int tron_check(tron_work_t *t, char *err, size_t errlen) {
     }
     for (size_t i = 0; i < req->count; i++) {
         const tronmsg_item_t *it = &req->items[i];
-        if (it->op == TRONMSG_FUN || it->op == TRONMSG_GRAD || it->op == TRONMSG_HV) {
+        if (vector_item(it)) {
             t->need_lf = true;
             if ((int)it->cls >= nr_w) {
                 snprintf(err, errlen, "class %u of %d", it->cls, nr_w);
@@ -260,7 +271,7 @@ static int tron_alloc(tron_work_t *t, int *cls, char *err, size_t errlen) {
     size_t count = t->req.count, c1 = count ? count : 1, nd = 0;
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &t->req.items[i];
-        nd += (it->op == TRONMSG_GRAD ? 2 : it->op == TRONMSG_HV ? 1 : 0) * (size_t)t->m;
+        nd += (grad_item(it->op) ? 2 : it->op == TRONMSG_HV ? 1 : 0) * (size_t)t->m;
     }
     t->ans = calloc(c1, sizeof *t->ans);
     t->floss = calloc(c1, sizeof *t->floss);
@@ -283,14 +294,15 @@ static int tron_alloc(tron_work_t *t, int *cls, char *err, size_t errlen) {
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &t->req.items[i];
         t->ans[i] = (tronmsg_ans_t){.cls = it->cls, .fold = it->fold, .op = it->op};
-        if (it->op == TRONMSG_GRAD) t->ans[i].g = sp, t->ans[i].diag = sp + t->m, sp += 2 * t->m;
+        if (grad_item(it->op)) t->ans[i].g = sp, t->ans[i].diag = sp + t->m, sp += 2 * t->m;
         if (it->op == TRONMSG_HV) t->ans[i].hv = sp, sp += t->m;
     }
     return 0;
 }
 
-/* Every GRAD and HV item must find its point cached on every shard, or
- * carry it: otherwise PROTO_ERR_NEEDPOINT before anything is computed. */
+/* Every GRAD and HV item must find its point cached on every shard (an HV's
+ * may be a FUNGRAD's waiting D), or carry it: otherwise PROTO_ERR_NEEDPOINT
+ * before anything is computed. */
 static int tron_points(tron_work_t *t, int *cls, char *err, size_t errlen) {
     for (size_t s = 0; s < t->nsh; s++) {
         const shardstate_t *st = t->sh[s].st;
@@ -298,8 +310,11 @@ static int tron_points(tron_work_t *t, int *cls, char *err, size_t errlen) {
             const tronmsg_item_t *it = &t->req.items[i];
             if ((it->op != TRONMSG_GRAD && it->op != TRONMSG_HV) || it->w) continue;
             size_t li = it->fold == TRONMSG_ALL_ROWS ? 0 : 1 + (size_t)it->fold;
-            const uint64_t *pt = it->op == TRONMSG_GRAD ? st->fun_pt : st->grad_pt;
-            if (it->point == 0 || pt[li * (size_t)t->nr_w + it->cls] != it->point) {
+            size_t at = li * (size_t)t->nr_w + it->cls;
+            bool have = it->op == TRONMSG_GRAD
+                            ? st->fun_pt[at] == it->point
+                            : st->grad_pt[at] == it->point || st->spec_pt[at] == it->point;
+            if (it->point == 0 || !have) {
                 *cls = PROTO_ERR_NEEDPOINT;
                 snprintf(err, errlen, "shard %u lacks point %llu of class %u", t->sh[s].shard,
                          (unsigned long long)it->point, it->cls);
@@ -322,12 +337,13 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
     linfun_t *lf = st->lf[li];
     uint64_t *fun_pt = st->fun_pt + (size_t)li * (size_t)nr_w;
     uint64_t *grad_pt = st->grad_pt + (size_t)li * (size_t)nr_w;
+    uint64_t *spec_pt = st->spec_pt + (size_t)li * (size_t)nr_w;
     linfun_req_t *lreq = t->lreq;
     bool any = false;
     memset(lreq, 0, (size_t)nr_w * sizeof *lreq);
     for (size_t i = 0; i < req->count; i++) {
         const tronmsg_item_t *it = &req->items[i];
-        if (it->fold != fold || it->op < TRONMSG_FUN || it->op > TRONMSG_HV) continue;
+        if (it->fold != fold || !vector_item(it)) continue;
         int k = (int)it->cls;
         if (lreq[k].op != LINFUN_NONE) {
             snprintf(err, errlen, "two requests for class %d fold %u", k, fold);
@@ -339,6 +355,15 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
             lreq[k] = (linfun_req_t){.op = LINFUN_FUN, .v = t->win[i], .out = &t->floss[i]};
             fun_pt[k] = it->point;
             break;
+        case TRONMSG_FUNGRAD:
+            /* its D waits beside the last gradient's until an HV names it */
+            lreq[k] = (linfun_req_t){.op = LINFUN_FUNGRAD,
+                                     .v = t->win[i],
+                                     .loss = &t->floss[i],
+                                     .out = t->out[i],
+                                     .diag = t->out[i] + ms};
+            fun_pt[k] = spec_pt[k] = it->point;
+            break;
         case TRONMSG_GRAD:
             /* the margins of this point may be gone (shard moved here) */
             if (fun_pt[k] != it->point || it->point == 0) {
@@ -347,14 +372,21 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
             }
             lreq[k] = (linfun_req_t){.op = LINFUN_GRAD, .out = t->out[i], .diag = t->out[i] + ms};
             grad_pt[k] = it->point;
+            spec_pt[k] = 0;
             break;
         case TRONMSG_HV:
+            if (it->point != 0 && spec_pt[k] == it->point && linfun_accept(lf, k) == 0) {
+                /* the FUNGRAD's point was accepted: its D is the one now */
+                grad_pt[k] = it->point;
+                spec_pt[k] = 0;
+            }
             if (grad_pt[k] != it->point || it->point == 0) {
                 /* rebuild D at the gradient point */
                 linfun_fun(lf, k, t->win[i]);
                 memset(t->scratch, 0, ms * sizeof *t->scratch);
                 linfun_grad(lf, k, t->scratch, NULL);
                 fun_pt[k] = grad_pt[k] = it->point;
+                spec_pt[k] = 0;
             }
             lreq[k] = (linfun_req_t){.op = LINFUN_HV, .v = t->sin[i], .out = t->out[i]};
             break;
@@ -363,7 +395,8 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
     if (any) linfun_batch(lf, lreq);
     /* FUN sets its output: each shard's loss went to floss, now added */
     for (size_t i = 0; i < req->count; i++)
-        if (req->items[i].fold == fold && req->items[i].op == TRONMSG_FUN)
+        if (req->items[i].fold == fold &&
+            (req->items[i].op == TRONMSG_FUN || req->items[i].op == TRONMSG_FUNGRAD))
             t->ans[i].f += t->floss[i];
     if (op_cancelled(ctx)) {
         snprintf(err, errlen, "cancelled");
@@ -461,8 +494,8 @@ static void scatter_add(double *dst, const double *src, const uint32_t *gpos, si
 /* The local vectors one item needs on a shard of ms columns. */
 static size_t item_local(const tronmsg_item_t *it, size_t ms) {
     size_t k = (it->w ? 1 : 0) + (it->s ? 1 : 0);
-    k += it->op == TRONMSG_GRAD ? 2 : it->op == TRONMSG_HV ? 1 : 0;
-    return it->op >= TRONMSG_FUN && it->op <= TRONMSG_HV ? k * ms : 0;
+    k += grad_item(it->op) ? 2 : it->op == TRONMSG_HV ? 1 : 0;
+    return vector_item(it) ? k * ms : 0;
 }
 
 /* One shard's part of the FUN/GRAD/HV items: its columns of the request's
@@ -503,7 +536,7 @@ static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err
         t->win[i] = t->sin[i] = t->out[i] = NULL;
         if (it->w) gather(t->win[i] = p, it->w, gpos, ms), p += ms;
         if (it->s) gather(t->sin[i] = p, it->s, gpos, ms), p += ms;
-        size_t nout = it->op == TRONMSG_GRAD ? 2 * ms : it->op == TRONMSG_HV ? ms : 0;
+        size_t nout = grad_item(it->op) ? 2 * ms : it->op == TRONMSG_HV ? ms : 0;
         if (nout) memset(t->out[i] = p, 0, nout * sizeof *p), p += nout;
     }
     for (int li = 0; li < 1 + st->folds; li++)
@@ -511,7 +544,7 @@ static int tron_shard(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, char *err
     for (size_t i = 0; i < t->req.count; i++) {
         tronmsg_ans_t *a = &t->ans[i];
         if (a->op == TRONMSG_HV) scatter_add((double *)a->hv, t->out[i], gpos, ms);
-        if (a->op != TRONMSG_GRAD) continue;
+        if (!grad_item(a->op)) continue;
         scatter_add((double *)a->g, t->out[i], gpos, ms);
         scatter_add((double *)a->diag, t->out[i] + ms, gpos, ms);
     }

@@ -26,9 +26,10 @@ static void free_folds(shardstate_t *st) {
     free(st->lf);
     free(st->fun_pt);
     free(st->grad_pt);
+    free(st->spec_pt);
     st->views = NULL;
     st->lf = NULL;
-    st->fun_pt = st->grad_pt = NULL;
+    st->fun_pt = st->grad_pt = st->spec_pt = NULL;
     st->folds = 0;
 }
 
@@ -178,8 +179,9 @@ int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t 
     st->lf = calloc((size_t)nlf, sizeof *st->lf);
     st->fun_pt = calloc((size_t)nlf * (size_t)st->nr_w, sizeof *st->fun_pt);
     st->grad_pt = calloc((size_t)nlf * (size_t)st->nr_w, sizeof *st->grad_pt);
+    st->spec_pt = calloc((size_t)nlf * (size_t)st->nr_w, sizeof *st->spec_pt);
     st->views = folds ? calloc((size_t)folds, sizeof *st->views) : NULL;
-    if (!st->lf || !st->fun_pt || !st->grad_pt || (folds && !st->views)) {
+    if (!st->lf || !st->fun_pt || !st->grad_pt || !st->spec_pt || (folds && !st->views)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }

@@ -50,7 +50,8 @@ typedef struct shardstate {
     dataset_t *views;  /* views[f]: local's rows with r % folds != f (borrowed) */
     linfun_t **lf;     /* [1 + folds]: 0 = every row, 1 + f = fold f; local columns */
     uint64_t *fun_pt;  /* [(1 + folds) * nr_w]: point of the last fun (0 = none) */
-    uint64_t *grad_pt; /* same, of the last grad */
+    uint64_t *grad_pt; /* same, of the last grad (the D an hv uses) */
+    uint64_t *spec_pt; /* same, of a FUNGRAD not yet accepted (linfun_accept) */
 } shardstate_t;
 
 /* The state for this task's context and shard, built when absent or stale

@@ -184,7 +184,8 @@ static void test_refine(void **state) {
     /* 3 shards over 2 slots would give one slot twice the rows: 4 of 2 rows */
     assert_int_equal(split_refine(&s, p, DATA_CSV, 2, 0, err, sizeof err), 1);
     assert_int_equal(s.nshards, 4);
-    for (size_t i = 0; i < 3; i++) assert_int_equal(s.shards[i].rows, 2);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(s.shards[i].rows, 2);
     assert_int_equal(split_refine(&s, p, DATA_CSV, 2, 0, err, sizeof err), 0);
     split_free(&s);
     assert_int_equal(split_file(p, DATA_CSV, 5, 0, &s, err, sizeof err), 0);

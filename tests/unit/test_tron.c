@@ -237,6 +237,87 @@ static void test_resume_same_model(void **state) {
     lp_free(&p);
 }
 
+/* Drives t on f with the gradient asked together with each FUN (one
+ * FUNGRAD pass, tron_feed_fun_grad); counts the gradients TRON dropped. */
+static void drive_merged(tron_t *t, linfun_t *f, int n, int *dropped) {
+    double *h = calloc((size_t)n, sizeof *h);
+    const double *v;
+    tron_op_t op;
+    while ((op = tron_next(t, &v)) != TRON_DONE) {
+        assert_int_not_equal(op, TRON_GRAD);
+        if (op == TRON_FUN) {
+            double *ds, *gs = tron_sums(t, &ds), loss = 0;
+            assert_non_null(gs);
+            assert_non_null(ds);
+            memset(gs, 0, (size_t)n * sizeof *gs);
+            memset(ds, 0, (size_t)n * sizeof *ds);
+            linfun_req_t r = {.op = LINFUN_FUNGRAD, .v = v, .loss = &loss, .out = gs, .diag = ds};
+            linfun_batch(f, &r);
+            int rc = tron_feed_fun_grad(t, loss);
+            assert_true(rc >= 0);
+            if (rc == 1)
+                assert_int_equal(linfun_accept(f, 0), 0);
+            else
+                (*dropped)++;
+        } else {
+            memset(h, 0, (size_t)n * sizeof *h);
+            linfun_hv(f, 0, v, h);
+            assert_int_equal(tron_feed_hv(t, h), 0);
+        }
+    }
+    free(h);
+}
+
+/* The gradient asked with every FUN gives the iterates of the separate
+ * rounds bit for bit: a rejected trial point's gradient is dropped and the
+ * CG after it uses the last accepted point's curvature. Also from a resume. */
+static void test_fun_grad_same_iterates(void **state) {
+    (void)state;
+    int dropped = 0;
+    for (int solver = 0; solver <= 2; solver += 2)
+        for (int seed = 1; seed <= 6; seed++) {
+            linprob_t p;
+            lp_make(&p, 200, 25, 0.5, 2, 1.0, 0, (unsigned)seed);
+            char err[256];
+            int n = p.d.n;
+            double C = seed % 2 ? 1e3 : 1e5;
+            linfun_t *f = linfun_new(&p.d, solver, 1, err, sizeof err);
+            linfun_t *g = linfun_new(&p.d, solver, 1, err, sizeof err);
+            long pos = (long)linfun_positives(f, 0), l = (long)p.d.rows;
+            /* a large C and a tight eps make TRON reject some trial points */
+            double eps = tron_class_eps(1e-8, pos, l - pos, l);
+            tron_t *a = tron_new(n, C, eps, 0.1, 1000, NULL);
+            tron_t *b = tron_new(n, C, eps, 0.1, 1000, NULL);
+            drive(a, f, n, 0);
+            drive_merged(b, g, n, &dropped);
+            assert_int_equal(tron_iteration_info(a, NULL), tron_iteration_info(b, NULL));
+            assert_int_equal(tron_cg_total(a), tron_cg_total(b));
+            assert_int_equal(tron_stop_reason(a), tron_stop_reason(b));
+            assert_memory_equal(tron_weights(a), tron_weights(b), (size_t)n * sizeof(double));
+
+            /* resumed after two steps, merged */
+            tron_t *first = tron_new(n, C, eps, 0.1, 1000, NULL);
+            drive(first, f, n, 2);
+            tron_state_t st;
+            tron_state(first, &st);
+            linfun_t *h = linfun_new(&p.d, solver, 1, err, sizeof err);
+            tron_t *c = tron_resume(n, C, eps, 0.1, 1000, tron_weights(first), &st);
+            assert_non_null(c);
+            drive_merged(c, h, n, &dropped);
+            assert_true(lp_rel_l2(tron_weights(c), tron_weights(a), (size_t)n) < 1e-9);
+            tron_destroy(&first);
+            tron_destroy(&c);
+            tron_destroy(&a);
+            tron_destroy(&b);
+            linfun_destroy(&f);
+            linfun_destroy(&g);
+            linfun_destroy(&h);
+            lp_free(&p);
+        }
+    print_message("%d gradients dropped at rejected trial points\n", dropped);
+    assert_true(dropped > 0);
+}
+
 static void test_protocol_and_rules(void **state) {
     (void)state;
     /* liblinear 2.30 train_one's tolerance rule. */
@@ -265,9 +346,9 @@ static void test_protocol_and_rules(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_protocol_and_rules),      cmocka_unit_test(test_same_iterations),
-        cmocka_unit_test(test_resume_same_model),       cmocka_unit_test(test_against_liblinear_lr),
-        cmocka_unit_test(test_against_liblinear_l2svc),
+        cmocka_unit_test(test_protocol_and_rules),   cmocka_unit_test(test_same_iterations),
+        cmocka_unit_test(test_resume_same_model),    cmocka_unit_test(test_fun_grad_same_iterates),
+        cmocka_unit_test(test_against_liblinear_lr), cmocka_unit_test(test_against_liblinear_l2svc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,10 +31,11 @@ static blob_t *sample_req(void) {
          .s = S},
         {.cls = 3, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT},
         {.cls = 2, .fold = 1, .op = TRONMSG_PRED, .flags = TRONMSG_F_TEXT, .w = W2},
+        {.cls = 4, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUNGRAD, .point = 9, .w = S},
     };
     tronmsg_shard_t sh[2] = {{0, 2}, {1000, 1003}};
     tronmsg_layout_t lay = {.shards = sh, .nshards = 2};
-    blob_t *b = tronmsg_encode_req(N, 3, &lay, it, 5, err, sizeof err);
+    blob_t *b = tronmsg_encode_req(N, 3, &lay, it, 6, err, sizeof err);
     assert_non_null(b);
     return b;
 }
@@ -47,7 +48,7 @@ static void test_req_round_trip(void **state) {
     assert_int_equal(tronmsg_decode_req(b->data, b->len, &r, err, sizeof err), 0);
     assert_int_equal(r.n, N);
     assert_int_equal(r.folds, 3);
-    assert_int_equal(r.count, 5);
+    assert_int_equal(r.count, 6);
     assert_int_equal(r.nshards, 2);
     assert_int_equal(r.shards[1].first_row, 1000);
     assert_int_equal(r.shards[1].first_line, 1003);
@@ -67,6 +68,10 @@ static void test_req_round_trip(void **state) {
     assert_null(r.items[3].w);
     assert_int_equal(r.items[4].flags, TRONMSG_F_TEXT);
     assert_memory_equal(r.items[4].w, W2, sizeof W2);
+    assert_int_equal(r.items[5].op, TRONMSG_FUNGRAD);
+    assert_int_equal(r.items[5].point, 9);
+    assert_memory_equal(r.items[5].w, S, sizeof S); /* always carries its point */
+    assert_null(r.items[5].s);
     tronmsg_req_free(&r);
     blob_unref(&b);
 }
@@ -138,8 +143,9 @@ static blob_t *sample_res(void) {
          .text = "1,a,a\n2,b,a\n",
          .text_len = 12},
         {.cls = 3, .fold = 1, .op = TRONMSG_PRED, .rows = 5, .correct = 5},
+        {.cls = 4, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUNGRAD, .f = -2.5, .g = S, .diag = W},
     };
-    blob_t *b = tronmsg_encode_res(N, N, a, 6, err, sizeof err);
+    blob_t *b = tronmsg_encode_res(N, N, a, 7, err, sizeof err);
     assert_non_null(b);
     return b;
 }
@@ -151,7 +157,7 @@ static void test_res_round_trip(void **state) {
     tronmsg_res_t r;
     assert_int_equal(tronmsg_decode_res(b->data, b->len, &r, err, sizeof err), 0);
     assert_int_equal(r.n, N);
-    assert_int_equal(r.count, 6);
+    assert_int_equal(r.count, 7);
     assert_true(r.ans[0].f == 123.5);
     assert_memory_equal(r.ans[1].g, W, sizeof W);
     assert_memory_equal(r.ans[1].diag, S, sizeof S);
@@ -164,6 +170,10 @@ static void test_res_round_trip(void **state) {
     assert_int_equal(r.ans[4].correct, 1);
     assert_int_equal(r.ans[5].rows, 5);
     assert_int_equal(r.ans[5].text_len, 0);
+    assert_int_equal(r.ans[6].op, TRONMSG_FUNGRAD);
+    assert_true(r.ans[6].f == -2.5);
+    assert_memory_equal(r.ans[6].g, S, sizeof S);
+    assert_memory_equal(r.ans[6].diag, W, sizeof W);
     tronmsg_res_free(&r);
     blob_unref(&b);
 }
@@ -181,8 +191,9 @@ static void test_res_truncated_and_garbage(void **state) {
     memset(big + b->len, 0, 3);
     assert_int_equal(tronmsg_decode_res(big, b->len + 3, &r, err, sizeof err), -1);
     /* a text length past the end */
-    /* answer 4 text_len: before its 12 text bytes and answer 5 (16 + 24 bytes) */
-    size_t text_len_at = b->len - 40 - 12 - 8;
+    /* answer 4 text_len: before its 12 text bytes, answer 5 (16 + 24 bytes)
+     * and answer 6 (16 + 8 + 16 N) */
+    size_t text_len_at = b->len - (24 + 16 * N) - 40 - 12 - 8;
     memcpy(big, b->data, b->len);
     assert_int_equal(proto_get_u64(big + text_len_at), 12);
     proto_put_u64(big + text_len_at, UINT64_MAX);
@@ -348,6 +359,9 @@ static void test_res_view(void **state) {
     assert_true((const uint8_t *)v.ans[1].g >= lo && (const uint8_t *)v.ans[1].g < hi);
     assert_true((const uint8_t *)v.ans[2].hv >= lo && (const uint8_t *)v.ans[2].hv < hi);
 #endif
+    assert_true(v.ans[6].f == c.ans[6].f);
+    assert_memory_equal(v.ans[6].g, c.ans[6].g, N * sizeof(double));
+    assert_memory_equal(v.ans[6].diag, c.ans[6].diag, N * sizeof(double));
     assert_memory_equal(v.ans[1].g, c.ans[1].g, N * sizeof(double));
     assert_memory_equal(v.ans[1].diag, c.ans[1].diag, N * sizeof(double));
     assert_memory_equal(v.ans[2].hv, c.ans[2].hv, N * sizeof(double));
@@ -361,6 +375,22 @@ static void test_res_view(void **state) {
     assert_memory_equal(v.ans[2].hv, c.ans[2].hv, N * sizeof(double));
     tronmsg_res_free(&v);
     tronmsg_res_free(&c);
+    blob_unref(&b);
+    /* a FUNGRAD's vectors, after its f, are borrowed too */
+    tronmsg_ans_t fg = {
+        .cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUNGRAD, .f = 4, .g = W, .diag = S};
+    b = tronmsg_encode_res(N, N, &fg, 1, err, sizeof err);
+    assert_non_null(b);
+    memcpy(aligned, b->data, b->len);
+    assert_int_equal(tronmsg_decode_res_view(aligned, b->len, &v, err, sizeof err), 0);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    lo = (const uint8_t *)aligned, hi = lo + b->len;
+    assert_true((const uint8_t *)v.ans[0].g >= lo && (const uint8_t *)v.ans[0].g < hi);
+#endif
+    assert_true(v.ans[0].f == 4);
+    assert_memory_equal(v.ans[0].g, W, sizeof W);
+    assert_memory_equal(v.ans[0].diag, S, sizeof S);
+    tronmsg_res_free(&v);
     free(aligned);
     blob_unref(&b);
 }
