@@ -23,6 +23,10 @@
 #             features), liblinear-train -s 0 -B 1 against 2 workers, with the
 #             master's and workers' peak RSS and the issue's bound on the
 #             master's (8 x model size + 100 MB)
+#   text      bin/gentext CSV with a free-text column (500 MB; QUICK 100 MB),
+#             2 workers: the vocabulary pass (schema pass with --text) per
+#             core against the numeric schema pass of the train section's
+#             2-worker row
 #   memory    peak RSS of the 2-worker train and predict runs
 #   lan       the 2-worker train row with workers in network namespaces behind
 #             1 Gbit/s links (root only)
@@ -53,7 +57,7 @@ cd "$(dirname "$0")/.."
 
 QUICK=${QUICK:-0}
 REPEAT=${REPEAT:-3}
-SECTIONS=${ROWS:-dispatch,ingest,train,predict,sparse,memory,lan}
+SECTIONS=${ROWS:-dispatch,ingest,train,predict,sparse,text,memory,lan}
 BENCH_OUT=${BENCH_OUT:-Data/bench.md}
 BIN=${NC_REL_BIN:-bin}
 WORK=build/bench
@@ -335,6 +339,7 @@ cluster_ingest() {
 #   CT_NODASH=1  --no-dashboard on the train and test runs
 #   CT_TIMEONLY=1  no objective and no weight comparison (repeat runs)
 #   CL_CURVE=1   CURVE on (cl_keys must have run first)
+#   CT_ARGS    more master train options, split on spaces
 cluster_train_run() {
     local tag=$1 w=$2 solver=$3 ip=127.0.0.1 cfg
     shift 3
@@ -377,13 +382,14 @@ master_view() {
 # ct_train TAG CFG W SOLVER: the training run of cluster_train_run, with its
 # workers already started; sets the CT_* timings, CT_M_RSS and CT_W_RSS.
 ct_train() {
-    local tag=$1 cfg=$2 w=$3 solver=$4 data=${CT_DATA:-$TRAIN_CSV} view scale=()
+    local tag=$1 cfg=$2 w=$3 solver=$4 data=${CT_DATA:-$TRAIN_CSV} view scale=() more=()
     [[ $data == *.csv ]] && scale=(--scale none)
     read -ra view <<<"$(master_view)"
+    read -ra more <<<"${CT_ARGS:-}"
     cl_cpu_sampler_start "$WORK/$tag.cpu"
     timed "$tag" "$BIN/master" train --config "$cfg" --data "$data" "${scale[@]}" \
         --solver "$solver" --bias 1 --strategy exact --min-workers "$w" "${view[@]}" \
-        --model "$WORK/$tag.model" --out "$WORK/$tag.sub.csv"
+        --model "$WORK/$tag.model" --out "$WORK/$tag.sub.csv" "${more[@]}"
     local rc=$?
     cl_cpu_sampler_stop
     CT_M_RSS=$T_RSS_MB
@@ -501,6 +507,7 @@ cluster_train() {
             train_row "train" "$what" 0 "$w"
             if [ "$w" = 2 ]; then
                 LOOP_W2_SEC=$CT_MODEL
+                NUM_SCHEMA_SEC=$CT_SCHEMA
                 MEM_TRAIN="master $CT_M_RSS MB; workers $(sed 's/ / MB, /g' <<<"$CT_W_RSS") MB"
                 train_twins "train" "$what" train_w2
             fi
@@ -753,6 +760,47 @@ sparse_shape() {
         "bound: $bound; $CT_OBJ; $CT_TRAFFIC; file to model: reading $CT_SCHEMA s + $CT_LOAD s (shards to workers), training $CT_TRON s (workers' CPU $CT_CPU s); then $CT_PRED s predicting the training rows; master process $CT_WALL s incl. $CT_WAIT s waiting for workers; training accuracy $CT_TRAIN_ACC; load average when it started $CT_LOADAVG; workers declared lost: $CT_LOST; peak RSS: master /usr/bin/time -v, workers VmHWM"
 }
 
+# cluster_text: the vocabulary pass of text features, fitted across the
+# cluster, against the numeric schema pass, per core: a bin/gentext CSV
+# (id,label,text; 20 classes, 200,000 words) trained with --text text by 2
+# workers. Training stops at once (--eps 10: the first gradient meets the
+# tolerance), since the row is about the pass over the file; the numeric
+# figure is the schema pass of the 2-worker Fashion-MNIST row (train section).
+cluster_text() {
+    local mb=500 file what
+    [ "$QUICK" = 1 ] && mb=100
+    [ -x "$BIN/gentext" ] || {
+        row "text" "vocabulary pass" "not measured: $BIN/gentext missing (make)" "—" "—" ""
+        return 1
+    }
+    file=$WORK/text_${mb}mb.csv
+    if [ ! -s "$file" ]; then
+        if ! "$BIN/gentext" "$mb" 20 200000 1 >"$file.tmp" 2>"$WORK/gentext.err" || ! mv "$file.tmp" "$file"; then
+            rm -f "$file.tmp"
+            row "text" "vocabulary pass" "not measured: gentext failed" "—" "—" "$(tail -1 "$WORK/gentext.err")"
+            return 1
+        fi
+    fi
+    local size rows
+    size=$(awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.0f", b / 1048576 }')
+    rows=$(($(wc -l <"$file") - 1))
+    what="vocabulary pass (schema pass with --text text), 2 workers, $file ($size MB, $rows rows; gentext $mb 20 200000 1)"
+    if ! CT_DATA=$file CT_TEST=none CT_TIMEONLY=1 CT_ARGS="--text text --eps 10" cluster_train_run text 2 0; then
+        row "text" "$what" "failed" "—" "—" "$CT_WHY"
+        return 1
+    fi
+    local per num="—" r="—" numsize
+    per=$(awk -v m="$size" -v t="$CT_SCHEMA" 'BEGIN { printf "%.1f", t > 0 ? m / t / 2 : 0 }')
+    if [ -n "${NUM_SCHEMA_SEC:-}" ]; then
+        numsize=$(awk -v b="$(stat -c %s "$TRAIN_CSV")" 'BEGIN { printf "%.0f", b / 1048576 }')
+        num=$(awk -v m="$numsize" -v t="$NUM_SCHEMA_SEC" 'BEGIN { printf "%.1f", t > 0 ? m / t / 2 : 0 }')
+        r=$(ratio "$num" "$per")
+        num="$num MB/s a core (numeric: $TRAIN_CSV, $numsize MB, schema $NUM_SCHEMA_SEC s, 2 workers)"
+    fi
+    row "text" "$what" "$per MB/s a core (schema $CT_SCHEMA s)" "$num" "$r" \
+        "ratio = numeric MB/s / text MB/s (at most 1: the text pass is at least as fast per core); both columns are ours, text against numeric, not liblinear; vocabulary: $(grep -o 'vocabulary[^;]*' "$WORK/text.err" | head -1); master process $CT_WALL s, peak RSS master $CT_M_RSS MB, workers $(sed 's/ / MB, /g' <<<"$CT_W_RSS") MB; load average when it started $CT_LOADAVG"
+}
+
 # Peak RSS (VmHWM) of the master and of each worker, from the 2-worker train
 # row and the predict row above.
 cluster_memory() {
@@ -816,7 +864,7 @@ main() {
     # work in this tree) cannot mix two versions in one table.
     mkdir -p "$WORK/bin"
     local b
-    for b in master worker data_bench primal gensparse; do
+    for b in master worker data_bench primal gensparse gentext; do
         [ -x "$BIN/$b" ] && cp "$BIN/$b" "$WORK/bin/$b.tmp" && mv "$WORK/bin/$b.tmp" "$WORK/bin/$b"
     done
     for b in master worker primal gensparse; do
@@ -854,6 +902,7 @@ main() {
         cluster_predict
     fi
     want sparse && cluster_sparse
+    want text && cluster_text
     want memory && cluster_memory
     want lan && cluster_lan
 
