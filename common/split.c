@@ -382,6 +382,14 @@ out:
 
 int split_refine(split_t *sp, const char *path, data_format_t format, uint64_t pieces,
                  size_t max_bytes, char *err, size_t errlen) {
+    if (pieces == 0 || sp->nshards >= pieces || sp->rows < pieces) return 0;
+    size_t rows = (size_t)((sp->rows + pieces - 1) / pieces);
+    split_free(sp);
+    return split_file(path, format, rows, max_bytes, sp, err, errlen) < 0 ? -1 : 1;
+}
+
+int split_balance(split_t *sp, const char *path, data_format_t format, uint64_t pieces,
+                  size_t max_bytes, char *err, size_t errlen) {
     if (pieces <= 1 || sp->rows < pieces) return 0;
     /* A multiple of pieces, at least as many shards as now. */
     uint64_t want = (sp->nshards + pieces - 1) / pieces * pieces;

@@ -61,16 +61,23 @@ int split_file(const char *path, data_format_t format, size_t shard_rows, size_t
 int split_file_buffered(const char *path, data_format_t format, size_t shard_rows, size_t max_bytes,
                         size_t bufsize, split_t *out, char *err, size_t errlen);
 
-/* Balances a split over `pieces` slots of the cluster, so that the exact
- * strategy gives each slot the same share of rows: the shard count should be
- * the next multiple of pieces at or above the current count, each shard of at
- * most ceil(rows / count) rows. When it is not so, the file is split again
- * that way (with the same max_bytes, which may still add shards). One piece,
- * or fewer rows than pieces, leave it alone. Returns 1 when it re-split, 0
- * when sp was fine, -1 with err set (sp is then empty). The header pointer
- * changes when it re-splits. */
+/* Makes sure a split has at least `pieces` shards when the file has that many
+ * rows, so that every slot of the cluster gets work (prediction): when it has
+ * fewer, the file is split again with ceil(rows / pieces) rows per shard (and
+ * the same max_bytes). Returns 1 when it re-split, 0 when sp was fine, -1 with
+ * err set (sp is then empty). The header pointer changes when it re-splits. */
 int split_refine(split_t *sp, const char *path, data_format_t format, uint64_t pieces,
                  size_t max_bytes, char *err, size_t errlen);
+
+/* Balances a split over `pieces` slots of the cluster, so that the exact
+ * strategy, whose rounds wait for the slowest slot, gives each slot the same
+ * share of rows: the shard count should be the next multiple of pieces at or
+ * above the current count, each shard of at most ceil(rows / count) rows.
+ * When it is not so, the file is split again that way (with the same
+ * max_bytes, which may still add shards). One piece, or fewer rows than
+ * pieces, leave it alone. Returns as split_refine(). */
+int split_balance(split_t *sp, const char *path, data_format_t format, uint64_t pieces,
+                  size_t max_bytes, char *err, size_t errlen);
 
 /* Frees what split_file() allocated and zeroes *s. Safe on a zeroed split_t. */
 void split_free(split_t *s);

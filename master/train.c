@@ -435,8 +435,8 @@ static int await_workers(trainer_t *t) {
     }
     if (!t->exact) return 0;
     int slots = sched_total_slots(t->s);
-    int rc = split_refine(&t->sp, cfg->data.train, t->src.format, (uint64_t)slots,
-                          (size_t)cfg->cluster.shard_mb << 20, t->err, sizeof t->err);
+    int rc = split_balance(&t->sp, cfg->data.train, t->src.format, (uint64_t)slots,
+                           (size_t)cfg->cluster.shard_mb << 20, t->err, sizeof t->err);
     if (rc < 0) return EXIT_BAD_DATA;
     t->src.header = t->sp.header;
     t->src.header_len = t->sp.header_len;

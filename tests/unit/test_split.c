@@ -157,7 +157,8 @@ typedef struct count_ctx {
 } count_ctx_t;
 
 /* split_refine: a file of fewer shards than pieces is cut again so that each
- * piece gets rows; a count that is not a multiple of pieces, or uneven shards,
+ * piece gets rows; enough shards, or fewer rows than pieces, leave it alone.
+ * split_balance: a count that is not a multiple of pieces, or uneven shards,
  * are cut again into the next multiple; a balanced split, one piece, or fewer
  * rows than pieces, leave it alone. */
 static void test_refine(void **state) {
@@ -180,17 +181,19 @@ static void test_refine(void **state) {
     assert_int_equal(split_refine(&s, p, DATA_CSV, 3, 0, err, sizeof err), 0);
     assert_int_equal(split_refine(&s, p, DATA_CSV, 8, 0, err, sizeof err), 0); /* 7 rows < 8 */
     assert_int_equal(s.nshards, 3);
-    assert_int_equal(split_refine(&s, p, DATA_CSV, 1, 0, err, sizeof err), 0);
+    assert_int_equal(split_refine(&s, p, DATA_CSV, 2, 0, err, sizeof err), 0); /* enough */
+    assert_int_equal(split_balance(&s, p, DATA_CSV, 1, 0, err, sizeof err), 0);
     /* 3 shards over 2 slots would give one slot twice the rows: 4 of 2 rows */
-    assert_int_equal(split_refine(&s, p, DATA_CSV, 2, 0, err, sizeof err), 1);
+    assert_int_equal(split_balance(&s, p, DATA_CSV, 2, 0, err, sizeof err), 1);
     assert_int_equal(s.nshards, 4);
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(s.shards[i].rows, 2);
-    assert_int_equal(split_refine(&s, p, DATA_CSV, 2, 0, err, sizeof err), 0);
+    assert_int_equal(split_balance(&s, p, DATA_CSV, 2, 0, err, sizeof err), 0);
     split_free(&s);
     assert_int_equal(split_file(p, DATA_CSV, 5, 0, &s, err, sizeof err), 0);
     assert_int_equal(s.nshards, 2); /* 5 + 2 */
-    assert_int_equal(split_refine(&s, p, DATA_CSV, 2, 0, err, sizeof err), 1);
+    assert_int_equal(split_refine(&s, p, DATA_CSV, 2, 0, err, sizeof err), 0);
+    assert_int_equal(split_balance(&s, p, DATA_CSV, 2, 0, err, sizeof err), 1);
     assert_int_equal(s.nshards, 2); /* 4 + 3 */
     assert_int_equal(s.shards[0].rows, 4);
     split_free(&s);
