@@ -640,10 +640,8 @@ static void test_context_free(jobctx_t *jc) {
     free(jc->w);
 }
 
-/* Waits for --min-workers, then cuts a file of few shards so that every
- * slot gets about two shards (one computing, one on its way). */
-static int await_workers(master_ctx_t *ctx, split_t *sp, const char *data, data_format_t fmt,
-                         char *err, size_t errlen) {
+int predict_await_workers(master_ctx_t *ctx, split_t *sp, const char *data, data_format_t fmt,
+                          char *err, size_t errlen) {
     int want = ctx->opts->min_workers > 0 ? ctx->opts->min_workers : 1;
     if (sched_live_workers(ctx->sched) < want) {
         log_info("waiting for %d worker(s) on port %d", want, ctx->cfg->master.task_port);
@@ -730,7 +728,7 @@ int predict_run(master_ctx_t *ctx) {
     status = EXIT_JOB_FAILED;
     /* Streams open (a FIFO may wait for its reader) before workers are awaited. */
     if (outputs_open(files, ctx->sched, err, sizeof err) < 0 ||
-        await_workers(ctx, &sp, data, sp.format, err, sizeof err) < 0)
+        predict_await_workers(ctx, &sp, data, sp.format, err, sizeof err) < 0)
         goto out;
     int64_t t0 = clock_now_ms(); /* the job's duration counts work, not the wait for workers */
     publish_started(ctx, job_id, data, &sp);
