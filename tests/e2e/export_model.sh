@@ -47,6 +47,16 @@ grep -q '^wrote 6000 rows (9 features) to ' export.out || fail "report: $(cat ex
 [ "$(wc -l <train.svm)" -eq 6000 ] || fail "train.svm has $(wc -l <train.svm) lines"
 ls -a | grep -q '\.train\.svm\.' && fail "the writer's temporary files are left: $(ls -a)"
 
+# With the dashboard on, the export is a job of mode "export" in the history.
+"$NC_BIN/master" export --config config.json --data train.csv --out hist.svm --min-workers 2 \
+    >/dev/null 2>hist.log || { tail -3 hist.log; fail "export with the dashboard"; }
+cmp -s hist.svm train.svm || fail "a second export differs from the first"
+if command -v sqlite3 >/dev/null; then
+    row=$(sqlite3 history.db "SELECT mode, state, submission, rows_done, accuracy IS NULL
+                              FROM jobs WHERE mode = 'export'")
+    [ "$row" = "export|done|hist.svm|6000|1" ] || fail "history row of the export: '$row'"
+fi
+
 # Labels: text labels are written as their index (first appearance), in row order.
 awk -F, 'NR > 1 { if (!($NF in k)) k[$NF] = n++; print k[$NF] }' train.csv >want-labels.txt
 cut -d' ' -f1 train.svm | cmp -s - want-labels.txt || fail "labels differ from the CSV's, in order"
