@@ -15,8 +15,9 @@
  * label is missing, or training never saw it), then the text. The master treats it as hostile:
  * exportmsg_open() checks the sizes, that the text is exactly rows lines,
  * each ending in '\n', and that it holds only the bytes such lines are made
- * of (digits, '-', '+', '.', 'e', ':', ' ', '\n'), so what goes into the
- * output file cannot break its format.
+ * of (digits, '-', '+', '.', 'e', ':', ' ', '\n'), so that no answer can
+ * add, drop or merge lines of the output (the order of its rows is the
+ * master's), nor put a NaN, a comment or other bytes in it.
  */
 #ifndef NC_EXPORTMSG_H
 #define NC_EXPORTMSG_H
