@@ -79,6 +79,15 @@ awk -v a="$ours" -v b="$theirs" 'BEGIN { d = (a - b) / b; exit !(d < 0.001 && d 
     fail "objective $ours (master train) vs $theirs (liblinear-train on the export)"
 note "objective: master train $ours, liblinear-train on the export $theirs"
 
+# A libsvm file with liblinear-train's model (no schema) exports as itself;
+# standard output is a stream that gets the same bytes.
+m export --data train.svm --model ref.txt --out again.svm --min-workers 2 >/dev/null 2>again.log ||
+    { tail -3 again.log; fail "export of the libsvm file"; }
+cmp -s again.svm train.svm || fail "the libsvm file does not export as itself"
+m export --data train.csv --out - --min-workers 2 2>stdout.log | cmp -s - train.svm ||
+    fail "export to standard output differs"
+grep -q '^wrote 6000 rows (9 features) to -$' stdout.log || fail "the report did not go to stderr"
+
 # Integer labels are written as the model file records them: themselves.
 gen 3000 5 int >int.csv
 m train --data int.csv --model int.txt --out int_sub.csv --min-workers 2 >/dev/null 2>int.log ||
