@@ -7,13 +7,12 @@
 #include "common/jobctx.h"
 #include "common/log.h"
 #include "common/model.h"
-#include "common/predmsg.h"
 #include "common/proto.h"
 #include "common/schema.h"
 #include "common/split.h"
 #include "master/outputs.h"
-#include "master/predict.h"
 #include "master/progress.h"
+#include "master/shardjob.h"
 #include "master/writer.h"
 
 #include <inttypes.h>
@@ -21,9 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* Early shards held in memory by the writer; the rest goes to its spool. */
-#define EXPORT_MEM_BUDGET (32u << 20)
 
 typedef struct xjob {
     const split_t *sp;
@@ -53,77 +49,6 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
     return 0;
 }
 
-/* One round over the shards before limit that the writer does not hold yet.
- * Returns sched_round's status; *queued counts the tasks sent. */
-static int export_round(master_ctx_t *ctx, xjob_t *j, size_t limit, size_t *queued,
-                        bool *data_error, char *why, size_t whylen) {
-    size_t n = j->sp->nshards;
-    blob_t **bodies = calloc(n ? n : 1, sizeof *bodies);
-    int rc = -1;
-    *queued = 0;
-    *data_error = false;
-    for (size_t i = 0; bodies && i < limit; i++) {
-        if (writer_has(j->w, (uint32_t)i)) continue;
-        predmsg_req_t req = {j->sp->shards[i].first_row, j->sp->shards[i].first_line};
-        if (!(bodies[i] = predmsg_req_encode(&req))) goto out;
-        (*queued)++;
-    }
-    if (!bodies) goto out;
-    sched_round_t r = {.op = OP_EXPORT, .bodies = bodies, .sink = take_shard, .sink_arg = j};
-    rc = *queued ? sched_round(ctx->sched, &r, why, whylen) : 0;
-    *data_error = r.data_error;
-    sched_round_free(&r);
-out:
-    if (rc == -1 && !bodies) snprintf(why, whylen, "out of memory");
-    for (size_t i = 0; bodies && i < n; i++)
-        blob_unref(&bodies[i]);
-    free(bodies);
-    return rc;
-}
-
-/* Every shard not yet written; after a data error, the shards before it
- * until the first bad line of the file is known (as predict.c does: workers
- * report in any order). Returns an exit status; *keep tells whether the
- * writer's files serve a later --resume. */
-static int export_shards(master_ctx_t *ctx, xjob_t *j, const char *file, const outputs_t *outs,
-                         bool *keep, char *err, size_t errlen) {
-    bool data_error = false;
-    size_t queued = 0;
-    char why[1024] = "";
-    int rc = export_round(ctx, j, j->sp->nshards, &queued, &data_error, why, sizeof why);
-    while (rc == -1 && data_error) {
-        long bad = split_shard_of_error(j->sp, file, why);
-        char earlier[1024] = "";
-        bool again = false;
-        int rc2 = export_round(ctx, j, bad > 0 ? (size_t)bad : 0, &queued, &again, earlier,
-                               sizeof earlier);
-        if (!queued) break;
-        if (rc2 == -2) {
-            rc = -2;
-            break;
-        }
-        if (rc2 == -1 && again) {
-            snprintf(why, sizeof why, "%s", earlier);
-            continue;
-        }
-        break; /* the shards before it are fine: the error in hand is the first */
-    }
-    if (rc == -2) {
-        *keep = true;
-        writer_stats_t st;
-        writer_get_stats(j->w, &st);
-        snprintf(err, errlen, "stopped with %u of %zu shards done%s",
-                 st.written + st.held + st.spooled, j->sp->nshards,
-                 outputs_is_stream(outs, 0) ? "" : "; run again with --resume to finish");
-        return EXIT_JOB_FAILED;
-    }
-    if (rc < 0) {
-        snprintf(err, errlen, "%s", data_error ? why : j->err[0] ? j->err : why);
-        return data_error ? EXIT_BAD_DATA : EXIT_JOB_FAILED;
-    }
-    return writer_commit(j->w, err, errlen) < 0 ? EXIT_JOB_FAILED : EXIT_OK;
-}
-
 /* Names the job for --resume: the data file as it is now, the shard layout
  * and the schema. The key's value must not change (common/hash.h). */
 static void job_key(const char *data_path, const split_t *sp, const jobctx_t *jc, char *out,
@@ -145,47 +70,18 @@ static void job_key(const char *data_path, const split_t *sp, const jobctx_t *jc
     snprintf(out, outlen, "export-%016" PRIx64, h);
 }
 
-/* The ordered writer on output 0: a stream in place, or a file with its
- * journal for --resume (restoring the unlabelled count of shards done). */
+/* The ordered writer on output 0 (a stream in place, or a file with its
+ * journal for --resume), restoring the counts of shards already done. */
 static int open_writer(master_ctx_t *ctx, xjob_t *j, const char *data_path, const jobctx_t *jc,
                        const outputs_t *outs, char *err, size_t errlen) {
-    uint32_t n = (uint32_t)j->sp->nshards;
-    if (outputs_is_stream(outs, 0)) {
-        if (ctx->opts->resume)
-            log_warn("--resume: %s is not a regular file; a stream cannot be resumed, so every "
-                     "shard is exported again",
-                     outputs_path(outs, 0));
-        j->w = writer_open_stream(outputs_fd(outs, 0), outputs_path(outs, 0), n, NULL,
-                                  EXPORT_MEM_BUDGET, err, errlen);
-    } else {
-        char key[64];
-        job_key(data_path, j->sp, jc, key, sizeof key);
-        j->w = writer_open(outputs_path(outs, 0), n, NULL, key, ctx->opts->resume,
-                           EXPORT_MEM_BUDGET, err, errlen);
-    }
-    if (!j->w) return -1;
-    for (uint32_t i = 0; i < n; i++) {
+    char key[64];
+    job_key(data_path, j->sp, jc, key, sizeof key);
+    if (!(j->w = shardjob_open_writer(ctx, outs, j->sp, NULL, key, err, errlen))) return -1;
+    for (uint32_t i = 0; i < (uint32_t)j->sp->nshards; i++) {
         const char *m = writer_meta(j->w, i);
         if (m) j->unlabelled += strtoull(m, NULL, 10);
         if (writer_has(j->w, i)) j->rows_done += j->sp->shards[i].rows;
     }
-    if (writer_resumed(j->w))
-        log_info("resuming: %u of %u shards already done", writer_resumed(j->w), n);
-    return 0;
-}
-
-/* Starts the scheduler job: the shard table and the job context. */
-static int begin_job(master_ctx_t *ctx, uint32_t job_id, const char *data_path, const split_t *sp,
-                     const jobctx_t *jc, char *err, size_t errlen) {
-    void *cbuf = NULL;
-    size_t clen = 0;
-    if (sched_begin_split(ctx->sched, job_id, data_path, sp, err, errlen) < 0) return -1;
-    if (jobctx_encode(jc, &cbuf, &clen) < 0 || sched_set_context(ctx->sched, cbuf, clen) < 0) {
-        free(cbuf);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    free(cbuf);
     return 0;
 }
 
@@ -197,14 +93,22 @@ static int export_core(master_ctx_t *ctx, uint32_t job_id, const char *data_path
     progress_t prog = {0};
     int status = EXIT_JOB_FAILED;
     if (open_writer(ctx, j, data_path, jc, outs, err, errlen) < 0) goto out;
-    if (begin_job(ctx, job_id, data_path, sp, jc, err, errlen) < 0) goto out;
+    if (shardjob_begin(ctx, job_id, data_path, sp, jc, err, errlen) < 0) goto out;
     progress_init(&prog, ctx->sched, ctx->ev, job_id, ctx->opts->verbosity < 0);
     progress_phase(&prog, "exporting");
-    status = export_shards(ctx, j, jc->file, outs, &keep, err, errlen);
+    shardjob_t sj = {.ctx = ctx,
+                     .sp = sp,
+                     .w = j->w,
+                     .file = jc->file,
+                     .op = OP_EXPORT,
+                     .sink = take_shard,
+                     .sink_arg = j,
+                     .sink_err = j->err};
+    status = shardjob_run(&sj, outs, &keep, err, errlen);
 out:
     progress_finish(&prog);
     writer_close(&j->w, keep);
-    sched_end_job(ctx->sched); /* safe when begin_job failed or never ran */
+    sched_end_job(ctx->sched); /* safe when shardjob_begin failed or never ran */
     return status;
 }
 
@@ -378,7 +282,7 @@ int export_run(master_ctx_t *ctx) {
     if (status != EXIT_OK) goto out;
     status = EXIT_JOB_FAILED;
     if (outputs_open(files, ctx->sched, err, sizeof err) < 0 ||
-        predict_await_workers(ctx, &sp, data, sp.format, err, sizeof err) < 0)
+        shardjob_await_workers(ctx, &sp, data, sp.format, err, sizeof err) < 0)
         goto out;
     int64_t t0 = clock_now_ms();
     publish_started(ctx, job_id, data, &sp);

@@ -28,7 +28,6 @@
 #ifndef NC_PREDICT_H
 #define NC_PREDICT_H
 
-#include "common/split.h"
 #include "master/master.h"
 
 /* `bin/master test`: loads cfg->model.file (liblinear format) and its schema
@@ -43,12 +42,5 @@
  * disk, an output that cannot be opened). No output file is left behind on
  * failure. */
 int predict_run(master_ctx_t *ctx);
-
-/* Waits for --min-workers, then cuts a file of few shards so that every
- * slot gets about two shards (one computing, one on its way): the start of
- * every job that streams a file through the ordered writer (test, export).
- * 0, or -1 with err (stopped while waiting, or a read error). */
-int predict_await_workers(master_ctx_t *ctx, split_t *sp, const char *data, data_format_t fmt,
-                          char *err, size_t errlen);
 
 #endif
