@@ -14,7 +14,7 @@
  * a missing label, a label training never saw; counted in a warning when the
  * file has a label column).
  *
- * It runs as a test job does (master/predict.h): the file is split into
+ * It runs as a test job does (master/shardjob.h): the file is split into
  * shards, one OP_EXPORT task per shard (worker/op_export.c; the job context
  * carries the schema, not the weights), each shard's lines go to the ordered
  * writer (master/writer.h) as they arrive, which writes them in shard order
