@@ -73,7 +73,8 @@ typedef enum {
     OP_TRON = 4,    /* shard -> partial fun/grad/Hv sums (exact training) */
     OP_PREDICT = 5, /* shard -> predictions (testing mode, training output) */
     OP_TRAIN = 6,   /* shard -> liblinear train() weights (average strategy) */
-    OP_MAX = 7
+    OP_EXPORT = 7,  /* shard -> fitted features as libsvm text (master export) */
+    OP_MAX = 8
 } task_op_t;
 
 /* Header flags. */

@@ -46,10 +46,12 @@ static const optdef_t options[] = {
     {"version", 0, NULL, "print the version", O_VERSION, NULL, 0},
     {.help = "\nJob options (a job submitted to POST /api/jobs in serve mode takes the same\n"
              "names as JSON keys, all but cv and resume):"},
-    {"data", 0, "FILE", "input: data.train for train, data.test for test", O_DATA, NULL, F_JOB},
-    {"model", 0, "FILE", "model written by train, read by test (model.file)", O_KEY, "model.file", F_JOB},
-    {"out", 0, "FILE", "predictions: output.train for train, output.test for test", O_OUT, NULL,
-     F_JOB},
+    {"data", 0, "FILE", "input: data.train for train, data.test for test; export: required",
+     O_DATA, NULL, F_JOB},
+    {"model", 0, "FILE", "model written by train, read by test and export (model.file)", O_KEY,
+     "model.file", F_JOB},
+    {"out", 0, "FILE", "predictions: output.train for train, output.test for test;\n"
+                       "export: the libsvm file, required", O_OUT, NULL, F_JOB},
     {"label", 0, "COL", "label column (data.label)", O_KEY, "data.label", F_JOB},
     {"id", 0, "COL", "id column (data.id)", O_KEY, "data.id", F_JOB},
     {"format", 0, "csv|libsvm", "input format (data.format; by default from the file name)", O_KEY,
@@ -86,6 +88,11 @@ static const struct {
 } commands[] = {
     {"train", NULL, "run one training job, write outputs, exit", CMD_TRAIN},
     {"test", NULL, "run one prediction job, write outputs, exit", CMD_TEST},
+    {"export", NULL,
+     "write the fitted features of --data as libsvm to --out (same\n"
+     "rows and order; the label the model records, 0 when the file has\n"
+     "none); liblinear-train -B 1 on it trains the same model",
+     CMD_EXPORT},
     {"serve", NULL, "stay up; jobs are submitted over the REST API / dashboard", CMD_SERVE},
     {"bench-dispatch", NULL, "cluster self-test: tasks/s, MB/s, latency", CMD_BENCH_DISPATCH},
     {"keygen", "NAME", "write a CurveZMQ key pair NAME.key / NAME.pub", CMD_KEYGEN},
@@ -148,13 +155,16 @@ static int apply(master_opts_t *o, config_t *cfg, const optdef_t *d, const char 
                  size_t errlen) {
     char shown[80];
     optable_name(d, shown, sizeof shown);
-    bool test = o->cmd == CMD_TEST;
+    /* export reads its file as a test job does: --data and --out take the test paths. */
+    bool test = o->cmd == CMD_TEST || o->cmd == CMD_EXPORT;
     switch (d->id) {
     case O_KEY:
         return optable_set_key(cfg, d->key, shown, v, err, errlen);
     case O_DATA:
+        o->data_given = true;
         return optable_set_key(cfg, test ? "data.test" : "data.train", shown, v, err, errlen);
     case O_OUT:
+        o->out_given = true;
         return optable_set_key(cfg, test ? "output.test" : "output.train", shown, v, err, errlen);
     case O_SET:
         return config_set(cfg, v, err, errlen);

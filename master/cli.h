@@ -1,6 +1,6 @@
 /* cli: the master's command line.
  *
- *   master [train|test|serve|bench-dispatch|keygen NAME] [options]
+ *   master [train|test|export|serve|bench-dispatch|keygen NAME] [options]
  *
  * One table in cli.c holds every option: getopt_long parses it
  * (common/optable.h: --opt value, --opt=value, -v, options in any order after
@@ -22,6 +22,7 @@ typedef enum {
     CMD_INTERACTIVE,
     CMD_TRAIN,
     CMD_TEST,
+    CMD_EXPORT,
     CMD_SERVE,
     CMD_BENCH_DISPATCH,
     CMD_KEYGEN,
@@ -34,6 +35,7 @@ typedef struct master_opts {
     char config_path[CONFIG_PATH];
     int verbosity; /* -1 quiet, 0 normal, 1 verbose */
     bool no_dashboard, keep_running, resume;
+    bool data_given, out_given; /* --data, --out on the command line (export needs both) */
     int min_workers;
     int cv_folds;
     long tasks;                /* bench-dispatch */

@@ -36,6 +36,15 @@ static int check_ranges(const master_opts_t *o, char *err, size_t errlen) {
 
 int jobopts_validate(const config_t *cfg, const master_opts_t *o, char *err, size_t errlen) {
     if (config_validate(cfg, err, errlen) < 0 || check_ranges(o, err, errlen) < 0) return -1;
+    if (o->cmd == CMD_EXPORT && (!o->data_given || !o->out_given)) {
+        /* No config default: an export written over a submission by
+         * mistake would be a bad surprise. */
+        snprintf(err, errlen,
+                 "export needs %s (usage: master export --data FILE [--model M] --out "
+                 "FILE.svm)",
+                 !o->data_given ? "--data FILE" : "--out FILE");
+        return -1;
+    }
     if (o->cmd != CMD_TRAIN) return 0;
     if (model_solver_parse(cfg->model.solver) < 0) {
         snprintf(err, errlen,

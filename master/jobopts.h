@@ -19,8 +19,8 @@
 /* Checks cfg (config_validate) and the options of a job of mode o->cmd:
  * --min-workers from 1 to 100000, --cv 0 (none) or from 2 to 100, the
  * bench-dispatch numbers; for a training job also a known solver and --cv
- * only with the exact strategy. 0, or -1 with a one-line err naming the
- * option or key. */
+ * only with the exact strategy; for an export, --data and --out given.
+ * 0, or -1 with a one-line err naming the option or key. */
 int jobopts_validate(const config_t *cfg, const master_opts_t *o, char *err, size_t errlen);
 
 /* Whether training with cfg runs the exact (TRON) strategy: solver 0 or 2

@@ -8,6 +8,7 @@
 #include "master/cli.h"
 #include "master/dispatch.h"
 #include "master/events.h"
+#include "master/export.h"
 #include "master/input.h"
 #include "master/jobopts.h"
 #include "master/master.h"
@@ -49,8 +50,9 @@ static void on_signal(int sig) {
  * temporary file first. Returns 0 or an exit status. */
 static int prepare_input(master_opts_t *o, config_t *cfg) {
     char err[1024];
-    char *path = o->cmd == CMD_TEST ? cfg->data.test : cfg->data.train;
-    size_t size = o->cmd == CMD_TEST ? sizeof cfg->data.test : sizeof cfg->data.train;
+    bool test = o->cmd == CMD_TEST || o->cmd == CMD_EXPORT;
+    char *path = test ? cfg->data.test : cfg->data.train;
+    size_t size = test ? sizeof cfg->data.test : sizeof cfg->data.train;
     int rc = input_prepare(path, &stop_flag, input_tmp, sizeof input_tmp, err, sizeof err);
     if (rc == INPUT_COPIED) {
         snprintf(path, size, "%s", input_tmp);
@@ -245,6 +247,10 @@ static int run_command(services_t *sv, const master_opts_t *o, const config_t *c
         ctx.job_id = master_next_job_id();
         status = train_run(&ctx);
         break;
+    case CMD_EXPORT:
+        ctx.job_id = master_next_job_id();
+        status = export_run(&ctx);
+        break;
     case CMD_SERVE:
         status = serve_run(&ctx, sv->rep);
         break;
@@ -297,7 +303,7 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (opts.cmd == CMD_TRAIN || opts.cmd == CMD_TEST) {
+    if (opts.cmd == CMD_TRAIN || opts.cmd == CMD_TEST || opts.cmd == CMD_EXPORT) {
         status = prepare_input(&opts, &cfg);
         if (status != EXIT_OK) return status;
     }

@@ -91,7 +91,9 @@ int outputs_output(outputs_t *o, const char *what, const char *path, unsigned fl
 int outputs_check(outputs_t *o, char *err, size_t errlen);
 
 /* The files of a train (cmd CMD_TRAIN: model, MODEL.schema.json, submission)
- * or test job (CMD_TEST: predictions) of cfg, registered and checked; the
+ * or test job (CMD_TEST: predictions; CMD_EXPORT the same: its libsvm file is
+ * output.test, its input data.test and the model's schema) of cfg,
+ * registered and checked; the
  * config file config_path (may be NULL) and the history database are
  * registered as files not to clobber. When the model is an existing
  * device or FIFO, no schema is written (output 1 has no stage path): there

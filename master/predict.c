@@ -13,6 +13,7 @@
 #include "common/split.h"
 #include "master/outputs.h"
 #include "master/progress.h"
+#include "master/shardjob.h"
 #include "master/writer.h"
 
 #include <fcntl.h>
@@ -22,9 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Early shards held in memory by the writer; the rest goes to its spool. */
-#define PREDICT_MEM_BUDGET (32u << 20)
 
 typedef struct pjob {
     master_ctx_t *ctx;
@@ -274,75 +272,6 @@ static void print_confusion(const pjob_t *j, FILE *to) {
     }
 }
 
-static void free_bodies(blob_t **b, size_t n) {
-    for (size_t i = 0; b && i < n; i++)
-        blob_unref(&b[i]);
-    free(b);
-}
-
-/* OP_PREDICT bodies for the shards before limit that the writer does not hold
- * yet (NULL entries for the others); *queued counts them. NULL when out of
- * memory. Free with free_bodies(). */
-static blob_t **predict_bodies(const pjob_t *j, size_t limit, size_t *queued) {
-    blob_t **b = calloc(j->sp->nshards ? j->sp->nshards : 1, sizeof *b);
-    *queued = 0;
-    for (size_t i = 0; b && i < limit; i++) {
-        if (writer_has(j->w, (uint32_t)i)) continue;
-        predmsg_req_t req = {j->sp->shards[i].first_row, j->sp->shards[i].first_line};
-        if (!(b[i] = predmsg_req_encode(&req))) {
-            free_bodies(b, j->sp->nshards);
-            return NULL;
-        }
-        (*queued)++;
-    }
-    return b;
-}
-
-/* One prediction round over the shards before limit not yet written; the
- * lines go to the writer as they arrive. Returns sched_round's status. */
-static int predict_round(master_ctx_t *ctx, pjob_t *j, size_t limit, size_t *queued,
-                         bool *data_error, char *why, size_t whylen) {
-    blob_t **bodies = predict_bodies(j, limit, queued);
-    if (!bodies) {
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
-    sched_round_t r = {.op = OP_PREDICT, .bodies = bodies, .sink = take_shard, .sink_arg = j};
-    int rc = *queued ? sched_round(ctx->sched, &r, why, whylen) : 0;
-    *data_error = r.data_error;
-    sched_round_free(&r);
-    free_bodies(bodies, j->sp->nshards);
-    return rc;
-}
-
-/* Workers report data errors per shard in any order and a round stops at the
- * first to arrive, but the error to report is the first in the file: the
- * shards before the reported one that have no result run (again) until none
- * of them fails, each failure replacing why with an earlier one. Returns
- * the job's round status: -1 (why: the earliest data error), or -2 when
- * stopped meanwhile. */
-static int earliest_data_error(master_ctx_t *ctx, pjob_t *j, char *why, size_t whylen) {
-    const char *file = j->jc->file ? j->jc->file : "data";
-    for (;;) {
-        long bad = split_shard_of_error(j->sp, file, why);
-        size_t queued = 0;
-        bool data_error = false;
-        char earlier[1024] = "";
-        int rc = predict_round(ctx, j, bad > 0 ? (size_t)bad : 0, &queued, &data_error, earlier,
-                               sizeof earlier);
-        if (!queued) return -1; /* none before it, or out of memory: the error in hand */
-        if (rc == -2) return -2;
-        if (rc == -1 && data_error) {
-            snprintf(why, whylen, "%s", earlier);
-            continue;
-        }
-        /* The shards before it are fine (or failed otherwise: then the error
-         * in hand is still the earliest known). */
-        j->err[0] = 0;
-        return -1;
-    }
-}
-
 /* The output's first line: "id,predicted[,prob_<label>...]" (owned by the
  * caller), NULL when out of memory. */
 static char *header_line(pjob_t *j) {
@@ -394,19 +323,8 @@ static int open_writer(master_ctx_t *ctx, pjob_t *j, const char *data_path, cons
     const split_t *sp = j->sp;
     char key[64];
     job_key(data_path, j->jc, sp, j->prob, key, sizeof key);
-    if (outputs_is_stream(outs, 0)) {
-        if (ctx->opts->resume)
-            log_warn("--resume: %s is not a regular file; a stream cannot be resumed, so every "
-                     "shard is predicted again",
-                     outputs_path(outs, 0));
-        j->w = writer_open_stream(outputs_fd(outs, 0), outputs_path(outs, 0), (uint32_t)sp->nshards,
-                                  header, PREDICT_MEM_BUDGET, err, errlen);
-    } else {
-        j->w = writer_open(outputs_path(outs, 0), (uint32_t)sp->nshards, header, key,
-                           ctx->opts->resume, PREDICT_MEM_BUDGET, err, errlen);
-    }
+    j->w = shardjob_open_writer(ctx, outs, sp, header, key, err, errlen);
     if (!j->w) return -1;
-    uint32_t resumed = writer_resumed(j->w);
     for (size_t i = 0; i < sp->nshards; i++) {
         const char *m = writer_meta(j->w, (uint32_t)i);
         if (writer_has(j->w, (uint32_t)i)) {
@@ -416,22 +334,6 @@ static int open_writer(master_ctx_t *ctx, pjob_t *j, const char *data_path, cons
                 j->confusion_partial = true;
         }
     }
-    if (resumed) log_info("resuming: %u of %zu shards already done", resumed, sp->nshards);
-    return 0;
-}
-
-/* Starts the scheduler job: the shard table and the job context. */
-static int begin_job(master_ctx_t *ctx, uint32_t job_id, const char *data_path, const split_t *sp,
-                     const jobctx_t *jc, char *err, size_t errlen) {
-    void *cbuf = NULL;
-    size_t clen = 0;
-    if (sched_begin_split(ctx->sched, job_id, data_path, sp, err, errlen) < 0) return -1;
-    if (jobctx_encode(jc, &cbuf, &clen) < 0 || sched_set_context(ctx->sched, cbuf, clen) < 0) {
-        free(cbuf);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    free(cbuf);
     return 0;
 }
 
@@ -443,32 +345,6 @@ static void report(master_ctx_t *ctx, const pjob_t *j, const outputs_t *outs) {
     fprintf(to, "Accuracy = %.4f%% (%" PRIu64 "/%" PRIu64 ")\n",
             100.0 * (double)j->correct / (double)j->labelled, j->correct, j->labelled);
     if (ctx->opts->verbosity > 0) print_confusion(j, to);
-}
-
-/* The rounds of a job: every shard not yet written, then, after a data
- * error, the earlier shards until the first bad one is known. Returns an
- * exit status; keep tells whether the writer's files serve a later resume. */
-static int predict_shards(master_ctx_t *ctx, pjob_t *j, const outputs_t *outs, bool *keep,
-                          char *err, size_t errlen) {
-    bool data_error = false;
-    size_t queued = 0;
-    char why[1024] = "";
-    int rc = predict_round(ctx, j, j->sp->nshards, &queued, &data_error, why, sizeof why);
-    if (rc == -1 && data_error) rc = earliest_data_error(ctx, j, why, sizeof why);
-    if (rc == -2) {
-        *keep = true;
-        writer_stats_t st;
-        writer_get_stats(j->w, &st);
-        snprintf(err, errlen, "stopped with %u of %zu shards done%s",
-                 st.written + st.held + st.spooled, j->sp->nshards,
-                 outputs_is_stream(outs, 0) ? "" : "; run again with --resume to finish");
-        return EXIT_JOB_FAILED;
-    }
-    if (rc < 0) {
-        snprintf(err, errlen, "%s", data_error ? why : j->err[0] ? j->err : why);
-        return data_error ? EXIT_BAD_DATA : EXIT_JOB_FAILED;
-    }
-    return writer_commit(j->w, err, errlen) < 0 ? EXIT_JOB_FAILED : EXIT_OK;
 }
 
 /* The prediction job proper. sp is the split of data_path; outs holds the
@@ -489,10 +365,18 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
     if (status != EXIT_OK) goto out;
     status = EXIT_JOB_FAILED;
     if (open_writer(ctx, &j, data_path, outs, header, err, errlen) < 0) goto out;
-    if (begin_job(ctx, job_id, data_path, sp, jc, err, errlen) < 0) goto out;
+    if (shardjob_begin(ctx, job_id, data_path, sp, jc, err, errlen) < 0) goto out;
     progress_init(&prog, ctx->sched, ctx->ev, job_id, ctx->opts->verbosity < 0);
     progress_phase(&prog, "predicting");
-    status = predict_shards(ctx, &j, outs, &keep, err, errlen);
+    shardjob_t sj = {.ctx = ctx,
+                     .sp = sp,
+                     .w = j.w,
+                     .file = jc->file,
+                     .op = OP_PREDICT,
+                     .sink = take_shard,
+                     .sink_arg = &j,
+                     .sink_err = j.err};
+    status = shardjob_run(&sj, outs, &keep, err, errlen);
     progress_finish(&prog);
     if (status != EXIT_OK) goto out;
     *accuracy = j.labelled ? (double)j.correct / (double)j.labelled : -1;
@@ -500,7 +384,7 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
 out:
     progress_finish(&prog);
     writer_close(&j.w, keep);
-    sched_end_job(ctx->sched); /* safe when begin_job failed or never ran */
+    sched_end_job(ctx->sched); /* safe when shardjob_begin failed or never ran */
     free(header);
     pjob_free(&j);
     return status;
@@ -640,24 +524,6 @@ static void test_context_free(jobctx_t *jc) {
     free(jc->w);
 }
 
-/* Waits for --min-workers, then cuts a file of few shards so that every
- * slot gets about two shards (one computing, one on its way). */
-static int await_workers(master_ctx_t *ctx, split_t *sp, const char *data, data_format_t fmt,
-                         char *err, size_t errlen) {
-    int want = ctx->opts->min_workers > 0 ? ctx->opts->min_workers : 1;
-    if (sched_live_workers(ctx->sched) < want) {
-        log_info("waiting for %d worker(s) on port %d", want, ctx->cfg->master.task_port);
-        if (sched_wait_workers(ctx->sched, want, -1) < 0) {
-            snprintf(err, errlen, "interrupted while waiting for workers");
-            return -1;
-        }
-    }
-    return split_refine(sp, data, fmt, 2 * (uint64_t)sched_total_slots(ctx->sched),
-                        (size_t)ctx->cfg->cluster.shard_mb << 20, err, errlen) < 0
-               ? -1
-               : 0;
-}
-
 static void publish_started(master_ctx_t *ctx, uint32_t job_id, const char *data,
                             const split_t *sp) {
     json_object *js = json_object_new_object();
@@ -730,7 +596,7 @@ int predict_run(master_ctx_t *ctx) {
     status = EXIT_JOB_FAILED;
     /* Streams open (a FIFO may wait for its reader) before workers are awaited. */
     if (outputs_open(files, ctx->sched, err, sizeof err) < 0 ||
-        await_workers(ctx, &sp, data, sp.format, err, sizeof err) < 0)
+        shardjob_await_workers(ctx, &sp, data, sp.format, err, sizeof err) < 0)
         goto out;
     int64_t t0 = clock_now_ms(); /* the job's duration counts work, not the wait for workers */
     publish_started(ctx, job_id, data, &sp);

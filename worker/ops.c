@@ -11,6 +11,7 @@ op_def_t op_summary_def __attribute__((common));
 op_def_t op_tron_def __attribute__((common));
 op_def_t op_predict_def __attribute__((common));
 op_def_t op_train_def __attribute__((common));
+op_def_t op_export_def __attribute__((common));
 
 static int op_noop(op_ctx_t *ctx, const void *body, size_t len, blob_t **result, char *err,
                    size_t errlen) {
@@ -64,6 +65,9 @@ const op_def_t *ops_lookup(uint16_t op) {
     case OP_TRAIN:
         d = &op_train_def;
         break;
+    case OP_EXPORT:
+        d = &op_export_def;
+        break;
     default:
         return NULL;
     }
@@ -72,8 +76,9 @@ const op_def_t *ops_lookup(uint16_t op) {
 
 const char *ops_name(uint16_t op) {
     static const char *const names[OP_MAX] = {
-        [OP_NOOP] = "noop", [OP_SLEEP] = "sleep",     [OP_SUMMARY] = "summary",
-        [OP_TRON] = "tron", [OP_PREDICT] = "predict", [OP_TRAIN] = "train",
+        [OP_NOOP] = "noop",     [OP_SLEEP] = "sleep",     [OP_SUMMARY] = "summary",
+        [OP_TRON] = "tron",     [OP_PREDICT] = "predict", [OP_TRAIN] = "train",
+        [OP_EXPORT] = "export",
     };
     return op < OP_MAX && names[op] ? names[op] : "op?";
 }

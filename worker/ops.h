@@ -63,6 +63,7 @@ extern op_def_t op_summary_def;
 extern op_def_t op_tron_def;
 extern op_def_t op_predict_def;
 extern op_def_t op_train_def;
+extern op_def_t op_export_def;
 
 /* The definition for op, or NULL when this worker cannot run it. */
 const op_def_t *ops_lookup(uint16_t op);

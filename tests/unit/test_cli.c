@@ -43,7 +43,7 @@ static int teardown(void **state) {
 }
 
 static const char *cmd_name(cli_cmd_t c) {
-    static const char *names[] = {"interactive", "train",  "test", "serve",
+    static const char *names[] = {"interactive", "train",  "test", "export", "serve",
                                   "bench",       "keygen", "help", "version"};
     return names[c];
 }
@@ -117,7 +117,21 @@ static const struct {
     {"train --quiet=1", "option '--quiet' takes no value (see --help)", NULL},
     {"train extra", "unexpected argument 'extra' (see --help)", NULL},
     {"train -- --data x", "unexpected argument '--data' (see --help)", NULL},
-    {"bogus", "unknown command 'bogus' (train, test, serve, bench-dispatch, keygen; see --help)",
+    {"bogus",
+     "unknown command 'bogus' (train, test, export, serve, bench-dispatch, keygen; see --help)",
+     NULL},
+    /* export reads and writes the test paths, and needs both named */
+    {"export --data d.csv --out d.svm --model m.txt", NULL,
+     "cmd=export train=Data/train.csv test=d.csv |out.test=d.svm model=m.txt "},
+    {"export --out=d.svm --data=d.csv", NULL, "test=d.csv |out.test=d.svm "},
+    {"export --data d.csv",
+     "export needs --out FILE (usage: master export --data FILE [--model M] --out FILE.svm)", NULL},
+    {"export --out d.svm",
+     "export needs --data FILE (usage: master export --data FILE [--model M] --out FILE.svm)",
+     NULL},
+    {"export",
+     "export needs --data FILE (usage: master export --data FILE [--model M] --out "
+     "FILE.svm)",
      NULL},
     {"keygen", "keygen: missing NAME (usage: master keygen NAME)", NULL},
     {"train --config nothere.json",
