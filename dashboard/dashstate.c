@@ -22,7 +22,8 @@ typedef struct {
     json_object *sum;
     /* details; NULL when not held in memory (old jobs: read from history) */
     json_object *iterations, *timeline, *failed, *events;
-    uint64_t touched; /* recency, to choose whose details to drop */
+    json_object *metrics; /* the job_done's metrics (NULL: none) */
+    uint64_t touched;     /* recency, to choose whose details to drop */
 } job_t;
 
 struct dashstate {
@@ -94,7 +95,8 @@ static void drop_details(job_t *j) {
     json_object_put(j->timeline);
     json_object_put(j->failed);
     json_object_put(j->events);
-    j->iterations = j->timeline = j->failed = j->events = NULL;
+    json_object_put(j->metrics);
+    j->iterations = j->timeline = j->failed = j->events = j->metrics = NULL;
 }
 
 void dashstate_destroy(dashstate_t **sp) {
@@ -350,6 +352,9 @@ static void job_done(dashstate_t *s, job_t *j, int64_t ts, json_object *data) {
     copy_field(sum, data, "duration_s");
     copy_field(sum, data, "accuracy");
     if (jget(data, "outputs")) jobsum_set_outputs(sum, jget(data, "outputs"));
+    /* with the details (not in the list's summaries: a matrix can be large) */
+    json_object_put(j->metrics);
+    j->metrics = j->timeline ? json_object_get(jget(data, "metrics")) : NULL;
     copy_field(sum, data, "error");
     if (strcmp(st, "failed") != 0) {
         json_object_object_add(sum, "done_tasks", json_object_get(jget(sum, "total_tasks")));
@@ -543,6 +548,7 @@ json_object *dashstate_job(dashstate_t *s, int64_t id, bool *known) {
     json_object_object_add(o, "timeline", json_object_get(j->timeline));
     json_object_object_add(o, "failed", json_object_get(j->failed));
     json_object_object_add(o, "events", json_object_get(j->events));
+    json_object_object_add(o, "metrics", json_object_get(j->metrics));
     return o;
 }
 

@@ -48,13 +48,13 @@ static const char *const st_sql[ST_COUNT] = {
                      "ended_ms = NULL, duration_s = NULL, total_tasks = excluded.total_tasks, "
                      "done_tasks = 0, rows_total = excluded.rows_total, rows_done = 0, "
                      "workers = excluded.workers, accuracy = NULL, model = NULL, "
-                     "submission = NULL, error = NULL",
+                     "submission = NULL, error = NULL, metrics = NULL",
     [ST_JOB_QUEUED] = "INSERT OR IGNORE INTO jobs(id, mode, data, state, started_ms) "
                       "VALUES (?1, ?2, ?3, 'queued', ?4)",
     [ST_JOB_PROGRESS] = "UPDATE jobs SET done_tasks = ?2, total_tasks = ?3, rows_done = ?4, "
                         "rows_total = ?5, workers = ?6 WHERE id = ?1",
     [ST_JOB_DONE] = "UPDATE jobs SET state = ?2, ended_ms = ?3, duration_s = ?4, accuracy = ?5, "
-                    "model = ?6, submission = ?7, error = ?8, "
+                    "model = ?6, submission = ?7, error = ?8, metrics = ?9, "
                     "done_tasks = CASE WHEN ?2 = 'done' THEN total_tasks ELSE done_tasks END, "
                     "rows_done = CASE WHEN ?2 = 'done' THEN rows_total ELSE rows_done END "
                     "WHERE id = ?1",
@@ -107,6 +107,8 @@ static const char *const migrations[HISTORY_SCHEMA_VERSION] = {
     "CREATE INDEX IF NOT EXISTS tasks_job ON tasks(job_id);"
     "CREATE INDEX IF NOT EXISTS iterations_job ON iterations(job_id);"
     "CREATE INDEX IF NOT EXISTS events_job_ts ON events(job_id, ts);",
+    /* 2 -> 3: a job's metrics (common/metrics.h), JSON text */
+    "ALTER TABLE jobs ADD COLUMN metrics TEXT;",
 };
 
 /* mkdir -p of the directory part of path */
@@ -368,7 +370,8 @@ static const store_t stores[EV_COUNT] = {
                       {B_DOUBLE, "accuracy"},
                       {B_TEXT, "outputs.model"},
                       {B_TEXT, "outputs.submission"},
-                      {B_TEXT, "error"}}},
+                      {B_TEXT, "error"},
+                      {B_TEXT, "metrics"}}},
     [EV_WORKER_JOINED] = {S_LOG, 0, {{0, NULL}}},
     [EV_WORKER_LEFT] = {S_LOG, 0, {{0, NULL}}},
 };
@@ -615,6 +618,24 @@ fail:
     return NULL;
 }
 
+/* The job's metrics column, parsed; NULL when it has none (err empty) or
+ * on an error (err set). Text that is not JSON (a hand-edited database)
+ * reads as none. */
+static json_object *job_metrics(history_t *h, int64_t id, char *err, size_t errlen) {
+    sqlite3_stmt *st = NULL;
+    json_object *o = NULL;
+    if (sqlite3_prepare_v2(h->db, "SELECT metrics FROM jobs WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        errbuf_set(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
+        return NULL;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+        o = json_tokener_parse((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return o;
+}
+
 json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen) {
     static const char *const iter_keys[] = {"class", "iter", "f", "gnorm", "cg", "secs"};
     static const char *const task_keys[] = {"task_id",  "shard",  "worker", "attempt",
@@ -663,6 +684,8 @@ json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen) {
                            id, event_keys, 3, err, errlen);
     if (!part) goto fail;
     json_object_object_add(job, "events", part);
+    if (!(part = job_metrics(h, id, err, errlen)) && err && err[0]) goto fail;
+    json_object_object_add(job, "metrics", part);
     goto out;
 fail:
     json_object_put(job);

@@ -6,6 +6,7 @@
 #include "common/hash.h"
 #include "common/jobctx.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/model.h"
 #include "common/predmsg.h"
 #include "common/proto.h"
@@ -34,11 +35,12 @@ typedef struct pjob {
     /* Truth indices a worker sends: model class indices for libsvm, schema
      * label indices for CSV; nr_class means a label the model does not know. */
     int *model_to_truth; /* model class -> truth index */
-    char **truth_text;   /* CSV-escaped label text per truth index */
+    char **truth_name;   /* label text per truth index, as it is */
     char **model_text;   /* CSV-escaped label text per model class */
-    uint64_t *confusion; /* (nr_class + 1) x nr_class: truth x predicted model class */
-    bool confusion_partial;
-    uint64_t labelled, correct, rows_done;
+    metrics_t *metrics;  /* truth x predicted, both as truth indices */
+    double *probt;       /* a row's probabilities by truth index (prob jobs) */
+    bool counts_partial; /* a shard done by an earlier run left no counts */
+    uint64_t rows_done;
     csvrow_t out; /* the lines of the shard at hand (quote_blanks set) */
     char *meta;
     size_t meta_cap;
@@ -80,26 +82,34 @@ static const char *make_meta(pjob_t *j, uint64_t labelled, uint64_t correct, con
 }
 
 static void take_meta(pjob_t *j, const char *m) {
-    uint64_t l = 0, c = 0;
+    uint64_t l = 0, c = 0, cl = 0, cc = 0;
     int used = 0;
-    if (sscanf(m, "%" SCNu64 ",%" SCNu64 "%n", &l, &c, &used) != 2) {
-        j->confusion_partial = true;
+    size_t k = (size_t)j->nr_class;
+    uint64_t *conf = calloc((k + 1) * k, sizeof *conf);
+    if (!conf || sscanf(m, "%" SCNu64 ",%" SCNu64 "%n", &l, &c, &used) != 2) {
+        j->counts_partial = true;
+        free(conf);
         return;
     }
-    j->labelled += l;
-    j->correct += c;
+    /* cells are (truth, model class): the metrics count model classes as
+     * the truth indices they stand for */
     for (const char *p = m + used; *p == ',';) {
-        size_t t, k;
+        size_t t, mk;
         uint64_t n;
         int u = 0;
-        if (sscanf(p, ",%zu:%zu:%" SCNu64 "%n", &t, &k, &n, &u) != 3 || t > (size_t)j->nr_class ||
-            k >= (size_t)j->nr_class) {
-            j->confusion_partial = true;
-            return;
+        if (sscanf(p, ",%zu:%zu:%" SCNu64 "%n", &t, &mk, &n, &u) != 3 || t > k || mk >= k) {
+            j->counts_partial = true; /* ",p": too many cells to journal */
+            break;
         }
-        j->confusion[t * (size_t)j->nr_class + k] += n;
+        size_t pt = (size_t)j->model_to_truth[mk];
+        conf[t * k + pt] += n;
+        cl += n;
+        cc += t == pt ? n : 0;
         p += u;
     }
+    metrics_add_counts(j->metrics, conf);
+    if (l > cl) metrics_add_totals(j->metrics, l - cl, c > cc ? c - cc : 0);
+    free(conf);
 }
 
 /* The round's sink: a shard's answer becomes its block of output lines, handed
@@ -142,19 +152,19 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
         }
         if (put_str(j, "\n") < 0) goto nomem;
         if (row.truth >= 0) {
+            int pt = j->model_to_truth[row.pred];
             labelled++;
-            correct += j->model_to_truth[row.pred] == row.truth;
+            correct += pt == row.truth;
             conf[(size_t)row.truth * (size_t)j->nr_class + (size_t)row.pred]++;
+            for (int k = 0; j->prob && k < j->nr_class; k++)
+                j->probt[j->model_to_truth[k]] = predmsg_prob(&row, (uint32_t)k);
+            if (metrics_add(j->metrics, row.truth, pt, j->prob ? j->probt : NULL) < 0) goto nomem;
         }
     }
     const char *meta = make_meta(j, labelled, correct, conf);
     if (!meta) goto nomem;
     if (writer_put(j->w, shard, j->out.out.p, j->out.out.len, meta, j->err, sizeof j->err) < 0)
         goto out;
-    j->labelled += labelled;
-    j->correct += correct;
-    for (size_t c = 0; c < cells; c++)
-        j->confusion[c] += conf[c];
     j->rows_done += sh->rows;
     rc = 0;
     goto out;
@@ -203,14 +213,15 @@ static void job_key(const char *data_path, const jobctx_t *jc, const split_t *sp
 }
 
 static void pjob_free(pjob_t *j) {
-    for (int t = 0; j->truth_text && t < j->nr_class; t++)
-        free(j->truth_text[t]);
+    for (int t = 0; j->truth_name && t < j->nr_class; t++)
+        free(j->truth_name[t]);
     for (int k = 0; j->model_text && k < j->nr_class; k++)
         free(j->model_text[k]);
-    free(j->truth_text);
+    free(j->truth_name);
     free(j->model_text);
     free(j->model_to_truth);
-    free(j->confusion);
+    free(j->probt);
+    metrics_destroy(&j->metrics);
     csvrow_free(&j->out);
     free(j->meta);
 }
@@ -221,11 +232,13 @@ static void pjob_free(pjob_t *j) {
 static int pjob_labels(pjob_t *j, const schema_t *schema, char *err, size_t errlen) {
     const jobctx_t *jc = j->jc;
     int n = j->nr_class;
-    j->truth_text = calloc((size_t)n, sizeof *j->truth_text);
+    j->truth_name = calloc((size_t)n, sizeof *j->truth_name);
     j->model_text = calloc((size_t)n, sizeof *j->model_text);
     j->model_to_truth = calloc((size_t)n, sizeof *j->model_to_truth);
-    j->confusion = calloc((size_t)(n + 1) * (size_t)n, sizeof *j->confusion);
-    if (!j->truth_text || !j->model_text || !j->model_to_truth || !j->confusion) goto nomem;
+    j->probt = calloc((size_t)n, sizeof *j->probt);
+    j->metrics = metrics_new(n);
+    if (!j->truth_name || !j->model_text || !j->model_to_truth || !j->probt || !j->metrics)
+        goto nomem;
     for (int k = 0; k < n; k++) {
         int t = k;
         char num[16];
@@ -244,32 +257,12 @@ static int pjob_labels(pjob_t *j, const schema_t *schema, char *err, size_t errl
         }
         j->model_to_truth[k] = t;
         if (!(j->model_text[k] = csvrow_field_dup(&j->out, text))) goto nomem;
+        if (!(j->truth_name[t] = strdup(text))) goto nomem;
     }
-    for (int k = 0; k < n; k++)
-        if (!(j->truth_text[j->model_to_truth[k]] = strdup(j->model_text[k]))) goto nomem;
     return 0;
 nomem:
     snprintf(err, errlen, "out of memory");
     return -1;
-}
-
-static void print_confusion(const pjob_t *j, FILE *to) {
-    fprintf(to, "confusion matrix (rows: true label, columns: predicted)%s\n",
-            j->confusion_partial ? " [partial after resume]" : "");
-    fprintf(to, "%12s", "");
-    for (int k = 0; k < j->nr_class; k++)
-        fprintf(to, " %10.10s", j->model_text[k]);
-    fprintf(to, "\n");
-    for (int t = 0; t <= j->nr_class; t++) {
-        uint64_t sum = 0;
-        for (int k = 0; k < j->nr_class; k++)
-            sum += j->confusion[(size_t)t * (size_t)j->nr_class + (size_t)k];
-        if (t == j->nr_class && sum == 0) break;
-        fprintf(to, "%12.12s", t < j->nr_class ? j->truth_text[t] : "(unknown)");
-        for (int k = 0; k < j->nr_class; k++)
-            fprintf(to, " %10" PRIu64, j->confusion[(size_t)t * (size_t)j->nr_class + (size_t)k]);
-        fprintf(to, "\n");
-    }
 }
 
 /* The output's first line: "id,predicted[,prob_<label>...]" (owned by the
@@ -331,20 +324,24 @@ static int open_writer(master_ctx_t *ctx, pjob_t *j, const char *data_path, cons
             if (m)
                 take_meta(j, m);
             else
-                j->confusion_partial = true;
+                j->counts_partial = true;
         }
     }
     return 0;
 }
 
-/* The accuracy line (and the confusion matrix with -v) after a job. */
-static void report(master_ctx_t *ctx, const pjob_t *j, const outputs_t *outs) {
-    if (!j->labelled) return;
+/* After a job: the accuracy line, the metrics table (unless -q) and, with
+ * -v, the confusion matrix. */
+static void report(master_ctx_t *ctx, pjob_t *j, const outputs_t *outs) {
+    uint64_t rows = metrics_rows(j->metrics), correct = metrics_correct(j->metrics);
+    if (!rows) return;
     /* Standard output may be the predictions themselves. */
     FILE *to = outputs_uses_stdout(outs) ? stderr : stdout;
+    const char *const *names = (const char *const *)j->truth_name;
     fprintf(to, "Accuracy = %.4f%% (%" PRIu64 "/%" PRIu64 ")\n",
-            100.0 * (double)j->correct / (double)j->labelled, j->correct, j->labelled);
-    if (ctx->opts->verbosity > 0) print_confusion(j, to);
+            100.0 * (double)correct / (double)rows, correct, rows);
+    if (ctx->opts->verbosity >= 0) metrics_print(j->metrics, names, METRICS_TABLE_CLASSES, to);
+    if (ctx->opts->verbosity > 0) metrics_print_confusion(j->metrics, names, j->counts_partial, to);
 }
 
 /* The prediction job proper. sp is the split of data_path; outs holds the
@@ -353,7 +350,7 @@ static void report(master_ctx_t *ctx, const pjob_t *j, const outputs_t *outs) {
  * Returns an exit status; err says why when not 0. */
 static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_path,
                         const split_t *sp, const jobctx_t *jc, const schema_t *schema,
-                        const outputs_t *outs, double *accuracy, char *err, size_t errlen) {
+                        const outputs_t *outs, json_object **metrics, char *err, size_t errlen) {
     pjob_t j = {.ctx = ctx, .jc = jc, .sp = sp, .nr_class = jc->nr_class};
     j.out.quote_blanks = true;
     bool keep = false;
@@ -379,8 +376,9 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
     status = shardjob_run(&sj, outs, &keep, err, errlen);
     progress_finish(&prog);
     if (status != EXIT_OK) goto out;
-    *accuracy = j.labelled ? (double)j.correct / (double)j.labelled : -1;
     report(ctx, &j, outs);
+    if (metrics_rows(j.metrics))
+        *metrics = metrics_json(j.metrics, (const char *const *)j.truth_name);
 out:
     progress_finish(&prog);
     writer_close(&j.w, keep);
@@ -536,14 +534,17 @@ static void publish_started(master_ctx_t *ctx, uint32_t job_id, const char *data
     events_publish(ctx->ev, EV_JOB_STARTED, js);
 }
 
-static void publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64_t t0, double acc,
-                         const char *out, const char *err) {
+/* metrics (may be NULL: no labels, or a failed job) is handed over. */
+static void publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64_t t0,
+                         json_object *metrics, const char *out, const char *err) {
+    json_object *acc = metrics ? json_object_object_get(metrics, "accuracy") : NULL;
     json_object *jd = json_object_new_object();
     json_object_object_add(jd, "job_id", json_object_new_int64(job_id));
     json_object_object_add(jd, "state", json_object_new_string(status ? "failed" : "done"));
     json_object_object_add(jd, "duration_s",
                            json_object_new_double((double)(clock_now_ms() - t0) / 1000.0));
-    json_object_object_add(jd, "accuracy", acc >= 0 ? json_object_new_double(acc) : NULL);
+    json_object_object_add(jd, "accuracy", acc ? json_object_get(acc) : NULL);
+    json_object_object_add(jd, "metrics", metrics);
     json_object *outs = json_object_new_object();
     if (status == EXIT_OK) json_object_object_add(outs, "submission", json_object_new_string(out));
     json_object_object_add(jd, "outputs", outs);
@@ -600,13 +601,13 @@ int predict_run(master_ctx_t *ctx) {
         goto out;
     int64_t t0 = clock_now_ms(); /* the job's duration counts work, not the wait for workers */
     publish_started(ctx, job_id, data, &sp);
-    double acc = -1;
-    status = predict_core(ctx, job_id, data, &sp, &jc, schema, files, &acc, err, sizeof err);
+    json_object *metrics = NULL;
+    status = predict_core(ctx, job_id, data, &sp, &jc, schema, files, &metrics, err, sizeof err);
     if (status == EXIT_OK && ctx->opts->verbosity >= 0)
         fprintf(outputs_uses_stdout(files) ? stderr : stdout,
                 "wrote %" PRIu64 " predictions to %s\n", sp.rows, out);
     if (status == EXIT_OK) fflush(stdout);
-    publish_done(ctx, job_id, status, t0, acc, out, err);
+    publish_done(ctx, job_id, status, t0, metrics, out, err);
 out:
     if (status != EXIT_OK) fprintf(stderr, "master: %s\n", err);
     outputs_destroy(&files);

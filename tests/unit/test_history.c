@@ -121,8 +121,8 @@ static void test_migration_from_v1(void **state) {
 
     history_t *h = history_open(t->path, 7, false, err, sizeof(err));
     if (!h) fail_msg("%s", err);
-    assert_int_equal(history_schema_version(h), 2);
-    /* the v2 column is usable and old data is intact */
+    assert_int_equal(history_schema_version(h), HISTORY_SCHEMA_VERSION);
+    /* the v2 and v3 columns are usable and old data is intact */
     record(h, "worker_stats", 1000, "{\"name\":\"w1\",\"cpu\":10,\"mem\":20,\"battery\":55}");
     assert_int_equal(history_flush(h, err, sizeof(err)), 0);
     json_object *jobs = history_jobs(h, 10, err, sizeof(err));
@@ -134,6 +134,7 @@ static void test_migration_from_v1(void **state) {
     json_object_put(jobs);
     history_close(&h);
     assert_int_equal(count(t->path, "SELECT battery FROM samples"), 55);
+    assert_int_equal(count(t->path, "SELECT count(*) FROM jobs WHERE metrics IS NULL"), 1);
     assert_int_equal(count(t->path, "SELECT count(*) FROM sqlite_master WHERE name = 'samples_ts'"),
                      1);
 }
@@ -245,7 +246,8 @@ static void test_job_read_back(void **state) {
            "\"rows_total\":200,\"workers\":2}");
     record(h, "job_done", 2000,
            "{\"job_id\":7,\"state\":\"done\",\"duration_s\":1.0,\"accuracy\":0.875,"
-           "\"outputs\":{\"model\":\"m.txt\",\"submission\":\"s.csv\"},\"error\":null}");
+           "\"outputs\":{\"model\":\"m.txt\",\"submission\":\"s.csv\"},\"error\":null,"
+           "\"metrics\":{\"rows\":8,\"macro_f1\":0.5,\"classes\":[{\"label\":\"a\"}]}}");
     record(h, "counters", 2000, "{\"rows_processed\":5}"); /* ignored, not an error */
     assert_int_equal(history_flush(h, err, sizeof(err)), 0);
 
@@ -277,6 +279,11 @@ static void test_job_read_back(void **state) {
     assert_true(json_object_get_double(v) == 12.5);
     assert_true(json_object_object_get_ex(job, "events", &arr));
     assert_int_equal(json_object_array_length(arr), 3); /* started, task_failed, done */
+    assert_true(json_object_object_get_ex(job, "metrics", &v));
+    assert_true(json_object_object_get_ex(v, "macro_f1", &arr));
+    assert_true(json_object_get_double(arr) == 0.5);
+    assert_true(json_object_object_get_ex(v, "classes", &arr));
+    assert_int_equal(json_object_array_length(arr), 1);
     json_object_put(job);
 
     err[0] = 'x';
