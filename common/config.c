@@ -45,6 +45,7 @@ static const field_t fields[] = {
     FIELD(model, eps, F_DOUBLE),
     FIELD(model, bias, F_DOUBLE),
     FIELD(model, strategy, F_STR),
+    FIELD(model, parallel, F_STR),
     FIELD(model, rounds, F_INT),
     FIELD(output, train, F_STR),
     FIELD(output, test, F_STR),
@@ -95,6 +96,7 @@ void config_defaults(config_t *c) {
     c->model.eps = 0.01;
     c->model.bias = 1;
     set_str(c->model.strategy, sizeof c->model.strategy, "exact");
+    set_str(c->model.parallel, sizeof c->model.parallel, "auto");
     c->model.rounds = 1;
     set_str(c->output.train, sizeof c->output.train, "Data/submission_train.csv");
     set_str(c->output.test, sizeof c->output.test, "Data/submission_test.csv");
@@ -420,6 +422,7 @@ static int check_words(const config_t *c, char *err, size_t errlen) {
     static const char *const scales[] = {"standard", "minmax", "none", NULL};
     static const char *const formats[] = {"auto", "csv", "libsvm", NULL};
     static const char *const strategies[] = {"exact", "average", NULL};
+    static const char *const parallels[] = {"auto", "rows", "classes", NULL};
     static const char *const whens[] = {"always", "idle", NULL};
     const struct {
         const char *name, *value, *const *allowed, *list;
@@ -427,6 +430,7 @@ static int check_words(const config_t *c, char *err, size_t errlen) {
         {"data.scale", c->data.scale, scales, "standard, minmax or none"},
         {"data.format", c->data.format, formats, "auto, csv or libsvm"},
         {"model.strategy", c->model.strategy, strategies, "exact or average"},
+        {"model.parallel", c->model.parallel, parallels, "auto, rows or classes"},
         {"worker.when", c->worker.when, whens, "always or idle"},
     };
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)

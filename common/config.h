@@ -50,6 +50,7 @@ typedef struct config {
         double eps;
         double bias;
         char strategy[CONFIG_STR]; /* exact | average */
+        char parallel[CONFIG_STR]; /* exact: auto | rows | classes */
         int rounds;                /* average strategy: parameter-mixing rounds */
     } model;
     struct {

@@ -29,6 +29,11 @@ int jobctx_encode(const jobctx_t *c, void **bufp, size_t *lenp) {
     json_object_object_add(o, "bias", json_object_new_double(c->bias));
     add_str(o, "schema", c->schema_json, c->schema_len);
     json_object_object_add(o, "want_prob", json_object_new_boolean(c->want_prob));
+    if (c->data) {
+        json_object_object_add(o, "data_len", json_object_new_int64((int64_t)c->data_len));
+        json_object_object_add(o, "data_first_line",
+                               json_object_new_int64((int64_t)c->data_first_line));
+    }
     size_t nw = 0;
     if (c->has_model) {
         json_object_object_add(o, "nr_class", json_object_new_int(c->nr_class));
@@ -43,11 +48,12 @@ int jobctx_encode(const jobctx_t *c, void **bufp, size_t *lenp) {
     size_t jlen;
     const char *js = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &jlen);
     buf_t b = {0};
-    buf_grow(&b, 4 + jlen + nw * 8);
+    buf_grow(&b, 4 + jlen + nw * 8 + (c->data ? c->data_len : 0));
     buf_put_u32(&b, (uint32_t)jlen);
     buf_put(&b, js, jlen);
     for (size_t i = 0; i < nw; i++)
         buf_put_f64(&b, c->w[i]);
+    if (c->data) buf_put(&b, c->data, c->data_len);
     uint8_t *buf = buf_detach(&b, lenp);
     if (!buf) goto out;
     *bufp = buf;
@@ -163,9 +169,18 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen) 
         if (decode_model(o, v, c, err, errlen) < 0) goto fail;
         nw = (size_t)c->nr_w * ((size_t)c->nr_feature + (c->bias >= 0));
     }
-    if (bufrd_left(&r) != nw * 8) {
-        snprintf(err, errlen, "job context: %zu bytes of weights, expected %zu", bufrd_left(&r),
-                 nw * 8);
+    size_t data_len = 0;
+    if (json_object_object_get_ex(o, "data_len", &v)) {
+        double fl;
+        if (get_num(o, "data_len", 0, (double)len, &d, err, errlen) < 0 ||
+            get_num(o, "data_first_line", 1, 1e18, &fl, err, errlen) < 0)
+            goto fail;
+        data_len = (size_t)d;
+        c->data_first_line = (uint64_t)fl;
+    }
+    if (bufrd_left(&r) / 8 < nw || bufrd_left(&r) - nw * 8 != data_len) {
+        snprintf(err, errlen, "job context: %zu bytes after the JSON, expected %zu", bufrd_left(&r),
+                 nw * 8 + data_len);
         goto fail;
     }
     if (nw) {
@@ -173,6 +188,11 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen) 
         if (!c->w) goto fail;
         for (size_t i = 0; i < nw; i++)
             c->w[i] = bufrd_f64(&r);
+    }
+    if (data_len || json_object_object_get_ex(o, "data_len", &v)) {
+        c->data = (const char *)bufrd_take(&r, data_len);
+        c->data_len = data_len;
+        if (!c->data) c->data = ""; /* no rows: an empty file's */
     }
     json_object_put(o);
     return c;

@@ -6,16 +6,22 @@
  * and the model weights (for prediction). The scheduler treats it as opaque
  * bytes and resends it when its version changes.
  *
+ * Class-parallel training (worker/op_classes.c) also sends the data rows
+ * themselves: every row of the file, as its bytes, so that each worker holds
+ * all of them once.
+ *
  * Wire form: u32 LE length of a JSON object, the JSON, then nr_w *
- * (nr_feature + (bias >= 0)) little-endian doubles when has_model. Decoding
- * validates every field and the exact length; a hostile context is rejected,
- * never trusted.
+ * (nr_feature + (bias >= 0)) little-endian doubles when has_model, then
+ * data_len bytes of rows when the JSON says data_len. Decoding validates
+ * every field and the exact length; a hostile context is rejected, never
+ * trusted.
  */
 #ifndef NC_JOBCTX_H
 #define NC_JOBCTX_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define JOBCTX_CSV 0
 #define JOBCTX_LIBSVM 1
@@ -35,12 +41,19 @@ typedef struct jobctx {
     int *labels;    /* nr_class entries when has_model */
     double *w;      /* nr_w * (nr_feature + (bias >= 0)) entries when has_model */
     bool want_prob; /* prediction: also return class probabilities */
+    /* Rows of the file (data_len bytes starting at its first data line,
+     * data_first_line, as a shard's bytes are), or NULL. Not copied when
+     * decoding: it points into the buffer decoded, and lives as long as it. */
+    const char *data;
+    size_t data_len;
+    uint64_t data_first_line;
 } jobctx_t;
 
 /* Encodes c; *buf is malloc'd (caller frees). 0 or -1 (ENOMEM). */
 int jobctx_encode(const jobctx_t *c, void **buf, size_t *len);
 
-/* Decodes untrusted bytes. NULL with a reason in err. */
+/* Decodes untrusted bytes (data, when present, points into buf). NULL with
+ * a reason in err. */
 jobctx_t *jobctx_decode(const void *buf, size_t len, char *err, size_t errlen);
 
 /* Frees every owned field and c itself; sets *c to NULL. Also right for a

@@ -32,7 +32,8 @@ struct linfun {
     double *cval; /* [b] a row's gradient/Hv coefficients */
     double *dval; /* [g] a row's diagonal weights */
     int *dot_cls, *acc_cls, *grad_cls, *dotpos;
-    int *gpos; /* [b]: grad position of accumulated class b */
+    int *gpos;     /* [b]: grad position of accumulated class b */
+    double **outs; /* [nr_w]: the output columns of one batch_emit */
     linfun_req_t *reqs;
 };
 
@@ -128,6 +129,7 @@ linfun_t *linfun_new(const dataset_t *d, int solver, int nr_w, char *err, size_t
     f->dotpos = malloc((size_t)nr_w * sizeof *f->dotpos);
     f->gpos = malloc((size_t)nr_w * sizeof *f->gpos);
     f->reqs = calloc((size_t)nr_w, sizeof *f->reqs);
+    f->outs = calloc((size_t)nr_w, sizeof *f->outs);
     if (!f->z || !f->D || !f->dcur || !f->dspec || !f->doff || !f->pos || !f->vin || !f->acc ||
         !f->dacc || !f->t || !f->loss || !f->cval || !f->dval || !f->dot_cls || !f->acc_cls ||
         !f->grad_cls || !f->dotpos || !f->gpos || !f->reqs)
@@ -248,7 +250,8 @@ static void batch_clear(linfun_t *f, const linfun_req_t *reqs, const batch_shape
 }
 
 /* Hands the losses, the accumulated gradient / Hv columns and the diagonals
- * back to the requests. */
+ * back to the requests: one pass over each interleaved array, column by
+ * column (reading a class's entries alone would walk all of it per class). */
 static void batch_emit(linfun_t *f, const linfun_req_t *reqs, const batch_shape_t *s) {
     const int n = f->n;
     for (int a = 0; a < s->ndot; a++) {
@@ -256,16 +259,30 @@ static void batch_emit(linfun_t *f, const linfun_req_t *reqs, const batch_shape_
         if (reqs[k].op == LINFUN_FUN) *reqs[k].out = f->loss[a];
         if (reqs[k].op == LINFUN_FUNGRAD) *reqs[k].loss = f->loss[a];
     }
-    for (int b = 0; b < s->nacc; b++) {
-        double *out = reqs[f->acc_cls[b]].out;
-        for (int j = 0; j < n; j++)
-            out[j] += f->acc[(size_t)j * s->sacc + b];
+    double **out = f->outs;
+    for (int b = 0; b < s->nacc; b++)
+        out[b] = reqs[f->acc_cls[b]].out;
+    for (int j = 0; j < n && s->nacc; j++) {
+        const double *acc = f->acc + (size_t)j * s->sacc;
+        for (int b = 0; b < s->nacc; b++)
+            out[b][j] += acc[b];
     }
-    for (int g = 0; g < s->ngrad; g++) {
-        double *diag = reqs[f->grad_cls[g]].diag;
-        if (!diag) continue;
-        for (int j = 0; j < n; j++)
-            diag[j] += f->dacc[(size_t)j * s->sgrad + g];
+    int nd = 0;
+    for (int g = 0; g < s->ngrad; g++)
+        if (reqs[f->grad_cls[g]].diag) out[nd++] = reqs[f->grad_cls[g]].diag;
+    if (nd < s->ngrad) {
+        /* some gradient wants no diagonal: one column at a time */
+        for (int g = 0; g < s->ngrad; g++) {
+            double *diag = reqs[f->grad_cls[g]].diag;
+            for (int j = 0; diag && j < n; j++)
+                diag[j] += f->dacc[(size_t)j * s->sgrad + g];
+        }
+        return;
+    }
+    for (int j = 0; j < n && nd; j++) {
+        const double *dacc = f->dacc + (size_t)j * s->sgrad;
+        for (int g = 0; g < nd; g++)
+            out[g][j] += dacc[g];
     }
 }
 
@@ -401,6 +418,7 @@ void linfun_destroy(linfun_t **fp) {
     free(f->dotpos);
     free(f->gpos);
     free(f->reqs);
+    free(f->outs);
     free(f);
     *fp = NULL;
 }

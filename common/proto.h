@@ -74,7 +74,8 @@ typedef enum {
     OP_PREDICT = 5, /* shard -> predictions (testing mode, training output) */
     OP_TRAIN = 6,   /* shard -> liblinear train() weights (average strategy) */
     OP_EXPORT = 7,  /* shard -> fitted features as libsvm text (master export) */
-    OP_MAX = 8
+    OP_CLASSES = 8, /* every row (in the context) -> whole classes' weights (class-parallel) */
+    OP_MAX = 9
 } task_op_t;
 
 /* Header flags. */

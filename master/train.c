@@ -55,7 +55,8 @@ int trainer_round(trainer_t *t, sched_round_t *r) {
 
 /* Sends the job context; a fresh encode each time (the scheduler copies it
  * and bumps the version). */
-static int send_context(trainer_t *t, bool with_schema) {
+int trainer_set_context(trainer_t *t, bool with_schema, const char *data, size_t data_len,
+                        uint64_t data_first_line) {
     jobctx_t c = {.format = t->sp.format == DATA_LIBSVM ? JOBCTX_LIBSVM : JOBCTX_CSV,
                   .file = (char *)t->cfg->data.train,
                   .header = t->sp.header,
@@ -64,7 +65,10 @@ static int send_context(trainer_t *t, bool with_schema) {
                   .id = (char *)t->cfg->data.id,
                   .solver = t->solver,
                   .C = t->cfg->model.C,
-                  .bias = t->cfg->model.bias};
+                  .bias = t->cfg->model.bias,
+                  .data = data,
+                  .data_len = data_len,
+                  .data_first_line = data_first_line};
     if (with_schema) {
         c.schema_json = t->schema_json;
         c.schema_len = strlen(t->schema_json);
@@ -79,6 +83,10 @@ static int send_context(trainer_t *t, bool with_schema) {
     free(buf);
     if (rc < 0) trainer_fail(t, "out of memory setting the job context");
     return rc;
+}
+
+static int send_context(trainer_t *t, bool with_schema) {
+    return trainer_set_context(t, with_schema, NULL, 0, 0);
 }
 
 /* ---- schema pass ---- */

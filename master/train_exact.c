@@ -1,11 +1,13 @@
 #include "master/train_exact.h"
 
+#include "master/train_classes.h"
+
 #include "common/clock.h"
 #include "common/colset.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "master/journal.h"
-#include "master/tron.h"
+#include "common/tron.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -14,7 +16,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#define TRON_MAX_ITER 1000 /* liblinear's */
 #define JOURNAL_COST_FACTOR 20
 
 /* One trained function: a class, on all rows or on a cross-validation fold. */
@@ -417,11 +418,12 @@ static int tron_setup(trainer_t *t, exact_t *x) {
             double *w = (double *)jl->w;
             for (int j = 0; x->act && j < x->na; j++)
                 w[j] = w[x->glob[j]];
-            c->tr = tron_resume(x->na, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, w, &st);
+            c->tr =
+                tron_resume(x->na, t->cfg->model.C, eps, tron_eps_cg(0), TRON_OUTER_MAX, w, &st);
             /* A finished class still needs its weights: a resumed tron
              * re-checks the stop rule at once. */
         } else {
-            c->tr = tron_new(x->na, t->cfg->model.C, eps, tron_eps_cg(0), TRON_MAX_ITER, NULL);
+            c->tr = tron_new(x->na, t->cfg->model.C, eps, tron_eps_cg(0), TRON_OUTER_MAX, NULL);
         }
         if (!c->tr) {
             trainer_fail(t, "cannot start TRON (out of memory?)");
@@ -707,17 +709,42 @@ static void exact_free(trainer_t *t, exact_t *x) {
     journal_close(&x->j);
 }
 
+/* The class split (master/train_classes.h) when it is chosen: *ran says
+ * whether it ran. Needs the count round's counts. */
+static int split_classes(trainer_t *t, exact_t *x, bool *ran) {
+    long *rows = malloc((size_t)t->nr_w * sizeof *rows),
+         *pos = malloc((size_t)t->nr_w * sizeof *pos);
+    int status = 0;
+    *ran = false;
+    if (!rows || !pos) {
+        trainer_fail(t, "out of memory");
+        status = EXIT_JOB_FAILED;
+    }
+    for (int k = 0; status == 0 && k < t->nr_w; k++)
+        rows[k] = x->cl[k].rows, pos[k] = x->cl[k].pos;
+    class_counts_t cc = {.rows = rows, .pos = pos, .active_columns = x->na};
+    if (status == 0 && train_classes_chosen(t, &cc)) {
+        *ran = true;
+        status = train_classes(t, &cc);
+    }
+    free(rows);
+    free(pos);
+    return status;
+}
+
 int train_exact(trainer_t *t) {
     exact_t x = {.t = t};
+    bool by_classes = false;
     int status = exact_init(t, &x);
     if (status == 0) status = count_round(t, &x);
     if (status == 0) status = active_columns(t, &x);
-    if (status == 0) {
+    if (status == 0) status = split_classes(t, &x, &by_classes);
+    if (status == 0 && !by_classes) {
         journal_resume(t, &x);
         status = tron_setup(t, &x);
     }
-    if (status == 0) status = newton_loop(t, &x);
-    if (status == 0) status = assemble_model(t, &x);
+    if (status == 0 && !by_classes) status = newton_loop(t, &x);
+    if (status == 0 && !by_classes) status = assemble_model(t, &x);
     if (status == 0 && x.nf > 0) status = cross_validate(t, &x);
     /* (no store here: the last Newton round journaled every class as done) */
     exact_free(t, &x);

@@ -1,7 +1,7 @@
 /* train_exact: the exact strategy of a training job — liblinear's TRON run on
  * the master with the sums over the whole cluster (solvers 0 and 2).
  *
- * One TRON state machine (master/tron.h) per one-vs-rest class, and with
+ * One TRON state machine (common/tron.h) per one-vs-rest class, and with
  * --cv K one more per class and fold, all in lockstep. Each Newton round is
  * one OP_TRON task per worker slot over the shards it holds (a grouped
  * round, master/sched.h) carrying every class's request (common/tronmsg.h):

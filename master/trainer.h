@@ -44,6 +44,12 @@ typedef struct trainer {
     double secs_tron, secs_read, secs_schema, secs_pred;
 } trainer_t;
 
+/* Sends workers a new job context (common/jobctx.h): the data source and
+ * training parameters, the schema when with_schema, and the file's rows when
+ * data is not NULL (class-parallel training). 0, or -1 with t->err set. */
+int trainer_set_context(trainer_t *t, bool with_schema, const char *data, size_t data_len,
+                        uint64_t data_first_line);
+
 /* Sets t->err to msg. */
 void trainer_fail(trainer_t *t, const char *msg);
 

@@ -22,7 +22,7 @@
 #include "common/dataset.h"
 #include "common/linfun.h"
 #include "common/model.h"
-#include "master/tron.h"
+#include "common/tron.h"
 
 typedef struct bench_data {
     dataset_t d;

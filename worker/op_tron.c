@@ -9,24 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-/* Test seam: NC_TEST_TRON_DELAY_MS stretches every task so that end-to-end
- * tests can kill a process in the middle of training. Read once; never set
- * in production. */
-static void test_delay(op_ctx_t *ctx) {
-    static int ms = -1;
-    if (__atomic_load_n(&ms, __ATOMIC_RELAXED) < 0) {
-        const char *e = getenv("NC_TEST_TRON_DELAY_MS");
-        int v = e ? atoi(e) : 0;
-        __atomic_store_n(&ms, v > 0 && v < 10000 ? v : 0, __ATOMIC_RELAXED);
-    }
-    for (int left = __atomic_load_n(&ms, __ATOMIC_RELAXED); left > 0 && !op_cancelled(ctx);
-         left -= 10) {
-        struct timespec ts = {0, 10L * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
 
 /* One "id,label,predicted" line (common/csvrow.h; the training submission
  * does not quote outer blanks). */
@@ -592,7 +574,7 @@ static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result
     }
     if (tron_tally(&t, err, errlen) < 0) goto out;
     op_add_rows(ctx, rows);
-    test_delay(ctx);
+    op_test_delay(ctx);
     *result = tronmsg_encode_res((uint32_t)t.n, t.m, t.ans, t.req.count, err, errlen);
     if (*result) cls = 0;
 out:

@@ -3,6 +3,7 @@
 #include "common/proto.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 /* Common symbols on purpose (see ops.h): a real definition in op_NAME.c wins
@@ -12,6 +13,7 @@ op_def_t op_tron_def __attribute__((common));
 op_def_t op_predict_def __attribute__((common));
 op_def_t op_train_def __attribute__((common));
 op_def_t op_export_def __attribute__((common));
+op_def_t op_classes_def __attribute__((common));
 
 static int op_noop(op_ctx_t *ctx, const void *body, size_t len, blob_t **result, char *err,
                    size_t errlen) {
@@ -41,6 +43,23 @@ static int op_sleep(op_ctx_t *ctx, const void *body, size_t len, blob_t **result
     return 0;
 }
 
+/* Test seam: NC_TEST_TRON_DELAY_MS stretches every training task (OP_TRON,
+ * OP_CLASSES) so that end-to-end tests can kill a process in the middle of
+ * training. Read once; never set in production. */
+void op_test_delay(op_ctx_t *ctx) {
+    static int ms = -1;
+    if (__atomic_load_n(&ms, __ATOMIC_RELAXED) < 0) {
+        const char *e = getenv("NC_TEST_TRON_DELAY_MS");
+        int v = e ? atoi(e) : 0;
+        __atomic_store_n(&ms, v > 0 && v < 10000 ? v : 0, __ATOMIC_RELAXED);
+    }
+    for (int left = __atomic_load_n(&ms, __ATOMIC_RELAXED); left > 0 && !op_cancelled(ctx);
+         left -= 10) {
+        struct timespec ts = {0, 10L * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static const op_def_t noop_def = {.name = "noop", .fn = op_noop, .needs = OP_INLINE};
 static const op_def_t sleep_def = {.name = "sleep", .fn = op_sleep};
 
@@ -65,6 +84,9 @@ const op_def_t *ops_lookup(uint16_t op) {
     case OP_TRAIN:
         d = &op_train_def;
         break;
+    case OP_CLASSES:
+        d = &op_classes_def;
+        break;
     case OP_EXPORT:
         d = &op_export_def;
         break;
@@ -78,7 +100,7 @@ const char *ops_name(uint16_t op) {
     static const char *const names[OP_MAX] = {
         [OP_NOOP] = "noop",     [OP_SLEEP] = "sleep",     [OP_SUMMARY] = "summary",
         [OP_TRON] = "tron",     [OP_PREDICT] = "predict", [OP_TRAIN] = "train",
-        [OP_EXPORT] = "export",
+        [OP_EXPORT] = "export", [OP_CLASSES] = "classes",
     };
     return op < OP_MAX && names[op] ? names[op] : "op?";
 }

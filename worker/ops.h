@@ -63,7 +63,12 @@ extern op_def_t op_summary_def;
 extern op_def_t op_tron_def;
 extern op_def_t op_predict_def;
 extern op_def_t op_train_def;
+extern op_def_t op_classes_def;
 extern op_def_t op_export_def;
+
+/* Test seam (NC_TEST_TRON_DELAY_MS): sleeps that long, in cancellable steps,
+ * at a training task's end; nothing when unset. */
+void op_test_delay(op_ctx_t *ctx);
 
 /* The definition for op, or NULL when this worker cannot run it. */
 const op_def_t *ops_lookup(uint16_t op);

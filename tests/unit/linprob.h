@@ -17,7 +17,7 @@
 
 #include "common/dataset.h"
 #include "common/linfun.h"
-#include "master/tron.h"
+#include "common/tron.h"
 
 typedef struct linprob {
     dataset_t d;         /* y = label index in liblinear's order (after lp_index) */

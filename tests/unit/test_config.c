@@ -144,6 +144,20 @@ static void expect_invalid(config_t *c, const char *want) {
     if (strstr(err, want) == NULL) fail_msg("got: %s\nwant: %s", err, want);
 }
 
+/* The keys that name one of a few words refuse any other, naming it. */
+static void test_words(void **state) {
+    (void)state;
+    config_t c;
+    char err[1024];
+    config_defaults(&c);
+    assert_string_equal(c.model.parallel, "auto");
+    assert_int_equal(config_validate(&c, err, sizeof err), 0);
+    assert_int_equal(config_set(&c, "model.parallel=classes", err, sizeof err), 0);
+    assert_int_equal(config_validate(&c, err, sizeof err), 0);
+    assert_int_equal(config_set(&c, "model.parallel=columns", err, sizeof err), 0);
+    expect_invalid(&c, "model.parallel: 'columns' is not auto, rows or classes");
+}
+
 static void test_ports_distinct(void **state) {
     (void)state;
     config_t c;
@@ -191,6 +205,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_trailing_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_and_set_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_both_ways, setup, teardown),
+        cmocka_unit_test(test_words),
         cmocka_unit_test(test_ports_distinct),
         cmocka_unit_test(test_addresses),
     };

@@ -1,5 +1,5 @@
 /* tron: liblinear 2.30's TRON turned into a state machine (see tron.h). */
-#include "master/tron.h"
+#include "common/tron.h"
 
 #include <math.h>
 #include <stdlib.h>

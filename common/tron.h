@@ -38,6 +38,8 @@
 
 typedef struct tron tron_t;
 
+#define TRON_OUTER_MAX 1000 /* liblinear's max_iter: outer steps */
+
 typedef enum { TRON_FUN, TRON_GRAD, TRON_HV, TRON_DONE } tron_op_t;
 
 /* One pass of the outer loop (liblinear prints one "iter" line for it). */
