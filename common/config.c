@@ -322,8 +322,8 @@ static int store_json(config_t *c, const field_t *f, json_object *v, char *err, 
     }
     if (text && !(t == json_type_boolean && f->type != F_BOOL))
         return store_text(c, f, text, err, errlen);
-    static const char *want[] = {"a string",      "a whole number", "a port number", "a number",
-                                 "true or false", "a list"};
+    static const char *want[] = {"a string", "a whole number", "a port number",
+                                 "a number", "true or false",  "a list"};
     snprintf(err, errlen, "%s.%s: expected %s, got %s", f->section, f->key, want[f->type],
              t == json_type_double ? "a fraction" : json_type_to_name(t));
     return -1;

@@ -156,9 +156,8 @@ static void test_text_list(void **state) {
     assert_int_equal(b.data.min_df, 2);
     assert_int_equal(b.data.max_features, 262144);
     assert_true(b.data.tfidf);
-    assert_int_equal(load_text(&a, "{\"data\": {\"text\": [\"review\", \"title x\"]}}", err,
-                               sizeof err),
-                     0);
+    assert_int_equal(
+        load_text(&a, "{\"data\": {\"text\": [\"review\", \"title x\"]}}", err, sizeof err), 0);
     assert_true(a.data.text_set);
     assert_string_equal(a.data.text, "review\ntitle x\n");
     assert_int_equal(config_set(&b, "data.text=[\"review\",\"title x\"]", err, sizeof err), 0);

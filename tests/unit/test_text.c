@@ -59,7 +59,10 @@ static void test_latin1(void **state) {
     /* É -> é, Ñ -> ñ, Þ -> þ; ß and ÿ stay; × and ÷ separate; « » separate */
     assert_string_equal(terms("\xc3\x89t\xc3\xa9 \xc3\x91O \xc3\x9e\xc3\x9f\xc3\xbf", 1, NULL),
                         "\xc3\xa9t\xc3\xa9|\xc3\xb1o|\xc3\xbe\xc3\x9f\xc3\xbf");
-    assert_string_equal(terms("2\xc3\x97" "3\xc3\xb7x \xc2\xabhi\xc2\xbb", 1, NULL), "2|3|x|hi");
+    assert_string_equal(terms("2\xc3\x97"
+                              "3\xc3\xb7x \xc2\xabhi\xc2\xbb",
+                              1, NULL),
+                        "2|3|x|hi");
     /* other scripts are letters and are not case-folded */
     assert_string_equal(terms("\xce\x91\xce\xb2 \xe4\xb8\xad\xe6\x96\x87!", 1, NULL),
                         "\xce\x91\xce\xb2|\xe4\xb8\xad\xe6\x96\x87");
@@ -67,9 +70,12 @@ static void test_latin1(void **state) {
 
 static void test_invalid_bytes_separate(void **state) {
     (void)state;
-    assert_string_equal(terms("ab\xff" "cd\xc3", 1, NULL), "ab|cd");
+    assert_string_equal(terms("ab\xff"
+                              "cd\xc3",
+                              1, NULL),
+                        "ab|cd");
     assert_string_equal(terms("x\xed\xa0\x80y", 1, NULL), "x|y"); /* surrogate */
-    assert_string_equal(terms("\xc0\xafz", 1, NULL), "z");         /* overlong */
+    assert_string_equal(terms("\xc0\xafz", 1, NULL), "z");        /* overlong */
 }
 
 static void test_long_words_dropped(void **state) {
@@ -91,7 +97,8 @@ static void test_long_words_dropped(void **state) {
 static void test_bigrams(void **state) {
     (void)state;
     long n;
-    assert_string_equal(terms("The cat, the HAT", 2, &n), "the|cat|the cat|the|cat the|hat|the hat");
+    assert_string_equal(terms("The cat, the HAT", 2, &n),
+                        "the|cat|the cat|the|cat the|hat|the hat");
     assert_int_equal(n, 4);
     assert_string_equal(terms("solo", 2, NULL), "solo");
 }
