@@ -144,6 +144,7 @@ static int cmp_int(const void *a, const void *b) {
 /* Counts runs of equal slots into (slot, tf) pairs, then weighs them and
  * turns slots into feature indices. */
 static void words_weigh(const schema_col_t *c, schema_words_t *w) {
+    if (w->n == 0) return;
     qsort(w->index, w->n, sizeof *w->index, cmp_int);
     size_t m = 0;
     for (size_t i = 0; i < w->n; i++) {
