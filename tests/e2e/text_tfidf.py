@@ -7,7 +7,8 @@ column, as libsvm files for liblinear-train and liblinear-predict.
 
 usage: text_tfidf.py gen TRAIN.csv TEST.csv SEED
        text_tfidf.py features TRAIN.csv TEST.csv OUTDIR NGRAM MIN_DF MAX_FEATURES [TFIDF]
-       text_tfidf.py fortunes DIR OUT.csv  (a labelled corpus: category = label)
+       text_tfidf.py fortunes DIR TRAIN.csv TEST.csv  (a labelled corpus: category = label)
+       text_tfidf.py bow TRAIN.csv TEST.csv OUTDIR  (plain bag of words: counts, every term)
 features writes OUTDIR/train.svm, OUTDIR/test.svm, OUTDIR/vocab.txt, OUTDIR/labels.txt
 """
 import csv
@@ -111,6 +112,32 @@ def features(train, test, outdir, ngram, min_df, max_features, tfidf=1):
         f.write("".join(l + "\n" for l in labels))
 
 
+def bow(train, test, outdir):
+    """The plain bag of words a user would build: every word of the
+    training texts, its count in the row, nothing else."""
+    head, rows = read(train)
+    thead, trows = read(test)
+    vocab, labels = {}, []
+    for r in rows:
+        for t in terms(r[head.index("review")], 1):
+            vocab.setdefault(t, len(vocab) + 1)
+        if r[head.index("label")] not in labels:
+            labels.append(r[head.index("label")])
+    os.makedirs(outdir, exist_ok=True)
+    for name, hd, rs in (("train.svm", head, rows), ("test.svm", thead, trows)):
+        with open(os.path.join(outdir, name), "w") as f:
+            for r in rs:
+                tf = {}
+                for t in terms(r[hd.index("review")], 1):
+                    if t in vocab:
+                        tf[vocab[t]] = tf.get(vocab[t], 0) + 1
+                lab = r[hd.index("label")]
+                k = labels.index(lab) if lab in labels else len(labels)
+                f.write(str(k) + "".join(" %d:%d" % (i, tf[i]) for i in sorted(tf)) + "\n")
+    with open(os.path.join(outdir, "labels.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(l + "\n" for l in labels))
+
+
 def gen(train, test, seed):
     rnd = random.Random(seed)
     pos = "good great excellent love wonderful best fine nice happy superb".split()
@@ -146,9 +173,10 @@ def gen(train, test, seed):
                 wr.writerow(row(i))
 
 
-def fortunes(folder, out):
+def fortunes(folder, train, test):
     """Each fortune file is a category: its entries (separated by a line
-    holding %) are the texts, the file name the label."""
+    holding %) are the texts, the file name the label; shuffled, one row in
+    five goes to the test file."""
     rnd = random.Random(5)
     rows = []
     for name in sorted(os.listdir(folder)):
@@ -161,11 +189,13 @@ def fortunes(folder, out):
                 if e:
                     rows.append([e, name])
     rnd.shuffle(rows)
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        wr = csv.writer(f, lineterminator="\n")
-        wr.writerow(["id", "x", "review", "label"])
+    with open(train, "w", newline="", encoding="utf-8") as f, \
+            open(test, "w", newline="", encoding="utf-8") as g:
+        wf, wg = csv.writer(f, lineterminator="\n"), csv.writer(g, lineterminator="\n")
+        for w in (wf, wg):
+            w.writerow(["id", "x", "review", "label"])
         for i, (t, lab) in enumerate(rows, 1):
-            wr.writerow([i, "%.3f" % (len(t) / 100.0), t, lab])
+            (wg if i % 5 == 0 else wf).writerow([i, "%.3f" % (len(t) / 100.0), t, lab])
 
 
 if __name__ == "__main__":
@@ -175,7 +205,9 @@ if __name__ == "__main__":
     elif cmd == "features":
         a = sys.argv
         features(a[2], a[3], a[4], int(a[5]), int(a[6]), int(a[7]), int(a[8]) if len(a) > 8 else 1)
+    elif cmd == "bow":
+        bow(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "fortunes":
-        fortunes(sys.argv[2], sys.argv[3])
+        fortunes(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         sys.exit("unknown command " + cmd)
