@@ -208,6 +208,34 @@ static int schema_in_list(const char *list, const char *name) {
     return 0;
 }
 
+/* Every column of s (names taken over, one by one) from the summary: its
+ * name, kind and what the kind needs. -1 with err set. */
+static int schema_fit_columns(schema_t *s, char **names, const summary_t *all, const datasrc_t *src,
+                              int sc, const schema_textopts_t *to, const char *file, char *err,
+                              size_t errlen) {
+    for (size_t i = 0; i < s->ncols; i++) {
+        schema_col_t *c = &s->cols[i];
+        int added;
+        if (strset_add(s->colnames, names[i], strlen(names[i]), &added) < 0) goto oom;
+        if (!added) {
+            snprintf(err, errlen, "%s:1:%zu: duplicate column name \"%s\"", file, i + 1, names[i]);
+            return -1;
+        }
+        c->name = names[i];
+        names[i] = NULL;
+        if (i != all->label_col && i != all->id_col && schema_in_list(src->text, c->name)) {
+            if (schema_fit_words(c, &all->cols[i], all->rows, to, file, err, errlen) != 0)
+                return -1;
+        } else if (schema_fit_column(c, i, all, sc) != 0) {
+            goto oom;
+        }
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "%s: out of memory", file);
+    return -1;
+}
+
 schema_t *schema_fit_text(const summary_t *all, const datasrc_t *src, const char *scale,
                           const schema_textopts_t *to, char *err, size_t errlen) {
     schema_t *s = NULL;
@@ -261,23 +289,7 @@ schema_t *schema_fit_text(const summary_t *all, const datasrc_t *src, const char
     s->id_name = src->id ? strdup(src->id) : NULL;
     if (!s->label_name || (src->id && !s->id_name)) goto oom;
     if (schema_set_labels(s, all->labels, all->label_counts) != 0) goto oom;
-    for (size_t i = 0; i < n; i++) {
-        schema_col_t *c = &s->cols[i];
-        int added;
-        if (strset_add(s->colnames, names[i], strlen(names[i]), &added) < 0) goto oom;
-        if (!added) {
-            snprintf(err, errlen, "%s:1:%zu: duplicate column name \"%s\"", file, i + 1, names[i]);
-            goto fail;
-        }
-        c->name = names[i];
-        names[i] = NULL;
-        if (i != all->label_col && i != all->id_col && schema_in_list(src->text, c->name)) {
-            if (schema_fit_words(c, &all->cols[i], all->rows, to, file, err, errlen) != 0)
-                goto fail;
-        } else if (schema_fit_column(c, i, all, sc) != 0) {
-            goto oom;
-        }
-    }
+    if (schema_fit_columns(s, names, all, src, sc, to, file, err, errlen) != 0) goto fail;
     if (schema_layout(s) != 0) {
         snprintf(err, errlen, "%s: too many features", file);
         goto fail;

@@ -193,6 +193,16 @@ static int csv_record(void *ctx, size_t nfields, uint64_t line, char *err, size_
     return rc;
 }
 
+/* What a prediction task allocated for its rows. */
+static void pred_free(pred_t *p) {
+    free(p->cols);
+    schema_words_free(&p->words);
+    free(p->id);
+    free(p->dec);
+    free(p->pout);
+    schema_destroy(&p->schema);
+}
+
 static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **result, char *err,
                       size_t errlen) {
     int rc = PROTO_ERR_DATA;
@@ -265,12 +275,7 @@ nomem:
 out:
     predmsg_enc_free(&p.enc);
     csvread_names_free(names, nnames);
-    free(p.cols);
-    schema_words_free(&p.words);
-    free(p.id);
-    free(p.dec);
-    free(p.pout);
-    schema_destroy(&p.schema);
+    pred_free(&p);
     jobctx_destroy(&jc);
     return rc;
 }
