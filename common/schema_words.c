@@ -145,7 +145,17 @@ static int cmp_int(const void *a, const void *b) {
  * turns slots into feature indices. */
 static void words_weigh(const schema_col_t *c, schema_words_t *w) {
     if (w->n == 0) return;
-    qsort(w->index, w->n, sizeof *w->index, cmp_int);
+    if (w->n > 32) {
+        qsort(w->index, w->n, sizeof *w->index, cmp_int);
+    } else { /* a short field: insertion sort, no call per comparison */
+        for (size_t i = 1; i < w->n; i++) {
+            int v = w->index[i];
+            size_t j = i;
+            for (; j > 0 && w->index[j - 1] > v; j--)
+                w->index[j] = w->index[j - 1];
+            w->index[j] = v;
+        }
+    }
     size_t m = 0;
     for (size_t i = 0; i < w->n; i++) {
         if (m && w->index[m - 1] == w->index[i]) {

@@ -108,6 +108,7 @@ static int text_end_word(text_scan_t *s) {
             if (s->fn(s->arg, start, s->prev_len + 1 + n) != 0) return -1;
         }
     }
+    if (s->ngram != 2) return 0;
     /* The word moves left to sit just before the separator of the next. */
     char *dst = s->term + TEXT_WORD_MAX - n;
     for (size_t i = 0; i < n; i++)
@@ -131,9 +132,39 @@ long text_terms(const char *t, size_t len, int ngram, text_term_fn fn, void *arg
     const unsigned char *u = (const unsigned char *)t;
     int apos = 0; /* an apostrophe follows the current word, not yet kept */
     size_t i = 0;
+    char *cur = text_cur(&s);
     while (i < len) {
         long cp;
-        i += text_next(u + i, len - i, &cp);
+        unsigned b = u[i];
+        if (b < 0x80) {
+            /* ASCII, most text: letters and digits without decoding */
+            i++;
+            unsigned lower = b | 0x20;
+            if (lower - 'a' < 26u || b - '0' < 10u) {
+                if (apos) text_append(&s, "'", 1);
+                apos = 0;
+                /* a local copy of the length: stores through cur may alias s */
+                size_t cl = s.cur_len;
+                char ch = (char)(b - '0' < 10u ? b : lower);
+                for (;;) { /* the rest of the ASCII run in one loop */
+                    if (cl < TEXT_WORD_MAX)
+                        cur[cl++] = ch;
+                    else
+                        cl = TEXT_WORD_MAX + 1; /* too long: dropped */
+                    if (i == len) break;
+                    b = u[i];
+                    lower = b | 0x20;
+                    if (!(lower - 'a' < 26u || b - '0' < 10u)) break;
+                    ch = (char)(b - '0' < 10u ? b : lower);
+                    i++;
+                }
+                s.cur_len = cl;
+                continue;
+            }
+            cp = (long)b;
+        } else {
+            i += text_next(u + i, len - i, &cp);
+        }
         long lc = text_fold(cp);
         if (lc >= 0) {
             char b[4];
