@@ -318,8 +318,14 @@ static int check_text_columns(trainer_t *t) {
         while (k < n && !(strlen(names[k]) == l && memcmp(names[k], p, l) == 0))
             k++;
         if (k == n) {
-            snprintf(t->err, sizeof t->err, "%s:1: no text column \"%.*s\" (data.text or --text)",
-                     t->src.file, (int)l, p);
+            int w = snprintf(t->err, sizeof t->err,
+                             "%s:1: no text column \"%.*s\" (data.text or --text; columns:",
+                             t->src.file, (int)l, p);
+            for (size_t i = 0; i < n && w >= 0 && (size_t)w < sizeof t->err; i++)
+                w += snprintf(t->err + w, sizeof t->err - (size_t)w, "%s %s", i ? "," : "",
+                              names[i]);
+            if (w >= 0 && (size_t)w < sizeof t->err)
+                snprintf(t->err + w, sizeof t->err - (size_t)w, ")");
             goto out;
         }
         if (strcmp(names[k], t->src.label) == 0 ||

@@ -6,8 +6,9 @@
 # from docs/DESIGN.md alone, liblinear-train and liblinear-predict run on
 # them. Same vocabulary, same model (weights within 1e-6), same predictions,
 # for the defaults, for bigrams with min_df 3 and max_features 40, and for raw
-# counts. Then detection without data.text, and the two errors: a --text
-# column that does not exist (exit 2) and an empty vocabulary (exit 3).
+# counts. Then detection without data.text, and the errors: a --text column
+# that does not exist (exit 2), an empty vocabulary (exit 3), a test file
+# without the column (exit 3).
 . "$(dirname "$0")/lib.sh"
 command -v liblinear-train >/dev/null || { echo "liblinear-tools not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
@@ -94,7 +95,7 @@ grep -q 'taken as free text' train-off.log && fail "text=[]: detection ran"
     >/dev/null 2>err2.log
 rc=$?
 [ $rc -eq 2 ] || fail "--text nope: exit $rc, want 2"
-grep -q 'train.csv:1: no text column "nope"' err2.log || { cat err2.log; fail "--text nope: message"; }
+grep -q 'train.csv:1: no text column "nope" (data.text or --text; columns: id, x, review, label)' err2.log || { cat err2.log; fail "--text nope: message"; }
 grep -q 'waiting for' err2.log && fail "--text nope: checked after waiting for workers"
 "$NC_BIN/master" train --config config.json --data train.csv --text review --set data.min_df=5000 \
     --model m-empty.txt --no-dashboard >/dev/null 2>err3.log
@@ -102,4 +103,14 @@ rc=$?
 [ $rc -eq 3 ] || { cat err3.log; fail "min_df 5000: exit $rc, want 3"; }
 grep -q 'text column "review": empty vocabulary: none of its [0-9]* distinct terms is in at least data.min_df=5000 rows' err3.log ||
     { cat err3.log; fail "min_df 5000: message"; }
+# A test file without the free-text column: the error names it (exit 3).
+python3 -c 'import csv, sys
+w = csv.writer(sys.stdout, lineterminator="\n")
+for r in csv.reader(open("test.csv")): w.writerow([r[0], r[1], r[3]])' >notext.csv
+"$NC_BIN/master" test --config config.json --data notext.csv --model m-default.txt --out p.csv \
+    --no-dashboard >/dev/null 2>err4.log
+rc=$?
+[ $rc -eq 3 ] || { cat err4.log; fail "test without the column: exit $rc, want 3"; }
+grep -q 'notext.csv:1: no column "review", which the model was trained with' err4.log ||
+    { cat err4.log; fail "test without the column: message"; }
 note "ok"
