@@ -61,7 +61,8 @@ typedef struct summary_col {
 
 struct summary {
     data_format_t format;
-    int ngram; /* building only */
+    int ngram;  /* building only */
+    int detect; /* building only: sample the text columns */
     uint64_t rows;
     uint32_t ncols, label_col, id_col;
     uint32_t max_index;

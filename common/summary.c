@@ -130,7 +130,10 @@ static int sum_text(summary_t *s, summary_col_t *sc, int kind, const char *text,
         sum_terms_t st = {sc, line};
         if (text_terms(text, len, s->ngram, sum_term, &st) < 0) return -1;
     }
-    if (kind == FIELD_TEXT && sc->sample && sc->nsample < SUMMARY_SAMPLE) {
+    if (kind == FIELD_TEXT && s->detect && !sc->words && sc->nsample < SUMMARY_SAMPLE) {
+        /* allocated on a column's first text value: numeric columns, most
+         * columns of a wide file, never need one */
+        if (!sc->sample && !(sc->sample = malloc(SUMMARY_SAMPLE * sizeof *sc->sample))) return -1;
         long words = text_terms(text, len, 1, NULL, NULL);
         sc->sample[sc->nsample++] = (hash_fnv1a(text, len) & ~UINT64_C(1)) | (words >= 3);
     }
@@ -240,7 +243,8 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
     if (kind == FIELD_TEXT && (fresh || key != len) &&
         schema_check_utf8(c->file, line, col, text, len, err, errlen) != 0)
         return -1;
-    if ((sc->terms || sc->sample) && sum_text(s, sc, kind, text, len, line) != 0) {
+    if ((sc->terms || (s->detect && kind == FIELD_TEXT)) &&
+        sum_text(s, sc, kind, text, len, line) != 0) {
         snprintf(err, errlen, "%s:%llu: out of memory", c->file, (unsigned long long)line);
         return -1;
     }
@@ -369,9 +373,9 @@ static int sum_svm_row(void *vctx, int label, const struct feature_node *x, size
 }
 
 /* Marks the columns named in src->text as free text (their terms counted
- * when src->count_terms) and, with detection on, gives every other feature
- * column a sample. A name that is not a column, or that is the label or the
- * id, is an error. */
+ * when src->count_terms) and notes whether the others are sampled for
+ * detection. A name that is not a column, or that is the label or the id, is
+ * an error. */
 static int summary_text_columns(summary_t *s, const datasrc_t *src, char **names, size_t n,
                                 const char *file, char *err, size_t errlen) {
     for (const char *p = src->text; p && *p;) {
@@ -395,11 +399,7 @@ static int summary_text_columns(summary_t *s, const datasrc_t *src, char **names
         s->cols[k].words = 1;
         p = nl ? nl + 1 : p + l;
     }
-    for (size_t i = 0; src->detect && i < n; i++) {
-        summary_col_t *c = &s->cols[i];
-        if (i == s->label_col || i == s->id_col || c->words) continue;
-        if (!(c->sample = malloc(SUMMARY_SAMPLE * sizeof *c->sample))) goto oom;
-    }
+    s->detect = src->detect != 0;
     return 0;
 oom:
     snprintf(err, errlen, "%s: out of memory", file);
