@@ -1127,6 +1127,45 @@ static void test_words_decode_hostile(void **state) {
     free(wire);
 }
 
+/* A schema file's free-text column is checked like the rest: a term twice,
+ * a df beyond the rows, terms with the hashing trick, an empty vocabulary
+ * without it (df 2 of 1 row), an empty term, a bad ngram are refused. */
+static void test_words_json_hostile(void **state) {
+    (void)state;
+    char err[512];
+    schema_t *s = fit_words("id,t,x,label", "1,a b,1,p\n2,a b,2,q\n", NULL, err);
+    if (!s) fail_msg("%s", err);
+    char *j = schema_to_json(s);
+    schema_destroy(&s);
+    /* the good file loads */
+    s = schema_from_json(j, strlen(j), err, sizeof err);
+    if (!s) fail_msg("%s", err);
+    schema_destroy(&s);
+    static const struct {
+        const char *from, *to;
+    } bad[] = {
+        {"\"b\"", "\"a\""},                       /* a term twice */
+        {"\"docs\": 2", "\"docs\": 1"},           /* df 2 > 1 row */
+        {"\"hash_bits\": 0", "\"hash_bits\": 3"}, /* terms with hashing */
+        {"\"ngram\": 1", "\"ngram\": 3"},
+        {"\"b\"", "\"\""}, /* an empty term */
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char *p = strstr(j, bad[k].from);
+        assert_non_null(p);
+        size_t fl = strlen(bad[k].from), tl = strlen(bad[k].to), jl = strlen(j);
+        char *m = malloc(jl + tl + 1);
+        memcpy(m, j, (size_t)(p - j));
+        memcpy(m + (p - j), bad[k].to, tl);
+        strcpy(m + (p - j) + tl, p + fl);
+        schema_t *t = schema_from_json(m, strlen(m), err, sizeof err);
+        if (t) fail_msg("case %zu accepted:\n%s", k, m);
+        assert_non_null(strstr(err, "column \"t\""));
+        free(m);
+    }
+    free(j);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fit_rules),
@@ -1150,6 +1189,7 @@ int main(void) {
         cmocka_unit_test(test_words_merge_law),
         cmocka_unit_test(test_words_detection),
         cmocka_unit_test(test_words_decode_hostile),
+        cmocka_unit_test(test_words_json_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
