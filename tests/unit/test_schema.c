@@ -1128,8 +1128,8 @@ static void test_words_decode_hostile(void **state) {
 }
 
 /* A schema file's free-text column is checked like the rest: a term twice,
- * a df beyond the rows, terms with the hashing trick, an empty vocabulary
- * without it (df 2 of 1 row), an empty term, a bad ngram are refused. */
+ * a df beyond the rows, terms beside the hashing trick, a bad ngram and an
+ * empty term are refused. */
 static void test_words_json_hostile(void **state) {
     (void)state;
     char err[512];
