@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { F_STR, F_INT, F_PORT, F_DOUBLE, F_BOOL } field_type_t;
+typedef enum { F_STR, F_INT, F_PORT, F_DOUBLE, F_BOOL, F_LIST } field_type_t;
 
 typedef struct {
     const char *section;
@@ -39,6 +39,12 @@ static const field_t fields[] = {
     FIELD(data, id, F_STR),
     FIELD(data, scale, F_STR),
     FIELD(data, format, F_STR),
+    FIELD(data, text, F_LIST),
+    FIELD(data, ngram, F_INT),
+    FIELD(data, min_df, F_INT),
+    FIELD(data, max_features, F_INT),
+    FIELD(data, hash_bits, F_INT),
+    FIELD(data, tfidf, F_BOOL),
     FIELD(model, file, F_STR),
     FIELD(model, solver, F_STR),
     FIELD(model, C, F_DOUBLE),
@@ -90,6 +96,10 @@ void config_defaults(config_t *c) {
     set_str(c->data.id, sizeof c->data.id, "id");
     set_str(c->data.scale, sizeof c->data.scale, "standard");
     set_str(c->data.format, sizeof c->data.format, "auto");
+    c->data.ngram = 1;
+    c->data.min_df = 2;
+    c->data.max_features = 262144;
+    c->data.tfidf = true;
     set_str(c->model.file, sizeof c->model.file, "Data/model.txt");
     set_str(c->model.solver, sizeof c->model.solver, "L2R_LR");
     c->model.C = 1.0;
@@ -136,6 +146,84 @@ static int parse_long(const char *s, long *out) {
     return 0;
 }
 
+int config_add_text(config_t *c, const char *name, char *err, size_t errlen) {
+    size_t have = strlen(c->data.text), n = strlen(name);
+    if (n == 0 || strchr(name, '\n')) {
+        snprintf(err, errlen, "data.text: a column name may not be empty or hold a newline");
+        return -1;
+    }
+    if (have + n + 1 >= sizeof c->data.text) {
+        snprintf(err, errlen, "data.text: the names are longer than %zu bytes in all",
+                 sizeof c->data.text - 1);
+        return -1;
+    }
+    memcpy(c->data.text + have, name, n);
+    c->data.text[have + n] = '\n';
+    c->data.text[have + n + 1] = 0;
+    c->data.text_set = true;
+    return 0;
+}
+
+/* data.text from a JSON array of strings (replaces the list). */
+static int store_list_json(config_t *c, json_object *v, char *err, size_t errlen) {
+    c->data.text[0] = 0;
+    c->data.text_set = true;
+    for (size_t i = 0; i < json_object_array_length(v); i++) {
+        json_object *e = json_object_array_get_idx(v, i);
+        if (!json_object_is_type(e, json_type_string) ||
+            strlen(json_object_get_string(e)) != (size_t)json_object_get_string_len(e)) {
+            snprintf(err, errlen, "data.text: element %zu is not a string of a column name", i + 1);
+            return -1;
+        }
+        if (config_add_text(c, json_object_get_string(e), err, errlen) < 0) return -1;
+    }
+    return 0;
+}
+
+/* data.text from --set: "[]", a JSON array, "[a, b]" or one bare name. */
+static int store_list_text(config_t *c, const char *text, char *err, size_t errlen) {
+    size_t n = strlen(text);
+    if (text[0] != '[') {
+        c->data.text[0] = 0;
+        return config_add_text(c, text, err, errlen);
+    }
+    json_object *v = json_tokener_parse(text);
+    if (v && json_object_is_type(v, json_type_array)) {
+        int rc = store_list_json(c, v, err, errlen);
+        json_object_put(v);
+        return rc;
+    }
+    json_object_put(v);
+    if (n < 2 || text[n - 1] != ']') {
+        snprintf(err, errlen, "data.text: '%s' is not a list such as [a,b]", text);
+        return -1;
+    }
+    c->data.text[0] = 0;
+    c->data.text_set = true;
+    const char *p = text + 1, *end = text + n - 1;
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end;
+        while (p < stop && *p == ' ')
+            p++;
+        const char *q = stop;
+        while (q > p && q[-1] == ' ')
+            q--;
+        char name[CONFIG_STR];
+        if (q == p && !comma && c->data.text[0] == 0) break; /* "[ ]" */
+        if ((size_t)(q - p) >= sizeof name) {
+            snprintf(err, errlen, "data.text: a column name is longer than %zu bytes",
+                     sizeof name - 1);
+            return -1;
+        }
+        memcpy(name, p, (size_t)(q - p));
+        name[q - p] = 0;
+        if (config_add_text(c, name, err, errlen) < 0) return -1;
+        p = comma ? comma + 1 : end;
+    }
+    return 0;
+}
+
 /* Stores text into field f; the text comes from --set or from a JSON string. */
 static int store_text(config_t *c, const field_t *f, const char *text, char *err, size_t errlen) {
     char *p = (char *)c + f->offset;
@@ -172,6 +260,8 @@ static int store_text(config_t *c, const field_t *f, const char *text, char *err
         *(double *)p = d;
         return 0;
     }
+    case F_LIST:
+        return store_list_text(c, text, err, errlen);
     case F_BOOL:
         if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0)
             *(bool *)p = true;
@@ -211,6 +301,12 @@ static const char *json_scalar_text(json_object *v, char *buf, size_t len) {
 static int store_json(config_t *c, const field_t *f, json_object *v, char *err, size_t errlen) {
     enum json_type t = json_object_get_type(v);
     char num[32];
+    if (f->type == F_LIST) {
+        if (t == json_type_array) return store_list_json(c, v, err, errlen);
+        snprintf(err, errlen, "%s.%s: expected a list of column names, got %s", f->section, f->key,
+                 json_type_to_name(t));
+        return -1;
+    }
     if (f->type == F_DOUBLE && t == json_type_double) {
         double d = json_object_get_double(v);
         if (!isfinite(d)) {
@@ -228,8 +324,8 @@ static int store_json(config_t *c, const field_t *f, json_object *v, char *err, 
     }
     if (text && !(t == json_type_boolean && f->type != F_BOOL))
         return store_text(c, f, text, err, errlen);
-    static const char *want[] = {"a string", "a whole number", "a port number", "a number",
-                                 "true or false"};
+    static const char *want[] = {"a string", "a whole number", "a port number",
+                                 "a number", "true or false",  "a list"};
     snprintf(err, errlen, "%s.%s: expected %s, got %s", f->section, f->key, want[f->type],
              t == json_type_double ? "a fraction" : json_type_to_name(t));
     return -1;
@@ -466,6 +562,10 @@ static int check_numbers(const config_t *c, char *err, size_t errlen) {
         {"worker.idle_minutes", c->worker.idle_minutes, 0, 100000},
         {"worker.max_cpu", c->worker.max_cpu, 0, 100},
         {"worker.slots", c->worker.slots, 0, 1024},
+        {"data.ngram", c->data.ngram, 1, 2},
+        {"data.min_df", c->data.min_df, 1, 1000000000},
+        {"data.max_features", c->data.max_features, 1, 16777216},
+        {"data.hash_bits", c->data.hash_bits, 0, 24},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
         if (ranges[i].v < ranges[i].lo || ranges[i].v > ranges[i].hi) {
@@ -507,6 +607,15 @@ char *config_to_json(const config_t *c) {
             break;
         case F_BOOL:
             v = json_object_new_boolean(*(const bool *)p);
+            break;
+        case F_LIST:
+            if (!c->data.text_set) break; /* null: not given, columns are detected */
+            v = json_object_new_array();
+            for (const char *n = p; *n;) {
+                const char *nl = strchr(n, '\n');
+                json_object_array_add(v, json_object_new_string_len(n, (int)(nl - n)));
+                n = nl + 1;
+            }
             break;
         }
         json_object_object_add(sec, f->key, v);

@@ -9,6 +9,9 @@
  * may be JSON numbers or strings of digits, as the original tool wrote them;
  * a boolean may be true/false or 1/0). The file must hold exactly one JSON
  * object: text after it is an error naming its line and column.
+ * data.text is a list of column names: a JSON array of strings in the file;
+ * with --set, "[]", a JSON array ('["a","b"]'), "[a,b]" (names trimmed of
+ * spaces), or one bare name.
  *
  * Every function that can fail returns 0 on success or -1 and writes a one-line
  * reason to err (errlen bytes, always NUL-terminated).
@@ -21,6 +24,7 @@
 
 #define CONFIG_STR 256
 #define CONFIG_PATH 1024
+#define CONFIG_TEXT 4096 /* data.text: all names, one '\n' after each */
 
 typedef struct config {
     struct {
@@ -42,6 +46,16 @@ typedef struct config {
         char id[CONFIG_STR];
         char scale[CONFIG_STR];  /* standard | minmax | none */
         char format[CONFIG_STR]; /* auto | csv | libsvm */
+        /* Free-text columns (bag of words): names, each ended by '\n'.
+         * text_set: data.text was given (even empty), which turns the
+         * detection of text columns off. */
+        char text[CONFIG_TEXT];
+        bool text_set;
+        int ngram;        /* 1: words, 2: words and adjacent pairs */
+        int min_df;       /* a term in fewer training rows is dropped */
+        int max_features; /* terms kept per column, by document frequency */
+        int hash_bits;    /* > 0: hashing trick into 2^bits features, no vocabulary */
+        bool tfidf;       /* tf-idf (sublinear tf, L2 rows); false: raw counts */
     } data;
     struct {
         char file[CONFIG_PATH];
@@ -93,6 +107,10 @@ int config_load(config_t *cfg, const char *path, bool missing_ok, char *err, siz
 
 /* Applies "section.key=value" (value parsed by the field's type). */
 int config_set(config_t *cfg, const char *assignment, char *err, size_t errlen);
+
+/* Appends one column name to data.text (--text COL) and sets text_set. A
+ * name may not be empty or hold '\n'. */
+int config_add_text(config_t *cfg, const char *name, char *err, size_t errlen);
 
 /* Checks cross-field rules: port ranges, four different ports (task, result,
  * heartbeat, dashboard), master.ip and dashboard.host well formed (an IP

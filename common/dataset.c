@@ -65,6 +65,7 @@ typedef struct ds_build {
     int cur_y;
     size_t cur_id;
     int oom;
+    schema_words_t words; /* a free-text field's features */
 } ds_build_t;
 
 /* Room for at least n nodes in the arena. */
@@ -164,6 +165,13 @@ static int ds_csv_field(void *ctx, size_t col, const char *text, size_t len, uin
                                     col, err, errlen);
         if (got < 0) return -1;
         if (got && ds_node(b, index, value) != 0) return ds_oom(b, line, err, errlen);
+    } else if (c->kind == SCHEMA_WORDS) {
+        long n = schema_words_field(b->s, (size_t)c->sc, text, len, &b->words, b->file, line, col,
+                                    err, errlen);
+        if (n < 0) return -1;
+        for (long i = 0; i < n; i++)
+            if (ds_node(b, b->words.index[i], b->words.value[i]) != 0)
+                return ds_oom(b, line, err, errlen);
     }
     return 0;
 }
@@ -291,6 +299,7 @@ int dataset_from_shard(const schema_t *s, const datasrc_t *src, const char *byte
     rc = ds_assemble(&b, first_row, first_line, bias, out, err, errlen);
 out:
     free(b.plan);
+    schema_words_free(&b.words);
     bigbuf_free(&b.arena);
     free(b.row_off);
     free(b.y);

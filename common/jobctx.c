@@ -28,6 +28,10 @@ int jobctx_encode(const jobctx_t *c, void **bufp, size_t *lenp) {
     json_object_object_add(o, "C", json_object_new_double(c->C));
     json_object_object_add(o, "bias", json_object_new_double(c->bias));
     add_str(o, "schema", c->schema_json, c->schema_len);
+    add_str(o, "text", c->text, c->text ? strlen(c->text) : 0);
+    json_object_object_add(o, "text_detect", json_object_new_boolean(c->text_detect));
+    json_object_object_add(o, "count_terms", json_object_new_boolean(c->count_terms));
+    json_object_object_add(o, "ngram", json_object_new_int(c->ngram == 2 ? 2 : 1));
     json_object_object_add(o, "want_prob", json_object_new_boolean(c->want_prob));
     if (c->data) {
         json_object_object_add(o, "data_len", json_object_new_int64((int64_t)c->data_len));
@@ -155,8 +159,13 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen) 
         get_str(o, "header", false, &c->header, &c->header_len, err, errlen) < 0 ||
         get_str(o, "label", false, &c->label, NULL, err, errlen) < 0 ||
         get_str(o, "id", false, &c->id, NULL, err, errlen) < 0 ||
-        get_str(o, "schema", false, &c->schema_json, &c->schema_len, err, errlen) < 0)
+        get_str(o, "schema", false, &c->schema_json, &c->schema_len, err, errlen) < 0 ||
+        get_str(o, "text", false, &c->text, NULL, err, errlen) < 0)
         goto fail;
+    if (json_object_object_get_ex(o, "ngram", NULL)) {
+        if (get_num(o, "ngram", 1, 2, &d, err, errlen) < 0) goto fail;
+        c->ngram = (int)d;
+    }
     if (get_num(o, "solver", 0, 100, &d, err, errlen) < 0) goto fail;
     c->solver = (int)d;
     if (get_num(o, "C", 0, 1e300, &c->C, err, errlen) < 0 ||
@@ -164,6 +173,8 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen) 
         goto fail;
     json_object *v;
     c->want_prob = json_object_object_get_ex(o, "want_prob", &v) && json_object_get_boolean(v);
+    c->text_detect = json_object_object_get_ex(o, "text_detect", &v) && json_object_get_boolean(v);
+    c->count_terms = json_object_object_get_ex(o, "count_terms", &v) && json_object_get_boolean(v);
     size_t nw = 0;
     if (json_object_object_get_ex(o, "labels", &v)) {
         if (decode_model(o, v, c, err, errlen) < 0) goto fail;
@@ -209,6 +220,7 @@ void jobctx_destroy(jobctx_t **cp) {
     free(c->file);
     free(c->header);
     free(c->label);
+    free(c->text);
     free(c->id);
     free(c->schema_json);
     free(c->labels);

@@ -34,6 +34,11 @@ typedef struct jobctx {
     char *label, *id; /* column names */
     int solver;
     double C, bias;
+    /* first pass: free-text columns ('\n'-ended names, NULL for none), the
+     * detection of others, term counting, 1 or 2 (datasrc_t) */
+    char *text;
+    bool text_detect, count_terms;
+    int ngram;
     char *schema_json; /* NULL until fitted */
     size_t schema_len;
     bool has_model;

@@ -17,6 +17,8 @@ void schema_destroy(schema_t **ps) {
     for (size_t i = 0; s->cols && i < s->ncols; i++) {
         free(s->cols[i].name);
         strset_destroy(&s->cols[i].vocab);
+        free(s->cols[i].df);
+        free(s->cols[i].idf);
     }
     free(s->cols);
     strset_destroy(&s->colnames);
@@ -132,18 +134,22 @@ void schema_transform(schema_col_t *c, int scale) {
 /* Assigns feature indices in column order; -1 when they overflow an int. */
 int schema_layout(schema_t *s) {
     long long next = 1;
-    for (size_t i = 0; i < s->ncols; i++) {
-        schema_col_t *c = &s->cols[i];
-        if (c->kind == SCHEMA_NUMERIC)
-            c->width = 1;
-        else if (c->kind == SCHEMA_TEXT)
-            c->width = (int)strset_count(c->vocab) + c->has_missing + c->has_other;
-        else
-            c->width = 0;
-        c->index = c->width ? (int)next : 0;
-        next += c->width;
-        if (next > INT_MAX - 2) return -1;
-    }
+    for (int words = 0; words < 2; words++)
+        for (size_t i = 0; i < s->ncols; i++) {
+            schema_col_t *c = &s->cols[i];
+            if ((c->kind == SCHEMA_WORDS) != words) continue;
+            if (c->kind == SCHEMA_NUMERIC)
+                c->width = 1;
+            else if (c->kind == SCHEMA_TEXT)
+                c->width = (int)strset_count(c->vocab) + c->has_missing + c->has_other;
+            else if (c->kind == SCHEMA_WORDS)
+                c->width = c->hash_bits > 0 ? 1 << c->hash_bits : (int)strset_count(c->vocab);
+            else
+                c->width = 0;
+            c->index = c->width ? (int)next : 0;
+            next += c->width;
+            if (next > INT_MAX - 2) return -1;
+        }
     s->n_features = (int)(next - 1);
     return 0;
 }
@@ -187,7 +193,54 @@ static int schema_fit_column(schema_col_t *c, size_t i, const summary_t *all, in
 
 schema_t *schema_fit(const summary_t *all, const datasrc_t *src, const char *scale, char *err,
                      size_t errlen) {
+    return schema_fit_text(all, src, scale, NULL, err, errlen);
+}
+
+/* True when name is one of the '\n'-ended names of list. */
+static int schema_in_list(const char *list, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        if (l == n && memcmp(p, name, n) == 0) return 1;
+        p = nl ? nl + 1 : p + l;
+    }
+    return 0;
+}
+
+/* Every column of s (names taken over, one by one) from the summary: its
+ * name, kind and what the kind needs. -1 with err set. */
+static int schema_fit_columns(schema_t *s, char **names, const summary_t *all, const datasrc_t *src,
+                              int sc, const schema_textopts_t *to, const char *file, char *err,
+                              size_t errlen) {
+    for (size_t i = 0; i < s->ncols; i++) {
+        schema_col_t *c = &s->cols[i];
+        int added;
+        if (strset_add(s->colnames, names[i], strlen(names[i]), &added) < 0) goto oom;
+        if (!added) {
+            snprintf(err, errlen, "%s:1:%zu: duplicate column name \"%s\"", file, i + 1, names[i]);
+            return -1;
+        }
+        c->name = names[i];
+        names[i] = NULL;
+        if (i != all->label_col && i != all->id_col && schema_in_list(src->text, c->name)) {
+            if (schema_fit_words(c, &all->cols[i], all->rows, to, file, err, errlen) != 0)
+                return -1;
+        } else if (schema_fit_column(c, i, all, sc) != 0) {
+            goto oom;
+        }
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "%s: out of memory", file);
+    return -1;
+}
+
+schema_t *schema_fit_text(const summary_t *all, const datasrc_t *src, const char *scale,
+                          const schema_textopts_t *to, char *err, size_t errlen) {
     schema_t *s = NULL;
+    const schema_textopts_t defaults = SCHEMA_TEXTOPTS_DEFAULT;
+    if (!to) to = &defaults;
     char **names = NULL;
     size_t n = 0;
     const char *file = src->file ? src->file : "data";
@@ -236,18 +289,7 @@ schema_t *schema_fit(const summary_t *all, const datasrc_t *src, const char *sca
     s->id_name = src->id ? strdup(src->id) : NULL;
     if (!s->label_name || (src->id && !s->id_name)) goto oom;
     if (schema_set_labels(s, all->labels, all->label_counts) != 0) goto oom;
-    for (size_t i = 0; i < n; i++) {
-        schema_col_t *c = &s->cols[i];
-        int added;
-        if (strset_add(s->colnames, names[i], strlen(names[i]), &added) < 0) goto oom;
-        if (!added) {
-            snprintf(err, errlen, "%s:1:%zu: duplicate column name \"%s\"", file, i + 1, names[i]);
-            goto fail;
-        }
-        c->name = names[i];
-        names[i] = NULL;
-        if (schema_fit_column(c, i, all, sc) != 0) goto oom;
-    }
+    if (schema_fit_columns(s, names, all, src, sc, to, file, err, errlen) != 0) goto fail;
     if (schema_layout(s) != 0) {
         snprintf(err, errlen, "%s: too many features", file);
         goto fail;
@@ -312,7 +354,7 @@ int schema_check_source(const schema_t *s, const datasrc_t *src, char *err, size
         long k = schema_column_find(s, names[j], strlen(names[j]));
         if (k < 0) continue;
         schema_kind_t kind = s->cols[k].kind;
-        if (at[k] >= 0 && (kind == SCHEMA_NUMERIC || kind == SCHEMA_TEXT)) {
+        if (at[k] >= 0 && (kind == SCHEMA_NUMERIC || kind == SCHEMA_TEXT || kind == SCHEMA_WORDS)) {
             /* Twice would be ambiguous: which of the two did the user mean? */
             snprintf(err, errlen, "%s:1:%zu: column \"%s\" appears twice (also column %ld)", file,
                      j + 1, names[j], at[k] + 1);
@@ -322,7 +364,8 @@ int schema_check_source(const schema_t *s, const datasrc_t *src, char *err, size
     }
     for (size_t i = 0; i < s->ncols; i++) {
         const schema_col_t *c = &s->cols[i];
-        if (c->kind != SCHEMA_NUMERIC && c->kind != SCHEMA_TEXT) continue;
+        if (c->kind != SCHEMA_NUMERIC && c->kind != SCHEMA_TEXT && c->kind != SCHEMA_WORDS)
+            continue;
         if (at[i] < 0) {
             snprintf(err, errlen, "%s:1: no column \"%s\", which the model was trained with", file,
                      c->name);

@@ -58,6 +58,59 @@
 
 typedef struct schema schema_t;
 
+/* --- free text (bag of words) ---
+ *
+ * A column named in data.text (datasrc_t.text) is free text: every
+ * non-missing value is cut into terms (common/text.h) and becomes a sparse
+ * vector over the column's vocabulary, fitted in training from the merged
+ * document frequencies (summary.h): the terms in at least min_df training
+ * rows, at most max_features of them, the most frequent first (ties by term
+ * bytes, so the result does not depend on anything but the file). Feature
+ * order: the kept terms sorted by their bytes. With hash_bits > 0 there is no
+ * vocabulary: a term's feature is text_hash(term) of 2^hash_bits; distinct
+ * terms may share one (a collision adds their counts).
+ * Weights: tfidf: (1 + ln tf) * idf, idf = ln((1 + N) / (1 + df)) + 1 (N the
+ * training rows, df the term's; 1 with the hashing trick), and the column's
+ * vector is scaled to unit L2 norm; without tfidf, the raw counts tf. A
+ * term training never kept contributes nothing. Free-text features take the
+ * indices after every other feature, column after column. */
+
+typedef struct schema_textopts {
+    int ngram;        /* 1 or 2 */
+    int min_df;       /* >= 1 */
+    int max_features; /* >= 1 */
+    int hash_bits;    /* 0: vocabulary; 1..TEXT_HASH_BITS_MAX: hashing trick */
+    int tfidf;        /* 1: tf-idf, sublinear tf, L2 rows; 0: raw counts */
+} schema_textopts_t;
+
+/* The defaults of config.json: words, min_df 2, 262144 terms, tf-idf. */
+#define SCHEMA_TEXTOPTS_DEFAULT ((schema_textopts_t){1, 2, 262144, 0, 1})
+
+/* The detection rule: column col of a merged summary made with detection on
+ * is free text when its sample (summary_sample) holds at least
+ * SCHEMA_DETECT_MIN values, more than half of them distinct, and at least
+ * half of them of 3 words or more (the median value has 3 words). Returns 1
+ * or 0 and writes the figures into why ("N of M sampled values distinct,
+ * K of 3 words or more"). */
+#define SCHEMA_DETECT_MIN 20
+int schema_free_text(const summary_t *all, size_t col, char *why, size_t whylen);
+
+/* A free-text field's features, in ascending index order; the arrays grow
+ * as needed and are the caller's (schema_words_free). */
+typedef struct schema_words {
+    int *index;
+    double *value;
+    size_t n, cap;
+} schema_words_t;
+
+/* The features of a free-text column's field (col: schema column; fcol:
+ * file column, for messages) with schema_check_field()'s rules: returns
+ * their count (into w), 0 for a missing value, or -1 with err set. */
+long schema_words_field(const schema_t *s, size_t col, const char *text, size_t len,
+                        schema_words_t *w, const char *file, uint64_t line, size_t fcol, char *err,
+                        size_t errlen);
+void schema_words_free(schema_words_t *w);
+
 /* --- the fitted schema --- */
 
 /* scale: "standard" | "minmax" | "none" (NULL = standard; ignored for libsvm).
@@ -65,6 +118,12 @@ typedef struct schema schema_t;
  * summary that does not match src. */
 schema_t *schema_fit(const summary_t *all, const datasrc_t *src, const char *scale, char *err,
                      size_t errlen);
+/* schema_fit() with the free-text options (NULL: SCHEMA_TEXTOPTS_DEFAULT).
+ * The columns named in src->text are free text; their summary must carry
+ * term counts unless to->hash_bits. A free-text column whose vocabulary is
+ * empty (no term in min_df rows) is an error saying so. */
+schema_t *schema_fit_text(const summary_t *all, const datasrc_t *src, const char *scale,
+                          const schema_textopts_t *to, char *err, size_t errlen);
 /* JSON text of the schema (malloc'd, caller frees); NULL when out of memory. */
 char *schema_to_json(const schema_t *s);
 /* Parses schema JSON from an untrusted source; validates everything and
@@ -94,7 +153,8 @@ uint64_t schema_rows(const schema_t *s);                 /* training rows */
 
 /* --- applying the schema to one field (used by dataset.c) --- */
 
-typedef enum { SCHEMA_LABEL, SCHEMA_ID, SCHEMA_NUMERIC, SCHEMA_TEXT } schema_kind_t;
+/* SCHEMA_TEXT: one-hot categories; SCHEMA_WORDS: free text (bag of words) */
+typedef enum { SCHEMA_LABEL, SCHEMA_ID, SCHEMA_NUMERIC, SCHEMA_TEXT, SCHEMA_WORDS } schema_kind_t;
 
 size_t schema_ncols(const schema_t *s);
 /* Schema column named name (exact bytes), or -1. */

@@ -13,12 +13,33 @@
 #include "common/jsonx.h"
 #include "common/schema_priv.h"
 #include "common/strset.h"
+#include "common/text.h"
 
 static const char *const scale_names[] = {"standard", "minmax", "none"};
-static const char *const kind_names[] = {"label", "id", "numeric", "text"};
+static const char *const kind_names[] = {"label", "id", "numeric", "text", "words"};
 
 static json_object *schema_json_str(const char *t, size_t l) {
     return json_object_new_string_len(t, (int)l);
+}
+
+/* A free-text column: its options, N, and the vocabulary with each term's
+ * df (the idf is recomputed on load). */
+static void words_to_json(json_object *e, const schema_col_t *c) {
+    json_object_object_add(e, "index", json_object_new_int(c->index));
+    json_object_object_add(e, "ngram", json_object_new_int(c->ngram));
+    json_object_object_add(e, "tfidf", json_object_new_boolean(c->tfidf));
+    json_object_object_add(e, "hash_bits", json_object_new_int(c->hash_bits));
+    json_object_object_add(e, "docs", json_object_new_int64((int64_t)c->docs));
+    json_object *terms = json_object_new_array();
+    json_object *df = json_object_new_array();
+    json_object_object_add(e, "terms", terms);
+    json_object_object_add(e, "df", df);
+    for (size_t k = 0; c->vocab && terms && df && k < strset_count(c->vocab); k++) {
+        size_t l;
+        const char *t = strset_get(c->vocab, k, &l);
+        json_object_array_add(terms, schema_json_str(t, l));
+        json_object_array_add(df, json_object_new_int64((int64_t)c->df[k]));
+    }
 }
 
 char *schema_to_json(const schema_t *s) {
@@ -71,6 +92,8 @@ char *schema_to_json(const schema_t *s) {
                 }
                 json_object_object_add(e, "missing", json_object_new_boolean(c->has_missing));
                 json_object_object_add(e, "other", json_object_new_boolean(c->has_other));
+            } else if (c->kind == SCHEMA_WORDS) {
+                words_to_json(e, c);
             }
             json_object_array_add(cols, e);
         }
@@ -188,6 +211,57 @@ static int from_json_text(schema_col_t *c, json_object *e, int64_t *index, char 
     return 0;
 }
 
+/* A free-text column: options, N, terms (1..TEXT_TERM_MAX bytes, distinct,
+ * in byte order) with their df (1..N); none with the hashing trick. */
+static int from_json_words(schema_col_t *c, json_object *e, int64_t *index, char *err,
+                           size_t errlen) {
+    c->kind = SCHEMA_WORDS;
+    int64_t ngram, bits, docs;
+    json_object *tf = jget(e, "tfidf", json_type_boolean);
+    json_object *terms = jget(e, "terms", json_type_array);
+    json_object *df = jget(e, "df", json_type_array);
+    size_t n = terms ? json_object_array_length(terms) : 0;
+    if (!tf || !terms || !df || jint(e, "index", 1, INT_MAX, index) != 0 ||
+        jint(e, "ngram", 1, 2, &ngram) != 0 ||
+        jint(e, "hash_bits", 0, TEXT_HASH_BITS_MAX, &bits) != 0 ||
+        jint(e, "docs", 0, INT64_MAX, &docs) != 0 || json_object_array_length(df) != n ||
+        n > 16777216 || (bits > 0) != (n == 0)) {
+        snprintf(err, errlen, "schema: column \"%s\": bad free-text column", c->name);
+        return -1;
+    }
+    c->ngram = (int)ngram;
+    c->hash_bits = (int)bits;
+    c->docs = (uint64_t)docs;
+    c->tfidf = json_object_get_boolean(tf);
+    if (bits > 0) return 0;
+    c->vocab = strset_new();
+    c->df = malloc(n * sizeof *c->df);
+    if (!c->vocab || !c->df) {
+        snprintf(err, errlen, "schema: out of memory");
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++) {
+        json_object *t = json_object_array_get_idx(terms, k);
+        json_object *d = json_object_array_get_idx(df, k);
+        int added;
+        size_t l = t && json_object_is_type(t, json_type_string)
+                       ? (size_t)json_object_get_string_len(t)
+                       : 0;
+        int64_t dv = d && json_object_is_type(d, json_type_int) ? json_object_get_int64(d) : 0;
+        if (l < 1 || l > TEXT_TERM_MAX || dv < 1 || (uint64_t)dv > c->docs ||
+            strset_add(c->vocab, json_object_get_string(t), l, &added) < 0 || !added) {
+            snprintf(err, errlen, "schema: column \"%s\": bad term %zu", c->name, k + 1);
+            return -1;
+        }
+        c->df[k] = (uint64_t)dv;
+    }
+    if (schema_words_idf(c) != 0) {
+        snprintf(err, errlen, "schema: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* Column i of a CSV schema from its JSON object e; counts label columns. */
 static int from_json_column(schema_t *s, size_t i, json_object *e, int *nlabelcols, char *err,
                             size_t errlen) {
@@ -219,6 +293,8 @@ static int from_json_column(schema_t *s, size_t i, json_object *e, int *nlabelco
         if (from_json_numeric(c, e, s->scale, &index, err, errlen) != 0) return -1;
     } else if (strcmp(ks, "text") == 0) {
         if (from_json_text(c, e, &index, err, errlen) != 0) return -1;
+    } else if (strcmp(ks, "words") == 0) {
+        if (from_json_words(c, e, &index, err, errlen) != 0) return -1;
     } else {
         snprintf(err, errlen, "schema: column \"%s\": unknown kind", c->name);
         return -1;

@@ -47,10 +47,22 @@ typedef struct summary_col {
     double min, max;
     dd_t sum, sq;
     strset_t *vocab; /* distinct non-missing texts, first appearance, <= cap */
+    /* detection sample (datasrc_t.detect): hash of the value, low bit set
+     * for 3 words or more; allocated on the first text value */
+    uint64_t *sample;
+    uint32_t nsample;
+    /* free text (datasrc_t.text): terms and their document frequencies */
+    int words;
+    strset_t *terms;
+    uint64_t *df;
+    uint64_t *last; /* building only: the line that counted the term last */
+    size_t dfcap;
 } summary_col_t;
 
 struct summary {
     data_format_t format;
+    int ngram;  /* building only */
+    int detect; /* building only: sample the text columns */
     uint64_t rows;
     uint32_t ncols, label_col, id_col;
     uint32_t max_index;
@@ -116,9 +128,14 @@ typedef struct schema_col {
     uint64_t count, missing;
     double mean, std, min, max;
     double shift, mul, impute; /* impute: the transformed value of a missing field */
-    /* text */
+    /* text (one-hot): vocab; words (free text): vocab = the terms */
     strset_t *vocab;
     int has_missing, has_other;
+    /* words */
+    int ngram, tfidf, hash_bits;
+    uint64_t docs; /* training rows: N of the idf */
+    uint64_t *df;  /* per term */
+    double *idf;   /* per term; NULL with the hashing trick */
 } schema_col_t;
 
 struct schema {
@@ -143,8 +160,14 @@ schema_t *schema_alloc(data_format_t format, size_t ncols);
 int schema_parse_scale(const char *scale);
 /* Fills shift, mul and impute of a numeric column from its statistics. */
 void schema_transform(schema_col_t *c, int scale);
-/* Assigns feature indices in column order and n_features; -1 when they
- * overflow an int. */
+/* Column c (name set) as a free-text column from its merged summary u:
+ * the vocabulary (or the hashing trick) and the idf. -1 with err set. */
+int schema_fit_words(schema_col_t *c, const summary_col_t *u, uint64_t rows,
+                     const schema_textopts_t *to, const char *file, char *err, size_t errlen);
+/* Fills c->idf from c->df and c->docs; -1 when out of memory. */
+int schema_words_idf(schema_col_t *c);
+/* Assigns feature indices in column order, free-text columns last, and
+ * n_features; -1 when they overflow an int. */
 int schema_layout(schema_t *s);
 
 #endif

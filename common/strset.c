@@ -49,6 +49,15 @@ void strset_destroy(strset_t **ps) {
     *ps = NULL;
 }
 
+/* memcmp() == 0 without a library call for the short strings (words,
+ * category values) that most lookups compare. */
+static inline int strset_same(const char *a, const char *b, size_t len) {
+    if (len > 16) return memcmp(a, b, len) == 0;
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 static long strset_lookup(const strset_t *s, const char *str, size_t len, uint64_t h,
                           size_t *slot) {
     size_t mask = s->tsize - 1;
@@ -60,7 +69,7 @@ static long strset_lookup(const strset_t *s, const char *str, size_t len, uint64
             return -1;
         }
         size_t k = e - 1;
-        if (s->hash[k] == h && s->len[k] == len && memcmp(s->arena + s->off[k], str, len) == 0)
+        if (s->hash[k] == h && s->len[k] == len && strset_same(s->arena + s->off[k], str, len))
             return (long)k;
         i = (i + 1) & mask;
     }

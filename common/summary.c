@@ -12,6 +12,8 @@
 #include "common/schema_priv.h"
 #include "common/strset.h"
 #include "common/svmread.h"
+#include "common/text.h"
+#include "common/hash.h"
 #include "common/utf8.h"
 
 static summary_t *summary_new(data_format_t format, uint32_t ncols) {
@@ -40,8 +42,14 @@ void summary_destroy(summary_t **ps) {
     if (!ps || !*ps) return;
     summary_t *s = *ps;
     if (s->cols)
-        for (uint32_t i = 0; i < s->ncols; i++)
-            strset_destroy(&s->cols[i].vocab);
+        for (uint32_t i = 0; i < s->ncols; i++) {
+            summary_col_t *c = &s->cols[i];
+            strset_destroy(&c->vocab);
+            strset_destroy(&c->terms);
+            free(c->sample);
+            free(c->df);
+            free(c->last);
+        }
     free(s->cols);
     strset_destroy(&s->labels);
     free(s->label_counts);
@@ -51,6 +59,87 @@ void summary_destroy(summary_t **ps) {
 
 uint64_t summary_rows(const summary_t *s) {
     return s->rows;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void summary_sample(const summary_t *s, size_t col, uint32_t *sampled, uint32_t *distinct,
+                    uint32_t *long_values) {
+    const summary_col_t *c = &s->cols[col];
+    uint64_t v[SUMMARY_SAMPLE];
+    uint32_t n = c->nsample, d = 0, l = 0;
+    if (n) {
+        memcpy(v, c->sample, n * sizeof *v);
+        qsort(v, n, sizeof *v, cmp_u64);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        if (k == 0 || v[k] != v[k - 1]) d++;
+        l += (uint32_t)(v[k] & 1);
+    }
+    *sampled = n;
+    *distinct = d;
+    *long_values = l;
+}
+
+/* Makes column c a free-text column (terms counted); -1 when out of memory. */
+static int summary_words(summary_col_t *c) {
+    c->words = 1;
+    if (!c->terms) c->terms = strset_new();
+    return c->terms ? 0 : -1;
+}
+
+/* Adds count to term k's df, growing the arrays; -1 when out of memory. */
+static int summary_df_add(summary_col_t *c, long k, uint64_t count, uint64_t line) {
+    if ((size_t)k >= c->dfcap) {
+        size_t ncap = c->dfcap ? c->dfcap * 2 : 256;
+        while (ncap <= (size_t)k)
+            ncap *= 2;
+        uint64_t *nd = realloc(c->df, ncap * sizeof *nd);
+        if (!nd) return -1;
+        c->df = nd;
+        uint64_t *nl = realloc(c->last, ncap * sizeof *nl);
+        if (!nl) return -1;
+        c->last = nl;
+        memset(c->df + c->dfcap, 0, (ncap - c->dfcap) * sizeof *nd);
+        memset(c->last + c->dfcap, 0, (ncap - c->dfcap) * sizeof *nl);
+        c->dfcap = ncap;
+    }
+    if (line && c->last[k] == line) return 0; /* counted for this row already */
+    c->last[k] = line;
+    c->df[k] += count;
+    return 0;
+}
+
+typedef struct sum_terms {
+    summary_col_t *c;
+    uint64_t line;
+} sum_terms_t;
+
+static int sum_term(void *arg, const char *term, size_t len) {
+    sum_terms_t *t = arg;
+    long k = strset_add(t->c->terms, term, len, NULL);
+    return k < 0 || summary_df_add(t->c, k, 1, t->line) != 0 ? -1 : 0;
+}
+
+/* The free-text part of a non-missing field: its terms' df, and the
+ * detection sample. -1 when out of memory. */
+static int sum_text(summary_t *s, summary_col_t *sc, int kind, const char *text, size_t len,
+                    uint64_t line) {
+    if (sc->terms) {
+        sum_terms_t st = {sc, line};
+        if (text_terms(text, len, s->ngram, sum_term, &st) < 0) return -1;
+    }
+    if (kind == FIELD_TEXT && s->detect && !sc->words && sc->nsample < SUMMARY_SAMPLE) {
+        /* allocated on a column's first text value: numeric columns, most
+         * columns of a wide file, never need one */
+        if (!sc->sample && !(sc->sample = malloc(SUMMARY_SAMPLE * sizeof *sc->sample))) return -1;
+        long words = text_terms(text, len, 1, NULL, NULL);
+        sc->sample[sc->nsample++] = (hash_fnv1a(text, len) & ~UINT64_C(1)) | (words >= 3);
+    }
+    return 0;
 }
 
 /* Counts count rows of a label; -1 when out of memory or too many labels. */
@@ -156,6 +245,11 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
     if (kind == FIELD_TEXT && (fresh || key != len) &&
         schema_check_utf8(c->file, line, col, text, len, err, errlen) != 0)
         return -1;
+    if ((sc->terms || (s->detect && kind == FIELD_TEXT)) &&
+        sum_text(s, sc, kind, text, len, line) != 0) {
+        snprintf(err, errlen, "%s:%llu: out of memory", c->file, (unsigned long long)line);
+        return -1;
+    }
     return 0;
 }
 
@@ -280,6 +374,40 @@ static int sum_svm_row(void *vctx, int label, const struct feature_node *x, size
     return 0;
 }
 
+/* Marks the columns named in src->text as free text (their terms counted
+ * when src->count_terms) and notes whether the others are sampled for
+ * detection. A name that is not a column, or that is the label or the id, is
+ * an error. */
+static int summary_text_columns(summary_t *s, const datasrc_t *src, char **names, size_t n,
+                                const char *file, char *err, size_t errlen) {
+    for (const char *p = src->text; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        long k = -1;
+        for (size_t i = 0; i < n && k < 0; i++)
+            if (strlen(names[i]) == l && memcmp(names[i], p, l) == 0) k = (long)i;
+        if (k < 0 || (uint32_t)k == s->label_col || (uint32_t)k == s->id_col) {
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(l < sizeof name - 1 ? l : sizeof name - 1),
+                     p);
+            if (k < 0)
+                schema_no_column(file, "text", name, names, n, err, errlen);
+            else
+                snprintf(err, errlen, "%s:1: text column \"%s\" is the %s column", file, name,
+                         (uint32_t)k == s->label_col ? "label" : "id");
+            return -1;
+        }
+        if (src->count_terms && summary_words(&s->cols[k]) != 0) goto oom;
+        s->cols[k].words = 1;
+        p = nl ? nl + 1 : p + l;
+    }
+    s->detect = src->detect != 0;
+    return 0;
+oom:
+    snprintf(err, errlen, "%s: out of memory", file);
+    return -1;
+}
+
 summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t len,
                               uint64_t first_row, uint64_t first_line, char *err, size_t errlen) {
     (void)first_row;
@@ -318,6 +446,8 @@ summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t le
     }
     s->label_col = (uint32_t)lc;
     s->id_col = ic >= 0 ? (uint32_t)ic : SCHEMA_NONE;
+    s->ngram = src->ngram == 2 ? 2 : 1;
+    if (summary_text_columns(s, src, names, n, file, err, errlen) != 0) goto fail;
     c.s = s;
     if (sum_block_init(&blk, &c, n, len) != 0) {
         snprintf(err, errlen, "%s: out of memory", file);
@@ -340,6 +470,23 @@ fail:
     csvread_names_free(names, n);
     summary_destroy(&s);
     return NULL;
+}
+
+/* The sample of the concatenation is ours, then from's first values; terms
+ * add their df. */
+static int summary_merge_text(summary_col_t *a, const summary_col_t *b) {
+    if (a->words != b->words || (a->terms != NULL) != (b->terms != NULL)) return -1;
+    if (b->nsample && !a->sample && !(a->sample = malloc(SUMMARY_SAMPLE * sizeof *a->sample)))
+        return -1;
+    for (uint32_t k = 0; k < b->nsample && a->nsample < SUMMARY_SAMPLE; k++)
+        a->sample[a->nsample++] = b->sample[k];
+    for (size_t k = 0; b->terms && k < strset_count(b->terms); k++) {
+        size_t l;
+        const char *t = strset_get(b->terms, k, &l);
+        long at = strset_add(a->terms, t, l, NULL);
+        if (at < 0 || summary_df_add(a, at, b->df[k], 0) != 0) return -1;
+    }
+    return 0;
 }
 
 int summary_merge(summary_t *into, const summary_t *from) {
@@ -373,16 +520,12 @@ int summary_merge(summary_t *into, const summary_t *from) {
             const char *t = strset_get(b->vocab, k, &l);
             if (strset_add(a->vocab, t, l, NULL) < 0) return -1;
         }
+        if (summary_merge_text(a, b) != 0) return -1;
     }
     return 0;
 }
 
-/* --- summary wire format ---
- *   "NCS1" u8 format u8[3] 0 | u64 rows | u32 ncols label_col id_col max_index
- *   u32 nlabels, each: u32 len, bytes, u64 count
- *   per column: u64 count missing text | f64 min max sum.hi sum.lo sq.hi sq.lo
- *               | u32 nvocab, each: u32 len, bytes
- */
+/* --- summary wire format: see summary.h --- */
 
 static void wb_strset(buf_t *w, const strset_t *ss, const uint64_t *counts) {
     buf_put_u32(w, (uint32_t)strset_count(ss));
@@ -397,7 +540,7 @@ static void wb_strset(buf_t *w, const strset_t *ss, const uint64_t *counts) {
 
 int summary_encode(const summary_t *s, char **buf, size_t *len) {
     buf_t w = {0};
-    unsigned char head[8] = {'N', 'C', 'S', '1', (unsigned char)s->format, 0, 0, 0};
+    unsigned char head[8] = {'N', 'C', 'S', '2', (unsigned char)s->format, 0, 0, 0};
     buf_put(&w, head, 8);
     buf_put_u64(&w, s->rows);
     buf_put_u32(&w, s->ncols);
@@ -417,6 +560,12 @@ int summary_encode(const summary_t *s, char **buf, size_t *len) {
         buf_put_f64(&w, c->sq.hi);
         buf_put_f64(&w, c->sq.lo);
         wb_strset(&w, c->vocab, NULL);
+        buf_put_u32(&w, c->nsample);
+        for (uint32_t k = 0; k < c->nsample; k++)
+            buf_put_u64(&w, c->sample[k]);
+        unsigned char words = c->terms ? 2 : c->words ? 1 : 0;
+        buf_put(&w, &words, 1);
+        if (c->terms) wb_strset(&w, c->terms, c->df);
     }
     uint8_t *p = buf_detach(&w, len);
     if (!p) return -1;
@@ -453,11 +602,41 @@ static int rb_strset(bufrd_t *r, strset_t *ss, size_t max, summary_t *lab) {
     return 0;
 }
 
+/* A column's sample and terms: at most SUMMARY_SAMPLE values, no more than
+ * rows; terms of 1..TEXT_TERM_MAX bytes of UTF-8, each once, df 1..rows. */
+static int rb_text(bufrd_t *r, summary_col_t *c, uint64_t rows) {
+    uint32_t n = bufrd_u32(r);
+    if (r->bad || n > SUMMARY_SAMPLE || n > rows || n > bufrd_left(r) / 8) return -1;
+    /* room for a merge to fill up to SUMMARY_SAMPLE */
+    if (n && !(c->sample = malloc(SUMMARY_SAMPLE * sizeof *c->sample))) return -1;
+    for (uint32_t k = 0; k < n; k++)
+        c->sample[k] = bufrd_u64(r);
+    c->nsample = n;
+    const unsigned char *words = bufrd_take(r, 1);
+    if (!words || *words > 2) return -1;
+    c->words = *words > 0;
+    if (*words < 2) return 0;
+    if (summary_words(c) != 0) return -1;
+    uint32_t nt = bufrd_u32(r);
+    /* each term takes at least 13 bytes: bound the count by what is left */
+    if (r->bad || nt > bufrd_left(r) / 13) return -1;
+    for (uint32_t k = 0; k < nt; k++) {
+        uint32_t l = bufrd_u32(r);
+        const unsigned char *t = l >= 1 && l <= TEXT_TERM_MAX ? bufrd_take(r, l) : NULL;
+        uint64_t df = bufrd_u64(r);
+        int added;
+        if (!t || r->bad || df < 1 || df > rows || !utf8_check((const char *)t, l, NULL)) return -1;
+        long at = strset_add(c->terms, (const char *)t, l, &added);
+        if (at < 0 || !added || summary_df_add(c, at, df, 0) != 0) return -1;
+    }
+    return 0;
+}
+
 summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen) {
     bufrd_t r = bufrd_init(buf, len);
     summary_t *s = NULL;
     const unsigned char *head = bufrd_take(&r, 8);
-    if (!head || memcmp(head, "NCS1", 4) != 0 || head[4] > DATA_LIBSVM) {
+    if (!head || memcmp(head, "NCS2", 4) != 0 || head[4] > DATA_LIBSVM) {
         snprintf(err, errlen, "summary: bad magic or format");
         goto fail;
     }
@@ -465,8 +644,8 @@ summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen)
     uint32_t ncols = bufrd_u32(&r), label_col = bufrd_u32(&r), id_col = bufrd_u32(&r);
     uint32_t max_index = bufrd_u32(&r);
     data_format_t fmt = head[4];
-    /* Each column takes at least 76 bytes: bound ncols by what was received. */
-    if (r.bad || ncols > SCHEMA_MAX_COLS || ncols > bufrd_left(&r) / 76 ||
+    /* Each column takes at least 81 bytes: bound ncols by what was received. */
+    if (r.bad || ncols > SCHEMA_MAX_COLS || ncols > bufrd_left(&r) / 81 ||
         (fmt == DATA_LIBSVM && (ncols || label_col != SCHEMA_NONE || id_col != SCHEMA_NONE)) ||
         (fmt == DATA_CSV && (label_col >= ncols || (id_col != SCHEMA_NONE && id_col >= ncols) ||
                              id_col == label_col || max_index)) ||
@@ -515,6 +694,10 @@ summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen)
             rb_strset(&r, c->vocab, SCHEMA_VOCAB_CAP, NULL) != 0 ||
             (strset_count(c->vocab) > 0) != (c->count + c->text > 0)) {
             snprintf(err, errlen, "summary: bad column %u", i + 1);
+            goto fail;
+        }
+        if (rb_text(&r, c, rows) != 0) {
+            snprintf(err, errlen, "summary: bad free-text part of column %u", i + 1);
             goto fail;
         }
     }

@@ -12,11 +12,24 @@
  * additions does not change the rounded result; merging k shard summaries
  * gives the same schema as one summary of the whole file.
  *
+ * Free-text columns (datasrc_t.text): every non-missing value is cut into
+ * terms (common/text.h) and each term counts once per row it occurs in (its
+ * document frequency, df). The counts are exact: a shard's table holds each
+ * distinct term of the shard once, so it is bounded by the shard's bytes
+ * (cluster.shard_mb), and the merge adds them, so the merged table is the
+ * same whatever the shard layout. With detection on (datasrc_t.detect), a
+ * column keeps a sample of its first SUMMARY_SAMPLE text values (in file
+ * order; merging keeps the first of the concatenation), each as a 64-bit
+ * hash of the value whose low bit says "3 words or more".
+ *
  * Wire format (summary_encode/summary_decode, little-endian, common/buf.h):
- *   "NCS1" u8 format u8[3] 0 | u64 rows | u32 ncols label_col id_col max_index
+ *   "NCS2" u8 format u8[3] 0 | u64 rows | u32 ncols label_col id_col max_index
  *   u32 nlabels, each: u32 len, bytes, u64 count
  *   per column: u64 count missing text | f64 min max sum.hi sum.lo sq.hi sq.lo
  *               | u32 nvocab, each: u32 len, bytes
+ *               | u32 nsample, each: u64
+ *               | u8 words (0 no, 1 free text without counts, 2 with counts)
+ *               | when 2: u32 nterms, each: u32 len, bytes, u64 df
  * The decoder treats its input as hostile. Ownership: the caller owns every
  * summary returned and frees it with summary_destroy(); strings passed in
  * are borrowed for the call.
@@ -37,9 +50,18 @@ typedef struct datasrc {
     size_t header_len;
     const char *label; /* column names; id may be NULL or absent from the file */
     const char *id;
+    /* Free-text columns (CSV): the names in data.text, each ended by '\n'
+     * (NULL or "" for none). A summary counts their terms' document
+     * frequencies when count_terms (not with the hashing trick). detect:
+     * also sample every other column's text values for the detection of
+     * free text (schema_free_text). ngram: 1 or 2 (0 reads as 1). */
+    const char *text;
+    int detect, count_terms, ngram;
 } datasrc_t;
 
 typedef struct summary summary_t;
+
+#define SUMMARY_SAMPLE 1000 /* text values per column sampled for detection */
 
 /* Summarises one shard's bytes (whole rows, no header) whose first row is data
  * row first_row on file line first_line. Fails on bad data (unknown label
@@ -57,6 +79,10 @@ int summary_encode(const summary_t *s, char **buf, size_t *len);
  * (texts too: valid UTF-8, at most SCHEMA_TEXT_MAX bytes). */
 summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen);
 uint64_t summary_rows(const summary_t *s);
+/* Detection sample of column col: values sampled, how many distinct, how
+ * many of 3 words or more. */
+void summary_sample(const summary_t *s, size_t col, uint32_t *sampled, uint32_t *distinct,
+                    uint32_t *long_values);
 void summary_destroy(summary_t **s);
 
 #endif

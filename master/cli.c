@@ -28,6 +28,7 @@ enum {
     O_TASK_MS,
     O_PREFETCH,
     O_OUT_IDS,
+    O_TEXT,
 };
 
 /* A job option: a job submitted over REST may carry it as a JSON key. */
@@ -57,6 +58,7 @@ static const optdef_t options[] = {
     {"format", 0, "csv|libsvm", "input format (data.format; by default from the file name)", O_KEY,
      "data.format", F_JOB},
     {"scale", 0, "standard|minmax|none", "feature scaling (data.scale)", O_KEY, "data.scale", F_JOB},
+    {"text", 0, "COL", "a free-text column, bag of words (data.text; repeatable)", O_TEXT, NULL, 0},
     {"solver", 0, "N|NAME", "liblinear solver number or name (model.solver)", O_KEY, "model.solver",
      F_JOB},
     {"C", 'C', "VALUE", "cost of a training error (model.C)", O_KEY, "model.C", F_JOB},
@@ -171,6 +173,14 @@ static int apply(master_opts_t *o, config_t *cfg, const optdef_t *d, const char 
         return optable_set_key(cfg, test ? "output.test" : "output.train", shown, v, err, errlen);
     case O_SET:
         return config_set(cfg, v, err, errlen);
+    case O_TEXT:
+        if (config_add_text(cfg, v, err, errlen) == 0) return 0;
+        {
+            char why[256];
+            snprintf(why, sizeof why, "%s", err);
+            snprintf(err, errlen, "%s: %s", shown, why);
+        }
+        return -1;
     case O_VERBOSE:
         o->verbosity = 1;
         return 0;

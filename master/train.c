@@ -1,6 +1,7 @@
 #include "master/train.h"
 
 #include "common/clock.h"
+#include "common/csvread.h"
 #include "common/jobctx.h"
 #include "common/log.h"
 #include "common/model.h"
@@ -66,6 +67,10 @@ int trainer_set_context(trainer_t *t, bool with_schema, const char *data, size_t
                   .solver = t->solver,
                   .C = t->cfg->model.C,
                   .bias = t->cfg->model.bias,
+                  .text = t->text_cols,
+                  .text_detect = t->src.detect,
+                  .count_terms = t->src.count_terms,
+                  .ngram = t->src.ngram,
                   .data = data,
                   .data_len = data_len,
                   .data_first_line = data_first_line};
@@ -164,7 +169,13 @@ static int earliest_summary_error(trainer_t *t, summary_t **sums) {
 /* The schema of the merged summaries, and what follows from it: classes,
  * features, the model's label values. */
 static int fit_schema(trainer_t *t, summary_t *all) {
-    t->schema = schema_fit(all, &t->src, t->cfg->data.scale, t->err, sizeof t->err);
+    const config_t *cfg = t->cfg;
+    schema_textopts_t to = {.ngram = cfg->data.ngram,
+                            .min_df = cfg->data.min_df,
+                            .max_features = cfg->data.max_features,
+                            .hash_bits = cfg->data.hash_bits,
+                            .tfidf = cfg->data.tfidf};
+    t->schema = schema_fit_text(all, &t->src, cfg->data.scale, &to, t->err, sizeof t->err);
     if (!t->schema) return EXIT_BAD_DATA;
     if (!(t->schema_json = schema_to_json(t->schema))) {
         trainer_fail(t, "out of memory");
@@ -188,10 +199,84 @@ static int fit_schema(trainer_t *t, summary_t *all) {
     return 0;
 }
 
-/* One summary per shard, merged in shard order and fitted. */
+/* Whether name (len bytes) is one of the free-text columns already. */
+static bool in_text_cols(const trainer_t *t, const char *name, size_t len) {
+    for (const char *p = t->text_cols; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        if ((size_t)(nl - p) == len && memcmp(p, name, len) == 0) return true;
+        p = nl + 1;
+    }
+    return false;
+}
+
+/* Appends name (len bytes) to the free-text columns; -1 when out of memory. */
+static int add_text_col(trainer_t *t, const char *name, size_t len) {
+    size_t have = t->text_cols ? strlen(t->text_cols) : 0;
+    char *n = realloc(t->text_cols, have + len + 2);
+    if (!n) return -1;
+    memcpy(n + have, name, len);
+    n[have + len] = '\n';
+    n[have + len + 1] = 0;
+    t->text_cols = n;
+    t->src.text = n;
+    return 0;
+}
+
+/* Detection (data.text not given): the columns whose sample passes
+ * schema_free_text() join the free-text columns, each logged with its
+ * figures. Returns how many, or -1 when out of memory. */
+static int detect_text(trainer_t *t, const summary_t *all) {
+    char **names = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (csvread_header(t->src.file, t->src.header, t->src.header_len, &names, &n, t->err,
+                       sizeof t->err) != 0)
+        return -1;
+    for (size_t i = 0; i < n && found >= 0; i++) {
+        char why[160];
+        if (strcmp(names[i], t->src.label) == 0 || (t->src.id && strcmp(names[i], t->src.id) == 0))
+            continue;
+        if (!schema_free_text(all, i, why, sizeof why)) {
+            if (strncmp(why, "0 of 0", 6) != 0)
+                log_debug("text: column \"%s\" stays a category column (%s)", names[i], why);
+            continue;
+        }
+        log_info("text: column \"%s\" taken as free text: %s (set data.text to choose the "
+                 "columns yourself)",
+                 names[i], why);
+        found = add_text_col(t, names[i], strlen(names[i])) == 0 ? found + 1 : -1;
+    }
+    csvread_names_free(names, n);
+    if (found < 0) trainer_fail(t, "out of memory");
+    return found;
+}
+
+/* One summary per shard into sums (NULL entries), merged in shard order
+ * into *all. */
+static int summarise(trainer_t *t, summary_t **sums, summary_t **all) {
+    size_t queued;
+    int status = summary_round(t, sums, t->sp.nshards, &queued);
+    if (status != 0) {
+        if (status == EXIT_BAD_DATA) status = earliest_summary_error(t, sums);
+        return status;
+    }
+    *all = sums[0];
+    sums[0] = NULL;
+    for (size_t i = 1; i < t->sp.nshards; i++)
+        if (summary_merge(*all, sums[i]) < 0) {
+            trainer_fail(t, "cannot merge the shard summaries (out of memory?)");
+            return EXIT_JOB_FAILED;
+        }
+    for (size_t i = 0; i < t->sp.nshards; i++)
+        summary_destroy(&sums[i]);
+    return 0;
+}
+
+/* One summary per shard, merged in shard order and fitted. When detection
+ * finds free-text columns and their terms must be counted (no hashing
+ * trick), a second pass counts them: the first only sampled. */
 static int schema_pass(trainer_t *t) {
     int status = EXIT_JOB_FAILED;
-    size_t queued;
     summary_t *all = NULL;
     summary_t **sums = calloc(t->sp.nshards ? t->sp.nshards : 1, sizeof *sums);
     if (!sums) {
@@ -199,24 +284,80 @@ static int schema_pass(trainer_t *t) {
         return EXIT_JOB_FAILED;
     }
     progress_phase(&t->prog, "schema");
-    if ((status = summary_round(t, sums, t->sp.nshards, &queued)) != 0) {
-        if (status == EXIT_BAD_DATA) status = earliest_summary_error(t, sums);
-        goto out;
-    }
-    status = EXIT_JOB_FAILED;
-    all = sums[0];
-    sums[0] = NULL;
-    for (size_t i = 1; i < t->sp.nshards; i++)
-        if (summary_merge(all, sums[i]) < 0) {
-            trainer_fail(t, "cannot merge the shard summaries (out of memory?)");
-            goto out;
+    if ((status = summarise(t, sums, &all)) != 0) goto out;
+    if (t->src.detect) {
+        int found = detect_text(t, all);
+        t->src.detect = 0;
+        status = EXIT_JOB_FAILED;
+        if (found < 0) goto out;
+        if (found > 0 && t->src.count_terms) {
+            summary_destroy(&all);
+            if (send_context(t, false) < 0) goto out;
+            if ((status = summarise(t, sums, &all)) != 0) goto out;
         }
+    }
     status = fit_schema(t, all);
 out:
     for (size_t i = 0; i < t->sp.nshards; i++)
         summary_destroy(&sums[i]);
     free(sums);
     summary_destroy(&all);
+    return status;
+}
+
+/* The free-text columns of data.text must be columns of the file, and
+ * neither the label nor the id: checked before waiting for workers (exit
+ * 2). Fills t->text_cols and the text part of t->src. */
+static int check_text_columns(trainer_t *t) {
+    const config_t *cfg = t->cfg;
+    char **names = NULL;
+    size_t n = 0;
+    int status = EXIT_USAGE;
+    t->src.detect = !cfg->data.text_set && t->src.format == DATA_CSV;
+    t->src.count_terms = cfg->data.hash_bits == 0;
+    t->src.ngram = cfg->data.ngram;
+    if (t->src.format != DATA_CSV || !cfg->data.text[0]) return 0;
+    if (csvread_header(t->src.file, t->src.header, t->src.header_len, &names, &n, t->err,
+                       sizeof t->err) != 0)
+        return EXIT_BAD_DATA;
+    for (const char *p = cfg->data.text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t l = (size_t)(nl - p), k = 0;
+        while (k < n && !(strlen(names[k]) == l && memcmp(names[k], p, l) == 0))
+            k++;
+        if (k == n) {
+            int w = snprintf(t->err, sizeof t->err,
+                             "%s:1: no text column \"%.*s\" (data.text or --text; columns:",
+                             t->src.file, (int)l, p);
+            for (size_t i = 0; i < n && w >= 0 && (size_t)w < sizeof t->err; i++)
+                w += snprintf(t->err + w, sizeof t->err - (size_t)w, "%s %s", i ? "," : "",
+                              names[i]);
+            if (w >= 0 && (size_t)w < sizeof t->err)
+                snprintf(t->err + w, sizeof t->err - (size_t)w, ")");
+            goto out;
+        }
+        if (strcmp(names[k], t->src.label) == 0 ||
+            (t->src.id && strcmp(names[k], t->src.id) == 0)) {
+            snprintf(t->err, sizeof t->err,
+                     "%s:1: text column \"%.*s\" is the %s column (data.text or --text)",
+                     t->src.file, (int)l, p, strcmp(names[k], t->src.label) == 0 ? "label" : "id");
+            goto out;
+        }
+        if (in_text_cols(t, p, l)) { /* a name given twice is one column */
+            p = nl + 1;
+            continue;
+        }
+        if (add_text_col(t, p, l) != 0) {
+            trainer_fail(t, "out of memory");
+            status = EXIT_JOB_FAILED;
+            goto out;
+        }
+        log_info("text: column \"%.*s\" is free text (data.text)", (int)l, p);
+        p = nl + 1;
+    }
+    status = 0;
+out:
+    csvread_names_free(names, n);
     return status;
 }
 
@@ -421,6 +562,11 @@ static int open_inputs(trainer_t *t, outputs_t *outs) {
                          .header_len = t->sp.header_len,
                          .label = cfg->data.label,
                          .id = cfg->data.id[0] ? cfg->data.id : NULL};
+    int status = check_text_columns(t);
+    if (status != 0) {
+        fprintf(stderr, "master: %s\n", t->err);
+        return status;
+    }
     if (outputs_open(outs, t->s, t->err, sizeof t->err) < 0) {
         fprintf(stderr, "master: %s\n", t->err);
         return EXIT_JOB_FAILED;
@@ -536,6 +682,7 @@ out:
     split_free(&t->sp);
     schema_destroy(&t->schema);
     free(t->schema_json);
+    free(t->text_cols);
     free(t->label_values);
     free(t->w);
     return status;

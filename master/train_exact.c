@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "common/colset.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "master/journal.h"
@@ -342,10 +343,17 @@ static void journal_key(trainer_t *t) {
     }
     /* Everything that changes the optimum; not the shard layout, which only
      * changes the order of additions. */
+    const config_t *cfg = t->cfg;
+    /* the free-text settings change the features; the column list goes in
+     * as a hash (it may be long) */
+    uint64_t text = hash_fnv1a(cfg->data.text, strlen(cfg->data.text));
     snprintf(t->journal_key, sizeof t->journal_key,
-             "%s|%lld|%lld|s=%d|C=%.17g|e=%.17g|B=%.17g|label=%s|id=%s|scale=%s|fmt=%d|cv=%d", abs,
-             size, mtime, t->solver, t->cfg->model.C, t->cfg->model.eps, t->cfg->model.bias,
-             t->cfg->data.label, t->cfg->data.id, t->cfg->data.scale, (int)t->sp.format, t->folds);
+             "%s|%lld|%lld|s=%d|C=%.17g|e=%.17g|B=%.17g|label=%s|id=%s|scale=%s|fmt=%d|cv=%d|"
+             "text=%d:%016llx|ng=%d|df=%d|mf=%d|hb=%d|tfidf=%d",
+             abs, size, mtime, t->solver, cfg->model.C, cfg->model.eps, cfg->model.bias,
+             cfg->data.label, cfg->data.id, cfg->data.scale, (int)t->sp.format, t->folds,
+             (int)cfg->data.text_set, (unsigned long long)text, cfg->data.ngram, cfg->data.min_df,
+             cfg->data.max_features, cfg->data.hash_bits, (int)cfg->data.tfidf);
 }
 
 /* Opens the journal (when there is a history database) and, with --resume,

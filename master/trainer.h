@@ -30,6 +30,7 @@ typedef struct trainer {
     int folds; /* --cv K, 0 = none */
     split_t sp;
     datasrc_t src;
+    char *text_cols; /* free-text columns, '\n'-ended (src.text points here) */
     schema_t *schema;
     char *schema_json;
     int nr_class, nr_w, nr_feature, n;

@@ -12,7 +12,8 @@
 # Sections (ROWS=a,b,... picks some; default: all, in this order):
 #   dispatch  bin/master bench-dispatch, 2 workers: empty tasks and 8 MB
 #             payloads (a cluster self-test, run with --no-dashboard)
-#   ingest    bin/data_bench: CSV parsing and the master's split, one core
+#   ingest    bin/data_bench: CSV parsing and the master's split, one core;
+#             the vocabulary pass of a generated free-text CSV beside it
 #   train     liblinear-train -s 0 / -s 2 -B 1 against exact training with 1, 2
 #             (and 4) workers; the 2-worker -s 0 row again with --no-dashboard
 #             and with CURVE on (ratios from REPEAT alternating runs); the demo
@@ -317,6 +318,36 @@ cluster_ingest() {
     row "ingest" "master split into shards, $TRAIN_CSV (file in page cache)" \
         "$(med "${split[@]}" | awk '{ printf "%.1f GB/s", $1 / 1000 }')" \
         "—" "—" "bin/data_bench split_file, best of 3 per run, median of $REPEAT"
+}
+
+# The vocabulary pass of a free-text column against the schema pass on
+# numbers: bin/data_bench on a generated CSV of short texts (words drawn
+# log-uniformly from 50,000, 3 to 40 a row; BENCH_TEXT_MB, default 500, 50
+# with QUICK=1; kept in build/bench/), one core, the column named as text.
+cluster_text_ingest() {
+    local mb=${BENCH_TEXT_MB:-$([ "$QUICK" = 1 ] && echo 50 || echo 500)} i summ=() user=()
+    local file=$WORK/text-$mb.csv
+    [ -x "$BIN/data_bench" ] || return 1
+    if [ ! -s "$file" ]; then
+        awk -v mb="$mb" 'BEGIN { srand(16); print "id,review,label"; lim = mb * 1e6
+            for (i = 0; size < lim; i++) { n = 3 + int(rand() * 38); line = i ","
+                for (k = 0; k < n; k++) line = line (k ? " " : "") "w" int(exp(rand() * log(50000)))
+                line = line "," (i % 5); print line; size += length(line) + 1 } }' >"$file.tmp" &&
+            mv "$file.tmp" "$file" || { row "ingest" "free-text vocabulary pass" "not measured: generating $file failed" "—" "—" ""; return 1; }
+    fi
+    for ((i = 1; i <= REPEAT; i++)); do
+        timed "text_$i" "$BIN/data_bench" "$file" label review || {
+            row "ingest" "free-text vocabulary pass" "failed" "—" "—" "see $WORK/text_$i.err"
+            return 1
+        }
+        summ+=("$(sed -n 's/^summary_from_shard: .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/text_$i.out")")
+        user+=("$(sed -n 's/^dataset_from_shard (user CPU, best of 3): .*, \([0-9.]*\) MB\/s.*/\1/p' "$WORK/text_$i.out")")
+    done
+    local numeric
+    numeric=$(for f in "$WORK"/ingest_*.out; do sed -n 's/^summary_from_shard: .*, \([0-9.]*\) MB\/s.*/\1/p' "$f"; done | median)
+    row "ingest" "free-text column: vocabulary pass (term document frequencies), one core, $(sed -n 's/^file \([0-9.]*\) MB.*/\1/p' "$WORK/text_1.out") MB of short texts" \
+        "$(printf '%s\n' "${summ[@]}" | median) MB/s" "—" "—" \
+        "bin/data_bench summary_from_shard with the column in data.text, median of $REPEAT, against the schema pass on numbers ($TRAIN_CSV) $numeric MB/s; rows with tf-idf features $(printf '%s\n' "${user[@]}" | median) MB/s of parsing (user CPU)"
 }
 
 # cluster_train_run TAG WORKERS SOLVER [NETNS...]: trains with WORKERS fresh
@@ -887,7 +918,7 @@ main() {
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
     want dispatch && cluster_dispatch
-    want ingest && cluster_ingest
+    want ingest && cluster_ingest && cluster_text_ingest
     if want train; then
         baseline_train 0
         baseline_train 2

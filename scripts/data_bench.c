@@ -1,5 +1,7 @@
 /* data_bench: speed figures of the data layer on one core.
- *   bin/data_bench FILE.csv [label]   (the file is read into memory first)
+ *   bin/data_bench FILE.csv [label [TEXTCOL]]   (the file is read into memory first)
+ * With TEXTCOL, that column is free text (data.text): the summary counts its
+ * terms' document frequencies and the rows carry its tf-idf features.
  * Prints split_file MB/s (warm file), summary MB/s and dataset_from_shard
  * MB/s (numeric CSV into feature_node arrays). Generate a file with e.g.
  *   awk 'BEGIN{srand(1); for(j=0;j<100;j++) printf "f%d,",j; print "label";
@@ -33,7 +35,7 @@ static double now(void) {
 int main(int argc, char **argv) {
     char err[1024];
     if (argc < 2) {
-        fprintf(stderr, "usage: data_bench FILE.csv [label]\n");
+        fprintf(stderr, "usage: data_bench FILE.csv [label [TEXTCOL]]\n");
         return 2;
     }
     split_t sp;
@@ -63,6 +65,13 @@ int main(int argc, char **argv) {
                      .header = sp.header,
                      .header_len = sp.header_len,
                      .label = argc > 2 ? argv[2] : "label"};
+    char text[512] = "";
+    if (argc > 3) {
+        snprintf(text, sizeof text, "%s\n", argv[3]);
+        src.text = text;
+        src.count_terms = 1;
+        src.ngram = 1;
+    }
     uint64_t off = sp.shards[0].offset, len = sp.bytes - off;
     double t0 = now();
     summary_t *sm =
@@ -73,7 +82,7 @@ int main(int argc, char **argv) {
         return 3;
     }
     printf("summary_from_shard: %.3f s, %.0f MB/s\n", ts, (double)len / 1e6 / ts);
-    schema_t *s = schema_fit(sm, &src, "standard", err, sizeof err);
+    schema_t *s = schema_fit_text(sm, &src, "standard", NULL, err, sizeof err);
     if (!s) {
         fprintf(stderr, "%s\n", err);
         return 3;

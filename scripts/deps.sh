@@ -15,7 +15,7 @@ pkgs=(gcc make pkg-config libzmq3-dev liblinear-dev libcsv-dev libjson-c-dev
 need_npm=0
 case "$mode" in
 build) ;;
-test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format cppcheck liblinear-tools dataset-fashion-mnist time
+test) pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format cppcheck liblinear-tools dataset-fashion-mnist fortunes time
              nodejs npm chromium iproute2 sqlite3 procps curl python3)
       need_npm=1 ;;
 demo) pkgs+=(dataset-fashion-mnist nodejs npm); need_npm=1 ;;

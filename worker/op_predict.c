@@ -48,6 +48,7 @@ typedef struct pred {
     char *id;
     size_t idlen, idcap;
     bool cancelled;
+    schema_words_t words; /* a free-text field's features */
 } pred_t;
 
 /* Whether the solver's model gives probabilities (liblinear's
@@ -164,6 +165,14 @@ static int csv_field(void *ctx, size_t col, const char *s, size_t len, uint64_t 
         memcpy(p->id, s, len);
         p->idlen = len;
         break;
+    case SCHEMA_WORDS: {
+        long n = schema_words_field(p->schema, (size_t)sc, s, len, &p->words, p->file, line, col,
+                                    err, errlen);
+        if (n < 0) return -1;
+        for (long i = 0; i < n; i++)
+            add_feature(p, p->words.index[i], p->words.value[i]);
+        break;
+    }
     default: {
         int idx;
         double v;
@@ -182,6 +191,16 @@ static int csv_record(void *ctx, size_t nfields, uint64_t line, char *err, size_
     int rc = finish_row(p, p->id, p->idlen, err, errlen);
     p->idlen = 0;
     return rc;
+}
+
+/* What a prediction task allocated for its rows. */
+static void pred_free(pred_t *p) {
+    free(p->cols);
+    schema_words_free(&p->words);
+    free(p->id);
+    free(p->dec);
+    free(p->pout);
+    schema_destroy(&p->schema);
 }
 
 static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **result, char *err,
@@ -256,11 +275,7 @@ nomem:
 out:
     predmsg_enc_free(&p.enc);
     csvread_names_free(names, nnames);
-    free(p.cols);
-    free(p.id);
-    free(p.dec);
-    free(p.pout);
-    schema_destroy(&p.schema);
+    pred_free(&p);
     jobctx_destroy(&jc);
     return rc;
 }

@@ -228,5 +228,9 @@ datasrc_t shardstate_source(const jobctx_t *jc) {
                        .header = jc->header,
                        .header_len = jc->header_len,
                        .label = jc->label,
-                       .id = jc->id && jc->id[0] ? jc->id : NULL};
+                       .id = jc->id && jc->id[0] ? jc->id : NULL,
+                       .text = jc->text,
+                       .detect = jc->text_detect,
+                       .count_terms = jc->count_terms,
+                       .ngram = jc->ngram};
 }

@@ -1,5 +1,6 @@
 /* libFuzzer target: the two decoders of untrusted schema data, schema JSON
- * and the summary wire format, and the applier on what they accept. */
+ * and the summary wire format, and the applier on what they accept (free-text
+ * columns too: the seeds hold a schema and summaries with terms). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                              .header_len = sizeof header - 1,
                              .label = "label",
                              .id = "id"};
-            static const char rows[] = "1.5,a,red,1\n,b,,2\nNA,zz,blue,3\n";
+            static const char rows[] =
+                "1.5,a,red,1\n,b,,2\nNA,zz,blue,3\n4,a,\"the red car, the Blue car\",4\n";
             dataset_t *d = NULL;
             if (dataset_from_shard(s, &src, rows, sizeof rows - 1, 0, 2, 1.0, &d, err,
                                    sizeof err) == 0)

@@ -158,6 +158,49 @@ static void test_words(void **state) {
     expect_invalid(&c, "model.parallel: 'columns' is not auto, rows or classes");
 }
 
+/* data.text: a list from the file, the same list from --set in its three
+ * spellings, --text appending; given at all (even empty) is remembered. */
+static void test_text_list(void **state) {
+    (void)state;
+    config_t a, b;
+    char err[256];
+    config_defaults(&b);
+    assert_false(b.data.text_set);
+    assert_string_equal(b.data.text, "");
+    assert_int_equal(b.data.min_df, 2);
+    assert_int_equal(b.data.max_features, 262144);
+    assert_true(b.data.tfidf);
+    assert_int_equal(
+        load_text(&a, "{\"data\": {\"text\": [\"review\", \"title x\"]}}", err, sizeof err), 0);
+    assert_true(a.data.text_set);
+    assert_string_equal(a.data.text, "review\ntitle x\n");
+    assert_int_equal(config_set(&b, "data.text=[\"review\",\"title x\"]", err, sizeof err), 0);
+    assert_string_equal(b.data.text, a.data.text);
+    assert_int_equal(config_set(&b, "data.text=[review, title x]", err, sizeof err), 0);
+    assert_string_equal(b.data.text, a.data.text);
+    assert_int_equal(config_set(&b, "data.text=review", err, sizeof err), 0);
+    assert_string_equal(b.data.text, "review\n");
+    assert_int_equal(config_add_text(&b, "body", err, sizeof err), 0);
+    assert_string_equal(b.data.text, "review\nbody\n");
+    assert_int_equal(config_set(&b, "data.text=[]", err, sizeof err), 0);
+    assert_true(b.data.text_set);
+    assert_string_equal(b.data.text, "");
+    assert_int_equal(load_text(&a, "{\"data\": {\"text\": []}}", err, sizeof err), 0);
+    assert_true(a.data.text_set);
+    assert_int_equal(load_text(&a, "{\"data\": {\"text\": \"review\"}}", err, sizeof err), -1);
+    assert_non_null(strstr(err, "data.text: expected a list"));
+    assert_int_equal(load_text(&a, "{\"data\": {\"text\": [1]}}", err, sizeof err), -1);
+    assert_int_equal(config_set(&b, "data.text=[a,,b]", err, sizeof err), -1);
+    assert_int_equal(config_add_text(&b, "", err, sizeof err), -1);
+    config_defaults(&a);
+    assert_int_equal(config_set(&a, "data.hash_bits=25", err, sizeof err), 0);
+    assert_int_equal(config_validate(&a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "data.hash_bits"));
+    config_defaults(&a);
+    assert_int_equal(config_set(&a, "data.ngram=3", err, sizeof err), 0);
+    assert_int_equal(config_validate(&a, err, sizeof err), -1);
+}
+
 static void test_ports_distinct(void **state) {
     (void)state;
     config_t c;
@@ -206,6 +249,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_json_and_set_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_both_ways, setup, teardown),
         cmocka_unit_test(test_words),
+        cmocka_unit_test_setup_teardown(test_text_list, setup, teardown),
         cmocka_unit_test(test_ports_distinct),
         cmocka_unit_test(test_addresses),
     };

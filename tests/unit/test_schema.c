@@ -15,6 +15,7 @@
 
 #include "common/dataset.h"
 #include "common/schema.h"
+#include "common/text.h"
 
 static datasrc_t csvsrc(const char *header) {
     datasrc_t s = {.format = DATA_CSV,
@@ -796,6 +797,375 @@ static void test_wide_file_columns(void **state) {
     schema_destroy(&s);
 }
 
+/* --- free text (bag of words) --- */
+
+static datasrc_t textsrc(const char *header, const char *text) {
+    datasrc_t s = csvsrc(header);
+    s.text = text;
+    s.count_terms = 1;
+    s.ngram = 1;
+    return s;
+}
+
+/* The terms (key "terms") or df (key "df") of schema column col, joined by '|'. */
+static const char *words_list(const schema_t *s, size_t col, const char *key) {
+    static char out[1024];
+    char *j = schema_to_json(s);
+    json_object *o = json_tokener_parse(j), *cols, *arr;
+    assert_true(json_object_object_get_ex(o, "columns", &cols));
+    assert_true(json_object_object_get_ex(json_object_array_get_idx(cols, col), key, &arr));
+    out[0] = 0;
+    for (size_t k = 0; k < json_object_array_length(arr); k++)
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", k ? "|" : "",
+                 json_object_get_string(json_object_array_get_idx(arr, k)));
+    json_object_put(o);
+    free(j);
+    return out;
+}
+
+static schema_t *fit_words(const char *h, const char *rows, const schema_textopts_t *to,
+                           char *err) {
+    datasrc_t src = textsrc(h, "t\n");
+    src.ngram = to ? to->ngram : 1;
+    summary_t *sm = summary_from_shard(&src, rows, strlen(rows), 0, 2, err, 512);
+    if (!sm) return NULL;
+    schema_t *s = schema_fit_text(sm, &src, "standard", to, err, 512);
+    summary_destroy(&sm);
+    return s;
+}
+
+static void test_words_fit(void **state) {
+    (void)state;
+    char err[512];
+    /* df: the 4, cat 3, dog 2 (counted once per row), zebra 1 (< min_df) */
+    const char *h = "id,t,x,label";
+    const char *rows = "1,The cat the cat,1,a\n"
+                       "2,the dog,2,b\n"
+                       "3,\"cat, dog; THE zebra\",3,a\n"
+                       "4,the cat,4,b\n"
+                       "5,NA,5,a\n";
+    schema_t *s = fit_words(h, rows, NULL, err);
+    if (!s) fail_msg("%s", err);
+    assert_int_equal(schema_column_kind(s, 1), SCHEMA_WORDS);
+    /* x is feature 1; the terms follow in byte order: cat 2, dog 3, the 4 */
+    assert_int_equal(schema_n_features(s), 4);
+    assert_string_equal(words_list(s, 1, "terms"), "cat|dog|the");
+    assert_string_equal(words_list(s, 1, "df"), "3|2|4");
+    schema_words_t w = {0};
+    /* "the cat the cat mouse": tf the 2, cat 2; mouse unseen */
+    const char *f = "The cat the cat mouse";
+    assert_int_equal(schema_words_field(s, 1, f, strlen(f), &w, "f", 1, 1, err, sizeof err), 2);
+    double idf_cat = log(6.0 / 4.0) + 1, idf_the = log(6.0 / 5.0) + 1;
+    double a = (1 + log(2.0)) * idf_cat, b = (1 + log(2.0)) * idf_the, n = sqrt(a * a + b * b);
+    assert_int_equal(w.index[0], 2);
+    assert_int_equal(w.index[1], 4);
+    assert_true(fabs(w.value[0] - a / n) < 1e-12);
+    assert_true(fabs(w.value[1] - b / n) < 1e-12);
+    assert_int_equal(schema_words_field(s, 1, "NA", 2, &w, "f", 1, 1, err, sizeof err), 0);
+    assert_int_equal(schema_words_field(s, 1, "mouse!", 6, &w, "f", 1, 1, err, sizeof err), 0);
+    assert_int_equal(schema_words_field(s, 1, "a\xff", 2, &w, "f", 7, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "f:7:2: not valid UTF-8"));
+    schema_destroy(&s);
+
+    /* raw counts; max_features 2 keeps the two most frequent: the, cat */
+    schema_textopts_t to = SCHEMA_TEXTOPTS_DEFAULT;
+    to.tfidf = 0;
+    to.max_features = 2;
+    s = fit_words(h, rows, &to, err);
+    if (!s) fail_msg("%s", err);
+    assert_int_equal(schema_n_features(s), 3);
+    assert_int_equal(schema_words_field(s, 1, f, strlen(f), &w, "f", 1, 1, err, sizeof err), 2);
+    assert_int_equal(w.index[0], 2); /* cat */
+    assert_true(w.value[0] == 2.0 && w.value[1] == 2.0);
+    schema_destroy(&s);
+
+    /* a tie at the cut is broken by the term's bytes: dog (2) beats zebra (2) */
+    const char *tie = "1,zebra dog cat,1,a\n2,zebra dog cat cat,2,b\n3,cat,3,a\n";
+    to = SCHEMA_TEXTOPTS_DEFAULT;
+    to.max_features = 2;
+    s = fit_words(h, tie, &to, err);
+    if (!s) fail_msg("%s", err);
+    assert_string_equal(words_list(s, 1, "terms"), "cat|dog");
+    schema_destroy(&s);
+
+    /* every term below min_df: an error that says so */
+    to = SCHEMA_TEXTOPTS_DEFAULT;
+    to.min_df = 5;
+    assert_null(fit_words(h, rows, &to, err));
+    assert_non_null(strstr(err, "text column \"t\": empty vocabulary"));
+    assert_non_null(strstr(err, "data.min_df=5"));
+    schema_words_free(&w);
+}
+
+static void test_words_bigrams_hashing(void **state) {
+    (void)state;
+    char err[512];
+    const char *h = "id,t,x,label";
+    const char *rows = "1,new york city,1,a\n2,new york,2,b\n3,york new,3,a\n";
+    schema_textopts_t to = SCHEMA_TEXTOPTS_DEFAULT;
+    to.ngram = 2;
+    schema_t *s = fit_words(h, rows, &to, err);
+    if (!s) fail_msg("%s", err);
+    assert_string_equal(words_list(s, 1, "terms"), "new|new york|york");
+    schema_destroy(&s);
+    /* hashing: 2^4 features after x, no vocabulary, idf 1 */
+    to = SCHEMA_TEXTOPTS_DEFAULT;
+    to.hash_bits = 4;
+    datasrc_t src = textsrc(h, "t\n");
+    src.count_terms = 0;
+    summary_t *sm = summary_from_shard(&src, rows, strlen(rows), 0, 2, err, sizeof err);
+    assert_non_null(sm);
+    s = schema_fit_text(sm, &src, "standard", &to, err, sizeof err);
+    summary_destroy(&sm);
+    if (!s) fail_msg("%s", err);
+    assert_int_equal(schema_n_features(s), 17);
+    schema_words_t w = {0};
+    long n = schema_words_field(s, 1, "york york", 9, &w, "f", 1, 1, err, sizeof err);
+    assert_int_equal(n, 1);
+    assert_int_equal(w.index[0], 2 + (int)text_hash("york", 4, 4));
+    assert_true(fabs(w.value[0] - 1.0) < 1e-12); /* one feature, L2-normalised */
+    char *j = schema_to_json(s);
+    schema_t *t = schema_from_json(j, strlen(j), err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    assert_int_equal(schema_words_field(t, 1, "york york", 9, &w, "f", 1, 1, err, sizeof err), 1);
+    assert_int_equal(w.index[0], 2 + (int)text_hash("york", 4, 4));
+    free(j);
+    schema_destroy(&t);
+    schema_destroy(&s);
+    schema_words_free(&w);
+}
+
+/* Random rows of free text from a small word list (so terms repeat and
+ * some fall below min_df), with missing values. */
+static char *random_text_csv(int rows, size_t **row_off) {
+    static const char *words[] = {"alpha", "Beta", "gamma", "delta", "\xc3\x89t\xc3\xa9",
+                                  "it's",  "x1",   "y2",    "zz",    "q",
+                                  "long",  "short"};
+    size_t cap = (size_t)rows * 200 + 64, len = 0;
+    char *d = malloc(cap);
+    *row_off = malloc(((size_t)rows + 1) * sizeof **row_off);
+    for (int r = 0; r < rows; r++) {
+        (*row_off)[r] = len;
+        len += (size_t)snprintf(d + len, cap - len, "%d,\"", r);
+        int nw = rand() % 9;
+        if (rand() % 10 == 0) len += (size_t)snprintf(d + len, cap - len, "NA");
+        for (int k = 0; nw && k < nw; k++)
+            len += (size_t)snprintf(d + len, cap - len, "%s%s", k ? (rand() % 2 ? " " : ", ") : "",
+                                    words[rand() % (rand() % 2 ? 12 : 4)]);
+        len +=
+            (size_t)snprintf(d + len, cap - len, "\",%d,%s\n", rand() % 5, rand() % 2 ? "a" : "b");
+    }
+    (*row_off)[rows] = len;
+    return d;
+}
+
+/* The fitted vocabulary does not depend on the shard layout: k shards at
+ * random row boundaries, each through the wire codec, merged in order, give
+ * the schema of one summary of the whole file, byte for byte. */
+static void test_words_merge_law(void **state) {
+    (void)state;
+    char err[512];
+    const char *h = "id,t,x,label";
+    srand(77);
+    for (int iter = 0; iter < 20; iter++) {
+        int rows = 3 + rand() % 400;
+        size_t *off;
+        char *d = random_text_csv(rows, &off);
+        datasrc_t src = textsrc(h, "t\n");
+        src.ngram = 1 + iter % 2;
+        schema_textopts_t to = SCHEMA_TEXTOPTS_DEFAULT;
+        to.ngram = src.ngram;
+        to.max_features = 1 + rand() % 20;
+        summary_t *whole = summary_from_shard(&src, d, off[rows], 0, 2, err, sizeof err);
+        if (!whole) fail_msg("%s", err);
+        int k = 1 + rand() % 6, cuts[8] = {0};
+        for (int i = 1; i < k; i++)
+            cuts[i] = rand() % (rows + 1);
+        cuts[k] = rows;
+        for (int i = 1; i < k; i++)
+            for (int j = i; j > 0 && cuts[j] < cuts[j - 1]; j--) {
+                int t = cuts[j];
+                cuts[j] = cuts[j - 1];
+                cuts[j - 1] = t;
+            }
+        summary_t *merged = NULL;
+        for (int i = 0; i < k; i++) {
+            summary_t *part =
+                summary_from_shard(&src, d + off[cuts[i]], off[cuts[i + 1]] - off[cuts[i]],
+                                   (uint64_t)cuts[i], 2 + (uint64_t)cuts[i], err, sizeof err);
+            assert_non_null(part);
+            char *wire;
+            size_t wl;
+            assert_int_equal(summary_encode(part, &wire, &wl), 0);
+            summary_destroy(&part);
+            part = summary_decode(wire, wl, err, sizeof err);
+            if (!part) fail_msg("decode: %s", err);
+            free(wire);
+            if (!merged) {
+                merged = part;
+            } else {
+                assert_int_equal(summary_merge(merged, part), 0);
+                summary_destroy(&part);
+            }
+        }
+        char ea[512], eb[512];
+        schema_t *a = schema_fit_text(whole, &src, "standard", &to, ea, sizeof ea);
+        schema_t *b = schema_fit_text(merged, &src, "standard", &to, eb, sizeof eb);
+        if (!a || !b) {
+            assert_true(!a && !b);
+            assert_string_equal(ea, eb);
+        } else {
+            char *ja = schema_to_json(a), *jb = schema_to_json(b);
+            assert_string_equal(ja, jb);
+            /* and the file round trip keeps it */
+            schema_t *c = schema_from_json(ja, strlen(ja), err, sizeof err);
+            if (!c) fail_msg("%s", err);
+            char *jc = schema_to_json(c);
+            assert_string_equal(ja, jc);
+            /* rows encoded through the reloaded schema are the same */
+            dataset_t *da = NULL, *dc = NULL;
+            assert_int_equal(
+                dataset_from_shard(a, &src, d, off[rows], 0, 2, 1.0, &da, err, sizeof err), 0);
+            assert_int_equal(
+                dataset_from_shard(c, &src, d, off[rows], 0, 2, 1.0, &dc, err, sizeof err), 0);
+            for (size_t r = 0; r < da->rows; r++) {
+                const struct feature_node *p = da->x[r], *q = dc->x[r];
+                for (; p->index != -1; p++, q++) {
+                    assert_int_equal(p->index, q->index);
+                    assert_true(p->value == q->value);
+                    if (p[1].index != -1) assert_true(p->index < p[1].index);
+                }
+                assert_int_equal(q->index, -1);
+            }
+            dataset_destroy(&da);
+            dataset_destroy(&dc);
+            free(ja);
+            free(jb);
+            free(jc);
+            schema_destroy(&c);
+        }
+        schema_destroy(&a);
+        schema_destroy(&b);
+        summary_destroy(&whole);
+        summary_destroy(&merged);
+        free(d);
+        free(off);
+    }
+}
+
+/* Detection samples merge like one pass; the rule takes a column of
+ * distinct sentences and leaves categories alone. */
+static void test_words_detection(void **state) {
+    (void)state;
+    char err[512];
+    const char *h = "id,t,c,label";
+    char rows[8192];
+    size_t len = 0;
+    for (int r = 0; r < 40; r++)
+        len += (size_t)snprintf(rows + len, sizeof rows - len, "%d,this is row %d of text,%s,%s\n",
+                                r, r, r % 3 ? "red car" : "blue big car", r % 2 ? "a" : "b");
+    datasrc_t src = csvsrc(h);
+    src.detect = 1;
+    summary_t *whole = summary_from_shard(&src, rows, len, 0, 2, err, sizeof err);
+    assert_non_null(whole);
+    const char *mid = strstr(rows, "\n17,") + 1;
+    summary_t *p1 = summary_from_shard(&src, rows, (size_t)(mid - rows), 0, 2, err, sizeof err);
+    summary_t *p2 =
+        summary_from_shard(&src, mid, len - (size_t)(mid - rows), 17, 19, err, sizeof err);
+    assert_non_null(p1);
+    assert_non_null(p2);
+    char *wire;
+    size_t wl;
+    assert_int_equal(summary_encode(p2, &wire, &wl), 0);
+    summary_destroy(&p2);
+    p2 = summary_decode(wire, wl, err, sizeof err);
+    if (!p2) fail_msg("%s", err);
+    free(wire);
+    assert_int_equal(summary_merge(p1, p2), 0);
+    char why[160], why2[160];
+    assert_int_equal(schema_free_text(whole, 1, why, sizeof why), 1);
+    assert_int_equal(schema_free_text(p1, 1, why2, sizeof why2), 1);
+    assert_string_equal(why, "40 of 40 sampled values distinct, 40 of 3 words or more");
+    assert_string_equal(why, why2);
+    assert_int_equal(schema_free_text(whole, 2, why, sizeof why), 0); /* 2 distinct values */
+    assert_string_equal(why, "2 of 40 sampled values distinct, 14 of 3 words or more");
+    summary_destroy(&whole);
+    summary_destroy(&p1);
+    summary_destroy(&p2);
+}
+
+/* The decoder refuses what a hostile peer could send in the free-text part:
+ * a df beyond the rows, a term twice, a truncation anywhere. */
+static void test_words_decode_hostile(void **state) {
+    (void)state;
+    char err[512];
+    const char *rows = "1,b a,1,x\n2,a,2,y\n";
+    datasrc_t src = textsrc("id,t,n,label", "t\n");
+    summary_t *sm = summary_from_shard(&src, rows, strlen(rows), 0, 2, err, sizeof err);
+    assert_non_null(sm);
+    char *wire;
+    size_t wl;
+    assert_int_equal(summary_encode(sm, &wire, &wl), 0);
+    summary_destroy(&sm);
+    for (size_t cut = 0; cut < wl; cut++)
+        assert_null(summary_decode(wire, cut, err, sizeof err));
+    /* the terms are "b" (df 1) then "a" (df 2): find "a" and its df */
+    char *a = NULL;
+    for (size_t i = 0; i + 13 <= wl; i++)
+        if (wire[i] == 1 && wire[i + 4] == 'a' && wire[i + 5] == 2) a = wire + i;
+    assert_non_null(a);
+    a[5] = 3; /* df 3 > 2 rows */
+    assert_null(summary_decode(wire, wl, err, sizeof err));
+    assert_non_null(strstr(err, "free-text part of column 2"));
+    a[5] = 2;
+    a[4] = 'b'; /* "b" twice */
+    assert_null(summary_decode(wire, wl, err, sizeof err));
+    a[4] = 'a';
+    summary_t *ok = summary_decode(wire, wl, err, sizeof err);
+    if (!ok) fail_msg("%s", err);
+    summary_destroy(&ok);
+    free(wire);
+}
+
+/* A schema file's free-text column is checked like the rest: a term twice,
+ * a df beyond the rows, terms beside the hashing trick, a bad ngram and an
+ * empty term are refused. */
+static void test_words_json_hostile(void **state) {
+    (void)state;
+    char err[512];
+    schema_t *s = fit_words("id,t,x,label", "1,a b,1,p\n2,a b,2,q\n", NULL, err);
+    if (!s) fail_msg("%s", err);
+    char *j = schema_to_json(s);
+    schema_destroy(&s);
+    /* the good file loads */
+    s = schema_from_json(j, strlen(j), err, sizeof err);
+    if (!s) fail_msg("%s", err);
+    schema_destroy(&s);
+    static const struct {
+        const char *from, *to;
+    } bad[] = {
+        {"\"b\"", "\"a\""},                       /* a term twice */
+        {"\"docs\": 2", "\"docs\": 1"},           /* df 2 > 1 row */
+        {"\"hash_bits\": 0", "\"hash_bits\": 3"}, /* terms with hashing */
+        {"\"ngram\": 1", "\"ngram\": 3"},
+        {"\"b\"", "\"\""}, /* an empty term */
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char *p = strstr(j, bad[k].from);
+        assert_non_null(p);
+        size_t fl = strlen(bad[k].from), tl = strlen(bad[k].to), jl = strlen(j);
+        char *m = malloc(jl + tl + 1);
+        memcpy(m, j, (size_t)(p - j));
+        memcpy(m + (p - j), bad[k].to, tl);
+        strcpy(m + (p - j) + tl, p + fl);
+        schema_t *t = schema_from_json(m, strlen(m), err, sizeof err);
+        if (t) fail_msg("case %zu accepted:\n%s", k, m);
+        assert_non_null(strstr(err, "column \"t\""));
+        free(m);
+    }
+    free(j);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fit_rules),
@@ -814,6 +1184,12 @@ int main(void) {
         cmocka_unit_test(test_not_utf8),
         cmocka_unit_test(test_long_text),
         cmocka_unit_test(test_wide_file_columns),
+        cmocka_unit_test(test_words_fit),
+        cmocka_unit_test(test_words_bigrams_hashing),
+        cmocka_unit_test(test_words_merge_law),
+        cmocka_unit_test(test_words_detection),
+        cmocka_unit_test(test_words_decode_hostile),
+        cmocka_unit_test(test_words_json_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
