@@ -69,7 +69,7 @@ static const event_field_t job_done[] = {
     {"outputs.model", EVF_STRING, 0},      /* train */
     {"outputs.submission", EVF_STRING, 0}, /* train and test: the predictions file */
     {"error", EVF_STRING, REQ_NULL},
-    {"metrics", EVF_OBJECT, EVF_NULL}, /* test with labels (common/metrics.h) */
+    {"metrics", EVF_OBJECT, EVF_NULL}, /* train, and test with labels (common/metrics.h) */
     {NULL, 0, 0}};
 
 static const event_field_t job_failed[] = {{"job_id", EVF_INT, REQ},

@@ -10,7 +10,9 @@
 
 struct metrics {
     int k;
-    uint64_t *conf; /* (k + 1) x k: truth x pred; row k: a truth the model lacks */
+    uint64_t *tp, *predicted, *actual; /* [k] */
+    uint64_t *conf;                    /* (k + 1) x k: truth x pred, row k: a truth the model
+                                        * lacks; NULL past METRICS_MAX_MATRIX classes */
     uint64_t rows, correct;
     /* rows that came with probabilities */
     uint64_t prob_rows;
@@ -29,8 +31,12 @@ metrics_t *metrics_new(int k) {
     metrics_t *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     m->k = k;
-    m->conf = calloc((size_t)(k + 1) * (size_t)k, sizeof *m->conf);
-    if (!m->conf) metrics_destroy(&m);
+    m->tp = calloc((size_t)k, sizeof *m->tp);
+    m->predicted = calloc((size_t)k, sizeof *m->predicted);
+    m->actual = calloc((size_t)k, sizeof *m->actual);
+    if (k <= METRICS_MAX_MATRIX) m->conf = calloc((size_t)(k + 1) * (size_t)k, sizeof *m->conf);
+    if (!m->tp || !m->predicted || !m->actual || (k <= METRICS_MAX_MATRIX && !m->conf))
+        metrics_destroy(&m);
     return m;
 }
 
@@ -38,6 +44,9 @@ void metrics_destroy(metrics_t **mp) {
     if (!mp || !*mp) return;
     metrics_t *m = *mp;
     free(m->conf);
+    free(m->tp);
+    free(m->predicted);
+    free(m->actual);
     free(m->pos);
     free(m->neg);
     free(m);
@@ -56,11 +65,29 @@ static bool push(double **v, size_t *n, size_t *cap, double x) {
     return true;
 }
 
+/* count rows whose truth is truth (k: unknown) and prediction pred */
+static void add_cell(metrics_t *m, int truth, int pred, uint64_t count) {
+    if (m->conf) m->conf[(size_t)truth * (size_t)m->k + (size_t)pred] += count;
+    m->rows += count;
+    m->predicted[pred] += count;
+    if (truth < m->k) m->actual[truth] += count;
+    if (truth == pred) {
+        m->tp[pred] += count;
+        m->correct += count;
+    }
+}
+
+int metrics_add_cell(metrics_t *m, int truth, int pred, uint64_t count) {
+    if (truth < 0 || truth > m->k || pred < 0 || pred >= m->k) return -1;
+    if (!count) return 0;
+    add_cell(m, truth, pred, count);
+    m->counts_only = true;
+    return 0;
+}
+
 int metrics_add(metrics_t *m, int truth, int pred, const double *prob) {
     if (truth < 0 || truth > m->k || pred < 0 || pred >= m->k) return -1;
-    m->conf[(size_t)truth * (size_t)m->k + (size_t)pred]++;
-    m->rows++;
-    m->correct += truth == pred;
+    add_cell(m, truth, pred, 1);
     if (!prob) {
         m->counts_only = true;
         return 0;
@@ -76,17 +103,6 @@ int metrics_add(metrics_t *m, int truth, int pred, const double *prob) {
         if (!ok) m->auc_lost = true;
     }
     return 0;
-}
-
-void metrics_add_counts(metrics_t *m, const uint64_t *conf) {
-    size_t cells = (size_t)(m->k + 1) * (size_t)m->k;
-    for (size_t c = 0; c < cells; c++) {
-        if (!conf[c]) continue;
-        m->conf[c] += conf[c];
-        m->rows += conf[c];
-        if (c / (size_t)m->k == c % (size_t)m->k) m->correct += conf[c];
-        m->counts_only = true;
-    }
 }
 
 void metrics_add_totals(metrics_t *m, uint64_t rows, uint64_t correct) {
@@ -107,12 +123,7 @@ uint64_t metrics_correct(const metrics_t *m) {
 
 void metrics_class(const metrics_t *m, int c, double *precision, double *recall, double *f1,
                    uint64_t *support) {
-    size_t k = (size_t)m->k;
-    uint64_t tp = m->conf[(size_t)c * k + (size_t)c], predicted = 0, actual = 0;
-    for (size_t t = 0; t <= k; t++)
-        predicted += m->conf[t * k + (size_t)c];
-    for (size_t p = 0; p < k; p++)
-        actual += m->conf[(size_t)c * k + p];
+    uint64_t tp = m->tp[c], predicted = m->predicted[c], actual = m->actual[c];
     double pr = predicted ? (double)tp / (double)predicted : NAN;
     double re = actual ? (double)tp / (double)actual : NAN;
     /* scikit-learn's zero_division: 0/0 is 0 in the averages */
@@ -242,8 +253,7 @@ json_object *metrics_json(metrics_t *m, const char *const *names) {
         json_object_object_add(e, "support", json_object_new_int64((int64_t)sup));
         json_object_array_add(cls, e);
     }
-    json_object *conf = confusion_json(m, names);
-    if (conf) json_object_object_add(o, "confusion", conf);
+    json_object_object_add(o, "confusion", m->conf ? confusion_json(m, names) : NULL);
     return o;
 }
 
@@ -282,6 +292,11 @@ void metrics_print(metrics_t *m, const char *const *names, int max_classes, FILE
 
 void metrics_print_confusion(const metrics_t *m, const char *const *names, bool partial, FILE *to) {
     size_t k = (size_t)m->k;
+    if (!m->conf) {
+        fprintf(to, "confusion matrix: not kept for %d classes (more than %d)\n", m->k,
+                METRICS_MAX_MATRIX);
+        return;
+    }
     fprintf(to, "confusion matrix (rows: true label, columns: predicted)%s\n",
             partial ? " [partial after resume]" : "");
     fprintf(to, "%12s", "");

@@ -19,8 +19,10 @@
  * are wrong predictions and make the predicted class's precision lower, but
  * have no recall of their own.
  *
- * Memory: the (k+1) x k matrix, and 8 bytes a row for the AUC of a
- * two-class probability model. Not thread-safe; the caller owns the object.
+ * Memory: three counts per class; the (k+1) x k confusion matrix up to
+ * METRICS_MAX_MATRIX classes (not kept past it: every other figure still
+ * is); 8 bytes a row for the AUC of a two-class probability model. Not
+ * thread-safe; the caller owns the object.
  */
 #ifndef NC_METRICS_H
 #define NC_METRICS_H
@@ -32,6 +34,8 @@
 
 typedef struct metrics metrics_t;
 
+#define METRICS_MAX_MATRIX 1024
+
 /* For k >= 2 classes; NULL when out of memory or k is out of 2..65536. */
 metrics_t *metrics_new(int k);
 void metrics_destroy(metrics_t **m);
@@ -41,11 +45,11 @@ void metrics_destroy(metrics_t **m);
  * no memory (the row is not counted). */
 int metrics_add(metrics_t *m, int truth, int pred, const double *prob);
 
-/* Rows known only as counts (a shard finished by an earlier run, or a
- * worker's tally): conf is (k+1) x k, truth x pred. They have no
+/* count rows known only as a count (a shard finished by an earlier run, a
+ * worker's tally), of truth 0..k and prediction 0..k-1. They have no
  * probabilities: the log loss and AUC then cover the other rows, and the
- * result says so ("partial"). */
-void metrics_add_counts(metrics_t *m, const uint64_t *conf);
+ * result says so ("partial"). -1 on a bad index. */
+int metrics_add_cell(metrics_t *m, int truth, int pred, uint64_t count);
 
 /* Rows known only by their totals (a resumed job's journal too short for
  * its matrix): they count in the accuracy, not in the per-class figures. */
@@ -71,7 +75,8 @@ void metrics_class(const metrics_t *m, int c, double *precision, double *recall,
 /* The figures as JSON: {"rows", "correct", "accuracy", "macro_f1",
  * "weighted_f1", "log_loss", "roc_auc", "partial", "classes": [{"label",
  * "precision", "recall", "f1", "support"}...], "confusion": {"labels": [...],
- * "matrix": [[...]...], "unknown": [...]}}; undefined figures are null.
+ * "matrix": [[...]...], "unknown": [...]} or null past METRICS_MAX_MATRIX};
+ * undefined figures are null.
  * names: k label names. NULL when out of memory. */
 json_object *metrics_json(metrics_t *m, const char *const *names);
 

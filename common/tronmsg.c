@@ -354,7 +354,8 @@ static long ans_bytes(const tronmsg_ans_t *a, uint32_t n, uint32_t m) {
         return 8 + 8L * (long)a->cls +
                ((a->flags & TRONMSG_F_COLUMNS) ? 8L * (long)colset_words(n) : 0);
     case TRONMSG_PRED:
-        return 24 + (long)a->text_len;
+        return 24 + (long)a->text_len +
+               ((a->flags & TRONMSG_F_CELLS) ? 8 + 16L * (long)a->ncells : 0);
     default:
         return -1;
     }
@@ -373,7 +374,8 @@ blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, siz
         if (((a->op == TRONMSG_GRAD || a->op == TRONMSG_FUNGRAD) && (!a->g || !a->diag)) ||
             (a->op == TRONMSG_HV && !a->hv) ||
             (a->op == TRONMSG_COUNT && (!a->pos || ((a->flags & TRONMSG_F_COLUMNS) && !a->cols))) ||
-            (a->op == TRONMSG_PRED && a->text_len && !a->text)) {
+            (a->op == TRONMSG_PRED && a->text_len && !a->text) ||
+            (a->op == TRONMSG_PRED && (a->flags & TRONMSG_F_CELLS) && a->ncells && !a->cells)) {
             snprintf(err, errlen, "tron result: answer %zu lacks its data", i);
             return NULL;
         }
@@ -417,6 +419,13 @@ blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, siz
             buf_put_u64(&b, a->correct);
             buf_put_u64(&b, a->text_len);
             buf_put(&b, a->text, a->text_len);
+            if (!(a->flags & TRONMSG_F_CELLS)) break;
+            buf_put_u64(&b, a->ncells);
+            for (size_t c = 0; c < a->ncells; c++) {
+                buf_put_u32(&b, (uint32_t)a->cells[3 * c]);
+                buf_put_u32(&b, (uint32_t)a->cells[3 * c + 1]);
+                buf_put_u64(&b, a->cells[3 * c + 2]);
+            }
             break;
         }
     }
@@ -466,6 +475,17 @@ static int res_answers_check(bufrd_t r, uint32_t n, uint32_t m, uint32_t count, 
                 return -1;
             }
             a.text_len = (size_t)tl;
+            if (a.flags & TRONMSG_F_CELLS) {
+                size_t after = bufrd_left(&r) - 24 - a.text_len;
+                bufrd_take(&at_len, a.text_len);
+                uint64_t nc = after >= 8 ? bufrd_u64(&at_len) : 0;
+                if (after < 8 || nc > (after - 8) / 16) {
+                    snprintf(err, errlen, "tron result: answer %u cells truncated", i);
+                    return -1;
+                }
+                a.ncells = (size_t)nc;
+                *store += 8 * a.ncells; /* kept as three u64s a cell, sent in 16 bytes */
+            }
         }
         size_t k = (size_t)ans_bytes(&a, n, m);
         if (k > bufrd_left(&r)) {
@@ -542,6 +562,16 @@ static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint32_t m, bo
         if (t && a->text_len) memcpy(*st, t, a->text_len);
         a->text = (const char *)*st;
         *st += (a->text_len + 7) & ~(size_t)7;
+        if (!(a->flags & TRONMSG_F_CELLS)) break;
+        a->ncells = (size_t)bufrd_u64(r);
+        uint64_t *cells = (uint64_t *)(void *)*st;
+        for (size_t c = 0; c < a->ncells; c++) {
+            cells[3 * c] = bufrd_u32(r);
+            cells[3 * c + 1] = bufrd_u32(r);
+            cells[3 * c + 2] = bufrd_u64(r);
+        }
+        a->cells = cells;
+        *st += 24 * a->ncells;
         break;
     }
     }

@@ -46,7 +46,8 @@
  *   u32 cls, u32 fold, u32 op, u32 flags, then FUN: f64; GRAD: g[m], diag[m];
  *   FUNGRAD: f64, g[m], diag[m];
  *   HV: hv[m]; COUNT: u64 rows, u64 pos[cls], with COLUMNS u64 bits[(n+63)/64];
- *   PRED: u64 rows, u64 correct, u64 text_len, text bytes.
+ *   PRED: u64 rows, u64 correct, u64 text_len, text bytes, then with CELLS
+ *   u64 ncells and per cell u32 truth, u32 pred, u64 count.
  *
  * Decoders take untrusted bytes: every length is checked against what was
  * received before anything is read or allocated, unknown ops and trailing
@@ -74,6 +75,9 @@
 #define TRONMSG_F_POINT 0x2
 /* COUNT answer flag: the bitmap of the columns the rows touch follows. */
 #define TRONMSG_F_COLUMNS 0x4
+/* PRED flag (request and answer): also the counts of (true, predicted)
+ * label index pairs, for the job's metrics (common/metrics.h). */
+#define TRONMSG_F_CELLS 0x8
 
 typedef enum {
     TRONMSG_FUN = 1,
@@ -141,6 +145,8 @@ typedef struct tronmsg_ans {
     const uint64_t *cols; /* COUNT with COLUMNS: (n + 63) / 64 words */
     const char *text;     /* PRED: text_len bytes, not NUL-terminated */
     size_t text_len;
+    const uint64_t *cells; /* PRED with CELLS: ncells x (truth, pred, count) */
+    size_t ncells;
 } tronmsg_ans_t;
 
 typedef struct tronmsg_res {

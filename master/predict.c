@@ -85,10 +85,8 @@ static void take_meta(pjob_t *j, const char *m) {
     uint64_t l = 0, c = 0, cl = 0, cc = 0;
     int used = 0;
     size_t k = (size_t)j->nr_class;
-    uint64_t *conf = calloc((k + 1) * k, sizeof *conf);
-    if (!conf || sscanf(m, "%" SCNu64 ",%" SCNu64 "%n", &l, &c, &used) != 2) {
+    if (sscanf(m, "%" SCNu64 ",%" SCNu64 "%n", &l, &c, &used) != 2) {
         j->counts_partial = true;
-        free(conf);
         return;
     }
     /* cells are (truth, model class): the metrics count model classes as
@@ -101,15 +99,13 @@ static void take_meta(pjob_t *j, const char *m) {
             j->counts_partial = true; /* ",p": too many cells to journal */
             break;
         }
-        size_t pt = (size_t)j->model_to_truth[mk];
-        conf[t * k + pt] += n;
+        int pt = j->model_to_truth[mk];
+        metrics_add_cell(j->metrics, (int)t, pt, n);
         cl += n;
-        cc += t == pt ? n : 0;
+        cc += (int)t == pt ? n : 0;
         p += u;
     }
-    metrics_add_counts(j->metrics, conf);
     if (l > cl) metrics_add_totals(j->metrics, l - cl, c > cc ? c - cc : 0);
-    free(conf);
 }
 
 /* The round's sink: a shard's answer becomes its block of output lines, handed

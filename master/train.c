@@ -379,6 +379,14 @@ static int take_lines(void *arg, uint32_t shard, const void *data, size_t len, c
     const tronmsg_ans_t *a = &res.ans[0];
     sub->rows += a->rows;
     sub->correct += a->correct;
+    for (size_t c = 0; c < a->ncells; c++)
+        if (metrics_add_cell(sub->t->metrics, (int)a->cells[3 * c], (int)a->cells[3 * c + 1],
+                             a->cells[3 * c + 2]) < 0) {
+            snprintf(sub->t->err, sizeof sub->t->err, "worker %s answered a label out of range",
+                     worker);
+            tronmsg_res_free(&res);
+            return -1;
+        }
     int rc = writer_put(sub->w, shard, a->text, a->text_len, NULL, sub->t->err, sizeof sub->t->err);
     tronmsg_res_free(&res);
     return rc;
@@ -394,9 +402,14 @@ static int write_submission(trainer_t *t, const char *tmp, double *accuracy) {
     tronmsg_item_t it = {.cls = (uint32_t)t->nr_w,
                          .fold = TRONMSG_ALL_ROWS,
                          .op = TRONMSG_PRED,
-                         .flags = TRONMSG_F_TEXT,
+                         .flags = TRONMSG_F_TEXT | TRONMSG_F_CELLS,
                          .w = t->w};
     submission_t sub = {.t = t, .item = &it};
+    metrics_destroy(&t->metrics);
+    if (!(t->metrics = metrics_new(t->nr_class > 1 ? t->nr_class : 2))) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
     sched_round_t r = {.op = OP_TRON, .sink = take_lines, .sink_arg = &sub};
     int status = EXIT_JOB_FAILED;
     int fd = open(tmp, O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -466,6 +479,32 @@ static void publish_started(trainer_t *t) {
     events_publish(t->ctx->ev, EV_JOB_STARTED, js);
 }
 
+/* The label names of the metrics: the schema's, or the labels themselves. */
+static const char **label_names(trainer_t *t, char (*num)[24]) {
+    int k = t->nr_class > 1 ? t->nr_class : 2;
+    const char **names = calloc((size_t)k, sizeof *names);
+    for (int i = 0; names && i < k; i++) {
+        const char *s = i < t->nr_class ? schema_label_name(t->schema, i) : NULL;
+        if (!s) {
+            snprintf(num[i], sizeof num[i], "%d", i < t->nr_class ? t->label_values[i] : i);
+            s = num[i];
+        }
+        names[i] = s;
+    }
+    return names;
+}
+
+/* The training metrics as JSON (NULL when there are none). */
+static json_object *metrics_of(trainer_t *t) {
+    if (!t->metrics || !metrics_rows(t->metrics)) return NULL;
+    char(*num)[24] = calloc((size_t)(t->nr_class > 1 ? t->nr_class : 2), sizeof *num);
+    const char **names = num ? label_names(t, num) : NULL;
+    json_object *js = names ? metrics_json(t->metrics, names) : NULL;
+    free(names);
+    free(num);
+    return js;
+}
+
 static void publish_done(trainer_t *t, int status, double acc, double secs) {
     json_object *jd = json_object_new_object();
     if (!jd) return;
@@ -484,6 +523,7 @@ static void publish_done(trainer_t *t, int status, double acc, double secs) {
     }
     json_object_object_add(jd, "outputs", out);
     json_object_object_add(jd, "error", status == 0 ? NULL : json_object_new_string(t->err));
+    json_object_object_add(jd, "metrics", status == 0 ? metrics_of(t) : NULL);
     events_publish(t->ctx->ev, EV_JOB_DONE, jd);
 }
 
@@ -517,6 +557,12 @@ static void print_report(trainer_t *t, const outputs_t *outs, double acc, int64_
     if (acc >= 0)
         fprintf(say, "Training accuracy = %.4f%% (%llu rows)\n", 100.0 * acc,
                 (unsigned long long)t->sp.rows);
+    char(*num)[24] = calloc((size_t)(t->nr_class > 1 ? t->nr_class : 2), sizeof *num);
+    const char **names = num ? label_names(t, num) : NULL;
+    if (names && t->metrics && t->ctx->opts->verbosity >= 0)
+        metrics_print(t->metrics, names, METRICS_TABLE_CLASSES, say);
+    free(names);
+    free(num);
     if (t->folds > 0)
         fprintf(say, "Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * t->cv_accuracy,
                 t->folds);
@@ -685,5 +731,6 @@ out:
     free(t->text_cols);
     free(t->label_values);
     free(t->w);
+    metrics_destroy(&t->metrics);
     return status;
 }

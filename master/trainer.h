@@ -11,6 +11,7 @@
 #ifndef NC_TRAINER_H
 #define NC_TRAINER_H
 
+#include "common/metrics.h"
 #include "common/schema.h"
 #include "common/split.h"
 #include "master/master.h"
@@ -42,6 +43,7 @@ typedef struct trainer {
     bool data_error;
     char journal_key[2 * CONFIG_PATH]; /* set by the exact strategy */
     double cv_accuracy;
+    metrics_t *metrics; /* of the training rows' predictions (the submission) */
     double secs_tron, secs_read, secs_schema, secs_pred;
 } trainer_t;
 

@@ -40,17 +40,47 @@ static int predict_row(const struct feature_node *x, const double *w, int n, int
     return best;
 }
 
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The (truth, pred, count) cells of keys[0..n) (truth << 32 | pred), sorted
+ * in place, into a new array of three u64s a cell; NULL when out of memory. */
+static uint64_t *cells_of(uint64_t *keys, size_t n, size_t *ncells) {
+    uint64_t *cells = malloc((n ? n : 1) * 3 * sizeof *cells);
+    size_t c = 0;
+    if (!cells) return NULL;
+    qsort(keys, n, sizeof *keys, cmp_u64);
+    for (size_t i = 0; i < n; i++) {
+        if (c == 0 || keys[i] != keys[i - 1]) {
+            cells[3 * c] = keys[i] >> 32;
+            cells[3 * c + 1] = keys[i] & 0xffffffffu;
+            cells[3 * c + 2] = 0;
+            c++;
+        }
+        cells[3 * (c - 1) + 2]++;
+    }
+    *ncells = c;
+    return cells;
+}
+
 static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, int n,
-                   tronmsg_ans_t *a, char **text, char *err, size_t errlen) {
+                   tronmsg_ans_t *a, char **text, uint64_t **cells, char *err, size_t errlen) {
     const dataset_t *d = st->d;
     int nr_w = (int)it->cls;
     csvrow_t row = {0};
     char num[32];
     double *dec = malloc((size_t)nr_w * sizeof *dec);
-    if (!dec || (nr_w != st->nr_w)) {
-        snprintf(err, errlen, dec ? "prediction with %d vectors, model has %d" : "out of memory",
-                 nr_w, st->nr_w);
+    bool want_cells = it->flags & TRONMSG_F_CELLS;
+    uint64_t *keys = want_cells ? malloc((d->rows ? d->rows : 1) * sizeof *keys) : NULL;
+    size_t nkeys = 0;
+    if (!dec || (nr_w != st->nr_w) || (want_cells && !keys)) {
+        snprintf(err, errlen,
+                 dec && keys ? "prediction with %d vectors, model has %d" : "out of memory", nr_w,
+                 st->nr_w);
         free(dec);
+        free(keys);
         return -1;
     }
     for (size_t i = 0; i < d->rows; i++) {
@@ -59,6 +89,7 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
         int p = predict_row(d->x[i], it->w, n, nr_w, dec);
         a->rows++;
         if (d->y[i] == p) a->correct++;
+        if (want_cells && d->y[i] >= 0) keys[nkeys++] = (uint64_t)d->y[i] << 32 | (uint32_t)p;
         if (!(it->flags & TRONMSG_F_TEXT)) continue;
         const char *id = d->ids ? d->ids[i] : NULL;
         if (!id) {
@@ -73,6 +104,7 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
             snprintf(err, errlen, "out of memory");
             csvrow_free(&row);
             free(dec);
+            free(keys);
             return -1;
         }
     }
@@ -81,6 +113,16 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
     a->text = *text;
     a->text_len = len;
     free(dec);
+    if (want_cells) {
+        a->flags |= TRONMSG_F_CELLS;
+        *cells = cells_of(keys, nkeys, &a->ncells);
+        a->cells = *cells;
+        free(keys);
+        if (!*cells) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -113,6 +155,7 @@ typedef struct {
     double *scratch;    /* ms: rebuilding D at a point */
     uint64_t *pos;      /* [count * nr_w]: COUNT's per-class tallies */
     char **texts;       /* [count]: PRED's lines */
+    uint64_t **cells;   /* [count]: PRED's (truth, pred, count) cells */
     linfun_req_t *lreq; /* [nr_w]: one fold pass's requests */
 } tron_work_t;
 
@@ -263,9 +306,10 @@ static int tron_alloc(tron_work_t *t, int *cls, char *err, size_t errlen) {
     t->out = calloc(c1, sizeof *t->out);
     t->pos = calloc(count * (size_t)t->nr_w + 1, sizeof *t->pos);
     t->texts = calloc(c1, sizeof *t->texts);
+    t->cells = calloc(c1, sizeof *t->cells);
     t->lreq = calloc((size_t)t->nr_w, sizeof *t->lreq);
     if (!t->ans || !t->floss || !t->store || !t->win || !t->sin || !t->out || !t->pos ||
-        !t->texts || !t->lreq) {
+        !t->texts || !t->cells || !t->lreq) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -421,8 +465,8 @@ static int tron_tally(tron_work_t *t, char *err, size_t errlen) {
         if (it->op == TRONMSG_COUNT) {
             if (tron_count(t, i, err, errlen) < 0) return -1;
         } else if (it->op == TRONMSG_PRED) {
-            if (do_pred(t->sh[0].st, it, t->req.folds, t->n, &t->ans[i], &t->texts[i], err,
-                        errlen) < 0)
+            if (do_pred(t->sh[0].st, it, t->req.folds, t->n, &t->ans[i], &t->texts[i], &t->cells[i],
+                        err, errlen) < 0)
                 return -1;
         }
     }
@@ -537,10 +581,12 @@ out:
 }
 
 static void tron_work_free(tron_work_t *t) {
-    if (t->texts)
-        for (size_t i = 0; i < t->req.count; i++)
-            free(t->texts[i]);
+    for (size_t i = 0; i < t->req.count; i++) {
+        if (t->texts) free(t->texts[i]);
+        if (t->cells) free(t->cells[i]);
+    }
     free(t->texts);
+    free(t->cells);
     free(t->lreq);
     free(t->pos);
     free(t->out);

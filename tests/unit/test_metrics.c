@@ -125,8 +125,9 @@ static void test_binary_random(void **state) {
             near(s.auc, brute_auc(score, truth, n));
         near(s.log_loss, ll / n);
         assert_false(s.partial);
-        uint64_t extra[6] = {1, 0, 0, 1, 0, 0};
-        metrics_add_counts(m, extra);
+        assert_int_equal(metrics_add_cell(m, 0, 0, 1), 0);
+        assert_int_equal(metrics_add_cell(m, 1, 0, 1), 0);
+        assert_int_equal(metrics_add_cell(m, 3, 0, 1), -1);
         metrics_summarise(m, &s);
         assert_true(s.partial);
         assert_int_equal(metrics_rows(m), (uint64_t)n + 2);
@@ -170,12 +171,41 @@ static void test_multiclass_random(void **state) {
     }
 }
 
+/* Past METRICS_MAX_MATRIX classes no matrix is kept; every other figure is. */
+static void test_many_classes(void **state) {
+    (void)state;
+    int k = METRICS_MAX_MATRIX + 5;
+    metrics_t *m = metrics_new(k);
+    assert_non_null(m);
+    assert_int_equal(metrics_add(m, 7, 7, NULL), 0);
+    assert_int_equal(metrics_add(m, 7, 9, NULL), 0);
+    assert_int_equal(metrics_add_cell(m, k, 9, 2), 0); /* unknown truths */
+    double p, r, f;
+    uint64_t s;
+    metrics_class(m, 9, &p, &r, &f, &s);
+    near(p, 0);
+    assert_int_equal(s, 0);
+    metrics_class(m, 7, &p, &r, &f, &s);
+    near(p, 1), near(r, 0.5);
+    assert_int_equal(metrics_rows(m), 4);
+    assert_int_equal(metrics_correct(m), 1);
+    const char **names = calloc((size_t)k, sizeof *names);
+    for (int i = 0; i < k; i++)
+        names[i] = "c";
+    json_object *js = metrics_json(m, names);
+    json_object *v;
+    assert_true(json_object_object_get_ex(js, "confusion", &v));
+    assert_null(v);
+    json_object_put(js);
+    free(names);
+    metrics_destroy(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_by_hand),
-        cmocka_unit_test(test_absent_classes),
-        cmocka_unit_test(test_binary_random),
-        cmocka_unit_test(test_multiclass_random),
+        cmocka_unit_test(test_by_hand),       cmocka_unit_test(test_absent_classes),
+        cmocka_unit_test(test_binary_random), cmocka_unit_test(test_multiclass_random),
+        cmocka_unit_test(test_many_classes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -395,15 +395,49 @@ static void test_res_view(void **state) {
     blob_unref(&b);
 }
 
+/* A PRED answer with its (truth, pred, count) cells: round trip, every cut
+ * refused, and a cell count past the bytes refused. */
+static void test_res_cells(void **state) {
+    (void)state;
+    char err[128];
+    static const uint64_t cells[6] = {0, 0, 7, 2, 1, 3};
+    tronmsg_ans_t a = {.cls = 3,
+                       .fold = TRONMSG_ALL_ROWS,
+                       .op = TRONMSG_PRED,
+                       .flags = TRONMSG_F_TEXT | TRONMSG_F_CELLS,
+                       .rows = 10,
+                       .correct = 7,
+                       .text = "abc",
+                       .text_len = 3,
+                       .cells = cells,
+                       .ncells = 2};
+    blob_t *b = tronmsg_encode_res(N, N, &a, 1, err, sizeof err);
+    assert_non_null(b);
+    tronmsg_res_t r;
+    assert_int_equal(tronmsg_decode_res(b->data, b->len, &r, err, sizeof err), 0);
+    assert_int_equal(r.ans[0].ncells, 2);
+    assert_memory_equal(r.ans[0].cells, cells, sizeof cells);
+    assert_memory_equal(r.ans[0].text, "abc", 3);
+    tronmsg_res_free(&r);
+    assert_int_equal(tronmsg_decode_res_view(b->data, b->len, &r, err, sizeof err), 0);
+    assert_memory_equal(r.ans[0].cells, cells, sizeof cells);
+    tronmsg_res_free(&r);
+    for (size_t cut = 0; cut < b->len; cut++)
+        assert_int_equal(tronmsg_decode_res(b->data, cut, &r, err, sizeof err), -1);
+    uint8_t *bad = malloc(b->len);
+    memcpy(bad, b->data, b->len);
+    proto_put_u64(bad + b->len - 2 * 16 - 8, 3); /* three cells in the bytes of two */
+    assert_int_equal(tronmsg_decode_res(bad, b->len, &r, err, sizeof err), -1);
+    free(bad);
+    blob_unref(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_res_view),
-        cmocka_unit_test(test_req_compact_group),
-        cmocka_unit_test(test_res_compact_columns),
-        cmocka_unit_test(test_req_round_trip),
-        cmocka_unit_test(test_req_truncated_and_garbage),
-        cmocka_unit_test(test_res_round_trip),
-        cmocka_unit_test(test_res_truncated_and_garbage),
+        cmocka_unit_test(test_res_view),          cmocka_unit_test(test_res_cells),
+        cmocka_unit_test(test_req_compact_group), cmocka_unit_test(test_res_compact_columns),
+        cmocka_unit_test(test_req_round_trip),    cmocka_unit_test(test_req_truncated_and_garbage),
+        cmocka_unit_test(test_res_round_trip),    cmocka_unit_test(test_res_truncated_and_garbage),
         cmocka_unit_test(test_encode_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
