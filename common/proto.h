@@ -47,6 +47,9 @@
 #define PROTO_VERSION 1
 #define PROTO_HEADER_SIZE 32
 #define PROTO_NO_SHARD 0xffffffffu
+/* A worker's own cache key for a job's whole rows (worker/op_classes.c):
+ * never a shard a task may name. */
+#define PROTO_ROWS_SHARD 0xfffffffeu
 #define PROTO_MAX_FRAMES 8
 #define PROTO_MAX_ID 64      /* bytes of a worker id (ROUTER routing id) */
 #define PROTO_MAX_JSON 8192  /* READY and HEARTBEAT JSON frames */

@@ -400,6 +400,10 @@ static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h) {
         drop_msg(w, "shard bytes for no shard");
         return;
     }
+    if (h->shard == PROTO_ROWS_SHARD) {
+        drop_msg(w, "TASK names a reserved shard id");
+        return;
+    }
     if (h->attempt == 0) {
         drop_msg(w, "TASK attempt 0");
         return;

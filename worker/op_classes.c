@@ -27,9 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The cache entry that holds a job's parsed rows (never a real shard: the
- * master numbers shards from 0 and PROTO_NO_SHARD is the highest id). */
-#define ROWS_SHARD (PROTO_NO_SHARD - 1)
+/* The cache entry that holds a job's parsed rows (a task naming it is
+ * dropped by the worker loop, so no other op finds this state). */
+#define ROWS_SHARD PROTO_ROWS_SHARD
 
 /* The parsed rows, shared by the tasks that use them: each holds a
  * reference, and so does the cache entry while the state is current. */

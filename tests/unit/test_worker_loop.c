@@ -324,7 +324,7 @@ static void test_garbage_is_dropped(void **state) {
     fake_t *f = fake_start("always");
     expect_ready(f, 3000);
     /* Random bytes, a short header, a wrong version, a TASK without body, a
-     * worker-only type, shard bytes for no shard. */
+     * worker-only type, shard bytes for no shard, for the reserved id. */
     uint8_t junk[40];
     for (size_t i = 0; i < sizeof junk; i++)
         junk[i] = (uint8_t)(i * 37 + 11);
@@ -347,12 +347,17 @@ static void test_garbage_is_dropped(void **state) {
     const void *fr[] = {"", "bytes"};
     size_t len[] = {0, 5};
     send_to_worker(f, &s, fr, len, 2);
+    /* shard bytes under the id a worker keeps a job's whole rows by */
+    proto_header_t rows = s;
+    rows.shard = PROTO_ROWS_SHARD;
+    rows.task_id = 5;
+    send_to_worker(f, &rows, fr, len, 2);
     /* Still serving. */
     send_task(f, OP_NOOP, 77, 7777, 0);
     expect_result(f, MSG_RESULT, 77, 7777, 2000);
     worker_stats_t st;
     fake_stop(f, &st);
-    assert_true(st.dropped >= 6);
+    assert_true(st.dropped >= 7);
 }
 
 static void test_noshard_then_cached(void **state) {
