@@ -15,6 +15,10 @@ static long every_suppressed[LOG_SLOTS];
 
 static const char *level_names[] = {"debug", "info", "warn", "error", "silent"};
 
+/* The current job's log file (log_tee), written beside stderr under its lock. */
+static pthread_mutex_t tee_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *tee_file;
+
 void log_init(const char *program, log_level_t level) {
     program_name = program;
     current_level = level;
@@ -33,16 +37,38 @@ static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     vsnprintf(line, sizeof line, fmt, ap);
-    if (suppressed > 0)
-        fprintf(stderr, "%s.%03ldZ %s %s: %s (and %ld more like it)\n", stamp, ts.tv_nsec / 1000000,
-                program_name, level_names[level], line, suppressed);
-    else
-        fprintf(stderr, "%s.%03ldZ %s %s: %s\n", stamp, ts.tv_nsec / 1000000, program_name,
-                level_names[level], line);
+    char more[48] = "";
+    if (suppressed > 0) snprintf(more, sizeof more, " (and %ld more like it)", suppressed);
+    if (level >= current_level)
+        fprintf(stderr, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
+                level_names[level], line, more);
+    pthread_mutex_lock(&tee_lock);
+    if (tee_file) {
+        fprintf(tee_file, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
+                level_names[level], line, more);
+        fflush(tee_file);
+    }
+    pthread_mutex_unlock(&tee_lock);
+}
+
+/* The level below which nothing is written anywhere: the tee keeps info
+ * lines even under -q. */
+static log_level_t floor_level(void) {
+    log_level_t f = current_level;
+    pthread_mutex_lock(&tee_lock);
+    if (tee_file && f > LOG_INFO) f = LOG_INFO;
+    pthread_mutex_unlock(&tee_lock);
+    return f;
+}
+
+void log_tee(FILE *f) {
+    pthread_mutex_lock(&tee_lock);
+    tee_file = f;
+    pthread_mutex_unlock(&tee_lock);
 }
 
 void log_msg(log_level_t level, const char *fmt, ...) {
-    if (level < current_level) return;
+    if (level < floor_level()) return;
     va_list ap;
     va_start(ap, fmt);
     vlog(level, 0, fmt, ap);
@@ -50,7 +76,7 @@ void log_msg(log_level_t level, const char *fmt, ...) {
 }
 
 void log_every(int slot, log_level_t level, const char *fmt, ...) {
-    if (level < current_level || slot < 0 || slot >= LOG_SLOTS) return;
+    if (level < floor_level() || slot < 0 || slot >= LOG_SLOTS) return;
     int64_t now = clock_now_ms();
     long suppressed;
     pthread_mutex_lock(&every_lock);
