@@ -9,6 +9,7 @@
 
 struct events {
     void *pub;
+    json_object *last_done; /* the data of the last job_done published */
 };
 
 events_t *events_new(void *zctx, const char *endpoint, char *err, size_t errlen) {
@@ -33,6 +34,7 @@ void events_destroy(events_t **evp) {
     events_t *ev = *evp;
     if (!ev) return;
     if (ev->pub) zmq_close(ev->pub);
+    json_object_put(ev->last_done);
     free(ev);
     *evp = NULL;
 }
@@ -43,6 +45,10 @@ void events_publish(events_t *ev, event_id_t id, json_object *data) {
         json_object_put(data);
         return;
     }
+    if (id == EV_JOB_DONE && data) {
+        json_object_put(ev->last_done);
+        ev->last_done = json_object_get(data);
+    }
     json_object *root = json_object_new_object();
     json_object_object_add(root, "event", json_object_new_string(name));
     json_object_object_add(root, "ts", json_object_new_int64(clock_wall_ms()));
@@ -52,4 +58,10 @@ void events_publish(events_t *ev, event_id_t id, json_object *data) {
     if (zmq_send(ev->pub, text, len, ZMQ_DONTWAIT) < 0)
         log_debug("event %s dropped: %s", name, zmq_strerror(zmq_errno()));
     json_object_put(root);
+}
+
+json_object *events_take_done(events_t *ev) {
+    json_object *d = ev ? ev->last_done : NULL;
+    if (ev) ev->last_done = NULL;
+    return d;
 }
