@@ -944,7 +944,8 @@ static json_object *col_parsed(sqlite3_stmt *st, int i) {
     return json_tokener_parse((const char *)sqlite3_column_text(st, i));
 }
 
-json_object *history_runs(history_t *h, int limit, char *err, size_t errlen) {
+/* The runs, newest first (limit of them), or run id alone when id > 0. */
+static json_object *runs_query(history_t *h, int64_t id, int limit, char *err, size_t errlen) {
     static const char *const keys[] = {"id",         "mode",     "data",       "state",
                                        "started_ms", "ended_ms", "duration_s", "accuracy",
                                        "error",      "workers",  "params",     "metrics"};
@@ -955,10 +956,11 @@ json_object *history_runs(history_t *h, int limit, char *err, size_t errlen) {
         sqlite3_prepare_v2(h->db,
                            "SELECT id, mode, data, state, started_ms, ended_ms, duration_s,"
                            " accuracy, error, workers, params, metrics FROM jobs"
-                           " ORDER BY id DESC LIMIT ?1",
+                           " WHERE ?2 <= 0 OR id = ?2 ORDER BY id DESC LIMIT ?1",
                            -1, &st, NULL) != SQLITE_OK)
         goto fail;
     sqlite3_bind_int(st, 1, limit);
+    sqlite3_bind_int64(st, 2, id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_object *o = json_object_new_object();
         if (!o || json_object_array_add(arr, o) != 0) {
@@ -976,4 +978,19 @@ fail:
     sqlite3_finalize(st);
     json_object_put(arr);
     return NULL;
+}
+
+json_object *history_runs(history_t *h, int limit, char *err, size_t errlen) {
+    return runs_query(h, 0, limit, err, errlen);
+}
+
+json_object *history_run(history_t *h, int64_t id, char *err, size_t errlen) {
+    if (err && errlen) err[0] = '\0';
+    if (id <= 0) return NULL;
+    json_object *arr = runs_query(h, id, 1, err, errlen);
+    json_object *o = arr && json_object_array_length(arr) == 1
+                         ? json_object_get(json_object_array_get_idx(arr, 0))
+                         : NULL;
+    json_object_put(arr);
+    return o;
 }

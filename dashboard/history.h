@@ -105,6 +105,10 @@ int history_run_delete(history_t *h, int64_t id, char *err, size_t errlen);
  * metrics}] (params and metrics parsed, null when absent). Caller owns it. */
 json_object *history_runs(history_t *h, int limit, char *err, size_t errlen);
 
+/* One run as history_runs() gives it; NULL with err "" when there is none.
+ * Caller owns it. */
+json_object *history_run(history_t *h, int64_t id, char *err, size_t errlen);
+
 /* A metric over time, bucketed by step_ms: {metric, worker, since, step,
  * points: [[ts, value], ...]}. metric is cpu, mem or rows (rows_per_s).
  * With worker NULL the cluster is summarised: cpu and mem averaged over

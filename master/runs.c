@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "dashboard/history.h"
+#include "dashboard/webguard.h"
 #include "master/master.h"
 
 #include <dirent.h>
@@ -398,12 +399,19 @@ void runs_finish(runs_t *rs, uint32_t id, int status, json_object *done) {
     /* the driver's job_done says done or failed; a job stopped after it (or
      * before it started) is failed whatever it said */
     json_object_object_add(done, "state", json_object_new_string(state));
-    if (status != EXIT_OK && !(json_object_object_get_ex(done, "error", &error) && error &&
-                               !json_object_is_type(error, json_type_null))) {
-        char why[64];
-        snprintf(why, sizeof why, "exit status %d", status);
-        json_object_object_add(done, "error", json_object_new_string(why));
+    /* the raw error goes to job.log; the history and run.json, which REST
+     * serves, get its public form (webguard.h: no file contents) */
+    char raw[1024] = "", text[WEBGUARD_REASON];
+    if (json_object_object_get_ex(done, "error", &error) && error &&
+        json_object_is_type(error, json_type_string)) {
+        snprintf(raw, sizeof raw, "%s", json_object_get_string(error));
+        json_object_object_add(done, "error", json_object_new_string(webguard_public_error(
+                                                  raw, text, sizeof text)));
+    } else if (status != EXIT_OK) {
+        json_object_object_add(done, "error", json_object_new_string(webguard_failed_reason(
+                                                  status, text, sizeof text)));
     }
+    error = NULL;
     json_object_object_get_ex(done, "error", &error);
     if (!json_object_object_get_ex(done, "duration_s", NULL))
         json_object_object_add(done, "duration_s",
@@ -415,10 +423,8 @@ void runs_finish(runs_t *rs, uint32_t id, int status, json_object *done) {
         log_warn("run %u: %s", id, err);
     if (rs->log) {
         if (status != EXIT_OK)
-            fprintf(rs->log, "run %u failed (exit status %d): %s\n", id, status,
-                    error && json_object_is_type(error, json_type_string)
-                        ? json_object_get_string(error)
-                        : "");
+            fprintf(rs->log, "run %u failed (exit status %d)%s%s\n", id, status, raw[0] ? ": " : "",
+                    raw);
         log_tee(NULL);
         fclose(rs->log);
         rs->log = NULL;
