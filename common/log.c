@@ -94,3 +94,25 @@ void log_every(int slot, log_level_t level, const char *fmt, ...) {
     vlog(level, suppressed, fmt, ap);
     va_end(ap);
 }
+
+void log_fail(const char *fmt, ...) {
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s\n", program_name, line);
+    pthread_mutex_lock(&tee_lock);
+    if (tee_file) {
+        char stamp[32];
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        fprintf(tee_file, "%s.%03ldZ %s error: %s\n", stamp, ts.tv_nsec / 1000000, program_name,
+                line);
+        fflush(tee_file);
+    }
+    pthread_mutex_unlock(&tee_lock);
+}

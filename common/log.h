@@ -33,6 +33,11 @@ void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(prin
  * line by line, until log_tee(NULL): a run's job.log. f stays the caller's. */
 void log_tee(FILE *f);
 
+/* A job's error line as the exit status contract has it: "PROGRAM: text" on
+ * stderr whatever the level (no time stamp), and a stamped error line in the
+ * tee. */
+void log_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Logs at most once per second for each distinct slot (0..LOG_SLOTS-1);
  * suppressed messages are counted and reported with the next one printed. */
 #define LOG_SLOTS 16
