@@ -193,7 +193,6 @@ int runs_new(runs_t *rs, const config_t *cfg, const master_opts_t *o, const char
         return -1;
     }
     *id = (uint32_t)n;
-    json_object_object_add(params, "run", json_object_new_int64(n));
     run_path(rs, *id, NULL, path, sizeof path);
     if (make_dirs(path) != 0) {
         log_warn("run %u: cannot create %s: %s", *id, path, strerror(errno));
