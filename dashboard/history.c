@@ -858,8 +858,8 @@ int64_t history_run_new(history_t *h, const char *mode, const char *data, const 
     sqlite3_bind_text(st, 4, state, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, ts);
     if (params)
-        sqlite3_bind_text(st, 6, json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN),
-                          -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN), -1,
+                          SQLITE_TRANSIENT);
     if (exec_one(h, st, err, errlen) != 0) goto fail;
     sqlite3_finalize(st);
     if (run(h, h->st[ST_COMMIT], err, errlen) != 0) {
@@ -877,8 +877,9 @@ int history_run_started(history_t *h, int64_t id, int64_t ts, char *err, size_t 
     sqlite3_stmt *st = NULL;
     int rc = -1;
     if (h->readonly) return errbuf_set(err, errlen, "history opened readonly");
-    if (sqlite3_prepare_v2(h->db, "UPDATE jobs SET state = 'running', started_ms = ?2 WHERE id = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(h->db,
+                           "UPDATE jobs SET state = 'running', started_ms = ?2 WHERE id = ?1", -1,
+                           &st, NULL) != SQLITE_OK) {
         errbuf_set(err, errlen, "history: %s", sqlite3_errmsg(h->db));
         goto out;
     }
@@ -899,9 +900,28 @@ int history_run_done(history_t *h, int64_t id, int64_t ts, json_object *done, ch
         sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
         return errbuf_set(err, errlen, "out of memory");
     }
-    json_object_object_foreach(done, key, val) json_object_object_add(d, key, json_object_get(val));
+    json_object_object_foreach(done, key, val) {
+        json_object_object_add(d, key, json_object_get(val));
+    }
     json_object_object_add(d, "job_id", json_object_new_int64(id));
-    int rc = apply_event(h, EV_JOB_DONE, ts, d, err, errlen);
+    /* the job's totals (its job_started), which the end's counts refer to */
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(h->db,
+                                "UPDATE jobs SET total_tasks = COALESCE(?2, total_tasks),"
+                                " rows_total = COALESCE(?3, rows_total),"
+                                " workers = COALESCE(?4, workers) WHERE id = ?1",
+                                -1, &st, NULL) == SQLITE_OK
+                 ? 0
+                 : errbuf_set(err, errlen, "history: %s", sqlite3_errmsg(h->db));
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, id);
+        bind_int(st, 2, field(d, "total_tasks"));
+        bind_int(st, 3, field(d, "rows_total"));
+        bind_int(st, 4, field(d, "workers"));
+        rc = exec_one(h, st, err, errlen);
+    }
+    sqlite3_finalize(st);
+    if (rc == 0) rc = apply_event(h, EV_JOB_DONE, ts, d, err, errlen);
     json_object_put(d);
     if (rc != 0 || run(h, h->st[ST_COMMIT], err, errlen) != 0) {
         sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
@@ -952,12 +972,11 @@ static json_object *runs_query(history_t *h, int64_t id, int limit, char *err, s
     sqlite3_stmt *st = NULL;
     json_object *arr = json_object_new_array();
     int rc;
-    if (!arr ||
-        sqlite3_prepare_v2(h->db,
-                           "SELECT id, mode, data, state, started_ms, ended_ms, duration_s,"
-                           " accuracy, error, workers, params, metrics FROM jobs"
-                           " WHERE ?2 <= 0 OR id = ?2 ORDER BY id DESC LIMIT ?1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (!arr || sqlite3_prepare_v2(h->db,
+                                   "SELECT id, mode, data, state, started_ms, ended_ms, duration_s,"
+                                   " accuracy, error, workers, params, metrics FROM jobs"
+                                   " WHERE ?2 <= 0 OR id = ?2 ORDER BY id DESC LIMIT ?1",
+                                   -1, &st, NULL) != SQLITE_OK)
         goto fail;
     sqlite3_bind_int(st, 1, limit);
     sqlite3_bind_int64(st, 2, id);

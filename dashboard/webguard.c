@@ -215,8 +215,8 @@ bool webguard_parse_id(const char *s, int64_t *id) {
 }
 
 bool webguard_run_file(const char *name) {
-    static const char *const names[] = {"params.json", "run.json",  "metrics.json",
-                                        "job.log",     "model.txt", "model.txt.schema.json",
+    static const char *const names[] = {"params.json",    "run.json",  "metrics.json",
+                                        "job.log",        "model.txt", "model.txt.schema.json",
                                         "submission.csv", "export.svm"};
     for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0) return true;

@@ -9,7 +9,8 @@
 
 struct events {
     void *pub;
-    json_object *last_done; /* the data of the last job_done published */
+    json_object *last_done;    /* the data of the last job_done published */
+    json_object *last_started; /* and of the last job_started */
 };
 
 events_t *events_new(void *zctx, const char *endpoint, char *err, size_t errlen) {
@@ -35,6 +36,7 @@ void events_destroy(events_t **evp) {
     if (!ev) return;
     if (ev->pub) zmq_close(ev->pub);
     json_object_put(ev->last_done);
+    json_object_put(ev->last_started);
     free(ev);
     *evp = NULL;
 }
@@ -45,9 +47,10 @@ void events_publish(events_t *ev, event_id_t id, json_object *data) {
         json_object_put(data);
         return;
     }
-    if (id == EV_JOB_DONE && data) {
-        json_object_put(ev->last_done);
-        ev->last_done = json_object_get(data);
+    if ((id == EV_JOB_DONE || id == EV_JOB_STARTED) && data) {
+        json_object **keep = id == EV_JOB_DONE ? &ev->last_done : &ev->last_started;
+        json_object_put(*keep);
+        *keep = json_object_get(data);
     }
     json_object *root = json_object_new_object();
     json_object_object_add(root, "event", json_object_new_string(name));
@@ -61,7 +64,15 @@ void events_publish(events_t *ev, event_id_t id, json_object *data) {
 }
 
 json_object *events_take_done(events_t *ev) {
-    json_object *d = ev ? ev->last_done : NULL;
-    if (ev) ev->last_done = NULL;
+    static const char *const totals[] = {"total_tasks", "rows_total", "workers"};
+    if (!ev) return NULL;
+    json_object *d = ev->last_done, *st = ev->last_started, *v;
+    ev->last_done = ev->last_started = NULL;
+    if (st && !d) d = json_object_new_object();
+    for (size_t i = 0; st && d && i < sizeof totals / sizeof totals[0]; i++)
+        if (!json_object_object_get_ex(d, totals[i], NULL) &&
+            json_object_object_get_ex(st, totals[i], &v))
+            json_object_object_add(d, totals[i], json_object_get(v));
+    json_object_put(st);
     return d;
 }

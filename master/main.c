@@ -256,8 +256,8 @@ static int run_command(services_t *sv, const master_opts_t *o, const config_t *c
     case CMD_EXPORT:
     case CMD_BENCH_DISPATCH:
         ctx.job_id = master_new_run(&ctx, cfg, o, "running");
-        status = master_run_job(&ctx, o->cmd == CMD_TEST    ? predict_run
-                                      : o->cmd == CMD_TRAIN ? train_run
+        status = master_run_job(&ctx, o->cmd == CMD_TEST     ? predict_run
+                                      : o->cmd == CMD_TRAIN  ? train_run
                                       : o->cmd == CMD_EXPORT ? export_run
                                                              : bench_driver);
         break;

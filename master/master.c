@@ -15,8 +15,9 @@ uint32_t master_new_run(master_ctx_t *ctx, const config_t *cfg, const master_opt
                         const char *state) {
     char err[512];
     uint32_t id;
-    if (ctx->runs && runs_new(ctx->runs, cfg, o, state, ctx->sched ? sched_live_workers(ctx->sched) : 0,
-                              &id, err, sizeof err) == 0)
+    if (ctx->runs &&
+        runs_new(ctx->runs, cfg, o, state, ctx->sched ? sched_live_workers(ctx->sched) : 0, &id,
+                 err, sizeof err) == 0)
         return id;
     if (ctx->runs) log_warn("this job is not kept as a run: %s", err);
     return master_next_job_id();

@@ -76,8 +76,8 @@ static int write_json(const char *path, json_object *o) {
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return -1;
     FILE *f = fopen(tmp, "w");
     if (!f) return -1;
-    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
+    const char *text =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
     int rc = fputs(text, f) < 0 || fputc('\n', f) == EOF ? -1 : 0;
     if (fclose(f) != 0) rc = -1;
     if (rc == 0) rc = rename(tmp, path);
@@ -141,11 +141,12 @@ static void write_run_json(const runs_t *rs, uint32_t id, const char *mode, cons
     json_object_object_add(o, "error", error ? json_object_get(error) : NULL);
     json_object_object_add(o, "started_ms", json_object_new_int64(started_ms));
     json_object_object_add(o, "ended_ms", ended_ms ? json_object_new_int64(ended_ms) : NULL);
-    json_object_object_add(o, "duration_s", ended_ms ? json_object_new_double(
-                                                           (double)(ended_ms - started_ms) / 1000)
-                                                     : NULL);
+    json_object_object_add(o, "duration_s",
+                           ended_ms ? json_object_new_double((double)(ended_ms - started_ms) / 1000)
+                                    : NULL);
     run_path(rs, id, "run.json", path, sizeof path);
-    if (write_json(path, o) != 0) log_warn("run %u: cannot write %s: %s", id, path, strerror(errno));
+    if (write_json(path, o) != 0)
+        log_warn("run %u: cannot write %s: %s", id, path, strerror(errno));
     json_object_put(o);
 }
 
@@ -182,7 +183,7 @@ int runs_new(runs_t *rs, const config_t *cfg, const master_opts_t *o, const char
              int workers, uint32_t *id, char *err, size_t errlen) {
     char path[PATH_MAX];
     json_object *params = runs_params(cfg, o, workers);
-    const char *data = o->cmd == CMD_TRAIN ? cfg->data.train
+    const char *data = o->cmd == CMD_TRAIN                          ? cfg->data.train
                        : o->cmd == CMD_TEST || o->cmd == CMD_EXPORT ? cfg->data.test
                                                                     : "";
     int64_t now = clock_wall_ms();
@@ -404,11 +405,12 @@ void runs_finish(runs_t *rs, uint32_t id, int status, json_object *done) {
     if (json_object_object_get_ex(done, "error", &error) && error &&
         json_object_is_type(error, json_type_string)) {
         snprintf(raw, sizeof raw, "%s", json_object_get_string(error));
-        json_object_object_add(done, "error", json_object_new_string(webguard_public_error(
-                                                  raw, text, sizeof text)));
+        json_object_object_add(
+            done, "error", json_object_new_string(webguard_public_error(raw, text, sizeof text)));
     } else if (status != EXIT_OK) {
-        json_object_object_add(done, "error", json_object_new_string(webguard_failed_reason(
-                                                  status, text, sizeof text)));
+        json_object_object_add(
+            done, "error",
+            json_object_new_string(webguard_failed_reason(status, text, sizeof text)));
     }
     error = NULL;
     json_object_object_get_ex(done, "error", &error);
@@ -492,7 +494,8 @@ int runs_list(const config_t *cfg, FILE *out, char *err, size_t errlen) {
             strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
         }
         const char *data = str_of(r, "data");
-        fprintf(out, "%-5.0f %-7s %-8s %-30s %-24s %-9s %s\n", id, str_of(r, "mode") ? str_of(r, "mode") : "-",
+        fprintf(out, "%-5.0f %-7s %-8s %-30s %-24s %-9s %s\n", id,
+                str_of(r, "mode") ? str_of(r, "mode") : "-",
                 str_of(r, "state") ? str_of(r, "state") : "-", data && data[0] ? data : "-",
                 metrics, dbuf, when);
     }

@@ -60,6 +60,8 @@ json "$R/1/metrics.json" "d['train_accuracy']" >/dev/null || fail "run 1 metrics
 master test1b test --no-dashboard --data t.svm --model "$R/1/model.txt" --out sub1b.csv ||
     fail "testing with the run folder's model"
 cmp -s sub1b.csv submission_test.csv || fail "the run folder's model predicts differently"
+[ "$(sqlite3 history.db "SELECT state, rows_total, rows_done, total_tasks = done_tasks FROM jobs WHERE id = 1")" = "done|2000|2000|1" ] ||
+    fail "history of run 1 without the dashboard: $(sqlite3 history.db 'SELECT * FROM jobs WHERE id = 1')"
 note "runs 1 and 2: complete folders"
 
 "$NC_BIN/master" runs --config config.json >runs.txt || fail "master runs"

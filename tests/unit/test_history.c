@@ -99,29 +99,29 @@ static void test_migration_from_v1(void **state) {
     assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
     /* the version-1 schema as shipped, with one row of data */
     assert_int_equal(
-        sqlite3_exec(
-            db,
-            "CREATE TABLE jobs(id INTEGER PRIMARY KEY, mode TEXT, data TEXT, state TEXT,"
-            " started_ms INTEGER, ended_ms INTEGER, duration_s REAL, total_tasks INTEGER,"
-            " done_tasks INTEGER, rows_total INTEGER, rows_done INTEGER, accuracy REAL,"
-            " model TEXT, submission TEXT, error TEXT);"
-            "CREATE TABLE tasks(job_id INTEGER, task_id INTEGER, shard INTEGER,"
-            " worker TEXT, attempt INTEGER, start_ms INTEGER, end_ms INTEGER,"
-            " rows INTEGER, result TEXT, error TEXT);"
-            "CREATE TABLE samples(ts INTEGER, worker TEXT, cpu REAL, mem REAL,"
-            " rows_per_s REAL, load REAL, state TEXT);"
-            "CREATE TABLE events(ts INTEGER, job_id INTEGER, name TEXT, data TEXT);"
-            "CREATE TABLE iterations(job_id INTEGER, class INTEGER, iter INTEGER,"
-            " f REAL, gnorm REAL, cg INTEGER, secs REAL);"
-            "INSERT INTO jobs(id, mode, state, accuracy, started_ms)"
-            " VALUES (1764000041, 'train', 'done', 0.9, 2000);"
-            "INSERT INTO jobs(id, mode, state, started_ms) VALUES (1764000007, 'test', 'done', 1000);"
-            "INSERT INTO tasks(job_id, task_id) VALUES (1764000041, 3);"
-            "INSERT INTO iterations(job_id, iter) VALUES (1764000041, 5);"
-            "INSERT INTO events(job_id, name) VALUES (1764000007, 'job_done');"
-            "INSERT INTO events(job_id, name) VALUES (NULL, 'worker_joined');"
-            "PRAGMA user_version = 1;",
-            NULL, NULL, NULL),
+        sqlite3_exec(db,
+                     "CREATE TABLE jobs(id INTEGER PRIMARY KEY, mode TEXT, data TEXT, state TEXT,"
+                     " started_ms INTEGER, ended_ms INTEGER, duration_s REAL, total_tasks INTEGER,"
+                     " done_tasks INTEGER, rows_total INTEGER, rows_done INTEGER, accuracy REAL,"
+                     " model TEXT, submission TEXT, error TEXT);"
+                     "CREATE TABLE tasks(job_id INTEGER, task_id INTEGER, shard INTEGER,"
+                     " worker TEXT, attempt INTEGER, start_ms INTEGER, end_ms INTEGER,"
+                     " rows INTEGER, result TEXT, error TEXT);"
+                     "CREATE TABLE samples(ts INTEGER, worker TEXT, cpu REAL, mem REAL,"
+                     " rows_per_s REAL, load REAL, state TEXT);"
+                     "CREATE TABLE events(ts INTEGER, job_id INTEGER, name TEXT, data TEXT);"
+                     "CREATE TABLE iterations(job_id INTEGER, class INTEGER, iter INTEGER,"
+                     " f REAL, gnorm REAL, cg INTEGER, secs REAL);"
+                     "INSERT INTO jobs(id, mode, state, accuracy, started_ms)"
+                     " VALUES (1764000041, 'train', 'done', 0.9, 2000);"
+                     "INSERT INTO jobs(id, mode, state, started_ms) VALUES (1764000007, 'test', "
+                     "'done', 1000);"
+                     "INSERT INTO tasks(job_id, task_id) VALUES (1764000041, 3);"
+                     "INSERT INTO iterations(job_id, iter) VALUES (1764000041, 5);"
+                     "INSERT INTO events(job_id, name) VALUES (1764000007, 'job_done');"
+                     "INSERT INTO events(job_id, name) VALUES (NULL, 'worker_joined');"
+                     "PRAGMA user_version = 1;",
+                     NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
 

@@ -13,9 +13,9 @@
 
 /* Newest first, as the history lists them. */
 static const runs_entry_t runs[] = {
-    {6, 10 * DAY, true},  /* running: never removed */
-    {5, 9 * DAY, false},  {4, 8 * DAY, false}, {3, 5 * DAY, false},
-    {2, 2 * DAY, true},   /* queued long ago: kept too */
+    {6, 10 * DAY, true}, /* running: never removed */
+    {5, 9 * DAY, false}, {4, 8 * DAY, false},
+    {3, 5 * DAY, false}, {2, 2 * DAY, true}, /* queued long ago: kept too */
     {1, 1 * DAY, false},
 };
 #define NRUNS (sizeof runs / sizeof runs[0])

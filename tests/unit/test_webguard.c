@@ -43,8 +43,8 @@ static const req_case_t with_token[] = {
     {"GET", "/api/jobs/x", "127.0.0.1:5051", NULL, NULL, NULL, false, 401, WG_ROUTE_NONE},
     {"GET", "/api/jobs/3/files/model.txt", "127.0.0.1:5051", NULL, NULL, NULL, false, 401,
      WG_ROUTE_JOB_FILE},
-    {"GET", "/api/jobs/3/files/../../netcompute.db", "127.0.0.1:5051", NULL, NULL, NULL, false,
-     401, WG_ROUTE_NONE},
+    {"GET", "/api/jobs/3/files/../../netcompute.db", "127.0.0.1:5051", NULL, NULL, NULL, false, 401,
+     WG_ROUTE_NONE},
     {"POST", "/api/jobs", "127.0.0.1:5051", NULL, NULL, "application/json", false, 401,
      WG_ROUTE_SUBMIT},
     /* wrong tokens */
@@ -190,9 +190,17 @@ static void test_run_files(void **state) {
     static const char *const ok[] = {"params.json",    "run.json",  "metrics.json",
                                      "job.log",        "model.txt", "model.txt.schema.json",
                                      "submission.csv", "export.svm"};
-    static const char *const bad[] = {"",         ".",          "..",          "../model.txt",
-                                      "/etc/passwd", "model.txt/", "Model.txt", "params.json.tmp",
-                                      "netcompute.db", "model.txt\n", NULL};
+    static const char *const bad[] = {"",
+                                      ".",
+                                      "..",
+                                      "../model.txt",
+                                      "/etc/passwd",
+                                      "model.txt/",
+                                      "Model.txt",
+                                      "params.json.tmp",
+                                      "netcompute.db",
+                                      "model.txt\n",
+                                      NULL};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         assert_true(webguard_run_file(ok[i]));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
