@@ -1013,3 +1013,32 @@ json_object *history_run(history_t *h, int64_t id, char *err, size_t errlen) {
     json_object_put(arr);
     return o;
 }
+
+json_object *history_runs_end_pending(history_t *h, int64_t ts, const char *reason, char *err,
+                                      size_t errlen) {
+    sqlite3_stmt *st = NULL;
+    json_object *ids = json_object_new_array();
+    if (!ids) {
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (h->readonly) goto fail;
+    if (sqlite3_prepare_v2(h->db,
+                           "UPDATE jobs SET state = 'failed', error = ?2, ended_ms = ?1"
+                           " WHERE state IN ('queued', 'running') RETURNING id",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, ts);
+    sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_object_array_add(ids, json_object_new_int64(sqlite3_column_int64(st, 0)));
+    if (rc != SQLITE_DONE) goto fail;
+    sqlite3_finalize(st);
+    return ids;
+fail:
+    errbuf_set(err, errlen, "history: %s", h->readonly ? "opened readonly" : sqlite3_errmsg(h->db));
+    sqlite3_finalize(st);
+    json_object_put(ids);
+    return NULL;
+}

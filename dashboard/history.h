@@ -97,6 +97,12 @@ int history_run_started(history_t *h, int64_t id, int64_t ts, char *err, size_t 
 int history_run_done(history_t *h, int64_t id, int64_t ts, json_object *done, char *err,
                      size_t errlen);
 
+/* Ends every run still queued or running (a master stopped before it ended
+ * them): state failed, error reason, ended at ts. Returns the array of their
+ * ids (caller owns), or NULL. */
+json_object *history_runs_end_pending(history_t *h, int64_t ts, const char *reason, char *err,
+                                      size_t errlen);
+
 /* Deletes run id's rows from jobs, tasks, events and iterations. 0 or -1. */
 int history_run_delete(history_t *h, int64_t id, char *err, size_t errlen);
 

@@ -164,6 +164,32 @@ runs_t *runs_open(const config_t *cfg, char *err, size_t errlen) {
         free(rs);
         return NULL;
     }
+    /* runs a stopped master left queued or running end now, as the
+     * dashboard ends them (same reason), whether or not it is on */
+    static const char reason[] = "interrupted: the master stopped before the job ended";
+    char why[256];
+    json_object *ended = history_runs_end_pending(rs->h, clock_wall_ms(), reason, why, sizeof why);
+    if (!ended) log_warn("runs: %s", why);
+    for (size_t i = 0; ended && i < json_object_array_length(ended); i++) {
+        uint32_t id = (uint32_t)json_object_get_int64(json_object_array_get_idx(ended, i));
+        char path[PATH_MAX];
+        run_path(rs, id, "run.json", path, sizeof path);
+        json_object *run = json_object_from_file(path), *v;
+        if (!run) continue; /* no folder (an older master's job) */
+        int64_t started =
+            json_object_object_get_ex(run, "started_ms", &v) ? json_object_get_int64(v) : 0;
+        int64_t now = clock_wall_ms();
+        json_object_object_add(run, "state", json_object_new_string("failed"));
+        json_object_object_add(run, "error", json_object_new_string(reason));
+        json_object_object_add(run, "ended_ms", json_object_new_int64(now));
+        json_object_object_add(run, "duration_s",
+                               json_object_new_double((double)(now - started) / 1000));
+        if (write_json(path, run) != 0)
+            log_warn("run %u: cannot write %s: %s", id, path, strerror(errno));
+        json_object_put(run);
+        log_info("run %u: %s", id, reason);
+    }
+    json_object_put(ended);
     return rs;
 }
 

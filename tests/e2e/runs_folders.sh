@@ -130,4 +130,22 @@ grep -q "run 4 removed" age.log || fail "retention is not logged"
 "$NC_BIN/master" runs --config config.json | awk 'NR > 1 { print $1 }' | tr '\n' ' ' >ids.txt
 [ "$(cat ids.txt)" = "7 6 5 " ] || fail "master runs after retention: $(cat ids.txt)"
 note "retention: runs.keep and runs.max_age_days"
+
+# ---------------------------------------------------------------- 6
+# a run left running by a master killed with -9 ends failed at the next start
+"$NC_BIN/master" train --config config.json --no-dashboard --data d.svm --min-workers 5 \
+    >killed.out 2>killed.log &
+KPID=$!
+NC_PIDS+=($KPID)
+wait_for test -s "$R/8/run.json" && wait_for log_has "$R/8/job.log" "waiting for 5 worker" ||
+    fail "run 8 did not start"
+[ "$(json "$R/8/run.json" "d['state']")" = running ] || fail "run 8 is not running"
+kill -9 $KPID; wait $KPID 2>/dev/null
+master after test --no-dashboard --data t.svm || fail "the job after a killed master"
+[ "$(json "$R/8/run.json" "d['state'], d['error']")" = \
+  "('failed', 'interrupted: the master stopped before the job ended')" ] ||
+    fail "run 8 after its master was killed: $(cat "$R/8/run.json")"
+[ "$(sqlite3 history.db "SELECT state FROM jobs WHERE id = 8")" = failed ] || fail "history: run 8"
+[ "$(json "$R/9/run.json" "d['state']")" = done ] || fail "run 9"
+note "a killed master's run ends failed at the next start"
 exit 0
