@@ -886,6 +886,8 @@ int history_run_started(history_t *h, int64_t id, int64_t ts, char *err, size_t 
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, ts);
     rc = exec_one(h, st, err, errlen);
+    if (rc == 0 && sqlite3_changes(h->db) == 0)
+        rc = errbuf_set(err, errlen, "history: no run %lld", (long long)id);
 out:
     sqlite3_finalize(st);
     return rc;

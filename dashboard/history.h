@@ -89,7 +89,8 @@ json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen);
 int64_t history_run_new(history_t *h, const char *mode, const char *data, const char *state,
                         json_object *params, int64_t ts, char *err, size_t errlen);
 
-/* A queued run starts: state running, started_ms ts. 0 or -1. */
+/* A queued run starts: state running, started_ms ts. 0, or -1 (also when
+ * there is no run id). */
 int history_run_started(history_t *h, int64_t id, int64_t ts, char *err, size_t errlen);
 
 /* Ends run id with done, the fields of a job_done event (state, duration_s,

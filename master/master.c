@@ -24,11 +24,8 @@ uint32_t master_new_run(master_ctx_t *ctx, const config_t *cfg, const master_opt
 }
 
 int master_run_job(master_ctx_t *ctx, int (*driver)(master_ctx_t *)) {
-    bool run = ctx->runs != NULL;
-    if (run) {
-        json_object_put(events_take_done(ctx->ev)); /* an earlier job's */
-        runs_start(ctx->runs, ctx->job_id, ctx->cfg, ctx->opts->cmd);
-    }
+    json_object_put(events_take_done(ctx->ev)); /* an earlier job's */
+    bool run = ctx->runs && runs_start(ctx->runs, ctx->job_id, ctx->cfg, ctx->opts->cmd) == 0;
     int status = driver(ctx);
     if (*ctx->stop && status != EXIT_OK) status = 128 + *ctx->stop;
     if (run) runs_finish(ctx->runs, ctx->job_id, status, events_take_done(ctx->ev));

@@ -233,14 +233,17 @@ int runs_new(runs_t *rs, const config_t *cfg, const master_opts_t *o, const char
     return 0;
 }
 
-void runs_start(runs_t *rs, uint32_t id, const config_t *cfg, cli_cmd_t cmd) {
+int runs_start(runs_t *rs, uint32_t id, const config_t *cfg, cli_cmd_t cmd) {
     char path[PATH_MAX], err[512];
+    int64_t now = clock_wall_ms();
+    if (history_run_started(rs->h, id, now, err, sizeof err) != 0) {
+        log_warn("job %u is not kept as a run: %s", id, err);
+        return -1;
+    }
     rs->id = id;
     rs->cfg = cfg;
     rs->cmd = cmd;
-    rs->started_ms = clock_wall_ms();
-    if (history_run_started(rs->h, id, rs->started_ms, err, sizeof err) != 0)
-        log_warn("run %u: %s", id, err);
+    rs->started_ms = now;
     write_run_json(rs, id, mode_name(cmd), "running", -1, rs->started_ms, 0, NULL);
     run_path(rs, id, "job.log", path, sizeof path);
     rs->log = fopen(path, "a");
@@ -250,6 +253,7 @@ void runs_start(runs_t *rs, uint32_t id, const config_t *cfg, cli_cmd_t cmd) {
         log_tee(rs->log);
     run_path(rs, id, NULL, path, sizeof path);
     log_info("run %u: %s", id, path);
+    return 0;
 }
 
 /* Copies src into dst (a hard link when possible), through DST.tmp. */
@@ -319,6 +323,9 @@ static void keep_outputs(runs_t *rs) {
         if (strcmp(files[i].src, "-") == 0 || stat(files[i].src, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
         run_path(rs, rs->id, files[i].name, dst, sizeof dst);
+        struct stat ds;
+        if (stat(dst, &ds) == 0 && ds.st_dev == st.st_dev && ds.st_ino == st.st_ino)
+            continue; /* the job wrote it in its own folder */
         if (copy_file(files[i].src, dst) != 0)
             log_warn("run %u: cannot keep %s as %s: %s", rs->id, files[i].src, dst,
                      strerror(errno));

@@ -52,8 +52,9 @@ int runs_new(runs_t *rs, const config_t *cfg, const master_opts_t *o, const char
 
 /* Run id starts now, a job of cfg (borrowed until runs_finish) and mode
  * cmd: state running (history and run.json) and its job.log receives the
- * master's log lines (log_tee) until runs_finish(). */
-void runs_start(runs_t *rs, uint32_t id, const config_t *cfg, cli_cmd_t cmd);
+ * master's log lines (log_tee) until runs_finish(). -1 (nothing done, no
+ * runs_finish() to call) when id is not a run of the history. */
+int runs_start(runs_t *rs, uint32_t id, const config_t *cfg, cli_cmd_t cmd);
 
 /* Run id ended with exit status status; done is the job's job_done data
  * (taken over, may be NULL when the job failed before it started). Writes

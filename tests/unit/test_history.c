@@ -378,6 +378,7 @@ static void test_run_ids(void **state) {
     json_object *done = J("{\"state\":\"done\",\"duration_s\":1.5,\"accuracy\":0.75,"
                           "\"metrics\":{\"accuracy\":0.75,\"macro_f1\":0.5},\"error\":null}");
     assert_int_equal(history_run_started(h, 2, 2500, err, sizeof err), 0);
+    assert_int_equal(history_run_started(h, 99, 2500, err, sizeof err), -1); /* not a run */
     assert_int_equal(history_run_done(h, 2, 2600, done, err, sizeof err), 0);
     json_object *r = history_run(h, 2, err, sizeof err), *v, *m;
     assert_non_null(r);
