@@ -3,6 +3,7 @@
 #include "common/clock.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -18,6 +19,7 @@ static const char *level_names[] = {"debug", "info", "warn", "error", "silent"};
 /* The current job's log file (log_tee), written beside stderr under its lock. */
 static pthread_mutex_t tee_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *tee_file;
+static atomic_bool tee_on; /* tee_file != NULL, read without the lock on every call */
 
 void log_init(const char *program, log_level_t level) {
     program_name = program;
@@ -55,15 +57,14 @@ static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap
  * lines even under -q. */
 static log_level_t floor_level(void) {
     log_level_t f = current_level;
-    pthread_mutex_lock(&tee_lock);
-    if (tee_file && f > LOG_INFO) f = LOG_INFO;
-    pthread_mutex_unlock(&tee_lock);
+    if (atomic_load_explicit(&tee_on, memory_order_relaxed) && f > LOG_INFO) f = LOG_INFO;
     return f;
 }
 
 void log_tee(FILE *f) {
     pthread_mutex_lock(&tee_lock);
     tee_file = f;
+    atomic_store(&tee_on, f != NULL);
     pthread_mutex_unlock(&tee_lock);
 }
 
