@@ -332,19 +332,21 @@ static void keep_outputs(runs_t *rs) {
     }
 }
 
-/* metrics.json: a test job's metrics, or a training job's accuracies. */
+/* metrics.json: the job's metrics (common/metrics.h) when it reports them,
+ * else a training job's accuracy; a training job's cv_accuracy beside. */
 static void write_metrics(runs_t *rs, json_object *done) {
     char path[PATH_MAX];
     json_object *m = NULL, *v;
-    if (json_object_object_get_ex(done, "metrics", &v) && json_object_is_type(v, json_type_object))
-        m = json_object_get(v);
-    else if (rs->cmd == CMD_TRAIN && json_object_object_get_ex(done, "accuracy", &v) &&
-             !json_object_is_type(v, json_type_null)) {
+    if (json_object_object_get_ex(done, "metrics", &v) &&
+        json_object_is_type(v, json_type_object)) {
+        if (json_object_deep_copy(v, &m, NULL) != 0) m = NULL;
+    } else if (rs->cmd == CMD_TRAIN && json_object_object_get_ex(done, "accuracy", &v) &&
+               !json_object_is_type(v, json_type_null)) {
         m = json_object_new_object();
-        json_object_object_add(m, "train_accuracy", json_object_get(v));
-        if (json_object_object_get_ex(done, "cv_accuracy", &v))
-            json_object_object_add(m, "cv_accuracy", json_object_get(v));
+        if (m) json_object_object_add(m, "train_accuracy", json_object_get(v));
     }
+    if (m && rs->cmd == CMD_TRAIN && json_object_object_get_ex(done, "cv_accuracy", &v))
+        json_object_object_add(m, "cv_accuracy", json_object_get(v));
     if (!m) return;
     run_path(rs, rs->id, "metrics.json", path, sizeof path);
     if (write_json(path, m) != 0)

@@ -94,7 +94,7 @@ assert d['params']['mode'] == ['train', 'test'], d['params']['mode']
 assert d['params']['C'] == [4.0, None], d['params']['C']
 acc = d['metrics']['accuracy']
 assert len(acc) == 2 and all(0 < a <= 1 for a in acc), acc
-assert d['metrics']['macro_f1'][0] is None and d['metrics']['macro_f1'][1] > 0
+assert d['metrics']['macro_f1'][1] > 0  # the test run's (a training run may have one too)
 " "$c" || fail "compare answer: ${c:0:400}"
 expect 401 "$(req "/api/jobs?compare=1,2")" "compare without the token"
 expect 400 "$(req "/api/jobs?compare=1,x" "${AUTH[@]}")" "compare=1,x"
