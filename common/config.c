@@ -64,6 +64,9 @@ static const field_t fields[] = {
     FIELD(cluster, task_timeout_s, F_INT),
     FIELD(history, db, F_STR),
     FIELD(history, retention_days, F_INT),
+    FIELD(runs, dir, F_STR),
+    FIELD(runs, keep, F_INT),
+    FIELD(runs, max_age_days, F_INT),
     FIELD(security, curve, F_BOOL),
     FIELD(security, secret_key_file, F_STR),
     FIELD(security, master_public_key, F_STR),
@@ -119,6 +122,7 @@ void config_defaults(config_t *c) {
     c->cluster.task_timeout_s = 3600;
     set_str(c->history.db, sizeof c->history.db, "Data/netcompute.db");
     c->history.retention_days = 7;
+    set_str(c->runs.dir, sizeof c->runs.dir, "Data/runs");
     set_str(c->worker.when, sizeof c->worker.when, "always");
     c->worker.idle_minutes = 10;
     c->worker.max_load = 0.3;
@@ -558,6 +562,8 @@ static int check_numbers(const config_t *c, char *err, size_t errlen) {
         {"cluster.max_msg_mb", c->cluster.max_msg_mb, 1, 4096},
         {"cluster.task_timeout_s", c->cluster.task_timeout_s, 1, 604800},
         {"history.retention_days", c->history.retention_days, 0, 36500},
+        {"runs.keep", c->runs.keep, 0, 100000000},
+        {"runs.max_age_days", c->runs.max_age_days, 0, 36500},
         {"model.rounds", c->model.rounds, 1, 1000},
         {"worker.idle_minutes", c->worker.idle_minutes, 0, 100000},
         {"worker.max_cpu", c->worker.max_cpu, 0, 100},

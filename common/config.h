@@ -85,6 +85,11 @@ typedef struct config {
         int retention_days;
     } history;
     struct {
+        char dir[CONFIG_PATH]; /* one folder per run: DIR/ID/ */
+        int keep;              /* runs kept, newest first; 0 = all */
+        int max_age_days;      /* runs older than this are removed; 0 = forever */
+    } runs;
+    struct {
         bool curve;
         char secret_key_file[CONFIG_PATH];
         char master_public_key[CONFIG_PATH];

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -14,6 +15,11 @@ static int64_t every_last_ms[LOG_SLOTS];
 static long every_suppressed[LOG_SLOTS];
 
 static const char *level_names[] = {"debug", "info", "warn", "error", "silent"};
+
+/* The current job's log file (log_tee), written beside stderr under its lock. */
+static pthread_mutex_t tee_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *tee_file;
+static atomic_bool tee_on; /* tee_file != NULL, read without the lock on every call */
 
 void log_init(const char *program, log_level_t level) {
     program_name = program;
@@ -33,16 +39,37 @@ static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     vsnprintf(line, sizeof line, fmt, ap);
-    if (suppressed > 0)
-        fprintf(stderr, "%s.%03ldZ %s %s: %s (and %ld more like it)\n", stamp, ts.tv_nsec / 1000000,
-                program_name, level_names[level], line, suppressed);
-    else
-        fprintf(stderr, "%s.%03ldZ %s %s: %s\n", stamp, ts.tv_nsec / 1000000, program_name,
-                level_names[level], line);
+    char more[48] = "";
+    if (suppressed > 0) snprintf(more, sizeof more, " (and %ld more like it)", suppressed);
+    if (level >= current_level)
+        fprintf(stderr, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
+                level_names[level], line, more);
+    pthread_mutex_lock(&tee_lock);
+    if (tee_file) {
+        fprintf(tee_file, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
+                level_names[level], line, more);
+        fflush(tee_file);
+    }
+    pthread_mutex_unlock(&tee_lock);
+}
+
+/* The level below which nothing is written anywhere: the tee keeps info
+ * lines even under -q. */
+static log_level_t floor_level(void) {
+    log_level_t f = current_level;
+    if (atomic_load_explicit(&tee_on, memory_order_relaxed) && f > LOG_INFO) f = LOG_INFO;
+    return f;
+}
+
+void log_tee(FILE *f) {
+    pthread_mutex_lock(&tee_lock);
+    tee_file = f;
+    atomic_store(&tee_on, f != NULL);
+    pthread_mutex_unlock(&tee_lock);
 }
 
 void log_msg(log_level_t level, const char *fmt, ...) {
-    if (level < current_level) return;
+    if (level < floor_level()) return;
     va_list ap;
     va_start(ap, fmt);
     vlog(level, 0, fmt, ap);
@@ -50,7 +77,7 @@ void log_msg(log_level_t level, const char *fmt, ...) {
 }
 
 void log_every(int slot, log_level_t level, const char *fmt, ...) {
-    if (level < current_level || slot < 0 || slot >= LOG_SLOTS) return;
+    if (level < floor_level() || slot < 0 || slot >= LOG_SLOTS) return;
     int64_t now = clock_now_ms();
     long suppressed;
     pthread_mutex_lock(&every_lock);
@@ -67,4 +94,26 @@ void log_every(int slot, log_level_t level, const char *fmt, ...) {
     va_start(ap, fmt);
     vlog(level, suppressed, fmt, ap);
     va_end(ap);
+}
+
+void log_fail(const char *fmt, ...) {
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s\n", program_name, line);
+    pthread_mutex_lock(&tee_lock);
+    if (tee_file) {
+        char stamp[32];
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        fprintf(tee_file, "%s.%03ldZ %s error: %s\n", stamp, ts.tv_nsec / 1000000, program_name,
+                line);
+        fflush(tee_file);
+    }
+    pthread_mutex_unlock(&tee_lock);
 }

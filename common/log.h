@@ -9,6 +9,7 @@
 #define NC_LOG_H
 
 #include <stdarg.h>
+#include <stdio.h>
 
 typedef enum {
     LOG_DEBUG = 0,
@@ -27,6 +28,15 @@ void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(prin
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+/* Also writes every line from info up (whatever the level) to f, flushed
+ * line by line, until log_tee(NULL): a run's job.log. f stays the caller's. */
+void log_tee(FILE *f);
+
+/* A job's error line as the exit status contract has it: "PROGRAM: text" on
+ * stderr whatever the level (no time stamp), and a stamped error line in the
+ * tee. */
+void log_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Logs at most once per second for each distinct slot (0..LOG_SLOTS-1);
  * suppressed messages are counted and reported with the next one printed. */

@@ -109,6 +109,24 @@ static const char *const migrations[HISTORY_SCHEMA_VERSION] = {
     "CREATE INDEX IF NOT EXISTS events_job_ts ON events(job_id, ts);",
     /* 2 -> 3: a job's metrics (common/metrics.h), JSON text */
     "ALTER TABLE jobs ADD COLUMN metrics TEXT;",
+    /* 3 -> 4: runs. A job's id becomes its run id, 1, 2, ... in the order the
+     * jobs started (they were Unix times); its effective options as JSON; the
+     * counter that hands out the next id (never reused, even once the newest
+     * runs are deleted). */
+    "ALTER TABLE jobs ADD COLUMN params TEXT;"
+    "CREATE TEMP TABLE run_ids AS SELECT id AS old,"
+    " ROW_NUMBER() OVER (ORDER BY started_ms, id) AS new FROM jobs;"
+    "UPDATE jobs SET id = -(SELECT new FROM run_ids WHERE old = jobs.id);"
+    "UPDATE jobs SET id = -id;"
+    "UPDATE tasks SET job_id = (SELECT new FROM run_ids WHERE old = tasks.job_id)"
+    " WHERE job_id IN (SELECT old FROM run_ids);"
+    "UPDATE events SET job_id = (SELECT new FROM run_ids WHERE old = events.job_id)"
+    " WHERE job_id IN (SELECT old FROM run_ids);"
+    "UPDATE iterations SET job_id = (SELECT new FROM run_ids WHERE old = iterations.job_id)"
+    " WHERE job_id IN (SELECT old FROM run_ids);"
+    "DROP TABLE run_ids;"
+    "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER);"
+    "INSERT OR REPLACE INTO counters VALUES ('run', (SELECT COALESCE(MAX(id), 0) FROM jobs));",
 };
 
 /* mkdir -p of the directory part of path */
@@ -151,10 +169,19 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen) {
         char sql[64];
         /* user_version cannot be bound; v is our own integer */
         snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) goto fail;
+        /* another connection (the dashboard's, a second master) may have
+         * migrated while we waited for the lock */
+        int now = user_version(db);
+        if (now > v) {
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+            v = now - 1;
+            continue;
+        }
+        if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        fail:
             errbuf_set(err, errlen, "%s: migrating history schema %d -> %d: %s", path, v, v + 1,
                        msg ? msg : sqlite3_errmsg(db));
             sqlite3_free(msg);
@@ -636,6 +663,22 @@ static json_object *job_metrics(history_t *h, int64_t id, char *err, size_t errl
     return o;
 }
 
+/* The job's params column (its effective options), parsed as job_metrics(). */
+static json_object *job_params(history_t *h, int64_t id, char *err, size_t errlen) {
+    sqlite3_stmt *st = NULL;
+    json_object *o = NULL;
+    if (sqlite3_prepare_v2(h->db, "SELECT params FROM jobs WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        errbuf_set(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
+        return NULL;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+        o = json_tokener_parse((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return o;
+}
+
 json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen) {
     static const char *const iter_keys[] = {"class", "iter", "f", "gnorm", "cg", "secs"};
     static const char *const task_keys[] = {"task_id",  "shard",  "worker", "attempt",
@@ -686,6 +729,8 @@ json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen) {
     json_object_object_add(job, "events", part);
     if (!(part = job_metrics(h, id, err, errlen)) && err && err[0]) goto fail;
     json_object_object_add(job, "metrics", part);
+    if (!(part = job_params(h, id, err, errlen)) && err && err[0]) goto fail;
+    json_object_object_add(job, "params", part);
     goto out;
 fail:
     json_object_put(job);
@@ -765,5 +810,237 @@ fail:
     sqlite3_finalize(st);
     json_object_put(points);
     json_object_put(res);
+    return NULL;
+}
+
+/* ---------- runs ---------- */
+
+/* Runs sql (no rows) with its parameters bound by the caller's binder. */
+static int exec_one(history_t *h, sqlite3_stmt *st, char *err, size_t errlen) {
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return errbuf_set(err, errlen, "history: %s", sqlite3_errmsg(h->db));
+    return 0;
+}
+
+int64_t history_run_new(history_t *h, const char *mode, const char *data, const char *state,
+                        json_object *params, int64_t ts, char *err, size_t errlen) {
+    sqlite3_stmt *st = NULL;
+    int64_t id = -1;
+    if (h->readonly) return errbuf_set(err, errlen, "history opened readonly");
+    if (run(h, h->st[ST_BEGIN], err, errlen) != 0) return -1;
+    /* the counter, but never below a row that is there (a file written by
+     * hand or by an older master that kept its counter elsewhere) */
+    if (sqlite3_prepare_v2(h->db,
+                           "INSERT INTO counters(name, value) VALUES ('run',"
+                           " (SELECT COALESCE(MAX(id), 0) FROM jobs) + 1)"
+                           " ON CONFLICT(name) DO UPDATE SET value ="
+                           " MAX(value, (SELECT COALESCE(MAX(id), 0) FROM jobs)) + 1"
+                           " RETURNING value",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        errbuf_set(err, errlen, "history: new run id: %s", sqlite3_errmsg(h->db));
+        goto fail;
+    }
+    id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(h->db,
+                           "INSERT INTO jobs(id, mode, data, state, started_ms, params)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        errbuf_set(err, errlen, "history: %s", sqlite3_errmsg(h->db));
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, mode, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, data, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, state, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, ts);
+    if (params)
+        sqlite3_bind_text(st, 6, json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN), -1,
+                          SQLITE_TRANSIENT);
+    if (exec_one(h, st, err, errlen) != 0) goto fail;
+    sqlite3_finalize(st);
+    if (run(h, h->st[ST_COMMIT], err, errlen) != 0) {
+        sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return id;
+fail:
+    sqlite3_finalize(st);
+    sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+int history_run_started(history_t *h, int64_t id, int64_t ts, char *err, size_t errlen) {
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (h->readonly) return errbuf_set(err, errlen, "history opened readonly");
+    if (sqlite3_prepare_v2(h->db,
+                           "UPDATE jobs SET state = 'running', started_ms = ?2 WHERE id = ?1", -1,
+                           &st, NULL) != SQLITE_OK) {
+        errbuf_set(err, errlen, "history: %s", sqlite3_errmsg(h->db));
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, ts);
+    rc = exec_one(h, st, err, errlen);
+    if (rc == 0 && sqlite3_changes(h->db) == 0)
+        rc = errbuf_set(err, errlen, "history: no run %lld", (long long)id);
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int history_run_done(history_t *h, int64_t id, int64_t ts, json_object *done, char *err,
+                     size_t errlen) {
+    if (h->readonly) return errbuf_set(err, errlen, "history opened readonly");
+    if (run(h, h->st[ST_BEGIN], err, errlen) != 0) return -1;
+    json_object *d = json_object_new_object();
+    if (!d) {
+        sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+        return errbuf_set(err, errlen, "out of memory");
+    }
+    json_object_object_foreach(done, key, val) {
+        json_object_object_add(d, key, json_object_get(val));
+    }
+    json_object_object_add(d, "job_id", json_object_new_int64(id));
+    /* the job's totals (its job_started), which the end's counts refer to */
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(h->db,
+                                "UPDATE jobs SET total_tasks = COALESCE(?2, total_tasks),"
+                                " rows_total = COALESCE(?3, rows_total),"
+                                " workers = COALESCE(?4, workers) WHERE id = ?1",
+                                -1, &st, NULL) == SQLITE_OK
+                 ? 0
+                 : errbuf_set(err, errlen, "history: %s", sqlite3_errmsg(h->db));
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, id);
+        bind_int(st, 2, field(d, "total_tasks"));
+        bind_int(st, 3, field(d, "rows_total"));
+        bind_int(st, 4, field(d, "workers"));
+        rc = exec_one(h, st, err, errlen);
+    }
+    sqlite3_finalize(st);
+    if (rc == 0) rc = apply_event(h, EV_JOB_DONE, ts, d, err, errlen);
+    json_object_put(d);
+    if (rc != 0 || run(h, h->st[ST_COMMIT], err, errlen) != 0) {
+        sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int history_run_delete(history_t *h, int64_t id, char *err, size_t errlen) {
+    static const char *const sql[] = {
+        "DELETE FROM jobs WHERE id = ?1", "DELETE FROM tasks WHERE job_id = ?1",
+        "DELETE FROM events WHERE job_id = ?1", "DELETE FROM iterations WHERE job_id = ?1"};
+    if (h->readonly) return errbuf_set(err, errlen, "history opened readonly");
+    if (run(h, h->st[ST_BEGIN], err, errlen) != 0) return -1;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(h->db, sql[i], -1, &st, NULL) == SQLITE_OK ? 0 : -1;
+        if (rc == 0) {
+            sqlite3_bind_int64(st, 1, id);
+            rc = exec_one(h, st, err, errlen);
+        } else {
+            errbuf_set(err, errlen, "history: %s", sqlite3_errmsg(h->db));
+        }
+        sqlite3_finalize(st);
+        if (rc != 0) {
+            sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    if (run(h, h->st[ST_COMMIT], err, errlen) != 0) {
+        sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* A JSON text column parsed; NULL for SQL NULL or text that is not JSON. */
+static json_object *col_parsed(sqlite3_stmt *st, int i) {
+    if (sqlite3_column_type(st, i) != SQLITE_TEXT) return NULL;
+    return json_tokener_parse((const char *)sqlite3_column_text(st, i));
+}
+
+/* The runs, newest first (limit of them), or run id alone when id > 0. */
+static json_object *runs_query(history_t *h, int64_t id, int limit, char *err, size_t errlen) {
+    static const char *const keys[] = {"id",         "mode",     "data",       "state",
+                                       "started_ms", "ended_ms", "duration_s", "accuracy",
+                                       "error",      "workers",  "params",     "metrics"};
+    sqlite3_stmt *st = NULL;
+    json_object *arr = json_object_new_array();
+    int rc;
+    if (!arr || sqlite3_prepare_v2(h->db,
+                                   "SELECT id, mode, data, state, started_ms, ended_ms, duration_s,"
+                                   " accuracy, error, workers, params, metrics FROM jobs"
+                                   " WHERE ?2 <= 0 OR id = ?2 ORDER BY id DESC LIMIT ?1",
+                                   -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int(st, 1, limit);
+    sqlite3_bind_int64(st, 2, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_object *o = json_object_new_object();
+        if (!o || json_object_array_add(arr, o) != 0) {
+            json_object_put(o);
+            goto fail;
+        }
+        for (int i = 0; i < (int)(sizeof keys / sizeof keys[0]); i++)
+            json_object_object_add(o, keys[i], i >= 10 ? col_parsed(st, i) : col_json(st, i));
+    }
+    if (rc != SQLITE_DONE) goto fail;
+    sqlite3_finalize(st);
+    return arr;
+fail:
+    errbuf_set(err, errlen, "history runs: %s", h ? sqlite3_errmsg(h->db) : "out of memory");
+    sqlite3_finalize(st);
+    json_object_put(arr);
+    return NULL;
+}
+
+json_object *history_runs(history_t *h, int limit, char *err, size_t errlen) {
+    return runs_query(h, 0, limit, err, errlen);
+}
+
+json_object *history_run(history_t *h, int64_t id, char *err, size_t errlen) {
+    if (err && errlen) err[0] = '\0';
+    if (id <= 0) return NULL;
+    json_object *arr = runs_query(h, id, 1, err, errlen);
+    json_object *o = arr && json_object_array_length(arr) == 1
+                         ? json_object_get(json_object_array_get_idx(arr, 0))
+                         : NULL;
+    json_object_put(arr);
+    return o;
+}
+
+json_object *history_runs_end_pending(history_t *h, int64_t ts, const char *reason, char *err,
+                                      size_t errlen) {
+    sqlite3_stmt *st = NULL;
+    json_object *ids = json_object_new_array();
+    if (!ids) {
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (h->readonly) goto fail;
+    if (sqlite3_prepare_v2(h->db,
+                           "UPDATE jobs SET state = 'failed', error = ?2, ended_ms = ?1"
+                           " WHERE state IN ('queued', 'running') RETURNING id",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, ts);
+    sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_object_array_add(ids, json_object_new_int64(sqlite3_column_int64(st, 0)));
+    if (rc != SQLITE_DONE) goto fail;
+    sqlite3_finalize(st);
+    return ids;
+fail:
+    errbuf_set(err, errlen, "history: %s", h->readonly ? "opened readonly" : sqlite3_errmsg(h->db));
+    sqlite3_finalize(st);
+    json_object_put(ids);
     return NULL;
 }

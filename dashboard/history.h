@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HISTORY_SCHEMA_VERSION 3
+#define HISTORY_SCHEMA_VERSION 4
 
 typedef struct history history_t;
 
@@ -76,6 +76,45 @@ json_object *history_jobs(history_t *h, int limit, char *err, size_t errlen);
  * failed [{task_id, worker, attempt, error, ts}] and events [{ts, event,
  * data}]. NULL with err "" when there is no such job. Caller owns it. */
 json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen);
+
+/* Runs. Every job is a run: its id (1, 2, 3, ... per database, never
+ * reused: a counter table, kept at least as high as the largest id there)
+ * is the job's id everywhere (events, jobs, tasks). The master writes its
+ * runs itself, whether the dashboard is on or not; the dashboard's events
+ * then update the same row. */
+
+/* Allocates the next run id and inserts its row (mode, data, state "queued"
+ * or "running", started at ts, params: the effective options, borrowed, may
+ * be NULL), in one transaction. Returns the id, or -1. */
+int64_t history_run_new(history_t *h, const char *mode, const char *data, const char *state,
+                        json_object *params, int64_t ts, char *err, size_t errlen);
+
+/* A queued run starts: state running, started_ms ts. 0, or -1 (also when
+ * there is no run id). */
+int history_run_started(history_t *h, int64_t id, int64_t ts, char *err, size_t errlen);
+
+/* Ends run id with done, the fields of a job_done event (state, duration_s,
+ * accuracy, outputs, error, metrics; borrowed), written at once. 0 or -1. */
+int history_run_done(history_t *h, int64_t id, int64_t ts, json_object *done, char *err,
+                     size_t errlen);
+
+/* Ends every run still queued or running (a master stopped before it ended
+ * them): state failed, error reason, ended at ts. Returns the array of their
+ * ids (caller owns), or NULL. */
+json_object *history_runs_end_pending(history_t *h, int64_t ts, const char *reason, char *err,
+                                      size_t errlen);
+
+/* Deletes run id's rows from jobs, tasks, events and iterations. 0 or -1. */
+int history_run_delete(history_t *h, int64_t id, char *err, size_t errlen);
+
+/* The runs, newest first, at most limit: [{id, mode, data, state,
+ * started_ms, ended_ms, duration_s, accuracy, error, workers, params,
+ * metrics}] (params and metrics parsed, null when absent). Caller owns it. */
+json_object *history_runs(history_t *h, int limit, char *err, size_t errlen);
+
+/* One run as history_runs() gives it; NULL with err "" when there is none.
+ * Caller owns it. */
+json_object *history_run(history_t *h, int64_t id, char *err, size_t errlen);
 
 /* A metric over time, bucketed by step_ms: {metric, worker, since, step,
  * points: [[ts, value], ...]}. metric is cpu, mem or rows (rows_per_s).

@@ -7,9 +7,13 @@
 #include "dashboard/dashctx.h"
 #include "dashboard/http.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define REQ_TIMEOUT_MS 5000
@@ -21,6 +25,13 @@ static int api_job(dashboard_t *d, struct lws *wsi, pss_t *p, int64_t id) {
     pthread_mutex_lock(&d->lock);
     json_object *o = dashstate_job(d->state, id, &known);
     if (o) {
+        pthread_mutex_unlock(&d->lock);
+        /* the live summary, plus the run's options from the history */
+        json_object *run = d->reader ? history_run(d->reader, id, err, sizeof err) : NULL, *v;
+        if (run && json_object_object_get_ex(run, "params", &v))
+            json_object_object_add(o, "params", json_object_get(v));
+        json_object_put(run);
+        pthread_mutex_lock(&d->lock);
         rc = http_respond_json(wsi, p, 200, o);
         json_object_put(o);
         pthread_mutex_unlock(&d->lock);
@@ -31,6 +42,117 @@ static int api_job(dashboard_t *d, struct lws *wsi, pss_t *p, int64_t id) {
     if (!o) {
         if (d->reader && err[0]) return http_respond_error(wsi, p, 500, "%s", err);
         return http_respond_error(wsi, p, 404, "no job %lld", (long long)id);
+    }
+    rc = http_respond_json(wsi, p, 200, o);
+    json_object_put(o);
+    return rc;
+}
+
+/* GET /api/jobs/ID/files/NAME: a file of run ID's folder. The name is one
+ * of the run files (webguard_run_file); the run's folder and the file are
+ * opened without following a symbolic link, must be a folder and a regular
+ * file, and the file served is the one opened (/proc/self/fd). */
+static int api_job_file(dashboard_t *d, struct lws *wsi, pss_t *p, int64_t id, const char *name) {
+    char idtext[24], fdpath[64], hdr[128];
+    int root = -1, dir = -1, fd = -1, rc;
+    struct stat st;
+    snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+    root = open(d->cfg.runs.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root >= 0) dir = openat(root, idtext, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir >= 0) fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int why = errno;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = fd >= 0 || why == ELOOP || why == ENOTDIR
+                 ? http_respond_error(wsi, p, 403, "run %lld: %s is not a file of its folder",
+                                      (long long)id, name)
+                 : http_respond_error(wsi, p, 404, "run %lld has no file %s", (long long)id, name);
+        goto out;
+    }
+    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+    snprintf(hdr, sizeof hdr, "Content-Disposition: attachment; filename=\"%lld-%s\"\r\n",
+             (long long)id, name);
+    size_t nl = strlen(name);
+    const char *mime = nl > 5 && strcmp(name + nl - 5, ".json") == 0 ? "application/json"
+                                                                     : "application/octet-stream";
+    int n = lws_serve_http_file(wsi, fdpath, mime, hdr, (int)strlen(hdr));
+    rc = n < 0 || (n > 0 && lws_http_transaction_completed(wsi)) ? -1 : 0;
+out:
+    if (fd >= 0) close(fd);
+    if (dir >= 0) close(dir);
+    if (root >= 0) close(root);
+    return rc;
+}
+
+/* Adds run r's value of key in section (params or metrics; the run itself
+ * for metrics' accuracy when it has no metrics) to table[key][i]. */
+static void compare_add(json_object *table, json_object *section, size_t i, size_t n) {
+    if (!section || !json_object_is_type(section, json_type_object)) return;
+    json_object_object_foreach(section, key, val) {
+        if (val && (json_object_is_type(val, json_type_object) ||
+                    json_object_is_type(val, json_type_array)))
+            continue; /* per-class tables and matrices stay in the runs themselves */
+        json_object *row = NULL;
+        if (!json_object_object_get_ex(table, key, &row)) {
+            row = json_object_new_array_ext((int)n);
+            for (size_t k = 0; row && k < n; k++)
+                json_object_array_add(row, NULL);
+            if (!row) continue;
+            json_object_object_add(table, key, row);
+        }
+        json_object_array_put_idx(row, i, json_object_get(val));
+    }
+}
+
+/* GET /api/jobs?compare=ID,ID,...: the runs side by side: {ids, runs,
+ * params: {key: [value per run]}, metrics: {key: [value per run]}}. */
+static int api_compare(dashboard_t *d, struct lws *wsi, pss_t *p, const char *list) {
+    int64_t ids[16];
+    size_t n = 0;
+    char err[256], item[24];
+    const char *s = list;
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        if (n == 16 || len == 0 || len >= sizeof item)
+            return http_respond_error(wsi, p, 400, "compare takes 1 to 16 run ids: ID,ID,...");
+        memcpy(item, s, len);
+        item[len] = '\0';
+        if (!webguard_parse_id(item, &ids[n++]))
+            return http_respond_error(wsi, p, 400, "compare: run ids are numbers");
+        s += len + (s[len] == ',');
+    }
+    if (n == 0) return http_respond_error(wsi, p, 400, "compare takes 1 to 16 run ids: ID,ID,...");
+    if (!d->reader) return http_respond_error(wsi, p, 503, "history not available");
+    json_object *o = json_object_new_object(), *runs = json_object_new_array(),
+                *params = json_object_new_object(), *metrics = json_object_new_object(),
+                *idv = json_object_new_array();
+    int rc;
+    if (!o || !runs || !params || !metrics || !idv) {
+        json_object_put(runs), json_object_put(params), json_object_put(metrics);
+        json_object_put(idv), json_object_put(o);
+        return -1;
+    }
+    json_object_object_add(o, "ids", idv);
+    json_object_object_add(o, "runs", runs);
+    json_object_object_add(o, "params", params);
+    json_object_object_add(o, "metrics", metrics);
+    for (size_t i = 0; i < n; i++) {
+        json_object *r = history_run(d->reader, ids[i], err, sizeof err), *v = NULL;
+        if (!r) {
+            json_object_put(o);
+            return err[0] ? http_respond_error(wsi, p, 500, "%s", err)
+                          : http_respond_error(wsi, p, 404, "no run %lld", (long long)ids[i]);
+        }
+        json_object_array_add(idv, json_object_new_int64(ids[i]));
+        json_object_array_add(runs, r);
+        if (json_object_object_get_ex(r, "params", &v)) compare_add(params, v, i, n);
+        if (json_object_object_get_ex(r, "metrics", &v) && v)
+            compare_add(metrics, v, i, n);
+        else if (json_object_object_get_ex(r, "accuracy", &v) && v) {
+            json_object *acc = json_object_new_object();
+            json_object_object_add(acc, "accuracy", json_object_get(v));
+            compare_add(metrics, acc, i, n);
+            json_object_put(acc);
+        }
     }
     rc = http_respond_json(wsi, p, 200, o);
     json_object_put(o);
@@ -240,11 +362,18 @@ int rest_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *path) {
         return start_submit(d, wsi, p, clen);
     case WG_ROUTE_HEALTH:
         return api_health(d, wsi, p);
+    case WG_ROUTE_JOBS: {
+        char buf[400];
+        const char *list = lws_get_urlarg_by_name(wsi, "compare=", buf, sizeof buf);
+        if (list) return api_compare(d, wsi, p, list);
+        return api_list(d, wsi, p, false);
+    }
     case WG_ROUTE_WORKERS:
-    case WG_ROUTE_JOBS:
-        return api_list(d, wsi, p, v.route == WG_ROUTE_WORKERS);
+        return api_list(d, wsi, p, true);
     case WG_ROUTE_JOB:
         return api_job(d, wsi, p, v.job_id);
+    case WG_ROUTE_JOB_FILE:
+        return api_job_file(d, wsi, p, v.job_id, v.file);
     case WG_ROUTE_HISTORY:
         return api_history(d, wsi, p);
     case WG_ROUTE_METRICS:

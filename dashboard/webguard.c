@@ -214,6 +214,35 @@ bool webguard_parse_id(const char *s, int64_t *id) {
     return n > 0;
 }
 
+bool webguard_run_file(const char *name) {
+    static const char *const names[] = {"params.json",    "run.json",  "metrics.json",
+                                        "job.log",        "model.txt", "model.txt.schema.json",
+                                        "submission.csv", "export.svm"};
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0) return true;
+    return false;
+}
+
+/* "ID" or "ID/files/NAME" after /api/jobs/: sets the route, job_id and
+ * file; false for anything else. */
+static bool api_job_path(const char *rest, webguard_verdict_t *v) {
+    char id[24];
+    const char *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (n == 0 || n >= sizeof id) return false;
+    memcpy(id, rest, n);
+    id[n] = '\0';
+    if (!webguard_parse_id(id, &v->job_id)) return false;
+    if (!slash) {
+        v->route = WG_ROUTE_JOB;
+        return true;
+    }
+    if (strncmp(slash, "/files/", 7) != 0 || !webguard_run_file(slash + 7)) return false;
+    snprintf(v->file, sizeof v->file, "%s", slash + 7);
+    v->route = WG_ROUTE_JOB_FILE;
+    return true;
+}
+
 static unsigned deny(webguard_verdict_t *v, unsigned status, const char *reason) {
     v->status = status;
     snprintf(v->reason, sizeof v->reason, "%s", reason);
@@ -254,11 +283,12 @@ unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_v
     else if (strcmp(path, "/api/jobs") == 0)
         v->route = post ? WG_ROUTE_SUBMIT : WG_ROUTE_JOBS;
     else if (strncmp(path, "/api/jobs/", 10) == 0) {
-        v->route = WG_ROUTE_JOB;
-        if (!webguard_parse_id(path + 10, &v->job_id)) {
+        if (!api_job_path(path + 10, v)) {
             v->route = WG_ROUTE_NONE;
             return deny(v, v->authorized ? 404 : 401,
-                        v->authorized ? "job ids are numbers" : "missing or wrong bearer token");
+                        v->authorized ? "no such job file (GET /api/jobs/ID or "
+                                        "/api/jobs/ID/files/NAME, NAME a run file)"
+                                      : "missing or wrong bearer token");
         }
     } else if (strcmp(path, "/api/history") == 0)
         v->route = WG_ROUTE_HISTORY;

@@ -46,6 +46,7 @@ typedef enum {
     WG_ROUTE_WORKERS,  /* GET /api/workers */
     WG_ROUTE_JOBS,     /* GET /api/jobs */
     WG_ROUTE_JOB,      /* GET /api/jobs/ID (verdict job_id) */
+    WG_ROUTE_JOB_FILE, /* GET /api/jobs/ID/files/NAME (verdict job_id, file) */
     WG_ROUTE_HISTORY,  /* GET /api/history */
     WG_ROUTE_METRICS,  /* GET /metrics */
     WG_ROUTE_SUBMIT,   /* POST /api/jobs */
@@ -74,7 +75,8 @@ typedef struct webguard_req {
 typedef struct webguard_verdict {
     unsigned status;        /* 0: go on; else the HTTP status to answer */
     webguard_route_t route; /* set whenever the path matched one */
-    int64_t job_id;         /* WG_ROUTE_JOB */
+    int64_t job_id;         /* WG_ROUTE_JOB, WG_ROUTE_JOB_FILE */
+    char file[32];          /* WG_ROUTE_JOB_FILE: a name webguard_run_file() accepts */
     bool authorized;        /* a valid bearer token came with the request (or none is needed) */
     char reason[WEBGUARD_REASON]; /* when status != 0 */
 } webguard_verdict_t;
@@ -106,6 +108,12 @@ bool webguard_token_ok(const webguard_t *g, const char *given);
 /* Reads a non-negative decimal of 1 to 18 digits (a job id, a time in ms)
  * that s holds entirely; false for anything else. */
 bool webguard_parse_id(const char *s, int64_t *id);
+
+/* True when name is one of the files a run folder holds that REST serves
+ * (master/runs.h): params.json, run.json, metrics.json, job.log,
+ * model.txt, model.txt.schema.json, submission.csv, export.svm. Any other
+ * name (a path, "..", a staged ".tmp") is refused. */
+bool webguard_run_file(const char *name);
 
 /* The verdict on one request (see the model above). Returns v->status. */
 unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_verdict_t *v);

@@ -100,6 +100,7 @@ static const struct {
      CMD_EXPORT},
     {"serve", NULL, "stay up; jobs are submitted over the REST API / dashboard", CMD_SERVE},
     {"bench-dispatch", NULL, "cluster self-test: tasks/s, MB/s, latency", CMD_BENCH_DISPATCH},
+    {"runs", NULL, "list the runs (every job is one: Data/runs/ID/), newest first", CMD_RUNS},
     {"keygen", "NAME", "write a CurveZMQ key pair NAME.key / NAME.pub", CMD_KEYGEN},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

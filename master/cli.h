@@ -1,6 +1,6 @@
 /* cli: the master's command line.
  *
- *   master [train|test|export|serve|bench-dispatch|keygen NAME] [options]
+ *   master [train|test|export|serve|bench-dispatch|runs|keygen NAME] [options]
  *
  * One table in cli.c holds every option: getopt_long parses it
  * (common/optable.h: --opt value, --opt=value, -v, options in any order after
@@ -26,6 +26,7 @@ typedef enum {
     CMD_SERVE,
     CMD_BENCH_DISPATCH,
     CMD_KEYGEN,
+    CMD_RUNS,
     CMD_HELP,
     CMD_VERSION
 } cli_cmd_t;

@@ -132,12 +132,12 @@ static void publish_done(events_t *ev, uint32_t job_id, double secs) {
     events_publish(ev, EV_JOB_DONE, jd);
 }
 
-int dispatch_run(sched_t *s, events_t *ev, const master_opts_t *o, const config_t *cfg) {
+int dispatch_run(sched_t *s, events_t *ev, const master_opts_t *o, const config_t *cfg,
+                 uint32_t job_id) {
     int status = 1;
     run_t run = {0};
     blob_t *body = NULL;
     char err[1024];
-    uint32_t job_id = (uint32_t)(clock_wall_ms() / 1000);
     double secs;
 
     int want = o->min_workers > 0 ? o->min_workers : 1;

@@ -12,7 +12,9 @@
 #include "master/cli.h"
 #include "master/sched.h"
 
-/* Returns the process exit status (0 ok, 1 failed). */
-int dispatch_run(sched_t *s, events_t *ev, const master_opts_t *o, const config_t *cfg);
+/* Runs the benchmark as job job_id (its run id). Returns the process exit
+ * status (0 ok, 1 failed). */
+int dispatch_run(sched_t *s, events_t *ev, const master_opts_t *o, const config_t *cfg,
+                 uint32_t job_id);
 
 #endif

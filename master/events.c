@@ -9,6 +9,8 @@
 
 struct events {
     void *pub;
+    json_object *last_done;    /* the data of the last job_done published */
+    json_object *last_started; /* and of the last job_started */
 };
 
 events_t *events_new(void *zctx, const char *endpoint, char *err, size_t errlen) {
@@ -33,6 +35,8 @@ void events_destroy(events_t **evp) {
     events_t *ev = *evp;
     if (!ev) return;
     if (ev->pub) zmq_close(ev->pub);
+    json_object_put(ev->last_done);
+    json_object_put(ev->last_started);
     free(ev);
     *evp = NULL;
 }
@@ -43,6 +47,11 @@ void events_publish(events_t *ev, event_id_t id, json_object *data) {
         json_object_put(data);
         return;
     }
+    if ((id == EV_JOB_DONE || id == EV_JOB_STARTED) && data) {
+        json_object **keep = id == EV_JOB_DONE ? &ev->last_done : &ev->last_started;
+        json_object_put(*keep);
+        *keep = json_object_get(data);
+    }
     json_object *root = json_object_new_object();
     json_object_object_add(root, "event", json_object_new_string(name));
     json_object_object_add(root, "ts", json_object_new_int64(clock_wall_ms()));
@@ -52,4 +61,18 @@ void events_publish(events_t *ev, event_id_t id, json_object *data) {
     if (zmq_send(ev->pub, text, len, ZMQ_DONTWAIT) < 0)
         log_debug("event %s dropped: %s", name, zmq_strerror(zmq_errno()));
     json_object_put(root);
+}
+
+json_object *events_take_done(events_t *ev) {
+    static const char *const totals[] = {"total_tasks", "rows_total", "workers"};
+    if (!ev) return NULL;
+    json_object *d = ev->last_done, *st = ev->last_started, *v;
+    ev->last_done = ev->last_started = NULL;
+    if (st && !d) d = json_object_new_object();
+    for (size_t i = 0; st && d && i < sizeof totals / sizeof totals[0]; i++)
+        if (!json_object_object_get_ex(d, totals[i], NULL) &&
+            json_object_object_get_ex(st, totals[i], &v))
+            json_object_object_add(d, totals[i], json_object_get(v));
+    json_object_put(st);
+    return d;
 }

@@ -26,4 +26,11 @@ void events_destroy(events_t **ev);
  * of data (may be NULL). ev may be NULL, then the data is just released. */
 void events_publish(events_t *ev, event_id_t id, json_object *data);
 
+/* The data of the last job_done published since the last call, with the
+ * totals of the last job_started (total_tasks, rows_total, workers) added
+ * (the run records it: master/runs.h); NULL when neither was published.
+ * Caller owns it. Not thread-safe: events are published from the main
+ * thread only. */
+json_object *events_take_done(events_t *ev);
+
 #endif

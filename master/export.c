@@ -290,7 +290,7 @@ int export_run(master_ctx_t *ctx) {
     if (status == EXIT_OK) report(ctx, &j, schema, labelled, files);
     publish_done(ctx, job_id, status, t0, out, err);
 out:
-    if (status != EXIT_OK) fprintf(stderr, "master: %s\n", err);
+    if (status != EXIT_OK) log_fail("%s", err);
     outputs_destroy(&files);
     split_free(&sp);
     schema_destroy(&schema);

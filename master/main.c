@@ -170,6 +170,7 @@ typedef struct services {
     sched_t *sched;
     void *rep; /* serve mode: the REST jobs' socket */
     dashboard_t *dash;
+    runs_t *runs; /* NULL when the history cannot be opened */
 } services_t;
 
 /* The sockets and threads, in the order they depend on each other, and the
@@ -188,6 +189,11 @@ static int services_start(services_t *sv, const master_opts_t *o, const config_t
     } else {
         security_warn_plaintext(cfg);
     }
+    /* The runs' history first: the dashboard opens the same file after it,
+     * already migrated. A history that cannot be opened does not stop a job. */
+    char why[1024];
+    sv->runs = runs_open(cfg, why, sizeof why);
+    if (!sv->runs) log_warn("jobs are not kept as runs: %s", why);
     sv->ev = events_new(sv->zctx, EVENTS_ENDPOINT, err, sizeof err);
     if (!sv->ev) goto fail;
     sv->sched = sched_new(sv->zctx, cfg, sv->ev, &stop_flag, err, sizeof err);
@@ -225,8 +231,13 @@ static void services_stop(services_t *sv) {
     if (sv->rep) zmq_close(sv->rep);
     sched_destroy(&sv->sched);
     events_destroy(&sv->ev);
+    runs_close(&sv->runs);
     security_zap_stop(&sv->zap);
     if (sv->zctx) zmq_ctx_term(sv->zctx);
+}
+
+static int bench_driver(master_ctx_t *ctx) {
+    return dispatch_run(ctx->sched, ctx->ev, ctx->opts, ctx->cfg, ctx->job_id);
 }
 
 /* Runs the command's driver; returns the exit status. */
@@ -237,25 +248,21 @@ static int run_command(services_t *sv, const master_opts_t *o, const config_t *c
                         .zctx = sv->zctx,
                         .ev = sv->ev,
                         .sched = sv->sched,
-                        .stop = &stop_flag};
+                        .stop = &stop_flag,
+                        .runs = sv->runs};
     switch (o->cmd) {
     case CMD_TEST:
-        ctx.job_id = master_next_job_id();
-        status = predict_run(&ctx);
-        break;
     case CMD_TRAIN:
-        ctx.job_id = master_next_job_id();
-        status = train_run(&ctx);
-        break;
     case CMD_EXPORT:
-        ctx.job_id = master_next_job_id();
-        status = export_run(&ctx);
+    case CMD_BENCH_DISPATCH:
+        ctx.job_id = master_new_run(&ctx, cfg, o, "running");
+        status = master_run_job(&ctx, o->cmd == CMD_TEST     ? predict_run
+                                      : o->cmd == CMD_TRAIN  ? train_run
+                                      : o->cmd == CMD_EXPORT ? export_run
+                                                             : bench_driver);
         break;
     case CMD_SERVE:
         status = serve_run(&ctx, sv->rep);
-        break;
-    case CMD_BENCH_DISPATCH:
-        status = dispatch_run(sv->sched, sv->ev, o, cfg);
         break;
     default:
         status = EXIT_USAGE;
@@ -281,6 +288,11 @@ int main(int argc, char **argv) {
     }
     int status = answer_at_once(&opts);
     if (status >= 0) return status;
+    if (opts.cmd == CMD_RUNS) {
+        status = runs_list(&cfg, stdout, err, sizeof err);
+        if (status != EXIT_OK) fprintf(stderr, "master: %s\n", err);
+        return status;
+    }
     log_init("master", opts.verbosity > 0 ? LOG_DEBUG : opts.verbosity < 0 ? LOG_WARN : LOG_INFO);
     if (opts.cmd == CMD_INTERACTIVE) {
         if (ask_mode(&opts) < 0) {

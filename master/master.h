@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "master/cli.h"
 #include "master/events.h"
+#include "master/runs.h"
 #include "master/sched.h"
 
 #include <signal.h>
@@ -25,11 +26,22 @@ typedef struct master_ctx {
     events_t *ev;
     sched_t *sched;
     volatile sig_atomic_t *stop;
-    uint32_t job_id; /* assigned by main (unique and increasing within a master) */
+    uint32_t job_id; /* the run id (master/runs.h), assigned by main or serve */
+    runs_t *runs;    /* NULL when the history cannot be opened: jobs still run */
 } master_ctx_t;
 
-/* A new job id: wall-clock seconds, strictly increasing within the process,
- * so ids stay unique across jobs and across master restarts. */
+/* A job id for when there is no history to number runs: wall-clock seconds,
+ * strictly increasing within the process. */
 uint32_t master_next_job_id(void);
+
+/* A new run for a job of cfg and o, in state (queued, running): its id from
+ * ctx->runs, or master_next_job_id() when runs cannot be recorded. */
+uint32_t master_new_run(master_ctx_t *ctx, const config_t *cfg, const master_opts_t *o,
+                        const char *state);
+
+/* Runs driver on ctx (ctx->job_id from master_new_run()) as a run: its
+ * folder's log, state and outputs (runs_start, runs_finish). Returns the
+ * driver's exit status, 128 + signal when the master was stopped. */
+int master_run_job(master_ctx_t *ctx, int (*driver)(master_ctx_t *));
 
 #endif

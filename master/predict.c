@@ -605,7 +605,7 @@ int predict_run(master_ctx_t *ctx) {
     if (status == EXIT_OK) fflush(stdout);
     publish_done(ctx, job_id, status, t0, metrics, out, err);
 out:
-    if (status != EXIT_OK) fprintf(stderr, "master: %s\n", err);
+    if (status != EXIT_OK) log_fail("%s", err);
     outputs_destroy(&files);
     split_free(&sp);
     schema_destroy(&schema);

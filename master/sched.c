@@ -104,8 +104,9 @@ struct sched {
     int64_t durations_sum_us;
     uint64_t durations_n;
 
-    /* current job */
-    uint32_t job_id;
+    /* current job: job_id is the run id (events, the page); wire_id is what
+     * tasks carry and workers key their caches by (see sched_begin_job) */
+    uint32_t job_id, wire_id, wire_base, wire_count;
     int fd;
     sched_shard_t *shards;
     size_t nshards;
@@ -239,7 +240,7 @@ static int send_to(sched_t *s, worker_t *w, const proto_header_t *h, int more) {
 }
 
 static void send_simple(sched_t *s, worker_t *w, uint8_t type, const task_t *t, const lease_t *l) {
-    proto_header_t h = {.type = type, .job_id = s->job_id, .shard = PROTO_NO_SHARD};
+    proto_header_t h = {.type = type, .job_id = s->wire_id, .shard = PROTO_NO_SHARD};
     if (t) {
         h.op = t->op;
         h.task_id = t->id;
@@ -366,6 +367,7 @@ sched_t *sched_new(void *zctx, const config_t *cfg, events_t *ev, volatile sig_a
     s->base_id = 1;
     if (getrandom(&s->rng, sizeof s->rng, 0) != sizeof s->rng)
         s->rng = (uint64_t)clock_now_us() ^ ((uint64_t)getpid() << 32);
+    s->wire_base = (uint32_t)(s->rng >> 32) ^ (uint32_t)s->rng;
     s->router = bind_socket(s, zctx, ZMQ_ROUTER, cfg->master.task_port, err, errlen);
     if (s->router) s->pull = bind_socket(s, zctx, ZMQ_PULL, cfg->master.result_port, err, errlen);
     if (s->pull) s->sub = bind_socket(s, zctx, ZMQ_SUB, cfg->master.heartbeat_port, err, errlen);
@@ -411,6 +413,12 @@ int sched_begin_job(sched_t *s, uint32_t job_id, const char *file, const sched_s
                     size_t nshards, char *err, size_t errlen) {
     sched_end_job(s);
     s->job_id = job_id;
+    /* Run ids repeat (1, 2, ... per history database) but a worker's cached
+     * shards and context must never be taken for another job's: the wire id
+     * is a random base drawn when this master started plus a count. */
+    do
+        s->wire_id = s->wire_base + ++s->wire_count;
+    while (s->wire_id == 0);
     if (file) {
         s->fd = open(file, O_RDONLY | O_CLOEXEC);
         if (s->fd < 0) {
@@ -519,7 +527,7 @@ static int worker_limit(const sched_t *s, const worker_t *w) {
  * reached now (the caller leaves the task queued). */
 static int send_task(sched_t *s, worker_t *w, task_t *t) {
     int wi = worker_index(s, w);
-    bool need_ctx = s->context && (w->ctx_job != s->job_id || w->ctx_version != s->ctx_version);
+    bool need_ctx = s->context && (w->ctx_job != s->wire_id || w->ctx_version != s->ctx_version);
     bool has_shard = t->shard != PROTO_NO_SHARD && t->shard < s->nshards;
     bool need_shard = has_shard && !worker_holds(w, t->shard);
     blob_t *shard_bytes = NULL;
@@ -542,7 +550,7 @@ static int send_task(sched_t *s, worker_t *w, task_t *t) {
                         .op = t->op,
                         .flags =
                             (need_ctx ? PROTO_F_CONTEXT : 0) | (need_shard ? PROTO_F_SHARD : 0),
-                        .job_id = s->job_id,
+                        .job_id = s->wire_id,
                         .task_id = t->id,
                         .attempt = l.attempt,
                         .shard = t->shard,
@@ -566,7 +574,7 @@ static int send_task(sched_t *s, worker_t *w, task_t *t) {
     }
     s->c.bytes_sent += bytes;
     if (need_ctx) {
-        w->ctx_job = s->job_id;
+        w->ctx_job = s->wire_id;
         w->ctx_version = s->ctx_version;
     }
     if (need_shard) {
@@ -895,7 +903,7 @@ static void handle_pull(sched_t *s) {
             goto next;
         }
         task_t *t = task_by_id(s, h.task_id);
-        if (!t || h.job_id != s->job_id) {
+        if (!t || h.job_id != s->wire_id) {
             drop(s, h.task_id < s->base_id && h.task_id > 0 ? DROP_STALE : DROP_UNKNOWN_TASK,
                  "result for a task not in this batch");
             goto next;

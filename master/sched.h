@@ -79,7 +79,10 @@ sched_t *sched_new(void *zctx, const config_t *cfg, events_t *ev, volatile sig_a
                    char *err, size_t errlen);
 void sched_destroy(sched_t **s);
 
-/* Starts a job: later tasks carry job_id. file and shards may be NULL/0 when
+/* Starts a job: its events carry job_id (the run id); its tasks carry a wire
+ * id of their own, unique to this master process (a random base drawn by
+ * sched_new() plus a count), so that a worker that cached run 1 of another
+ * master or history database never reuses it. file and shards may be NULL/0 when
  * tasks name no shard. The shard table is copied. */
 int sched_begin_job(sched_t *s, uint32_t job_id, const char *file, const sched_shard_t *shards,
                     size_t nshards, char *err, size_t errlen);

@@ -100,7 +100,7 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
     if (outputs_for_job(&j->cfg, j->opts.config_path, j->mode, &files, err, errlen) != EXIT_OK)
         goto fail;
     outputs_destroy(&files);
-    j->id = master_next_job_id();
+    j->id = master_new_run(sv->ctx, &j->cfg, &j->opts, "queued");
     return j;
 fail:
     free(j);
@@ -145,7 +145,7 @@ static void on_request(void *arg) {
         return;
     }
     sv->queue[sv->nqueued++] = j;
-    log_info("job %u queued: %s %s", j->id, j->mode == CMD_TRAIN ? "train" : "test",
+    log_info("run %u queued: %s %s", j->id, j->mode == CMD_TRAIN ? "train" : "test",
              j->mode == CMD_TRAIN ? j->cfg.data.train : j->cfg.data.test);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "id", json_object_new_int64(j->id));
@@ -168,8 +168,8 @@ int serve_run(master_ctx_t *ctx, void *rep) {
         jc.cfg = &j->cfg;
         jc.opts = &j->opts;
         jc.job_id = j->id;
-        int status = j->mode == CMD_TRAIN ? train_run(&jc) : predict_run(&jc);
-        log_info("job %u finished with status %d", j->id, status);
+        int status = master_run_job(&jc, j->mode == CMD_TRAIN ? train_run : predict_run);
+        log_info("run %u finished with status %d", j->id, status);
         if (status != 0) {
             /* A driver that fails before the job starts publishes nothing:
              * the dashboard ends a job it still shows as pending on this. */

@@ -599,7 +599,7 @@ static int open_inputs(trainer_t *t, outputs_t *outs) {
     size_t shard_rows = cfg->cluster.shard_rows > 0 ? (size_t)cfg->cluster.shard_rows : 0;
     if (split_file(path, fmt, shard_rows, (size_t)cfg->cluster.shard_mb << 20, &t->sp, t->err,
                    sizeof t->err) < 0) {
-        fprintf(stderr, "master: %s\n", t->err);
+        log_fail("%s", t->err);
         return EXIT_BAD_DATA;
     }
     t->src = (datasrc_t){.format = fmt,
@@ -614,7 +614,7 @@ static int open_inputs(trainer_t *t, outputs_t *outs) {
         return status;
     }
     if (outputs_open(outs, t->s, t->err, sizeof t->err) < 0) {
-        fprintf(stderr, "master: %s\n", t->err);
+        log_fail("%s", t->err);
         return EXIT_JOB_FAILED;
     }
     return 0;
@@ -695,7 +695,7 @@ int train_run(master_ctx_t *ctx) {
      * output) is refused before anything is read (exit 2). */
     status = outputs_for_job(cfg, ctx->opts->config_path, CMD_TRAIN, &outs, t->err, sizeof t->err);
     if (status != EXIT_OK) {
-        fprintf(stderr, "master: %s\n", t->err);
+        log_fail("%s", t->err);
         return status;
     }
     if ((status = open_inputs(t, outs)) != 0) {
@@ -719,7 +719,7 @@ out:
         progress_finish(&t->prog);
         if (*ctx->stop) stopped_message(t, started);
         if (!t->err[0]) trainer_fail(t, "training failed");
-        fprintf(stderr, "master: %s\n", t->err);
+        log_fail("%s", t->err);
         if (started) publish_done(t, status, -1, (double)(clock_now_ms() - t->t0_ms) / 1000.0);
     }
     progress_finish(&t->prog);

@@ -44,7 +44,7 @@ static int teardown(void **state) {
 
 static const char *cmd_name(cli_cmd_t c) {
     static const char *names[] = {"interactive", "train",  "test", "export", "serve",
-                                  "bench",       "keygen", "help", "version"};
+                                  "bench",       "keygen", "runs", "help",   "version"};
     return names[c];
 }
 
@@ -100,6 +100,7 @@ static const struct {
     {"bench-dispatch --tasks=5 --prefetch 0", NULL, "tasks=5 prefetch=0 "},
     {"train --help", NULL, "cmd=help "},
     {"keygen --help", NULL, "cmd=help "},
+    {"runs -q", NULL, "cmd=runs |verbosity=-1"},
     {"train --data x -h", NULL, "cmd=help "},
     {"train --version --data x", NULL, "cmd=version "},
     /* syntax errors: one line naming the option, "see --help" */
@@ -118,7 +119,8 @@ static const struct {
     {"train extra", "unexpected argument 'extra' (see --help)", NULL},
     {"train -- --data x", "unexpected argument '--data' (see --help)", NULL},
     {"bogus",
-     "unknown command 'bogus' (train, test, export, serve, bench-dispatch, keygen; see --help)",
+     "unknown command 'bogus' (train, test, export, serve, bench-dispatch, runs, keygen; see "
+     "--help)",
      NULL},
     /* export reads and writes the test paths, and needs both named */
     {"export --data d.csv --out d.svm --model m.txt", NULL,

@@ -99,23 +99,29 @@ static void test_migration_from_v1(void **state) {
     assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
     /* the version-1 schema as shipped, with one row of data */
     assert_int_equal(
-        sqlite3_exec(
-            db,
-            "CREATE TABLE jobs(id INTEGER PRIMARY KEY, mode TEXT, data TEXT, state TEXT,"
-            " started_ms INTEGER, ended_ms INTEGER, duration_s REAL, total_tasks INTEGER,"
-            " done_tasks INTEGER, rows_total INTEGER, rows_done INTEGER, accuracy REAL,"
-            " model TEXT, submission TEXT, error TEXT);"
-            "CREATE TABLE tasks(job_id INTEGER, task_id INTEGER, shard INTEGER,"
-            " worker TEXT, attempt INTEGER, start_ms INTEGER, end_ms INTEGER,"
-            " rows INTEGER, result TEXT, error TEXT);"
-            "CREATE TABLE samples(ts INTEGER, worker TEXT, cpu REAL, mem REAL,"
-            " rows_per_s REAL, load REAL, state TEXT);"
-            "CREATE TABLE events(ts INTEGER, job_id INTEGER, name TEXT, data TEXT);"
-            "CREATE TABLE iterations(job_id INTEGER, class INTEGER, iter INTEGER,"
-            " f REAL, gnorm REAL, cg INTEGER, secs REAL);"
-            "INSERT INTO jobs(id, mode, state, accuracy) VALUES (41, 'train', 'done', 0.9);"
-            "PRAGMA user_version = 1;",
-            NULL, NULL, NULL),
+        sqlite3_exec(db,
+                     "CREATE TABLE jobs(id INTEGER PRIMARY KEY, mode TEXT, data TEXT, state TEXT,"
+                     " started_ms INTEGER, ended_ms INTEGER, duration_s REAL, total_tasks INTEGER,"
+                     " done_tasks INTEGER, rows_total INTEGER, rows_done INTEGER, accuracy REAL,"
+                     " model TEXT, submission TEXT, error TEXT);"
+                     "CREATE TABLE tasks(job_id INTEGER, task_id INTEGER, shard INTEGER,"
+                     " worker TEXT, attempt INTEGER, start_ms INTEGER, end_ms INTEGER,"
+                     " rows INTEGER, result TEXT, error TEXT);"
+                     "CREATE TABLE samples(ts INTEGER, worker TEXT, cpu REAL, mem REAL,"
+                     " rows_per_s REAL, load REAL, state TEXT);"
+                     "CREATE TABLE events(ts INTEGER, job_id INTEGER, name TEXT, data TEXT);"
+                     "CREATE TABLE iterations(job_id INTEGER, class INTEGER, iter INTEGER,"
+                     " f REAL, gnorm REAL, cg INTEGER, secs REAL);"
+                     "INSERT INTO jobs(id, mode, state, accuracy, started_ms)"
+                     " VALUES (1764000041, 'train', 'done', 0.9, 2000);"
+                     "INSERT INTO jobs(id, mode, state, started_ms) VALUES (1764000007, 'test', "
+                     "'done', 1000);"
+                     "INSERT INTO tasks(job_id, task_id) VALUES (1764000041, 3);"
+                     "INSERT INTO iterations(job_id, iter) VALUES (1764000041, 5);"
+                     "INSERT INTO events(job_id, name) VALUES (1764000007, 'job_done');"
+                     "INSERT INTO events(job_id, name) VALUES (NULL, 'worker_joined');"
+                     "PRAGMA user_version = 1;",
+                     NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
 
@@ -127,14 +133,24 @@ static void test_migration_from_v1(void **state) {
     assert_int_equal(history_flush(h, err, sizeof(err)), 0);
     json_object *jobs = history_jobs(h, 10, err, sizeof(err));
     assert_non_null(jobs);
-    assert_int_equal(json_object_array_length(jobs), 1);
+    assert_int_equal(json_object_array_length(jobs), 2);
     json_object *v;
+    /* v4: the Unix-time ids became run ids in start order, everywhere */
     assert_true(json_object_object_get_ex(json_object_array_get_idx(jobs, 0), "id", &v));
-    assert_int_equal(json_object_get_int(v), 41);
+    assert_int_equal(json_object_get_int(v), 2);
+    assert_true(json_object_object_get_ex(json_object_array_get_idx(jobs, 0), "accuracy", &v));
+    assert_true(json_object_get_double(v) == 0.9);
     json_object_put(jobs);
+    /* and the next run follows them */
+    assert_int_equal(history_run_new(h, "train", "d.csv", "running", NULL, 3000, err, sizeof err),
+                     3);
     history_close(&h);
+    assert_int_equal(count(t->path, "SELECT job_id FROM tasks WHERE task_id = 3"), 2);
+    assert_int_equal(count(t->path, "SELECT job_id FROM iterations WHERE iter = 5"), 2);
+    assert_int_equal(count(t->path, "SELECT job_id FROM events WHERE name = 'job_done'"), 1);
+    assert_int_equal(count(t->path, "SELECT count(*) FROM events WHERE job_id IS NULL"), 1);
     assert_int_equal(count(t->path, "SELECT battery FROM samples"), 55);
-    assert_int_equal(count(t->path, "SELECT count(*) FROM jobs WHERE metrics IS NULL"), 1);
+    assert_int_equal(count(t->path, "SELECT count(*) FROM jobs WHERE metrics IS NULL"), 3);
     assert_int_equal(count(t->path, "SELECT count(*) FROM sqlite_master WHERE name = 'samples_ts'"),
                      1);
 }
@@ -344,6 +360,62 @@ static void test_series_and_retention(void **state) {
     history_close(&h);
 }
 
+/* Run ids: 1, 2, 3 in a fresh file; never reused after the newest run is
+ * deleted; continued after a reopen; a second file starts at 1 again. */
+static void test_run_ids(void **state) {
+    tmp_t *t = *state;
+    char err[256] = "", other[600];
+    history_t *h = history_open(t->path, 7, false, err, sizeof(err));
+    if (!h) fail_msg("%s", err);
+    json_object *params = J("{\"C\":2,\"solver\":\"L2R_LR\"}");
+    assert_int_equal(history_run_new(h, "train", "a.csv", "running", params, 1000, err, sizeof err),
+                     1);
+    assert_int_equal(history_run_new(h, "test", "b.csv", "queued", NULL, 2000, err, sizeof err), 2);
+    assert_int_equal(history_run_new(h, "test", "b.csv", "queued", NULL, 3000, err, sizeof err), 3);
+    assert_int_equal(history_run_delete(h, 3, err, sizeof err), 0);
+    assert_int_equal(history_run_new(h, "test", "b.csv", "queued", NULL, 4000, err, sizeof err), 4);
+    /* a run's end, as its job_done says, and its params read back */
+    json_object *done = J("{\"state\":\"done\",\"duration_s\":1.5,\"accuracy\":0.75,"
+                          "\"metrics\":{\"accuracy\":0.75,\"macro_f1\":0.5},\"error\":null}");
+    assert_int_equal(history_run_started(h, 2, 2500, err, sizeof err), 0);
+    assert_int_equal(history_run_started(h, 99, 2500, err, sizeof err), -1); /* not a run */
+    assert_int_equal(history_run_done(h, 2, 2600, done, err, sizeof err), 0);
+    json_object *r = history_run(h, 2, err, sizeof err), *v, *m;
+    assert_non_null(r);
+    assert_true(json_object_object_get_ex(r, "state", &v));
+    assert_string_equal(json_object_get_string(v), "done");
+    assert_true(json_object_object_get_ex(r, "metrics", &m));
+    assert_true(json_object_object_get_ex(m, "macro_f1", &v));
+    assert_true(json_object_get_double(v) == 0.5);
+    json_object_put(r);
+    r = history_run(h, 1, err, sizeof err);
+    assert_true(json_object_object_get_ex(r, "params", &m));
+    assert_true(json_object_object_get_ex(m, "C", &v));
+    assert_int_equal(json_object_get_int(v), 2);
+    json_object_put(r);
+    assert_null(history_run(h, 3, err, sizeof err));
+    assert_string_equal(err, "");
+    json_object *list = history_runs(h, 10, err, sizeof err);
+    assert_int_equal(json_object_array_length(list), 3); /* 4, 2, 1 */
+    assert_true(json_object_object_get_ex(json_object_array_get_idx(list, 0), "id", &v));
+    assert_int_equal(json_object_get_int(v), 4);
+    json_object_put(list);
+    json_object_put(done);
+    json_object_put(params);
+    history_close(&h);
+    h = history_open(t->path, 7, false, err, sizeof(err));
+    assert_non_null(h);
+    assert_int_equal(history_run_new(h, "train", "a.csv", "running", NULL, 5000, err, sizeof err),
+                     5);
+    history_close(&h);
+    snprintf(other, sizeof other, "%s/other.db", t->dir);
+    h = history_open(other, 7, false, err, sizeof(err));
+    assert_non_null(h);
+    assert_int_equal(history_run_new(h, "train", "a.csv", "running", NULL, 5000, err, sizeof err),
+                     1);
+    history_close(&h);
+}
+
 static void test_unwritable_path(void **state) {
     (void)state;
     char err[256] = "";
@@ -361,6 +433,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_flush_retries_when_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_series_and_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_ids, setup, teardown),
         cmocka_unit_test(test_unwritable_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

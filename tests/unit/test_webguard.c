@@ -41,6 +41,10 @@ static const req_case_t with_token[] = {
     {"GET", "/metrics", "127.0.0.1:5051", NULL, NULL, NULL, false, 401, WG_ROUTE_METRICS},
     {"GET", "/api/nope", "127.0.0.1:5051", NULL, NULL, NULL, false, 401, WG_ROUTE_NONE},
     {"GET", "/api/jobs/x", "127.0.0.1:5051", NULL, NULL, NULL, false, 401, WG_ROUTE_NONE},
+    {"GET", "/api/jobs/3/files/model.txt", "127.0.0.1:5051", NULL, NULL, NULL, false, 401,
+     WG_ROUTE_JOB_FILE},
+    {"GET", "/api/jobs/3/files/../../netcompute.db", "127.0.0.1:5051", NULL, NULL, NULL, false, 401,
+     WG_ROUTE_NONE},
     {"POST", "/api/jobs", "127.0.0.1:5051", NULL, NULL, "application/json", false, 401,
      WG_ROUTE_SUBMIT},
     /* wrong tokens */
@@ -56,6 +60,25 @@ static const req_case_t with_token[] = {
     {"GET", "/api/jobs", "127.0.0.1:5051", NULL, "bearer " TOKEN, NULL, false, 0, WG_ROUTE_JOBS},
     {"GET", "/api/jobs/77", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 0, WG_ROUTE_JOB},
     {"GET", "/api/nope", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 404, WG_ROUTE_NONE},
+    /* a run's files: only the names a run folder holds */
+    {"GET", "/api/jobs/3/files/model.txt", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 0,
+     WG_ROUTE_JOB_FILE},
+    {"GET", "/api/jobs/3/files/submission.csv", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL,
+     false, 0, WG_ROUTE_JOB_FILE},
+    {"GET", "/api/jobs/3/files/../model.txt", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false,
+     404, WG_ROUTE_NONE},
+    {"GET", "/api/jobs/3/files//etc/passwd", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false,
+     404, WG_ROUTE_NONE},
+    {"GET", "/api/jobs/3/files/.model.txt.tmp", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL,
+     false, 404, WG_ROUTE_NONE},
+    {"GET", "/api/jobs/3/files/", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 404,
+     WG_ROUTE_NONE},
+    {"GET", "/api/jobs/3/model.txt", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false, 404,
+     WG_ROUTE_NONE},
+    {"GET", "/api/jobs/x/files/model.txt", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false,
+     404, WG_ROUTE_NONE},
+    {"GET", "/api/jobs/3/files/model.txt/x", "127.0.0.1:5051", NULL, "Bearer " TOKEN, NULL, false,
+     404, WG_ROUTE_NONE},
     {"POST", "/api/jobs", "127.0.0.1:5051", NULL, "Bearer " TOKEN, "application/json", false, 0,
      WG_ROUTE_SUBMIT},
     {"POST", "/api/jobs", "127.0.0.1:5051", "http://127.0.0.1:5051", "Bearer " TOKEN,
@@ -160,6 +183,28 @@ static void test_hostile_requests(void **state) {
     webguard_add_name(&g, "10.0.0.7");
     webguard_add_name(&g, "[fe80::1]");
     run_cases(&g, hostile, sizeof hostile / sizeof hostile[0]);
+}
+
+static void test_run_files(void **state) {
+    (void)state;
+    static const char *const ok[] = {"params.json",    "run.json",  "metrics.json",
+                                     "job.log",        "model.txt", "model.txt.schema.json",
+                                     "submission.csv", "export.svm"};
+    static const char *const bad[] = {"",
+                                      ".",
+                                      "..",
+                                      "../model.txt",
+                                      "/etc/passwd",
+                                      "model.txt/",
+                                      "Model.txt",
+                                      "params.json.tmp",
+                                      "netcompute.db",
+                                      "model.txt\n",
+                                      NULL};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        assert_true(webguard_run_file(ok[i]));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(webguard_run_file(bad[i]));
 }
 
 static void test_names(void **state) {
@@ -473,6 +518,7 @@ int main(void) {
         cmocka_unit_test(test_names),        cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_paths),        cmocka_unit_test(test_jobs),
         cmocka_unit_test(test_public_error), cmocka_unit_test(test_utf8_repair),
+        cmocka_unit_test(test_run_files),
     };
     return cmocka_run_group_tests(tests, setup_tree, teardown_tree);
 }
