@@ -132,6 +132,44 @@ static int decode_model(json_object *o, json_object *labels, jobctx_t *c, char *
     return 0;
 }
 
+/* What follows the JSON: the model's weights and the rows, as the JSON
+ * says (sizes checked against the bytes left in r). -1 with err set, or
+ * with err empty when out of memory. */
+static int decode_tail(json_object *o, bufrd_t *r, size_t len, jobctx_t *c, char *err,
+                       size_t errlen) {
+    json_object *v;
+    double d, fl;
+    size_t nw = 0, data_len = 0;
+    bool has_data = json_object_object_get_ex(o, "data_len", &v);
+    if (json_object_object_get_ex(o, "labels", &v)) {
+        if (decode_model(o, v, c, err, errlen) < 0) return -1;
+        nw = (size_t)c->nr_w * ((size_t)c->nr_feature + (c->bias >= 0));
+    }
+    if (has_data) {
+        if (get_num(o, "data_len", 0, (double)len, &d, err, errlen) < 0 ||
+            get_num(o, "data_first_line", 1, 1e18, &fl, err, errlen) < 0)
+            return -1;
+        data_len = (size_t)d;
+        c->data_first_line = (uint64_t)fl;
+    }
+    if (bufrd_left(r) / 8 < nw || bufrd_left(r) - nw * 8 != data_len) {
+        snprintf(err, errlen, "job context: %zu bytes after the JSON, expected %zu", bufrd_left(r),
+                 nw * 8 + data_len);
+        return -1;
+    }
+    if (nw) {
+        if (!(c->w = malloc(nw * sizeof *c->w))) return -1;
+        for (size_t i = 0; i < nw; i++)
+            c->w[i] = bufrd_f64(r);
+    }
+    if (has_data) {
+        c->data = (const char *)bufrd_take(r, data_len);
+        c->data_len = data_len;
+        if (!c->data) c->data = ""; /* no rows: an empty file's */
+    }
+    return 0;
+}
+
 jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen) {
     json_object *o = NULL;
     jobctx_t *c = calloc(1, sizeof *c);
@@ -175,36 +213,7 @@ jobctx_t *jobctx_decode(const void *bufv, size_t len, char *err, size_t errlen) 
     c->want_prob = json_object_object_get_ex(o, "want_prob", &v) && json_object_get_boolean(v);
     c->text_detect = json_object_object_get_ex(o, "text_detect", &v) && json_object_get_boolean(v);
     c->count_terms = json_object_object_get_ex(o, "count_terms", &v) && json_object_get_boolean(v);
-    size_t nw = 0;
-    if (json_object_object_get_ex(o, "labels", &v)) {
-        if (decode_model(o, v, c, err, errlen) < 0) goto fail;
-        nw = (size_t)c->nr_w * ((size_t)c->nr_feature + (c->bias >= 0));
-    }
-    size_t data_len = 0;
-    if (json_object_object_get_ex(o, "data_len", &v)) {
-        double fl;
-        if (get_num(o, "data_len", 0, (double)len, &d, err, errlen) < 0 ||
-            get_num(o, "data_first_line", 1, 1e18, &fl, err, errlen) < 0)
-            goto fail;
-        data_len = (size_t)d;
-        c->data_first_line = (uint64_t)fl;
-    }
-    if (bufrd_left(&r) / 8 < nw || bufrd_left(&r) - nw * 8 != data_len) {
-        snprintf(err, errlen, "job context: %zu bytes after the JSON, expected %zu", bufrd_left(&r),
-                 nw * 8 + data_len);
-        goto fail;
-    }
-    if (nw) {
-        c->w = malloc(nw * sizeof *c->w);
-        if (!c->w) goto fail;
-        for (size_t i = 0; i < nw; i++)
-            c->w[i] = bufrd_f64(&r);
-    }
-    if (data_len || json_object_object_get_ex(o, "data_len", &v)) {
-        c->data = (const char *)bufrd_take(&r, data_len);
-        c->data_len = data_len;
-        if (!c->data) c->data = ""; /* no rows: an empty file's */
-    }
+    if (decode_tail(o, &r, len, c, err, errlen) < 0) goto fail;
     json_object_put(o);
     return c;
 fail:
