@@ -389,6 +389,10 @@ void linfun_hv(linfun_t *f, int k, const double *s, double *hs) {
     linfun_one(f, k, LINFUN_HV, s, hs, NULL);
 }
 
+bool linfun_waiting(const linfun_t *f, int k) {
+    return f && k >= 0 && k < f->nr_w && f->dspec[k];
+}
+
 int linfun_accept(linfun_t *f, int k) {
     if (k < 0 || k >= f->nr_w || !f->dspec[k]) return -1;
     f->dcur[k] ^= 1;

@@ -32,6 +32,7 @@
 
 #include "common/dataset.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct linfun linfun_t;
@@ -75,6 +76,9 @@ void linfun_hv(linfun_t *f, int k, const double *s, double *hs);
 /* Makes the D of class k's last FUNGRAD the one hv() uses (its point was
  * accepted). 0, or -1 when no FUNGRAD waits since the last GRAD or accept. */
 int linfun_accept(linfun_t *f, int k);
+
+/* Whether class k has a FUNGRAD's D waiting for linfun_accept(). */
+bool linfun_waiting(const linfun_t *f, int k);
 
 /* Runs one request per class, reqs[0..nr_w-1], in a single pass over the rows:
  * the way to answer a lockstep round of all classes. The results equal those of

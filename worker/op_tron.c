@@ -256,6 +256,35 @@ static bool grad_item(uint32_t op) {
     return op == TRONMSG_GRAD || op == TRONMSG_FUNGRAD;
 }
 
+static int cmp_fold_cls(const void *a, const void *b) {
+    const tronmsg_item_t *x = *(const tronmsg_item_t *const *)a,
+                         *y = *(const tronmsg_item_t *const *)b;
+    if (x->fold != y->fold) return x->fold < y->fold ? -1 : 1;
+    return (x->cls > y->cls) - (x->cls < y->cls);
+}
+
+/* At most one FUN/FUNGRAD/GRAD/HV item per class and fold: checked before
+ * any state is touched (a pass answers one request per class). */
+static int tron_distinct(const tronmsg_req_t *req, char *err, size_t errlen) {
+    const tronmsg_item_t **v = malloc((req->count ? req->count : 1) * sizeof *v);
+    size_t n = 0;
+    int rc = 0;
+    if (!v) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < req->count; i++)
+        if (vector_item(&req->items[i])) v[n++] = &req->items[i];
+    qsort(v, n, sizeof *v, cmp_fold_cls);
+    for (size_t i = 1; i < n && rc == 0; i++)
+        if (cmp_fold_cls(&v[i - 1], &v[i]) == 0) {
+            snprintf(err, errlen, "two requests for class %u fold %u", v[i]->cls, v[i]->fold);
+            rc = -1;
+        }
+    free(v);
+    return rc;
+}
+
 /* Checks the request against the shards: the variables, the folds, each
  * item's class and fold, single-shard COUNT and PRED. */
 static int tron_check(tron_work_t *t, char *err, size_t errlen) {
@@ -286,7 +315,7 @@ static int tron_check(tron_work_t *t, char *err, size_t errlen) {
             return -1;
         }
     }
-    return 0;
+    return tron_distinct(req, err, errlen);
 }
 
 /* Allocates the working arrays, prepares the shards' folds when an item
@@ -337,9 +366,10 @@ static int tron_points(tron_work_t *t, int *cls, char *err, size_t errlen) {
             if ((it->op != TRONMSG_GRAD && it->op != TRONMSG_HV) || it->w) continue;
             size_t li = it->fold == TRONMSG_ALL_ROWS ? 0 : 1 + (size_t)it->fold;
             size_t at = li * (size_t)t->nr_w + it->cls;
-            bool have = it->op == TRONMSG_GRAD
-                            ? st->fun_pt[at] == it->point
-                            : st->grad_pt[at] == it->point || st->spec_pt[at] == it->point;
+            bool have = it->op == TRONMSG_GRAD ? st->fun_pt[at] == it->point
+                                               : st->grad_pt[at] == it->point ||
+                                                     (st->spec_pt[at] == it->point &&
+                                                      linfun_waiting(st->lf[li], (int)it->cls));
             if (it->point == 0 || !have) {
                 *cls = PROTO_ERR_NEEDPOINT;
                 snprintf(err, errlen, "shard %u lacks point %llu of class %u", t->sh[s].shard,
@@ -349,6 +379,13 @@ static int tron_points(tron_work_t *t, int *cls, char *err, size_t errlen) {
         }
     }
     return 0;
+}
+
+/* A point tron_points() should have asked for (never expected). */
+static int no_point(const tronmsg_item_t *it, char *err, size_t errlen) {
+    snprintf(err, errlen, "point %llu of class %u is not here and the request lacks it",
+             (unsigned long long)it->point, it->cls);
+    return -1;
 }
 
 /* FUN/GRAD/HV over fold li (0 = every row, 1 + f = fold f) of one shard:
@@ -370,11 +407,7 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
     for (size_t i = 0; i < req->count; i++) {
         const tronmsg_item_t *it = &req->items[i];
         if (it->fold != fold || !vector_item(it)) continue;
-        int k = (int)it->cls;
-        if (lreq[k].op != LINFUN_NONE) {
-            snprintf(err, errlen, "two requests for class %d fold %u", k, fold);
-            return -1;
-        }
+        int k = (int)it->cls; /* one item a class and fold: tron_distinct */
         any = true;
         switch (it->op) {
         case TRONMSG_FUN:
@@ -393,6 +426,7 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
         case TRONMSG_GRAD:
             /* the margins of this point may be gone (shard moved here) */
             if (fun_pt[k] != it->point || it->point == 0) {
+                if (!t->win[i]) return no_point(it, err, errlen); /* tron_points let it by */
                 linfun_fun(lf, k, t->win[i]);
                 fun_pt[k] = it->point;
             }
@@ -408,6 +442,7 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
             }
             if (grad_pt[k] != it->point || it->point == 0) {
                 /* rebuild D at the gradient point */
+                if (!t->win[i]) return no_point(it, err, errlen);
                 linfun_fun(lf, k, t->win[i]);
                 memset(t->scratch, 0, ms * sizeof *t->scratch);
                 linfun_grad(lf, k, t->scratch, NULL);

@@ -1,0 +1,130 @@
+/* Unit tests for worker/op_tron.c on a real cache entry: a malformed request
+ * changes no state, so the next one is served right or refused (never a
+ * crash, never H*s with another point's curvature). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jobctx.h"
+#include "common/proto.h"
+#include "common/schema.h"
+#include "common/tronmsg.h"
+#include "worker/cache.h"
+#include "worker/ops.h"
+
+#define N 4 /* 3 features and the bias */
+
+typedef struct rig {
+    cache_t *cache;
+    blob_t *ctx;
+    int cancel;
+    uint64_t rows;
+} rig_t;
+
+static void rig_open(rig_t *r) {
+    static const char rows[] = "1 1:0.5 2:1\n-1 1:-1 3:2\n1 2:0.25 3:-0.5\n-1 1:2 2:-1\n";
+    int labels[2] = {1, -1};
+    schema_t *s = schema_for_libsvm(3, labels, 2);
+    char *js = schema_to_json(s);
+    jobctx_t c = {.format = JOBCTX_LIBSVM,
+                  .file = "t.svm",
+                  .solver = 0,
+                  .C = 1,
+                  .bias = 1,
+                  .schema_json = js,
+                  .schema_len = strlen(js)};
+    void *buf;
+    size_t len;
+    assert_int_equal(jobctx_encode(&c, &buf, &len), 0);
+    memset(r, 0, sizeof *r);
+    r->cache = cache_new(2, 0);
+    r->ctx = blob_copy(buf, len);
+    assert_int_equal(cache_put_context(r->cache, 1, r->ctx), 0);
+    blob_t *sh = blob_copy(rows, strlen(rows));
+    assert_int_equal(cache_put_shard(r->cache, 1, 0, sh), 0);
+    blob_unref(&sh);
+    free(buf);
+    free(js);
+    schema_destroy(&s);
+}
+
+static void rig_close(rig_t *r) {
+    blob_unref(&r->ctx);
+    cache_destroy(&r->cache);
+}
+
+/* Runs one OP_TRON over shard 0 with items; the FAIL class or 0, the
+ * result in *res (caller frees) when 0. */
+static int run(rig_t *r, const tronmsg_item_t *items, size_t count, tronmsg_res_t *res) {
+    char err[256];
+    tronmsg_shard_t tab[1] = {{0, 1}};
+    tronmsg_layout_t lay = {.shards = tab, .nshards = 1};
+    blob_t *body = tronmsg_encode_req(N, 0, &lay, items, count, err, sizeof err);
+    assert_non_null(body);
+    op_ctx_t ctx = {.job_id = 1,
+                    .attempt = 1,
+                    .shard = 0,
+                    .context = r->ctx->data,
+                    .context_len = r->ctx->len,
+                    .cache = r->cache,
+                    .cancel = &r->cancel,
+                    .rows = &r->rows};
+    ctx.entry = cache_acquire(r->cache, 1, 0);
+    assert_non_null(ctx.entry);
+    cache_entry_lock(ctx.entry);
+    blob_t *out = NULL;
+    const op_def_t *op = ops_lookup(OP_TRON);
+    assert_non_null(op);
+    int cls = op->fn(&ctx, body->data, body->len, &out, err, sizeof err);
+    cache_entry_unlock(ctx.entry);
+    cache_release(&ctx.entry);
+    blob_unref(&body);
+    if (cls == 0) {
+        assert_int_equal(tronmsg_decode_res(out->data, out->len, res, err, sizeof err), 0);
+        blob_unref(&out);
+    }
+    return cls;
+}
+
+static void test_bad_request_changes_nothing(void **state) {
+    (void)state;
+    rig_t r;
+    rig_open(&r);
+    double w0[N] = {0}, w1[N] = {0.5, -0.25, 1, 0.1}, s[N] = {1, 1, -1, 0.5};
+    tronmsg_res_t res, ref;
+    /* the gradient point 7 (w = 0), accepted by the HV that names it */
+    tronmsg_item_t a[] = {
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUNGRAD, .point = 7, .w = w0}};
+    assert_int_equal(run(&r, a, 1, &res), 0);
+    tronmsg_res_free(&res);
+    tronmsg_item_t hv[] = {
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_HV, .point = 7, .s = s}};
+    assert_int_equal(run(&r, hv, 1, &ref), 0);
+    /* a trial point 8 with a second request for the class: refused whole */
+    tronmsg_item_t bad[] = {
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUNGRAD, .point = 8, .w = w1},
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUN, .point = 9, .w = w1}};
+    assert_int_equal(run(&r, bad, 2, &res), PROTO_ERR_INTERNAL);
+    /* point 8 was never computed: an HV naming it must ask for it */
+    tronmsg_item_t hv8[] = {
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_HV, .point = 8, .s = s}};
+    assert_int_equal(run(&r, hv8, 1, &res), PROTO_ERR_NEEDPOINT);
+    /* and point 7's H*s is what it was */
+    assert_int_equal(run(&r, hv, 1, &res), 0);
+    assert_memory_equal(res.ans[0].hv, ref.ans[0].hv, N * sizeof(double));
+    tronmsg_res_free(&res);
+    tronmsg_res_free(&ref);
+    rig_close(&r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_request_changes_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
