@@ -159,9 +159,10 @@ int classmsg_decode_res(const void *buf, size_t len, classmsg_res_t *out, char *
         snprintf(err, errlen, "classes result: n=%u, %u classes in %zu bytes", n, count, len);
         return -1;
     }
+    /* the length check above bounds count * n by the bytes received */
     out->ans = calloc(count ? count : 1, sizeof *out->ans);
-    out->store = malloc((count ? count : 1) * (size_t)n * sizeof *out->store);
-    if (!out->ans || !out->store) {
+    out->store = count ? malloc((size_t)count * n * sizeof *out->store) : NULL;
+    if (!out->ans || (count && !out->store)) {
         classmsg_res_free(out);
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -45,7 +45,7 @@ static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap
         fprintf(stderr, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
                 level_names[level], line, more);
     pthread_mutex_lock(&tee_lock);
-    if (tee_file) {
+    if (tee_file && level != LOG_DEBUG) { /* a job's log: info and up, -v or not */
         fprintf(tee_file, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
                 level_names[level], line, more);
         fflush(tee_file);

@@ -16,8 +16,11 @@
  *   positive class.
  * Classes are numbered 0..k-1 in the caller's order (the model's); a true
  * label that is no class of the model counts as class "unknown": its rows
- * are wrong predictions and make the predicted class's precision lower, but
- * have no recall of their own.
+ * are wrong predictions and make the predicted class's precision lower,
+ * but have no recall of their own and no place in the macro and weighted
+ * F1 (scikit-learn's figures with labels= the model's classes); their
+ * probability of the true label is 0 (clipped: -ln 1e-15 each in the log
+ * loss), and in the AUC they are negatives.
  *
  * Memory: three counts per class; the (k+1) x k confusion matrix up to
  * METRICS_MAX_MATRIX classes (not kept past it: every other figure still

@@ -214,12 +214,17 @@ bool webguard_parse_id(const char *s, int64_t *id) {
     return n > 0;
 }
 
-bool webguard_run_file(const char *name) {
-    static const char *const names[] = {"params.json",    "run.json",  "metrics.json",
+static const char *const run_files[] = {"params.json",    "run.json",  "metrics.json",
                                         "job.log",        "model.txt", "model.txt.schema.json",
                                         "submission.csv", "export.svm"};
-    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(name, names[i]) == 0) return true;
+
+const char *webguard_run_file_at(size_t i) {
+    return i < sizeof run_files / sizeof run_files[0] ? run_files[i] : NULL;
+}
+
+bool webguard_run_file(const char *name) {
+    for (size_t i = 0; name && webguard_run_file_at(i); i++)
+        if (strcmp(name, run_files[i]) == 0) return true;
     return false;
 }
 

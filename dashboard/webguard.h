@@ -114,6 +114,9 @@ bool webguard_parse_id(const char *s, int64_t *id);
  * model.txt, model.txt.schema.json, submission.csv, export.svm. Any other
  * name (a path, "..", a staged ".tmp") is refused. */
 bool webguard_run_file(const char *name);
+/* The i-th name of a run's files, NULL past the last (master/runs.c clears
+ * a reused folder of them). */
+const char *webguard_run_file_at(size_t i);
 
 /* The verdict on one request (see the model above). Returns v->status. */
 unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_verdict_t *v);

@@ -33,12 +33,13 @@ typedef struct xjob {
 static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, const char *worker) {
     xjob_t *j = arg;
     exportmsg_t m;
-    char why[256];
+    char why[256] = "";
     const shard_range_t *sh = &j->sp->shards[shard];
-    if (exportmsg_open(&m, data, len, why, sizeof why) < 0 || m.rows != sh->rows ||
-        m.first_row != sh->first_row) {
+    if (exportmsg_open(&m, data, len, why, sizeof why) < 0 ||
+        (m.rows != sh->rows && snprintf(why, sizeof why, "wrong row count") > 0) ||
+        (m.first_row != sh->first_row && snprintf(why, sizeof why, "wrong first row") > 0)) {
         snprintf(j->err, sizeof j->err, "worker %s answered shard %u wrongly: %s", worker, shard,
-                 m.rows != sh->rows ? "wrong row count" : why);
+                 why);
         return -1;
     }
     char meta[32];

@@ -117,12 +117,15 @@ static int take_shard(void *arg, uint32_t shard, const void *data, size_t len, c
     uint64_t *conf = NULL;
     int rc = -1;
     const shard_range_t *sh = &j->sp->shards[shard];
-    char why[256];
+    char why[256] = "";
     if (predmsg_open(&m, data, len, (uint32_t)j->nr_class + 1, why, sizeof why) < 0 ||
-        m.nr_class != (uint32_t)j->nr_class || m.rows != sh->rows || m.first_row != sh->first_row ||
-        (j->prob && !m.prob)) {
+        (m.nr_class != (uint32_t)j->nr_class &&
+         snprintf(why, sizeof why, "wrong class count") > 0) ||
+        (m.rows != sh->rows && snprintf(why, sizeof why, "wrong row count") > 0) ||
+        (m.first_row != sh->first_row && snprintf(why, sizeof why, "wrong first row") > 0) ||
+        (j->prob && !m.prob && snprintf(why, sizeof why, "no probabilities") > 0)) {
         snprintf(j->err, sizeof j->err, "worker %s answered shard %u wrongly: %s", worker, shard,
-                 m.rows != sh->rows ? "wrong row count" : why);
+                 why);
         return -1;
     }
     size_t cells = (size_t)(j->nr_class + 1) * (size_t)j->nr_class;

@@ -239,6 +239,13 @@ int runs_new(runs_t *rs, const config_t *cfg, const master_opts_t *o, const char
     if (make_dirs(path) != 0) {
         log_warn("run %u: cannot create %s: %s", *id, path, strerror(errno));
     } else {
+        /* a folder of the same id from another history (a new database,
+         * another master) keeps none of its files for this run */
+        for (size_t i = 0; webguard_run_file_at(i); i++) {
+            run_path(rs, *id, webguard_run_file_at(i), path, sizeof path);
+            if (unlink(path) != 0 && errno != ENOENT)
+                log_warn("run %u: cannot clear %s: %s", *id, path, strerror(errno));
+        }
         run_path(rs, *id, "params.json", path, sizeof path);
         if (write_json(path, params) != 0)
             log_warn("run %u: cannot write %s: %s", *id, path, strerror(errno));
@@ -445,7 +452,16 @@ void runs_finish(runs_t *rs, uint32_t id, int status, json_object *done) {
     const char *state = status == EXIT_OK ? "done" : "failed";
     json_object *error = NULL;
     if (!done) done = json_object_new_object();
-    if (!done) return;
+    if (!done) { /* out of memory: the run stays as it was, the log closes */
+        if (rs->log) {
+            log_tee(NULL);
+            fclose(rs->log);
+            rs->log = NULL;
+        }
+        rs->id = 0;
+        rs->cfg = NULL;
+        return;
+    }
     /* the driver's job_done says done or failed; a job stopped after it (or
      * before it started) is failed whatever it said */
     json_object_object_add(done, "state", json_object_new_string(state));

@@ -67,18 +67,21 @@ bool train_classes_chosen(trainer_t *t, const class_counts_t *cc) {
 static char *read_rows(trainer_t *t, size_t *len) {
     uint64_t bytes = data_bytes(t), off = t->sp.nshards ? t->sp.shards[0].offset : 0;
     char *buf = malloc(bytes ? bytes : 1);
-    int fd = open(t->cfg->data.train, O_RDONLY | O_CLOEXEC);
+    int fd = open(t->cfg->data.train, O_RDONLY | O_CLOEXEC), saved = fd < 0 ? errno : 0;
     size_t got = 0;
     while (buf && fd >= 0 && got < bytes) {
         ssize_t n = pread(fd, buf + got, bytes - got, (off_t)(off + got));
         if (n < 0 && errno == EINTR) continue;
+        if (n < 0) saved = errno;
         if (n <= 0) break;
         got += (size_t)n;
     }
     if (fd >= 0) close(fd);
     if (!buf || got != bytes) {
         snprintf(t->err, sizeof t->err, "%s: cannot read its rows again (%s)", t->cfg->data.train,
-                 buf ? (fd < 0 ? strerror(errno) : "the file changed") : "out of memory");
+                 !buf    ? "out of memory"
+                 : saved ? strerror(saved)
+                         : "the file got shorter");
         free(buf);
         return NULL;
     }
@@ -88,7 +91,8 @@ static char *read_rows(trainer_t *t, size_t *len) {
 
 typedef struct run {
     trainer_t *t;
-    bool *got; /* [nr_w] */
+    bool *got;      /* [nr_w] */
+    uint32_t *task; /* [nr_w]: the id of class k's task */
     int64_t t0;
     long cg; /* CG steps of the classes answered */
 } run_t;
@@ -119,7 +123,12 @@ static int take_result(void *arg, const sched_result_t *r) {
         return -1;
     }
     int rc = 0;
-    if (res.n != (uint32_t)t->n) {
+    if (res.count != 1 || res.ans[0].cls >= (uint32_t)t->nr_w ||
+        run->task[res.ans[0].cls] != r->task_id) {
+        snprintf(t->err, sizeof t->err, "worker %s did not answer the class its task named",
+                 r->worker);
+        rc = -1;
+    } else if (res.n != (uint32_t)t->n) {
         snprintf(t->err, sizeof t->err, "worker %s answered %u variables, want %d", r->worker,
                  res.n, t->n);
         rc = -1;
@@ -146,7 +155,7 @@ static int take_result(void *arg, const sched_result_t *r) {
  * over the rows, but their vectors side by side outgrow the cache on wide
  * data: 20 classes x 200,000 columns took 2.6x as long as one class a task,
  * whose vector is liblinear's own.) */
-static int submit(trainer_t *t, const class_counts_t *cc) {
+static int submit(trainer_t *t, const class_counts_t *cc, uint32_t *task) {
     for (int c = 0; c < t->nr_w; c++) {
         long rows = cc->rows[c], pos = cc->pos[c];
         classmsg_class_t one = {(uint32_t)c,
@@ -159,6 +168,7 @@ static int submit(trainer_t *t, const class_counts_t *cc) {
         }
         uint32_t id = sched_submit(t->s, OP_CLASSES, PROTO_NO_SHARD, body, t->sp.rows);
         blob_unref(&body);
+        task[c] = id;
         if (!id) {
             trainer_fail(t, "out of memory");
             return -1;
@@ -176,7 +186,8 @@ int train_classes(trainer_t *t, const class_counts_t *cc) {
     int status = EXIT_JOB_FAILED;
     t->w = calloc((size_t)t->n * (size_t)t->nr_w, sizeof *t->w);
     run.got = calloc((size_t)t->nr_w, sizeof *run.got);
-    if (!t->w || !run.got) {
+    run.task = calloc((size_t)t->nr_w, sizeof *run.task);
+    if (!t->w || !run.got || !run.task || !t->sp.nshards) {
         trainer_fail(t, "out of memory");
         goto out;
     }
@@ -186,7 +197,7 @@ int train_classes(trainer_t *t, const class_counts_t *cc) {
     if (trainer_set_context(t, true, rows, len, t->sp.shards[0].first_line) < 0) goto out;
     free(rows); /* the scheduler holds its copy of the context */
     rows = NULL;
-    if (submit(t, cc) < 0) goto out;
+    if (submit(t, cc, run.task) < 0) goto out;
     bool data_error = false;
     char why[1024] = "";
     int rc = sched_wait(t->s, take_result, &run, &data_error, why, sizeof why);
@@ -221,5 +232,6 @@ int train_classes(trainer_t *t, const class_counts_t *cc) {
 out:
     free(rows);
     free(run.got);
+    free(run.task);
     return status;
 }

@@ -23,6 +23,7 @@
 #include "worker/ops.h"
 #include "worker/shardstate.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,19 +89,26 @@ static rows_t *rows_get(op_ctx_t *ctx, int *cls, char *err, size_t errlen) {
         snprintf(err, errlen, "task lacks its job context");
         return NULL;
     }
+    /* find or make the entry under one lock, so that the slots starting
+     * together share one entry (and one parse) */
+    static pthread_mutex_t entry_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&entry_lock);
     cache_entry_t *e = cache_acquire(ctx->cache, ctx->job_id, ROWS_SHARD);
     if (!e) {
         blob_t *none = blob_new(0);
         if (!none || cache_put_shard(ctx->cache, ctx->job_id, ROWS_SHARD, none) < 0) {
             blob_unref(&none);
+            pthread_mutex_unlock(&entry_lock);
             snprintf(err, errlen, "out of memory");
             return NULL;
         }
         blob_unref(&none);
-        if (!(e = cache_acquire(ctx->cache, ctx->job_id, ROWS_SHARD))) {
-            snprintf(err, errlen, "the job's rows were evicted");
-            return NULL;
-        }
+        e = cache_acquire(ctx->cache, ctx->job_id, ROWS_SHARD);
+    }
+    pthread_mutex_unlock(&entry_lock);
+    if (!e) {
+        snprintf(err, errlen, "out of memory, or the job's rows were evicted");
+        return NULL;
     }
     uint64_t h = hash_fnv1a(ctx->context, ctx->context_len);
     jobctx_t *jc = NULL;

@@ -76,9 +76,10 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
     uint64_t *keys = want_cells ? malloc((d->rows ? d->rows : 1) * sizeof *keys) : NULL;
     size_t nkeys = 0;
     if (!dec || (nr_w != st->nr_w) || (want_cells && !keys)) {
-        snprintf(err, errlen,
-                 dec && keys ? "prediction with %d vectors, model has %d" : "out of memory", nr_w,
-                 st->nr_w);
+        if (!dec || (want_cells && !keys))
+            snprintf(err, errlen, "out of memory");
+        else
+            snprintf(err, errlen, "prediction with %d vectors, model has %d", nr_w, st->nr_w);
         free(dec);
         free(keys);
         return -1;
