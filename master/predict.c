@@ -17,6 +17,7 @@
 #include "master/shardjob.h"
 #include "master/writer.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -422,6 +423,14 @@ static const char *schema_col_name(const schema_t *s, schema_kind_t kind, const 
 /* The model of a test job: a liblinear classification model, or NULL with
  * err (a bad input, exit 3). */
 static struct model *load_test_model(const char *path, char *err, size_t errlen) {
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT) { /* the usual first mistake: test first */
+        snprintf(err, errlen,
+                 "no model %s: train first (master train --data TRAIN.csv) or name one with "
+                 "--model FILE",
+                 path);
+        return NULL;
+    }
     if (!looks_like_model(path)) {
         snprintf(err, errlen,
                  "%s is not a liblinear model file (no solver_type line); "

@@ -446,8 +446,9 @@ static int tron_setup(trainer_t *t, exact_t *x) {
 
 static void publish_iteration(trainer_t *t, const tclass_t *c, const tron_iter_info_t *info,
                               double secs) {
+    /* one line per class and iteration: -v only (the dashboard has them all) */
     if (c->fold == TRONMSG_ALL_ROWS)
-        log_info("iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f%s", info->iter, c->cls, info->f,
+        log_debug("iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f%s", info->iter, c->cls, info->f,
                  info->gnorm, info->cg_iter, secs, info->accepted ? "" : " (rejected)");
     else
         log_debug("cv fold %u iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f", c->fold,
