@@ -126,7 +126,9 @@ int shardjob_run(const shardjob_t *j, const outputs_t *outs, bool *keep, char *e
         bool resumable = !outputs_is_stream(outs, 0);
         snprintf(err, errlen, "stopped by %s with %u of %zu shards done%s%s%s", name,
                  st.written + st.held + st.spooled, j->sp->nshards,
-                 !resumable ? "" : cmd[0] ? "; resume with: " : "; run again with --resume",
+                 !resumable ? ""
+                 : cmd[0]   ? "; resume with: "
+                            : "; run again with --resume",
                  resumable ? cmd : "", resumable && cmd[0] ? " --resume" : "");
         return EXIT_JOB_FAILED;
     }

@@ -95,7 +95,7 @@ typedef struct run {
 
 static void publish_class(trainer_t *t, const classmsg_ans_t *a, double secs) {
     log_debug("class %u: %u iterations, %u CG steps, f=%.6e |g|=%.6e, %.2f s", a->cls, a->iters,
-             a->cg, a->f, a->gnorm, secs);
+              a->cg, a->f, a->gnorm, secs);
     json_object *js = json_object_new_object();
     if (!js) return;
     json_object_object_add(js, "job_id", json_object_new_int64(t->job_id));

@@ -449,7 +449,7 @@ static void publish_iteration(trainer_t *t, const tclass_t *c, const tron_iter_i
     /* one line per class and iteration: -v only (the dashboard has them all) */
     if (c->fold == TRONMSG_ALL_ROWS)
         log_debug("iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f%s", info->iter, c->cls, info->f,
-                 info->gnorm, info->cg_iter, secs, info->accepted ? "" : " (rejected)");
+                  info->gnorm, info->cg_iter, secs, info->accepted ? "" : " (rejected)");
     else
         log_debug("cv fold %u iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f", c->fold,
                   info->iter, c->cls, info->f, info->gnorm, info->cg_iter, secs);
