@@ -587,6 +587,10 @@ static void print_report(trainer_t *t, const outputs_t *outs, double acc, int64_
     if (t->folds > 0)
         fprintf(say, "Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * t->cv_accuracy,
                 t->folds);
+    if (t->ctx->opts->verbosity < 0) { /* -q: the results only, as a test job's */
+        fflush(stdout);
+        return;
+    }
     fprintf(say, "model: %s\nschema: %s%s\nsubmission: %s\n", cfg->model.file,
             outputs_skipped(outs, 1) ? "(none: the model is not a file)" : cfg->model.file,
             outputs_skipped(outs, 1) ? "" : ".schema.json", cfg->output.train);
