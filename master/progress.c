@@ -87,6 +87,11 @@ static void publish(const progress_t *p, const sched_progress_t *sp, const progr
     json_object_object_add(o, "rate_rows_s", json_object_new_double(v->rate));
     json_object_object_add(o, "eta_s", v->eta >= 0 ? json_object_new_double(v->eta) : NULL);
     json_object_object_add(o, "workers", json_object_new_int(v->workers));
+    json_object_object_add(o, "phase_done", json_object_new_double(v->frac));
+    if (v->newton) {
+        json_object_object_add(o, "newton_iter", json_object_new_int(v->iter));
+        json_object_object_add(o, "cg_steps", json_object_new_int64(v->cg));
+    }
     events_publish(p->ev, EV_JOB_PROGRESS, o);
 }
 
