@@ -59,3 +59,13 @@ void suggest_no_column(const char *file, const char *what, const char *name, cha
     if (w >= 0 && (size_t)w < errlen)
         snprintf(err + w, errlen - (size_t)w, "%s)", n > SHOWN_COLUMNS ? ", ..." : "");
 }
+
+int suggest_optional_column(const char *file, const char *what, const char *name,
+                            char *const *names, size_t n, char *msg, size_t msglen) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0) return 0;
+    const char *s = suggest_closest(names, n, name);
+    if (!s) return 0;
+    snprintf(msg, msglen, "%s:1: no %s column \"%s\" (did you mean \"%s\"?)", file, what, name, s);
+    return 1;
+}

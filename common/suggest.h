@@ -34,4 +34,10 @@ const char *suggest_closest(char *const *names, size_t n, const char *typed);
 void suggest_no_column(const char *file, const char *what, const char *name, char *const *names,
                        size_t n, char *err, size_t errlen);
 
+/* An optional column (the id) that is not in the header but is close to one
+ * that is, which is a typo rather than a file without ids: 1 with msg set to
+ * "FILE:1: no id column "ID" (did you mean "id"?)", else 0. */
+int suggest_optional_column(const char *file, const char *what, const char *name,
+                            char *const *names, size_t n, char *msg, size_t msglen);
+
 #endif

@@ -307,7 +307,9 @@ out:
 }
 
 /* The label column must be in a CSV file's header: checked before waiting
- * for workers (exit 3), with a suggestion rather than the whole header. */
+ * for workers (exit 3), with a suggestion rather than the whole header. The
+ * id column is optional, but one close to a column of the file is a typo:
+ * a warning. */
 static int check_label_column(trainer_t *t) {
     char **names = NULL;
     size_t n = 0;
@@ -325,6 +327,10 @@ static int check_label_column(trainer_t *t) {
                  " (data.label or --label)");
         status = EXIT_BAD_DATA;
     }
+    char msg[512];
+    if (status == 0 && t->src.id &&
+        suggest_optional_column(t->src.file, "id", t->src.id, names, n, msg, sizeof msg))
+        log_warn("%s: the rows are numbered instead (data.id or --id)", msg);
     csvread_names_free(names, n);
     return status;
 }

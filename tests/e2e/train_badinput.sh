@@ -46,6 +46,11 @@ printf 'id,label,x,y\n1,a,1,2\n2,b,3,4\n3,a,5\n4,b,7,8\n' >bad.csv
 expect 3 "bad.csv:4" --data bad.csv --min-workers 1
 printf 'id,label,x\n1,a,1\n2,a,3\n3,a,5\n' >one.csv
 expect 3 "class" --data one.csv --min-workers 1
+# an id column close to one of the file's: a typo, warned about before the wait
+expect 3 "class" --data one.csv --id ID --min-workers 1
+grep -q 'warn: one.csv:1: no id column "ID" (did you mean "id"?): the rows are numbered instead' err.txt ||
+    { cat err.txt; fail "--id ID: no warning"; }
+grep -q 'no id column' <(sed -n '/waiting for/,$p' err.txt) && fail "--id ID: warned after the wait"
 printf '1 1:0.5\n-1 3:1 2:2\n' >order.svm
 expect 3 "order.svm:2" --data order.svm --min-workers 1
 exit 0

@@ -66,11 +66,23 @@ static void test_no_column(void **state) {
     free(names);
 }
 
+static void test_optional_column(void **state) {
+    (void)state;
+    char msg[128] = "";
+    char *names[] = {"Id", "label", "x"};
+    assert_int_equal(suggest_optional_column("t.csv", "id", "id", names, 3, msg, sizeof msg), 1);
+    assert_string_equal(msg, "t.csv:1: no id column \"id\" (did you mean \"Id\"?)");
+    assert_int_equal(suggest_optional_column("t.csv", "id", "Id", names, 3, msg, sizeof msg), 0);
+    char *plain[] = {"label", "x"}; /* no id column at all: fine */
+    assert_int_equal(suggest_optional_column("t.csv", "id", "id", plain, 2, msg, sizeof msg), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_distance),
         cmocka_unit_test(test_closest),
         cmocka_unit_test(test_no_column),
+        cmocka_unit_test(test_optional_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
