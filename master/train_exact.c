@@ -573,7 +573,8 @@ static void report_newton(trainer_t *t, const exact_t *x) {
         cg += tron_cg_total(x->cl[i].tr);
         frac += x->cl[i].done ? 1.0 : tron_progress(x->cl[i].tr);
     }
-    progress_newton(&t->prog, iter, cg, x->ncl ? frac / x->ncl : 0);
+    /* before the first pass ends, the first iteration is the one running */
+    progress_newton(&t->prog, iter > 0 ? iter : 1, cg, x->ncl ? frac / x->ncl : 0);
 }
 
 static int newton_loop(trainer_t *t, exact_t *x) {
