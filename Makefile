@@ -126,7 +126,7 @@ test:
 
 demo:
 	@scripts/deps.sh demo
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -s all
 	@scripts/demo.sh
 
 bench:

@@ -52,11 +52,19 @@ static const event_field_t job_started[] = {
     {NULL, 0, 0}};
 
 static const event_field_t job_progress[] = {
-    {"job_id", EVF_INT, REQ},         {"phase", EVF_STRING, REQ},
-    {"done_tasks", EVF_INT, REQ},     {"total_tasks", EVF_INT, REQ},
-    {"rows_done", EVF_INT, REQ},      {"rows_total", EVF_INT, REQ},
-    {"rate_rows_s", EVF_NUMBER, REQ}, {"eta_s", EVF_NUMBER, REQ_NULL},
-    {"workers", EVF_INT, REQ},        {NULL, 0, 0}};
+    {"job_id", EVF_INT, REQ},
+    {"phase", EVF_STRING, REQ},
+    {"done_tasks", EVF_INT, REQ},
+    {"total_tasks", EVF_INT, REQ},
+    {"rows_done", EVF_INT, REQ},
+    {"rows_total", EVF_INT, REQ},
+    {"rate_rows_s", EVF_NUMBER, REQ},
+    {"eta_s", EVF_NUMBER, REQ_NULL},
+    {"workers", EVF_INT, REQ},
+    {"phase_done", EVF_NUMBER, 0}, /* 0..1 of the phase, never less than before */
+    {"newton_iter", EVF_INT, 0},   /* exact training: the furthest Newton iteration */
+    {"cg_steps", EVF_INT, 0},      /* exact training: CG steps so far */
+    {NULL, 0, 0}};
 
 static const event_field_t job_done[] = {
     {"job_id", EVF_INT, REQ},

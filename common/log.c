@@ -14,6 +14,10 @@ static pthread_mutex_t every_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t every_last_ms[LOG_SLOTS];
 static long every_suppressed[LOG_SLOTS];
 
+/* The status line (log_status), erased and redrawn around every line. */
+static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
+static char status_line[512];
+
 static const char *level_names[] = {"debug", "info", "warn", "error", "silent"};
 
 /* The current job's log file (log_tee), written beside stderr under its lock. */
@@ -41,9 +45,15 @@ static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap
     vsnprintf(line, sizeof line, fmt, ap);
     char more[48] = "";
     if (suppressed > 0) snprintf(more, sizeof more, " (and %ld more like it)", suppressed);
-    if (level >= current_level)
+    if (level >= current_level) {
+        pthread_mutex_lock(&status_lock);
+        if (status_line[0]) fputs("\r\033[K", stderr);
         fprintf(stderr, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
                 level_names[level], line, more);
+        if (status_line[0]) fputs(status_line, stderr);
+        fflush(stderr);
+        pthread_mutex_unlock(&status_lock);
+    }
     pthread_mutex_lock(&tee_lock);
     if (tee_file && level != LOG_DEBUG) { /* a job's log: info and up, -v or not */
         fprintf(tee_file, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
@@ -102,7 +112,12 @@ void log_fail(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    pthread_mutex_lock(&status_lock);
+    if (status_line[0]) fputs("\r\033[K", stderr);
     fprintf(stderr, "%s: %s\n", program_name, line);
+    if (status_line[0]) fputs(status_line, stderr);
+    fflush(stderr);
+    pthread_mutex_unlock(&status_lock);
     pthread_mutex_lock(&tee_lock);
     if (tee_file) {
         char stamp[32];
@@ -116,4 +131,12 @@ void log_fail(const char *fmt, ...) {
         fflush(tee_file);
     }
     pthread_mutex_unlock(&tee_lock);
+}
+
+void log_status(const char *line) {
+    pthread_mutex_lock(&status_lock);
+    snprintf(status_line, sizeof status_line, "%s", line ? line : "");
+    fprintf(stderr, "\r%s\033[K", status_line);
+    fflush(stderr);
+    pthread_mutex_unlock(&status_lock);
 }

@@ -38,6 +38,11 @@ void log_tee(FILE *f);
  * tee. */
 void log_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A status line (a progress bar) kept on stderr under the log lines: each
+ * line logged meanwhile first erases it and then draws it again. NULL or ""
+ * erases it. For a terminal only: the caller checks isatty(). */
+void log_status(const char *line);
+
 /* Logs at most once per second for each distinct slot (0..LOG_SLOTS-1);
  * suppressed messages are counted and reported with the next one printed. */
 #define LOG_SLOTS 16

@@ -1,5 +1,7 @@
 #include "common/optable.h"
 
+#include "common/suggest.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -36,33 +38,9 @@ static const optdef_t *find_short(const optdef_t *defs, size_t n, int c) {
     return NULL;
 }
 
-/* Edit distance where swapping two neighbours counts one (optimal string
- * alignment); names longer than MAX_NAME are never close. */
-static size_t edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char d[MAX_NAME + 1][MAX_NAME + 1];
-    if (la > MAX_NAME || lb > MAX_NAME) return SIZE_MAX;
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (unsigned char)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (unsigned char)j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            unsigned v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1u < v) v = d[i - 1][j] + 1u;
-            if (d[i][j - 1] + 1u < v) v = d[i][j - 1] + 1u;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1u < v)
-                v = d[i - 2][j - 2] + 1u;
-            d[i][j] = (unsigned char)v;
-        }
-    }
-    return d[la][lb];
-}
-
 const char *optable_suggest(const optdef_t *defs, size_t n, const char *typed, char *buf,
                             size_t buflen) {
-    size_t len = strlen(typed), best = len <= 4 ? 2 : 3; /* what counts as close, plus one */
+    size_t len = strlen(typed), best = suggest_limit(len);
     const optdef_t *hit = NULL;
     for (size_t i = 0; i < n; i++) {
         const optdef_t *d = &defs[i];
@@ -72,7 +50,7 @@ const char *optable_suggest(const optdef_t *defs, size_t n, const char *typed, c
             dist =
                 tolower((unsigned char)typed[0]) == tolower((unsigned char)short_of(d)) ? 0 : dist;
         else if (len > 1 && has_long(d))
-            dist = edit_distance(typed, d->name);
+            dist = suggest_distance(typed, d->name);
         if (dist < best) {
             best = dist;
             hit = d;

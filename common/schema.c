@@ -9,6 +9,7 @@
 
 #include "common/csvread.h"
 #include "common/schema_priv.h"
+#include "common/suggest.h"
 #include "common/strset.h"
 
 void schema_destroy(schema_t **ps) {
@@ -367,8 +368,10 @@ int schema_check_source(const schema_t *s, const datasrc_t *src, char *err, size
         if (c->kind != SCHEMA_NUMERIC && c->kind != SCHEMA_TEXT && c->kind != SCHEMA_WORDS)
             continue;
         if (at[i] < 0) {
-            snprintf(err, errlen, "%s:1: no column \"%s\", which the model was trained with", file,
-                     c->name);
+            const char *close = suggest_closest(names, n, c->name);
+            snprintf(err, errlen, "%s:1: no column \"%s\", which the model was trained with%s%s%s",
+                     file, c->name, close ? " (did you mean \"" : "", close ? close : "",
+                     close ? "\"?)" : "");
             goto out;
         }
     }

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -281,8 +283,29 @@ out:
     return rc;
 }
 
+bool security_is_loopback(const char *ip) {
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcmp(ip, "localhost") == 0 || strcmp(ip, "lo") == 0) return true;
+    if (inet_pton(AF_INET, ip, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    char host[64];
+    size_t n = strlen(ip);
+    if (n >= 2 && n < sizeof host && ip[0] == '[' && ip[n - 1] == ']') { /* ZeroMQ's [::1] */
+        memcpy(host, ip + 1, n - 2);
+        host[n - 2] = 0;
+        ip = host;
+    }
+    return inet_pton(AF_INET6, ip, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 void security_warn_plaintext(const config_t *cfg) {
     if (cfg->security.curve) return;
+    if (security_is_loopback(cfg->master.ip)) {
+        log_debug("traffic to and from workers is not encrypted; %s is loopback: only this "
+                  "machine's processes can join",
+                  cfg->master.ip);
+        return;
+    }
     log_warn("traffic to and from workers is not encrypted and any host that reaches %s can join; "
              "for a shared network set security.curve true (keys: bin/master keygen NAME)",
              cfg->master.ip);

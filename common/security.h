@@ -30,6 +30,7 @@
 #ifndef NC_SECURITY_H
 #define NC_SECURITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,8 +81,14 @@ uint64_t security_zap_admitted(const zap_t *z);
 void security_zap_stop(zap_t **z);
 
 /* Logs a warning that master-worker traffic is plaintext and unauthenticated
- * when security.curve is off; does nothing otherwise. The master calls it
- * once at start-up. */
+ * when security.curve is off and master.ip is reachable from other machines;
+ * on a loopback address (only this machine's processes can join, as in the
+ * demo) it is a debug line. Does nothing with CURVE on. The master calls it
+ * once at start-up: once per process. */
 void security_warn_plaintext(const config_t *cfg);
+
+/* Whether ip (master.ip: an address, a host or interface name, or "*") can
+ * only be reached from this machine: 127.0.0.0/8, ::1, "localhost", "lo". */
+bool security_is_loopback(const char *ip);
 
 #endif

@@ -14,6 +14,7 @@
 #include "common/svmread.h"
 #include "common/text.h"
 #include "common/hash.h"
+#include "common/suggest.h"
 #include "common/utf8.h"
 
 static summary_t *summary_new(data_format_t format, uint32_t ncols) {
@@ -157,15 +158,6 @@ static int summary_add_label(summary_t *s, const char *text, size_t len, uint64_
     }
     s->label_counts[k] += count;
     return 0;
-}
-
-/* Writes "FILE:1: no column "x" (columns: a, b, ...)" into err. */
-static void schema_no_column(const char *file, const char *what, const char *name, char **names,
-                             size_t n, char *err, size_t errlen) {
-    int w = snprintf(err, errlen, "%s:1: no %s column \"%s\" (columns:", file, what, name);
-    for (size_t i = 0; i < n && w >= 0 && (size_t)w < errlen; i++)
-        w += snprintf(err + w, errlen - (size_t)w, "%s %s", i ? "," : "", names[i]);
-    if (w >= 0 && (size_t)w < errlen) snprintf(err + w, errlen - (size_t)w, ")");
 }
 
 long schema_name_index(char **names, size_t n, const char *name) {
@@ -391,7 +383,7 @@ static int summary_text_columns(summary_t *s, const datasrc_t *src, char **names
             snprintf(name, sizeof name, "%.*s", (int)(l < sizeof name - 1 ? l : sizeof name - 1),
                      p);
             if (k < 0)
-                schema_no_column(file, "text", name, names, n, err, errlen);
+                suggest_no_column(file, "text", name, names, n, err, errlen);
             else
                 snprintf(err, errlen, "%s:1: text column \"%s\" is the %s column", file, name,
                          (uint32_t)k == s->label_col ? "label" : "id");
@@ -435,7 +427,7 @@ summary_t *summary_from_shard(const datasrc_t *src, const char *bytes, size_t le
     }
     long lc = schema_name_index(names, n, src->label);
     if (lc < 0) {
-        schema_no_column(file, "label", src->label ? src->label : "", names, n, err, errlen);
+        suggest_no_column(file, "label", src->label ? src->label : "", names, n, err, errlen);
         goto fail;
     }
     long ic = src->id ? schema_name_index(names, n, src->id) : -1;

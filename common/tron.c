@@ -440,6 +440,14 @@ long tron_cg_total(const tron_t *t) {
     return t->cg_total;
 }
 
+double tron_progress(const tron_t *t) {
+    if (t->st == ST_DONE) return 1.0;
+    if (!(t->gnorm0 > 0) || !(t->gnorm > 0) || !(t->eps > 0) || t->eps >= 1) return 0.0;
+    /* |g| falls about geometrically: the share of the way in log scale */
+    double f = log(t->gnorm0 / t->gnorm) / log(1.0 / t->eps);
+    return f < 0 ? 0.0 : f > 1 ? 1.0 : f;
+}
+
 tron_stop_t tron_stop_reason(const tron_t *t) {
     return t->st == ST_DONE ? t->stop : TRON_RUNNING;
 }

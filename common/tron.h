@@ -127,6 +127,11 @@ int tron_iteration_info(const tron_t *t, tron_iter_info_t *out);
 /* Total CG steps (= HV evaluations) so far. */
 long tron_cg_total(const tron_t *t);
 
+/* How far t is from its stop rule |g| <= eps*|g(0)|, from 0 (nothing known
+ * yet, or |g| at or above |g(0)|) to 1 (done): log(|g(0)|/|g|) / log(1/eps).
+ * Not monotone (|g| may grow for a step); a display keeps its maximum. */
+double tron_progress(const tron_t *t);
+
 tron_stop_t tron_stop_reason(const tron_t *t);
 void tron_state(const tron_t *t, tron_state_t *out);
 

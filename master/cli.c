@@ -109,7 +109,8 @@ void cli_usage(FILE *out) {
     char left[64];
     fputs("usage: master [COMMAND] [OPTIONS]\n\nCommands:\n", out);
     optable_print_line(out, "  (none)",
-                       "interactive: Select mode: [1] Training (Enter) [2] Testing");
+                       "interactive: Select mode: [1] Training (Enter) [2] Testing,\n"
+                       "then the data file (Enter: the config's); as make demo: --scale none");
     for (size_t k = 0; k < NCOMMANDS; k++) {
         snprintf(left, sizeof left, "  %s%s%s", commands[k].name, commands[k].arg ? " " : "",
                  commands[k].arg ? commands[k].arg : "");
@@ -310,6 +311,9 @@ int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err,
     if (config) snprintf(o->config_path, sizeof o->config_path, "%s", config->value);
     config_defaults(cfg);
     if (config_load(cfg, o->config_path, !config, err, errlen) < 0) goto out;
+    /* The prompt's jobs run as `make demo`'s do (scripts/demo.sh passes
+     * --scale none): the same file gives the same model. Options still win. */
+    if (o->cmd == CMD_INTERACTIVE) snprintf(cfg->data.scale, sizeof cfg->data.scale, "none");
     for (size_t i = 0; i < n; i++)
         if (apply(o, cfg, items[i].def, items[i].value, err, errlen) < 0) goto out;
     rc = jobopts_validate(cfg, o, err, errlen);

@@ -128,6 +128,19 @@ static int ask_mode(master_opts_t *o) {
     return 0;
 }
 
+/* The prompt's second question: the data file, the config's as the default
+ * (Enter, or the end of input). */
+static void ask_data(const master_opts_t *o, config_t *cfg) {
+    char *path = o->cmd == CMD_TEST ? cfg->data.test : cfg->data.train;
+    size_t size = o->cmd == CMD_TEST ? sizeof cfg->data.test : sizeof cfg->data.train;
+    char line[CONFIG_PATH];
+    printf("Data file [%s]: ", path);
+    fflush(stdout);
+    if (!fgets(line, sizeof line, stdin)) return;
+    line[strcspn(line, "\r\n")] = 0;
+    if (line[0]) snprintf(path, size, "%s", line);
+}
+
 /* --help, --version and keygen are answered without starting anything.
  * Returns the exit status, or -1 for a command that runs. */
 static int answer_at_once(const master_opts_t *o) {
@@ -299,6 +312,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "master: expected 1 (training, the default) or 2 (testing)\n");
             return EXIT_USAGE;
         }
+        ask_data(&opts, &cfg);
         /* Only now is the job's mode known: check it as a command line's. */
         if (jobopts_validate(&cfg, &opts, err, sizeof err) < 0) {
             fprintf(stderr, "master: %s\n", err);

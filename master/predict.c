@@ -12,11 +12,13 @@
 #include "common/proto.h"
 #include "common/schema.h"
 #include "common/split.h"
+#include "common/suggest.h"
 #include "master/outputs.h"
 #include "master/progress.h"
 #include "master/shardjob.h"
 #include "master/writer.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -425,6 +427,14 @@ static const char *schema_col_name(const schema_t *s, schema_kind_t kind, const 
 /* The model of a test job: a liblinear classification model, or NULL with
  * err (a bad input, exit 3). */
 static struct model *load_test_model(const char *path, char *err, size_t errlen) {
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT) { /* the usual first mistake: test first */
+        snprintf(err, errlen,
+                 "no model %s: train first (master train --data TRAIN.csv) or name one with "
+                 "--model FILE",
+                 path);
+        return NULL;
+    }
     if (!looks_like_model(path)) {
         snprintf(err, errlen,
                  "%s is not a liblinear model file (no solver_type line); "
@@ -551,6 +561,19 @@ static void publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64_t
     events_publish(ctx->ev, EV_JOB_DONE, jd);
 }
 
+/* The id column is optional in a test file, but one close to a column of
+ * the file is a typo: a warning, before any worker is awaited. */
+static void warn_id_typo(const datasrc_t *src) {
+    char **names = NULL, msg[512], why[256];
+    size_t n = 0;
+    if (src->format != DATA_CSV || !src->id || !src->id[0] ||
+        csvread_header(src->file, src->header, src->header_len, &names, &n, why, sizeof why) != 0)
+        return;
+    if (suggest_optional_column(src->file, "id", src->id, names, n, msg, sizeof msg))
+        log_warn("%s: the rows are numbered instead (data.id or --id)", msg);
+    csvread_names_free(names, n);
+}
+
 /* Model, schema, test file (split and checked against the schema) and job
  * context: everything before the workers. Returns an exit status. */
 static int prepare_test(const config_t *cfg, struct model **m, schema_t **schema, split_t *sp,
@@ -570,6 +593,7 @@ static int prepare_test(const config_t *cfg, struct model **m, schema_t **schema
                      .label = schema_col_name(*schema, SCHEMA_LABEL, cfg->data.label),
                      .id = schema_col_name(*schema, SCHEMA_ID, cfg->data.id)};
     if (schema_check_source(*schema, &src, err, errlen) < 0) return EXIT_BAD_DATA;
+    warn_id_typo(&src);
     if (test_context(jc, *m, &src, *schema) < 0) {
         snprintf(err, errlen, "out of memory");
         return EXIT_JOB_FAILED;

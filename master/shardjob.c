@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/predmsg.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -116,9 +117,19 @@ int shardjob_run(const shardjob_t *j, const outputs_t *outs, bool *keep, char *e
         *keep = true;
         writer_stats_t st;
         writer_get_stats(j->w, &st);
-        snprintf(err, errlen, "stopped with %u of %zu shards done%s",
+        /* As a stopped training says it: the signal, where, and the command
+         * that finishes the job (a stream cannot be resumed; a REST job has
+         * no command line). */
+        int sig = j->ctx->stop ? (int)*j->ctx->stop : 0;
+        const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+        const char *cmd = j->ctx->opts ? j->ctx->opts->command : "";
+        bool resumable = !outputs_is_stream(outs, 0);
+        snprintf(err, errlen, "stopped by %s with %u of %zu shards done%s%s%s", name,
                  st.written + st.held + st.spooled, j->sp->nshards,
-                 outputs_is_stream(outs, 0) ? "" : "; run again with --resume to finish");
+                 !resumable ? ""
+                 : cmd[0]   ? "; resume with: "
+                            : "; run again with --resume",
+                 resumable ? cmd : "", resumable && cmd[0] ? " --resume" : "");
         return EXIT_JOB_FAILED;
     }
     if (rc < 0) {

@@ -9,6 +9,7 @@
 #include "common/proto.h"
 #include "common/schema.h"
 #include "common/split.h"
+#include "common/suggest.h"
 #include "common/tronmsg.h"
 #include "master/jobopts.h"
 #include "master/journal.h"
@@ -305,6 +306,35 @@ out:
     return status;
 }
 
+/* The label column must be in a CSV file's header: checked before waiting
+ * for workers (exit 3), with a suggestion rather than the whole header. The
+ * id column is optional, but one close to a column of the file is a typo:
+ * a warning. */
+static int check_label_column(trainer_t *t) {
+    char **names = NULL;
+    size_t n = 0;
+    int status = 0;
+    if (t->src.format != DATA_CSV) return 0;
+    if (csvread_header(t->src.file, t->src.header, t->src.header_len, &names, &n, t->err,
+                       sizeof t->err) != 0)
+        return EXIT_BAD_DATA;
+    size_t k = 0;
+    while (k < n && strcmp(names[k], t->src.label) != 0)
+        k++;
+    if (k == n) {
+        suggest_no_column(t->src.file, "label", t->src.label, names, n, t->err, sizeof t->err);
+        snprintf(t->err + strlen(t->err), sizeof t->err - strlen(t->err),
+                 " (data.label or --label)");
+        status = EXIT_BAD_DATA;
+    }
+    char msg[512];
+    if (status == 0 && t->src.id &&
+        suggest_optional_column(t->src.file, "id", t->src.id, names, n, msg, sizeof msg))
+        log_warn("%s: the rows are numbered instead (data.id or --id)", msg);
+    csvread_names_free(names, n);
+    return status;
+}
+
 /* The free-text columns of data.text must be columns of the file, and
  * neither the label nor the id: checked before waiting for workers (exit
  * 2). Fills t->text_cols and the text part of t->src. */
@@ -326,14 +356,11 @@ static int check_text_columns(trainer_t *t) {
         while (k < n && !(strlen(names[k]) == l && memcmp(names[k], p, l) == 0))
             k++;
         if (k == n) {
-            int w = snprintf(t->err, sizeof t->err,
-                             "%s:1: no text column \"%.*s\" (data.text or --text; columns:",
-                             t->src.file, (int)l, p);
-            for (size_t i = 0; i < n && w >= 0 && (size_t)w < sizeof t->err; i++)
-                w += snprintf(t->err + w, sizeof t->err - (size_t)w, "%s %s", i ? "," : "",
-                              names[i]);
-            if (w >= 0 && (size_t)w < sizeof t->err)
-                snprintf(t->err + w, sizeof t->err - (size_t)w, ")");
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(l < sizeof name ? l : sizeof name - 1), p);
+            suggest_no_column(t->src.file, "text", name, names, n, t->err, sizeof t->err);
+            snprintf(t->err + strlen(t->err), sizeof t->err - strlen(t->err),
+                     " (data.text or --text)");
             goto out;
         }
         if (strcmp(names[k], t->src.label) == 0 ||
@@ -566,6 +593,10 @@ static void print_report(trainer_t *t, const outputs_t *outs, double acc, int64_
     if (t->folds > 0)
         fprintf(say, "Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * t->cv_accuracy,
                 t->folds);
+    if (t->ctx->opts->verbosity < 0) { /* -q: the results only, as a test job's */
+        fflush(stdout);
+        return;
+    }
     fprintf(say, "model: %s\nschema: %s%s\nsubmission: %s\n", cfg->model.file,
             outputs_skipped(outs, 1) ? "(none: the model is not a file)" : cfg->model.file,
             outputs_skipped(outs, 1) ? "" : ".schema.json", cfg->output.train);
@@ -608,7 +639,8 @@ static int open_inputs(trainer_t *t, outputs_t *outs) {
                          .header_len = t->sp.header_len,
                          .label = cfg->data.label,
                          .id = cfg->data.id[0] ? cfg->data.id : NULL};
-    int status = check_text_columns(t);
+    int status = check_label_column(t);
+    if (status == 0) status = check_text_columns(t);
     if (status != 0) {
         fprintf(stderr, "master: %s\n", t->err);
         return status;

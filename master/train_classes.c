@@ -98,8 +98,8 @@ typedef struct run {
 } run_t;
 
 static void publish_class(trainer_t *t, const classmsg_ans_t *a, double secs) {
-    log_info("class %u: %u iterations, %u CG steps, f=%.6e |g|=%.6e, %.2f s", a->cls, a->iters,
-             a->cg, a->f, a->gnorm, secs);
+    log_debug("class %u: %u iterations, %u CG steps, f=%.6e |g|=%.6e, %.2f s", a->cls, a->iters,
+              a->cg, a->f, a->gnorm, secs);
     json_object *js = json_object_new_object();
     if (!js) return;
     json_object_object_add(js, "job_id", json_object_new_int64(t->job_id));

@@ -446,9 +446,10 @@ static int tron_setup(trainer_t *t, exact_t *x) {
 
 static void publish_iteration(trainer_t *t, const tclass_t *c, const tron_iter_info_t *info,
                               double secs) {
+    /* one line per class and iteration: -v only (the dashboard has them all) */
     if (c->fold == TRONMSG_ALL_ROWS)
-        log_info("iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f%s", info->iter, c->cls, info->f,
-                 info->gnorm, info->cg_iter, secs, info->accepted ? "" : " (rejected)");
+        log_debug("iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f%s", info->iter, c->cls, info->f,
+                  info->gnorm, info->cg_iter, secs, info->accepted ? "" : " (rejected)");
     else
         log_debug("cv fold %u iter %d class %d f=%.6e |g|=%.6e CG=%d time=%.3f", c->fold,
                   info->iter, c->cls, info->f, info->gnorm, info->cg_iter, secs);
@@ -560,6 +561,22 @@ static void log_traffic(const exact_t *x, const sched_counters_t *c0, const sche
              sent, recv, x->rounds, x->rounds ? (sent + recv) / x->rounds : 0.0, cg);
 }
 
+/* The training phase's progress: the furthest Newton iteration, the CG
+ * steps so far, and the mean share of the way to the stopping rules. */
+static void report_newton(trainer_t *t, const exact_t *x) {
+    int iter = 0;
+    long cg = 0;
+    double frac = 0;
+    for (int i = 0; i < x->ncl; i++) {
+        tron_iter_info_t info;
+        if (tron_iteration_info(x->cl[i].tr, &info) > 0 && info.iter > iter) iter = info.iter;
+        cg += tron_cg_total(x->cl[i].tr);
+        frac += x->cl[i].done ? 1.0 : tron_progress(x->cl[i].tr);
+    }
+    /* before the first pass ends, the first iteration is the one running */
+    progress_newton(&t->prog, iter > 0 ? iter : 1, cg, x->ncl ? frac / x->ncl : 0);
+}
+
 static int newton_loop(trainer_t *t, exact_t *x) {
     progress_phase(&t->prog, "training");
     int64_t t_tron = clock_now_ms();
@@ -573,6 +590,7 @@ static int newton_loop(trainer_t *t, exact_t *x) {
         x->rounds++;
         if (status == 0) status = feed_round(t, x, &advanced);
         if (status != 0) return status;
+        report_newton(t, x);
         /* A restart point after each step, but no more often than 20
          * times what the last one cost the journal's thread (each is a copy
          * of the model written to SQLite: on a busy PC that CPU is the

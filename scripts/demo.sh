@@ -4,6 +4,10 @@
 #   2. starts 2 local workers
 #   3. trains (master train, dashboard on http://127.0.0.1:5051), then tests
 #   4. prints accuracy, time and where every output is
+# On a terminal it prints at most 15 lines, the dashboard's URL first: the
+# masters run with -q (results, warnings and errors; the progress bar, which
+# is cleared at the end), their full logs are in the run folders
+# (Data/runs/ID/job.log), the workers' in Data/demo-worker-*.log.
 # KEEP=1 leaves the master and dashboard running after the test job (Ctrl-C ends).
 # The workers are stopped on exit, whatever happens.
 # DEMO_DIR=DIR runs the same demo in another directory (its config.json, its
@@ -16,6 +20,8 @@ BIN=${NC_REL_BIN:-$ROOT/bin}
 CONFIG=${CONFIG:-config.json}
 WORKERS=${WORKERS:-2}
 
+# The URL first: the page can be opened while the data is made.
+echo "demo: dashboard at http://127.0.0.1:5051 while the master runs"
 OUT_DIR=$PWD/Data NC_REL_BIN=$BIN "$ROOT/scripts/prepare-data.sh"
 pids=()
 cleanup() {
@@ -30,11 +36,10 @@ for i in $(seq 1 "$WORKERS"); do
     pids+=($!)
 done
 echo "demo: started $WORKERS workers (logs in Data/demo-worker-*.log)"
-echo "demo: dashboard at http://127.0.0.1:5051 while the master runs"
 
 # The pixels are already scaled to [0,1] by prepare-data.sh: no further scaling,
 # so the data stays sparse and the model is the one liblinear-train would make.
-set -- --scale none "$@"
+set -- --scale none -q "$@"
 start=$(date +%s.%N)
 echo "demo: training on Data/train.csv"
 "$BIN/master" train --config "$CONFIG" --min-workers "$WORKERS" "$@"
@@ -46,9 +51,10 @@ keep=()
 end=$(date +%s.%N)
 
 awk -v s="$start" -v t="$t_train" -v e="$end" \
-    'BEGIN { printf "\ndemo: done in %.1f s (training %.1f s, testing %.1f s)\n", e - s, t - s, e - t }'
+    'BEGIN { printf "demo: done in %.1f s (training %.1f s, testing %.1f s)\n", e - s, t - s, e - t }'
 echo "  model:       Data/model.txt (+ Data/model.txt.schema.json)"
-echo "  submissions: Data/submission_train.csv ($(($(wc -l < Data/submission_train.csv) - 1)) rows)," \
-     "Data/submission_test.csv ($(($(wc -l < Data/submission_test.csv) - 1)) rows)"
-echo "  history:     Data/netcompute.db (SQLite)"
+rows() { if [ -f "$1" ]; then echo "$(($(wc -l <"$1") - 1)) rows"; else echo "not there: see $CONFIG"; fi; }
+echo "  submissions: Data/submission_train.csv ($(rows Data/submission_train.csv))," \
+     "Data/submission_test.csv ($(rows Data/submission_test.csv))"
+echo "  history:     Data/netcompute.db (SQLite); runs with their logs: Data/runs (bin/master runs)"
 echo "  dashboard:   http://127.0.0.1:5051 (up while a master runs; KEEP=1 keeps it)"

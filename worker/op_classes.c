@@ -261,7 +261,7 @@ static int op_classes(op_ctx_t *ctx, const void *body, size_t blen, blob_t **res
     if (r) {
         cls = train_classes(ctx, r, &req, result, err, errlen);
         rows_unref(r);
-        op_test_delay(ctx);
+        op_test_delay(ctx, OP_DELAY_TRON);
     }
     classmsg_req_free(&req);
     return cls;

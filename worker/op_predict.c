@@ -262,6 +262,7 @@ static int op_predict(op_ctx_t *ctx, const void *body, size_t len, blob_t **resu
             goto parse_failed;
     }
     op_add_rows(ctx, p.pending_rows);
+    op_test_delay(ctx, OP_DELAY_PREDICT);
     *result = predmsg_enc_finish(&p.enc);
     if (!*result) goto nomem;
     rc = 0;

@@ -656,7 +656,7 @@ static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result
     }
     if (tron_tally(&t, err, errlen) < 0) goto out;
     op_add_rows(ctx, rows);
-    op_test_delay(ctx);
+    op_test_delay(ctx, OP_DELAY_TRON);
     *result = tronmsg_encode_res((uint32_t)t.n, t.m, t.ans, t.req.count, err, errlen);
     if (*result) cls = 0;
 out:

@@ -43,17 +43,20 @@ static int op_sleep(op_ctx_t *ctx, const void *body, size_t len, blob_t **result
     return 0;
 }
 
-/* Test seam: NC_TEST_TRON_DELAY_MS stretches every training task (OP_TRON,
- * OP_CLASSES) so that end-to-end tests can kill a process in the middle of
- * training. Read once; never set in production. */
-void op_test_delay(op_ctx_t *ctx) {
-    static int ms = -1;
-    if (__atomic_load_n(&ms, __ATOMIC_RELAXED) < 0) {
-        const char *e = getenv("NC_TEST_TRON_DELAY_MS");
+/* Test seams: NC_TEST_TRON_DELAY_MS stretches every training task (OP_TRON,
+ * OP_CLASSES), NC_TEST_PREDICT_DELAY_MS every OP_PREDICT, so that end-to-end
+ * tests can stop a process in the middle of a job. Read once; never set in
+ * production. */
+void op_test_delay(op_ctx_t *ctx, op_delay_t which) {
+    static int ms[2] = {-1, -1};
+    static const char *const names[2] = {"NC_TEST_TRON_DELAY_MS", "NC_TEST_PREDICT_DELAY_MS"};
+    int k = which == OP_DELAY_PREDICT;
+    if (__atomic_load_n(&ms[k], __ATOMIC_RELAXED) < 0) {
+        const char *e = getenv(names[k]);
         int v = e ? atoi(e) : 0;
-        __atomic_store_n(&ms, v > 0 && v < 10000 ? v : 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&ms[k], v > 0 && v < 10000 ? v : 0, __ATOMIC_RELAXED);
     }
-    for (int left = __atomic_load_n(&ms, __ATOMIC_RELAXED); left > 0 && !op_cancelled(ctx);
+    for (int left = __atomic_load_n(&ms[k], __ATOMIC_RELAXED); left > 0 && !op_cancelled(ctx);
          left -= 10) {
         struct timespec ts = {0, 10L * 1000000L};
         nanosleep(&ts, NULL);

@@ -66,9 +66,11 @@ extern op_def_t op_train_def;
 extern op_def_t op_classes_def;
 extern op_def_t op_export_def;
 
-/* Test seam (NC_TEST_TRON_DELAY_MS): sleeps that long, in cancellable steps,
- * at a training task's end; nothing when unset. */
-void op_test_delay(op_ctx_t *ctx);
+/* Test seams (NC_TEST_TRON_DELAY_MS for training tasks,
+ * NC_TEST_PREDICT_DELAY_MS for OP_PREDICT): sleeps that long, in cancellable
+ * steps, at a task's end; nothing when unset. */
+typedef enum { OP_DELAY_TRON, OP_DELAY_PREDICT } op_delay_t;
+void op_test_delay(op_ctx_t *ctx, op_delay_t which);
 
 /* The definition for op, or NULL when this worker cannot run it. */
 const op_def_t *ops_lookup(uint16_t op);

@@ -30,7 +30,7 @@ expect_bad() {
     note "$what: $(grep '^master: ' bad.err)"
 }
 
-expect_bad "missing model" "nosuch.txt" --data test.csv --model nosuch.txt
+expect_bad "missing model" "no model nosuch.txt: train first" --data test.csv --model nosuch.txt
 printf 'hello world\n1 2 3\n' >notmodel.txt
 expect_bad "not a model" "notmodel.txt" --data test.csv --model notmodel.txt
 head -c 3000 /dev/urandom >binary.txt

@@ -50,8 +50,8 @@ cmp -s "$R/1/model.txt" model.txt || fail "run 1's model is not the model writte
 cmp -s "$R/1/model.txt.schema.json" model.txt.schema.json || fail "run 1's schema"
 cmp -s "$R/1/submission.csv" submission_train.csv || fail "run 1's submission"
 cmp -s "$R/2/submission.csv" submission_test.csv || fail "run 2's submission"
-grep -q "run 1: " "$R/1/job.log" && grep -q "iter 1 " "$R/1/job.log" || fail "run 1's log"
-grep -q "iter 1 " "$R/2/job.log" && fail "run 2's log holds run 1's lines"
+grep -q "run 1: " "$R/1/job.log" && grep -q "schema: " "$R/1/job.log" || fail "run 1's log"
+grep -q "schema: " "$R/2/job.log" && fail "run 2's log holds run 1's lines"
 acc=$(sed -n 's/^Accuracy = \([0-9.]*\)%.*/\1/p' test1.out)
 [ "$(json "$R/2/metrics.json" "'%.4f' % (100 * d['accuracy'])")" = "$acc" ] ||
     fail "run 2 metrics.json accuracy vs printed $acc"

@@ -95,7 +95,7 @@ grep -q 'taken as free text' train-off.log && fail "text=[]: detection ran"
     >/dev/null 2>err2.log
 rc=$?
 [ $rc -eq 2 ] || fail "--text nope: exit $rc, want 2"
-grep -q 'train.csv:1: no text column "nope" (data.text or --text; columns: id, x, review, label)' err2.log || { cat err2.log; fail "--text nope: message"; }
+grep -q 'train.csv:1: no text column "nope" (the header has 4 columns: id, x, review, label) (data.text or --text)' err2.log || { cat err2.log; fail "--text nope: message"; }
 grep -q 'waiting for' err2.log && fail "--text nope: checked after waiting for workers"
 "$NC_BIN/master" train --config config.json --data train.csv --text review --set data.min_df=5000 \
     --model m-empty.txt --no-dashboard >/dev/null 2>err3.log

@@ -48,7 +48,7 @@ train() {
         >"$name.out" 2>"$name.log" || { tail -5 "$name.log"; fail "master train $name"; }
 }
 
-train auto --data wide.svm
+train auto --data wide.svm -v # -v: one line per class
 grep -q "classes split: every worker gets" auto.log || fail "auto did not split classes: $(grep -i split auto.log)"
 [ "$(grep -c 'class [0-9]*: [0-9]* iterations' auto.log)" = 12 ] || fail "not 12 classes reported"
 check_model auto.txt ref-wide.txt wide.svm "class split, 12 classes, 2 workers"

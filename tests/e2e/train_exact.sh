@@ -34,13 +34,14 @@ train() {
 
 for s in 0 2; do
     for f in multi binary; do
-        train "our-$f-$s" --data $f.svm --solver $s -C 1 --eps 0.01 --bias 1 --min-workers 2
+        v=(); [ $f = binary ] && v=(-v) # per-class iteration lines: -v only
+        train "our-$f-$s" --data $f.svm --solver $s -C 1 --eps 0.01 --bias 1 --min-workers 2 "${v[@]}"
         check_model "our-$f-$s.txt" "ref-$f-$s.txt" $f.svm "libsvm $f -s $s, 2 workers"
     done
 done
 
 # Outputs of one run: schema beside the model, submission in input order,
-# the accuracy line, per-iteration lines.
+# the accuracy line, per-iteration lines with -v only.
 [ -s our-multi-0.txt.schema.json ] || fail "no schema beside the model"
 [ "$(head -1 our-multi-0.sub.csv)" = "id,label,predicted" ] || fail "submission header"
 [ "$(wc -l <our-multi-0.sub.csv)" -eq 2001 ] || fail "submission rows $(wc -l <our-multi-0.sub.csv)"
@@ -52,7 +53,8 @@ liblinear-predict multi.svm our-multi-0.txt p_self.txt >/dev/null
 tail -n +2 our-multi-0.sub.csv | cut -d, -f3 | cmp -s - p_self.txt ||
     fail "submission predictions differ from liblinear-predict with our model"
 grep -q '^Training accuracy = ' our-multi-0.out || fail "no accuracy line"
-grep -q 'iter 1 class 0 f=' our-multi-0.log || fail "no iteration lines"
+grep -q 'iter [0-9]* class' our-multi-0.log && fail "iteration lines without -v"
+grep -q 'iter 1 class 0 f=' our-binary-0.log || fail "no iteration lines with -v"
 
 # The CSV twin (scale none) is the same problem; ids pass through.
 train our-csv --data multi.csv --label label --id id --scale none --solver 0 --min-workers 2

@@ -25,7 +25,7 @@ nc_worker c
 
 # 1. SIGKILL a worker after the first iterations.
 nc_master_bg train --data d.svm --solver 0 --model kill.txt --out kill.sub.csv --min-workers 3 \
-    --no-dashboard
+    --no-dashboard -v
 WAIT_S=60 wait_for log_has master.log "iter 2 class" || { cat master.log; fail "training did not start"; }
 kill -9 "${WORKER_PID[b]}"
 note "killed worker b after: $(grep -c 'iter ' master.log) iteration line(s)"
@@ -39,7 +39,7 @@ mv master.log master-kill.log
 # 2. SIGKILL the master mid-training, then --resume.
 nc_worker b2
 nc_master_bg train --data d.svm --solver 0 --model resume.txt --out resume.sub.csv \
-    --min-workers 3 --no-dashboard
+    --min-workers 3 --no-dashboard -v
 WAIT_S=60 wait_for log_has master.log "iter 3 class" || { cat master.log; fail "training did not start"; }
 kill -9 "$MASTER_PID"
 wait "$MASTER_PID" 2>/dev/null
@@ -47,7 +47,7 @@ before=$(grep -c 'iter ' master.log)
 [ -f resume.txt ] && fail "a model was written by the killed master"
 mv master.log master-killed.log
 nc_master_bg train --data d.svm --solver 0 --model resume.txt --out resume.sub.csv \
-    --min-workers 2 --no-dashboard --resume
+    --min-workers 2 --no-dashboard --resume -v
 wait "$MASTER_PID" || { tail -5 master.log; fail "resumed master failed"; }
 grep -q "resume: continuing" master.log || { grep resume master.log; fail "did not resume from the journal"; }
 grep -q "iter 1 class" master.log && fail "resumed run started again at iteration 1"

@@ -111,7 +111,7 @@ static void test_bad_input(void **state) {
     datasrc_t src = csvsrc("a,b,c");
     src.label = "y";
     assert_null(summary_from_shard(&src, "1,2,3\n", 6, 0, 2, err, sizeof err));
-    assert_string_equal(err, "t.csv:1: no label column \"y\" (columns: a, b, c)");
+    assert_string_equal(err, "t.csv:1: no label column \"y\" (the header has 3 columns: a, b, c)");
     assert_null(fit("x,label", "1,a\n2,a\n", NULL, err));
     assert_non_null(strstr(err, "only one class"));
     assert_null(fit("x,x,label", "1,1,a\n2,2,b\n", NULL, err));

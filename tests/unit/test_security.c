@@ -318,11 +318,21 @@ static void test_zap_config_errors(void **state) {
     zmq_ctx_term(ctx);
 }
 
+/* The plaintext warning is for addresses other machines reach. */
+static void test_loopback(void **state) {
+    (void)state;
+    const char *loop[] = {"127.0.0.1", "127.3.2.1", "::1", "[::1]", "localhost", "lo"};
+    const char *open_[] = {"*", "0.0.0.0", "10.0.0.5", "192.168.1.2", "::", "eth0", "128.0.0.1"};
+    for (size_t i = 0; i < sizeof loop / sizeof loop[0]; i++)
+        assert_true(security_is_loopback(loop[i]));
+    for (size_t i = 0; i < sizeof open_ / sizeof open_[0]; i++)
+        assert_false(security_is_loopback(open_[i]));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keygen_files),
-        cmocka_unit_test(test_bad_key_files),
-        cmocka_unit_test(test_curve_admission),
+        cmocka_unit_test(test_loopback),          cmocka_unit_test(test_keygen_files),
+        cmocka_unit_test(test_bad_key_files),     cmocka_unit_test(test_curve_admission),
         cmocka_unit_test(test_zap_config_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -140,7 +140,12 @@ static void test_same_iterations(void **state) {
         double *g = calloc((size_t)p.d.n, sizeof *g), *dg = calloc((size_t)p.d.n, sizeof *dg);
         const double *v;
         tron_op_t op;
+        assert_true(tron_progress(t) == 0.0); /* nothing known before the first gradient */
+        double most = 0;
         while ((op = tron_next(t, &v)) != TRON_DONE) {
+            double pr = tron_progress(t);
+            assert_true(pr >= 0.0 && pr < 1.0);
+            most = pr > most ? pr : most;
             memset(g, 0, (size_t)p.d.n * sizeof *g);
             memset(dg, 0, (size_t)p.d.n * sizeof *dg);
             if (op == TRON_FUN)
@@ -153,6 +158,8 @@ static void test_same_iterations(void **state) {
                 assert_int_equal(tron_feed_hv(t, g), 0);
             }
         }
+        assert_true(most > 0.5);              /* it moved on the way */
+        assert_true(tron_progress(t) == 1.0); /* and is whole when done */
         tron_iter_info_t info;
         int passes = tron_iteration_info(t, &info);
         print_message("solver %d: ours %d passes %ld CG, liblinear %d passes %d CG, stop %d\n",
