@@ -619,6 +619,7 @@
       if (solvers.indexOf(q.solver) < 0) solvers.push(q.solver);
     });
     xs.sort(function (a, b) { return a - b; });
+    solvers.sort(function (a, b) { return Number(a) - Number(b) || a.localeCompare(b); });
     // the newest run per (solver, C) gives the point
     var ys = solvers.map(function (s) {
       return xs.map(function (x) {
