@@ -167,6 +167,33 @@ await step('compare runs 3 and 4: side by side, differences highlighted', async 
   eq(heads, ['', '#3 train', '#4 test'], 'columns');
 });
 
+await step('20 classes with long labels fit the panel', async () => {
+  // run 4's answer with a 20-class matrix (the layout, not the master, is under test here)
+  const labels = Array.from({ length: 20 }, (_, i) => `class <i>${i}</i> "with a rather long name" ${i}`);
+  const matrix = labels.map((_, i) => labels.map((__, k) => (i === k ? 50 + i : (i * 7 + k * 3) % 5)));
+  const fake = { ...run4, id: 999, metrics: { ...run4.metrics, confusion: { labels, matrix, unknown: labels.map(() => 0) } } };
+  await page.route('**/api/jobs/999', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(fake) }));
+  await page.evaluate(() => { window.location.hash = 'run=999'; });
+  await page.waitForFunction(() => document.querySelectorAll('#run-confusion tbody tr').length === 20, null, { timeout: 5000 });
+  const box = await page.evaluate(() => {
+    const t = document.getElementById('run-confusion'), wrap = t.parentNode;
+    const cols = [...t.querySelectorAll('th.col')], rows = [...t.querySelectorAll('th.row')];
+    return { table: t.getBoundingClientRect().width, wrap: wrap.clientWidth,
+             colH: Math.max(...cols.map((c) => c.getBoundingClientRect().height)),
+             rowW: Math.max(...rows.map((c) => c.getBoundingClientRect().width)),
+             cellW: Math.min(...[...t.querySelectorAll('td')].map((c) => c.getBoundingClientRect().width)),
+             titles: cols.map((c) => c.title), texts: rows.map((c) => c.textContent), italics: t.querySelectorAll('i').length };
+  });
+  if (box.table > box.wrap) throw new Error(`table ${box.table} px wider than its panel ${box.wrap} px`);
+  if (box.colH > 140 || box.rowW > 185) throw new Error(`headers ${box.colH} px high, ${box.rowW} px wide`);
+  if (box.cellW < 24) throw new Error(`cells ${box.cellW} px wide`);
+  eq(box.titles, labels, 'column titles (whole labels)');
+  eq(box.texts, labels, 'row labels');
+  if (box.italics) throw new Error('a label became markup');
+  await page.screenshot({ path: process.env.ARTIFACT.replace(/\.png$/, '-20.png'), fullPage: true });
+  await page.unroute('**/api/jobs/999');
+});
+
 await step('screenshot', async () => {
   await page.evaluate(() => { window.location.hash = 'run=4'; });
   await page.waitForFunction(() => document.getElementById('run-title').textContent.startsWith('#4'), null, { timeout: 5000 });
