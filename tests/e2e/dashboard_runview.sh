@@ -9,7 +9,7 @@
 # link fetches model.txt (run 3) with the bytes of the run folder, the CV
 # curve shows for run 1 (both CV runs, one line per solver) and is absent
 # for run 3; two ticked runs compare side by side with the differing rows
-# highlighted; every label with HTML is text, never markup.
+# highlighted; every label and path with HTML is text, never markup.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dashboard_lib.inc"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
@@ -39,7 +39,9 @@ for i in range(n):
 PY
 }
 gen 400 1 >"$F/train.csv"
-gen 200 2 >"$F/test.csv"
+# the test file's name is markup too: it is the run's data param and title
+TEST_CSV=$F/'test<img src=x onerror=alert(1)>.csv'
+gen 200 2 >"$TEST_CSV"
 grep -q '"cat ""c"""' "$F/train.csv" || fail "the CSV does not quote the label with quotes"
 nc_worker w1
 master() { # master NAME ARGS...: a command-line job, output in $T/NAME.out / .log
@@ -50,7 +52,7 @@ master() { # master NAME ARGS...: a command-line job, output in $T/NAME.out / .l
 master cv1 train --data "$F/train.csv" --cv 3 -C 2 --solver 0 --model "$F/cv1.txt" --out "$F/cv1.csv"
 master cv2 train --data "$F/train.csv" --cv 3 -C 0.25 --solver 2 --model "$F/cv2.txt" --out "$F/cv2.csv"
 master train train --data "$F/train.csv" -C 1 --model "$F/m.txt" --out "$F/s.csv"
-master test test --data "$F/test.csv" --model "$F/m.txt" --out "$F/p.csv"
+master test test --data "$TEST_CSV" --model "$F/m.txt" --out "$F/p.csv"
 grep -q "Cross Validation Accuracy" "$T/cv1.out" || fail "run 1 printed no CV accuracy"
 for i in 1 2 3 4; do [ -s "$T/runs/$i/run.json" ] || fail "run $i has no folder"; done
 

@@ -91,10 +91,16 @@ await step('per-class table is the metrics', async () => {
   if (model !== run4.params.model) throw new Error(`params model ${model}`);
 });
 
-await step('labels with HTML are text, not markup', async () => {
+await step('labels and paths with HTML are text, not markup', async () => {
   const n = await page.evaluate(() => document.querySelectorAll('#run-view b').length -
     document.querySelectorAll('#run-facts b').length);
   if (n !== 0) throw new Error(`${n} <b> elements in the run view besides the facts`);
+  if (!run4.params.data.endsWith('/test<img src=x onerror=alert(1)>.csv')) throw new Error('data ' + run4.params.data);
+  const data = await page.textContent('#run-params tr[data-key="data"] td:nth-child(2)');
+  if (data !== run4.params.data) throw new Error(`params data ${data}`);
+  if (!(await page.textContent('#run-title')).includes(run4.params.data)) throw new Error('title without the data path');
+  const imgs = await page.evaluate(() => document.querySelectorAll('img').length);
+  if (imgs) throw new Error(`${imgs} <img> elements on the page`);
   const cell = await page.textContent('#run-classes tbody tr:nth-child(1) td:nth-child(1)');
   if (!['ant', '<b>bee</b>', 'cat "c"', "it's"].includes(cell)) throw new Error(cell);
 });
