@@ -467,15 +467,15 @@
     }).catch(function (e) { note.textContent = e.message; });
   }
 
-  function openRun(id) {
+  function openRun(id, quiet) {
     state.runId = String(id);
     $('run-view').classList.remove('hidden');
-    $('run-title').textContent = '#' + id + ' (loading)';
+    if (!quiet) $('run-title').textContent = '#' + id + ' (loading)';
     showError('run-error', '');
     getJson('/api/jobs/' + id).then(function (j) {
       if (state.runId !== String(id)) return;
       renderRun(j);
-      $('run-view').scrollIntoView({ block: 'start' });
+      if (!quiet) $('run-view').scrollIntoView({ block: 'start' });
     }).catch(function (e) {
       $('run-title').textContent = '#' + id;
       showError('run-error', 'Cannot load run ' + id + ': ' + e.message);
@@ -742,6 +742,8 @@
     socket.on('job_done', function (j) {
       upsertJob(j); log('job_done', j.ended_ms || serverNow(), j);
       if (state.job && state.job.id === j.id) { Object.assign(state.job, j); renderJob(); }
+      // the run view of a job that just ended: its metrics and files are in now
+      if (state.runId === String(j.id) && !$('run-view').classList.contains('hidden')) openRun(j.id, true);
     });
     socket.on('task_done', function (t) {
       if (state.job && state.job.id === t.job_id && !state.viewingPast) { state.timeline.push(t); scheduleTimeline(); }

@@ -9,7 +9,8 @@
 # link fetches model.txt (run 3) with the bytes of the run folder, the CV
 # curve shows for run 1 (both CV runs, one line per solver) and is absent
 # for run 3; two ticked runs compare side by side with the differing rows
-# highlighted; every label and path with HTML is text, never markup.
+# highlighted; every label and path with HTML is text, never markup; a
+# run view opened before its run exists (run 5, then POSTed) fills in at job_done.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dashboard_lib.inc"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}

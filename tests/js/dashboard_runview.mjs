@@ -173,6 +173,20 @@ await step('compare runs 3 and 4: side by side, differences highlighted', async 
   eq(heads, ['', '#3 train', '#4 test'], 'columns');
 });
 
+await step('a run view open before its job ends fills in when job_done arrives', async () => {
+  await page.evaluate(() => { window.location.hash = 'run=5'; });
+  await page.waitForFunction(() => /Cannot load run 5/.test(document.getElementById('run-error').textContent), null, { timeout: 5000 });
+  const r = await fetch(base + '/api/jobs', { method: 'POST', body: JSON.stringify({ mode: 'train', data: 'train.csv', model: 'm5.txt', out: 's5.csv', C: 8 }),
+    headers: { Authorization: 'Bearer ' + process.env.TOKEN, 'Content-Type': 'application/json' } });
+  const posted = await r.json();
+  if (posted.id !== 5) throw new Error('POST answered ' + JSON.stringify(posted));
+  await page.waitForFunction(() => document.getElementById('run-title').textContent.startsWith('#5 · train') &&
+    document.getElementById('run-title').textContent.endsWith(' · done') &&
+    document.getElementById('run-error').classList.contains('hidden') &&
+    document.querySelector('#run-files a[data-file="model.txt"]') !== null &&
+    document.querySelector('#run-params tr[data-key="C"] td:nth-child(2)').textContent === '8', null, { timeout: 30000 });
+});
+
 await step('20 classes with long labels fit the panel', async () => {
   // run 4's answer with a 20-class matrix (the layout, not the master, is under test here)
   const labels = Array.from({ length: 20 }, (_, i) => `class <i>${i}</i> "with a rather long name" ${i}`);
