@@ -15,7 +15,9 @@
     jobs: {},                     // id -> summary for the history table
     cpu: [[], [], []], rows: [[], []], loss: [[], [], []],
     charts: {},
-    viewingPast: false
+    viewingPast: false,
+    picked: {},                   // run id -> true: ticked for comparison
+    runId: null                   // the run shown in the run view
   };
 
   var $ = function (id) { return document.getElementById(id); };
@@ -312,11 +314,13 @@
     var list = Object.values(state.jobs).sort(function (a, b) { return b.id - a.id; });
     $('history').querySelector('tbody').innerHTML = list.map(function (j) {
       var dur = j.duration_s != null ? j.duration_s : (j.state === 'running' && j.started_ms ? (serverNow() - j.started_ms) / 1000 : null);
-      return '<tr class="clickable" data-job-id="' + esc(j.id) + '"><td>' + esc(j.id) + '</td><td>' + esc(j.mode) + '</td><td>' + esc(j.data) +
+      var picked = state.picked[j.id] ? ' checked' : '';
+      return '<tr class="clickable" data-job-id="' + esc(j.id) + '"><td><input type="checkbox" class="pick" aria-label="select run ' +
+        esc(j.id) + '" data-id="' + esc(j.id) + '"' + picked + '></td><td>' + esc(j.id) + '</td><td>' + esc(j.mode) + '</td><td>' + esc(j.data) +
         '</td><td><span class="state ' + esc(j.state) + '">' + esc(j.state) + '</span></td><td>' + fmtDate(j.started_ms) +
         '</td><td class="num">' + fmtDur(dur) + '</td><td class="num">' + (j.accuracy != null ? (100 * j.accuracy).toFixed(2) + ' %' : '–') +
         '</td><td class="num">' + fmtInt(j.done_tasks) + ' / ' + fmtInt(j.total_tasks) + '</td><td class="num">' + fmtInt(j.rows_total) + '</td></tr>';
-    }).join('') || '<tr><td colspan="9" class="muted">No jobs yet.</td></tr>';
+    }).join('') || '<tr><td colspan="10" class="muted">No jobs yet.</td></tr>';
     markSelected();
   }
 
@@ -380,6 +384,298 @@
       var latest = (r[0] || [])[0];
       if (latest && !state.job) return loadJob(latest.id, latest.state !== 'running');
     });
+  }
+
+  /* ---------------- run view (#run=ID) and comparison (#compare=ID,ID) ----------------
+   * Labels, params and errors are user data: these views build DOM nodes and
+   * set text (textContent, setAttribute), never HTML. */
+
+  function el(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') e.textContent = attrs[k];
+      else if (k === 'cls') e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    });
+    (kids || []).forEach(function (c) {
+      if (c != null) e.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+    });
+    return e;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+  function fmtVal(v) {
+    if (v == null) return '–';
+    if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(+v.toPrecision(6));
+    if (typeof v === 'object') return JSON.stringify(v);
+    return String(v);
+  }
+  function fmt4(v) { return v == null || isNaN(v) ? '–' : Number(v).toFixed(4); }
+  function showError(id, msg) { $(id).textContent = msg || ''; $(id).classList.toggle('hidden', !msg); }
+  function getJson(url) {
+    return api(url).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (d) {
+        if (!r.ok) throw new Error((d && d.error) || 'HTTP ' + r.status);
+        return d;
+      });
+    });
+  }
+
+  // location.hash is the route: "run=ID", "compare=ID,ID" or empty
+  function go(hash) {
+    if (hash && window.location.hash.replace(/^#/, '') !== hash) { window.location.hash = hash; return; }
+    if (!hash) window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    route();
+  }
+  function route() {
+    var h = window.location.hash.replace(/^#/, ''), m;
+    $('run-view').classList.add('hidden');
+    $('compare-view').classList.add('hidden');
+    if ((m = /^run=(\d{1,18})$/.exec(h))) openRun(m[1]);
+    else if ((m = /^compare=(\d{1,18}(?:,\d{1,18}){1,15})$/.exec(h))) openCompare(m[1].split(','));
+  }
+
+  // The files a run keeps (docs/DESIGN.md "Runs"); one that is missing
+  // anyway (a stream output) answers 404 and says so beside its link.
+  function runFiles(j) {
+    var f = ['params.json', 'run.json', 'job.log'];
+    var kept = function (p) { return p && p !== '-' && !/^\/dev\//.test(p); };
+    var out = j.outputs || {};
+    if (j.metrics || (j.mode === 'train' && j.accuracy != null)) f.push('metrics.json');
+    if (j.state === 'done') {
+      if (j.mode === 'train' && kept(out.model)) f.push('model.txt', 'model.txt.schema.json');
+      if ((j.mode === 'train' || j.mode === 'test') && kept(out.submission)) f.push('submission.csv');
+      if (j.mode === 'export' && kept(out.submission)) f.push('export.svm');
+    }
+    return f;
+  }
+
+  // The REST files route needs the bearer header, which a plain link cannot
+  // send: fetch the file with it and hand the browser the bytes as a blob.
+  function download(a) {
+    var note = a.parentNode.querySelector('.note');
+    note.textContent = '';
+    api(a.getAttribute('href')).then(function (r) {
+      if (!r.ok) throw new Error(r.status === 404 ? 'not kept for this run' : 'HTTP ' + r.status);
+      return r.blob();
+    }).then(function (b) {
+      var url = URL.createObjectURL(b);
+      var tmp = el('a', { href: url, download: 'run' + a.getAttribute('data-run') + '-' + a.getAttribute('data-file') });
+      document.body.appendChild(tmp);
+      tmp.click();
+      tmp.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 30000);
+    }).catch(function (e) { note.textContent = e.message; });
+  }
+
+  function openRun(id, quiet) {
+    state.runId = String(id);
+    $('run-view').classList.remove('hidden');
+    if (!quiet) $('run-title').textContent = '#' + id + ' (loading)';
+    showError('run-error', '');
+    getJson('/api/jobs/' + id).then(function (j) {
+      if (state.runId !== String(id)) return;
+      renderRun(j);
+      if (!quiet) $('run-view').scrollIntoView({ block: 'start' });
+    }).catch(function (e) {
+      $('run-title').textContent = '#' + id;
+      showError('run-error', 'Cannot load run ' + id + ': ' + e.message);
+    });
+  }
+
+  function renderRun(j) {
+    var m = j.metrics || null, p = j.params || {};
+    $('run-title').textContent = '#' + j.id + ' · ' + (j.mode || '?') + (j.data ? ' · ' + j.data : '') + ' · ' + (j.state || '?');
+    showError('run-error', j.error ? 'Error: ' + j.error : '');
+    var facts = [['State', j.state], ['Started', fmtDate(j.started_ms)], ['Duration', fmtDur(j.duration_s)],
+                 ['Workers', j.workers]];
+    if (m) {
+      facts.push(['Accuracy', m.accuracy != null ? (100 * m.accuracy).toFixed(2) + ' %' : '–'],
+                 ['Rows', m.rows != null ? fmtInt(m.correct) + ' / ' + fmtInt(m.rows) + ' correct' : '–'],
+                 ['Macro F1', fmt4(m.macro_f1)], ['Weighted F1', fmt4(m.weighted_f1)]);
+      if (m.log_loss != null) facts.push(['Log loss', fmt4(m.log_loss)]);
+      if (m.roc_auc != null) facts.push(['ROC AUC', fmt4(m.roc_auc)]);
+      if (m.partial) facts.push(['Partial', 'yes (resumed: log loss and AUC cover the recomputed shards)']);
+    } else if (j.accuracy != null) {
+      facts.push(['Accuracy', (100 * j.accuracy).toFixed(2) + ' %']);
+    }
+    var fb = clear($('run-facts'));
+    facts.forEach(function (f) {
+      fb.appendChild(el('span', { 'data-fact': f[0] }, [f[0] + ': ', el('b', { text: fmtVal(f[1]) })]));
+    });
+
+    var pb = clear($('run-params').querySelector('tbody'));
+    Object.keys(p).forEach(function (k) {
+      pb.appendChild(el('tr', { 'data-key': k }, [el('td', { text: k }), el('td', { text: fmtVal(p[k]) })]));
+    });
+    if (!pb.firstChild) pb.appendChild(el('tr', {}, [el('td', { cls: 'muted', text: 'no params recorded' })]));
+
+    var classes = (m && m.classes) || [];
+    var cb = clear($('run-classes').querySelector('tbody'));
+    classes.forEach(function (c) {
+      cb.appendChild(el('tr', {}, [el('td', { text: c.label }), el('td', { cls: 'num', text: fmt4(c.precision) }),
+        el('td', { cls: 'num', text: fmt4(c.recall) }), el('td', { cls: 'num', text: fmt4(c.f1) }),
+        el('td', { cls: 'num', text: fmtInt(c.support) })]));
+    });
+    $('run-classes').classList.toggle('hidden', !classes.length);
+    $('run-classes-none').textContent = classes.length ? '' : j.mode === 'test'
+      ? 'No metrics: the test data has no labels (or the run did not end).' : 'No per-class metrics for this run.';
+    $('run-classes-none').classList.toggle('hidden', !!classes.length);
+
+    renderConfusion(m && m.confusion);
+
+    var fl = clear($('run-files'));
+    runFiles(j).forEach(function (name) {
+      fl.appendChild(el('li', {}, [el('a', { href: '/api/jobs/' + j.id + '/files/' + name, 'data-run': j.id, 'data-file': name, text: name }),
+                                   el('span', { cls: 'note' })]));
+    });
+
+    $('run-cv').classList.add('hidden');
+    if (j.mode === 'train' && p.cv > 0) renderCv(j);
+  }
+
+  // Rows: true labels (plus "(not a model class)" when such rows exist),
+  // columns: predicted labels; the colour is the cell's share of its row.
+  function renderConfusion(cm) {
+    var box = $('run-confusion-box'), t = clear($('run-confusion'));
+    box.classList.toggle('hidden', !cm);
+    if (!cm) return;
+    var labels = cm.labels || [], rows = (cm.matrix || []).map(function (r, i) { return { label: labels[i], counts: r }; });
+    if ((cm.unknown || []).some(function (v) { return v > 0; })) rows.push({ label: '(not a model class)', counts: cm.unknown, unknown: true });
+    var head = el('tr', {}, [el('th', { cls: 'axis', text: 'true \\ predicted' })]);
+    labels.forEach(function (l) { head.appendChild(el('th', { cls: 'col', title: l, text: l })); });
+    t.appendChild(el('thead', {}, [head]));
+    var body = el('tbody');
+    rows.forEach(function (r, i) {
+      var sum = r.counts.reduce(function (a, b) { return a + b; }, 0);
+      var tr = el('tr', {}, [el('th', { cls: 'row', title: r.label, text: r.label })]);
+      r.counts.forEach(function (n, k) {
+        var share = sum ? n / sum : 0;
+        var td = el('td', { 'data-row': i, 'data-col': k, 'data-count': n, text: n,
+          title: 'true ' + r.label + ', predicted ' + labels[k] + ': ' + n + (sum ? ' (' + (100 * share).toFixed(1) + ' % of the row)' : '') });
+        td.style.background = 'rgba(43,108,176,' + share.toFixed(3) + ')';
+        if (share > 0.55) td.className = 'dark';
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    t.appendChild(body);
+  }
+
+  // A run's CV accuracy: its job_done event says it, else metrics.json.
+  function cvAccuracy(j) {
+    var ev = (j.events || []).filter(function (e) { return e.event === 'job_done' && e.data && e.data.cv_accuracy != null; })[0];
+    if (ev) return Promise.resolve(ev.data.cv_accuracy);
+    if (j.metrics && j.metrics.cv_accuracy != null) return Promise.resolve(j.metrics.cv_accuracy);
+    return getJson('/api/jobs/' + j.id + '/files/metrics.json')
+      .then(function (mj) { return mj.cv_accuracy != null ? mj.cv_accuracy : null; }, function () { return null; });
+  }
+
+  // The CV curve of a --cv training run: its point, and those of the other
+  // finished training runs on the same data with the same fold count (at most
+  // the 48 newest), one line per solver. No CV figure: no section.
+  function renderCv(j) {
+    var K = j.params.cv, id = j.id;
+    var others = Object.values(state.jobs).filter(function (o) {
+      return o.id !== j.id && o.mode === 'train' && o.state === 'done' && o.data === j.data;
+    }).sort(function (a, b) { return b.id - a.id; }).slice(0, 48).map(function (o) { return o.id; });
+    var chunks = [];
+    for (var i = 0; i < others.length; i += 16) chunks.push(others.slice(i, i + 16));
+    Promise.all(chunks.map(function (c) {
+      return getJson('/api/jobs?compare=' + c.join(','))
+        .then(function (d) { return d.runs || []; }, function () { return []; });
+    })).then(function (lists) {
+      var runs = [].concat.apply([j], lists).filter(function (r, k, all) {
+        return r.params && r.params.cv === K && r.params.C > 0 &&
+          all.findIndex(function (x) { return x.id === r.id; }) === k;
+      });
+      return Promise.all(runs.map(function (r) {
+        return (r === j ? cvAccuracy(j) : cvAccuracy({ id: r.id, metrics: r.metrics })).then(function (acc) {
+          return acc == null ? null : { id: r.id, solver: String(r.params.solver), C: r.params.C, acc: acc };
+        });
+      }));
+    }).then(function (pts) {
+      pts = pts.filter(Boolean);
+      if (state.runId !== String(id) || !pts.some(function (q) { return q.id === id; })) return;
+      drawCv(pts, K, id);
+    });
+  }
+
+  function drawCv(pts, K, id) {
+    pts.sort(function (a, b) { return a.C - b.C || a.solver.localeCompare(b.solver) || a.id - b.id; });
+    $('run-cv').classList.remove('hidden');
+    $('run-cv-title').textContent = K + '-fold cross-validation accuracy against log10 C (training runs on this data with --cv ' + K + ')';
+    var tb = clear($('run-cv-points').querySelector('tbody'));
+    pts.forEach(function (q) {
+      tb.appendChild(el('tr', { cls: q.id === id ? 'selected' : '' }, [el('td', { cls: 'num', text: q.id }), el('td', { text: q.solver }),
+        el('td', { cls: 'num', text: fmtVal(q.C) }), el('td', { cls: 'num', text: Math.log10(q.C).toFixed(3) }),
+        el('td', { cls: 'num', text: (100 * q.acc).toFixed(2) + ' %' })]));
+    });
+    var box = clear($('chart-cv'));
+    if (typeof uPlot === 'undefined') { box.textContent = 'charting library missing'; return; }
+    var xs = [], solvers = [];
+    pts.forEach(function (q) {
+      var x = Math.log10(q.C);
+      if (xs.indexOf(x) < 0) xs.push(x);
+      if (solvers.indexOf(q.solver) < 0) solvers.push(q.solver);
+    });
+    xs.sort(function (a, b) { return a - b; });
+    solvers.sort(function (a, b) { return Number(a) - Number(b) || a.localeCompare(b); });
+    // the newest run per (solver, C) gives the point
+    var ys = solvers.map(function (s) {
+      return xs.map(function (x) {
+        var hit = pts.filter(function (q) { return q.solver === s && Math.log10(q.C) === x; }).pop();
+        return hit ? 100 * hit.acc : null;
+      });
+    });
+    var colours = ['#2b6cb0', '#d63b3b', '#1f9d55', '#d69e2e', '#8a63d2', '#4a5568'];
+    var series = [{ label: 'log10 C' }].concat(solvers.map(function (s, k) {
+      return { label: 'solver ' + s.replace(/[^\w.+-]/g, '?'), stroke: colours[k % colours.length], width: 2,
+               spanGaps: true, points: { show: true, size: 8 } };
+    }));
+    var pad = xs.length > 1 ? 0 : 0.5;
+    new uPlot({
+      width: Math.max(300, Math.min(640, box.clientWidth || 600)), height: 220, series: series,
+      scales: { x: { time: false, range: [xs[0] - pad - 0.1, xs[xs.length - 1] + pad + 0.1] } },
+      axes: [{ label: 'log10 C' }, { label: 'CV accuracy %' }],
+      legend: { show: true }, cursor: { drag: { x: false, y: false } }
+    }, [xs].concat(ys), box);
+  }
+
+  function openCompare(ids) {
+    $('compare-view').classList.remove('hidden');
+    $('compare-title').textContent = ids.map(function (i) { return '#' + i; }).join(', ');
+    showError('compare-error', '');
+    var t = $('compare');
+    clear(t.querySelector('thead')); clear(t.querySelector('tbody'));
+    getJson('/api/jobs?compare=' + ids.join(',')).then(function (d) {
+      renderCompare(d);
+      $('compare-view').scrollIntoView({ block: 'start' });
+    }).catch(function (e) { showError('compare-error', 'Cannot compare: ' + e.message); });
+  }
+
+  function renderCompare(d) {
+    var runs = d.runs || [], t = $('compare');
+    var head = el('tr', {}, [el('th', { text: '' })]);
+    runs.forEach(function (r) { head.appendChild(el('th', { text: '#' + r.id + ' ' + (r.mode || '') })); });
+    t.querySelector('thead').appendChild(head);
+    var body = t.querySelector('tbody');
+    var section = function (name) {
+      body.appendChild(el('tr', { cls: 'section' }, [el('td', { colspan: runs.length + 1, text: name })]));
+    };
+    var row = function (group, key, vals) {
+      var shown = vals.map(function (v) { return group === 'metrics' && typeof v === 'number' && !Number.isInteger(v) ? fmt4(v) : fmtVal(v); });
+      var differ = shown.some(function (v) { return v !== shown[0]; });
+      body.appendChild(el('tr', { cls: differ ? 'diff' : '', 'data-group': group, 'data-key': key },
+        [el('td', { text: key })].concat(shown.map(function (v) { return el('td', { text: v }); }))));
+    };
+    section('run');
+    ['state', 'started_ms', 'duration_s', 'workers', 'error'].forEach(function (k) {
+      row('run', k, runs.map(function (r) { return k === 'started_ms' ? fmtDate(r[k]) : r[k]; }));
+    });
+    section('params');
+    Object.keys(d.params || {}).forEach(function (k) { row('params', k, d.params[k]); });
+    section('metrics');
+    Object.keys(d.metrics || {}).forEach(function (k) { row('metrics', k, d.metrics[k]); });
   }
 
   /* ---------------- live ---------------- */
@@ -446,6 +742,8 @@
     socket.on('job_done', function (j) {
       upsertJob(j); log('job_done', j.ended_ms || serverNow(), j);
       if (state.job && state.job.id === j.id) { Object.assign(state.job, j); renderJob(); }
+      // the run view of a job that just ended: its metrics and files are in now
+      if (state.runId === String(j.id) && !$('run-view').classList.contains('hidden')) openRun(j.id, true);
     });
     socket.on('task_done', function (t) {
       if (state.job && state.job.id === t.job_id && !state.viewingPast) { state.timeline.push(t); scheduleTimeline(); }
@@ -463,9 +761,32 @@
     initCharts();
     renderHistory(); renderFailed();
     $('history').addEventListener('click', function (e) {
+      if (e.target.classList.contains('pick')) {
+        if (e.target.checked) state.picked[e.target.getAttribute('data-id')] = true;
+        else delete state.picked[e.target.getAttribute('data-id')];
+        $('compare-btn').disabled = Object.keys(state.picked).length < 2;
+        return;
+      }
       var tr = e.target.closest('tr[data-job-id]');
-      if (tr) loadJob(tr.getAttribute('data-job-id'), true);
+      if (!tr) return;
+      var id = tr.getAttribute('data-job-id');
+      loadJob(id, true);
+      go('run=' + id);
     });
+    $('compare-btn').addEventListener('click', function () {
+      var ids = Object.keys(state.picked).map(Number).sort(function (a, b) { return a - b; });
+      if (ids.length >= 2) go('compare=' + ids.join(','));
+    });
+    $('run-close').addEventListener('click', function () { go(''); });
+    $('compare-close').addEventListener('click', function () { go(''); });
+    $('run-files').addEventListener('click', function (e) {
+      var a = e.target.closest('a[data-file]');
+      if (!a) return;
+      e.preventDefault();
+      download(a);
+    });
+    window.addEventListener('hashchange', route);
+    route();
     setInterval(renderAges, 500);
     loadHistory().then(connect, connect);
   });
