@@ -821,10 +821,10 @@ cluster_text() {
         return 1
     fi
     local per num="—" r="—" numsize
-    per=$(awk -v m="$size" -v t="$CT_SCHEMA" 'BEGIN { printf "%.1f", t > 0 ? m / t / 2 : 0 }')
+    per=$(awk -v m="$size" -v t="$CT_SCHEMA" 'BEGIN { printf "%.1f", (t > 0 ? m / t / 2 : 0) }')
     if [ -n "${NUM_SCHEMA_SEC:-}" ]; then
         numsize=$(awk -v b="$(stat -c %s "$TRAIN_CSV")" 'BEGIN { printf "%.0f", b / 1048576 }')
-        num=$(awk -v m="$numsize" -v t="$NUM_SCHEMA_SEC" 'BEGIN { printf "%.1f", t > 0 ? m / t / 2 : 0 }')
+        num=$(awk -v m="$numsize" -v t="$NUM_SCHEMA_SEC" 'BEGIN { printf "%.1f", (t > 0 ? m / t / 2 : 0) }')
         r=$(ratio "$num" "$per")
         num="$num MB/s a core (numeric: $TRAIN_CSV, $numsize MB, schema $NUM_SCHEMA_SEC s, 2 workers)"
     fi
