@@ -9,7 +9,7 @@
 need_node socket.io-client
 nc_setup
 dash_train_csv 4000 "$T/train.csv"
-nc_master_bg train --data "$T/train.csv" --min-workers 2 --scale none --keep-running
+nc_master_bg train --data "$T/train.csv" --min-workers 2 --scale none --keep-running -v
 dash_wait_up
 NC_TEST_TRON_DELAY_MS=100 nc_worker w1
 NC_TEST_TRON_DELAY_MS=100 nc_worker w2
