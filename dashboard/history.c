@@ -645,30 +645,14 @@ fail:
     return NULL;
 }
 
-/* The job's metrics column, parsed; NULL when it has none (err empty) or
- * on an error (err set). Text that is not JSON (a hand-edited database)
- * reads as none. */
-static json_object *job_metrics(history_t *h, int64_t id, char *err, size_t errlen) {
+/* A JSON column of the job's row (sql selects it by ?1), parsed; NULL when
+ * it has none (err empty) or on an error (err set). Text that is not JSON
+ * (a hand-edited database) reads as none. */
+static json_object *job_json_column(history_t *h, const char *sql, int64_t id, char *err,
+                                    size_t errlen) {
     sqlite3_stmt *st = NULL;
     json_object *o = NULL;
-    if (sqlite3_prepare_v2(h->db, "SELECT metrics FROM jobs WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK) {
-        errbuf_set(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
-        return NULL;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
-        o = json_tokener_parse((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return o;
-}
-
-/* The job's params column (its effective options), parsed as job_metrics(). */
-static json_object *job_params(history_t *h, int64_t id, char *err, size_t errlen) {
-    sqlite3_stmt *st = NULL;
-    json_object *o = NULL;
-    if (sqlite3_prepare_v2(h->db, "SELECT params FROM jobs WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) {
         errbuf_set(err, errlen, "history job: %s", sqlite3_errmsg(h->db));
         return NULL;
     }
@@ -727,9 +711,11 @@ json_object *history_job(history_t *h, int64_t id, char *err, size_t errlen) {
                            id, event_keys, 3, err, errlen);
     if (!part) goto fail;
     json_object_object_add(job, "events", part);
-    if (!(part = job_metrics(h, id, err, errlen)) && err && err[0]) goto fail;
+    part = job_json_column(h, "SELECT metrics FROM jobs WHERE id = ?1", id, err, errlen);
+    if (!part && err && err[0]) goto fail;
     json_object_object_add(job, "metrics", part);
-    if (!(part = job_params(h, id, err, errlen)) && err && err[0]) goto fail;
+    part = job_json_column(h, "SELECT params FROM jobs WHERE id = ?1", id, err, errlen);
+    if (!part && err && err[0]) goto fail;
     json_object_object_add(job, "params", part);
     goto out;
 fail:
