@@ -221,33 +221,6 @@ static int prepare_export(const config_t *cfg, schema_t **schema, split_t *sp, j
     return EXIT_OK;
 }
 
-static void publish_started(master_ctx_t *ctx, uint32_t job_id, const char *data,
-                            const split_t *sp) {
-    json_object *js = json_object_new_object();
-    json_object_object_add(js, "job_id", json_object_new_int64(job_id));
-    json_object_object_add(js, "mode", json_object_new_string("export"));
-    json_object_object_add(js, "data", json_object_new_string(data));
-    json_object_object_add(js, "total_tasks", json_object_new_int64((int64_t)sp->nshards));
-    json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)sp->rows));
-    json_object_object_add(js, "workers", json_object_new_int(sched_live_workers(ctx->sched)));
-    events_publish(ctx->ev, EV_JOB_STARTED, js);
-}
-
-static void publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64_t t0,
-                         const char *out, const char *err) {
-    json_object *jd = json_object_new_object();
-    json_object_object_add(jd, "job_id", json_object_new_int64(job_id));
-    json_object_object_add(jd, "state", json_object_new_string(status ? "failed" : "done"));
-    json_object_object_add(jd, "duration_s",
-                           json_object_new_double((double)(clock_now_ms() - t0) / 1000.0));
-    json_object_object_add(jd, "accuracy", NULL);
-    json_object *outs = json_object_new_object();
-    if (status == EXIT_OK) json_object_object_add(outs, "submission", json_object_new_string(out));
-    json_object_object_add(jd, "outputs", outs);
-    json_object_object_add(jd, "error", status ? json_object_new_string(err) : NULL);
-    events_publish(ctx->ev, EV_JOB_DONE, jd);
-}
-
 /* The lines after a successful export (stderr when the export is stdout). */
 static void report(const master_ctx_t *ctx, const xjob_t *j, const schema_t *schema, bool labelled,
                    const outputs_t *files) {
@@ -286,10 +259,10 @@ int export_run(master_ctx_t *ctx) {
         shardjob_await_workers(ctx, &sp, data, sp.format, err, sizeof err) < 0)
         goto out;
     int64_t t0 = clock_now_ms();
-    publish_started(ctx, job_id, data, &sp);
+    shardjob_publish_started(ctx, job_id, "export", data, &sp);
     status = export_core(ctx, job_id, data, &sp, &jc, files, &j, err, sizeof err);
     if (status == EXIT_OK) report(ctx, &j, schema, labelled, files);
-    publish_done(ctx, job_id, status, t0, out, err);
+    shardjob_publish_done(ctx, job_id, status, t0, NULL, out, err);
 out:
     if (status != EXIT_OK) log_fail("%s", err);
     outputs_destroy(&files);

@@ -531,36 +531,6 @@ static void test_context_free(jobctx_t *jc) {
     free(jc->w);
 }
 
-static void publish_started(master_ctx_t *ctx, uint32_t job_id, const char *data,
-                            const split_t *sp) {
-    json_object *js = json_object_new_object();
-    json_object_object_add(js, "job_id", json_object_new_int64(job_id));
-    json_object_object_add(js, "mode", json_object_new_string("test"));
-    json_object_object_add(js, "data", json_object_new_string(data));
-    json_object_object_add(js, "total_tasks", json_object_new_int64((int64_t)sp->nshards));
-    json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)sp->rows));
-    json_object_object_add(js, "workers", json_object_new_int(sched_live_workers(ctx->sched)));
-    events_publish(ctx->ev, EV_JOB_STARTED, js);
-}
-
-/* metrics (may be NULL: no labels, or a failed job) is handed over. */
-static void publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64_t t0,
-                         json_object *metrics, const char *out, const char *err) {
-    json_object *acc = metrics ? json_object_object_get(metrics, "accuracy") : NULL;
-    json_object *jd = json_object_new_object();
-    json_object_object_add(jd, "job_id", json_object_new_int64(job_id));
-    json_object_object_add(jd, "state", json_object_new_string(status ? "failed" : "done"));
-    json_object_object_add(jd, "duration_s",
-                           json_object_new_double((double)(clock_now_ms() - t0) / 1000.0));
-    json_object_object_add(jd, "accuracy", acc ? json_object_get(acc) : NULL);
-    json_object_object_add(jd, "metrics", metrics);
-    json_object *outs = json_object_new_object();
-    if (status == EXIT_OK) json_object_object_add(outs, "submission", json_object_new_string(out));
-    json_object_object_add(jd, "outputs", outs);
-    json_object_object_add(jd, "error", status ? json_object_new_string(err) : NULL);
-    events_publish(ctx->ev, EV_JOB_DONE, jd);
-}
-
 /* The id column is optional in a test file, but one close to a column of
  * the file is a typo: a warning, before any worker is awaited. */
 static void warn_id_typo(const datasrc_t *src) {
@@ -623,14 +593,14 @@ int predict_run(master_ctx_t *ctx) {
         shardjob_await_workers(ctx, &sp, data, sp.format, err, sizeof err) < 0)
         goto out;
     int64_t t0 = clock_now_ms(); /* the job's duration counts work, not the wait for workers */
-    publish_started(ctx, job_id, data, &sp);
+    shardjob_publish_started(ctx, job_id, "test", data, &sp);
     json_object *metrics = NULL;
     status = predict_core(ctx, job_id, data, &sp, &jc, schema, files, &metrics, err, sizeof err);
     if (status == EXIT_OK && ctx->opts->verbosity >= 0)
         fprintf(outputs_uses_stdout(files) ? stderr : stdout,
                 "wrote %" PRIu64 " predictions to %s\n", sp.rows, out);
     if (status == EXIT_OK) fflush(stdout);
-    publish_done(ctx, job_id, status, t0, metrics, out, err);
+    shardjob_publish_done(ctx, job_id, status, t0, metrics, out, err);
 out:
     if (status != EXIT_OK) log_fail("%s", err);
     outputs_destroy(&files);

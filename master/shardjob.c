@@ -1,5 +1,6 @@
 #include "master/shardjob.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/predmsg.h"
 
@@ -154,4 +155,33 @@ int shardjob_await_workers(master_ctx_t *ctx, split_t *sp, const char *data, dat
                         (size_t)ctx->cfg->cluster.shard_mb << 20, err, errlen) < 0
                ? -1
                : 0;
+}
+
+void shardjob_publish_started(master_ctx_t *ctx, uint32_t job_id, const char *mode,
+                              const char *data, const split_t *sp) {
+    json_object *js = json_object_new_object();
+    json_object_object_add(js, "job_id", json_object_new_int64(job_id));
+    json_object_object_add(js, "mode", json_object_new_string(mode));
+    json_object_object_add(js, "data", json_object_new_string(data));
+    json_object_object_add(js, "total_tasks", json_object_new_int64((int64_t)sp->nshards));
+    json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)sp->rows));
+    json_object_object_add(js, "workers", json_object_new_int(sched_live_workers(ctx->sched)));
+    events_publish(ctx->ev, EV_JOB_STARTED, js);
+}
+
+void shardjob_publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64_t t0,
+                           json_object *metrics, const char *out, const char *err) {
+    json_object *acc = metrics ? json_object_object_get(metrics, "accuracy") : NULL;
+    json_object *jd = json_object_new_object();
+    json_object_object_add(jd, "job_id", json_object_new_int64(job_id));
+    json_object_object_add(jd, "state", json_object_new_string(status ? "failed" : "done"));
+    json_object_object_add(jd, "duration_s",
+                           json_object_new_double((double)(clock_now_ms() - t0) / 1000.0));
+    json_object_object_add(jd, "accuracy", acc ? json_object_get(acc) : NULL);
+    if (metrics) json_object_object_add(jd, "metrics", metrics);
+    json_object *outs = json_object_new_object();
+    if (status == EXIT_OK) json_object_object_add(outs, "submission", json_object_new_string(out));
+    json_object_object_add(jd, "outputs", outs);
+    json_object_object_add(jd, "error", status ? json_object_new_string(err) : NULL);
+    events_publish(ctx->ev, EV_JOB_DONE, jd);
 }

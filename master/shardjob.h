@@ -70,4 +70,14 @@ int shardjob_begin(master_ctx_t *ctx, uint32_t job_id, const char *data_path, co
  * and err says how many shards were done). */
 int shardjob_run(const shardjob_t *j, const outputs_t *outs, bool *keep, char *err, size_t errlen);
 
+/* The job's job_started event (mode "test" or "export"). */
+void shardjob_publish_started(master_ctx_t *ctx, uint32_t job_id, const char *mode,
+                              const char *data, const split_t *sp);
+
+/* Its job_done: status, the duration since t0 (monotonic ms), the output
+ * when it succeeded, the error when not; metrics (handed over; NULL: none)
+ * and their accuracy when the file had labels. */
+void shardjob_publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64_t t0,
+                           json_object *metrics, const char *out, const char *err);
+
 #endif
