@@ -34,33 +34,48 @@ log_level_t log_get_level(void) {
     return current_level;
 }
 
-static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap) {
-    char line[1024];
+/* A line to stderr, with the status line erased before it and drawn again
+ * below it. */
+static void to_terminal(const char *text) {
+    pthread_mutex_lock(&status_lock);
+    if (status_line[0]) fputs("\r\033[K", stderr);
+    fputs(text, stderr);
+    if (status_line[0]) fputs(status_line, stderr);
+    fflush(stderr);
+    pthread_mutex_unlock(&status_lock);
+}
+
+/* "STAMP.mmmZ program level: line more" into out, STAMP the UTC time now. */
+static void stamped(char *out, size_t outlen, const char *level, const char *line,
+                    const char *more) {
     char stamp[32];
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    vsnprintf(line, sizeof line, fmt, ap);
-    char more[48] = "";
-    if (suppressed > 0) snprintf(more, sizeof more, " (and %ld more like it)", suppressed);
-    if (level >= current_level) {
-        pthread_mutex_lock(&status_lock);
-        if (status_line[0]) fputs("\r\033[K", stderr);
-        fprintf(stderr, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
-                level_names[level], line, more);
-        if (status_line[0]) fputs(status_line, stderr);
-        fflush(stderr);
-        pthread_mutex_unlock(&status_lock);
-    }
+    snprintf(out, outlen, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
+             level, line, more);
+}
+
+/* A stamped line to the job's log, when there is one. */
+static void to_tee(const char *text) {
     pthread_mutex_lock(&tee_lock);
-    if (tee_file && level != LOG_DEBUG) { /* a job's log: info and up, -v or not */
-        fprintf(tee_file, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, program_name,
-                level_names[level], line, more);
+    if (tee_file) {
+        fputs(text, tee_file);
         fflush(tee_file);
     }
     pthread_mutex_unlock(&tee_lock);
+}
+
+static void vlog(log_level_t level, long suppressed, const char *fmt, va_list ap) {
+    char line[1024], text[1200];
+    vsnprintf(line, sizeof line, fmt, ap);
+    char more[48] = "";
+    if (suppressed > 0) snprintf(more, sizeof more, " (and %ld more like it)", suppressed);
+    stamped(text, sizeof text, level_names[level], line, more);
+    if (level >= current_level) to_terminal(text);
+    if (level != LOG_DEBUG) to_tee(text); /* a job's log: info and up, -v or not */
 }
 
 /* The level below which nothing is written anywhere: the tee keeps info
@@ -107,30 +122,15 @@ void log_every(int slot, log_level_t level, const char *fmt, ...) {
 }
 
 void log_fail(const char *fmt, ...) {
-    char line[1024];
+    char line[1024], text[1200];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    pthread_mutex_lock(&status_lock);
-    if (status_line[0]) fputs("\r\033[K", stderr);
-    fprintf(stderr, "%s: %s\n", program_name, line);
-    if (status_line[0]) fputs(status_line, stderr);
-    fflush(stderr);
-    pthread_mutex_unlock(&status_lock);
-    pthread_mutex_lock(&tee_lock);
-    if (tee_file) {
-        char stamp[32];
-        struct timespec ts;
-        struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-        fprintf(tee_file, "%s.%03ldZ %s error: %s\n", stamp, ts.tv_nsec / 1000000, program_name,
-                line);
-        fflush(tee_file);
-    }
-    pthread_mutex_unlock(&tee_lock);
+    snprintf(text, sizeof text, "%s: %s\n", program_name, line);
+    to_terminal(text);
+    stamped(text, sizeof text, "error", line, "");
+    to_tee(text);
 }
 
 void log_status(const char *line) {
