@@ -19,35 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* splitmix64: small, fast, and the same everywhere */
-static uint64_t rng_state;
-static uint64_t rng_next(void) {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-static double rng_unit(void) {
-    return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
-}
+#include "scripts/gendraw.h"
 
 static int cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
-}
-
-/* The rank whose cumulative weight first reaches u * total. */
-static uint32_t draw_rank(const double *cdf, uint32_t nf) {
-    double u = rng_unit() * cdf[nf - 1];
-    uint32_t lo = 0, hi = nf - 1;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (cdf[mid] < u)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 static long arg_long(const char *s, const char *what, long lo, long hi) {

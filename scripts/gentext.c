@@ -21,17 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* splitmix64: small, fast, and the same everywhere */
-static uint64_t rng_state;
-static uint64_t rng_next(void) {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-static double rng_unit(void) {
-    return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
-}
+#include "scripts/gendraw.h"
 
 #define TOPIC_WORDS 50
 
@@ -56,20 +46,6 @@ static int word_of(uint32_t i, char *out) {
     }
     out[n] = '\0';
     return n;
-}
-
-/* The rank whose cumulative weight first reaches u * total. */
-static uint32_t draw_rank(const double *cdf, uint32_t nv) {
-    double u = rng_unit() * cdf[nv - 1];
-    uint32_t lo = 0, hi = nv - 1;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (cdf[mid] < u)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 int main(int argc, char **argv) {
