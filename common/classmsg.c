@@ -69,15 +69,25 @@ blob_t *classmsg_encode_req(uint32_t n, const classmsg_class_t *cls, size_t coun
     return finish(&b, err, errlen);
 }
 
+/* Both messages begin u32 magic, u32 n, u32 count: false (err set) when
+ * the magic is not want or the bytes end first. */
+static bool read_head(bufrd_t *r, uint32_t want, const char *what, size_t len, uint32_t *n,
+                      uint32_t *count, char *err, size_t errlen) {
+    uint32_t magic = bufrd_u32(r);
+    *n = bufrd_u32(r);
+    *count = bufrd_u32(r);
+    if (!r->bad && magic == want) return true;
+    snprintf(err, errlen, "%s: bad magic or %zu bytes is too short", what, len);
+    return false;
+}
+
 int classmsg_decode_req(const void *buf, size_t len, classmsg_req_t *out, char *err,
                         size_t errlen) {
     memset(out, 0, sizeof *out);
     bufrd_t r = bufrd_init(buf, len);
-    uint32_t magic = bufrd_u32(&r), n = bufrd_u32(&r), count = bufrd_u32(&r);
-    if (r.bad || magic != CLASSMSG_REQ_MAGIC) {
-        snprintf(err, errlen, "classes request: bad magic or %zu bytes is too short", len);
+    uint32_t n, count;
+    if (!read_head(&r, CLASSMSG_REQ_MAGIC, "classes request", len, &n, &count, err, errlen))
         return -1;
-    }
     if (n == 0 || n > CLASSMSG_MAX_N || count == 0 || count > CLASSMSG_MAX_CLS ||
         bufrd_left(&r) != (size_t)count * REQ_CLASS) {
         snprintf(err, errlen, "classes request: n=%u, %u classes in %zu bytes", n, count, len);
@@ -148,11 +158,9 @@ int classmsg_decode_res(const void *buf, size_t len, classmsg_res_t *out, char *
                         size_t errlen) {
     memset(out, 0, sizeof *out);
     bufrd_t r = bufrd_init(buf, len);
-    uint32_t magic = bufrd_u32(&r), n = bufrd_u32(&r), count = bufrd_u32(&r);
-    if (r.bad || magic != CLASSMSG_RES_MAGIC) {
-        snprintf(err, errlen, "classes result: bad magic or %zu bytes is too short", len);
+    uint32_t n, count;
+    if (!read_head(&r, CLASSMSG_RES_MAGIC, "classes result", len, &n, &count, err, errlen))
         return -1;
-    }
     size_t each = RES_HEAD + 8 * (size_t)n;
     if (n == 0 || n > CLASSMSG_MAX_N || count > CLASSMSG_MAX_CLS ||
         bufrd_left(&r) / each != count || bufrd_left(&r) % each != 0) {
