@@ -468,9 +468,12 @@ void sched_end_job(sched_t *s) {
         s->workers[i].nheld = 0;
 }
 
-int sched_set_context(sched_t *s, const void *ctx, size_t len) {
-    blob_t *b = blob_copy(ctx, len);
-    if (!b) return -1;
+int sched_set_context(sched_t *s, void *ctx, size_t len) {
+    blob_t *b = blob_wrap(ctx, len);
+    if (!b) {
+        free(ctx);
+        return -1;
+    }
     blob_unref(&s->context);
     s->context = b;
     s->ctx_version++;

@@ -89,8 +89,10 @@ int sched_begin_job(sched_t *s, uint32_t job_id, const char *file, const sched_s
 /* sched_begin_job() with the shards of a split of file (common/split.h). */
 int sched_begin_split(sched_t *s, uint32_t job_id, const char *file, const split_t *sp, char *err,
                       size_t errlen);
-/* Sets the job context sent to workers (copied; new version). */
-int sched_set_context(sched_t *s, const void *ctx, size_t len);
+/* Sets the job context sent to workers (a new version): ctx (from malloc,
+ * len bytes) is the scheduler's from now on, freed by it, on failure too;
+ * a context that carries a file's rows is not copied again. */
+int sched_set_context(sched_t *s, void *ctx, size_t len);
 /* Extra leases per worker beyond its slots (default 1). */
 void sched_set_prefetch(sched_t *s, int prefetch);
 /* Allows or forbids straggler copies (default on). */

@@ -34,11 +34,9 @@ int shardjob_begin(master_ctx_t *ctx, uint32_t job_id, const char *data_path, co
     size_t clen = 0;
     if (sched_begin_split(ctx->sched, job_id, data_path, sp, err, errlen) < 0) return -1;
     if (jobctx_encode(jc, &cbuf, &clen) < 0 || sched_set_context(ctx->sched, cbuf, clen) < 0) {
-        free(cbuf);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    free(cbuf);
     return 0;
 }
 

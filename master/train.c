@@ -86,7 +86,6 @@ int trainer_set_context(trainer_t *t, bool with_schema, const char *data, size_t
         return -1;
     }
     int rc = sched_set_context(t->s, buf, len);
-    free(buf);
     if (rc < 0) trainer_fail(t, "out of memory setting the job context");
     return rc;
 }
