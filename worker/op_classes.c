@@ -80,6 +80,19 @@ fail:
     return NULL;
 }
 
+/* What tells one context of the job from another: its JSON (u32 length,
+ * then the JSON), which names the rows' length and first line. The rows
+ * themselves are the job's file, which a job does not change, so they are
+ * not hashed again by every task (they may be hundreds of MB). */
+static uint64_t context_key(const op_ctx_t *ctx) {
+    size_t n = ctx->context_len;
+    if (n >= 4) {
+        size_t jlen = proto_get_u32(ctx->context);
+        if (jlen <= n - 4) n = 4 + jlen;
+    }
+    return hash_fnv1a(ctx->context, n);
+}
+
 /* The job's rows, parsed on first use: a reference the caller drops with
  * rows_unref(). NULL with *cls and err set. */
 static rows_t *rows_get(op_ctx_t *ctx, int *cls, char *err, size_t errlen) {
@@ -110,7 +123,7 @@ static rows_t *rows_get(op_ctx_t *ctx, int *cls, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory, or the job's rows were evicted");
         return NULL;
     }
-    uint64_t h = hash_fnv1a(ctx->context, ctx->context_len);
+    uint64_t h = context_key(ctx);
     jobctx_t *jc = NULL;
     cache_entry_lock(e);
     rows_t *r = cache_entry_state(e);
