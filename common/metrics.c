@@ -10,6 +10,7 @@
 
 struct metrics {
     int k;
+    char **names;                      /* [k] */
     uint64_t *tp, *predicted, *actual; /* [k] */
     uint64_t *conf;                    /* (k + 1) x k: truth x pred, row k: a truth the model
                                         * lacks; NULL past METRICS_MAX_MATRIX classes */
@@ -26,11 +27,23 @@ struct metrics {
     bool auc_lost; /* out of memory for the scores */
 };
 
-metrics_t *metrics_new(int k) {
+metrics_t *metrics_new(int k, const char *const *names) {
     if (k < 2 || k > METRICS_MAX_CLASSES) return NULL;
     metrics_t *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     m->k = k;
+    if (!(m->names = calloc((size_t)k, sizeof *m->names))) {
+        free(m);
+        return NULL;
+    }
+    for (int c = 0; c < k; c++) {
+        char num[16];
+        snprintf(num, sizeof num, "%d", c);
+        if (!(m->names[c] = strdup(names && names[c] ? names[c] : num))) {
+            metrics_destroy(&m);
+            return NULL;
+        }
+    }
     m->tp = calloc((size_t)k, sizeof *m->tp);
     m->predicted = calloc((size_t)k, sizeof *m->predicted);
     m->actual = calloc((size_t)k, sizeof *m->actual);
@@ -43,6 +56,9 @@ metrics_t *metrics_new(int k) {
 void metrics_destroy(metrics_t **mp) {
     if (!mp || !*mp) return;
     metrics_t *m = *mp;
+    for (int c = 0; m->names && c < m->k; c++)
+        free(m->names[c]);
+    free(m->names);
     free(m->conf);
     free(m->tp);
     free(m->predicted);
@@ -195,7 +211,7 @@ static json_object *num_or_null(double v) {
 }
 
 /* {"labels": [...], "matrix": [[...]], "unknown": [...]} */
-static json_object *confusion_json(const metrics_t *m, const char *const *names) {
+static json_object *confusion_json(const metrics_t *m) {
     size_t k = (size_t)m->k;
     json_object *o = json_object_new_object(), *labels = json_object_new_array(),
                 *rows = json_object_new_array(), *unknown = json_object_new_array();
@@ -207,7 +223,7 @@ static json_object *confusion_json(const metrics_t *m, const char *const *names)
         json_object *row = t < k ? json_object_new_array() : unknown;
         if (!row) return json_object_put(o), NULL;
         if (t < k) {
-            json_object_array_add(labels, json_object_new_string(names[t]));
+            json_object_array_add(labels, json_object_new_string(m->names[t]));
             json_object_array_add(rows, row);
         }
         for (size_t p = 0; p < k; p++)
@@ -222,7 +238,7 @@ fail:
     return NULL;
 }
 
-json_object *metrics_json(metrics_t *m, const char *const *names) {
+json_object *metrics_json(metrics_t *m) {
     metrics_summary_t s;
     metrics_summarise(m, &s);
     json_object *o = json_object_new_object(), *cls = json_object_new_array();
@@ -246,14 +262,14 @@ json_object *metrics_json(metrics_t *m, const char *const *names) {
         metrics_class(m, c, &p, &r, &f, &sup);
         json_object *e = json_object_new_object();
         if (!e) continue;
-        json_object_object_add(e, "label", json_object_new_string(names[c]));
+        json_object_object_add(e, "label", json_object_new_string(m->names[c]));
         json_object_object_add(e, "precision", num_or_null(p));
         json_object_object_add(e, "recall", num_or_null(r));
         json_object_object_add(e, "f1", num_or_null(f));
         json_object_object_add(e, "support", json_object_new_int64((int64_t)sup));
         json_object_array_add(cls, e);
     }
-    json_object_object_add(o, "confusion", m->conf ? confusion_json(m, names) : NULL);
+    json_object_object_add(o, "confusion", m->conf ? confusion_json(m) : NULL);
     return o;
 }
 
@@ -264,7 +280,7 @@ static void put_fig(FILE *to, double v) {
         fprintf(to, " %9.4f", v);
 }
 
-void metrics_print(metrics_t *m, const char *const *names, int max_classes, FILE *to) {
+void metrics_print(metrics_t *m, int max_classes, FILE *to) {
     metrics_summary_t s;
     metrics_summarise(m, &s);
     if (!m->rows) return;
@@ -277,7 +293,7 @@ void metrics_print(metrics_t *m, const char *const *names, int max_classes, FILE
         double p, r, f;
         uint64_t sup;
         metrics_class(m, c, &p, &r, &f, &sup);
-        fprintf(to, "%-16.16s", names[c]);
+        fprintf(to, "%-16.16s", m->names[c]);
         put_fig(to, p);
         put_fig(to, r);
         put_fig(to, f);
@@ -290,7 +306,7 @@ void metrics_print(metrics_t *m, const char *const *names, int max_classes, FILE
     fprintf(to, "\n");
 }
 
-void metrics_print_confusion(const metrics_t *m, const char *const *names, bool partial, FILE *to) {
+void metrics_print_confusion(const metrics_t *m, bool partial, FILE *to) {
     size_t k = (size_t)m->k;
     if (!m->conf) {
         fprintf(to, "confusion matrix: not kept for %d classes (more than %d)\n", m->k,
@@ -301,14 +317,14 @@ void metrics_print_confusion(const metrics_t *m, const char *const *names, bool 
             partial ? " [partial after resume]" : "");
     fprintf(to, "%12s", "");
     for (size_t p = 0; p < k; p++)
-        fprintf(to, " %10.10s", names[p]);
+        fprintf(to, " %10.10s", m->names[p]);
     fprintf(to, "\n");
     for (size_t t = 0; t <= k; t++) {
         uint64_t sum = 0;
         for (size_t p = 0; p < k; p++)
             sum += m->conf[t * k + p];
         if (t == k && sum == 0) break;
-        fprintf(to, "%12.12s", t < k ? names[t] : "(unknown)");
+        fprintf(to, "%12.12s", t < k ? m->names[t] : "(unknown)");
         for (size_t p = 0; p < k; p++)
             fprintf(to, " %10llu", (unsigned long long)m->conf[t * k + p]);
         fprintf(to, "\n");

@@ -39,8 +39,9 @@ typedef struct metrics metrics_t;
 
 #define METRICS_MAX_MATRIX 1024
 
-/* For k >= 2 classes; NULL when out of memory or k is out of 2..65536. */
-metrics_t *metrics_new(int k);
+/* For k >= 2 classes named names[0..k-1] (copied; NULL: "0", "1", ...);
+ * NULL when out of memory or k is out of 2..65536. */
+metrics_t *metrics_new(int k, const char *const *names);
 void metrics_destroy(metrics_t **m);
 
 /* One row: truth in 0..k (k = not a class of the model), pred in 0..k-1;
@@ -79,19 +80,18 @@ void metrics_class(const metrics_t *m, int c, double *precision, double *recall,
  * "weighted_f1", "log_loss", "roc_auc", "partial", "classes": [{"label",
  * "precision", "recall", "f1", "support"}...], "confusion": {"labels": [...],
  * "matrix": [[...]...], "unknown": [...]} or null past METRICS_MAX_MATRIX};
- * undefined figures are null.
- * names: k label names. NULL when out of memory. */
-json_object *metrics_json(metrics_t *m, const char *const *names);
+ * undefined figures are null. NULL when out of memory. */
+json_object *metrics_json(metrics_t *m);
 
 /* The table a job prints at its end: per class (the first max_classes of
  * them, then a line saying how many more), then the averages and the
  * probability figures. */
 #define METRICS_TABLE_CLASSES 20
-void metrics_print(metrics_t *m, const char *const *names, int max_classes, FILE *to);
+void metrics_print(metrics_t *m, int max_classes, FILE *to);
 
 /* The confusion matrix (rows: true label, columns: predicted; a last row for
  * true labels the model lacks, when there are some); partial: say that
  * some rows are missing (a resumed job whose earlier counts were lost). */
-void metrics_print_confusion(const metrics_t *m, const char *const *names, bool partial, FILE *to);
+void metrics_print_confusion(const metrics_t *m, bool partial, FILE *to);
 
 #endif

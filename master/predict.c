@@ -37,7 +37,6 @@ typedef struct pjob {
     /* Truth indices a worker sends: model class indices for libsvm, schema
      * label indices for CSV; nr_class means a label the model does not know. */
     int *model_to_truth; /* model class -> truth index */
-    char **truth_name;   /* label text per truth index, as it is */
     char **model_text;   /* CSV-escaped label text per model class */
     metrics_t *metrics;  /* truth x predicted, both as truth indices */
     double *probt;       /* a row's probabilities by truth index (prob jobs) */
@@ -214,11 +213,8 @@ static void job_key(const char *data_path, const jobctx_t *jc, const split_t *sp
 }
 
 static void pjob_free(pjob_t *j) {
-    for (int t = 0; j->truth_name && t < j->nr_class; t++)
-        free(j->truth_name[t]);
     for (int k = 0; j->model_text && k < j->nr_class; k++)
         free(j->model_text[k]);
-    free(j->truth_name);
     free(j->model_text);
     free(j->model_to_truth);
     free(j->probt);
@@ -233,13 +229,12 @@ static void pjob_free(pjob_t *j) {
 static int pjob_labels(pjob_t *j, const schema_t *schema, char *err, size_t errlen) {
     const jobctx_t *jc = j->jc;
     int n = j->nr_class;
-    j->truth_name = calloc((size_t)n, sizeof *j->truth_name);
+    char **names = calloc((size_t)n, sizeof *names); /* by truth index, as they are */
+    int rc = -1;
     j->model_text = calloc((size_t)n, sizeof *j->model_text);
     j->model_to_truth = calloc((size_t)n, sizeof *j->model_to_truth);
     j->probt = calloc((size_t)n, sizeof *j->probt);
-    j->metrics = metrics_new(n);
-    if (!j->truth_name || !j->model_text || !j->model_to_truth || !j->probt || !j->metrics)
-        goto nomem;
+    if (!names || !j->model_text || !j->model_to_truth || !j->probt) goto nomem;
     for (int k = 0; k < n; k++) {
         int t = k;
         char num[16];
@@ -250,7 +245,7 @@ static int pjob_labels(pjob_t *j, const schema_t *schema, char *err, size_t errl
             if (t == n) {
                 snprintf(err, errlen, "the schema has no label for the model's class %d",
                          jc->labels[k]);
-                return -1;
+                goto out;
             }
             text = schema_label_name(schema, t);
         } else {
@@ -258,12 +253,18 @@ static int pjob_labels(pjob_t *j, const schema_t *schema, char *err, size_t errl
         }
         j->model_to_truth[k] = t;
         if (!(j->model_text[k] = csvrow_field_dup(&j->out, text))) goto nomem;
-        if (!(j->truth_name[t] = strdup(text))) goto nomem;
+        if (!(names[t] = strdup(text))) goto nomem;
     }
-    return 0;
+    if (!(j->metrics = metrics_new(n, (const char *const *)names))) goto nomem;
+    rc = 0;
+    goto out;
 nomem:
     snprintf(err, errlen, "out of memory");
-    return -1;
+out:
+    for (int t = 0; names && t < n; t++)
+        free(names[t]);
+    free(names);
+    return rc;
 }
 
 /* The output's first line: "id,predicted[,prob_<label>...]" (owned by the
@@ -338,11 +339,10 @@ static void report(master_ctx_t *ctx, pjob_t *j, const outputs_t *outs) {
     if (!rows) return;
     /* Standard output may be the predictions themselves. */
     FILE *to = outputs_uses_stdout(outs) ? stderr : stdout;
-    const char *const *names = (const char *const *)j->truth_name;
     fprintf(to, "Accuracy = %.4f%% (%" PRIu64 "/%" PRIu64 ")\n",
             100.0 * (double)correct / (double)rows, correct, rows);
-    if (ctx->opts->verbosity >= 0) metrics_print(j->metrics, names, METRICS_TABLE_CLASSES, to);
-    if (ctx->opts->verbosity > 0) metrics_print_confusion(j->metrics, names, j->counts_partial, to);
+    if (ctx->opts->verbosity >= 0) metrics_print(j->metrics, METRICS_TABLE_CLASSES, to);
+    if (ctx->opts->verbosity > 0) metrics_print_confusion(j->metrics, j->counts_partial, to);
 }
 
 /* The prediction job proper. sp is the split of data_path; outs holds the
@@ -378,8 +378,7 @@ static int predict_core(master_ctx_t *ctx, uint32_t job_id, const char *data_pat
     progress_finish(&prog);
     if (status != EXIT_OK) goto out;
     report(ctx, &j, outs);
-    if (metrics_rows(j.metrics))
-        *metrics = metrics_json(j.metrics, (const char *const *)j.truth_name);
+    if (metrics_rows(j.metrics)) *metrics = metrics_json(j.metrics);
 out:
     progress_finish(&prog);
     writer_close(&j.w, keep);

@@ -418,6 +418,28 @@ static int take_lines(void *arg, uint32_t shard, const void *data, size_t len, c
     return rc;
 }
 
+/* The metrics of the training rows, the classes named by the schema's
+ * labels, or by the labels themselves (libsvm). */
+static metrics_t *new_metrics(trainer_t *t) {
+    int k = t->nr_class > 1 ? t->nr_class : 2;
+    const char **names = calloc((size_t)k, sizeof *names);
+    char(*num)[24] = calloc((size_t)k, sizeof *num);
+    metrics_t *m = NULL;
+    if (names && num) {
+        for (int i = 0; i < k; i++) {
+            names[i] = i < t->nr_class ? schema_label_name(t->schema, i) : NULL;
+            if (!names[i]) {
+                snprintf(num[i], sizeof num[i], "%d", i < t->nr_class ? t->label_values[i] : i);
+                names[i] = num[i];
+            }
+        }
+        m = metrics_new(k, names);
+    }
+    free(names);
+    free(num);
+    return m;
+}
+
 /* The training submission without a second pass over the file: the workers
  * still hold their parsed shards, so one OP_TRON round with a PRED item for
  * the final weights returns every shard's "id,label,predicted" lines, which
@@ -432,7 +454,7 @@ static int write_submission(trainer_t *t, const char *tmp, double *accuracy) {
                          .w = t->w};
     submission_t sub = {.t = t, .item = &it};
     metrics_destroy(&t->metrics);
-    if (!(t->metrics = metrics_new(t->nr_class > 1 ? t->nr_class : 2))) {
+    if (!(t->metrics = new_metrics(t))) {
         trainer_fail(t, "out of memory");
         return EXIT_JOB_FAILED;
     }
@@ -505,30 +527,9 @@ static void publish_started(trainer_t *t) {
     events_publish(t->ctx->ev, EV_JOB_STARTED, js);
 }
 
-/* The label names of the metrics: the schema's, or the labels themselves. */
-static const char **label_names(trainer_t *t, char (*num)[24]) {
-    int k = t->nr_class > 1 ? t->nr_class : 2;
-    const char **names = calloc((size_t)k, sizeof *names);
-    for (int i = 0; names && i < k; i++) {
-        const char *s = i < t->nr_class ? schema_label_name(t->schema, i) : NULL;
-        if (!s) {
-            snprintf(num[i], sizeof num[i], "%d", i < t->nr_class ? t->label_values[i] : i);
-            s = num[i];
-        }
-        names[i] = s;
-    }
-    return names;
-}
-
 /* The training metrics as JSON (NULL when there are none). */
 static json_object *metrics_of(trainer_t *t) {
-    if (!t->metrics || !metrics_rows(t->metrics)) return NULL;
-    char(*num)[24] = calloc((size_t)(t->nr_class > 1 ? t->nr_class : 2), sizeof *num);
-    const char **names = num ? label_names(t, num) : NULL;
-    json_object *js = names ? metrics_json(t->metrics, names) : NULL;
-    free(names);
-    free(num);
-    return js;
+    return t->metrics && metrics_rows(t->metrics) ? metrics_json(t->metrics) : NULL;
 }
 
 static void publish_done(trainer_t *t, int status, double acc, double secs) {
@@ -583,12 +584,8 @@ static void print_report(trainer_t *t, const outputs_t *outs, double acc, int64_
     if (acc >= 0)
         fprintf(say, "Training accuracy = %.4f%% (%llu rows)\n", 100.0 * acc,
                 (unsigned long long)t->sp.rows);
-    char(*num)[24] = calloc((size_t)(t->nr_class > 1 ? t->nr_class : 2), sizeof *num);
-    const char **names = num ? label_names(t, num) : NULL;
-    if (names && t->metrics && t->ctx->opts->verbosity >= 0)
-        metrics_print(t->metrics, names, METRICS_TABLE_CLASSES, say);
-    free(names);
-    free(num);
+    if (t->metrics && t->ctx->opts->verbosity >= 0)
+        metrics_print(t->metrics, METRICS_TABLE_CLASSES, say);
     if (t->folds > 0)
         fprintf(say, "Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * t->cv_accuracy,
                 t->folds);
