@@ -352,10 +352,12 @@ static long ans_bytes(const tronmsg_ans_t *a, uint32_t n, uint32_t m) {
         return 8L * (long)m;
     case TRONMSG_COUNT:
         return 8 + 8L * (long)a->cls +
-               ((a->flags & TRONMSG_F_COLUMNS) ? 8L * (long)colset_words(n) : 0);
+               ((a->flags & TRONMSG_F_COLUMNS) ? 8L * (long)colset_words(n) : 0) +
+               ((a->flags & TRONMSG_F_STAT) ? 8 : 0);
     case TRONMSG_PRED:
         return 24 + (long)a->text_len +
-               ((a->flags & TRONMSG_F_CELLS) ? 8 + 16L * (long)a->ncells : 0);
+               ((a->flags & TRONMSG_F_CELLS) ? 8 + 16L * (long)a->ncells : 0) +
+               ((a->flags & TRONMSG_F_STAT) ? 8 : 0);
     default:
         return -1;
     }
@@ -413,19 +415,22 @@ blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, siz
                 buf_put_u64(&b, a->pos[k]);
             for (size_t k = 0; (a->flags & TRONMSG_F_COLUMNS) && k < colset_words(n); k++)
                 buf_put_u64(&b, a->cols[k]);
+            if (a->flags & TRONMSG_F_STAT) buf_put_f64(&b, a->f);
             break;
         case TRONMSG_PRED:
             buf_put_u64(&b, a->rows);
             buf_put_u64(&b, a->correct);
             buf_put_u64(&b, a->text_len);
             buf_put(&b, a->text, a->text_len);
-            if (!(a->flags & TRONMSG_F_CELLS)) break;
-            buf_put_u64(&b, a->ncells);
-            for (size_t c = 0; c < a->ncells; c++) {
-                buf_put_u32(&b, (uint32_t)a->cells[3 * c]);
-                buf_put_u32(&b, (uint32_t)a->cells[3 * c + 1]);
-                buf_put_u64(&b, a->cells[3 * c + 2]);
+            if (a->flags & TRONMSG_F_CELLS) {
+                buf_put_u64(&b, a->ncells);
+                for (size_t c = 0; c < a->ncells; c++) {
+                    buf_put_u32(&b, (uint32_t)a->cells[3 * c]);
+                    buf_put_u32(&b, (uint32_t)a->cells[3 * c + 1]);
+                    buf_put_u64(&b, a->cells[3 * c + 2]);
+                }
             }
+            if (a->flags & TRONMSG_F_STAT) buf_put_f64(&b, a->f);
             break;
         }
     }
@@ -552,6 +557,7 @@ static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint32_t m, bo
             a->cols = cols;
             *st += 8 * colset_words(n);
         }
+        if (a->flags & TRONMSG_F_STAT) a->f = bufrd_f64(r);
         break;
     }
     case TRONMSG_PRED: {
@@ -562,16 +568,18 @@ static void res_payload(bufrd_t *r, tronmsg_ans_t *a, uint32_t n, uint32_t m, bo
         if (t && a->text_len) memcpy(*st, t, a->text_len);
         a->text = (const char *)*st;
         *st += (a->text_len + 7) & ~(size_t)7;
-        if (!(a->flags & TRONMSG_F_CELLS)) break;
-        a->ncells = (size_t)bufrd_u64(r);
-        uint64_t *cells = (uint64_t *)(void *)*st;
-        for (size_t c = 0; c < a->ncells; c++) {
-            cells[3 * c] = bufrd_u32(r);
-            cells[3 * c + 1] = bufrd_u32(r);
-            cells[3 * c + 2] = bufrd_u64(r);
+        if (a->flags & TRONMSG_F_CELLS) {
+            a->ncells = (size_t)bufrd_u64(r);
+            uint64_t *cells = (uint64_t *)(void *)*st;
+            for (size_t c = 0; c < a->ncells; c++) {
+                cells[3 * c] = bufrd_u32(r);
+                cells[3 * c + 1] = bufrd_u32(r);
+                cells[3 * c + 2] = bufrd_u64(r);
+            }
+            a->cells = cells;
+            *st += 24 * a->ncells;
         }
-        a->cells = cells;
-        *st += 24 * a->ncells;
+        if (a->flags & TRONMSG_F_STAT) a->f = bufrd_f64(r);
         break;
     }
     }

@@ -45,9 +45,11 @@
  *   u32 magic TRONMSG_RES_MAGIC, u32 n, u32 m, u32 count, then per item
  *   u32 cls, u32 fold, u32 op, u32 flags, then FUN: f64; GRAD: g[m], diag[m];
  *   FUNGRAD: f64, g[m], diag[m];
- *   HV: hv[m]; COUNT: u64 rows, u64 pos[cls], with COLUMNS u64 bits[(n+63)/64];
+ *   HV: hv[m]; COUNT: u64 rows, u64 pos[cls], with COLUMNS u64 bits[(n+63)/64],
+ *   with STAT f64 max |x|^2;
  *   PRED: u64 rows, u64 correct, u64 text_len, text bytes, then with CELLS
- *   u64 ncells and per cell u32 truth, u32 pred, u64 count.
+ *   u64 ncells and per cell u32 truth, u32 pred, u64 count, then with STAT
+ *   f64 log loss sum.
  *
  * Decoders take untrusted bytes: every length is checked against what was
  * received before anything is read or allocated, unknown ops and trailing
@@ -78,6 +80,12 @@
 /* PRED flag (request and answer): also the counts of (true, predicted)
  * label index pairs, for the job's metrics (common/metrics.h). */
 #define TRONMSG_F_CELLS 0x8
+/* COUNT and PRED flag (request and answer): one more f64 at the end of the
+ * answer, in f: for COUNT the largest squared norm of a row (its bias
+ * feature included), liblinear's start C of a search; for PRED the sum over
+ * the rows of -log p(true label) with p clipped to [1e-15, 1 - 1e-15]
+ * (logistic solvers; 0 for others), the held-out log loss. */
+#define TRONMSG_F_STAT 0x10
 
 typedef enum {
     TRONMSG_FUN = 1,
@@ -135,7 +143,7 @@ typedef struct tronmsg_req {
  * store) after decoding. */
 typedef struct tronmsg_ans {
     uint32_t cls, fold, op, flags;
-    double f;             /* FUN, FUNGRAD */
+    double f;             /* FUN, FUNGRAD; COUNT, PRED with STAT (see TRONMSG_F_STAT) */
     const double *g;      /* GRAD, FUNGRAD: m */
     const double *diag;   /* GRAD, FUNGRAD: m */
     const double *hv;     /* HV: m */

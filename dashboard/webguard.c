@@ -451,6 +451,8 @@ static const struct {
     {"C", OPT_VALUE},        {"eps", OPT_VALUE},    {"bias", OPT_VALUE},
     {"strategy", OPT_VALUE}, {"rounds", OPT_VALUE}, {"shard-rows", OPT_VALUE},
     {"format", OPT_VALUE},   {"scale", OPT_VALUE},  {"min-workers", OPT_VALUE},
+    {"cv", OPT_VALUE},       {"C-list", OPT_VALUE}, {"solvers", OPT_VALUE},
+    {"no-final", OPT_VALUE},
 };
 
 static int find_opt(const char *name) {
@@ -504,8 +506,9 @@ static json_object *job_body(const char *body, size_t len, unsigned *st, char *r
         return NULL;
     }
     if (jsonx_get_string(req, "mode", &mode, NULL, NULL, 0) != 0 ||
-        (strcmp(mode, "train") != 0 && strcmp(mode, "test") != 0)) {
-        set_reason(reason, reasonlen, "\"mode\" must be \"train\" or \"test\"");
+        (strcmp(mode, "train") != 0 && strcmp(mode, "test") != 0 &&
+         strcmp(mode, "search") != 0)) {
+        set_reason(reason, reasonlen, "\"mode\" must be \"train\", \"search\" or \"test\"");
         json_object_put(req);
         return NULL;
     }
@@ -540,8 +543,10 @@ static unsigned job_options(json_object *req, json_object *job, const char *rel[
             rel[job_opts[k].kind - OPT_DATA] = path;
             continue;
         }
-        if (t != json_type_string && t != json_type_int && t != json_type_double) {
-            set_reason(reason, reasonlen, "\"%s\": expected a string or a number", key);
+        if (t != json_type_string && t != json_type_int && t != json_type_double &&
+            t != json_type_boolean) {
+            set_reason(reason, reasonlen, "\"%s\": expected a string, a number or a boolean",
+                       key);
             return 400;
         }
         if (t == json_type_string && !utf8_check(json_object_get_string(val),
@@ -589,7 +594,7 @@ json_object *webguard_job(const char *root, const char *const defaults[5], const
     json_object *req = job_body(body, len, &st, reason, reasonlen);
     if (!req) goto out;
     json_object_object_get_ex(req, "mode", &mode);
-    bool train = strcmp(json_object_get_string(mode), "train") == 0;
+    bool train = strcmp(json_object_get_string(mode), "test") != 0; /* train, search */
     job = json_object_new_object();
     if (!job || json_object_object_add(job, "mode", json_object_get(mode)) != 0) {
         st = 500;

@@ -29,6 +29,9 @@ enum {
     O_PREFETCH,
     O_OUT_IDS,
     O_TEXT,
+    O_CLIST,
+    O_SOLVERS,
+    O_NO_FINAL,
 };
 
 /* A job option: a job submitted over REST may carry it as a JSON key. */
@@ -46,7 +49,7 @@ static const optdef_t options[] = {
     {"help", 'h', NULL, "print this help", O_HELP, NULL, 0},
     {"version", 0, NULL, "print the version", O_VERSION, NULL, 0},
     {.help = "\nJob options (a job submitted to POST /api/jobs in serve mode takes the same\n"
-             "names as JSON keys, all but cv and resume):"},
+             "names as JSON keys, all but resume):"},
     {"data", 0, "FILE", "input: data.train for train, data.test for test; export: required",
      O_DATA, NULL, F_JOB},
     {"model", 0, "FILE", "model written by train, read by test and export (model.file)", O_KEY,
@@ -71,12 +74,21 @@ static const optdef_t options[] = {
      "model.parallel", F_JOB},
     {"rounds", 0, "R", "parameter-mixing rounds, average strategy (model.rounds)", O_KEY,
      "model.rounds", F_JOB},
-    {"cv", 0, "K", "K-fold cross-validation, K from 2 to 100 (exact strategy)", O_CV, NULL, 0},
+    {"cv", 0, "K", "K-fold cross-validation, K from 2 to 100 (exact strategy);\n"
+                   "search: required", O_CV, NULL, F_JOB},
     {"shard-rows", 0, "N", "rows per shard (cluster.shard_rows)", O_KEY, "cluster.shard_rows",
      F_JOB},
     {"min-workers", 0, "N", "start once N workers are connected, N from 1 to 100000\n"
                             "(default 1; waits without a time limit)", O_MIN_WORKERS, NULL, F_JOB},
     {"resume", 0, NULL, "continue a stopped exact training from its journal", O_RESUME, NULL, 0},
+    {.help = "\nsearch options (also job options):"},
+    {"C-list", 0, "C,C,...", "the C values to try (default: liblinear -C's path, from\n"
+                             "a small C doubling up to 1024 with warm starts)", O_CLIST, NULL,
+     F_JOB},
+    {"solvers", 0, "N,N,...", "the solvers to try: 0 (L2R_LR), 2 (L2R_L2LOSS_SVC)\n"
+                              "(default: model.solver)", O_SOLVERS, NULL, F_JOB},
+    {"no-final", 0, NULL, "do not train the final model with the best C", O_NO_FINAL, NULL,
+     F_JOB},
     {.help = "\nbench-dispatch options:"},
     {"tasks", 0, "N", "tasks to run (default 10000)", O_TASKS, NULL, 0},
     {"payload", 0, "BYTES", "bytes sent with each task", O_PAYLOAD, NULL, 0},
@@ -92,6 +104,10 @@ static const struct {
     cli_cmd_t cmd;
 } commands[] = {
     {"train", NULL, "run one training job, write outputs, exit", CMD_TRAIN},
+    {"search", NULL,
+     "cross-validated search over C (and solvers) with --cv K; prints a\n"
+     "table, then trains the best (unless --no-final)",
+     CMD_SEARCH},
     {"test", NULL, "run one prediction job, write outputs, exit", CMD_TEST},
     {"export", NULL,
      "write the fitted features of --data as libsvm to --out (same\n"
@@ -197,6 +213,14 @@ static int apply(master_opts_t *o, config_t *cfg, const optdef_t *d, const char 
         return 0;
     case O_RESUME:
         o->resume = true;
+        return 0;
+    case O_CLIST:
+        o->c_list_given = true;
+        return search_parse_clist(v, o->c_list, &o->nc, err, errlen);
+    case O_SOLVERS:
+        return search_parse_solvers(v, o->solvers, &o->nsolvers, err, errlen);
+    case O_NO_FINAL: /* a REST job's value may say no: "no-final": false or 0 */
+        o->no_final = !v || (strcmp(v, "0") != 0 && strcmp(v, "false") != 0);
         return 0;
     case O_OUT_IDS:
         snprintf(o->out_ids, sizeof o->out_ids, "%s", v);

@@ -1,6 +1,6 @@
 /* cli: the master's command line.
  *
- *   master [train|test|export|serve|bench-dispatch|runs|keygen NAME] [options]
+ *   master [train|search|test|export|serve|bench-dispatch|runs|keygen NAME] [options]
  *
  * One table in cli.c holds every option: getopt_long parses it
  * (common/optable.h: --opt value, --opt=value, -v, options in any order after
@@ -14,6 +14,7 @@
 #define NC_CLI_H
 
 #include "common/config.h"
+#include "master/search.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 typedef enum {
     CMD_INTERACTIVE,
     CMD_TRAIN,
+    CMD_SEARCH,
     CMD_TEST,
     CMD_EXPORT,
     CMD_SERVE,
@@ -39,6 +41,14 @@ typedef struct master_opts {
     bool data_given, out_given; /* --data, --out on the command line (export needs both) */
     int min_workers;
     int cv_folds;
+    /* search: --C-list (nc 0: liblinear's C path), --solvers (nsolvers 0:
+     * model.solver), --no-final */
+    double c_list[SEARCH_MAX_C];
+    int nc;
+    bool c_list_given;
+    int solvers[SEARCH_MAX_SOLVERS];
+    int nsolvers;
+    bool no_final;
     long tasks;                /* bench-dispatch */
     long payload;              /* bench-dispatch: bytes per task */
     int task_ms;               /* bench-dispatch: each task sleeps this long on the worker */

@@ -34,6 +34,36 @@ static int check_ranges(const master_opts_t *o, char *err, size_t errlen) {
     return 0;
 }
 
+/* A search: --cv given, the exact strategy, and solvers it trains exactly. */
+static int search_rules(const config_t *cfg, const master_opts_t *o, char *err, size_t errlen) {
+    if (o->cv_folds == 0) {
+        snprintf(err, errlen, "search needs --cv K (K from 2 to 100)");
+        return -1;
+    }
+    if (o->c_list_given && o->nc == 0) {
+        snprintf(err, errlen, "--C-list: empty list (give C values such as 0.25,1,4)");
+        return -1;
+    }
+    if (o->resume) {
+        snprintf(err, errlen, "--resume is not available for search (run it again)");
+        return -1;
+    }
+    if (strcmp(cfg->model.strategy, "average") == 0) {
+        snprintf(err, errlen, "search runs on the exact strategy, not --strategy average");
+        return -1;
+    }
+    if (o->nsolvers > 0) return 0; /* checked by search_parse_solvers() */
+    int solver = model_solver_parse(cfg->model.solver);
+    if (solver != 0 && solver != 2) {
+        snprintf(err, errlen,
+                 "search: solver '%.40s' has no exact form: search runs solvers 0 (L2R_LR) and 2 "
+                 "(L2R_L2LOSS_SVC) (--solver or --solvers)",
+                 cfg->model.solver);
+        return -1;
+    }
+    return 0;
+}
+
 int jobopts_validate(const config_t *cfg, const master_opts_t *o, char *err, size_t errlen) {
     if (config_validate(cfg, err, errlen) < 0 || check_ranges(o, err, errlen) < 0) return -1;
     if (o->cmd == CMD_EXPORT && (!o->data_given || !o->out_given)) {
@@ -45,6 +75,12 @@ int jobopts_validate(const config_t *cfg, const master_opts_t *o, char *err, siz
                  !o->data_given ? "--data FILE" : "--out FILE");
         return -1;
     }
+    if (o->cmd != CMD_SEARCH && (o->c_list_given || o->nsolvers > 0 || o->no_final)) {
+        snprintf(err, errlen, "%s is an option of master search",
+                 o->c_list_given ? "--C-list" : o->nsolvers > 0 ? "--solvers" : "--no-final");
+        return -1;
+    }
+    if (o->cmd == CMD_SEARCH) return search_rules(cfg, o, err, errlen);
     if (o->cmd != CMD_TRAIN) return 0;
     if (model_solver_parse(cfg->model.solver) < 0) {
         snprintf(err, errlen,

@@ -266,11 +266,12 @@ static int run_command(services_t *sv, const master_opts_t *o, const config_t *c
     switch (o->cmd) {
     case CMD_TEST:
     case CMD_TRAIN:
+    case CMD_SEARCH:
     case CMD_EXPORT:
     case CMD_BENCH_DISPATCH:
         ctx.job_id = master_new_run(&ctx, cfg, o, "running");
         status = master_run_job(&ctx, o->cmd == CMD_TEST     ? predict_run
-                                      : o->cmd == CMD_TRAIN  ? train_run
+                                      : o->cmd == CMD_TRAIN || o->cmd == CMD_SEARCH ? train_run
                                       : o->cmd == CMD_EXPORT ? export_run
                                                              : bench_driver);
         break;
@@ -329,7 +330,8 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (opts.cmd == CMD_TRAIN || opts.cmd == CMD_TEST || opts.cmd == CMD_EXPORT) {
+    if (opts.cmd == CMD_TRAIN || opts.cmd == CMD_SEARCH || opts.cmd == CMD_TEST ||
+        opts.cmd == CMD_EXPORT) {
         status = prepare_input(&opts, &cfg);
         if (status != EXIT_OK) return status;
     }

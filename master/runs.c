@@ -3,6 +3,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/model.h"
 #include "dashboard/history.h"
 #include "dashboard/webguard.h"
 #include "master/master.h"
@@ -35,6 +36,8 @@ static const char *mode_name(cli_cmd_t cmd) {
     switch (cmd) {
     case CMD_TRAIN:
         return "train";
+    case CMD_SEARCH:
+        return "search";
     case CMD_TEST:
         return "test";
     case CMD_EXPORT:
@@ -92,8 +95,8 @@ static void add_str(json_object *o, const char *k, const char *v) {
 json_object *runs_params(const config_t *cfg, const master_opts_t *o, int workers) {
     json_object *p = json_object_new_object();
     if (!p) return NULL;
-    bool train = o->cmd == CMD_TRAIN;
-    bool uses_model = o->cmd == CMD_TRAIN || o->cmd == CMD_TEST || o->cmd == CMD_EXPORT;
+    bool train = o->cmd == CMD_TRAIN || o->cmd == CMD_SEARCH;
+    bool uses_model = train || o->cmd == CMD_TEST || o->cmd == CMD_EXPORT;
     add_str(p, "mode", mode_name(o->cmd));
     if (uses_model) {
         add_str(p, "data", train ? cfg->data.train : cfg->data.test);
@@ -127,6 +130,19 @@ json_object *runs_params(const config_t *cfg, const master_opts_t *o, int worker
         json_object_object_add(p, "max_features", json_object_new_int(cfg->data.max_features));
         json_object_object_add(p, "hash_bits", json_object_new_int(cfg->data.hash_bits));
         json_object_object_add(p, "tfidf", json_object_new_boolean(cfg->data.tfidf));
+    }
+    if (o->cmd == CMD_SEARCH) {
+        /* the C list, or "path" for liblinear -C's (its values are in metrics.json) */
+        json_object *cl = o->nc > 0 ? json_object_new_array() : json_object_new_string("path");
+        for (int i = 0; i < o->nc && cl; i++)
+            json_object_array_add(cl, json_object_new_double(o->c_list[i]));
+        json_object_object_add(p, "C_list", cl);
+        json_object *sv = json_object_new_array();
+        for (int i = 0; i < o->nsolvers && sv; i++)
+            json_object_array_add(sv, json_object_new_string(model_solver_name(o->solvers[i])));
+        if (sv && o->nsolvers == 0) json_object_array_add(sv, json_object_new_string(cfg->model.solver));
+        json_object_object_add(p, "solvers", sv);
+        json_object_object_add(p, "final", json_object_new_boolean(!o->no_final));
     }
     if (o->cmd == CMD_BENCH_DISPATCH) {
         json_object_object_add(p, "tasks", json_object_new_int64(o->tasks));
@@ -224,7 +240,7 @@ int runs_new(runs_t *rs, const config_t *cfg, const master_opts_t *o, const char
              int workers, uint32_t *id, char *err, size_t errlen) {
     char path[PATH_MAX];
     json_object *params = runs_params(cfg, o, workers);
-    const char *data = o->cmd == CMD_TRAIN                          ? cfg->data.train
+    const char *data = o->cmd == CMD_TRAIN || o->cmd == CMD_SEARCH  ? cfg->data.train
                        : o->cmd == CMD_TEST || o->cmd == CMD_EXPORT ? cfg->data.test
                                                                     : "";
     int64_t now = clock_wall_ms();
@@ -317,13 +333,19 @@ out:
 
 /* The job's committed outputs, copied into its folder (regular files only:
  * a stream such as /dev/null or "-" has nothing to keep). */
-static void keep_outputs(runs_t *rs) {
+static void keep_outputs(runs_t *rs, json_object *done) {
     const config_t *c = rs->cfg;
     char schema[CONFIG_PATH + 16];
     struct {
         const char *src, *name;
     } files[3] = {{NULL, NULL}};
+    json_object *outs = NULL, *model = NULL;
     switch (rs->cmd) {
+    case CMD_SEARCH: /* a final model when it trained one (not with --no-final) */
+        if (!json_object_object_get_ex(done, "outputs", &outs) ||
+            !json_object_object_get_ex(outs, "model", &model) || !model)
+            return;
+        /* fall through */
     case CMD_TRAIN:
         snprintf(schema, sizeof schema, "%s.schema.json", c->model.file);
         files[0].src = c->model.file, files[0].name = "model.txt";
@@ -362,12 +384,14 @@ static void write_metrics(runs_t *rs, json_object *done) {
     if (json_object_object_get_ex(done, "metrics", &v) &&
         json_object_is_type(v, json_type_object)) {
         if (json_object_deep_copy(v, &m, NULL) != 0) m = NULL;
-    } else if (rs->cmd == CMD_TRAIN && json_object_object_get_ex(done, "accuracy", &v) &&
+    } else if ((rs->cmd == CMD_TRAIN || rs->cmd == CMD_SEARCH) &&
+               json_object_object_get_ex(done, "accuracy", &v) &&
                !json_object_is_type(v, json_type_null)) {
         m = json_object_new_object();
         if (m) json_object_object_add(m, "train_accuracy", json_object_get(v));
     }
-    if (m && rs->cmd == CMD_TRAIN && json_object_object_get_ex(done, "cv_accuracy", &v))
+    if (m && (rs->cmd == CMD_TRAIN || rs->cmd == CMD_SEARCH) &&
+        json_object_object_get_ex(done, "cv_accuracy", &v) && !json_object_object_get_ex(m, "cv_accuracy", NULL))
         json_object_object_add(m, "cv_accuracy", json_object_get(v));
     if (!m) return;
     run_path(rs, rs->id, "metrics.json", path, sizeof path);
@@ -483,7 +507,7 @@ void runs_finish(runs_t *rs, uint32_t id, int status, json_object *done) {
     if (!json_object_object_get_ex(done, "duration_s", NULL))
         json_object_object_add(done, "duration_s",
                                json_object_new_double((double)(now - rs->started_ms) / 1000));
-    if (status == EXIT_OK) keep_outputs(rs);
+    if (status == EXIT_OK) keep_outputs(rs, done);
     write_metrics(rs, done);
     write_run_json(rs, id, mode_name(rs->cmd), state, status, rs->started_ms, now, error);
     if (history_run_done(rs->h, id, now, done, err, sizeof err) != 0)

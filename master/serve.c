@@ -31,6 +31,10 @@ typedef struct serve {
     int nqueued;
 } serve_t;
 
+static const char *mode_name(cli_cmd_t mode) {
+    return mode == CMD_TRAIN ? "train" : mode == CMD_SEARCH ? "search" : "test";
+}
+
 static void reply(void *rep, json_object *o) {
     size_t len;
     const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
@@ -58,15 +62,18 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
     j->opts.keep_running = false;
     j->opts.resume = false;
     if (jsonx_get_string(req, "mode", &m, NULL, NULL, 0) != 0) {
-        snprintf(err, errlen, "\"mode\" must be \"train\" or \"test\"");
+        snprintf(err, errlen, "\"mode\" must be \"train\", \"search\" or \"test\"");
         goto fail;
     }
     if (strcmp(m, "train") == 0)
         j->mode = CMD_TRAIN;
+    else if (strcmp(m, "search") == 0)
+        j->mode = CMD_SEARCH;
     else if (strcmp(m, "test") == 0)
         j->mode = CMD_TEST;
     else {
-        snprintf(err, errlen, "\"mode\" must be \"train\" or \"test\", not \"%.40s\"", m);
+        snprintf(err, errlen, "\"mode\" must be \"train\", \"search\" or \"test\", not \"%.40s\"",
+                 m);
         goto fail;
     }
     j->opts.cmd = j->mode;
@@ -74,8 +81,9 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
         char text[CONFIG_PATH];
         if (strcmp(key, "mode") == 0) continue;
         enum json_type t = json_object_get_type(val);
-        if (t != json_type_string && t != json_type_int && t != json_type_double) {
-            snprintf(err, errlen, "\"%.40s\": expected a string or a number", key);
+        if (t != json_type_string && t != json_type_int && t != json_type_double &&
+            t != json_type_boolean) { /* a boolean: "no-final": true */
+            snprintf(err, errlen, "\"%.40s\": expected a string, a number or a boolean", key);
             goto fail;
         }
         snprintf(text, sizeof text, "%s", json_object_get_string(val));
@@ -85,7 +93,8 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
      * command line's checks, so that a submitted job either runs (and ends
      * done or failed) or is rejected. */
     if (jobopts_validate(&j->cfg, &j->opts, err, errlen) < 0) goto fail;
-    const char *data = j->mode == CMD_TRAIN ? j->cfg.data.train : j->cfg.data.test;
+    bool train = j->mode != CMD_TEST; /* train, search */
+    const char *data = train ? j->cfg.data.train : j->cfg.data.test;
     if (access(data, R_OK) != 0) {
         snprintf(err, errlen, "%.200s: cannot read the data file", data);
         goto fail;
@@ -97,7 +106,8 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
     /* the checks the driver makes first (an output that is an input...), so
      * such a job is refused now instead of failing once queued */
     outputs_t *files = NULL;
-    if (outputs_for_job(&j->cfg, j->opts.config_path, j->mode, &files, err, errlen) != EXIT_OK)
+    if (outputs_for_job(&j->cfg, j->opts.config_path, train ? CMD_TRAIN : CMD_TEST, &files, err,
+                        errlen) != EXIT_OK)
         goto fail;
     outputs_destroy(&files);
     j->id = master_new_run(sv->ctx, &j->cfg, &j->opts, "queued");
@@ -145,8 +155,8 @@ static void on_request(void *arg) {
         return;
     }
     sv->queue[sv->nqueued++] = j;
-    log_info("run %u queued: %s %s", j->id, j->mode == CMD_TRAIN ? "train" : "test",
-             j->mode == CMD_TRAIN ? j->cfg.data.train : j->cfg.data.test);
+    log_info("run %u queued: %s %s", j->id, mode_name(j->mode),
+             j->mode != CMD_TEST ? j->cfg.data.train : j->cfg.data.test);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "id", json_object_new_int64(j->id));
     reply(sv->rep, o);
@@ -168,7 +178,7 @@ int serve_run(master_ctx_t *ctx, void *rep) {
         jc.cfg = &j->cfg;
         jc.opts = &j->opts;
         jc.job_id = j->id;
-        int status = master_run_job(&jc, j->mode == CMD_TRAIN ? train_run : predict_run);
+        int status = master_run_job(&jc, j->mode != CMD_TEST ? train_run : predict_run);
         log_info("run %u finished with status %d", j->id, status);
         if (status != 0) {
             /* A driver that fails before the job starts publishes nothing:
@@ -177,7 +187,7 @@ int serve_run(master_ctx_t *ctx, void *rep) {
             if (o) {
                 json_object_object_add(o, "job_id", json_object_new_int64(j->id));
                 json_object_object_add(
-                    o, "mode", json_object_new_string(j->mode == CMD_TRAIN ? "train" : "test"));
+                    o, "mode", json_object_new_string(mode_name(j->mode)));
                 json_object_object_add(o, "status", json_object_new_int(status));
             }
             events_publish(ctx->ev, EV_JOB_FAILED, o);

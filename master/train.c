@@ -517,7 +517,7 @@ static void publish_started(trainer_t *t) {
     json_object *js = json_object_new_object();
     if (!js) return;
     json_object_object_add(js, "job_id", json_object_new_int64(t->job_id));
-    json_object_object_add(js, "mode", json_object_new_string("train"));
+    json_object_object_add(js, "mode", json_object_new_string(t->search ? "search" : "train"));
     json_object_object_add(js, "data", json_object_new_string(t->cfg->data.train));
     json_object_object_add(js, "total_tasks", json_object_new_int64((int64_t)t->sp.nshards));
     json_object_object_add(js, "rows_total", json_object_new_int64((int64_t)t->sp.rows));
@@ -532,25 +532,75 @@ static json_object *metrics_of(trainer_t *t) {
     return t->metrics && metrics_rows(t->metrics) ? metrics_json(t->metrics) : NULL;
 }
 
+/* A search's figures for its metrics: {folds, best, results: [{solver, C,
+ * cv_accuracy, cv_log_loss, secs}]}, the results in the order they ran. */
+static json_object *search_json(const trainer_t *t) {
+    json_object *js = json_object_new_object(), *rs = json_object_new_array();
+    if (!js || !rs) {
+        json_object_put(js);
+        json_object_put(rs);
+        return NULL;
+    }
+    for (int i = 0; i < t->nresults; i++) {
+        const search_result_t *r = &t->results[i];
+        json_object *o = json_object_new_object();
+        if (!o) break;
+        json_object_object_add(o, "solver", json_object_new_string(model_solver_name(r->solver)));
+        json_object_object_add(o, "C", json_object_new_double(r->c));
+        json_object_object_add(o, "cv_accuracy", json_object_new_double(r->accuracy));
+        json_object_object_add(o, "cv_log_loss",
+                               r->log_loss >= 0 ? json_object_new_double(r->log_loss) : NULL);
+        json_object_object_add(o, "secs", json_object_new_double(r->secs));
+        json_object_array_add(rs, o);
+    }
+    json_object_object_add(js, "folds", json_object_new_int(t->ctx->opts->cv_folds));
+    json_object_object_add(js, "path", json_object_new_boolean(t->ctx->opts->nc == 0));
+    json_object_object_add(js, "best", t->best >= 0 ? json_object_new_int(t->best) : NULL);
+    json_object_object_add(js, "final", json_object_new_boolean(t->final));
+    json_object_object_add(js, "results", rs);
+    return js;
+}
+
+/* The metrics of a search: the final model's training metrics (when it
+ * trained one), the best CV accuracy and the search's figures. */
+static json_object *search_metrics(trainer_t *t) {
+    json_object *m = metrics_of(t);
+    if (!m) m = json_object_new_object();
+    if (!m) return NULL;
+    if (t->best >= 0) {
+        const search_result_t *b = &t->results[t->best];
+        json_object_object_add(m, "cv_accuracy", json_object_new_double(b->accuracy));
+        json_object_object_add(m, "best_C", json_object_new_double(b->c));
+        json_object_object_add(m, "best_solver",
+                               json_object_new_string(model_solver_name(b->solver)));
+    }
+    json_object_object_add(m, "search", search_json(t));
+    return m;
+}
+
 static void publish_done(trainer_t *t, int status, double acc, double secs) {
     json_object *jd = json_object_new_object();
     if (!jd) return;
     json_object_object_add(jd, "job_id", json_object_new_int64(t->job_id));
-    json_object_object_add(jd, "mode", json_object_new_string("train"));
+    json_object_object_add(jd, "mode", json_object_new_string(t->search ? "search" : "train"));
     json_object_object_add(jd, "state", json_object_new_string(status == 0 ? "done" : "failed"));
     json_object_object_add(jd, "duration_s", json_object_new_double(secs));
     json_object_object_add(jd, "accuracy",
                            status == 0 && acc >= 0 ? json_object_new_double(acc) : NULL);
-    if (t->folds > 0 && status == 0)
-        json_object_object_add(jd, "cv_accuracy", json_object_new_double(t->cv_accuracy));
+    if (t->folds > 0 && status == 0 && (!t->search || t->best >= 0))
+        json_object_object_add(jd, "cv_accuracy",
+                               json_object_new_double(t->search ? t->results[t->best].accuracy
+                                                                : t->cv_accuracy));
     json_object *out = json_object_new_object();
-    if (status == 0 && out) {
+    if (status == 0 && out && (!t->search || t->final)) {
         json_object_object_add(out, "model", json_object_new_string(t->cfg->model.file));
         json_object_object_add(out, "submission", json_object_new_string(t->cfg->output.train));
     }
     json_object_object_add(jd, "outputs", out);
     json_object_object_add(jd, "error", status == 0 ? NULL : json_object_new_string(t->err));
-    json_object_object_add(jd, "metrics", status == 0 ? metrics_of(t) : NULL);
+    json_object_object_add(jd, "metrics", status != 0 ? NULL
+                                          : t->search ? search_metrics(t)
+                                                      : metrics_of(t));
     events_publish(t->ctx->ev, EV_JOB_DONE, jd);
 }
 
@@ -586,10 +636,16 @@ static void print_report(trainer_t *t, const outputs_t *outs, double acc, int64_
                 (unsigned long long)t->sp.rows);
     if (t->metrics && t->ctx->opts->verbosity >= 0)
         metrics_print(t->metrics, METRICS_TABLE_CLASSES, say);
-    if (t->folds > 0)
+    if (t->folds > 0 && !t->search)
         fprintf(say, "Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * t->cv_accuracy,
                 t->folds);
     if (t->ctx->opts->verbosity < 0) { /* -q: the results only, as a test job's */
+        fflush(stdout);
+        return;
+    }
+    if (t->search && !t->final) { /* --no-final: no outputs */
+        fprintf(say, "time: %.2f s (no final model: --no-final), %.2f s waiting for workers\n",
+                (double)(clock_now_ms() - work_ms) / 1000.0, wait_secs);
         fflush(stdout);
         return;
     }
@@ -681,6 +737,82 @@ static int start_job(trainer_t *t) {
     return 0;
 }
 
+/* ---- search ---- */
+
+/* The search's table: one line per (solver, C), the best marked. */
+static void print_search(const trainer_t *t, FILE *say) {
+    bool quiet = t->ctx->opts->verbosity < 0;
+    if (!quiet) {
+        fprintf(say, "%d-fold cross-validation (row r is in fold r %% %d):\n", t->folds, t->folds);
+        fprintf(say, "  %-16s %14s %12s %12s %9s\n", "solver", "C", "CV accuracy", "CV log loss",
+                "time");
+    }
+    for (int i = 0; !quiet && i < t->nresults; i++) {
+        const search_result_t *r = &t->results[i];
+        char loss[32] = "-";
+        if (r->log_loss >= 0) snprintf(loss, sizeof loss, "%.5f", r->log_loss);
+        fprintf(say, "%s %-16s %14g %11.4f%% %12s %8.2fs\n", i == t->best ? "*" : " ",
+                model_solver_name(r->solver), r->c, 100.0 * r->accuracy, loss, r->secs);
+    }
+    if (t->best >= 0)
+        fprintf(say, "Best C = %g  solver %s  Cross Validation Accuracy = %.4f%% (%d folds)\n",
+                t->results[t->best].c, model_solver_name(t->results[t->best].solver),
+                100.0 * t->results[t->best].accuracy, t->folds);
+    fflush(say);
+}
+
+/* The search over every solver, then (unless --no-final) the model of the
+ * best (solver, C) on every row, the way `train` makes it. */
+static int search_job(trainer_t *t, outputs_t *outs, double *acc) {
+    const master_opts_t *o = t->ctx->opts;
+    const config_t *cfg = t->cfg;
+    int one = t->solver;
+    const int *solvers = o->nsolvers > 0 ? o->solvers : &one;
+    int ns = o->nsolvers > 0 ? o->nsolvers : 1;
+    /* the path has at most one C per power of two below 1024 */
+    int cap = o->nc > 0 ? o->nc : 2200;
+    t->results = calloc((size_t)cap * (size_t)ns, sizeof *t->results);
+    t->best = -1;
+    if (!t->results) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
+    int status = 0;
+    for (int k = 0; k < ns && status == 0; k++) {
+        t->solver = solvers[k];
+        if (k > 0 && send_context(t, true) < 0) return EXIT_JOB_FAILED;
+        status = train_exact_search(t, o->nc > 0 ? o->c_list : NULL, o->nc,
+                                    t->results + t->nresults, cap * (k + 1), &t->nresults);
+    }
+    if (status != 0) return status;
+    t->best = search_best(t->results, t->nresults);
+    print_search(t, outputs_uses_stdout(outs) ? stderr : stdout);
+    if (o->no_final || t->best < 0) return 0;
+    /* the final model: a training job at the best C, no folds */
+    config_t fc = *cfg;
+    const search_result_t *b = &t->results[t->best];
+    fc.model.C = b->c;
+    snprintf(fc.model.solver, sizeof fc.model.solver, "%s", model_solver_name(b->solver));
+    t->cfg = &fc;
+    t->solver = b->solver;
+    t->folds = 0;
+    log_info("search: training the final model: solver %s, C=%g", model_solver_name(t->solver),
+             b->c);
+    if (send_context(t, true) < 0)
+        status = EXIT_JOB_FAILED;
+    else
+        status = train_exact(t);
+    if (status == 0) {
+        int64_t t_pred = clock_now_ms();
+        status = write_outputs(t, outs, acc);
+        t->secs_pred = (double)(clock_now_ms() - t_pred) / 1000.0;
+    }
+    t->folds = o->cv_folds;
+    t->cfg = cfg;
+    t->final = status == 0;
+    return status;
+}
+
 /* Schema, strategy, outputs: the job proper. */
 static int train_job(trainer_t *t, outputs_t *outs, double *acc) {
     const config_t *cfg = t->cfg;
@@ -692,6 +824,11 @@ static int train_job(trainer_t *t, outputs_t *outs, double *acc) {
     log_info("schema: %d classes, %d features, solver %s, C=%g, eps=%g, bias=%g, %s strategy",
              t->nr_class, t->nr_feature, model_solver_name(t->solver), cfg->model.C, cfg->model.eps,
              cfg->model.bias, t->exact ? "exact" : "average");
+    if (t->search) {
+        status = search_job(t, outs, acc);
+        progress_finish(&t->prog);
+        return status;
+    }
     status = t->exact ? train_exact(t) : train_average(t);
     if (status != 0) return status;
     int64_t t_pred = clock_now_ms();
@@ -718,6 +855,8 @@ int train_run(master_ctx_t *ctx) {
         log_info("solver %s has no distributed exact form; using the average strategy",
                  model_solver_name(t->solver));
     t->folds = ctx->opts->cv_folds;
+    t->search = ctx->opts->cmd == CMD_SEARCH;
+    t->best = -1;
 
     /* The job's files: an output that would destroy an input (or another
      * output) is refused before anything is read (exit 2). */
@@ -759,6 +898,7 @@ out:
     free(t->text_cols);
     free(t->label_values);
     free(t->w);
+    free(t->results);
     metrics_destroy(&t->metrics);
     return status;
 }

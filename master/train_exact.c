@@ -5,10 +5,13 @@
 #include "common/clock.h"
 #include "common/colset.h"
 #include "common/hash.h"
+#include "common/model.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "master/journal.h"
 #include "common/tron.h"
+
+#include <math.h>
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -47,6 +50,7 @@ typedef struct exact {
     uint64_t *rows;    /* [count]: COUNT, PRED */
     uint64_t *correct; /* [count]: PRED */
     uint64_t *pos;     /* [count * nr_w]: COUNT */
+    double *stat;      /* [count]: COUNT, PRED with TRONMSG_F_STAT: max |x|^2, log loss sum */
     /* columns: each shard's (from its COUNT answer), and scratch for a group's */
     size_t words;    /* colset_words(n) */
     uint64_t *bits;  /* [nshards * words] */
@@ -64,6 +68,9 @@ typedef struct exact {
     journal_class_t *loaded; /* [nr_w]: classes read back by --resume */
     uint64_t id_base, next_id;
     int rounds;            /* TRON rounds */
+    bool want_xnorm;       /* search: the count round asks the largest |x|^2 */
+    double max_xx;         /* its answer */
+    bool search;           /* search: the functions on all rows do not run */
     bool unsaved;          /* a class advanced since the last restart point */
     int64_t last_store_ms; /* when it was saved */
 } exact_t;
@@ -191,10 +198,12 @@ static void add_answer(trainer_t *t, exact_t *x, const tronmsg_res_t *res, const
             x->rows[q] += a->rows;
             for (int k = 0; k < t->nr_w; k++)
                 x->pos[q * (size_t)t->nr_w + (size_t)k] += a->pos[k];
+            if ((a->flags & TRONMSG_F_STAT) && a->f > x->stat[q]) x->stat[q] = a->f;
             break;
         case TRONMSG_PRED:
             x->rows[q] += a->rows;
             x->correct[q] += a->correct;
+            if (a->flags & TRONMSG_F_STAT) x->stat[q] += a->f;
             break;
         }
     }
@@ -244,6 +253,7 @@ static void clear_sums(trainer_t *t, exact_t *x) {
     memset(x->fsum, 0, x->count * sizeof *x->fsum);
     memset(x->rows, 0, x->count * sizeof *x->rows);
     memset(x->correct, 0, x->count * sizeof *x->correct);
+    memset(x->stat, 0, x->count * sizeof *x->stat);
     memset(x->pos, 0, x->count * (size_t)t->nr_w * sizeof *x->pos);
     for (size_t q = 0; q < x->count; q++) {
         x->vsum[q] = x->dsum[q] = NULL;
@@ -284,8 +294,10 @@ static int tron_round(trainer_t *t, exact_t *x, bool grouped) {
 static int count_round(trainer_t *t, exact_t *x) {
     int64_t t_read = clock_now_ms();
     x->count = 0;
-    x->items[x->count++] =
-        (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT};
+    x->items[x->count++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w,
+                                            .fold = TRONMSG_ALL_ROWS,
+                                            .op = TRONMSG_COUNT,
+                                            .flags = x->want_xnorm ? TRONMSG_F_STAT : 0};
     for (int f = 0; f < x->nf; f++)
         x->items[x->count++] =
             (tronmsg_item_t){.cls = (uint32_t)t->nr_w, .fold = (uint32_t)f, .op = TRONMSG_COUNT};
@@ -298,6 +310,7 @@ static int count_round(trainer_t *t, exact_t *x) {
             c->rows += (long)x->rows[q];
             c->pos += (long)x->pos[q * (size_t)t->nr_w + (size_t)k];
         }
+    x->max_xx = x->stat[0];
     t->secs_read = (double)(clock_now_ms() - t_read) / 1000.0;
     log_info("shards loaded on the workers in %.2f s (%ld rows)", t->secs_read, x->cl[0].rows);
     return 0;
@@ -555,7 +568,7 @@ static void log_traffic(const exact_t *x, const sched_counters_t *c0, const sche
     double recv = (double)(c1->bytes_received - c0->bytes_received) / 1e6;
     long cg = 0;
     for (int i = 0; i < x->ncl; i++)
-        cg += tron_cg_total(x->cl[i].tr);
+        if (x->cl[i].tr) cg += tron_cg_total(x->cl[i].tr);
     log_info("traffic: %.1f MB sent to workers, %.1f MB received in %d rounds (%.2f MB a round), "
              "%ld CG steps",
              sent, recv, x->rounds, x->rounds ? (sent + recv) / x->rounds : 0.0, cg);
@@ -569,6 +582,10 @@ static void report_newton(trainer_t *t, const exact_t *x) {
     double frac = 0;
     for (int i = 0; i < x->ncl; i++) {
         tron_iter_info_t info;
+        if (!x->cl[i].tr) { /* search: the functions on all rows */
+            frac += 1.0;
+            continue;
+        }
         if (tron_iteration_info(x->cl[i].tr, &info) > 0 && info.iter > iter) iter = info.iter;
         cg += tron_cg_total(x->cl[i].tr);
         frac += x->cl[i].done ? 1.0 : tron_progress(x->cl[i].tr);
@@ -658,6 +675,7 @@ static int cross_validate(trainer_t *t, exact_t *x) {
         x->items[x->count++] = (tronmsg_item_t){.cls = (uint32_t)t->nr_w,
                                                 .fold = (uint32_t)f,
                                                 .op = TRONMSG_PRED,
+                                                .flags = x->search ? TRONMSG_F_STAT : 0,
                                                 .w = wf + (size_t)f * nwv};
     }
     progress_phase(&t->prog, "cross-validation");
@@ -665,11 +683,14 @@ static int cross_validate(trainer_t *t, exact_t *x) {
     free(wf);
     if (status != 0) return status;
     uint64_t rows = 0, correct = 0;
+    double loss = 0;
     for (size_t q = 0; q < x->count; q++) {
         rows += x->rows[q];
         correct += x->correct[q];
+        loss += x->stat[q];
     }
     t->cv_accuracy = rows ? (double)correct / (double)rows : -1;
+    t->cv_log_loss = rows && t->solver == 0 ? loss / (double)rows : -1;
     return 0;
 }
 
@@ -690,6 +711,7 @@ static int exact_init(trainer_t *t, exact_t *x) {
     x->rows = calloc(nq, sizeof *x->rows);
     x->correct = calloc(nq, sizeof *x->correct);
     x->pos = calloc(nq * (size_t)t->nr_w, sizeof *x->pos);
+    x->stat = calloc(nq, sizeof *x->stat);
     x->words = colset_words((size_t)t->n);
     x->bits = calloc(nsh * x->words + 1, sizeof *x->bits);
     x->has_bits = calloc(nsh, sizeof *x->has_bits);
@@ -697,7 +719,7 @@ static int exact_init(trainer_t *t, exact_t *x) {
     x->cols = calloc((size_t)t->n + 1, sizeof *x->cols);
     x->tab = shard_table(t);
     if (!x->cl || !x->items || !x->item_of || !x->loaded || !x->fsum || !x->vsum || !x->dsum ||
-        !x->class_of || !x->rows || !x->correct || !x->pos || !x->bits || !x->has_bits ||
+        !x->class_of || !x->rows || !x->correct || !x->pos || !x->stat || !x->bits || !x->has_bits ||
         !x->ubits || !x->cols || !x->tab) {
         trainer_fail(t, "out of memory");
         return EXIT_JOB_FAILED;
@@ -717,6 +739,7 @@ static void exact_free(trainer_t *t, exact_t *x) {
     free(x->rows);
     free(x->correct);
     free(x->pos);
+    free(x->stat);
     free(x->bits);
     free(x->has_bits);
     free(x->ubits);
@@ -773,6 +796,122 @@ int train_exact(trainer_t *t) {
     if (status == 0 && !by_classes) status = assemble_model(t, &x);
     if (status == 0 && x.nf > 0) status = cross_validate(t, &x);
     /* (no store here: the last Newton round journaled every class as done) */
+    exact_free(t, &x);
+    return status;
+}
+
+/* ---- search ---- */
+
+/* Copies every fold's weights into prev ([nf * nr_w * na], fold by fold) to
+ * warm-start the next C; whether some fold's weights moved by more than
+ * 1e-15 from what prev held (liblinear's test: the norm over all of a
+ * fold's classes). */
+static bool keep_fold_weights(trainer_t *t, exact_t *x, double *prev) {
+    bool moved = false;
+    size_t na = (size_t)x->na;
+    for (int f = 0; f < x->nf; f++) {
+        double d2 = 0;
+        for (int k = 0; k < t->nr_w; k++) {
+            int i = (f + 1) * t->nr_w + k;
+            const double *w = tron_weights(x->cl[i].tr);
+            double *p = prev + (size_t)(i - t->nr_w) * na;
+            for (size_t j = 0; j < na; j++) {
+                double d = w[j] - p[j];
+                d2 += d * d;
+                p[j] = w[j];
+            }
+        }
+        moved = moved || sqrt(d2) > 1e-15;
+    }
+    return moved;
+}
+
+/* A fresh TRON for every (class, fold) at C, from prev when warm (liblinear's
+ * init_sol, with its CG tolerance); the functions on all rows stay idle. */
+static int search_setup(trainer_t *t, exact_t *x, double C, const double *prev, bool warm) {
+    size_t na = (size_t)x->na;
+    for (int i = 0; i < x->ncl; i++) {
+        tclass_t *c = &x->cl[i];
+        tron_destroy(&c->tr);
+        c->done = i < t->nr_w;
+        c->passes_seen = 0;
+        c->last_ms = clock_now_ms();
+        if (c->done) continue;
+        double eps = tron_class_eps(t->cfg->model.eps, c->pos, c->rows - c->pos, c->rows);
+        c->tr = tron_new(x->na, C, eps, tron_eps_cg(warm), TRON_OUTER_MAX,
+                         warm ? prev + (size_t)(i - t->nr_w) * na : NULL);
+        if (!c->tr) {
+            trainer_fail(t, "cannot start TRON (out of memory?)");
+            return EXIT_JOB_FAILED;
+        }
+    }
+    return 0;
+}
+
+/* Trains every fold at C (all in lockstep, one pass over each shard a
+ * round) and scores them on their held-out rows: one result. */
+static int search_one(trainer_t *t, exact_t *x, double C, double *prev, bool warm, bool *moved,
+                      search_result_t *r) {
+    int64_t t0 = clock_now_ms();
+    int status = search_setup(t, x, C, prev, warm);
+    if (status == 0) status = newton_loop(t, x);
+    if (status == 0) status = cross_validate(t, x);
+    if (status != 0) return status;
+    *moved = keep_fold_weights(t, x, prev);
+    *r = (search_result_t){.solver = t->solver,
+                           .c = C,
+                           .accuracy = t->cv_accuracy,
+                           .log_loss = t->cv_log_loss,
+                           .secs = (double)(clock_now_ms() - t0) / 1000.0};
+    long cg = 0;
+    for (int i = t->nr_w; i < x->ncl; i++)
+        cg += tron_cg_total(x->cl[i].tr);
+    char loss[48] = "";
+    if (r->log_loss >= 0) snprintf(loss, sizeof loss, ", log loss %.5f", r->log_loss);
+    log_info("search: %s C=%g: CV accuracy %.4f%%%s, %ld CG steps, %.2f s",
+             model_solver_name(t->solver), C, 100.0 * r->accuracy, loss, cg, r->secs);
+    return 0;
+}
+
+int train_exact_search(trainer_t *t, const double *clist, int nc, search_result_t *res, int cap,
+                       int *nres) {
+    exact_t x = {.t = t, .want_xnorm = nc == 0, .search = true};
+    double *prev = NULL;
+    int status = exact_init(t, &x);
+    if (status == 0) status = count_round(t, &x);
+    if (status == 0) status = active_columns(t, &x);
+    if (status != 0) goto out;
+    x.id_base = random_u32() << 32;
+    x.next_id = 1;
+    prev = calloc((size_t)x.nf * (size_t)t->nr_w * (size_t)x.na + 1, sizeof *prev);
+    if (!prev) {
+        trainer_fail(t, "out of memory");
+        status = EXIT_JOB_FAILED;
+        goto out;
+    }
+    search_path_t path;
+    if (nc == 0) {
+        double c0 = search_start_c(t->solver, (double)x.cl[0].rows, x.max_xx);
+        if (!(c0 > 0)) {
+            trainer_fail(t, "search: every row is zero; no start C (give --C-list)");
+            status = EXIT_BAD_DATA;
+            goto out;
+        }
+        search_path_init(&path, c0);
+        log_info("search: liblinear's C path from C=%g (%ld rows, largest |x|^2 %g) up to %g",
+                 c0, x.cl[0].rows, x.max_xx, SEARCH_MAX_PATH_C);
+    }
+    for (int k = 0; *nres < cap; k++) {
+        if (nc > 0 && k >= nc) break;
+        double C = nc > 0 ? clist[k] : path.c;
+        bool moved = false;
+        status = search_one(t, &x, C, prev, k > 0, &moved, &res[*nres]);
+        if (status != 0) goto out;
+        (*nres)++;
+        if (nc == 0 && !search_path_next(&path, moved)) break;
+    }
+out:
+    free(prev);
     exact_free(t, &x);
     return status;
 }

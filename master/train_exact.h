@@ -32,12 +32,23 @@
 #define NC_TRAIN_EXACT_H
 
 #include "common/tronmsg.h"
+#include "master/search.h"
 #include "master/trainer.h"
 
 /* Runs the exact strategy on t (schema known, job context sent). Leaves the
  * model in t->w (caller frees), t->journal_key, t->cv_accuracy (with
  * folds), t->secs_read and t->secs_tron. Returns an exit status. */
 int train_exact(trainer_t *t);
+
+/* The search (master/search.h) for solver t->solver, whose job context with
+ * the schema is sent, over t->folds folds: the C values clist[0..nc-1] in
+ * that order, or liblinear's C path when nc is 0 (its start C from the
+ * count round's rows and largest squared row norm). Every (class, fold) of
+ * one C trains in lockstep, one pass over each shard a round; each C after
+ * the first starts every fold from that fold's weights at the previous C.
+ * Appends one result per C to res[*nres..cap-1]. Returns an exit status. */
+int train_exact_search(trainer_t *t, const double *clist, int nc, search_result_t *res, int cap,
+                       int *nres);
 
 /* A TRON request for every shard of the job: items (borrowed) in one blob
  * (caller unrefs). NULL with t->err set on failure. */

@@ -17,6 +17,7 @@
 #include "master/master.h"
 #include "master/progress.h"
 #include "master/sched.h"
+#include "master/search.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,7 +44,12 @@ typedef struct trainer {
     bool data_error;
     char journal_key[2 * CONFIG_PATH]; /* set by the exact strategy */
     double cv_accuracy;
+    double cv_log_loss; /* mean held-out log loss (solver 0), -1 otherwise */
     metrics_t *metrics; /* of the training rows' predictions (the submission) */
+    bool search;                /* a search job (master search) */
+    search_result_t *results;   /* search: one per (solver, C), in the order run */
+    int nresults, best;         /* best: index in results, -1 none */
+    bool final;                 /* search: the best C's model was trained */
     double secs_tron, secs_read, secs_schema, secs_pred;
 } trainer_t;
 

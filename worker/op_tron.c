@@ -7,6 +7,7 @@
 #include "worker/shardstate.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,25 @@ static uint64_t *cells_of(uint64_t *keys, size_t n, size_t *ncells) {
     return cells;
 }
 
+/* -log p(true label y) under a logistic one-vs-rest model with decision
+ * values dec (liblinear's predict_probability: one sigmoid for two classes,
+ * else the sigmoids normalised to sum 1), p clipped to [1e-15, 1 - 1e-15]. */
+static double row_log_loss(const double *dec, int nr_w, int y) {
+    double p;
+    if (nr_w == 1) {
+        double p0 = 1 / (1 + exp(-dec[0]));
+        p = y == 0 ? p0 : 1 - p0;
+    } else {
+        double sum = 0;
+        for (int k = 0; k < nr_w; k++)
+            sum += 1 / (1 + exp(-dec[k]));
+        p = (1 / (1 + exp(-dec[y]))) / sum;
+    }
+    if (p < 1e-15) p = 1e-15;
+    if (p > 1 - 1e-15) p = 1 - 1e-15;
+    return -log(p);
+}
+
 static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, int n,
                    tronmsg_ans_t *a, char **text, uint64_t **cells, char *err, size_t errlen) {
     const dataset_t *d = st->d;
@@ -73,6 +93,9 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
     char num[32];
     double *dec = malloc((size_t)nr_w * sizeof *dec);
     bool want_cells = it->flags & TRONMSG_F_CELLS;
+    /* log loss: only a logistic model has probabilities */
+    bool want_loss = (it->flags & TRONMSG_F_STAT) && st->solver == 0;
+    if (it->flags & TRONMSG_F_STAT) a->flags |= TRONMSG_F_STAT;
     uint64_t *keys = want_cells ? malloc((d->rows ? d->rows : 1) * sizeof *keys) : NULL;
     size_t nkeys = 0;
     if (!dec || (nr_w != st->nr_w) || (want_cells && !keys)) {
@@ -90,6 +113,8 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
         int p = predict_row(d->x[i], it->w, n, nr_w, dec);
         a->rows++;
         if (d->y[i] == p) a->correct++;
+        if (want_loss && d->y[i] >= 0 && d->y[i] < (nr_w == 1 ? 2 : nr_w))
+            a->f += row_log_loss(dec, nr_w, d->y[i]);
         if (want_cells && d->y[i] >= 0) keys[nkeys++] = (uint64_t)d->y[i] << 32 | (uint32_t)p;
         if (!(it->flags & TRONMSG_F_TEXT)) continue;
         const char *id = d->ids ? d->ids[i] : NULL;
@@ -487,6 +512,19 @@ static int tron_count(tron_work_t *t, size_t i, char *err, size_t errlen) {
         if (y >= 0 && y < nr_w) pk[y]++;
     }
     t->ans[i].pos = pk;
+    if (it->flags & TRONMSG_F_STAT) { /* the largest squared row norm, bias included */
+        double mx = 0;
+        for (size_t r = 0; r < st->d->rows; r++) {
+            uint64_t row = st->d->first_row + r;
+            if (!all && row % t->req.folds == it->fold) continue;
+            double xx = 0;
+            for (const struct feature_node *x = st->d->x[r]; x->index != -1; x++)
+                xx += x->value * x->value;
+            if (xx > mx) mx = xx;
+        }
+        t->ans[i].f = mx;
+        t->ans[i].flags |= TRONMSG_F_STAT;
+    }
     if (all) {
         t->ans[i].flags |= TRONMSG_F_COLUMNS;
         t->ans[i].cols = st->cols;
