@@ -571,11 +571,16 @@ int runs_list(const config_t *cfg, FILE *out, char *err, size_t errlen) {
         char metrics[64] = "-", dbuf[32] = "-", when[32] = "-";
         num_of(r, "id", &id);
         json_object_object_get_ex(r, "metrics", &m);
+        int n = 0;
         if (num_of(r, "accuracy", &v)) {
-            int n = snprintf(metrics, sizeof metrics, "acc %.4f", v);
+            n = snprintf(metrics, sizeof metrics, "acc %.4f", v);
             if (num_of(m, "macro_f1", &v) && n > 0)
-                snprintf(metrics + n, sizeof metrics - (size_t)n, " F1 %.4f", v);
+                n += snprintf(metrics + n, sizeof metrics - (size_t)n, " F1 %.4f", v);
         }
+        /* a search: its best C's cross-validation accuracy */
+        if (num_of(m, "best_C", &v) && num_of(m, "cv_accuracy", &v) && n >= 0 &&
+            (size_t)n < sizeof metrics)
+            snprintf(metrics + n, sizeof metrics - (size_t)n, "%scv %.4f", n ? " " : "", v);
         if (num_of(r, "duration_s", &dur)) fmt_duration(dur, dbuf, sizeof dbuf);
         if (num_of(r, "started_ms", &started)) {
             time_t t = (time_t)(started / 1000);

@@ -74,6 +74,8 @@ typedef struct search_result {
     double accuracy; /* CV accuracy, 0..1 */
     double log_loss; /* mean held-out log loss, < 0 when not defined (solver 2) */
     double secs;     /* wall time of this C's trainings and scoring */
+    double *fold_accuracy; /* [folds]: each fold's held-out accuracy (owned by the
+                            * search's driver), NULL when not kept */
 } search_result_t;
 
 /* The best of r[0..n-1]: the highest accuracy; a tie goes to the earlier

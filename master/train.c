@@ -551,6 +551,10 @@ static json_object *search_json(const trainer_t *t) {
         json_object_object_add(o, "cv_log_loss",
                                r->log_loss >= 0 ? json_object_new_double(r->log_loss) : NULL);
         json_object_object_add(o, "secs", json_object_new_double(r->secs));
+        json_object *fa = r->fold_accuracy ? json_object_new_array() : NULL;
+        for (int f = 0; fa && f < t->folds; f++)
+            json_object_array_add(fa, json_object_new_double(r->fold_accuracy[f]));
+        json_object_object_add(o, "fold_accuracy", fa);
         json_object_array_add(rs, o);
     }
     json_object_object_add(js, "folds", json_object_new_int(t->ctx->opts->cv_folds));
@@ -782,7 +786,7 @@ static int search_job(trainer_t *t, outputs_t *outs, double *acc) {
         t->solver = solvers[k];
         if (k > 0 && send_context(t, true) < 0) return EXIT_JOB_FAILED;
         status = train_exact_search(t, o->nc > 0 ? o->c_list : NULL, o->nc,
-                                    t->results + t->nresults, cap * (k + 1), &t->nresults);
+                                    t->results, cap * (k + 1), &t->nresults);
     }
     if (status != 0) return status;
     t->best = search_best(t->results, t->nresults);
@@ -898,6 +902,8 @@ out:
     free(t->text_cols);
     free(t->label_values);
     free(t->w);
+    for (int i = 0; t->results && i < t->nresults; i++)
+        free(t->results[i].fold_accuracy);
     free(t->results);
     metrics_destroy(&t->metrics);
     return status;

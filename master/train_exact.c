@@ -688,6 +688,8 @@ static int cross_validate(trainer_t *t, exact_t *x) {
         rows += x->rows[q];
         correct += x->correct[q];
         loss += x->stat[q];
+        if (t->cv_folds)
+            t->cv_folds[q] = x->rows[q] ? (double)x->correct[q] / (double)x->rows[q] : -1;
     }
     t->cv_accuracy = rows ? (double)correct / (double)rows : -1;
     t->cv_log_loss = rows && t->solver == 0 ? loss / (double)rows : -1;
@@ -853,16 +855,27 @@ static int search_setup(trainer_t *t, exact_t *x, double C, const double *prev, 
 static int search_one(trainer_t *t, exact_t *x, double C, double *prev, bool warm, bool *moved,
                       search_result_t *r) {
     int64_t t0 = clock_now_ms();
+    double *folds = calloc((size_t)x->nf, sizeof *folds);
+    if (!folds) {
+        trainer_fail(t, "out of memory");
+        return EXIT_JOB_FAILED;
+    }
+    t->cv_folds = folds;
     int status = search_setup(t, x, C, prev, warm);
     if (status == 0) status = newton_loop(t, x);
     if (status == 0) status = cross_validate(t, x);
-    if (status != 0) return status;
+    t->cv_folds = NULL;
+    if (status != 0) {
+        free(folds);
+        return status;
+    }
     *moved = keep_fold_weights(t, x, prev);
     *r = (search_result_t){.solver = t->solver,
                            .c = C,
                            .accuracy = t->cv_accuracy,
                            .log_loss = t->cv_log_loss,
-                           .secs = (double)(clock_now_ms() - t0) / 1000.0};
+                           .secs = (double)(clock_now_ms() - t0) / 1000.0,
+                           .fold_accuracy = folds};
     long cg = 0;
     for (int i = t->nr_w; i < x->ncl; i++)
         cg += tron_cg_total(x->cl[i].tr);

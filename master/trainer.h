@@ -45,6 +45,8 @@ typedef struct trainer {
     char journal_key[2 * CONFIG_PATH]; /* set by the exact strategy */
     double cv_accuracy;
     double cv_log_loss; /* mean held-out log loss (solver 0), -1 otherwise */
+    double *cv_folds;   /* [folds]: each fold's held-out accuracy, set with cv_accuracy when
+                         * not NULL (the caller's array) */
     metrics_t *metrics; /* of the training rows' predictions (the submission) */
     bool search;                /* a search job (master search) */
     search_result_t *results;   /* search: one per (solver, C), in the order run */

@@ -43,8 +43,8 @@ static int teardown(void **state) {
 }
 
 static const char *cmd_name(cli_cmd_t c) {
-    static const char *names[] = {"interactive", "train",  "test", "export", "serve",
-                                  "bench",       "keygen", "runs", "help",   "version"};
+    static const char *names[] = {"interactive", "train", "search", "test", "export", "serve",
+                                  "bench",       "keygen", "runs",  "help", "version"};
     return names[c];
 }
 
@@ -119,7 +119,7 @@ static const struct {
     {"train extra", "unexpected argument 'extra' (see --help)", NULL},
     {"train -- --data x", "unexpected argument '--data' (see --help)", NULL},
     {"bogus",
-     "unknown command 'bogus' (train, test, export, serve, bench-dispatch, runs, keygen; see "
+     "unknown command 'bogus' (train, search, test, export, serve, bench-dispatch, runs, keygen; see "
      "--help)",
      NULL},
     /* export reads and writes the test paths, and needs both named */
@@ -153,6 +153,30 @@ static const struct {
     {"train --cv 5 --strategy average",
      "--cv is available with the exact strategy (solvers 0 and 2)", NULL},
     {"train --cv 5 --solver L2R_L2LOSS_SVC", NULL, "cv=5 "},
+    /* search: --cv required, its lists, the exact solvers only */
+    {"search --cv 5 --data x", NULL, "cmd=search train=x |cv=5 "},
+    {"search --data x", "search needs --cv K (K from 2 to 100)", NULL},
+    {"search --cv 1", "--cv: '1' is not a whole number from 2 to 100", NULL},
+    {"search --cv 5 --C-list=", "--C-list: empty list (give C values such as 0.25,1,4)", NULL},
+    {"search --cv 5 --C-list 1,,2", "--C-list: empty item in '1,,2'", NULL},
+    {"search --cv 5 --C-list 0", "--C-list: C must be positive, not '0'", NULL},
+    {"search --cv 5 --C-list 1,-2", "--C-list: C must be positive, not '-2'", NULL},
+    {"search --cv 5 --C-list 1,abc", "--C-list: 'abc' is not a number", NULL},
+    {"search --cv 5 --C-list 1,inf", "--C-list: 'inf' is not a number", NULL},
+    {"search --cv 5 --solvers 0,1",
+     "--solvers: solver L2R_L2LOSS_SVC_DUAL (1) has no exact form: search runs solvers 0 "
+     "(L2R_LR) and 2 (L2R_L2LOSS_SVC)",
+     NULL},
+    {"search --cv 5 --solvers 0,x", "--solvers: unknown solver 'x'", NULL},
+    {"search --cv 5 --solver 5",
+     "search: solver '5' has no exact form: search runs solvers 0 (L2R_LR) and 2 "
+     "(L2R_L2LOSS_SVC) (--solver or --solvers)",
+     NULL},
+    {"search --cv 5 --strategy average", "search runs on the exact strategy, not --strategy average",
+     NULL},
+    {"search --cv 5 --resume", "--resume is not available for search (run it again)", NULL},
+    {"train --C-list 1", "--C-list is an option of master search", NULL},
+    {"train --no-final", "--no-final is an option of master search", NULL},
     {"train --solver 99",
      "unknown solver '99': use a liblinear solver number or name (0 or L2R_LR, 2 or "
      "L2R_L2LOSS_SVC, ...)",
@@ -240,8 +264,9 @@ static void test_help_is_the_table(void **state) {
     assert_true(seen >= 30);
 }
 
-/* A REST job: its JSON keys go through the same table, --cv and --resume
- * are not job keys, and the same checks refuse min-workers 0. */
+/* A REST job: its JSON keys go through the same table, --resume is not a
+ * job key, and the same checks refuse min-workers 0; a search job takes
+ * cv, C-list, solvers and no-final. */
 static void test_rest_job_options(void **state) {
     (void)state;
     master_opts_t o;
@@ -262,8 +287,6 @@ static void test_rest_job_options(void **state) {
     assert_int_equal(o.min_workers, 2);
     assert_int_equal(jobopts_validate(&c, &o, err, sizeof err), 0);
 
-    assert_int_equal(cli_job_option(&c, &o, "cv", "5", err, sizeof err), -1);
-    assert_string_equal(err, "unknown job option 'cv'");
     assert_int_equal(cli_job_option(&c, &o, "resume", "1", err, sizeof err), -1);
     assert_int_equal(cli_job_option(&c, &o, "config", "x.json", err, sizeof err), -1);
     assert_int_equal(cli_job_option(&c, &o, "shard-rows", "many", err, sizeof err), -1);
@@ -274,6 +297,27 @@ static void test_rest_job_options(void **state) {
     assert_int_equal(cli_job_option(&c, &o, "min-workers", "0", err, sizeof err), 0);
     assert_int_equal(jobopts_validate(&c, &o, err, sizeof err), -1);
     assert_string_equal(err, "--min-workers: '0' is not a whole number from 1 to 100000");
+
+    master_opts_t s;
+    assert_int_equal(parse_line("serve", &s, &c, err, sizeof err), 0);
+    s.cmd = CMD_SEARCH;
+    assert_int_equal(jobopts_validate(&c, &s, err, sizeof err), -1);
+    assert_string_equal(err, "search needs --cv K (K from 2 to 100)");
+    assert_int_equal(cli_job_option(&c, &s, "cv", "4", err, sizeof err), 0);
+    assert_int_equal(cli_job_option(&c, &s, "C-list", "0.5,2", err, sizeof err), 0);
+    assert_int_equal(cli_job_option(&c, &s, "solvers", "2", err, sizeof err), 0);
+    assert_int_equal(cli_job_option(&c, &s, "no-final", "false", err, sizeof err), 0);
+    assert_false(s.no_final);
+    assert_int_equal(cli_job_option(&c, &s, "no-final", "true", err, sizeof err), 0);
+    assert_true(s.no_final);
+    assert_int_equal(jobopts_validate(&c, &s, err, sizeof err), 0);
+    assert_int_equal(s.cv_folds, 4);
+    assert_int_equal(s.nc, 2);
+    assert_true(s.c_list[0] == 0.5 && s.c_list[1] == 2);
+    assert_int_equal(s.nsolvers, 1);
+    assert_int_equal(s.solvers[0], 2);
+    assert_int_equal(cli_job_option(&c, &s, "C-list", "", err, sizeof err), -1);
+    assert_string_equal(err, "--C-list: empty list (give C values such as 0.25,1,4)");
 }
 
 /* The checks depend on the job's mode: the solver only matters to training,
