@@ -8,7 +8,8 @@
 #   the chosen C is the one liblinear's numbers choose (or, when liblinear's
 #   two best are within 0.2 points, one that liblinear scores within 0.2
 #   of its best); the final model is liblinear's at that C (same test
-#   accuracy within 0.2 points);
+#   accuracy within 0.2 points); each C's CV log loss is within 0.5 % of the
+#   one liblinear-predict -b 1's probabilities give on the same folds;
 # - the C path: the C values the search visits are those `liblinear-train -C
 #   -v 5 -s 0 -B 1` visits (its log2c lines), and with --no-final the run
 #   keeps no model;
@@ -50,7 +51,7 @@ for c in ${CS//,/ }; do
     for f in $(seq 0 $((K - 1))); do
         liblinear-train -q -s 0 -B 1 -c "$c" "fold$f.train" "fold$f.model" >/dev/null ||
             fail "liblinear-train fold $f C $c"
-        acc=$(liblinear-predict "fold$f.test" "fold$f.model" /dev/null |
+        acc=$(liblinear-predict -b 1 "fold$f.test" "fold$f.model" "prob.$c.$f" |
               sed -n 's/^Accuracy = \([0-9.]*\)%.*/\1/p')
         echo "$c $f $acc" >>ref.txt
     done
@@ -80,7 +81,23 @@ if llcv[order[0]] - llcv[order[1]] > 0.2:
     assert ours == order[0], "chose C %g, liblinear's numbers choose %g" % (ours, order[0])
 else:
     assert llcv[order[0]] - llcv[ours] <= 0.2, "chose C %g (liblinear %.3f %%), best %g (%.3f %%)" % (ours, llcv[ours], order[0], llcv[order[0]])
-print("worst (C, fold) difference %.3f points; best C %g; liblinear's %g" % (worst, ours, order[0]))
+# the held-out log loss against liblinear's probabilities (-b 1) on the same folds
+import math
+K = len(res[0]["fold_accuracy"])
+for r in res:
+    tot, n = 0.0, 0
+    for f in range(K):
+        truth = [l.split()[0] for l in open("fold%d.test" % f)]
+        lines = open("prob.%s.%d" % (next(c for c in sys.argv[3].split(",") if float(c) == r["C"]), f)).read().split("\n")
+        labels = lines[0].split()[1:]
+        for y, l in zip(truth, lines[1:]):
+            p = dict(zip(labels, map(float, l.split()[1:])))[y]
+            tot += -math.log(min(max(p, 1e-15), 1 - 1e-15))
+            n += 1
+    ll = tot / n
+    if abs(r["cv_log_loss"] - ll) > 0.005 * ll:
+        sys.exit("C %g: log loss %.5f, liblinear's probabilities give %.5f" % (r["C"], r["cv_log_loss"], ll))
+print("worst (C, fold) difference %.3f points; best C %g; liblinear's %g; log loss as liblinear's" % (worst, ours, order[0]))
 PY
 note "$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("best C", m["best_C"], "cv", m["cv_accuracy"])' "$dir/metrics.json")"
 

@@ -178,6 +178,44 @@ static void test_res_round_trip(void **state) {
     blob_unref(&b);
 }
 
+/* COUNT and PRED with TRONMSG_F_STAT carry one more double (the largest
+ * squared row norm, the log loss sum) after everything else, with and
+ * without columns or cells; every shorter cut is refused. */
+static void test_res_stat(void **state) {
+    (void)state;
+    char err[128];
+    static const uint64_t pos[2] = {4, 5};
+    static const uint64_t cols[1] = {0x5};
+    static const uint64_t cells[6] = {0, 0, 3, 1, 0, 2};
+    tronmsg_ans_t a[] = {
+        {.cls = 2, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT, .flags = TRONMSG_F_STAT,
+         .rows = 9, .pos = pos, .f = 37.5},
+        {.cls = 2, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT,
+         .flags = TRONMSG_F_STAT | TRONMSG_F_COLUMNS, .rows = 9, .pos = pos, .cols = cols, .f = 2},
+        {.cls = 2, .fold = 0, .op = TRONMSG_PRED, .flags = TRONMSG_F_STAT | TRONMSG_F_CELLS,
+         .rows = 5, .correct = 3, .cells = cells, .ncells = 2, .f = 12.25},
+        {.cls = 2, .fold = 1, .op = TRONMSG_PRED, .flags = TRONMSG_F_STAT, .rows = 4,
+         .correct = 4, .text = "ab", .text_len = 2, .f = 0.5},
+    };
+    blob_t *b = tronmsg_encode_res(N, N, a, 4, err, sizeof err);
+    assert_non_null(b);
+    tronmsg_res_t r;
+    assert_int_equal(tronmsg_decode_res(b->data, b->len, &r, err, sizeof err), 0);
+    assert_true(r.ans[0].f == 37.5);
+    assert_int_equal(r.ans[0].pos[1], 5);
+    assert_true(r.ans[1].f == 2);
+    assert_int_equal(r.ans[1].cols[0], 0x5);
+    assert_true(r.ans[2].f == 12.25);
+    assert_int_equal(r.ans[2].ncells, 2);
+    assert_int_equal(r.ans[2].cells[5], 2);
+    assert_true(r.ans[3].f == 0.5);
+    assert_memory_equal(r.ans[3].text, "ab", 2);
+    tronmsg_res_free(&r);
+    for (size_t cut = 0; cut < b->len; cut++)
+        assert_int_equal(tronmsg_decode_res(b->data, cut, &r, err, sizeof err), -1);
+    blob_unref(&b);
+}
+
 static void test_res_truncated_and_garbage(void **state) {
     (void)state;
     char err[128];
@@ -437,7 +475,7 @@ int main(void) {
         cmocka_unit_test(test_res_view),          cmocka_unit_test(test_res_cells),
         cmocka_unit_test(test_req_compact_group), cmocka_unit_test(test_res_compact_columns),
         cmocka_unit_test(test_req_round_trip),    cmocka_unit_test(test_req_truncated_and_garbage),
-        cmocka_unit_test(test_res_round_trip),    cmocka_unit_test(test_res_truncated_and_garbage),
+        cmocka_unit_test(test_res_round_trip),    cmocka_unit_test(test_res_stat), cmocka_unit_test(test_res_truncated_and_garbage),
         cmocka_unit_test(test_encode_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
