@@ -440,10 +440,11 @@
     var f = ['params.json', 'run.json', 'job.log'];
     var kept = function (p) { return p && p !== '-' && !/^\/dev\//.test(p); };
     var out = j.outputs || {};
-    if (j.metrics || (j.mode === 'train' && j.accuracy != null)) f.push('metrics.json');
+    var train = j.mode === 'train' || j.mode === 'search'; // a search trains its best model
+    if (j.metrics || (train && j.accuracy != null)) f.push('metrics.json');
     if (j.state === 'done') {
-      if (j.mode === 'train' && kept(out.model)) f.push('model.txt', 'model.txt.schema.json');
-      if ((j.mode === 'train' || j.mode === 'test') && kept(out.submission)) f.push('submission.csv');
+      if (train && kept(out.model)) f.push('model.txt', 'model.txt.schema.json');
+      if ((train || j.mode === 'test') && kept(out.submission)) f.push('submission.csv');
       if (j.mode === 'export' && kept(out.submission)) f.push('export.svm');
     }
     return f;
@@ -530,7 +531,18 @@
     });
 
     $('run-cv').classList.add('hidden');
-    if (j.mode === 'train' && p.cv > 0) renderCv(j);
+    if (j.mode === 'search' && j.metrics && j.metrics.search) renderSearch(j);
+    else if (j.mode === 'train' && p.cv > 0) renderCv(j);
+  }
+
+  // A search run draws its own CV curve: one point per (solver, C) it ran
+  // (metrics.search.results), its best row marked.
+  function renderSearch(j) {
+    var s = j.metrics.search, rs = s.results || [];
+    var pts = rs.filter(function (r) { return r.C > 0 && r.cv_accuracy != null; }).map(function (r, k) {
+      return { id: j.id, solver: String(r.solver), C: r.C, acc: r.cv_accuracy, sel: rs.indexOf(r) === s.best };
+    });
+    if (pts.length) drawCv(pts, s.folds, j.id, s.folds + '-fold cross-validation accuracy against log10 C (this search, ' + pts.length + ' fits; the best marked)');
   }
 
   // Rows: true labels (plus "(not a model class)" when such rows exist),
@@ -600,13 +612,13 @@
     });
   }
 
-  function drawCv(pts, K, id) {
+  function drawCv(pts, K, id, title) {
     pts.sort(function (a, b) { return a.C - b.C || a.solver.localeCompare(b.solver) || a.id - b.id; });
     $('run-cv').classList.remove('hidden');
-    $('run-cv-title').textContent = K + '-fold cross-validation accuracy against log10 C (training runs on this data with --cv ' + K + ')';
+    $('run-cv-title').textContent = title || K + '-fold cross-validation accuracy against log10 C (training runs on this data with --cv ' + K + ')';
     var tb = clear($('run-cv-points').querySelector('tbody'));
     pts.forEach(function (q) {
-      tb.appendChild(el('tr', { cls: q.id === id ? 'selected' : '' }, [el('td', { cls: 'num', text: q.id }), el('td', { text: q.solver }),
+      tb.appendChild(el('tr', { cls: (q.sel !== undefined ? q.sel : q.id === id) ? 'selected' : '' }, [el('td', { cls: 'num', text: q.id }), el('td', { text: q.solver }),
         el('td', { cls: 'num', text: fmtVal(q.C) }), el('td', { cls: 'num', text: Math.log10(q.C).toFixed(3) }),
         el('td', { cls: 'num', text: (100 * q.acc).toFixed(2) + ' %' })]));
     });
