@@ -31,6 +31,12 @@
 #   memory    peak RSS of the 2-worker train and predict runs
 #   lan       the 2-worker train row with workers in network namespaces behind
 #             1 Gbit/s links (root only)
+#   search    liblinear-train -C -v 5 -s 0 -B 1 on the first SEARCH_ROWS
+#             (20,000) rows of the Fashion-MNIST training set against
+#             bin/master search --cv 5 --no-final with 2 workers over the C
+#             values liblinear visited (its log2c lines, as --C-list): both
+#             times, best C's and CV accuracies; liblinear takes minutes
+#             here (not with QUICK=1 unless asked); ROWS=search runs it alone
 # Every training row states liblinear's primal objective of our model and of
 # liblinear-train's on the same libsvm rows (bin/primal), and the master's
 # traffic per round when the master logs it ("traffic: ..." at the end of exact
@@ -40,6 +46,7 @@
 #   QUICK=1          small data set
 #   ROWS=a,b,...     run only these sections (names above)
 #   REPEAT=N         runs of each short measurement, median reported (default 3)
+#   SEARCH_ROWS=N    rows of the search section (default 20000)
 #   BENCH_OUT=FILE   also write the table there (default Data/bench.md)
 #   WAIT_QUIET=S     first wait up to S seconds for a load average below 1
 #
@@ -58,7 +65,11 @@ cd "$(dirname "$0")/.."
 
 QUICK=${QUICK:-0}
 REPEAT=${REPEAT:-3}
-SECTIONS=${ROWS:-dispatch,ingest,train,predict,sparse,text,memory,lan}
+if [ "$QUICK" = 1 ]; then # the search's liblinear baseline alone takes minutes
+    SECTIONS=${ROWS:-dispatch,ingest,train,predict,sparse,text,memory,lan}
+else
+    SECTIONS=${ROWS:-dispatch,ingest,train,predict,sparse,text,memory,lan,search}
+fi
 BENCH_OUT=${BENCH_OUT:-Data/bench.md}
 BIN=${NC_REL_BIN:-bin}
 WORK=build/bench
@@ -882,6 +893,55 @@ cluster_lan() {
 
 # ------------------------------------------------------------------- main --
 
+# ---------------------------------------------------------------- search --
+# cluster_search: liblinear -C (warm-started C path, 5 random folds, one
+# core) against master search --cv 5 (folds r % 5, every fold of a C in
+# lockstep, warm starts) over the very C values liblinear visited. Both
+# searches stop after the CV scores; no final model (--no-final), as
+# liblinear -C trains none.
+cluster_search() {
+    local n=${SEARCH_ROWS:-20000} svm=$WORK/search_rows.svm cfg=$WORK/search.json view rows
+    head -n "$n" "$TRAIN_SVM" >"$svm"
+    rows=$(lines_of "$svm")
+    local what="master search --cv 5 -s 0 -B 1, 2 workers, over the C values of liblinear-train -C -v 5 -s 0 -B 1, $rows rows of $TRAIN_SVM"
+    if ! timed search_ll nice liblinear-train -C -v 5 -s 0 -B 1 "$svm"; then
+        row "search" "$what" "—" "failed" "—" "see $WORK/search_ll.err"
+        return
+    fi
+    local ll_sec=$T_SEC cs nc lo hi ll_c ll_acc
+    cs=$(sed -n 's/^log2c= *\([-0-9.]*\).*/\1/p' "$WORK/search_ll.out" |
+         awk '{ printf "%s%.17g", (NR > 1 ? "," : ""), 2 ^ $1 }')
+    nc=$(grep -c '^log2c=' "$WORK/search_ll.out")
+    lo=$(sed -n 's/^log2c= *\([-0-9]*\).*/\1/p' "$WORK/search_ll.out" | head -1)
+    hi=$(sed -n 's/^log2c= *\([-0-9]*\).*/\1/p' "$WORK/search_ll.out" | tail -1)
+    ll_c=$(sed -n 's/^Best C = \([^ ]*\) .*/\1/p' "$WORK/search_ll.out")
+    ll_acc=$(sed -n 's/.*CV accuracy = \([0-9.]*\)%.*/\1/p' "$WORK/search_ll.out")
+    cl_config "$cfg" 127.0.0.1 || { row "search" "$what" "no free port" "—" "—" ""; return; }
+    read -ra view <<<"$(master_view)"
+    CL_LOG_TAG=search cl_workers_start "$cfg" 2
+    timed search_nc "$BIN/master" search --config "$cfg" --data "$svm" --cv 5 --solver 0 --bias 1 \
+        --C-list "$cs" --no-final --min-workers 2 "${view[@]}" --model "$WORK/search.model" \
+        --out "$WORK/search.sub.csv"
+    local rc=$?
+    cl_workers_stop
+    if [ "$rc" -ne 0 ]; then
+        row "search" "$what" "failed (status $rc)" "$ll_sec s" "—" "$(tail -1 "$WORK/search_nc.err")"
+        return
+    fi
+    local our_sec=$T_SEC our_c our_acc wait_s met
+    our_c=$(sed -n 's/^Best C = \([^ ]*\) .*/\1/p' "$WORK/search_nc.out")
+    our_acc=$(sed -n 's/.*Cross Validation Accuracy = \([0-9.]*\)%.*/\1/p' "$WORK/search_nc.out")
+    wait_s=$(sed -n 's/.*, \([0-9.]*\) s waiting for workers.*/\1/p' "$WORK/search_nc.out")
+    met=$(awk -v a="$our_sec" -v b="$ll_sec" -v x="$our_acc" -v y="$ll_acc" 'BEGIN {
+        t = (b > 0 && a / b <= 0.4); q = (x - y <= 0.2 && y - x <= 0.2)
+        printf "bar (<= 0.40x, CV accuracy within 0.2 points of liblinear best): %s", (t && q) ? "met" : "NOT met"
+        if (!t) printf "; time ratio above 0.40"; if (!q) printf "; accuracy off by more than 0.2" }')
+    row "search" "$what ($nc C values, 2^$lo .. 2^$hi)" \
+        "$our_sec s; best C $our_c, CV $our_acc %" "$ll_sec s; best C $ll_c, CV $ll_acc %" \
+        "$(ratio "$our_sec" "$ll_sec")" \
+        "$met; folds differ (ours r % 5, liblinear random), so the CV figures differ by a few rows; ours includes ${wait_s:-?} s waiting for workers; per-C table in $WORK/search_nc.out"
+}
+
 main() {
     command -v liblinear-train >/dev/null && command -v liblinear-predict >/dev/null ||
         die "liblinear-train/liblinear-predict not found; install liblinear-tools (scripts/deps.sh bench)"
@@ -936,6 +996,7 @@ main() {
     want text && cluster_text
     want memory && cluster_memory
     want lan && cluster_lan
+    want search && cluster_search
 
     local cpu
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)

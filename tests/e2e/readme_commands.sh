@@ -9,7 +9,7 @@ for target in demo test bench fuzz data data-full format lint; do
     make -n "$target" >/dev/null 2>&1 || fail "README shows 'make $target' but the Makefile has no such target"
 done
 grep -o 'bin/master [a-z-]*' "$readme" | sort -u | while read -r _ sub; do
-    case "$sub" in train|test|export|serve|bench-dispatch|runs) ;; keygen) ;; *) continue ;; esac
+    case "$sub" in train|search|test|export|serve|bench-dispatch|runs) ;; keygen) ;; *) continue ;; esac
     "$NC_BIN/master" "$sub" --help >/dev/null 2>&1 || fail "bin/master $sub --help failed"
 done || exit 1
 "$NC_BIN/master" --help | grep -q "Select mode" || fail "bin/master --help does not describe the interactive mode"
@@ -18,7 +18,7 @@ done || exit 1
 # Every option the README lists for the master is accepted by the parser.
 for opt in --config --set --no-dashboard --keep-running --data --model --out --label --id \
            --format --scale --solver -C --eps --bias --strategy --rounds --cv --shard-rows \
-           --min-workers --resume; do
+           --min-workers --resume --C-list --solvers --no-final; do
     grep -q -- "$opt" "$readme" || continue
     "$NC_BIN/master" --help | grep -q -- "$opt" || fail "README option $opt is not in master --help"
 done
