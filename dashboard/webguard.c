@@ -506,8 +506,7 @@ static json_object *job_body(const char *body, size_t len, unsigned *st, char *r
         return NULL;
     }
     if (jsonx_get_string(req, "mode", &mode, NULL, NULL, 0) != 0 ||
-        (strcmp(mode, "train") != 0 && strcmp(mode, "test") != 0 &&
-         strcmp(mode, "search") != 0)) {
+        (strcmp(mode, "train") != 0 && strcmp(mode, "test") != 0 && strcmp(mode, "search") != 0)) {
         set_reason(reason, reasonlen, "\"mode\" must be \"train\", \"search\" or \"test\"");
         json_object_put(req);
         return NULL;
@@ -545,8 +544,7 @@ static unsigned job_options(json_object *req, json_object *job, const char *rel[
         }
         if (t != json_type_string && t != json_type_int && t != json_type_double &&
             t != json_type_boolean) {
-            set_reason(reason, reasonlen, "\"%s\": expected a string, a number or a boolean",
-                       key);
+            set_reason(reason, reasonlen, "\"%s\": expected a string, a number or a boolean", key);
             return 400;
         }
         if (t == json_type_string && !utf8_check(json_object_get_string(val),

@@ -77,7 +77,9 @@ int jobopts_validate(const config_t *cfg, const master_opts_t *o, char *err, siz
     }
     if (o->cmd != CMD_SEARCH && (o->c_list_given || o->nsolvers > 0 || o->no_final)) {
         snprintf(err, errlen, "%s is an option of master search",
-                 o->c_list_given ? "--C-list" : o->nsolvers > 0 ? "--solvers" : "--no-final");
+                 o->c_list_given   ? "--C-list"
+                 : o->nsolvers > 0 ? "--solvers"
+                                   : "--no-final");
         return -1;
     }
     if (o->cmd == CMD_SEARCH) return search_rules(cfg, o, err, errlen);

@@ -270,10 +270,10 @@ static int run_command(services_t *sv, const master_opts_t *o, const config_t *c
     case CMD_EXPORT:
     case CMD_BENCH_DISPATCH:
         ctx.job_id = master_new_run(&ctx, cfg, o, "running");
-        status = master_run_job(&ctx, o->cmd == CMD_TEST     ? predict_run
+        status = master_run_job(&ctx, o->cmd == CMD_TEST                            ? predict_run
                                       : o->cmd == CMD_TRAIN || o->cmd == CMD_SEARCH ? train_run
-                                      : o->cmd == CMD_EXPORT ? export_run
-                                                             : bench_driver);
+                                      : o->cmd == CMD_EXPORT                        ? export_run
+                                                                                    : bench_driver);
         break;
     case CMD_SERVE:
         status = serve_run(&ctx, sv->rep);

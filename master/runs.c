@@ -140,7 +140,8 @@ json_object *runs_params(const config_t *cfg, const master_opts_t *o, int worker
         json_object *sv = json_object_new_array();
         for (int i = 0; i < o->nsolvers && sv; i++)
             json_object_array_add(sv, json_object_new_string(model_solver_name(o->solvers[i])));
-        if (sv && o->nsolvers == 0) json_object_array_add(sv, json_object_new_string(cfg->model.solver));
+        if (sv && o->nsolvers == 0)
+            json_object_array_add(sv, json_object_new_string(cfg->model.solver));
         json_object_object_add(p, "solvers", sv);
         json_object_object_add(p, "final", json_object_new_boolean(!o->no_final));
     }
@@ -391,7 +392,8 @@ static void write_metrics(runs_t *rs, json_object *done) {
         if (m) json_object_object_add(m, "train_accuracy", json_object_get(v));
     }
     if (m && (rs->cmd == CMD_TRAIN || rs->cmd == CMD_SEARCH) &&
-        json_object_object_get_ex(done, "cv_accuracy", &v) && !json_object_object_get_ex(m, "cv_accuracy", NULL))
+        json_object_object_get_ex(done, "cv_accuracy", &v) &&
+        !json_object_object_get_ex(m, "cv_accuracy", NULL))
         json_object_object_add(m, "cv_accuracy", json_object_get(v));
     if (!m) return;
     run_path(rs, rs->id, "metrics.json", path, sizeof path);

@@ -27,10 +27,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SEARCH_MAX_C 64         /* values in --C-list */
-#define SEARCH_MAX_SOLVERS 8    /* entries in --solvers */
+#define SEARCH_MAX_C 64          /* values in --C-list */
+#define SEARCH_MAX_SOLVERS 8     /* entries in --solvers */
 #define SEARCH_MAX_PATH_C 1024.0 /* liblinear's max_C */
-#define SEARCH_PATH_UNCHANGED 5 /* liblinear 2.3: stop after this count (see search_path_t) */
+#define SEARCH_PATH_UNCHANGED 5  /* liblinear 2.3: stop after this count (see search_path_t) */
 
 /* Parses "a,b,c" into c[0..*n-1] (room for SEARCH_MAX_C). Refuses an empty
  * list or item, a value that is not a number, not finite or not positive,
@@ -71,9 +71,9 @@ bool search_path_next(search_path_t *p, bool moved);
 typedef struct search_result {
     int solver;
     double c;
-    double accuracy; /* CV accuracy, 0..1 */
-    double log_loss; /* mean held-out log loss, < 0 when not defined (solver 2) */
-    double secs;     /* wall time of this C's trainings and scoring */
+    double accuracy;       /* CV accuracy, 0..1 */
+    double log_loss;       /* mean held-out log loss, < 0 when not defined (solver 2) */
+    double secs;           /* wall time of this C's trainings and scoring */
     double *fold_accuracy; /* [folds]: each fold's held-out accuracy (owned by the
                             * search's driver), NULL when not kept */
 } search_result_t;

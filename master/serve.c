@@ -186,8 +186,7 @@ int serve_run(master_ctx_t *ctx, void *rep) {
             json_object *o = json_object_new_object();
             if (o) {
                 json_object_object_add(o, "job_id", json_object_new_int64(j->id));
-                json_object_object_add(
-                    o, "mode", json_object_new_string(mode_name(j->mode)));
+                json_object_object_add(o, "mode", json_object_new_string(mode_name(j->mode)));
                 json_object_object_add(o, "status", json_object_new_int(status));
             }
             events_publish(ctx->ev, EV_JOB_FAILED, o);

@@ -592,9 +592,9 @@ static void publish_done(trainer_t *t, int status, double acc, double secs) {
     json_object_object_add(jd, "accuracy",
                            status == 0 && acc >= 0 ? json_object_new_double(acc) : NULL);
     if (t->folds > 0 && status == 0 && (!t->search || t->best >= 0))
-        json_object_object_add(jd, "cv_accuracy",
-                               json_object_new_double(t->search ? t->results[t->best].accuracy
-                                                                : t->cv_accuracy));
+        json_object_object_add(
+            jd, "cv_accuracy",
+            json_object_new_double(t->search ? t->results[t->best].accuracy : t->cv_accuracy));
     json_object *out = json_object_new_object();
     if (status == 0 && out && (!t->search || t->final)) {
         json_object_object_add(out, "model", json_object_new_string(t->cfg->model.file));
@@ -602,9 +602,10 @@ static void publish_done(trainer_t *t, int status, double acc, double secs) {
     }
     json_object_object_add(jd, "outputs", out);
     json_object_object_add(jd, "error", status == 0 ? NULL : json_object_new_string(t->err));
-    json_object_object_add(jd, "metrics", status != 0 ? NULL
-                                          : t->search ? search_metrics(t)
-                                                      : metrics_of(t));
+    json_object_object_add(jd, "metrics",
+                           status != 0 ? NULL
+                           : t->search ? search_metrics(t)
+                                       : metrics_of(t));
     events_publish(t->ctx->ev, EV_JOB_DONE, jd);
 }
 
@@ -785,8 +786,8 @@ static int search_job(trainer_t *t, outputs_t *outs, double *acc) {
     for (int k = 0; k < ns && status == 0; k++) {
         t->solver = solvers[k];
         if (k > 0 && send_context(t, true) < 0) return EXIT_JOB_FAILED;
-        status = train_exact_search(t, o->nc > 0 ? o->c_list : NULL, o->nc,
-                                    t->results, cap * (k + 1), &t->nresults);
+        status = train_exact_search(t, o->nc > 0 ? o->c_list : NULL, o->nc, t->results,
+                                    cap * (k + 1), &t->nresults);
     }
     if (status != 0) return status;
     t->best = search_best(t->results, t->nresults);

@@ -721,8 +721,8 @@ static int exact_init(trainer_t *t, exact_t *x) {
     x->cols = calloc((size_t)t->n + 1, sizeof *x->cols);
     x->tab = shard_table(t);
     if (!x->cl || !x->items || !x->item_of || !x->loaded || !x->fsum || !x->vsum || !x->dsum ||
-        !x->class_of || !x->rows || !x->correct || !x->pos || !x->stat || !x->bits || !x->has_bits ||
-        !x->ubits || !x->cols || !x->tab) {
+        !x->class_of || !x->rows || !x->correct || !x->pos || !x->stat || !x->bits ||
+        !x->has_bits || !x->ubits || !x->cols || !x->tab) {
         trainer_fail(t, "out of memory");
         return EXIT_JOB_FAILED;
     }
@@ -911,8 +911,8 @@ int train_exact_search(trainer_t *t, const double *clist, int nc, search_result_
             goto out;
         }
         search_path_init(&path, c0);
-        log_info("search: liblinear's C path from C=%g (%ld rows, largest |x|^2 %g) up to %g",
-                 c0, x.cl[0].rows, x.max_xx, SEARCH_MAX_PATH_C);
+        log_info("search: liblinear's C path from C=%g (%ld rows, largest |x|^2 %g) up to %g", c0,
+                 x.cl[0].rows, x.max_xx, SEARCH_MAX_PATH_C);
     }
     for (int k = 0; *nres < cap; k++) {
         if (nc > 0 && k >= nc) break;

@@ -44,14 +44,14 @@ typedef struct trainer {
     bool data_error;
     char journal_key[2 * CONFIG_PATH]; /* set by the exact strategy */
     double cv_accuracy;
-    double cv_log_loss; /* mean held-out log loss (solver 0), -1 otherwise */
-    double *cv_folds;   /* [folds]: each fold's held-out accuracy, set with cv_accuracy when
-                         * not NULL (the caller's array) */
-    metrics_t *metrics; /* of the training rows' predictions (the submission) */
-    bool search;                /* a search job (master search) */
-    search_result_t *results;   /* search: one per (solver, C), in the order run */
-    int nresults, best;         /* best: index in results, -1 none */
-    bool final;                 /* search: the best C's model was trained */
+    double cv_log_loss;       /* mean held-out log loss (solver 0), -1 otherwise */
+    double *cv_folds;         /* [folds]: each fold's held-out accuracy, set with cv_accuracy when
+                               * not NULL (the caller's array) */
+    metrics_t *metrics;       /* of the training rows' predictions (the submission) */
+    bool search;              /* a search job (master search) */
+    search_result_t *results; /* search: one per (solver, C), in the order run */
+    int nresults, best;       /* best: index in results, -1 none */
+    bool final;               /* search: the best C's model was trained */
     double secs_tron, secs_read, secs_schema, secs_pred;
 } trainer_t;
 

@@ -43,8 +43,8 @@ static int teardown(void **state) {
 }
 
 static const char *cmd_name(cli_cmd_t c) {
-    static const char *names[] = {"interactive", "train", "search", "test", "export", "serve",
-                                  "bench",       "keygen", "runs",  "help", "version"};
+    static const char *names[] = {"interactive", "train",  "search", "test", "export", "serve",
+                                  "bench",       "keygen", "runs",   "help", "version"};
     return names[c];
 }
 
@@ -119,7 +119,8 @@ static const struct {
     {"train extra", "unexpected argument 'extra' (see --help)", NULL},
     {"train -- --data x", "unexpected argument '--data' (see --help)", NULL},
     {"bogus",
-     "unknown command 'bogus' (train, search, test, export, serve, bench-dispatch, runs, keygen; see "
+     "unknown command 'bogus' (train, search, test, export, serve, bench-dispatch, runs, keygen; "
+     "see "
      "--help)",
      NULL},
     /* export reads and writes the test paths, and needs both named */
@@ -172,8 +173,8 @@ static const struct {
      "search: solver '5' has no exact form: search runs solvers 0 (L2R_LR) and 2 "
      "(L2R_L2LOSS_SVC) (--solver or --solvers)",
      NULL},
-    {"search --cv 5 --strategy average", "search runs on the exact strategy, not --strategy average",
-     NULL},
+    {"search --cv 5 --strategy average",
+     "search runs on the exact strategy, not --strategy average", NULL},
     {"search --cv 5 --resume", "--resume is not available for search (run it again)", NULL},
     {"train --C-list 1", "--C-list is an option of master search", NULL},
     {"train --no-final", "--no-final is an option of master search", NULL},

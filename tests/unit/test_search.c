@@ -134,7 +134,7 @@ static void test_best(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_clist), cmocka_unit_test(test_solvers),
+        cmocka_unit_test(test_clist),   cmocka_unit_test(test_solvers),
         cmocka_unit_test(test_start_c), cmocka_unit_test(test_path),
         cmocka_unit_test(test_best),
     };

@@ -188,14 +188,39 @@ static void test_res_stat(void **state) {
     static const uint64_t cols[1] = {0x5};
     static const uint64_t cells[6] = {0, 0, 3, 1, 0, 2};
     tronmsg_ans_t a[] = {
-        {.cls = 2, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT, .flags = TRONMSG_F_STAT,
-         .rows = 9, .pos = pos, .f = 37.5},
-        {.cls = 2, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT,
-         .flags = TRONMSG_F_STAT | TRONMSG_F_COLUMNS, .rows = 9, .pos = pos, .cols = cols, .f = 2},
-        {.cls = 2, .fold = 0, .op = TRONMSG_PRED, .flags = TRONMSG_F_STAT | TRONMSG_F_CELLS,
-         .rows = 5, .correct = 3, .cells = cells, .ncells = 2, .f = 12.25},
-        {.cls = 2, .fold = 1, .op = TRONMSG_PRED, .flags = TRONMSG_F_STAT, .rows = 4,
-         .correct = 4, .text = "ab", .text_len = 2, .f = 0.5},
+        {.cls = 2,
+         .fold = TRONMSG_ALL_ROWS,
+         .op = TRONMSG_COUNT,
+         .flags = TRONMSG_F_STAT,
+         .rows = 9,
+         .pos = pos,
+         .f = 37.5},
+        {.cls = 2,
+         .fold = TRONMSG_ALL_ROWS,
+         .op = TRONMSG_COUNT,
+         .flags = TRONMSG_F_STAT | TRONMSG_F_COLUMNS,
+         .rows = 9,
+         .pos = pos,
+         .cols = cols,
+         .f = 2},
+        {.cls = 2,
+         .fold = 0,
+         .op = TRONMSG_PRED,
+         .flags = TRONMSG_F_STAT | TRONMSG_F_CELLS,
+         .rows = 5,
+         .correct = 3,
+         .cells = cells,
+         .ncells = 2,
+         .f = 12.25},
+        {.cls = 2,
+         .fold = 1,
+         .op = TRONMSG_PRED,
+         .flags = TRONMSG_F_STAT,
+         .rows = 4,
+         .correct = 4,
+         .text = "ab",
+         .text_len = 2,
+         .f = 0.5},
     };
     blob_t *b = tronmsg_encode_res(N, N, a, 4, err, sizeof err);
     assert_non_null(b);
@@ -472,10 +497,15 @@ static void test_res_cells(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_res_view),          cmocka_unit_test(test_res_cells),
-        cmocka_unit_test(test_req_compact_group), cmocka_unit_test(test_res_compact_columns),
-        cmocka_unit_test(test_req_round_trip),    cmocka_unit_test(test_req_truncated_and_garbage),
-        cmocka_unit_test(test_res_round_trip),    cmocka_unit_test(test_res_stat), cmocka_unit_test(test_res_truncated_and_garbage),
+        cmocka_unit_test(test_res_view),
+        cmocka_unit_test(test_res_cells),
+        cmocka_unit_test(test_req_compact_group),
+        cmocka_unit_test(test_res_compact_columns),
+        cmocka_unit_test(test_req_round_trip),
+        cmocka_unit_test(test_req_truncated_and_garbage),
+        cmocka_unit_test(test_res_round_trip),
+        cmocka_unit_test(test_res_stat),
+        cmocka_unit_test(test_res_truncated_and_garbage),
         cmocka_unit_test(test_encode_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
