@@ -856,12 +856,16 @@ int train_run(master_ctx_t *ctx) {
     t->t0_ms = clock_now_ms();
     t->solver = model_solver_parse(cfg->model.solver); /* known: jobopts_validate() */
     t->exact = jobopts_exact(cfg);
-    if (!t->exact && strcmp(cfg->model.strategy, "exact") == 0)
-        log_info("solver %s has no distributed exact form; using the average strategy",
-                 model_solver_name(t->solver));
     t->folds = ctx->opts->cv_folds;
     t->search = ctx->opts->cmd == CMD_SEARCH;
     t->best = -1;
+    if (t->search) { /* exact by jobopts_validate(); --solvers wins over model.solver */
+        if (ctx->opts->nsolvers > 0) t->solver = ctx->opts->solvers[0];
+        t->exact = true;
+    }
+    if (!t->exact && strcmp(cfg->model.strategy, "exact") == 0)
+        log_info("solver %s has no distributed exact form; using the average strategy",
+                 model_solver_name(t->solver));
 
     /* The job's files: an output that would destroy an input (or another
      * output) is refused before anything is read (exit 2). */

@@ -14,7 +14,8 @@
 #   -v 5 -s 0 -B 1` visits (its log2c lines), and with --no-final the run
 #   keeps no model;
 # - solver 2 with --solvers 0,2: both solvers appear in the table, log loss
-#   only for solver 0.
+#   only for solver 0; --solvers 2 runs solver 2 exactly whatever
+#   model.solver says.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/train_lib.inc"
 command -v liblinear-train >/dev/null || { echo "liblinear-tools not installed"; exit 77; }
@@ -131,4 +132,9 @@ sed 's/^\*//' two.out | awk '$1 == "L2R_L2LOSS_SVC" { n2++; if ($4 != "-") bad =
     $1 == "L2R_LR" { n0++; if ($4 == "-") bad = "solver 0 has no log loss" }
     END { if (n0 != 2 || n2 != 2) bad = "rows: " n0 " of solver 0, " n2 " of solver 2"
           if (bad) { print bad; exit 1 } }' || fail "two solvers: $(cat two.out)"
+# --solvers wins over a model.solver that has no exact form
+search other --C-list 1 --solver L1R_LR --solvers 2 --no-final
+grep -q 'average strategy' other.log && fail "--solvers 2 with --solver L1R_LR fell back to averaging"
+sed 's/^\*//' other.out | awk '$1 == "L2R_L2LOSS_SVC" { n++ } END { exit n != 1 }' ||
+    fail "--solvers 2 with --solver L1R_LR: $(cat other.out)"
 exit 0
