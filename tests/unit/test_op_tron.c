@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,9 +123,47 @@ static void test_bad_request_changes_nothing(void **state) {
     rig_close(&r);
 }
 
+/* TRONMSG_F_STAT: a COUNT on every row answers the largest squared row
+ * norm with its bias feature (the search's start C); a PRED the sum of
+ * -log p(true label) of a logistic model (the held-out log loss). */
+static void test_stat(void **state) {
+    (void)state;
+    rig_t r;
+    rig_open(&r);
+    double w[N] = {0.5, -0.25, 0.1, 0.2};
+    tronmsg_item_t it[] = {
+        {.cls = 1, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT, .flags = TRONMSG_F_STAT},
+        {.cls = 1, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_PRED, .flags = TRONMSG_F_STAT, .w = w},
+        {.cls = 1, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_PRED, .w = w}};
+    tronmsg_res_t res;
+    assert_int_equal(run(&r, it, 3, &res), 0);
+    /* rows 2 and 4: 1 + 4 + 1 and 4 + 1 + 1 */
+    assert_true(res.ans[0].flags & TRONMSG_F_STAT);
+    assert_true(res.ans[0].f == 6);
+    /* label 1 is class 0 (p = sigmoid(w'x)), -1 class 1 (1 - p) */
+    static const double x[4][N] = {
+        {0.5, 1, 0, 1}, {-1, 0, 2, 1}, {0, 0.25, -0.5, 1}, {2, -1, 0, 1}};
+    static const int y[4] = {0, 1, 0, 1};
+    double want = 0;
+    for (int i = 0; i < 4; i++) {
+        double d = 0;
+        for (int j = 0; j < N; j++)
+            d += w[j] * x[i][j];
+        double p = 1 / (1 + exp(-d));
+        want -= log(y[i] == 0 ? p : 1 - p);
+    }
+    assert_true(res.ans[1].flags & TRONMSG_F_STAT);
+    assert_true(fabs(res.ans[1].f - want) < 1e-12);
+    assert_int_equal(res.ans[1].rows, 4);
+    assert_false(res.ans[2].flags & TRONMSG_F_STAT); /* not asked, not sent */
+    tronmsg_res_free(&res);
+    rig_close(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_request_changes_nothing),
+        cmocka_unit_test(test_stat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
