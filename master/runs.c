@@ -109,7 +109,8 @@ json_object *runs_params(const config_t *cfg, const master_opts_t *o, int worker
     if (train) {
         add_str(p, "scale", cfg->data.scale);
         add_str(p, "solver", cfg->model.solver);
-        json_object_object_add(p, "C", json_object_new_double(cfg->model.C));
+        if (o->cmd != CMD_SEARCH) /* a search's C values are C_list */
+            json_object_object_add(p, "C", json_object_new_double(cfg->model.C));
         json_object_object_add(p, "eps", json_object_new_double(cfg->model.eps));
         json_object_object_add(p, "bias", json_object_new_double(cfg->model.bias));
         add_str(p, "strategy", cfg->model.strategy);

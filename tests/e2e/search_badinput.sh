@@ -72,7 +72,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["mode"] == "search", d["mode"]
 p, m = d["params"], d["metrics"]
-assert p["mode"] == "search" and p["cv"] == 3 and p["C_list"] == [0.1, 1, 10] and p["final"] is False, p
+assert p["mode"] == "search" and p["cv"] == 3 and p["C_list"] == [0.1, 1, 10] and p["final"] is False and "C" not in p, p
 rs = m["search"]["results"]
 assert [r["C"] for r in rs] == [0.1, 1, 10], rs
 assert all(0 < r["cv_accuracy"] <= 1 and len(r["fold_accuracy"]) == 3 for r in rs), rs
