@@ -826,8 +826,13 @@ static int train_job(trainer_t *t, outputs_t *outs, double *acc) {
     if (status != 0) return status;
     t->secs_schema = (double)(clock_now_ms() - t_schema) / 1000.0;
     if (send_context(t, true) < 0) return EXIT_JOB_FAILED;
-    log_info("schema: %d classes, %d features, solver %s, C=%g, eps=%g, bias=%g, %s strategy",
-             t->nr_class, t->nr_feature, model_solver_name(t->solver), cfg->model.C, cfg->model.eps,
+    char c[32];
+    if (t->search)
+        snprintf(c, sizeof c, "C searched");
+    else
+        snprintf(c, sizeof c, "C=%g", cfg->model.C);
+    log_info("schema: %d classes, %d features, solver %s, %s, eps=%g, bias=%g, %s strategy",
+             t->nr_class, t->nr_feature, model_solver_name(t->solver), c, cfg->model.eps,
              cfg->model.bias, t->exact ? "exact" : "average");
     if (t->search) {
         status = search_job(t, outs, acc);

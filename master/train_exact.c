@@ -71,6 +71,8 @@ typedef struct exact {
     bool want_xnorm;       /* search: the count round asks the largest |x|^2 */
     double max_xx;         /* its answer */
     bool search;           /* search: the functions on all rows do not run */
+    int search_done;       /* search: C values done (the progress line) */
+    double search_total;   /* search: C values at most */
     bool unsaved;          /* a class advanced since the last restart point */
     int64_t last_store_ms; /* when it was saved */
 } exact_t;
@@ -591,11 +593,14 @@ static void report_newton(trainer_t *t, const exact_t *x) {
         frac += x->cl[i].done ? 1.0 : tron_progress(x->cl[i].tr);
     }
     /* before the first pass ends, the first iteration is the one running */
-    progress_newton(&t->prog, iter > 0 ? iter : 1, cg, x->ncl ? frac / x->ncl : 0);
+    double f = x->ncl ? frac / x->ncl : 0;
+    /* a search's one phase: the share of its C values done */
+    if (x->search) f = (x->search_done + f) / x->search_total;
+    progress_newton(&t->prog, iter > 0 ? iter : 1, cg, f);
 }
 
 static int newton_loop(trainer_t *t, exact_t *x) {
-    progress_phase(&t->prog, "training");
+    if (!x->search) progress_phase(&t->prog, "training");
     int64_t t_tron = clock_now_ms();
     sched_counters_t c0, c1;
     sched_get_counters(t->s, &c0);
@@ -678,7 +683,7 @@ static int cross_validate(trainer_t *t, exact_t *x) {
                                                 .flags = x->search ? TRONMSG_F_STAT : 0,
                                                 .w = wf + (size_t)f * nwv};
     }
-    progress_phase(&t->prog, "cross-validation");
+    if (!x->search) progress_phase(&t->prog, "cross-validation");
     int status = tron_round(t, x, false);
     free(wf);
     if (status != 0) return status;
@@ -902,7 +907,7 @@ int train_exact_search(trainer_t *t, const double *clist, int nc, search_result_
         status = EXIT_JOB_FAILED;
         goto out;
     }
-    search_path_t path;
+    search_path_t path = {0};
     if (nc == 0) {
         double c0 = search_start_c(t->solver, (double)x.cl[0].rows, x.max_xx);
         if (!(c0 > 0)) {
@@ -914,8 +919,12 @@ int train_exact_search(trainer_t *t, const double *clist, int nc, search_result_
         log_info("search: liblinear's C path from C=%g (%ld rows, largest |x|^2 %g) up to %g", c0,
                  x.cl[0].rows, x.max_xx, SEARCH_MAX_PATH_C);
     }
+    /* the path ends at 1024 at the latest */
+    x.search_total = nc > 0 ? nc : floor(log2(SEARCH_MAX_PATH_C / path.c)) + 1;
+    progress_phase(&t->prog, "search");
     for (int k = 0; *nres < cap; k++) {
         if (nc > 0 && k >= nc) break;
+        x.search_done = k;
         double C = nc > 0 ? clist[k] : path.c;
         bool moved = false;
         status = search_one(t, &x, C, prev, k > 0, &moved, &res[*nres]);
