@@ -622,7 +622,7 @@ static void stopped_message(trainer_t *t, bool started) {
     const char *cmd = t->ctx->opts->command;
     if (!cmd[0]) /* a job submitted over REST */
         snprintf(t->err, sizeof t->err, "stopped by %s %s", name, where);
-    else if (t->exact && t->journal_key[0] && t->cfg->history.db[0])
+    else if (t->exact && !t->search && t->journal_key[0] && t->cfg->history.db[0])
         snprintf(t->err, sizeof t->err, "stopped by %s %s; resume with: %s --resume", name, where,
                  cmd);
     else
