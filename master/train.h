@@ -33,6 +33,13 @@
  * schema byte for byte. Prints the training accuracy and the output paths (on stderr when the
  * submission goes to stdout, `--out -`), publishes job_started and job_done.
  *
+ * A search job (`master search`, master/search.h) runs the same driver: after
+ * the schema, train_exact_search() for each solver of --solvers (a new job
+ * context for each: the workers' losses depend on it), the table of results
+ * with the best marked, then, unless --no-final, the exact training of step 3
+ * at the best solver and C without folds and the outputs of step 5; its
+ * job_done carries the per-C results in metrics.search.
+ *
  * Before any of this, the job's files are checked (an output that is the
  * data file, the model's schema or another output: exit 2), and the outputs
  * are opened before waiting for workers (a FIFO waits for its reader).
@@ -42,7 +49,8 @@
 
 #include "master/master.h"
 
-/* Runs one training job; returns an exit status of master.h (0, 1, 2, 3).
+/* Runs one training or search job (opts->cmd CMD_TRAIN or CMD_SEARCH);
+ * returns an exit status of master.h (0, 1, 2, 3).
  * Errors are one line on stderr. */
 int train_run(master_ctx_t *ctx);
 
