@@ -1,0 +1,291 @@
+#include "common/treemsg.h"
+
+#include "common/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the heap ---- */
+
+uint32_t treemsg_parent(uint32_t i, uint32_t fanin) {
+    return i == 0 || fanin == 0 ? 0 : (i - 1) / fanin;
+}
+
+uint32_t treemsg_children(uint32_t i, uint32_t nodes, uint32_t fanin, uint32_t *first) {
+    uint64_t f = (uint64_t)fanin * i + 1;
+    *first = f < UINT32_MAX ? (uint32_t)f : UINT32_MAX;
+    if (f >= nodes) return 0;
+    uint64_t last = f + fanin; /* one past */
+    return (uint32_t)((last < nodes ? last : nodes) - f);
+}
+
+bool treemsg_in_subtree(uint32_t j, uint32_t i, uint32_t fanin) {
+    if (fanin < 2) return j == i;
+    while (j > i)
+        j = (j - 1) / fanin;
+    return j == i;
+}
+
+uint32_t treemsg_height(uint32_t i, uint32_t nodes, uint32_t fanin) {
+    uint32_t h = 0;
+    uint64_t first = i;
+    /* the leftmost descendant is the deepest */
+    while (fanin >= 2 && first * fanin + 1 < nodes) {
+        first = first * fanin + 1;
+        h++;
+    }
+    return h;
+}
+
+/* ---- NODE ---- */
+
+static blob_t *finish(buf_t *b, const char *what, char *err, size_t errlen) {
+    size_t len;
+    uint8_t *p = buf_detach(b, &len);
+    blob_t *out = p ? blob_wrap(p, len) : NULL;
+    if (!out) {
+        free(p);
+        snprintf(err, errlen, "out of memory for a %s", what);
+    }
+    return out;
+}
+
+static int check_node(const treemsg_node_t *n, size_t eplen, size_t keylen, char *err,
+                      size_t errlen) {
+    if (n->nodes == 0 || n->nodes > TREEMSG_MAX_NODES || n->node >= n->nodes) {
+        snprintf(err, errlen, "tree node: node %u of %u", n->node, n->nodes);
+        return -1;
+    }
+    if (n->fanin < 2 || n->fanin > TREEMSG_MAX_FANIN) {
+        snprintf(err, errlen, "tree node: fan-in %u is not 2..%u", n->fanin, TREEMSG_MAX_FANIN);
+        return -1;
+    }
+    if ((n->node == 0) != (eplen == 0) || eplen > TREEMSG_MAX_EP) {
+        snprintf(err, errlen, "tree node: node %u with a parent endpoint of %zu bytes", n->node,
+                 eplen);
+        return -1;
+    }
+    if (keylen != 0 && keylen != TREEMSG_KEY_LEN) {
+        snprintf(err, errlen, "tree node: a key of %zu characters", keylen);
+        return -1;
+    }
+    return 0;
+}
+
+blob_t *treemsg_encode_node(const treemsg_node_t *n, char *err, size_t errlen) {
+    size_t eplen = strnlen(n->parent_ep, sizeof n->parent_ep);
+    size_t keylen = strnlen(n->parent_key, sizeof n->parent_key);
+    if (check_node(n, eplen, keylen, err, errlen) < 0) return NULL;
+    buf_t b = {0};
+    buf_put_u32(&b, TREEMSG_NODE_MAGIC);
+    buf_put_u64(&b, n->round);
+    buf_put_u32(&b, n->node);
+    buf_put_u32(&b, n->nodes);
+    buf_put_u32(&b, n->fanin);
+    buf_put_u32(&b, n->wait_ms);
+    buf_put_u8(&b, (uint8_t)eplen);
+    buf_put(&b, n->parent_ep, eplen);
+    buf_put_u8(&b, (uint8_t)keylen);
+    buf_put(&b, n->parent_key, keylen);
+    return finish(&b, "tree node", err, errlen);
+}
+
+/* Printable ASCII only: an endpoint or key goes into zmq_connect and logs. */
+static bool printable(const uint8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x21 || p[i] > 0x7e) return false;
+    return true;
+}
+
+int treemsg_decode_node(const void *buf, size_t len, treemsg_node_t *out, char *err,
+                        size_t errlen) {
+    bufrd_t r = bufrd_init(buf, len);
+    treemsg_node_t n = {0};
+    uint32_t magic = bufrd_u32(&r);
+    n.round = bufrd_u64(&r);
+    n.node = bufrd_u32(&r);
+    n.nodes = bufrd_u32(&r);
+    n.fanin = bufrd_u32(&r);
+    n.wait_ms = bufrd_u32(&r);
+    uint8_t eplen = bufrd_u8(&r);
+    const uint8_t *ep = bufrd_take(&r, eplen);
+    uint8_t keylen = bufrd_u8(&r);
+    const uint8_t *key = bufrd_take(&r, keylen);
+    if (r.bad || magic != TREEMSG_NODE_MAGIC || !bufrd_done(&r)) {
+        snprintf(err, errlen, "tree node: bad magic or length (%zu bytes)", len);
+        return -1;
+    }
+    if (check_node(&n, eplen, keylen, err, errlen) < 0) return -1;
+    if (!printable(ep, eplen) || !printable(key, keylen)) {
+        snprintf(err, errlen, "tree node: endpoint or key is not printable ASCII");
+        return -1;
+    }
+    memcpy(n.parent_ep, ep, eplen);
+    memcpy(n.parent_key, key, keylen);
+    *out = n;
+    return 0;
+}
+
+/* ---- PART ---- */
+
+/* The rules of a cover: ascending, within from's subtree, from among them,
+ * to the parent of from (or the master from the root). */
+static int check_part(uint32_t to, uint32_t from, uint32_t nodes, const uint32_t *cover,
+                      size_t ncover, uint32_t fanin, char *err, size_t errlen) {
+    if (fanin < 2 || fanin > TREEMSG_MAX_FANIN || nodes == 0 || nodes > TREEMSG_MAX_NODES ||
+        from >= nodes) {
+        snprintf(err, errlen, "tree part: from %u of %u nodes (fan-in %u)", from, nodes, fanin);
+        return -1;
+    }
+    if (from == 0 ? to != TREEMSG_MASTER : to != treemsg_parent(from, fanin)) {
+        snprintf(err, errlen, "tree part: node %u does not send to %u", from, to);
+        return -1;
+    }
+    if (ncover == 0 || ncover > nodes) {
+        snprintf(err, errlen, "tree part: %zu nodes covered of %u", ncover, nodes);
+        return -1;
+    }
+    bool self = false;
+    for (size_t i = 0; i < ncover; i++) {
+        if (cover[i] >= nodes || (i > 0 && cover[i] <= cover[i - 1]) ||
+            !treemsg_in_subtree(cover[i], from, fanin)) {
+            snprintf(err, errlen, "tree part: node %u cannot be in node %u's sum", cover[i], from);
+            return -1;
+        }
+        self = self || cover[i] == from;
+    }
+    if (!self) {
+        snprintf(err, errlen, "tree part: node %u's sum lacks its own part", from);
+        return -1;
+    }
+    return 0;
+}
+
+blob_t *treemsg_encode_part(uint64_t round, uint32_t to, uint32_t from, uint32_t nodes,
+                            const uint32_t *cover, size_t ncover, const void *res, size_t res_len,
+                            uint32_t fanin, char *err, size_t errlen) {
+    if (check_part(to, from, nodes, cover, ncover, fanin, err, errlen) < 0) return NULL;
+    buf_t b = {0};
+    buf_grow(&b, 28 + 4 * ncover + res_len);
+    buf_put_u32(&b, TREEMSG_PART_MAGIC);
+    buf_put_u64(&b, round);
+    buf_put_u32(&b, to);
+    buf_put_u32(&b, from);
+    buf_put_u32(&b, nodes);
+    buf_put_u32(&b, (uint32_t)ncover);
+    for (size_t i = 0; i < ncover; i++)
+        buf_put_u32(&b, cover[i]);
+    buf_put(&b, res, res_len);
+    return finish(&b, "tree part", err, errlen);
+}
+
+int treemsg_decode_part(const void *buf, size_t len, uint32_t fanin, treemsg_part_t *out,
+                        char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    bufrd_t r = bufrd_init(buf, len);
+    uint32_t magic = bufrd_u32(&r);
+    treemsg_part_t p = {.round = bufrd_u64(&r)};
+    p.to = bufrd_u32(&r);
+    p.from = bufrd_u32(&r);
+    p.nodes = bufrd_u32(&r);
+    uint32_t ncover = bufrd_u32(&r);
+    if (r.bad || magic != TREEMSG_PART_MAGIC) {
+        snprintf(err, errlen, "tree part: bad magic or %zu bytes is too short", len);
+        return -1;
+    }
+    if ((size_t)ncover > bufrd_left(&r) / 4) {
+        snprintf(err, errlen, "tree part: %u covered nodes cannot fit in %zu bytes", ncover, len);
+        return -1;
+    }
+    p.ncover = ncover;
+    p.cover = malloc((ncover ? ncover : 1) * sizeof *p.cover);
+    if (!p.cover) {
+        snprintf(err, errlen, "out of memory for a tree part");
+        return -1;
+    }
+    for (uint32_t i = 0; i < ncover; i++)
+        p.cover[i] = bufrd_u32(&r);
+    if (check_part(p.to, p.from, p.nodes, p.cover, p.ncover, fanin, err, errlen) < 0) {
+        free(p.cover);
+        return -1;
+    }
+    p.res_len = bufrd_left(&r);
+    p.res = bufrd_take(&r, p.res_len);
+    *out = p;
+    return 0;
+}
+
+void treemsg_part_free(treemsg_part_t *p) {
+    if (!p) return;
+    free(p->cover);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- adding answers ---- */
+
+static bool additive(uint32_t op) {
+    return op == TRONMSG_FUN || op == TRONMSG_GRAD || op == TRONMSG_FUNGRAD ||
+           op == TRONMSG_HV;
+}
+
+blob_t *treemsg_add(const tronmsg_res_t *res, size_t k, char *err, size_t errlen) {
+    if (k == 0) {
+        snprintf(err, errlen, "tree sum: nothing to add");
+        return NULL;
+    }
+    const tronmsg_res_t *a0 = &res[0];
+    for (size_t i = 0; i < k; i++) {
+        if (res[i].n != a0->n || res[i].m != a0->m || res[i].count != a0->count) {
+            snprintf(err, errlen, "tree sum: answer %zu has %zu items of %u, want %zu of %u", i,
+                     res[i].count, res[i].m, a0->count, a0->m);
+            return NULL;
+        }
+        for (size_t q = 0; q < a0->count; q++) {
+            const tronmsg_ans_t *x = &res[i].ans[q], *y = &a0->ans[q];
+            if (!additive(x->op) || x->op != y->op || x->cls != y->cls || x->fold != y->fold) {
+                snprintf(err, errlen, "tree sum: item %zu of answer %zu does not add", q, i);
+                return NULL;
+            }
+        }
+    }
+    size_t m = a0->m, nv = 0;
+    for (size_t q = 0; q < a0->count; q++)
+        nv += a0->ans[q].op == TRONMSG_HV ? 1 : a0->ans[q].op == TRONMSG_FUN ? 0 : 2;
+    tronmsg_ans_t *ans = calloc(a0->count ? a0->count : 1, sizeof *ans);
+    double *store = calloc(nv * m + 1, sizeof *store), *p = store;
+    blob_t *out = NULL;
+    if (!ans || !store) {
+        snprintf(err, errlen, "out of memory adding tree answers");
+        goto out;
+    }
+    for (size_t q = 0; q < a0->count; q++) {
+        tronmsg_ans_t *s = &ans[q];
+        *s = (tronmsg_ans_t){.cls = a0->ans[q].cls,
+                             .fold = a0->ans[q].fold,
+                             .op = a0->ans[q].op,
+                             .flags = a0->ans[q].flags};
+        double *g = NULL, *d = NULL, *hv = NULL;
+        if (s->op == TRONMSG_HV) {
+            s->hv = hv = p, p += m;
+        } else if (s->op != TRONMSG_FUN) {
+            s->g = g = p, p += m;
+            s->diag = d = p, p += m;
+        }
+        for (size_t i = 0; i < k; i++) {
+            const tronmsg_ans_t *a = &res[i].ans[q];
+            s->f += a->f;
+            for (size_t j = 0; hv && j < m; j++)
+                hv[j] += a->hv[j];
+            for (size_t j = 0; g && j < m; j++) {
+                g[j] += a->g[j];
+                d[j] += a->diag[j];
+            }
+        }
+    }
+    out = tronmsg_encode_res(a0->n, a0->m, ans, a0->count, err, errlen);
+out:
+    free(ans);
+    free(store);
+    return out;
+}
