@@ -19,7 +19,8 @@
 #define MAX_EARLY 64       /* parts waiting for their node */
 #define EARLY_TTL_MS 60000 /* ... at most this long */
 #define MAX_PEERS 8        /* PUSH sockets kept to parents */
-#define PEER_HWM 4         /* messages queued for a parent that does not take them */
+#define PEER_HWM 8         /* messages queued for a parent that does not take them */
+#define PEER_SEND_MS 500   /* a send waits this long for a connection still being made */
 #define PEER_LINGER_MS 1000
 #define LOG_SLOT 12
 
@@ -389,7 +390,7 @@ static void *peer_socket(reduce_t *r, const treemsg_node_t *node) {
         if (p->sock) zmq_close(p->sock);
         memset(p, 0, sizeof *p);
         char err[256];
-        int hwm = PEER_HWM, linger = PEER_LINGER_MS;
+        int hwm = PEER_HWM, linger = PEER_LINGER_MS, sndtimeo = PEER_SEND_MS;
         void *s = zmq_socket(r->zctx, ZMQ_PUSH);
         if (!s) return NULL;
         if (r->cfg->security.curve &&
@@ -400,6 +401,7 @@ static void *peer_socket(reduce_t *r, const treemsg_node_t *node) {
         }
         if (zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
             zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+            zmq_setsockopt(s, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo) != 0 ||
             zmq_connect(s, node->parent_ep) != 0) {
             log_every(LOG_SLOT, LOG_WARN, "reduction tree: cannot connect to %s: %s",
                       node->parent_ep, zmq_strerror(zmq_errno()));
@@ -459,7 +461,9 @@ exec_task_t *reduce_next(reduce_t *r, int64_t now) {
             return t;
         }
         void *s = peer_socket(r, &n->node);
-        if (!s || blob_send(part, s, ZMQ_DONTWAIT) < 0)
+        /* (a fresh PUSH may refuse a DONTWAIT send until its connection is
+         * made; SNDTIMEO bounds the wait for a parent that is gone) */
+        if (!s || blob_send(part, s, 0) < 0)
             log_every(LOG_SLOT, LOG_WARN, "reduction tree: node %u's sum not sent to %s: %s",
                       n->node.node, n->node.parent_ep, s ? zmq_strerror(zmq_errno()) : "no socket");
         blob_unref(&part);
