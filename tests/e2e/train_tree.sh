@@ -81,3 +81,35 @@ grep -q 'worker f .* lost' master.log || fail "the killed worker was not noticed
 same_objective "$(objective kill.txt multi.svm)" "$(objective star-multi.txt multi.svm)" \
     "tree with a worker killed"
 check_model kill.txt ref-multi.txt multi.svm "tree with a worker killed"
+
+# CURVE: the tree ports admit the keys in security.authorized_keys. Workers
+# that list each other sum up the tree; a worker that does not list the
+# others, and whose key they do not list (the master admits all three),
+# can neither hand its parts up nor take its children's, wherever it sits in
+# the tree: a parent stops waiting and the master asks for the parts directly.
+unset NC_TEST_TRON_DELAY_MS
+kill -9 "${WORKER_PID[e]}" "${WORKER_PID[g]}" "${WORKER_PID[h]}"
+wait 2>/dev/null
+for n in master k1 k2 k3; do "$NC_BIN/master" keygen $n >/dev/null || fail "keygen $n"; done
+cat k1.pub k2.pub k3.pub >admitted
+cat k1.pub k2.pub >peers
+cat k3.pub >alone
+curve() { echo --set security.curve=true --set "security.master_public_key=$T/master.pub" \
+    --set "security.secret_key_file=$T/$1.key" --set "security.authorized_keys=$T/$2"; }
+for n in k1 k2 k3; do nc_worker $n --slots 1 $(curve $n admitted); done
+train curve --data multi.svm --solver 0 --min-workers 3 --parallel rows \
+    --set cluster.reduce=tree $(curve master admitted)
+grep -Eq 'reduction tree: ([0-9]+) of \1 rounds summed by the workers, 0 part' curve.log ||
+    fail "CURVE: $(grep 'reduction tree' curve.log)"
+same_objective "$(objective curve.txt multi.svm)" "$(objective star-multi.txt multi.svm)" \
+    "tree with CURVE"
+kill -9 "${WORKER_PID[k1]}" "${WORKER_PID[k2]}" "${WORKER_PID[k3]}"
+wait 2>/dev/null
+for n in k1 k2; do nc_worker $n --slots 1 $(curve $n peers); done
+nc_worker k3 --slots 1 $(curve k3 alone)
+train stranger --data multi.svm --solver 0 --min-workers 3 --parallel rows \
+    --set cluster.reduce=tree --set cluster.reduce_wait_ms=50 $(curve master admitted)
+grep -Eq '[1-9][0-9]* part\(s\) asked for directly' stranger.log ||
+    fail "CURVE, a key the workers do not list: $(grep 'reduction tree' stranger.log)"
+same_objective "$(objective stranger.txt multi.svm)" "$(objective star-multi.txt multi.svm)" \
+    "tree with CURVE, a worker the others do not admit"
