@@ -1,6 +1,7 @@
 #include "common/treemsg.h"
 
 #include "common/buf.h"
+#include "common/proto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,102 @@ void treemsg_part_free(treemsg_part_t *p) {
     memset(p, 0, sizeof *p);
 }
 
+/* ---- COLS ---- */
+
+blob_t *treemsg_encode_cols(uint32_t n, const uint32_t *cols, uint32_t k, const void *res,
+                            size_t res_len, char *err, size_t errlen) {
+    if (n == 0 || n > TRONMSG_MAX_N || k > n || (!cols && k != n)) {
+        snprintf(err, errlen, "tree columns: %u of %u", k, n);
+        return NULL;
+    }
+    for (uint32_t j = 0; cols && j < k; j++)
+        if (cols[j] >= n || (j > 0 && cols[j] <= cols[j - 1])) {
+            snprintf(err, errlen, "tree columns: column %u out of order", cols[j]);
+            return NULL;
+        }
+    buf_t b = {0};
+    buf_grow(&b, 12 + (cols ? 4 * (size_t)k : 0) + res_len);
+    buf_put_u32(&b, TREEMSG_COLS_MAGIC);
+    buf_put_u32(&b, n);
+    buf_put_u32(&b, cols ? k : TREEMSG_ALL_COLS);
+    uint8_t *p = cols ? buf_extend(&b, 4 * (size_t)k) : NULL;
+    for (uint32_t j = 0; p && j < k; j++)
+        proto_put_u32(p + 4 * (size_t)j, cols[j]);
+    buf_put(&b, res, res_len);
+    return finish(&b, "tree answer", err, errlen);
+}
+
+int treemsg_decode_cols(const void *buf, size_t len, treemsg_cols_t *out, char *err,
+                        size_t errlen) {
+    memset(out, 0, sizeof *out);
+    bufrd_t r = bufrd_init(buf, len);
+    uint32_t magic = bufrd_u32(&r);
+    if (r.bad) {
+        snprintf(err, errlen, "tree answer: %zu bytes is too short", len);
+        return -1;
+    }
+    if (magic == TRONMSG_RES_MAGIC) { /* a plain answer: all columns */
+        if (tronmsg_decode_res(buf, len, &out->res, err, errlen) < 0) return -1;
+        if (out->res.m != out->res.n) {
+            snprintf(err, errlen, "tree answer: %u of %u columns without their list",
+                     out->res.m, out->res.n);
+            tronmsg_res_free(&out->res);
+            return -1;
+        }
+        out->n = out->k = out->res.n;
+        out->all = true;
+        return 0;
+    }
+    uint32_t n = bufrd_u32(&r), k = bufrd_u32(&r);
+    bool all = k == TREEMSG_ALL_COLS;
+    if (r.bad || magic != TREEMSG_COLS_MAGIC || n == 0 || n > TRONMSG_MAX_N ||
+        (!all && (k > n || (size_t)k > bufrd_left(&r) / 4))) {
+        snprintf(err, errlen, "tree answer: bad magic or sizes (%zu bytes)", len);
+        return -1;
+    }
+    uint32_t *cols = NULL;
+    if (!all) {
+        cols = malloc(((size_t)k + 1) * sizeof *cols);
+        if (!cols) {
+            snprintf(err, errlen, "out of memory for a tree answer");
+            return -1;
+        }
+        for (uint32_t j = 0; j < k; j++) {
+            cols[j] = bufrd_u32(&r);
+            if (cols[j] >= n || (j > 0 && cols[j] <= cols[j - 1])) {
+                snprintf(err, errlen, "tree answer: column %u out of order", cols[j]);
+                free(cols);
+                return -1;
+            }
+        }
+    }
+    size_t left = bufrd_left(&r);
+    if (tronmsg_decode_res(bufrd_take(&r, left), left, &out->res, err, errlen) < 0) {
+        free(cols);
+        return -1;
+    }
+    uint32_t m = all ? n : k;
+    if (out->res.n != n || out->res.m != m) {
+        snprintf(err, errlen, "tree answer: %u of %u columns, its vectors %u of %u", m, n,
+                 out->res.m, out->res.n);
+        tronmsg_res_free(&out->res);
+        free(cols);
+        return -1;
+    }
+    out->n = n;
+    out->k = m;
+    out->all = all;
+    out->cols = cols;
+    return 0;
+}
+
+void treemsg_cols_free(treemsg_cols_t *c) {
+    if (!c) return;
+    free(c->cols);
+    tronmsg_res_free(&c->res);
+    memset(c, 0, sizeof *c);
+}
+
 /* ---- adding answers ---- */
 
 static bool additive(uint32_t op) {
@@ -229,63 +326,126 @@ static bool additive(uint32_t op) {
            op == TRONMSG_HV;
 }
 
-blob_t *treemsg_add(const tronmsg_res_t *res, size_t k, char *err, size_t errlen) {
+/* The union of the inputs' columns (NULL with *k = n when one holds all). */
+static int union_cols(const treemsg_cols_t *in, size_t k, uint32_t **out, uint32_t *nu) {
+    uint32_t n = in[0].n;
+    *out = NULL;
+    *nu = n;
+    for (size_t i = 0; i < k; i++)
+        if (in[i].all) return 0;
+    size_t words = ((size_t)n + 63) / 64;
+    uint64_t *bits = calloc(words + 1, sizeof *bits);
+    if (!bits) return -1;
+    for (size_t i = 0; i < k; i++)
+        for (uint32_t j = 0; j < in[i].k; j++)
+            bits[in[i].cols[j] / 64] |= 1ull << (in[i].cols[j] % 64);
+    uint32_t c = 0;
+    for (size_t w = 0; w < words; w++)
+        c += (uint32_t)__builtin_popcountll(bits[w]);
+    uint32_t *u = malloc(((size_t)c + 1) * sizeof *u);
+    if (!u) {
+        free(bits);
+        return -1;
+    }
+    c = 0;
+    for (uint32_t j = 0; j < n; j++)
+        if ((bits[j / 64] >> (j % 64)) & 1) u[c++] = j;
+    free(bits);
+    *out = u;
+    *nu = c;
+    return 0;
+}
+
+/* pos[j]: where input column j lands among the union's (u NULL: all n). */
+static void positions(const treemsg_cols_t *in, const uint32_t *u, uint32_t nu, uint32_t *pos) {
+    uint32_t g = 0;
+    for (uint32_t j = 0; j < in->k; j++) {
+        uint32_t c = in->all ? j : in->cols[j];
+        if (!u) {
+            pos[j] = c;
+            continue;
+        }
+        while (g < nu && u[g] < c)
+            g++;
+        pos[j] = g;
+    }
+}
+
+blob_t *treemsg_add(const treemsg_cols_t *in, size_t k, char *err, size_t errlen) {
     if (k == 0) {
         snprintf(err, errlen, "tree sum: nothing to add");
         return NULL;
     }
-    const tronmsg_res_t *a0 = &res[0];
+    const tronmsg_res_t *a0 = &in[0].res;
     for (size_t i = 0; i < k; i++) {
-        if (res[i].n != a0->n || res[i].m != a0->m || res[i].count != a0->count) {
+        const tronmsg_res_t *r = &in[i].res;
+        if (in[i].n != in[0].n || r->n != in[0].n || r->m != in[i].k || r->count != a0->count) {
             snprintf(err, errlen, "tree sum: answer %zu has %zu items of %u, want %zu of %u", i,
-                     res[i].count, res[i].m, a0->count, a0->m);
+                     r->count, r->n, a0->count, a0->n);
             return NULL;
         }
         for (size_t q = 0; q < a0->count; q++) {
-            const tronmsg_ans_t *x = &res[i].ans[q], *y = &a0->ans[q];
+            const tronmsg_ans_t *x = &r->ans[q], *y = &a0->ans[q];
             if (!additive(x->op) || x->op != y->op || x->cls != y->cls || x->fold != y->fold) {
                 snprintf(err, errlen, "tree sum: item %zu of answer %zu does not add", q, i);
                 return NULL;
             }
         }
     }
-    size_t m = a0->m, nv = 0;
+    uint32_t *u = NULL, nu = 0, *pos = NULL;
+    size_t nv = 0, maxk = 0;
     for (size_t q = 0; q < a0->count; q++)
         nv += a0->ans[q].op == TRONMSG_HV ? 1 : a0->ans[q].op == TRONMSG_FUN ? 0 : 2;
+    for (size_t i = 0; i < k; i++)
+        maxk = in[i].k > maxk ? in[i].k : maxk;
     tronmsg_ans_t *ans = calloc(a0->count ? a0->count : 1, sizeof *ans);
-    double *store = calloc(nv * m + 1, sizeof *store), *p = store;
-    blob_t *out = NULL;
-    if (!ans || !store) {
+    double *store = NULL, *p;
+    blob_t *sum = NULL, *out = NULL;
+    if (!ans || union_cols(in, k, &u, &nu) < 0 ||
+        !(pos = malloc((maxk + 1) * sizeof *pos)) ||
+        !(store = calloc(nv * (size_t)nu + 1, sizeof *store))) {
         snprintf(err, errlen, "out of memory adding tree answers");
         goto out;
     }
+    p = store;
     for (size_t q = 0; q < a0->count; q++) {
         tronmsg_ans_t *s = &ans[q];
         *s = (tronmsg_ans_t){.cls = a0->ans[q].cls,
                              .fold = a0->ans[q].fold,
                              .op = a0->ans[q].op,
                              .flags = a0->ans[q].flags};
-        double *g = NULL, *d = NULL, *hv = NULL;
         if (s->op == TRONMSG_HV) {
-            s->hv = hv = p, p += m;
+            s->hv = p, p += nu;
         } else if (s->op != TRONMSG_FUN) {
-            s->g = g = p, p += m;
-            s->diag = d = p, p += m;
-        }
-        for (size_t i = 0; i < k; i++) {
-            const tronmsg_ans_t *a = &res[i].ans[q];
-            s->f += a->f;
-            for (size_t j = 0; hv && j < m; j++)
-                hv[j] += a->hv[j];
-            for (size_t j = 0; g && j < m; j++) {
-                g[j] += a->g[j];
-                d[j] += a->diag[j];
-            }
+            s->g = p, p += nu;
+            s->diag = p, p += nu;
         }
     }
-    out = tronmsg_encode_res(a0->n, a0->m, ans, a0->count, err, errlen);
+    /* input by input, in order: each coordinate's sum is 0 + a + b + ...
+     * over the inputs that hold it, the same as over dense vectors */
+    for (size_t i = 0; i < k; i++) {
+        positions(&in[i], u, nu, pos);
+        for (size_t q = 0; q < a0->count; q++) {
+            const tronmsg_ans_t *a = &in[i].res.ans[q];
+            tronmsg_ans_t *s = &ans[q];
+            s->f += a->f;
+            if (s->hv)
+                for (uint32_t j = 0; j < in[i].k; j++)
+                    ((double *)s->hv)[pos[j]] += a->hv[j];
+            if (s->g)
+                for (uint32_t j = 0; j < in[i].k; j++) {
+                    ((double *)s->g)[pos[j]] += a->g[j];
+                    ((double *)s->diag)[pos[j]] += a->diag[j];
+                }
+        }
+    }
+    sum = tronmsg_encode_res(a0->n, nu, ans, a0->count, err, errlen);
+    if (sum) out = treemsg_encode_cols(a0->n, u, nu, sum->data, sum->len, err, errlen);
 out:
     free(ans);
     free(store);
+    free(u);
+    free(pos);
+    blob_unref(&sum);
     return out;
 }

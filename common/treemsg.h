@@ -98,13 +98,43 @@ int treemsg_decode_part(const void *buf, size_t len, uint32_t fanin, treemsg_par
                         char *err, size_t errlen);
 void treemsg_part_free(treemsg_part_t *p);
 
+/* ---- COLS: an answer and the columns it holds ---- */
+
+/* In a tree round a worker answers in its group's columns (as in star mode)
+ * and names them, so that a parent adds answers of different groups over
+ * the union of their columns, and the root's sum holds the columns its
+ * subtree touches, not all n:
+ *   u32 magic TREEMSG_COLS_MAGIC, u32 n, u32 k (TREEMSG_ALL_COLS: all n,
+ *   no list), k * u32 column (strictly ascending, < n), then a tronmsg
+ *   result with n and m = k (m = n for all columns).
+ * A plain tronmsg result whose m is n is taken as all columns. */
+#define TREEMSG_COLS_MAGIC 0x3143434eu /* "NCC1" */
+#define TREEMSG_ALL_COLS 0xffffffffu
+
+typedef struct treemsg_cols {
+    uint32_t n, k;   /* k: columns held (n when all) */
+    bool all;        /* every column, in order: no list */
+    uint32_t *cols;  /* k columns, ascending (NULL when all); owned */
+    tronmsg_res_t res; /* decoded, m = k; owned */
+} treemsg_cols_t;
+
+/* Wraps res (an encoded tronmsg result whose m is k) with its columns;
+ * cols NULL: all n (k must be n). */
+blob_t *treemsg_encode_cols(uint32_t n, const uint32_t *cols, uint32_t k, const void *res,
+                            size_t res_len, char *err, size_t errlen);
+/* Decodes a COLS payload, or a plain tronmsg result with m = n (as all
+ * columns). 0, or -1 with err and *out zeroed. */
+int treemsg_decode_cols(const void *buf, size_t len, treemsg_cols_t *out, char *err,
+                        size_t errlen);
+void treemsg_cols_free(treemsg_cols_t *c);
+
 /* ---- adding answers ---- */
 
-/* The element-wise sum of k decoded tronmsg results, added in the order
- * given (the same inputs in the same order give the same bits), encoded as
- * a new tronmsg result. Only FUN, GRAD, FUNGRAD and HV answers add; the
- * results must agree on n, m, count and each answer's cls, fold and op.
- * NULL with err otherwise or on ENOMEM. */
-blob_t *treemsg_add(const tronmsg_res_t *res, size_t k, char *err, size_t errlen);
+/* The sum of k decoded answers over the union of their columns, each added
+ * in the order given (the same inputs in the same order give the same
+ * bits), encoded as a COLS payload. Only FUN, GRAD, FUNGRAD and HV answers
+ * add; the answers must agree on n, count and each answer's cls, fold and
+ * op. NULL with err otherwise or on ENOMEM. */
+blob_t *treemsg_add(const treemsg_cols_t *in, size_t k, char *err, size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
 #include "common/proto.h"
 #include "master/journal.h"
 #include "common/tron.h"
+#include "common/treemsg.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -223,6 +224,57 @@ static void add_wide(trainer_t *t, exact_t *x, const tronmsg_res_t *res) {
     }
 }
 
+/* A tree round's answer (a sum up the tree, or one worker's): vectors over
+ * the columns it names (common/treemsg.h). */
+static int take_cols(trainer_t *t, exact_t *x, const void *data, size_t len, const char *worker) {
+    char err[512];
+    treemsg_cols_t in;
+    if (treemsg_decode_cols(data, len, &in, err, sizeof err) < 0) {
+        snprintf(t->err, sizeof t->err, "worker %s sent a bad tree answer: %s", worker, err);
+        return -1;
+    }
+    int rc = -1;
+    if (in.n != (uint32_t)t->n || in.res.count != x->count) {
+        snprintf(t->err, sizeof t->err, "worker %s answered %zu items of %u, want %zu of %u",
+                 worker, in.res.count, in.n, x->count, (uint32_t)t->n);
+        goto out;
+    }
+    for (size_t q = 0; q < x->count; q++) {
+        const tronmsg_ans_t *a = &in.res.ans[q];
+        if (a->op != x->items[q].op || a->cls != x->items[q].cls || a->fold != x->items[q].fold) {
+            snprintf(t->err, sizeof t->err, "worker %s: answer %zu does not match its request",
+                     worker, q);
+            goto out;
+        }
+    }
+    if (in.all) {
+        add_wide(t, x, &in.res);
+        rc = 0;
+        goto out;
+    }
+    /* a column outside the active set holds exact zeros (no row touches it) */
+    for (uint32_t j = 0; x->act && j < in.k; j++)
+        x->acols[j] = x->act[in.cols[j]];
+    for (size_t q = 0; q < x->count; q++) {
+        const tronmsg_ans_t *a = &in.res.ans[q];
+        double *v = x->vsum[q], *dg = x->dsum[q];
+        if (a->op == TRONMSG_FUN || a->op == TRONMSG_FUNGRAD) x->fsum[q] += a->f;
+        for (uint32_t j = 0; j < in.k; j++) {
+            uint32_t c = x->act ? x->acols[j] : in.cols[j];
+            if (c == UINT32_MAX) continue;
+            if (a->op == TRONMSG_HV) v[c] += a->hv[j];
+            if (a->op == TRONMSG_GRAD || a->op == TRONMSG_FUNGRAD) {
+                v[c] += a->g[j];
+                dg[c] += a->diag[j];
+            }
+        }
+    }
+    rc = 0;
+out:
+    treemsg_cols_free(&in);
+    return rc;
+}
+
 /* The grouped round's sink: each answer is decoded and added as it
  * arrives, so the master holds the round's sums only. */
 static int take_group(void *arg, const uint32_t *group, size_t n, const void *data, size_t len,
@@ -230,6 +282,8 @@ static int take_group(void *arg, const uint32_t *group, size_t n, const void *da
     exact_t *x = arg;
     trainer_t *t = x->t;
     tronmsg_res_t res;
+    if (x->tree && len >= 4 && proto_get_u32(data) == TREEMSG_COLS_MAGIC)
+        return take_cols(t, x, data, len, worker);
     if (train_exact_answer(t, group[0], data, len, worker, x->items, x->count, &res) < 0) return -1;
     long m = group_columns(t, x, group, n);
     if (x->tree && res.m == (uint32_t)t->n) {

@@ -2,6 +2,7 @@
 #include "common/colset.h"
 #include "common/csvrow.h"
 #include "common/proto.h"
+#include "common/treemsg.h"
 #include "common/tronmsg.h"
 #include "worker/ops.h"
 #include "worker/shardstate.h"
@@ -637,46 +638,30 @@ static void tron_work_free(tron_work_t *t) {
     tronmsg_req_free(&t->req);
 }
 
-/* A wide request (the reduction tree): the answers' vectors widened from
- * the group's m columns to all n, so that answers of different groups add
- * element by element. The new vectors live in *wide (caller frees). */
-static int tron_widen(tron_work_t *t, double **wide, char *err, size_t errlen) {
-    size_t nv = 0, n = (size_t)t->n;
-    *wide = NULL;
-    if (!t->req.compact || !t->req.wide || t->m == (uint32_t)t->n) return 0;
+/* A tree round's answer (common/treemsg.h, COLS): the group's columns and
+ * the answer over them, so that a parent adds answers of different groups
+ * over the union of their columns. Takes *res. */
+static int tron_tag(tron_work_t *t, blob_t **res, char *err, size_t errlen) {
+    if (!t->req.compact || !t->req.wide) return 0;
     if (!t->cols) {
         t->cols = malloc(((size_t)t->m + 1) * sizeof *t->cols);
-        if (!t->cols) goto oom;
-        colset_list(t->bits, n, t->cols);
-    }
-    for (size_t i = 0; i < t->req.count; i++)
-        nv += grad_item(t->ans[i].op) ? 2 : t->ans[i].op == TRONMSG_HV ? 1 : 0;
-    double *p = *wide = calloc(nv * n + 1, sizeof *p);
-    if (!p) goto oom;
-    for (size_t i = 0; i < t->req.count; i++) {
-        tronmsg_ans_t *a = &t->ans[i];
-        const double **vs[2] = {grad_item(a->op) ? &a->g : a->op == TRONMSG_HV ? &a->hv : NULL,
-                                grad_item(a->op) ? &a->diag : NULL};
-        for (int k = 0; k < 2; k++) {
-            if (!vs[k]) continue;
-            for (uint32_t j = 0; j < t->m; j++)
-                p[t->cols[j]] = (*vs[k])[j];
-            *vs[k] = p;
-            p += n;
+        if (!t->cols) {
+            snprintf(err, errlen, "out of memory naming a tree answer's columns");
+            return -1;
         }
+        colset_list(t->bits, (size_t)t->n, t->cols);
     }
-    t->m = (uint32_t)t->n;
-    return 0;
-oom:
-    snprintf(err, errlen, "out of memory widening a tree answer");
-    return -1;
+    blob_t *tagged =
+        treemsg_encode_cols((uint32_t)t->n, t->cols, t->m, (*res)->data, (*res)->len, err, errlen);
+    blob_unref(res);
+    *res = tagged;
+    return tagged ? 0 : -1;
 }
 
 static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result, char *err,
                    size_t errlen) {
     int cls = PROTO_ERR_INTERNAL;
     tron_work_t t = {0};
-    double *wide = NULL;
     *result = NULL;
 
     if (tronmsg_decode_req(body, blen, &t.req, err, errlen) < 0) goto out;
@@ -693,12 +678,10 @@ static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result
     if (tron_tally(&t, err, errlen) < 0) goto out;
     op_add_rows(ctx, rows);
     op_test_delay(ctx, OP_DELAY_TRON);
-    if (tron_widen(&t, &wide, err, errlen) < 0) goto out;
     *result = tronmsg_encode_res((uint32_t)t.n, t.m, t.ans, t.req.count, err, errlen);
-    if (*result) cls = 0;
+    if (*result && tron_tag(&t, result, err, errlen) == 0) cls = 0;
 out:
     tron_work_free(&t);
-    free(wide);
     return cls;
 }
 

@@ -316,22 +316,21 @@ static int cmp_u32(const void *a, const void *b) {
 }
 
 /* The PART for node n: its own answer plus its children's, in node order. */
-static blob_t *node_sum(reduce_t *r, rnode_t *n, char *err, size_t errlen) {
-    (void)r;
-    tronmsg_res_t res[1 + TREEMSG_MAX_FANIN];
+static blob_t *node_sum(rnode_t *n, char *err, size_t errlen) {
+    treemsg_cols_t in[1 + TREEMSG_MAX_FANIN];
     size_t k = 0, ncover = 1;
     blob_t *sum = NULL, *out = NULL;
     uint32_t *cover = NULL;
-    memset(res, 0, sizeof res);
-    const blob_t *own = n->task->result;
-    if (!own || tronmsg_decode_res(own->data, own->len, &res[k++], err, errlen) < 0) {
+    memset(in, 0, sizeof in);
+    blob_t *own = n->task->result;
+    if (!own || treemsg_decode_cols(own->data, own->len, &in[k++], err, errlen) < 0) {
         if (!own) snprintf(err, errlen, "no answer of its own");
         goto out;
     }
     for (uint32_t c = 0; c < n->nchild; c++) {
         if (!n->got[c]) continue;
-        if (tronmsg_decode_res(n->child[c].part.res, n->child[c].part.res_len, &res[k], err,
-                               errlen) < 0) {
+        if (treemsg_decode_cols(n->child[c].part.res, n->child[c].part.res_len, &in[k], err,
+                                errlen) < 0) {
             /* a child's bad sum is left out: the master asks its nodes again */
             log_every(LOG_SLOT, LOG_WARN, "reduction tree: node %u's sum is bad: %s",
                       n->child[c].part.from, err);
@@ -341,16 +340,13 @@ static blob_t *node_sum(reduce_t *r, rnode_t *n, char *err, size_t errlen) {
         k++;
         ncover += n->child[c].part.ncover;
     }
-    if (!(sum = treemsg_add(res, k, err, errlen))) {
+    if (!(sum = treemsg_add(in, k, err, errlen))) {
         /* a child whose answer does not add to ours: send ours alone */
-        for (size_t i = 1; i < k; i++)
-            tronmsg_res_free(&res[i]);
-        k = 1;
-        ncover = 1;
-        memset(n->got, 0, sizeof n->got);
         log_every(LOG_SLOT, LOG_WARN, "reduction tree: %s; node %u sends its own part only", err,
                   n->node.node);
-        if (!(sum = blob_ref((blob_t *)own))) goto out;
+        ncover = 1;
+        memset(n->got, 0, sizeof n->got);
+        sum = blob_ref(own);
     }
     cover = malloc(ncover * sizeof *cover);
     if (!cover) {
@@ -370,7 +366,7 @@ static blob_t *node_sum(reduce_t *r, rnode_t *n, char *err, size_t errlen) {
                               sum->data, sum->len, n->node.fanin, err, errlen);
 out:
     for (size_t i = 0; i < k; i++)
-        tronmsg_res_free(&res[i]);
+        treemsg_cols_free(&in[i]);
     free(cover);
     blob_unref(&sum);
     return out;
@@ -446,7 +442,7 @@ exec_task_t *reduce_next(reduce_t *r, int64_t now) {
                      "children; the master asks for their parts directly",
                      n->node.node, (unsigned long long)n->node.round, missing, n->nchild);
         }
-        blob_t *part = node_sum(r, n, err, sizeof err);
+        blob_t *part = node_sum(n, err, sizeof err);
         if (!part) {
             log_every(LOG_SLOT, LOG_WARN, "reduction tree: node %u: %s", n->node.node, err);
             node_free(n);

@@ -1,8 +1,9 @@
 /* libFuzzer target: the reduction tree's codec, every direction of untrusted
  * bytes: a NODE frame a worker decodes (first byte 0 mod 3), a PART a parent
  * or the master decodes (1 mod 3; what decodes must encode again to the same
- * bytes), and the sum of two partial results a parent adds (2 mod 3: the
- * rest split in two at the second byte, each decoded as a tronmsg result). */
+ * bytes), and the sum of two answers a parent adds (2 mod 3: the rest split
+ * in two at the second byte, each decoded as a COLS payload or a plain
+ * tronmsg result; what adds must decode again). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,14 +37,20 @@ static void sum(const uint8_t *p, size_t len) {
     char err[512];
     if (len < 1) return;
     size_t cut = p[0] < len - 1 ? p[0] : len - 1;
-    tronmsg_res_t r[2];
-    if (tronmsg_decode_res(p + 1, cut, &r[0], err, sizeof err) != 0) return;
-    if (tronmsg_decode_res(p + 1 + cut, len - 1 - cut, &r[1], err, sizeof err) == 0) {
-        blob_t *b = treemsg_add(r, 2, err, sizeof err);
+    treemsg_cols_t c[2];
+    if (treemsg_decode_cols(p + 1, cut, &c[0], err, sizeof err) != 0) return;
+    if (treemsg_decode_cols(p + 1 + cut, len - 1 - cut, &c[1], err, sizeof err) == 0) {
+        blob_t *b = treemsg_add(c, 2, err, sizeof err);
+        treemsg_cols_t back;
+        /* a sum decodes, over no more columns than the model has */
+        if (b && (treemsg_decode_cols(b->data, b->len, &back, err, sizeof err) != 0 ||
+                  back.n != c[0].n))
+            abort();
+        if (b) treemsg_cols_free(&back);
         blob_unref(&b);
-        tronmsg_res_free(&r[1]);
+        treemsg_cols_free(&c[1]);
     }
-    tronmsg_res_free(&r[0]);
+    treemsg_cols_free(&c[0]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

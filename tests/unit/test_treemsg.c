@@ -133,56 +133,96 @@ static void test_part_round_trip_and_rules(void **state) {
     blob_unref(&b);
 }
 
-/* A result with one FUNGRAD and one HV item over m = 3. */
-static blob_t *result(double f, double base) {
+/* An answer with one FUNGRAD and one HV item over the columns cols[0..2]
+ * of n = 6 (cols NULL: a plain answer over all 6). */
+static void answer(treemsg_cols_t *out, const uint32_t *cols, double f, double base) {
     char err[256];
-    double g[3] = {base, base + 1, base + 2}, d[3] = {1, 2, 3}, hv[3] = {base * 2, 0, -base};
+    double g[6], d[6], hv[6];
+    uint32_t m = cols ? 3 : 6;
+    for (uint32_t j = 0; j < m; j++)
+        g[j] = base + j, d[j] = 1 + j, hv[j] = base * (j + 1);
     tronmsg_ans_t a[2] = {{.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUNGRAD, .f = f,
                            .g = g, .diag = d},
                           {.cls = 1, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_HV, .hv = hv}};
-    blob_t *b = tronmsg_encode_res(5, 3, a, 2, err, sizeof err);
-    assert_non_null(b);
-    return b;
+    blob_t *r = tronmsg_encode_res(6, m, a, 2, err, sizeof err), *b = r;
+    assert_non_null(r);
+    if (cols) assert_non_null(b = treemsg_encode_cols(6, cols, 3, r->data, r->len, err, sizeof err));
+    assert_int_equal(treemsg_decode_cols(b->data, b->len, out, err, sizeof err), 0);
+    if (b != r) blob_unref(&b);
+    blob_unref(&r);
 }
 
-static void test_add(void **state) {
+/* Answers over different columns add over their union, input by input. */
+static void test_add_over_the_union(void **state) {
     (void)state;
     char err[256];
-    blob_t *in[3] = {result(1.5, 1), result(0.25, 10), result(1e-17, 0.1)};
-    tronmsg_res_t r[3];
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(tronmsg_decode_res(in[i]->data, in[i]->len, &r[i], err, sizeof err), 0);
-    blob_t *s = treemsg_add(r, 3, err, sizeof err);
+    const uint32_t c0[3] = {0, 2, 5}, c1[3] = {1, 2, 3};
+    treemsg_cols_t in[3];
+    answer(&in[0], c0, 1.5, 1);
+    answer(&in[1], c1, 0.25, 10);
+    blob_t *s = treemsg_add(in, 2, err, sizeof err);
     assert_non_null(s);
-    tronmsg_res_t t;
-    assert_int_equal(tronmsg_decode_res(s->data, s->len, &t, err, sizeof err), 0);
-    assert_int_equal(t.count, 2);
-    assert_true(t.ans[0].f == (0.0 + 1.5 + 0.25) + 1e-17);
-    assert_true(t.ans[0].g[1] == (0.0 + 2 + 11) + 1.1);
-    assert_true(t.ans[0].diag[2] == 9);
-    assert_true(t.ans[1].hv[0] == (0.0 + 2 + 20) + 0.2);
-    assert_true(t.ans[1].hv[2] == (0.0 - 1 - 10) - 0.1);
-    tronmsg_res_free(&t);
+    treemsg_cols_t t;
+    assert_int_equal(treemsg_decode_cols(s->data, s->len, &t, err, sizeof err), 0);
+    assert_false(t.all);
+    assert_int_equal(t.k, 5);
+    const uint32_t u[5] = {0, 1, 2, 3, 5};
+    assert_memory_equal(t.cols, u, sizeof u);
+    assert_true(t.res.ans[0].f == 0.0 + 1.5 + 0.25);
+    /* column 2: in[0]'s second, in[1]'s second */
+    assert_true(t.res.ans[0].g[2] == (0.0 + 2) + 11);
+    assert_true(t.res.ans[0].g[4] == 0.0 + 3); /* column 5: in[0] only */
+    assert_true(t.res.ans[0].diag[1] == 1);    /* column 1: in[1]'s first */
+    assert_true(t.res.ans[1].hv[3] == 30);     /* column 3: in[1]'s third */
+    treemsg_cols_free(&t);
     /* the same inputs in the same order: the same bytes */
-    blob_t *s2 = treemsg_add(r, 3, err, sizeof err);
+    blob_t *s2 = treemsg_add(in, 2, err, sizeof err);
     assert_int_equal(s2->len, s->len);
     assert_memory_equal(s2->data, s->data, s->len);
     blob_unref(&s2);
     blob_unref(&s);
+    /* with a plain answer the sum holds every column */
+    answer(&in[2], NULL, 1e-17, 0.5);
+    assert_non_null(s = treemsg_add(in, 3, err, sizeof err));
+    assert_int_equal(treemsg_decode_cols(s->data, s->len, &t, err, sizeof err), 0);
+    assert_true(t.all);
+    assert_int_equal(t.k, 6);
+    assert_true(t.res.ans[0].g[5] == (0.0 + 3) + 5.5);
+    assert_true(t.res.ans[1].hv[4] == 0.0 + 2.5);
+    treemsg_cols_free(&t);
+    blob_unref(&s);
     /* answers that do not line up do not add */
-    r[1].ans[1].cls = 2;
-    assert_null(treemsg_add(r, 3, err, sizeof err));
-    r[1].ans[1].cls = 1;
-    r[2].m = 2;
-    assert_null(treemsg_add(r, 3, err, sizeof err));
-    r[2].m = 3;
-    r[0].ans[0].op = TRONMSG_COUNT;
-    assert_null(treemsg_add(r, 3, err, sizeof err));
-    assert_null(treemsg_add(r, 0, err, sizeof err));
-    for (int i = 0; i < 3; i++) {
-        tronmsg_res_free(&r[i]);
-        blob_unref(&in[i]);
-    }
+    in[1].res.ans[1].cls = 2;
+    assert_null(treemsg_add(in, 2, err, sizeof err));
+    in[1].res.ans[1].cls = 1;
+    in[0].res.ans[0].op = TRONMSG_COUNT;
+    assert_null(treemsg_add(in, 2, err, sizeof err));
+    assert_null(treemsg_add(in, 0, err, sizeof err));
+    for (int i = 0; i < 3; i++)
+        treemsg_cols_free(&in[i]);
+}
+
+/* COLS decoding: columns in order, below n, as many as the vectors hold. */
+static void test_cols_rules(void **state) {
+    (void)state;
+    char err[256];
+    const uint32_t bad[3] = {0, 5, 5}, past[3] = {0, 1, 6};
+    double v[3] = {1, 2, 3};
+    tronmsg_ans_t a = {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_HV, .hv = v};
+    blob_t *r = tronmsg_encode_res(6, 3, &a, 1, err, sizeof err);
+    assert_null(treemsg_encode_cols(6, bad, 3, r->data, r->len, err, sizeof err));
+    assert_null(treemsg_encode_cols(6, past, 3, r->data, r->len, err, sizeof err));
+    const uint32_t two[2] = {0, 1};
+    blob_t *b = treemsg_encode_cols(6, two, 2, r->data, r->len, err, sizeof err);
+    treemsg_cols_t c;
+    assert_non_null(b); /* the encoder does not read res: the decoder checks m */
+    assert_int_equal(treemsg_decode_cols(b->data, b->len, &c, err, sizeof err), -1);
+    blob_unref(&b);
+    /* a plain answer over fewer columns than n names none: refused */
+    assert_int_equal(treemsg_decode_cols(r->data, r->len, &c, err, sizeof err), -1);
+    for (size_t cut = 0; cut < 12; cut++)
+        assert_int_equal(treemsg_decode_cols(r->data, cut, &c, err, sizeof err), -1);
+    blob_unref(&r);
 }
 
 int main(void) {
@@ -190,7 +230,8 @@ int main(void) {
         cmocka_unit_test(test_heap_shape),
         cmocka_unit_test(test_node_round_trip_and_rules),
         cmocka_unit_test(test_part_round_trip_and_rules),
-        cmocka_unit_test(test_add),
+        cmocka_unit_test(test_add_over_the_union),
+        cmocka_unit_test(test_cols_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
