@@ -132,8 +132,8 @@ void proto_frames_allowed(uint8_t type, uint16_t flags, int *min, int *max) {
         *min = *max = 2;
         return;
     case MSG_TASK: {
-        int n = 2 + !!(flags & PROTO_F_CONTEXT) + !!(flags & PROTO_F_SHARD) +
-                !!(flags & PROTO_F_TREE);
+        int n =
+            2 + !!(flags & PROTO_F_CONTEXT) + !!(flags & PROTO_F_SHARD) + !!(flags & PROTO_F_TREE);
         *min = *max = n;
         return;
     }

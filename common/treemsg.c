@@ -181,8 +181,8 @@ blob_t *treemsg_encode_part(uint64_t round, uint32_t to, uint32_t from, uint32_t
     return finish(&b, "tree part", err, errlen);
 }
 
-int treemsg_decode_part(const void *buf, size_t len, uint32_t fanin, treemsg_part_t *out,
-                        char *err, size_t errlen) {
+int treemsg_decode_part(const void *buf, size_t len, uint32_t fanin, treemsg_part_t *out, char *err,
+                        size_t errlen) {
     memset(out, 0, sizeof *out);
     bufrd_t r = bufrd_init(buf, len);
     uint32_t magic = bufrd_u32(&r);
@@ -260,8 +260,8 @@ int treemsg_decode_cols(const void *buf, size_t len, treemsg_cols_t *out, char *
     if (magic == TRONMSG_RES_MAGIC) { /* a plain answer: all columns */
         if (tronmsg_decode_res(buf, len, &out->res, err, errlen) < 0) return -1;
         if (out->res.m != out->res.n) {
-            snprintf(err, errlen, "tree answer: %u of %u columns without their list",
-                     out->res.m, out->res.n);
+            snprintf(err, errlen, "tree answer: %u of %u columns without their list", out->res.m,
+                     out->res.n);
             tronmsg_res_free(&out->res);
             return -1;
         }
@@ -322,8 +322,7 @@ void treemsg_cols_free(treemsg_cols_t *c) {
 /* ---- adding answers ---- */
 
 static bool additive(uint32_t op) {
-    return op == TRONMSG_FUN || op == TRONMSG_GRAD || op == TRONMSG_FUNGRAD ||
-           op == TRONMSG_HV;
+    return op == TRONMSG_FUN || op == TRONMSG_GRAD || op == TRONMSG_FUNGRAD || op == TRONMSG_HV;
 }
 
 /* The union of the inputs' columns (NULL with *k = n when one holds all). */
@@ -401,8 +400,7 @@ blob_t *treemsg_add(const treemsg_cols_t *in, size_t k, char *err, size_t errlen
     tronmsg_ans_t *ans = calloc(a0->count ? a0->count : 1, sizeof *ans);
     double *store = NULL, *p;
     blob_t *sum = NULL, *out = NULL;
-    if (!ans || union_cols(in, k, &u, &nu) < 0 ||
-        !(pos = malloc((maxk + 1) * sizeof *pos)) ||
+    if (!ans || union_cols(in, k, &u, &nu) < 0 || !(pos = malloc((maxk + 1) * sizeof *pos)) ||
         !(store = calloc(nv * (size_t)nu + 1, sizeof *store))) {
         snprintf(err, errlen, "out of memory adding tree answers");
         goto out;

@@ -64,7 +64,7 @@ uint32_t treemsg_height(uint32_t i, uint32_t nodes, uint32_t fanin);
 typedef struct treemsg_node {
     uint64_t round;
     uint32_t node, nodes, fanin, wait_ms;
-    char parent_ep[TREEMSG_MAX_EP + 1]; /* "" at the root */
+    char parent_ep[TREEMSG_MAX_EP + 1];   /* "" at the root */
     char parent_key[TREEMSG_KEY_LEN + 1]; /* "" without CURVE */
 } treemsg_node_t;
 
@@ -73,8 +73,7 @@ typedef struct treemsg_node {
  * or none below it, a key that is not 40 characters) or on ENOMEM. */
 blob_t *treemsg_encode_node(const treemsg_node_t *n, char *err, size_t errlen);
 /* 0, or -1 with err; out is filled only on 0. */
-int treemsg_decode_node(const void *buf, size_t len, treemsg_node_t *out, char *err,
-                        size_t errlen);
+int treemsg_decode_node(const void *buf, size_t len, treemsg_node_t *out, char *err, size_t errlen);
 
 /* ---- PART ---- */
 
@@ -94,8 +93,8 @@ blob_t *treemsg_encode_part(uint64_t round, uint32_t to, uint32_t from, uint32_t
 /* Decodes and checks the tree rules for fan-in fanin (cover within from's
  * subtree and including from, to from's parent or TREEMSG_MASTER from node
  * 0). out->res points into buf. 0, or -1 with err and *out zeroed. */
-int treemsg_decode_part(const void *buf, size_t len, uint32_t fanin, treemsg_part_t *out,
-                        char *err, size_t errlen);
+int treemsg_decode_part(const void *buf, size_t len, uint32_t fanin, treemsg_part_t *out, char *err,
+                        size_t errlen);
 void treemsg_part_free(treemsg_part_t *p);
 
 /* ---- COLS: an answer and the columns it holds ---- */
@@ -112,9 +111,9 @@ void treemsg_part_free(treemsg_part_t *p);
 #define TREEMSG_ALL_COLS 0xffffffffu
 
 typedef struct treemsg_cols {
-    uint32_t n, k;   /* k: columns held (n when all) */
-    bool all;        /* every column, in order: no list */
-    uint32_t *cols;  /* k columns, ascending (NULL when all); owned */
+    uint32_t n, k;     /* k: columns held (n when all) */
+    bool all;          /* every column, in order: no list */
+    uint32_t *cols;    /* k columns, ascending (NULL when all); owned */
     tronmsg_res_t res; /* decoded, m = k; owned */
 } treemsg_cols_t;
 
@@ -124,8 +123,7 @@ blob_t *treemsg_encode_cols(uint32_t n, const uint32_t *cols, uint32_t k, const 
                             size_t res_len, char *err, size_t errlen);
 /* Decodes a COLS payload, or a plain tronmsg result with m = n (as all
  * columns). 0, or -1 with err and *out zeroed. */
-int treemsg_decode_cols(const void *buf, size_t len, treemsg_cols_t *out, char *err,
-                        size_t errlen);
+int treemsg_decode_cols(const void *buf, size_t len, treemsg_cols_t *out, char *err, size_t errlen);
 void treemsg_cols_free(treemsg_cols_t *c);
 
 /* ---- adding answers ---- */

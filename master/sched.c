@@ -583,7 +583,8 @@ static int send_task(sched_t *s, worker_t *w, task_t *t) {
             t->body ? blob_send(t->body, s->router, more) : wire_send_bytes(s->router, "", 0, more);
         if (rc == 0 && need_ctx)
             rc = blob_send(s->context, s->router, (need_shard || t->tree) ? ZMQ_SNDMORE : 0);
-        if (rc == 0 && need_shard) rc = blob_send(shard_bytes, s->router, t->tree ? ZMQ_SNDMORE : 0);
+        if (rc == 0 && need_shard)
+            rc = blob_send(shard_bytes, s->router, t->tree ? ZMQ_SNDMORE : 0);
         if (rc == 0 && t->tree) rc = blob_send(t->tree, s->router, 0);
     }
     blob_unref(&shard_bytes);
@@ -988,14 +989,14 @@ static void tree_result(sched_t *s, task_t *t, int li, const proto_header_t *h, 
         accept_result(s, t, li, h, data, len);
         return;
     }
-    if (!s->tree_nodes || treemsg_decode_part(data, len, s->round->tree_fanin, &p, err,
-                                              sizeof err) < 0) {
+    if (!s->tree_nodes ||
+        treemsg_decode_part(data, len, s->round->tree_fanin, &p, err, sizeof err) < 0) {
         drop(s, DROP_MALFORMED, s->tree_nodes ? err : "tree sum after the tree was given up");
         tree_give_up(s, "the root's sum was refused");
         return;
     }
-    bool ok = p.round == s->tree_round && p.nodes == s->tree_nodes && p.from == t->node &&
-              t->node == 0;
+    bool ok =
+        p.round == s->tree_round && p.nodes == s->tree_nodes && p.from == t->node && t->node == 0;
     for (size_t i = 0; ok && i < p.ncover; i++) {
         const task_t *c = task_by_id(s, s->tree_task[p.cover[i]]);
         ok = c && c->tree && c->state != T_DONE;
@@ -1049,8 +1050,8 @@ static int tree_plan(sched_t *s) {
         ids[nodes++] = t->id;
     }
     if (nodes < 2 || nodes > TREEMSG_MAX_NODES) return 0;
-    treemsg_node_t n = {.round = next_nonce(s), .nodes = nodes, .fanin = fanin,
-                        .wait_ms = r->tree_wait_ms};
+    treemsg_node_t n = {
+        .round = next_nonce(s), .nodes = nodes, .fanin = fanin, .wait_ms = r->tree_wait_ms};
     for (uint32_t i = 0; i < nodes; i++) {
         task_t *t = task_by_id(s, ids[i]);
         const worker_t *pw = NULL;

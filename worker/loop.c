@@ -200,7 +200,8 @@ static int send_ready(wk_t *w) {
     json_object_object_add(o, "slots", json_object_new_int(w->slots));
     json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
     json_object_object_add(o, "version", json_object_new_string(WORKER_VERSION));
-    if (w->reduce) json_object_object_add(o, "tree_port", json_object_new_int(reduce_port(w->reduce)));
+    if (w->reduce)
+        json_object_object_add(o, "tree_port", json_object_new_int(reduce_port(w->reduce)));
     size_t len;
     const char *js = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
     proto_header_t h = {.type = MSG_READY, .shard = PROTO_NO_SHARD};
@@ -431,8 +432,8 @@ static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h) {
         char why[256];
         int at = 2 + has_ctx + has_shard;
         node = malloc(sizeof *node);
-        if (node && treemsg_decode_node(wire_data(m, at), wire_size(m, at), node, why,
-                                        sizeof why) < 0) {
+        if (node &&
+            treemsg_decode_node(wire_data(m, at), wire_size(m, at), node, why, sizeof why) < 0) {
             free(node);
             drop_msg(w, why);
             return;

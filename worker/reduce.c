@@ -106,8 +106,9 @@ reduce_t *reduce_new(void *zctx, const config_t *cfg, char *err, size_t errlen) 
     r->zctx = zctx;
     if (cfg->security.curve) {
         if (!cfg->security.authorized_keys[0]) {
-            snprintf(err, errlen, "security.curve is on and security.authorized_keys (the "
-                                  "workers' keys) is not set");
+            snprintf(err, errlen,
+                     "security.curve is on and security.authorized_keys (the "
+                     "workers' keys) is not set");
             goto fail;
         }
         if (!(r->zap = security_zap_start(zctx, cfg, err, errlen))) goto fail;
@@ -269,8 +270,10 @@ void reduce_own(reduce_t *r, exec_task_t *t, const treemsg_node_t *node) {
         if (!r->nodes[i].used) n = &r->nodes[i];
     if (!n || node->fanin != 2) {
         /* (the decoder of incoming parts checks covers for fan-in 2) */
-        log_every(LOG_SLOT, LOG_WARN, "reduction tree: cannot hold node %u; its part is lost "
-                                      "and the master will ask again", node->node);
+        log_every(LOG_SLOT, LOG_WARN,
+                  "reduction tree: cannot hold node %u; its part is lost "
+                  "and the master will ask again",
+                  node->node);
         exec_task_free(&t);
         return;
     }
@@ -423,8 +426,7 @@ exec_task_t *reduce_next(reduce_t *r, int64_t now) {
     for (int i = 0; i < r->nearly;) { /* parts whose node never came */
         if (now - r->early[i].at_ms > EARLY_TTL_MS) {
             part_in_free(&r->early[i]);
-            memmove(&r->early[i], &r->early[i + 1],
-                    (size_t)(r->nearly - i - 1) * sizeof *r->early);
+            memmove(&r->early[i], &r->early[i + 1], (size_t)(r->nearly - i - 1) * sizeof *r->early);
             r->nearly--;
         } else {
             i++;

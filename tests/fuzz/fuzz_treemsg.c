@@ -43,8 +43,8 @@ static void sum(const uint8_t *p, size_t len) {
         blob_t *b = treemsg_add(c, 2, err, sizeof err);
         treemsg_cols_t back;
         /* a sum decodes, over no more columns than the model has */
-        if (b && (treemsg_decode_cols(b->data, b->len, &back, err, sizeof err) != 0 ||
-                  back.n != c[0].n))
+        if (b &&
+            (treemsg_decode_cols(b->data, b->len, &back, err, sizeof err) != 0 || back.n != c[0].n))
             abort();
         if (b) treemsg_cols_free(&back);
         blob_unref(&b);

@@ -115,8 +115,9 @@ static void *fake_worker(void *arg) {
     proto_header_t ready = {.type = MSG_READY, .shard = PROTO_NO_SHARD};
     uint8_t buf[PROTO_HEADER_SIZE];
     proto_header_encode(&ready, buf);
-    snprintf(js, sizeof js, "{\"name\":\"%s\",\"host\":\"test\",\"cores\":1,\"slots\":1,"
-                            "\"tree_port\":%d}",
+    snprintf(js, sizeof js,
+             "{\"name\":\"%s\",\"host\":\"test\",\"cores\":1,\"slots\":1,"
+             "\"tree_port\":%d}",
              id, TREE_PORT0 + wi);
     zmq_send(dealer, buf, sizeof buf, ZMQ_SNDMORE);
     zmq_send(dealer, js, strlen(js), 0);

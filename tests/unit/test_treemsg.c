@@ -49,8 +49,8 @@ static void test_heap_shape(void **state) {
 static void test_node_round_trip_and_rules(void **state) {
     (void)state;
     char err[256];
-    treemsg_node_t n = {.round = 0x1122334455667788ull, .node = 3, .nodes = 7, .fanin = 2,
-                        .wait_ms = 250};
+    treemsg_node_t n = {
+        .round = 0x1122334455667788ull, .node = 3, .nodes = 7, .fanin = 2, .wait_ms = 250};
     strcpy(n.parent_ep, "tcp://10.0.0.2:40001");
     strcpy(n.parent_key, "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
     blob_t *b = treemsg_encode_node(&n, err, sizeof err);
@@ -118,8 +118,8 @@ static void test_part_round_trip_and_rules(void **state) {
     assert_null(treemsg_encode_part(1, 2, 1, 10, cover, 4, "", 0, 2, err, sizeof err));
     uint32_t root[] = {0};
     assert_null(treemsg_encode_part(1, 0, 0, 10, root, 1, "", 0, 2, err, sizeof err));
-    assert_non_null(b = treemsg_encode_part(1, TREEMSG_MASTER, 0, 10, root, 1, "", 0, 2, err,
-                                            sizeof err));
+    assert_non_null(
+        b = treemsg_encode_part(1, TREEMSG_MASTER, 0, 10, root, 1, "", 0, 2, err, sizeof err));
     /* on the wire too: a node past the tree */
     uint8_t *w = malloc(b->len);
     memcpy(w, b->data, b->len);
@@ -141,12 +141,13 @@ static void answer(treemsg_cols_t *out, const uint32_t *cols, double f, double b
     uint32_t m = cols ? 3 : 6;
     for (uint32_t j = 0; j < m; j++)
         g[j] = base + j, d[j] = 1 + j, hv[j] = base * (j + 1);
-    tronmsg_ans_t a[2] = {{.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUNGRAD, .f = f,
-                           .g = g, .diag = d},
-                          {.cls = 1, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_HV, .hv = hv}};
+    tronmsg_ans_t a[2] = {
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUNGRAD, .f = f, .g = g, .diag = d},
+        {.cls = 1, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_HV, .hv = hv}};
     blob_t *r = tronmsg_encode_res(6, m, a, 2, err, sizeof err), *b = r;
     assert_non_null(r);
-    if (cols) assert_non_null(b = treemsg_encode_cols(6, cols, 3, r->data, r->len, err, sizeof err));
+    if (cols)
+        assert_non_null(b = treemsg_encode_cols(6, cols, 3, r->data, r->len, err, sizeof err));
     assert_int_equal(treemsg_decode_cols(b->data, b->len, out, err, sizeof err), 0);
     if (b != r) blob_unref(&b);
     blob_unref(&r);
