@@ -31,6 +31,10 @@
 #   memory    peak RSS of the 2-worker train and predict runs
 #   lan       the 2-worker train row with workers in network namespaces behind
 #             1 Gbit/s links (root only)
+#   tree      not in the default set (ROWS=tree, or make bench-tree): star
+#             against reduction tree with the master and 2..8 workers each
+#             behind a shaped link, 1 Gbit/s and 100 Mbit/s (root only;
+#             scripts/bench/tree.sh)
 # Every training row states liblinear's primal objective of our model and of
 # liblinear-train's on the same libsvm rows (bin/primal), and the master's
 # traffic per round when the master logs it ("traffic: ..." at the end of exact
@@ -936,6 +940,11 @@ main() {
     want text && cluster_text
     want memory && cluster_memory
     want lan && cluster_lan
+    if want tree; then
+        # shellcheck source=scripts/bench/tree.sh
+        . scripts/bench/tree.sh
+        tree_bench
+    fi
 
     local cpu
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)

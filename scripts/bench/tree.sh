@@ -9,16 +9,21 @@
 #   sudo scripts/bench/tree.sh       standalone; prints the table
 #
 # Environment: TREE_RATES (default "1gbit 100mbit"), TREE_WORKERS (default
-# "2 4 8"), TREE_SHAPE (gensparse arguments, default a 20,000 x 20,000
-# 8-class set that every worker's rows cover nearly column for column, so
-# that a worker's vectors are as long as the model's: the case a tree is
-# for), TREE_REPEAT (runs of each cell, median time; default 1).
+# "2 4 8"), TREE_SHAPES (gensparse arguments, shapes separated by ";";
+# default a 20,000 x 20,000 8-class set whose every worker's rows cover
+# nearly every column, so that a worker's vectors are as long as the
+# model's, the case a tree is for; and an rcv1-like binary set, 100,000 x
+# 1,000,000 with 30 non-zeros a row under a Zipf law, where each worker's
+# vectors hold a part of the columns and a tree's inner nodes hold the union
+# of their subtree's).
 #
 # Each row: one training run, its Newton rounds only (the master's
 # "traffic:" line and TRON time): MB the master sent and received a round,
 # messages it received a round, and wall ms a round. All workers share this
 # machine's cores, so time a round includes compute contending for them;
-# bytes and messages do not depend on that.
+# bytes and messages do not depend on that. cluster.liveness is 30 here:
+# with 100 Mbit/s links the shards take seconds to reach the workers, and
+# PINGs queued behind them would otherwise get workers declared lost.
 #
 # As a library (from scripts/bench.sh, after cluster.sh): tree_bench adds
 # rows with `row`.
@@ -46,8 +51,21 @@ tree_run() {
 }
 
 tree_bench() {
+    local shapes=${TREE_SHAPES:-20000 20000 200 8 0 7;100000 1000000 30 2 1 7} shape
+    local IFS_OLD=$IFS
+    IFS=';'
+    for shape in $shapes; do
+        IFS=$IFS_OLD
+        tree_shape "$shape"
+    done
+    IFS=$IFS_OLD
+}
+
+# tree_shape "GENSPARSE ARGS": every rate, worker count and mode on one data set.
+tree_shape() {
     local rates=${TREE_RATES:-1gbit 100mbit} counts=${TREE_WORKERS:-2 4 8}
-    local shape=${TREE_SHAPE:-20000 20000 200 8 0 7} file rate n mode max=0 cfg
+    local shape=$1 file rate n mode max=0 cfg short
+    short=$(cut -d' ' -f1-4 <<<"$shape" | tr ' ' x)
     for n in $counts; do [ "$n" -gt "$max" ] && max=$n; done
     file=$WORK/tree_$(tr ' ' _ <<<"$shape").svm
     if [ ! -s "$file" ]; then
@@ -63,22 +81,27 @@ tree_bench() {
         }
         cfg=$WORK/tree_$rate.json
         cl_config "$cfg" 10.200.0.2 || { row "tree" "$rate" "no free ports" "—" "—" ""; cl_lan_down; return 0; }
+        # Shards going out fill a 100 Mbit/s link for seconds, and a PING
+        # queued behind them arrives late: a longer liveness keeps workers
+        # from being declared lost while the data is still on its way (what
+        # is measured here is the Newton rounds, not failure detection).
+        sed -i '0,/^{/s//{\n  "cluster": {"liveness": 30},/' "$cfg"
         for n in $counts; do
             for mode in star tree; do
-                local tag=tree_${rate}_w${n}_$mode
+                local tag=tree_${short}_${rate}_w${n}_$mode
                 if tree_run "$mode" "$n" "$cfg" "$file" "$tag"; then
                     local ms sent recv
                     ms=$(awk -v s="$TR_SECS" -v k="$TR_ROUNDS" 'BEGIN { printf "%.0f", 1000 * s / k }')
                     sent=$(awk -v s="$TR_SENT" -v k="$TR_ROUNDS" 'BEGIN { printf "%.2f", s / k }')
                     recv=$(awk -v s="$TR_RECV" -v k="$TR_ROUNDS" 'BEGIN { printf "%.2f", s / k }')
-                    row "tree" "$rate, $n workers, $mode" "$ms ms a round" "—" "—" \
+                    row "tree" "$short, $rate, $n workers, $mode" "$ms ms a round" "—" "—" \
                         "master a round: $sent MB out, $recv MB in, $TR_MSGS messages in; $TR_ROUNDS rounds, objective $TR_OBJ${TR_DIRECT:+, $TR_DIRECT parts asked directly}"
                 else
-                    row "tree" "$rate, $n workers, $mode" "failed" "—" "—" "$TR_WHY"
+                    row "tree" "$short, $rate, $n workers, $mode" "failed" "—" "—" "$TR_WHY"
                 fi
             done
         done
-        NOTES+=("tree ($rate): $CL_LAN_SHAPE; master in its own namespace behind the same shaping; data: gensparse $shape (rows features nnz classes skew seed).")
+        NOTES+=("tree ($short, $rate): $CL_LAN_SHAPE; master in its own namespace behind the same shaping; data: gensparse $shape (rows features nnz classes skew seed).")
         cl_lan_down
     done
 }
