@@ -569,7 +569,7 @@ static int check_numbers(const config_t *c, char *err, size_t errlen) {
         {"cluster.max_msg_mb", c->cluster.max_msg_mb, 1, 4096},
         {"cluster.task_timeout_s", c->cluster.task_timeout_s, 1, 604800},
         {"cluster.reduce_wait_ms", c->cluster.reduce_wait_ms, 10, 600000},
-        {"worker.tree_port", c->worker.tree_port, 0, 65535},
+        {"worker.tree_port", c->worker.tree_port, -1, 65535},
         {"history.retention_days", c->history.retention_days, 0, 36500},
         {"runs.keep", c->runs.keep, 0, 100000000},
         {"runs.max_age_days", c->runs.max_age_days, 0, 36500},

@@ -104,7 +104,7 @@ typedef struct config {
         int max_cpu; /* percent of one core per slot, 0 = no cap */
         int slots;   /* 0 = number of cores */
         char name[CONFIG_STR];
-        int tree_port; /* port of the reduction tree's socket; 0 = any free one */
+        int tree_port; /* port of the reduction tree's socket; 0 = any free one, -1 = none */
     } worker;
 } config_t;
 

@@ -900,8 +900,10 @@ static int setup(wk_t *w, char *err, size_t errlen) {
     w->exec = exec_new(w->zctx, w->cache, w->slots, cfg->worker.max_cpu, err, errlen);
     if (!w->exec) return -1;
     char why[256];
-    if (!(w->reduce = reduce_new(w->zctx, cfg, why, sizeof why)))
-        log_warn("no reduction tree port (%s): this worker's answers go to the master directly",
+    if (cfg->worker.tree_port < 0)
+        log_debug("no reduction tree port (worker.tree_port -1)");
+    else if (!(w->reduce = reduce_new(w->zctx, cfg, why, sizeof why)))
+        log_info("no reduction tree port (%s): this worker's answers go to the master directly",
                  why);
     fresh_id(w); /* heartbeats name us even before the first DEALER */
     w->push = open_socket(w, ZMQ_PUSH, cfg->master.result_port, NULL, err, errlen);

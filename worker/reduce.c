@@ -16,7 +16,7 @@
 #include <zmq.h>
 
 #define MAX_NODES 64       /* nodes held at once (a worker has a few per round) */
-#define MAX_EARLY 64       /* parts waiting for their node */
+#define MAX_EARLY 16       /* parts waiting for their node (each up to a vector set) */
 #define EARLY_TTL_MS 60000 /* ... at most this long */
 #define MAX_PEERS 8        /* PUSH sockets kept to parents */
 #define PEER_HWM 8         /* messages queued for a parent that does not take them */
