@@ -23,8 +23,9 @@
  *   u32 magic TREEMSG_PART_MAGIC, u64 round, u32 to (the parent's node,
  *   TREEMSG_MASTER from the root), u32 from, u32 nodes, u32 ncover, ncover *
  *   u32 node (strictly ascending, every one in from's subtree, from itself
- *   among them), then the rest of the frame: a tronmsg result
- *   (common/tronmsg.h), the sum of the covered nodes' answers.
+ *   among them), then the rest of the frame: the sum of the covered nodes'
+ *   answers, a COLS payload (below) or a plain tronmsg result over all n
+ *   columns (common/tronmsg.h).
  *
  * Decoders take untrusted bytes: every length is checked against what
  * arrived, counts are bounded by it, and the tree rules above are enforced;
@@ -82,11 +83,12 @@ typedef struct treemsg_part {
     uint32_t to, from, nodes;
     uint32_t *cover; /* ncover, ascending; owned (treemsg_part_free) */
     size_t ncover;
-    const void *res; /* the tronmsg result: borrowed from the decoded bytes */
+    const void *res; /* the sum (COLS or tronmsg): borrowed from the decoded bytes */
     size_t res_len;
 } treemsg_part_t;
 
-/* Encodes a PART around res (res_len bytes of an encoded tronmsg result). */
+/* Encodes a PART around res (res_len bytes: a COLS payload or a tronmsg
+ * result; not checked here, the receiver decodes it). */
 blob_t *treemsg_encode_part(uint64_t round, uint32_t to, uint32_t from, uint32_t nodes,
                             const uint32_t *cover, size_t ncover, const void *res, size_t res_len,
                             uint32_t fanin, char *err, size_t errlen);
