@@ -404,6 +404,21 @@ static int store_frame(wk_t *w, wire_msg_t *m, int i, const proto_header_t *h, b
     return rc;
 }
 
+/* The TASK's NODE frame (frame at): 0 with *node (malloc'd; NULL when out
+ * of memory), or -1 when it is malformed (dropped and counted). */
+static int tree_frame(wk_t *w, wire_msg_t *m, int at, treemsg_node_t **node) {
+    char why[256];
+    *node = malloc(sizeof **node);
+    if (*node &&
+        treemsg_decode_node(wire_data(m, at), wire_size(m, at), *node, why, sizeof why) < 0) {
+        free(*node);
+        *node = NULL;
+        drop_msg(w, why);
+        return -1;
+    }
+    return 0;
+}
+
 static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h) {
     bool has_ctx = h->flags & PROTO_F_CONTEXT, has_shard = h->flags & PROTO_F_SHARD;
     bool has_tree = h->flags & PROTO_F_TREE;
@@ -428,17 +443,7 @@ static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h) {
         return;
     }
     treemsg_node_t *node = NULL;
-    if (has_tree) {
-        char why[256];
-        int at = 2 + has_ctx + has_shard;
-        node = malloc(sizeof *node);
-        if (node &&
-            treemsg_decode_node(wire_data(m, at), wire_size(m, at), node, why, sizeof why) < 0) {
-            free(node);
-            drop_msg(w, why);
-            return;
-        }
-    }
+    if (has_tree && tree_frame(w, m, 2 + has_ctx + has_shard, &node) < 0) return;
     exec_task_t *t = exec_task_new();
     if (!t || (has_tree && !node)) {
         log_every(SLOT_SEND, LOG_ERROR, "out of memory for task %u", h->task_id);
