@@ -136,7 +136,8 @@ struct sched {
     uint64_t tree_round;
     uint32_t tree_nodes;
     uint32_t *tree_task; /* [tree_nodes]: each node's task id */
-    int64_t tree_start_us, tree_deadline_ms, tree_last_us;
+    int64_t tree_start_us, tree_deadline_ms;
+    int64_t last_round_us; /* how long the last round took (a tree's deadline) */
 
     /* result delivery during sched_wait */
     sched_result_fn on_result;
@@ -1009,7 +1010,6 @@ static void tree_result(sched_t *s, task_t *t, int li, const proto_header_t *h, 
     }
     for (size_t i = 0; i < p.ncover; i++)
         if (p.cover[i] != 0) tree_cover(s, task_by_id(s, s->tree_task[p.cover[i]]));
-    s->tree_last_us = clock_now_us() - s->tree_start_us;
     blob_unref(&t->tree);
     if (p.ncover < s->tree_nodes) {
         uint32_t missing = s->tree_nodes - (uint32_t)p.ncover;
@@ -1076,9 +1076,11 @@ static int tree_plan(sched_t *s) {
     s->c.tree_rounds++;
     s->tree_start_us = clock_now_us();
     /* the root waits wait_ms a level below it after its own part; the
-     * master allows two levels more and four times the last tree round */
+     * master allows two levels more and four times the last round (the
+     * count round's parse before the first: a generous measure of a
+     * round's compute); a round that runs out of it counts as the last */
     int64_t wait = (int64_t)r->tree_wait_ms * (treemsg_height(0, nodes, fanin) + 2);
-    s->tree_deadline_ms = clock_now_ms() + wait + 4 * s->tree_last_us / 1000;
+    s->tree_deadline_ms = clock_now_ms() + wait + 4 * s->last_round_us / 1000;
     return 0;
 }
 
@@ -1207,8 +1209,10 @@ static void on_tick(sched_t *s) {
         }
         send_simple(s, w, MSG_PING, NULL, NULL);
     }
-    if (s->tree_nodes && now >= s->tree_deadline_ms)
+    if (s->tree_nodes && now >= s->tree_deadline_ms) {
+        s->last_round_us = clock_now_us() - s->tree_start_us;
         tree_give_up(s, "no sum from the root in time");
+    }
     publish_counters(s);
     if (s->tick) s->tick(s->tick_arg);
 }
@@ -1469,7 +1473,10 @@ int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen) {
         }
     }
     char why[sizeof s->fail_msg];
+    int64_t t0 = clock_now_us();
     int rc = sched_wait(s, round_take, &run, &r->data_error, why, sizeof why);
+    if (clock_now_us() - t0 > s->last_round_us || !r->group_body)
+        s->last_round_us = clock_now_us() - t0;
     s->round = NULL;
     if (rc < 0 && !run.refused) snprintf(err, errlen, "%s", why);
     return rc;

@@ -34,7 +34,7 @@
 #define NW 3
 #define TREE_PORT0 41000 /* announced only: nothing listens there */
 
-enum { ROOT_ALL, ROOT_LACKS_LAST, ROOT_WRONG_ROUND };
+enum { ROOT_ALL, ROOT_LACKS_LAST, ROOT_WRONG_ROUND, ROOT_SILENT };
 
 typedef struct seen {
     bool tree;
@@ -87,7 +87,7 @@ static void answer(int wi, void *push, wire_msg_t *m, const proto_header_t *h) {
         send_msg(push, h, id, text, strlen(text));
         return;
     }
-    if (sn.node.node != 0) return;
+    if (sn.node.node != 0 || mode == ROOT_SILENT) return;
     uint32_t cover[64], n = sn.node.nodes - (mode == ROOT_LACKS_LAST ? 1 : 0);
     for (uint32_t i = 0; i < n; i++)
         cover[i] = i;
@@ -138,7 +138,7 @@ static void *fake_worker(void *arg) {
     return NULL;
 }
 
-static int setup(void **state) {
+static int setup_hb(void **state, int heartbeat_ms, int liveness) {
     char err[256];
     memset(&F, 0, sizeof F);
     pthread_mutex_init(&F.mu, NULL);
@@ -146,7 +146,9 @@ static int setup(void **state) {
     F.cfg.master.task_port = free_port();
     F.cfg.master.result_port = free_port();
     F.cfg.master.heartbeat_port = free_port();
-    F.cfg.cluster.heartbeat_ms = 60000; /* the fake workers send no heartbeats */
+    /* the fake workers send no heartbeats: they must not be found silent */
+    F.cfg.cluster.heartbeat_ms = heartbeat_ms;
+    F.cfg.cluster.liveness = liveness;
     snprintf(F.file, sizeof F.file, "/tmp/nc-tree.XXXXXX");
     int fd = mkstemp(F.file);
     if (fd < 0 || write(fd, "aaaaaaaaaaaa", 12) != 12) return -1;
@@ -163,6 +165,15 @@ static int setup(void **state) {
         shards[i] = (sched_shard_t){(uint64_t)i * 2, 2, 1};
     *state = &F;
     return sched_begin_job(F.s, 9, F.file, shards, NSHARDS, err, sizeof err);
+}
+
+static int setup(void **state) {
+    return setup_hb(state, 60000, 3);
+}
+
+/* Ticks often enough to see a tree's deadline pass (every 100 ms). */
+static int setup_fast_ticks(void **state) {
+    return setup_hb(state, 100, 1000);
 }
 
 static int teardown(void **state) {
@@ -299,11 +310,26 @@ static void test_bad_sum_gives_the_tree_up(void **state) {
     assert_int_equal(g.calls, k);
 }
 
+/* A root that never answers (alive, but its sum lost): once the deadline
+ * passes ((height + 2) x wait plus four times the last round) every node is
+ * asked directly, and the round completes with each part once. */
+static void test_silent_root_times_out(void **state) {
+    (void)state;
+    sums_t g;
+    run_round(ROOT_ALL, &g);
+    run_round(ROOT_SILENT, &g);
+    int k = check_layout();
+    assert_int_equal(g.tree_sums, 0);
+    assert_int_equal(g.direct, k);
+    assert_int_equal(g.calls, k);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_layout_and_full_sum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_part_asked_directly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_sum_gives_the_tree_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_silent_root_times_out, setup_fast_ticks, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
