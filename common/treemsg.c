@@ -325,31 +325,28 @@ static bool additive(uint32_t op) {
     return op == TRONMSG_FUN || op == TRONMSG_GRAD || op == TRONMSG_FUNGRAD || op == TRONMSG_HV;
 }
 
-/* The union of the inputs' columns (NULL with *k = n when one holds all). */
+/* The union of the inputs' columns, merged from their sorted lists (NULL
+ * with *nu = n when one holds all; nothing is allocated past what the
+ * inputs hold). */
 static int union_cols(const treemsg_cols_t *in, size_t k, uint32_t **out, uint32_t *nu) {
-    uint32_t n = in[0].n;
+    size_t total = 0, at[1 + TREEMSG_MAX_FANIN] = {0};
     *out = NULL;
-    *nu = n;
-    for (size_t i = 0; i < k; i++)
+    *nu = in[0].n;
+    for (size_t i = 0; i < k; i++) {
         if (in[i].all) return 0;
-    size_t words = ((size_t)n + 63) / 64;
-    uint64_t *bits = calloc(words + 1, sizeof *bits);
-    if (!bits) return -1;
-    for (size_t i = 0; i < k; i++)
-        for (uint32_t j = 0; j < in[i].k; j++)
-            bits[in[i].cols[j] / 64] |= 1ull << (in[i].cols[j] % 64);
-    uint32_t c = 0;
-    for (size_t w = 0; w < words; w++)
-        c += (uint32_t)__builtin_popcountll(bits[w]);
-    uint32_t *u = malloc(((size_t)c + 1) * sizeof *u);
-    if (!u) {
-        free(bits);
-        return -1;
+        total += in[i].k;
     }
-    c = 0;
-    for (uint32_t j = 0; j < n; j++)
-        if ((bits[j / 64] >> (j % 64)) & 1) u[c++] = j;
-    free(bits);
+    uint32_t *u = malloc((total + 1) * sizeof *u), c = 0;
+    if (!u) return -1;
+    for (;;) {
+        uint32_t best = UINT32_MAX;
+        for (size_t i = 0; i < k; i++)
+            if (at[i] < in[i].k && in[i].cols[at[i]] < best) best = in[i].cols[at[i]];
+        if (best == UINT32_MAX) break;
+        u[c++] = best;
+        for (size_t i = 0; i < k; i++)
+            if (at[i] < in[i].k && in[i].cols[at[i]] == best) at[i]++;
+    }
     *out = u;
     *nu = c;
     return 0;
@@ -371,8 +368,8 @@ static void positions(const treemsg_cols_t *in, const uint32_t *u, uint32_t nu, 
 }
 
 blob_t *treemsg_add(const treemsg_cols_t *in, size_t k, char *err, size_t errlen) {
-    if (k == 0) {
-        snprintf(err, errlen, "tree sum: nothing to add");
+    if (k == 0 || k > 1 + TREEMSG_MAX_FANIN) {
+        snprintf(err, errlen, "tree sum: %zu answers to add", k);
         return NULL;
     }
     const tronmsg_res_t *a0 = &in[0].res;
@@ -400,7 +397,11 @@ blob_t *treemsg_add(const treemsg_cols_t *in, size_t k, char *err, size_t errlen
     tronmsg_ans_t *ans = calloc(a0->count ? a0->count : 1, sizeof *ans);
     double *store = NULL, *p;
     blob_t *sum = NULL, *out = NULL;
-    if (!ans || union_cols(in, k, &u, &nu) < 0 || !(pos = malloc((maxk + 1) * sizeof *pos)) ||
+    /* without vectors (FUN items only) the sum holds no column */
+    static const uint32_t none[1] = {0};
+    int urc = nv ? union_cols(in, k, &u, &nu) : 0;
+    if (!nv) maxk = 0;
+    if (!ans || urc < 0 || !(pos = malloc((maxk + 1) * sizeof *pos)) ||
         !(store = calloc(nv * (size_t)nu + 1, sizeof *store))) {
         snprintf(err, errlen, "out of memory adding tree answers");
         goto out;
@@ -422,7 +423,7 @@ blob_t *treemsg_add(const treemsg_cols_t *in, size_t k, char *err, size_t errlen
     /* input by input, in order: each coordinate's sum is 0 + a + b + ...
      * over the inputs that hold it, the same as over dense vectors */
     for (size_t i = 0; i < k; i++) {
-        positions(&in[i], u, nu, pos);
+        if (nv) positions(&in[i], u, nu, pos);
         for (size_t q = 0; q < a0->count; q++) {
             const tronmsg_ans_t *a = &in[i].res.ans[q];
             tronmsg_ans_t *s = &ans[q];
@@ -437,8 +438,10 @@ blob_t *treemsg_add(const treemsg_cols_t *in, size_t k, char *err, size_t errlen
                 }
         }
     }
-    sum = tronmsg_encode_res(a0->n, nu, ans, a0->count, err, errlen);
-    if (sum) out = treemsg_encode_cols(a0->n, u, nu, sum->data, sum->len, err, errlen);
+    sum = tronmsg_encode_res(a0->n, nv ? nu : 0, ans, a0->count, err, errlen);
+    if (sum)
+        out = treemsg_encode_cols(a0->n, nv ? u : none, nv ? nu : 0, sum->data, sum->len, err,
+                                  errlen);
 out:
     free(ans);
     free(store);
