@@ -367,10 +367,12 @@ static void positions(const treemsg_cols_t *in, const uint32_t *u, uint32_t nu, 
     }
 }
 
-blob_t *treemsg_add(const treemsg_cols_t *in, size_t k, char *err, size_t errlen) {
+/* The inputs agree on n, count and every item's cls, fold and op, and
+ * every item adds. */
+static int addable(const treemsg_cols_t *in, size_t k, char *err, size_t errlen) {
     if (k == 0 || k > 1 + TREEMSG_MAX_FANIN) {
         snprintf(err, errlen, "tree sum: %zu answers to add", k);
-        return NULL;
+        return -1;
     }
     const tronmsg_res_t *a0 = &in[0].res;
     for (size_t i = 0; i < k; i++) {
@@ -378,16 +380,22 @@ blob_t *treemsg_add(const treemsg_cols_t *in, size_t k, char *err, size_t errlen
         if (in[i].n != in[0].n || r->n != in[0].n || r->m != in[i].k || r->count != a0->count) {
             snprintf(err, errlen, "tree sum: answer %zu has %zu items of %u, want %zu of %u", i,
                      r->count, r->n, a0->count, a0->n);
-            return NULL;
+            return -1;
         }
         for (size_t q = 0; q < a0->count; q++) {
             const tronmsg_ans_t *x = &r->ans[q], *y = &a0->ans[q];
             if (!additive(x->op) || x->op != y->op || x->cls != y->cls || x->fold != y->fold) {
                 snprintf(err, errlen, "tree sum: item %zu of answer %zu does not add", q, i);
-                return NULL;
+                return -1;
             }
         }
     }
+    return 0;
+}
+
+blob_t *treemsg_add(const treemsg_cols_t *in, size_t k, char *err, size_t errlen) {
+    if (addable(in, k, err, errlen) < 0) return NULL;
+    const tronmsg_res_t *a0 = &in[0].res;
     uint32_t *u = NULL, nu = 0, *pos = NULL;
     size_t nv = 0, maxk = 0;
     for (size_t q = 0; q < a0->count; q++)
