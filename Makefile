@@ -11,6 +11,7 @@
 # make test       installs test deps, builds with sanitizers, runs every test
 # make demo       installs deps, builds, prepares data, runs a real cluster
 # make bench      benchmark table against liblinear-train / liblinear-predict
+# make bench-tree star against reduction tree behind shaped links (root: netns)
 # make fuzz       runs each fuzz target for FUZZ_SECONDS
 # make soak       chaos soak for DURATION seconds (scripts/soak.sh)
 
@@ -52,7 +53,7 @@ TTOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TTOOL_SRC))
 LIBS_A     := $(BUILD)/libmaster.a $(BUILD)/libdashboard.a $(BUILD)/libworker.a $(BUILD)/libcommon.a
 
 .SECONDARY:
-.PHONY: all deps test unit demo bench fuzz fuzz-build format lint tidy clean data data-full soak
+.PHONY: all deps test unit demo bench bench-tree fuzz fuzz-build format lint tidy clean data data-full soak
 all: $(BIN)/master $(BIN)/worker $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
@@ -133,6 +134,11 @@ bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh
+
+# Star against reduction tree behind shaped links (network namespaces: root).
+bench-tree:
+	@$(MAKE) --no-print-directory all
+	@scripts/bench/tree.sh
 
 # Chaos soak (not part of test): DURATION=seconds (600), SAN=1 for the ASan build.
 soak:

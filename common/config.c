@@ -62,6 +62,8 @@ static const field_t fields[] = {
     FIELD(cluster, max_workers, F_INT),
     FIELD(cluster, max_msg_mb, F_INT),
     FIELD(cluster, task_timeout_s, F_INT),
+    FIELD(cluster, reduce, F_STR),
+    FIELD(cluster, reduce_wait_ms, F_INT),
     FIELD(history, db, F_STR),
     FIELD(history, retention_days, F_INT),
     FIELD(runs, dir, F_STR),
@@ -77,6 +79,7 @@ static const field_t fields[] = {
     FIELD(worker, max_cpu, F_INT),
     FIELD(worker, slots, F_INT),
     FIELD(worker, name, F_STR),
+    FIELD(worker, tree_port, F_INT),
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -120,6 +123,8 @@ void config_defaults(config_t *c) {
     c->cluster.max_workers = 1024;
     c->cluster.max_msg_mb = 512;
     c->cluster.task_timeout_s = 3600;
+    set_str(c->cluster.reduce, sizeof c->cluster.reduce, "star");
+    c->cluster.reduce_wait_ms = 2000;
     set_str(c->history.db, sizeof c->history.db, "Data/netcompute.db");
     c->history.retention_days = 7;
     set_str(c->runs.dir, sizeof c->runs.dir, "Data/runs");
@@ -524,6 +529,7 @@ static int check_words(const config_t *c, char *err, size_t errlen) {
     static const char *const strategies[] = {"exact", "average", NULL};
     static const char *const parallels[] = {"auto", "rows", "classes", NULL};
     static const char *const whens[] = {"always", "idle", NULL};
+    static const char *const reduces[] = {"star", "tree", NULL};
     const struct {
         const char *name, *value, *const *allowed, *list;
     } w[] = {
@@ -532,6 +538,7 @@ static int check_words(const config_t *c, char *err, size_t errlen) {
         {"model.strategy", c->model.strategy, strategies, "exact or average"},
         {"model.parallel", c->model.parallel, parallels, "auto, rows or classes"},
         {"worker.when", c->worker.when, whens, "always or idle"},
+        {"cluster.reduce", c->cluster.reduce, reduces, "star or tree"},
     };
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
         if (!one_of(w[i].value, w[i].allowed)) {
@@ -561,6 +568,8 @@ static int check_numbers(const config_t *c, char *err, size_t errlen) {
         {"cluster.max_workers", c->cluster.max_workers, 1, 100000},
         {"cluster.max_msg_mb", c->cluster.max_msg_mb, 1, 4096},
         {"cluster.task_timeout_s", c->cluster.task_timeout_s, 1, 604800},
+        {"cluster.reduce_wait_ms", c->cluster.reduce_wait_ms, 10, 600000},
+        {"worker.tree_port", c->worker.tree_port, -1, 65535},
         {"history.retention_days", c->history.retention_days, 0, 36500},
         {"runs.keep", c->runs.keep, 0, 100000000},
         {"runs.max_age_days", c->runs.max_age_days, 0, 36500},

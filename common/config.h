@@ -77,8 +77,10 @@ typedef struct config {
         int shard_rows;
         int shard_mb; /* also caps a shard's bytes: bounds what the master holds in flight */
         int max_workers;
-        int max_msg_mb;     /* ZMQ_MAXMSGSIZE on every socket a peer writes to */
-        int task_timeout_s; /* a lease older than this is retried elsewhere */
+        int max_msg_mb;          /* ZMQ_MAXMSGSIZE on every socket a peer writes to */
+        int task_timeout_s;      /* a lease older than this is retried elsewhere */
+        char reduce[CONFIG_STR]; /* TRON sums: star (the master adds) | tree (workers add) */
+        int reduce_wait_ms;      /* tree: how long a node waits for a child, per level */
     } cluster;
     struct {
         char db[CONFIG_PATH];
@@ -102,6 +104,7 @@ typedef struct config {
         int max_cpu; /* percent of one core per slot, 0 = no cap */
         int slots;   /* 0 = number of cores */
         char name[CONFIG_STR];
+        int tree_port; /* port of the reduction tree's socket; 0 = any free one, -1 = none */
     } worker;
 } config_t;
 

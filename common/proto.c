@@ -111,7 +111,7 @@ int proto_header_decode(const void *buf, size_t len, proto_header_t *h, const ch
         *why = "op";
         return -1;
     }
-    if (h->flags & ~(PROTO_F_CONTEXT | PROTO_F_SHARD)) {
+    if (h->flags & ~(PROTO_F_CONTEXT | PROTO_F_SHARD | PROTO_F_TREE)) {
         *why = "flags";
         return -1;
     }
@@ -132,7 +132,8 @@ void proto_frames_allowed(uint8_t type, uint16_t flags, int *min, int *max) {
         *min = *max = 2;
         return;
     case MSG_TASK: {
-        int n = 2 + !!(flags & PROTO_F_CONTEXT) + !!(flags & PROTO_F_SHARD);
+        int n =
+            2 + !!(flags & PROTO_F_CONTEXT) + !!(flags & PROTO_F_SHARD) + !!(flags & PROTO_F_TREE);
         *min = *max = n;
         return;
     }

@@ -28,6 +28,7 @@
  *     BYE       [hdr]                 leaving cleanly
  *   tasks (ROUTER -> DEALER)
  *     TASK      [hdr][body][context if F_CONTEXT][shard bytes if F_SHARD]
+ *               [tree node if F_TREE: common/treemsg.h]
  *     CANCEL    [hdr]                 drop this lease (another attempt won)
  *     PING      [hdr]                 master alive; sent every heartbeat
  *     RESET     [hdr]                 "I do not know you": send READY again
@@ -84,6 +85,7 @@ typedef enum {
 /* Header flags. */
 #define PROTO_F_CONTEXT 0x1 /* TASK carries the job context frame */
 #define PROTO_F_SHARD 0x2   /* TASK carries the shard's bytes */
+#define PROTO_F_TREE 0x4    /* TASK carries its place in a reduction tree */
 
 /* FAIL error classes. */
 #define PROTO_ERR_DATA 1      /* the input is bad: retrying elsewhere cannot help */

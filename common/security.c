@@ -266,9 +266,22 @@ out:
 
 int security_client_setup(void *sock, const config_t *cfg, char *err, size_t errlen) {
     if (!cfg->security.curve) return 0;
-    char server[SECURITY_Z85_BUF], pub[SECURITY_Z85_BUF], sec[SECURITY_Z85_BUF];
-    int rc = -1;
+    char server[SECURITY_Z85_BUF];
     if (security_load_public(cfg->security.master_public_key, server, err, errlen) != 0) return -1;
+    return security_client_setup_key(sock, cfg, server, err, errlen);
+}
+
+int security_client_setup_key(void *sock, const config_t *cfg, const char *server_z85, char *err,
+                              size_t errlen) {
+    if (!cfg->security.curve) return 0;
+    char server[SECURITY_Z85_BUF], pub[SECURITY_Z85_BUF], sec[SECURITY_Z85_BUF];
+    uint8_t raw[32];
+    int rc = -1;
+    if (strlen(server_z85) != SECURITY_Z85_LEN || !zmq_z85_decode(raw, server_z85)) {
+        snprintf(err, errlen, "the server key is not a Z85 key");
+        return -1;
+    }
+    snprintf(server, sizeof server, "%s", server_z85);
     if (security_load_keypair(cfg->security.secret_key_file, pub, sec, err, errlen) != 0) return -1;
     if (setopt(sock, ZMQ_CURVE_SERVERKEY, server, SECURITY_Z85_BUF, "ZMQ_CURVE_SERVERKEY", err,
                errlen) ||

@@ -64,6 +64,11 @@ int security_server_setup(void *sock, const config_t *cfg, char *err, size_t err
  * returning 0 when security.curve is off. */
 int security_client_setup(void *sock, const config_t *cfg, char *err, size_t errlen);
 
+/* The same with the server's public key given (Z85, 40 characters): a
+ * worker connecting to another worker's tree port (worker/reduce.h). */
+int security_client_setup_key(void *sock, const config_t *cfg, const char *server_z85, char *err,
+                              size_t errlen);
+
 typedef struct zap zap_t;
 
 /* Loads security.authorized_keys, binds the ZAP endpoint in zmq_ctx and starts

@@ -163,7 +163,7 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_layout_t *l
     for (size_t i = 0; i < lay->ngroup; i++)
         buf_put_u32(&b, lay->group[i]);
     buf_put_u32(&b, m);
-    buf_put_u32(&b, lay->compact ? 1 : 0);
+    buf_put_u32(&b, lay->compact ? (lay->wide ? 2 : 1) : 0);
     buf_put_u64(&b, lay->compact ? lay->hash : 0);
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &items[i];
@@ -242,12 +242,13 @@ static int req_layout(bufrd_t *r, tronmsg_req_t *out, bufrd_t *group_at, char *e
     out->m = bufrd_u32(r);
     uint32_t compact = bufrd_u32(r);
     out->hash = bufrd_u64(r);
-    if (r->bad || compact > 1 || out->m > out->n || (!compact && (out->m != out->n || out->hash))) {
+    if (r->bad || compact > 2 || out->m > out->n || (!compact && (out->m != out->n || out->hash))) {
         snprintf(err, errlen, "tron request: bad column layout (m=%u of %u, compact %u)", out->m,
                  out->n, compact);
         return -1;
     }
-    out->compact = compact == 1;
+    out->compact = compact >= 1;
+    out->wide = compact == 2;
     return 0;
 }
 

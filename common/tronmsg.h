@@ -36,7 +36,8 @@
  *   u32 magic TRONMSG_REQ_MAGIC, u32 n, u32 folds, u32 count, u32 nshards,
  *   nshards * (u64 first_row, u64 first_line),
  *   u32 ngroup, ngroup * u32 shard (ascending, < nshards; 0 = the task's own
- *   shard), u32 m, u32 compact (0 or 1; 0 needs m = n), u64 hash (0 unless
+ *   shard), u32 m, u32 compact (0, 1, or 2: compact with answers widened
+ *   to all n columns, scattered through the list; 0 needs m = n), u64 hash (0 unless
  *   compact), then per item u32 cls, u32 fold, u32 op, u32 flags, u64 point,
  *   then the doubles: FUN, FUNGRAD: w[m]; GRAD: w[m] with POINT, else none; HV: s[m],
  *   then w[m] with POINT; PRED: w[n*cls] (liblinear layout, cls = nr_w);
@@ -123,6 +124,8 @@ typedef struct tronmsg_layout {
     const uint32_t *cols; /* compact, encoding: the list (m entries): the items'
                            * vectors are n long and gathered through it; NULL:
                            * they are m long already */
+    bool wide;            /* compact: the answer's vectors are all n long (the
+                           * reduction tree adds answers of different groups) */
 } tronmsg_layout_t;
 
 typedef struct tronmsg_req {
@@ -135,6 +138,7 @@ typedef struct tronmsg_req {
     bool compact;
     uint32_t m; /* length of FUN, GRAD and HV vectors (n unless compact) */
     uint64_t hash;
+    bool wide;             /* compact, but answer in all n columns */
     tronmsg_item_t *items; /* vectors m long (PRED: n*cls) */
     double *store;         /* owns what items point at */
 } tronmsg_req_t;

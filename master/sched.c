@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/security.h"
+#include "common/treemsg.h"
 #include "common/wire.h"
 #include "master/peerjson.h"
 
@@ -59,6 +60,8 @@ typedef struct task {
     uint32_t ngroup;
     bool full; /* grouped round: the body carries every point */
     blob_t *body;
+    blob_t *tree;  /* tree round: the NODE frame (common/treemsg.h); NULL: direct */
+    uint32_t node; /* ... and its node */
     uint64_t rows;
     uint8_t state;
     uint8_t nleases;
@@ -81,6 +84,9 @@ typedef struct worker {
     uint64_t tasks_done, rows_done;
     uint32_t *held;
     size_t nheld, capheld;
+    /* its reduction tree port as this master reaches it ("" = none) */
+    char tree_ep[TREEMSG_MAX_EP + 1];
+    char key[SECURITY_Z85_BUF]; /* CURVE: the key its task connection proved */
 } worker_t;
 
 struct sched {
@@ -126,6 +132,12 @@ struct sched {
 
     /* the grouped round running, if any */
     sched_round_t *round;
+    /* ... and its reduction tree (tree_nodes 0: none, or given up) */
+    uint64_t tree_round;
+    uint32_t tree_nodes;
+    uint32_t *tree_task; /* [tree_nodes]: each node's task id */
+    int64_t tree_start_us, tree_deadline_ms;
+    int64_t last_round_us; /* how long the last round took (a tree's deadline) */
 
     /* result delivery during sched_wait */
     sched_result_fn on_result;
@@ -268,6 +280,7 @@ static int lease_find(task_t *t, uint32_t attempt, uint64_t nonce) {
 }
 
 static void split_group(sched_t *s, task_t *t);
+static void tree_give_up(sched_t *s, const char *why);
 
 /* A task no worker runs any more goes back to the queue front; a group is
  * split, since its shards may now be on different workers. */
@@ -300,6 +313,7 @@ static void worker_lost(sched_t *s, worker_t *w, const char *reason) {
             if (s->holder[i] == wi) s->holder[i] = NO_WORKER;
     w->nheld = 0;
     w->inflight = 0;
+    tree_give_up(s, "a worker of the round was lost");
     log_warn("worker %s (%s) %s", w->name, w->host,
              strcmp(reason, "bye") == 0 ? "left" : "lost: no heartbeat, its tasks were requeued");
     json_object *o = worker_json(w);
@@ -381,8 +395,10 @@ sched_t *sched_new(void *zctx, const config_t *cfg, events_t *ev, volatile sig_a
 static void clear_batch(sched_t *s) {
     for (size_t i = 0; i < s->ntasks; i++) {
         blob_unref(&s->tasks[i].body);
+        blob_unref(&s->tasks[i].tree);
         free(s->tasks[i].group);
     }
+    s->tree_nodes = 0;
     s->ntasks = 0;
     s->base_id = s->next_id;
     s->qhead = s->qtail = NIL;
@@ -400,6 +416,7 @@ void sched_destroy(sched_t **sp) {
         free(s->workers[i].held);
     free(s->workers);
     free(s->tasks);
+    free(s->tree_task);
     if (s->router) zmq_close(s->router);
     if (s->pull) zmq_close(s->pull);
     if (s->sub) zmq_close(s->sub);
@@ -551,8 +568,8 @@ static int send_task(sched_t *s, worker_t *w, task_t *t) {
                  .start_wall = clock_wall_ms()};
     proto_header_t h = {.type = MSG_TASK,
                         .op = t->op,
-                        .flags =
-                            (need_ctx ? PROTO_F_CONTEXT : 0) | (need_shard ? PROTO_F_SHARD : 0),
+                        .flags = (need_ctx ? PROTO_F_CONTEXT : 0) |
+                                 (need_shard ? PROTO_F_SHARD : 0) | (t->tree ? PROTO_F_TREE : 0),
                         .job_id = s->wire_id,
                         .task_id = t->id,
                         .attempt = l.attempt,
@@ -560,14 +577,16 @@ static int send_task(sched_t *s, worker_t *w, task_t *t) {
                         .lease = l.nonce};
     int rc = send_to(s, w, &h, ZMQ_SNDMORE);
     uint64_t bytes = (t->body ? t->body->len : 0) + (need_ctx ? s->context->len : 0) +
-                     (need_shard ? shard_bytes->len : 0);
+                     (need_shard ? shard_bytes->len : 0) + (t->tree ? t->tree->len : 0);
     if (rc == 0) {
-        int more = (need_ctx || need_shard) ? ZMQ_SNDMORE : 0;
+        int more = (need_ctx || need_shard || t->tree) ? ZMQ_SNDMORE : 0;
         rc =
             t->body ? blob_send(t->body, s->router, more) : wire_send_bytes(s->router, "", 0, more);
         if (rc == 0 && need_ctx)
-            rc = blob_send(s->context, s->router, need_shard ? ZMQ_SNDMORE : 0);
-        if (rc == 0 && need_shard) rc = blob_send(shard_bytes, s->router, 0);
+            rc = blob_send(s->context, s->router, (need_shard || t->tree) ? ZMQ_SNDMORE : 0);
+        if (rc == 0 && need_shard)
+            rc = blob_send(shard_bytes, s->router, t->tree ? ZMQ_SNDMORE : 0);
+        if (rc == 0 && t->tree) rc = blob_send(t->tree, s->router, 0);
     }
     blob_unref(&shard_bytes);
     if (rc < 0) {
@@ -646,7 +665,7 @@ static void speculate(sched_t *s) {
         for (size_t i = 0; i < s->ntasks; i++) {
             task_t *t = &s->tasks[i];
             if (t->state != T_RUNNING || t->nleases != 1 || t->leases[0].worker == k ||
-                t->ngroup > 1)
+                t->ngroup > 1 || t->tree)
                 continue;
             if (now - t->leases[0].start_us < threshold) continue;
             if (!oldest || t->leases[0].start_us < oldest->leases[0].start_us) oldest = t;
@@ -661,6 +680,19 @@ static void speculate(sched_t *s) {
 }
 
 /* ---------- incoming messages ---------- */
+
+/* A worker's tree endpoint: the address its READY came from (not one it
+ * names: a worker cannot send its peers elsewhere) and the port it
+ * announced; under CURVE, the key its connection proved (ZAP's user id). */
+static void tree_peer(worker_t *w, wire_msg_t *m, int port) {
+    const char *addr = zmq_msg_gets(&m->f[1], "Peer-Address");
+    const char *key = zmq_msg_gets(&m->f[1], "User-Id");
+    w->tree_ep[0] = w->key[0] = 0;
+    if (key && strlen(key) == SECURITY_Z85_LEN) snprintf(w->key, sizeof w->key, "%s", key);
+    if (port <= 0 || !addr || !addr[0] || strlen(addr) > 64) return;
+    bool v6 = strchr(addr, ':') != NULL;
+    snprintf(w->tree_ep, sizeof w->tree_ep, v6 ? "tcp://[%s]:%d" : "tcp://%s:%d", addr, port);
+}
 
 static void on_ready(sched_t *s, const void *id, size_t idlen, wire_msg_t *m) {
     json_object *info = peerjson_parse(wire_data(m, 2), wire_size(m, 2));
@@ -712,6 +744,7 @@ static void on_ready(sched_t *s, const void *id, size_t idlen, wire_msg_t *m) {
     peerjson_str(info, "host", w->host, sizeof w->host);
     w->cores = peerjson_int(info, "cores", 1, 4096, 1);
     w->slots = peerjson_int(info, "slots", 1, 1024, 1);
+    tree_peer(w, m, peerjson_int(info, "tree_port", 0, 65535, 0));
     w->last_seen_ms = clock_now_ms();
     w->joined_wall = clock_wall_ms();
     json_object_put(info);
@@ -778,7 +811,8 @@ static void handle_router(sched_t *s) {
     }
 }
 
-static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h, wire_msg_t *m) {
+static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h, const void *data,
+                          size_t len) {
     lease_t win = t->leases[li];
     worker_t *w = &s->workers[win.worker];
     int64_t now = clock_now_us();
@@ -818,8 +852,8 @@ static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h
                             .shard = t->shard,
                             .op = h->op,
                             .attempt = win.attempt,
-                            .data = wire_data(m, 2),
-                            .len = wire_size(m, 2),
+                            .data = data,
+                            .len = len,
                             .worker = w->name,
                             .start_us = win.start_us,
                             .end_us = now};
@@ -893,6 +927,163 @@ static void fail_result(sched_t *s, task_t *t, int li, const proto_header_t *h, 
     requeue_if_orphan(s, t);
 }
 
+/* ---------- reduction tree (cluster.reduce "tree", common/treemsg.h) ---------- */
+
+/* Task t leaves the tree: it goes (again) to its worker as a direct task,
+ * whose answer comes here alone. A lease it held is cancelled: a part it
+ * sent up is then in no sum the master takes (the root's lease is cancelled
+ * too, or its sum is already in). */
+static void tree_direct(sched_t *s, task_t *t) {
+    blob_unref(&t->tree);
+    if (t->state != T_RUNNING) return; /* queued or done */
+    while (t->nleases > 0) {
+        send_simple(s, &s->workers[t->leases[0].worker], MSG_CANCEL, t, &t->leases[0]);
+        lease_remove(s, t, 0);
+    }
+    q_push(s, t, true); /* (a lost worker's tasks were requeued before this) */
+}
+
+/* Every node not done yet goes direct, and the round's tree is over. */
+static void tree_give_up(sched_t *s, const char *why) {
+    if (!s->tree_nodes) return;
+    uint32_t nodes = s->tree_nodes, redo = 0;
+    s->tree_nodes = 0;
+    for (uint32_t i = 0; i < nodes; i++) {
+        task_t *t = task_by_id(s, s->tree_task[i]);
+        if (!t || !t->tree) continue;
+        redo += t->state != T_DONE;
+        s->c.tree_direct += t->state != T_DONE;
+        tree_direct(s, t);
+    }
+    log_warn("reduction tree: %s; asking %u worker task(s) for their parts directly", why, redo);
+}
+
+/* A node whose part is in the root's sum: done, no answer of its own. */
+static void tree_cover(sched_t *s, task_t *t) {
+    while (t->nleases > 0) { /* the worker finished it: its credit comes back */
+        worker_t *o = &s->workers[t->leases[0].worker];
+        o->tasks_done++;
+        o->rows_done += t->rows;
+        lease_remove(s, t, 0);
+    }
+    if (t->state == T_QUEUED) q_remove(s, t);
+    t->state = T_DONE;
+    s->pending--;
+    s->done_in_batch++;
+    s->rows_done += t->rows;
+    s->c.tasks_done++;
+    s->c.rows_processed += t->rows;
+    blob_unref(&t->body);
+    blob_unref(&t->tree);
+}
+
+/* A RESULT for a tree node. From the root: the round's sum over the nodes
+ * it names, which are done with it; the others are asked directly. A plain
+ * answer (its worker has no tree port after all): this node alone. Anything
+ * else breaks the tree: dropped, and every node is asked directly. */
+static void tree_result(sched_t *s, task_t *t, int li, const proto_header_t *h, const void *data,
+                        size_t len) {
+    char err[256];
+    treemsg_part_t p;
+    if (len < 4 || proto_get_u32(data) != TREEMSG_PART_MAGIC) {
+        blob_unref(&t->tree);
+        accept_result(s, t, li, h, data, len);
+        return;
+    }
+    if (!s->tree_nodes ||
+        treemsg_decode_part(data, len, s->round->tree_fanin, &p, err, sizeof err) < 0) {
+        drop(s, DROP_MALFORMED, s->tree_nodes ? err : "tree sum after the tree was given up");
+        tree_give_up(s, "the root's sum was refused");
+        return;
+    }
+    bool ok =
+        p.round == s->tree_round && p.nodes == s->tree_nodes && p.from == t->node && t->node == 0;
+    for (size_t i = 0; ok && i < p.ncover; i++) {
+        const task_t *c = task_by_id(s, s->tree_task[p.cover[i]]);
+        ok = c && c->tree && c->state != T_DONE;
+    }
+    if (!ok) {
+        treemsg_part_free(&p);
+        drop(s, DROP_MALFORMED, "tree sum for another round or covering a node already in");
+        tree_give_up(s, "the root's sum was refused");
+        return;
+    }
+    for (size_t i = 0; i < p.ncover; i++)
+        if (p.cover[i] != 0) tree_cover(s, task_by_id(s, s->tree_task[p.cover[i]]));
+    blob_unref(&t->tree);
+    if (p.ncover < s->tree_nodes) {
+        uint32_t missing = s->tree_nodes - (uint32_t)p.ncover;
+        log_info("reduction tree: the root's sum lacks %u of %u parts; asking for them directly",
+                 missing, s->tree_nodes);
+    }
+    uint32_t nodes = s->tree_nodes;
+    s->tree_nodes = 0;
+    for (uint32_t i = 0; i < nodes; i++) {
+        task_t *o = task_by_id(s, s->tree_task[i]);
+        if (o && o->tree && o->state != T_DONE) {
+            s->c.tree_direct++;
+            tree_direct(s, o);
+        }
+    }
+    accept_result(s, t, li, h, p.res, p.res_len);
+    treemsg_part_free(&p);
+}
+
+/* Lays the round's grouped tasks out as a tree: those whose worker is known
+ * (it holds the group) are its nodes, in task order, when there are two or
+ * more and every such worker has a tree port; otherwise the round is star. */
+static int tree_plan(sched_t *s) {
+    sched_round_t *r = s->round;
+    uint32_t nodes = 0, fanin = r->tree_fanin;
+    s->tree_nodes = 0;
+    if (fanin < 2 || fanin > TREEMSG_MAX_FANIN) return 0;
+    uint32_t *ids = realloc(s->tree_task, (s->ntasks + 1) * sizeof *ids);
+    if (!ids) return -1;
+    s->tree_task = ids;
+    for (size_t i = 0; i < s->ntasks; i++) {
+        task_t *t = &s->tasks[i];
+        if (t->full || !t->ngroup) continue; /* nobody holds it yet: direct */
+        int h = s->holder[t->group[0]];
+        if (h < 0 || !s->workers[h].tree_ep[0]) return 0;
+        if (s->cfg->security.curve && !s->workers[h].key[0]) return 0;
+        t->node = nodes;
+        ids[nodes++] = t->id;
+    }
+    if (nodes < 2 || nodes > TREEMSG_MAX_NODES) return 0;
+    treemsg_node_t n = {
+        .round = next_nonce(s), .nodes = nodes, .fanin = fanin, .wait_ms = r->tree_wait_ms};
+    for (uint32_t i = 0; i < nodes; i++) {
+        task_t *t = task_by_id(s, ids[i]);
+        const worker_t *pw = NULL;
+        char err[256];
+        n.node = i;
+        if (i > 0) {
+            const task_t *pt = task_by_id(s, ids[treemsg_parent(i, fanin)]);
+            pw = &s->workers[s->holder[pt->group[0]]];
+        }
+        snprintf(n.parent_ep, sizeof n.parent_ep, "%s", pw ? pw->tree_ep : "");
+        snprintf(n.parent_key, sizeof n.parent_key, "%s",
+                 pw && s->cfg->security.curve ? pw->key : "");
+        if (!(t->tree = treemsg_encode_node(&n, err, sizeof err))) {
+            log_warn("reduction tree: %s; this round is star", err);
+            for (uint32_t k = 0; k < i; k++)
+                blob_unref(&task_by_id(s, ids[k])->tree);
+            return 0;
+        }
+    }
+    s->tree_round = n.round;
+    s->tree_nodes = nodes;
+    s->c.tree_rounds++;
+    s->tree_start_us = clock_now_us();
+    /* the root waits wait_ms a level below it after its own part; the
+     * master allows two levels more and four times the last round (the
+     * count round's parse before the first: a generous measure of a
+     * round's compute); a round that runs out of it counts as the last */
+    int64_t wait = (int64_t)r->tree_wait_ms * (treemsg_height(0, nodes, fanin) + 2);
+    s->tree_deadline_ms = clock_now_ms() + wait + 4 * s->last_round_us / 1000;
+    return 0;
+}
+
 static void handle_pull(sched_t *s) {
     for (int n = 0; n < RECV_BATCH; n++) {
         wire_msg_t m;
@@ -928,8 +1119,11 @@ static void handle_pull(sched_t *s) {
         }
         w->last_seen_ms = clock_now_ms();
         s->c.bytes_received += wire_size(&m, 2);
-        if (h.type == MSG_RESULT)
-            accept_result(s, t, li, &h, &m);
+        s->c.msgs_received++;
+        if (h.type == MSG_RESULT && t->tree)
+            tree_result(s, t, li, &h, wire_data(&m, 2), wire_size(&m, 2));
+        else if (h.type == MSG_RESULT)
+            accept_result(s, t, li, &h, wire_data(&m, 2), wire_size(&m, 2));
         else
             fail_result(s, t, li, &h, &m);
     next:
@@ -1014,6 +1208,10 @@ static void on_tick(sched_t *s) {
             continue;
         }
         send_simple(s, w, MSG_PING, NULL, NULL);
+    }
+    if (s->tree_nodes && now >= s->tree_deadline_ms) {
+        s->last_round_us = clock_now_us() - s->tree_start_us;
+        tree_give_up(s, "no sum from the root in time");
     }
     publish_counters(s);
     if (s->tick) s->tick(s->tick_arg);
@@ -1243,6 +1441,7 @@ static int submit_groups(sched_t *s) {
         rc = submit_group(s, &one, 1, true);
     }
     free(list);
+    if (rc == 0) rc = tree_plan(s);
     return rc;
 }
 
@@ -1274,7 +1473,10 @@ int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen) {
         }
     }
     char why[sizeof s->fail_msg];
+    int64_t t0 = clock_now_us();
     int rc = sched_wait(s, round_take, &run, &r->data_error, why, sizeof why);
+    if (clock_now_us() - t0 > s->last_round_us || !r->group_body)
+        s->last_round_us = clock_now_us() - t0;
     s->round = NULL;
     if (rc < 0 && !run.refused) snprintf(err, errlen, "%s", why);
     return rc;

@@ -71,6 +71,9 @@ typedef struct sched_counters {
     uint64_t workers_lost;
     uint64_t bytes_sent;     /* task frames: bodies, contexts, shards */
     uint64_t bytes_received; /* result and failure bodies */
+    uint64_t msgs_received;  /* results and failures */
+    uint64_t tree_rounds;    /* rounds summed by a reduction tree */
+    uint64_t tree_direct;    /* tree nodes whose parts were then asked directly */
 } sched_counters_t;
 
 /* Binds the three sockets on cfg->master.ip. ev may be NULL. stop is polled
@@ -137,6 +140,13 @@ typedef struct sched_round {
     sched_body_fn group_body;
     sched_group_sink_fn group_sink;
     void *group_arg;
+    /* Grouped rounds as a reduction tree (common/treemsg.h) when tree_fanin
+     * is 2 or more: the workers add their answers up the tree and the sink
+     * gets the root's sum once (shards: the root's group), then one answer
+     * per task whose part the root's sum lacks. Needs two or more tasks on
+     * known workers, each with a tree port; otherwise the round is star. */
+    uint32_t tree_fanin;
+    uint32_t tree_wait_ms; /* a node waits this long per level below it */
     /* Filled by sched_round(); released by sched_round_free(). */
     sched_answer_t *answers; /* one per shard of the job */
     size_t nshards;

@@ -10,6 +10,7 @@
 #include "common/proto.h"
 #include "master/journal.h"
 #include "common/tron.h"
+#include "common/treemsg.h"
 
 #include <math.h>
 
@@ -63,6 +64,7 @@ typedef struct exact {
     uint32_t *act;        /* [n]: a column's place among them, NULL: all active */
     uint32_t *glob;       /* [na]: the column of each */
     uint32_t *acols;      /* [n]: a group's list as places among the active */
+    bool tree;            /* cluster.reduce tree: answers come widened to all n */
     tronmsg_shard_t *tab; /* [nshards]: the shard table every request carries */
     journal_t *j;
     journal_class_t *loaded; /* [nr_w]: classes read back by --resume */
@@ -162,7 +164,8 @@ static blob_t *group_body(void *arg, const uint32_t *group, size_t n, bool full)
                             .compact = m >= 0,
                             .m = m >= 0 ? (uint32_t)m : 0,
                             .hash = m >= 0 ? colset_hash(x->ubits, (size_t)t->n) : 0,
-                            .cols = m >= 0 ? (x->act ? x->acols : x->cols) : NULL};
+                            .cols = m >= 0 ? (x->act ? x->acols : x->cols) : NULL,
+                            .wide = x->tree};
     for (size_t q = 0; q < x->count; q++) {
         tronmsg_item_t *it = &x->items[q];
         if (it->op == TRONMSG_GRAD || it->op == TRONMSG_HV) it->flags = full ? TRONMSG_F_POINT : 0;
@@ -211,6 +214,78 @@ static void add_answer(trainer_t *t, exact_t *x, const tronmsg_res_t *res, const
     }
 }
 
+/* Adds an answer whose vectors hold all n columns. */
+static void add_wide(trainer_t *t, exact_t *x, const tronmsg_res_t *res) {
+    if (!x->act) {
+        add_answer(t, x, res, NULL);
+        return;
+    }
+    for (size_t q = 0; q < x->count; q++) {
+        const tronmsg_ans_t *a = &res->ans[q];
+        double *v = x->vsum[q], *dg = x->dsum[q];
+        if (a->op == TRONMSG_FUN || a->op == TRONMSG_FUNGRAD) x->fsum[q] += a->f;
+        for (int j = 0; j < x->na; j++) {
+            size_t c = x->glob[j];
+            if (a->op == TRONMSG_HV) v[j] += a->hv[c];
+            if (a->op == TRONMSG_GRAD || a->op == TRONMSG_FUNGRAD) {
+                v[j] += a->g[c];
+                dg[j] += a->diag[c];
+            }
+        }
+    }
+}
+
+/* A tree round's answer (a sum up the tree, or one worker's): vectors over
+ * the columns it names (common/treemsg.h). */
+static int take_cols(trainer_t *t, exact_t *x, const void *data, size_t len, const char *worker) {
+    char err[512];
+    treemsg_cols_t in;
+    if (treemsg_decode_cols(data, len, &in, err, sizeof err) < 0) {
+        snprintf(t->err, sizeof t->err, "worker %s sent a bad tree answer: %s", worker, err);
+        return -1;
+    }
+    int rc = -1;
+    if (in.n != (uint32_t)t->n || in.res.count != x->count) {
+        snprintf(t->err, sizeof t->err, "worker %s answered %zu items of %u, want %zu of %u",
+                 worker, in.res.count, in.n, x->count, (uint32_t)t->n);
+        goto out;
+    }
+    for (size_t q = 0; q < x->count; q++) {
+        const tronmsg_ans_t *a = &in.res.ans[q];
+        if (a->op != x->items[q].op || a->cls != x->items[q].cls || a->fold != x->items[q].fold) {
+            snprintf(t->err, sizeof t->err, "worker %s: answer %zu does not match its request",
+                     worker, q);
+            goto out;
+        }
+    }
+    if (in.all) {
+        add_wide(t, x, &in.res);
+        rc = 0;
+        goto out;
+    }
+    /* a column outside the active set holds exact zeros (no row touches it) */
+    for (uint32_t j = 0; x->act && j < in.k; j++)
+        x->acols[j] = x->act[in.cols[j]];
+    for (size_t q = 0; q < x->count; q++) {
+        const tronmsg_ans_t *a = &in.res.ans[q];
+        double *v = x->vsum[q], *dg = x->dsum[q];
+        if (a->op == TRONMSG_FUN || a->op == TRONMSG_FUNGRAD) x->fsum[q] += a->f;
+        for (uint32_t j = 0; j < in.k; j++) {
+            uint32_t c = x->act ? x->acols[j] : in.cols[j];
+            if (c == UINT32_MAX) continue;
+            if (a->op == TRONMSG_HV) v[c] += a->hv[j];
+            if (a->op == TRONMSG_GRAD || a->op == TRONMSG_FUNGRAD) {
+                v[c] += a->g[j];
+                dg[c] += a->diag[j];
+            }
+        }
+    }
+    rc = 0;
+out:
+    treemsg_cols_free(&in);
+    return rc;
+}
+
 /* The grouped round's sink: each answer is decoded and added as it
  * arrives, so the master holds the round's sums only. */
 static int take_group(void *arg, const uint32_t *group, size_t n, const void *data, size_t len,
@@ -218,8 +293,17 @@ static int take_group(void *arg, const uint32_t *group, size_t n, const void *da
     exact_t *x = arg;
     trainer_t *t = x->t;
     tronmsg_res_t res;
+    if (x->tree && len >= 4 && proto_get_u32(data) == TREEMSG_COLS_MAGIC)
+        return take_cols(t, x, data, len, worker);
     if (train_exact_answer(t, group[0], data, len, worker, x->items, x->count, &res) < 0) return -1;
     long m = group_columns(t, x, group, n);
+    if (x->tree && res.m == (uint32_t)t->n) {
+        /* a tree's sum, or a widened answer: all n columns, of which TRON
+         * runs on the active ones (the others are exact zeros) */
+        add_wide(t, x, &res);
+        tronmsg_res_free(&res);
+        return 0;
+    }
     if (res.m != (m >= 0 ? (uint32_t)m : (uint32_t)t->n)) {
         snprintf(t->err, sizeof t->err, "worker %s answered %u columns for shards %u.., want %ld",
                  worker, res.m, group[0], m >= 0 ? m : (long)t->n);
@@ -276,6 +360,8 @@ static int tron_round(trainer_t *t, exact_t *x, bool grouped) {
         r.group_body = group_body;
         r.group_sink = take_group;
         r.group_arg = x;
+        r.tree_fanin = x->tree ? 2 : 0;
+        r.tree_wait_ms = (uint32_t)t->cfg->cluster.reduce_wait_ms;
     } else {
         r.body = train_exact_request(t, x->items, x->count);
         r.sink = take_shard;
@@ -571,9 +657,16 @@ static void log_traffic(const exact_t *x, const sched_counters_t *c0, const sche
     long cg = 0;
     for (int i = 0; i < x->ncl; i++)
         if (x->cl[i].tr) cg += tron_cg_total(x->cl[i].tr);
+    uint64_t msgs = c1->msgs_received - c0->msgs_received;
     log_info("traffic: %.1f MB sent to workers, %.1f MB received in %d rounds (%.2f MB a round), "
-             "%ld CG steps",
-             sent, recv, x->rounds, x->rounds ? (sent + recv) / x->rounds : 0.0, cg);
+             "%ld CG steps, %.1f messages received a round",
+             sent, recv, x->rounds, x->rounds ? (sent + recv) / x->rounds : 0.0, cg,
+             x->rounds ? (double)msgs / x->rounds : 0.0);
+    if (x->tree)
+        log_info("reduction tree: %llu of %d rounds summed by the workers, %llu part(s) asked "
+                 "for directly",
+                 (unsigned long long)(c1->tree_rounds - c0->tree_rounds), x->rounds,
+                 (unsigned long long)(c1->tree_direct - c0->tree_direct));
 }
 
 /* The training phase's progress: the furthest Newton iteration, the CG
@@ -725,6 +818,7 @@ static int exact_init(trainer_t *t, exact_t *x) {
     x->ubits = calloc(x->words + 1, sizeof *x->ubits);
     x->cols = calloc((size_t)t->n + 1, sizeof *x->cols);
     x->tab = shard_table(t);
+    x->tree = strcmp(t->cfg->cluster.reduce, "tree") == 0;
     if (!x->cl || !x->items || !x->item_of || !x->loaded || !x->fsum || !x->vsum || !x->dsum ||
         !x->class_of || !x->rows || !x->correct || !x->pos || !x->stat || !x->bits ||
         !x->has_bits || !x->ubits || !x->cols || !x->tab) {

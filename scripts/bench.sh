@@ -37,6 +37,10 @@
 #             values liblinear visited (its log2c lines, as --C-list): both
 #             times, best C's and CV accuracies; liblinear takes minutes
 #             here (not with QUICK=1 unless asked); ROWS=search runs it alone
+#   tree      not in the default set (ROWS=tree, or make bench-tree): star
+#             against reduction tree with the master and 2..8 workers each
+#             behind a shaped link, 1 Gbit/s and 100 Mbit/s (root only;
+#             scripts/bench/tree.sh)
 # Every training row states liblinear's primal objective of our model and of
 # liblinear-train's on the same libsvm rows (bin/primal), and the master's
 # traffic per round when the master logs it ("traffic: ..." at the end of exact
@@ -997,6 +1001,11 @@ main() {
     want memory && cluster_memory
     want lan && cluster_lan
     want search && cluster_search
+    if want tree; then
+        # shellcheck source=scripts/bench/tree.sh
+        . scripts/bench/tree.sh
+        tree_bench
+    fi
 
     local cpu
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)

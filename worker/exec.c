@@ -45,6 +45,7 @@ void exec_task_free(exec_task_t **tp) {
     blob_unref(&t->context);
     cache_release(&t->entry);
     blob_unref(&t->result);
+    free(t->tree);
     free(t);
 }
 

@@ -41,7 +41,8 @@ typedef struct exec_task {
     cache_t *cache;                   /* the worker's cache (an op covering several shards) */
     int cancel;                       /* atomic */
     /* Main thread only. */
-    bool discard; /* cancelled or handed back: send no result */
+    bool discard;              /* cancelled or handed back: send no result */
+    struct treemsg_node *tree; /* owned: its place in a reduction tree, or NULL */
     struct exec_task *next;
     /* Filled by the executor. */
     int err_class; /* 0 or PROTO_ERR_* */

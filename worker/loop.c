@@ -12,6 +12,7 @@
 #include "worker/idle.h"
 #include "worker/ops.h"
 #include "worker/probe.h"
+#include "worker/reduce.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -67,6 +68,7 @@ typedef struct wk {
     int cores, slots;
     cache_t *cache;
     exec_t *exec;
+    reduce_t *reduce; /* the reduction tree's port; NULL: none (tree rounds then go star) */
     sysstat_t *sys;
     idle_t *idle;
     sysstat_sample_t sample;
@@ -198,6 +200,8 @@ static int send_ready(wk_t *w) {
     json_object_object_add(o, "slots", json_object_new_int(w->slots));
     json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
     json_object_object_add(o, "version", json_object_new_string(WORKER_VERSION));
+    if (w->reduce)
+        json_object_object_add(o, "tree_port", json_object_new_int(reduce_port(w->reduce)));
     size_t len;
     const char *js = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
     proto_header_t h = {.type = MSG_READY, .shard = PROTO_NO_SHARD};
@@ -333,6 +337,16 @@ static void collect(wk_t *w, int i) {
     exec_task_t *t = exec_collect(w->exec, i);
     if (!t) return;
     w->rows_done += __atomic_load_n(&t->rows, __ATOMIC_RELAXED);
+    if (!t->discard && t->tree && t->err_class == 0 && w->reduce) {
+        /* a tree node's part goes up the tree, not to the master */
+        struct treemsg_node *node = t->tree;
+        t->tree = NULL;
+        w->st.results++;
+        w->tasks_done++;
+        reduce_own(w->reduce, t, node);
+        free(node);
+        return;
+    }
     if (!t->discard) send_result(w, t);
     exec_task_free(&t);
 }
@@ -390,9 +404,25 @@ static int store_frame(wk_t *w, wire_msg_t *m, int i, const proto_header_t *h, b
     return rc;
 }
 
+/* The TASK's NODE frame (frame at): 0 with *node (malloc'd; NULL when out
+ * of memory), or -1 when it is malformed (dropped and counted). */
+static int tree_frame(wk_t *w, wire_msg_t *m, int at, treemsg_node_t **node) {
+    char why[256];
+    *node = malloc(sizeof **node);
+    if (*node &&
+        treemsg_decode_node(wire_data(m, at), wire_size(m, at), *node, why, sizeof why) < 0) {
+        free(*node);
+        *node = NULL;
+        drop_msg(w, why);
+        return -1;
+    }
+    return 0;
+}
+
 static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h) {
     bool has_ctx = h->flags & PROTO_F_CONTEXT, has_shard = h->flags & PROTO_F_SHARD;
-    if (h->flags & ~(PROTO_F_CONTEXT | PROTO_F_SHARD)) {
+    bool has_tree = h->flags & PROTO_F_TREE;
+    if (h->flags & ~(PROTO_F_CONTEXT | PROTO_F_SHARD | PROTO_F_TREE)) {
         drop_msg(w, "unknown TASK flags");
         return;
     }
@@ -412,11 +442,21 @@ static void on_task(wk_t *w, wire_msg_t *m, const proto_header_t *h) {
         drop_msg(w, "duplicate TASK");
         return;
     }
+    treemsg_node_t *node = NULL;
+    if (has_tree && tree_frame(w, m, 2 + has_ctx + has_shard, &node) < 0) return;
     exec_task_t *t = exec_task_new();
-    if (!t) {
+    if (!t || (has_tree && !node)) {
         log_every(SLOT_SEND, LOG_ERROR, "out of memory for task %u", h->task_id);
+        free(node);
+        exec_task_free(&t);
         return; /* the master's lease timeout recovers it */
     }
+    /* without a tree port (it could not be opened) the answer goes to the
+     * master directly: the master takes it for this node alone */
+    if (w->reduce)
+        t->tree = node;
+    else
+        free(node);
     t->hdr = *h;
     snprintf(t->worker_id, sizeof t->worker_id, "%s", w->id);
     int next = 2;
@@ -460,6 +500,7 @@ out:
 /* Forgets the master's view of us: our leases are void from now on. */
 static void forget_leases(wk_t *w) {
     abandon_all(w, false);
+    if (w->reduce) reduce_clear(w->reduce);
     cache_clear(w->cache);
 }
 
@@ -825,6 +866,7 @@ static int poll_timeout(wk_t *w) {
     int64_t next = w->next_hb;
     if (w->dealer && w->master_deadline < next) next = w->master_deadline;
     if (!w->dealer && w->reconnect_at < next) next = w->reconnect_at;
+    if (w->reduce && reduce_deadline(w->reduce) < next) next = reduce_deadline(w->reduce);
     int64_t ms = clock_until(next);
     return ms > MAX_POLL_MS ? MAX_POLL_MS : (int)ms;
 }
@@ -862,6 +904,12 @@ static int setup(wk_t *w, char *err, size_t errlen) {
     }
     w->exec = exec_new(w->zctx, w->cache, w->slots, cfg->worker.max_cpu, err, errlen);
     if (!w->exec) return -1;
+    char why[256];
+    if (cfg->worker.tree_port < 0)
+        log_debug("no reduction tree port (worker.tree_port -1)");
+    else if (!(w->reduce = reduce_new(w->zctx, cfg, why, sizeof why)))
+        log_info("no reduction tree port (%s): this worker's answers go to the master directly",
+                 why);
     fresh_id(w); /* heartbeats name us even before the first DEALER */
     w->push = open_socket(w, ZMQ_PUSH, cfg->master.result_port, NULL, err, errlen);
     if (!w->push) return -1;
@@ -884,6 +932,7 @@ static void teardown(wk_t *w) {
     while ((t = dequeue(w)) != NULL)
         exec_task_free(&t);
     close_dealer(w);
+    reduce_destroy(&w->reduce);
     if (w->pub) zmq_close(w->pub);
     if (w->push) zmq_close(w->push); /* lingers PUSH_LINGER_MS for results in flight */
     if (w->zctx) zmq_ctx_term(w->zctx);
@@ -927,7 +976,7 @@ int worker_run(const config_t *cfg, const worker_opts_t *opts, volatile sig_atom
     log_info("worker %s (%s): %d slots on %d cores, master %s:%d, id %s", w->name, w->host,
              w->slots, w->cores, cfg->master.ip, cfg->master.task_port, w->id);
     int nexec = exec_count(w->exec);
-    items = calloc((size_t)nexec + 2, sizeof *items);
+    items = calloc((size_t)nexec + 3, sizeof *items);
     if (!items) {
         snprintf(err, errlen, "out of memory");
         goto out;
@@ -947,6 +996,11 @@ int worker_run(const config_t *cfg, const worker_opts_t *opts, volatile sig_atom
             mi = n;
             items[n++] = (zmq_pollitem_t){w->monitor, 0, ZMQ_POLLIN, 0};
         }
+        int ri = -1;
+        if (w->reduce) {
+            ri = n;
+            items[n++] = (zmq_pollitem_t){reduce_socket(w->reduce), 0, ZMQ_POLLIN, 0};
+        }
         if (zmq_poll(items, n, poll_timeout(w)) < 0) {
             if (zmq_errno() == EINTR) continue;
             snprintf(err, errlen, "zmq_poll: %s", zmq_strerror(zmq_errno()));
@@ -956,6 +1010,13 @@ int worker_run(const config_t *cfg, const worker_opts_t *opts, volatile sig_atom
             if (items[i].revents & ZMQ_POLLIN) collect(w, i);
         if (di >= 0 && (items[di].revents & ZMQ_POLLIN)) handle_dealer(w);
         if (mi >= 0 && (items[mi].revents & ZMQ_POLLIN)) handle_monitor(w);
+        if (ri >= 0 && (items[ri].revents & ZMQ_POLLIN)) reduce_recv(w->reduce);
+        for (exec_task_t *t; w->reduce && (t = reduce_next(w->reduce, clock_now_ms()));) {
+            w->st.results--; /* counted when the part was taken */
+            w->tasks_done--;
+            send_result(w, t);
+            exec_task_free(&t);
+        }
         start_tasks(w);
         on_timers(w);
     }

@@ -2,6 +2,7 @@
 #include "common/colset.h"
 #include "common/csvrow.h"
 #include "common/proto.h"
+#include "common/treemsg.h"
 #include "common/tronmsg.h"
 #include "worker/ops.h"
 #include "worker/shardstate.h"
@@ -675,6 +676,26 @@ static void tron_work_free(tron_work_t *t) {
     tronmsg_req_free(&t->req);
 }
 
+/* A tree round's answer (common/treemsg.h, COLS): the group's columns and
+ * the answer over them, so that a parent adds answers of different groups
+ * over the union of their columns. Takes *res. */
+static int tron_tag(tron_work_t *t, blob_t **res, char *err, size_t errlen) {
+    if (!t->req.compact || !t->req.wide) return 0;
+    if (!t->cols) {
+        t->cols = malloc(((size_t)t->m + 1) * sizeof *t->cols);
+        if (!t->cols) {
+            snprintf(err, errlen, "out of memory naming a tree answer's columns");
+            return -1;
+        }
+        colset_list(t->bits, (size_t)t->n, t->cols);
+    }
+    blob_t *tagged =
+        treemsg_encode_cols((uint32_t)t->n, t->cols, t->m, (*res)->data, (*res)->len, err, errlen);
+    blob_unref(res);
+    *res = tagged;
+    return tagged ? 0 : -1;
+}
+
 static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result, char *err,
                    size_t errlen) {
     int cls = PROTO_ERR_INTERNAL;
@@ -696,7 +717,7 @@ static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result
     op_add_rows(ctx, rows);
     op_test_delay(ctx, OP_DELAY_TRON);
     *result = tronmsg_encode_res((uint32_t)t.n, t.m, t.ans, t.req.count, err, errlen);
-    if (*result) cls = 0;
+    if (*result && tron_tag(&t, result, err, errlen) == 0) cls = 0;
 out:
     tron_work_free(&t);
     return cls;

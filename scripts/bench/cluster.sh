@@ -19,6 +19,7 @@
 CL_PIDS=()      # workers currently running
 CL_SAMPLER=""   # pid of the CPU sampler loop
 CL_NS=()        # namespaces created by cl_lan_up
+CL_NS_EXTRA=()  # ... and the master's (CL_LAN_MASTER=1)
 CL_LINKS=()     # root-side links created by cl_lan_up
 CL_BR=""        # bridge created by cl_lan_up
 CL_TAKEN=""
@@ -230,10 +231,14 @@ cl_master_wait_s() {
 
 # cl_lan_up N: bridge ncb-br (10.200.0.1/24) in the root namespace and N
 # namespaces ncb-wI, each joined by a veth pair with address 10.200.0.(10+I).
-# Both ends of every veth are shaped to 1 Gbit/s; an added delay needs netem,
-# tried first. Sets CL_LAN_SHAPE (what was applied) or CL_LAN_WHY and fails.
+# Both ends of every veth are shaped to CL_LAN_RATE (default 1gbit); an
+# added delay needs netem, tried first. With CL_LAN_MASTER=1 one more
+# namespace, CL_MASTER_NS, holds the master at 10.200.0.2 behind a link
+# shaped the same way (otherwise the master sits on the bridge itself, whose
+# own link is not shaped). Sets CL_LAN_SHAPE (what was applied) or
+# CL_LAN_WHY and fails.
 cl_lan_up() {
-    local n=$1 i ns host peer
+    local n=$1 i ns host peer rate=${CL_LAN_RATE:-1gbit} first=1
     CL_LAN_WHY=""
     CL_LAN_SHAPE=""
     [ "$(id -u)" = 0 ] || { CL_LAN_WHY="needs root (network namespaces)"; return 1; }
@@ -246,41 +251,46 @@ cl_lan_up() {
         ip link set "$CL_BR" up 2>>"$WORK/lan.err" ||
         { CL_LAN_WHY="cannot create bridge: $(head -1 "$WORK/lan.err")"; return 1; }
     local delay=1
-    for ((i = 1; i <= n; i++)); do
+    CL_MASTER_NS=""
+    [ "${CL_LAN_MASTER:-0}" = 1 ] && first=0
+    for ((i = first; i <= n; i++)); do
         ns=ncb-w$i-$$
         host=ncbh$i-$$
         peer=ncbp$i-$$
+        [ "$i" = 0 ] && ns=ncb-m-$$ && CL_MASTER_NS=$ns
         host=${host:0:15}
         peer=${peer:0:15}
         ip netns add "$ns" 2>>"$WORK/lan.err" ||
             { CL_LAN_WHY="ip netns add failed: $(tail -1 "$WORK/lan.err")"; return 1; }
-        CL_NS+=("$ns")
+        [ "$i" = 0 ] || CL_NS+=("$ns")
+        [ "$i" = 0 ] && CL_NS_EXTRA+=("$ns")
         ip link add "$host" type veth peer name "$peer" 2>>"$WORK/lan.err" ||
             { CL_LAN_WHY="veth failed: $(tail -1 "$WORK/lan.err")"; return 1; }
         CL_LINKS+=("$host")
         ip link set "$peer" netns "$ns" &&
             ip link set "$host" master "$CL_BR" &&
             ip link set "$host" up &&
-            ip -n "$ns" addr add "10.200.0.$((10 + i))/24" dev "$peer" &&
+            ip -n "$ns" addr add "10.200.0.$([ "$i" = 0 ] && echo 2 || echo $((10 + i)))/24" \
+                dev "$peer" &&
             ip -n "$ns" link set "$peer" up &&
             ip -n "$ns" link set lo up 2>>"$WORK/lan.err" ||
             { CL_LAN_WHY="namespace setup failed: $(tail -1 "$WORK/lan.err")"; return 1; }
         # 1 Gbit/s + 0.2 ms each way: netem when the kernel has it; otherwise
         # the rate alone with tbf, and the table says that no delay was added.
         if [ "$delay" = 1 ] &&
-            tc qdisc add dev "$host" root netem rate 1gbit delay 0.2ms 2>>"$WORK/lan.err" &&
-            ip netns exec "$ns" tc qdisc add dev "$peer" root netem rate 1gbit delay 0.2ms \
+            tc qdisc add dev "$host" root netem rate "$rate" delay 0.2ms 2>>"$WORK/lan.err" &&
+            ip netns exec "$ns" tc qdisc add dev "$peer" root netem rate "$rate" delay 0.2ms \
                 2>>"$WORK/lan.err"; then
-            CL_LAN_SHAPE="netem rate 1gbit delay 0.2ms on both ends of each veth"
+            CL_LAN_SHAPE="netem rate $rate delay 0.2ms on both ends of each veth"
         else
             delay=0
             tc qdisc del dev "$host" root 2>/dev/null
-            tc qdisc add dev "$host" root tbf rate 1gbit burst 256kb latency 10ms \
+            tc qdisc add dev "$host" root tbf rate "$rate" burst 256kb latency 10ms \
                 2>>"$WORK/lan.err" &&
-                ip netns exec "$ns" tc qdisc add dev "$peer" root tbf rate 1gbit burst 256kb \
+                ip netns exec "$ns" tc qdisc add dev "$peer" root tbf rate "$rate" burst 256kb \
                     latency 10ms 2>>"$WORK/lan.err" ||
                 { CL_LAN_WHY="tc tbf failed: $(tail -1 "$WORK/lan.err")"; return 1; }
-            CL_LAN_SHAPE="tbf rate 1gbit on both ends of each veth; no added delay: this kernel has no netem ($(grep -m1 -o 'qdisc kind is unknown' "$WORK/lan.err" || echo 'netem failed'))"
+            CL_LAN_SHAPE="tbf rate $rate on both ends of each veth; no added delay: this kernel has no netem ($(grep -m1 -o 'qdisc kind is unknown' "$WORK/lan.err" || echo 'netem failed'))"
         fi
     done
 }
@@ -288,7 +298,8 @@ cl_lan_up() {
 cl_lan_down() {
     local x
     for x in "${CL_LINKS[@]}"; do ip link del "$x" 2>/dev/null; done
-    for x in "${CL_NS[@]}"; do ip netns del "$x" 2>/dev/null; done
+    for x in "${CL_NS[@]}" "${CL_NS_EXTRA[@]}"; do ip netns del "$x" 2>/dev/null; done
+    CL_NS_EXTRA=()
     [ -n "$CL_BR" ] && ip link del "$CL_BR" 2>/dev/null
     CL_LINKS=()
     CL_NS=()

@@ -21,12 +21,14 @@ static void request(const uint8_t *data, size_t size) {
                             .ngroup = r.ngroup,
                             .compact = r.compact,
                             .m = r.m,
-                            .hash = r.hash};
+                            .hash = r.hash,
+                            .wide = r.wide};
     blob_t *b = tronmsg_encode_req(r.n, r.folds, &lay, r.items, r.count, err, sizeof err);
     if (!b) abort();
     if (tronmsg_decode_req(b->data, b->len, &again, err, sizeof err) != 0) abort();
     if (again.count != r.count || again.n != r.n || again.nshards != r.nshards ||
-        again.ngroup != r.ngroup || again.m != r.m || again.hash != r.hash || b->len != size)
+        again.ngroup != r.ngroup || again.m != r.m || again.hash != r.hash ||
+        again.wide != r.wide || b->len != size)
         abort();
     tronmsg_req_free(&again);
     blob_unref(&b);
