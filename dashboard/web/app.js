@@ -320,12 +320,15 @@
     var share = Math.floor(100 * (finished ? 1 : e.frac)) + ' %';
     if (e.total > 0 && !e.unit) return share + (e.note && !finished ? ' · ' + e.note : '');
     if (e.total > 0) return share + ' · ' + fmtInt(finished ? Math.max(e.done, e.total) : e.done) + ' / ' + fmtInt(e.total) + unit;
+    if (e.done === 1 && /s$/.test(unit)) unit = unit.slice(0, -1);   // 1 iteration
     return finished ? 'done' + (e.done ? ' · ' + fmtInt(e.done) + unit : '') : e.done ? fmtInt(e.done) + unit : 'working…';
   }
 
   function renderPhases(j) {
     var box = clear($('phases'));
     var list = state.phases.id === j.id ? state.phases.list : [];
+    // a finished job known from history: one full bar
+    if (!list.length && j.state === 'done') list = [{ phase: 'done', name: 'done', done: 0, total: 0, frac: 1, unit: '', over: true }];
     if (!list.length) {
       var what = j.state === 'queued' ? 'Queued: starts when the job before it ends.'
         : j.state === 'running' ? 'Starting…' : j.state === 'done' ? 'Done.' : 'No progress recorded.';
