@@ -28,10 +28,12 @@ dash_train_csv 6000 "$F/train.csv"
 gen_svm 600 11 3 60 >"$T/test.svm"
 svm_to_csv 60 <"$T/test.svm" >"$F/test.csv"
 # a file whose name and header are markup: listed, shown as text
-printf 'id,label,f<b>1</b>,<img src=x onerror=alert(1)>\nr1,a,1,2\nr2,b,2,1\n' >"$F/odd<i>name</i>.csv"
+printf 'id,label,f<b>1</b>,<img src=x onerror=alert(1)>\nr1,a,1,2\nr2,b,2,1\n' >"$F/odd<img src=x onerror=alert(1)>.csv"
 
 TOKEN=tok-$RANDOM$RANDOM-ctl
-nc_master_bg serve --scale none --set "dashboard.files=$F" --set "dashboard.token=$TOKEN" --set "runs.dir=$T/runs"
+# the config's model and outputs inside the files root, as the demo's Data/ is
+nc_master_bg serve --scale none --set "dashboard.files=$F" --set "model.file=$F/model.txt" \
+    --set "output.train=$F/train-pred.csv" --set "output.test=$F/test-pred.csv" --set "dashboard.token=$TOKEN" --set "runs.dir=$T/runs"
 dash_wait_up
 NC_TEST_TRON_DELAY_MS=150 nc_worker w1 # rounds that take a while: a job lasts seconds
 NC_TEST_TRON_DELAY_MS=150 nc_worker w2

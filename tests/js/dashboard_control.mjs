@@ -82,7 +82,7 @@ await step('file names and header columns with markup are text', async () => {
   await page.selectOption('#nj-data', odd.path);
   const labels = await page.$$eval('#nj-label option', (os) => os.map((o) => o.textContent));
   if (!labels.includes('f<b>1</b>') || !labels.includes('<img src=x onerror=alert(1)>')) throw new Error('label options ' + labels);
-  if (!(await txt('#nj-cmd')).includes("'odd<i>name</i>.csv'")) throw new Error('command ' + await txt('#nj-cmd'));
+  if (!(await txt('#nj-cmd')).includes("'odd<img src=x onerror=alert(1)>.csv'")) throw new Error('command ' + await txt('#nj-cmd'));
   const marks = await page.evaluate(() => document.querySelectorAll('#new-job b, #new-job i, img').length);
   if (marks) throw new Error(`${marks} elements made of a file name or a column`);
 });
@@ -179,6 +179,10 @@ await step('two more jobs queue; both are cancelled from the queue and end "canc
     return rows.length === 2 && rows[0].getAttribute('data-job-id') === String(b) && rows[1].getAttribute('data-job-id') === String(c) &&
       rows[0].querySelector('.state').textContent === 'running' && rows[1].querySelector('.state').textContent === 'queued';
   }, [jobB, jobC], { timeout: 30000 });
+  // B's bars show how far it is: the picture for the README
+  await page.waitForFunction(() => [...document.querySelectorAll('#phases .bar')].some((b) => Number(b.getAttribute('data-frac')) > 0 ||
+    /iteration/.test(b.parentNode.textContent)), null, { timeout: 20000 });
+  await page.waitForTimeout(800);
   await shot('dashboard-1400');
   await page.click(`#queue button.cancel[data-id="${jobC}"]`);
   await page.waitForFunction((c) => { const s = document.querySelector(`#history tr[data-job-id="${c}"] .state`); return s && s.textContent === 'cancelled'; },
