@@ -78,6 +78,8 @@
   }
   // An estimate under a second is no estimate: none ("–") rather than "0s".
   function fmtEta(s) { return s == null || isNaN(s) || s < 1 ? '–' : '~' + fmtDur(s); }
+  // a cancelled job's error is "cancelled": its state says it already
+  function jobError(j) { return j.error && !(j.state === 'cancelled' && j.error === 'cancelled') ? j.error : ''; }
   function pct(v) { return v == null || isNaN(v) ? '–' : (100 * v).toFixed(2) + ' %'; }
   // Training and test accuracy apart: the summary's fields, or for an older
   // summary its one accuracy by the job's mode.
@@ -247,6 +249,7 @@
         el('td', { cls: 'num seen', 'data-seen': String(w.seen_ms || 0), text: '–' })]));
     });
     renderAges();
+    renderTotals();   // the card's "2 busy" says what the badges say
   }
 
   function renderAges() {
@@ -280,10 +283,15 @@
    * another gets a bar of its own ("training 2"). */
   function progressOf(j) {
     var p = j.progress;
-    if (p && p.phase) return { phase: String(p.phase), done: Number(p.done) || 0, total: Number(p.total) || 0, unit: p.unit || '' };
+    if (p && p.phase) {
+      var it = p.unit === 'iterations';
+      return { phase: String(p.phase), done: Number(p.done) || 0, total: Number(p.total) || 0, unit: p.unit || '',
+               frac: typeof p.fraction === 'number' ? p.fraction : null,
+               note: it ? 'iteration ' + fmtInt(p.done) + (p.cg_steps != null ? ', ' + fmtInt(p.cg_steps) + ' CG steps' : '') : '' };
+    }
     if (!j.phase || j.state !== 'running') return null;
     if (typeof j.phase_done === 'number') {   // the master's forward-only share of the phase
-      return { phase: j.phase, done: j.phase_done, total: 1, unit: '',
+      return { phase: j.phase, done: 0, total: 0, unit: '', frac: j.phase_done,
                note: j.newton_iter != null ? 'iteration ' + j.newton_iter + (j.cg_steps != null ? ', ' + fmtInt(j.cg_steps) + ' CG steps' : '') : '' };
     }
     if (j.phase === 'training' || j.phase === 'cross-validation') {
@@ -307,10 +315,13 @@
       ph.list.push(cur);
     }
     cur.unit = p.unit || cur.unit;
-    if (p.total > 0) {
-      var f = Math.min(1, p.done / p.total);
+    var f = p.frac != null ? p.frac : p.total > 0 ? p.done / p.total : null;
+    if (f != null) {
+      // a share: known from now on, and only the furthest one counts
+      f = Math.max(0, Math.min(1, f));
+      cur.known = true;
       if (f >= cur.frac) { cur.frac = f; cur.done = p.done; cur.total = p.total; cur.note = p.note || ''; }
-    } else if (!(cur.total > 0)) {
+    } else if (!cur.known) {
       cur.done = Math.max(cur.done, p.done);
     }
   }
@@ -318,8 +329,9 @@
   function phaseText(e, finished) {
     var unit = e.unit ? ' ' + e.unit : '';
     var share = Math.floor(100 * (finished ? 1 : e.frac)) + ' %';
-    if (e.total > 0 && !e.unit) return share + (e.note && !finished ? ' · ' + e.note : '');
-    if (e.total > 0) return share + ' · ' + fmtInt(finished ? Math.max(e.done, e.total) : e.done) + ' / ' + fmtInt(e.total) + unit;
+    if (e.note) return finished ? 'done · ' + e.note : share + ' · ' + e.note;
+    if (e.known && e.total > 0) return share + ' · ' + fmtInt(finished ? Math.max(e.done, e.total) : e.done) + ' / ' + fmtInt(e.total) + unit;
+    if (e.known) return share;
     if (e.done === 1 && /s$/.test(unit)) unit = unit.slice(0, -1);   // 1 iteration
     return finished ? 'done' + (e.done ? ' · ' + fmtInt(e.done) + unit : '') : e.done ? fmtInt(e.done) + unit : 'working…';
   }
@@ -328,7 +340,7 @@
     var box = clear($('phases'));
     var list = state.phases.id === j.id ? state.phases.list : [];
     // a finished job known from history: one full bar
-    if (!list.length && j.state === 'done') list = [{ phase: 'done', name: 'done', done: 0, total: 0, frac: 1, unit: '', over: true }];
+    if (!list.length && j.state === 'done') list = [{ phase: 'done', name: 'done', done: 0, total: 0, frac: 1, unit: '', over: true, known: true }];
     if (!list.length) {
       var what = j.state === 'queued' ? 'Queued: starts when the job before it ends.'
         : j.state === 'running' ? 'Starting…' : j.state === 'done' ? 'Done.' : 'No progress recorded.';
@@ -338,7 +350,7 @@
     list.forEach(function (e, k) {
       var last = k === list.length - 1;
       var finished = e.over || j.state === 'done';
-      var known = finished || e.total > 0;
+      var known = finished || !!e.known;
       var frac = finished ? 1 : e.frac;
       var cls = 'bar' + (finished ? ' done' : !last ? '' : j.state === 'failed' ? ' failed' : j.state === 'cancelled' ? ' cancelled'
         : !known && j.state === 'running' ? ' working' : '');
@@ -369,9 +381,9 @@
     var test = j.mode === 'test';
     $('job-acc-label').textContent = test ? 'Test accuracy' : 'Training accuracy';
     $('job-acc').textContent = pct(test ? testAcc(j) : trainAcc(j));
-    var err = $('job-error');
-    err.textContent = j.error ? 'Error: ' + j.error : '';
-    err.classList.toggle('hidden', !j.error);
+    var err = $('job-error'), why = jobError(j);
+    err.textContent = why ? 'Error: ' + why : '';
+    err.classList.toggle('hidden', !why);
     renderQueue();
   }
 
@@ -484,7 +496,7 @@
       var btn = el('button', { type: 'button', cls: 'cancel', 'data-id': String(j.id), text: cancelling[j.id] ? 'Cancelling…' : 'Cancel' });
       btn.disabled = !!cancelling[j.id];
       body.appendChild(el('tr', { 'data-job-id': String(j.id) }, [
-        el('td', { text: j.id }), el('td', { text: j.mode }), el('td', { text: j.data }),
+        el('td', { text: j.id }), el('td', { text: j.mode }), el('td', { cls: 'wrap', text: j.data }),
         el('td', {}, [el('span', { cls: 'state ' + j.state, text: j.state })]), el('td', { cls: 'prog', text: prog }),
         el('td', {}, [btn])]));
     });
@@ -498,8 +510,13 @@
     });
   }
 
+  // A job the master answered "cancelled" for stays cancelled: a progress
+  // event already on its way must not show it running again.
+  var cancelledIds = {};
   function upsertJob(sum) {
     if (!sum || sum.id == null) return;
+    if (sum.state === 'cancelled') cancelledIds[sum.id] = true;
+    else if (cancelledIds[sum.id] && (sum.state === 'running' || sum.state === 'queued')) sum = Object.assign({}, sum, { state: 'cancelled' });
     var old = state.jobs[sum.id] || {};
     state.jobs[sum.id] = Object.assign(old, sum);
     renderHistory();
@@ -510,7 +527,7 @@
       case 'worker_joined': return 'worker ' + d.name + ' joined from ' + d.host + ' (' + d.cores + ' cores)';
       case 'worker_left': return 'worker ' + d.name + ' left: ' + d.reason;
       case 'job_started': return 'job ' + d.job_id + ' started: ' + d.mode + ' on ' + d.data + ' (' + d.total_tasks + ' tasks)';
-      case 'job_done': return 'job ' + d.job_id + ' ' + d.state + (d.accuracy != null ? ', ' + (d.mode === 'test' ? 'test' : 'training') + ' accuracy ' + (100 * d.accuracy).toFixed(2) + ' %' : '') + (d.error ? ': ' + d.error : '');
+      case 'job_done': return 'job ' + d.job_id + ' ' + d.state + (d.accuracy != null ? ', ' + (d.mode === 'test' ? 'test' : 'training') + ' accuracy ' + (100 * d.accuracy).toFixed(2) + ' %' : '') + (d.error && d.error !== d.state ? ': ' + d.error : '');
       case 'task_failed': return 'task ' + d.task_id + ' failed on ' + d.worker + ' (attempt ' + d.attempt + '): ' + d.error;
       case 'job_queued': return 'job ' + d.job_id + ' queued: ' + d.mode + ' on ' + d.data;
       default: return ev;
@@ -654,7 +671,7 @@
     state.lastRun = j;
     $('run-again').classList.toggle('hidden', ['train', 'test', 'search'].indexOf(j.mode) < 0);
     $('run-title').textContent = '#' + j.id + ' · ' + (j.mode || '?') + (j.data ? ' · ' + j.data : '') + ' · ' + (j.state || '?');
-    showError('run-error', j.error ? 'Error: ' + j.error : '');
+    showError('run-error', jobError(j) ? 'Error: ' + jobError(j) : '');
     var facts = [['State', j.state], ['Started', fmtDate(j.started_ms)], ['Duration', jobDur(j)],
                  ['Workers', j.workers]];
     if (m) {
@@ -906,8 +923,10 @@
     pick(ls, label != null ? label : f && f.label_suggest);
     pick(is, id != null ? id : f && f.id_suggest);
     ls.disabled = is.disabled = !cols.length && label == null && id == null;
+    var total = f && f.columns_total != null ? f.columns_total : cols.length;
     $('nj-file-info').textContent = f ? (f.format || '?') + ', ' + fmtSize(f.size) +
-      (cols.length ? ', ' + cols.length + ' columns' : '') : '';
+      (total ? ', ' + fmtInt(total) + ' columns' + (total > cols.length ? ' (the first ' + fmtInt(cols.length) + ' offered)' : '') : '') +
+      (f.error ? ' — ' + f.error : '') : '';
     formChanged();
   }
 
@@ -933,6 +952,7 @@
       else if (k) job.cv = k;
     }
     put('model', $('nj-model').value.trim());
+    put('out', $('nj-out').value.trim());
     return { job: job, bad: bad };
   }
 
@@ -941,7 +961,7 @@
     return /^[\w.\/:=@%+,-]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
   }
   var FLAGS = [['data', '--data'], ['label', '--label'], ['id', '--id'], ['solver', '--solver'], ['C', '-C'],
-               ['eps', '--eps'], ['cv', '--cv'], ['model', '--model']];
+               ['eps', '--eps'], ['cv', '--cv'], ['model', '--model'], ['out', '--out']];
   function commandLine(job) {
     var w = ['bin/master', job.mode];
     FLAGS.forEach(function (f) { if (job[f[0]] != null) w.push(f[1], shellWord(job[f[0]])); });
@@ -1004,8 +1024,11 @@
     $('nj-eps').value = p.eps != null ? fmtVal(p.eps) : '';
     $('nj-cv').value = p.cv > 0 ? String(p.cv) : '';
     var model = p.model != null ? String(p.model) : '';
+    var out = p.out != null ? String(p.out) : '';
     if (root && model.indexOf(root) === 0) model = model.slice(root.length);
+    if (root && out.indexOf(root) === 0) out = out.slice(root.length);
     $('nj-model').value = model;
+    $('nj-out').value = out;
     fillFiles('', match || data);
     dataChanged(p.label != null ? String(p.label) : null, p.id != null ? String(p.id) : null);
     $('nj-note').textContent = 'from run #' + j.id + ': change what you like, then Start job';
@@ -1018,7 +1041,7 @@
     cancelling[id] = true;
     btn.disabled = true;
     showError('queue-error', '');
-    api('/api/jobs/' + id + '/cancel', { method: 'POST' }).then(function (r) {
+    api('/api/jobs/' + id + '/cancel', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (d) {
         if (!r.ok) throw new Error(r.status === 404 ? 'job #' + id + ' is unknown' : r.status === 409 ? 'job #' + id + ' has already ended'
           : (d && d.error) || 'HTTP ' + r.status);

@@ -180,8 +180,8 @@ await step('two more jobs queue; both are cancelled from the queue and end "canc
       rows[0].querySelector('.state').textContent === 'running' && rows[1].querySelector('.state').textContent === 'queued';
   }, [jobB, jobC], { timeout: 30000 });
   // B's bars show how far it is: the picture for the README
-  await page.waitForFunction(() => [...document.querySelectorAll('#phases .bar')].some((b) => Number(b.getAttribute('data-frac')) > 0 ||
-    /iteration/.test(b.parentNode.textContent)), null, { timeout: 20000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('#phases .phase[data-phase="training"] .bar')].some((b) =>
+    Number(b.getAttribute('data-frac')) > 0.3), null, { timeout: 20000 });
   await page.waitForTimeout(800);
   await shot('dashboard-1400');
   await page.click(`#queue button.cancel[data-id="${jobC}"]`);
@@ -193,7 +193,14 @@ await step('two more jobs queue; both are cancelled from the queue and end "canc
   await page.waitForFunction((b) => { const s = document.querySelector(`#history tr[data-job-id="${b}"] .state`); return s && s.textContent === 'cancelled'; },
     jobB, { timeout: 10000 });
   await page.waitForFunction(() => document.querySelectorAll('#queue tbody tr[data-job-id]').length === 0, null, { timeout: 5000 });
-  for (const id of [jobB, jobC]) eq((await rest(`/api/jobs/${id}`)).state, 'cancelled', `job ${id} over REST`);
+  // the master has answered "cancelled"; the job ends (workers stop) within about a second
+  for (const id of [jobB, jobC]) {
+    let st;
+    for (let i = 0; i < 50 && (st = (await rest(`/api/jobs/${id}`)).state) !== 'cancelled'; i++) await page.waitForTimeout(100);
+    eq(st, 'cancelled', `job ${id} over REST 5 s after its cancel`);
+  }
+  await page.waitForFunction((ids) => ids.every((id) => /job \d+ cancelled/.test(document.getElementById('log').textContent) &&
+    document.getElementById('log').textContent.includes(`job ${id} cancelled`)), [jobB, jobC], { timeout: 5000 });
   const log = await txt('#log');
   if (new RegExp(`job (${jobB}|${jobC}) failed`).test(log)) throw new Error('a cancelled job was logged failed');
 });
