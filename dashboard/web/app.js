@@ -883,10 +883,12 @@
   function loadFiles() {
     return getJson('/api/files').then(function (list) {
       state.files = Array.isArray(list) ? list : [];
+      state.filesError = '';
       fillFiles('');
     }, function (e) {
       state.files = [];
-      fillFiles('Cannot list the data files: ' + e.message);
+      state.filesError = 'Cannot list the data files: ' + e.message;
+      fillFiles(state.filesError);
     });
   }
 
@@ -972,7 +974,9 @@
     var f = formJob();
     $('nj-cmd').textContent = commandLine(f.job);
     ['data', 'C', 'eps', 'cv'].forEach(function (k) { $('nj-' + k).classList.toggle('invalid', !!f.bad[k]); });
-    var msgs = Object.keys(f.bad).filter(function (k) { return k !== 'data' || state.files; }).map(function (k) { return f.bad[k]; });
+    var msgs = Object.keys(f.bad).filter(function (k) { return k !== 'data' || (state.files && !state.filesError); })
+      .map(function (k) { return f.bad[k]; });
+    if (state.filesError) msgs.unshift(state.filesError);
     if (msgs.length || !$('nj-error').getAttribute('data-server')) showError('nj-error', msgs.join('; '));
     $('nj-submit').disabled = msgs.length > 0 || !f.job.data;
     return f;
