@@ -373,8 +373,11 @@
     var total = j.total_tasks || 0, done = j.done_tasks || 0;
     $('job-state').textContent = j.state || '–';
     $('job-phase').textContent = running && j.phase ? j.phase : '–';
-    $('job-tasks').textContent = fmtInt(done) + ' / ' + fmtInt(total);
-    $('job-rows').textContent = fmtInt(j.rows_done) + ' / ' + fmtInt(j.rows_total);
+    // while training counts Newton iterations the task and row counts are
+    // those of one round, back to 0 each round: the bar says how far it is
+    var rounds = running && j.progress && j.progress.unit === 'iterations';
+    $('job-tasks').textContent = rounds ? '–' : fmtInt(done) + ' / ' + fmtInt(total);
+    $('job-rows').textContent = rounds ? '–' : fmtInt(j.rows_done) + ' / ' + fmtInt(j.rows_total);
     $('job-rate').textContent = running && j.rate_rows_s > 0 ? fmtInt(Math.round(j.rate_rows_s)) + ' rows/s' : '–';
     $('job-eta').textContent = running ? fmtEta(j.eta_s) : '–';
     $('job-elapsed').textContent = jobDur(j);
@@ -496,7 +499,7 @@
       var btn = el('button', { type: 'button', cls: 'cancel', 'data-id': String(j.id), text: cancelling[j.id] ? 'Cancelling…' : 'Cancel' });
       btn.disabled = !!cancelling[j.id];
       body.appendChild(el('tr', { 'data-job-id': String(j.id) }, [
-        el('td', { text: j.id }), el('td', { text: j.mode }), el('td', { cls: 'wrap', text: j.data }),
+        el('td', { text: j.id }), el('td', { text: j.mode }), el('td', { cls: 'wrap', title: String(j.data), text: shortData(j.data) }),
         el('td', {}, [el('span', { cls: 'state ' + j.state, text: j.state })]), el('td', { cls: 'prog', text: prog }),
         el('td', {}, [btn])]));
     });
@@ -872,6 +875,15 @@
 
   var SOLVERS = ['L2R_LR', 'L2R_L2LOSS_SVC_DUAL', 'L2R_L2LOSS_SVC', 'L2R_L1LOSS_SVC_DUAL', 'MCSVM_CS',
                  'L1R_L2LOSS_SVC', 'L1R_LR', 'L2R_LR_DUAL'];
+
+  // A job's data path as the files list names it (the master's path has the
+  // files root in front), else whole.
+  function shortData(p) {
+    p = p == null ? '' : String(p);
+    var hit = (state.files || []).filter(function (f) { var fp = String(f.path); return p === fp || p.slice(-fp.length - 1) === '/' + fp; })
+      .sort(function (a, b) { return b.path.length - a.path.length; })[0];
+    return hit ? hit.path : p;
+  }
 
   function option(value, text) { return el('option', { value: value, text: text }); }
   function fileOf(path) { return (state.files || []).filter(function (f) { return f.path === path; })[0] || null; }
