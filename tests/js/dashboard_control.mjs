@@ -255,6 +255,7 @@ await step('400 px: no page wider than the viewport, tables scroll in their card
   await page.evaluate(() => { window.location.hash = ''; });
   await page.waitForFunction(() => document.getElementById('run-view').classList.contains('hidden'), null, { timeout: 5000 });
   await page.waitForTimeout(300);
+  await page.selectOption('#nj-data', 'train.csv');
   const w = await page.evaluate(() => document.documentElement.scrollWidth);
   if (w > 400) throw new Error(`main page ${w} px wide`);
   await shot('dashboard-400');
@@ -271,6 +272,7 @@ await step('dark mode follows prefers-color-scheme', async () => {
     getComputedStyle(document.querySelector('.panel')).backgroundColor, getComputedStyle(document.body).color]);
   const lum = (c) => c.match(/\d+/g).slice(0, 3).map(Number).reduce((a, b) => a + b, 0) / 3;
   if (!(lum(light) > 200 && lum(dark[0]) < 60 && lum(dark[1]) < 60 && lum(dark[2]) > 180)) throw new Error(`light ${light}, dark ${dark}`);
+  await page.selectOption('#nj-data', 'train.csv');
   await page.waitForTimeout(1500);
   await shot('dashboard-dark');
 });
