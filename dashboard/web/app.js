@@ -908,7 +908,10 @@
   // (a run's, prefilled) gets an option of its own.
   function fillFiles(err, want) {
     var sel = $('nj-data');
-    var keep = want != null ? want : sel.value;
+    var before = sel.value, keep = want != null ? want : before;
+    // the same file again (the list reloaded): the user's columns stay
+    var cols = want == null && keep && keep === before && !$('nj-label').disabled
+      ? [$('nj-label').value, $('nj-id').value] : [undefined, undefined];
     clear(sel);
     if (!state.files.length) sel.appendChild(option('', err ? '(no list)' : '(no data files in the files root)'));
     state.files.forEach(function (f) {
@@ -917,26 +920,29 @@
     if (keep && !fileOf(keep)) sel.appendChild(option(keep, keep + ' (not in the files list)'));
     if (keep) sel.value = keep;
     else if (state.files.length) sel.value = state.files[0].path;
-    showError('nj-error', err);
-    dataChanged();
+    if (!$('nj-error').getAttribute('data-server')) showError('nj-error', err);
+    dataChanged(cols[0], cols[1]);
   }
 
   // Label and id come from the chosen file's header, its suggestions
-  // preselected; a libsvm file has no header: both are off.
+  // preselected (label or id undefined: the suggestion; '': the config's;
+  // a name: that column, said when the header lacks it); a libsvm file has
+  // no header: both are off.
   function dataChanged(label, id) {
     var f = fileOf($('nj-data').value), cols = (f && f.columns) || [];
+    var libsvm = !!(f && f.format === 'libsvm');
     var ls = clear($('nj-label')), is = clear($('nj-id'));
     ls.appendChild(option('', cols.length ? '(config default)' : '—'));
     is.appendChild(option('', cols.length ? '(config default)' : '—'));
     cols.forEach(function (c) { ls.appendChild(option(c, c)); is.appendChild(option(c, c)); });
     var pick = function (sel, v) {
-      if (v == null || v === '') return;
+      if (v == null || v === '' || libsvm) return;
       if (cols.indexOf(v) < 0) sel.appendChild(option(v, v + ' (not in the header)'));
       sel.value = v;
     };
-    pick(ls, label != null ? label : f && f.label_suggest);
-    pick(is, id != null ? id : f && f.id_suggest);
-    ls.disabled = is.disabled = !cols.length && label == null && id == null;
+    pick(ls, label !== undefined ? label : f && f.label_suggest);
+    pick(is, id !== undefined ? id : f && f.id_suggest);
+    ls.disabled = is.disabled = libsvm || (!cols.length && label == null && id == null);
     var total = f && f.columns_total != null ? f.columns_total : cols.length;
     $('nj-file-info').textContent = f ? (f.format || '?') + ', ' + fmtSize(f.size) +
       (total ? ', ' + fmtInt(total) + ' columns' + (total > cols.length ? ' (the first ' + fmtInt(cols.length) + ' offered)' : '') : '') +
@@ -1046,7 +1052,7 @@
     $('nj-model').value = model;
     $('nj-out').value = out;
     fillFiles('', match || data);
-    dataChanged(p.label != null ? String(p.label) : null, p.id != null ? String(p.id) : null);
+    dataChanged(p.label != null ? String(p.label) : undefined, p.id != null ? String(p.id) : undefined);
     $('nj-note').textContent = 'from run #' + j.id + ': change what you like, then Start job';
     $('new-job').scrollIntoView({ block: 'start' });
     $('nj-C').focus({ preventScroll: true });
@@ -1131,6 +1137,7 @@
     });
     socket.on('job_done', function (j) {
       upsertJob(j); log('job_done', j.ended_ms || serverNow(), j);
+      loadFiles();   // a job may have written a file into the files root
       if (state.job && state.job.id === j.id) { Object.assign(state.job, j); renderJob(); }
       // the run view of a job that just ended: its metrics and files are in now
       if (state.runId === String(j.id) && !$('run-view').classList.contains('hidden')) openRun(j.id, true);

@@ -5,7 +5,9 @@
 # whose name and header hold markup, and 2 real workers on 127.0.0.1. The
 # page starts a training job from its form (the command line it shows is the
 # job's), the per-phase bars only move forward (sampled on every change), a
-# second job is cancelled from the queue and ends "cancelled", the model is
+# second and a third job wait in the queue and are cancelled from it (one
+# running, one queued) and end "cancelled", a test job's accuracy lands in
+# the test column and the training job's in the training one, the model is
 # downloaded through the run view and loads in Debian's liblinear-predict,
 # "Run again with changes" prefills the form, a bad path is refused inline,
 # a reload shows both jobs, nothing is wider than a 400 px viewport (a long

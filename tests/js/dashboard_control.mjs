@@ -67,7 +67,7 @@ const record = () => {
 const files = await rest('/api/files');
 const train = files.find((f) => f.path === 'train.csv');
 if (!train) fail('GET /api/files does not list train.csv: ' + JSON.stringify(files));
-let jobA, jobB, jobC;
+let jobA, jobB, jobC, jobD;
 
 await step('the page with ?token= lists the data files', async () => {
   await page.goto(`${base}/?token=${process.env.TOKEN}`, { waitUntil: 'load' });
@@ -160,6 +160,9 @@ await step('history: training and test accuracy in their own columns, duration',
   const dur = await row('duration');
   if (!/^(\d+ ms|\d+\.\d s|\d+m \d+s)$/.test(dur)) throw new Error('duration ' + dur);
   if (!(await txt('#job-acc-label')).startsWith('Training accuracy')) throw new Error('job panel accuracy label');
+  // the job wrote its predictions into the files root: the list has them now, the form kept its choice
+  await page.waitForFunction(() => document.querySelector('#nj-data option[value="train-pred.csv"]') !== null, null, { timeout: 5000 });
+  eq([await val('#nj-data'), await val('#nj-label'), await val('#nj-C')], ['train.csv', train.label_suggest || '', '2'], 'form after the reload of the list');
 });
 
 await step('two more jobs queue; both are cancelled from the queue and end "cancelled"', async () => {
@@ -205,6 +208,27 @@ await step('two more jobs queue; both are cancelled from the queue and end "canc
   if (new RegExp(`job (${jobB}|${jobC}) failed`).test(log)) throw new Error('a cancelled job was logged failed');
 });
 
+await step('a test job from the form: its accuracy in the test column', async () => {
+  await page.selectOption('#nj-mode', 'test');
+  await page.selectOption('#nj-data', 'test.csv');
+  await page.fill('#nj-C', '');
+  if (!(await txt('#nj-cmd')).startsWith('bin/master test --data test.csv')) throw new Error(await txt('#nj-cmd'));
+  await page.click('#nj-submit');
+  await page.waitForFunction((c) => { const m = /^job #(\d+) submitted$/.exec(document.getElementById('nj-note').textContent); return m && Number(m[1]) > c; },
+    jobC, { timeout: 10000 });
+  jobD = Number((await txt('#nj-note')).match(/#(\d+)/)[1]);
+  await page.waitForFunction((d) => { const s = document.querySelector(`#history tr[data-job-id="${d}"] .state`); return s && s.textContent === 'done'; },
+    jobD, { timeout: 60000 });
+  const j = await rest(`/api/jobs/${jobD}`);
+  const acc = j.test_accuracy != null ? j.test_accuracy : j.accuracy;
+  if (acc == null) throw new Error('no test accuracy over REST');
+  await page.waitForFunction(([d, want]) => document.querySelector(`#history tr[data-job-id="${d}"] td[data-col="test-acc"]`).textContent === want,
+    [jobD, pct(acc)], { timeout: 5000 });
+  eq(await txt(`#history tr[data-job-id="${jobD}"] td[data-col="train-acc"]`), '–', 'training accuracy of a test job');
+  if (!(await txt('#job-acc-label')).startsWith('Test accuracy')) throw new Error('job panel accuracy label ' + await txt('#job-acc-label'));
+  await page.selectOption('#nj-mode', 'train');
+});
+
 await step('the run view downloads the model (bytes of the run folder)', async () => {
   await page.evaluate((a) => { window.location.hash = 'run=' + a; }, jobA);
   await page.waitForFunction((a) => document.getElementById('run-title').textContent.startsWith(`#${a} · train`) &&
@@ -224,13 +248,13 @@ await step('"Run again with changes" prefills the form from the run', async () =
   if (!/ -C 2( |$)/.test(await txt('#nj-cmd'))) throw new Error(await txt('#nj-cmd'));
 });
 
-await step('reload: the three jobs, their states', async () => {
+await step('reload: the four jobs, their states', async () => {
   await page.reload({ waitUntil: 'load' });
   await page.waitForFunction((ids) => ids.every((id) => document.querySelector(`#history tr[data-job-id="${id}"]`)),
-    [jobA, jobB, jobC], { timeout: 10000 });
+    [jobA, jobB, jobC, jobD], { timeout: 10000 });
   const st = await page.$$eval('#history tbody tr[data-job-id]', (trs) => trs.map((tr) => [Number(tr.getAttribute('data-job-id')),
     tr.querySelector('.state').textContent]));
-  eq(st, [[jobC, 'cancelled'], [jobB, 'cancelled'], [jobA, 'done']], 'history after reload');
+  eq(st, [[jobD, 'done'], [jobC, 'cancelled'], [jobB, 'cancelled'], [jobA, 'done']], 'history after reload');
 });
 
 await step('400 px: no page wider than the viewport, tables scroll in their cards, long errors wrap', async () => {
@@ -281,4 +305,4 @@ await context.close();
 const real = errors.filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection/.test(e) &&
   !/status of 40[03]/.test(e)); // the refused job's answer and the 999 route's neighbours
 if (real.length) fail('page errors: ' + real.join(' | '));
-console.log(`ok: jobs ${jobA} (done), ${jobB}, ${jobC} (cancelled)`);
+console.log(`ok: jobs ${jobA} (train, done), ${jobB}, ${jobC} (cancelled), ${jobD} (test, done)`);
