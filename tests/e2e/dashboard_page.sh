@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 18, the page as the cluster's control room (tests/js/dashboard_control.mjs
+# Issue 18, the page as the cluster's control room (tests/js/dashboard_page.mjs
 # drives Debian's chromium through playwright-core): a real `master serve`
 # with a token, its files root holding a training CSV, a test CSV and a file
 # whose name and header hold markup, and 2 real workers on 127.0.0.1. The
@@ -43,9 +43,9 @@ NC_TEST_TRON_DELAY_MS=150 nc_worker w2
 SHOTS=${SHOTS:-$NC_ROOT/tests/artifacts}
 mkdir -p "$SHOTS" "$NC_ROOT/tests/artifacts"
 export NC_WEB_ROOT=$NC_ROOT/dashboard/web CHROMIUM DASH_PORT TOKEN RUNS=$T/runs FILES=$F SHOTS
-export ARTIFACT=$NC_ROOT/tests/artifacts/dashboard-control.png USER_DATA_DIR=$T/chromium-profile
+export ARTIFACT=$NC_ROOT/tests/artifacts/dashboard-page.png USER_DATA_DIR=$T/chromium-profile
 export DOWNLOADS=$T/downloads MODEL_COPY=$T/downloaded-model.txt
-node "$NC_ROOT/tests/js/dashboard_control.mjs" || { tail -30 "$T/master.log" >&2; fail "browser checks"; }
+node "$NC_ROOT/tests/js/dashboard_page.mjs" || { tail -30 "$T/master.log" >&2; fail "browser checks"; }
 
 # the model the page downloaded is a liblinear model file
 [ -s "$MODEL_COPY" ] || fail "no downloaded model"

@@ -1,5 +1,5 @@
 // Debian's chromium (playwright-core) against a real `master serve` with 2
-// real workers (tests/e2e/dashboard_control.sh started them): the page starts
+// real workers (tests/e2e/dashboard_page.sh started them): the page starts
 // jobs from its form, shows forward-only progress, cancels jobs from the
 // queue, downloads a model, prefills the form from a run, survives a reload,
 // fits 400 px and follows the dark colour scheme. Every check compares the
