@@ -15,6 +15,7 @@
 #include "master/predict.h"
 #include "master/sched.h"
 #include "master/serve.h"
+#include "master/submit.h"
 #include "master/train.h"
 
 #include <arpa/inet.h>
@@ -347,6 +348,7 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (opts.cmd == CMD_SUBMIT) return submit_run(&opts, &cfg, &stop_flag);
     if (opts.cmd == CMD_TRAIN || opts.cmd == CMD_TEST || opts.cmd == CMD_EXPORT) {
         status = prepare_input(&opts, &cfg);
         if (status != EXIT_OK) return status;
