@@ -58,9 +58,10 @@ const record = () => {
     bars: [...document.querySelectorAll('#phases .phase')].map((p) => [p.getAttribute('data-phase'),
       p.querySelector('.bar').getAttribute('data-frac'), p.querySelector('.progress span').textContent]),
     workers: [...document.querySelectorAll('#workers tbody .state')].map((s) => s.textContent),
+    eta: document.getElementById('job-eta').textContent + ' ' + document.getElementById('t-tasks-sub').textContent,
   });
   rec();
-  for (const id of ['phases', 'job-state', 'workers'])
+  for (const id of ['phases', 'job-state', 'workers', 'job-eta', 't-tasks-sub'])
     new MutationObserver(rec).observe(document.getElementById(id), { childList: true, characterData: true, subtree: true, attributes: true });
 };
 
@@ -148,6 +149,8 @@ await step('progress moves forward only, workers show busy, the job ends done', 
   if (moving.size < 3) throw new Error(`the bars took only ${moving.size} states while the job ran`);
   if (!last.every((b) => b[1] === '1.0000')) throw new Error('done, but bars ' + JSON.stringify(last));
   if (!seen.some((s) => s.state === 'running' && s.workers.includes('busy'))) throw new Error('no worker shown busy while the job ran');
+  const zero = seen.find((s) => /(^|[^\d.])0s\b|~0/.test(s.eta));
+  if (zero) throw new Error('an ETA of nothing: ' + zero.eta);
 });
 
 await step('history: training and test accuracy in their own columns, duration', async () => {
@@ -255,6 +258,15 @@ await step('reload: the four jobs, their states', async () => {
   const st = await page.$$eval('#history tbody tr[data-job-id]', (trs) => trs.map((tr) => [Number(tr.getAttribute('data-job-id')),
     tr.querySelector('.state').textContent]));
   eq(st, [[jobD, 'done'], [jobC, 'cancelled'], [jobB, 'cancelled'], [jobA, 'done']], 'history after reload');
+  // durations as the master measured them: under a second in ms
+  for (const id of [jobA, jobB, jobC, jobD]) {
+    const j = await rest(`/api/jobs/${id}`), ms = j.duration_ms;
+    // (a job cancelled in the queue never ran: no duration)
+    if (ms == null && j.state === 'done') throw new Error(`job ${id} done but has no duration_ms over REST`);
+    const want = ms == null ? '–' : ms < 1000 ? `${ms} ms` : ms < 60000 ? `${(ms / 1000).toFixed(1)} s` : null;
+    const got = await txt(`#history tr[data-job-id="${id}"] td[data-col="duration"]`);
+    if (want ? got !== want : !/^\d+m \d+s$/.test(got)) throw new Error(`job ${id} lasted ${ms} ms, the page says ${got}`);
+  }
 });
 
 await step('400 px: no page wider than the viewport, tables scroll in their cards, long errors wrap', async () => {
