@@ -525,12 +525,19 @@
     renderHistory();
   }
 
+  // "training" or "test" accuracy: by the event's mode, else its job's (a
+  // logged event from the snapshot may not name it)
+  function accWord(d) {
+    var mode = d.mode || (state.jobs[d.job_id] || {}).mode;
+    return mode === 'test' ? 'test' : 'training';
+  }
+
   function describe(ev, d) {
     switch (ev) {
       case 'worker_joined': return 'worker ' + d.name + ' joined from ' + d.host + ' (' + d.cores + ' cores)';
       case 'worker_left': return 'worker ' + d.name + ' left: ' + d.reason;
       case 'job_started': return 'job ' + d.job_id + ' started: ' + d.mode + ' on ' + d.data + ' (' + d.total_tasks + ' tasks)';
-      case 'job_done': return 'job ' + d.job_id + ' ' + d.state + (d.accuracy != null ? ', ' + (d.mode === 'test' ? 'test' : 'training') + ' accuracy ' + (100 * d.accuracy).toFixed(2) + ' %' : '') + (d.error && d.error !== d.state ? ': ' + d.error : '');
+      case 'job_done': return 'job ' + d.job_id + ' ' + d.state + (d.accuracy != null ? ', ' + accWord(d) + ' accuracy ' + (100 * d.accuracy).toFixed(2) + ' %' : '') + (d.error && d.error !== d.state ? ': ' + d.error : '');
       case 'task_failed': return 'task ' + d.task_id + ' failed on ' + d.worker + ' (attempt ' + d.attempt + '): ' + d.error;
       case 'job_queued': return 'job ' + d.job_id + ' queued: ' + d.mode + ' on ' + d.data;
       default: return ev;

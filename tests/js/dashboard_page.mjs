@@ -229,6 +229,7 @@ await step('a test job from the form: its accuracy in the test column', async ()
     [jobD, pct(acc)], { timeout: 5000 });
   eq(await txt(`#history tr[data-job-id="${jobD}"] td[data-col="train-acc"]`), '–', 'training accuracy of a test job');
   if (!(await txt('#job-acc-label')).startsWith('Test accuracy')) throw new Error('job panel accuracy label ' + await txt('#job-acc-label'));
+  await page.waitForFunction((d) => document.getElementById('log').textContent.includes(`job ${d} done, test accuracy `), jobD, { timeout: 5000 });
   await page.selectOption('#nj-mode', 'train');
 });
 
@@ -258,6 +259,9 @@ await step('reload: the four jobs, their states', async () => {
   const st = await page.$$eval('#history tbody tr[data-job-id]', (trs) => trs.map((tr) => [Number(tr.getAttribute('data-job-id')),
     tr.querySelector('.state').textContent]));
   eq(st, [[jobD, 'done'], [jobC, 'cancelled'], [jobB, 'cancelled'], [jobA, 'done']], 'history after reload');
+  // the log from the snapshot names each accuracy by its job's mode
+  await page.waitForFunction(([a, d]) => { const t = document.getElementById('log').textContent;
+    return t.includes(`job ${a} done, training accuracy `) && t.includes(`job ${d} done, test accuracy `); }, [jobA, jobD], { timeout: 5000 });
   // durations as the master measured them: under a second in ms
   for (const id of [jobA, jobB, jobC, jobD]) {
     const j = await rest(`/api/jobs/${id}`), ms = j.duration_ms;
