@@ -120,6 +120,7 @@ static const event_field_t job_queued[] = {
 
 static const event_field_t update_stats[] = {{"workers", EVF_ARRAY, REQ},
                                              {"workers_count", EVF_INT, REQ},
+                                             {"cores_total", EVF_INT, REQ}, /* once per host */
                                              {"avg_cpu", EVF_NUMBER, REQ},
                                              {"avg_memory", EVF_NUMBER, REQ},
                                              {"rows_per_s", EVF_NUMBER, REQ},

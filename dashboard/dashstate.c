@@ -608,10 +608,18 @@ json_object *dashstate_update_stats(dashstate_t *s, int64_t now_ms) {
     if (!o) return NULL;
     double cpu = 0, mem = 0, rows = 0;
     int live = 0;
+    int64_t cores = 0;
     for (size_t i = 0; i < s->nworkers; i++) {
         worker_t *w = &s->workers[i];
         if (worker_lost(w)) continue;
         live++;
+        /* a host's cores once, however many workers it runs */
+        bool seen = false;
+        const char *host = jstr(w->obj, "host", w->key);
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = !worker_lost(&s->workers[k]) &&
+                   strcmp(jstr(s->workers[k].obj, "host", s->workers[k].key), host) == 0;
+        if (!seen) cores += jint(w->obj, "cores", 0);
         cpu += jdbl(w->obj, "cpu", 0);
         mem += jdbl(w->obj, "mem", 0);
         rows += jdbl(w->obj, "rows_per_s", 0);
@@ -619,6 +627,7 @@ json_object *dashstate_update_stats(dashstate_t *s, int64_t now_ms) {
     job_t *j = s->current >= 0 ? job_find(s, s->current) : NULL;
     json_object_object_add(o, "workers", dashstate_workers(s));
     json_object_object_add(o, "workers_count", json_object_new_int(live));
+    json_object_object_add(o, "cores_total", json_object_new_int64(cores));
     json_object_object_add(o, "avg_cpu", json_object_new_double(live ? cpu / live : 0));
     json_object_object_add(o, "avg_memory", json_object_new_double(live ? mem / live : 0));
     json_object_object_add(o, "rows_per_s", json_object_new_double(rows));
