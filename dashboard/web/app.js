@@ -207,7 +207,9 @@
     ws.forEach(function (w) { var st = workerState(w); byState[st] = (byState[st] || 0) + 1; });
     $('t-workers').textContent = live.length;
     $('t-workers-sub').textContent = Object.keys(byState).sort().map(function (k) { return byState[k] + ' ' + k; }).join(', ');
-    $('t-cores').textContent = cores;
+    // the master's count (update_stats cores_total, the same rule) once it came
+    if (stats && stats.cores_total != null) state.coresTotal = stats.cores_total;
+    $('t-cores').textContent = state.coresTotal != null ? state.coresTotal : cores;
     $('t-cores-sub').textContent = hosts.length ? hosts.length + (hosts.length === 1 ? ' host' : ' hosts') : '';
     if (stats) {
       $('t-cpu').textContent = num(stats.avg_cpu) + ' %';
