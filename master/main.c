@@ -293,6 +293,10 @@ static int run_command(services_t *sv, const master_opts_t *o, const config_t *c
         status = EXIT_USAGE;
         break;
     }
+    /* A job cut short by Ctrl-C exits as a shell expects (130, 143 for
+     * SIGTERM); serve mode is meant to end that way and exits 0, and so is
+     * the wait after a --keep-running job, which exits with its job's status. */
+    if (stop_flag && status != EXIT_OK && o->cmd != CMD_SERVE) status = 128 + stop_flag;
     if (o->keep_running && !stop_flag && o->cmd != CMD_SERVE) {
         log_info("job finished; staying up with the dashboard on http://%s:%d, taking jobs from "
                  "POST /api/jobs and master submit (Ctrl-C to stop)",
@@ -301,9 +305,6 @@ static int run_command(services_t *sv, const master_opts_t *o, const config_t *c
     }
     serve_destroy(&queue);
     if (status == EXIT_CANCELLED) status = EXIT_JOB_FAILED; /* not a process exit status */
-    /* A job cut short by Ctrl-C exits as a shell expects (130, 143 for
-     * SIGTERM); serve mode is meant to end that way and exits 0. */
-    if (stop_flag && status != EXIT_OK && o->cmd != CMD_SERVE) status = 128 + stop_flag;
     return status;
 }
 

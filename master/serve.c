@@ -249,7 +249,8 @@ int serve_loop(serve_t *sv) {
     master_ctx_t *ctx = sv->ctx;
     while (!*ctx->stop) {
         if (sv->nqueued == 0) {
-            if (sched_poll(ctx->sched, 1000) == -2) break;
+            /* short: a job submitted meanwhile starts within 100 ms */
+            if (sched_poll(ctx->sched, 100) == -2) break;
             continue;
         }
         job_t *j = sv->queue[0];

@@ -12,7 +12,8 @@
 #      the POST rules (token, Content-Type, same origin);
 #   3. `master submit` against it: the same accuracy line as a direct run,
 #      exit 0; Ctrl-C on a submit cancels its job and exits 130;
-#   4. `master train --keep-running` takes REST jobs after its own.
+#   4. `master train --keep-running`: its own job cancelled over REST, then a
+#      submitted job; it exits 1 (its job did not succeed).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dashboard_lib.inc"
 need_node socket.io-client
@@ -124,12 +125,21 @@ wait_for ended 6 cancelled || fail "Ctrl-C on submit did not cancel run 6"
 [ -e "$F/m7.txt" ] && fail "the cancelled submit committed its model"
 dash_stop_master
 
-# 4. --keep-running takes jobs after its own
-nc_master_bg train --data "$F/train.csv" --scale none --keep-running
+# 4. --keep-running: its own job can be cancelled from the page, and it takes
+# jobs after it; it exits with its own job's status (1: cancelled)
+nc_master_bg train --data "$F/train.csv" --scale none --model "$F/m8.txt" --keep-running
 dash_wait_up
-WAIT_S=120 wait_for log_has "$T/master.out" "Training accuracy" || fail "the keep-running job did not finish"
+iter7() { curl -s "${AUTH[@]}" "$B/api/jobs/7" | jget '(d.get("progress") or {}).get("unit")' | grep -q iterations; }
+WAIT_S=60 wait_for iter7 || fail "the keep-running job (run 7) never trained"
+out=$(curl -s "${AUTH[@]}" "${JSON[@]}" -X POST "$B/api/jobs/7/cancel")
+[ "$out" = '{"id":7,"state":"cancelled"}' ] || fail "cancel of the keep-running job: $out"
+wait_for ended 7 cancelled || fail "the keep-running job did not end cancelled"
+[ -e "$F/m8.txt" ] && fail "the cancelled keep-running job committed its model"
 "$NC_BIN/master" submit test --config "$T/config.json" --data "$F/train.csv" -q >"$T/submit.out" 2>"$T/submit.err" ||
     { cat "$T/submit.err"; fail "submit to a --keep-running master"; }
 grep -q '^Accuracy = ' "$T/submit.out" || fail "no accuracy from the keep-running master's job"
-dash_stop_master
+kill -TERM "$MASTER_PID"
+rc=0; wait "$MASTER_PID" || rc=$?
+[ "$rc" = 1 ] || { tail -20 "$T/master.log"; fail "the keep-running master whose job was cancelled exited $rc, want 1"; }
+grep -qE "AddressSanitizer|LeakSanitizer|runtime error" "$T/master.log" && fail "sanitizer report"
 echo "ok: files, queue, cancel (queued and running), submit, keep-running"
