@@ -53,7 +53,7 @@ TTOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TTOOL_SRC))
 LIBS_A     := $(BUILD)/libmaster.a $(BUILD)/libdashboard.a $(BUILD)/libworker.a $(BUILD)/libcommon.a
 
 .SECONDARY:
-.PHONY: all deps test unit demo bench bench-tree fuzz fuzz-build format lint tidy clean data data-full soak
+.PHONY: all deps test unit demo bench bench-tree fuzz fuzz-build format lint tidy clean data data-full soak screenshots
 all: $(BIN)/master $(BIN)/worker $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
@@ -139,6 +139,12 @@ bench:
 bench-tree:
 	@$(MAKE) --no-print-directory all
 	@scripts/bench/tree.sh
+
+# The README's dashboard screenshots (docs/screenshots/*.png), from a real cluster in chromium.
+screenshots:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory -s all
+	@scripts/screenshots.sh
 
 # Chaos soak (not part of test): DURATION=seconds (600), SAN=1 for the ASan build.
 soak:

@@ -58,7 +58,7 @@ static const event_field_t job_progress[] = {
     {"total_tasks", EVF_INT, REQ},
     {"rows_done", EVF_INT, REQ},
     {"rows_total", EVF_INT, REQ},
-    {"rate_rows_s", EVF_NUMBER, REQ},
+    {"rate_rows_s", EVF_NUMBER, REQ_NULL}, /* null while training counts iterations */
     {"eta_s", EVF_NUMBER, REQ_NULL},
     {"workers", EVF_INT, REQ},
     {"phase_done", EVF_NUMBER, 0}, /* 0..1 of the phase, never less than before */
@@ -69,7 +69,7 @@ static const event_field_t job_progress[] = {
 static const event_field_t job_done[] = {
     {"job_id", EVF_INT, REQ},
     {"mode", EVF_STRING, 0},
-    {"state", EVF_STRING, REQ}, /* done or failed */
+    {"state", EVF_STRING, REQ}, /* done, failed or cancelled */
     {"duration_s", EVF_NUMBER, 0},
     {"accuracy", EVF_NUMBER, EVF_NULL},
     {"cv_accuracy", EVF_NUMBER, 0},
@@ -83,6 +83,7 @@ static const event_field_t job_done[] = {
 static const event_field_t job_failed[] = {{"job_id", EVF_INT, REQ},
                                            {"mode", EVF_STRING, REQ},
                                            {"status", EVF_INT, REQ}, /* the driver's exit status */
+                                           {"state", EVF_STRING, 0}, /* failed or cancelled */
                                            {NULL, 0, 0}};
 
 static const event_field_t task_done[] = {
@@ -119,6 +120,7 @@ static const event_field_t job_queued[] = {
 
 static const event_field_t update_stats[] = {{"workers", EVF_ARRAY, REQ},
                                              {"workers_count", EVF_INT, REQ},
+                                             {"cores_total", EVF_INT, REQ}, /* once per host */
                                              {"avg_cpu", EVF_NUMBER, REQ},
                                              {"avg_memory", EVF_NUMBER, REQ},
                                              {"rows_per_s", EVF_NUMBER, REQ},
@@ -144,7 +146,7 @@ const event_field_t EVENTS_JOB_SUMMARY[] = {
     {"id", EVF_INT, REQ},
     {"mode", EVF_STRING, REQ_NULL},
     {"data", EVF_STRING, REQ_NULL},
-    {"state", EVF_STRING, REQ}, /* queued, running, done or failed */
+    {"state", EVF_STRING, REQ}, /* queued, running, done, failed or cancelled */
     {"started_ms", EVF_INT, REQ_NULL},
     {"ended_ms", EVF_INT, REQ_NULL},
     {"duration_s", EVF_NUMBER, REQ_NULL},
@@ -161,6 +163,16 @@ const event_field_t EVENTS_JOB_SUMMARY[] = {
     {"phase", EVF_STRING, REQ_NULL},
     {"rate_rows_s", EVF_NUMBER, REQ_NULL},
     {"eta_s", EVF_NUMBER, REQ_NULL},
+    {"train_accuracy", EVF_NUMBER, REQ_NULL}, /* a train job's accuracy on its own rows */
+    {"test_accuracy", EVF_NUMBER, REQ_NULL},  /* a test job's accuracy (labels in its file) */
+    {"duration_ms", EVF_INT, REQ_NULL},
+    {"progress", EVF_OBJECT, REQ_NULL}, /* the phase's progress, never backwards */
+    {"progress.phase", EVF_STRING, 0},
+    {"progress.unit", EVF_STRING, 0},      /* rows, tasks or iterations */
+    {"progress.done", EVF_INT, 0},         /* rows or tasks of the pass; the Newton iteration */
+    {"progress.total", EVF_INT, EVF_NULL}, /* null for iterations: not known ahead */
+    {"progress.fraction", EVF_NUMBER, 0},  /* 0..1 of the phase */
+    {"progress.cg_steps", EVF_INT, 0},     /* iterations: CG steps so far */
     {NULL, 0, 0}};
 
 const event_field_t EVENTS_WORKER_RECORD[] = {

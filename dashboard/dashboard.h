@@ -14,14 +14,20 @@
  *       GET  /api/history?metric=cpu|mem|rows&worker=NAME&since=MS&step=MS
  *                               {metric, worker, since, step, points: [[ts, v]]}
  *                               (since defaults to one hour ago, step to 5000)
- *       POST /api/jobs          serve mode only; Content-Type: application/json.
+ *       GET  /api/files         [data file, ...] under dashboard.files (datafiles.h)
+ *       POST /api/jobs/ID/cancel {"cancel": ID} relayed as a job is, when the
+ *                               job is queued or running: 200 {id, state
+ *                               "cancelled"}; 404 unknown, 409 ended, 503
+ *                               when the master does not stay up.
+ *       POST /api/jobs          a master that stays up (serve, --keep-running:
+ *                               commands_endpoint given); Content-Type: application/json.
  *                               The body (a JSON object, at most 64 KiB) is
  *                               checked by webguard_job() (paths under
  *                               dashboard.files, made absolute) and goes
  *                               to the master over a REQ socket; its one-frame
  *                               reply is relayed: {"id": N} -> 200, {"error":
  *                               ..., "status": S} -> S (default 400); no reply
- *                               within 5 s -> 503. Not in serve mode -> 503.
+ *                               within 5 s -> 503. No master queue -> 503.
  *       GET  /metrics           Prometheus text (dashstate_metrics()).
  *   Every request first passes webguard_check() (webguard.h: Host, Origin,
  *   bearer token, Content-Type); with a token in force only GET /health and

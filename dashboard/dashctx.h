@@ -63,7 +63,8 @@ typedef struct pss {
     char *body;
     size_t body_len;
     bool body_too_big, in_post;
-    unsigned refused; /* answer this once the unread body is drained */
+    int64_t cancel_id; /* the body read is a cancel's (POST /api/jobs/ID/cancel) */
+    unsigned refused;  /* answer this once the unread body is drained */
     char refused_why[WEBGUARD_REASON];
 } pss_t;
 

@@ -244,6 +244,7 @@ void dashstate_load_jobs(dashstate_t *s, json_object *jobs) {
         if (!is_num(id)) continue;
         job_t *j = job_get(s, json_object_get_int64(id), false);
         if (j) merge(j->sum, o);
+        if (j) jobsum_derive(j->sum);
     }
 }
 
@@ -328,13 +329,47 @@ static void job_started(dashstate_t *s, job_t *j, int64_t ts, json_object *data)
     json_object_object_add(sum, "duration_s", NULL);
     json_object_object_add(sum, "accuracy", NULL);
     json_object_object_add(sum, "error", NULL);
+    json_object_object_add(sum, "progress", NULL);
     log_event(s, j, EV_JOB_STARTED, ts, data);
+}
+
+/* The summary's progress from a job_progress: the Newton iteration while
+ * exact training reports it, else the rows (or tasks) of the pass. The
+ * master's phase_done never goes back within a phase; done does not either
+ * (a second pass in one phase keeps the furthest count). */
+static void set_progress(json_object *sum, json_object *data) {
+    json_object *old = jget(sum, "progress"), *p = json_object_new_object();
+    if (!p) return;
+    const char *phase = jstr(data, "phase", "");
+    bool same = old && strcmp(jstr(old, "phase", ""), phase) == 0;
+    bool iters = is_num(jget(data, "newton_iter")), rows = jint(data, "rows_total", 0) > 0;
+    const char *unit = iters ? "iterations" : rows ? "rows" : "tasks";
+    int64_t done = 0, total = 0;
+    if (iters) {
+        done = jint(data, "newton_iter", 0);
+    } else {
+        done = jint(data, rows ? "rows_done" : "done_tasks", 0);
+        total = jint(data, rows ? "rows_total" : "total_tasks", 0);
+    }
+    same = same && strcmp(jstr(old, "unit", ""), unit) == 0 &&
+           jint(old, "total", -1) == (iters ? -1 : total);
+    if (same && jint(old, "done", 0) > done) done = jint(old, "done", 0);
+    double frac = jdbl(data, "phase_done", total > 0 ? (double)done / (double)total : 0);
+    if (same && jdbl(old, "fraction", 0) > frac) frac = jdbl(old, "fraction", 0);
+    json_object_object_add(p, "phase", json_object_new_string(phase));
+    json_object_object_add(p, "unit", json_object_new_string(unit));
+    set_int(p, "done", done);
+    json_object_object_add(p, "total", iters ? NULL : json_object_new_int64(total));
+    json_object_object_add(p, "fraction", json_object_new_double(frac));
+    if (iters) set_int(p, "cg_steps", jint(data, "cg_steps", 0));
+    json_object_object_add(sum, "progress", p);
 }
 
 static void job_progress(dashstate_t *s, job_t *j, int64_t ts, json_object *data) {
     static const char *const keys[] = {"phase",      "done_tasks",  "total_tasks", "rows_done",
                                        "rows_total", "rate_rows_s", "eta_s",       "workers"};
     json_object *sum = j->sum;
+    set_progress(sum, data);
     if (s->current < 0) s->current = j->id;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         copy_field(sum, data, keys[i]);
@@ -346,8 +381,8 @@ static void job_progress(dashstate_t *s, job_t *j, int64_t ts, json_object *data
 static void job_done(dashstate_t *s, job_t *j, int64_t ts, json_object *data) {
     json_object *sum = j->sum;
     const char *st = jstr(data, "state", "done");
-    json_object_object_add(sum, "state",
-                           json_object_new_string(strcmp(st, "failed") == 0 ? "failed" : "done"));
+    if (strcmp(st, "failed") != 0 && strcmp(st, "cancelled") != 0) st = "done";
+    json_object_object_add(sum, "state", json_object_new_string(st));
     set_int(sum, "ended_ms", ts);
     copy_field(sum, data, "duration_s");
     copy_field(sum, data, "accuracy");
@@ -356,11 +391,19 @@ static void job_done(dashstate_t *s, job_t *j, int64_t ts, json_object *data) {
     json_object_put(j->metrics);
     j->metrics = j->timeline ? json_object_get(jget(data, "metrics")) : NULL;
     copy_field(sum, data, "error");
-    if (strcmp(st, "failed") != 0) {
+    if (strcmp(st, "done") == 0) {
         json_object_object_add(sum, "done_tasks", json_object_get(jget(sum, "total_tasks")));
         json_object_object_add(sum, "rows_done", json_object_get(jget(sum, "rows_total")));
     }
-    json_object_object_add(sum, "eta_s", json_object_new_int(0));
+    /* an ended job has no ETA: "ETA 0" would say it is about to end */
+    json_object_object_add(sum, "eta_s", NULL);
+    json_object_object_add(sum, "rate_rows_s", NULL);
+    json_object *prog = jget(sum, "progress");
+    if (prog && strcmp(st, "done") == 0) { /* the last phase ran to its end */
+        json_object_object_add(prog, "fraction", json_object_new_double(1));
+        if (is_num(jget(prog, "total")))
+            json_object_object_add(prog, "done", json_object_get(jget(prog, "total")));
+    }
     log_event(s, j, EV_JOB_DONE, ts, data);
 }
 
@@ -444,15 +487,18 @@ json_object *dashstate_job_queued(dashstate_t *s, int64_t id, json_object *reque
     return jobsum_event(j->sum);
 }
 
-/* serve.c's job_failed {job_id, mode, status}: a job_done "failed" when the
- * job is still pending, else NULL (the driver already said how it ended). */
+/* serve.c's job_failed {job_id, mode, status, state}: a job_done "failed" (or
+ * "cancelled") when the job is still pending, else NULL (the driver already
+ * said how it ended). */
 static const char *job_failed_public(dashstate_t *s, json_object *data) {
     char text[WEBGUARD_REASON];
     json_object *idv = jget(data, "job_id"), *stv = jget(data, "status");
     if (!is_num(idv) || !dashstate_job_pending(s, json_object_get_int64(idv))) return NULL;
+    bool cancelled = strcmp(jstr(data, "state", "failed"), "cancelled") == 0;
     webguard_failed_reason(is_num(stv) ? json_object_get_int(stv) : 1, text, sizeof text);
-    json_object_object_add(data, "state", json_object_new_string("failed"));
-    json_object_object_add(data, "error", json_object_new_string(text));
+    json_object_object_add(data, "state",
+                           json_object_new_string(cancelled ? "cancelled" : "failed"));
+    json_object_object_add(data, "error", json_object_new_string(cancelled ? "cancelled" : text));
     json_object_object_add(data, "outputs", json_object_new_object());
     json_object_object_del(data, "status");
     return events_name(EV_JOB_DONE);
@@ -497,7 +543,12 @@ bool dashstate_job_pending(dashstate_t *s, int64_t id) {
     job_t *j = job_find(s, id);
     if (!j) return true;
     const char *st = jstr(j->sum, "state", "queued");
-    return strcmp(st, "done") != 0 && strcmp(st, "failed") != 0;
+    return strcmp(st, "queued") == 0 || strcmp(st, "running") == 0;
+}
+
+const char *dashstate_job_state(dashstate_t *s, int64_t id) {
+    job_t *j = job_find(s, id);
+    return j ? jstr(j->sum, "state", "queued") : NULL;
 }
 
 /* ---- views ---- */
@@ -557,10 +608,18 @@ json_object *dashstate_update_stats(dashstate_t *s, int64_t now_ms) {
     if (!o) return NULL;
     double cpu = 0, mem = 0, rows = 0;
     int live = 0;
+    int64_t cores = 0;
     for (size_t i = 0; i < s->nworkers; i++) {
         worker_t *w = &s->workers[i];
         if (worker_lost(w)) continue;
         live++;
+        /* a host's cores once, however many workers it runs */
+        bool seen = false;
+        const char *host = jstr(w->obj, "host", w->key);
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = !worker_lost(&s->workers[k]) &&
+                   strcmp(jstr(s->workers[k].obj, "host", s->workers[k].key), host) == 0;
+        if (!seen) cores += jint(w->obj, "cores", 0);
         cpu += jdbl(w->obj, "cpu", 0);
         mem += jdbl(w->obj, "mem", 0);
         rows += jdbl(w->obj, "rows_per_s", 0);
@@ -568,6 +627,7 @@ json_object *dashstate_update_stats(dashstate_t *s, int64_t now_ms) {
     job_t *j = s->current >= 0 ? job_find(s, s->current) : NULL;
     json_object_object_add(o, "workers", dashstate_workers(s));
     json_object_object_add(o, "workers_count", json_object_new_int(live));
+    json_object_object_add(o, "cores_total", json_object_new_int64(cores));
     json_object_object_add(o, "avg_cpu", json_object_new_double(live ? cpu / live : 0));
     json_object_object_add(o, "avg_memory", json_object_new_double(live ? mem / live : 0));
     json_object_object_add(o, "rows_per_s", json_object_new_double(rows));
@@ -588,7 +648,6 @@ json_object *dashstate_update_stats(dashstate_t *s, int64_t now_ms) {
         } else if (strcmp(st, "queued") != 0) {
             elapsed = jdbl(j->sum, "duration_s",
                            (double)(jint(j->sum, "ended_ms", started) - started) / 1000.0);
-            eta = json_object_new_int(0);
         }
     }
     json_object_object_add(o, "elapsed_time", json_object_new_double(elapsed < 0 ? 0 : elapsed));

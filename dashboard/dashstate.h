@@ -48,9 +48,13 @@ json_object *dashstate_apply(dashstate_t *s, const char *event, int64_t ts, json
  * job_queued event to forward (caller puts). */
 json_object *dashstate_job_queued(dashstate_t *s, int64_t id, json_object *request, int64_t ts);
 
-/* True unless job id is known to have ended (done or failed); an unknown id
- * is pending. */
+/* True unless job id is known to have ended (done, failed or cancelled); an
+ * unknown id is pending. */
 bool dashstate_job_pending(dashstate_t *s, int64_t id);
+
+/* Job id's state ("queued", "running", "done", "failed", "cancelled"), NULL
+ * when the state holds no such job. Borrowed until the state changes. */
+const char *dashstate_job_state(dashstate_t *s, int64_t id);
 
 /* What an event from the master becomes before it is applied, recorded and
  * sent to browsers; data (borrowed) is rewritten in place. The "error" of

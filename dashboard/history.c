@@ -581,6 +581,7 @@ static json_object *job_row(sqlite3_stmt *st) {
             json_object_put(o);
             return NULL;
         }
+    if (o) jobsum_derive(o);
     return o;
 }
 

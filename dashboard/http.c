@@ -59,6 +59,7 @@ void http_release(pss_t *p) {
     p->body_len = 0;
     p->body_too_big = p->in_post = p->close_after = false;
     p->refused = 0;
+    p->cancel_id = 0;
 }
 
 int http_respond(struct lws *wsi, pss_t *p, unsigned int status, const char *ctype,

@@ -20,6 +20,8 @@ static json_object *start_value(const event_field_t *f, int64_t id) {
 json_object *jobsum_new(int64_t id) {
     json_object *o = json_object_new_object();
     for (const event_field_t *f = EVENTS_JOB_SUMMARY; o && f->name; f++) {
+        if (strchr(f->name, '.') && strncmp(f->name, "outputs.", 8) != 0)
+            continue; /* progress.*: there once the object is */
         json_object *v = start_value(f, id);
         bool needed = !(f->flags & EVF_NULL) && !strchr(f->name, '.');
         if ((needed && !v) || jobsum_set(o, f->name, v) != 0) {
@@ -72,10 +74,31 @@ json_object *jobsum_event(json_object *sum) {
     json_object *o = json_object_new_object();
     json_object *id = NULL;
     if (!o) return NULL;
+    jobsum_derive(sum);
     json_object_object_foreach(sum, key, val) {
         json_object_object_add(o, key, json_object_get(val));
     }
     json_object_object_get_ex(sum, "id", &id);
     json_object_object_add(o, "job_id", json_object_get(id));
     return o;
+}
+
+void jobsum_derive(json_object *sum) {
+    json_object *mode = NULL, *acc = NULL, *dur = NULL;
+    json_object_object_get_ex(sum, "mode", &mode);
+    json_object_object_get_ex(sum, "accuracy", &acc);
+    json_object_object_get_ex(sum, "duration_s", &dur);
+    const char *m =
+        mode && json_object_is_type(mode, json_type_string) ? json_object_get_string(mode) : "";
+    bool num = acc && (json_object_is_type(acc, json_type_double) ||
+                       json_object_is_type(acc, json_type_int));
+    double a = num ? json_object_get_double(acc) : 0;
+    jobsum_set(sum, "train_accuracy",
+               num && strcmp(m, "train") == 0 ? json_object_new_double(a) : NULL);
+    jobsum_set(sum, "test_accuracy",
+               num && strcmp(m, "test") == 0 ? json_object_new_double(a) : NULL);
+    bool dnum = dur && (json_object_is_type(dur, json_type_double) ||
+                        json_object_is_type(dur, json_type_int));
+    double ms = dnum ? json_object_get_double(dur) * 1000.0 + 0.5 : 0;
+    jobsum_set(sum, "duration_ms", dnum && ms >= 0 ? json_object_new_int64((int64_t)ms) : NULL);
 }

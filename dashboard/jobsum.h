@@ -3,9 +3,13 @@
  * history all give for a job.
  *
  * Its fields, in this order, are common/events.h's EVENTS_JOB_SUMMARY: id,
- * mode, data, state (queued|running|done|failed), started_ms, ended_ms,
- * duration_s, total_tasks, done_tasks, rows_total, rows_done, accuracy,
- * outputs {model, submission}, error, workers, phase, rate_rows_s, eta_s.
+ * mode, data, state (queued|running|done|failed|cancelled), started_ms,
+ * ended_ms, duration_s, total_tasks, done_tasks, rows_total, rows_done,
+ * accuracy, outputs {model, submission}, error, workers, phase, rate_rows_s,
+ * eta_s, train_accuracy, test_accuracy, duration_ms, progress {phase, unit,
+ * done, total, fraction, cg_steps}. The three derived ones
+ * (train_accuracy, test_accuracy: accuracy by mode; duration_ms) are set by
+ * jobsum_derive().
  * A summary is built only by jobsum_new(), so every one has every field,
  * whoever filled it (the event stream or a history row).
  */
@@ -28,9 +32,14 @@ int jobsum_set(json_object *sum, const char *field, json_object *v);
  * object (borrowed; fields it lacks become null). */
 void jobsum_set_outputs(json_object *sum, json_object *outputs);
 
-/* What a job_* event carries to browsers: the summary's fields (shared
- * references: serialise before sum changes) plus "job_id", the name every
- * event gives a job (common/events.h). Caller owns it; NULL on no memory. */
+/* Sets the fields that follow from others: train_accuracy (a train job's
+ * accuracy), test_accuracy (a test job's), duration_ms (duration_s in whole
+ * milliseconds); null when the source is. */
+void jobsum_derive(json_object *sum);
+
+/* What a job_* event carries to browsers (derived fields updated first): the summary's fields
+ * (shared references: serialise before sum changes) plus "job_id", the name every event gives a job
+ * (common/events.h). Caller owns it; NULL on no memory. */
 json_object *jobsum_event(json_object *sum);
 
 #endif

@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/events.h"
 #include "dashboard/dashctx.h"
+#include "dashboard/datafiles.h"
 #include "dashboard/http.h"
 
 #include <errno.h>
@@ -269,6 +270,23 @@ static json_object *relay(dashboard_t *d, const char *text, size_t len, unsigned
     return reply;
 }
 
+/* GET /api/files: the data files under dashboard.files (datafiles.h), not
+ * descending into the runs folder. */
+static int api_files(dashboard_t *d, struct lws *wsi, pss_t *p) {
+    char err[256], runs[PATH_MAX];
+    bool truncated = false;
+    if (!d->has_files)
+        return http_respond_error(wsi, p, 503, "dashboard.files '%.200s' is not a folder",
+                                  d->cfg.dashboard.files);
+    const char *skip = realpath(d->cfg.runs.dir, runs) ? runs : NULL;
+    json_object *o =
+        datafiles_list(d->files_root, skip, DATAFILES_MAX, &truncated, err, sizeof err);
+    if (!o) return http_respond_error(wsi, p, 500, "%s", err);
+    int rc = http_respond_json(wsi, p, 200, o);
+    json_object_put(o);
+    return rc;
+}
+
 /* The master accepted job id: it shows queued to every browser. */
 static void push_queued(dashboard_t *d, int64_t id, json_object *req) {
     pthread_mutex_lock(&d->lock);
@@ -320,6 +338,45 @@ out:
     return rc;
 }
 
+/* POST /api/jobs/ID/cancel: relayed to the master as {"cancel": ID}. Its
+ * 409 (neither queued nor running there) is a 404 for a job nobody knows. */
+static int post_cancel(dashboard_t *d, struct lws *wsi, pss_t *p, int64_t id) {
+    char why[WEBGUARD_REASON], err[256];
+    unsigned status = 0;
+    json_object *v;
+    pthread_mutex_lock(&d->lock);
+    const char *st = dashstate_job_state(d->state, id);
+    char state[16] = "";
+    if (st) snprintf(state, sizeof state, "%s", st);
+    pthread_mutex_unlock(&d->lock);
+    if (!state[0] && d->reader) {
+        json_object *run = history_run(d->reader, id, err, sizeof err);
+        if (run && json_object_object_get_ex(run, "state", &v) &&
+            json_object_is_type(v, json_type_string))
+            snprintf(state, sizeof state, "%s", json_object_get_string(v));
+        json_object_put(run);
+    }
+    if (!state[0]) return http_respond_error(wsi, p, 404, "no job %lld", (long long)id);
+    if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0)
+        return http_respond_error(wsi, p, 409, "job %lld already ended (%s)", (long long)id, state);
+    if (!d->serve)
+        return http_respond_error(wsi, p, 503,
+                                  "cancelling needs a master that stays up (serve, "
+                                  "--keep-running)");
+    char text[64];
+    int len = snprintf(text, sizeof text, "{\"cancel\":%lld}", (long long)id);
+    json_object *reply = relay(d, text, (size_t)len, &status, why, sizeof why);
+    if (!reply) return http_respond_error(wsi, p, status, "%s", why);
+    status = 200;
+    if (json_object_object_get_ex(reply, "status", &v) && json_object_is_type(v, json_type_int) &&
+        json_object_get_int(v) >= 400 && json_object_get_int(v) <= 599)
+        status = (unsigned)json_object_get_int(v);
+    if (status == 200) json_object_object_del(reply, "status");
+    int rc = http_respond_json(wsi, p, status, reply);
+    json_object_put(reply);
+    return rc;
+}
+
 /* A request webguard refused. A POST's body is read and dropped before the
  * answer, so that the connection stays usable (keep-alive clients reuse it);
  * a body too large to read poisons it: answer, then close. */
@@ -360,6 +417,17 @@ int rest_request(dashboard_t *d, struct lws *wsi, pss_t *p, const char *path) {
     switch (v.route) {
     case WG_ROUTE_SUBMIT:
         return start_submit(d, wsi, p, clen);
+    case WG_ROUTE_CANCEL:
+        if (clen > 4096) {
+            p->close_after = true;
+            return http_respond_error(wsi, p, 413, "a cancel takes no body");
+        }
+        if (clen <= 0) return post_cancel(d, wsi, p, v.job_id);
+        p->in_post = true; /* a body ("{}") is read and ignored */
+        p->cancel_id = v.job_id;
+        return 0;
+    case WG_ROUTE_FILES:
+        return api_files(d, wsi, p);
     case WG_ROUTE_HEALTH:
         return api_health(d, wsi, p);
     case WG_ROUTE_JOBS: {
@@ -394,6 +462,11 @@ int rest_body_done(dashboard_t *d, struct lws *wsi, pss_t *p) {
     if (p->refused) return http_respond_error(wsi, p, p->refused, "%s", p->refused_why);
     if (p->body_too_big)
         return http_respond_error(wsi, p, 413, "request body larger than %d bytes", MAX_POST_BODY);
+    if (p->cancel_id > 0) {
+        int64_t id = p->cancel_id;
+        p->cancel_id = 0;
+        return post_cancel(d, wsi, p, id);
+    }
     if (!d->serve)
         return http_respond_error(wsi, p, 503, "job submission needs `bin/master serve`");
     return post_job(d, wsi, p);

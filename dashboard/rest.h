@@ -5,7 +5,9 @@
  * allowed it: /health, /api/workers, /api/jobs, /api/jobs/ID (from memory for
  * the jobs dashstate holds details of, else from the readonly history
  * handle), /api/history, /metrics, the Socket.IO polling refusal, else a
- * static file. A POST /api/jobs is answered by rest_body_done() once its
+ * static file; /api/files (datafiles.h). A POST /api/jobs/ID/cancel is relayed
+ * as {"cancel": ID} (after the state or the history says the job is queued or
+ * running: else 404 or 409). A POST /api/jobs is answered by rest_body_done() once its
  * body is read: checked by webguard_job(), sent to the master over a REQ
  * socket (serve mode; opened on first use), its one-frame reply relayed, and
  * on success a job_queued frame pushed to browsers. The relay blocks the lws

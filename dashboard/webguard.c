@@ -228,8 +228,8 @@ bool webguard_run_file(const char *name) {
     return false;
 }
 
-/* "ID" or "ID/files/NAME" after /api/jobs/: sets the route, job_id and
- * file; false for anything else. */
+/* "ID", "ID/cancel" or "ID/files/NAME" after /api/jobs/: sets the route,
+ * job_id and file; false for anything else. */
 static bool api_job_path(const char *rest, webguard_verdict_t *v) {
     char id[24];
     const char *slash = strchr(rest, '/');
@@ -240,6 +240,10 @@ static bool api_job_path(const char *rest, webguard_verdict_t *v) {
     if (!webguard_parse_id(id, &v->job_id)) return false;
     if (!slash) {
         v->route = WG_ROUTE_JOB;
+        return true;
+    }
+    if (strcmp(slash, "/cancel") == 0) {
+        v->route = WG_ROUTE_CANCEL;
         return true;
     }
     if (strncmp(slash, "/files/", 7) != 0 || !webguard_run_file(slash + 7)) return false;
@@ -297,6 +301,8 @@ unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_v
         }
     } else if (strcmp(path, "/api/history") == 0)
         v->route = WG_ROUTE_HISTORY;
+    else if (strcmp(path, "/api/files") == 0)
+        v->route = WG_ROUTE_FILES;
     else if (strcmp(path, "/api") == 0 || strncmp(path, "/api/", 5) == 0)
         return deny(v, v->authorized ? 404 : 401,
                     v->authorized ? "no such API" : "missing or wrong bearer token");
@@ -306,12 +312,16 @@ unsigned webguard_check(const webguard_t *g, const webguard_req_t *r, webguard_v
     if (r->websocket)
         return v->route == WG_ROUTE_SOCKETIO ? 0 : deny(v, 404, "websocket only at /socket.io/");
     if (!get && !post) return deny(v, 405, "only GET and POST are supported");
-    if (post && v->route != WG_ROUTE_SUBMIT) return deny(v, 405, "POST is only for /api/jobs");
+    bool post_route = v->route == WG_ROUTE_SUBMIT || v->route == WG_ROUTE_CANCEL;
+    if (post && !post_route)
+        return deny(v, 405, "POST is only for /api/jobs and /api/jobs/ID/cancel");
+    if (!post && v->route == WG_ROUTE_CANCEL)
+        return deny(v, 405, "cancel a job with POST /api/jobs/ID/cancel");
     bool open =
         v->route == WG_ROUTE_HEALTH || v->route == WG_ROUTE_STATIC || v->route == WG_ROUTE_SOCKETIO;
     if (!open && !v->authorized) return deny(v, 401, "missing or wrong bearer token");
-    if (v->route == WG_ROUTE_SUBMIT && !json_media_type(r->content_type))
-        return deny(v, 415, "POST /api/jobs needs Content-Type: application/json");
+    if (post_route && !json_media_type(r->content_type))
+        return deny(v, 415, "POST needs Content-Type: application/json");
     return 0;
 }
 

@@ -19,8 +19,9 @@
  *     instead give it in the Socket.IO CONNECT auth payload {"token": ...},
  *     which the caller checks with webguard_token_ok(). Tokens are compared
  *     in constant time.
- *   - POST /api/jobs needs Content-Type: application/json (415 otherwise):
- *     no form or text/plain "simple request" can reach it.
+ *   - POST /api/jobs and POST /api/jobs/ID/cancel need Content-Type:
+ *     application/json (415 otherwise): no form or text/plain "simple
+ *     request" can reach them.
  *   - A job names files relative to the files root (dashboard.files): no
  *     absolute path, no "..", no symlink out of the root, nothing but regular
  *     files (403 with a one-line reason) before anything is opened.
@@ -50,6 +51,8 @@ typedef enum {
     WG_ROUTE_HISTORY,  /* GET /api/history */
     WG_ROUTE_METRICS,  /* GET /metrics */
     WG_ROUTE_SUBMIT,   /* POST /api/jobs */
+    WG_ROUTE_CANCEL,   /* POST /api/jobs/ID/cancel (verdict job_id) */
+    WG_ROUTE_FILES,    /* GET /api/files: the data files under dashboard.files */
     WG_ROUTE_SOCKETIO, /* /socket.io (polling: refused by the caller; websocket upgrade) */
 } webguard_route_t;
 
@@ -75,7 +78,7 @@ typedef struct webguard_req {
 typedef struct webguard_verdict {
     unsigned status;        /* 0: go on; else the HTTP status to answer */
     webguard_route_t route; /* set whenever the path matched one */
-    int64_t job_id;         /* WG_ROUTE_JOB, WG_ROUTE_JOB_FILE */
+    int64_t job_id;         /* WG_ROUTE_JOB, WG_ROUTE_JOB_FILE, WG_ROUTE_CANCEL */
     char file[32];          /* WG_ROUTE_JOB_FILE: a name webguard_run_file() accepts */
     bool authorized;        /* a valid bearer token came with the request (or none is needed) */
     char reason[WEBGUARD_REASON]; /* when status != 0 */

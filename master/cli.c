@@ -115,6 +115,10 @@ static const struct {
      "none); liblinear-train -B 1 on it trains the same model",
      CMD_EXPORT},
     {"serve", NULL, "stay up; jobs are submitted over the REST API / dashboard", CMD_SERVE},
+    {"submit", "MODE",
+     "send a train or test job (the options below) to the running master\n"
+     "(serve, --keep-running) and follow it to its end",
+     CMD_SUBMIT},
     {"bench-dispatch", NULL, "cluster self-test: tasks/s, MB/s, latency", CMD_BENCH_DISPATCH},
     {"runs", NULL, "list the runs (every job is one: Data/runs/ID/), newest first", CMD_RUNS},
     {"keygen", "NAME", "write a CurveZMQ key pair NAME.key / NAME.pub", CMD_KEYGEN},
@@ -179,7 +183,8 @@ static int apply(master_opts_t *o, config_t *cfg, const optdef_t *d, const char 
     char shown[80];
     optable_name(d, shown, sizeof shown);
     /* export reads its file as a test job does: --data and --out take the test paths. */
-    bool test = o->cmd == CMD_TEST || o->cmd == CMD_EXPORT;
+    cli_cmd_t mode = o->cmd == CMD_SUBMIT ? o->submit_mode : o->cmd;
+    bool test = mode == CMD_TEST || mode == CMD_EXPORT;
     switch (d->id) {
     case O_KEY:
         return optable_set_key(cfg, d->key, shown, v, err, errlen);
@@ -296,6 +301,23 @@ static int parse_command(int argc, char **argv, master_opts_t *o, char *err, siz
         return -1;
     }
     o->cmd = commands[k].cmd;
+    if (o->cmd == CMD_SUBMIT) {
+        if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            o->cmd = CMD_HELP;
+            return 3;
+        }
+        if (argc >= 3 && strcmp(argv[2], "train") == 0)
+            o->submit_mode = CMD_TRAIN;
+        else if (argc >= 3 && strcmp(argv[2], "test") == 0)
+            o->submit_mode = CMD_TEST;
+        else {
+            snprintf(err, errlen,
+                     "submit: MODE is train or test (usage: master submit MODE "
+                     "[job options])");
+            return -1;
+        }
+        return 3;
+    }
     if (o->cmd != CMD_KEYGEN) return 2;
     if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
         o->cmd = CMD_HELP;
@@ -322,7 +344,7 @@ int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err,
     int first = parse_command(argc, argv, o, err, errlen);
     if (first < 0) return -1;
     if (o->cmd == CMD_HELP) return 0;
-    if (o->cmd == CMD_SERVE)
+    if (o->cmd == CMD_SERVE || o->cmd == CMD_SUBMIT)
         o->command[0] = 0; /* its jobs come over REST: no command line resumes them */
     if (optable_parse(options, NOPTIONS, argc, argv, first, &items, &n, err, errlen) < 0) return -1;
     if (optable_last(items, n, O_HELP) || optable_last(items, n, O_VERSION)) {
@@ -340,7 +362,13 @@ int cli_parse(int argc, char **argv, master_opts_t *o, config_t *cfg, char *err,
     if (o->cmd == CMD_INTERACTIVE) snprintf(cfg->data.scale, sizeof cfg->data.scale, "none");
     for (size_t i = 0; i < n; i++)
         if (apply(o, cfg, items[i].def, items[i].value, err, errlen) < 0) goto out;
-    rc = jobopts_validate(cfg, o, err, errlen);
+    if (o->cmd == CMD_SUBMIT) { /* the job is checked as the mode's, here and by the master */
+        master_opts_t job = *o;
+        job.cmd = o->submit_mode;
+        rc = jobopts_validate(cfg, &job, err, errlen);
+    } else {
+        rc = jobopts_validate(cfg, o, err, errlen);
+    }
 out:
     free(items);
     return rc;

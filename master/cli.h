@@ -1,6 +1,6 @@
 /* cli: the master's command line.
  *
- *   master [train|search|test|export|serve|bench-dispatch|runs|keygen NAME] [options]
+ *   master [train|search|test|export|serve|submit MODE|bench-dispatch|runs|keygen NAME] [options]
  *
  * One table in cli.c holds every option: getopt_long parses it
  * (common/optable.h: --opt value, --opt=value, -v, options in any order after
@@ -26,6 +26,7 @@ typedef enum {
     CMD_TEST,
     CMD_EXPORT,
     CMD_SERVE,
+    CMD_SUBMIT,
     CMD_BENCH_DISPATCH,
     CMD_KEYGEN,
     CMD_RUNS,
@@ -35,6 +36,7 @@ typedef enum {
 
 typedef struct master_opts {
     cli_cmd_t cmd;
+    cli_cmd_t submit_mode; /* submit: the job's mode (CMD_TRAIN, CMD_TEST) */
     char config_path[CONFIG_PATH];
     int verbosity; /* -1 quiet, 0 normal, 1 verbose */
     bool no_dashboard, keep_running, resume;

@@ -15,6 +15,7 @@
 #include "master/predict.h"
 #include "master/sched.h"
 #include "master/serve.h"
+#include "master/submit.h"
 #include "master/train.h"
 
 #include <arpa/inet.h>
@@ -211,7 +212,7 @@ static int services_start(services_t *sv, const master_opts_t *o, const config_t
     if (!sv->ev) goto fail;
     sv->sched = sched_new(sv->zctx, cfg, sv->ev, &stop_flag, err, sizeof err);
     if (!sv->sched) goto fail;
-    if (o->cmd == CMD_SERVE) {
+    if (o->cmd == CMD_SERVE || o->keep_running) { /* masters that stay up take REST jobs */
         int linger = 0;
         sv->rep = zmq_socket(sv->zctx, ZMQ_REP);
         if (!sv->rep || zmq_setsockopt(sv->rep, ZMQ_LINGER, &linger, sizeof linger) ||
@@ -263,29 +264,48 @@ static int run_command(services_t *sv, const master_opts_t *o, const config_t *c
                         .sched = sv->sched,
                         .stop = &stop_flag,
                         .runs = sv->runs};
+    /* A master that stays up answers REST jobs (and cancels) from the start:
+     * during the command line's job too. */
+    serve_t *queue = sv->rep ? serve_new(&ctx, sv->rep) : NULL;
+    if (sv->rep && !queue) {
+        fprintf(stderr, "master: out of memory\n");
+        return EXIT_JOB_FAILED;
+    }
     switch (o->cmd) {
     case CMD_TEST:
     case CMD_TRAIN:
     case CMD_SEARCH:
     case CMD_EXPORT:
-    case CMD_BENCH_DISPATCH:
+    case CMD_BENCH_DISPATCH: {
+        int (*driver)(master_ctx_t *) = o->cmd == CMD_TEST     ? predict_run
+                                        : o->cmd == CMD_TRAIN || o->cmd == CMD_SEARCH ? train_run
+                                        : o->cmd == CMD_EXPORT ? export_run
+                                                               : bench_driver;
         ctx.job_id = master_new_run(&ctx, cfg, o, "running");
-        status = master_run_job(&ctx, o->cmd == CMD_TEST                            ? predict_run
-                                      : o->cmd == CMD_TRAIN || o->cmd == CMD_SEARCH ? train_run
-                                      : o->cmd == CMD_EXPORT                        ? export_run
-                                                                                    : bench_driver);
+        status = queue ? serve_job(queue, &ctx, driver) : master_run_job(&ctx, driver);
         break;
+    }
     case CMD_SERVE:
-        status = serve_run(&ctx, sv->rep);
+        log_info("serving: submit jobs with POST /api/jobs on http://%s:%d or master submit",
+                 cfg->dashboard.host, cfg->dashboard.port);
+        status = serve_loop(queue);
         break;
     default:
         status = EXIT_USAGE;
         break;
     }
-    if (o->keep_running && !stop_flag && o->cmd != CMD_SERVE) serve_idle(&ctx);
     /* A job cut short by Ctrl-C exits as a shell expects (130, 143 for
-     * SIGTERM); serve mode is meant to end that way and exits 0. */
+     * SIGTERM); serve mode is meant to end that way and exits 0, and so is
+     * the wait after a --keep-running job, which exits with its job's status. */
     if (stop_flag && status != EXIT_OK && o->cmd != CMD_SERVE) status = 128 + stop_flag;
+    if (o->keep_running && !stop_flag && o->cmd != CMD_SERVE) {
+        log_info("job finished; staying up with the dashboard on http://%s:%d, taking jobs from "
+                 "POST /api/jobs and master submit (Ctrl-C to stop)",
+                 cfg->dashboard.host, cfg->dashboard.port);
+        serve_loop(queue);
+    }
+    serve_destroy(&queue);
+    if (status == EXIT_CANCELLED) status = EXIT_JOB_FAILED; /* not a process exit status */
     return status;
 }
 
@@ -330,6 +350,7 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (opts.cmd == CMD_SUBMIT) return submit_run(&opts, &cfg, &stop_flag);
     if (opts.cmd == CMD_TRAIN || opts.cmd == CMD_SEARCH || opts.cmd == CMD_TEST ||
         opts.cmd == CMD_EXPORT) {
         status = prepare_input(&opts, &cfg);

@@ -18,6 +18,9 @@
 #include <stdint.h>
 
 enum { EXIT_OK = 0, EXIT_JOB_FAILED = 1, EXIT_USAGE = 2, EXIT_BAD_DATA = 3 };
+/* Not a process exit status: a job of a master that stays up was cancelled
+ * (POST /api/jobs/ID/cancel). `master submit` exits 1 for it. */
+enum { EXIT_CANCELLED = 125 };
 
 typedef struct master_ctx {
     const config_t *cfg;
@@ -41,7 +44,13 @@ uint32_t master_new_run(master_ctx_t *ctx, const config_t *cfg, const master_opt
 
 /* Runs driver on ctx (ctx->job_id from master_new_run()) as a run: its
  * folder's log, state and outputs (runs_start, runs_finish). Returns the
- * driver's exit status, 128 + signal when the master was stopped. */
+ * driver's exit status, 128 + signal when the master was stopped, and
+ * EXIT_CANCELLED when the job was cancelled (sched_cancel: its run ends
+ * "cancelled"; the scheduler's flag is cleared again for the next job). */
 int master_run_job(master_ctx_t *ctx, int (*driver)(master_ctx_t *));
+
+/* The state a job that ended with status ends in: "done", "cancelled" (the
+ * scheduler's job was cancelled) or "failed". What job_done says. */
+const char *master_end_state(const master_ctx_t *ctx, int status);
 
 #endif

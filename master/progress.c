@@ -84,7 +84,8 @@ static void publish(const progress_t *p, const sched_progress_t *sp, const progr
     json_object_object_add(o, "total_tasks", json_object_new_int64((int64_t)sp->tasks_total));
     json_object_object_add(o, "rows_done", json_object_new_int64((int64_t)sp->rows_done));
     json_object_object_add(o, "rows_total", json_object_new_int64((int64_t)sp->rows_total));
-    json_object_object_add(o, "rate_rows_s", json_object_new_double(v->rate));
+    /* a Newton round's rows say nothing of the phase's speed */
+    json_object_object_add(o, "rate_rows_s", v->newton ? NULL : json_object_new_double(v->rate));
     json_object_object_add(o, "eta_s", v->eta >= 0 ? json_object_new_double(v->eta) : NULL);
     json_object_object_add(o, "workers", json_object_new_int(v->workers));
     json_object_object_add(o, "phase_done", json_object_new_double(v->frac));

@@ -177,6 +177,8 @@ static void write_run_json(const runs_t *rs, uint32_t id, const char *mode, cons
     json_object_object_add(o, "duration_s",
                            ended_ms ? json_object_new_double((double)(ended_ms - started_ms) / 1000)
                                     : NULL);
+    json_object_object_add(o, "duration_ms",
+                           ended_ms ? json_object_new_int64(ended_ms - started_ms) : NULL);
     run_path(rs, id, "run.json", path, sizeof path);
     if (write_json(path, o) != 0)
         log_warn("run %u: cannot write %s: %s", id, path, strerror(errno));
@@ -476,7 +478,9 @@ out:
 void runs_finish(runs_t *rs, uint32_t id, int status, json_object *done) {
     char err[512];
     int64_t now = clock_wall_ms();
-    const char *state = status == EXIT_OK ? "done" : "failed";
+    const char *state = status == EXIT_OK          ? "done"
+                        : status == EXIT_CANCELLED ? "cancelled"
+                                                   : "failed";
     json_object *error = NULL;
     if (!done) done = json_object_new_object();
     if (!done) { /* out of memory: the run stays as it was, the log closes */
@@ -495,8 +499,10 @@ void runs_finish(runs_t *rs, uint32_t id, int status, json_object *done) {
     /* the raw error goes to job.log; the history and run.json, which REST
      * serves, get its public form (webguard.h: no file contents) */
     char raw[1024] = "", text[WEBGUARD_REASON];
-    if (json_object_object_get_ex(done, "error", &error) && error &&
-        json_object_is_type(error, json_type_string)) {
+    if (status == EXIT_CANCELLED) {
+        json_object_object_add(done, "error", json_object_new_string("cancelled"));
+    } else if (json_object_object_get_ex(done, "error", &error) && error &&
+               json_object_is_type(error, json_type_string)) {
         snprintf(raw, sizeof raw, "%s", json_object_get_string(error));
         json_object_object_add(
             done, "error", json_object_new_string(webguard_public_error(raw, text, sizeof text)));
@@ -516,7 +522,9 @@ void runs_finish(runs_t *rs, uint32_t id, int status, json_object *done) {
     if (history_run_done(rs->h, id, now, done, err, sizeof err) != 0)
         log_warn("run %u: %s", id, err);
     if (rs->log) {
-        if (status != EXIT_OK)
+        if (status == EXIT_CANCELLED)
+            fprintf(rs->log, "run %u cancelled\n", id);
+        else if (status != EXIT_OK)
             fprintf(rs->log, "run %u failed (exit status %d)%s%s\n", id, status, raw[0] ? ": " : "",
                     raw);
         log_tee(NULL);
@@ -527,6 +535,26 @@ void runs_finish(runs_t *rs, uint32_t id, int status, json_object *done) {
     rs->id = 0;
     rs->cfg = NULL;
     apply_retention(rs);
+}
+
+void runs_cancel_queued(runs_t *rs, uint32_t id, cli_cmd_t cmd) {
+    char err[512];
+    int64_t now = clock_wall_ms();
+    json_object *done = json_object_new_object(), *error = json_object_new_string("cancelled");
+    if (!done || !error) {
+        json_object_put(done);
+        json_object_put(error);
+        return;
+    }
+    json_object_object_add(done, "state", json_object_new_string("cancelled"));
+    json_object_object_add(done, "error", json_object_get(error));
+    json_object_object_add(done, "duration_s", json_object_new_double(0));
+    json_object_object_add(done, "outputs", json_object_new_object());
+    write_run_json(rs, id, mode_name(cmd), "cancelled", EXIT_CANCELLED, now, now, error);
+    if (history_run_done(rs->h, id, now, done, err, sizeof err) != 0)
+        log_warn("run %u: %s", id, err);
+    json_object_put(done);
+    json_object_put(error);
 }
 
 /* "12.3s", "4m05s", "2h03m" */

@@ -6,7 +6,8 @@
  *
  *   params.json    the job's effective options (mode, data, label, solver, C...)
  *   run.json       {id, mode, state, status, error, started_ms, ended_ms,
- *                  duration_s}: state queued, running, done or failed
+ *                  duration_s, duration_ms}: state queued, running, done,
+ *                  failed or cancelled (status EXIT_CANCELLED, master.h)
  *   job.log        the master's log lines while the job ran (info and up)
  *   metrics.json   the job's metrics (test: common/metrics.h; train: its
  *                  training and cross-validation accuracy), when it has them
@@ -56,11 +57,16 @@ int runs_new(runs_t *rs, const config_t *cfg, const master_opts_t *o, const char
  * runs_finish() to call) when id is not a run of the history. */
 int runs_start(runs_t *rs, uint32_t id, const config_t *cfg, cli_cmd_t cmd);
 
-/* Run id ended with exit status status; done is the job's job_done data
+/* Run id ended with exit status status (EXIT_CANCELLED: state cancelled,
+ * outputs not kept, as for a failed run); done is the job's job_done data
  * (taken over, may be NULL when the job failed before it started). Writes
  * run.json and metrics.json, copies the outputs on success, records the end
  * in the history, closes job.log and applies retention. */
 void runs_finish(runs_t *rs, uint32_t id, int status, json_object *done);
+
+/* Run id, still queued (never started), was cancelled: state cancelled in
+ * run.json and the history. The run in progress, if any, is untouched. */
+void runs_cancel_queued(runs_t *rs, uint32_t id, cli_cmd_t cmd);
 
 /* The effective options of a job as params.json holds them. Caller owns. */
 json_object *runs_params(const config_t *cfg, const master_opts_t *o, int workers);

@@ -77,6 +77,7 @@ typedef struct worker {
     size_t idlen;
     char name[65], host[65];
     int cores, slots, inflight;
+    bool leased; /* held a lease since its last heartbeat: busy, whatever it says */
     int64_t last_seen_ms, joined_wall;
     int64_t hb_window_ms; /* start of the current rate window */
     int hb_in_window;
@@ -93,6 +94,7 @@ struct sched {
     const config_t *cfg;
     events_t *ev;
     volatile sig_atomic_t *stop;
+    bool cancel; /* sched_cancel(): the current job stops as if stopped by a signal */
     void *router, *pull, *sub;
     int64_t hb_ms, dead_ms;
     int64_t next_tick_ms;
@@ -606,6 +608,7 @@ static int send_task(sched_t *s, worker_t *w, task_t *t) {
     t->leases[t->nleases++] = l;
     t->state = T_RUNNING;
     w->inflight++;
+    w->leased = true;
     return 0;
 }
 
@@ -1168,6 +1171,14 @@ static void handle_sub(sched_t *s) {
         w->last_seen_ms = now;
         json_object *o = worker_json(w);
         peerjson_heartbeat(hb, o);
+        /* A worker between two short rounds reports idle although it computes
+         * for this job most of the time: holding a lease since its last
+         * heartbeat makes it busy (a paused worker stays paused). */
+        json_object *st = NULL;
+        if ((w->leased || w->inflight > 0) && json_object_object_get_ex(o, "state", &st) &&
+            strcmp(json_object_get_string(st), "idle") == 0)
+            json_object_object_add(o, "state", json_object_new_string("busy"));
+        w->leased = false;
         json_object_object_add(o, "tasks_done", json_object_new_int64((int64_t)w->tasks_done));
         json_object_object_add(o, "last_seen_ms", json_object_new_int(0));
         events_publish(s->ev, EV_WORKER_STATS, o);
@@ -1237,7 +1248,7 @@ static int loop_once(sched_t *s, int64_t timeout_ms) {
         log_error("poll failed: %s", zmq_strerror(zmq_errno()));
         return -1;
     }
-    if (*s->stop) return -2;
+    if (*s->stop || s->cancel) return -2;
     if (rc > 0) {
         if (items[1].revents & ZMQ_POLLIN) handle_pull(s);
         if (items[0].revents & ZMQ_POLLIN) handle_router(s);
@@ -1253,6 +1264,18 @@ static int loop_once(sched_t *s, int64_t timeout_ms) {
     return 0;
 }
 
+/* Outstanding leases are cancelled so workers stop wasting time (and get
+ * their credits back). */
+static void cancel_leases(sched_t *s) {
+    for (size_t i = 0; i < s->ntasks; i++) {
+        task_t *t = &s->tasks[i];
+        while (t->state == T_RUNNING && t->nleases > 0) {
+            send_simple(s, &s->workers[t->leases[0].worker], MSG_CANCEL, t, &t->leases[0]);
+            lease_remove(s, t, 0);
+        }
+    }
+}
+
 int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char *err,
                size_t errlen) {
     int rc = 0;
@@ -1266,7 +1289,8 @@ int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char
     while (s->pending > 0 && !s->failed) {
         rc = loop_once(s, -1);
         if (rc == -2) {
-            snprintf(err, errlen, "interrupted");
+            snprintf(err, errlen, s->cancel ? "cancelled" : "interrupted");
+            if (s->cancel) cancel_leases(s); /* the master stays up: free the workers now */
             goto out;
         }
         if (rc == -1) {
@@ -1278,14 +1302,7 @@ int sched_wait(sched_t *s, sched_result_fn fn, void *arg, bool *data_error, char
     if (s->failed) {
         snprintf(err, errlen, "%s", s->fail_msg);
         if (data_error) *data_error = s->data_error;
-        /* Outstanding leases are cancelled so workers stop wasting time. */
-        for (size_t i = 0; i < s->ntasks; i++) {
-            task_t *t = &s->tasks[i];
-            while (t->state == T_RUNNING && t->nleases > 0) {
-                send_simple(s, &s->workers[t->leases[0].worker], MSG_CANCEL, t, &t->leases[0]);
-                lease_remove(s, t, 0);
-            }
-        }
+        cancel_leases(s);
         rc = -1;
     }
 out:
@@ -1488,6 +1505,14 @@ void sched_round_free(sched_round_t *r) {
     free(r->answers);
     r->answers = NULL;
     r->nshards = 0;
+}
+
+void sched_cancel(sched_t *s, bool on) {
+    s->cancel = on;
+}
+
+bool sched_cancelled(const sched_t *s) {
+    return s->cancel;
 }
 
 int sched_live_workers(const sched_t *s) {

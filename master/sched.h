@@ -187,6 +187,14 @@ int sched_wait_workers(sched_t *s, int n, int64_t timeout_ms);
  * FIFO's reader). Returns 0, or -2 on stop. */
 int sched_poll(sched_t *s, int64_t timeout_ms);
 
+/* Cancels the current job (serve mode: POST /api/jobs/ID/cancel): from now
+ * on every loop (sched_round, sched_wait, sched_wait_workers, sched_poll)
+ * returns -2 as on a stop, and a round cancels its outstanding leases (the
+ * workers get CANCEL). The flag stays set until sched_cancel(s, false),
+ * which the next job's start calls (master_run_job). */
+void sched_cancel(sched_t *s, bool on);
+bool sched_cancelled(const sched_t *s);
+
 int sched_live_workers(const sched_t *s);
 int sched_total_slots(const sched_t *s);
 void sched_get_counters(const sched_t *s, sched_counters_t *out);

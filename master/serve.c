@@ -24,15 +24,19 @@ typedef struct job {
     master_opts_t opts;
 } job_t;
 
-typedef struct serve {
+struct serve {
     master_ctx_t *ctx;
     void *rep;
     job_t *queue[MAX_QUEUED];
     int nqueued;
-} serve_t;
+    uint32_t running; /* the run id of the job running, 0 when none */
+};
 
 static const char *mode_name(cli_cmd_t mode) {
-    return mode == CMD_TRAIN ? "train" : mode == CMD_SEARCH ? "search" : "test";
+    return mode == CMD_TRAIN    ? "train"
+           : mode == CMD_SEARCH ? "search"
+           : mode == CMD_TEST   ? "test"
+                                : "export";
 }
 
 static void reply(void *rep, json_object *o) {
@@ -49,6 +53,20 @@ static void reply_error(void *rep, int status, const char *msg) {
     reply(rep, o);
 }
 
+/* After a driver's error: the dashboard ends a job it still shows as
+ * pending (one that failed or was cancelled before it started) on this. */
+static void publish_failed(master_ctx_t *ctx, uint32_t id, cli_cmd_t mode, int status) {
+    json_object *o = json_object_new_object();
+    if (o) {
+        json_object_object_add(o, "job_id", json_object_new_int64(id));
+        json_object_object_add(o, "mode", json_object_new_string(mode_name(mode)));
+        json_object_object_add(o, "status", json_object_new_int(status));
+        json_object_object_add(
+            o, "state", json_object_new_string(status == EXIT_CANCELLED ? "cancelled" : "failed"));
+    }
+    events_publish(ctx->ev, EV_JOB_FAILED, o);
+}
+
 /* Builds a job from a request; NULL with err set when it is not valid. */
 static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t errlen) {
     job_t *j = calloc(1, sizeof *j);
@@ -61,6 +79,8 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
     j->opts = *sv->ctx->opts;
     j->opts.keep_running = false;
     j->opts.resume = false;
+    j->opts.cv_folds = 0;   /* a --keep-running command line's job keeps its own */
+    j->opts.command[0] = 0; /* no command line resumes it */
     if (jsonx_get_string(req, "mode", &m, NULL, NULL, 0) != 0) {
         snprintf(err, errlen, "\"mode\" must be \"train\", \"search\" or \"test\"");
         goto fail;
@@ -117,6 +137,44 @@ fail:
     return NULL;
 }
 
+/* A queued job cancelled: it leaves the queue, its run ends cancelled. */
+static void end_queued(serve_t *sv, job_t *j) {
+    master_ctx_t *ctx = sv->ctx;
+    log_info("run %u cancelled while queued", j->id);
+    if (ctx->runs) runs_cancel_queued(ctx->runs, j->id, j->mode);
+    publish_failed(ctx, j->id, j->mode, EXIT_CANCELLED);
+}
+
+/* {"cancel": N}: see serve.h. */
+static void on_cancel(serve_t *sv, json_object *idv) {
+    char err[128];
+    if (!json_object_is_type(idv, json_type_int) || json_object_get_int64(idv) <= 0) {
+        reply_error(sv->rep, 400, "\"cancel\" takes a run id");
+        return;
+    }
+    int64_t id = json_object_get_int64(idv);
+    int k = 0;
+    while (k < sv->nqueued && sv->queue[k]->id != id)
+        k++;
+    if (k < sv->nqueued) {
+        job_t *j = sv->queue[k];
+        memmove(sv->queue + k, sv->queue + k + 1, (size_t)(--sv->nqueued - k) * sizeof *sv->queue);
+        end_queued(sv, j);
+        free(j);
+    } else if (sv->running && sv->running == id) {
+        log_info("run %u: cancelled over REST", sv->running);
+        sched_cancel(sv->ctx->sched, true);
+    } else {
+        snprintf(err, sizeof err, "run %lld is neither queued nor running", (long long)id);
+        reply_error(sv->rep, 409, err);
+        return;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_int64(id));
+    json_object_object_add(o, "state", json_object_new_string("cancelled"));
+    reply(sv->rep, o);
+}
+
 static void on_request(void *arg) {
     serve_t *sv = arg;
     char buf[MAX_REQUEST + 1];
@@ -143,6 +201,12 @@ static void on_request(void *arg) {
         reply_error(sv->rep, 400, err);
         return;
     }
+    json_object *cancel = NULL;
+    if (json_object_object_get_ex(req, "cancel", &cancel)) {
+        on_cancel(sv, cancel);
+        json_object_put(req);
+        return;
+    }
     if (sv->nqueued >= MAX_QUEUED) {
         json_object_put(req);
         reply_error(sv->rep, 429, "too many queued jobs");
@@ -162,46 +226,51 @@ static void on_request(void *arg) {
     reply(sv->rep, o);
 }
 
-int serve_run(master_ctx_t *ctx, void *rep) {
-    serve_t sv = {.ctx = ctx, .rep = rep};
-    sched_set_aux(ctx->sched, rep, on_request, &sv);
-    log_info("serving: submit jobs with POST /api/jobs on http://%s:%d", ctx->cfg->dashboard.host,
-             ctx->cfg->dashboard.port);
+serve_t *serve_new(master_ctx_t *ctx, void *rep) {
+    serve_t *sv = calloc(1, sizeof *sv);
+    if (!sv) return NULL;
+    sv->ctx = ctx;
+    sv->rep = rep;
+    sched_set_aux(ctx->sched, rep, on_request, sv);
+    return sv;
+}
+
+int serve_job(serve_t *sv, master_ctx_t *jc, int (*driver)(master_ctx_t *)) {
+    sv->running = jc->job_id;
+    int status = master_run_job(jc, driver);
+    sv->running = 0;
+    if (status == EXIT_CANCELLED) log_info("run %u cancelled", jc->job_id);
+    return status;
+}
+
+int serve_loop(serve_t *sv) {
+    master_ctx_t *ctx = sv->ctx;
     while (!*ctx->stop) {
-        if (sv.nqueued == 0) {
-            if (sched_poll(ctx->sched, 1000) == -2) break;
+        if (sv->nqueued == 0) {
+            /* short: a job submitted meanwhile starts within 100 ms */
+            if (sched_poll(ctx->sched, 100) == -2) break;
             continue;
         }
-        job_t *j = sv.queue[0];
-        memmove(sv.queue, sv.queue + 1, (size_t)--sv.nqueued * sizeof *sv.queue);
+        job_t *j = sv->queue[0];
+        memmove(sv->queue, sv->queue + 1, (size_t)--sv->nqueued * sizeof *sv->queue);
         master_ctx_t jc = *ctx;
         jc.cfg = &j->cfg;
         jc.opts = &j->opts;
         jc.job_id = j->id;
-        int status = master_run_job(&jc, j->mode != CMD_TEST ? train_run : predict_run);
-        log_info("run %u finished with status %d", j->id, status);
-        if (status != 0) {
-            /* A driver that fails before the job starts publishes nothing:
-             * the dashboard ends a job it still shows as pending on this. */
-            json_object *o = json_object_new_object();
-            if (o) {
-                json_object_object_add(o, "job_id", json_object_new_int64(j->id));
-                json_object_object_add(o, "mode", json_object_new_string(mode_name(j->mode)));
-                json_object_object_add(o, "status", json_object_new_int(status));
-            }
-            events_publish(ctx->ev, EV_JOB_FAILED, o);
-        }
+        int status = serve_job(sv, &jc, j->mode != CMD_TEST ? train_run : predict_run);
+        if (status != EXIT_CANCELLED) log_info("run %u finished with status %d", j->id, status);
+        if (status != 0) publish_failed(ctx, j->id, j->mode, status);
         free(j);
     }
-    sched_set_aux(ctx->sched, NULL, NULL, NULL);
-    for (int i = 0; i < sv.nqueued; i++)
-        free(sv.queue[i]);
     return EXIT_OK;
 }
 
-void serve_idle(master_ctx_t *ctx) {
-    log_info("job finished; staying up with the dashboard on http://%s:%d (Ctrl-C to stop)",
-             ctx->cfg->dashboard.host, ctx->cfg->dashboard.port);
-    while (!*ctx->stop)
-        if (sched_poll(ctx->sched, 1000) == -2) break;
+void serve_destroy(serve_t **svp) {
+    serve_t *sv = svp ? *svp : NULL;
+    if (!sv) return;
+    sched_set_aux(sv->ctx->sched, NULL, NULL, NULL);
+    for (int i = 0; i < sv->nqueued; i++)
+        free(sv->queue[i]);
+    free(sv);
+    *svp = NULL;
 }

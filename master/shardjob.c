@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 writer_t *shardjob_open_writer(master_ctx_t *ctx, const outputs_t *outs, const split_t *sp,
                                const char *header, const char *key, char *err, size_t errlen) {
@@ -172,7 +173,8 @@ void shardjob_publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64
     json_object *acc = metrics ? json_object_object_get(metrics, "accuracy") : NULL;
     json_object *jd = json_object_new_object();
     json_object_object_add(jd, "job_id", json_object_new_int64(job_id));
-    json_object_object_add(jd, "state", json_object_new_string(status ? "failed" : "done"));
+    const char *state = master_end_state(ctx, status);
+    json_object_object_add(jd, "state", json_object_new_string(state));
     json_object_object_add(jd, "duration_s",
                            json_object_new_double((double)(clock_now_ms() - t0) / 1000.0));
     json_object_object_add(jd, "accuracy", acc ? json_object_get(acc) : NULL);
@@ -180,6 +182,9 @@ void shardjob_publish_done(master_ctx_t *ctx, uint32_t job_id, int status, int64
     json_object *outs = json_object_new_object();
     if (status == EXIT_OK) json_object_object_add(outs, "submission", json_object_new_string(out));
     json_object_object_add(jd, "outputs", outs);
-    json_object_object_add(jd, "error", status ? json_object_new_string(err) : NULL);
+    json_object_object_add(jd, "error",
+                           !status                           ? NULL
+                           : strcmp(state, "cancelled") == 0 ? json_object_new_string("cancelled")
+                                                             : json_object_new_string(err));
     events_publish(ctx->ev, EV_JOB_DONE, jd);
 }

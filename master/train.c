@@ -587,7 +587,8 @@ static void publish_done(trainer_t *t, int status, double acc, double secs) {
     if (!jd) return;
     json_object_object_add(jd, "job_id", json_object_new_int64(t->job_id));
     json_object_object_add(jd, "mode", json_object_new_string(t->search ? "search" : "train"));
-    json_object_object_add(jd, "state", json_object_new_string(status == 0 ? "done" : "failed"));
+    const char *state = master_end_state(t->ctx, status);
+    json_object_object_add(jd, "state", json_object_new_string(state));
     json_object_object_add(jd, "duration_s", json_object_new_double(secs));
     json_object_object_add(jd, "accuracy",
                            status == 0 && acc >= 0 ? json_object_new_double(acc) : NULL);
@@ -601,7 +602,10 @@ static void publish_done(trainer_t *t, int status, double acc, double secs) {
         json_object_object_add(out, "submission", json_object_new_string(t->cfg->output.train));
     }
     json_object_object_add(jd, "outputs", out);
-    json_object_object_add(jd, "error", status == 0 ? NULL : json_object_new_string(t->err));
+    json_object_object_add(jd, "error",
+                           status == 0                       ? NULL
+                           : strcmp(state, "cancelled") == 0 ? json_object_new_string("cancelled")
+                                                             : json_object_new_string(t->err));
     json_object_object_add(jd, "metrics",
                            status != 0 ? NULL
                            : t->search ? search_metrics(t)

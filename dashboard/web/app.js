@@ -17,7 +17,10 @@
     charts: {},
     viewingPast: false,
     picked: {},                   // run id -> true: ticked for comparison
-    runId: null                   // the run shown in the run view
+    runId: null,                  // the run shown in the run view
+    phases: { id: null, list: [] }, // the shown job's phases, in order of arrival
+    files: null,                  // GET /api/files answer, null until loaded
+    lastRun: null                 // the run shown in the run view (for "Run again")
   };
 
   var $ = function (id) { return document.getElementById(id); };
@@ -49,11 +52,6 @@
     return fetch(url, opts);
   }
   window.ncApi = api;
-  function esc(s) {
-    return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
-      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
-    });
-  }
   function num(v, digits) { return (v == null || isNaN(v)) ? '–' : Number(v).toFixed(digits == null ? 0 : digits); }
   function fmtInt(v) { return v == null ? '–' : Number(v).toLocaleString('en-US'); }
   function fmtDur(s) {
@@ -62,6 +60,31 @@
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     return (h ? h + 'h ' : '') + (h || m ? m + 'm ' : '') + r + 's';
   }
+  // A duration in ms: "350 ms" under a second, "4.2 s" under a minute, then "2m 5s".
+  function fmtMs(ms) {
+    if (ms == null || isNaN(ms)) return '–';
+    ms = Math.max(0, Math.round(ms));
+    if (ms < 1000) return ms + ' ms';
+    if (ms < 60000) return (ms / 1000).toFixed(1) + ' s';
+    return fmtDur(ms / 1000);
+  }
+  // A job's duration: duration_ms when the summary has it; a whole-second
+  // duration_s of 0 says only "under a second".
+  function jobDur(j) {
+    if (j.duration_ms != null) return fmtMs(j.duration_ms);
+    if (j.duration_s != null) return j.duration_s < 1 ? '< 1 s' : fmtMs(1000 * j.duration_s);
+    if (j.state === 'running' && j.started_ms) return fmtMs(serverNow() - j.started_ms);
+    return '–';
+  }
+  // An estimate under a second is no estimate: none ("–") rather than "0s".
+  function fmtEta(s) { return s == null || isNaN(s) || s < 1 ? '–' : '~' + fmtDur(s); }
+  // a cancelled job's error is "cancelled": its state says it already
+  function jobError(j) { return j.error && !(j.state === 'cancelled' && j.error === 'cancelled') ? j.error : ''; }
+  function pct(v) { return v == null || isNaN(v) ? '–' : (100 * v).toFixed(2) + ' %'; }
+  // Training and test accuracy apart: the summary's fields, or for an older
+  // summary its one accuracy by the job's mode.
+  function trainAcc(j) { return j.train_accuracy != null ? j.train_accuracy : j.mode === 'train' ? j.accuracy : null; }
+  function testAcc(j) { return j.test_accuracy != null ? j.test_accuracy : j.mode === 'test' ? j.accuracy : null; }
   // 950, 8k, 12.5k, 3.2M: axis labels that fit uPlot's 50 px axis
   function compact(v) {
     if (v == null) return '';
@@ -77,11 +100,22 @@
 
   /* ---------------- charts (uPlot) ---------------- */
 
+  // uPlot draws axes on a canvas: give them the page's ink and line colours
+  // (style.css, light or dark as the browser prefers).
+  function themed(axes) {
+    var css = window.getComputedStyle(document.documentElement);
+    var ink = css.getPropertyValue('--muted').trim() || '#6b7585', line = css.getPropertyValue('--line').trim() || '#e2e6ec';
+    return (axes || [{}, {}]).map(function (a) {
+      return Object.assign({ stroke: ink, grid: Object.assign({ stroke: line, width: 1 }, a.grid || {}),
+                             ticks: { stroke: line, width: 1 } }, a, a.grid ? { grid: Object.assign({ stroke: line, width: 1 }, a.grid) } : {});
+    });
+  }
+
   function makeChart(el, series, scales, axes) {
     if (typeof uPlot === 'undefined') { el.textContent = 'charting library missing (run scripts/deps.sh)'; return null; }
     var opts = {
       width: Math.max(200, el.clientWidth || 400), height: 180,
-      series: series, scales: scales || {}, axes: axes,
+      series: series, scales: scales || {}, axes: themed(axes),
       legend: { show: true }, cursor: { drag: { x: false, y: false } }
     };
     var data = series.map(function () { return []; });
@@ -149,28 +183,49 @@
 
   /* ---------------- totals and workers ---------------- */
 
+  // A worker is busy whenever it holds a task (its heartbeat names one), even
+  // if its last state said idle; paused and lost win.
+  function workerState(w) {
+    if (w.lost) return 'lost';
+    if (w.state === 'paused' || w.state === 'lost') return w.state;
+    if (w.state === 'busy' || w.current_task != null) return 'busy';
+    return w.state || 'idle';
+  }
+
   function renderTotals(stats) {
     var ws = Object.values(state.workers);
     var live = ws.filter(function (w) { return !w.lost; });
-    var cores = live.reduce(function (a, w) { return a + (w.cores || 0); }, 0);
+    // cores are the host's: two workers on one PC count its cores once
+    var perHost = {};
+    live.forEach(function (w) {
+      var h = String(w.host != null ? w.host : w.name);
+      perHost[h] = Math.max(perHost[h] || 0, w.cores || 0);
+    });
+    var hosts = Object.keys(perHost);
+    var cores = hosts.reduce(function (a, h) { return a + perHost[h]; }, 0);
     var byState = {};
-    ws.forEach(function (w) { byState[w.state] = (byState[w.state] || 0) + 1; });
+    ws.forEach(function (w) { var st = workerState(w); byState[st] = (byState[st] || 0) + 1; });
     $('t-workers').textContent = live.length;
     $('t-workers-sub').textContent = Object.keys(byState).sort().map(function (k) { return byState[k] + ' ' + k; }).join(', ');
-    $('t-cores').textContent = cores;
+    // the master's count (update_stats cores_total, the same rule) once it came
+    if (stats && stats.cores_total != null) state.coresTotal = stats.cores_total;
+    $('t-cores').textContent = state.coresTotal != null ? state.coresTotal : cores;
+    $('t-cores-sub').textContent = hosts.length ? hosts.length + (hosts.length === 1 ? ' host' : ' hosts') : '';
     if (stats) {
       $('t-cpu').textContent = num(stats.avg_cpu) + ' %';
       $('t-mem').textContent = num(stats.avg_memory) + ' %';
       $('t-rows').textContent = fmtInt(Math.round(stats.rows_per_s || 0));
       $('t-tasks').textContent = fmtInt(stats.completed_tasks) + ' / ' + fmtInt(stats.total_tasks);
-      $('t-tasks-sub').textContent = stats.estimated_completion != null && stats.total_tasks
-        ? 'ETA ' + fmtDur(stats.estimated_completion) : '';
+      var eta = stats.total_tasks ? fmtEta(stats.estimated_completion) : '–';
+      $('t-tasks-sub').textContent = eta !== '–' ? 'ETA ' + eta : '';
     }
   }
 
   function meter(v) {
     var p = Math.max(0, Math.min(100, v || 0));
-    return '<span class="meter"><i style="width:' + p + '%"></i></span>' + num(v) + ' %';
+    var i = el('i');
+    i.style.width = p + '%';
+    return [el('span', { cls: 'meter' }, [i]), num(v) + ' %'];
   }
 
   function ageClass(age) {
@@ -181,21 +236,22 @@
   }
 
   function renderWorkers() {
-    var body = $('workers').querySelector('tbody');
+    var body = clear($('workers').querySelector('tbody'));
     var list = Object.values(state.workers).sort(function (a, b) { return String(a.name).localeCompare(String(b.name)); });
     $('workers-empty').classList.toggle('hidden', list.length > 0);
-    body.innerHTML = list.map(function (w) {
-      var st = w.lost ? 'lost' : (w.state || 'idle');
-      var why = st === 'paused' && w.reason ? ' <span class="muted">(' + esc(w.reason) + ')</span>' : '';
+    list.forEach(function (w) {
+      var st = workerState(w);
       var batt = w.battery == null ? '–' : num(w.battery) + ' %' + (w.ac === false ? ' ⚡̸' : w.ac ? ' ⚡' : '');
-      return '<tr data-id="' + esc(wkey(w)) + '" data-name="' + esc(w.name) + '" class="' + (w.lost ? 'lost' : '') + '">' +
-        '<td>' + esc(w.name) + '</td><td>' + esc(w.host) + '</td>' +
-        '<td><span class="state ' + esc(st) + '">' + esc(st) + '</span>' + why + '</td>' +
-        '<td>' + meter(w.cpu) + '</td><td>' + meter(w.mem) + '</td><td>' + batt + '</td>' +
-        '<td class="num">' + fmtInt(w.tasks_done) + '</td><td class="num">' + fmtInt(Math.round(w.rows_per_s || 0)) + '</td>' +
-        '<td class="num seen" data-seen="' + (w.seen_ms || 0) + '">–</td></tr>';
-    }).join('');
+      body.appendChild(el('tr', { 'data-id': wkey(w), 'data-name': String(w.name), cls: w.lost ? 'lost' : '' }, [
+        el('td', { text: w.name }), el('td', { text: w.host }),
+        el('td', {}, [el('span', { cls: 'state ' + st, text: st }),
+                      st === 'paused' && w.reason ? el('span', { cls: 'muted', text: ' (' + w.reason + ')' }) : null]),
+        el('td', {}, meter(w.cpu)), el('td', {}, meter(w.mem)), el('td', { text: batt }),
+        el('td', { cls: 'num', text: fmtInt(w.tasks_done) }), el('td', { cls: 'num', text: fmtInt(Math.round(w.rows_per_s || 0)) }),
+        el('td', { cls: 'num seen', 'data-seen': String(w.seen_ms || 0), text: '–' })]));
+    });
     renderAges();
+    renderTotals();   // the card's "2 busy" says what the badges say
   }
 
   function renderAges() {
@@ -219,46 +275,129 @@
 
   /* ---------------- job panel ---------------- */
 
+  /* Progress, truthfully: one bar per phase in the order the phases came, and
+   * a bar never moves back. The summary's `progress` {phase, done, total,
+   * unit} says where the job is; an older master without it gives the phase
+   * and its rows (a pass over the data) or, in an iterative phase, the
+   * Newton iteration from the iteration events. A phase with no total
+   * (iterations until convergence) shows stripes and its count, no fraction.
+   * Each phase keeps the furthest point seen; a phase that comes back after
+   * another gets a bar of its own ("training 2"). */
+  function progressOf(j) {
+    var p = j.progress;
+    if (p && p.phase) {
+      var it = p.unit === 'iterations';
+      return { phase: String(p.phase), done: Number(p.done) || 0, total: Number(p.total) || 0, unit: p.unit || '',
+               frac: typeof p.fraction === 'number' ? p.fraction : null,
+               note: it ? 'iteration ' + fmtInt(p.done) + (p.cg_steps != null ? ', ' + fmtInt(p.cg_steps) + ' CG steps' : '') : '' };
+    }
+    if (!j.phase || j.state !== 'running') return null;
+    if (typeof j.phase_done === 'number') {   // the master's forward-only share of the phase
+      return { phase: j.phase, done: 0, total: 0, unit: '', frac: j.phase_done,
+               note: j.newton_iter != null ? 'iteration ' + j.newton_iter + (j.cg_steps != null ? ', ' + fmtInt(j.cg_steps) + ' CG steps' : '') : '' };
+    }
+    if (j.phase === 'training' || j.phase === 'cross-validation') {
+      var iter = state.iterations.reduce(function (m, it) { return Math.max(m, it.iter || 0); }, 0);
+      return { phase: j.phase, done: iter, total: 0, unit: 'iterations' };
+    }
+    if (j.rows_total) return { phase: j.phase, done: j.rows_done || 0, total: j.rows_total, unit: 'rows' };
+    return { phase: j.phase, done: j.done_tasks || 0, total: j.total_tasks || 0, unit: 'tasks' };
+  }
+
+  function noteProgress(j) {
+    var ph = state.phases;
+    if (ph.id !== j.id) ph = state.phases = { id: j.id, list: [] };
+    var p = progressOf(j);
+    if (!p) return;
+    var cur = ph.list[ph.list.length - 1];
+    if (!cur || cur.phase !== p.phase) {
+      var again = ph.list.filter(function (e) { return e.phase === p.phase; }).length;
+      ph.list.forEach(function (e) { e.over = true; });
+      cur = { phase: p.phase, name: again ? p.phase + ' ' + (again + 1) : p.phase, done: 0, total: 0, frac: 0, unit: p.unit };
+      ph.list.push(cur);
+    }
+    cur.unit = p.unit || cur.unit;
+    var f = p.frac != null ? p.frac : p.total > 0 ? p.done / p.total : null;
+    if (f != null) {
+      // a share: known from now on, and only the furthest one counts
+      f = Math.max(0, Math.min(1, f));
+      cur.known = true;
+      if (f >= cur.frac) { cur.frac = f; cur.done = p.done; cur.total = p.total; cur.note = p.note || ''; }
+    } else if (!cur.known) {
+      cur.done = Math.max(cur.done, p.done);
+    }
+  }
+
+  function phaseText(e, finished) {
+    var unit = e.unit ? ' ' + e.unit : '';
+    var share = Math.floor(100 * (finished ? 1 : e.frac)) + ' %';
+    if (e.note) return finished ? 'done · ' + e.note : share + ' · ' + e.note;
+    if (e.known && e.total > 0) return share + ' · ' + fmtInt(finished ? Math.max(e.done, e.total) : e.done) + ' / ' + fmtInt(e.total) + unit;
+    if (e.known) return share;
+    if (e.done === 1 && /s$/.test(unit)) unit = unit.slice(0, -1);   // 1 iteration
+    return finished ? 'done' + (e.done ? ' · ' + fmtInt(e.done) + unit : '') : e.done ? fmtInt(e.done) + unit : 'working…';
+  }
+
+  function renderPhases(j) {
+    var box = clear($('phases'));
+    var list = state.phases.id === j.id ? state.phases.list : [];
+    // a finished job known from history: one full bar
+    if (!list.length && j.state === 'done') list = [{ phase: 'done', name: 'done', done: 0, total: 0, frac: 1, unit: '', over: true, known: true }];
+    if (!list.length) {
+      var what = j.state === 'queued' ? 'Queued: starts when the job before it ends.'
+        : j.state === 'running' ? 'Starting…' : j.state === 'done' ? 'Done.' : 'No progress recorded.';
+      box.appendChild(el('div', { cls: 'muted small', text: what }));
+      return;
+    }
+    list.forEach(function (e, k) {
+      var last = k === list.length - 1;
+      var finished = e.over || j.state === 'done';
+      var known = finished || !!e.known;
+      var frac = finished ? 1 : e.frac;
+      var cls = 'bar' + (finished ? ' done' : !last ? '' : j.state === 'failed' ? ' failed' : j.state === 'cancelled' ? ' cancelled'
+        : !known && j.state === 'running' ? ' working' : '');
+      var bar = el('div', { cls: cls, 'data-frac': known ? frac.toFixed(4) : '' });
+      bar.style.width = (known ? 100 * frac : j.state === 'running' ? 100 : 0).toFixed(2) + '%';
+      box.appendChild(el('div', { cls: 'phase', 'data-phase': e.name }, [
+        el('span', { cls: 'pname', title: e.name, text: e.name }),
+        el('div', { cls: 'progress' }, [bar, el('span', { text: phaseText(e, finished) })])]));
+    });
+  }
+
   function renderJob() {
     var j = state.job;
     if (!j) { $('job-title').textContent = 'none yet'; return; }
     $('job-title').textContent = '#' + j.id + ' · ' + (j.mode || '?') + (j.data ? ' · ' + j.data : '') +
       (state.viewingPast ? ' (from history)' : '');
-    var total = j.total_tasks || 0, done = j.done_tasks || 0;
-    var pct = j.state === 'done' ? 100 : total ? Math.min(100, Math.floor(100 * done / total)) : 0;
-    if (j.rows_total && j.state !== 'done') pct = Math.min(100, Math.floor(100 * (j.rows_done || 0) / j.rows_total));
-    // The master counts tasks per phase, and in an iterative phase (exact
-    // training: one round of tasks per Newton/CG step) per round, so its
-    // task fraction runs back to 0 many times: name the phase, and show the
-    // iteration instead of a fraction there.
+    noteProgress(j);
+    renderPhases(j);
     var running = j.state === 'running';
-    var iterative = running && (j.phase === 'training' || j.phase === 'cross-validation');
-    var iter = state.iterations.reduce(function (m, it) { return Math.max(m, it.iter || 0); }, 0);
-    var bar = $('progress-bar');
-    bar.style.width = (iterative ? 100 : pct) + '%';
-    bar.className = 'bar' + (j.state === 'done' ? ' done' : j.state === 'failed' ? ' failed' : iterative ? ' working' : '');
-    $('progress-text').textContent = iterative ? j.phase + (iter ? ' · iteration ' + iter : '…')
-      : (running && j.phase ? j.phase + ' ' : '') + pct + ' %';
+    var total = j.total_tasks || 0, done = j.done_tasks || 0;
     $('job-state').textContent = j.state || '–';
-    $('job-phase').textContent = j.state !== 'done' && j.phase ? j.phase : '–';
-    $('job-tasks').textContent = fmtInt(done) + ' / ' + fmtInt(total);
-    $('job-rows').textContent = fmtInt(j.rows_done) + ' / ' + fmtInt(j.rows_total);
-    $('job-rate').textContent = running && j.rate_rows_s != null ? fmtInt(Math.round(j.rate_rows_s)) + ' rows/s' : '–';
-    $('job-eta').textContent = j.state === 'running' ? fmtDur(j.eta_s) : '–';
-    var elapsed = j.duration_s != null ? j.duration_s : j.started_ms ? (serverNow() - j.started_ms) / 1000 : null;
-    $('job-elapsed').textContent = fmtDur(elapsed);
-    $('job-acc').textContent = j.accuracy != null ? (100 * j.accuracy).toFixed(2) + ' %' : '–';
-    var err = $('job-error');
-    err.textContent = j.error ? 'Error: ' + j.error : '';
-    err.classList.toggle('hidden', !j.error);
+    $('job-phase').textContent = running && j.phase ? j.phase : '–';
+    // while training counts Newton iterations the task and row counts are
+    // those of one round, back to 0 each round: the bar says how far it is
+    var rounds = running && j.progress && j.progress.unit === 'iterations';
+    $('job-tasks').textContent = rounds ? '–' : fmtInt(done) + ' / ' + fmtInt(total);
+    $('job-rows').textContent = rounds ? '–' : fmtInt(j.rows_done) + ' / ' + fmtInt(j.rows_total);
+    $('job-rate').textContent = running && j.rate_rows_s > 0 ? fmtInt(Math.round(j.rate_rows_s)) + ' rows/s' : '–';
+    $('job-eta').textContent = running ? fmtEta(j.eta_s) : '–';
+    $('job-elapsed').textContent = jobDur(j);
+    var test = j.mode === 'test';
+    $('job-acc-label').textContent = test ? 'Test accuracy' : 'Training accuracy';
+    $('job-acc').textContent = pct(test ? testAcc(j) : trainAcc(j));
+    var err = $('job-error'), why = jobError(j);
+    err.textContent = why ? 'Error: ' + why : '';
+    err.classList.toggle('hidden', !why);
+    renderQueue();
   }
 
   function renderTimeline() {
-    var el = $('timeline');
+    var box = clear($('timeline'));
     var tasks = state.timeline.concat(state.failed.map(function (f) {
       return { task_id: f.task_id, worker: f.worker, attempt: f.attempt, start_ms: f.ts - 1, end_ms: f.ts, failed: true, error: f.error };
     }));
-    if (!tasks.length) { el.innerHTML = '<div class="muted">No tasks yet.</div>'; return; }
+    if (!tasks.length) { box.appendChild(el('div', { cls: 'muted', text: 'No tasks yet.' })); return; }
     var t0 = Infinity, t1 = -Infinity, rows = {};
     tasks.forEach(function (t) {
       if (t.start_ms < t0) t0 = t.start_ms;
@@ -266,25 +405,30 @@
       (rows[t.worker] = rows[t.worker] || []).push(t);
     });
     var span = Math.max(1, t1 - t0);
-    var html = Object.keys(rows).sort().map(function (w) {
-      return '<div class="tl-row" data-worker="' + esc(w) + '"><div class="tl-name" title="' + esc(w) + '">' + esc(w) + '</div><div class="tl-track">' +
-        rows[w].map(function (t) {
-          var left = 100 * (t.start_ms - t0) / span, width = 100 * (t.end_ms - t.start_ms) / span;
-          var cls = 'tl-task' + (t.failed ? ' failed' : t.attempt > 1 ? ' retry' : '');
-          var title = t.failed ? 'task ' + t.task_id + ' failed (attempt ' + t.attempt + '): ' + t.error
-            : 'shard ' + t.shard + ', task ' + t.task_id + ', attempt ' + t.attempt + ', ' + fmtInt(t.rows) + ' rows, ' + ((t.end_ms - t.start_ms) / 1000).toFixed(2) + ' s';
-          return '<div class="' + cls + '" style="left:' + left.toFixed(3) + '%;width:' + width.toFixed(3) + '%" title="' + esc(title) + '"></div>';
-        }).join('') + '</div></div>';
-    }).join('');
-    html += '<div class="tl-axis"><span>' + fmtTime(t0) + '</span><span>' + ((span) / 1000).toFixed(1) + ' s</span><span>' + fmtTime(t1) + '</span></div>';
-    el.innerHTML = html;
+    Object.keys(rows).sort().forEach(function (w) {
+      var track = el('div', { cls: 'tl-track' });
+      rows[w].forEach(function (t) {
+        var left = 100 * (t.start_ms - t0) / span, width = 100 * (t.end_ms - t.start_ms) / span;
+        var title = t.failed ? 'task ' + t.task_id + ' failed (attempt ' + t.attempt + '): ' + t.error
+          : 'shard ' + t.shard + ', task ' + t.task_id + ', attempt ' + t.attempt + ', ' + fmtInt(t.rows) + ' rows, ' + fmtMs(t.end_ms - t.start_ms);
+        var d = el('div', { cls: 'tl-task' + (t.failed ? ' failed' : t.attempt > 1 ? ' retry' : ''), title: title });
+        d.style.left = left.toFixed(3) + '%';
+        d.style.width = width.toFixed(3) + '%';
+        track.appendChild(d);
+      });
+      box.appendChild(el('div', { cls: 'tl-row', 'data-worker': w }, [el('div', { cls: 'tl-name', title: w, text: w }), track]));
+    });
+    box.appendChild(el('div', { cls: 'tl-axis' }, [el('span', { text: fmtTime(t0) }), el('span', { text: fmtMs(span) }),
+                                                  el('span', { text: fmtTime(t1) })]));
   }
 
   function renderFailed() {
-    $('failed').querySelector('tbody').innerHTML = state.failed.slice().reverse().map(function (f) {
-      return '<tr><td>' + fmtTime(f.ts) + '</td><td class="num">' + esc(f.task_id) + '</td><td>' + esc(f.worker) +
-        '</td><td class="num">' + esc(f.attempt) + '</td><td>' + esc(f.error) + '</td></tr>';
-    }).join('') || '<tr><td colspan="5" class="muted">none</td></tr>';
+    var body = clear($('failed').querySelector('tbody'));
+    state.failed.slice().reverse().forEach(function (f) {
+      body.appendChild(el('tr', {}, [el('td', { text: fmtTime(f.ts) }), el('td', { cls: 'num', text: f.task_id }),
+        el('td', { text: f.worker }), el('td', { cls: 'num', text: f.attempt }), el('td', { cls: 'wrap', text: f.error })]));
+    });
+    if (!body.firstChild) body.appendChild(el('tr', {}, [el('td', { colspan: '5', cls: 'muted', text: 'none' })]));
   }
 
   var timelineTimer = null;
@@ -311,17 +455,57 @@
   /* ---------------- history table and log ---------------- */
 
   function renderHistory() {
+    var body = clear($('history').querySelector('tbody'));
     var list = Object.values(state.jobs).sort(function (a, b) { return b.id - a.id; });
-    $('history').querySelector('tbody').innerHTML = list.map(function (j) {
-      var dur = j.duration_s != null ? j.duration_s : (j.state === 'running' && j.started_ms ? (serverNow() - j.started_ms) / 1000 : null);
-      var picked = state.picked[j.id] ? ' checked' : '';
-      return '<tr class="clickable" data-job-id="' + esc(j.id) + '"><td><input type="checkbox" class="pick" aria-label="select run ' +
-        esc(j.id) + '" data-id="' + esc(j.id) + '"' + picked + '></td><td>' + esc(j.id) + '</td><td>' + esc(j.mode) + '</td><td>' + esc(j.data) +
-        '</td><td><span class="state ' + esc(j.state) + '">' + esc(j.state) + '</span></td><td>' + fmtDate(j.started_ms) +
-        '</td><td class="num">' + fmtDur(dur) + '</td><td class="num">' + (j.accuracy != null ? (100 * j.accuracy).toFixed(2) + ' %' : '–') +
-        '</td><td class="num">' + fmtInt(j.done_tasks) + ' / ' + fmtInt(j.total_tasks) + '</td><td class="num">' + fmtInt(j.rows_total) + '</td></tr>';
-    }).join('') || '<tr><td colspan="10" class="muted">No jobs yet.</td></tr>';
+    list.forEach(function (j) {
+      var box = el('input', { type: 'checkbox', cls: 'pick', 'aria-label': 'select run ' + j.id, 'data-id': String(j.id) });
+      box.checked = !!state.picked[j.id];
+      body.appendChild(el('tr', { cls: 'clickable', 'data-job-id': String(j.id) }, [
+        el('td', {}, [box]), el('td', { text: j.id }), el('td', { text: j.mode }), el('td', { text: j.data }),
+        el('td', {}, [el('span', { cls: 'state ' + j.state, text: j.state })]), el('td', { text: fmtDate(j.started_ms) }),
+        el('td', { cls: 'num', 'data-col': 'duration', text: jobDur(j) }),
+        el('td', { cls: 'num', 'data-col': 'train-acc', text: pct(trainAcc(j)) }),
+        el('td', { cls: 'num', 'data-col': 'test-acc', text: pct(testAcc(j)) }),
+        el('td', { cls: 'num', text: fmtInt(j.done_tasks) + ' / ' + fmtInt(j.total_tasks) }),
+        el('td', { cls: 'num', text: fmtInt(j.rows_total) })]));
+    });
+    if (!list.length) body.appendChild(el('tr', {}, [el('td', { colspan: '11', cls: 'muted', text: 'No jobs yet.' })]));
     markSelected();
+    renderQueue();
+  }
+
+  // Queued and running jobs, oldest first, each with a Cancel button.
+  // Rebuilt only when the jobs or their states change (a click on a Cancel
+  // button must find it still there); the progress cells are updated in place.
+  var queueKey = null;
+  function renderQueue() {
+    var body = $('queue').querySelector('tbody');
+    var list = Object.values(state.jobs).filter(function (j) { return j.state === 'queued' || j.state === 'running'; })
+      .sort(function (a, b) { return a.id - b.id; });
+    var progOf = function (j) {
+      var e = state.phases.id === j.id ? state.phases.list[state.phases.list.length - 1] : null;
+      return e ? e.name + ' ' + phaseText(e, false) : j.state === 'queued' ? 'waiting' : '–';
+    };
+    var key = list.map(function (j) { return j.id + ':' + j.state + ':' + (cancelling[j.id] ? 1 : 0); }).join(',');
+    if (key === queueKey) {
+      list.forEach(function (j) {
+        var td = body.querySelector('tr[data-job-id="' + Number(j.id) + '"] td.prog');
+        if (td) td.textContent = progOf(j);
+      });
+      return;
+    }
+    queueKey = key;
+    clear(body);
+    list.forEach(function (j) {
+      var prog = progOf(j);
+      var btn = el('button', { type: 'button', cls: 'cancel', 'data-id': String(j.id), text: cancelling[j.id] ? 'Cancelling…' : 'Cancel' });
+      btn.disabled = !!cancelling[j.id];
+      body.appendChild(el('tr', { 'data-job-id': String(j.id) }, [
+        el('td', { text: j.id }), el('td', { text: j.mode }), el('td', { cls: 'wrap', title: String(j.data), text: shortData(j.data) }),
+        el('td', {}, [el('span', { cls: 'state ' + j.state, text: j.state })]), el('td', { cls: 'prog', text: prog }),
+        el('td', {}, [btn])]));
+    });
+    if (!list.length) body.appendChild(el('tr', {}, [el('td', { colspan: '6', cls: 'muted', text: 'Nothing queued or running.' })]));
   }
 
   function markSelected() {
@@ -331,11 +515,23 @@
     });
   }
 
+  // A job the master answered "cancelled" for stays cancelled: a progress
+  // event already on its way must not show it running again.
+  var cancelledIds = {};
   function upsertJob(sum) {
     if (!sum || sum.id == null) return;
+    if (sum.state === 'cancelled') cancelledIds[sum.id] = true;
+    else if (cancelledIds[sum.id] && (sum.state === 'running' || sum.state === 'queued')) sum = Object.assign({}, sum, { state: 'cancelled' });
     var old = state.jobs[sum.id] || {};
     state.jobs[sum.id] = Object.assign(old, sum);
     renderHistory();
+  }
+
+  // "training" or "test" accuracy: by the event's mode, else its job's (a
+  // logged event from the snapshot may not name it)
+  function accWord(d) {
+    var mode = d.mode || (state.jobs[d.job_id] || {}).mode;
+    return mode === 'test' ? 'test' : 'training';
   }
 
   function describe(ev, d) {
@@ -343,7 +539,7 @@
       case 'worker_joined': return 'worker ' + d.name + ' joined from ' + d.host + ' (' + d.cores + ' cores)';
       case 'worker_left': return 'worker ' + d.name + ' left: ' + d.reason;
       case 'job_started': return 'job ' + d.job_id + ' started: ' + d.mode + ' on ' + d.data + ' (' + d.total_tasks + ' tasks)';
-      case 'job_done': return 'job ' + d.job_id + ' ' + d.state + (d.accuracy != null ? ', accuracy ' + (100 * d.accuracy).toFixed(2) + ' %' : '') + (d.error ? ': ' + d.error : '');
+      case 'job_done': return 'job ' + d.job_id + ' ' + d.state + (d.accuracy != null ? ', ' + accWord(d) + ' accuracy ' + (100 * d.accuracy).toFixed(2) + ' %' : '') + (d.error && d.error !== d.state ? ': ' + d.error : '');
       case 'task_failed': return 'task ' + d.task_id + ' failed on ' + d.worker + ' (attempt ' + d.attempt + '): ' + d.error;
       case 'job_queued': return 'job ' + d.job_id + ' queued: ' + d.mode + ' on ' + d.data;
       default: return ev;
@@ -485,9 +681,11 @@
 
   function renderRun(j) {
     var m = j.metrics || null, p = j.params || {};
+    state.lastRun = j;
+    $('run-again').classList.toggle('hidden', ['train', 'test', 'search'].indexOf(j.mode) < 0);
     $('run-title').textContent = '#' + j.id + ' · ' + (j.mode || '?') + (j.data ? ' · ' + j.data : '') + ' · ' + (j.state || '?');
-    showError('run-error', j.error ? 'Error: ' + j.error : '');
-    var facts = [['State', j.state], ['Started', fmtDate(j.started_ms)], ['Duration', fmtDur(j.duration_s)],
+    showError('run-error', jobError(j) ? 'Error: ' + jobError(j) : '');
+    var facts = [['State', j.state], ['Started', fmtDate(j.started_ms)], ['Duration', jobDur(j)],
                  ['Workers', j.workers]];
     if (m) {
       facts.push(['Accuracy', m.accuracy != null ? (100 * m.accuracy).toFixed(2) + ' %' : '–'],
@@ -648,7 +846,7 @@
     new uPlot({
       width: Math.max(300, Math.min(640, box.clientWidth || 600)), height: 220, series: series,
       scales: { x: { time: false, range: [xs[0] - pad - 0.1, xs[xs.length - 1] + pad + 0.1] } },
-      axes: [{ label: 'log10 C' }, { label: 'CV accuracy %' }],
+      axes: themed([{ label: 'log10 C' }, { label: 'CV accuracy %' }]),
       legend: { show: true }, cursor: { drag: { x: false, y: false } }
     }, [xs].concat(ys), box);
   }
@@ -690,6 +888,213 @@
     Object.keys(d.metrics || {}).forEach(function (k) { row('metrics', k, d.metrics[k]); });
   }
 
+  /* ---------------- new job form, queue, run again ----------------
+   * The form's fields make one job object; the POST body and the command line
+   * shown under the form are both made from it, so they say the same job. An
+   * empty field is left out of both (the master's config decides). File names
+   * and columns are user data: options and text are set as DOM text. */
+
+  var SOLVERS = ['L2R_LR', 'L2R_L2LOSS_SVC_DUAL', 'L2R_L2LOSS_SVC', 'L2R_L1LOSS_SVC_DUAL', 'MCSVM_CS',
+                 'L1R_L2LOSS_SVC', 'L1R_LR', 'L2R_LR_DUAL'];
+
+  // A job's data path as the files list names it (the master's path has the
+  // files root in front), else whole.
+  function shortData(p) {
+    p = p == null ? '' : String(p);
+    var hit = (state.files || []).filter(function (f) { var fp = String(f.path); return p === fp || p.slice(-fp.length - 1) === '/' + fp; })
+      .sort(function (a, b) { return b.path.length - a.path.length; })[0];
+    return hit ? hit.path : p;
+  }
+
+  function option(value, text) { return el('option', { value: value, text: text }); }
+  function fileOf(path) { return (state.files || []).filter(function (f) { return f.path === path; })[0] || null; }
+  function fmtSize(b) {
+    if (b == null) return '';
+    return b >= 1048576 ? (b / 1048576).toFixed(1) + ' MB' : b >= 1024 ? (b / 1024).toFixed(1) + ' kB' : b + ' B';
+  }
+
+  function loadFiles() {
+    return getJson('/api/files').then(function (list) {
+      state.files = Array.isArray(list) ? list : [];
+      state.filesError = '';
+      fillFiles('');
+    }, function (e) {
+      state.files = [];
+      state.filesError = 'Cannot list the data files: ' + e.message;
+      fillFiles(state.filesError);
+    });
+  }
+
+  // The data select: the files root's files; a path that is not among them
+  // (a run's, prefilled) gets an option of its own.
+  function fillFiles(err, want) {
+    var sel = $('nj-data');
+    var before = sel.value, keep = want != null ? want : before;
+    // the same file again (the list reloaded): the user's columns stay
+    var cols = want == null && keep && keep === before && !$('nj-label').disabled
+      ? [$('nj-label').value, $('nj-id').value] : [undefined, undefined];
+    clear(sel);
+    if (!state.files.length) sel.appendChild(option('', err ? '(no list)' : '(no data files in the files root)'));
+    state.files.forEach(function (f) {
+      sel.appendChild(option(f.path, f.path + (f.format ? ' · ' + f.format : '') + (f.size != null ? ' · ' + fmtSize(f.size) : '')));
+    });
+    if (keep && !fileOf(keep)) sel.appendChild(option(keep, keep + ' (not in the files list)'));
+    if (keep) sel.value = keep;
+    else if (state.files.length) sel.value = state.files[0].path;
+    if (!$('nj-error').getAttribute('data-server')) showError('nj-error', err);
+    dataChanged(cols[0], cols[1]);
+  }
+
+  // Label and id come from the chosen file's header, its suggestions
+  // preselected (label or id undefined: the suggestion; '': the config's;
+  // a name: that column, said when the header lacks it); a libsvm file has
+  // no header: both are off.
+  function dataChanged(label, id) {
+    var f = fileOf($('nj-data').value), cols = (f && f.columns) || [];
+    var libsvm = !!(f && f.format === 'libsvm');
+    var ls = clear($('nj-label')), is = clear($('nj-id'));
+    ls.appendChild(option('', cols.length ? '(config default)' : '—'));
+    is.appendChild(option('', cols.length ? '(config default)' : '—'));
+    cols.forEach(function (c) { ls.appendChild(option(c, c)); is.appendChild(option(c, c)); });
+    var pick = function (sel, v) {
+      if (v == null || v === '' || libsvm) return;
+      if (cols.indexOf(v) < 0) sel.appendChild(option(v, v + ' (not in the header)'));
+      sel.value = v;
+    };
+    pick(ls, label !== undefined ? label : f && f.label_suggest);
+    pick(is, id !== undefined ? id : f && f.id_suggest);
+    ls.disabled = is.disabled = libsvm || (!cols.length && label == null && id == null);
+    var total = f && f.columns_total != null ? f.columns_total : cols.length;
+    $('nj-file-info').textContent = f ? (f.format || '?') + ', ' + fmtSize(f.size) +
+      (total ? ', ' + fmtInt(total) + ' columns' + (total > cols.length ? ' (the first ' + fmtInt(cols.length) + ' offered)' : '') : '') +
+      (f.error ? ' — ' + f.error : '') : '';
+    formChanged();
+  }
+
+  // The form as a job: {job, bad: {field: message}}.
+  function formJob() {
+    var job = { mode: $('nj-mode').value }, bad = {};
+    var put = function (k, v) { if (v !== '' && v != null) job[k] = v; };
+    put('data', $('nj-data').value);
+    if (!job.data) bad.data = 'choose a data file';
+    if (!$('nj-label').disabled) { put('label', $('nj-label').value); put('id', $('nj-id').value); }
+    if ($('nj-solver').value !== '') job.solver = Number($('nj-solver').value);
+    ['C', 'eps'].forEach(function (k) {
+      var t = $('nj-' + k).value.trim();
+      if (t === '') return;
+      var v = Number(t);
+      if (!isFinite(v) || !(v > 0)) bad[k] = k + ' must be a positive number';
+      else job[k] = v;
+    });
+    var cv = $('nj-cv').value.trim();
+    if (cv !== '') {
+      var k = Number(cv);
+      if (!Number.isInteger(k) || (k !== 0 && (k < 2 || k > 100))) bad.cv = 'CV folds: a whole number from 2 to 100 (empty or 0: none)';
+      else if (k) job.cv = k;
+    }
+    put('model', $('nj-model').value.trim());
+    put('out', $('nj-out').value.trim());
+    return { job: job, bad: bad };
+  }
+
+  function shellWord(s) {
+    s = String(s);
+    return /^[\w.\/:=@%+,-]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
+  }
+  var FLAGS = [['data', '--data'], ['label', '--label'], ['id', '--id'], ['solver', '--solver'], ['C', '-C'],
+               ['eps', '--eps'], ['cv', '--cv'], ['model', '--model'], ['out', '--out']];
+  function commandLine(job) {
+    var w = ['bin/master', job.mode];
+    FLAGS.forEach(function (f) { if (job[f[0]] != null) w.push(f[1], shellWord(job[f[0]])); });
+    return w.join(' ');
+  }
+
+  function formChanged() {
+    var f = formJob();
+    $('nj-cmd').textContent = commandLine(f.job);
+    ['data', 'C', 'eps', 'cv'].forEach(function (k) { $('nj-' + k).classList.toggle('invalid', !!f.bad[k]); });
+    var msgs = Object.keys(f.bad).filter(function (k) { return k !== 'data' || (state.files && !state.filesError); })
+      .map(function (k) { return f.bad[k]; });
+    if (state.filesError) msgs.unshift(state.filesError);
+    if (msgs.length || !$('nj-error').getAttribute('data-server')) showError('nj-error', msgs.join('; '));
+    $('nj-submit').disabled = msgs.length > 0 || !f.job.data;
+    return f;
+  }
+
+  function submitJob(e) {
+    e.preventDefault();
+    var f = formChanged();
+    if (Object.keys(f.bad).length) return;
+    $('nj-submit').disabled = true;
+    $('nj-note').textContent = 'submitting…';
+    $('nj-error').removeAttribute('data-server');
+    api('/api/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(f.job) })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (d) {
+          if (!r.ok) throw new Error((d && d.error) || 'HTTP ' + r.status);
+          return d;
+        });
+      }).then(function (d) {
+        $('nj-note').textContent = 'job #' + d.id + ' submitted';
+        if (d.id != null && !state.jobs[d.id]) upsertJob({ id: d.id, mode: f.job.mode, data: f.job.data, state: 'queued' });
+        showError('nj-error', '');
+      }).catch(function (err) {
+        $('nj-note').textContent = '';
+        showError('nj-error', 'Not started: ' + err.message);
+        $('nj-error').setAttribute('data-server', '1');
+      }).then(function () { $('nj-submit').disabled = false; });
+  }
+
+  // "Run again with changes": the form takes the run's params. A run's paths
+  // are the master's (the files root joined in): the data file is the listed
+  // file its path ends with, and the model is taken relative to the same root.
+  function prefill(j) {
+    var p = j.params || {};
+    var data = p.data != null ? String(p.data) : j.data != null ? String(j.data) : '';
+    var root = null, match = null;
+    (state.files || []).forEach(function (f) {
+      var fp = String(f.path);
+      if (data === fp || data.slice(-fp.length - 1) === '/' + fp) {
+        if (!match || fp.length > match.length) { match = fp; root = data.slice(0, data.length - fp.length); }
+      }
+    });
+    $('nj-mode').value = ['train', 'test', 'search'].indexOf(j.mode) >= 0 ? j.mode : 'train';
+    var solver = p.solver == null ? '' : SOLVERS.indexOf(String(p.solver).toUpperCase()) >= 0
+      ? String(SOLVERS.indexOf(String(p.solver).toUpperCase())) : String(p.solver);
+    if (solver !== '' && !$('nj-solver').querySelector('option[value="' + solver.replace(/[^\w]/g, '') + '"]')) solver = '';
+    $('nj-solver').value = solver;
+    $('nj-C').value = p.C != null ? fmtVal(p.C) : '';
+    $('nj-eps').value = p.eps != null ? fmtVal(p.eps) : '';
+    $('nj-cv').value = p.cv > 0 ? String(p.cv) : '';
+    var model = p.model != null ? String(p.model) : '';
+    var out = p.out != null ? String(p.out) : '';
+    if (root && model.indexOf(root) === 0) model = model.slice(root.length);
+    if (root && out.indexOf(root) === 0) out = out.slice(root.length);
+    $('nj-model').value = model;
+    $('nj-out').value = out;
+    fillFiles('', match || data);
+    dataChanged(p.label != null ? String(p.label) : undefined, p.id != null ? String(p.id) : undefined);
+    $('nj-note').textContent = 'from run #' + j.id + ': change what you like, then Start job';
+    $('new-job').scrollIntoView({ block: 'start' });
+    $('nj-C').focus({ preventScroll: true });
+  }
+
+  var cancelling = {};
+  function cancelJob(id, btn) {
+    cancelling[id] = true;
+    btn.disabled = true;
+    showError('queue-error', '');
+    api('/api/jobs/' + id + '/cancel', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (d) {
+        if (!r.ok) throw new Error(r.status === 404 ? 'job #' + id + ' is unknown' : r.status === 409 ? 'job #' + id + ' has already ended'
+          : (d && d.error) || 'HTTP ' + r.status);
+        if (d && d.state) upsertJob({ id: Number(id), state: d.state });
+      });
+    }).catch(function (e) {
+      showError('queue-error', 'Cannot cancel: ' + e.message);
+    }).then(function () { delete cancelling[id]; renderQueue(); });
+  }
+
   /* ---------------- live ---------------- */
 
   function connect() {
@@ -722,7 +1127,7 @@
       if (s.now) state.clockOffset = s.now - Date.now();
       if (s.config) state.config = s.config;
       setWorkers(s.workers);
-      $('log').innerHTML = '';
+      clear($('log'));
       (s.log || []).forEach(function (e) { log(e.event, e.ts, e.data); });
       if (s.job) { upsertJob(s.job); loadJob(s.job.id, false); }
     });
@@ -753,6 +1158,7 @@
     });
     socket.on('job_done', function (j) {
       upsertJob(j); log('job_done', j.ended_ms || serverNow(), j);
+      loadFiles();   // a job may have written a file into the files root
       if (state.job && state.job.id === j.id) { Object.assign(state.job, j); renderJob(); }
       // the run view of a job that just ended: its metrics and files are in now
       if (state.runId === String(j.id) && !$('run-view').classList.contains('hidden')) openRun(j.id, true);
@@ -790,6 +1196,19 @@
       if (ids.length >= 2) go('compare=' + ids.join(','));
     });
     $('run-close').addEventListener('click', function () { go(''); });
+    $('run-again').addEventListener('click', function () { if (state.lastRun) prefill(state.lastRun); });
+    $('nj-form').addEventListener('submit', submitJob);
+    $('nj-form').addEventListener('input', function (e) {
+      if (e.target.id === 'nj-data') return;
+      $('nj-error').removeAttribute('data-server');
+      formChanged();
+    });
+    $('nj-data').addEventListener('change', function () { $('nj-error').removeAttribute('data-server'); dataChanged(); });
+    $('queue').addEventListener('click', function (e) {
+      var b = e.target.closest('button.cancel');
+      if (b && !b.disabled) cancelJob(b.getAttribute('data-id'), b);
+    });
+    loadFiles();
     $('compare-close').addEventListener('click', function () { go(''); });
     $('run-files').addEventListener('click', function (e) {
       var a = e.target.closest('a[data-file]');

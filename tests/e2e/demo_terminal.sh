@@ -12,7 +12,7 @@ mkdir -p "$T/Data"
 # make demo's own paths: model and outputs under Data/ (of $T)
 python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); del c["model"], c["output"]
 json.dump(c, open(sys.argv[1], "w"))' "$T/config.json" || fail "config"
-export TRAIN_ROWS=1500 TEST_ROWS=400 DEMO_DIR=$T CONFIG=$T/config.json NC_REL_BIN=$NC_BIN
+export KEEP=0 TRAIN_ROWS=1500 TEST_ROWS=400 DEMO_DIR=$T CONFIG=$T/config.json NC_REL_BIN=$NC_BIN
 export NC_TEST_TRON_DELAY_MS=40
 COLUMNS=200 timeout 600 script -qfec "$NC_ROOT/scripts/demo.sh" /dev/null >"$T/tty.out" 2>&1 </dev/null ||
     { tail -c 2000 "$T/tty.out"; fail "demo.sh failed on a terminal"; }

@@ -41,8 +41,12 @@ if (st.workers_count !== 2 || !Array.isArray(st.workers) || st.workers.length !=
   fail(`expected 2 workers, update_stats says ${st.workers_count}`);
 if (st.job_id !== jobId || !(st.total_tasks > 0) || !(st.elapsed_time > 0))
   fail(`update_stats does not describe job ${jobId}: ${JSON.stringify({ ...st, workers: undefined })}`);
-if (phase === 'done' && (st.completed_tasks !== st.total_tasks || st.estimated_completion !== 0))
+// an ended job has no ETA (issue 18: never "ETA 0"): null, not 0
+if (phase === 'done' && (st.completed_tasks !== st.total_tasks || st.estimated_completion !== null))
   fail(`after the job update_stats says ${st.completed_tasks}/${st.total_tasks}, eta ${st.estimated_completion}`);
+// both workers run on this machine: its cores count once (issue 18), not twice
+if (st.cores_total !== st.workers[0].cores || st.workers[0].host !== st.workers[1].host)
+  fail(`cores_total ${st.cores_total} for two workers of ${st.workers[0].cores} cores on one host`);
 if (!(st.avg_cpu >= 0 && st.avg_cpu <= 100 && st.avg_memory > 0 && st.avg_memory <= 100))
   fail(`update_stats averages out of range: cpu ${st.avg_cpu}, memory ${st.avg_memory}`);
 

@@ -43,8 +43,8 @@ static int teardown(void **state) {
 }
 
 static const char *cmd_name(cli_cmd_t c) {
-    static const char *names[] = {"interactive", "train",  "search", "test", "export", "serve",
-                                  "bench",       "keygen", "runs",   "help", "version"};
+    static const char *names[] = {"interactive", "train", "search", "test", "export", "serve",
+                                  "submit",      "bench", "keygen", "runs", "help",   "version"};
     return names[c];
 }
 
@@ -100,6 +100,13 @@ static const struct {
     {"bench-dispatch --tasks=5 --prefetch 0", NULL, "tasks=5 prefetch=0 "},
     {"train --help", NULL, "cmd=help "},
     {"keygen --help", NULL, "cmd=help "},
+    /* submit MODE: the mode's paths, as that mode's command line */
+    {"submit test --data t.csv --out o.csv", NULL, "cmd=submit |test=t.csv |out.test=o.csv "},
+    {"submit train --data a.csv -C 2", NULL, "cmd=submit train=a.csv |C=2 "},
+    {"submit --data a.csv",
+     "submit: MODE is train or test (usage: master submit MODE [job options])", NULL},
+    {"submit export", "submit: MODE is train or test (usage: master submit MODE [job options])",
+     NULL},
     {"runs -q", NULL, "cmd=runs |verbosity=-1"},
     {"train --data x -h", NULL, "cmd=help "},
     {"train --version --data x", NULL, "cmd=version "},
@@ -119,9 +126,8 @@ static const struct {
     {"train extra", "unexpected argument 'extra' (see --help)", NULL},
     {"train -- --data x", "unexpected argument '--data' (see --help)", NULL},
     {"bogus",
-     "unknown command 'bogus' (train, search, test, export, serve, bench-dispatch, runs, keygen; "
-     "see "
-     "--help)",
+     "unknown command 'bogus' (train, search, test, export, serve, submit, bench-dispatch, runs, "
+     "keygen; see --help)",
      NULL},
     /* export reads and writes the test paths, and needs both named */
     {"export --data d.csv --out d.svm --model m.txt", NULL,
