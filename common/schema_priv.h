@@ -50,14 +50,22 @@ typedef struct summary_col {
     /* detection sample (datasrc_t.detect): hash of the value, low bit set
      * for 3 words or more; allocated on the first text value */
     uint64_t *sample;
-    uint32_t nsample;
-    /* free text (datasrc_t.text): terms and their document frequencies */
+    uint32_t nsample, samplecap;
+    /* free text (datasrc_t.text): terms, each with its summary_term_t */
     int words;
     strset_t *terms;
-    uint64_t *df;
-    uint64_t *last; /* building only: the line that counted the term last */
-    size_t dfcap;
 } summary_col_t;
+
+/* The value a summary's term carries in summary_col_t.terms. */
+typedef struct summary_term {
+    uint64_t df;   /* rows the term occurs in */
+    uint64_t last; /* building only: the line that counted the term last */
+} summary_term_t;
+
+/* The document frequency of term k of a summary column. */
+static inline uint64_t summary_df(const summary_col_t *c, size_t k) {
+    return ((const summary_term_t *)strset_val(c->terms, k))->df;
+}
 
 struct summary {
     data_format_t format;

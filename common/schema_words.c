@@ -66,9 +66,9 @@ int schema_fit_words(schema_col_t *c, const summary_col_t *u, uint64_t rows,
     cand_t *cand = malloc((nt ? nt : 1) * sizeof *cand);
     if (!cand) goto oom;
     for (size_t k = 0; k < nt; k++)
-        if (u->df[k] >= (uint64_t)to->min_df) {
+        if (summary_df(u, k) >= (uint64_t)to->min_df) {
             cand[nc].t = strset_get(u->terms, k, &cand[nc].l);
-            cand[nc++].df = u->df[k];
+            cand[nc++].df = summary_df(u, k);
         }
     if (nc == 0) {
         snprintf(err, errlen,
