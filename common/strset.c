@@ -5,18 +5,27 @@
  * A table slot is (hash << 32) | (offset / 8 + 1); 0 is an empty slot. */
 #include "common/strset.h"
 
+#include "common/bigbuf.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STRSET_HEAD 16
 #define STRSET_VALMAX 64
+/* From this size on the arena and the table live in mappings of their own
+ * (common/bigbuf.h): huge pages, so filling them takes a page fault per 2 MB
+ * instead of per 4 KB, and a growing arena is not copied. A worker builds a
+ * term table of megabytes for every shard, and on a virtual machine the
+ * page faults of fresh memory cost as much as the lookups. */
+#define STRSET_BIG ((size_t)2 << 20)
 
 struct strset {
     unsigned char *arena;
     size_t arena_len, arena_cap;
-    size_t valsize; /* bytes of value per record, a multiple of 8 */
-    uint64_t *off;  /* off[i]: offset of record i in arena */
+    int arena_mapped, table_mapped; /* in a bigbuf mapping, not malloc'd */
+    size_t valsize;                 /* bytes of value per record, a multiple of 8 */
+    uint64_t *off;                  /* off[i]: offset of record i in arena */
     size_t count, cap;
     uint64_t *table; /* slots, see above */
     size_t tsize;    /* power of two */
@@ -90,20 +99,34 @@ strset_t *strset_new(void) {
     return strset_new_vals(0);
 }
 
+static void strset_free_mem(void *p, size_t cap, int mapped) {
+    if (mapped) {
+        bigbuf_t b = {p, cap};
+        bigbuf_free(&b);
+    } else {
+        free(p);
+    }
+}
+
 void strset_destroy(strset_t **ps) {
     if (!ps || !*ps) return;
     strset_t *s = *ps;
-    free(s->arena);
+    strset_free_mem(s->arena, s->arena_cap, s->arena_mapped);
     free(s->off);
-    free(s->table);
+    strset_free_mem(s->table, s->tsize * sizeof *s->table, s->table_mapped);
     free(s);
     *ps = NULL;
 }
 
 /* memcmp() == 0 without a library call for the short strings (words,
- * category values) that most lookups compare. */
+ * category values) that most lookups compare: two overlapping words cover
+ * them, and no byte outside either string is read. */
 static inline int strset_same(const char *a, const char *b, size_t len) {
-    if (len > 16) return memcmp(a, b, len) == 0;
+    if (len >= 8) {
+        if (len > 16) return memcmp(a, b, len) == 0;
+        return rd64(a) == rd64(b) && rd64(a + len - 8) == rd64(b + len - 8);
+    }
+    if (len >= 4) return rd32(a) == rd32(b) && rd32(a + len - 4) == rd32(b + len - 4);
     for (size_t i = 0; i < len; i++)
         if (a[i] != b[i]) return 0;
     return 1;
@@ -132,8 +155,16 @@ static inline uint64_t strset_lookup(const strset_t *s, const char *str, size_t 
 
 static int strset_grow_table(strset_t *s) {
     size_t nsize = s->tsize * 2, mask = nsize - 1;
-    uint64_t *nt = calloc(nsize, sizeof *nt);
-    if (!nt) return -1;
+    if (nsize > SIZE_MAX / 2 / sizeof(uint64_t)) return -1;
+    uint64_t *nt;
+    int mapped = nsize * sizeof *nt >= STRSET_BIG;
+    if (mapped) {
+        bigbuf_t b = {0}; /* fresh pages read as zero */
+        if (bigbuf_reserve(&b, nsize * sizeof *nt) != 0) return -1;
+        nt = b.p;
+    } else if (!(nt = calloc(nsize, sizeof *nt))) {
+        return -1;
+    }
     for (size_t j = 0; j < s->tsize; j++) {
         uint64_t e = s->table[j];
         if (!e) continue;
@@ -142,9 +173,10 @@ static int strset_grow_table(strset_t *s) {
             i = (i + 1) & mask;
         nt[i] = e;
     }
-    free(s->table);
+    strset_free_mem(s->table, s->tsize * sizeof *s->table, s->table_mapped);
     s->table = nt;
     s->tsize = nsize;
+    s->table_mapped = mapped;
     return 0;
 }
 
@@ -158,6 +190,32 @@ int strset_reserve(strset_t *s, size_t n) {
         s->off = no;
         s->cap = n;
     }
+    return 0;
+}
+
+/* Room for need more bytes in the arena; -1 when out of memory. */
+static int strset_grow_arena(strset_t *s, size_t need) {
+    size_t ncap = s->arena_cap ? s->arena_cap : 1024;
+    while (need > ncap - s->arena_len) {
+        if (ncap > SIZE_MAX / 2) return -1;
+        ncap *= 2;
+    }
+    if (ncap < STRSET_BIG) {
+        unsigned char *na = realloc(s->arena, ncap);
+        if (!na) return -1;
+        s->arena = na;
+        s->arena_cap = ncap;
+        return 0;
+    }
+    bigbuf_t b = {s->arena_mapped ? s->arena : NULL, s->arena_mapped ? s->arena_cap : 0};
+    if (bigbuf_reserve(&b, ncap) != 0) return -1;
+    if (!s->arena_mapped) {
+        if (s->arena_len) memcpy(b.p, s->arena, s->arena_len);
+        free(s->arena);
+        s->arena_mapped = 1;
+    }
+    s->arena = b.p;
+    s->arena_cap = b.cap;
     return 0;
 }
 
@@ -182,17 +240,7 @@ static uint64_t strset_insert(strset_t *s, const char *str, size_t len, uint32_t
         s->cap = ncap;
     }
     size_t need = (STRSET_HEAD + s->valsize + len + 1 + 7) & ~(size_t)7;
-    if (need > s->arena_cap - s->arena_len) {
-        size_t ncap = s->arena_cap ? s->arena_cap : 1024;
-        while (need > ncap - s->arena_len) {
-            if (ncap > SIZE_MAX / 2) return UINT64_MAX;
-            ncap *= 2;
-        }
-        unsigned char *na = realloc(s->arena, ncap);
-        if (!na) return UINT64_MAX;
-        s->arena = na;
-        s->arena_cap = ncap;
-    }
+    if (need > s->arena_cap - s->arena_len && strset_grow_arena(s, need) != 0) return UINT64_MAX;
     uint64_t off = s->arena_len;
     if (off / 8 >= UINT32_MAX) return UINT64_MAX;
     strset_rec_t rec = {(uint32_t)s->count, (uint32_t)len, h, 0};

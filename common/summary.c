@@ -90,51 +90,55 @@ static int summary_words(summary_col_t *c) {
     return c->terms ? 0 : -1;
 }
 
-/* Terms wait in a batch before they are counted: each term's table slot is
- * prefetched when the tokenizer hands it over, its record when the batch is
- * full, and only then are the terms counted, in order. A column's term table
- * is megabytes, so nearly every rare term misses the cache, and this way the
- * misses of a batch overlap. */
-#define SUM_BATCH 32
+/* Terms are counted a few terms after the tokenizer hands them over: each
+ * term's table slot is prefetched when it arrives, its record SUM_AHEAD / 2
+ * terms later, and it is counted SUM_AHEAD terms later, in order. A
+ * column's term table is megabytes, so nearly every rare term misses the
+ * cache; this way the misses of consecutive terms overlap. */
+#define SUM_RING 32  /* terms in flight at most; a power of two */
+#define SUM_AHEAD 16 /* < SUM_RING */
 
 typedef struct sum_batch {
-    summary_col_t *c; /* whose terms are waiting */
-    size_t n, used;
-    uint64_t line; /* of the field being tokenized */
-    uint32_t off[SUM_BATCH], len[SUM_BATCH], hash[SUM_BATCH];
-    uint64_t lines[SUM_BATCH];
-    char bytes[SUM_BATCH * TEXT_TERM_MAX];
+    summary_col_t *c;  /* whose terms are in flight */
+    uint64_t line;     /* of the field being tokenized */
+    size_t next, done; /* terms handed over, terms counted */
+    uint32_t len[SUM_RING], hash[SUM_RING];
+    uint64_t lines[SUM_RING];
+    char bytes[SUM_RING][TEXT_TERM_MAX];
 } sum_batch_t;
 
-/* Counts the waiting terms; -1 when out of memory. */
+/* Counts term i of the ring; -1 when out of memory. */
+static int sum_batch_count(sum_batch_t *b, size_t i) {
+    size_t r = i & (SUM_RING - 1);
+    summary_term_t *v = strset_add_hashed(b->c->terms, b->bytes[r], b->len[r], b->hash[r], NULL);
+    if (!v) return -1;
+    /* once per row: the stamp is the row's line, never 0 */
+    v->df += v->last != b->lines[r];
+    v->last = b->lines[r];
+    return 0;
+}
+
+/* Counts every term in flight; -1 when out of memory. */
 static int sum_batch_flush(sum_batch_t *b) {
-    if (!b->n) return 0;
-    strset_t *terms = b->c->terms;
-    for (size_t i = 0; i < b->n; i++)
-        strset_prefetch_rec(terms, b->hash[i]);
-    for (size_t i = 0; i < b->n; i++) {
-        summary_term_t *v =
-            strset_add_hashed(terms, b->bytes + b->off[i], b->len[i], b->hash[i], NULL);
-        if (!v) return -1;
-        /* once per row: the stamp is the row's line, never 0 */
-        v->df += v->last != b->lines[i];
-        v->last = b->lines[i];
-    }
-    b->n = b->used = 0;
+    for (size_t i = b->done; i < b->next; i++)
+        strset_prefetch_rec(b->c->terms, b->hash[i & (SUM_RING - 1)]);
+    for (; b->done < b->next; b->done++)
+        if (sum_batch_count(b, b->done) != 0) return -1;
     return 0;
 }
 
 static int sum_term(void *arg, const char *term, size_t len) {
     sum_batch_t *b = arg;
-    if (b->n == SUM_BATCH && sum_batch_flush(b) != 0) return -1;
-    size_t i = b->n++;
-    memcpy(b->bytes + b->used, term, len);
-    b->off[i] = (uint32_t)b->used;
-    b->len[i] = (uint32_t)len;
-    b->hash[i] = strset_hash(term, len);
-    b->lines[i] = b->line;
-    b->used += len;
-    strset_prefetch(b->c->terms, b->hash[i]);
+    size_t i = b->next++, r = i & (SUM_RING - 1);
+    memcpy(b->bytes[r], term, len);
+    b->len[r] = (uint32_t)len;
+    b->hash[r] = strset_hash(term, len);
+    b->lines[r] = b->line;
+    strset_t *terms = b->c->terms;
+    strset_prefetch(terms, b->hash[r]);
+    if (i - b->done >= SUM_AHEAD / 2)
+        strset_prefetch_rec(terms, b->hash[(i - SUM_AHEAD / 2) & (SUM_RING - 1)]);
+    if (i - b->done >= SUM_AHEAD) return sum_batch_count(b, b->done++);
     return 0;
 }
 

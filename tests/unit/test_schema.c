@@ -1109,18 +1109,23 @@ static void test_words_decode_hostile(void **state) {
     summary_destroy(&sm);
     for (size_t cut = 0; cut < wl; cut++)
         assert_null(summary_decode(wire, cut, err, sizeof err));
-    /* the terms are "b" (df 1) then "a" (df 2): find "a" and its df */
+    /* the terms are "b" (df 1) then "a" (df 2), each as varint length,
+     * bytes, varint df: find "a" and its df */
     char *a = NULL;
-    for (size_t i = 0; i + 13 <= wl; i++)
-        if (wire[i] == 1 && wire[i + 4] == 'a' && wire[i + 5] == 2) a = wire + i;
+    for (size_t i = 0; i + 3 <= wl; i++)
+        if (wire[i] == 1 && wire[i + 1] == 'a' && wire[i + 2] == 2) a = wire + i;
     assert_non_null(a);
-    a[5] = 3; /* df 3 > 2 rows */
+    a[2] = 3; /* df 3 > 2 rows */
     assert_null(summary_decode(wire, wl, err, sizeof err));
     assert_non_null(strstr(err, "free-text part of column 2"));
-    a[5] = 2;
-    a[4] = 'b'; /* "b" twice */
+    a[2] = 2;
+    a[1] = 'b'; /* "b" twice */
     assert_null(summary_decode(wire, wl, err, sizeof err));
-    a[4] = 'a';
+    assert_non_null(strstr(err, "free-text part of column 2"));
+    a[2] = (char)0x82; /* a varint that does not end */
+    assert_null(summary_decode(wire, wl, err, sizeof err));
+    a[2] = 2;
+    a[1] = 'a';
     summary_t *ok = summary_decode(wire, wl, err, sizeof err);
     if (!ok) fail_msg("%s", err);
     summary_destroy(&ok);
