@@ -51,9 +51,17 @@ typedef struct summary_col {
      * for 3 words or more; allocated on the first text value */
     uint64_t *sample;
     uint32_t nsample, samplecap;
-    /* free text (datasrc_t.text): terms, each with its summary_term_t */
+    /* free text (datasrc_t.text): terms, each with its summary_term_t. A
+     * decoded summary keeps its terms as they came (packed: npacked terms,
+     * each a varint length, the bytes, a varint df; checked by the decoder),
+     * with terms empty, until a merge into it needs the table: on the
+     * master, most decoded summaries are only merged from, and a packed
+     * term is 10 bytes where a table entry is 60. */
     int words;
     strset_t *terms;
+    uint8_t *packed;
+    size_t packed_len;
+    uint32_t npacked;
 } summary_col_t;
 
 /* The value a summary's term carries in summary_col_t.terms. */
@@ -62,10 +70,13 @@ typedef struct summary_term {
     uint64_t last; /* building only: the line that counted the term last */
 } summary_term_t;
 
-/* The document frequency of term k of a summary column. */
-static inline uint64_t summary_df(const summary_col_t *c, size_t k) {
-    return ((const summary_term_t *)strset_val(c->terms, k))->df;
-}
+/* Calls fn for each term of a summary column (packed or not) with its
+ * bytes (borrowed for the call) and df; a non-zero return stops the walk
+ * and is returned. */
+typedef int (*summary_term_fn)(void *arg, const char *t, size_t len, uint64_t df);
+int summary_each_term(const summary_col_t *c, summary_term_fn fn, void *arg);
+/* Terms of a summary column, packed or not. */
+size_t summary_nterms(const summary_col_t *c);
 
 struct summary {
     data_format_t format;

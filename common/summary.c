@@ -48,6 +48,7 @@ void summary_destroy(summary_t **ps) {
             strset_destroy(&c->vocab);
             strset_destroy(&c->terms);
             free(c->sample);
+            free(c->packed);
         }
     free(s->cols);
     strset_destroy(&s->labels);
@@ -491,6 +492,102 @@ fail:
     return NULL;
 }
 
+/* The next packed term at p (checked by the decoder): its bytes, length and
+ * df; returns the byte after it. */
+static const uint8_t *packed_next(const uint8_t *p, const char **t, size_t *len, uint64_t *df) {
+    uint64_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        v |= (uint64_t)(*p & 0x7f) << shift;
+        if (!(*p++ & 0x80)) break;
+    }
+    *t = (const char *)p;
+    *len = (size_t)v;
+    p += v;
+    v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        v |= (uint64_t)(*p & 0x7f) << shift;
+        if (!(*p++ & 0x80)) break;
+    }
+    *df = v;
+    return p;
+}
+
+int summary_each_term(const summary_col_t *c, summary_term_fn fn, void *arg) {
+    const uint8_t *p = c->packed;
+    for (uint32_t k = 0; k < c->npacked; k++) {
+        const char *t;
+        size_t l;
+        uint64_t df;
+        p = packed_next(p, &t, &l, &df);
+        int rc = fn(arg, t, l, df);
+        if (rc) return rc;
+    }
+    for (size_t k = 0; c->terms && k < strset_count(c->terms); k++) {
+        size_t l;
+        const char *t = strset_get(c->terms, k, &l);
+        int rc = fn(arg, t, l, ((const summary_term_t *)strset_val(c->terms, k))->df);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+size_t summary_nterms(const summary_col_t *c) {
+    return c->npacked + (c->terms ? strset_count(c->terms) : 0);
+}
+
+/* Puts a decoded column's packed terms into its table (a merge is about to
+ * add to it); -1 when out of memory. */
+static int summary_unpack(summary_col_t *c) {
+    const uint8_t *p = c->packed;
+    if (strset_reserve(c->terms, c->npacked) != 0) return -1;
+    for (uint32_t k = 0; k < c->npacked; k++) {
+        const char *t;
+        size_t l;
+        uint64_t df;
+        p = packed_next(p, &t, &l, &df);
+        summary_term_t *v = strset_add_val(c->terms, t, l, NULL);
+        if (!v) return -1;
+        v->df += df;
+    }
+    free(c->packed);
+    c->packed = NULL;
+    c->packed_len = 0;
+    c->npacked = 0;
+    return 0;
+}
+
+/* Adds b's packed terms to a's table, in order. Each term is read
+ * SUM_AHEAD terms before it is added: its slot in a is prefetched then and
+ * its record halfway, so that the cache misses of a's table overlap. */
+static int summary_merge_packed(summary_col_t *a, const summary_col_t *b) {
+    struct {
+        const char *t;
+        size_t len;
+        uint64_t df;
+        unsigned hash;
+    } ring[SUM_RING];
+    const uint8_t *p = b->packed;
+    size_t n = b->npacked;
+    for (size_t k = 0; k < n + SUM_AHEAD; k++) {
+        if (k < n) {
+            size_t r = k & (SUM_RING - 1);
+            p = packed_next(p, &ring[r].t, &ring[r].len, &ring[r].df);
+            ring[r].hash = strset_hash(ring[r].t, ring[r].len);
+            strset_prefetch(a->terms, ring[r].hash);
+        }
+        if (k >= SUM_AHEAD / 2 && k - SUM_AHEAD / 2 < n)
+            strset_prefetch_rec(a->terms, ring[(k - SUM_AHEAD / 2) & (SUM_RING - 1)].hash);
+        if (k >= SUM_AHEAD) {
+            size_t r = (k - SUM_AHEAD) & (SUM_RING - 1);
+            summary_term_t *v =
+                strset_add_hashed(a->terms, ring[r].t, ring[r].len, ring[r].hash, NULL);
+            if (!v) return -1;
+            v->df += ring[r].df;
+        }
+    }
+    return 0;
+}
+
 /* The sample of the concatenation is ours, then from's first values; terms
  * add their df. */
 static int summary_merge_text(summary_col_t *a, const summary_col_t *b) {
@@ -504,6 +601,8 @@ static int summary_merge_text(summary_col_t *a, const summary_col_t *b) {
     }
     for (uint32_t k = 0; k < b->nsample && a->nsample < SUMMARY_SAMPLE; k++)
         a->sample[a->nsample++] = b->sample[k];
+    if (a->npacked && summary_unpack(a) != 0) return -1;
+    if (b->npacked) return summary_merge_packed(a, b);
     /* a's table is megabytes: start loading a slot 16 terms ahead and its
      * record 8 ahead, so that the cache misses overlap */
     size_t nb = b->terms ? strset_count(b->terms) : 0;
@@ -603,7 +702,13 @@ static uint64_t rb_varint(bufrd_t *r) {
 
 /* The term list: most terms are short and rare, so lengths and counts go
  * as varints (10 bytes a term instead of 20 on text). */
-static void wb_terms(buf_t *w, const strset_t *ss) {
+static void wb_terms(buf_t *w, const summary_col_t *c) {
+    const strset_t *ss = c->terms;
+    if (c->npacked) { /* as they came */
+        buf_put_u32(w, c->npacked);
+        buf_put(w, c->packed, c->packed_len);
+        return;
+    }
     size_t n = strset_count(ss), total = 0;
     buf_put_u32(w, (uint32_t)n);
     for (size_t k = 0; k < n; k++) {
@@ -648,7 +753,7 @@ int summary_encode(const summary_t *s, char **buf, size_t *len) {
             buf_put_u64(&w, c->sample[k]);
         unsigned char words = c->terms ? 2 : c->words ? 1 : 0;
         buf_put(&w, &words, 1);
-        if (c->terms) wb_terms(&w, c->terms);
+        if (c->terms) wb_terms(&w, c);
     }
     uint8_t *p = buf_detach(&w, len);
     if (!p) return -1;
@@ -685,6 +790,43 @@ static int rb_strset(bufrd_t *r, strset_t *ss, size_t max, summary_t *lab) {
     return 0;
 }
 
+/* Checks nt packed terms at r: 1..TEXT_TERM_MAX bytes of UTF-8 each, each
+ * once, df 1..rows. The check for repeats is a table of its own, freed
+ * here: the terms stay packed (see schema_priv.h). */
+static int rb_terms(bufrd_t *r, uint32_t nt, uint64_t rows) {
+    size_t tsize = 16;
+    while (tsize < (size_t)nt * 2)
+        tsize *= 2;
+    /* slot: hash << 32 | (offset of the term in r + 1) */
+    uint64_t *tab = nt ? calloc(tsize, sizeof *tab) : NULL;
+    int rc = -1;
+    if (nt && !tab) return -1;
+    for (uint32_t k = 0; k < nt; k++) {
+        size_t at = r->pos;
+        uint64_t l = rb_varint(r);
+        const unsigned char *t = l >= 1 && l <= TEXT_TERM_MAX ? bufrd_take(r, l) : NULL;
+        uint64_t df = rb_varint(r);
+        if (!t || r->bad || df < 1 || df > rows || !utf8_check((const char *)t, l, NULL) ||
+            r->pos > UINT32_MAX)
+            goto out;
+        unsigned h = strset_hash((const char *)t, l);
+        size_t i = h & (tsize - 1);
+        for (; tab[i]; i = (i + 1) & (tsize - 1)) {
+            if ((unsigned)(tab[i] >> 32) != h) continue;
+            const char *u;
+            size_t ul;
+            uint64_t udf;
+            packed_next(r->p + (tab[i] & 0xffffffffu) - 1, &u, &ul, &udf);
+            if (ul == l && memcmp(u, t, l) == 0) goto out;
+        }
+        tab[i] = ((uint64_t)h << 32) | (uint64_t)(at + 1);
+    }
+    rc = 0;
+out:
+    free(tab);
+    return rc;
+}
+
 /* A column's sample and terms: at most SUMMARY_SAMPLE values, no more than
  * rows; terms of 1..TEXT_TERM_MAX bytes of UTF-8, each once, df 1..rows. */
 static int rb_text(bufrd_t *r, summary_col_t *c, uint64_t rows) {
@@ -705,17 +847,12 @@ static int rb_text(bufrd_t *r, summary_col_t *c, uint64_t rows) {
     uint32_t nt = bufrd_u32(r);
     /* each term takes at least 3 bytes: bound the count by what is left */
     if (r->bad || nt > bufrd_left(r) / 3) return -1;
-    if (strset_reserve(c->terms, nt) != 0) return -1;
-    for (uint32_t k = 0; k < nt; k++) {
-        uint64_t l = rb_varint(r);
-        const unsigned char *t = l >= 1 && l <= TEXT_TERM_MAX ? bufrd_take(r, l) : NULL;
-        uint64_t df = rb_varint(r);
-        int added;
-        if (!t || r->bad || df < 1 || df > rows || !utf8_check((const char *)t, l, NULL)) return -1;
-        summary_term_t *v = strset_add_val(c->terms, (const char *)t, l, &added);
-        if (!v || !added) return -1;
-        v->df = df;
-    }
+    size_t start = r->pos;
+    if (rb_terms(r, nt, rows) != 0) return -1;
+    if (nt && !(c->packed = malloc(r->pos - start))) return -1;
+    if (nt) memcpy(c->packed, r->p + start, r->pos - start);
+    c->packed_len = r->pos - start;
+    c->npacked = nt;
     return 0;
 }
 
