@@ -47,32 +47,6 @@ static inline uint32_t rd32(const char *p) {
     return v;
 }
 
-static inline uint64_t strset_mix(uint64_t h, uint64_t w) {
-    h = (h ^ w) * UINT64_C(0x9E3779B97F4A7C15);
-    return h ^ (h >> 29);
-}
-
-/* A multiply-xorshift hash over 8 bytes at a time; the reads overlap for the
- * last bytes, so that every byte is read and none past the end. */
-unsigned strset_hash(const char *s, size_t n) {
-    uint64_t h = strset_mix(UINT64_C(0x243F6A8885A308D3), n);
-    if (n >= 8) {
-        size_t i = 0;
-        for (; i + 8 < n; i += 8)
-            h = strset_mix(h, rd64(s + i));
-        h = strset_mix(h, rd64(s + n - 8));
-    } else if (n >= 4) {
-        h = strset_mix(h, ((uint64_t)rd32(s) << 32) | rd32(s + n - 4));
-    } else if (n > 0) {
-        unsigned char a = (unsigned char)s[0], b = (unsigned char)s[n / 2];
-        unsigned char c = (unsigned char)s[n - 1];
-        h = strset_mix(h, ((uint64_t)a << 16) | ((uint64_t)b << 8) | c);
-    }
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    h ^= h >> 32;
-    return (uint32_t)h;
-}
-
 static inline const strset_rec_t *strset_rec(const strset_t *s, uint64_t off) {
     return (const strset_rec_t *)(void *)(s->arena + off);
 }

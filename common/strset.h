@@ -22,6 +22,8 @@
 #define NC_STRSET_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 typedef struct strset strset_t;
 
@@ -55,7 +57,7 @@ void *strset_add_from(strset_t *s, const strset_t *from, size_t idx, int *added)
  * table slot), later asks for its record (strset_prefetch_rec), and only
  * then adds it (strset_add_hashed): the cache misses of a batch overlap
  * instead of coming one after the other. The hints never change the set. */
-unsigned strset_hash(const char *str, size_t len);
+static inline unsigned strset_hash(const char *str, size_t len);
 void strset_prefetch(const strset_t *s, unsigned hash);
 void strset_prefetch_rec(const strset_t *s, unsigned hash);
 /* strset_hash() of string idx (idx < count), without reading it. */
@@ -75,5 +77,39 @@ const char *strset_get(const strset_t *s, size_t idx, size_t *len);
 /* The value of string idx (idx < count; valid until the next add); for a
  * set made by strset_new() a pointer to no bytes. */
 void *strset_val(const strset_t *s, size_t idx);
+
+/* --- strset_hash(), inline: the tokenizer calls it for every term --- */
+
+static inline uint64_t strset_mix_(uint64_t h, uint64_t w) {
+    h = (h ^ w) * UINT64_C(0x9E3779B97F4A7C15);
+    return h ^ (h >> 29);
+}
+
+/* A multiply-xorshift hash over 8 bytes at a time; the reads overlap for the
+ * last bytes, so that every byte is read and none past the end. */
+static inline unsigned strset_hash(const char *s, size_t n) {
+    uint64_t h = strset_mix_(UINT64_C(0x243F6A8885A308D3), n), w;
+    uint32_t a, b;
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 < n; i += 8) {
+            memcpy(&w, s + i, 8);
+            h = strset_mix_(h, w);
+        }
+        memcpy(&w, s + n - 8, 8);
+        h = strset_mix_(h, w);
+    } else if (n >= 4) {
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        h = strset_mix_(h, ((uint64_t)a << 32) | b);
+    } else if (n > 0) {
+        unsigned char x = (unsigned char)s[0], y = (unsigned char)s[n / 2];
+        unsigned char z = (unsigned char)s[n - 1];
+        h = strset_mix_(h, ((uint64_t)x << 16) | ((uint64_t)y << 8) | z);
+    }
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 32;
+    return (unsigned)h;
+}
 
 #endif
