@@ -32,7 +32,10 @@
  *               | when 2: u32 nterms, each: varint len, bytes, varint df
  * (a varint: 7 bits a byte, lowest first, the high bit set on all but the
  * last byte; at most 10 bytes).
- * The decoder treats its input as hostile. Ownership: the caller owns every
+ * The decoder treats its input as hostile. A decoded summary keeps its term
+ * lists as they came (about 10 bytes a term, checked) and builds a term
+ * table only when another summary is merged into it, so the master can
+ * hold every shard's summary of a round at once. Ownership: the caller owns every
  * summary returned and frees it with summary_destroy(); strings passed in
  * are borrowed for the call.
  */
