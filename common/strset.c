@@ -24,6 +24,7 @@ struct strset {
     unsigned char *arena;
     size_t arena_len, arena_cap;
     int arena_mapped, table_mapped; /* in a bigbuf mapping, not malloc'd */
+    size_t table_bytes;             /* of the table's mapping when mapped */
     size_t valsize;                 /* bytes of value per record, a multiple of 8 */
     uint64_t *off;                  /* off[i]: offset of record i in arena */
     size_t count, cap;
@@ -87,7 +88,7 @@ void strset_destroy(strset_t **ps) {
     strset_t *s = *ps;
     strset_free_mem(s->arena, s->arena_cap, s->arena_mapped);
     free(s->off);
-    strset_free_mem(s->table, s->tsize * sizeof *s->table, s->table_mapped);
+    strset_free_mem(s->table, s->table_bytes, s->table_mapped);
     free(s);
     *ps = NULL;
 }
@@ -132,10 +133,12 @@ static int strset_grow_table(strset_t *s) {
     if (nsize > SIZE_MAX / 2 / sizeof(uint64_t)) return -1;
     uint64_t *nt;
     int mapped = nsize * sizeof *nt >= STRSET_BIG;
+    size_t nbytes = nsize * sizeof *nt;
     if (mapped) {
         bigbuf_t b = {0}; /* fresh pages read as zero */
         if (bigbuf_reserve(&b, nsize * sizeof *nt) != 0) return -1;
         nt = b.p;
+        nbytes = b.cap;
     } else if (!(nt = calloc(nsize, sizeof *nt))) {
         return -1;
     }
@@ -147,10 +150,11 @@ static int strset_grow_table(strset_t *s) {
             i = (i + 1) & mask;
         nt[i] = e;
     }
-    strset_free_mem(s->table, s->tsize * sizeof *s->table, s->table_mapped);
+    strset_free_mem(s->table, s->table_bytes, s->table_mapped);
     s->table = nt;
     s->tsize = nsize;
     s->table_mapped = mapped;
+    s->table_bytes = nbytes;
     return 0;
 }
 
