@@ -50,14 +50,33 @@ typedef struct summary_col {
     /* detection sample (datasrc_t.detect): hash of the value, low bit set
      * for 3 words or more; allocated on the first text value */
     uint64_t *sample;
-    uint32_t nsample;
-    /* free text (datasrc_t.text): terms and their document frequencies */
+    uint32_t nsample, samplecap;
+    /* free text (datasrc_t.text): terms, each with its summary_term_t. A
+     * decoded summary keeps its terms as they came (packed: npacked terms,
+     * each a varint length, the bytes, a varint df; checked by the decoder),
+     * with terms empty, until a merge into it needs the table: on the
+     * master, most decoded summaries are only merged from, and a packed
+     * term is 10 bytes where a table entry is 60. */
     int words;
     strset_t *terms;
-    uint64_t *df;
-    uint64_t *last; /* building only: the line that counted the term last */
-    size_t dfcap;
+    uint8_t *packed;
+    size_t packed_len;
+    uint32_t npacked;
 } summary_col_t;
+
+/* The value a summary's term carries in summary_col_t.terms. */
+typedef struct summary_term {
+    uint64_t df;   /* rows the term occurs in */
+    uint64_t last; /* building only: the line that counted the term last */
+} summary_term_t;
+
+/* Calls fn for each term of a summary column (packed or not) with its
+ * bytes (borrowed for the call) and df; a non-zero return stops the walk
+ * and is returned. */
+typedef int (*summary_term_fn)(void *arg, const char *t, size_t len, uint64_t df);
+int summary_each_term(const summary_col_t *c, summary_term_fn fn, void *arg);
+/* Terms of a summary column, packed or not. */
+size_t summary_nterms(const summary_col_t *c);
 
 struct summary {
     data_format_t format;

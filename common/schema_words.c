@@ -50,6 +50,19 @@ static int cmp_term(const void *a, const void *b) {
     return cmp_bytes(a, b);
 }
 
+typedef struct words_cands {
+    cand_t *cand;
+    size_t n;
+    uint64_t min_df;
+} words_cands_t;
+
+/* The terms in at least min_df rows are candidates. */
+static int words_cand(void *arg, const char *t, size_t len, uint64_t df) {
+    words_cands_t *wc = arg;
+    if (df >= wc->min_df) wc->cand[wc->n++] = (cand_t){t, len, df};
+    return 0;
+}
+
 int schema_fit_words(schema_col_t *c, const summary_col_t *u, uint64_t rows,
                      const schema_textopts_t *to, const char *file, char *err, size_t errlen) {
     c->kind = SCHEMA_WORDS;
@@ -58,18 +71,16 @@ int schema_fit_words(schema_col_t *c, const summary_col_t *u, uint64_t rows,
     c->hash_bits = to->hash_bits;
     c->docs = rows;
     if (to->hash_bits > 0) return 0;
-    size_t nt = u->terms ? strset_count(u->terms) : 0, nc = 0;
+    size_t nt = u->terms ? summary_nterms(u) : 0;
     if (!u->terms) {
         snprintf(err, errlen, "%s: column \"%s\": the summary has no term counts", file, c->name);
         return -1;
     }
-    cand_t *cand = malloc((nt ? nt : 1) * sizeof *cand);
+    words_cands_t wc = {malloc((nt ? nt : 1) * sizeof *wc.cand), 0, (uint64_t)to->min_df};
+    cand_t *cand = wc.cand;
     if (!cand) goto oom;
-    for (size_t k = 0; k < nt; k++)
-        if (u->df[k] >= (uint64_t)to->min_df) {
-            cand[nc].t = strset_get(u->terms, k, &cand[nc].l);
-            cand[nc++].df = u->df[k];
-        }
+    summary_each_term(u, words_cand, &wc);
+    size_t nc = wc.n;
     if (nc == 0) {
         snprintf(err, errlen,
                  "%s: text column \"%s\": empty vocabulary: none of its %zu distinct terms is in "

@@ -48,8 +48,7 @@ void summary_destroy(summary_t **ps) {
             strset_destroy(&c->vocab);
             strset_destroy(&c->terms);
             free(c->sample);
-            free(c->df);
-            free(c->last);
+            free(c->packed);
         }
     free(s->cols);
     strset_destroy(&s->labels);
@@ -88,55 +87,103 @@ void summary_sample(const summary_t *s, size_t col, uint32_t *sampled, uint32_t 
 /* Makes column c a free-text column (terms counted); -1 when out of memory. */
 static int summary_words(summary_col_t *c) {
     c->words = 1;
-    if (!c->terms) c->terms = strset_new();
+    if (!c->terms) c->terms = strset_new_vals(sizeof(summary_term_t));
     return c->terms ? 0 : -1;
 }
 
-/* Adds count to term k's df, growing the arrays; -1 when out of memory. */
-static int summary_df_add(summary_col_t *c, long k, uint64_t count, uint64_t line) {
-    if ((size_t)k >= c->dfcap) {
-        size_t ncap = c->dfcap ? c->dfcap * 2 : 256;
-        while (ncap <= (size_t)k)
-            ncap *= 2;
-        uint64_t *nd = realloc(c->df, ncap * sizeof *nd);
-        if (!nd) return -1;
-        c->df = nd;
-        uint64_t *nl = realloc(c->last, ncap * sizeof *nl);
-        if (!nl) return -1;
-        c->last = nl;
-        memset(c->df + c->dfcap, 0, (ncap - c->dfcap) * sizeof *nd);
-        memset(c->last + c->dfcap, 0, (ncap - c->dfcap) * sizeof *nl);
-        c->dfcap = ncap;
-    }
-    if (line && c->last[k] == line) return 0; /* counted for this row already */
-    c->last[k] = line;
-    c->df[k] += count;
+/* Terms are counted a few terms after the tokenizer hands them over: each
+ * term's table slot is prefetched when it arrives, its record SUM_AHEAD / 2
+ * terms later, and it is counted SUM_AHEAD terms later, in order. A
+ * column's term table is megabytes, so nearly every rare term misses the
+ * cache; this way the misses of consecutive terms overlap. */
+#define SUM_RING 32  /* terms in flight at most; a power of two */
+#define SUM_AHEAD 16 /* < SUM_RING */
+
+typedef struct sum_batch {
+    summary_col_t *c;  /* whose terms are in flight */
+    uint64_t line;     /* of the field being tokenized */
+    size_t next, done; /* terms handed over, terms counted */
+    uint32_t len[SUM_RING], hash[SUM_RING];
+    uint64_t lines[SUM_RING];
+    char bytes[SUM_RING][TEXT_TERM_MAX];
+} sum_batch_t;
+
+/* Counts term i of the ring; -1 when out of memory. */
+static int sum_batch_count(sum_batch_t *b, size_t i) {
+    size_t r = i & (SUM_RING - 1);
+    summary_term_t *v = strset_add_hashed(b->c->terms, b->bytes[r], b->len[r], b->hash[r], NULL);
+    if (!v) return -1;
+    /* once per row: the stamp is the row's line, never 0 */
+    v->df += v->last != b->lines[r];
+    v->last = b->lines[r];
     return 0;
 }
 
-typedef struct sum_terms {
-    summary_col_t *c;
-    uint64_t line;
-} sum_terms_t;
+/* Counts every term in flight; -1 when out of memory. */
+static int sum_batch_flush(sum_batch_t *b) {
+    for (size_t i = b->done; i < b->next; i++)
+        strset_prefetch_rec(b->c->terms, b->hash[i & (SUM_RING - 1)]);
+    for (; b->done < b->next; b->done++)
+        if (sum_batch_count(b, b->done) != 0) return -1;
+    return 0;
+}
+
+/* memcpy() of a term without a library call for the short ones (most
+ * words): two overlapping loads cover 4 to 16 bytes; no byte outside the
+ * term is read. */
+static inline void sum_copy(char *dst, const char *src, size_t len) {
+    uint64_t a, z;
+    uint32_t c, y;
+    if (len >= 8 && len <= 16) {
+        memcpy(&a, src, 8);
+        memcpy(&z, src + len - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + len - 8, &z, 8);
+    } else if (len >= 4 && len < 8) {
+        memcpy(&c, src, 4);
+        memcpy(&y, src + len - 4, 4);
+        memcpy(dst, &c, 4);
+        memcpy(dst + len - 4, &y, 4);
+    } else if (len < 4) {
+        for (size_t k = 0; k < len; k++)
+            dst[k] = src[k];
+    } else {
+        memcpy(dst, src, len);
+    }
+}
 
 static int sum_term(void *arg, const char *term, size_t len) {
-    sum_terms_t *t = arg;
-    long k = strset_add(t->c->terms, term, len, NULL);
-    return k < 0 || summary_df_add(t->c, k, 1, t->line) != 0 ? -1 : 0;
+    sum_batch_t *b = arg;
+    size_t i = b->next++, r = i & (SUM_RING - 1);
+    sum_copy(b->bytes[r], term, len);
+    b->len[r] = (uint32_t)len;
+    b->hash[r] = strset_hash(term, len);
+    b->lines[r] = b->line;
+    strset_t *terms = b->c->terms;
+    strset_prefetch(terms, b->hash[r]);
+    if (i - b->done >= SUM_AHEAD / 2)
+        strset_prefetch_rec(terms, b->hash[(i - SUM_AHEAD / 2) & (SUM_RING - 1)]);
+    if (i - b->done >= SUM_AHEAD) return sum_batch_count(b, b->done++);
+    return 0;
 }
 
 /* The free-text part of a non-missing field: its terms' df, and the
  * detection sample. -1 when out of memory. */
-static int sum_text(summary_t *s, summary_col_t *sc, int kind, const char *text, size_t len,
-                    uint64_t line) {
+static int sum_text(summary_t *s, sum_batch_t *b, summary_col_t *sc, int kind, const char *text,
+                    size_t len, uint64_t line) {
     if (sc->terms) {
-        sum_terms_t st = {sc, line};
-        if (text_terms(text, len, s->ngram, sum_term, &st) < 0) return -1;
+        if (b->c != sc && sum_batch_flush(b) != 0) return -1;
+        b->c = sc;
+        b->line = line;
+        if (text_terms(text, len, s->ngram, sum_term, b) < 0) return -1;
     }
     if (kind == FIELD_TEXT && s->detect && !sc->words && sc->nsample < SUMMARY_SAMPLE) {
         /* allocated on a column's first text value: numeric columns, most
          * columns of a wide file, never need one */
-        if (!sc->sample && !(sc->sample = malloc(SUMMARY_SAMPLE * sizeof *sc->sample))) return -1;
+        if (!sc->sample) {
+            if (!(sc->sample = malloc(SUMMARY_SAMPLE * sizeof *sc->sample))) return -1;
+            sc->samplecap = SUMMARY_SAMPLE;
+        }
         long words = text_terms(text, len, 1, NULL, NULL);
         sc->sample[sc->nsample++] = (hash_fnv1a(text, len) & ~UINT64_C(1)) | (words >= 3);
     }
@@ -172,6 +219,7 @@ typedef struct sum_ctx {
     const char *file;
     const char *label_name;
     int label_missing;
+    sum_batch_t batch;
 } sum_ctx_t;
 
 static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint64_t line, char *err,
@@ -238,7 +286,7 @@ static int sum_field(void *vctx, size_t col, const char *text, size_t len, uint6
         schema_check_utf8(c->file, line, col, text, len, err, errlen) != 0)
         return -1;
     if ((sc->terms || (s->detect && kind == FIELD_TEXT)) &&
-        sum_text(s, sc, kind, text, len, line) != 0) {
+        sum_text(s, &c->batch, sc, kind, text, len, line) != 0) {
         snprintf(err, errlen, "%s:%llu: out of memory", c->file, (unsigned long long)line);
         return -1;
     }
@@ -306,6 +354,10 @@ static int sum_flush(sum_block_t *b, char *err, size_t errlen) {
                 bad_row = r;
                 break;
             }
+        if (sum_batch_flush(&b->c->batch) != 0 && bad_row == SIZE_MAX) {
+            snprintf(err, errlen, "%s: out of memory", b->c->file);
+            bad_row = 0;
+        }
         b->col[col].len = 0;
     }
     b->c->s->rows += b->rows;
@@ -464,19 +516,128 @@ fail:
     return NULL;
 }
 
+/* The next packed term at p (checked by the decoder): its bytes, length and
+ * df; returns the byte after it. */
+static const uint8_t *packed_next(const uint8_t *p, const char **t, size_t *len, uint64_t *df) {
+    uint64_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        v |= (uint64_t)(*p & 0x7f) << shift;
+        if (!(*p++ & 0x80)) break;
+    }
+    *t = (const char *)p;
+    *len = (size_t)v;
+    p += v;
+    v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        v |= (uint64_t)(*p & 0x7f) << shift;
+        if (!(*p++ & 0x80)) break;
+    }
+    *df = v;
+    return p;
+}
+
+int summary_each_term(const summary_col_t *c, summary_term_fn fn, void *arg) {
+    const uint8_t *p = c->packed;
+    for (uint32_t k = 0; k < c->npacked; k++) {
+        const char *t;
+        size_t l;
+        uint64_t df;
+        p = packed_next(p, &t, &l, &df);
+        int rc = fn(arg, t, l, df);
+        if (rc) return rc;
+    }
+    for (size_t k = 0; c->terms && k < strset_count(c->terms); k++) {
+        size_t l;
+        const char *t = strset_get(c->terms, k, &l);
+        int rc = fn(arg, t, l, ((const summary_term_t *)strset_val(c->terms, k))->df);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+size_t summary_nterms(const summary_col_t *c) {
+    return c->npacked + (c->terms ? strset_count(c->terms) : 0);
+}
+
+/* Puts a decoded column's packed terms into its table (a merge is about to
+ * add to it); -1 when out of memory. */
+static int summary_unpack(summary_col_t *c) {
+    const uint8_t *p = c->packed;
+    if (strset_reserve(c->terms, c->npacked) != 0) return -1;
+    for (uint32_t k = 0; k < c->npacked; k++) {
+        const char *t;
+        size_t l;
+        uint64_t df;
+        p = packed_next(p, &t, &l, &df);
+        summary_term_t *v = strset_add_val(c->terms, t, l, NULL);
+        if (!v) return -1;
+        v->df += df;
+    }
+    free(c->packed);
+    c->packed = NULL;
+    c->packed_len = 0;
+    c->npacked = 0;
+    return 0;
+}
+
+/* Adds b's packed terms to a's table, in order. Each term is read
+ * SUM_AHEAD terms before it is added: its slot in a is prefetched then and
+ * its record halfway, so that the cache misses of a's table overlap. */
+static int summary_merge_packed(summary_col_t *a, const summary_col_t *b) {
+    struct {
+        const char *t;
+        size_t len;
+        uint64_t df;
+        unsigned hash;
+    } ring[SUM_RING];
+    const uint8_t *p = b->packed;
+    size_t n = b->npacked;
+    for (size_t k = 0; k < n + SUM_AHEAD; k++) {
+        if (k < n) {
+            size_t r = k & (SUM_RING - 1);
+            p = packed_next(p, &ring[r].t, &ring[r].len, &ring[r].df);
+            ring[r].hash = strset_hash(ring[r].t, ring[r].len);
+            strset_prefetch(a->terms, ring[r].hash);
+        }
+        if (k >= SUM_AHEAD / 2 && k - SUM_AHEAD / 2 < n)
+            strset_prefetch_rec(a->terms, ring[(k - SUM_AHEAD / 2) & (SUM_RING - 1)].hash);
+        if (k >= SUM_AHEAD) {
+            size_t r = (k - SUM_AHEAD) & (SUM_RING - 1);
+            summary_term_t *v =
+                strset_add_hashed(a->terms, ring[r].t, ring[r].len, ring[r].hash, NULL);
+            if (!v) return -1;
+            v->df += ring[r].df;
+        }
+    }
+    return 0;
+}
+
 /* The sample of the concatenation is ours, then from's first values; terms
  * add their df. */
 static int summary_merge_text(summary_col_t *a, const summary_col_t *b) {
     if (a->words != b->words || (a->terms != NULL) != (b->terms != NULL)) return -1;
-    if (b->nsample && !a->sample && !(a->sample = malloc(SUMMARY_SAMPLE * sizeof *a->sample)))
-        return -1;
+    if (b->nsample && a->nsample < SUMMARY_SAMPLE && a->samplecap < SUMMARY_SAMPLE) {
+        /* a decoded sample has room for its own values only */
+        uint64_t *ns = realloc(a->sample, SUMMARY_SAMPLE * sizeof *ns);
+        if (!ns) return -1;
+        a->sample = ns;
+        a->samplecap = SUMMARY_SAMPLE;
+    }
     for (uint32_t k = 0; k < b->nsample && a->nsample < SUMMARY_SAMPLE; k++)
         a->sample[a->nsample++] = b->sample[k];
-    for (size_t k = 0; b->terms && k < strset_count(b->terms); k++) {
-        size_t l;
-        const char *t = strset_get(b->terms, k, &l);
-        long at = strset_add(a->terms, t, l, NULL);
-        if (at < 0 || summary_df_add(a, at, b->df[k], 0) != 0) return -1;
+    if (a->npacked && summary_unpack(a) != 0) return -1;
+    if (b->npacked) return summary_merge_packed(a, b);
+    /* a's table is megabytes: start loading a slot 16 terms ahead and its
+     * record 8 ahead, so that the cache misses overlap */
+    size_t nb = b->terms ? strset_count(b->terms) : 0;
+    for (size_t k = 0; k < nb && k < 8; k++)
+        strset_prefetch(a->terms, strset_hash_at(b->terms, k));
+    for (size_t k = 0; k < nb; k++) {
+        if (k + 16 < nb) strset_prefetch(a->terms, strset_hash_at(b->terms, k + 16));
+        if (k + 8 < nb) strset_prefetch_rec(a->terms, strset_hash_at(b->terms, k + 8));
+        summary_term_t *v = strset_add_from(a->terms, b->terms, k, NULL);
+        if (!v) return -1;
+        v->df += ((const summary_term_t *)strset_val(b->terms, k))->df;
     }
     return 0;
 }
@@ -530,9 +691,68 @@ static void wb_strset(buf_t *w, const strset_t *ss, const uint64_t *counts) {
     }
 }
 
+/* Bytes of v as a varint: 7 bits a byte, low first, high bit = more. */
+static size_t varint_len(uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint8_t *varint_put(uint8_t *q, uint64_t v) {
+    while (v >= 0x80) {
+        *q++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *q++ = (uint8_t)v;
+    return q;
+}
+
+/* A varint of at most 10 bytes whose value fits in 64 bits; bad set
+ * otherwise. */
+static uint64_t rb_varint(bufrd_t *r) {
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64 && r->pos < r->len; shift += 7) {
+        uint8_t b = r->p[r->pos++];
+        if (shift == 63 && b > 1) break;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) return v;
+    }
+    r->bad = true;
+    return 0;
+}
+
+/* The term list: most terms are short and rare, so lengths and counts go
+ * as varints (10 bytes a term instead of 20 on text). */
+static void wb_terms(buf_t *w, const summary_col_t *c) {
+    const strset_t *ss = c->terms;
+    if (c->npacked) { /* as they came */
+        buf_put_u32(w, c->npacked);
+        buf_put(w, c->packed, c->packed_len);
+        return;
+    }
+    size_t n = strset_count(ss), total = 0;
+    buf_put_u32(w, (uint32_t)n);
+    for (size_t k = 0; k < n; k++) {
+        size_t l;
+        strset_get(ss, k, &l);
+        total += varint_len(l) + l + varint_len(((const summary_term_t *)strset_val(ss, k))->df);
+    }
+    uint8_t *q = buf_extend(w, total);
+    for (size_t k = 0; q && k < n; k++) {
+        size_t l;
+        const char *t = strset_get(ss, k, &l);
+        q = varint_put(q, l);
+        memcpy(q, t, l);
+        q = varint_put(q + l, ((const summary_term_t *)strset_val(ss, k))->df);
+    }
+}
+
 int summary_encode(const summary_t *s, char **buf, size_t *len) {
     buf_t w = {0};
-    unsigned char head[8] = {'N', 'C', 'S', '2', (unsigned char)s->format, 0, 0, 0};
+    unsigned char head[8] = {'N', 'C', 'S', '3', (unsigned char)s->format, 0, 0, 0};
     buf_put(&w, head, 8);
     buf_put_u64(&w, s->rows);
     buf_put_u32(&w, s->ncols);
@@ -557,7 +777,7 @@ int summary_encode(const summary_t *s, char **buf, size_t *len) {
             buf_put_u64(&w, c->sample[k]);
         unsigned char words = c->terms ? 2 : c->words ? 1 : 0;
         buf_put(&w, &words, 1);
-        if (c->terms) wb_strset(&w, c->terms, c->df);
+        if (c->terms) wb_terms(&w, c);
     }
     uint8_t *p = buf_detach(&w, len);
     if (!p) return -1;
@@ -594,13 +814,52 @@ static int rb_strset(bufrd_t *r, strset_t *ss, size_t max, summary_t *lab) {
     return 0;
 }
 
+/* Checks nt packed terms at r: 1..TEXT_TERM_MAX bytes of UTF-8 each, each
+ * once, df 1..rows. The check for repeats is a table of its own, freed
+ * here: the terms stay packed (see schema_priv.h). */
+static int rb_terms(bufrd_t *r, uint32_t nt, uint64_t rows) {
+    size_t tsize = 16;
+    while (tsize < (size_t)nt * 2)
+        tsize *= 2;
+    /* slot: hash << 32 | (offset of the term in r + 1) */
+    uint64_t *tab = nt ? calloc(tsize, sizeof *tab) : NULL;
+    int rc = -1;
+    if (nt && !tab) return -1;
+    for (uint32_t k = 0; k < nt; k++) {
+        size_t at = r->pos;
+        uint64_t l = rb_varint(r);
+        const unsigned char *t = l >= 1 && l <= TEXT_TERM_MAX ? bufrd_take(r, l) : NULL;
+        uint64_t df = rb_varint(r);
+        if (!t || r->bad || df < 1 || df > rows || !utf8_check((const char *)t, l, NULL) ||
+            r->pos > UINT32_MAX)
+            goto out;
+        unsigned h = strset_hash((const char *)t, l);
+        size_t i = h & (tsize - 1);
+        for (; tab[i]; i = (i + 1) & (tsize - 1)) {
+            if ((unsigned)(tab[i] >> 32) != h) continue;
+            const char *u;
+            size_t ul;
+            uint64_t udf;
+            packed_next(r->p + (tab[i] & 0xffffffffu) - 1, &u, &ul, &udf);
+            if (ul == l && memcmp(u, t, l) == 0) goto out;
+        }
+        tab[i] = ((uint64_t)h << 32) | (uint64_t)(at + 1);
+    }
+    rc = 0;
+out:
+    free(tab);
+    return rc;
+}
+
 /* A column's sample and terms: at most SUMMARY_SAMPLE values, no more than
  * rows; terms of 1..TEXT_TERM_MAX bytes of UTF-8, each once, df 1..rows. */
 static int rb_text(bufrd_t *r, summary_col_t *c, uint64_t rows) {
     uint32_t n = bufrd_u32(r);
     if (r->bad || n > SUMMARY_SAMPLE || n > rows || n > bufrd_left(r) / 8) return -1;
-    /* room for a merge to fill up to SUMMARY_SAMPLE */
-    if (n && !(c->sample = malloc(SUMMARY_SAMPLE * sizeof *c->sample))) return -1;
+    /* room for these only: a merge grows it (a shard's sample is ~90 bytes
+     * on the wire, most of them never merged into) */
+    if (n && !(c->sample = malloc(n * sizeof *c->sample))) return -1;
+    c->samplecap = n;
     for (uint32_t k = 0; k < n; k++)
         c->sample[k] = bufrd_u64(r);
     c->nsample = n;
@@ -610,17 +869,14 @@ static int rb_text(bufrd_t *r, summary_col_t *c, uint64_t rows) {
     if (*words < 2) return 0;
     if (summary_words(c) != 0) return -1;
     uint32_t nt = bufrd_u32(r);
-    /* each term takes at least 13 bytes: bound the count by what is left */
-    if (r->bad || nt > bufrd_left(r) / 13) return -1;
-    for (uint32_t k = 0; k < nt; k++) {
-        uint32_t l = bufrd_u32(r);
-        const unsigned char *t = l >= 1 && l <= TEXT_TERM_MAX ? bufrd_take(r, l) : NULL;
-        uint64_t df = bufrd_u64(r);
-        int added;
-        if (!t || r->bad || df < 1 || df > rows || !utf8_check((const char *)t, l, NULL)) return -1;
-        long at = strset_add(c->terms, (const char *)t, l, &added);
-        if (at < 0 || !added || summary_df_add(c, at, df, 0) != 0) return -1;
-    }
+    /* each term takes at least 3 bytes: bound the count by what is left */
+    if (r->bad || nt > bufrd_left(r) / 3) return -1;
+    size_t start = r->pos;
+    if (rb_terms(r, nt, rows) != 0) return -1;
+    if (nt && !(c->packed = malloc(r->pos - start))) return -1;
+    if (nt) memcpy(c->packed, r->p + start, r->pos - start);
+    c->packed_len = r->pos - start;
+    c->npacked = nt;
     return 0;
 }
 
@@ -628,7 +884,7 @@ summary_t *summary_decode(const void *buf, size_t len, char *err, size_t errlen)
     bufrd_t r = bufrd_init(buf, len);
     summary_t *s = NULL;
     const unsigned char *head = bufrd_take(&r, 8);
-    if (!head || memcmp(head, "NCS2", 4) != 0 || head[4] > DATA_LIBSVM) {
+    if (!head || memcmp(head, "NCS3", 4) != 0 || head[4] > DATA_LIBSVM) {
         snprintf(err, errlen, "summary: bad magic or format");
         goto fail;
     }

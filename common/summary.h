@@ -23,14 +23,19 @@
  * hash of the value whose low bit says "3 words or more".
  *
  * Wire format (summary_encode/summary_decode, little-endian, common/buf.h):
- *   "NCS2" u8 format u8[3] 0 | u64 rows | u32 ncols label_col id_col max_index
+ *   "NCS3" u8 format u8[3] 0 | u64 rows | u32 ncols label_col id_col max_index
  *   u32 nlabels, each: u32 len, bytes, u64 count
  *   per column: u64 count missing text | f64 min max sum.hi sum.lo sq.hi sq.lo
  *               | u32 nvocab, each: u32 len, bytes
  *               | u32 nsample, each: u64
  *               | u8 words (0 no, 1 free text without counts, 2 with counts)
- *               | when 2: u32 nterms, each: u32 len, bytes, u64 df
- * The decoder treats its input as hostile. Ownership: the caller owns every
+ *               | when 2: u32 nterms, each: varint len, bytes, varint df
+ * (a varint: 7 bits a byte, lowest first, the high bit set on all but the
+ * last byte; at most 10 bytes).
+ * The decoder treats its input as hostile. A decoded summary keeps its term
+ * lists as they came (about 10 bytes a term, checked) and builds a term
+ * table only when another summary is merged into it, so the master can
+ * hold every shard's summary of a round at once. Ownership: the caller owns every
  * summary returned and frees it with summary_destroy(); strings passed in
  * are borrowed for the call.
  */

@@ -1109,21 +1109,71 @@ static void test_words_decode_hostile(void **state) {
     summary_destroy(&sm);
     for (size_t cut = 0; cut < wl; cut++)
         assert_null(summary_decode(wire, cut, err, sizeof err));
-    /* the terms are "b" (df 1) then "a" (df 2): find "a" and its df */
+    /* the terms are "b" (df 1) then "a" (df 2), each as varint length,
+     * bytes, varint df: find "a" and its df */
     char *a = NULL;
-    for (size_t i = 0; i + 13 <= wl; i++)
-        if (wire[i] == 1 && wire[i + 4] == 'a' && wire[i + 5] == 2) a = wire + i;
+    for (size_t i = 0; i + 3 <= wl; i++)
+        if (wire[i] == 1 && wire[i + 1] == 'a' && wire[i + 2] == 2) a = wire + i;
     assert_non_null(a);
-    a[5] = 3; /* df 3 > 2 rows */
+    a[2] = 3; /* df 3 > 2 rows */
     assert_null(summary_decode(wire, wl, err, sizeof err));
     assert_non_null(strstr(err, "free-text part of column 2"));
-    a[5] = 2;
-    a[4] = 'b'; /* "b" twice */
+    a[2] = 2;
+    a[1] = 'b'; /* "b" twice */
     assert_null(summary_decode(wire, wl, err, sizeof err));
-    a[4] = 'a';
+    assert_non_null(strstr(err, "free-text part of column 2"));
+    a[2] = (char)0x82; /* a varint that does not end */
+    assert_null(summary_decode(wire, wl, err, sizeof err));
+    a[2] = 2;
+    a[1] = 'a';
     summary_t *ok = summary_decode(wire, wl, err, sizeof err);
     if (!ok) fail_msg("%s", err);
     summary_destroy(&ok);
+    free(wire);
+}
+
+/* Bigrams of two 64-byte words are 129-byte terms, whose length takes two
+ * varint bytes: they survive the wire, a merge of packed terms and a fit,
+ * and one sent twice is refused. */
+static void test_words_long_terms_wire(void **state) {
+    (void)state;
+    char err[512], x[65], y[65], z[65], rows[512];
+    memset(x, 'x', 64), memset(y, 'y', 64), memset(z, 'z', 64);
+    x[64] = y[64] = z[64] = 0;
+    snprintf(rows, sizeof rows, "%s %s,p\n%s %s,q\n", x, y, x, z);
+    datasrc_t src = textsrc("t,label", "t\n");
+    src.ngram = 2;
+    summary_t *sm = summary_from_shard(&src, rows, strlen(rows), 0, 2, err, sizeof err);
+    if (!sm) fail_msg("%s", err);
+    char *wire;
+    size_t wl;
+    assert_int_equal(summary_encode(sm, &wire, &wl), 0);
+    summary_destroy(&sm);
+    /* decoded twice and merged: packed terms into packed terms */
+    summary_t *a = summary_decode(wire, wl, err, sizeof err), *b = NULL;
+    if (!a) fail_msg("%s", err);
+    b = summary_decode(wire, wl, err, sizeof err);
+    assert_non_null(b);
+    assert_int_equal(summary_merge(a, b), 0);
+    summary_destroy(&b);
+    schema_textopts_t to = SCHEMA_TEXTOPTS_DEFAULT;
+    to.ngram = 2;
+    schema_t *s = schema_fit_text(a, &src, "none", &to, err, sizeof err);
+    if (!s) fail_msg("%s", err);
+    /* each term of the two rows is now in 2 of 4 rows: all 5 kept */
+    assert_int_equal(schema_n_features(s), 5);
+    schema_destroy(&s);
+    summary_destroy(&a);
+    /* the bigram "x z" becomes a second "x y" */
+    char *xz = NULL;
+    for (size_t i = 0; i + 131 <= wl; i++)
+        if ((unsigned char)wire[i] == 0x81 && wire[i + 1] == 1 && wire[i + 2] == 'x' &&
+            wire[i + 67] == 'z')
+            xz = wire + i;
+    assert_non_null(xz);
+    memset(xz + 67, 'y', 64);
+    assert_null(summary_decode(wire, wl, err, sizeof err));
+    assert_non_null(strstr(err, "free-text part of column 1"));
     free(wire);
 }
 
@@ -1189,6 +1239,7 @@ int main(void) {
         cmocka_unit_test(test_words_merge_law),
         cmocka_unit_test(test_words_detection),
         cmocka_unit_test(test_words_decode_hostile),
+        cmocka_unit_test(test_words_long_terms_wire),
         cmocka_unit_test(test_words_json_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
