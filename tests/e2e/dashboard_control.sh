@@ -72,8 +72,8 @@ NC_PIDS+=($SIO)
 wait_for log_has "$T/sio.out" connected || fail "the Socket.IO client did not connect"
 iterating() { curl -s "${AUTH[@]}" "$B/api/jobs/1" | jget '(d.get("progress") or {}).get("unit")' | grep -q iterations; }
 WAIT_S=60 wait_for iterating || fail "job 1 never reported Newton iterations"
-[ "$(curl -s "${AUTH[@]}" "$B/api/workers" | jget 'sorted(w["state"] for w in d)')" = "['busy', 'busy']" ] ||
-    fail "workers computing job 1 are not both busy: $(curl -s "${AUTH[@]}" "$B/api/workers")"
+both_busy() { [ "$(curl -s "${AUTH[@]}" "$B/api/workers" | jget 'sorted(w["state"] for w in d)')" = "['busy', 'busy']" ]; }
+WAIT_S=10 wait_for both_busy || fail "workers computing job 1 are not both busy: $(curl -s "${AUTH[@]}" "$B/api/workers")"
 [ "$(code -X POST "${JSON[@]}" "$B/api/jobs/3/cancel")" = 401 ] || fail "cancel without the token"
 [ "$(code -X POST "${AUTH[@]}" "$B/api/jobs/3/cancel")" = 415 ] || fail "cancel without Content-Type"
 [ "$(code -X POST "${AUTH[@]}" "${JSON[@]}" -H "Origin: http://evil.example" "$B/api/jobs/3/cancel")" = 403 ] ||
