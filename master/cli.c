@@ -48,8 +48,8 @@ static const optdef_t options[] = {
     {"quiet", 'q', NULL, "log warnings and errors only, no progress", O_QUIET, NULL, 0},
     {"help", 'h', NULL, "print this help", O_HELP, NULL, 0},
     {"version", 0, NULL, "print the version", O_VERSION, NULL, 0},
-    {.help = "\nJob options (a job submitted to POST /api/jobs in serve mode takes the same\n"
-             "names as JSON keys, all but resume):"},
+    {.help = "\nJob options (a job submitted to POST /api/jobs, by the page or master submit,\n"
+             "takes the same names as JSON keys, all but text, parallel and resume):"},
     {"data", 0, "FILE", "input: data.train for train, data.test for test; export: required",
      O_DATA, NULL, F_JOB},
     {"model", 0, "FILE", "model written by train, read by test and export (model.file)", O_KEY,

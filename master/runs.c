@@ -594,7 +594,7 @@ int runs_list(const config_t *cfg, FILE *out, char *err, size_t errlen) {
     json_object *runs = history_runs(h, RUNS_MAX_LIST, err, errlen);
     history_close(&h);
     if (!runs) return EXIT_JOB_FAILED;
-    fprintf(out, "%-5s %-7s %-8s %-30s %-24s %-9s %s\n", "id", "mode", "state", "data", "metrics",
+    fprintf(out, "%-5s %-7s %-9s %-30s %-24s %-9s %s\n", "id", "mode", "state", "data", "metrics",
             "duration", "started");
     for (size_t i = 0; i < json_object_array_length(runs); i++) {
         json_object *r = json_object_array_get_idx(runs, i), *m = NULL;
@@ -620,7 +620,7 @@ int runs_list(const config_t *cfg, FILE *out, char *err, size_t errlen) {
             strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
         }
         const char *data = str_of(r, "data");
-        fprintf(out, "%-5.0f %-7s %-8s %-30s %-24s %-9s %s\n", id,
+        fprintf(out, "%-5.0f %-7s %-9s %-30s %-24s %-9s %s\n", id,
                 str_of(r, "mode") ? str_of(r, "mode") : "-",
                 str_of(r, "state") ? str_of(r, "state") : "-", data && data[0] ? data : "-",
                 metrics, dbuf, when);

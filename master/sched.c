@@ -1234,6 +1234,7 @@ static int loop_once(sched_t *s, int64_t timeout_ms) {
                                {s->sub, 0, ZMQ_POLLIN, 0},
                                {s->aux_sock, 0, ZMQ_POLLIN, 0}};
     int nitems = s->aux_sock ? 4 : 3;
+    if (s->cancel) return -2; /* set by the aux callback: no new lease, no wait */
     /* Tasks submitted since the last pass go out now, not after the poll
      * times out: a driver that submits a round and waits would otherwise
      * lose up to one heartbeat per round. */
@@ -1254,6 +1255,7 @@ static int loop_once(sched_t *s, int64_t timeout_ms) {
         if (items[0].revents & ZMQ_POLLIN) handle_router(s);
         if (items[2].revents & ZMQ_POLLIN) handle_sub(s);
         if (s->aux_sock && (items[3].revents & ZMQ_POLLIN)) s->aux_fn(s->aux_arg);
+        if (s->cancel) return -2;
     }
     if (clock_now_ms() >= s->next_tick_ms) {
         s->next_tick_ms = clock_now_ms() + s->hb_ms;

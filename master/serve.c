@@ -36,7 +36,8 @@ static const char *mode_name(cli_cmd_t mode) {
     return mode == CMD_TRAIN    ? "train"
            : mode == CMD_SEARCH ? "search"
            : mode == CMD_TEST   ? "test"
-                                : "export";
+           : mode == CMD_EXPORT ? "export"
+                                : "dispatch";
 }
 
 static void reply(void *rep, json_object *o) {
@@ -240,6 +241,7 @@ int serve_job(serve_t *sv, master_ctx_t *jc, int (*driver)(master_ctx_t *)) {
     int status = master_run_job(jc, driver);
     sv->running = 0;
     if (status == EXIT_CANCELLED) log_info("run %u cancelled", jc->job_id);
+    if (status != EXIT_OK) publish_failed(sv->ctx, jc->job_id, jc->opts->cmd, status);
     return status;
 }
 
@@ -259,7 +261,6 @@ int serve_loop(serve_t *sv) {
         jc.job_id = j->id;
         int status = serve_job(sv, &jc, j->mode != CMD_TEST ? train_run : predict_run);
         if (status != EXIT_CANCELLED) log_info("run %u finished with status %d", j->id, status);
-        if (status != 0) publish_failed(ctx, j->id, j->mode, status);
         free(j);
     }
     return EXIT_OK;

@@ -285,7 +285,7 @@ static void draw(json_object *sum, bool tty, bool quiet, int64_t *last_log, bool
 }
 
 /* The accuracy lines of a finished job, as a direct run prints them with -q. */
-static void report(const client_t *c, long id, json_object *sum, bool train) {
+static void report(const client_t *c, long id, json_object *sum, bool train, int folds) {
     char path[96], err[256];
     answer_t a;
     snprintf(path, sizeof path, "/api/jobs/%ld/files/metrics.json", id);
@@ -299,13 +299,44 @@ static void report(const client_t *c, long id, json_object *sum, bool train) {
             printf("Training accuracy = %.4f%% (%.0f rows)\n", 100.0 * acc,
                    num(sum, "rows_total", 0));
         double cv = num(m, "cv_accuracy", -1);
-        if (cv >= 0) printf("Cross Validation Accuracy = %.4f%%\n", 100.0 * cv);
+        if (cv >= 0) printf("Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * cv, folds);
     } else if (m && num(m, "rows", 0) > 0) {
         printf("Accuracy = %.4f%% (%.0f/%.0f)\n", 100.0 * num(m, "accuracy", 0),
                num(m, "correct", 0), num(m, "rows", 0));
     }
     fflush(stdout);
     json_object_put(m);
+}
+
+/* The failed run's own error line, as a direct run prints it: REST keeps
+ * only a public form of it (no file contents), its job.log (a run file REST
+ * serves to the same token) the whole line. Prints nothing when it is not
+ * there. */
+static bool print_raw_error(const client_t *c, long id) {
+    char path[96], err[256], want[64];
+    answer_t a;
+    bool printed = false;
+    snprintf(path, sizeof path, "/api/jobs/%ld/files/job.log", id);
+    if (request(c, "GET", path, NULL, &a, err, sizeof err) == 0 && a.status == 200 && a.body) {
+        int n = snprintf(want, sizeof want, "run %ld failed (exit status ", id);
+        /* the driver's error lines (log_fail), else the run's last words */
+        char *last = NULL;
+        for (char *line = strtok(a.body, "\n"); line; line = strtok(NULL, "\n")) {
+            char *e = strstr(line, " master error: ");
+            if (e) {
+                fprintf(stderr, "master: %s\n", e + 15);
+                printed = true;
+            } else if (strncmp(line, want, (size_t)n) == 0 && strstr(line, "): ")) {
+                last = strstr(line, "): ") + 3;
+            }
+        }
+        if (!printed && last) {
+            fprintf(stderr, "master: %s\n", last);
+            printed = true;
+        }
+    }
+    free(a.body);
+    return printed;
 }
 
 /* The exit status a failed run ended with (its run.json), 1 when unknown. */
@@ -393,13 +424,14 @@ int submit_run(const master_opts_t *o, const config_t *cfg, volatile sig_atomic_
         if (state && strcmp(state, "queued") != 0 && strcmp(state, "running") != 0) {
             if (drawn) log_status(NULL);
             if (strcmp(state, "done") == 0) {
-                report(&c, id, sum, train);
+                report(&c, id, sum, train, o->cv_folds);
                 status = EXIT_OK;
             } else if (strcmp(state, "cancelled") == 0) {
                 fprintf(stderr, "master: run %ld was cancelled\n", id);
             } else {
-                fprintf(stderr, "master: run %ld failed: %s\n", id,
-                        str(sum, "error") ? str(sum, "error") : "see its job.log");
+                if (!print_raw_error(&c, id))
+                    fprintf(stderr, "master: run %ld failed: %s\n", id,
+                            str(sum, "error") ? str(sum, "error") : "see its job.log");
                 status = failed_status(&c, id);
             }
             json_object_put(sum);

@@ -703,7 +703,7 @@ static int open_inputs(trainer_t *t, outputs_t *outs) {
     int status = check_label_column(t);
     if (status == 0) status = check_text_columns(t);
     if (status != 0) {
-        fprintf(stderr, "master: %s\n", t->err);
+        log_fail("%s", t->err); /* in the run's job.log too */
         return status;
     }
     if (outputs_open(outs, t->s, t->err, sizeof t->err) < 0) {

@@ -49,6 +49,16 @@ for i in $(seq 1 "$WORKERS"); do
     "$BIN/worker" --config "$CONFIG" --name "demo-$i" --slots 1 -q >"Data/demo-worker-$i.log" 2>&1 &
     pids+=($!)
 done
+# Jobs go to the master that answers on the dashboard's port: make sure it is
+# this one (another master on that port would take them, and ours exits 2).
+for _ in $(seq 1 150); do
+    grep -q 'serving: submit jobs' Data/demo-master.log 2>/dev/null && break
+    if ! kill -0 "$master" 2>/dev/null; then
+        echo "demo: the master did not start: $(grep 'master: ' Data/demo-master.log | tail -1)" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
 echo "demo: started a master and $WORKERS workers (logs in Data/demo-*.log)"
 
 # The pixels are already scaled to [0,1] by prepare-data.sh: no further scaling,

@@ -72,8 +72,8 @@ NC_PIDS+=($SIO)
 wait_for log_has "$T/sio.out" connected || fail "the Socket.IO client did not connect"
 iterating() { curl -s "${AUTH[@]}" "$B/api/jobs/1" | jget '(d.get("progress") or {}).get("unit")' | grep -q iterations; }
 WAIT_S=60 wait_for iterating || fail "job 1 never reported Newton iterations"
-[ "$(curl -s "${AUTH[@]}" "$B/api/workers" | jget 'sorted(w["state"] for w in d)')" = "['busy', 'busy']" ] ||
-    fail "workers computing job 1 are not both busy: $(curl -s "${AUTH[@]}" "$B/api/workers")"
+both_busy() { [ "$(curl -s "${AUTH[@]}" "$B/api/workers" | jget 'sorted(w["state"] for w in d)')" = "['busy', 'busy']" ]; }
+WAIT_S=10 wait_for both_busy || fail "workers computing job 1 are not both busy: $(curl -s "${AUTH[@]}" "$B/api/workers")"
 [ "$(code -X POST "${JSON[@]}" "$B/api/jobs/3/cancel")" = 401 ] || fail "cancel without the token"
 [ "$(code -X POST "${AUTH[@]}" "$B/api/jobs/3/cancel")" = 415 ] || fail "cancel without Content-Type"
 [ "$(code -X POST "${AUTH[@]}" "${JSON[@]}" -H "Origin: http://evil.example" "$B/api/jobs/3/cancel")" = 403 ] ||
@@ -112,16 +112,21 @@ grep -Eq '^Training accuracy = [0-9.]+% \(4000 rows\)$' "$T/submit.out" || fail 
 "$NC_BIN/master" submit test --config "$T/config.json" --data "$F/train.csv" -q >"$T/submit.out" 2>"$T/submit.err" ||
     { cat "$T/submit.err"; fail "master submit test failed"; }
 grep -Eq '^Accuracy = [0-9.]+% \([0-9]+/4000\)$' "$T/submit.out" || fail "submit test's report: $(cat "$T/submit.out")"
+# a job that fails: the exit status and the error line of a direct run
+rc=0; "$NC_BIN/master" submit train --config "$T/config.json" --data "$F/train.csv" --label nosuch -q \
+    2>"$T/submit.err" || rc=$?
+[ "$rc" = 3 ] || fail "submit of a job with a wrong label exited $rc, want 3"
+grep -q 'train.csv:1: no label column "nosuch"' "$T/submit.err" || fail "submit's error: $(cat "$T/submit.err")"
 "$NC_BIN/master" submit train --config "$T/config.json" --data "$T/outside.csv" 2>"$T/submit.err" && fail "submit of a file outside dashboard.files"
 grep -q 'not inside dashboard.files' "$T/submit.err" || fail "submit outside: $(cat "$T/submit.err")"
 "$NC_BIN/master" submit train --config "$T/config.json" --data "$F/train.csv" --scale none --model "$F/m7.txt" >"$T/submit.out" 2>"$T/submit.err" &
 SUB=$!
-iter6() { curl -s "${AUTH[@]}" "$B/api/jobs/6" | jget '(d.get("progress") or {}).get("unit")' | grep -q iterations; }
-WAIT_S=60 wait_for iter6 || fail "submitted job 6 never trained"
+iter_submit() { curl -s "${AUTH[@]}" "$B/api/jobs/7" | jget '(d.get("progress") or {}).get("unit")' | grep -q iterations; }
+WAIT_S=60 wait_for iter_submit || fail "submitted job 7 never trained"
 kill -INT "$SUB"
 rc=0; wait "$SUB" || rc=$?
 [ "$rc" = 130 ] || fail "submit after Ctrl-C exited $rc, want 130"
-wait_for ended 6 cancelled || fail "Ctrl-C on submit did not cancel run 6"
+wait_for ended 7 cancelled || fail "Ctrl-C on submit did not cancel run 7"
 [ -e "$F/m7.txt" ] && fail "the cancelled submit committed its model"
 dash_stop_master
 
@@ -129,11 +134,11 @@ dash_stop_master
 # jobs after it; it exits with its own job's status (1: cancelled)
 nc_master_bg train --data "$F/train.csv" --scale none --model "$F/m8.txt" --keep-running
 dash_wait_up
-iter7() { curl -s "${AUTH[@]}" "$B/api/jobs/7" | jget '(d.get("progress") or {}).get("unit")' | grep -q iterations; }
-WAIT_S=60 wait_for iter7 || fail "the keep-running job (run 7) never trained"
-out=$(curl -s "${AUTH[@]}" "${JSON[@]}" -X POST "$B/api/jobs/7/cancel")
-[ "$out" = '{"id":7,"state":"cancelled"}' ] || fail "cancel of the keep-running job: $out"
-wait_for ended 7 cancelled || fail "the keep-running job did not end cancelled"
+iter8() { curl -s "${AUTH[@]}" "$B/api/jobs/8" | jget '(d.get("progress") or {}).get("unit")' | grep -q iterations; }
+WAIT_S=60 wait_for iter8 || fail "the keep-running job (run 8) never trained"
+out=$(curl -s "${AUTH[@]}" "${JSON[@]}" -X POST "$B/api/jobs/8/cancel")
+[ "$out" = '{"id":8,"state":"cancelled"}' ] || fail "cancel of the keep-running job: $out"
+wait_for ended 8 cancelled || fail "the keep-running job did not end cancelled"
 [ -e "$F/m8.txt" ] && fail "the cancelled keep-running job committed its model"
 "$NC_BIN/master" submit test --config "$T/config.json" --data "$F/train.csv" -q >"$T/submit.out" 2>"$T/submit.err" ||
     { cat "$T/submit.err"; fail "submit to a --keep-running master"; }
