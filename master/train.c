@@ -102,12 +102,32 @@ static void free_bodies(blob_t **b, size_t n) {
     free(b);
 }
 
+typedef struct summary_sink {
+    trainer_t *t;
+    summary_t **sums;
+} summary_sink_t;
+
+/* Decodes a shard's summary as it arrives, while the other shards are still
+ * being read, so that the round's end leaves only the merge to do. */
+static int on_summary(void *arg, uint32_t shard, const void *data, size_t len,
+                      const char *worker) {
+    summary_sink_t *k = arg;
+    char err[512];
+    summary_destroy(&k->sums[shard]); /* a shard answered twice keeps the last */
+    k->sums[shard] = summary_decode(data, len, err, sizeof err);
+    if (k->sums[shard]) return 0;
+    snprintf(k->t->err, sizeof k->t->err, "worker %s sent a bad summary: %s", worker, err);
+    return -1;
+}
+
 /* An OP_SUMMARY round over the shards before limit that have no summary
- * yet; each answer is decoded into sums[shard]. *queued counts the tasks. */
+ * yet; each answer is decoded into sums[shard] as it arrives. *queued
+ * counts the tasks. */
 static int summary_round(trainer_t *t, summary_t **sums, size_t limit, size_t *queued) {
     size_t ns = t->sp.nshards;
     blob_t **bodies = calloc(ns ? ns : 1, sizeof *bodies);
-    sched_round_t r = {.op = OP_SUMMARY, .bodies = bodies};
+    summary_sink_t sink = {t, sums};
+    sched_round_t r = {.op = OP_SUMMARY, .bodies = bodies, .sink = on_summary, .sink_arg = &sink};
     int status = EXIT_JOB_FAILED;
     *queued = 0;
     for (size_t i = 0; bodies && i < limit; i++) {
@@ -118,18 +138,7 @@ static int summary_round(trainer_t *t, summary_t **sums, size_t limit, size_t *q
         (*queued)++;
     }
     if (!bodies) goto nomem;
-    if (*queued == 0 || (status = trainer_round(t, &r)) != 0) goto out;
-    for (size_t i = 0; i < ns; i++) {
-        char err[512];
-        if (!r.answers[i].data) continue;
-        sums[i] = summary_decode(r.answers[i].data->data, r.answers[i].data->len, err, sizeof err);
-        if (!sums[i]) {
-            snprintf(t->err, sizeof t->err, "worker %s sent a bad summary: %s", r.answers[i].worker,
-                     err);
-            status = EXIT_JOB_FAILED;
-            goto out;
-        }
-    }
+    if (*queued > 0) status = trainer_round(t, &r);
     goto out;
 nomem:
     trainer_fail(t, "out of memory queueing tasks");
