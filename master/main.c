@@ -277,9 +277,9 @@ static int run_command(services_t *sv, const master_opts_t *o, const config_t *c
     case CMD_SEARCH:
     case CMD_EXPORT:
     case CMD_BENCH_DISPATCH: {
-        int (*driver)(master_ctx_t *) = o->cmd == CMD_TEST     ? predict_run
+        int (*driver)(master_ctx_t *) = o->cmd == CMD_TEST                            ? predict_run
                                         : o->cmd == CMD_TRAIN || o->cmd == CMD_SEARCH ? train_run
-                                        : o->cmd == CMD_EXPORT ? export_run
+                                        : o->cmd == CMD_EXPORT                        ? export_run
                                                                : bench_driver;
         ctx.job_id = master_new_run(&ctx, cfg, o, "running");
         status = queue ? serve_job(queue, &ctx, driver) : master_run_job(&ctx, driver);

@@ -109,8 +109,7 @@ typedef struct summary_sink {
 
 /* Decodes a shard's summary as it arrives, while the other shards are still
  * being read, so that the round's end leaves only the merge to do. */
-static int on_summary(void *arg, uint32_t shard, const void *data, size_t len,
-                      const char *worker) {
+static int on_summary(void *arg, uint32_t shard, const void *data, size_t len, const char *worker) {
     summary_sink_t *k = arg;
     char err[512];
     summary_destroy(&k->sums[shard]); /* a shard answered twice keeps the last */
