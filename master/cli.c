@@ -116,8 +116,8 @@ static const struct {
      CMD_EXPORT},
     {"serve", NULL, "stay up; jobs are submitted over the REST API / dashboard", CMD_SERVE},
     {"submit", "MODE",
-     "send a train or test job (the options below) to the running master\n"
-     "(serve, --keep-running) and follow it to its end",
+     "send a train, search or test job (the options below) to the running\n"
+     "master (serve, --keep-running) and follow it to its end",
      CMD_SUBMIT},
     {"bench-dispatch", NULL, "cluster self-test: tasks/s, MB/s, latency", CMD_BENCH_DISPATCH},
     {"runs", NULL, "list the runs (every job is one: Data/runs/ID/), newest first", CMD_RUNS},
@@ -308,11 +308,13 @@ static int parse_command(int argc, char **argv, master_opts_t *o, char *err, siz
         }
         if (argc >= 3 && strcmp(argv[2], "train") == 0)
             o->submit_mode = CMD_TRAIN;
+        else if (argc >= 3 && strcmp(argv[2], "search") == 0)
+            o->submit_mode = CMD_SEARCH;
         else if (argc >= 3 && strcmp(argv[2], "test") == 0)
             o->submit_mode = CMD_TEST;
         else {
             snprintf(err, errlen,
-                     "submit: MODE is train or test (usage: master submit MODE "
+                     "submit: MODE is train, search or test (usage: master submit MODE "
                      "[job options])");
             return -1;
         }

@@ -36,7 +36,7 @@ typedef enum {
 
 typedef struct master_opts {
     cli_cmd_t cmd;
-    cli_cmd_t submit_mode; /* submit: the job's mode (CMD_TRAIN, CMD_TEST) */
+    cli_cmd_t submit_mode; /* submit: the job's mode (CMD_TRAIN, CMD_SEARCH, CMD_TEST) */
     char config_path[CONFIG_PATH];
     int verbosity; /* -1 quiet, 0 normal, 1 verbose */
     bool no_dashboard, keep_running, resume;

@@ -134,3 +134,24 @@ int search_best(const search_result_t *r, int n) {
         if (best < 0 || r[i].accuracy > r[best].accuracy) best = i;
     return best;
 }
+
+void search_print(FILE *out, const search_result_t *r, int n, int best, int folds, bool quiet) {
+    if (!quiet) {
+        fprintf(out, "%d-fold cross-validation (row r is in fold r %% %d):\n", folds, folds);
+        fprintf(out, "  %-16s %14s %12s %12s %9s\n", "solver", "C", "CV accuracy", "CV log loss",
+                "time");
+        for (int i = 0; i < n; i++) {
+            char loss[32] = "-";
+            if (r[i].log_loss >= 0) snprintf(loss, sizeof loss, "%.5f", r[i].log_loss);
+            const char *name = model_solver_name(r[i].solver);
+            fprintf(out, "%s %-16s %14g %11.4f%% %12s %8.2fs\n", i == best ? "*" : " ",
+                    name ? name : "?", r[i].c, 100.0 * r[i].accuracy, loss, r[i].secs);
+        }
+    }
+    if (best >= 0 && best < n)
+        fprintf(out, "Best C = %g  solver %s  Cross Validation Accuracy = %.4f%% (%d folds)\n",
+                r[best].c,
+                model_solver_name(r[best].solver) ? model_solver_name(r[best].solver) : "?",
+                100.0 * r[best].accuracy, folds);
+    fflush(out);
+}

@@ -18,7 +18,7 @@
  * Solvers: --solvers 0,2 (numbers or names); the search runs on the exact
  * strategy, so only solvers 0 (L2R_LR) and 2 (L2R_L2LOSS_SVC) are accepted.
  *
- * Everything here is pure: no I/O, no allocation. Parsers return 0, or -1
+ * Everything here is pure (no I/O, no allocation) but search_print. Parsers return 0, or -1
  * with one line in err naming the option and what is wrong.
  */
 #ifndef NC_SEARCH_H
@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define SEARCH_MAX_C 64          /* values in --C-list */
 #define SEARCH_MAX_SOLVERS 8     /* entries in --solvers */
@@ -82,5 +83,11 @@ typedef struct search_result {
  * result (liblinear keeps the first C that reached its best rate). -1 when
  * n is 0. */
 int search_best(const search_result_t *r, int n);
+
+/* The search's table on out: a header (unless quiet), one line per result
+ * of r[0..n-1] with the best (index best, -1 none) marked "*", then the
+ * "Best C = ..." line. What `master search` and `master submit search`
+ * print. */
+void search_print(FILE *out, const search_result_t *r, int n, int best, int folds, bool quiet);
 
 #endif

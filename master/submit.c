@@ -6,6 +6,8 @@
 #include "common/log.h"
 #include "master/master.h"
 #include "master/progress.h"
+#include "master/search.h"
+#include "common/model.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -197,14 +199,30 @@ static void add_num(json_object *o, const char *k, double v) {
     add_str(o, k, text);
 }
 
+/* A search's own options: "C-list" and "solvers" as the command line's
+ * lists, "no-final". */
+static void add_search(json_object *j, const master_opts_t *o) {
+    char list[SEARCH_MAX_C * 26] = "";
+    for (int i = 0; i < o->nc; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%.17g", i ? "," : "",
+                 o->c_list[i]);
+    if (o->nc > 0) add_str(j, "C-list", list);
+    list[0] = 0;
+    for (int i = 0; i < o->nsolvers; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", i ? "," : "",
+                 o->solvers[i]);
+    if (o->nsolvers > 0) add_str(j, "solvers", list);
+    if (o->no_final) json_object_object_add(j, "no-final", json_object_new_boolean(true));
+}
+
 /* The job's JSON: the effective options of this command line. */
 static json_object *job_json(const master_opts_t *o, const config_t *cfg, char *err,
                              size_t errlen) {
-    bool train = o->submit_mode == CMD_TRAIN;
+    bool train = o->submit_mode != CMD_TEST; /* train, search */
     char rel[PATH_MAX];
     json_object *j = json_object_new_object();
     if (!j) return NULL;
-    add_str(j, "mode", train ? "train" : "test");
+    add_str(j, "mode", o->submit_mode == CMD_SEARCH ? "search" : train ? "train" : "test");
     const char *paths[3][2] = {{"data", train ? cfg->data.train : cfg->data.test},
                                {"model", cfg->model.file},
                                {"out", train ? cfg->output.train : cfg->output.test}};
@@ -231,6 +249,7 @@ static json_object *job_json(const master_opts_t *o, const config_t *cfg, char *
         add_num(j, "rounds", cfg->model.rounds);
         if (o->cv_folds > 0) add_num(j, "cv", o->cv_folds);
     }
+    if (o->submit_mode == CMD_SEARCH) add_search(j, o);
     add_num(j, "shard-rows", cfg->cluster.shard_rows);
     add_num(j, "min-workers", o->min_workers);
     return j;
@@ -284,8 +303,32 @@ static void draw(json_object *sum, bool tty, bool quiet, int64_t *last_log, bool
     }
 }
 
+/* A search's table from its metrics ("search": {folds, best, results}), as
+ * `master search` prints it. */
+static void report_search(json_object *m, bool quiet) {
+    json_object *js = NULL, *rs = NULL;
+    if (!m || !json_object_object_get_ex(m, "search", &js) ||
+        !json_object_object_get_ex(js, "results", &rs) || !json_object_is_type(rs, json_type_array))
+        return;
+    int n = (int)json_object_array_length(rs);
+    search_result_t *r = calloc(n > 0 ? (size_t)n : 1, sizeof *r);
+    if (!r) return;
+    for (int i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(rs, (size_t)i);
+        const char *solver = str(e, "solver");
+        r[i] = (search_result_t){.solver = solver ? model_solver_parse(solver) : -1,
+                                 .c = num(e, "C", 0),
+                                 .accuracy = num(e, "cv_accuracy", 0),
+                                 .log_loss = num(e, "cv_log_loss", -1),
+                                 .secs = num(e, "secs", 0)};
+    }
+    search_print(stdout, r, n, (int)num(js, "best", -1), (int)num(js, "folds", 0), quiet);
+    free(r);
+}
+
 /* The accuracy lines of a finished job, as a direct run prints them with -q. */
-static void report(const client_t *c, long id, json_object *sum, bool train, int folds) {
+static void report(const client_t *c, long id, json_object *sum, const master_opts_t *o) {
+    bool train = o->submit_mode != CMD_TEST;
     char path[96], err[256];
     answer_t a;
     snprintf(path, sizeof path, "/api/jobs/%ld/files/metrics.json", id);
@@ -294,12 +337,14 @@ static void report(const client_t *c, long id, json_object *sum, bool train, int
         m = answer_json(&a);
     free(a.body);
     double acc = num(sum, "accuracy", -1);
+    if (o->submit_mode == CMD_SEARCH) report_search(m, o->verbosity < 0);
     if (train) {
         if (acc >= 0)
             printf("Training accuracy = %.4f%% (%.0f rows)\n", 100.0 * acc,
                    num(sum, "rows_total", 0));
         double cv = num(m, "cv_accuracy", -1);
-        if (cv >= 0) printf("Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * cv, folds);
+        if (cv >= 0 && o->submit_mode == CMD_TRAIN)
+            printf("Cross Validation Accuracy = %.4f%% (%d folds)\n", 100.0 * cv, o->cv_folds);
     } else if (m && num(m, "rows", 0) > 0) {
         printf("Accuracy = %.4f%% (%.0f/%.0f)\n", 100.0 * num(m, "accuracy", 0),
                num(m, "correct", 0), num(m, "rows", 0));
@@ -399,7 +444,7 @@ int submit_run(const master_opts_t *o, const config_t *cfg, volatile sig_atomic_
     json_object_put(job);
     if (id < 0) return *stop ? 128 + *stop : EXIT_USAGE;
     log_info("run %ld submitted to http://%s:%s", id, c.host, c.port);
-    bool tty = isatty(STDERR_FILENO), drawn = false, train = o->submit_mode == CMD_TRAIN;
+    bool tty = isatty(STDERR_FILENO), drawn = false;
     int64_t last_log = 0;
     int status = EXIT_JOB_FAILED;
     snprintf(path, sizeof path, "/api/jobs/%ld", id);
@@ -424,7 +469,7 @@ int submit_run(const master_opts_t *o, const config_t *cfg, volatile sig_atomic_
         if (state && strcmp(state, "queued") != 0 && strcmp(state, "running") != 0) {
             if (drawn) log_status(NULL);
             if (strcmp(state, "done") == 0) {
-                report(&c, id, sum, train, o->cv_folds);
+                report(&c, id, sum, o);
                 status = EXIT_OK;
             } else if (strcmp(state, "cancelled") == 0) {
                 fprintf(stderr, "master: run %ld was cancelled\n", id);

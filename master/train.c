@@ -756,28 +756,6 @@ static int start_job(trainer_t *t) {
 
 /* ---- search ---- */
 
-/* The search's table: one line per (solver, C), the best marked. */
-static void print_search(const trainer_t *t, FILE *say) {
-    bool quiet = t->ctx->opts->verbosity < 0;
-    if (!quiet) {
-        fprintf(say, "%d-fold cross-validation (row r is in fold r %% %d):\n", t->folds, t->folds);
-        fprintf(say, "  %-16s %14s %12s %12s %9s\n", "solver", "C", "CV accuracy", "CV log loss",
-                "time");
-    }
-    for (int i = 0; !quiet && i < t->nresults; i++) {
-        const search_result_t *r = &t->results[i];
-        char loss[32] = "-";
-        if (r->log_loss >= 0) snprintf(loss, sizeof loss, "%.5f", r->log_loss);
-        fprintf(say, "%s %-16s %14g %11.4f%% %12s %8.2fs\n", i == t->best ? "*" : " ",
-                model_solver_name(r->solver), r->c, 100.0 * r->accuracy, loss, r->secs);
-    }
-    if (t->best >= 0)
-        fprintf(say, "Best C = %g  solver %s  Cross Validation Accuracy = %.4f%% (%d folds)\n",
-                t->results[t->best].c, model_solver_name(t->results[t->best].solver),
-                100.0 * t->results[t->best].accuracy, t->folds);
-    fflush(say);
-}
-
 /* The search over every solver, then (unless --no-final) the model of the
  * best (solver, C) on every row, the way `train` makes it. */
 static int search_job(trainer_t *t, outputs_t *outs, double *acc) {
@@ -803,7 +781,8 @@ static int search_job(trainer_t *t, outputs_t *outs, double *acc) {
     }
     if (status != 0) return status;
     t->best = search_best(t->results, t->nresults);
-    print_search(t, outputs_uses_stdout(outs) ? stderr : stdout);
+    search_print(outputs_uses_stdout(outs) ? stderr : stdout, t->results, t->nresults, t->best,
+                 t->folds, t->ctx->opts->verbosity < 0);
     if (o->no_final || t->best < 0) return 0;
     /* the final model: a training job at the best C, no folds */
     config_t fc = *cfg;

@@ -13,7 +13,8 @@
 #   3. `master submit` against it: the same accuracy line as a direct run,
 #      exit 0; Ctrl-C on a submit cancels its job and exits 130;
 #   4. `master train --keep-running`: its own job cancelled over REST, then a
-#      submitted job; it exits 1 (its job did not succeed).
+#      submitted job; it exits 1 (its job did not succeed); `submit search`
+#      prints the search's table.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dashboard_lib.inc"
 need_node socket.io-client
@@ -143,6 +144,14 @@ wait_for ended 8 cancelled || fail "the keep-running job did not end cancelled"
 "$NC_BIN/master" submit test --config "$T/config.json" --data "$F/train.csv" -q >"$T/submit.out" 2>"$T/submit.err" ||
     { cat "$T/submit.err"; fail "submit to a --keep-running master"; }
 grep -q '^Accuracy = ' "$T/submit.out" || fail "no accuracy from the keep-running master's job"
+# a search submitted: the table of the direct command, the best marked, no model
+"$NC_BIN/master" submit search --config "$T/config.json" --data "$F/train.csv" --scale none \
+    --cv 3 --C-list 0.5,2 --no-final >"$T/submit.out" 2>"$T/submit.err" ||
+    { cat "$T/submit.err"; fail "submit search to a --keep-running master"; }
+[ "$(grep -cE '^[ *] L2R_LR +(0\.5|2) +[0-9.]+% ' "$T/submit.out")" = 2 ] || fail "submit search's table: $(cat "$T/submit.out")"
+[ "$(grep -c '^\* ' "$T/submit.out")" = 1 ] || fail "submit search marks one best: $(cat "$T/submit.out")"
+grep -qE '^Best C = (0\.5|2)  solver L2R_LR  Cross Validation Accuracy = [0-9.]+% \(3 folds\)$' "$T/submit.out" ||
+    fail "submit search's best line: $(cat "$T/submit.out")"
 kill -TERM "$MASTER_PID"
 rc=0; wait "$MASTER_PID" || rc=$?
 [ "$rc" = 1 ] || { tail -20 "$T/master.log"; fail "the keep-running master whose job was cancelled exited $rc, want 1"; }
