@@ -130,6 +130,7 @@ void config_defaults(config_t *c) {
     set_str(c->runs.dir, sizeof c->runs.dir, "Data/runs");
     set_str(c->worker.when, sizeof c->worker.when, "always");
     c->worker.idle_minutes = 10;
+    c->worker.tree_port = -1; /* the tree port is opt-in: a port nobody uses is not opened */
     c->worker.max_load = 0.3;
 }
 

@@ -15,12 +15,13 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define MAX_NODES 64       /* nodes held at once (a worker has a few per round) */
-#define MAX_EARLY 16       /* parts waiting for their node (each up to a vector set) */
-#define EARLY_TTL_MS 60000 /* ... at most this long */
-#define MAX_PEERS 8        /* PUSH sockets kept to parents */
-#define PEER_HWM 8         /* messages queued for a parent that does not take them */
-#define PEER_SEND_MS 500   /* a send waits this long for a connection still being made */
+#define MAX_NODES 64                /* nodes held at once (a worker has a few per round) */
+#define MAX_EARLY 16                /* parts waiting for their node (each up to a vector set) */
+#define EARLY_TTL_MS 60000          /* ... at most this long */
+#define EARLY_MAX_BYTES (64u << 20) /* ... and at most this many bytes in all */
+#define MAX_PEERS 8                 /* PUSH sockets kept to parents */
+#define PEER_HWM 8                  /* messages queued for a parent that does not take them */
+#define PEER_SEND_MS 500            /* a send waits this long for a connection still being made */
 #define PEER_LINGER_MS 1000
 #define LOG_SLOT 12
 
@@ -54,6 +55,7 @@ struct reduce {
     rnode_t nodes[MAX_NODES];
     part_in_t early[MAX_EARLY];
     int nearly;
+    size_t early_bytes; /* the bytes of early[] */
     peer_t peers[MAX_PEERS];
     uint64_t dropped;
 };
@@ -123,6 +125,10 @@ reduce_t *reduce_new(void *zctx, const config_t *cfg, char *err, size_t errlen) 
         goto fail;
     }
     local_addr(cfg->master.ip, cfg->master.task_port, addr, sizeof addr);
+    if (cfg->worker.tree_port < 0) {
+        snprintf(err, errlen, "worker.tree_port is -1 (none)");
+        goto fail;
+    }
     if (cfg->worker.tree_port)
         snprintf(ep, sizeof ep, "tcp://%s:%d", addr, cfg->worker.tree_port);
     else
@@ -156,6 +162,7 @@ void reduce_clear(reduce_t *r) {
     for (int i = 0; i < r->nearly; i++)
         part_in_free(&r->early[i]);
     r->nearly = 0;
+    r->early_bytes = 0;
 }
 
 void reduce_destroy(reduce_t **rp) {
@@ -210,13 +217,30 @@ static rnode_t *node_for(reduce_t *r, uint64_t round, uint32_t node) {
     return NULL;
 }
 
+/* Takes early[i] out of the list into *out (freed when out is NULL). */
+static void take_early(reduce_t *r, int i, part_in_t *out) {
+    r->early_bytes -= r->early[i].bytes ? r->early[i].bytes->len : 0;
+    if (out)
+        *out = r->early[i];
+    else
+        part_in_free(&r->early[i]);
+    memmove(&r->early[i], &r->early[i + 1], (size_t)(r->nearly - i - 1) * sizeof *r->early);
+    r->nearly--;
+}
+
+/* Keeps a part whose node has not come yet. When the room (MAX_EARLY parts,
+ * EARLY_MAX_BYTES) is taken the new part is dropped, not an older one: a
+ * peer that floods the port cannot push out the parts already waiting, and
+ * what it holds is bounded (a round whose part is dropped asks the master
+ * for it directly). */
 static void keep_early(reduce_t *r, part_in_t *p) {
-    if (r->nearly == MAX_EARLY) { /* the oldest goes */
-        part_in_free(&r->early[0]);
-        memmove(r->early, r->early + 1, (MAX_EARLY - 1) * sizeof *r->early);
-        r->nearly--;
-        drop(r, "too many parts waiting for their node");
+    size_t len = p->bytes ? p->bytes->len : 0;
+    if (r->nearly == MAX_EARLY || len > EARLY_MAX_BYTES - r->early_bytes) {
+        drop(r, "no room for parts waiting for their node");
+        part_in_free(p);
+        return;
     }
+    r->early_bytes += len;
     r->early[r->nearly++] = *p;
     memset(p, 0, sizeof *p);
 }
@@ -285,11 +309,10 @@ void reduce_own(reduce_t *r, exec_task_t *t, const treemsg_node_t *node) {
     n->deadline = clock_now_ms() +
                   (int64_t)node->wait_ms * treemsg_height(node->node, node->nodes, node->fanin);
     for (int i = 0; i < r->nearly;) {
-        part_in_t *p = &r->early[i];
-        if (p->part.round == node->round && p->part.to == node->node) {
-            give_child(r, n, p);
-            memmove(p, p + 1, (size_t)(r->nearly - i - 1) * sizeof *p);
-            r->nearly--;
+        if (r->early[i].part.round == node->round && r->early[i].part.to == node->node) {
+            part_in_t p;
+            take_early(r, i, &p);
+            give_child(r, n, &p);
         } else {
             i++;
         }
@@ -425,9 +448,7 @@ static void node_free(rnode_t *n) {
 exec_task_t *reduce_next(reduce_t *r, int64_t now) {
     for (int i = 0; i < r->nearly;) { /* parts whose node never came */
         if (now - r->early[i].at_ms > EARLY_TTL_MS) {
-            part_in_free(&r->early[i]);
-            memmove(&r->early[i], &r->early[i + 1], (size_t)(r->nearly - i - 1) * sizeof *r->early);
-            r->nearly--;
+            take_early(r, i, NULL);
         } else {
             i++;
         }

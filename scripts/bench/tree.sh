@@ -85,7 +85,7 @@ tree_shape() {
         # queued behind them arrives late: a longer liveness keeps workers
         # from being declared lost while the data is still on its way (what
         # is measured here is the Newton rounds, not failure detection).
-        sed -i '0,/^{/s//{\n  "cluster": {"liveness": 30},/' "$cfg"
+        sed -i '0,/^{/s//{\n  "cluster": {"liveness": 30},\n  "worker": {"tree_port": 0},/' "$cfg"
         for n in $counts; do
             for mode in star tree; do
                 local tag=tree_${short}_${rate}_w${n}_$mode

@@ -33,7 +33,7 @@ same_objective() {
 # msgs LOG: messages the master received a Newton round
 msgs() { sed -n 's/.* \([0-9.]*\) messages received a round.*/\1/p' "$1" | tail -1; }
 
-for n in a b c d; do nc_worker $n --slots 2; done
+for n in a b c d; do nc_worker $n --slots 2 --set worker.tree_port=0; done
 for f in multi text; do
     train star-$f --data $f.svm --solver 0 --min-workers 4 --parallel rows
     train tree-$f --data $f.svm --solver 0 --min-workers 4 --parallel rows --set cluster.reduce=tree
@@ -57,7 +57,7 @@ nc_master_bg train --data multi.svm --solver 0 --min-workers 4 --model late.txt 
     --no-dashboard --set cluster.reduce=tree --set cluster.reduce_wait_ms=30
 WAIT_S=30 wait_for log_has master.log "joined" || fail "no worker joined the late-worker run"
 sleep 1
-NC_TEST_TRON_DELAY_MS=300 nc_worker late --slots 2
+NC_TEST_TRON_DELAY_MS=300 nc_worker late --slots 2 --set worker.tree_port=0
 wait "$MASTER_PID" || { tail -5 master.log; fail "late-worker run failed"; }
 grep -Eq '[1-9][0-9]* part\(s\) asked for directly' master.log ||
     fail "no part was asked for directly: $(grep 'reduction tree' master.log)"
@@ -71,7 +71,7 @@ check_model late.txt ref-multi.txt multi.svm "tree with a late worker"
 kill -9 "${WORKER_PID[late]}" "${WORKER_PID[a]}" "${WORKER_PID[b]}" "${WORKER_PID[c]}"
 wait 2>/dev/null
 export NC_TEST_TRON_DELAY_MS=150
-for n in e f g h; do nc_worker $n --slots 2; done
+for n in e f g h; do nc_worker $n --slots 2 --set worker.tree_port=0; done
 nc_master_bg train --data multi.svm --solver 0 --min-workers 4 --model kill.txt --out kill.sub.csv \
     --no-dashboard -v --set cluster.reduce=tree
 WAIT_S=60 wait_for log_has master.log "iter 3 class" || { tail -5 master.log; fail "no iteration 3"; }
@@ -96,7 +96,7 @@ cat k1.pub k2.pub >peers
 cat k3.pub >alone
 curve() { echo --set security.curve=true --set "security.master_public_key=$T/master.pub" \
     --set "security.secret_key_file=$T/$1.key" --set "security.authorized_keys=$T/$2"; }
-for n in k1 k2 k3; do nc_worker $n --slots 1 $(curve $n admitted); done
+for n in k1 k2 k3; do nc_worker $n --slots 1 --set worker.tree_port=0 $(curve $n admitted); done
 train curve --data multi.svm --solver 0 --min-workers 3 --parallel rows \
     --set cluster.reduce=tree $(curve master admitted)
 grep -Eq 'reduction tree: ([0-9]+) of \1 rounds summed by the workers, 0 part' curve.log ||
@@ -105,8 +105,8 @@ same_objective "$(objective curve.txt multi.svm)" "$(objective star-multi.txt mu
     "tree with CURVE"
 kill -9 "${WORKER_PID[k1]}" "${WORKER_PID[k2]}" "${WORKER_PID[k3]}"
 wait 2>/dev/null
-for n in k1 k2; do nc_worker $n --slots 1 $(curve $n peers); done
-nc_worker k3 --slots 1 $(curve k3 alone)
+for n in k1 k2; do nc_worker $n --slots 1 --set worker.tree_port=0 $(curve $n peers); done
+nc_worker k3 --slots 1 --set worker.tree_port=0 $(curve k3 alone)
 train stranger --data multi.svm --solver 0 --min-workers 3 --parallel rows \
     --set cluster.reduce=tree --set cluster.reduce_wait_ms=50 $(curve master admitted)
 grep -Eq '[1-9][0-9]* part\(s\) asked for directly' stranger.log ||

@@ -2,8 +2,9 @@
  * real tree port: a child's part that comes before its node waits for it, a
  * second part from the same child and a part from a node that is not a
  * child are dropped, the sum adds own part then children by node number,
- * and a node that waits past its deadline sends what it has, naming only
- * the nodes it holds. */
+ * a node that waits past its deadline sends what it has, naming only the
+ * nodes it holds, and parts waiting for nodes that never come hold at most
+ * 64 MB. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +38,7 @@ static int setup(void **state) {
     memset(&F, 0, sizeof F);
     config_defaults(&F.cfg);
     F.cfg.master.task_port = free_port();
+    F.cfg.worker.tree_port = 0; /* any free port (the default, -1, opens none) */
     F.zctx = zmq_ctx_new();
     F.r = reduce_new(F.zctx, &F.cfg, err, sizeof err);
     if (!F.r) {
@@ -163,10 +165,46 @@ static void test_deadline_sends_what_it_has(void **state) {
     assert_null(reduce_next(F.r, clock_now_ms()));
 }
 
+/* A stranger floods the port with parts for nodes the worker never gets
+ * (10 MB each): at most 64 MB of them wait, the rest are dropped as they
+ * come, and a real child's part for a real node is still added. */
+static void test_early_parts_bounded(void **state) {
+    (void)state;
+    char err[256];
+    uint32_t n = 10u << 17; /* 10 MB of doubles */
+    double *hv = calloc(n, sizeof *hv);
+    assert_non_null(hv);
+    tronmsg_ans_t a = {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_HV, .hv = hv};
+    blob_t *big = tronmsg_encode_res(n, n, &a, 1, err, sizeof err);
+    assert_non_null(big);
+    uint64_t d0 = reduce_dropped(F.r);
+    for (uint32_t i = 0; i < 12; i++) {
+        uint32_t from = 1;
+        blob_t *p = treemsg_encode_part(1000 + i, 0, from, 3, &from, 1, big->data, big->len, 2, err,
+                                        sizeof err);
+        assert_non_null(p);
+        assert_int_equal(zmq_send(F.push, p->data, p->len, 0), (int)p->len);
+        blob_unref(&p);
+    }
+    settle();
+    /* 6 of them fit in 64 MB; the other 6 are dropped */
+    assert_int_equal(reduce_dropped(F.r), d0 + 6);
+    blob_unref(&big);
+    free(hv);
+    treemsg_node_t root = {.round = 9, .node = 0, .nodes = 2, .fanin = 2, .wait_ms = 600000};
+    reduce_own(F.r, own_task(1), &root);
+    send_part(9, 0, 1, 2, 10);
+    settle();
+    exec_task_t *t = reduce_next(F.r, clock_now_ms());
+    check_sum(t, 9, 2, 11);
+    exec_task_free(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_children_add_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_sends_what_it_has, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_early_parts_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
