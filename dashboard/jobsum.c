@@ -94,7 +94,9 @@ void jobsum_derive(json_object *sum) {
                        json_object_is_type(acc, json_type_int));
     double a = num ? json_object_get_double(acc) : 0;
     jobsum_set(sum, "train_accuracy",
-               num && strcmp(m, "train") == 0 ? json_object_new_double(a) : NULL);
+               num && (strcmp(m, "train") == 0 || strcmp(m, "search") == 0)
+                   ? json_object_new_double(a)
+                   : NULL); /* a search's final model's */
     jobsum_set(sum, "test_accuracy",
                num && strcmp(m, "test") == 0 ? json_object_new_double(a) : NULL);
     bool dnum = dur && (json_object_is_type(dur, json_type_double) ||

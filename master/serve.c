@@ -80,7 +80,12 @@ static job_t *job_from_request(serve_t *sv, json_object *req, char *err, size_t 
     j->opts = *sv->ctx->opts;
     j->opts.keep_running = false;
     j->opts.resume = false;
-    j->opts.cv_folds = 0;   /* a --keep-running command line's job keeps its own */
+    /* a --keep-running command line's job keeps its own job options */
+    j->opts.cv_folds = 0;
+    j->opts.nc = 0;
+    j->opts.c_list_given = false;
+    j->opts.nsolvers = 0;
+    j->opts.no_final = false;
     j->opts.command[0] = 0; /* no command line resumes it */
     if (jsonx_get_string(req, "mode", &m, NULL, NULL, 0) != 0) {
         snprintf(err, errlen, "\"mode\" must be \"train\", \"search\" or \"test\"");

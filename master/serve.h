@@ -4,15 +4,15 @@
  * Requests arrive as JSON on a REP socket (the dashboard relays them from
  * REST) and are answered at once, also while a job runs (the REP socket is
  * polled by the scheduler's loop):
- *   a job      {"mode": "train"|"test", "data": PATH, <job option>: value, ...}
- *              where the job options are the command line's long names
- *              ("model", "C", "solver", "out", "shard-rows", "min-workers",
- *              ...) and "cv"; checked at once, answered {"id": N} (the run
- *              id, state queued) or {"error": "...", "status": 400};
- *   a cancel   {"cancel": N}: a queued job leaves the queue and its run ends
- *              cancelled; the running job is cancelled (sched_cancel: the
- *              workers get CANCEL, the job ends cancelled, its outputs are not
- *              committed). Answered {"id": N, "state": "cancelled"}, or
+ *   a job      {"mode": "train"|"search"|"test", "data": PATH, <job option>:
+ *              value, ...} where the job options are the command line's long
+ *              names ("model", "C", "solver", "out", "shard-rows",
+ *              "min-workers", "cv", "C-list", "solvers", "no-final", ...), none
+ *              taken from the serving master's own command line; checked at once, answered {"id":
+ * N} (the run id, state queued) or {"error": "...", "status": 400}; a cancel   {"cancel": N}: a
+ * queued job leaves the queue and its run ends cancelled; the running job is cancelled
+ * (sched_cancel: the workers get CANCEL, the job ends cancelled, its outputs are not committed).
+ * Answered {"id": N, "state": "cancelled"}, or
  *              {"error", "status": 409} for a job that is neither queued nor
  *              running here (the dashboard tells 404 from 409).
  * Accepted jobs run one after another. A job whose driver returns an error

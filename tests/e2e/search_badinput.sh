@@ -82,4 +82,27 @@ PY
 [ -e "$F/m.txt" ] && fail "no-final search over REST wrote a model"
 [ -f "$T/runs/1/metrics.json" ] || fail "no metrics.json in the REST search's run folder"
 note "search over REST: run 1, mode search, 3 C values in metrics"
+# a search with its final model: its summary carries the model's training accuracy
+r=$(post '{"mode":"search","data":"d.svm","model":"m2.txt","out":"s2.csv","cv":3,"C-list":"1"}')
+[ "$r" = '200 {"id":2}' ] || fail "search with a final model over REST: $r"
+job2() { curl -s -m 5 "$URL/api/jobs/2" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["state"], d["train_accuracy"] is not None)'; }
+is_done2() { [ "$(job2 2>/dev/null)" = "done True" ]; }
+WAIT_S=120 wait_for is_done2 || fail "search 2: $(curl -s "$URL/api/jobs/2" | head -c 400)"
+[ -f "$F/m2.txt" ] || fail "the search over REST wrote no final model"
+kill "$MASTER_PID"; wait "$MASTER_PID" 2>/dev/null || true
+
+# A --keep-running search's own options (--C-list, --no-final) are not the
+# REST jobs' options: a train job is accepted and runs.
+nc_master_bg search --data d.svm --cv 3 --C-list 0.5,1 --no-final --keep-running \
+    --set "dashboard.files=$F" --set "runs.dir=$T/runs"
+WAIT_S=30 wait_for curl -sf -m 2 -o /dev/null "$URL/health" || fail "keep-running dashboard not up"
+st() { curl -s -m 5 "$URL/api/jobs/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
+own_done() { [ "$(st 3 2>/dev/null)" = done ]; }
+WAIT_S=120 wait_for own_done || fail "the keep-running search (run 3) did not finish"
+r=$(post '{"mode":"train","data":"d.svm","model":"m4.txt","out":"s4.csv"}')
+[ "$r" = '200 {"id":4}' ] || fail "a train job to a --keep-running search master: $r"
+rest_done() { [ "$(st 4 2>/dev/null)" = done ]; }
+WAIT_S=120 wait_for rest_done || fail "REST train 4: $(curl -s "$URL/api/jobs/4" | head -c 400)"
+[ -f "$F/m4.txt" ] || fail "REST train 4 wrote no model"
+note "a --keep-running search master takes a plain train job over REST"
 exit 0
