@@ -92,7 +92,7 @@ int proto_header_decode(const void *buf, size_t len, proto_header_t *h, const ch
         return -1;
     }
     if (p[2] != PROTO_VERSION) {
-        *why = "version";
+        *why = "protocol version: master and worker of different releases";
         return -1;
     }
     if (!known_type(p[3])) {

@@ -45,7 +45,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 1
+/* 2: tree frames (F_TREE), varint summaries (NCS3), tronmsg's STAT flag and
+ * wide vectors: a worker of version 1 is dropped at its READY ("protocol
+ * version") instead of failing jobs with messages it cannot read. */
+#define PROTO_VERSION 2
 #define PROTO_HEADER_SIZE 32
 #define PROTO_NO_SHARD 0xffffffffu
 /* A worker's own cache key for a job's whole rows (worker/op_classes.c):
