@@ -65,27 +65,29 @@ const char *datafiles_suggest_id(char *const *names, size_t n) {
  * first line end outside quotes. Fills entry's columns and suggestions, or
  * its error. */
 static void add_header(json_object *entry, int fd, const char *path) {
-    char *buf = malloc(HEADER_MAX), err[256];
+    char *buf = malloc(HEADER_MAX), err[256]; /* err: csvread's, not sent (see below) */
     char **names = NULL;
     size_t n = 0, len = 0;
     json_object *cols = NULL;
-    if (!buf) goto fail_oom;
-    while (len < HEADER_MAX) {
-        ssize_t r = read(fd, buf + len, HEADER_MAX - len);
+    if (!buf) goto fail;
+    /* read 4 KiB at a time until the first line end outside quotes: a list
+     * of many big files reads their headers, not HEADER_MAX of each */
+    size_t off = 0, end = 0;
+    bool quoted = false, found = false;
+    while (!found && len < HEADER_MAX) {
+        size_t want = HEADER_MAX - len < 4096 ? HEADER_MAX - len : 4096;
+        ssize_t r = read(fd, buf + len, want);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break;
         len += (size_t)r;
+        if (end == 0 && len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) off = end = 3;
+        for (; end < len && !found; end++) {
+            if (buf[end] == '"') quoted = !quoted;
+            found = !quoted && buf[end] == '\n';
+        }
     }
-    size_t off = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0, end = off;
-    bool quoted = false;
-    while (end < len && (quoted || buf[end] != '\n')) {
-        if (buf[end] == '"') quoted = !quoted;
-        end++;
-    }
-    if (end == len && len == HEADER_MAX) {
-        snprintf(err, sizeof err, "the header is longer than %d bytes", HEADER_MAX);
-        goto fail;
-    }
+    if (found) end--;                           /* at the line end */
+    if (!found && len == HEADER_MAX) goto fail; /* a header longer than HEADER_MAX */
     if (csvread_header(path, buf + off, end - off, &names, &n, err, sizeof err) < 0) goto fail;
     cols = json_object_new_array_ext((int)(n < DATAFILES_MAX_COLUMNS ? n : DATAFILES_MAX_COLUMNS));
     for (size_t i = 0; cols && i < n && i < DATAFILES_MAX_COLUMNS; i++)
@@ -99,10 +101,8 @@ static void add_header(json_object *entry, int fd, const char *path) {
     csvread_names_free(names, n);
     free(buf);
     return;
-fail_oom:
-    snprintf(err, sizeof err, "out of memory");
 fail:
-    /* the reason names the file relative to the root, never its contents */
+    /* one fixed reason: csvread's would quote the file's bytes */
     json_object_object_add(entry, "columns", NULL);
     json_object_object_add(entry, "columns_total", NULL);
     json_object_object_add(entry, "label_suggest", NULL);

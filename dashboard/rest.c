@@ -4,6 +4,7 @@
 #include "common/jsonx.h"
 #include "common/clock.h"
 #include "common/events.h"
+#include "common/log.h"
 #include "dashboard/dashctx.h"
 #include "dashboard/datafiles.h"
 #include "dashboard/http.h"
@@ -282,6 +283,10 @@ static int api_files(dashboard_t *d, struct lws *wsi, pss_t *p) {
     json_object *o =
         datafiles_list(d->files_root, skip, DATAFILES_MAX, &truncated, err, sizeof err);
     if (!o) return http_respond_error(wsi, p, 500, "%s", err);
+    if (truncated)
+        log_every(60, LOG_WARN,
+                  "GET /api/files: more than %d data files under %s, listed the first",
+                  DATAFILES_MAX, d->cfg.dashboard.files);
     int rc = http_respond_json(wsi, p, 200, o);
     json_object_put(o);
     return rc;

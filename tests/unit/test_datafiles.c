@@ -91,7 +91,59 @@ static void test_list(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* Headers read in 4 KiB steps: a quoted line end across a step boundary
+ * stays in its field, the data after the header is not the header's, and a
+ * header longer than 256 KiB is an error. */
+static void test_header_steps(void **state) {
+    (void)state;
+    char root[] = "/tmp/nc-datafiles.XXXXXX";
+    assert_non_null(mkdtemp(root));
+    size_t len = 300 * 1024;
+    char *text = malloc(len + 64);
+    assert_non_null(text);
+    /* "x" + 4090 a's + a line end + "y" quoted, then a long field, then label */
+    size_t n = 0;
+    text[n++] = '"';
+    text[n++] = 'x';
+    memset(text + n, 'a', 4090);
+    n += 4090;
+    text[n++] = '\n';
+    memcpy(text + n, "y\",", 3);
+    n += 3;
+    memset(text + n, 'c', 900);
+    n += 900;
+    strcpy(text + n, ",label\n1,2,3\n");
+    put(root, "long.csv", text);
+    memset(text, 'h', len); /* no line end in 300 KiB */
+    text[len] = 0;
+    put(root, "huge.csv", text);
+    free(text);
+
+    bool truncated;
+    char err[256];
+    json_object *a = datafiles_list(root, NULL, 100, &truncated, err, sizeof err);
+    assert_non_null(a);
+    assert_int_equal(json_object_array_length(a), 2);
+    json_object *huge = json_object_array_get_idx(a, 0), *lng = json_object_array_get_idx(a, 1);
+    assert_string_equal(json_object_get_string(json_object_object_get(huge, "error")),
+                        "cannot read the CSV header");
+    assert_null(json_object_object_get(lng, "error"));
+    assert_int_equal(json_object_get_int(json_object_object_get(lng, "columns_total")), 3);
+    json_object *cols = json_object_object_get(lng, "columns");
+    const char *first = json_object_get_string(json_object_array_get_idx(cols, 0));
+    assert_int_equal(strlen(first), 4093); /* x, 4090 a's, the line end, y */
+    assert_true(first[4091] == '\n' && first[4092] == 'y');
+    assert_int_equal(strlen(json_object_get_string(json_object_array_get_idx(cols, 1))), 900);
+    assert_string_equal(json_object_get_string(json_object_object_get(lng, "label_suggest")),
+                        "label");
+    json_object_put(a);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_suggest), cmocka_unit_test(test_list)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_suggest), cmocka_unit_test(test_list),
+                                       cmocka_unit_test(test_header_steps)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
