@@ -1,5 +1,8 @@
 #include "common/blob.h"
 
+#include "common/buf.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -59,4 +62,15 @@ int blob_send(blob_t *b, void *sock, int flags) {
         return -1;
     }
     return 0;
+}
+
+blob_t *blob_from_buf(struct buf *b, const char *what, char *err, size_t errlen) {
+    size_t len;
+    uint8_t *p = buf_detach(b, &len);
+    blob_t *out = p ? blob_wrap(p, len) : NULL;
+    if (!out) {
+        free(p);
+        snprintf(err, errlen, "out of memory for a %s", what);
+    }
+    return out;
 }

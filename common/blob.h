@@ -21,6 +21,11 @@ typedef struct blob {
 blob_t *blob_new(size_t len);
 /* Takes ownership of data (from malloc) as a blob with one reference. */
 blob_t *blob_wrap(void *data, size_t len);
+/* The bytes of a finished buffer (common/buf.h) as a blob: the buffer's
+ * memory is taken over, b is left empty. NULL when b failed or memory ran
+ * out, with "out of memory for a WHAT" in err. */
+struct buf;
+blob_t *blob_from_buf(struct buf *b, const char *what, char *err, size_t errlen);
 /* Copies len bytes into a new blob. */
 blob_t *blob_copy(const void *data, size_t len);
 blob_t *blob_ref(blob_t *b);

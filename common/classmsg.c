@@ -12,17 +12,6 @@
 #define REQ_CLASS 12 /* u32 cls, f64 eps */
 #define RES_HEAD 32  /* u32 cls iters cg stop, f64 f gnorm */
 
-static blob_t *finish(buf_t *b, char *err, size_t errlen) {
-    size_t len;
-    uint8_t *p = buf_detach(b, &len);
-    blob_t *out = p ? blob_wrap(p, len) : NULL;
-    if (!out) {
-        free(p);
-        snprintf(err, errlen, "out of memory for a classes message");
-    }
-    return out;
-}
-
 /* Classes below the cap and each named once (a bitmap of seen classes). */
 static int check_classes(const uint32_t *cls, size_t stride, size_t count, char *err,
                          size_t errlen) {
@@ -66,7 +55,7 @@ blob_t *classmsg_encode_req(uint32_t n, const classmsg_class_t *cls, size_t coun
         buf_put_u32(&b, cls[i].cls);
         buf_put_f64(&b, cls[i].eps);
     }
-    return finish(&b, err, errlen);
+    return blob_from_buf(&b, "classes message", err, errlen);
 }
 
 /* Both messages begin u32 magic, u32 n, u32 count: false (err set) when
@@ -151,7 +140,7 @@ blob_t *classmsg_encode_res(uint32_t n, const classmsg_ans_t *ans, size_t count,
         for (uint32_t j = 0; j < n; j++)
             buf_put_f64(&b, a->w[j]);
     }
-    return finish(&b, err, errlen);
+    return blob_from_buf(&b, "classes message", err, errlen);
 }
 
 int classmsg_decode_res(const void *buf, size_t len, classmsg_res_t *out, char *err,

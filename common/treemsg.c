@@ -41,17 +41,6 @@ uint32_t treemsg_height(uint32_t i, uint32_t nodes, uint32_t fanin) {
 
 /* ---- NODE ---- */
 
-static blob_t *finish(buf_t *b, const char *what, char *err, size_t errlen) {
-    size_t len;
-    uint8_t *p = buf_detach(b, &len);
-    blob_t *out = p ? blob_wrap(p, len) : NULL;
-    if (!out) {
-        free(p);
-        snprintf(err, errlen, "out of memory for a %s", what);
-    }
-    return out;
-}
-
 static int check_node(const treemsg_node_t *n, size_t eplen, size_t keylen, char *err,
                       size_t errlen) {
     if (n->nodes == 0 || n->nodes > TREEMSG_MAX_NODES || n->node >= n->nodes) {
@@ -89,7 +78,7 @@ blob_t *treemsg_encode_node(const treemsg_node_t *n, char *err, size_t errlen) {
     buf_put(&b, n->parent_ep, eplen);
     buf_put_u8(&b, (uint8_t)keylen);
     buf_put(&b, n->parent_key, keylen);
-    return finish(&b, "tree node", err, errlen);
+    return blob_from_buf(&b, "tree node", err, errlen);
 }
 
 /* Printable ASCII only: an endpoint or key goes into zmq_connect and logs. */
@@ -178,7 +167,7 @@ blob_t *treemsg_encode_part(uint64_t round, uint32_t to, uint32_t from, uint32_t
     for (size_t i = 0; i < ncover; i++)
         buf_put_u32(&b, cover[i]);
     buf_put(&b, res, res_len);
-    return finish(&b, "tree part", err, errlen);
+    return blob_from_buf(&b, "tree part", err, errlen);
 }
 
 int treemsg_decode_part(const void *buf, size_t len, uint32_t fanin, treemsg_part_t *out, char *err,
@@ -245,7 +234,7 @@ blob_t *treemsg_encode_cols(uint32_t n, const uint32_t *cols, uint32_t k, const 
     for (uint32_t j = 0; p && j < k; j++)
         proto_put_u32(p + 4 * (size_t)j, cols[j]);
     buf_put(&b, res, res_len);
-    return finish(&b, "tree answer", err, errlen);
+    return blob_from_buf(&b, "tree answer", err, errlen);
 }
 
 int treemsg_decode_cols(const void *buf, size_t len, treemsg_cols_t *out, char *err,

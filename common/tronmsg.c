@@ -92,18 +92,6 @@ static void put_item_vec(buf_t *b, const double *v, const tronmsg_layout_t *lay,
         put_vec(b, v, m);
 }
 
-/* The blob of a finished message, or NULL (with err) when b failed. */
-static blob_t *finish(buf_t *b, const char *what, char *err, size_t errlen) {
-    size_t len;
-    uint8_t *p = buf_detach(b, &len);
-    blob_t *out = p ? blob_wrap(p, len) : NULL;
-    if (!out) {
-        free(p);
-        snprintf(err, errlen, "out of memory for a %s", what);
-    }
-    return out;
-}
-
 /* The layout's rules: a group within the table, ascending; a compact m
  * within n; a full layout with m = n. */
 static int check_layout(uint32_t n, const tronmsg_layout_t *lay, char *err, size_t errlen) {
@@ -176,7 +164,7 @@ blob_t *tronmsg_encode_req(uint32_t n, uint32_t folds, const tronmsg_layout_t *l
         if (m && carries_point(it->op, it->flags)) put_item_vec(&b, it->w, lay, m);
         if (it->op == TRONMSG_PRED) put_vec(&b, it->w, (size_t)n * it->cls);
     }
-    return finish(&b, "tron request", err, errlen);
+    return blob_from_buf(&b, "tron request", err, errlen);
 }
 
 /* Reads k doubles into dst; a short reader leaves dst alone and turns bad. */
@@ -435,7 +423,7 @@ blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, siz
             break;
         }
     }
-    return finish(&b, "tron result", err, errlen);
+    return blob_from_buf(&b, "tron result", err, errlen);
 }
 
 /* Whether the vectors of a GRAD, FUNGRAD or HV answer whose payload starts

@@ -814,6 +814,18 @@ static void handle_router(sched_t *s) {
     }
 }
 
+/* A task's end, counted once: done, its rows processed, its body released
+ * (its leases are the caller's). */
+static void mark_done(sched_t *s, task_t *t) {
+    t->state = T_DONE;
+    s->pending--;
+    s->done_in_batch++;
+    s->rows_done += t->rows;
+    s->c.tasks_done++;
+    s->c.rows_processed += t->rows;
+    blob_unref(&t->body);
+}
+
 static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h, const void *data,
                           size_t len) {
     lease_t win = t->leases[li];
@@ -826,17 +838,11 @@ static void accept_result(sched_t *s, task_t *t, int li, const proto_header_t *h
         send_simple(s, o, MSG_CANCEL, t, &t->leases[0]);
         lease_remove(s, t, 0);
     }
-    t->state = T_DONE;
-    s->pending--;
-    s->done_in_batch++;
-    s->rows_done += t->rows;
-    s->c.tasks_done++;
-    s->c.rows_processed += t->rows;
+    mark_done(s, t);
     w->tasks_done++;
     w->rows_done += t->rows;
     s->durations_sum_us += now - win.start_us;
     s->durations_n++;
-    blob_unref(&t->body);
     if (t->op != OP_NOOP) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "job_id", json_object_new_int64(s->job_id));
@@ -970,13 +976,7 @@ static void tree_cover(sched_t *s, task_t *t) {
         lease_remove(s, t, 0);
     }
     if (t->state == T_QUEUED) q_remove(s, t);
-    t->state = T_DONE;
-    s->pending--;
-    s->done_in_batch++;
-    s->rows_done += t->rows;
-    s->c.tasks_done++;
-    s->c.rows_processed += t->rows;
-    blob_unref(&t->body);
+    mark_done(s, t);
     blob_unref(&t->tree);
 }
 
