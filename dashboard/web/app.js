@@ -992,6 +992,7 @@
       if (!Number.isInteger(k) || (k !== 0 && (k < 2 || k > 100))) bad.cv = 'CV folds: a whole number from 2 to 100 (empty or 0: none)';
       else if (k) job.cv = k;
     }
+    if (job.mode === 'search' && !job.cv && !bad.cv) bad.cv = 'a search needs CV folds (2 to 100)';
     put('model', $('nj-model').value.trim());
     put('out', $('nj-out').value.trim());
     return { job: job, bad: bad };
