@@ -60,6 +60,12 @@ static int check_node(const treemsg_node_t *n, size_t eplen, size_t keylen, char
         snprintf(err, errlen, "tree node: a key of %zu characters", keylen);
         return -1;
     }
+    uint32_t first;
+    if (n->nchild_keys != 0 &&
+        n->nchild_keys != treemsg_children(n->node, n->nodes, n->fanin, &first)) {
+        snprintf(err, errlen, "tree node: %u child keys for node %u", n->nchild_keys, n->node);
+        return -1;
+    }
     return 0;
 }
 
@@ -78,6 +84,16 @@ blob_t *treemsg_encode_node(const treemsg_node_t *n, char *err, size_t errlen) {
     buf_put(&b, n->parent_ep, eplen);
     buf_put_u8(&b, (uint8_t)keylen);
     buf_put(&b, n->parent_key, keylen);
+    buf_put_u8(&b, (uint8_t)n->nchild_keys);
+    for (uint32_t i = 0; i < n->nchild_keys; i++) {
+        if (strnlen(n->child_key[i], sizeof n->child_key[i]) != TREEMSG_KEY_LEN) {
+            buf_free(&b);
+            snprintf(err, errlen, "tree node: child key %u is not %u characters", i,
+                     TREEMSG_KEY_LEN);
+            return NULL;
+        }
+        buf_put(&b, n->child_key[i], TREEMSG_KEY_LEN);
+    }
     return blob_from_buf(&b, "tree node", err, errlen);
 }
 
@@ -102,17 +118,24 @@ int treemsg_decode_node(const void *buf, size_t len, treemsg_node_t *out, char *
     const uint8_t *ep = bufrd_take(&r, eplen);
     uint8_t keylen = bufrd_u8(&r);
     const uint8_t *key = bufrd_take(&r, keylen);
+    n.nchild_keys = bufrd_u8(&r);
+    const uint8_t *ckeys =
+        n.nchild_keys <= TREEMSG_MAX_FANIN ? bufrd_take(&r, n.nchild_keys * TREEMSG_KEY_LEN) : NULL;
+    if (n.nchild_keys > TREEMSG_MAX_FANIN) r.bad = true;
     if (r.bad || magic != TREEMSG_NODE_MAGIC || !bufrd_done(&r)) {
         snprintf(err, errlen, "tree node: bad magic or length (%zu bytes)", len);
         return -1;
     }
     if (check_node(&n, eplen, keylen, err, errlen) < 0) return -1;
-    if (!printable(ep, eplen) || !printable(key, keylen)) {
+    if (!printable(ep, eplen) || !printable(key, keylen) ||
+        !printable(ckeys, (size_t)n.nchild_keys * TREEMSG_KEY_LEN)) {
         snprintf(err, errlen, "tree node: endpoint or key is not printable ASCII");
         return -1;
     }
     memcpy(n.parent_ep, ep, eplen);
     memcpy(n.parent_key, key, keylen);
+    for (uint32_t i = 0; i < n.nchild_keys; i++)
+        memcpy(n.child_key[i], ckeys + (size_t)i * TREEMSG_KEY_LEN, TREEMSG_KEY_LEN);
     *out = n;
     return 0;
 }

@@ -17,7 +17,10 @@
  *   u32 magic TREEMSG_NODE_MAGIC, u64 round, u32 node, u32 nodes, u32 fanin,
  *   u32 wait_ms, u8 eplen, eplen bytes: the parent's tree endpoint
  *   "tcp://ADDR:PORT" (0 bytes at the root), u8 keylen (0 or 40), keylen
- *   bytes: the parent's CurveZMQ public key in Z85 (CURVE clusters).
+ *   bytes: the parent's CurveZMQ public key in Z85 (CURVE clusters), u8
+ *   nkeys (0, or the node's number of children), nkeys * 40 bytes: the
+ *   children's public keys in node order (CURVE clusters: a parent adds a
+ *   child's part only when the CURVE connection it came on proved that key).
  * PART (worker -> parent, one frame on the tree socket; the root's RESULT
  * body to the master):
  *   u32 magic TREEMSG_PART_MAGIC, u64 round, u32 to (the parent's node,
@@ -67,11 +70,14 @@ typedef struct treemsg_node {
     uint32_t node, nodes, fanin, wait_ms;
     char parent_ep[TREEMSG_MAX_EP + 1];   /* "" at the root */
     char parent_key[TREEMSG_KEY_LEN + 1]; /* "" without CURVE */
+    uint32_t nchild_keys;                 /* 0 without CURVE, else the node's children */
+    char child_key[TREEMSG_MAX_FANIN][TREEMSG_KEY_LEN + 1]; /* the children's keys, in order */
 } treemsg_node_t;
 
 /* A new blob (caller unrefs); NULL with err when a field breaks the rules
  * (node >= nodes, fanin out of 2..TREEMSG_MAX_FANIN, an endpoint at the root
- * or none below it, a key that is not 40 characters) or on ENOMEM. */
+ * or none below it, a key that is not 40 characters, child keys that are
+ * neither none nor one per child) or on ENOMEM. */
 blob_t *treemsg_encode_node(const treemsg_node_t *n, char *err, size_t errlen);
 /* 0, or -1 with err; out is filled only on 0. */
 int treemsg_decode_node(const void *buf, size_t len, treemsg_node_t *out, char *err, size_t errlen);

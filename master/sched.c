@@ -1067,6 +1067,14 @@ static int tree_plan(sched_t *s) {
         snprintf(n.parent_ep, sizeof n.parent_ep, "%s", pw ? pw->tree_ep : "");
         snprintf(n.parent_key, sizeof n.parent_key, "%s",
                  pw && s->cfg->security.curve ? pw->key : "");
+        /* under CURVE the node adds only parts its children's keys sent */
+        uint32_t first, nc = treemsg_children(i, nodes, fanin, &first);
+        n.nchild_keys = s->cfg->security.curve ? nc : 0;
+        for (uint32_t c = 0; c < n.nchild_keys; c++) {
+            const task_t *ct = task_by_id(s, ids[first + c]);
+            snprintf(n.child_key[c], sizeof n.child_key[c], "%s",
+                     s->workers[s->holder[ct->group[0]]].key);
+        }
         if (!(t->tree = treemsg_encode_node(&n, err, sizeof err))) {
             log_warn("reduction tree: %s; this round is star", err);
             for (uint32_t k = 0; k < i; k++)

@@ -29,6 +29,7 @@ typedef struct part_in {
     blob_t *bytes; /* owns what part.res points at */
     treemsg_part_t part;
     int64_t at_ms;
+    char key[TREEMSG_KEY_LEN + 1]; /* the CURVE key its connection proved ("" plaintext) */
 } part_in_t;
 
 typedef struct rnode {
@@ -205,6 +206,11 @@ static void give_child(reduce_t *r, rnode_t *n, part_in_t *p) {
         part_in_free(p);
         return;
     }
+    if (n->node.nchild_keys && strcmp(p->key, n->node.child_key[c]) != 0) {
+        drop(r, "a part for a child from another worker's key");
+        part_in_free(p);
+        return;
+    }
     n->child[c] = *p;
     n->got[c] = true;
     memset(p, 0, sizeof *p);
@@ -257,6 +263,8 @@ void reduce_recv(reduce_t *r) {
         part_in_t p = {.at_ms = clock_now_ms()};
         char err[256];
         p.bytes = more ? NULL : blob_copy(zmq_msg_data(&msg), zmq_msg_size(&msg));
+        const char *uid = zmq_msg_gets(&msg, "User-Id"); /* set by our ZAP handler */
+        if (uid && strlen(uid) == TREEMSG_KEY_LEN) snprintf(p.key, sizeof p.key, "%s", uid);
         zmq_msg_close(&msg);
         if (more) { /* a PART is one frame: swallow the rest */
             drop(r, "more than one frame");

@@ -200,11 +200,31 @@ static void test_early_parts_bounded(void **state) {
     exec_task_free(&t);
 }
 
+/* A node that names its children's keys (CURVE clusters) adds only parts
+ * whose connection proved that key: a part on a plain connection, like one
+ * from another worker claiming the child's place, is dropped, and the node
+ * sends what it has when its time is up. */
+static void test_child_key_checked(void **state) {
+    (void)state;
+    treemsg_node_t root = {.round = 31, .node = 0, .nodes = 2, .fanin = 2, .wait_ms = 5000};
+    root.nchild_keys = 1;
+    memset(root.child_key[0], 'k', TREEMSG_KEY_LEN);
+    reduce_own(F.r, own_task(1), &root);
+    uint64_t d0 = reduce_dropped(F.r);
+    send_part(31, 0, 1, 2, 10);
+    settle();
+    assert_int_equal(reduce_dropped(F.r), d0 + 1);
+    exec_task_t *t = reduce_next(F.r, clock_now_ms() + 5001);
+    check_sum(t, 31, 1, 1); /* its own part alone */
+    exec_task_free(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_children_add_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_sends_what_it_has, setup, teardown),
         cmocka_unit_test_setup_teardown(test_early_parts_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_key_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

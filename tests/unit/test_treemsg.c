@@ -87,6 +87,37 @@ static void test_node_round_trip_and_rules(void **state) {
     assert_null(treemsg_encode_node(&n, err, sizeof err));
 }
 
+/* CURVE clusters: a node carries its children's keys, one per child. */
+static void test_node_child_keys(void **state) {
+    (void)state;
+    char err[256];
+    treemsg_node_t n = {.round = 9, .node = 1, .nodes = 7, .fanin = 2, .wait_ms = 10};
+    strcpy(n.parent_ep, "tcp://10.0.0.2:40001");
+    strcpy(n.parent_key, "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+    n.nchild_keys = 2; /* node 1's children: 3 and 4 */
+    memset(n.child_key[0], 'a', TREEMSG_KEY_LEN);
+    memset(n.child_key[1], 'b', TREEMSG_KEY_LEN);
+    blob_t *b = treemsg_encode_node(&n, err, sizeof err);
+    assert_non_null(b);
+    treemsg_node_t d;
+    assert_int_equal(treemsg_decode_node(b->data, b->len, &d, err, sizeof err), 0);
+    assert_memory_equal(&d, &n, sizeof d);
+    uint8_t *c = malloc(b->len);
+    memcpy(c, b->data, b->len);
+    c[b->len - 1] = 0x01; /* a control character in a child key */
+    assert_int_equal(treemsg_decode_node(c, b->len, &d, err, sizeof err), -1);
+    memcpy(c, b->data, b->len);
+    c[b->len - 2 * TREEMSG_KEY_LEN - 1] = 1; /* one key said, two sent */
+    assert_int_equal(treemsg_decode_node(c, b->len, &d, err, sizeof err), -1);
+    free(c);
+    blob_unref(&b);
+    n.nchild_keys = 1; /* not one per child */
+    assert_null(treemsg_encode_node(&n, err, sizeof err));
+    n.nchild_keys = 2;
+    n.child_key[1][5] = 0; /* a short key */
+    assert_null(treemsg_encode_node(&n, err, sizeof err));
+}
+
 static void test_part_round_trip_and_rules(void **state) {
     (void)state;
     char err[256];
@@ -228,11 +259,9 @@ static void test_cols_rules(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_heap_shape),
-        cmocka_unit_test(test_node_round_trip_and_rules),
-        cmocka_unit_test(test_part_round_trip_and_rules),
-        cmocka_unit_test(test_add_over_the_union),
-        cmocka_unit_test(test_cols_rules),
+        cmocka_unit_test(test_heap_shape),         cmocka_unit_test(test_node_round_trip_and_rules),
+        cmocka_unit_test(test_node_child_keys),    cmocka_unit_test(test_part_round_trip_and_rules),
+        cmocka_unit_test(test_add_over_the_union), cmocka_unit_test(test_cols_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
