@@ -1,6 +1,8 @@
 /* summary: see summary.h. */
 #include "common/summary.h"
 
+#include "common/sortint.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -61,11 +63,6 @@ uint64_t summary_rows(const summary_t *s) {
     return s->rows;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 void summary_sample(const summary_t *s, size_t col, uint32_t *sampled, uint32_t *distinct,
                     uint32_t *long_values) {
     const summary_col_t *c = &s->cols[col];
@@ -73,7 +70,7 @@ void summary_sample(const summary_t *s, size_t col, uint32_t *sampled, uint32_t 
     uint32_t n = c->nsample, d = 0, l = 0;
     if (n) {
         memcpy(v, c->sample, n * sizeof *v);
-        qsort(v, n, sizeof *v, cmp_u64);
+        sort_u64(v, n);
     }
     for (uint32_t k = 0; k < n; k++) {
         if (k == 0 || v[k] != v[k - 1]) d++;

@@ -1,6 +1,7 @@
 /* OP_TRON: a shard's partial sums for distributed TRON (common/tronmsg.h). */
 #include "common/colset.h"
 #include "common/csvrow.h"
+#include "common/sortint.h"
 #include "common/proto.h"
 #include "common/treemsg.h"
 #include "common/tronmsg.h"
@@ -42,18 +43,13 @@ static int predict_row(const struct feature_node *x, const double *w, int n, int
     return best;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The (truth, pred, count) cells of keys[0..n) (truth << 32 | pred), sorted
  * in place, into a new array of three u64s a cell; NULL when out of memory. */
 static uint64_t *cells_of(uint64_t *keys, size_t n, size_t *ncells) {
     uint64_t *cells = malloc((n ? n : 1) * 3 * sizeof *cells);
     size_t c = 0;
     if (!cells) return NULL;
-    qsort(keys, n, sizeof *keys, cmp_u64);
+    sort_u64(keys, n);
     for (size_t i = 0; i < n; i++) {
         if (c == 0 || keys[i] != keys[i - 1]) {
             cells[3 * c] = keys[i] >> 32;

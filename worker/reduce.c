@@ -1,5 +1,6 @@
 #include "worker/reduce.h"
 
+#include "common/sortint.h"
 #include "common/blob.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -344,11 +345,6 @@ int64_t reduce_deadline(const reduce_t *r) {
     return d;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The PART for node n: its own answer plus its children's, in node order. */
 static blob_t *node_sum(rnode_t *n, char *err, size_t errlen) {
     treemsg_cols_t in[1 + TREEMSG_MAX_FANIN];
@@ -394,7 +390,7 @@ static blob_t *node_sum(rnode_t *n, char *err, size_t errlen) {
             memcpy(cover + at, n->child[c].part.cover, n->child[c].part.ncover * sizeof *cover);
             at += n->child[c].part.ncover;
         }
-    qsort(cover, ncover, sizeof *cover, cmp_u32);
+    sort_u32(cover, ncover);
     uint32_t to = n->node.node == 0 ? TREEMSG_MASTER : treemsg_parent(n->node.node, n->node.fanin);
     out = treemsg_encode_part(n->node.round, to, n->node.node, n->node.nodes, cover, ncover,
                               sum->data, sum->len, n->node.fanin, err, errlen);
