@@ -148,10 +148,10 @@ void search_print(FILE *out, const search_result_t *r, int n, int best, int fold
                     name ? name : "?", r[i].c, 100.0 * r[i].accuracy, loss, r[i].secs);
         }
     }
-    if (best >= 0 && best < n)
+    if (best >= 0 && best < n) {
+        const char *name = model_solver_name(r[best].solver);
         fprintf(out, "Best C = %g  solver %s  Cross Validation Accuracy = %.4f%% (%d folds)\n",
-                r[best].c,
-                model_solver_name(r[best].solver) ? model_solver_name(r[best].solver) : "?",
-                100.0 * r[best].accuracy, folds);
+                r[best].c, name ? name : "?", 100.0 * r[best].accuracy, folds);
+    }
     fflush(out);
 }
