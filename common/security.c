@@ -1,5 +1,7 @@
 #include "common/security.h"
 
+#include "common/fdio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
@@ -78,17 +80,6 @@ out:
     return buf;
 }
 
-static int write_all(int fd, const char *s) {
-    size_t len = strlen(s), done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, s + done, len - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return -1;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
 int security_keygen(const char *name, char *err, size_t errlen) {
     char pub[SECURITY_Z85_BUF], sec[SECURITY_Z85_BUF], keypath[CONFIG_PATH], pubpath[CONFIG_PATH];
     char text[256];
@@ -124,7 +115,7 @@ int security_keygen(const char *name, char *err, size_t errlen) {
              "# NetCompute CurveZMQ key pair (bin/master keygen). Keep this file secret.\n"
              "public: %s\nsecret: %s\n",
              pub, sec);
-    if (fchmod(kfd, 0600) != 0 || write_all(kfd, text) != 0 || fsync(kfd) != 0) {
+    if (fchmod(kfd, 0600) != 0 || fd_write_all(kfd, text, strlen(text)) != 0 || fsync(kfd) != 0) {
         snprintf(err, errlen, "keygen: writing %s: %s", keypath, strerror(errno));
         goto out;
     }
@@ -134,7 +125,7 @@ int security_keygen(const char *name, char *err, size_t errlen) {
         goto out;
     }
     snprintf(text, sizeof text, "%s\n", pub);
-    if (write_all(pfd, text) != 0 || fsync(pfd) != 0) {
+    if (fd_write_all(pfd, text, strlen(text)) != 0 || fsync(pfd) != 0) {
         snprintf(err, errlen, "keygen: writing %s: %s", pubpath, strerror(errno));
         unlink(pubpath);
         goto out;

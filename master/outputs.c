@@ -1,12 +1,12 @@
 #include "master/outputs.h"
 
+#include "common/fdio.h"
 #include "common/log.h"
 #include "master/master.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,22 +439,6 @@ bool outputs_uses_stdout(const outputs_t *o) {
     return false;
 }
 
-static int write_all(int fd, const char *p, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            /* An inherited stdout may be non-blocking. */
-            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-            if (poll(&pfd, 1, -1) >= 0 || errno == EINTR) continue;
-        }
-        if (n < 0) return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int copy_into_stream(entry_t *e, char *err, size_t errlen) {
     char buf[65536];
     int in = open(e->staged, O_RDONLY | O_CLOEXEC);
@@ -472,7 +456,7 @@ static int copy_into_stream(entry_t *e, char *err, size_t errlen) {
             break;
         }
         if (n == 0) break;
-        if (write_all(e->fd, buf, (size_t)n) < 0) {
+        if (fd_write_all(e->fd, buf, (size_t)n) < 0) {
             snprintf(err, errlen, "%s: cannot write: %s", e->path, strerror(errno));
             rc = -1;
             break;

@@ -1,9 +1,10 @@
 #include "master/writer.h"
 
+#include "common/fdio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,40 +45,6 @@ static char *side_path(const char *final_path, const char *suffix) {
     return p;
 }
 
-static int write_all(int fd, const void *buf, size_t len) {
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            /* A stream we were handed may be non-blocking (an inherited stdout). */
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-                if (poll(&pfd, 1, -1) >= 0 || errno == EINTR) continue;
-            }
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off) {
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
 /* One journal record per write() call: a killed process leaves either the
  * whole line or, at worst, a torn last line that the reader discards. */
 static int journal(writer_t *w, char *err, size_t errlen, const char *fmt, ...)
@@ -97,7 +64,7 @@ static int journal(writer_t *w, char *err, size_t errlen, const char *fmt, ...) 
         vsnprintf(line, (size_t)n + 1, fmt, ap);
         va_end(ap);
     }
-    int rc = write_all(w->journal_fd, line, (size_t)n);
+    int rc = fd_write_all(w->journal_fd, line, (size_t)n);
     if (line != small) free(line);
     if (rc == 0) return 0;
 fail:
@@ -117,7 +84,7 @@ static bool meta_ok(const char *m) {
 /* Appends chunk bytes to the output and journals them as written. */
 static int emit(writer_t *w, uint32_t idx, const void *data, size_t len, const char *meta,
                 char *err, size_t errlen) {
-    if (write_all(w->part_fd, data, len) < 0) {
+    if (fd_write_all(w->part_fd, data, len) < 0) {
         snprintf(err, errlen, "%s: cannot write: %s", w->part_path, strerror(errno));
         return -1;
     }
@@ -140,7 +107,7 @@ static int emit_from_spool(writer_t *w, uint32_t idx, char *err, size_t errlen) 
                      n < 0 ? strerror(errno) : "file is short");
             return -1;
         }
-        if (write_all(w->part_fd, buf, (size_t)n) < 0) {
+        if (fd_write_all(w->part_fd, buf, (size_t)n) < 0) {
             snprintf(err, errlen, "%s: cannot write: %s", w->part_path, strerror(errno));
             return -1;
         }
@@ -284,7 +251,7 @@ static int resume_truncate(const writer_t *w, int pfd, const replay_t *r) {
 /* Writes the header (hlen bytes, may be 0) at the start of the output: the
  * temporary file, or the stream itself. */
 static int write_header(writer_t *w, const char *header, size_t hlen, char *err, size_t errlen) {
-    if (hlen && write_all(w->part_fd, header, hlen) < 0) {
+    if (hlen && fd_write_all(w->part_fd, header, hlen) < 0) {
         snprintf(err, errlen, "%s: cannot write: %s", w->part_path, strerror(errno));
         return -1;
     }
@@ -484,7 +451,7 @@ int writer_put(writer_t *w, uint32_t idx, const void *data, size_t len, const ch
         return 0;
     } else {
         if (w->spool_fd < 0 && stream_spool(w, err, errlen) < 0) return -1;
-        if (pwrite_all(w->spool_fd, data, len, w->spool_end) < 0) {
+        if (fd_pwrite_all(w->spool_fd, data, len, w->spool_end) < 0) {
             snprintf(err, errlen, "%s: cannot write: %s", w->spool_path, strerror(errno));
             return -1;
         }
@@ -567,7 +534,7 @@ void writer_close(writer_t **wp, bool keep) {
         for (uint32_t i = 0; i < w->nchunks; i++) {
             chunk_t *c = &w->ch[i];
             if (c->state != CH_HELD) continue;
-            if (pwrite_all(w->spool_fd, c->mem, (size_t)c->len, w->spool_end) < 0 ||
+            if (fd_pwrite_all(w->spool_fd, c->mem, (size_t)c->len, w->spool_end) < 0 ||
                 journal(w, err, sizeof err, "S %" PRIu32 " %" PRIu64 " %" PRIu64 " %s\n", i,
                         w->spool_end, c->len, c->meta ? c->meta : "-") < 0)
                 break;
