@@ -13,6 +13,7 @@
 #include "worker/ops.h"
 #include "worker/probe.h"
 #include "worker/reduce.h"
+#include "worker/tcplink.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -55,6 +56,8 @@ typedef struct wk {
     int handshakes; /* ZeroMQ handshakes completed on the current DEALER */
     bool link_up;   /* the DEALER has a TCP connection now */
     bool zmtp_ok;   /* ... and the peer completed the ZeroMQ handshake on it */
+    int link_fd;    /* its TCP descriptor (the monitor's CONNECTED), -1 = unknown */
+    bool receiving; /* a large message is on its way (said once until it is in) */
     /* Diagnosis of a master we cannot reach, so that a user is told once per
      * backoff step what is wrong rather than every 100 ms or never. */
     int64_t down_since; /* start of the current run without a master, 0 = none */
@@ -546,6 +549,7 @@ static void handle_dealer(wk_t *w) {
         w->heard = h.type != MSG_RESET;
         if (w->heard && !was_heard) w->next_hb = clock_now_ms();
         w->master_deadline = liveness_deadline(w);
+        w->receiving = false;
         w->backoff_ms = w->backoff_min;
         if (w->trouble) {
             log_info("the master at %s:%d answers", w->cfg->master.ip, w->cfg->master.task_port);
@@ -597,6 +601,7 @@ static int connect_dealer(wk_t *w) {
     w->handshakes = 0;
     w->link_up = false;
     w->zmtp_ok = false;
+    w->link_fd = -1;
     if (!w->down_since) start_down(w);
     w->dealer = open_socket(w, ZMQ_DEALER, w->cfg->master.task_port, mon, err, sizeof err);
     if (!w->dealer) {
@@ -682,8 +687,13 @@ static void handle_monitor(wk_t *w) {
         wire_msg_t m;
         if (wire_recv(w->monitor, &m, ZMQ_DONTWAIT) < 0) return;
         uint16_t ev = 0;
+        uint32_t value = 0; /* the descriptor, for CONNECTED */
         if (m.n >= 1 && wire_size(&m, 0) >= sizeof ev) memcpy(&ev, wire_data(&m, 0), sizeof ev);
+        if (m.n >= 1 && wire_size(&m, 0) >= sizeof ev + sizeof value)
+            memcpy(&value, (const char *)wire_data(&m, 0) + sizeof ev, sizeof value);
         wire_close(&m);
+        if (ev == ZMQ_EVENT_CONNECTED || ev == ZMQ_EVENT_DISCONNECTED)
+            w->link_fd = ev == ZMQ_EVENT_CONNECTED ? (int)value : -1;
         switch (ev) {
         case ZMQ_EVENT_CONNECTED:
             w->link_up = true;
@@ -749,6 +759,20 @@ static void master_lost(wk_t *w) {
     close_dealer(w);
     w->reconnect_at = clock_now_ms() + w->backoff_ms;
     w->backoff_ms = w->backoff_ms * 2 > w->backoff_max ? w->backoff_max : w->backoff_ms * 2;
+}
+
+/* The master said nothing for liveness heartbeats, but bytes arrived on the
+ * task connection within that time: it is sending a message too large to
+ * have arrived yet (its PINGs queue behind it), not gone. Moves the deadline
+ * to liveness heartbeats after those bytes. */
+static bool still_sending(wk_t *w, int64_t now) {
+    int64_t window = (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
+    int64_t idle = tcplink_idle_ms(w->link_fd, w->cfg->master.task_port);
+    if (idle < 0 || idle >= window) return false;
+    if (!w->receiving) log_info("the master is sending a large message: waiting for it");
+    w->receiving = true;
+    w->master_deadline = now + window - idle;
+    return true;
 }
 
 static const char *state_name(wk_t *w) {
@@ -846,7 +870,7 @@ static void on_timers(wk_t *w) {
         } else if (w->monitor && !w->zmtp_ok) {
             not_a_master(w, "it accepted the connection but did not complete the ZeroMQ "
                             "handshake");
-        } else {
+        } else if (!still_sending(w, now)) {
             master_lost(w);
         }
     }
