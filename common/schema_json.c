@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "common/jsonx.h"
 #include "common/schema_priv.h"
 #include "common/strset.h"
@@ -430,17 +431,8 @@ int schema_save(const schema_t *s, const char *path, char *err, size_t errlen) {
         snprintf(err, errlen, "%s: cannot create a temporary file: %s", path, strerror(errno));
         goto out;
     }
-    size_t len = strlen(json), done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, json + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
-            goto out;
-        }
-        done += (size_t)w;
-    }
-    if (write(fd, "\n", 1) != 1 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+    if (fd_write_all(fd, json, strlen(json)) != 0 || fd_write_all(fd, "\n", 1) != 0 ||
+        fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
         snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
         goto out;
     }

@@ -53,6 +53,7 @@ typedef struct trainer {
     int nresults, best;       /* best: index in results, -1 none */
     bool final;               /* search: the best C's model was trained */
     double secs_tron, secs_read, secs_schema, secs_pred;
+    double secs_model; /* from the start of the work to the model on disk */
 } trainer_t;
 
 /* Sends workers a new job context (common/jobctx.h): the data source and

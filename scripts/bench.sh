@@ -457,7 +457,9 @@ ct_train() {
     CT_TRON=$(sed -n 's/.*training \([0-9.]*\) s.*/\1/p' <<<"$tl")
     CT_PRED=$(sed -n 's/.*predicting \([0-9.]*\) s.*/\1/p' <<<"$tl")
     CT_WAIT=$(sed -n 's/.*, \([0-9.]*\) s waiting for workers.*/\1/p' <<<"$tl")
-    CT_MODEL=$(awk -v a="$CT_TOTAL" -v b="$CT_PRED" 'BEGIN { printf "%.2f", a - b }')
+    # file to the model on disk (the model is written while the workers
+    # predict the training rows, so this is not total minus predicting)
+    CT_MODEL=$(sed -n 's/.*, \([0-9.]*\) s to the model on disk.*/\1/p' <<<"$tl")
     CT_LOST=$(cl_lost "$WORK/$tag.err")
     CT_TRAIN_ACC=$(sed -n 's/^Training accuracy = \([0-9.]*\)%.*/\1 %/p' "$WORK/$tag.out")
     local t0 t1
