@@ -1,6 +1,8 @@
 /* model: liblinear 2.30 model files and the average combiner (see model.h). */
 #include "common/model.h"
 
+#include "common/dtoa.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,11 +91,22 @@ int model_write(const char *path, int solver, int nr_class, const int *labels, i
     fprintf(fp, "nr_feature %d\n", nr_feature);
     fprintf(fp, "bias %.17g\n", bias);
     fprintf(fp, "w\n");
+    /* the weights, "%.17g " each (dtoa_g17 writes what printf would), one
+     * row of nr_w a line, through a buffer */
+    char buf[1 << 16];
+    size_t used = 0;
     for (int j = 0; j < w_size; j++) {
-        for (int k = 0; k < nr_w; k++)
-            fprintf(fp, "%.17g ", w[(size_t)j * nr_w + k]);
-        fprintf(fp, "\n");
+        for (int k = 0; k < nr_w; k++) {
+            if (used + DTOA_BUF + 2 > sizeof buf) { /* room for a number, ' ' and '\n' */
+                fwrite(buf, 1, used, fp);
+                used = 0;
+            }
+            used += (size_t)dtoa_g17(w[(size_t)j * nr_w + k], buf + used);
+            buf[used++] = ' ';
+        }
+        buf[used++] = '\n';
     }
+    if (used) fwrite(buf, 1, used, fp);
     /* Surface write errors (disk full) before the rename makes them permanent. */
     if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
