@@ -12,7 +12,25 @@ blob_t *blob_wrap(void *data, size_t len) {
     if (!b) return NULL;
     b->data = data;
     b->len = len;
+    b->zmsg = NULL;
     __atomic_store_n(&b->refs, 1, __ATOMIC_RELAXED);
+    return b;
+}
+
+blob_t *blob_take_msg(void *msg) {
+    zmq_msg_t *own = malloc(sizeof *own);
+    blob_t *b = own ? blob_wrap(NULL, 0) : NULL;
+    if (!b) {
+        free(own);
+        return NULL;
+    }
+    zmq_msg_init(own);
+    zmq_msg_move(own, msg);
+    /* the data pointer is taken once the message sits where it stays: a
+     * small message keeps its bytes inside the zmq_msg_t itself */
+    b->data = zmq_msg_data(own);
+    b->len = zmq_msg_size(own);
+    b->zmsg = own;
     return b;
 }
 
@@ -39,7 +57,12 @@ void blob_unref(blob_t **bp) {
     blob_t *b = *bp;
     *bp = NULL;
     if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-        free(b->data);
+        if (b->zmsg) {
+            zmq_msg_close(b->zmsg);
+            free(b->zmsg);
+        } else {
+            free(b->data);
+        }
         free(b);
     }
 }

@@ -14,7 +14,8 @@
 typedef struct blob {
     void *data;
     size_t len;
-    int refs; /* atomic */
+    int refs;   /* atomic */
+    void *zmsg; /* a zmq_msg_t the bytes belong to (blob_take_msg), or NULL: malloc'd */
 } blob_t;
 
 /* New blob of len bytes (uninitialised) with one reference; NULL on ENOMEM. */
@@ -26,6 +27,10 @@ blob_t *blob_wrap(void *data, size_t len);
  * out, with "out of memory for a WHAT" in err. */
 struct buf;
 blob_t *blob_from_buf(struct buf *b, const char *what, char *err, size_t errlen);
+/* Takes over a received ZeroMQ message (zmq_msg_t *) as a blob with one
+ * reference, without copying its bytes: msg is left empty (a message of
+ * size 0). NULL on ENOMEM, msg untouched. */
+blob_t *blob_take_msg(void *msg);
 /* Copies len bytes into a new blob. */
 blob_t *blob_copy(const void *data, size_t len);
 blob_t *blob_ref(blob_t *b);

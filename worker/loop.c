@@ -397,9 +397,10 @@ static bool known_lease(wk_t *w, const proto_header_t *h) {
     return false;
 }
 
-/* Copies frame i into a blob and stores it; -1 on ENOMEM. */
+/* Stores frame i (taken over, not copied: a class split's rows may be
+ * hundreds of MB); -1 on ENOMEM. */
 static int store_frame(wk_t *w, wire_msg_t *m, int i, const proto_header_t *h, bool shard) {
-    blob_t *b = blob_copy(wire_data(m, i), wire_size(m, i));
+    blob_t *b = blob_take_msg(&m->f[i]);
     if (!b) return -1;
     int rc = shard ? cache_put_shard(w->cache, h->job_id, h->shard, b)
                    : cache_put_context(w->cache, h->job_id, b);
