@@ -66,16 +66,21 @@ static double dot(int n, const double *a, const double *b) {
     return s;
 }
 
-/* u'Mv added up as liblinear 2.30's tron.cpp does: five products summed
- * first and that added to the total, then the last n mod 5 one by one. The
- * grouping changes the last bits, which reach the radius and so the steps. */
+/* Five products u[j]*M[j]*v[j] summed in order: tron.cpp's uTMv adds them
+ * up first and then adds that to its total. */
+static inline double uTMv5(const double *u, const double *M, const double *v) {
+    return u[0] * M[0] * v[0] + u[1] * M[1] * v[1] + u[2] * M[2] * v[2] + u[3] * M[3] * v[3] +
+           u[4] * M[4] * v[4];
+}
+
+/* u'Mv added up as liblinear 2.30's tron.cpp does: five products at a time,
+ * then the last n mod 5 one by one. The grouping changes the last bits,
+ * which reach the radius and so the steps. */
 static double uTMv(int n, const double *u, const double *M, const double *v) {
     double res = 0;
     int i = 0;
     for (; i + 4 < n; i += 5)
-        res += u[i] * M[i] * v[i] + u[i + 1] * M[i + 1] * v[i + 1] +
-               u[i + 2] * M[i + 2] * v[i + 2] + u[i + 3] * M[i + 3] * v[i + 3] +
-               u[i + 4] * M[i + 4] * v[i + 4];
+        res += uTMv5(u + i, M + i, v + i);
     for (; i < n; i++)
         res += u[i] * M[i] * v[i];
     return res;
@@ -379,18 +384,27 @@ int tron_feed_hv(tron_t *t, const double *hv_loss_sum) {
     double *s = t->s, *d = t->d, *Hd = t->w_new, *r = t->r, *M = t->M;
     if (hv_loss_sum != Hd) memcpy(Hd, hv_loss_sum, (size_t)n * sizeof *Hd);
     /* liblinear's loops, fused where one only reads what the other wrote at
-     * the same index (the sums still run in index order: the same bits; |s|_M
-     * is summed in fives, as uTMv, so it has a loop of its own) */
+     * the same index (the sums still run in liblinear's order: the same bits;
+     * |s|_M in fives, as uTMv) */
     double dHd = 0;
     for (int i = 0; i < n; i++) {
         Hd[i] = d[i] + t->C * Hd[i];
         dHd += d[i] * Hd[i];
     }
     double alpha = t->zTr / dHd;
-    for (int i = 0; i < n; i++)
+    double sMs = 0;
+    int i5 = 0;
+    for (; i5 + 4 < n; i5 += 5) {
+        for (int i = i5; i < i5 + 5; i++)
+            s[i] += alpha * d[i];
+        sMs += uTMv5(s + i5, M + i5, s + i5);
+    }
+    for (int i = i5; i < n; i++) {
         s[i] += alpha * d[i];
+        sMs += s[i] * M[i] * s[i];
+    }
 
-    double sMnorm = sqrt(uTMv(n, s, M, s));
+    double sMnorm = sqrt(sMs);
     if (sMnorm > t->delta) {
         /* Step back and go to the boundary of the M-norm trust region. */
         t->reach_boundary = 1;
