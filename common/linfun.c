@@ -45,9 +45,11 @@ static inline int linfun_y(const linfun_t *f, size_t i, int k) {
 
 static double linfun_loss(int solver, double m) {
     if (solver == 0) {
-        /* Split by sign so that exp() never overflows. */
-        if (m >= 0) return log1p(exp(-m));
-        return -m + log1p(exp(m));
+        /* Split by sign so that exp() never overflows; log(1 + e) rather than
+         * log1p(e), as liblinear 2.30's l2r_lr_fun: the same bits for the
+         * same margin (log1p differs in the last bits when e is small). */
+        if (m >= 0) return log(1 + exp(-m));
+        return -m + log(1 + exp(m));
     }
     if (m < 1) return (1 - m) * (1 - m);
     return 0;

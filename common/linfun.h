@@ -13,6 +13,8 @@
  * where D_i is sigma(1-sigma) for LR and 2*[m_i < 1] for the L2-loss SVM, both
  * taken at the point of the last grad (liblinear's Hv uses the D/I of the last
  * grad even after fun() has been evaluated at a rejected trial point; so do we).
+ * Each row's terms have liblinear's bits (log(1 + exp(-m)), not log1p; C = 1);
+ * the rows are added in the shard's order, not liblinear's (grouped by class).
  *
  * Classes: nr_w = 1 for a two-class problem, where label index 0 is the
  * positive class (as liblinear after its grouping); otherwise nr_w = nr_class and

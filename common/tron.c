@@ -66,11 +66,24 @@ static double dot(int n, const double *a, const double *b) {
     return s;
 }
 
+/* Five products u[j]*M[j]*v[j] summed in order: tron.cpp's uTMv adds them
+ * up first and then adds that to its total. */
+static inline double uTMv5(const double *u, const double *M, const double *v) {
+    return u[0] * M[0] * v[0] + u[1] * M[1] * v[1] + u[2] * M[2] * v[2] + u[3] * M[3] * v[3] +
+           u[4] * M[4] * v[4];
+}
+
+/* u'Mv added up as liblinear 2.30's tron.cpp does: five products at a time,
+ * then the last n mod 5 one by one. The grouping changes the last bits,
+ * which reach the radius and so the steps. */
 static double uTMv(int n, const double *u, const double *M, const double *v) {
-    double s = 0;
-    for (int i = 0; i < n; i++)
-        s += u[i] * M[i] * v[i];
-    return s;
+    double res = 0;
+    int i = 0;
+    for (; i + 4 < n; i += 5)
+        res += uTMv5(u + i, M + i, v + i);
+    for (; i < n; i++)
+        res += u[i] * M[i] * v[i];
+    return res;
 }
 
 static tron_t *tron_alloc(int n, double C, double eps, double eps_cg, int max_iter) {
@@ -371,7 +384,8 @@ int tron_feed_hv(tron_t *t, const double *hv_loss_sum) {
     double *s = t->s, *d = t->d, *Hd = t->w_new, *r = t->r, *M = t->M;
     if (hv_loss_sum != Hd) memcpy(Hd, hv_loss_sum, (size_t)n * sizeof *Hd);
     /* liblinear's loops, fused where one only reads what the other wrote at
-     * the same index (the sums still run in index order: the same bits) */
+     * the same index (the sums still run in liblinear's order: the same bits;
+     * |s|_M in fives, as uTMv) */
     double dHd = 0;
     for (int i = 0; i < n; i++) {
         Hd[i] = d[i] + t->C * Hd[i];
@@ -379,7 +393,13 @@ int tron_feed_hv(tron_t *t, const double *hv_loss_sum) {
     }
     double alpha = t->zTr / dHd;
     double sMs = 0;
-    for (int i = 0; i < n; i++) {
+    int i5 = 0;
+    for (; i5 + 4 < n; i5 += 5) {
+        for (int i = i5; i < i5 + 5; i++)
+            s[i] += alpha * d[i];
+        sMs += uTMv5(s + i5, M + i5, s + i5);
+    }
+    for (int i = i5; i < n; i++) {
         s[i] += alpha * d[i];
         sMs += s[i] * M[i] * s[i];
     }

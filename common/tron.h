@@ -18,6 +18,13 @@
  * sqrt(z'r) <= eps_cg*sqrt(z0'r0) or at max(n,5) steps or at the M'-norm
  * boundary; eta 1e-4/0.25/0.75, sigma 0.25/0.5/4 radius updates; stops on
  * prered <= 0, f < -1e32 or tiny act/pre reductions; max_iter outer steps.
+ * Its own arithmetic is tron.cpp's (dot products added one by one, u'Mv
+ * five products at a time). Fed f and M formed as liblinear forms them (each
+ * row's term added onto w'w/2 and onto 1) over the rows in liblinear's order,
+ * a single-process run gave liblinear-train's Fashion-MNIST model bit for
+ * bit. Here f and M are the sums plus w'w/2 and 1, and the rows come shard by
+ * shard, so the last bits differ; |g| is sqrt(g'g), not BLAS dnrm2 (only the
+ * stop test reads it). docs/DESIGN.md "Training" says what that does.
  *
  * Calling protocol, repeated until TRON_DONE:
  *   op = tron_next(t, &vec);

@@ -283,6 +283,36 @@ static void test_batch_equals_single(void **state) {
     }
 }
 
+/* A row's logistic loss has the bits of liblinear 2.30's l2r_lr_fun:
+ * log(1 + exp(-m)), and -m + log(1 + exp(m)) for a negative margin. A
+ * two-row shard: row 0 on the positive side (margin +v), row 1 on the
+ * negative side with the same x (margin -v); each class's fun() over one
+ * row is that row's loss alone. */
+static void test_loss_is_liblinears(void **state) {
+    (void)state;
+    static const double vals[] = {0.25, 3.5, 17.0, 25.0, 30.0, 36.5};
+    int differs = 0;
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        double v = vals[i], w = 1.0;
+        struct feature_node row[2] = {{1, v}, {-1, 0}};
+        struct feature_node *x[1] = {row};
+        for (int y = 0; y <= 1; y++) {
+            int lab[1] = {y};
+            dataset_t d = {.rows = 1, .n = 1, .bias = -1, .x = x, .y = lab};
+            char err[256];
+            linfun_t *f = linfun_new(&d, 0, 1, err, sizeof err);
+            assert_non_null(f);
+            double m = y == 0 ? v : -v;
+            double want = m >= 0 ? log(1 + exp(-m)) : -m + log(1 + exp(m));
+            double got = linfun_fun(f, 0, &w);
+            assert_memory_equal(&got, &want, sizeof got);
+            differs += m >= 0 && log1p(exp(-m)) != want; /* where log1p would not do */
+            linfun_destroy(&f);
+        }
+    }
+    assert_true(differs > 0);
+}
+
 static void test_bad_input(void **state) {
     (void)state;
     linprob_t p;
@@ -308,6 +338,7 @@ int main(void) {
         cmocka_unit_test(test_hv_uses_last_grad_point),
         cmocka_unit_test(test_batch_equals_single),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_loss_is_liblinears),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

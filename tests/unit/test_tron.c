@@ -325,6 +325,46 @@ static void test_fun_grad_same_iterates(void **state) {
     assert_true(dropped > 0);
 }
 
+/* u'Mv in liblinear 2.30's grouping: five products summed, then added. */
+static double ll_uTMv(int n, const double *u, const double *M, const double *v) {
+    double res = 0;
+    int i = 0;
+    for (; i + 4 < n; i += 5) {
+        double five = u[i] * M[i] * v[i];
+        for (int j = 1; j < 5; j++)
+            five += u[i + j] * M[i + j] * v[i + j];
+        res += five;
+    }
+    for (; i < n; i++)
+        res += u[i] * M[i] * v[i];
+    return res;
+}
+
+/* The first radius is sqrt(g'Mg) with the products added five at a time,
+ * as tron.cpp's uTMv adds them: one large product, then small ones that
+ * vanish when added to it one by one but not when summed first. */
+static void test_radius_sums_in_fives(void **state) {
+    (void)state;
+    enum { N = 12 };
+    double gl[N] = {1e8, 0, 0, 0, 0, 0.9, 0.9, 0.9, 0.9, 0.9, 0.7, 0.7}, diag[N] = {0};
+    double M[N], one_by_one = 0;
+    for (int i = 0; i < N; i++) {
+        M[i] = 0.99 + 0.01 * (1 + diag[i]); /* tron's M' at C = 1 */
+        one_by_one += gl[i] * M[i] * gl[i];
+    }
+    double fives = ll_uTMv(N, gl, M, gl);
+    assert_true(sqrt(fives) != sqrt(one_by_one)); /* the grouping shows */
+
+    tron_t *t = tron_new(N, 1.0, 0.01, 0.1, 10, NULL);
+    assert_non_null(t);
+    assert_int_equal(tron_feed_fun(t, 5.0), 0);
+    assert_int_equal(tron_feed_grad(t, gl, diag), 0); /* at w = 0, g = C * gl */
+    tron_state_t st;
+    tron_state(t, &st);
+    assert_true(st.delta == sqrt(fives));
+    tron_destroy(&t);
+}
+
 static void test_protocol_and_rules(void **state) {
     (void)state;
     /* liblinear 2.30 train_one's tolerance rule. */
@@ -356,6 +396,7 @@ int main(void) {
         cmocka_unit_test(test_protocol_and_rules),   cmocka_unit_test(test_same_iterations),
         cmocka_unit_test(test_resume_same_model),    cmocka_unit_test(test_fun_grad_same_iterates),
         cmocka_unit_test(test_against_liblinear_lr), cmocka_unit_test(test_against_liblinear_l2svc),
+        cmocka_unit_test(test_radius_sums_in_fives),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
