@@ -234,15 +234,50 @@ static batch_shape_t batch_plan(linfun_t *f, const linfun_req_t *reqs) {
     return s;
 }
 
-/* Interleaves the requested vectors into vin and zeroes the accumulators. */
-static void batch_clear(linfun_t *f, const linfun_req_t *reqs, const batch_shape_t *s) {
+/* The arrays one batch pass reads and sums into: f's interleaved scratch,
+ * or, for a single class, the request's own vectors (no copy in or out). */
+typedef struct batch_io {
+    const double *vin;
+    double *acc, *dacc;
+    bool direct_in, direct_out;
+} batch_io_t;
+
+/* A single vector is read where it is; a single zeroed output (with its
+ * diagonal, when a gradient) is summed where it is: 0 + a == a, so the
+ * sums keep their bits (a -0 becomes +0 either way when the caller adds). */
+static batch_io_t batch_io(linfun_t *f, const linfun_req_t *reqs, const batch_shape_t *s) {
+    batch_io_t io = {.vin = f->vin, .acc = f->acc, .dacc = f->dacc};
+    if (s->ndot == 1 && s->sdot == 1) {
+        io.vin = reqs[f->dot_cls[0]].v;
+        io.direct_in = true;
+    }
+    if (s->nacc == 1 && s->sacc == 1) {
+        const linfun_req_t *r = &reqs[f->acc_cls[0]];
+        bool grad = s->ngrad == 1;
+        if (r->zeroed && (!grad || r->diag)) {
+            io.acc = r->out;
+            if (grad) io.dacc = r->diag;
+            io.direct_out = true;
+        }
+    }
+    return io;
+}
+
+/* Interleaves the requested vectors into vin and zeroes the accumulators
+ * (what io does not take from the requests). */
+static void batch_clear(linfun_t *f, const linfun_req_t *reqs, const batch_shape_t *s,
+                        const batch_io_t *io) {
     const int n = f->n;
-    memset(f->vin, 0, (size_t)n * s->sdot * sizeof *f->vin);
-    for (int j = 0; j < n; j++)
-        for (int a = 0; a < s->ndot; a++)
-            f->vin[(size_t)j * s->sdot + a] = reqs[f->dot_cls[a]].v[j];
-    memset(f->acc, 0, (size_t)n * s->sacc * sizeof *f->acc);
-    memset(f->dacc, 0, (size_t)n * s->sgrad * sizeof *f->dacc);
+    if (!io->direct_in) {
+        memset(f->vin, 0, (size_t)n * s->sdot * sizeof *f->vin);
+        for (int j = 0; j < n; j++)
+            for (int a = 0; a < s->ndot; a++)
+                f->vin[(size_t)j * s->sdot + a] = reqs[f->dot_cls[a]].v[j];
+    }
+    if (!io->direct_out) {
+        memset(f->acc, 0, (size_t)n * s->sacc * sizeof *f->acc);
+        memset(f->dacc, 0, (size_t)n * s->sgrad * sizeof *f->dacc);
+    }
     for (int a = 0; a < s->ndot; a++)
         f->loss[a] = 0;
     for (int b = 0; b < s->sacc; b++)
@@ -254,13 +289,15 @@ static void batch_clear(linfun_t *f, const linfun_req_t *reqs, const batch_shape
 /* Hands the losses, the accumulated gradient / Hv columns and the diagonals
  * back to the requests: one pass over each interleaved array, column by
  * column (reading a class's entries alone would walk all of it per class). */
-static void batch_emit(linfun_t *f, const linfun_req_t *reqs, const batch_shape_t *s) {
+static void batch_emit(linfun_t *f, const linfun_req_t *reqs, const batch_shape_t *s,
+                       const batch_io_t *io) {
     const int n = f->n;
     for (int a = 0; a < s->ndot; a++) {
         int k = f->dot_cls[a];
         if (reqs[k].op == LINFUN_FUN) *reqs[k].out = f->loss[a];
         if (reqs[k].op == LINFUN_FUNGRAD) *reqs[k].loss = f->loss[a];
     }
+    if (io->direct_out) return;
     double **out = f->outs;
     for (int b = 0; b < s->nacc; b++)
         out[b] = reqs[f->acc_cls[b]].out;
@@ -299,7 +336,10 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs) {
     const int ndot = shape.ndot, nacc = shape.nacc, ngrad = shape.ngrad;
     if (ndot + nacc == 0) return;
     const int sdot = shape.sdot, sacc = shape.sacc, sgrad = shape.sgrad;
-    batch_clear(f, reqs, &shape);
+    const batch_io_t io = batch_io(f, reqs, &shape);
+    batch_clear(f, reqs, &shape, &io);
+    const double *vin = io.vin;
+    double *acc = io.acc, *dacc = io.dacc;
 
     struct feature_node **x = f->d->x;
     const int solver = f->solver;
@@ -312,10 +352,10 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs) {
         if (ndot == 1) {
             double s = 0;
             for (const struct feature_node *p = xi; p->index != -1; p++)
-                s += p->value * f->vin[p->index - 1];
+                s += p->value * vin[p->index - 1];
             t[0] = s;
         } else if (ndot > 1) {
-            linfun_dots(xi, f->vin, sdot, t);
+            linfun_dots(xi, vin, sdot, t);
         }
 
         /* margins first: a FUNGRAD's gradient is taken at its own */
@@ -351,20 +391,20 @@ void linfun_batch(linfun_t *f, const linfun_req_t *reqs) {
             double c = cval[0], dd = ngrad ? dval[0] : 0;
             if (dd != 0) {
                 for (const struct feature_node *p = xi; p->index != -1; p++) {
-                    f->acc[(size_t)(p->index - 1) * sacc] += c * p->value;
-                    f->dacc[(size_t)(p->index - 1) * sgrad] += dd * (p->value * p->value);
+                    acc[(size_t)(p->index - 1) * sacc] += c * p->value;
+                    dacc[(size_t)(p->index - 1) * sgrad] += dd * (p->value * p->value);
                 }
             } else {
                 for (const struct feature_node *p = xi; p->index != -1; p++)
-                    f->acc[(size_t)(p->index - 1) * sacc] += c * p->value;
+                    acc[(size_t)(p->index - 1) * sacc] += c * p->value;
             }
             continue;
         }
-        if (nact) linfun_scatter(xi, f->acc, sacc, cval, 0);
-        if (ndact) linfun_scatter(xi, f->dacc, sgrad, dval, 1);
+        if (nact) linfun_scatter(xi, acc, sacc, cval, 0);
+        if (ndact) linfun_scatter(xi, dacc, sgrad, dval, 1);
     }
 
-    batch_emit(f, reqs, &shape);
+    batch_emit(f, reqs, &shape, &io);
 }
 
 static void linfun_one(linfun_t *f, int k, linfun_op_t op, const double *v, double *out,

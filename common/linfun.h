@@ -51,6 +51,8 @@ typedef struct linfun_req {
     double *out;     /* FUN: one double, set; GRAD, FUNGRAD and HV: n doubles, added to */
     double *diag;    /* GRAD, FUNGRAD: n doubles, added to; may be NULL when not wanted */
     double *loss;    /* FUNGRAD: one double, set */
+    bool zeroed;     /* out (and diag) hold zeros: a pass whose only GRAD,
+                      * FUNGRAD or HV this is may sum in place (same results) */
 } linfun_req_t;
 
 /* Builds the per-shard state for solver 0 (L2R_LR) or 2 (L2R_L2LOSS_SVC) and

@@ -426,6 +426,68 @@ blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, siz
     return blob_from_buf(&b, "tron result", err, errlen);
 }
 
+blob_t *tronmsg_res_begin(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, size_t count,
+                          double **vec, char *err, size_t errlen) {
+    if (n == 0 || n > TRONMSG_MAX_N || m > n || count > UINT32_MAX) {
+        snprintf(err, errlen, "tron result: bad size n=%u count=%zu", n, count);
+        return NULL;
+    }
+    size_t len = 16;
+    for (size_t i = 0; i < count; i++) {
+        if (!vector_op(ans[i].op) || check_item(ans[i].op, ans[i].cls, n, err, errlen) < 0) {
+            snprintf(err, errlen, "tron result: answer %zu is not built in place", i);
+            return NULL;
+        }
+        len += ITEM_HEAD + (size_t)ans_bytes(&ans[i], n, m);
+    }
+    blob_t *b = blob_new(len);
+    if (!b) {
+        snprintf(err, errlen, "out of memory for a tron result");
+        return NULL;
+    }
+    uint8_t *p = (uint8_t *)b->data + 16;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t op = ans[i].op;
+        size_t nv = op == TRONMSG_HV ? m : op == TRONMSG_FUN ? 0 : 2 * (size_t)m;
+        p += ITEM_HEAD + (op == TRONMSG_FUN || op == TRONMSG_FUNGRAD ? 8 : 0);
+        /* malloc'd blob, and every field before is a multiple of 8 bytes */
+        vec[i] = nv ? (double *)(void *)p : NULL;
+        if (nv) memset(p, 0, 8 * nv);
+        p += 8 * nv;
+    }
+    return b;
+}
+
+void tronmsg_res_seal(blob_t *b, uint32_t n, uint32_t m, const tronmsg_ans_t *ans, size_t count) {
+    uint8_t *p = b->data;
+    proto_put_u32(p, TRONMSG_RES_MAGIC);
+    proto_put_u32(p + 4, n);
+    proto_put_u32(p + 8, m);
+    proto_put_u32(p + 12, (uint32_t)count);
+    p += 16;
+    for (size_t i = 0; i < count; i++) {
+        const tronmsg_ans_t *a = &ans[i];
+        proto_put_u32(p, a->cls);
+        proto_put_u32(p + 4, a->fold);
+        proto_put_u32(p + 8, a->op);
+        proto_put_u32(p + 12, a->flags);
+        p += ITEM_HEAD;
+        if (a->op == TRONMSG_FUN || a->op == TRONMSG_FUNGRAD) {
+            proto_put_f64(p, a->f);
+            p += 8;
+        }
+        size_t nv = a->op == TRONMSG_HV ? m : a->op == TRONMSG_FUN ? 0 : 2 * (size_t)m;
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+        for (size_t k = 0; k < nv; k++) { /* the wire is little-endian */
+            double v;
+            memcpy(&v, p + 8 * k, 8);
+            proto_put_f64(p + 8 * k, v);
+        }
+#endif
+        p += 8 * nv;
+    }
+}
+
 /* Whether the vectors of a GRAD, FUNGRAD or HV answer whose payload starts
  * at the reader's position can be used in place (borrowed): a little-endian
  * host and an 8-byte aligned address (FUNGRAD's come after its f). */

@@ -182,6 +182,16 @@ void tronmsg_req_free(tronmsg_req_t *r);
 blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, size_t count,
                            char *err, size_t errlen);
 int tronmsg_decode_res(const void *buf, size_t len, tronmsg_res_t *out, char *err, size_t errlen);
+/* A result built in place, for answers that are all FUN, FUNGRAD, GRAD or
+ * HV (a Newton round's): a new blob of the final size (caller unrefs) whose
+ * vectors are zeros, with vec[i] pointing at answer i's in it (g then diag,
+ * or hv; 8-byte aligned; NULL for FUN), so the sums are formed where they
+ * are sent from. Then tronmsg_res_seal() with the same answers (their f
+ * set) writes the rest; the bytes equal tronmsg_encode_res()'s. NULL on
+ * another op, a bad size or no memory (err says which). */
+blob_t *tronmsg_res_begin(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, size_t count,
+                          double **vec, char *err, size_t errlen);
+void tronmsg_res_seal(blob_t *b, uint32_t n, uint32_t m, const tronmsg_ans_t *ans, size_t count);
 /* The same, but GRAD and HV vectors that lie 8-byte aligned in buf on a
  * little-endian host point into buf instead of a copy: out is valid only
  * while buf is (the master sums a large answer without copying it). */

@@ -2,6 +2,7 @@
  * writes what they compute. See master/cli.h for the command line and
  * docs/DESIGN.md for the contract. */
 #include "common/config.h"
+#include "common/heap.h"
 #include "common/log.h"
 #include "common/security.h"
 #include "dashboard/dashboard.h"
@@ -316,6 +317,7 @@ int main(int argc, char **argv) {
     services_t sv = {0};
 
     log_init("master", LOG_INFO);
+    heap_keep_freed(); /* best effort: the defaults only cost CPU */
     if (cli_parse(argc, argv, &opts, &cfg, err, sizeof err) < 0) {
         fprintf(stderr, "master: %s\n", err);
         return EXIT_USAGE;

@@ -35,6 +35,19 @@ typedef struct tclass {
     long pos, rows;
 } tclass_t;
 
+/* One group's columns (group_columns): m, or -1 when vectors travel whole;
+ * the hash of its bitmap; map[0..m-1], where its j-th listed column sits
+ * in TRON's vectors (its place among the active columns, or the column). */
+typedef struct gcols {
+    uint32_t *ids; /* the group's shards */
+    size_t nids;
+    long m;
+    uint64_t hash;
+    uint32_t *map;
+} gcols_t;
+
+#define GCOLS_MAX 64 /* groups remembered; beyond, the oldest is made again */
+
 /* The exact strategy's working state. */
 typedef struct exact {
     trainer_t *t;
@@ -64,6 +77,11 @@ typedef struct exact {
     uint32_t *act;        /* [n]: a column's place among them, NULL: all active */
     uint32_t *glob;       /* [na]: the column of each */
     uint32_t *acols;      /* [n]: a group's list as places among the active */
+    /* The column lists of the groups seen (a group's shards do not change
+     * from round to round): group_columns() makes each once, not twice a
+     * round (body and answer) over all n bits. */
+    struct gcols *gc;
+    size_t ngc;
     bool tree;            /* cluster.reduce tree: answers come widened to all n */
     tronmsg_shard_t *tab; /* [nshards]: the shard table every request carries */
     journal_t *j;
@@ -139,15 +157,40 @@ static bool shards_union(exact_t *x, const uint32_t *ids, size_t n) {
     return true;
 }
 
-/* The columns group[0..n-1] touches, in x->cols, and their places among
- * the active columns in x->acols; how many, or -1 when the group touches
- * every column (or a shard's set is unknown): then vectors travel whole. */
-static long group_columns(trainer_t *t, exact_t *x, const uint32_t *group, size_t n) {
-    if (!shards_union(x, group, n)) return -1;
+static void gcols_free(gcols_t *g) {
+    free(g->ids);
+    free(g->map);
+    memset(g, 0, sizeof *g);
+}
+
+/* The columns group[0..n-1] touches (NULL when out of memory): m is -1
+ * when the group touches every column or a shard's set is unknown (then
+ * vectors travel whole). Made once per group and kept in x->gc; the
+ * shards' sets do not change after the count round. */
+static const gcols_t *group_columns(trainer_t *t, exact_t *x, const uint32_t *group, size_t n) {
+    for (size_t i = 0; i < x->ngc; i++)
+        if (x->gc[i].nids == n && memcmp(x->gc[i].ids, group, n * sizeof *group) == 0)
+            return &x->gc[i];
+    if (!x->gc && !(x->gc = calloc(GCOLS_MAX, sizeof *x->gc))) return NULL;
+    gcols_t *g = &x->gc[x->ngc < GCOLS_MAX ? x->ngc++ : 0];
+    gcols_free(g);
+    g->m = -1;
+    g->ids = malloc((n ? n : 1) * sizeof *g->ids);
+    if (!g->ids) return NULL;
+    memcpy(g->ids, group, n * sizeof *group);
+    g->nids = n;
+    if (!shards_union(x, group, n)) return g;
     size_t m = colset_list(x->ubits, (size_t)t->n, x->cols);
-    for (size_t j = 0; x->act && j < m; j++)
-        x->acols[j] = x->act[x->cols[j]];
-    return m < (size_t)t->n ? (long)m : -1;
+    if (m >= (size_t)t->n) return g;
+    if (!(g->map = malloc((m + 1) * sizeof *g->map))) {
+        g->nids = 0; /* never found again */
+        return NULL;
+    }
+    for (size_t j = 0; j < m; j++)
+        g->map[j] = x->act ? x->act[x->cols[j]] : x->cols[j];
+    g->m = (long)m;
+    g->hash = colset_hash(x->ubits, (size_t)t->n);
+    return g;
 }
 
 /* The grouped round's body for a group (sched_body_fn): the round's items,
@@ -156,15 +199,20 @@ static long group_columns(trainer_t *t, exact_t *x, const uint32_t *group, size_
 static blob_t *group_body(void *arg, const uint32_t *group, size_t n, bool full) {
     exact_t *x = arg;
     trainer_t *t = x->t;
-    long m = group_columns(t, x, group, n);
+    const gcols_t *g = group_columns(t, x, group, n);
+    if (!g) {
+        snprintf(t->err, sizeof t->err, "out of memory");
+        return NULL;
+    }
+    long m = g->m;
     tronmsg_layout_t lay = {.shards = x->tab,
                             .nshards = t->sp.nshards,
                             .group = group,
                             .ngroup = n,
                             .compact = m >= 0,
                             .m = m >= 0 ? (uint32_t)m : 0,
-                            .hash = m >= 0 ? colset_hash(x->ubits, (size_t)t->n) : 0,
-                            .cols = m >= 0 ? (x->act ? x->acols : x->cols) : NULL,
+                            .hash = m >= 0 ? g->hash : 0,
+                            .cols = m >= 0 ? g->map : NULL,
                             .wide = x->tree};
     for (size_t q = 0; q < x->count; q++) {
         tronmsg_item_t *it = &x->items[q];
@@ -296,7 +344,13 @@ static int take_group(void *arg, const uint32_t *group, size_t n, const void *da
     if (x->tree && len >= 4 && proto_get_u32(data) == TREEMSG_COLS_MAGIC)
         return take_cols(t, x, data, len, worker);
     if (train_exact_answer(t, group[0], data, len, worker, x->items, x->count, &res) < 0) return -1;
-    long m = group_columns(t, x, group, n);
+    const gcols_t *g = group_columns(t, x, group, n);
+    if (!g) {
+        snprintf(t->err, sizeof t->err, "out of memory");
+        tronmsg_res_free(&res);
+        return -1;
+    }
+    long m = g->m;
     if (x->tree && res.m == (uint32_t)t->n) {
         /* a tree's sum, or a widened answer: all n columns, of which TRON
          * runs on the active ones (the others are exact zeros) */
@@ -310,7 +364,7 @@ static int take_group(void *arg, const uint32_t *group, size_t n, const void *da
         tronmsg_res_free(&res);
         return -1;
     }
-    add_answer(t, x, &res, m >= 0 ? (x->act ? x->acols : x->cols) : NULL);
+    add_answer(t, x, &res, m >= 0 ? g->map : NULL);
     tronmsg_res_free(&res);
     return 0;
 }
@@ -848,6 +902,9 @@ static void exact_free(trainer_t *t, exact_t *x) {
     free(x->act);
     free(x->glob);
     free(x->acols);
+    for (size_t i = 0; i < x->ngc; i++)
+        gcols_free(&x->gc[i]);
+    free(x->gc);
     free(x->tab);
     for (int i = 0; x->cl && i < x->ncl; i++)
         tron_destroy(&x->cl[i].tr);

@@ -1,6 +1,7 @@
 /* bin/worker: command line (worker/args.h), signals, then worker_run()
  * (worker/loop.h). */
 #include "common/config.h"
+#include "common/heap.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "worker/args.h"
@@ -27,6 +28,7 @@ int main(int argc, char **argv) {
     char err[512];
 
     log_init("worker", LOG_INFO);
+    heap_keep_freed(); /* best effort: the defaults only cost CPU */
     if (args_parse(argc, argv, &a, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "worker: %s\n", err);
         return EXIT_USAGE;

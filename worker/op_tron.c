@@ -170,7 +170,9 @@ typedef struct {
     bool need_lf;   /* some item is FUN, GRAD or HV */
     tronmsg_ans_t *ans;
     double *floss; /* [count]: one shard's FUN loss */
-    double *store; /* the answers' m-long vectors */
+    double *store; /* the answers' m-long vectors, or NULL when they are in res */
+    blob_t *res;   /* a Newton round's result, its vectors summed in place */
+    double **vecs; /* [count]: where res holds each answer's vectors */
     /* one shard at a time, in its own ms columns (tron_shard) */
     double **win;       /* [count]: the item's point (NULL when none) */
     double **sin;       /* [count]: HV's direction */
@@ -346,13 +348,17 @@ static int tron_check(tron_work_t *t, char *err, size_t errlen) {
  * (zeroed: every shard adds its part). */
 static int tron_alloc(tron_work_t *t, int *cls, char *err, size_t errlen) {
     size_t count = t->req.count, c1 = count ? count : 1, nd = 0;
+    /* a Newton round's answers are summed in the result itself */
+    bool inplace = count > 0;
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &t->req.items[i];
         nd += (grad_item(it->op) ? 2 : it->op == TRONMSG_HV ? 1 : 0) * (size_t)t->m;
+        inplace = inplace && vector_item(it);
     }
     t->ans = calloc(c1, sizeof *t->ans);
     t->floss = calloc(c1, sizeof *t->floss);
-    t->store = calloc(nd ? nd : 1, sizeof *t->store);
+    t->vecs = calloc(c1, sizeof *t->vecs);
+    t->store = inplace ? NULL : calloc(nd ? nd : 1, sizeof *t->store);
     t->win = calloc(c1, sizeof *t->win);
     t->sin = calloc(c1, sizeof *t->sin);
     t->out = calloc(c1, sizeof *t->out);
@@ -360,8 +366,8 @@ static int tron_alloc(tron_work_t *t, int *cls, char *err, size_t errlen) {
     t->texts = calloc(c1, sizeof *t->texts);
     t->cells = calloc(c1, sizeof *t->cells);
     t->lreq = calloc((size_t)t->nr_w, sizeof *t->lreq);
-    if (!t->ans || !t->floss || !t->store || !t->win || !t->sin || !t->out || !t->pos ||
-        !t->texts || !t->cells || !t->lreq) {
+    if (!t->ans || !t->floss || !t->vecs || (!inplace && !t->store) || !t->win || !t->sin ||
+        !t->out || !t->pos || !t->texts || !t->cells || !t->lreq) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -372,8 +378,16 @@ static int tron_alloc(tron_work_t *t, int *cls, char *err, size_t errlen) {
     for (size_t i = 0; i < count; i++) {
         const tronmsg_item_t *it = &t->req.items[i];
         t->ans[i] = (tronmsg_ans_t){.cls = it->cls, .fold = it->fold, .op = it->op};
-        if (grad_item(it->op)) t->ans[i].g = sp, t->ans[i].diag = sp + t->m, sp += 2 * t->m;
-        if (it->op == TRONMSG_HV) t->ans[i].hv = sp, sp += t->m;
+        if (!inplace) t->vecs[i] = sp, sp += (size_t)t->m * (grad_item(it->op) ? 2 : 0);
+        if (!inplace && it->op == TRONMSG_HV) sp += t->m;
+    }
+    if (inplace &&
+        !(t->res = tronmsg_res_begin((uint32_t)t->n, t->m, t->ans, count, t->vecs, err, errlen)))
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t op = t->req.items[i].op;
+        if (grad_item(op)) t->ans[i].g = t->vecs[i], t->ans[i].diag = t->vecs[i] + t->m;
+        if (op == TRONMSG_HV) t->ans[i].hv = t->vecs[i];
     }
     return 0;
 }
@@ -413,7 +427,7 @@ static int no_point(const tronmsg_item_t *it, char *err, size_t errlen) {
 
 /* FUN/GRAD/HV over fold li (0 = every row, 1 + f = fold f) of one shard:
  * one linfun_batch pass for every class asked about, in the shard's own
- * columns (t->win, sin, out: bound by tron_shard). */
+ * columns (t->win, sin, out: bound by tron_shard, which zeroes out). */
 static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, char *err,
                      size_t errlen) {
     const tronmsg_req_t *req = &t->req;
@@ -443,7 +457,8 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
                                      .v = t->win[i],
                                      .loss = &t->floss[i],
                                      .out = t->out[i],
-                                     .diag = t->out[i] + ms};
+                                     .diag = t->out[i] + ms,
+                                     .zeroed = true};
             fun_pt[k] = spec_pt[k] = it->point;
             break;
         case TRONMSG_GRAD:
@@ -453,7 +468,8 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
                 linfun_fun(lf, k, t->win[i]);
                 fun_pt[k] = it->point;
             }
-            lreq[k] = (linfun_req_t){.op = LINFUN_GRAD, .out = t->out[i], .diag = t->out[i] + ms};
+            lreq[k] = (linfun_req_t){
+                .op = LINFUN_GRAD, .out = t->out[i], .diag = t->out[i] + ms, .zeroed = true};
             grad_pt[k] = it->point;
             spec_pt[k] = 0;
             break;
@@ -472,7 +488,8 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
                 fun_pt[k] = grad_pt[k] = it->point;
                 spec_pt[k] = 0;
             }
-            lreq[k] = (linfun_req_t){.op = LINFUN_HV, .v = t->sin[i], .out = t->out[i]};
+            lreq[k] = (linfun_req_t){
+                .op = LINFUN_HV, .v = t->sin[i], .out = t->out[i], .zeroed = true};
             break;
         }
     }
@@ -665,6 +682,8 @@ static void tron_work_free(tron_work_t *t) {
     free(t->win);
     free(t->floss);
     free(t->store);
+    free(t->vecs);
+    blob_unref(&t->res);
     free(t->ans);
     free(t->cols);
     free(t->bits);
@@ -712,7 +731,13 @@ static int op_tron(op_ctx_t *ctx, const void *body, size_t blen, blob_t **result
     if (tron_tally(&t, err, errlen) < 0) goto out;
     op_add_rows(ctx, rows);
     op_test_delay(ctx, OP_DELAY_TRON);
-    *result = tronmsg_encode_res((uint32_t)t.n, t.m, t.ans, t.req.count, err, errlen);
+    if (t.res) {
+        tronmsg_res_seal(t.res, (uint32_t)t.n, t.m, t.ans, t.req.count);
+        *result = t.res;
+        t.res = NULL;
+    } else {
+        *result = tronmsg_encode_res((uint32_t)t.n, t.m, t.ans, t.req.count, err, errlen);
+    }
     if (*result && tron_tag(&t, result, err, errlen) == 0) cls = 0;
 out:
     tron_work_free(&t);

@@ -313,6 +313,48 @@ static void test_loss_is_liblinears(void **state) {
     assert_true(differs > 0);
 }
 
+/* A single class's zeroed output is summed in place: the same values as
+ * summed apart and added (FUNGRAD with its diagonal, then HV); an output
+ * not marked zeroed is still added to. */
+static void test_zeroed_in_place(void **state) {
+    (void)state;
+    for (int solver = 0; solver <= 2; solver += 2) {
+        linprob_t p;
+        lp_make(&p, 200, 19, 0.3, 2, 1.0, 0, 17);
+        int n = p.d.n;
+        char err[256];
+        linfun_t *a = linfun_new(&p.d, solver, 1, err, sizeof err);
+        linfun_t *b = linfun_new(&p.d, solver, 1, err, sizeof err);
+        assert_non_null(a);
+        assert_non_null(b);
+        double w[32], s[32], fa, fb, ga[32] = {0}, gb[32] = {0}, da[32] = {0}, db[32] = {0};
+        double ha[32], hb[32] = {0};
+        random_vec(w, n, 0.4);
+        random_vec(s, n, 1.0);
+        linfun_req_t ra = {.op = LINFUN_FUNGRAD, .v = w, .loss = &fa, .out = ga, .diag = da};
+        linfun_req_t rb = ra;
+        rb.loss = &fb, rb.out = gb, rb.diag = db, rb.zeroed = true;
+        linfun_batch(a, &ra);
+        linfun_batch(b, &rb);
+        assert_true(fa == fb);
+        for (int j = 0; j < n; j++)
+            assert_true(ga[j] == gb[j] && da[j] == db[j]);
+        assert_int_equal(linfun_accept(a, 0), 0);
+        assert_int_equal(linfun_accept(b, 0), 0);
+        for (int j = 0; j < n; j++)
+            ha[j] = 1.0; /* not zeroed: the sums are added to what is there */
+        ra = (linfun_req_t){.op = LINFUN_HV, .v = s, .out = ha};
+        rb = (linfun_req_t){.op = LINFUN_HV, .v = s, .out = hb, .zeroed = true};
+        linfun_batch(a, &ra);
+        linfun_batch(b, &rb);
+        for (int j = 0; j < n; j++)
+            assert_true(ha[j] == 1.0 + hb[j]);
+        linfun_destroy(&a);
+        linfun_destroy(&b);
+        lp_free(&p);
+    }
+}
+
 static void test_bad_input(void **state) {
     (void)state;
     linprob_t p;
@@ -337,6 +379,7 @@ int main(void) {
         cmocka_unit_test(test_fungrad_waits_for_accept),
         cmocka_unit_test(test_hv_uses_last_grad_point),
         cmocka_unit_test(test_batch_equals_single),
+        cmocka_unit_test(test_zeroed_in_place),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_loss_is_liblinears),
     };

@@ -458,6 +458,44 @@ static void test_res_view(void **state) {
     blob_unref(&b);
 }
 
+/* A Newton round's result built in place (begin, fill the vectors, seal)
+ * has the bytes tronmsg_encode_res() gives; an answer that is not a
+ * vector op is refused. */
+static void test_res_in_place(void **state) {
+    (void)state;
+    char err[128];
+    tronmsg_ans_t a[] = {
+        {.cls = 0, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUNGRAD, .f = -2.5, .g = S, .diag = W},
+        {.cls = 1, .fold = 3, .op = TRONMSG_HV, .hv = W},
+        {.cls = 2, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_FUN, .f = 7},
+        {.cls = 3, .fold = 1, .op = TRONMSG_GRAD, .g = W, .diag = S},
+    };
+    blob_t *want = tronmsg_encode_res(N + 2, N, a, 4, err, sizeof err);
+    assert_non_null(want);
+    tronmsg_ans_t b[4];
+    double *vec[4];
+    for (int i = 0; i < 4; i++)
+        b[i] = (tronmsg_ans_t){.cls = a[i].cls, .fold = a[i].fold, .op = a[i].op};
+    blob_t *got = tronmsg_res_begin(N + 2, N, b, 4, vec, err, sizeof err);
+    assert_non_null(got);
+    assert_int_equal(got->len, want->len);
+    assert_null(vec[2]);
+    for (int j = 0; j < N; j++) {
+        assert_true(vec[0][j] == 0 && vec[0][N + j] == 0 && vec[1][j] == 0);
+        assert_int_equal((uintptr_t)&vec[3][j] % sizeof(double), 0);
+    }
+    memcpy(vec[0], S, sizeof S), memcpy(vec[0] + N, W, sizeof W);
+    memcpy(vec[1], W, sizeof W);
+    memcpy(vec[3], W, sizeof W), memcpy(vec[3] + N, S, sizeof S);
+    b[0].f = -2.5, b[2].f = 7;
+    tronmsg_res_seal(got, N + 2, N, b, 4);
+    assert_memory_equal(got->data, want->data, want->len);
+    blob_unref(&got);
+    blob_unref(&want);
+    tronmsg_ans_t count = {.cls = 2, .fold = TRONMSG_ALL_ROWS, .op = TRONMSG_COUNT};
+    assert_null(tronmsg_res_begin(N, N, &count, 1, vec, err, sizeof err));
+}
+
 /* A PRED answer with its (truth, pred, count) cells: round trip, every cut
  * refused, and a cell count past the bytes refused. */
 static void test_res_cells(void **state) {
@@ -498,6 +536,7 @@ static void test_res_cells(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_res_view),
+        cmocka_unit_test(test_res_in_place),
         cmocka_unit_test(test_res_cells),
         cmocka_unit_test(test_req_compact_group),
         cmocka_unit_test(test_res_compact_columns),
