@@ -147,6 +147,10 @@ static int op_train(op_ctx_t *ctx, const void *body, size_t blen, blob_t **resul
     shardstate_t *st = shardstate_get(ctx, r.first_row, r.first_line, &cls, err, errlen);
     if (!st) return cls;
     cls = PROTO_ERR_INTERNAL;
+    if (st->renumbered) { /* a job trains one way: OP_TRON renumbered these rows */
+        snprintf(err, errlen, "shard %u was renumbered for exact training", ctx->shard);
+        return cls;
+    }
     const dataset_t *d = st->d;
     prob.l = (int)d->rows;
     prob.n = d->n;

@@ -25,13 +25,16 @@ static int put_line(csvrow_t *row, const char *id, const char *label, const char
 }
 
 /* Predicted label index of row x under w (n*nr_w, liblinear layout), with
- * liblinear's rules: sign for one vector, first maximum otherwise. */
+ * liblinear's rules: sign for one vector, first maximum otherwise. The
+ * row's columns are w's, or, with cols, local ones: index i is column
+ * cols[i - 1] (ms of them; shardstate.h). */
 static int predict_row(const struct feature_node *x, const double *w, int n, int nr_w,
-                       double *dec) {
+                       const uint32_t *cols, size_t ms, double *dec) {
     for (int k = 0; k < nr_w; k++)
         dec[k] = 0;
     for (; x->index != -1; x++) {
         int j = x->index - 1;
+        if (cols) j = j >= 0 && (size_t)j < ms ? (int)cols[j] : -1;
         if (j < 0 || j >= n) continue;
         for (int k = 0; k < nr_w; k++)
             dec[k] += w[(size_t)j * (size_t)nr_w + (size_t)k] * x->value;
@@ -107,7 +110,8 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
     for (size_t i = 0; i < d->rows; i++) {
         uint64_t r = d->first_row + i;
         if (it->fold != TRONMSG_ALL_ROWS && (folds == 0 || r % folds != it->fold)) continue;
-        int p = predict_row(d->x[i], it->w, n, nr_w, dec);
+        int p = predict_row(d->x[i], it->w, n, nr_w, st->renumbered ? st->lcols : NULL, st->ms,
+                            dec);
         a->rows++;
         if (d->y[i] == p) a->correct++;
         if (want_loss && d->y[i] >= 0 && d->y[i] < (nr_w == 1 ? 2 : nr_w))

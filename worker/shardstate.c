@@ -1,6 +1,5 @@
 #include "worker/shardstate.h"
 
-#include "common/bigbuf.h"
 #include "common/colset.h"
 #include "common/hash.h"
 #include "common/jobctx.h"
@@ -40,8 +39,6 @@ static void state_free(void *p) {
     free(st->lcols);
     free(st->gpos);
     free(st->work);
-    bigbuf_free(&st->lnodes);
-    if (!st->d || st->local.x != st->d->x) free(st->local.x);
     free(st->cols);
     dataset_destroy(&st->d);
     schema_destroy(&st->schema);
@@ -109,13 +106,12 @@ out:
     return st;
 }
 
-/* st->local: d's rows in the shard's own columns (once per state). When
- * the shard touches more than half of the columns the renumbering saves
- * little and would double the rows' memory: local is then d itself, its
- * columns all n. */
+/* st->local: d's rows in the shard's own columns (once per state),
+ * renumbered in place. When the shard touches more than half of the columns
+ * the renumbering saves little: local is then d as it is, its columns all n. */
 static int build_local(shardstate_t *st, char *err, size_t errlen) {
-    const dataset_t *d = st->d;
-    size_t n = (size_t)d->n, nodes = 0;
+    dataset_t *d = st->d;
+    size_t n = (size_t)d->n;
     st->ms = colset_count(st->cols, n);
     if (st->ms > n / 2) {
         st->ms = n;
@@ -132,21 +128,7 @@ static int build_local(shardstate_t *st, char *err, size_t errlen) {
     }
     st->lcols = malloc((st->ms + 1) * sizeof *st->lcols);
     uint32_t *map = malloc((n + 1) * sizeof *map);
-    for (size_t i = 0; i < d->rows; i++) {
-        const struct feature_node *x = d->x[i];
-        while (x->index != -1)
-            x++;
-        nodes += (size_t)(x - d->x[i]) + 1;
-    }
-    if (bigbuf_reserve(&st->lnodes, (nodes ? nodes : 1) * sizeof(struct feature_node)) < 0) {
-        free(map);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    st->local = (dataset_t){
-        .rows = d->rows, .n = (int)st->ms, .bias = d->bias, .y = d->y, .first_row = d->first_row};
-    st->local.x = malloc((d->rows ? d->rows : 1) * sizeof *st->local.x);
-    if (!st->lcols || !map || !st->local.x) {
+    if (!st->lcols || !map) {
         free(map);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -154,15 +136,23 @@ static int build_local(shardstate_t *st, char *err, size_t errlen) {
     colset_list(st->cols, n, st->lcols);
     for (size_t j = 0; j < st->ms; j++)
         map[st->lcols[j]] = (uint32_t)j + 1;
-    struct feature_node *out = st->lnodes.p;
+    /* a node outside 1..n (none from the parser) is dropped: the row can
+     * only shrink, so it is rewritten from its own start */
     for (size_t i = 0; i < d->rows; i++) {
-        st->local.x[i] = out;
+        struct feature_node *out = d->x[i];
         for (const struct feature_node *x = d->x[i]; x->index != -1; x++)
             if (x->index >= 1 && (size_t)x->index <= n)
                 *out++ = (struct feature_node){(int)map[x->index - 1], x->value};
-        *out++ = (struct feature_node){-1, 0};
+        *out = (struct feature_node){-1, 0};
     }
     free(map);
+    st->renumbered = true;
+    st->local = (dataset_t){.rows = d->rows,
+                            .n = (int)st->ms,
+                            .bias = d->bias,
+                            .x = d->x,
+                            .y = d->y,
+                            .first_row = d->first_row};
     return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "common/schema.h"
 #include "worker/ops.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct shardstate {
@@ -34,12 +35,14 @@ typedef struct shardstate {
     uint64_t *cols; /* the columns d's rows touch (common/colset.h) */
     /* Training works in the shard's own columns: local is d's rows with
      * column lcols[j] renumbered j + 1 (ms columns), so that no vector of
-     * the whole width n is touched per task (built by shardstate_prepare). */
+     * the whole width n is touched per task (built by shardstate_prepare).
+     * The renumbering is done in d's own nodes (no second copy of the rows
+     * to fault in): once renumbered, d's rows hold local columns, and a
+     * reader that needs d's columns maps index i back to lcols[i - 1]. */
     size_t ms;
     uint32_t *lcols; /* [ms]: local column j is column lcols[j] of d */
-    dataset_t local; /* d's rows renumbered (y borrowed from d), or d's own
-                      * rows when the shard touches most columns */
-    bigbuf_t lnodes; /* the renumbered rows' nodes */
+    dataset_t local; /* d's rows (x and y borrowed), local columns */
+    bool renumbered; /* d's rows hold local columns (see above) */
     /* OP_TRON's per-task arrays, kept for the next task of the same group
      * (a worker's group of shards does not change from round to round): */
     uint32_t *gpos;    /* [ms]: local column -> place in the request's vectors */
