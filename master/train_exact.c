@@ -73,10 +73,10 @@ typedef struct exact {
     uint32_t *cols;  /* [n]: a group's list */
     /* TRON runs on the na columns some row touches (a column no row touches
      * keeps w = 0 and adds exact zeros to every sum: the same iterates): */
-    int na;               /* active columns (t->n when every column is) */
-    uint32_t *act;        /* [n]: a column's place among them, NULL: all active */
-    uint32_t *glob;       /* [na]: the column of each */
-    uint32_t *acols;      /* [n]: a group's list as places among the active */
+    int na;          /* active columns (t->n when every column is) */
+    uint32_t *act;   /* [n]: a column's place among them, NULL: all active */
+    uint32_t *glob;  /* [na]: the column of each */
+    uint32_t *acols; /* [n]: a group's list as places among the active */
     /* The column lists of the groups seen (a group's shards do not change
      * from round to round): group_columns() makes each once, not twice a
      * round (body and answer) over all n bits. */

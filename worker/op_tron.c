@@ -110,8 +110,8 @@ static int do_pred(shardstate_t *st, const tronmsg_item_t *it, uint32_t folds, i
     for (size_t i = 0; i < d->rows; i++) {
         uint64_t r = d->first_row + i;
         if (it->fold != TRONMSG_ALL_ROWS && (folds == 0 || r % folds != it->fold)) continue;
-        int p = predict_row(d->x[i], it->w, n, nr_w, st->renumbered ? st->lcols : NULL, st->ms,
-                            dec);
+        int p =
+            predict_row(d->x[i], it->w, n, nr_w, st->renumbered ? st->lcols : NULL, st->ms, dec);
         a->rows++;
         if (d->y[i] == p) a->correct++;
         if (want_loss && d->y[i] >= 0 && d->y[i] < (nr_w == 1 ? 2 : nr_w))
@@ -492,8 +492,8 @@ static int tron_fold(op_ctx_t *ctx, tron_work_t *t, shardstate_t *st, int li, ch
                 fun_pt[k] = grad_pt[k] = it->point;
                 spec_pt[k] = 0;
             }
-            lreq[k] = (linfun_req_t){
-                .op = LINFUN_HV, .v = t->sin[i], .out = t->out[i], .zeroed = true};
+            lreq[k] =
+                (linfun_req_t){.op = LINFUN_HV, .v = t->sin[i], .out = t->out[i], .zeroed = true};
             break;
         }
     }
