@@ -1441,33 +1441,51 @@ static void split_group(sched_t *s, task_t *t) {
 /* The round's first tasks: for each live worker, its shards in up to
  * `slots` groups of neighbours; a shard nobody holds alone. */
 static int submit_groups(sched_t *s) {
-    uint32_t *list = malloc((s->nshards ? s->nshards : 1) * sizeof *list);
-    if (!list || reserve_tasks(s, 2 * s->nshards + 1) < 0) {
-        free(list);
+    /* The groups are planned from the holders as they are now, all of them
+     * before any is sent: a send may find a worker gone (worker_lost clears
+     * its holders), and a plan made after that would queue its shards a
+     * second time beside its group. */
+    size_t ns = s->nshards ? s->nshards : 1;
+    uint32_t *list = malloc(ns * sizeof *list);
+    size_t *start = malloc((ns + 1) * sizeof *start);
+    bool *full = malloc(ns * sizeof *full);
+    if (!list || !start || !full || reserve_tasks(s, 2 * s->nshards + 1) < 0) {
+        free(list), free(start), free(full);
         return -1;
     }
-    int rc = 0;
-    for (int wi = 0; wi < s->nworkers && rc == 0; wi++) {
+    size_t k = 0, ng = 0;
+    for (int wi = 0; wi < s->nworkers; wi++) {
         worker_t *w = &s->workers[wi];
         if (!w->used || !w->alive) continue;
-        size_t k = 0;
+        size_t k0 = k;
         for (size_t i = 0; i < s->nshards; i++)
             if (s->holder[i] == wi) list[k++] = (uint32_t)i;
-        size_t parts = (size_t)(w->slots > 0 ? w->slots : 1);
-        if (parts > k) parts = k;
-        for (size_t p = 0, at = 0; p < parts && rc == 0; p++) {
-            size_t len = (k - at) / (parts - p);
-            rc = submit_group(s, list + at, len, false);
-            at += len;
+        size_t held = k - k0, parts = (size_t)(w->slots > 0 ? w->slots : 1);
+        if (parts > held) parts = held;
+        for (size_t p = 0, at = 0; p < parts; p++) {
+            full[ng] = false;
+            start[ng++] = k0 + at;
+            at += (held - at) / (parts - p);
         }
     }
-    for (size_t i = 0; i < s->nshards && rc == 0; i++) {
+    for (size_t i = 0; i < s->nshards; i++) {
         int h = s->holder[i];
         if (h != NO_WORKER && s->workers[h].used && s->workers[h].alive) continue;
-        uint32_t one = (uint32_t)i;
-        rc = submit_group(s, &one, 1, true);
+        full[ng] = true;
+        start[ng++] = k;
+        list[k++] = (uint32_t)i;
     }
-    free(list);
+    start[ng] = k;
+    /* star rounds send each group as soon as its body is made, so the first
+     * worker computes while the next body is gathered (a tree round sends
+     * once its plan knows every task) */
+    bool early = s->round->tree_fanin < 2;
+    int rc = 0;
+    for (size_t g = 0; g < ng && rc == 0; g++) {
+        rc = submit_group(s, list + start[g], start[g + 1] - start[g], full[g]);
+        if (rc == 0 && early) dispatch(s);
+    }
+    free(list), free(start), free(full);
     if (rc == 0) rc = tree_plan(s);
     return rc;
 }
@@ -1485,6 +1503,11 @@ int sched_round(sched_t *s, sched_round_t *r, char *err, size_t errlen) {
         s->round = r;
         if (submit_groups(s) < 0) {
             s->round = NULL;
+            /* groups already sent (submit_groups sends as it goes) give
+             * their workers' credit back; their answers find no task */
+            for (size_t i = 0; i < s->ntasks; i++)
+                while (s->tasks[i].nleases > 0)
+                    lease_remove(s, &s->tasks[i], 0);
             clear_batch(s);
             snprintf(err, errlen, "out of memory queueing tasks");
             return -1;
