@@ -15,3 +15,7 @@ int heap_keep_freed(void) {
     return -1;
 #endif
 }
+
+void heap_give_back(void) {
+    malloc_trim(0);
+}

@@ -8,7 +8,8 @@
  * are on): about a tenth of a worker's CPU on a 100,000 x 1,000,000 job.
  * Keeping blocks up to HEAP_KEEP_BYTES in the heap, and freed memory in the
  * process, lets the next round reuse the same pages. The price is that a
- * process keeps its peak heap until it exits.
+ * process keeps what it freed: a worker, which stays up on someone's PC
+ * between jobs, gives it back with heap_give_back() once it is idle.
  */
 #ifndef NC_HEAP_H
 #define NC_HEAP_H
@@ -21,5 +22,8 @@
  * and trim thresholds. Returns 0, or -1 when the C library refused (the
  * process then runs with its defaults; nothing else changes). */
 int heap_keep_freed(void);
+
+/* Returns the freed memory the heap kept to the system (malloc_trim). */
+void heap_give_back(void);
 
 #endif

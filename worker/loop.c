@@ -2,6 +2,7 @@
 
 #include "common/blob.h"
 #include "common/clock.h"
+#include "common/heap.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/security.h"
@@ -40,6 +41,7 @@ enum { SLOT_MALFORMED = 0, SLOT_SEND, SLOT_SYSSTAT, SLOT_WAIT };
 #define NOTICE_AFTER_MS 3000
 #define NOTICE_MAX_GAP_MS 32000
 #define REMIND_MS 300000
+#define IDLE_TRIM_MS 2000 /* idle this long: give the heap's kept memory back */
 
 /* What the DEALER's monitor reports about the connection. */
 #define MONITOR_EVENTS                                                                             \
@@ -80,6 +82,8 @@ typedef struct wk {
     int qlen;
 
     int64_t next_hb, next_idle, master_deadline, reconnect_at;
+    int64_t idle_since; /* nothing queued or running since (0: busy) */
+    bool trimmed;       /* ... and the heap's kept memory was given back */
     int backoff_ms, backoff_min, backoff_max;
     bool paused;
     bool heard; /* the master answered since our last READY: it knows our id */
@@ -846,6 +850,21 @@ static void check_idle(wk_t *w) {
     if (w->paused) snprintf(w->reason, sizeof w->reason, "%s", reason);
 }
 
+/* A worker with nothing queued or running for IDLE_TRIM_MS returns to the
+ * system the memory its heap kept from the tasks (common/heap.h): the PC's
+ * owner gets it back between jobs. Once per idle spell. */
+static void give_back_when_idle(wk_t *w, int64_t now) {
+    if (w->qlen > 0 || running_count(w) > 0) {
+        w->idle_since = 0;
+        w->trimmed = false;
+    } else if (!w->idle_since) {
+        w->idle_since = now;
+    } else if (!w->trimmed && now - w->idle_since >= IDLE_TRIM_MS) {
+        heap_give_back();
+        w->trimmed = true;
+    }
+}
+
 static void on_timers(wk_t *w) {
     int64_t now = clock_now_ms();
     if (now >= w->next_hb) {
@@ -859,6 +878,7 @@ static void on_timers(wk_t *w) {
     }
     if (now >= w->next_idle) {
         check_idle(w);
+        give_back_when_idle(w, now);
         w->next_idle = now + IDLE_CHECK_MS;
     }
     if (w->dealer && now >= w->master_deadline) {
