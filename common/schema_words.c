@@ -89,8 +89,12 @@ int schema_fit_words(schema_col_t *c, const summary_col_t *u, uint64_t rows,
         free(cand);
         return -1;
     }
-    qsort(cand, nc, sizeof *cand, cmp_df);
-    if (nc > (size_t)to->max_features) nc = (size_t)to->max_features;
+    /* the most frequent max_features; when all of them are kept, their
+     * order by frequency is not needed */
+    if (nc > (size_t)to->max_features) {
+        qsort(cand, nc, sizeof *cand, cmp_df);
+        nc = (size_t)to->max_features;
+    }
     qsort(cand, nc, sizeof *cand, cmp_term);
     c->vocab = strset_new();
     c->df = malloc(nc * sizeof *c->df);
