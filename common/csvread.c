@@ -195,6 +195,24 @@ int csvread_check_nul(const char *file, const char *bytes, size_t len, uint64_t 
     return -1;
 }
 
+/* The line [cur, stop) of file line `line` read without libcsv when it
+ * starts a record: a line that holds no quote is split on commas here, with
+ * libcsv's trimming (a blank one is skipped), and a line whose quoted fields
+ * close on it (free text, most often) is cut with a memchr per quote; libcsv
+ * would give the same fields, only a byte at a time through function
+ * pointers. Returns 1 when the line was read, 0 when libcsv must read it,
+ * -1 when a callback failed. */
+static int csvread_fast_line(csvread_run_t *r, const char *cur, const char *stop, uint64_t line) {
+    if (r->in_record) return 0;
+    if (!memchr(cur, '"', (size_t)(stop - cur))) {
+        if (csvread_blank(cur, stop)) return 1;
+        r->rec_line = line;
+        return csvread_plain_line(r, cur, stop) != 0 ? -1 : 1;
+    }
+    r->rec_line = line;
+    return csvread_quoted_line(r, cur, stop);
+}
+
 int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t first_line,
                   size_t nfields, const csvread_cb_t *cb, void *ctx, char *err, size_t errlen) {
     struct csv_parser p;
@@ -219,31 +237,13 @@ int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
     while (cur < end) {
         const char *nl = memchr(cur, '\n', (size_t)(end - cur));
         const char *stop = nl ? nl + 1 : end;
-        /* Fast path: a line that starts a record and holds no quote is split
-         * on commas here, with libcsv's trimming; libcsv would give the same
-         * fields, only a byte at a time through function pointers. */
-        if (!r.in_record && !memchr(cur, '"', (size_t)(stop - cur))) {
-            if (!csvread_blank(cur, stop)) {
-                r.rec_line = line;
-                if (csvread_plain_line(&r, cur, stop) != 0) goto out;
-            }
+        int fast = csvread_fast_line(&r, cur, stop, line);
+        if (fast < 0) goto out;
+        if (fast > 0) {
             last_nl = nl != NULL;
             if (nl) line++;
             cur = stop;
             continue;
-        }
-        /* Quoted fields that close on their line (free text, most often):
-         * cut here too, a memchr per quote instead of libcsv's byte steps. */
-        if (!r.in_record) {
-            r.rec_line = line;
-            int q = csvread_quoted_line(&r, cur, stop);
-            if (q < 0) goto out;
-            if (q > 0) {
-                last_nl = 1;
-                line++;
-                cur = stop;
-                continue;
-            }
         }
         /* A record begins on the first line after the previous one ended that
          * is not blank: libcsv skips blank lines before a record. */
