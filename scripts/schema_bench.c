@@ -1,7 +1,7 @@
 /* schema_bench: the cluster's schema pass on one core, shard by shard, with
  * the CPU time of each part, so that a change to the pass can be measured
  * without the noise of a shared machine's wall clock.
- *   bin/schema_bench FILE.csv LABEL [TEXTCOL [SCHEMA.json]]
+ *   bin/schema_bench FILE.csv LABEL [TEXTCOL|- [SCHEMA.json]]
  * The file is cut as `master train` cuts it for 2 slots (cluster.shard_rows
  * 20000, cluster.shard_mb 32, balanced) and read into memory. Then, as the
  * workers do: each shard's summary (summary_from_shard) and its encoding;
@@ -30,7 +30,7 @@ static double cpu_now(void) {
 int main(int argc, char **argv) {
     char err[1024];
     if (argc < 3) {
-        fprintf(stderr, "usage: schema_bench FILE.csv LABEL [TEXTCOL [SCHEMA.json]]\n");
+        fprintf(stderr, "usage: schema_bench FILE.csv LABEL [TEXTCOL|- [SCHEMA.json]]\n");
         return 2;
     }
     const char *path = argv[1];
@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
                      .header = sp.header,
                      .header_len = sp.header_len,
                      .label = argv[2]};
-    if (argc > 3) {
+    if (argc > 3 && strcmp(argv[3], "-") != 0) {
         snprintf(text, sizeof text, "%s\n", argv[3]);
         src.text = text;
         src.count_terms = 1;
