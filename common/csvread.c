@@ -1,6 +1,11 @@
 /* csvread: see csvread.h. libcsv does the quoting; this file adds line
  * tracking (by feeding one physical line per csv_parse call), error reports and
- * the number parser. */
+ * the number parser. The common lines never reach libcsv, which steps a byte
+ * at a time through function pointers: a line without quotes, or one whose
+ * quoted fields each close on the line right before a comma or the line end
+ * (free text), is cut here with memchr, giving libcsv's fields (the
+ * differential test in tests/unit/test_csvread.c and fuzz_csv hold it to
+ * that). */
 #include "common/csvread.h"
 
 #include "common/utf8.h"
@@ -30,6 +35,8 @@ typedef struct csvread_run {
     uint64_t rec_line;
     int in_record;
     int failed;
+    char *unq; /* a quoted field with doubled quotes, unquoted */
+    size_t unq_cap;
     char *err;
     size_t errlen;
 } csvread_run_t;
@@ -89,6 +96,84 @@ static int csvread_plain_line(csvread_run_t *r, const char *cur, const char *sto
     return r->failed ? -1 : 0;
 }
 
+/* The end of the quoted field whose opening quote is at q (q < end): the
+ * closing quote, or NULL when the field does not close before end. *esc
+ * counts its doubled quotes (""), which stand for one quote each. */
+static const char *csvread_close_quote(const char *q, const char *end, size_t *esc) {
+    *esc = 0;
+    for (const char *p = q + 1;; p += 2) {
+        p = memchr(p, '"', (size_t)(end - p));
+        if (!p) return NULL;
+        if (p + 1 == end || p[1] != '"') return p;
+        ++*esc;
+    }
+}
+
+/* One record line [cur, stop) that holds quotes, cut where libcsv would cut
+ * it when every field is either quote-free, or a quoted field that closes
+ * on this line right before a comma or the line end ('"', text with no
+ * quote but doubled ones, '"'). Then the fields go to the callbacks (a
+ * quoted field's text in place when it has no doubled quote, else unquoted
+ * into r->unq) and this returns 1; 0 when the line has another shape
+ * (spaces around a quoted field, a quote inside an unquoted one, a quoted
+ * field holding a line end, ...), with nothing handed over: libcsv then
+ * reads the line. -1 when a callback failed or memory ran out. */
+static int csvread_quoted_line(csvread_run_t *r, const char *cur, const char *stop) {
+    if (stop == cur || stop[-1] != '\n') return 0; /* the last line, unended: libcsv */
+    const char *end = stop - 1;
+    for (int emit = 0; emit < 2; emit++) {
+        if (emit) r->in_record = 1;
+        for (const char *f = cur;; f++) {
+            const char *p;
+            if (f < end && *f == '"') {
+                size_t esc;
+                const char *q = csvread_close_quote(f, end, &esc);
+                if (!q || (q + 1 < end && q[1] != ',')) return 0;
+                p = q + 1;
+                if (emit && !esc) {
+                    csvread_field(r, f + 1, (size_t)(q - f - 1));
+                } else if (emit) {
+                    size_t n = (size_t)(q - f - 1) - esc;
+                    if (n > r->unq_cap) {
+                        char *nb = realloc(r->unq, n);
+                        if (!nb) {
+                            snprintf(r->err, r->errlen, "%s: out of memory", r->file);
+                            return -1;
+                        }
+                        r->unq = nb;
+                        r->unq_cap = n;
+                    }
+                    char *o = r->unq;
+                    for (const char *s = f + 1; s < q; s++) {
+                        *o++ = *s;
+                        if (*s == '"') s++; /* the second quote of a pair */
+                    }
+                    csvread_field(r, r->unq, n);
+                }
+            } else {
+                p = f;
+                while (p < end && *p != ',') {
+                    if (*p == '"') return 0; /* the first pass: nothing handed over */
+                    p++;
+                }
+                if (emit) {
+                    const char *a = f, *b = p;
+                    while (a < b && csvread_is_space((unsigned char)*a))
+                        a++;
+                    while (b > a && csvread_is_space((unsigned char)b[-1]))
+                        b--;
+                    csvread_field(r, a, (size_t)(b - a));
+                }
+            }
+            if (emit && r->failed) return -1;
+            if (p == end) break;
+            f = p;
+        }
+    }
+    csvread_on_record('\n', r);
+    return r->failed ? -1 : 1;
+}
+
 static int csvread_blank(const char *p, const char *end) {
     for (; p < end; p++)
         if (!csvread_is_space((unsigned char)*p) && *p != '\n') return 0;
@@ -108,6 +193,24 @@ int csvread_check_nul(const char *file, const char *bytes, size_t len, uint64_t 
     snprintf(err, errlen, "%s:%llu:%zu: NUL byte in the data (is this a text file?)", file,
              (unsigned long long)line, (size_t)(z - ls) + 1);
     return -1;
+}
+
+/* The line [cur, stop) of file line `line` read without libcsv when it
+ * starts a record: a line that holds no quote is split on commas here, with
+ * libcsv's trimming (a blank one is skipped), and a line whose quoted fields
+ * close on it (free text, most often) is cut with a memchr per quote; libcsv
+ * would give the same fields, only a byte at a time through function
+ * pointers. Returns 1 when the line was read, 0 when libcsv must read it,
+ * -1 when a callback failed. */
+static int csvread_fast_line(csvread_run_t *r, const char *cur, const char *stop, uint64_t line) {
+    if (r->in_record) return 0;
+    if (!memchr(cur, '"', (size_t)(stop - cur))) {
+        if (csvread_blank(cur, stop)) return 1;
+        r->rec_line = line;
+        return csvread_plain_line(r, cur, stop) != 0 ? -1 : 1;
+    }
+    r->rec_line = line;
+    return csvread_quoted_line(r, cur, stop);
 }
 
 int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t first_line,
@@ -134,14 +237,9 @@ int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
     while (cur < end) {
         const char *nl = memchr(cur, '\n', (size_t)(end - cur));
         const char *stop = nl ? nl + 1 : end;
-        /* Fast path: a line that starts a record and holds no quote is split
-         * on commas here, with libcsv's trimming; libcsv would give the same
-         * fields, only a byte at a time through function pointers. */
-        if (!r.in_record && !memchr(cur, '"', (size_t)(stop - cur))) {
-            if (!csvread_blank(cur, stop)) {
-                r.rec_line = line;
-                if (csvread_plain_line(&r, cur, stop) != 0) goto out;
-            }
+        int fast = csvread_fast_line(&r, cur, stop, line);
+        if (fast < 0) goto out;
+        if (fast > 0) {
             last_nl = nl != NULL;
             if (nl) line++;
             cur = stop;
@@ -184,6 +282,7 @@ int csvread_parse(const char *file, const char *bytes, size_t len, uint64_t firs
     rc = 0;
 out:
     if (inited) csv_free(&p);
+    free(r.unq);
     return rc;
 }
 

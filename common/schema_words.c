@@ -31,9 +31,14 @@ typedef struct cand {
     const char *t;
     size_t l;
     uint64_t df;
+    uint64_t key; /* the first 8 bytes, big-endian, zero-padded */
 } cand_t;
 
+/* Byte order of two terms. Keys that differ order the terms as their bytes
+ * do (a shorter term that is a prefix of the other pads with zeros, which
+ * sort first); equal keys fall back to the bytes. */
 static int cmp_bytes(const cand_t *x, const cand_t *y) {
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
     int c = memcmp(x->t, y->t, x->l < y->l ? x->l : y->l);
     if (c) return c;
     return (x->l > y->l) - (x->l < y->l);
@@ -59,7 +64,11 @@ typedef struct words_cands {
 /* The terms in at least min_df rows are candidates. */
 static int words_cand(void *arg, const char *t, size_t len, uint64_t df) {
     words_cands_t *wc = arg;
-    if (df >= wc->min_df) wc->cand[wc->n++] = (cand_t){t, len, df};
+    if (df < wc->min_df) return 0;
+    uint64_t key = 0;
+    for (size_t i = 0; i < 8; i++)
+        key = key << 8 | (i < len ? (unsigned char)t[i] : 0);
+    wc->cand[wc->n++] = (cand_t){t, len, df, key};
     return 0;
 }
 
@@ -89,8 +98,12 @@ int schema_fit_words(schema_col_t *c, const summary_col_t *u, uint64_t rows,
         free(cand);
         return -1;
     }
-    qsort(cand, nc, sizeof *cand, cmp_df);
-    if (nc > (size_t)to->max_features) nc = (size_t)to->max_features;
+    /* the most frequent max_features; when all of them are kept, their
+     * order by frequency is not needed */
+    if (nc > (size_t)to->max_features) {
+        qsort(cand, nc, sizeof *cand, cmp_df);
+        nc = (size_t)to->max_features;
+    }
     qsort(cand, nc, sizeof *cand, cmp_term);
     c->vocab = strset_new();
     c->df = malloc(nc * sizeof *c->df);

@@ -274,8 +274,13 @@ void strset_prefetch(const strset_t *s, unsigned hash) {
 
 void strset_prefetch_rec(const strset_t *s, unsigned hash) {
     uint64_t e = s->table[hash & (s->tsize - 1)];
-    if (e && (uint32_t)(e >> 32) == hash)
-        __builtin_prefetch(s->arena + ((e & 0xffffffffu) - 1) * 8);
+    if (e && (uint32_t)(e >> 32) == hash) {
+        const unsigned char *r = s->arena + ((e & 0xffffffffu) - 1) * 8;
+        __builtin_prefetch(r);
+        /* the string's first bytes, on the next line when the head and
+         * value end this one */
+        __builtin_prefetch(r + STRSET_HEAD + s->valsize + 15);
+    }
 }
 
 unsigned strset_hash_at(const strset_t *s, size_t idx) {

@@ -3,6 +3,8 @@
 
 #include "common/hash.h"
 
+#include <string.h>
+
 /* Decodes one code point at t[0..len) (len >= 1) into *cp and returns its
  * length; a byte that starts no valid sequence gives *cp = -1, length 1. */
 static size_t text_next(const unsigned char *t, size_t len, long *cp) {
@@ -82,8 +84,9 @@ typedef struct text_scan {
     int ngram;
     text_term_fn fn;
     void *arg;
-    /* term = previous word, ' ', current word; cur points at the current one */
-    char term[TEXT_TERM_MAX + 4];
+    /* term = previous word, ' ', current word; cur points at the current
+     * one, with room for an 8-byte store at any length up to TEXT_WORD_MAX */
+    char term[TEXT_TERM_MAX + 16];
     size_t prev_len; /* 0: no previous word */
     size_t cur_len;  /* may exceed TEXT_WORD_MAX: the word is then dropped */
     long words;
@@ -127,6 +130,47 @@ static void text_append(text_scan_t *s, const char *b, size_t n) {
     if (s->cur_len > TEXT_WORD_MAX) s->cur_len = TEXT_WORD_MAX + 1; /* dropped; no overflow */
 }
 
+/* 8 bytes at a time (SWAR, bytes as lanes): H has the high bit of each. */
+#define TEXT_H UINT64_C(0x8080808080808080)
+#define TEXT_L UINT64_C(0x0101010101010101)
+
+/* The high bit set in each lane of x (7-bit lanes) that lies in lo..hi: no
+ * lane carries into the next, as x + 0x80 - lo and x + 0x7f - hi stay below
+ * 0x100. */
+static inline uint64_t text_in(uint64_t x, unsigned lo, unsigned hi) {
+    return (x + (0x80 - lo) * TEXT_L) & ~(x + (0x7f - hi) * TEXT_L) & TEXT_H;
+}
+
+/* Copies the ASCII letters and digits from u[*i] on, lowercased, to cur at
+ * *cl, 8 bytes a step, up to the first other byte (or 8 bytes before the
+ * end: the caller takes the rest a byte at a time). Past TEXT_WORD_MAX
+ * bytes the word is only measured (*cl stops at TEXT_WORD_MAX + 1). Returns
+ * 1 when the run ended at a byte of the text, 0 when the text has fewer
+ * than 8 bytes left. */
+static inline int text_run8(const unsigned char *u, size_t len, size_t *i, char *cur, size_t *cl) {
+    while (*i + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, u + *i, 8);
+        uint64_t x = w & ~TEXT_H;
+        /* letters (either case) and digits, not in lanes whose byte is >= 0x80 */
+        uint64_t word = (text_in(x | 0x20 * TEXT_L, 'a', 'z') | text_in(x, '0', '9')) & ~w;
+        uint64_t low = w + (text_in(x, 'A', 'Z') >> 2); /* + 0x20 in the capitals */
+        if (*cl <= TEXT_WORD_MAX) memcpy(cur + *cl, &low, 8);
+        if (word == TEXT_H) {
+            *i += 8;
+            *cl += 8;
+            if (*cl > TEXT_WORD_MAX) *cl = TEXT_WORD_MAX + 1;
+            continue;
+        }
+        size_t n = (size_t)__builtin_ctzll(~word & TEXT_H) / 8;
+        *i += n;
+        *cl += n;
+        if (*cl > TEXT_WORD_MAX) *cl = TEXT_WORD_MAX + 1;
+        return 1;
+    }
+    return 0;
+}
+
 long text_terms(const char *t, size_t len, int ngram, text_term_fn fn, void *arg) {
     text_scan_t s = {.ngram = ngram, .fn = fn, .arg = arg};
     const unsigned char *u = (const unsigned char *)t;
@@ -138,29 +182,28 @@ long text_terms(const char *t, size_t len, int ngram, text_term_fn fn, void *arg
         unsigned b = u[i];
         if (b < 0x80) {
             /* ASCII, most text: letters and digits without decoding */
-            i++;
             unsigned lower = b | 0x20;
             if (lower - 'a' < 26u || b - '0' < 10u) {
                 if (apos) text_append(&s, "'", 1);
                 apos = 0;
                 /* a local copy of the length: stores through cur may alias s */
                 size_t cl = s.cur_len;
-                char ch = (char)(b - '0' < 10u ? b : lower);
-                for (;;) { /* the rest of the ASCII run in one loop */
-                    if (cl < TEXT_WORD_MAX)
-                        cur[cl++] = ch;
-                    else
-                        cl = TEXT_WORD_MAX + 1; /* too long: dropped */
-                    if (i == len) break;
-                    b = u[i];
-                    lower = b | 0x20;
-                    if (!(lower - 'a' < 26u || b - '0' < 10u)) break;
-                    ch = (char)(b - '0' < 10u ? b : lower);
-                    i++;
+                if (!text_run8(u, len, &i, cur, &cl)) {
+                    /* under 8 bytes left: the rest of the run a byte at a time */
+                    for (; i < len; i++) {
+                        b = u[i];
+                        lower = b | 0x20;
+                        if (!(lower - 'a' < 26u || b - '0' < 10u)) break;
+                        if (cl < TEXT_WORD_MAX)
+                            cur[cl++] = (char)(b - '0' < 10u ? b : lower);
+                        else
+                            cl = TEXT_WORD_MAX + 1; /* too long: dropped */
+                    }
                 }
                 s.cur_len = cl;
                 continue;
             }
+            i++;
             cp = (long)b;
         } else {
             i += text_next(u + i, len - i, &cp);

@@ -103,35 +103,57 @@ static void free_bodies(blob_t **b, size_t n) {
     free(b);
 }
 
+/* The summaries of a schema pass: each shard's is decoded as it arrives
+ * and merged as soon as every shard before it is merged, so that the
+ * round's end leaves only the last few merges to do, not all of them. The
+ * merge stays in shard order (labels and the first values of a column
+ * keep the file's order). */
 typedef struct summary_sink {
     trainer_t *t;
-    summary_t **sums;
+    summary_t **sums; /* decoded, waiting for a shard before them */
+    summary_t *all;   /* shards [0, merged) merged */
+    size_t merged;
 } summary_sink_t;
 
-/* Decodes a shard's summary as it arrives, while the other shards are still
- * being read, so that the round's end leaves only the merge to do. */
 static int on_summary(void *arg, uint32_t shard, const void *data, size_t len, const char *worker) {
     summary_sink_t *k = arg;
     char err[512];
-    summary_destroy(&k->sums[shard]); /* a shard answered twice keeps the last */
+    if (shard < k->merged) return 0;  /* answered twice: the first answer is merged */
+    summary_destroy(&k->sums[shard]); /* answered twice keeps the last */
     k->sums[shard] = summary_decode(data, len, err, sizeof err);
-    if (k->sums[shard]) return 0;
-    snprintf(k->t->err, sizeof k->t->err, "worker %s sent a bad summary: %s", worker, err);
-    return -1;
+    if (!k->sums[shard]) {
+        snprintf(k->t->err, sizeof k->t->err, "worker %s sent a bad summary: %s", worker, err);
+        return -1;
+    }
+    for (; k->merged < k->t->sp.nshards && k->sums[k->merged]; k->merged++) {
+        summary_t **s = &k->sums[k->merged];
+        if (!k->all) {
+            k->all = *s;
+            *s = NULL;
+            continue;
+        }
+        int rc = summary_merge(k->all, *s);
+        summary_destroy(s);
+        if (rc < 0) {
+            trainer_fail(k->t, "cannot merge the shard summaries (out of memory?)");
+            return -1;
+        }
+    }
+    return 0;
 }
 
-/* An OP_SUMMARY round over the shards before limit that have no summary
- * yet; each answer is decoded into sums[shard] as it arrives. *queued
- * counts the tasks. */
-static int summary_round(trainer_t *t, summary_t **sums, size_t limit, size_t *queued) {
+/* An OP_SUMMARY round over the shards before limit that are neither merged
+ * nor decoded yet; each answer goes to on_summary. *queued counts the
+ * tasks. */
+static int summary_round(summary_sink_t *k, size_t limit, size_t *queued) {
+    trainer_t *t = k->t;
     size_t ns = t->sp.nshards;
     blob_t **bodies = calloc(ns ? ns : 1, sizeof *bodies);
-    summary_sink_t sink = {t, sums};
-    sched_round_t r = {.op = OP_SUMMARY, .bodies = bodies, .sink = on_summary, .sink_arg = &sink};
+    sched_round_t r = {.op = OP_SUMMARY, .bodies = bodies, .sink = on_summary, .sink_arg = k};
     int status = EXIT_JOB_FAILED;
     *queued = 0;
-    for (size_t i = 0; bodies && i < limit; i++) {
-        if (sums[i]) continue;
+    for (size_t i = k->merged; bodies && i < limit; i++) {
+        if (k->sums[i]) continue;
         /* the body is the shard's position, as a prediction request's */
         predmsg_req_t pos = {t->sp.shards[i].first_row, t->sp.shards[i].first_line};
         if (!(bodies[i] = predmsg_req_encode(&pos))) goto nomem;
@@ -153,13 +175,14 @@ out:
  * shards before the reported one that have no summary run (again) until none
  * of them fails, each failure replacing t->err with an earlier one. Returns
  * the exit status for the job. */
-static int earliest_summary_error(trainer_t *t, summary_t **sums) {
+static int earliest_summary_error(summary_sink_t *k) {
+    trainer_t *t = k->t;
     char found[sizeof t->err];
     for (;;) {
         long bad = split_shard_of_error(&t->sp, t->cfg->data.train, t->err);
         size_t queued = 0;
         snprintf(found, sizeof found, "%s", t->err);
-        int status = summary_round(t, sums, bad > 0 ? (size_t)bad : 0, &queued);
+        int status = summary_round(k, bad > 0 ? (size_t)bad : 0, &queued);
         if (!queued) {
             /* none before it, or out of memory: the error in hand is all we know */
             snprintf(t->err, sizeof t->err, "%s", found);
@@ -260,25 +283,24 @@ static int detect_text(trainer_t *t, const summary_t *all) {
     return found;
 }
 
-/* One summary per shard into sums (NULL entries), merged in shard order
- * into *all. */
+/* One summary per shard (sums: NULL entries, left so), merged in shard
+ * order into *all. */
 static int summarise(trainer_t *t, summary_t **sums, summary_t **all) {
+    summary_sink_t k = {t, sums, NULL, 0};
     size_t queued;
-    int status = summary_round(t, sums, t->sp.nshards, &queued);
-    if (status != 0) {
-        if (status == EXIT_BAD_DATA) status = earliest_summary_error(t, sums);
-        return status;
+    int status = summary_round(&k, t->sp.nshards, &queued);
+    if (status == EXIT_BAD_DATA) status = earliest_summary_error(&k);
+    if (status == 0 && k.merged != t->sp.nshards) {
+        trainer_fail(t, "a shard's summary is missing");
+        status = EXIT_JOB_FAILED;
     }
-    *all = sums[0];
-    sums[0] = NULL;
-    for (size_t i = 1; i < t->sp.nshards; i++)
-        if (summary_merge(*all, sums[i]) < 0) {
-            trainer_fail(t, "cannot merge the shard summaries (out of memory?)");
-            return EXIT_JOB_FAILED;
-        }
     for (size_t i = 0; i < t->sp.nshards; i++)
         summary_destroy(&sums[i]);
-    return 0;
+    if (status == 0)
+        *all = k.all;
+    else
+        summary_destroy(&k.all);
+    return status;
 }
 
 /* One summary per shard, merged in shard order and fitted. When detection

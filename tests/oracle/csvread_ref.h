@@ -3,9 +3,10 @@
  * All bytes go to libcsv in one call, configured as common/csvread.c
  * configures it (lenient quoting, CR/space/tab trimmed, records end at LF,
  * NUL-terminated fields), with a final LF when the data has none.
- * csvread_parse() splits quote-free lines itself, in place; tests and fuzzers
- * feed both the same bytes and require the same records and fields. Slow on
- * purpose: keep it obviously right, never optimise it. */
+ * csvread_parse() splits quote-free lines itself, in place, and lines whose
+ * quoted fields close on the line; tests and fuzzers feed both the same
+ * bytes and require the same records and fields. Slow on purpose: keep it
+ * obviously right, never optimise it. */
 #ifndef NC_CSVREAD_REF_H
 #define NC_CSVREAD_REF_H
 

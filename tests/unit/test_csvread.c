@@ -222,12 +222,15 @@ static void test_missing(void **state) {
 }
 
 /* Records of pieces, many of them blanks, quotes and line ends: the in-place
- * split of quote-free lines must give exactly libcsv's fields. */
+ * split of quote-free lines, and of lines whose quoted fields close on the
+ * line, must give exactly libcsv's fields. */
 static void test_same_as_libcsv(void **state) {
     (void)state;
     static const char *const PIECES[] = {
-        "a",  "12", "-0.5", " ",      "\t", "\r",    "",        ",",    ",",        ",",
-        "\n", "\n", "\r\n", "  x y ", "\"", "\"q\"", "\"a,b\"", "\"\"", "\"x\ny\"", "NA"};
+        "a", "12", "-0.5", " ", "\t", "\r", "", ",", ",", ",", "\n", "\n", "\r\n", "  x y ", "\"",
+        "\"q\"", "\"a,b\"", "\"\"", "\"x\ny\"", "NA",
+        /* quoted fields that close on their line, as free text has them */
+        "\"a \"\"b\"\" c\"", "\" t,\tu \"", "\"\"\"\"", "\"é x\"", "\"\r\"", ",\"w\","};
     srand(4242);
     char buf[2048], why[600];
     for (int iter = 0; iter < 40000; iter++) {

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "common/text.h"
+#include "tests/oracle/text_ref.h"
 
 /* The terms joined by '|'. */
 typedef struct {
@@ -128,6 +129,77 @@ static void test_hash(void **state) {
         assert_true(text_hash("hello", 5, bits) < (1u << bits));
 }
 
+/* Texts of pieces (ASCII runs that straddle 8-byte steps, capitals,
+ * apostrophes, Latin-1 and other letters, separators from U+0080..U+00BF,
+ * invalid, overlong and truncated sequences, words near TEXT_WORD_MAX
+ * bytes): the tokenizer gives the reference's terms (tests/oracle/text_ref.h). */
+static void test_same_as_reference(void **state) {
+    (void)state;
+    static const char *const PIECES[] = {
+        "a",
+        "Z",
+        "q",
+        "9",
+        " ",
+        " ",
+        "'",
+        "''",
+        ",",
+        ".",
+        "-",
+        "\n",
+        "\t",
+        "x'",
+        "'y",
+        "Don't",
+        "HELLO",
+        "Word",
+        "0123456789",
+        "abcdefgh",
+        "ABCDEFGHIJKLMNOP",
+        "tz",
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk", /* 63 */
+        "\xc3\x89",
+        "\xc3\xa9",
+        "\xc3\x97",
+        "\xc3\xb7",
+        "\xc3\x9e",
+        "\xc3\x9f",
+        "\xc2\xa0",
+        "\xc2\xbf",
+        "\xc4\x80",
+        "\xe6\x97\xa5",
+        "\xf0\x9f\x98\x80",
+        "\xff",
+        "\x80",
+        "\xc0\x80",
+        "\xc2",
+        "\xe0\x80",
+        "\xed\xa0\x80",
+        "\xf4\x90\x80\x80",
+        "\xe2\x82",
+        "@",
+        "[",
+        "`",
+        "{"};
+    srand(1616);
+    char buf[4096], why[256];
+    for (int iter = 0; iter < 60000; iter++) {
+        size_t len = 0;
+        int n = rand() % 40;
+        for (int i = 0; i < n; i++) {
+            const char *p = PIECES[(size_t)rand() % (sizeof PIECES / sizeof PIECES[0])];
+            size_t l = strlen(p);
+            memcpy(buf + len, p, l);
+            len += l;
+        }
+        /* the same text at every alignment of its start */
+        for (size_t off = 0; off < 3 && off <= len; off++)
+            if (textref_compare(buf + off, len - off, why, sizeof why) != 0)
+                fail_msg("text \"%.*s\": %s", (int)(len - off), buf + off, why);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_words),
@@ -138,6 +210,7 @@ int main(void) {
         cmocka_unit_test(test_bigrams),
         cmocka_unit_test(test_stop_and_count),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_same_as_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
