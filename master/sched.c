@@ -282,6 +282,7 @@ static int lease_find(task_t *t, uint32_t attempt, uint64_t nonce) {
 }
 
 static void split_group(sched_t *s, task_t *t);
+static void split_stranded_groups(sched_t *s);
 static void tree_give_up(sched_t *s, const char *why);
 
 /* A task no worker runs any more goes back to the queue front; a group is
@@ -315,6 +316,7 @@ static void worker_lost(sched_t *s, worker_t *w, const char *reason) {
             if (s->holder[i] == wi) s->holder[i] = NO_WORKER;
     w->nheld = 0;
     w->inflight = 0;
+    split_stranded_groups(s);
     tree_give_up(s, "a worker of the round was lost");
     log_warn("worker %s (%s) %s", w->name, w->host,
              strcmp(reason, "bye") == 0 ? "left" : "lost: no heartbeat, its tasks were requeued");
@@ -628,7 +630,7 @@ static task_t *pick_for(sched_t *s, worker_t *w) {
             continue;
         }
         int h = s->holder[t->shard];
-        if (h == wi || h == NO_WORKER || !s->workers[h].alive) return t;
+        if (h == wi || h == NO_WORKER || !s->workers[h].alive || !s->workers[h].accepting) return t;
     }
     return NULL;
 }
@@ -770,6 +772,7 @@ static void on_handback(sched_t *s, worker_t *w, const proto_header_t *h) {
     w->accepting = false; /* a worker hands back when it pauses or leaves; READY re-enables */
     log_info("worker %s handed back task %u", w->name, t->id);
     requeue_if_orphan(s, t);
+    split_stranded_groups(s); /* its queued groups too: the round need not wait for its owner */
 }
 
 static void handle_router(sched_t *s) {
@@ -1418,6 +1421,33 @@ static int submit_group(sched_t *s, const uint32_t *group, size_t n, bool full) 
     return 0;
 }
 
+/* Whether some worker that takes work holds every shard of group t (a
+ * group goes only where all of it is: pick_for). */
+static bool group_has_taker(sched_t *s, const task_t *t) {
+    for (int k = 0; k < s->nworkers; k++) {
+        worker_t *w = &s->workers[k];
+        if (!w->used || !w->alive || !w->accepting) continue;
+        bool all = true;
+        for (uint32_t g = 0; g < t->ngroup && all; g++)
+            all = worker_holds(w, t->group[g]);
+        if (all) return true;
+    }
+    return false;
+}
+
+/* Queued groups that no worker taking work holds whole (theirs was lost, or
+ * paused for its owner) become one task per shard, which any worker may
+ * take: otherwise the round would wait for that worker, forever if it is
+ * gone. */
+static void split_stranded_groups(sched_t *s) {
+    for (size_t i = 0; i < s->ntasks; i++) { /* split_group appends: index, not pointer */
+        task_t *t = &s->tasks[i];
+        if (t->state != T_QUEUED || t->ngroup < 2 || group_has_taker(s, t)) continue;
+        q_remove(s, t);
+        split_group(s, t);
+    }
+}
+
 /* An orphaned group becomes one task per shard, each with every point in
  * its body (the shards may land on workers that never saw them). */
 static void split_group(sched_t *s, task_t *t) {
@@ -1456,7 +1486,7 @@ static int submit_groups(sched_t *s) {
     size_t k = 0, ng = 0;
     for (int wi = 0; wi < s->nworkers; wi++) {
         worker_t *w = &s->workers[wi];
-        if (!w->used || !w->alive) continue;
+        if (!w->used || !w->alive || !w->accepting) continue;
         size_t k0 = k;
         for (size_t i = 0; i < s->nshards; i++)
             if (s->holder[i] == wi) list[k++] = (uint32_t)i;
@@ -1470,7 +1500,8 @@ static int submit_groups(sched_t *s) {
     }
     for (size_t i = 0; i < s->nshards; i++) {
         int h = s->holder[i];
-        if (h != NO_WORKER && s->workers[h].used && s->workers[h].alive) continue;
+        if (h != NO_WORKER && s->workers[h].used && s->workers[h].alive && s->workers[h].accepting)
+            continue;
         full[ng] = true;
         start[ng++] = k;
         list[k++] = (uint32_t)i;
@@ -1486,6 +1517,7 @@ static int submit_groups(sched_t *s) {
         if (rc == 0 && early) dispatch(s);
     }
     free(list), free(start), free(full);
+    if (rc == 0) split_stranded_groups(s); /* a worker lost while they were sent */
     if (rc == 0) rc = tree_plan(s);
     return rc;
 }
