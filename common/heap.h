@@ -9,7 +9,8 @@
  * Keeping blocks up to HEAP_KEEP_BYTES in the heap, and freed memory in the
  * process, lets the next round reuse the same pages. The price is that a
  * process keeps what it freed: a worker, which stays up on someone's PC
- * between jobs, gives it back with heap_give_back() once it is idle.
+ * between jobs, gives it back with heap_give_back() once it has been idle
+ * for a while, and `master serve` after each job.
  */
 #ifndef NC_HEAP_H
 #define NC_HEAP_H

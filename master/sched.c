@@ -605,7 +605,8 @@ static int send_task(sched_t *s, worker_t *w, task_t *t) {
     }
     if (need_shard) {
         worker_hold(w, t->shard);
-        if (s->holder[t->shard] == NO_WORKER) s->holder[t->shard] = wi;
+        int h = s->holder[t->shard];
+        if (h == NO_WORKER || !s->workers[h].accepting) s->holder[t->shard] = wi;
     }
     t->leases[t->nleases++] = l;
     t->state = T_RUNNING;
@@ -645,9 +646,14 @@ static void dispatch(sched_t *s) {
                 continue;
             task_t *t = pick_for(s, w);
             if (!t) continue;
+            uint32_t id = t->id;
             q_remove(s, t);
             if (send_task(s, w, t) < 0) {
-                q_push(s, t, true);
+                /* a send that found the worker gone may have split this
+                 * (worker_lost: a group nobody else holds); then it is done
+                 * and its shards are queued on their own */
+                t = task_by_id(s, id);
+                if (t && t->state == T_QUEUED) q_push(s, t, true);
                 continue;
             }
             progress = true;
@@ -773,6 +779,7 @@ static void on_handback(sched_t *s, worker_t *w, const proto_header_t *h) {
     log_info("worker %s handed back task %u", w->name, t->id);
     requeue_if_orphan(s, t);
     split_stranded_groups(s); /* its queued groups too: the round need not wait for its owner */
+    tree_give_up(s, "a worker of the round paused"); /* its node now answers directly */
 }
 
 static void handle_router(sched_t *s) {

@@ -1,5 +1,6 @@
 #include "master/serve.h"
 
+#include "common/heap.h"
 #include "common/jsonx.h"
 #include "common/log.h"
 #include "master/jobopts.h"
@@ -245,6 +246,7 @@ int serve_job(serve_t *sv, master_ctx_t *jc, int (*driver)(master_ctx_t *)) {
     sv->running = jc->job_id;
     int status = master_run_job(jc, driver);
     sv->running = 0;
+    heap_give_back(); /* what the job's rounds kept (common/heap.h) goes back between jobs */
     if (status == EXIT_CANCELLED) log_info("run %u cancelled", jc->job_id);
     if (status != EXIT_OK) publish_failed(sv->ctx, jc->job_id, jc->opts->cmd, status);
     return status;

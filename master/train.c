@@ -566,7 +566,8 @@ static int write_outputs(trainer_t *t, outputs_t *outs, double *accuracy) {
     if (!threaded) stage_model(&sv); /* no thread to be had: the same work, here */
     int status = write_submission(t, outputs_stage_path(outs, 2), accuracy);
     /* the scheduler keeps its loop (PINGs, heartbeats) until the model is
-     * written; a stop ends the wait, not the write */
+     * written; a stop or cancel ends the polling only: the write finishes,
+     * and a submission already complete is committed with it */
     while (threaded && !__atomic_load_n(&sv.done, __ATOMIC_ACQUIRE) &&
            sched_poll(t->s, SAVER_POLL_MS) == 0)
         ;

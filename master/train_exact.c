@@ -81,7 +81,7 @@ typedef struct exact {
      * from round to round): group_columns() makes each once, not twice a
      * round (body and answer) over all n bits. */
     struct gcols *gc;
-    size_t ngc;
+    size_t ngc, gc_next;  /* gc_next: the next to make again when all are used (the oldest) */
     bool tree;            /* cluster.reduce tree: answers come widened to all n */
     tronmsg_shard_t *tab; /* [nshards]: the shard table every request carries */
     journal_t *j;
@@ -172,7 +172,7 @@ static const gcols_t *group_columns(trainer_t *t, exact_t *x, const uint32_t *gr
         if (x->gc[i].nids == n && memcmp(x->gc[i].ids, group, n * sizeof *group) == 0)
             return &x->gc[i];
     if (!x->gc && !(x->gc = calloc(GCOLS_MAX, sizeof *x->gc))) return NULL;
-    gcols_t *g = &x->gc[x->ngc < GCOLS_MAX ? x->ngc++ : 0];
+    gcols_t *g = &x->gc[x->ngc < GCOLS_MAX ? x->ngc++ : x->gc_next++ % GCOLS_MAX];
     gcols_free(g);
     g->m = -1;
     g->ids = malloc((n ? n : 1) * sizeof *g->ids);

@@ -41,7 +41,7 @@ enum { SLOT_MALFORMED = 0, SLOT_SEND, SLOT_SYSSTAT, SLOT_WAIT };
 #define NOTICE_AFTER_MS 3000
 #define NOTICE_MAX_GAP_MS 32000
 #define REMIND_MS 300000
-#define IDLE_TRIM_MS 2000 /* idle this long: give the heap's kept memory back */
+#define IDLE_TRIM_MS 10000 /* idle this long: give the heap's kept memory back */
 
 /* What the DEALER's monitor reports about the connection. */
 #define MONITOR_EVENTS                                                                             \
@@ -54,12 +54,13 @@ typedef struct wk {
     const worker_opts_t *opts;
     volatile sig_atomic_t *stop;
     void *zctx, *dealer, *push, *pub;
-    void *monitor;  /* PAIR receiving the DEALER's connection events */
-    int handshakes; /* ZeroMQ handshakes completed on the current DEALER */
-    bool link_up;   /* the DEALER has a TCP connection now */
-    bool zmtp_ok;   /* ... and the peer completed the ZeroMQ handshake on it */
-    int link_fd;    /* its TCP descriptor (the monitor's CONNECTED), -1 = unknown */
-    bool receiving; /* a large message is on its way (said once until it is in) */
+    void *monitor;            /* PAIR receiving the DEALER's connection events */
+    int handshakes;           /* ZeroMQ handshakes completed on the current DEALER */
+    bool link_up;             /* the DEALER has a TCP connection now */
+    bool zmtp_ok;             /* ... and the peer completed the ZeroMQ handshake on it */
+    int link_fd;              /* its TCP descriptor (the monitor's CONNECTED), -1 = unknown */
+    tcplink_peer_t link_peer; /* ... and whom it was connected to then */
+    bool receiving;           /* a large message is on its way (said once until it is in) */
     /* Diagnosis of a master we cannot reach, so that a user is told once per
      * backoff step what is wrong rather than every 100 ms or never. */
     int64_t down_since; /* start of the current run without a master, 0 = none */
@@ -607,6 +608,7 @@ static int connect_dealer(wk_t *w) {
     w->link_up = false;
     w->zmtp_ok = false;
     w->link_fd = -1;
+    w->link_peer.len = 0;
     if (!w->down_since) start_down(w);
     w->dealer = open_socket(w, ZMQ_DEALER, w->cfg->master.task_port, mon, err, sizeof err);
     if (!w->dealer) {
@@ -697,8 +699,10 @@ static void handle_monitor(wk_t *w) {
         if (m.n >= 1 && wire_size(&m, 0) >= sizeof ev + sizeof value)
             memcpy(&value, (const char *)wire_data(&m, 0) + sizeof ev, sizeof value);
         wire_close(&m);
-        if (ev == ZMQ_EVENT_CONNECTED || ev == ZMQ_EVENT_DISCONNECTED)
+        if (ev == ZMQ_EVENT_CONNECTED || ev == ZMQ_EVENT_DISCONNECTED) {
             w->link_fd = ev == ZMQ_EVENT_CONNECTED ? (int)value : -1;
+            tcplink_peer(w->link_fd, &w->link_peer);
+        }
         switch (ev) {
         case ZMQ_EVENT_CONNECTED:
             w->link_up = true;
@@ -772,7 +776,7 @@ static void master_lost(wk_t *w) {
  * to liveness heartbeats after those bytes. */
 static bool still_sending(wk_t *w, int64_t now) {
     int64_t window = (int64_t)w->cfg->cluster.liveness * w->cfg->cluster.heartbeat_ms;
-    int64_t idle = tcplink_idle_ms(w->link_fd, w->cfg->master.task_port);
+    int64_t idle = tcplink_idle_ms(w->link_fd, &w->link_peer);
     if (idle < 0 || idle >= window) return false;
     if (!w->receiving) log_info("the master is sending a large message: waiting for it");
     w->receiving = true;
@@ -850,7 +854,8 @@ static void check_idle(wk_t *w) {
     if (w->paused) snprintf(w->reason, sizeof w->reason, "%s", reason);
 }
 
-/* A worker with nothing queued or running for IDLE_TRIM_MS returns to the
+/* A worker with nothing queued or running for IDLE_TRIM_MS (longer than a
+ * master's pause between rounds) returns to the
  * system the memory its heap kept from the tasks (common/heap.h): the PC's
  * owner gets it back between jobs. Once per idle spell. */
 static void give_back_when_idle(wk_t *w, int64_t now) {

@@ -122,14 +122,15 @@ static int build_local(shardstate_t *st, char *err, size_t errlen) {
         }
         for (size_t j = 0; j < n; j++)
             st->lcols[j] = (uint32_t)j;
-        st->local = *d;
-        st->local.x = NULL; /* borrowed rows: see local_rows() */
+        st->local = *d; /* the rows as they are, every column */
         return 0;
     }
     st->lcols = malloc((st->ms + 1) * sizeof *st->lcols);
     uint32_t *map = malloc((n + 1) * sizeof *map);
     if (!st->lcols || !map) {
         free(map);
+        free(st->lcols);
+        st->lcols = NULL; /* not built: the next task tries again */
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -176,7 +177,6 @@ int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t 
         goto fail;
     }
     st->folds = folds;
-    if (!st->local.x) st->local.x = st->d->x; /* borrowed (see build_local) */
     const dataset_t *d = &st->local;
     for (int f = 0; f < folds; f++) {
         dataset_t *v = &st->views[f];
@@ -205,11 +205,6 @@ int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t 
 fail:
     free_folds(st);
     return -1;
-}
-
-const dataset_t *shardstate_train_rows(const shardstate_t *st, uint32_t fold) {
-    if (fold == TRONMSG_ALL_ROWS) return st->d;
-    return (int)fold < st->folds ? &st->views[fold] : NULL;
 }
 
 datasrc_t shardstate_source(const jobctx_t *jc) {

@@ -66,9 +66,6 @@ shardstate_t *shardstate_get(op_ctx_t *ctx, uint64_t first_row, uint64_t first_l
 /* Makes sure the linfun objects for folds (0 = none) exist; 0 or -1. */
 int shardstate_prepare(shardstate_t *st, int folds, int *cls, char *err, size_t errlen);
 
-/* The dataset training item fold trains on (TRONMSG_ALL_ROWS or f < folds). */
-const dataset_t *shardstate_train_rows(const shardstate_t *st, uint32_t fold);
-
 /* The data source a job context describes (borrows jc's strings). */
 datasrc_t shardstate_source(const jobctx_t *jc);
 

@@ -2,20 +2,21 @@
 #include "worker/tcplink.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/socket.h>
 
-int64_t tcplink_idle_ms(int fd, int peer_port) {
-    if (fd < 0) return -1;
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) return -1;
-    int port = ss.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
-               : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                          : -1;
-    if (port != peer_port) return -1;
+void tcplink_peer(int fd, tcplink_peer_t *p) {
+    p->len = sizeof p->addr;
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&p->addr, &p->len) != 0) p->len = 0;
+}
+
+int64_t tcplink_idle_ms(int fd, const tcplink_peer_t *p) {
+    if (fd < 0 || p->len == 0) return -1;
+    tcplink_peer_t now;
+    tcplink_peer(fd, &now);
+    if (now.len != p->len || memcmp(&now.addr, &p->addr, p->len) != 0) return -1;
     struct tcp_info ti;
     socklen_t tl = sizeof ti;
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0 ||

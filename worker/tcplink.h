@@ -9,17 +9,26 @@
  *
  * The descriptor is the one the DEALER's monitor names in
  * ZMQ_EVENT_CONNECTED (owned by ZeroMQ's I/O thread; only read here). It may
- * have been closed and its number reused since: the answer counts only when
- * the descriptor is still a TCP connection to the master's port.
+ * have been closed and its number reused since: an answer counts only when
+ * the descriptor is still connected to the peer it had when it connected.
  */
 #ifndef NC_TCPLINK_H
 #define NC_TCPLINK_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
-/* Milliseconds since data last arrived on fd, a TCP connection whose peer
- * port is peer_port; -1 when fd is not (or no longer) such a connection or
- * the kernel does not say. */
-int64_t tcplink_idle_ms(int fd, int peer_port);
+typedef struct tcplink_peer {
+    struct sockaddr_storage addr; /* the peer's address and port */
+    socklen_t len;                /* 0: unknown */
+} tcplink_peer_t;
+
+/* Records fd's peer (at CONNECTED); len 0 when it has none. */
+void tcplink_peer(int fd, tcplink_peer_t *p);
+
+/* Milliseconds since data last arrived on fd, a TCP connection to peer p;
+ * -1 when fd is not (or no longer) such a connection or the kernel does not
+ * say. */
+int64_t tcplink_idle_ms(int fd, const tcplink_peer_t *p);
 
 #endif
