@@ -3,7 +3,7 @@
 # it must not make the worker call the master silent (its PINGs queue behind
 # the shard), drop its tasks and reconnect forever. Master and worker in two
 # network namespaces of our own joined by a veth pair, the master's side
-# limited to 4 Mbit/s by tbf; liveness 3 x 200 ms = 600 ms, each shard about
+# limited to 4 Mbit/s by tbf; liveness 3 x 300 ms = 900 ms, each shard about
 # 1.7 MB = 3.4 s on the wire. Before the fix the job never finished.
 # Needs root for `ip netns` (skipped otherwise, saying why).
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +24,7 @@ ip netns exec "$NSM" tc qdisc add dev "vs$$m" root tbf rate 4mbit burst 32kbit l
 cat >"$T/config.json" <<JSON
 {"master": {"ip": "$NET.1", "task_port": 41001, "result_port": 41002, "heartbeat_port": 41003},
  "dashboard": {"host": "127.0.0.1", "port": 41004, "token": ""},
- "cluster": {"heartbeat_ms": 200, "liveness": 3, "shard_rows": 6000},
+ "cluster": {"heartbeat_ms": 300, "liveness": 3, "shard_rows": 6000},
  "history": {"db": "$T/history.db", "retention_days": 7}}
 JSON
 # 12,000 rows x 40 columns, two classes split by the first columns' sum
@@ -44,4 +44,4 @@ grep -q "has been silent" "$T/worker-w1.log" && { grep "silent" "$T/worker-w1.lo
 grep -q " lost" "$T/master.log" && { grep " lost" "$T/master.log" | head -3; fail "the master lost its worker"; }
 log_has "$T/worker-w1.log" "sending a large message" || fail "the worker never waited for a large message (was the link slow enough?)"
 [ "$(wc -l <"$T/sub.csv")" -eq 12001 ] || fail "submission has $(wc -l <"$T/sub.csv") lines, not 12001"
-echo "ok: shards of 1.7 MB over 4 Mbit/s with a 600 ms liveness window: no reconnect, job done"
+echo "ok: shards of 1.7 MB over 4 Mbit/s with a 900 ms liveness window: no reconnect, job done"

@@ -2,11 +2,11 @@
 # A model that takes seconds to write (20 classes x 150,000 columns: 49 MB
 # of %.17g) does not make the workers take the master for gone: the model is
 # written by its own thread while the scheduler keeps its PINGs going. With
-# liveness 2 x 200 ms, the master that wrote it on its scheduler's thread
+# liveness 2 x 250 ms, the master that wrote it on its scheduler's thread
 # was called silent by its worker, which reconnected, and the master logged
 # the worker lost.
 . "$(dirname "$0")/lib.sh"
-NC_HB_MS=200 nc_setup
+NC_HB_MS=250 nc_setup
 sed -i 's/"liveness": 3/"liveness": 2/' config.json
 python3 - <<'PY'
 import random
