@@ -72,6 +72,15 @@ static void csvread_on_record(int c, void *data) {
     r->col = 0;
 }
 
+/* The unquoted field [a, b) to the callbacks, trimmed as libcsv trims. */
+static void csvread_trimmed_field(csvread_run_t *r, const char *a, const char *b) {
+    while (a < b && csvread_is_space((unsigned char)*a))
+        a++;
+    while (b > a && csvread_is_space((unsigned char)b[-1]))
+        b--;
+    csvread_field(r, a, (size_t)(b - a));
+}
+
 /* One quote-free record line [cur, stop): cuts it at commas and hands each
  * trimmed field to the callbacks where it lies. */
 static int csvread_plain_line(csvread_run_t *r, const char *cur, const char *stop) {
@@ -82,12 +91,7 @@ static int csvread_plain_line(csvread_run_t *r, const char *cur, const char *sto
         const char *p = f;
         while (p < end && *p != ',')
             p++;
-        const char *a = f, *b = p;
-        while (a < b && csvread_is_space((unsigned char)*a))
-            a++;
-        while (b > a && csvread_is_space((unsigned char)b[-1]))
-            b--;
-        csvread_field(r, a, (size_t)(b - a));
+        csvread_trimmed_field(r, f, p);
         if (r->failed) return -1;
         if (p == end) break;
         f = p;
@@ -156,14 +160,7 @@ static int csvread_quoted_line(csvread_run_t *r, const char *cur, const char *st
                     if (*p == '"') return 0; /* the first pass: nothing handed over */
                     p++;
                 }
-                if (emit) {
-                    const char *a = f, *b = p;
-                    while (a < b && csvread_is_space((unsigned char)*a))
-                        a++;
-                    while (b > a && csvread_is_space((unsigned char)b[-1]))
-                        b--;
-                    csvread_field(r, a, (size_t)(b - a));
-                }
+                if (emit) csvread_trimmed_field(r, f, p);
             }
             if (emit && r->failed) return -1;
             if (p == end) break;

@@ -218,6 +218,18 @@ static bool worker_holds(worker_t *w, uint32_t shard) {
     return false;
 }
 
+/* Whether w holds every shard of group task t. */
+static bool holds_group(worker_t *w, const task_t *t) {
+    for (uint32_t g = 0; g < t->ngroup; g++)
+        if (!worker_holds(w, t->group[g])) return false;
+    return true;
+}
+
+/* A worker that is connected and takes work (not lost, not paused). */
+static bool worker_takes_work(const worker_t *w) {
+    return w->used && w->alive && w->accepting;
+}
+
 static void worker_hold(worker_t *w, uint32_t shard) {
     if (worker_holds(w, shard)) return;
     if (w->nheld == w->capheld) {
@@ -606,7 +618,7 @@ static int send_task(sched_t *s, worker_t *w, task_t *t) {
     if (need_shard) {
         worker_hold(w, t->shard);
         int h = s->holder[t->shard];
-        if (h == NO_WORKER || !s->workers[h].accepting) s->holder[t->shard] = wi;
+        if (h == NO_WORKER || !worker_takes_work(&s->workers[h])) s->holder[t->shard] = wi;
     }
     t->leases[t->nleases++] = l;
     t->state = T_RUNNING;
@@ -623,15 +635,11 @@ static task_t *pick_for(sched_t *s, worker_t *w) {
         task_t *t = &s->tasks[i];
         if (t->shard == PROTO_NO_SHARD || t->shard >= s->nshards) return t;
         if (t->ngroup > 1) {
-            /* a group goes only where all of it is */
-            bool all = true;
-            for (uint32_t g = 0; g < t->ngroup && all; g++)
-                all = worker_holds(w, t->group[g]);
-            if (all) return t;
+            if (holds_group(w, t)) return t; /* a group goes only where all of it is */
             continue;
         }
         int h = s->holder[t->shard];
-        if (h == wi || h == NO_WORKER || !s->workers[h].alive || !s->workers[h].accepting) return t;
+        if (h == wi || h == NO_WORKER || !worker_takes_work(&s->workers[h])) return t;
     }
     return NULL;
 }
@@ -642,8 +650,7 @@ static void dispatch(sched_t *s) {
         progress = false;
         for (int k = 0; k < s->nworkers && s->qhead != NIL; k++) {
             worker_t *w = &s->workers[(s->rr + k) % s->nworkers];
-            if (!w->used || !w->alive || !w->accepting || w->inflight >= worker_limit(s, w))
-                continue;
+            if (!worker_takes_work(w) || w->inflight >= worker_limit(s, w)) continue;
             task_t *t = pick_for(s, w);
             if (!t) continue;
             uint32_t id = t->id;
@@ -671,7 +678,7 @@ static void speculate(sched_t *s) {
     int64_t threshold = typical * 2 > 1000000 ? typical * 2 : 1000000;
     for (int k = 0; k < s->nworkers; k++) {
         worker_t *w = &s->workers[k];
-        if (!w->used || !w->alive || !w->accepting || w->inflight > 0) continue;
+        if (!worker_takes_work(w) || w->inflight > 0) continue;
         task_t *oldest = NULL;
         for (size_t i = 0; i < s->ntasks; i++) {
             task_t *t = &s->tasks[i];
@@ -1433,11 +1440,7 @@ static int submit_group(sched_t *s, const uint32_t *group, size_t n, bool full) 
 static bool group_has_taker(sched_t *s, const task_t *t) {
     for (int k = 0; k < s->nworkers; k++) {
         worker_t *w = &s->workers[k];
-        if (!w->used || !w->alive || !w->accepting) continue;
-        bool all = true;
-        for (uint32_t g = 0; g < t->ngroup && all; g++)
-            all = worker_holds(w, t->group[g]);
-        if (all) return true;
+        if (worker_takes_work(w) && holds_group(w, t)) return true;
     }
     return false;
 }
@@ -1493,7 +1496,7 @@ static int submit_groups(sched_t *s) {
     size_t k = 0, ng = 0;
     for (int wi = 0; wi < s->nworkers; wi++) {
         worker_t *w = &s->workers[wi];
-        if (!w->used || !w->alive || !w->accepting) continue;
+        if (!worker_takes_work(w)) continue;
         size_t k0 = k;
         for (size_t i = 0; i < s->nshards; i++)
             if (s->holder[i] == wi) list[k++] = (uint32_t)i;
@@ -1507,8 +1510,7 @@ static int submit_groups(sched_t *s) {
     }
     for (size_t i = 0; i < s->nshards; i++) {
         int h = s->holder[i];
-        if (h != NO_WORKER && s->workers[h].used && s->workers[h].alive && s->workers[h].accepting)
-            continue;
+        if (h != NO_WORKER && worker_takes_work(&s->workers[h])) continue;
         full[ng] = true;
         start[ng++] = k;
         list[k++] = (uint32_t)i;
