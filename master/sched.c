@@ -1486,6 +1486,7 @@ static int submit_groups(sched_t *s) {
      * its holders), and a plan made after that would queue its shards a
      * second time beside its group. */
     size_t ns = s->nshards ? s->nshards : 1;
+    s->failed = false; /* set by a split that runs out of memory, from here on */
     uint32_t *list = malloc(ns * sizeof *list);
     size_t *start = malloc((ns + 1) * sizeof *start);
     bool *full = malloc(ns * sizeof *full);
@@ -1527,6 +1528,7 @@ static int submit_groups(sched_t *s) {
     }
     free(list), free(start), free(full);
     if (rc == 0) split_stranded_groups(s); /* a worker lost while they were sent */
+    if (rc == 0 && s->failed) rc = -1;     /* a split ran out of memory (sched_wait resets it) */
     if (rc == 0) rc = tree_plan(s);
     return rc;
 }
