@@ -426,6 +426,16 @@ blob_t *tronmsg_encode_res(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, siz
     return blob_from_buf(&b, "tron result", err, errlen);
 }
 
+/* The layout of a Newton answer in a result: f first (FUN, FUNGRAD), then
+ * its vector doubles (g and diag, or hv), as ans_bytes() counts them. */
+static bool has_f(uint32_t op) {
+    return op == TRONMSG_FUN || op == TRONMSG_FUNGRAD;
+}
+
+static size_t vec_doubles(uint32_t op, uint32_t m) {
+    return op == TRONMSG_HV ? m : op == TRONMSG_FUN ? 0 : 2 * (size_t)m;
+}
+
 blob_t *tronmsg_res_begin(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, size_t count,
                           double **vec, char *err, size_t errlen) {
     if (n == 0 || n > TRONMSG_MAX_N || m > n || count > UINT32_MAX) {
@@ -448,8 +458,8 @@ blob_t *tronmsg_res_begin(uint32_t n, uint32_t m, const tronmsg_ans_t *ans, size
     uint8_t *p = (uint8_t *)b->data + 16;
     for (size_t i = 0; i < count; i++) {
         uint32_t op = ans[i].op;
-        size_t nv = op == TRONMSG_HV ? m : op == TRONMSG_FUN ? 0 : 2 * (size_t)m;
-        p += ITEM_HEAD + (op == TRONMSG_FUN || op == TRONMSG_FUNGRAD ? 8 : 0);
+        size_t nv = vec_doubles(op, m);
+        p += ITEM_HEAD + (has_f(op) ? 8 : 0);
         /* malloc'd blob, and every field before is a multiple of 8 bytes */
         vec[i] = nv ? (double *)(void *)p : NULL;
         if (nv) memset(p, 0, 8 * nv);
@@ -472,11 +482,11 @@ void tronmsg_res_seal(blob_t *b, uint32_t n, uint32_t m, const tronmsg_ans_t *an
         proto_put_u32(p + 8, a->op);
         proto_put_u32(p + 12, a->flags);
         p += ITEM_HEAD;
-        if (a->op == TRONMSG_FUN || a->op == TRONMSG_FUNGRAD) {
+        if (has_f(a->op)) {
             proto_put_f64(p, a->f);
             p += 8;
         }
-        size_t nv = a->op == TRONMSG_HV ? m : a->op == TRONMSG_FUN ? 0 : 2 * (size_t)m;
+        size_t nv = vec_doubles(a->op, m);
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
         for (size_t k = 0; k < nv; k++) { /* the wire is little-endian */
             double v;
