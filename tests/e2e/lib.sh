@@ -15,15 +15,18 @@ NC_PIDS=()
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*" >&2; }
 
-# A free TCP port on 127.0.0.1: random in 20000-60999, checked against ss.
+# A free TCP port on 127.0.0.1: random in 20000-60999, checked against ss
+# and against the ports this test picked before. Those are kept in a file,
+# not a variable: PORT=$(free_port) runs in a subshell, whose variables are
+# lost (two of nc_setup's ports once came out equal that way).
+NC_PORTS_FILE=/tmp/nc-ports.$$ # $$ is the test's shell, in subshells too
 free_port() {
     local p used
     used=$(ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
     for _ in $(seq 1 200); do
         p=$((20000 + RANDOM % 41000))
-        if ! grep -qx "$p" <<<"$used" && ! grep -qx "$p" <<<"${NC_TAKEN:-}"; then
-            NC_TAKEN="${NC_TAKEN:-} $p"
-            NC_TAKEN=$(tr ' ' '\n' <<<"$NC_TAKEN")
+        if ! grep -qx "$p" <<<"$used" && ! grep -qx "$p" "$NC_PORTS_FILE" 2>/dev/null; then
+            echo "$p" >>"$NC_PORTS_FILE"
             echo "$p"; return 0
         fi
     done
@@ -35,6 +38,7 @@ nc_cleanup() {
     for pid in "${NC_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
     wait 2>/dev/null
     if [ -n "${T:-}" ] && [ -z "${KEEP_TMP:-}" ]; then rm -rf "$T"; fi
+    rm -f "$NC_PORTS_FILE"
 }
 
 nc_setup() {
