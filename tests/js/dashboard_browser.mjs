@@ -6,39 +6,15 @@
 // job, a reload shows it in the history table, and the banner shows once the
 // master is stopped. Saves ARTIFACT (tests/artifacts/dashboard.png).
 // env: DASH_PORT, MASTER_PID, MASTER_OUT, READY_FILE, CHROMIUM, ARTIFACT, USER_DATA_DIR
-import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync } from 'node:fs';
-
-function fail(msg) {
-  console.error('FAIL: ' + msg);
-  process.exit(1);
-}
+import { fail, openBrowser, stepper, watchErrors } from './browser_lib.mjs';
 
 const url = `http://127.0.0.1:${process.env.DASH_PORT}/`;
-const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run'],
-  viewport: { width: 1400, height: 1300 },
-});
+const { context, page } = await openBrowser({ viewport: { width: 1400, height: 1300 } });
 const errors = [];
-function watch(page, who) {
-  page.on('pageerror', (e) => errors.push(`${who}: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${who}: ${m.text()}`); });
-}
-const page = context.pages()[0] || await context.newPage();
+const watch = (p, who) => watchErrors(p, errors, who);
 watch(page, 'page');
-
-async function step(name, fn) {
-  const t = Date.now();
-  try { await fn(); } catch (e) {
-    await page.screenshot({ path: process.env.ARTIFACT.replace(/\.png$/, '-failed.png'), fullPage: true }).catch(() => {});
-    await context.close().catch(() => {});
-    fail(`${name}: ${e.message}`);
-  }
-  console.log(`${name}: ok (${Date.now() - t} ms)`);
-}
+const step = stepper(context, page, process.env.ARTIFACT);
 const text = async (p, sel) => (await p.textContent(sel)).trim();
 
 // every state of the per-phase bars (name, share shown, text), with the job state

@@ -6,43 +6,17 @@
 // page with the REST answers (fetched here with the token) or the run folders.
 // env: DASH_PORT, TOKEN, RUNS, FILES, CHROMIUM, USER_DATA_DIR, ARTIFACT,
 //      DOWNLOADS, MODEL_COPY, SHOTS (screenshot folder)
-import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
+import { base, eq, fail, openBrowser, refuseDialogs, rest, stepper, watchErrors } from './browser_lib.mjs';
 
-function fail(msg) { console.error('FAIL: ' + msg); process.exit(1); }
-const base = `http://127.0.0.1:${process.env.DASH_PORT}`;
-const rest = async (path) => {
-  const r = await fetch(base + path, { headers: { Authorization: 'Bearer ' + process.env.TOKEN } });
-  if (!r.ok) fail(`${path}: HTTP ${r.status}`);
-  return r.json();
-};
-
-const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true, acceptDownloads: true, downloadsPath: process.env.DOWNLOADS, colorScheme: 'light',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run'],
+const { context, page } = await openBrowser({
+  acceptDownloads: true, downloadsPath: process.env.DOWNLOADS, colorScheme: 'light',
   viewport: { width: 1400, height: 1000 },
 });
 const errors = [];
-const page = context.pages()[0] || await context.newPage();
-page.on('pageerror', (e) => errors.push(e.message));
-page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-// an alert or any element a file name or column could inject would show up here
-page.on('dialog', (d) => { errors.push('dialog: ' + d.message()); d.dismiss(); });
-
-async function step(name, fn) {
-  const t = Date.now();
-  try { await fn(); } catch (e) {
-    await page.screenshot({ path: process.env.ARTIFACT.replace(/\.png$/, '-failed.png'), fullPage: true }).catch(() => {});
-    await context.close().catch(() => {});
-    fail(`${name}: ${e.message}`);
-  }
-  console.log(`${name}: ok (${Date.now() - t} ms)`);
-}
-const eq = (a, b, what) => {
-  if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: page ${JSON.stringify(a)}, want ${JSON.stringify(b)}`);
-};
+watchErrors(page, errors);
+refuseDialogs(page, errors); // a file name or column that injected markup would show here
+const step = stepper(context, page, process.env.ARTIFACT);
 const val = (sel) => page.$eval(sel, (e) => e.value);
 const txt = (sel) => page.$eval(sel, (e) => e.textContent);
 const shot = (name) => page.screenshot({ path: `${process.env.SHOTS}/${name}.png`, fullPage: true });

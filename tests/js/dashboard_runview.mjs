@@ -4,44 +4,19 @@
 // The page is opened with ?token=; every check compares the page with the
 // REST answers (fetched here with the token) or the run folders on disk.
 // env: DASH_PORT, TOKEN, RUNS, CHROMIUM, USER_DATA_DIR, ARTIFACT, DOWNLOADS, CV_OUT
-import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
+import { base, eq, fail, openBrowser, refuseDialogs, rest, stepper, watchErrors } from './browser_lib.mjs';
 
-function fail(msg) { console.error('FAIL: ' + msg); process.exit(1); }
-const base = `http://127.0.0.1:${process.env.DASH_PORT}`;
-const rest = async (path) => {
-  const r = await fetch(base + path, { headers: { Authorization: 'Bearer ' + process.env.TOKEN } });
-  if (!r.ok) fail(`${path}: HTTP ${r.status}`);
-  return r.json();
-};
 const run4 = await rest('/api/jobs/4');
 if (!run4.metrics || !run4.metrics.confusion) fail('run 4 has no confusion matrix over REST');
 
-const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true, acceptDownloads: true, downloadsPath: process.env.DOWNLOADS,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run'],
-  viewport: { width: 1400, height: 1300 },
+const { context, page } = await openBrowser({
+  acceptDownloads: true, downloadsPath: process.env.DOWNLOADS, viewport: { width: 1400, height: 1300 },
 });
 const errors = [];
-const page = context.pages()[0] || await context.newPage();
-page.on('pageerror', (e) => errors.push(e.message));
-page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-// an alert or any element a label could inject would show up here
-page.on('dialog', (d) => { errors.push('dialog: ' + d.message()); d.dismiss(); });
-
-async function step(name, fn) {
-  try { await fn(); } catch (e) {
-    await page.screenshot({ path: process.env.ARTIFACT.replace(/\.png$/, '-failed.png'), fullPage: true }).catch(() => {});
-    await context.close().catch(() => {});
-    fail(`${name}: ${e.message}`);
-  }
-  console.log(`${name}: ok`);
-}
-const eq = (a, b, what) => {
-  if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: page ${JSON.stringify(a)}, want ${JSON.stringify(b)}`);
-};
+watchErrors(page, errors);
+refuseDialogs(page, errors); // a label that injected markup would show here
+const step = stepper(context, page, process.env.ARTIFACT);
 
 await step('the page with ?token= lists the four runs', async () => {
   await page.goto(`${base}/?token=${process.env.TOKEN}`, { waitUntil: 'load' });

@@ -3,25 +3,15 @@
 // tests/e2e/search_runview.sh): its run view draws the search's own CV
 // points from metrics.json, the best one marked, and lists the final model.
 // env: DASH_PORT, RUNS, CHROMIUM, USER_DATA_DIR, ARTIFACT
-import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
+import { base, fail, openBrowser, watchErrors } from './browser_lib.mjs';
 
-function fail(msg) { console.error('FAIL: ' + msg); process.exit(1); }
-const base = `http://127.0.0.1:${process.env.DASH_PORT}`;
 const m = JSON.parse(readFileSync(`${process.env.RUNS}/1/metrics.json`, 'utf8'));
 if (!m.search || m.search.results.length !== 4) fail('metrics.json has no search results: ' + JSON.stringify(m).slice(0, 300));
 
-const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run'],
-  viewport: { width: 1400, height: 1300 },
-});
+const { context, page } = await openBrowser({ viewport: { width: 1400, height: 1300 } });
 const errors = [];
-const page = context.pages()[0] || await context.newPage();
-page.on('pageerror', (e) => errors.push(e.message));
-page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+watchErrors(page, errors);
 try {
   await page.goto(`${base}/#run=1`, { waitUntil: 'load' });
   await page.waitForFunction(() => !document.getElementById('run-cv').classList.contains('hidden') &&

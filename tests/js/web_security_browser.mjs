@@ -10,20 +10,11 @@
 //          reload; the same page without the token is refused.
 // env: DASH_PORT, EVIL_URL, TOKEN_URL, CHROMIUM, USER_DATA_DIR
 import { chromium } from 'playwright-core';
+import { fail, openBrowser, stepper } from './browser_lib.mjs';
 
-function fail(msg) { console.error('FAIL: ' + msg); process.exit(1); }
 const mode = process.argv[2];
-const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run'],
-});
-const page = context.pages()[0] || await context.newPage();
-async function step(name, fn) {
-  try { await fn(); } catch (e) { await context.close().catch(() => {}); fail(`${name}: ${e.message}`); }
-  console.log(`${name}: ok`);
-}
+const { context, page } = await openBrowser();
+const step = stepper(context, page);
 
 if (mode === 'evil') {
   const target = `http://127.0.0.1:${process.env.DASH_PORT}`;
